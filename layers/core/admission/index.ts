@@ -1,0 +1,4 @@
+export * from './review.js';
+export * from './pod.js';
+export * from './context.js';
+export * from './response.js';

@@ -1,0 +1,4 @@
+export * from './events.js';
+export * from './controls.js';
+export * from './snapshot.js';
+export * from './decide.js';

@@ -1,0 +1,6 @@
+export * from './common.js';
+export * from './scope.js';
+export * from './policy.js';
+export * from './settings.js';
+export * from './audit.js';
+export * from './export.js';

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { DottedSelectorError, parseDottedSelector } from '../bypass.js';
+import { enforcerTypes } from '../catalog.js';
+import { descriptionSchema, resourceNameSchema, serverManagedFields } from './common.js';
+import { scopeVariableSchema } from './scope.js';
+
+/** A bypass entry: structured, or the dotted string form (normalised to structured). */
+export const bypassEntrySchema = z.union([
+  scopeVariableSchema,
+  z
+    .string()
+    .max(2048)
+    .transform((text, ctx) => {
+      try {
+        return scopeVariableSchema.parse(parseDottedSelector(text));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof DottedSelectorError ? error.message : `"${text}" is not a valid selector` });
+        return z.NEVER;
+      }
+    }),
+]);
+
+/** The two bypass entries every installation starts with: system pods are not inspected. */
+export const defaultBypassScopes = [
+  { attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' },
+  { attribute: 'kubernetes.namespace', value: 'kube-system' },
+] as const;
+
+/** Settings → Enforcer: the global bypass and audit settings. */
+export const enforcerSettingsSchema = z.strictObject({
+  bypassScopes: z.array(bypassEntrySchema).max(256).default(defaultBypassScopes.map((entry) => ({ ...entry }))),
+  admissionWarnings: z.boolean().default(true),
+  auditRetentionDays: z.number().int().min(1).max(3650).default(90),
+  ...serverManagedFields,
+});
+export type EnforcerSettings = z.output<typeof enforcerSettingsSchema>;
+
+/** A set of enforcers sharing one token and settings. */
+export const enforcerGroupSchema = z.strictObject({
+  name: resourceNameSchema,
+  type: z.enum(enforcerTypes),
+  description: descriptionSchema.optional(),
+  enforce: z.boolean().default(false).meta({ description: 'false = audit only: Block verdicts are downgraded to Detect.' }),
+  containerProtection: z.boolean().default(true),
+  hostProtection: z.boolean().default(true),
+  failMode: z.enum(['open', 'closed']).default('open').meta({ description: 'What the webhook answers when it cannot decide.' }),
+  timeoutSeconds: z.number().int().min(1).max(30).default(5).meta({ description: 'Admission webhook timeout written into generated manifests.' }),
+  ...serverManagedFields,
+});
+export type EnforcerGroup = z.output<typeof enforcerGroupSchema>;
+
+/** The groups every installation starts with. */
+export const defaultEnforcerGroups: readonly EnforcerGroup[] = [
+  enforcerGroupSchema.parse({ name: 'default', type: 'agent', description: 'Default group for node and host agents.' }),
+  enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer', description: 'Default group for EKS admission webhooks (audit only).' }),
+];

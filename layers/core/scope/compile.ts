@@ -1,0 +1,161 @@
+/**
+ * Turns a scope (formula plus variables) into a predicate over workloads, and
+ * derives from it the literal values a candidate index can key on.
+ */
+import { compileGlob, isLiteralGlob } from './glob.js';
+import { parseScopeExpression } from './expression.js';
+import type { ScopeExpression } from './expression.js';
+
+/** One condition of a scope: `attribute` (or its key `name`) matches the glob `value`. */
+export interface ScopeVariable {
+  readonly attribute: string;
+  readonly name?: string | undefined;
+  readonly value: string;
+}
+
+/** What is known about one workload. Unkeyed attributes map to one or more values (a pod has several images); keyed attributes (labels, tags) map name -> value. A missing entry means "unknown", which makes any variable on it false. */
+export interface WorkloadAttributes {
+  readonly values: ReadonlyMap<string, readonly string[]>;
+  readonly keyed: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+/** Decides whether a scope applies to a workload. */
+export type WorkloadPredicate = (workload: WorkloadAttributes) => boolean;
+
+const ALWAYS: WorkloadPredicate = () => true;
+
+/** Compiles one scope variable into a predicate; unknown attributes never match. */
+export function compileVariable(variable: ScopeVariable): WorkloadPredicate {
+  const { attribute, name } = variable;
+  const matches = compileGlob(variable.value);
+  if (name !== undefined) {
+    return (workload) => {
+      const value = workload.keyed.get(attribute)?.get(name);
+      return value !== undefined && matches(value);
+    };
+  }
+  return (workload) => {
+    const values = workload.values.get(attribute);
+    return values !== undefined && values.some(matches);
+  };
+}
+
+function isBlank(expression: string | undefined): expression is undefined {
+  return expression === undefined || expression.trim() === '';
+}
+
+/**
+ * Compiles a scope into a predicate; a blank expression applies to every workload.
+ *
+ * With a blank expression the variables are ignored: rejecting variables that
+ * no formula uses is the caller's validation. Throws ScopeParseError for a
+ * malformed formula.
+ */
+export function compileScope(expression: string | undefined, variables: readonly ScopeVariable[]): WorkloadPredicate {
+  if (isBlank(expression)) return ALWAYS;
+  const tree = parseScopeExpression(expression, variables.length);
+  // A variable referenced several times is compiled, and its glob built, once.
+  const compiled = new Map<number, WorkloadPredicate>();
+  const predicateOf = (index: number): WorkloadPredicate => {
+    let predicate = compiled.get(index);
+    if (predicate === undefined) {
+      const variable = variables[index - 1];
+      // The parser only accepts indexes within 1..variables.length.
+      if (variable === undefined) throw new RangeError(`scope variable v${index} is not defined`);
+      predicate = compileVariable(variable);
+      compiled.set(index, predicate);
+    }
+    return predicate;
+  };
+  const build = (node: ScopeExpression): WorkloadPredicate => {
+    switch (node.kind) {
+      case 'var':
+        return predicateOf(node.index);
+      case 'not': {
+        const operand = build(node.operand);
+        return (workload) => !operand(workload);
+      }
+      case 'and': {
+        const left = build(node.left);
+        const right = build(node.right);
+        return (workload) => left(workload) && right(workload);
+      }
+      case 'or': {
+        const left = build(node.left);
+        const right = build(node.right);
+        return (workload) => left(workload) || right(workload);
+      }
+    }
+  };
+  return build(tree);
+}
+
+type Literals = ReadonlySet<string> | 'any';
+
+function smaller(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  return b.size < a.size ? b : a;
+}
+
+/**
+ * Returns literal values of `attribute` of which a workload must have at least one for the scope to hold, or 'any'.
+ *
+ * Used to index candidate scopes: a workload whose values of `attribute` are
+ * all outside the set can be skipped without evaluating the scope.
+ * Conjunctions keep one operand's set rather than intersecting: attributes are
+ * multi-valued, so `image == a && image == b` holds for a pod running both
+ * images, and an empty intersection would wrongly rule it out.
+ */
+export function literalValuesOf(
+  expression: string | undefined,
+  variables: readonly ScopeVariable[],
+  attribute: string,
+): ReadonlySet<string> | 'any' {
+  if (isBlank(expression)) return 'any';
+  const tree = parseScopeExpression(expression, variables.length);
+  const analyse = (node: ScopeExpression): Literals => {
+    switch (node.kind) {
+      case 'var': {
+        const variable = variables[node.index - 1];
+        if (variable === undefined || variable.attribute !== attribute || variable.name !== undefined) return 'any';
+        return isLiteralGlob(variable.value) ? new Set([variable.value]) : 'any';
+      }
+      case 'not':
+        // A negation constrains nothing positively.
+        return 'any';
+      case 'and': {
+        const left = analyse(node.left);
+        const right = analyse(node.right);
+        if (left === 'any') return right;
+        if (right === 'any') return left;
+        return smaller(left, right);
+      }
+      case 'or': {
+        const left = analyse(node.left);
+        const right = analyse(node.right);
+        if (left === 'any' || right === 'any') return 'any';
+        return new Set([...left, ...right]);
+      }
+    }
+  };
+  return analyse(tree);
+}
+
+/** Builds WorkloadAttributes from plain records, dropping undefined entries. */
+export function workloadAttributes(
+  values: Readonly<Record<string, string | readonly string[] | undefined>>,
+  keyed: Readonly<Record<string, Readonly<Record<string, string>> | undefined>> = {},
+): WorkloadAttributes {
+  // Maps, not objects, so that names like "__proto__" or "constructor" coming
+  // from labels and tags are plain data.
+  const valueMap = new Map<string, readonly string[]>();
+  for (const [attribute, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    valueMap.set(attribute, typeof value === 'string' ? [value] : [...value]);
+  }
+  const keyedMap = new Map<string, ReadonlyMap<string, string>>();
+  for (const [attribute, entries] of Object.entries(keyed)) {
+    if (entries === undefined) continue;
+    keyedMap.set(attribute, new Map(Object.entries(entries)));
+  }
+  return { values: valueMap, keyed: keyedMap };
+}

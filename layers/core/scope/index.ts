@@ -1,0 +1,13 @@
+/** The scope language: which workloads a policy applies to. */
+export { compileGlob, isLiteralGlob } from './glob.js';
+export type { GlobMatcher } from './glob.js';
+export {
+  SCOPE_LIMITS,
+  ScopeParseError,
+  formatScopeExpression,
+  parseScopeExpression,
+  variablesUsed,
+} from './expression.js';
+export type { ScopeExpression, ScopeParseErrorCode } from './expression.js';
+export { compileScope, compileVariable, literalValuesOf, workloadAttributes } from './compile.js';
+export type { ScopeVariable, WorkloadAttributes, WorkloadPredicate } from './compile.js';

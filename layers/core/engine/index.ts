@@ -2,3 +2,4 @@ export * from './events.js';
 export * from './controls.js';
 export * from './snapshot.js';
 export * from './decide.js';
+export * from './audit.js';

@@ -50,7 +50,7 @@ class CandidateIndex {
       return;
     }
     let byValue = this.buckets.get(best.attribute);
-    if (!byValue) this.buckets.set(best.attribute, (byValue = new Map()));
+    if (!byValue) this.buckets.set(best.attribute, (byValue = new Map<string, CompiledPolicy[]>()));
     for (const value of best.values) {
       const bucket = byValue.get(value);
       if (bucket) bucket.push(policy);

@@ -4,21 +4,31 @@ import { enforcerTypes } from '../catalog.js';
 import { descriptionSchema, resourceNameSchema, serverManagedFields } from './common.js';
 import { scopeVariableSchema } from './scope.js';
 
+function bypassFromDotted(text: string, ctx: z.RefinementCtx) {
+  let parsed;
+  try {
+    parsed = scopeVariableSchema.safeParse(parseDottedSelector(text));
+  } catch (error) {
+    if (!(error instanceof DottedSelectorError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: `"${text}": ${parsed.error.issues[0]?.message ?? 'not a valid selector'}` });
+    return z.NEVER;
+  }
+  return parsed.data;
+}
+
 /** A bypass entry: structured, or the dotted string form (normalised to structured). */
-export const bypassEntrySchema = z.union([
-  scopeVariableSchema,
-  z
-    .string()
-    .max(2048)
-    .transform((text, ctx) => {
-      try {
-        return scopeVariableSchema.parse(parseDottedSelector(text));
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: error instanceof DottedSelectorError ? error.message : `"${text}" is not a valid selector` });
-        return z.NEVER;
-      }
-    }),
-]);
+export const bypassEntrySchema = z.union([scopeVariableSchema, z.string().max(2048).transform(bypassFromDotted)], {
+  // A union reports "invalid input" by default; tell the user what is wrong with the form they chose.
+  error: (issue) => {
+    if (issue.code !== 'invalid_union' || typeof issue.input !== 'string') return undefined;
+    const dottedBranch = 1;
+    return issue.errors[dottedBranch]?.[0]?.message;
+  },
+});
 
 /** The two bypass entries every installation starts with: system pods are not inspected. */
 export const defaultBypassScopes = [

@@ -1,0 +1,11 @@
+// The pure domain of Vigil: everything here is deterministic and free of I/O, so that the
+// webhook, the API, the protection layer and the CLI all decide and validate the same way.
+export * from './catalog.js';
+export * from './attributes.js';
+export * from './bypass.js';
+export * from './image.js';
+export * from './warnings.js';
+export * from './schemas/index.js';
+export * from './scope/index.js';
+export * from './engine/index.js';
+export * from './admission/index.js';

@@ -93,6 +93,8 @@ const ALWAYS: WorkloadPredicate = () => true;
 
 type Narrowing = ReadonlySet<string> | 'any';
 
+// Intersection is sound here only because every index attribute is single-valued: a workload has one
+// namespace, so `namespace ∈ A` and `namespace ∈ B` together mean `namespace ∈ A ∩ B`.
 function intersect(a: Narrowing, b: Narrowing): Narrowing {
   if (a === 'any') return b;
   if (b === 'any') return a;

@@ -9,3 +9,6 @@ export * from './schemas/index.js';
 export * from './scope/index.js';
 export * from './engine/index.js';
 export * from './admission/index.js';
+export * from './templates.js';
+export * from './export-import.js';
+export * from './commercial-import.js';

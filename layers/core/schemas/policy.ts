@@ -13,7 +13,7 @@ export const enforcementModeChangeSchema = z
     at: instantSchema.optional(),
     afterDays: z.number().int('must be a whole number of days').min(1).max(365).optional(),
     // Server-managed: the resolved instant, the state and the id that ties a schedule to this change.
-    scheduledFor: z.string().optional().meta({ readOnly: true }),
+    scheduledFor: instantSchema.optional().meta({ readOnly: true }),
     state: z.enum(['pending']).optional().meta({ readOnly: true }),
     id: z.string().optional().meta({ readOnly: true }),
   })

@@ -53,7 +53,12 @@ export function refineScopeFormula(formula: { expression: string; variables: rea
 /** The scope of a policy: any of the application scopes, and the additional criteria if given. */
 export const policyScopeSchema = z
   .strictObject({
-    applicationScopes: z.array(resourceNameSchema).min(1, 'name at least one application scope (Global matches everything)').max(64).default(['Global']),
+    applicationScopes: z
+      .array(resourceNameSchema)
+      .min(1, 'name at least one application scope (Global matches everything)')
+      .max(64)
+      .refine((names) => new Set(names).size === names.length, 'names each application scope once')
+      .default(['Global']),
     expression: expressionSchema,
     variables: variablesSchema,
   })

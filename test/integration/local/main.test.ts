@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+const SETTINGS = ['PORT', 'HOST', 'VIGIL_DATA_DIR', 'VIGIL_ADMIN_TOKEN', 'VIGIL_DYNAMODB_ENDPOINT'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm start`'s entry point as a user would, with only the given settings. */
+function runMain(args: string[], settings: Record<string, string> = {}): Promise<Run> {
+  const env = { ...process.env };
+  for (const name of SETTINGS) delete env[name];
+  return new Promise<Run>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { cwd: repoRoot, env: { ...env, ...settings }, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('npm start (infra/local/main.ts)', () => {
+  it.each([['--help'], ['-h']])('prints the usage with every setting for %s and exits 0', async (flag) => {
+    const run = await runMain([flag]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: npm start/);
+    for (const name of SETTINGS) expect(run.stdout).toContain(name);
+    expect(run.stdout).toContain('DynamoDB Local');
+    expect(run.stderr).toBe('');
+  });
+
+  it('exits 2 with a clear message for a PORT that is not a port', async () => {
+    const run = await runMain([], { PORT: 'eighty' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('PORT: must be a whole number between 0 and 65535');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 for a PORT out of range', async () => {
+    const run = await runMain([], { PORT: '65536' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('PORT: must be between 0 and 65535');
+  });
+
+  it('exits 2 for a weak admin token without printing it', async () => {
+    const run = await runMain([], { VIGIL_ADMIN_TOKEN: 'hunter2' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('VIGIL_ADMIN_TOKEN: must be at least 16 characters long');
+    expect(run.stderr).not.toContain('hunter2');
+  });
+
+  it.each([[['--port', '9000']], [['serve']]])('exits 2 with the usage for unknown arguments %j', async (args) => {
+    const run = await runMain(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^vigil: /);
+    expect(run.stderr).toContain('Usage: npm start');
+  });
+});

@@ -4,10 +4,13 @@
  * Shape of a configuration with N container policies:
  * - Policy i with i % 5 !== 4 (80 %) is scoped to literal clusters/namespaces through its additional
  *   criteria, sometimes combined with label conditions (see `scopedScope`).
- * - Policy i with i % 5 === 4 (20 %) is Global or wildcard/label scoped (see `broadScope`): these are
- *   the policies no literal index can narrow.
- * - There are 4 clusters and max(8, N / 8) namespaces: the number of namespaces grows with the number
- *   of policies, as it does in real installations (more teams, more namespaces, more policies).
+ * - Policy i with i % 5 === 4 (20 %) is Global or wildcard/label/image scoped (see `broadScope`):
+ *   the policies no literal cluster/namespace index can narrow. Exactly one of them (policy 4) is
+ *   Global without criteria, i.e. applies to every workload.
+ * - There are 4 clusters and max(8, N / 8) namespaces, teams and app names: value domains grow with
+ *   the number of policies, as they do in real installations (more teams, more namespaces, more
+ *   policies), so a workload is in scope of a roughly bounded number of policies at every N and the
+ *   per-request cost measures how well the evaluator skips the others.
  *
  * Requests are built from a rotating set of workloads placed mostly in namespaces that policies name,
  * so that the candidate index is exercised on hits as well as misses.
@@ -40,22 +43,25 @@ function clusterName(k: number): string {
   return `cluster-${k}`;
 }
 
-function teamCount(n: number): number {
-  return Math.max(4, Math.round(n / 40));
+/** Teams (label `team`) and app numbers (label `app` = `<kind>-<number>`) grow like namespaces. */
+function domainSize(n: number): number {
+  return namespaceCount(n);
 }
 
 const APPS = ['web', 'api', 'worker', 'cache', 'batch', 'gateway'] as const;
 const TIERS = ['frontend', 'backend', 'data', 'debug'] as const;
-const APP_IMAGES = [
-  'nginx:1.27',
-  'docker.io/library/redis:7.2',
-  '123456789012.dkr.ecr.eu-west-1.amazonaws.com/payments/api:2.3.1',
-  'ghcr.io/acme/worker:1.4',
-  'quay.io/prometheus/node-exporter:v1.8.0',
-  'registry.k8s.io/pause:3.9',
-  'acme/batch:latest',
-  '123456789012.dkr.ecr.us-east-1.amazonaws.com/gateway:5.0',
+/** Where app images come from; the repository is named after the app. */
+const IMAGE_PREFIXES = [
+  '',
+  'docker.io/library/',
+  '123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/',
+  'ghcr.io/acme/',
+  'quay.io/acme/',
+  'registry.k8s.io/',
+  'acme/',
+  '123456789012.dkr.ecr.us-east-1.amazonaws.com/',
 ] as const;
+const IMAGE_TAGS = ['1.27', '2.3.1', 'v1.8.0', 'latest'] as const;
 const SIDECAR_IMAGES = ['envoyproxy/envoy:v1.31', 'docker.io/fluent/fluent-bit:3.1', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/otel/collector:0.104'] as const;
 
 const PROCESS_PATTERNS = ['date', 'ls', 'cat', '/usr/bin/env', 'python*', '/bin/ba*', 'ps', 'sh'] as const;
@@ -98,29 +104,30 @@ function scopedScope(random: Random, namespaces: number): GeneratedScope {
 }
 
 /** 20 %: Global, namespace wildcards, label, image and cluster-wildcard scopes: nothing a literal index can key on. */
-function broadScope(random: Random, ordinal: number, teams: number): GeneratedScope | undefined {
+function broadScope(random: Random, ordinal: number, n: number): GeneratedScope | undefined {
+  if (ordinal === 4) return undefined; // The one Global policy without criteria: applies to everything.
   const variant = Math.floor(ordinal / 5) % 20;
-  const d = 1 + random.int(9);
+  const size = domainSize(n);
+  const j = random.int(size);
   const e = random.int(10);
-  if (variant === 0) return undefined; // Global, no additional criteria: applies to everything.
+  const app = `${random.pick(APPS)}-${random.int(size)}`;
   if (variant <= 5) {
-    const pattern = random.pick([`prod-${d}*`, `*-${d}${e}`, `ns-${d}*${e}`, `n*-${d}*${e}`]);
+    const pattern = random.pick([`${namespaceName(j)}*`, `*-${j}`, `n*-${j}`, `${namespaceName(j)}*${e}`]);
     return { expression: 'v1', variables: [namespace(pattern)], targets: [] };
   }
-  if (variant <= 10) return { expression: 'v1', variables: [label('team', `team-${random.int(teams)}`)], targets: [] };
-  if (variant <= 13) return { expression: 'v1', variables: [label('app', `${random.pick(APPS)}-${e}*`)], targets: [] };
+  if (variant <= 10) return { expression: 'v1', variables: [label('team', `team-${random.int(size)}`)], targets: [] };
+  if (variant <= 13) return { expression: 'v1', variables: [label('app', `${app}*`)], targets: [] };
   if (variant <= 16) {
     const image = random.pick<Variable>([
-      { attribute: 'image.registry', value: 'ghcr.io' },
-      { attribute: 'container.image', value: 'quay.io/*' },
-      { attribute: 'container.image', value: '*:latest' },
-      { attribute: 'image.name', value: 'payments/*' },
+      { attribute: 'container.image', value: `*/${app}:*` },
+      { attribute: 'image.name', value: `acme/${app}` },
+      { attribute: 'container.image', value: `*${app}:latest` },
     ]);
     return random.chance(0.5)
       ? { expression: 'v1', variables: [image], targets: [] }
       : { expression: 'v1 && !v2', variables: [image, label('tier', 'debug')], targets: [] };
   }
-  return { expression: 'v1 && v2', variables: [cluster('cluster-*'), label('tier', random.pick(TIERS))], targets: [] };
+  return { expression: 'v1 && v2', variables: [cluster('cluster-*'), label('team', `team-${random.int(size)}`)], targets: [] };
 }
 
 function generateControls(random: Random): Record<string, Record<string, unknown>> {
@@ -168,11 +175,10 @@ export interface BenchConfig {
 export function generateConfig(n: number, seed: number = DEFAULT_SEED): BenchConfig {
   const random = seededRandom(seed ^ Math.imul(n, 0x9e3779b1));
   const namespaces = namespaceCount(n);
-  const teams = teamCount(n);
   const inputs: PolicyInput[] = [];
   const targets: Array<{ cluster: string; namespace: string }> = [];
   for (let i = 0; i < n; i++) {
-    const scope = i % 5 === 4 ? broadScope(random, i, teams) : scopedScope(random, namespaces);
+    const scope = i % 5 === 4 ? broadScope(random, i, n) : scopedScope(random, namespaces);
     if (scope) targets.push(...scope.targets);
     const enforce = random.chance(0.3);
     inputs.push({
@@ -183,7 +189,7 @@ export function generateConfig(n: number, seed: number = DEFAULT_SEED): BenchCon
       scope: scope ? { applicationScopes: ['Global'], expression: scope.expression, variables: scope.variables } : { applicationScopes: ['Global'] },
       controls: generateControls(random),
       version: 1 + (i % 7),
-    } as PolicyInput);
+    });
   }
   const started = performance.now();
   const policies: Policy[] = inputs.map((input) => policySchema.parse(input));
@@ -248,16 +254,16 @@ function containerFacts(random: Random, name: string, image: string, sidecar: bo
 function makeWorkloads(bench: BenchConfig, count: number): Workload[] {
   const random = seededRandom((bench.seed + 7919 * bench.n) >>> 0);
   const namespaces = namespaceCount(bench.n);
-  const teams = teamCount(bench.n);
+  const size = domainSize(bench.n);
   const workloads: Workload[] = [];
   for (let i = 0; i < count; i++) {
     let place = bench.targets.length > 0 && random.chance(0.7) ? random.pick(bench.targets) : { cluster: clusterName(random.int(CLUSTER_COUNT)), namespace: namespaceName(random.int(namespaces)) };
     // One workload of the set is a system pod (global bypass) ...
     if (i === count - 1) place = { cluster: place.cluster, namespace: 'kube-system' };
-    const app = `${random.pick(APPS)}-${random.int(20)}`;
+    const app = `${random.pick(APPS)}-${random.int(size)}`;
     const hash = (0x10000000 + random.int(0x70000000)).toString(16).slice(0, 9);
     const generateName = `${app}-${hash}-`;
-    const image = random.pick(APP_IMAGES);
+    const image = `${random.pick(IMAGE_PREFIXES)}${app}:${random.pick(IMAGE_TAGS)}`;
     const sidecar = random.pick(SIDECAR_IMAGES);
     const containers = [
       { name: 'app', image },
@@ -278,7 +284,7 @@ function makeWorkloads(bench: BenchConfig, count: number): Workload[] {
       namespace: place.namespace,
       podName: `${generateName}${random.int(1 << 20).toString(36).padStart(5, 'x')}`,
       generateName,
-      labels: { app, team: `team-${random.int(teams)}`, tier: random.pick(TIERS), 'pod-template-hash': hash },
+      labels: { app, team: `team-${random.int(size)}`, tier: random.pick(TIERS), 'pod-template-hash': hash },
       containers,
       serviceAccount: random.chance(0.5) ? 'default' : app,
       owner: app,

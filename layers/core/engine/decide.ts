@@ -62,13 +62,10 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
   if (snapshot.bypassed(workload)) return { allowed: true, violations: [], skipped: 'bypass' };
   if (protectionOff(policyType, group)) return { allowed: true, violations: [], skipped: 'protection_off' };
 
-  const candidates = snapshot.candidates(policyType, event.action, workload);
-  if (candidates.length === 0) return ALLOWED;
-
-  let violations: Violation[] | undefined;
+  let violations: Array<Violation & { readonly ordinal: number }> | undefined;
   let allowed = true;
-  for (const candidate of candidates) {
-    if (!candidate.inScope(workload)) continue;
+  snapshot.forEachCandidate(policyType, event.action, workload, (candidate) => {
+    if (!candidate.inScope(workload)) return;
     const { policy } = candidate;
     for (const control of candidate.controls) {
       if (!control.definition.actsOn.includes(event.action)) continue;
@@ -77,6 +74,7 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
       const blocks = policy.enforcementMode === 'enforce' && group.enforce && !control.definition.recordOnly;
       if (blocks) allowed = false;
       (violations ??= []).push({
+        ordinal: candidate.ordinal,
         status: blocks ? 'Block' : 'Detect',
         policy: policy.name,
         policyType: policy.type,
@@ -88,6 +86,9 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
         message: findings.map((f) => f.message).join('; '),
       });
     }
-  }
-  return violations ? { allowed, violations } : ALLOWED;
+  });
+  if (!violations) return ALLOWED;
+  // Candidates arrive in index order; report in configuration order so that results are stable.
+  const ordered = violations.length > 1 ? violations.sort((a, b) => a.ordinal - b.ordinal) : violations;
+  return { allowed, violations: ordered.map(({ ordinal: _ordinal, ...violation }) => violation) };
 }

@@ -92,53 +92,6 @@ export function compileScope(expression: string | undefined, variables: readonly
 
 type Literals = ReadonlySet<string> | 'any';
 
-function smaller(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
-  return b.size < a.size ? b : a;
-}
-
-/**
- * Returns literal values of `attribute` of which a workload must have at least one for the scope to hold, or 'any'.
- *
- * Used to index candidate scopes: a workload whose values of `attribute` are
- * all outside the set can be skipped without evaluating the scope.
- * Conjunctions keep one operand's set rather than intersecting: attributes are
- * multi-valued, so `image == a && image == b` holds for a pod running both
- * images, and an empty intersection would wrongly rule it out.
- */
-export function literalValuesOf(
-  expression: string | undefined,
-  variables: readonly ScopeVariable[],
-  attribute: string,
-): ReadonlySet<string> | 'any' {
-  if (isBlank(expression)) return 'any';
-  const tree = parseScopeExpression(expression, variables.length);
-  const analyse = (node: ScopeExpression): Literals => {
-    switch (node.kind) {
-      case 'var': {
-        const variable = variables[node.index - 1];
-        if (variable === undefined || variable.attribute !== attribute || variable.name !== undefined) return 'any';
-        return isLiteralGlob(variable.value) ? new Set([variable.value]) : 'any';
-      }
-      case 'not':
-        // A negation constrains nothing positively.
-        return 'any';
-      case 'and': {
-        const left = analyse(node.left);
-        const right = analyse(node.right);
-        if (left === 'any') return right;
-        if (right === 'any') return left;
-        return smaller(left, right);
-      }
-      case 'or': {
-        const left = analyse(node.left);
-        const right = analyse(node.right);
-        if (left === 'any' || right === 'any') return 'any';
-        return new Set([...left, ...right]);
-      }
-    }
-  };
-  return analyse(tree);
-}
 
 /** Builds WorkloadAttributes from plain records, dropping undefined entries. */
 export function workloadAttributes(

@@ -9,5 +9,6 @@ export {
   variablesUsed,
 } from './expression.js';
 export type { ScopeExpression, ScopeParseErrorCode } from './expression.js';
-export { compileScope, compileVariable, literalValuesOf, workloadAttributes } from './compile.js';
+export { compileScope, compileVariable, workloadAttributes } from './compile.js';
 export type { ScopeVariable, WorkloadAttributes, WorkloadPredicate } from './compile.js';
+export * from './constraints.js';

@@ -290,3 +290,35 @@ describe('decide (properties)', () => {
     );
   });
 });
+
+describe('candidate index', () => {
+  it('finds a policy indexed for several actions whichever action came before', () => {
+    // Regression: per-action stamp counters collided and hid a policy from the second action's index.
+    const snapshot = snapshotOf([
+      {
+        name: 'prefixed', type: 'container', enforcementMode: 'enforce',
+        scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'def*' }] },
+        controls: { blockContainerExec: {}, limitContainerPrivileges: {} },
+      },
+    ]);
+    const create: DecisionEvent = { action: 'create', pod: { hostNetwork: true, hostPID: false, hostIPC: false, hostPaths: [], containers: [] } };
+    for (let round = 0; round < 5; round++) {
+      expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh }).allowed, `exec, round ${round}`).toBe(false);
+      expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: create }).allowed, `create, round ${round}`).toBe(false);
+    }
+  });
+
+  it('narrows by exact, prefix, suffix, token and label constraints without losing matches', () => {
+    const image = (value: string) => workloadAttributes({ 'kubernetes.namespace': 'shop-prod', 'container.image': ['ghcr.io/acme/api:1.2', value] }, { 'kubernetes.label': { team: 'payments' } });
+    const policies: PolicyInput[] = [
+      { ...execGuard, name: 'exact', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop-prod' }] } },
+      { ...execGuard, name: 'prefix', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop-*' }] } },
+      { ...execGuard, name: 'suffix', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: '*-prod' }] } },
+      { ...execGuard, name: 'token', scope: { expression: 'v1', variables: [{ attribute: 'container.image', value: '*/api:*' }] } },
+      { ...execGuard, name: 'label', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.label', name: 'team', value: 'payments' }] } },
+      { ...execGuard, name: 'miss', scope: { expression: 'v1', variables: [{ attribute: 'container.image', value: '*/web:*' }] } },
+    ];
+    const decision = decide(snapshotOf(policies), { policyType: 'container', group: enforcing, workload: image('nginx:1'), event: execSh });
+    expect(decision.violations.map((v) => v.policy)).toEqual(['exact', 'prefix', 'suffix', 'token', 'label']);
+  });
+});

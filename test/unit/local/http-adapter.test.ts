@@ -1,7 +1,7 @@
 import { request, type OutgoingHttpHeaders } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalModeError } from '../../../infra/local/errors.js';
 import { apiGatewayTime, createLocalServer, redactPath, type LocalHandler, type LocalServer, type LocalServerLogger } from '../../../infra/local/http-adapter.js';
 
@@ -403,21 +403,17 @@ describe('createLocalServer lifecycle', () => {
   });
 
   it('logs handler failures to stderr when no logger is given', async () => {
-    const writes: string[] = [];
-    const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    const written: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
     const server = await createLocalServer({ host: '127.0.0.1', port: 0, handlers: { api: () => Promise.reject(new Error('kaput')) } });
     try {
       const reply = await send(server, 'GET', '/v1/health');
       expect(reply.status).toBe(500);
     } finally {
-      process.stderr.write = original;
+      stderr.mockRestore();
       await server.close();
     }
-    expect(writes.join('')).toContain('kaput');
+    expect(written.join('')).toContain('kaput');
   });
 
   it('lets in-flight requests finish when closing', async () => {

@@ -5,7 +5,8 @@ import {
   compileScope,
   compileVariable,
   formatScopeExpression,
-  literalValuesOf,
+  scopeConstraints,
+  valueTokens,
   parseScopeExpression,
   workloadAttributes,
 } from '../../../layers/core/scope/index.js';
@@ -70,10 +71,12 @@ const LABEL_NAMES = ['app', 'team', '__proto__'] as const;
 // which is where conjunctions over multi-valued attributes get interesting.
 const VOCABULARY = ['', 'a', 'b', 'ab', 'ba'] as const;
 const text = (): fc.Arbitrary<string> =>
-  fc.oneof(fc.constantFrom(...VOCABULARY), fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }));
+  fc.oneof(fc.constantFrom(...VOCABULARY), fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }), fc.string({ unit: fc.constantFrom('a', '/', ':'), maxLength: 6 }));
+// "/" and ":" are token delimiters: patterns such as `*/a:*` exercise the token constraints.
 const pattern = fc.oneof(
-  fc.constantFrom(...VOCABULARY),
+  fc.constantFrom(...VOCABULARY, '*/a:*', '*:b/*'),
   fc.string({ unit: fc.constantFrom('a', 'b', '*'), maxLength: 3 }),
+  fc.string({ unit: fc.constantFrom('a', '*', '/', ':'), maxLength: 6 }),
 );
 
 const variableArbitrary: fc.Arbitrary<ScopeVariable> = fc.oneof(
@@ -232,73 +235,71 @@ describe('compileScope', () => {
   });
 });
 
-describe('literalValuesOf', () => {
+describe('scopeConstraints', () => {
   const variables: readonly ScopeVariable[] = [
     { attribute: 'image', value: 'nginx:1.25' },
     { attribute: 'image', value: 'redis:7' },
     { attribute: 'image', value: 'envoy:*' },
     { attribute: 'namespace', value: 'web' },
-    { attribute: 'image', name: 'first', value: 'nginx:1.25' },
+    { attribute: 'label', name: 'app', value: 'api' },
     { attribute: 'image', value: 'busybox' },
+    { attribute: 'image', value: '*/api:*' },
+    { attribute: 'namespace', value: '*-prod' },
+    { attribute: 'namespace', value: '*a*' },
   ];
-  const literals = (expression: string | undefined): ReadonlySet<string> | 'any' =>
-    literalValuesOf(expression, variables, 'image');
+  const constraints = (expression: string | undefined) =>
+    Object.fromEntries([...scopeConstraints(expression, variables).values()].map((e) => [`${e.dimension.kind} ${e.dimension.attribute}${e.dimension.name ? `.${e.dimension.name}` : ''}`, [...e.values].sort()]));
 
-  it('is "any" for a blank expression', () => {
-    expect(literals(undefined)).toBe('any');
-    expect(literals(' ')).toBe('any');
+  it('constrains nothing for a blank expression or under a negation', () => {
+    expect(constraints(undefined)).toEqual({});
+    expect(constraints(' ')).toEqual({});
+    expect(constraints('!v1')).toEqual({});
   });
 
-  it('takes the value of a literal variable on the attribute', () => {
-    expect(literals('v1')).toEqual(new Set(['nginx:1.25']));
+  it('derives exact, prefix, suffix, token and keyed constraints from variables', () => {
+    expect(constraints('v1')).toEqual({ 'exact image': ['nginx:1.25'] });
+    expect(constraints('v3')).toEqual({ 'prefix image': ['envoy:'] });
+    expect(constraints('v8')).toEqual({ 'suffix namespace': ['-prod'] });
+    expect(constraints('v7')).toEqual({ 'token image': ['api'] });
+    expect(constraints('v5')).toEqual({ 'exact label.app': ['api'] });
+    expect(constraints('v9')).toEqual({});
   });
 
-  it('is "any" for a glob, another attribute or a keyed variable', () => {
-    expect(literals('v3')).toBe('any');
-    expect(literals('v4')).toBe('any');
-    expect(literals('v5')).toBe('any');
-  });
-
-  it('is "any" under a negation', () => {
-    expect(literals('!v1')).toBe('any');
-    expect(literals('!!v1')).toBe('any');
-  });
-
-  it('keeps the constrained side of a conjunction', () => {
-    expect(literals('v1 && v4')).toEqual(new Set(['nginx:1.25']));
-    expect(literals('v4 && v1')).toEqual(new Set(['nginx:1.25']));
-    expect(literals('v4 && !v1')).toBe('any');
-  });
-
-  it('keeps the smaller side of a conjunction rather than intersecting, since a pod may run several images', () => {
-    // A pod running both nginx and redis satisfies v1 && v2; an empty set would hide it.
+  it('keeps every side of a conjunction, and the smaller set where both constrain one dimension', () => {
+    expect(constraints('v1 && v4')).toEqual({ 'exact image': ['nginx:1.25'], 'exact namespace': ['web'] });
+    // A pod running both nginx and redis satisfies v1 && v2: an empty intersection would hide it.
     const both = workloadAttributes({ image: ['nginx:1.25', 'redis:7'] });
     expect(compileScope('v1 && v2', variables)(both)).toBe(true);
-    expect(literals('v1 && v2')).toEqual(new Set(['nginx:1.25']));
-    expect(literals('(v1 || v2) && v6')).toEqual(new Set(['busybox']));
+    expect(constraints('v1 && v2')).toEqual({ 'exact image': ['nginx:1.25'] });
   });
 
-  it('unions the sides of a disjunction only when both are constrained', () => {
-    expect(literals('v1 || v2')).toEqual(new Set(['nginx:1.25', 'redis:7']));
-    expect(literals('v1 || v3')).toBe('any');
-    expect(literals('(v1 || v2) && v4 || v6')).toEqual(new Set(['nginx:1.25', 'redis:7', 'busybox']));
+  it('keeps only what both sides of a disjunction constrain, with the union of values', () => {
+    expect(constraints('v1 || v2')).toEqual({ 'exact image': ['nginx:1.25', 'redis:7'] });
+    expect(constraints('v1 || v3')).toEqual({});
+    expect(constraints('(v1 && v4) || (v2 && v4)')).toEqual({ 'exact image': ['nginx:1.25', 'redis:7'], 'exact namespace': ['web'] });
   });
 
   it('rejects a malformed formula with a ScopeParseError', () => {
-    expect(() => literals('v1 ||')).toThrow(ScopeParseError);
+    expect(() => constraints('v1 ||')).toThrow(ScopeParseError);
+  });
+
+  it('splits values into tokens at image and path delimiters', () => {
+    expect(valueTokens('ghcr.io/acme/api:1.2@sha256:ab')).toEqual(['ghcr', 'io', 'acme', 'api', '1', '2', 'sha256', 'ab']);
+    expect(valueTokens('::')).toEqual([]);
   });
 
   it('never rules out a workload the scope applies to', () => {
+    const satisfies = (kind: string, value: string, required: string) =>
+      kind === 'exact' ? value === required : kind === 'prefix' ? value.startsWith(required) : kind === 'suffix' ? value.endsWith(required) : valueTokens(value).includes(required);
     fc.assert(
       fc.property(scopeArbitrary, fc.array(workloadArbitrary, { minLength: 1, maxLength: 4 }), ({ tree, variables: vars }, workloads) => {
         const expression = formatScopeExpression(tree);
         const scope = compileScope(expression, vars);
-        for (const attribute of ATTRIBUTES) {
-          const allowed = literalValuesOf(expression, vars, attribute);
-          if (allowed === 'any') continue;
+        for (const { dimension, values } of scopeConstraints(expression, vars).values()) {
           for (const workload of workloads) {
             if (!scope(workload)) continue;
-            expect((workload.values.get(attribute) ?? []).some((value) => allowed.has(value))).toBe(true);
+            const actual = dimension.name === undefined ? (workload.values.get(dimension.attribute) ?? []) : [workload.keyed.get(dimension.attribute)?.get(dimension.name)].filter((v): v is string => v !== undefined);
+            expect(actual.some((value) => [...values].some((required) => satisfies(dimension.kind, value, required)))).toBe(true);
           }
         }
       }),

@@ -1,0 +1,370 @@
+/**
+ * The CEL baseline: the approach of Kubernetes ValidatingAdmissionPolicy, one CEL program per policy.
+ *
+ * Each enabled policy's scope (application scopes and additional criteria) and its admission controls
+ * are translated into ONE equivalent CEL expression that is true when the policy would flag the
+ * request. Programs are parsed once at setup and evaluated per request (cel-js offers parse-once /
+ * evaluate-many: `parse()` then `evaluate(cst, activation, functions)`); every program is evaluated
+ * for every request, as an API server evaluates every bound policy. Global bypass is one more program
+ * evaluated first (like a match condition).
+ *
+ * cel-js has no string member functions (`s.startsWith(…)`), so the CEL standard-library and
+ * Kubernetes-library functions the translation needs are supplied as global functions:
+ * startsWith, endsWith, matches, basename, imageRegistry and capability.
+ */
+import { evaluate, parse, type Success } from 'cel-js';
+import { findControl } from '../layers/core/catalog.js';
+import type { ControlDefinition } from '../layers/core/catalog.js';
+import type { DecisionRequest } from '../layers/core/engine/decide.js';
+import type { ConfigSnapshot } from '../layers/core/engine/snapshot.js';
+import { parseImageReference } from '../layers/core/image.js';
+import type { Policy } from '../layers/core/schemas/policy.js';
+import { GLOBAL_SCOPE } from '../layers/core/schemas/scope.js';
+import { parseScopeExpression, type ScopeExpression, type ScopeVariable } from '../layers/core/scope/index.js';
+
+type Cst = Success['cst'];
+
+/** What the CEL programs see; built once per request, like the objects an API server hands to CEL. */
+export interface CelActivation {
+  readonly request: { readonly action: string; readonly cluster: string; readonly namespace: string };
+  readonly object: {
+    /** Every unkeyed scope attribute except cluster and namespace; an unknown attribute is an empty list. */
+    readonly attrs: Readonly<Record<string, readonly string[]>>;
+    /** kubernetes.label */
+    readonly labels: Readonly<Record<string, string>>;
+    /** container.label (pod labels plus the container runtime's labels) */
+    readonly runtimeLabels: Readonly<Record<string, string>>;
+  };
+  readonly command: readonly string[];
+  readonly pod: {
+    readonly hostNetwork: boolean;
+    readonly hostPID: boolean;
+    readonly hostIPC: boolean;
+    readonly containers: ReadonlyArray<{
+      readonly name: string;
+      readonly image: string;
+      readonly privileged: boolean;
+      readonly allowPrivilegeEscalation: boolean | null;
+      readonly runAsUser: number | null;
+      readonly runAsNonRoot: boolean | null;
+      readonly readOnlyRootFilesystem: boolean | null;
+      readonly addCapabilities: readonly string[];
+      readonly ports: readonly number[];
+    }>;
+    readonly hostPaths: readonly string[];
+  };
+}
+
+/** Unkeyed attributes of container workloads that land in `object.attrs`. */
+const LIST_ATTRIBUTES = [
+  'kubernetes.pod',
+  'kubernetes.serviceaccount',
+  'kubernetes.deployment',
+  'container.name',
+  'container.image',
+  'image.registry',
+  'image.name',
+  'image.tag',
+  'enforcer.group',
+  'user.name',
+  'user.group',
+] as const;
+
+const EMPTY_POD: CelActivation['pod'] = { hostNetwork: false, hostPID: false, hostIPC: false, containers: [], hostPaths: [] };
+
+function single(request: DecisionRequest, attribute: string): string {
+  const values = request.workload.values.get(attribute);
+  if (values?.length !== 1) throw new Error(`the CEL baseline needs exactly one ${attribute} value, got ${JSON.stringify(values ?? [])}`);
+  return values[0]!;
+}
+
+/** Builds the activation of a request (done once per request, outside the timed loop). */
+export function celActivation(request: DecisionRequest): CelActivation {
+  const { workload, event } = request;
+  const attrs: Record<string, readonly string[]> = {};
+  for (const attribute of LIST_ATTRIBUTES) attrs[attribute] = workload.values.get(attribute) ?? [];
+  const keyed = (attribute: string): Record<string, string> => Object.fromEntries(workload.keyed.get(attribute) ?? []);
+  let pod = EMPTY_POD;
+  if (event.action === 'create' || event.action === 'update' || event.action === 'debug') {
+    // An update reports only findings the old pod did not have: a diff this translation does not express.
+    if (event.oldPod) throw new Error('the CEL baseline translates pod checks for requests without an old pod only');
+    pod = {
+      hostNetwork: event.pod.hostNetwork,
+      hostPID: event.pod.hostPID,
+      hostIPC: event.pod.hostIPC,
+      hostPaths: event.pod.hostPaths,
+      containers: event.pod.containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        privileged: c.privileged,
+        allowPrivilegeEscalation: c.allowPrivilegeEscalation ?? null,
+        runAsUser: c.runAsUser ?? null,
+        runAsNonRoot: c.runAsNonRoot ?? null,
+        readOnlyRootFilesystem: c.readOnlyRootFilesystem ?? null,
+        addCapabilities: c.addCapabilities,
+        ports: c.ports,
+      })),
+    };
+  }
+  return {
+    request: { action: event.action, cluster: single(request, 'kubernetes.cluster'), namespace: single(request, 'kubernetes.namespace') },
+    object: { attrs, labels: keyed('kubernetes.label'), runtimeLabels: keyed('container.label') },
+    command: event.action === 'exec' ? event.command : [],
+    pod,
+  };
+}
+
+// ---------------------------------------------------------------- functions the programs call
+
+const regexCache = new Map<string, RegExp>();
+
+function normaliseCapability(name: string): string {
+  const upper = name.toUpperCase();
+  return upper.startsWith('CAP_') ? upper.slice(4) : upper;
+}
+
+/** Global functions standing in for CEL's string library and Kubernetes' extensions. */
+export const celFunctions: Record<string, CallableFunction> = {
+  startsWith: (value: string, prefix: string) => value.startsWith(prefix),
+  endsWith: (value: string, suffix: string) => value.endsWith(suffix),
+  matches: (value: string, pattern: string) => {
+    let regex = regexCache.get(pattern);
+    if (!regex) regexCache.set(pattern, (regex = new RegExp(pattern)));
+    return regex.test(value);
+  },
+  basename: (path: string) => path.slice(path.lastIndexOf('/') + 1),
+  imageRegistry: (image: string) => parseImageReference(image).registry,
+  capability: normaliseCapability,
+};
+
+// ---------------------------------------------------------------- translation
+
+/** A CEL string literal; cel-js does not process escapes, so values needing them are refused. */
+function lit(value: string): string {
+  if (/["\\\n\r]/.test(value)) throw new Error(`value ${JSON.stringify(value)} cannot be written as a cel-js string literal`);
+  return `"${value}"`;
+}
+
+function list(values: readonly string[]): string {
+  return `[${values.map(lit).join(', ')}]`;
+}
+
+function regexOf(pattern: string): string {
+  // Backslashes reach RegExp as written, since cel-js keeps string literals verbatim.
+  return `^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&')).join('.*')}$`;
+}
+
+/** `value` (a CEL string expression) matches the star glob `pattern`, with the engine's semantics. */
+function globTest(value: string, pattern: string): string {
+  if (!pattern.includes('*')) return `${value} == ${lit(pattern)}`;
+  const parts = pattern.split('*');
+  if (parts.every((p) => p === '')) return 'true';
+  const inner = parts.slice(1, -1);
+  if (inner.every((p) => p === '')) {
+    const prefix = parts[0]!;
+    const suffix = parts[parts.length - 1]!;
+    if (suffix === '') return `startsWith(${value}, ${lit(prefix)})`;
+    if (prefix === '') return `endsWith(${value}, ${lit(suffix)})`;
+  }
+  const regex = regexOf(pattern);
+  // Literal check of the regex text itself; backslashes are expected here.
+  if (/["\n\r]/.test(regex)) throw new Error(`pattern ${JSON.stringify(pattern)} cannot be written as a cel-js string literal`);
+  return `matches(${value}, "${regex}")`;
+}
+
+/** Any of the globs matches `value`; literal patterns become one `in` test. */
+function anyGlob(value: string, patterns: readonly string[]): string {
+  const literals = patterns.filter((p) => !p.includes('*'));
+  const globs = patterns.filter((p) => p.includes('*'));
+  const terms = [...(literals.length === 0 ? [] : [literals.length === 1 ? `${value} == ${lit(literals[0]!)}` : `${value} in ${list(literals)}`]), ...globs.map((p) => globTest(value, p))];
+  if (terms.length === 0) return 'false';
+  return terms.length === 1 ? terms[0]! : `(${terms.join(' || ')})`;
+}
+
+function variableTest(variable: ScopeVariable): string {
+  const { attribute, name, value } = variable;
+  if (name !== undefined) {
+    const map = attribute === 'kubernetes.label' ? 'object.labels' : attribute === 'container.label' ? 'object.runtimeLabels' : undefined;
+    if (!map) throw new Error(`the CEL baseline does not translate the keyed attribute ${attribute}`);
+    const test = globTest(`${map}[${lit(name)}]`, value);
+    return test === 'true' ? `${lit(name)} in ${map}` : `(${lit(name)} in ${map} && ${test})`;
+  }
+  if (attribute === 'kubernetes.cluster') return globTest('request.cluster', value);
+  if (attribute === 'kubernetes.namespace') return globTest('request.namespace', value);
+  if (!(LIST_ATTRIBUTES as readonly string[]).includes(attribute)) throw new Error(`the CEL baseline does not translate the attribute ${attribute}`);
+  const values = `object.attrs[${lit(attribute)}]`;
+  if (!value.includes('*')) return `${lit(value)} in ${values}`;
+  const test = globTest('x', value);
+  return test === 'true' ? `size(${values}) > 0` : `${values}.exists(x, ${test})`;
+}
+
+/** A scope formula as CEL, fully parenthesised so that every `&&` short-circuits in cel-js. */
+function scopeToCel(expression: string, variables: readonly ScopeVariable[]): string {
+  if (expression.trim() === '') return 'true';
+  const build = (node: ScopeExpression): string => {
+    switch (node.kind) {
+      case 'var':
+        return variableTest(variables[node.index - 1]!);
+      case 'not':
+        return `!(${build(node.operand)})`;
+      case 'and':
+        return `(${build(node.left)} && ${build(node.right)})`;
+      case 'or':
+        return `(${build(node.left)} || ${build(node.right)})`;
+    }
+  };
+  return build(parseScopeExpression(expression, variables.length));
+}
+
+function strings(options: Readonly<Record<string, unknown>>, key: string): string[] {
+  const value = options[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The violation condition of one admission control, without the action test; undefined when it never acts on admission. */
+function controlViolation(definition: ControlDefinition, options: Readonly<Record<string, unknown>>): string | undefined {
+  const flag = (key: string) => options[key] !== false;
+  switch (definition.key) {
+    case 'blockContainerExec': {
+      const patterns = strings(options, 'allowedProcesses');
+      const full = patterns.filter((p) => p.includes('/'));
+      const base = patterns.filter((p) => !p.includes('/'));
+      const allowed = [full.length > 0 ? anyGlob('command[0]', full) : undefined, base.length > 0 ? anyGlob('basename(command[0])', base) : undefined].filter((t) => t !== undefined);
+      const allowedTest = allowed.length === 0 ? 'false' : allowed.join(' || ');
+      return `(size(command) == 0 ? true : (command[0] == "" ? true : !(${allowedTest})))`;
+    }
+    case 'blockContainerAttach':
+    case 'blockPortForward':
+    case 'blockDebugContainers':
+      return 'true';
+    case 'limitContainerPrivileges': {
+      const podTerms = [flag('hostNetwork') ? 'pod.hostNetwork' : '', flag('hostPid') ? 'pod.hostPID' : '', flag('hostIpc') ? 'pod.hostIPC' : ''].filter(Boolean);
+      const containerTerms = [
+        flag('privileged') ? 'c.privileged' : '',
+        flag('rootUser') ? '(c.runAsUser == 0 || (c.runAsUser == null && c.runAsNonRoot != true))' : '',
+        flag('lowPortBinding') ? 'c.ports.exists(p, p > 0 && p < 1024)' : '',
+        flag('addCapabilities') ? 'size(c.addCapabilities) > 0' : '',
+      ].filter(Boolean);
+      const terms = [...podTerms, ...(containerTerms.length > 0 ? [`pod.containers.exists(c, ${containerTerms.join(' || ')})`] : [])];
+      return terms.length === 0 ? 'false' : terms.join(' || ');
+    }
+    case 'noNewPrivileges':
+      return 'pod.containers.exists(c, c.allowPrivilegeEscalation != false)';
+    case 'readOnlyRootFilesystem':
+      return 'pod.containers.exists(c, c.readOnlyRootFilesystem != true)';
+    case 'blockedCapabilities': {
+      const blocked = [...new Set(strings(options, 'capabilities').map(normaliseCapability))];
+      if (blocked.includes('ALL')) return 'pod.containers.exists(c, size(c.addCapabilities) > 0)';
+      if (blocked.length === 0) return 'false';
+      return `pod.containers.exists(c, c.addCapabilities.exists(k, capability(k) in ${list(blocked)}))`;
+    }
+    case 'restrictedVolumes': {
+      const test = anyGlob('h', strings(options, 'paths'));
+      return test === 'false' ? 'false' : `pod.hostPaths.exists(h, ${test})`;
+    }
+    case 'allowedRegistries':
+      // map() computes each container's registry once, as cel.bind would.
+      return `pod.containers.map(c, imageRegistry(c.image)).exists(r, !(${anyGlob('r', strings(options, 'registries'))}))`;
+    default:
+      // Node-agent controls (process, file, network) never act on admission requests.
+      return undefined;
+  }
+}
+
+/** Admission actions the baseline handles; other actions never reach an admission webhook. */
+const ADMISSION_ACTIONS = new Set(['exec', 'attach', 'portforward', 'create', 'update', 'debug']);
+
+/** The one CEL expression of a policy, or undefined when it has no enabled control acting on admission. */
+export function policyToCel(policy: Policy, applicationScopes: ReadonlyMap<string, string>): string | undefined {
+  if (!policy.enabled || policy.type !== 'container') return undefined;
+  const checks: string[] = [];
+  for (const [key, settings] of Object.entries(policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>)) {
+    if (!settings?.enabled) continue;
+    const definition = findControl(policy.type, key);
+    if (!definition) continue;
+    const violation = controlViolation(definition, settings);
+    const actions = definition.actsOn.filter((a) => ADMISSION_ACTIONS.has(a));
+    if (violation === undefined || violation === 'false' || actions.length === 0) continue;
+    const actionTest = actions.length === 1 ? `request.action == ${lit(actions[0]!)}` : `request.action in ${list(actions)}`;
+    checks.push(violation === 'true' ? actionTest : `(${actionTest} && (${violation}))`);
+  }
+  if (checks.length === 0) return undefined;
+  const appScopes = policy.scope.applicationScopes.map((name) => applicationScopes.get(name) ?? 'false');
+  const appScope = appScopes.includes('true') ? 'true' : appScopes.length === 1 ? appScopes[0]! : `(${appScopes.join(' || ')})`;
+  const criteria = scopeToCel(policy.scope.expression, policy.scope.variables);
+  const scope = [appScope, criteria].filter((s) => s !== 'true');
+  const controls = checks.length === 1 ? checks[0]! : `(${checks.join(' || ')})`;
+  // Scope first: cel-js short-circuits `&&` on a false left operand only.
+  return scope.length === 0 ? controls : `(${scope.join(' && ')}) && ${controls}`;
+}
+
+function parseOrThrow(source: string, what: string): Cst {
+  const result = parse(source);
+  if (!result.isSuccess) throw new Error(`CEL of ${what} does not parse: ${result.errors.join('; ')}\n${source}`);
+  return result.cst;
+}
+
+function run(cst: Cst, activation: CelActivation, what: string): boolean {
+  const value = evaluate(cst, activation as unknown as Record<string, unknown>, celFunctions);
+  if (typeof value !== 'boolean') throw new Error(`CEL of ${what} returned ${typeof value}, not a boolean`);
+  return value;
+}
+
+export interface CelProgram {
+  readonly policy: string;
+  readonly source: string;
+  readonly cst: Cst;
+}
+
+export interface CelEvaluator {
+  readonly programs: readonly CelProgram[];
+  readonly bypassSource: string;
+  readonly translateMs: number;
+  readonly parseMs: number;
+  /** Names of the policies that would flag the request, in configuration order. */
+  flagged(request: DecisionRequest, activation: CelActivation): string[];
+  /** Same evaluation, returning only how many policies flag (for the timed loop). */
+  count(request: DecisionRequest, activation: CelActivation): number;
+}
+
+/** Translates and parses every policy once. */
+export function compileCel(config: ConfigSnapshot): CelEvaluator {
+  let started = performance.now();
+  const applicationScopes = new Map<string, string>([[GLOBAL_SCOPE, 'true']]);
+  for (const scope of config.applicationScopes) {
+    if (scope.name !== GLOBAL_SCOPE) applicationScopes.set(scope.name, `(${scopeToCel(scope.expression, scope.variables)})`);
+  }
+  const sources: Array<{ policy: string; source: string }> = [];
+  for (const policy of config.policies) {
+    const source = policyToCel(policy, applicationScopes);
+    if (source !== undefined) sources.push({ policy: policy.name, source });
+  }
+  const bypassTerms = config.settings.bypassScopes.map(variableTest);
+  const bypassSource = bypassTerms.length === 0 ? 'false' : bypassTerms.join(' || ');
+  const translateMs = performance.now() - started;
+
+  started = performance.now();
+  const programs = sources.map(({ policy, source }) => ({ policy, source, cst: parseOrThrow(source, `policy "${policy}"`) }));
+  const bypass = parseOrThrow(bypassSource, 'the global bypass');
+  const parseMs = performance.now() - started;
+
+  const skip = (request: DecisionRequest, activation: CelActivation): boolean =>
+    run(bypass, activation, 'the global bypass') || (request.policyType === 'container' && !request.group.containerProtection);
+
+  return {
+    programs,
+    bypassSource,
+    translateMs,
+    parseMs,
+    flagged(request, activation) {
+      if (skip(request, activation)) return [];
+      return programs.filter((p) => run(p.cst, activation, `policy "${p.policy}"`)).map((p) => p.policy);
+    },
+    count(request, activation) {
+      if (skip(request, activation)) return 0;
+      let flagged = 0;
+      for (const program of programs) if (run(program.cst, activation, program.policy)) flagged++;
+      return flagged;
+    },
+  };
+}

@@ -204,7 +204,7 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     const key = bestDimension(constraints, cardinality);
     const chosen = key === undefined ? undefined : constraints.get(key);
     let byAction = indexes.get(compiled.policy.type);
-    if (!byAction) indexes.set(compiled.policy.type, (byAction = new Map()));
+    if (!byAction) indexes.set(compiled.policy.type, (byAction = new Map<Action, CandidateIndex>()));
     const actionsSeen = new Set<Action>();
     for (const control of compiled.controls) for (const action of control.definition.actsOn) actionsSeen.add(action);
     for (const action of actionsSeen) {

@@ -1,8 +1,8 @@
 /**
- * Turns a scope (formula plus variables) into a predicate over workloads, and
- * derives from it the literal values a candidate index can key on.
+ * Turns a scope (formula plus variables) into a predicate over workloads,
+ * compiled once and evaluated for every request.
  */
-import { compileGlob, isLiteralGlob } from './glob.js';
+import { compileGlob } from './glob.js';
 import { parseScopeExpression } from './expression.js';
 import type { ScopeExpression } from './expression.js';
 
@@ -90,7 +90,6 @@ export function compileScope(expression: string | undefined, variables: readonly
   return build(tree);
 }
 
-type Literals = ReadonlySet<string> | 'any';
 
 
 /** Builds WorkloadAttributes from plain records, dropping undefined entries. */

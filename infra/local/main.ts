@@ -1,3 +1,110 @@
-// Local mode (the control plane on one machine) is being built; until it lands, say so plainly.
-console.error('vigil: local mode is not available yet in this version; run `npm test` to exercise the policy core.');
-process.exitCode = 1;
+// `npm start`: the whole control plane on this machine (see USAGE in settings.ts).
+// Exit status: 0 after a clean stop or --help, 1 when starting fails, 2 for bad arguments or settings.
+
+import { parseArgs } from 'node:util';
+import { LocalModeError } from './errors.js';
+import { stderrLogger } from './http-adapter.js';
+import { SettingsError, USAGE, settingsFromEnv, type LocalSettings } from './settings.js';
+import type { LocalMode } from './start.js';
+
+async function main(argv: readonly string[]): Promise<void> {
+  let help: boolean | undefined;
+  try {
+    ({
+      values: { help },
+    } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }));
+  } catch (error) {
+    process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  let settings: LocalSettings;
+  try {
+    settings = settingsFromEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    process.stderr.write(`vigil: ${error.message}\nRun with --help to see the settings.\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  let local: LocalMode;
+  try {
+    // Loaded only now: --help and setting errors must not depend on the handlers loading.
+    // Local mode supports Node 20; the SDK's notice that later releases will need Node 22 only alarms users here.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const { startLocalMode } = await import('./start.js');
+    local = await startLocalMode({ ...settings, logger: stderrLogger });
+  } catch (error) {
+    if (error instanceof LocalModeError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+    } else {
+      process.stderr.write(`vigil: local mode failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exitCode = 1;
+    return;
+  }
+
+  process.stdout.write(banner(local));
+  stopOnSignal(local);
+}
+
+function banner(local: LocalMode): string {
+  const tokenNote = {
+    environment: '(from VIGIL_ADMIN_TOKEN)',
+    'data-dir': '(stored in the data dir)',
+    generated: '(generated now and stored in the data dir)',
+  }[local.adminTokenSource];
+  return [
+    'Vigil local mode is running.',
+    '',
+    `  URL:          ${local.url}`,
+    `  Admin token:  ${local.adminToken}  ${tokenNote}`,
+    `  Data dir:     ${local.dataDir}`,
+    `  DynamoDB:     ${local.dynamodbEndpoint}`,
+    '',
+    'Try it:',
+    `  curl -H ${shellQuote(`Authorization: Bearer ${local.adminToken}`)} ${local.url}/v1/policies`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
+/** Double quotes when nothing inside needs escaping in a POSIX shell, else single quotes. */
+function shellQuote(text: string): string {
+  if (!/["$`\\!]/.test(text)) return `"${text}"`;
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The first SIGINT/SIGTERM stops cleanly and exits 0; a second one exits at once. */
+function stopOnSignal(local: LocalMode): void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`vigil: ${signal} again, exiting without waiting\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`vigil: ${signal} received, stopping (send it again to force)\n`);
+    local.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`vigil: stopping failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

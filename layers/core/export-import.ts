@@ -53,7 +53,7 @@ export type ImportPlan = { readonly ok: true; readonly items: ImportItem[] } | {
 
 type Json = Record<string, unknown>;
 
-const serverManaged: ReadonlySet<string> = new Set(['version', 'createdAt', 'updatedAt', 'updatedBy']);
+const serverManaged: ReadonlySet<string> = new Set(['version', 'createdAt', 'updatedAt', 'updatedBy', 'warnings']);
 
 function withoutServerFields(item: object): Json {
   return Object.fromEntries(Object.entries(item).filter(([key]) => !serverManaged.has(key)));

@@ -50,6 +50,8 @@ function policyVariant<T extends PolicyType>(type: T) {
     scope: policyScopeSchema.default({ applicationScopes: ['Global'], expression: '', variables: [] }),
     controls: controlsSchemaFor(type).default({}),
     ...serverManagedFields,
+    // Save responses carry advice; accepting it back lets a client PUT what a POST or PUT returned.
+    warnings: z.array(z.string()).optional().meta({ readOnly: true, description: 'Save-time advice (responses only); ignored on input.' }),
   });
 }
 

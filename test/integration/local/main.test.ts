@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -16,14 +18,15 @@ function runMain(args: string[], settings: Record<string, string> = {}): Promise
   const env = { ...process.env };
   for (const name of SETTINGS) delete env[name];
   return new Promise<Run>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { cwd: repoRoot, env: { ...env, ...settings }, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { cwd: repoRoot, env: { ...env, ...settings }, timeout: 55_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       resolve({ code, stdout, stderr });
     });
   });
 }
 
-describe.concurrent('npm start (infra/local/main.ts)', () => {
+// Each case boots node with the TypeScript loader, which takes seconds on a busy machine.
+describe.concurrent('npm start (infra/local/main.ts)', { timeout: 60_000 }, () => {
   it.each([['--help'], ['-h']])('prints the usage with every setting for %s and exits 0', async (flag) => {
     const run = await runMain([flag]);
     expect(run.code).toBe(0);
@@ -52,6 +55,21 @@ describe.concurrent('npm start (infra/local/main.ts)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('VIGIL_ADMIN_TOKEN: must be at least 16 characters long');
     expect(run.stderr).not.toContain('hunter2');
+  });
+
+  it('exits 1 with only the message (no stack trace) when Java is missing', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'vigil-main-'));
+    try {
+      // An empty PATH hides java; node itself is run by its absolute path.
+      const run = await runMain([], { PATH: join(scratch, 'empty-bin'), PORT: '0', VIGIL_DATA_DIR: join(scratch, 'data') });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^vigil: Java 17 or newer is needed for DynamoDB Local/m);
+      expect(run.stderr).toContain('VIGIL_DYNAMODB_ENDPOINT');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout).toBe('');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it.each([[['--port', '9000']], [['serve']]])('exits 2 with the usage for unknown arguments %j', async (args) => {

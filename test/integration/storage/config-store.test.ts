@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applicationScopeSchema, enforcerGroupSchema, enforcerSettingsSchema, policySchema, type PolicyInput } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, NotFoundError, VersionMismatchError } from '../../../functions/shared/errors.js';
+import { DynamoConfigStore } from '../../../functions/shared/storage/DynamoConfigStore.js';
 import type { ConfigChange, ConfigKind } from '../../../functions/shared/storage/ports.js';
 import { useTables } from '../../support/use-tables.js';
 
@@ -179,6 +180,9 @@ describe('DynamoConfigStore.list', () => {
 
 describe('DynamoConfigStore revision and activity', () => {
   const db = useTables();
+  // A clock a second apart per apply, far from the real one: trail order and `since` do not depend on timing.
+  let tick = Date.parse('2030-01-01T00:00:00.000Z');
+  const timed = () => new DynamoConfigStore(db.clients.document, db.tables.config.TableName, { clock: () => new Date((tick += 1000)) });
 
   it('starts at revision 0 and bumps it exactly once per apply, whatever the number of changes', async () => {
     expect(await db.configStore.revision()).toBe(0);
@@ -193,11 +197,12 @@ describe('DynamoConfigStore revision and activity', () => {
   });
 
   it('records one activity entry per change with before and after, newest first', async () => {
-    const started = new Date().toISOString();
-    await db.configStore.apply([create('policy', 'a-1', policy('a-1'))], admin);
-    await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'a-1', doc: policy('a-1', { enabled: false }), expectedVersion: 1 }], other, 'mode-change');
-    await db.configStore.apply([{ op: 'delete', kind: 'policy', name: 'a-1' }], admin);
-    const page = await db.configStore.activity({ limit: 500, since: started });
+    const store = timed();
+    const started = new Date(tick).toISOString();
+    await store.apply([create('policy', 'a-1', policy('a-1'))], admin);
+    await store.apply([{ op: 'replace', kind: 'policy', name: 'a-1', doc: policy('a-1', { enabled: false }), expectedVersion: 1 }], other, 'mode-change');
+    await store.apply([{ op: 'delete', kind: 'policy', name: 'a-1' }], admin);
+    const page = await store.activity({ limit: 500, since: started });
     const entries = page.items.filter((entry) => entry.resource === 'policy/a-1');
     expect(entries.map((entry) => [entry.action, entry.actor])).toEqual([
       ['delete', admin],
@@ -220,12 +225,12 @@ describe('DynamoConfigStore revision and activity', () => {
   });
 
   it('filters the trail by time and pages through it', async () => {
-    await db.configStore.apply([create('policy', 'old-1', policy('old-1'))], admin);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const since = new Date().toISOString();
-    for (const name of ['new-1', 'new-2', 'new-3']) await db.configStore.apply([create('policy', name, policy(name))], admin);
-    const first = await db.configStore.activity({ limit: 2, since });
-    const second = await db.configStore.activity({ limit: 2, since, cursor: first.nextCursor });
+    const store = timed();
+    await store.apply([create('policy', 'old-1', policy('old-1'))], admin);
+    const since = new Date(tick + 1000).toISOString();
+    for (const name of ['new-1', 'new-2', 'new-3']) await store.apply([create('policy', name, policy(name))], admin);
+    const first = await store.activity({ limit: 2, since });
+    const second = await store.activity({ limit: 2, since, cursor: first.nextCursor });
     expect([...first.items, ...second.items].map((entry) => entry.resource)).toEqual(['policy/new-3', 'policy/new-2', 'policy/new-1']);
     expect(second.nextCursor).toBeUndefined();
     await expect(db.configStore.activity({ limit: 2, cursor: 'bm9wZQ' })).rejects.toThrow(BadRequestError);

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import {
+  applicationScopeSchema,
+  auditEventSchema,
+  enforcerGroupSchema,
+  enforcerSettingsSchema,
+  exportDocumentSchema,
+  policySchema,
+} from '../../layers/core/index.js';
+import { routes, type RouteDefinition } from '../shared/routes.js';
+
+// The document is generated from the same zod schemas that validate requests, so the contract and the
+// validation cannot drift apart.
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+const components: Record<string, JsonSchema> = {
+  Policy: schemaOf(policySchema, 'input'),
+  ApplicationScope: schemaOf(applicationScopeSchema, 'input'),
+  EnforcerGroup: schemaOf(enforcerGroupSchema, 'input'),
+  EnforcerSettings: schemaOf(enforcerSettingsSchema, 'input'),
+  AuditEvent: schemaOf(auditEventSchema, 'output'),
+  ExportDocument: schemaOf(exportDocumentSchema, 'input'),
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', description: 'snake_case error code, e.g. validation_failed' },
+          message: { type: 'string' },
+          details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const list = (item: unknown) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: item }, nextCursor: { type: 'string' } } });
+
+/** Request and response bodies per route; routes not listed answer free-form JSON. */
+const bodies: Record<string, { request?: unknown; response?: unknown }> = {
+  'GET /v1/policies': { response: list(ref('Policy')) },
+  'POST /v1/policies': { request: { oneOf: [ref('Policy'), { type: 'object', required: ['template', 'name'], properties: { template: { type: 'string' }, name: { type: 'string' } }, additionalProperties: true }] }, response: ref('Policy') },
+  'GET /v1/policies/{name}': { response: ref('Policy') },
+  'PUT /v1/policies/{name}': { request: ref('Policy'), response: ref('Policy') },
+  'GET /v1/application-scopes': { response: list(ref('ApplicationScope')) },
+  'POST /v1/application-scopes': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
+  'GET /v1/application-scopes/{name}': { response: ref('ApplicationScope') },
+  'PUT /v1/application-scopes/{name}': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
+  'GET /v1/enforcer-groups': { response: list(ref('EnforcerGroup')) },
+  'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
+  'GET /v1/enforcer-groups/{name}': { response: ref('EnforcerGroup') },
+  'PUT /v1/enforcer-groups/{name}': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
+  'GET /v1/settings/enforcer': { response: ref('EnforcerSettings') },
+  'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
+  'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
+  'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
+  'GET /v1/export': { response: ref('ExportDocument') },
+  'POST /v1/import': { request: ref('ExportDocument') },
+};
+
+const queryParameters: Record<string, string[]> = {
+  'GET /v1/policies': ['type', 'enabled', 'limit', 'cursor'],
+  'GET /v1/application-scopes': ['limit', 'cursor'],
+  'GET /v1/enforcer-groups': ['limit', 'cursor'],
+  'GET /v1/clusters': ['limit', 'cursor'],
+  'GET /v1/enforcers': ['group', 'limit', 'cursor'],
+  'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
+  'GET /v1/activity': ['since', 'limit', 'cursor'],
+  'POST /v1/import': ['dryRun', 'mode'],
+  'POST /v1/admission/{cluster}/{secret}': ['timeout'],
+};
+
+function operation(route: RouteDefinition): Record<string, unknown> {
+  const key = `${route.method} ${route.path}`;
+  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const query = (queryParameters[key] ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } }));
+  const body = bodies[key];
+  const success = route.method === 'POST' && !route.path.endsWith('/token') && !route.path.endsWith('/secret') && route.auth === 'admin' && route.path !== '/v1/import' ? '201' : route.method === 'DELETE' ? '204' : '200';
+  const security = route.auth === 'admin' ? [{ iam: [] }, { adminToken: [] }] : route.auth === 'enforcer' ? [{ enforcerToken: [] }] : [];
+  return {
+    operationId: `${route.method.toLowerCase()}${route.path.replace(/\{(\w+)\}/g, 'By_$1').split(/[/-]/).map((s) => (s ? s[0]!.toUpperCase() + s.slice(1) : '')).join('')}`,
+    summary: route.summary,
+    security,
+    ...(pathParams.length + query.length > 0 ? { parameters: [...pathParams, ...query] } : {}),
+    ...(body?.request ? { requestBody: { required: true, content: json(body.request) } } : {}),
+    responses: {
+      [success]: success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },
+      default: { description: 'Error', content: json(ref('Error')) },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the whole HTTP API. */
+export function openApiDocument(serverUrl?: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Vigil control plane API', version: '1.0.0', description: 'Runtime policies, enforcer groups, application scopes, the admission webhook and the enforcer API.' },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        iam: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS SigV4 (IAM authorizer) in AWS deployments' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'Local mode admin token' },
+        enforcerToken: { type: 'http', scheme: 'bearer', description: 'Enforcer-group token' },
+      },
+    },
+  };
+}

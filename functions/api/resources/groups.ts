@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { enforcerGroupSchema, type EnforcerGroup } from '../../../layers/core/index.js';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
+import { hashSecret, validate } from '../../shared/http/middleware.js';
+import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { Runtime } from '../../shared/runtime.js';
+import type { Stored } from '../../shared/storage/ports.js';
+
+/** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
+export const builtInGroups = new Set(['default', 'default-ke']);
+
+/** A new enforcer-group token: 32 random bytes; only its hash is stored. */
+export function newGroupToken(): string {
+  return `vigil_grp_${randomBytes(32).toString('base64url')}`;
+}
+
+/** A group as the API shows it: never the token hash. */
+export function groupView(group: Stored<'enforcerGroup'>): EnforcerGroup & { version: number } {
+  const { tokenHash: _hash, ...visible } = group;
+  return visible;
+}
+
+function strip(group: EnforcerGroup): EnforcerGroup {
+  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = group;
+  return rest;
+}
+
+/** Route handlers of /v1/enforcer-groups. */
+export function groupRoutes(runtime: Runtime) {
+  const store = runtime.configStore;
+  return {
+    'GET /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
+      const page = await store.list('enforcerGroup', pageRequest(request.query));
+      return { status: 200, body: { items: page.items.map(groupView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+    },
+
+    'POST /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
+      const group = strip(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
+      const token = newGroupToken();
+      const [created] = await store.apply([{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }], request.actor);
+      // The token is shown once, here; afterwards only its hash exists.
+      return versioned(201, { ...groupView(created as Stored<'enforcerGroup'>), token });
+    },
+
+    'GET /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const group = await store.get('enforcerGroup', name);
+      if (!group) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+      return versioned(200, groupView(group));
+    },
+
+    'PUT /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const group = strip(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
+      if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
+      const stored = await store.get('enforcerGroup', name);
+      if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+      if (stored.type !== group.type) throw new ValidationError('the enforcer group is invalid', [{ path: 'type', message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group` }]);
+      const [replaced] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...group, tokenHash: stored.tokenHash }, expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
+      return versioned(200, groupView(replaced as Stored<'enforcerGroup'>));
+    },
+
+    'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      if (builtInGroups.has(name)) throw new ConflictError(`enforcer group "${name}" is built in: clusters and agents fall back to it`);
+      const clusters: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list('cluster', { limit: 500, cursor });
+        for (const cluster of page.items) if (cluster.enforcerGroup === name) clusters.push(cluster.name);
+        cursor = page.nextCursor;
+      } while (cursor);
+      if (clusters.length > 0) throw new ConflictError(`enforcer group "${name}" is used by cluster${clusters.length > 1 ? 's' : ''} ${clusters.map((c) => `"${c}"`).join(', ')}`);
+      await store.apply([{ op: 'delete', kind: 'enforcerGroup', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      return { status: 204 };
+    },
+
+    'POST /v1/enforcer-groups/{name}/token': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const stored = await store.get('enforcerGroup', name);
+      if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+      const token = newGroupToken();
+      const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...doc } = stored;
+      const [rotated] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...doc, tokenHash: hashSecret(token) }, expectedVersion: stored.version }], request.actor, 'rotate-token');
+      return versioned(200, { ...groupView(rotated as Stored<'enforcerGroup'>), token });
+    },
+  };
+}

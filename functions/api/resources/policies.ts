@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import {
+  findTemplate,
+  policySchema,
+  policyTemplates,
+  policyFromTemplate,
+  policyWarnings,
+  type EnforcerType,
+  type EnforcementModeChange,
+  type Policy,
+} from '../../../layers/core/index.js';
+import { BadRequestError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { booleanQuery, ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
+import { validate } from '../../shared/http/middleware.js';
+import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { Runtime } from '../../shared/runtime.js';
+import type { Stored } from '../../shared/storage/ports.js';
+import { GLOBAL_SCOPE_NAME, scopeExists } from './scopes.js';
+
+type StoredPolicy = Stored<'policy'>;
+
+/** What a policy looks like on the wire: the write-only honeypot secret never leaves the server. */
+export function policyView(policy: StoredPolicy | Policy): Policy {
+  const honeypot = (policy.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  if (!honeypot || !('secretAccessKey' in honeypot)) return policy;
+  const { secretAccessKey: _secret, ...visible } = honeypot;
+  return { ...policy, controls: { ...policy.controls, honeypot: visible } };
+}
+
+const serverManaged = ['version', 'createdAt', 'updatedAt', 'updatedBy', 'warnings'] as const;
+
+function withoutServerFields(policy: Policy): Policy {
+  const copy: Record<string, unknown> = { ...policy };
+  for (const field of serverManaged) delete copy[field];
+  return copy as Policy;
+}
+
+function sameChange(a: EnforcementModeChange | null | undefined, b: EnforcementModeChange | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.to === b.to && a.at === b.at && a.afterDays === b.afterDays;
+}
+
+/**
+ * Resolves the enforcement-mode change against the save time: `afterDays` counts from now, `at` must be
+ * in the future. An unchanged change keeps its instant and id, so that re-saving a policy fetched with
+ * GET does not postpone its switch.
+ */
+export function resolveChange(incoming: Policy, stored: StoredPolicy | undefined, runtime: Runtime): Policy['enforcementModeChange'] {
+  const change = incoming.enforcementModeChange;
+  if (!change) return null;
+  const previous = stored?.enforcementModeChange;
+  if (previous && sameChange(change, previous) && previous.scheduledFor && previous.id) {
+    return { to: change.to, ...(change.at ? { at: change.at } : { afterDays: change.afterDays }), scheduledFor: previous.scheduledFor, state: 'pending', id: previous.id };
+  }
+  const now = runtime.clock();
+  const due = change.at ? new Date(change.at) : new Date(now.getTime() + (change.afterDays ?? 0) * 86_400_000);
+  if (change.at && due.getTime() <= now.getTime()) {
+    throw new ValidationError('the policy is invalid', [{ path: 'enforcementModeChange.at', message: `must lie in the future (it is ${change.at}, now is ${now.toISOString()})` }]);
+  }
+  return { to: change.to, ...(change.at ? { at: change.at } : { afterDays: change.afterDays }), scheduledFor: due.toISOString(), state: 'pending', id: runtime.newId() };
+}
+
+async function referencedScopesExist(policy: Policy, runtime: Runtime): Promise<void> {
+  const missing: Array<{ path: string; message: string }> = [];
+  await Promise.all(
+    policy.scope.applicationScopes.map(async (name, i) => {
+      if (name === GLOBAL_SCOPE_NAME || (await scopeExists(runtime, name))) return;
+      missing.push({ path: `scope.applicationScopes.${i}`, message: `application scope "${name}" does not exist` });
+    }),
+  );
+  if (missing.length > 0) throw new ValidationError('the policy names application scopes that do not exist', missing);
+}
+
+async function registeredEnforcerTypes(runtime: Runtime): Promise<Set<EnforcerType>> {
+  const types = new Set<EnforcerType>();
+  let cursor: string | undefined;
+  do {
+    const page = await runtime.configStore.list('enforcerGroup', { limit: 500, cursor });
+    for (const group of page.items) types.add(group.type);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return types;
+}
+
+async function saved(status: number, policy: StoredPolicy, runtime: Runtime): Promise<ApiResponse> {
+  const warnings = policyWarnings(policy, await registeredEnforcerTypes(runtime));
+  return versioned(status, { ...policyView(policy), version: policy.version, warnings });
+}
+
+/** The request body of POST /v1/policies: a policy, or a template id with overrides. */
+function policyFromBody(body: unknown): Policy {
+  if (body && typeof body === 'object' && !Array.isArray(body) && 'template' in body) {
+    const { template, ...overrides } = body as Record<string, unknown>;
+    if (typeof template !== 'string' || !findTemplate(template)) {
+      throw new ValidationError('unknown template', [{ path: 'template', message: `must be one of ${policyTemplates.map((t) => t.id).join(', ')}` }]);
+    }
+    return validate(policySchema, policyFromTemplate(template, overrides), 'the policy');
+  }
+  return validate(policySchema, body, 'the policy');
+}
+
+const listQuery = z.object({ type: z.enum(['container', 'function', 'host']).optional(), enabled: booleanQuery });
+
+/** Route handlers of /v1/policies. */
+export function policyRoutes(runtime: Runtime) {
+  const store = runtime.configStore;
+  return {
+    'GET /v1/policies': async (request: ApiRequest): Promise<ApiResponse> => {
+      const filter = validate(listQuery, { type: request.query.type, enabled: request.query.enabled }, 'the query string');
+      const page = await store.list('policy', pageRequest(request.query), filter);
+      const items = page.items.map(policyView);
+      return { status: 200, body: { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+    },
+
+    'POST /v1/policies': async (request: ApiRequest): Promise<ApiResponse> => {
+      const policy = withoutServerFields(policyFromBody(request.body));
+      await referencedScopesExist(policy, runtime);
+      const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
+      const [created] = await store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor);
+      return saved(201, created as StoredPolicy, runtime);
+    },
+
+    'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const policy = await store.get('policy', name);
+      if (!policy) throw new NotFoundError(`policy "${name}" does not exist`);
+      return versioned(200, { ...policyView(policy), version: policy.version });
+    },
+
+    'PUT /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const policy = withoutServerFields(validate(policySchema, request.body, 'the policy'));
+      if (policy.name !== name) throw new BadRequestError(`the body names policy "${policy.name}" but the path names "${name}": rename by creating a new policy`);
+      const stored = await store.get('policy', name);
+      if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
+      if (stored.type !== policy.type) throw new ValidationError('the policy is invalid', [{ path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` }]);
+      await referencedScopesExist(policy, runtime);
+      const expectedVersion = ifMatchVersion(request.headers) ?? stored.version;
+      const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
+      const [replaced] = await store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor);
+      return saved(200, replaced as StoredPolicy, runtime);
+    },
+
+    'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      await store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      return { status: 204 };
+    },
+  };
+}
+
+/** A PUT built from a GET body has no honeypot secret (it is write-only): keep the stored one. */
+function keepWriteOnlySecrets(policy: Policy, stored: StoredPolicy): Policy {
+  const incoming = (policy.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  const previous = (stored.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  if (!incoming || incoming.secretAccessKey !== undefined || previous?.secretAccessKey === undefined) return policy;
+  return { ...policy, controls: { ...policy.controls, honeypot: { ...incoming, secretAccessKey: previous.secretAccessKey } } };
+}

@@ -1,0 +1,86 @@
+import { applicationScopeSchema, GLOBAL_SCOPE, type ApplicationScope } from '../../../layers/core/index.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors.js';
+import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
+import { validate } from '../../shared/http/middleware.js';
+import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { Runtime } from '../../shared/runtime.js';
+
+export const GLOBAL_SCOPE_NAME = GLOBAL_SCOPE;
+
+/** The built-in scope that matches everything; it is not stored and cannot change. */
+const globalScope = { name: GLOBAL_SCOPE, description: 'Built in: matches every workload.', expression: '', variables: [], version: 1 };
+
+/** True when an application scope of that name exists (Global always does). */
+export async function scopeExists(runtime: Runtime, name: string): Promise<boolean> {
+  return name === GLOBAL_SCOPE || (await runtime.configStore.get('applicationScope', name)) !== undefined;
+}
+
+function refuseGlobal(name: string): void {
+  if (name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope is built in: it cannot be changed or deleted');
+}
+
+/** Names of the policies that use an application scope. */
+async function policiesUsing(runtime: Runtime, scope: string): Promise<string[]> {
+  const users: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await runtime.configStore.list('policy', { limit: 500, cursor });
+    for (const policy of page.items) if (policy.scope.applicationScopes.includes(scope)) users.push(policy.name);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return users;
+}
+
+/** Route handlers of /v1/application-scopes. */
+export function scopeRoutes(runtime: Runtime) {
+  const store = runtime.configStore;
+  return {
+    'GET /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
+      const paging = pageRequest(request.query);
+      const page = await store.list('applicationScope', paging);
+      // Global leads the first page; it is not stored, so it carries no cursor of its own.
+      const items = paging.cursor ? page.items : [globalScope, ...page.items];
+      return { status: 200, body: { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+    },
+
+    'POST /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
+      const scope = validate(applicationScopeSchema, request.body, 'the application scope');
+      if (scope.name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope already exists (built in)');
+      const [created] = await store.apply([{ op: 'create', kind: 'applicationScope', name: scope.name, doc: strip(scope) }], request.actor);
+      return versioned(201, created as ApplicationScope & { version: number });
+    },
+
+    'GET /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      if (name === GLOBAL_SCOPE) return versioned(200, globalScope);
+      const scope = await store.get('applicationScope', name);
+      if (!scope) throw new NotFoundError(`application scope "${name}" does not exist`);
+      return versioned(200, scope);
+    },
+
+    'PUT /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      refuseGlobal(name);
+      const scope = validate(applicationScopeSchema, request.body, 'the application scope');
+      if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
+      const stored = await store.get('applicationScope', name);
+      if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
+      const [replaced] = await store.apply([{ op: 'replace', kind: 'applicationScope', name, doc: strip(scope), expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
+      return versioned(200, replaced as ApplicationScope & { version: number });
+    },
+
+    'DELETE /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      refuseGlobal(name);
+      const users = await policiesUsing(runtime, name);
+      if (users.length > 0) throw new ConflictError(`application scope "${name}" is used by ${users.length === 1 ? 'policy' : 'policies'} ${users.map((u) => `"${u}"`).join(', ')}`);
+      await store.apply([{ op: 'delete', kind: 'applicationScope', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      return { status: 204 };
+    },
+  };
+}
+
+function strip<T extends object>(doc: T): T {
+  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = doc as T & Record<string, unknown>;
+  return rest as T;
+}

@@ -1,0 +1,73 @@
+/** A field-level problem reported with a 400, named by its JSON path. */
+export interface ErrorDetail {
+  readonly path: string;
+  readonly message: string;
+  readonly [extra: string]: unknown;
+}
+
+/** Base of the errors the API maps to HTTP answers in one place (see http/errors middleware). */
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details: readonly ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends ApiError {
+  readonly status = 400;
+  readonly code = 'validation_failed';
+}
+export class BadRequestError extends ApiError {
+  readonly status = 400;
+  readonly code = 'bad_request';
+}
+export class UnauthorizedError extends ApiError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor() {
+    // Never say why: the answer must be the same whether or not the resource exists.
+    super('missing or invalid credentials');
+  }
+}
+export class ForbiddenError extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+export class NotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+export class MethodNotAllowedError extends ApiError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+}
+export class ConflictError extends ApiError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+export class VersionMismatchError extends ApiError {
+  readonly status = 412;
+  readonly code = 'version_mismatch';
+}
+export class PayloadTooLargeError extends ApiError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+export class UnsupportedMediaTypeError extends ApiError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+export class TooManyRequestsError extends ApiError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+}
+/** A dependency (DynamoDB, the Scheduler) failed; the message is safe to show, the cause is only logged. */
+export class DependencyError extends ApiError {
+  readonly status = 503;
+  readonly code = 'unavailable';
+}

@@ -1,0 +1,116 @@
+// The route table of the whole HTTP API: one source for the CDK stack (API Gateway routes and
+// authorizers), the local server (which builds the same payload v2 events) and the OpenAPI document.
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Which Lambda function serves a route. */
+export type FunctionName = 'api' | 'admission' | 'enforcer';
+
+/**
+ * How a route authenticates: `admin` (IAM in AWS, bearer admin token locally), `enforcer`
+ * (enforcer-group bearer token, checked by the handler), `webhook` (secret path segment), `public`.
+ */
+export type RouteAuth = 'admin' | 'enforcer' | 'webhook' | 'public';
+
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. `/v1/policies/{name}`. */
+  readonly path: string;
+  readonly function: FunctionName;
+  readonly auth: RouteAuth;
+  readonly summary: string;
+}
+
+/** `METHOD /path` as API Gateway names it in `routeKey`. */
+export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+function admin(method: HttpMethod, path: string, summary: string): RouteDefinition {
+  return { method, path, function: 'api', auth: 'admin', summary };
+}
+
+export const routes: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/v1/health', function: 'api', auth: 'public', summary: 'Liveness of the control plane' },
+  { method: 'GET', path: '/v1/openapi.json', function: 'api', auth: 'public', summary: 'This OpenAPI 3.1 document' },
+
+  admin('GET', '/v1/policies', 'List runtime policies'),
+  admin('POST', '/v1/policies', 'Create a runtime policy (or from a template)'),
+  admin('GET', '/v1/policies/{name}', 'Read a runtime policy'),
+  admin('PUT', '/v1/policies/{name}', 'Replace a runtime policy'),
+  admin('DELETE', '/v1/policies/{name}', 'Delete a runtime policy and its schedule'),
+  admin('GET', '/v1/policy-templates', 'List predefined policies'),
+  admin('GET', '/v1/policy-templates/{id}', 'Read a predefined policy'),
+  admin('GET', '/v1/controls', 'The control catalog'),
+
+  admin('GET', '/v1/application-scopes', 'List application scopes'),
+  admin('POST', '/v1/application-scopes', 'Create an application scope'),
+  admin('GET', '/v1/application-scopes/{name}', 'Read an application scope'),
+  admin('PUT', '/v1/application-scopes/{name}', 'Replace an application scope'),
+  admin('DELETE', '/v1/application-scopes/{name}', 'Delete an application scope'),
+
+  admin('GET', '/v1/enforcer-groups', 'List enforcer groups'),
+  admin('POST', '/v1/enforcer-groups', 'Create an enforcer group (returns its token once)'),
+  admin('GET', '/v1/enforcer-groups/{name}', 'Read an enforcer group'),
+  admin('PUT', '/v1/enforcer-groups/{name}', 'Replace an enforcer group'),
+  admin('DELETE', '/v1/enforcer-groups/{name}', 'Delete an enforcer group'),
+  admin('POST', '/v1/enforcer-groups/{name}/token', 'Rotate the group token (returns it once)'),
+  admin('GET', '/v1/enforcers', 'Registered enforcers with their connection status'),
+
+  admin('GET', '/v1/settings/enforcer', 'Global bypass and enforcer settings'),
+  admin('PUT', '/v1/settings/enforcer', 'Replace the global bypass and enforcer settings'),
+
+  admin('GET', '/v1/clusters', 'List registered EKS clusters'),
+  admin('POST', '/v1/clusters', 'Register an EKS cluster (returns the webhook URL and manifest once)'),
+  admin('GET', '/v1/clusters/{name}', 'Read a registered cluster'),
+  admin('DELETE', '/v1/clusters/{name}', 'Deregister a cluster'),
+  admin('POST', '/v1/clusters/{name}/secret', 'Rotate the webhook secret'),
+
+  admin('GET', '/v1/audit-events', 'The audit log, newest first'),
+  admin('GET', '/v1/audit-events/{id}', 'One audit event'),
+  admin('GET', '/v1/activity', 'The activity trail, newest first'),
+  admin('GET', '/v1/export', 'Export policies, application scopes and settings'),
+  admin('POST', '/v1/import', 'Import a policy-as-code document (all or nothing)'),
+
+  { method: 'POST', path: '/v1/admission/{cluster}/{secret}', function: 'admission', auth: 'webhook', summary: 'Admission webhook called by the EKS API server' },
+
+  { method: 'POST', path: '/v1/enforcers/register', function: 'enforcer', auth: 'enforcer', summary: 'Register an enforcer' },
+  { method: 'GET', path: '/v1/enforcers/bundle', function: 'enforcer', auth: 'enforcer', summary: 'The policy bundle of the enforcer group' },
+  { method: 'POST', path: '/v1/enforcers/events', function: 'enforcer', auth: 'enforcer', summary: 'Report audit events (idempotent by id)' },
+  { method: 'POST', path: '/v1/enforcers/heartbeat', function: 'enforcer', auth: 'enforcer', summary: 'Mark the enforcer connected' },
+];
+
+/** Splits a template into segments; `{x}` segments are parameters. */
+function segments(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
+/** Finds the route of a request path, with its path parameters; used by the local server. */
+export function matchRoute(method: string, path: string): { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] } {
+  const actual = segments(path);
+  const allowed: HttpMethod[] = [];
+  for (const route of routes) {
+    const template = segments(route.path);
+    if (template.length !== actual.length) continue;
+    const params: Record<string, string> = {};
+    let matches = true;
+    for (let i = 0; i < template.length && matches; i++) {
+      const part = template[i]!;
+      const value = actual[i]!;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        let decoded: string;
+        try {
+          decoded = decodeURIComponent(value);
+        } catch {
+          matches = false;
+          break;
+        }
+        params[part.slice(1, -1)] = decoded;
+      } else if (part !== value) matches = false;
+    }
+    if (!matches) continue;
+    if (route.method === method) return { route, pathParameters: params };
+    allowed.push(route.method);
+  }
+  return { route: undefined, methodsAllowed: allowed };
+}

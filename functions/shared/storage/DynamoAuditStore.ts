@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
+import { BadRequestError, type ErrorDetail } from '../errors.js';
+import { mapWithConcurrency, withRetry } from './batch.js';
+import { storageError } from './client.js';
+import { checkLimit, collect, decodeCursor, encodeCursor, queryPage, sortableInstant, type CursorState, type Item, type ItemKey } from './paging.js';
+import type { AuditQuery, AuditStore, Page } from './ports.js';
+import { auditKeys, type AuditIndexName } from './tables.js';
+
+// Audit events in their own table (see tables.ts and docs/dynamodb-access-patterns.md): one item per
+// event keyed by id, found newest first through four sparse indexes that all sort by time, expired by TTL.
+
+/** Conditional puts in flight per `put` call: enough to be quick, few enough not to trip throttling. */
+const PUT_CONCURRENCY = 16;
+const DAY_MS = 86_400_000;
+/** How far back a query without `since` looks: the longest retention settings allow. */
+const MAX_LOOKBACK_DAYS = 3650;
+/** Day partitions one request may walk before answering with a cursor (most are empty on quiet systems). */
+const MAX_DAYS_PER_REQUEST = 400;
+/** Empty day partitions are queried this many at a time at most (the window doubles while days are empty). */
+const MAX_DAY_WINDOW = 16;
+/** GSI partition keys may have 2048 bytes; longer names are hashed so the event is still indexed. */
+const MAX_INDEX_KEY_BYTES = 1024;
+
+/** `<prefix><value>`, or `<prefix>sha256:<hex>` when the value is too long for an index key. */
+function indexValue(prefix: string, value: string): string {
+  const plain = `${prefix}${value}`;
+  if (Buffer.byteLength(plain, 'utf8') <= MAX_INDEX_KEY_BYTES) return plain;
+  return `${prefix}sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
+
+/** The UTC day of an ISO instant in sort-key form. */
+function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+function shiftDay(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The table item of one event: the event under `event`, index keys and filter attributes on top. */
+function toItem(event: AuditEvent, retentionDays: number): Item {
+  // Millisecond form, so that lexical order is time order whatever precision the sender used.
+  const time = new Date(event.time).toISOString();
+  const { indexes } = auditKeys;
+  return {
+    pk: `${auditKeys.eventPrefix}${event.id}`,
+    [auditKeys.sortKey]: `${time}#${event.id}`,
+    [indexes.byDay.partitionKey]: `${indexes.byDay.prefix}${dayOf(time)}`,
+    [indexes.byPolicy.partitionKey]: indexValue(indexes.byPolicy.prefix, event.policy),
+    // Sparse: events of functions and hosts have no cluster or namespace and stay out of those indexes.
+    ...(event.workload.cluster ? { [indexes.byCluster.partitionKey]: indexValue(indexes.byCluster.prefix, event.workload.cluster) } : {}),
+    ...(event.workload.namespace ? { [indexes.byNamespace.partitionKey]: indexValue(indexes.byNamespace.prefix, event.workload.namespace) } : {}),
+    status: event.status,
+    policyType: event.policyType,
+    // Retention counts from the event's own time: an event reported late is not kept longer.
+    [auditKeys.ttl]: Math.floor(Date.parse(time) / 1000) + retentionDays * 86_400,
+    event,
+  };
+}
+
+/** What a query walks: one partition of an index, or the day index from a day backwards. */
+interface QueryPlan {
+  readonly index: AuditIndexName;
+  /** Partition key value; for the day index, set per day. */
+  readonly partition?: string;
+  readonly filter?: { readonly expression: string; readonly names: Record<string, string>; readonly values: Record<string, unknown> };
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** Implements AuditStore: idempotent conditional writes, newest-first queries without scans. */
+export class DynamoAuditStore implements AuditStore {
+  private readonly clock: () => Date;
+
+  /**
+   * @param document the document client (see createDynamoClients)
+   * @param tableName the audit table, `<prefix>audit`
+   */
+  constructor(
+    private readonly document: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: { readonly clock?: () => Date } = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Validates every event first (nothing is written if one is invalid), then writes each with a
+   * conditional put so that a re-sent id is stored once and counted as a duplicate.
+   */
+  async put(events: readonly AuditEvent[], retentionDays: number): Promise<{ accepted: number; duplicates: number }> {
+    const details: ErrorDetail[] = [];
+    const valid: AuditEvent[] = [];
+    events.forEach((event, i) => {
+      const parsed = auditEventSchema.safeParse(event);
+      if (parsed.success) valid.push(parsed.data);
+      else for (const issue of parsed.error.issues) details.push({ path: [`events[${i}]`, ...issue.path.map(String)].join('.'), message: issue.message });
+    });
+    if (details.length > 0) throw new BadRequestError(`${details.length === 1 ? 'an audit event is' : 'audit events are'} invalid`, details);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new BadRequestError('invalid retention', [{ path: 'retentionDays', message: 'must be a whole number of days, at least 1' }]);
+
+    try {
+      // BatchWriteItem cannot be conditional, and only a condition makes a re-sent event a no-op.
+      const stored = await mapWithConcurrency(valid, PUT_CONCURRENCY, async (event) => {
+        try {
+          await withRetry(() => this.document.send(new PutCommand({ TableName: this.tableName, Item: toItem(event, retentionDays), ConditionExpression: 'attribute_not_exists(pk)' })));
+          return true;
+        } catch (error) {
+          // If a retry follows a put whose answer was lost, that event counts as a duplicate of itself.
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        }
+      });
+      const accepted = stored.filter(Boolean).length;
+      return { accepted, duplicates: stored.length - accepted };
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /** One event by id. */
+  async get(id: string): Promise<AuditEvent | undefined> {
+    try {
+      const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: `${auditKeys.eventPrefix}${id}` } }));
+      return output.Item?.event as AuditEvent | undefined;
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /**
+   * Newest first, through the most selective index the query allows (policy > namespace > cluster >
+   * day); the other criteria become filters. Time-only queries walk day partitions backwards.
+   */
+  async query(query: AuditQuery): Promise<Page<AuditEvent>> {
+    try {
+      const limit = checkLimit(query.limit);
+      const plan = this.planQuery(query);
+      if (plan.from !== undefined && plan.to !== undefined && plan.from > plan.to) return { items: [] };
+      const { partitionKey } = auditKeys.indexes[plan.index];
+      const keyAttributes = ['pk', partitionKey, auditKeys.sortKey];
+      const inRange = (key: ItemKey) => {
+        const sort = key[auditKeys.sortKey] ?? '';
+        return (plan.from === undefined || sort >= plan.from) && (plan.to === undefined || sort <= plan.to);
+      };
+      if (plan.index !== 'byDay') {
+        const cursor = decodeCursor(query.cursor, {
+          index: plan.index,
+          keyAttributes,
+          check: (state) => state.day === undefined && state.key !== undefined && state.key[partitionKey] === plan.partition && inRange(state.key),
+        });
+        const { items, nextKey } = await queryPage(this.document, this.queryInput(plan, plan.partition ?? ''), { limit, startKey: cursor?.key, keyOf: (item) => this.keyOf(item, partitionKey) });
+        return { items: items.map((item) => item.event as AuditEvent), ...(nextKey ? { nextCursor: encodeCursor({ index: plan.index, key: nextKey }) } : {}) };
+      }
+      const cursor = decodeCursor(query.cursor, {
+        index: plan.index,
+        keyAttributes,
+        check: (state) => state.day !== undefined && (state.key === undefined || (state.key[partitionKey] === `${auditKeys.indexes.byDay.prefix}${state.day}` && inRange(state.key))),
+      });
+      return await this.walkDays(plan, limit, cursor);
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  private planQuery(query: AuditQuery): QueryPlan {
+    const { indexes } = auditKeys;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    const where = (attribute: string, value: string) => {
+      const n = `#f${conditions.length}`;
+      const v = `:f${conditions.length}`;
+      names[n] = attribute;
+      values[v] = value;
+      conditions.push(`${n} = ${v}`);
+    };
+    const dimensions: Array<{ index: AuditIndexName; value: string | undefined }> = [
+      { index: 'byPolicy', value: query.policy },
+      { index: 'byNamespace', value: query.namespace },
+      { index: 'byCluster', value: query.cluster },
+    ];
+    let chosen: { index: AuditIndexName; partition: string } | undefined;
+    for (const { index, value } of dimensions) {
+      if (value === undefined) continue;
+      const partition = indexValue(indexes[index].prefix, value);
+      if (!chosen) chosen = { index, partition };
+      else where(indexes[index].partitionKey, partition);
+    }
+    if (query.status !== undefined) where('status', query.status);
+    if (query.type !== undefined) where('policyType', query.type);
+    const from = query.since === undefined ? undefined : sortableInstant(query.since, 'since');
+    // Sort keys are `<time>#<id>`: everything at `until` sorts below `until` plus one millisecond.
+    const to = query.until === undefined ? undefined : new Date(Date.parse(sortableInstant(query.until, 'until')) + 1).toISOString();
+    return {
+      index: chosen?.index ?? 'byDay',
+      partition: chosen?.partition,
+      from,
+      to,
+      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+    };
+  }
+
+  private queryInput(plan: QueryPlan, partition: string): QueryCommandInput {
+    const { partitionKey } = auditKeys.indexes[plan.index];
+    const names: Record<string, string> = { '#p': partitionKey, '#s': auditKeys.sortKey, ...plan.filter?.names };
+    const values: Record<string, unknown> = { ':p': partition, ...plan.filter?.values };
+    let keyCondition = '#p = :p';
+    if (plan.from !== undefined && plan.to !== undefined) {
+      keyCondition += ' AND #s BETWEEN :from AND :to';
+      values[':from'] = plan.from;
+      values[':to'] = plan.to;
+    } else if (plan.from !== undefined) {
+      keyCondition += ' AND #s >= :from';
+      values[':from'] = plan.from;
+    } else if (plan.to !== undefined) {
+      keyCondition += ' AND #s <= :to';
+      values[':to'] = plan.to;
+    } else {
+      delete names['#s'];
+    }
+    return {
+      TableName: this.tableName,
+      IndexName: plan.index,
+      KeyConditionExpression: keyCondition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      ...(plan.filter ? { FilterExpression: plan.filter.expression } : {}),
+    };
+  }
+
+  private keyOf(item: Item, partitionKey: string): ItemKey {
+    return { pk: String(item.pk), [partitionKey]: String(item[partitionKey]), [auditKeys.sortKey]: String(item[auditKeys.sortKey]) };
+  }
+
+  /**
+   * Walks day partitions from the newest day backwards until the page is full (plus one event, to know
+   * whether anything is left), the lower bound is reached, or MAX_DAYS_PER_REQUEST days were walked.
+   * Empty days are queried a few at a time, the window doubling while they stay empty.
+   */
+  private async walkDays(plan: QueryPlan, limit: number, cursor: CursorState | undefined): Promise<Page<AuditEvent>> {
+    const { partitionKey, prefix } = auditKeys.indexes.byDay;
+    const now = this.clock().getTime();
+    const lastDay = dayOf(plan.from ?? new Date(now - MAX_LOOKBACK_DAYS * DAY_MS).toISOString());
+    // Without `until`, start a day ahead: enforcers' clocks drift, and their events must not be lost.
+    const firstDay = cursor?.day ?? dayOf(plan.to ?? new Date(now + DAY_MS).toISOString());
+    const wanted = limit + 1;
+    const found: Array<{ item: Item; day: string }> = [];
+    let day = firstDay;
+    let startKey = cursor?.key;
+    let walked = 0;
+    let window = 1;
+
+    while (day >= lastDay && walked < MAX_DAYS_PER_REQUEST) {
+      const days: string[] = [];
+      for (let d = day; days.length < Math.min(window, MAX_DAYS_PER_REQUEST - walked) && d >= lastDay; d = shiftDay(d, -1)) days.push(d);
+      const needed = wanted - found.length;
+      const results = await Promise.all(
+        days.map((d, i) => collect(this.document, this.queryInput(plan, `${prefix}${d}`), { max: needed, startKey: i === 0 ? startKey : undefined })),
+      );
+      startKey = undefined;
+      for (const [i, result] of results.entries()) {
+        const d = days[i] as string;
+        walked++;
+        found.push(...result.items.map((item) => ({ item, day: d })));
+        if (found.length >= wanted) return this.dayPage(found, limit, partitionKey);
+        if (!result.exhausted) {
+          // A filtered query hit its work budget inside this day: continue there next time.
+          return { items: found.map((f) => f.item.event as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: d, key: result.resumeKey }) };
+        }
+      }
+      day = shiftDay(days[days.length - 1] as string, -1);
+      window = found.length === 0 ? Math.min(window * 2, MAX_DAY_WINDOW) : 1;
+    }
+    const items = found.map((f) => f.item.event as AuditEvent);
+    // Stopped by the day budget with days left: let the client continue from the next one.
+    return day >= lastDay ? { items, nextCursor: encodeCursor({ index: 'byDay', day }) } : { items };
+  }
+
+  private dayPage(found: ReadonlyArray<{ item: Item; day: string }>, limit: number, partitionKey: string): Page<AuditEvent> {
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1] as { item: Item; day: string };
+    return { items: page.map((f) => f.item.event as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: last.day, key: this.keyOf(last.item, partitionKey) }) };
+  }
+}

@@ -1,0 +1,158 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type BatchGetCommandInput,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { storageError } from './client.js';
+
+// Retries and batching shared by the adapters. The SDK already retries throttled requests a few
+// times; these loops cover what it cannot: items DynamoDB reports as unprocessed, and whole
+// operations (a conditional put) that the caller wants to keep trying a little longer.
+
+/** How hard to try before giving up. */
+export interface RetryOptions {
+  /** @default 5 */
+  readonly maxAttempts?: number;
+  /** First delay cap; doubles per attempt. @default 25 */
+  readonly baseDelayMs?: number;
+  /** @default 1000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Full-jitter exponential backoff: a random wait up to `base * 2^attempt`, capped. */
+export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
+  const base = options.baseDelayMs ?? 25;
+  const cap = options.maxDelayMs ?? 1000;
+  return Math.random() * Math.min(cap, base * 2 ** attempt);
+}
+
+const retryableNames = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionInProgressException',
+  'LimitExceededException',
+]);
+
+/** True for failures that may pass when tried again: throttling, 5xx and network errors. */
+export function isRetryableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (retryableNames.has(error.name)) return true;
+  const meta = error as Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (meta.$retryable) return true;
+  const status = meta.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  // Connection-level failures carry no HTTP status.
+  return status === undefined && typeof meta.code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(meta.code);
+}
+
+/** Runs `operation` until it succeeds, retrying retryable failures with backoff; rethrows the rest. */
+export async function withRetry<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= maxAttempts || !isRetryableError(error)) throw error;
+      await sleep(backoffDelay(attempt, options));
+    }
+  }
+}
+
+/** Maps `items` with at most `concurrency` calls in flight; results keep the input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** The one method of the document client the batch helpers use (tests wrap it). */
+export interface BatchClient {
+  send(command: BatchWriteCommand): Promise<BatchWriteCommandOutput>;
+  send(command: BatchGetCommand): Promise<BatchGetCommandOutput>;
+}
+
+/** One put or delete of a BatchWriteItem call, in document-client form. */
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** BatchWriteItem takes at most 25 requests. */
+export const BATCH_WRITE_LIMIT = 25;
+
+/**
+ * Writes all requests to one table with BatchWriteItem, 25 per call and a few calls in flight, retrying
+ * what DynamoDB returns as UnprocessedItems with backoff. Not atomic and not conditional: for bulk
+ * deletes and loads where every item is independent. Throws DependencyError if items stay unprocessed.
+ */
+export async function batchWriteWithRetry(
+  client: BatchClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  options: RetryOptions & { readonly concurrency?: number } = {},
+): Promise<{ written: number }> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), options.concurrency ?? 4, async (batch) => {
+    let pending: WriteRequest[] = batch;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const request: BatchWriteCommandInput['RequestItems'] = { [tableName]: pending };
+      const output: BatchWriteCommandOutput = await withRetry(() => client.send(new BatchWriteCommand({ RequestItems: request })), options);
+      pending = output.UnprocessedItems?.[tableName] ?? [];
+      if (pending.length === 0) break;
+      if (attempt >= maxAttempts) throw storageError(new Error(`${pending.length} items stayed unprocessed in ${tableName}`));
+      // Unprocessed items mean the table or a partition is at capacity: give it time.
+      await sleep(backoffDelay(attempt, options));
+    }
+  });
+  return { written: requests.length };
+}
+
+/** BatchGetItem takes at most 100 keys. */
+export const BATCH_GET_LIMIT = 100;
+
+/**
+ * Reads items by key from one table with BatchGetItem, retrying UnprocessedKeys with backoff.
+ * Keys are deduplicated by the caller; the result is in no particular order.
+ */
+export async function batchGetWithRetry(
+  client: BatchClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: RetryOptions & { readonly consistentRead?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const pages = await mapWithConcurrency(chunk(keys, BATCH_GET_LIMIT), 4, async (batch) => {
+    const found: Record<string, unknown>[] = [];
+    let pending: BatchGetCommandInput['RequestItems'] = { [tableName]: { Keys: batch, ConsistentRead: options.consistentRead ?? false } };
+    for (let attempt = 1; pending; attempt++) {
+      const request: BatchGetCommandInput['RequestItems'] = pending;
+      const output: BatchGetCommandOutput = await withRetry(() => client.send(new BatchGetCommand({ RequestItems: request })), options);
+      found.push(...(output.Responses?.[tableName] ?? []));
+      const unprocessed = output.UnprocessedKeys?.[tableName];
+      pending = unprocessed?.Keys?.length ? { [tableName]: unprocessed } : undefined;
+      if (!pending) break;
+      if (attempt >= maxAttempts) throw storageError(new Error(`${unprocessed?.Keys?.length ?? 0} keys stayed unprocessed in ${tableName}`));
+      await sleep(backoffDelay(attempt, options));
+    }
+    return found;
+  });
+  return pages.flat();
+}

@@ -1,0 +1,112 @@
+import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy } from '../../../layers/core/index.js';
+
+// Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
+// webhook depend only on these interfaces, wired in the composition root.
+
+/** Who made a change: an IAM principal ARN in AWS, `local-admin` in local mode, `schedule:<id>` for timed changes. */
+export type Actor = string;
+
+/** One page of a list; `nextCursor` is absent on the last page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+export interface PageRequest {
+  /** 1..500, default 50. */
+  readonly limit: number;
+  /** Opaque cursor from a previous page; a malformed one is a BadRequestError. */
+  readonly cursor?: string | undefined;
+}
+
+/** Server-managed metadata of every stored configuration item. */
+export interface StoredMeta {
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly updatedBy: Actor;
+}
+
+/** A registered EKS cluster; the webhook secret is kept only as a hash. */
+export interface ClusterRecord {
+  readonly name: string;
+  readonly arn?: string | undefined;
+  readonly enforcerGroup: string;
+  readonly endpoint?: string | undefined;
+  readonly kubernetesVersion?: string | undefined;
+  readonly status?: string | undefined;
+  readonly secretHash: string;
+}
+
+/** Configuration kinds with their document types. Every write bumps the global revision. */
+export interface ConfigKinds {
+  policy: Policy;
+  applicationScope: ApplicationScope;
+  enforcerGroup: EnforcerGroup & { readonly tokenHash: string };
+  cluster: ClusterRecord;
+  settings: EnforcerSettings;
+}
+export type ConfigKind = keyof ConfigKinds;
+export type Stored<K extends ConfigKind> = Omit<ConfigKinds[K], keyof StoredMeta> & StoredMeta;
+
+/** One change of an all-or-nothing write. `expectedVersion` guards against lost updates (412). */
+export type ConfigChange =
+  | { readonly op: 'create'; readonly kind: ConfigKind; readonly name: string; readonly doc: object }
+  | { readonly op: 'replace'; readonly kind: ConfigKind; readonly name: string; readonly doc: object; readonly expectedVersion?: number | undefined }
+  | { readonly op: 'delete'; readonly kind: ConfigKind; readonly name: string; readonly expectedVersion?: number | undefined };
+
+/** An entry of the activity trail. */
+export interface ActivityEntry {
+  readonly id: string;
+  readonly time: string;
+  readonly actor: Actor;
+  /** create | update | delete | import | rotate-token | rotate-secret | mode-change */
+  readonly action: string;
+  /** `<kind>/<name>`, e.g. `policy/exec-guard`. */
+  readonly resource: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** Narrows a list by top-level attributes of stored items: policies have `type` and `enabled`, groups `type`. */
+export interface ConfigListFilter {
+  readonly type?: string | undefined;
+  readonly enabled?: boolean | undefined;
+}
+
+export interface ConfigStore {
+  /** The current global revision (0 before the first write). */
+  revision(): Promise<number>;
+  get<K extends ConfigKind>(kind: K, name: string): Promise<Stored<K> | undefined>;
+  /** Items sorted by name; with a filter, pages are still full (the filter runs in DynamoDB, not after paging). */
+  list<K extends ConfigKind>(kind: K, page: PageRequest, filter?: ConfigListFilter): Promise<Page<Stored<K>>>;
+  /**
+   * Applies the changes all-or-nothing, bumps the revision once (once per transaction when the changes are
+   * too many for one, see docs/adr/0002) and records one activity entry per change.
+   * Throws ConflictError (create of an existing item), NotFoundError (replace/delete of a missing one) or
+   * VersionMismatchError (stale expectedVersion), and then nothing was written.
+   */
+  apply(changes: readonly ConfigChange[], actor: Actor, action?: string): Promise<Array<Stored<ConfigKind> | undefined>>;
+  /** Everything the engine needs, read consistently enough to compile a snapshot. */
+  loadSnapshot(): Promise<ConfigSnapshot>;
+  activity(query: PageRequest & { readonly since?: string | undefined }): Promise<Page<ActivityEntry>>;
+}
+
+export interface AuditQuery extends PageRequest {
+  readonly status?: 'Detect' | 'Block' | undefined;
+  readonly policy?: string | undefined;
+  readonly cluster?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly type?: 'container' | 'function' | 'host' | undefined;
+  /** ISO instants, inclusive. */
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}
+
+export interface AuditStore {
+  /** Writes events, retrying unprocessed items with backoff; ids already stored are counted as duplicates. */
+  put(events: readonly AuditEvent[], retentionDays: number): Promise<{ accepted: number; duplicates: number }>;
+  get(id: string): Promise<AuditEvent | undefined>;
+  /** Newest first, without scans. */
+  query(query: AuditQuery): Promise<Page<AuditEvent>>;
+}

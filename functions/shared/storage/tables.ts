@@ -1,0 +1,154 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+// The two tables as data: the CDK stack, local mode and the tests create them from these definitions,
+// so that the design is written down once. docs/dynamodb-access-patterns.md explains every key.
+
+/**
+ * Config table. One partition per kind (config changes are rare and the webhook caches snapshots, so a
+ * handful of small partitions never get hot): `pk` is the kind, `sk` the item name.
+ */
+export const configKeys = {
+  partitions: {
+    policy: 'POLICY',
+    applicationScope: 'SCOPE',
+    enforcerGroup: 'GROUP',
+    cluster: 'CLUSTER',
+    settings: 'SETTINGS',
+  },
+  /** `META` / `revision` holds the global revision number in attribute `revision`. */
+  meta: { pk: 'META', sk: 'revision' },
+  /** Activity trail: pk `ACTIVITY`, sk `<iso time>#<id>`, so that a range on sk is a time range. */
+  activity: 'ACTIVITY',
+} as const;
+
+/** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */
+export const auditKeys = {
+  eventPrefix: 'EVENT#',
+  sortKey: 'timeSk',
+  /** TTL attribute: epoch seconds. */
+  ttl: 'expiresAt',
+  /** Index name → its partition key attribute and the prefix of that attribute's values. */
+  indexes: {
+    byDay: { partitionKey: 'dayPk', prefix: 'DAY#' },
+    byPolicy: { partitionKey: 'policyPk', prefix: 'POLICY#' },
+    byCluster: { partitionKey: 'clusterPk', prefix: 'CLUSTER#' },
+    byNamespace: { partitionKey: 'namespacePk', prefix: 'NS#' },
+  },
+} as const;
+
+/** Names of the audit table's secondary indexes. */
+export type AuditIndexName = keyof typeof auditKeys.indexes;
+
+/** A CreateTable input whose name is always set. */
+export type TableDefinition = CreateTableCommandInput & { readonly TableName: string };
+
+/** Both tables of one installation. */
+export interface TableDefinitions {
+  readonly config: TableDefinition;
+  readonly audit: TableDefinition;
+  /** The audit table's TTL attribute (epoch seconds). */
+  readonly auditTtlAttribute: typeof auditKeys.ttl;
+}
+
+/** Table names of one installation: `<prefix>config` and `<prefix>audit`. */
+export function tableNames(prefix: string): { readonly config: string; readonly audit: string } {
+  return { config: `${prefix}config`, audit: `${prefix}audit` };
+}
+
+/** The table designs for one installation, as CreateTable inputs (on-demand capacity). */
+export function tableDefinitions(prefix: string): TableDefinitions {
+  const names = tableNames(prefix);
+  const indexes = Object.entries(auditKeys.indexes).map(([IndexName, { partitionKey }]) => ({
+    IndexName,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: auditKeys.sortKey, KeyType: 'RANGE' as const },
+    ],
+    // Queries return whole events; keys-only would cost a BatchGet per page on the read path.
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  return {
+    config: {
+      TableName: names.config,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    },
+    audit: {
+      TableName: names.audit,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: auditKeys.sortKey, AttributeType: 'S' },
+        ...Object.values(auditKeys.indexes).map(({ partitionKey }) => ({ AttributeName: partitionKey, AttributeType: 'S' as const })),
+      ],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: indexes,
+      // New events feed the export function (SIEM, chat, Security Hub).
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    },
+    auditTtlAttribute: auditKeys.ttl,
+  };
+}
+
+async function tableExists(client: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Creates the tables that are missing, waits until they are ACTIVE and enables TTL on the audit table.
+ * Idempotent, and safe when two processes race (local mode starting twice, parallel test files).
+ */
+export async function ensureTables(client: DynamoDBClient, prefix: string): Promise<TableDefinitions> {
+  const definitions = tableDefinitions(prefix);
+  await Promise.all(
+    [definitions.config, definitions.audit].map(async (definition) => {
+      if (!(await tableExists(client, definition.TableName))) {
+        try {
+          await client.send(new CreateTableCommand(definition));
+        } catch (error) {
+          // Someone else created it between our check and our create: just as good.
+          if (!(error instanceof ResourceInUseException)) throw error;
+        }
+      }
+      await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: definition.TableName });
+    }),
+  );
+  if (!(await ttlEnabled(client, definitions.audit.TableName))) {
+    try {
+      await client.send(new UpdateTimeToLiveCommand({ TableName: definitions.audit.TableName, TimeToLiveSpecification: { AttributeName: auditKeys.ttl, Enabled: true } }));
+    } catch (error) {
+      // A concurrent caller enabled it first ("TimeToLive is already enabled"): fine if it is now on.
+      if (!(await ttlEnabled(client, definitions.audit.TableName))) throw error;
+    }
+  }
+  return definitions;
+}
+
+async function ttlEnabled(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  return status === 'ENABLED' || status === 'ENABLING';
+}

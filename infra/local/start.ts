@@ -1,0 +1,105 @@
+// Starts local mode in this process: `npm start` uses it, and so do end-to-end tests (with port 0).
+
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createApiHandler } from '../../functions/api/app.js';
+import { bootstrap } from '../../functions/shared/bootstrap.js';
+import { createRuntime } from '../../functions/shared/runtime.js';
+import { createDynamoClients } from '../../functions/shared/storage/client.js';
+import { ensureTables } from '../../functions/shared/storage/tables.js';
+import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { LocalModeError } from './errors.js';
+import { createLocalServer, type LocalServer, type LocalServerLogger } from './http-adapter.js';
+import type { LocalSettings } from './settings.js';
+
+export type { AdminTokenSource };
+
+export const TABLE_PREFIX = 'vigil-';
+
+export interface StartOptions extends LocalSettings {
+  /** Request lines and failures; `npm start` logs to stderr, tests usually stay quiet. */
+  readonly logger?: LocalServerLogger;
+}
+
+export interface LocalMode {
+  /** Base URL with the real port, e.g. `http://127.0.0.1:8787`. */
+  readonly url: string;
+  readonly adminToken: string;
+  readonly adminTokenSource: AdminTokenSource;
+  /** The data dir, absolute. */
+  readonly dataDir: string;
+  readonly dynamodbEndpoint: string;
+  /** Stops accepting requests, lets in-flight ones finish, then stops DynamoDB Local if it started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the control plane on this machine: data dir, admin token, DynamoDB (Local unless an
+ * endpoint is given), tables, the handlers behind the local HTTP server. On failure, whatever was
+ * started is stopped again before the error is thrown.
+ */
+export async function startLocalMode(options: StartOptions): Promise<LocalMode> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const token = await resolveAdminToken(dataDir, options.adminToken);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  // Runs every step (newest first) even when one fails, then reports the first failure.
+  const cleanUp = async (): Promise<void> => {
+    const failures: unknown[] = [];
+    for (const step of [...cleanups].reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  };
+  try {
+    // Listening first fails fast on a taken port, before the JVM costs seconds; until the handlers
+    // are installed, requests answer 503.
+    const server: LocalServer = await createLocalServer({ host: options.host, port: options.port, logger: options.logger });
+    cleanups.push(() => server.close());
+
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (dynamodbEndpoint === undefined) {
+      const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+        dataDir,
+        onUnexpectedExit: (error) => (options.logger ?? { error: (line: string) => process.stderr.write(`${line}\n`) }).error(`vigil: ${error.message}`),
+      });
+      cleanups.push(() => dynamo.stop());
+      dynamodbEndpoint = dynamo.endpoint;
+    }
+
+    const { client } = createDynamoClients({ endpoint: dynamodbEndpoint });
+    try {
+      await ensureTables(client, TABLE_PREFIX);
+    } catch (error) {
+      throw new LocalModeError(`cannot create the tables in DynamoDB at ${dynamodbEndpoint}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      client.destroy();
+    }
+
+    const runtime = createRuntime({ tablePrefix: TABLE_PREFIX, dynamodbEndpoint, adminToken: token.value, publicBaseUrl: server.url });
+    await bootstrap(runtime);
+    server.setHandlers({ api: createApiHandler(runtime) });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      adminToken: token.value,
+      adminTokenSource: token.source,
+      dataDir,
+      dynamodbEndpoint,
+      stop() {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { routes } from '../../../functions/shared/routes.js';
+import { useApi } from '../../support/api.js';
+
+const api = useApi();
+
+describe('GET /v1/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const response = await api.call('GET', '/v1/openapi.json', { token: null });
+    expect(response.status).toBe(200);
+    const validator = new Validator();
+    const result = await validator.validate(response.body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('documents every route of the API with its schemas', async () => {
+    const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
+    for (const route of routes) expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    expect(document.components.schemas.Policy.oneOf ?? document.components.schemas.Policy.anyOf).toHaveLength(3);
+  });
+});

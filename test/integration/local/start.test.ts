@@ -1,0 +1,47 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalMode, type LocalMode } from '../../../infra/local/start.js';
+import { dynamodbEndpoint } from '../../support/use-tables.js';
+
+describe('startLocalMode', () => {
+  let dataDir: string;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'vigil-local-'));
+    endpoint = await dynamodbEndpoint();
+  }, 60_000);
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the API on a free port with a generated admin token, and stops', async () => {
+    const local: LocalMode = await startLocalMode({ port: 0, host: '127.0.0.1', dataDir, dynamodbEndpoint: endpoint });
+    try {
+      expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(local.url).not.toMatch(/:0$/);
+      expect(local.adminTokenSource).toBe('generated');
+      expect((await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(local.adminToken);
+
+      expect((await fetch(`${local.url}/v1/health`)).status).toBe(200);
+      expect((await fetch(`${local.url}/v1/policies`)).status).toBe(401);
+      const listed = await fetch(`${local.url}/v1/policies`, { headers: { authorization: `Bearer ${local.adminToken}` } });
+      expect(listed.status).toBe(200);
+      expect(await listed.json()).toMatchObject({ items: expect.any(Array) });
+    } finally {
+      await local.stop();
+    }
+    await expect(fetch(`${local.url}/v1/health`)).rejects.toThrow();
+  });
+
+  it('keeps the admin token of the data dir on the next start', async () => {
+    const first = await startLocalMode({ port: 0, host: '127.0.0.1', dataDir, dynamodbEndpoint: endpoint });
+    await first.stop();
+    const second = await startLocalMode({ port: 0, host: '127.0.0.1', dataDir, dynamodbEndpoint: endpoint });
+    await second.stop();
+    expect(second.adminToken).toBe(first.adminToken);
+    expect(second.adminTokenSource).toBe('data-dir');
+  });
+});

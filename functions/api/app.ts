@@ -9,6 +9,7 @@ import { routeKey, routes } from '../shared/routes.js';
 import type { Runtime } from '../shared/runtime.js';
 import { auditRoutes } from './resources/audit.js';
 import { catalogRoutes } from './resources/catalog.js';
+import { clusterRoutes } from './resources/clusters.js';
 import { groupRoutes } from './resources/groups.js';
 import { policyRoutes } from './resources/policies.js';
 import { policyIoRoutes } from './resources/policy-io.js';
@@ -27,6 +28,7 @@ export function createApiHandler(runtime: Runtime): HttpHandler {
     ...settingsRoutes(runtime),
     ...auditRoutes(runtime),
     ...policyIoRoutes(runtime),
+    ...clusterRoutes(runtime),
   };
 
   type Authenticated = APIGatewayProxyEventV2 & { actor?: string; parsedBody?: unknown };

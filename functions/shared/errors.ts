@@ -12,8 +12,9 @@ export abstract class ApiError extends Error {
   constructor(
     message: string,
     readonly details: readonly ErrorDetail[] = [],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }

@@ -3,7 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoClients } from './storage/client.js';
 import { DynamoAuditStore } from './storage/DynamoAuditStore.js';
 import { DynamoConfigStore } from './storage/DynamoConfigStore.js';
-import type { AuditStore, ConfigStore } from './storage/ports.js';
+import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirectory.js';
+import type { AuditStore, ConfigStore, PodDirectory } from './storage/ports.js';
+import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/middleware.js';
 
 /** Settings of one deployment of the control plane (AWS or local mode). */
@@ -16,6 +18,13 @@ export interface RuntimeConfig {
   readonly adminToken?: string | undefined;
   /** Base URL of the HTTP API, used in webhook URLs and manifests. */
   readonly publicBaseUrl?: string | undefined;
+  /** Base64 PEM of the CA that signed the API's certificate, for manifests; omitted for public CAs. */
+  readonly webhookCaBundle?: string | undefined;
+  /**
+   * How often the webhook re-checks the configuration revision.
+   * @default 1000
+   */
+  readonly configRecheckMs?: number | undefined;
 }
 
 /** Everything handlers need, wired once per Lambda instance (or once for local mode). */
@@ -23,6 +32,9 @@ export interface Runtime {
   readonly config: RuntimeConfig;
   readonly configStore: ConfigStore;
   readonly auditStore: AuditStore;
+  readonly podDirectory: PodDirectory;
+  /** Validates an EKS cluster ARN at registration (unavailable in local mode). */
+  readonly describeCluster: DescribeCluster;
   readonly logger: Logger;
   readonly adminAuth: AdminAuth;
   readonly clock: () => Date;
@@ -36,6 +48,9 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     config,
     configStore: overrides.configStore ?? new DynamoConfigStore(clients.document, `${config.tablePrefix}config`),
     auditStore: overrides.auditStore ?? new DynamoAuditStore(clients.document, `${config.tablePrefix}audit`),
+    podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
+    // Local mode (an admin token) reaches no AWS API.
+    describeCluster: overrides.describeCluster ?? (config.adminToken ? describeClusterUnavailable : eksDescribeCluster()),
     logger: overrides.logger ?? new Logger({ serviceName: 'vigil' }),
     adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),
@@ -47,5 +62,12 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
 export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const prefix = env.VIGIL_TABLE_PREFIX;
   if (!prefix) throw new Error('VIGIL_TABLE_PREFIX is not set');
-  return { tablePrefix: prefix, region: env.AWS_REGION, dynamodbEndpoint: env.VIGIL_DYNAMODB_ENDPOINT || undefined, publicBaseUrl: env.VIGIL_PUBLIC_URL || undefined };
+  const recheck = env.VIGIL_CONFIG_RECHECK_MS ? Number(env.VIGIL_CONFIG_RECHECK_MS) : undefined;
+  return {
+    tablePrefix: prefix,
+    region: env.AWS_REGION,
+    dynamodbEndpoint: env.VIGIL_DYNAMODB_ENDPOINT || undefined,
+    publicBaseUrl: env.VIGIL_PUBLIC_URL || undefined,
+    configRecheckMs: recheck !== undefined && Number.isFinite(recheck) && recheck >= 0 ? recheck : undefined,
+  };
 }

@@ -9,10 +9,11 @@ import type { LocalMode } from './start.js';
 
 async function main(argv: readonly string[]): Promise<void> {
   let help: boolean | undefined;
+  let tls: boolean | undefined;
   try {
     ({
-      values: { help },
-    } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }));
+      values: { help, tls },
+    } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' }, tls: { type: 'boolean' } }, allowPositionals: false, strict: true }));
   } catch (error) {
     process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     process.exitCode = 2;
@@ -39,7 +40,8 @@ async function main(argv: readonly string[]): Promise<void> {
     // Local mode supports Node 20; the SDK's notice that later releases will need Node 22 only alarms users here.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { startLocalMode } = await import('./start.js');
-    local = await startLocalMode({ ...settings, logger: stderrLogger });
+    if (!tls && settings.tlsHostnames !== undefined) process.stderr.write('vigil: VIGIL_TLS_HOSTNAMES is ignored without --tls\n');
+    local = await startLocalMode({ ...settings, tls: tls === true, logger: stderrLogger });
   } catch (error) {
     if (error instanceof LocalModeError) {
       process.stderr.write(`vigil: ${error.message}\n`);
@@ -60,16 +62,28 @@ function banner(local: LocalMode): string {
     'data-dir': '(stored in the data dir)',
     generated: '(generated now and stored in the data dir)',
   }[local.adminTokenSource];
+  const caFile = local.caFile;
   return [
     'Vigil local mode is running.',
     '',
     `  URL:          ${local.url}`,
+    ...(local.publicUrl !== local.url ? [`  Public URL:   ${local.publicUrl}  (in webhook URLs and manifests)`] : []),
     `  Admin token:  ${local.adminToken}  ${tokenNote}`,
     `  Data dir:     ${local.dataDir}`,
     `  DynamoDB:     ${local.dynamodbEndpoint}`,
+    ...(caFile !== undefined
+      ? [
+          `  CA:           ${caFile}  ${local.caCreated ? '(generated now)' : '(stored in the data dir)'}`,
+          '',
+          'Clusters trust this CA through the manifest from POST /v1/clusters, which carries it as caBundle',
+          '(after a new CA, fetch and apply the manifest again).',
+          `Their API server must reach ${local.publicUrl}${local.publicUrl === local.url ? '; for kind, e.g.:' : '.'}`,
+          ...(local.publicUrl === local.url ? ['  HOST=0.0.0.0 VIGIL_PUBLIC_URL=https://host.docker.internal:8787 npm start -- --tls'] : []),
+        ]
+      : []),
     '',
     'Try it:',
-    `  curl -H ${shellQuote(`Authorization: Bearer ${local.adminToken}`)} ${local.url}/v1/policies`,
+    `  curl${caFile !== undefined ? ` --cacert ${shellQuote(caFile)}` : ''} -H ${shellQuote(`Authorization: Bearer ${local.adminToken}`)} ${local.url}/v1/policies`,
     '',
     'Press Ctrl-C to stop.',
     '',

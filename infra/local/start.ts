@@ -2,6 +2,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createAdmissionHandler } from '../../functions/admission/app.js';
 import { createApiHandler } from '../../functions/api/app.js';
 import { bootstrap } from '../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../functions/shared/runtime.js';
@@ -12,19 +13,40 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalModeError } from './errors.js';
 import { createLocalServer, type LocalServer, type LocalServerLogger } from './http-adapter.js';
 import type { LocalSettings } from './settings.js';
+import { ensureLocalTls, tlsHostnames, type LocalTls } from './tls.js';
 
 export type { AdminTokenSource };
 
 export const TABLE_PREFIX = 'vigil-';
 
 export interface StartOptions extends LocalSettings {
+  /**
+   * Table name prefix; tests give each local mode its own tables on a shared DynamoDB.
+   * @default 'vigil-'
+   */
+  readonly tablePrefix?: string;
+  /** Passed to the runtime; tests shorten it to observe configuration changes quickly. */
+  readonly configRecheckMs?: number;
   /** Request lines and failures; `npm start` logs to stderr, tests usually stay quiet. */
   readonly logger?: LocalServerLogger;
+  /**
+   * Serve HTTPS with a server certificate from the local CA in `<dataDir>/tls/` (made on first
+   * use); manifests then carry that CA as `caBundle`.
+   */
+  readonly tls?: boolean;
 }
 
 export interface LocalMode {
-  /** Base URL with the real port, e.g. `http://127.0.0.1:8787`. */
+  /** Base URL with the real port, e.g. `http://127.0.0.1:8787` (`https://` with TLS). */
   readonly url: string;
+  /** The base URL in webhook URLs and manifests: the `publicUrl` setting, else `url`. */
+  readonly publicUrl: string;
+  /** With TLS: the PEM certificate of the local CA that signed the server certificate. */
+  readonly caPem?: string;
+  /** With TLS: the absolute path of the CA certificate file. */
+  readonly caFile?: string;
+  /** With TLS: the CA was made at this start (manifests applied before must be applied again). */
+  readonly caCreated?: boolean;
   readonly adminToken: string;
   readonly adminTokenSource: AdminTokenSource;
   /** The data dir, absolute. */
@@ -58,9 +80,19 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     if (failures.length > 0) throw failures[0];
   };
   try {
+    // The certificate takes milliseconds, so it comes before listening.
+    let tls: LocalTls | undefined;
+    if (options.tls) {
+      tls = await ensureLocalTls(dataDir, tlsHostnames(options.host, options.tlsHostnames, options.publicUrl));
+    }
     // Listening first fails fast on a taken port, before the JVM costs seconds; until the handlers
     // are installed, requests answer 503.
-    const server: LocalServer = await createLocalServer({ host: options.host, port: options.port, logger: options.logger });
+    const server: LocalServer = await createLocalServer({
+      host: options.host,
+      port: options.port,
+      logger: options.logger,
+      ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+    });
     cleanups.push(() => server.close());
 
     let dynamodbEndpoint = options.dynamodbEndpoint;
@@ -75,20 +107,30 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
 
     const { client } = createDynamoClients({ endpoint: dynamodbEndpoint });
     try {
-      await ensureTables(client, TABLE_PREFIX);
+      await ensureTables(client, options.tablePrefix ?? TABLE_PREFIX);
     } catch (error) {
       throw new LocalModeError(`cannot create the tables in DynamoDB at ${dynamodbEndpoint}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     } finally {
       client.destroy();
     }
 
-    const runtime = createRuntime({ tablePrefix: TABLE_PREFIX, dynamodbEndpoint, adminToken: token.value, publicBaseUrl: server.url });
+    const publicUrl = options.publicUrl ?? server.url;
+    const runtime = createRuntime({
+      tablePrefix: options.tablePrefix ?? TABLE_PREFIX,
+      dynamodbEndpoint,
+      adminToken: token.value,
+      publicBaseUrl: publicUrl,
+      webhookCaBundle: tls?.caBundle,
+      configRecheckMs: options.configRecheckMs,
+    });
     await bootstrap(runtime);
-    server.setHandlers({ api: createApiHandler(runtime) });
+    server.setHandlers({ api: createApiHandler(runtime), admission: createAdmissionHandler(runtime) });
 
     let stopping: Promise<void> | undefined;
     return {
       url: server.url,
+      publicUrl,
+      ...(tls ? { caPem: tls.caPem, caFile: tls.caFile, caCreated: tls.caCreated } : {}),
       adminToken: token.value,
       adminTokenSource: token.source,
       dataDir,

@@ -1,4 +1,4 @@
-import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy } from '../../../layers/core/index.js';
+import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy, PodIdentity } from '../../../layers/core/index.js';
 
 // Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
 // webhook depend only on these interfaces, wired in the composition root.
@@ -109,4 +109,12 @@ export interface AuditStore {
   get(id: string): Promise<AuditEvent | undefined>;
   /** Newest first, without scans. */
   query(query: AuditQuery): Promise<Page<AuditEvent>>;
+}
+
+/** What earlier pod admissions taught about pods, shared by every webhook instance. */
+export interface PodDirectory {
+  /** Remembers a pod (by name, or by generateName prefix for controller-made pods) for `ttlSeconds`. */
+  remember(cluster: string, identity: PodIdentity, ttlSeconds: number): Promise<void>;
+  /** The pod of that name, or of a generateName prefix it could have been made from. */
+  lookup(cluster: string, namespace: string, name: string): Promise<PodIdentity | undefined>;
 }

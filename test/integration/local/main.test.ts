@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dynamodbEndpoint } from '../../support/use-tables.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
-const SETTINGS = ['PORT', 'HOST', 'VIGIL_DATA_DIR', 'VIGIL_ADMIN_TOKEN', 'VIGIL_DYNAMODB_ENDPOINT'];
+const SETTINGS = ['PORT', 'HOST', 'VIGIL_DATA_DIR', 'VIGIL_ADMIN_TOKEN', 'VIGIL_DYNAMODB_ENDPOINT', 'VIGIL_PUBLIC_URL', 'VIGIL_TLS_HOSTNAMES'];
 
 interface Run {
   code: number | null;
@@ -33,6 +34,7 @@ describe.concurrent('npm start (infra/local/main.ts)', { timeout: 60_000 }, () =
     expect(run.stdout).toMatch(/^Usage: npm start/);
     for (const name of SETTINGS) expect(run.stdout).toContain(name);
     expect(run.stdout).toContain('DynamoDB Local');
+    expect(run.stdout).toContain('--tls');
     expect(run.stderr).toBe('');
   });
 
@@ -72,10 +74,61 @@ describe.concurrent('npm start (infra/local/main.ts)', { timeout: 60_000 }, () =
     }
   });
 
+  it('exits 2 for VIGIL_TLS_HOSTNAMES with something that is not a host name', async () => {
+    const run = await runMain(['--tls'], { VIGIL_TLS_HOSTNAMES: 'host.docker.internal, not a host' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('VIGIL_TLS_HOSTNAMES: must be host names or IP addresses separated by commas');
+  });
+
+  it('exits 2 for a VIGIL_PUBLIC_URL with a query', async () => {
+    const run = await runMain([], { VIGIL_PUBLIC_URL: 'https://vigil.example/?x=1' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('VIGIL_PUBLIC_URL: must be a base URL');
+  });
+
   it.each([[['--port', '9000']], [['serve']]])('exits 2 with the usage for unknown arguments %j', async (args) => {
     const run = await runMain(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^vigil: /);
     expect(run.stderr).toContain('Usage: npm start');
+  });
+});
+
+describe('npm start -- --tls', () => {
+  it('prints the https URL and the CA, and stops on SIGTERM', { timeout: 60_000 }, async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'vigil-main-tls-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of SETTINGS) delete env[name];
+    Object.assign(env, {
+      PORT: '0',
+      VIGIL_DATA_DIR: join(scratch, 'data'),
+      VIGIL_DYNAMODB_ENDPOINT: await dynamodbEndpoint(),
+      VIGIL_TLS_HOSTNAMES: 'host.docker.internal',
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--tls'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.includes('Press Ctrl-C')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`exited with ${code} before starting: ${stderr}`)));
+      });
+      const caFile = join(scratch, 'data', 'tls', 'ca.crt');
+      expect(stdout).toMatch(/URL: +https:\/\/127\.0\.0\.1:\d+\n/);
+      expect(stdout).toContain(`CA:           ${caFile}  (generated now)`);
+      expect(stdout).toContain('caBundle');
+      expect(stdout).toContain('npm start -- --tls');
+      expect(stdout).toContain(`curl --cacert "${caFile}"`);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

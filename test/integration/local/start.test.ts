@@ -22,6 +22,7 @@ describe('startLocalMode', () => {
     try {
       expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(local.url).not.toMatch(/:0$/);
+      expect(local.caPem).toBeUndefined();
       expect(local.adminTokenSource).toBe('generated');
       expect((await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(local.adminToken);
 

@@ -40,6 +40,27 @@ describe('settingsFromEnv', () => {
     expect(() => settingsFromEnv({ VIGIL_DYNAMODB_ENDPOINT: 'localhost:8000' })).toThrow(/VIGIL_DYNAMODB_ENDPOINT/);
   });
 
+  it('reads VIGIL_PUBLIC_URL as a base URL without a trailing slash', () => {
+    expect(settingsFromEnv({ VIGIL_PUBLIC_URL: 'https://host.docker.internal:8787/' }).publicUrl).toBe('https://host.docker.internal:8787');
+    expect(settingsFromEnv({ VIGIL_PUBLIC_URL: 'https://vigil.example/prefix/' }).publicUrl).toBe('https://vigil.example/prefix');
+  });
+
+  it.each(['host.docker.internal:8787', 'ftp://vigil.example', 'https://vigil.example/?a=1', 'https://vigil.example/#x', 'https://user:pw@vigil.example'])(
+    'refuses VIGIL_PUBLIC_URL=%s',
+    (url) => {
+      expect(() => settingsFromEnv({ VIGIL_PUBLIC_URL: url })).toThrow(/VIGIL_PUBLIC_URL: must be/);
+    },
+  );
+
+  it('reads VIGIL_TLS_HOSTNAMES as a comma-separated list, ignoring blanks', () => {
+    expect(settingsFromEnv({ VIGIL_TLS_HOSTNAMES: ' host.docker.internal, 192.168.1.20,,fd00::1 ' }).tlsHostnames).toEqual(['host.docker.internal', '192.168.1.20', 'fd00::1']);
+    expect(settingsFromEnv({ VIGIL_TLS_HOSTNAMES: ' , ' })).not.toHaveProperty('tlsHostnames');
+  });
+
+  it.each(['two words', 'https://vigil.example', '*.vigil.example', 'a..b'])('refuses %j in VIGIL_TLS_HOSTNAMES', (name) => {
+    expect(() => settingsFromEnv({ VIGIL_TLS_HOSTNAMES: `localhost,${name}` })).toThrow(/VIGIL_TLS_HOSTNAMES: must be host names or IP addresses/);
+  });
+
   it('lists every bad setting at once', () => {
     try {
       settingsFromEnv({ PORT: 'x', VIGIL_DYNAMODB_ENDPOINT: 'nope' });

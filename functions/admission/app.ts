@@ -1,0 +1,156 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  admissionContext,
+  admissionResponse,
+  auditEvents,
+  decide,
+  MalformedReviewError,
+  parseAdmissionReview,
+  type AdmissionReview,
+  type PodIdentity,
+} from '../../layers/core/index.js';
+import { errorResult, hashSecret, MAX_BODY_BYTES, sameHash } from '../shared/http/middleware.js';
+import type { HttpHandler } from '../shared/http/types.js';
+import type { Runtime } from '../shared/runtime.js';
+import { DecisionConfigCache, NoConfigurationError } from '../shared/snapshot-cache.js';
+import type { AuditEvent } from '../../layers/core/index.js';
+import { failModeOf } from '../shared/webhook.js';
+
+/** Learned pods are kept this long; every admission of the pod renews it. */
+const POD_TTL_SECONDS = 30 * 86_400;
+/** Audit events that could not be written wait here for the next invocation (bounded: drop the oldest). */
+const MAX_PENDING_EVENTS = 1000;
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/**
+ * The time this request may spend on storage: half the API server's timeout (read from `?timeout=Ns`),
+ * so that the verdict always arrives well before the API server gives up.
+ */
+export function storageBudgetMs(timeoutParameter: string | undefined): number {
+  const seconds = Number(/^(\d{1,2})s$/.exec(timeoutParameter ?? '')?.[1] ?? 10);
+  return (Math.min(Math.max(seconds, 1), 30) * 1000) / 2;
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), Math.max(ms, 0));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}
+
+/** What the group's fail mode answers when no decision can be made. */
+function failModeResponse(review: AdmissionReview, failMode: 'open' | 'closed'): APIGatewayProxyStructuredResultV2 {
+  const uid = review.request.uid;
+  const base = { apiVersion: review.apiVersion, kind: review.kind };
+  if (failMode === 'open') {
+    return json(200, { ...base, response: { uid, allowed: true, warnings: ['vigil: policies could not be evaluated (control plane unavailable); allowed because the enforcer group fails open'] } });
+  }
+  return json(200, { ...base, response: { uid, allowed: false, status: { code: 503, reason: 'ServiceUnavailable', message: 'vigil: policies could not be evaluated (control plane unavailable); refused because the enforcer group fails closed' } } });
+}
+
+/** The admission webhook Lambda: EKS calls it for exec, attach, port-forward, debug and pod admissions. */
+export function createAdmissionHandler(runtime: Runtime): HttpHandler {
+  const { logger } = runtime;
+  const cache = new DecisionConfigCache(runtime.configStore, {
+    recheckMs: runtime.config.configRecheckMs ?? 1000,
+    onRefreshError: (error) => logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
+  });
+  let pendingEvents: AuditEvent[] = [];
+
+  const record = async (events: AuditEvent[], retentionDays: number, budgetMs: number): Promise<void> => {
+    const batch = [...pendingEvents, ...events];
+    pendingEvents = [];
+    const written = await within(runtime.auditStore.put(batch, retentionDays), budgetMs);
+    if (written === undefined) {
+      // Storage is slow or down: keep the events for the next invocation rather than lose them.
+      pendingEvents = batch.slice(-MAX_PENDING_EVENTS);
+      logger.warn('audit events could not be written yet', { pending: pendingEvents.length, dropped: batch.length - pendingEvents.length });
+    }
+  };
+
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = Date.now();
+    const budgetMs = storageBudgetMs(event.queryStringParameters?.timeout);
+    const remaining = () => budgetMs - (Date.now() - started);
+
+    const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    if (raw.length > MAX_BODY_BYTES) return errorResult(413, 'payload_too_large', `the body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
+    let review: AdmissionReview;
+    try {
+      review = parseAdmissionReview(JSON.parse(raw.toString('utf8')) as unknown);
+    } catch (error) {
+      if (error instanceof MalformedReviewError) return errorResult(400, 'bad_request', error.message, error.details);
+      return errorResult(400, 'bad_request', 'the body is not valid JSON');
+    }
+
+    const cluster = event.pathParameters?.cluster ?? '';
+    const secret = event.pathParameters?.secret ?? '';
+    let config;
+    try {
+      config = await cache.get(remaining());
+    } catch (error) {
+      if (!(error instanceof NoConfigurationError)) throw error;
+      logger.error('no configuration to decide from; answering by the fail mode', { cluster });
+      return failModeResponse(review, failModeOf(secret));
+    }
+
+    const registered = config.clusters.get(cluster);
+    // One answer for an unknown cluster and a wrong secret; the secret itself is never logged.
+    if (!registered || !sameHash(hashSecret(secret), registered.secretHash)) return errorResult(401, 'unauthorized', 'missing or invalid credentials');
+    const group = config.snapshot.groups.get(registered.enforcerGroup);
+    if (!group) {
+      logger.error('the cluster names a missing enforcer group', { cluster, group: registered.enforcerGroup });
+      return failModeResponse(review, failModeOf(secret));
+    }
+
+    try {
+      const req = review.request;
+      let known: PodIdentity | undefined;
+      if (req.operation === 'CONNECT' && req.namespace && req.name) {
+        known = await within(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
+      }
+      const context = admissionContext(review, { cluster, group, lookupPod: () => known });
+      if (context.kind === 'ignore') return json(200, admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: false }));
+      const decision = decide(config.snapshot, context.request);
+      const { settings } = config.snapshot;
+
+      if (!context.dryRun) {
+        const effects: Array<Promise<unknown>> = [];
+        if (context.learned) effects.push(within(runtime.podDirectory.remember(cluster, context.learned, POD_TTL_SECONDS), remaining()));
+        if (decision.violations.length > 0 || pendingEvents.length > 0) {
+          const { subject } = context;
+          const events = auditEvents(
+            decision.violations,
+            {
+              workload: { cluster, namespace: subject.namespace, pod: subject.pod, container: subject.container, image: subject.image },
+              user: subject.user,
+              command: subject.command,
+              enforcer: { group: group.name, type: 'kube_enforcer', id: cluster },
+              unresolved: subject.unresolved,
+            },
+            new Date().toISOString(),
+            runtime.newId,
+          );
+          effects.push(record(events, settings.auditRetentionDays, remaining()));
+        }
+        await Promise.all(effects);
+      }
+      return json(200, admissionResponse(review, decision, context.subject, { warnings: settings.admissionWarnings }));
+    } catch (error) {
+      if (error instanceof MalformedReviewError) return errorResult(400, 'bad_request', error.message, error.details);
+      // A well-formed review never gets a 5xx: an unexpected failure answers by the fail mode.
+      logger.error('admission decision failed', { error: error as Error, cluster });
+      return failModeResponse(review, group.failMode);
+    }
+  };
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { resourceNameSchema } from '../../../layers/core/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
+import { hashSecret, validate } from '../../shared/http/middleware.js';
+import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { Runtime } from '../../shared/runtime.js';
+import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
+import { newWebhookSecret, webhookManifest, webhookUrl } from '../../shared/webhook.js';
+
+const eksArn = z.string().regex(/^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster ARN, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/prod');
+
+const registrationSchema = z.strictObject({
+  // Cluster names end up in URLs, manifests and DynamoDB keys: the EKS rules, no spaces.
+  name: resourceNameSchema.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
+  arn: eksArn.optional(),
+  enforcerGroup: resourceNameSchema.default('default-ke'),
+});
+
+/** A cluster as the API shows it: never the secret hash. */
+function clusterView(cluster: Stored<'cluster'>): Omit<Stored<'cluster'>, 'secretHash'> {
+  const { secretHash: _hash, ...visible } = cluster;
+  return visible;
+}
+
+/** Route handlers of /v1/clusters: registration returns the webhook URL and manifest once. */
+export function clusterRoutes(runtime: Runtime) {
+  const store = runtime.configStore;
+
+  const kubeGroup = async (name: string, path: string) => {
+    const group = await store.get('enforcerGroup', name);
+    if (!group) throw new ValidationError('unknown enforcer group', [{ path, message: `enforcer group "${name}" does not exist` }]);
+    if (group.type !== 'kube_enforcer') throw new ValidationError('wrong enforcer group type', [{ path, message: `enforcer group "${name}" is of type ${group.type}; clusters need a kube_enforcer group` }]);
+    return group;
+  };
+
+  const issued = (cluster: string, group: Awaited<ReturnType<typeof kubeGroup>>) => {
+    const secret = newWebhookSecret(group.failMode);
+    const base = runtime.config.publicBaseUrl ?? '';
+    const url = webhookUrl(base, cluster, secret);
+    const warnings = url.startsWith('https://') ? [] : ['the webhook URL is not https: the Kubernetes API server only calls https webhooks (start local mode with --tls)'];
+    return { secret, url, warnings, manifest: webhookManifest({ cluster, url, group, caBundle: runtime.config.webhookCaBundle }) };
+  };
+
+  return {
+    'GET /v1/clusters': async (request: ApiRequest): Promise<ApiResponse> => {
+      const page = await store.list('cluster', pageRequest(request.query));
+      return { status: 200, body: { items: page.items.map(clusterView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+    },
+
+    'POST /v1/clusters': async (request: ApiRequest): Promise<ApiResponse> => {
+      const registration = validate(registrationSchema, request.body, 'the cluster registration');
+      const group = await kubeGroup(registration.enforcerGroup, 'enforcerGroup');
+      const details = registration.arn ? await runtime.describeCluster(registration.arn) : {};
+      if (registration.arn && details.name !== undefined && details.name !== registration.name) {
+        throw new ValidationError('the ARN names another cluster', [{ path: 'arn', message: `the ARN is of cluster "${details.name}", not "${registration.name}"` }]);
+      }
+      const { secret, url, warnings, manifest } = issued(registration.name, group);
+      const record: ClusterRecord = { name: registration.name, enforcerGroup: group.name, secretHash: hashSecret(secret), ...(registration.arn ? { arn: registration.arn } : {}), ...details };
+      const [created] = await store.apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor);
+      // The URL carries the secret: shown once, here; afterwards only its hash exists.
+      return versioned(201, { ...clusterView(created as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
+    },
+
+    'GET /v1/clusters/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const cluster = await store.get('cluster', name);
+      if (!cluster) throw new NotFoundError(`cluster "${name}" is not registered`);
+      return versioned(200, clusterView(cluster));
+    },
+
+    'DELETE /v1/clusters/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      await store.apply([{ op: 'delete', kind: 'cluster', name: request.params.name ?? '', expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      return { status: 204 };
+    },
+
+    'POST /v1/clusters/{name}/secret': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const stored = await store.get('cluster', name);
+      if (!stored) throw new NotFoundError(`cluster "${name}" is not registered`);
+      const group = await store.get('enforcerGroup', stored.enforcerGroup);
+      if (!group) throw new ConflictError(`the cluster's enforcer group "${stored.enforcerGroup}" no longer exists`);
+      const { secret, url, warnings, manifest } = issued(name, group);
+      const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...doc } = stored;
+      const [rotated] = await store.apply([{ op: 'replace', kind: 'cluster', name, doc: { ...doc, secretHash: hashSecret(secret) }, expectedVersion: stored.version }], request.actor, 'rotate-secret');
+      return versioned(200, { ...clusterView(rotated as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { DependencyError, ValidationError } from './errors.js';
+
+/** What registration learns about an EKS cluster from its ARN. */
+export interface ClusterDetails {
+  readonly name?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly kubernetesVersion?: string | undefined;
+  readonly status?: string | undefined;
+}
+
+export type DescribeCluster = (arn: string) => Promise<ClusterDetails>;
+
+/** Validates an EKS cluster ARN with DescribeCluster in the ARN's region. */
+export function eksDescribeCluster(clientFor: (region: string) => EKSClient = (region) => new EKSClient({ region })): DescribeCluster {
+  const clients = new Map<string, EKSClient>();
+  return async (arn) => {
+    // arn:aws:eks:<region>:<account>:cluster/<name>
+    const [, , , region = '', , resource = ''] = arn.split(':');
+    const name = resource.slice('cluster/'.length);
+    let client = clients.get(region);
+    if (!client) clients.set(region, (client = clientFor(region)));
+    try {
+      const { cluster } = await client.send(new DescribeClusterCommand({ name }));
+      if (cluster?.arn && cluster.arn !== arn) throw new ValidationError('the ARN does not match the cluster', [{ path: 'arn', message: `DescribeCluster answered for ${cluster.arn}` }]);
+      return { name: cluster?.name, endpoint: cluster?.endpoint, kubernetesVersion: cluster?.version, status: cluster?.status };
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      if (error instanceof ResourceNotFoundException) throw new ValidationError('the cluster does not exist', [{ path: 'arn', message: `no EKS cluster ${name} in ${region} (DescribeCluster)` }]);
+      throw new DependencyError('EKS did not answer DescribeCluster; check the control plane role may call eks:DescribeCluster', [], { cause: error });
+    }
+  };
+}
+
+/** Local mode reaches no AWS API: an ARN cannot be checked, so registration by name is the way. */
+export const describeClusterUnavailable: DescribeCluster = () =>
+  Promise.reject(new ValidationError('cannot validate an EKS ARN here', [{ path: 'arn', message: 'local mode cannot call EKS: register the cluster by name, without "arn"' }]));

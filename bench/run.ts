@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_SEED } from './generate.js';
 import { gitCommit, machineInfo } from './machine.js';
 import type { BenchSuite, SuiteContext } from './suite.js';
+import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
 import { engineSuite } from './suites/engine.js';
 
-const suites: readonly BenchSuite[] = [engineSuite, apiSuite];
+const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

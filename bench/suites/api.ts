@@ -583,6 +583,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       middleware: {
         description: 'routes that make no DynamoDB call: what every request pays for the Lambda wrapper, middleware chain (Powertools context, error mapper, header normaliser, token check, body parser), dispatch and response serialisation',
         ...noop,
+        /** The cheaper of the two routes: the chain with a small body. */
         fixedCostP50Us: fixedUs,
       },
       ratios: {
@@ -594,7 +595,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       },
       diagnostics: {
         description:
-          'where the API time goes, per operation (medians in microseconds). Each request is split by the call meter into time inside DynamoDB calls (SDK work and round trip) and time outside them (inProcess). extraDynamoTimeUs = API time inside DynamoDB calls - raw time inside them (what the calls beyond the baseline cost); inProcessP50Us = what the Lambda does around its calls; inProcessBeyondRawUs = inProcessP50Us minus the same for the same calls made directly (create: rawSameCalls; get/list: raw), i.e. minus the per-command work the SDK does outside the metered span (building the command and its middleware stack); routeHandlerInProcessP50Us = the same for the route handler called directly; middlewareChainUs = the difference (Lambda wrapper, middleware chain, dispatch, response serialisation). Medians of different distributions do not add up exactly.',
+          'where the API time goes, per operation (medians in microseconds). Each request is split by the call meter into time inside DynamoDB calls (SDK work and round trip) and time outside them (inProcess). extraDynamoTimeUs = API time inside DynamoDB calls - raw time inside them (what the calls beyond the baseline cost); inProcessP50Us = what the Lambda does around its calls; inProcessBeyondRawUs = inProcessP50Us minus the same for the same calls made directly (create: rawSameCalls; get/list: raw), i.e. minus the per-command work the SDK does outside the metered span (building the command and its middleware stack); routeHandlerInProcessP50Us = inProcess of the route handler called directly (routeOnly); middlewareChainUs = inProcessP50Us - routeHandlerInProcessP50Us (Lambda wrapper, middleware chain, dispatch, response serialisation). Medians of different distributions do not add up exactly.',
         breakdown,
         fixedMiddlewareCostP50Us: fixedUs,
         listReadsOneMoreItem: `the API queries Limit ${LIST_LIMIT + 1} to know whether a next page exists; the raw baseline queries Limit ${LIST_LIMIT}`,

@@ -52,8 +52,9 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  process.stdout.write(banner(local));
+  // Handlers first: whoever waits for the banner may signal as soon as it appears.
   stopOnSignal(local);
+  process.stdout.write(banner(local));
 }
 
 function banner(local: LocalMode): string {

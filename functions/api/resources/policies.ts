@@ -82,9 +82,11 @@ async function registeredEnforcerTypes(runtime: Runtime): Promise<Set<EnforcerTy
   return types;
 }
 
-async function saved(status: number, policy: StoredPolicy, runtime: Runtime): Promise<ApiResponse> {
-  const warnings = policyWarnings(policy, await registeredEnforcerTypes(runtime));
-  return versioned(status, { ...policyView(policy), version: policy.version, warnings });
+/** The save answer; `types` is started alongside the write so that the warnings cost no extra round trip. */
+async function saved(status: number, write: Promise<Array<StoredPolicy | undefined>>, types: Promise<Set<EnforcerType>>): Promise<ApiResponse> {
+  const [[policy], registered] = await Promise.all([write, types]);
+  if (!policy) throw new Error('the store returned no policy for a write');
+  return versioned(status, { ...policyView(policy), version: policy.version, warnings: policyWarnings(policy, registered) });
 }
 
 /** The request body of POST /v1/policies: a policy, or a template id with overrides. */
@@ -116,8 +118,8 @@ export function policyRoutes(runtime: Runtime) {
       const policy = withoutServerFields(policyFromBody(request.body));
       await referencedScopesExist(policy, runtime);
       const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
-      const [created] = await store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor);
-      return saved(201, created as StoredPolicy, runtime);
+      const write = store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
+      return saved(201, write, registeredEnforcerTypes(runtime));
     },
 
     'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
@@ -137,8 +139,8 @@ export function policyRoutes(runtime: Runtime) {
       await referencedScopesExist(policy, runtime);
       const expectedVersion = ifMatchVersion(request.headers) ?? stored.version;
       const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
-      const [replaced] = await store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor);
-      return saved(200, replaced as StoredPolicy, runtime);
+      const write = store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
+      return saved(200, write, registeredEnforcerTypes(runtime));
     },
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -7,9 +7,11 @@ import { validate } from './middleware.js';
 const limitSchema = z.coerce.number().int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50);
 const cursorSchema = z.string().min(1).max(4096).optional();
 
+const pageSchema = z.object({ limit: limitSchema, cursor: cursorSchema });
+
 /** `limit` (default 50, max 500) and `cursor` from the query string. */
 export function pageRequest(query: Readonly<Record<string, string | undefined>>): PageRequest {
-  const parsed = validate(z.object({ limit: limitSchema, cursor: cursorSchema }), { limit: query.limit, cursor: query.cursor }, 'the query string');
+  const parsed = validate(pageSchema, { limit: query.limit, cursor: query.cursor }, 'the query string');
   return { limit: parsed.limit, cursor: parsed.cursor };
 }
 

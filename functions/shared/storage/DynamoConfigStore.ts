@@ -292,7 +292,12 @@ export class DynamoConfigStore implements ConfigStore {
     // conditioned on, so that a writer sneaking in between fails our transaction instead of being
     // recorded with a wrong `before`.
     const current = new Map<string, ConfigItem>();
-    for (const item of await batchGetWithRetry(this.document, this.tableName, keys, { consistentRead: true })) {
+    // Creates have no before-image, and within one transaction the attribute_not_exists condition
+    // already refuses an existing name: reading first would only add a round trip. Larger batches still
+    // read, so that a conflict is found before any chunk is written.
+    const onlyCreates = changes.every((change) => change.op === 'create') && changes.length <= MAX_CHANGES_PER_TRANSACTION;
+    const toRead = onlyCreates ? [] : keys;
+    for (const item of toRead.length === 0 ? [] : await batchGetWithRetry(this.document, this.tableName, toRead, { consistentRead: true })) {
       const found = item as unknown as ConfigItem;
       current.set(keyString(found.pk, found.sk), found);
     }

@@ -1,0 +1,83 @@
+// `vigil apply` and `vigil diff`: the files are the desired state; show how the server differs, then make it so.
+import { segment } from '../client.js';
+import type { Context } from '../context.js';
+import { describeItem, renderPlan } from '../diff-render.js';
+import { loadDesiredState } from '../documents.js';
+import { ApiError, CliError, ExitCode, type ErrorDetail } from '../errors.js';
+import { fetchState, hasDifferences, planChanges, summarize, type Change } from '../plan.js';
+
+export interface ApplyOptions {
+  readonly file: readonly string[];
+  readonly recursive?: boolean;
+  readonly prune?: boolean;
+  readonly dryRun?: boolean;
+}
+
+interface ImportAnswer {
+  items?: Array<{ kind: string; name: string; result: string }>;
+}
+
+const resultOf: Readonly<Record<string, string>> = { create: 'created', update: 'updated', unchanged: 'unchanged' };
+const deletePaths = { policy: '/v1/policies', applicationScope: '/v1/application-scopes' } as const;
+
+/** Deletes in dependency order: policies before the application scopes they may use. */
+async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ deleted: number; failures: ErrorDetail[] }> {
+  const ordered = [...deletions.filter((c) => c.kind === 'policy'), ...deletions.filter((c) => c.kind === 'applicationScope')];
+  const failures: ErrorDetail[] = [];
+  let deleted = 0;
+  for (const change of ordered) {
+    if (change.kind === 'settings') continue;
+    try {
+      await ctx.client().request('DELETE', `${deletePaths[change.kind]}/${segment(change.name)}`, change.version === undefined ? {} : { headers: { 'if-match': `"${change.version}"` } });
+      deleted++;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      failures.push({ path: describeItem(change), message: `${error.code}: ${error.message}` });
+    }
+  }
+  return { deleted, failures };
+}
+
+/** Runs `apply` (or `diff` when `diffOnly`); returns the exit code. */
+export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly: boolean): Promise<number> {
+  const prunes = options.prune === true;
+  const desired = await loadDesiredState(options.file, options.recursive === true);
+  const current = await fetchState(ctx.client());
+  const plan = planChanges(current, desired, prunes);
+  ctx.print(renderPlan(plan, ctx.paint, { prune: prunes }));
+
+  const differs = hasDifferences(plan);
+  if (diffOnly) return differs ? ExitCode.differences : ExitCode.ok;
+  if (!differs) {
+    ctx.note('Nothing to change.');
+    return ExitCode.ok;
+  }
+  if (options.dryRun) {
+    ctx.note('Dry run: nothing was written.');
+    return ExitCode.ok;
+  }
+
+  const writes = plan.changes.filter((c) => c.action === 'create' || c.action === 'update');
+  if (writes.length > 0) {
+    // One all-or-nothing request: the server validates everything again and writes every item or none.
+    const answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: 'upsert' }, body: desired.document })).body;
+    const expected = new Map(plan.changes.filter((c) => c.action !== 'delete').map((c) => [`${c.kind}/${c.name}`, resultOf[c.action]]));
+    const drifted = (answer.items ?? []).filter((item) => expected.has(`${item.kind}/${item.name}`) && expected.get(`${item.kind}/${item.name}`) !== item.result);
+    for (const item of drifted) {
+      ctx.warn(`${describeItem({ kind: item.kind as Change['kind'], name: item.name })} changed on the server after it was read: the files' version was applied (${item.result})`);
+    }
+  }
+
+  const deletions = plan.changes.filter((c) => c.action === 'delete');
+  const pruned = deletions.length > 0 ? await prune(ctx, deletions) : { deleted: 0, failures: [] };
+  const counts = summarize(plan.changes);
+  ctx.print(`Applied: ${counts.create} created, ${counts.update} updated${prunes ? `, ${pruned.deleted} deleted` : ''}.`);
+  if (pruned.failures.length > 0) {
+    throw new CliError(
+      `${writes.length > 0 ? 'the files were imported, but ' : ''}${pruned.failures.length} of ${deletions.length} deletion${deletions.length === 1 ? '' : 's'} failed (deletions run after the import, not in its transaction)`,
+      ExitCode.error,
+      pruned.failures,
+    );
+  }
+  return ExitCode.ok;
+}

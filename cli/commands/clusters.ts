@@ -1,0 +1,72 @@
+// `vigil clusters register|rotate-secret` and `vigil groups rotate-token`: the secrets the API shows once.
+import { writeFile } from 'node:fs/promises';
+import { segment } from '../client.js';
+import type { Context } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
+
+interface WebhookAnswer {
+  name: string;
+  enforcerGroup?: string;
+  webhookUrl: string;
+  manifest: string;
+  warnings?: string[];
+}
+
+export interface WebhookOptions {
+  readonly manifestFile?: string;
+  readonly output?: 'manifest' | 'json' | 'yaml';
+}
+
+/**
+ * Prints what registration and rotation return. By default the manifest goes to stdout (so that it can be piped
+ * to `kubectl apply -f -`) and the webhook URL to stderr; with --manifest-file the manifest goes to the file
+ * and the URL to stdout. The URL carries the secret: it is shown this once.
+ */
+async function showWebhook(ctx: Context, answer: WebhookAnswer, options: WebhookOptions): Promise<void> {
+  for (const warning of answer.warnings ?? []) ctx.warn(warning);
+  if (options.output === 'json' || options.output === 'yaml') {
+    ctx.output(answer, options.output, []);
+    return;
+  }
+  if (options.manifestFile !== undefined && options.manifestFile !== '-') {
+    // The URL first: it carries the secret and is shown only once, whatever happens to the file.
+    ctx.print(`Webhook URL: ${answer.webhookUrl}`);
+    try {
+      await writeFile(options.manifestFile, answer.manifest.endsWith('\n') ? answer.manifest : `${answer.manifest}\n`, { encoding: 'utf8', mode: 0o600 });
+    } catch (error) {
+      ctx.print(answer.manifest);
+      throw new CliError(`${options.manifestFile}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    ctx.note(`Manifest written to ${options.manifestFile}: apply it with kubectl apply -f ${options.manifestFile}`);
+    return;
+  }
+  ctx.note(`Webhook URL: ${answer.webhookUrl}`);
+  ctx.print(answer.manifest);
+}
+
+export interface RegisterOptions extends WebhookOptions {
+  readonly arn?: string;
+  readonly group?: string;
+}
+
+export async function registerClusterCommand(ctx: Context, name: string, options: RegisterOptions): Promise<number> {
+  const body = { name, ...(options.arn === undefined ? {} : { arn: options.arn }), ...(options.group === undefined ? {} : { enforcerGroup: options.group }) };
+  const answer = (await ctx.client().request<WebhookAnswer>('POST', '/v1/clusters', { body })).body;
+  await showWebhook(ctx, answer, options);
+  return ExitCode.ok;
+}
+
+export async function rotateSecretCommand(ctx: Context, name: string, options: WebhookOptions): Promise<number> {
+  const answer = (await ctx.client().request<WebhookAnswer>('POST', `/v1/clusters/${segment(name)}/secret`)).body;
+  await showWebhook(ctx, answer, options);
+  ctx.note('The previous webhook URL no longer works: apply the new manifest to the cluster.');
+  return ExitCode.ok;
+}
+
+export async function rotateTokenCommand(ctx: Context, name: string, options: { output?: 'token' | 'json' | 'yaml' }): Promise<number> {
+  const answer = (await ctx.client().request<{ name: string; token: string }>('POST', `/v1/enforcer-groups/${segment(name)}/token`)).body;
+  if (options.output === 'json' || options.output === 'yaml') ctx.output(answer, options.output, []);
+  else ctx.print(answer.token);
+  ctx.note(`New token of enforcer group "${name}": it is shown only this once, and the previous token no longer works.`);
+  return ExitCode.ok;
+}

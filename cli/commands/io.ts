@@ -1,0 +1,91 @@
+// `vigil export` and `vigil import`: the export document as the API gives it, and the import API as it is
+// (all-or-nothing, with its dry run), including the commercial product's runtime-policy JSON.
+import { writeFile } from 'node:fs/promises';
+import { isCommercialDocument } from '../../layers/core/index.js';
+import type { Context } from '../context.js';
+import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
+import { CliError, ExitCode } from '../errors.js';
+import { toJson, toYaml, type Column, type OutputFormat } from '../output.js';
+
+export interface ExportOptions {
+  readonly output: 'yaml' | 'json';
+  readonly file?: string;
+}
+
+interface ExportDocument {
+  policies?: unknown[];
+  applicationScopes?: unknown[];
+  settings?: unknown;
+}
+
+export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
+  const document = await ctx.client().get<ExportDocument>('/v1/export');
+  const text = options.output === 'json' ? toJson(document) : toYaml(document);
+  if (options.file === undefined || options.file === '-') {
+    ctx.print(text);
+    return ExitCode.ok;
+  }
+  try {
+    await writeFile(options.file, text, 'utf8');
+  } catch (error) {
+    throw new CliError(`${options.file}: cannot write it: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  ctx.note(`Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`);
+  return ExitCode.ok;
+}
+
+export interface ImportOptions {
+  readonly dryRun?: boolean;
+  readonly mode: 'upsert' | 'create';
+  readonly output: OutputFormat;
+}
+
+interface ImportItem {
+  kind: string;
+  name: string;
+  result: string;
+}
+
+interface ImportAnswer {
+  dryRun?: boolean;
+  items?: ImportItem[];
+  unsupported?: Array<{ policy: string; fields: string[] }>;
+}
+
+const itemColumns: readonly Column<ImportItem>[] = [
+  { header: 'KIND', value: (i) => i.kind },
+  { header: 'NAME', value: (i) => i.name },
+  { header: 'RESULT', value: (i) => i.result },
+];
+
+/** The body to send: a commercial document as it is (the API converts it), anything else as one export document. */
+function importBody(file: string, text: string): unknown {
+  const parsed = parseDocuments(file, text);
+  if (parsed.issues.length > 0) throw new FileProblems(`${file} cannot be read; nothing was written`, parsed.issues);
+  if (parsed.documents.length !== 1) throw new CliError(`${file}: import reads one document (this file has ${parsed.documents.length}); use \`vigil apply -f\` for several`);
+  const [only] = parsed.documents;
+  if (isCommercialDocument(only!.value)) return only!.value;
+  const merged = mergeDocuments(parsed.documents);
+  if (merged.issues.length > 0) throw new FileProblems(`${file} has ${merged.issues.length} problem${merged.issues.length === 1 ? '' : 's'}; nothing was written`, merged.issues);
+  return merged.state.document;
+}
+
+export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
+  const body = importBody(file, await readText(file));
+  const answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) }, body })).body;
+  if (options.output !== 'table') {
+    ctx.output(answer, options.output, []);
+    if (options.dryRun) ctx.note('Dry run: nothing was written.');
+    return ExitCode.ok;
+  }
+  const items = answer.items ?? [];
+  ctx.output(items, 'table', itemColumns);
+  const unsupported = answer.unsupported ?? [];
+  if (unsupported.length > 0) {
+    ctx.print('\nNot carried over (no equivalent in Vigil; review these by hand):');
+    for (const entry of unsupported) ctx.print(`  ${entry.policy}: ${entry.fields.join(', ')}`);
+  }
+  const counts = ['created', 'updated', 'unchanged'].map((result) => `${items.filter((i) => i.result === result).length} ${result}`);
+  ctx.note(options.dryRun ? `Dry run: ${counts.join(', ')} (nothing was written).` : `Imported: ${counts.join(', ')}.`);
+  return ExitCode.ok;
+}

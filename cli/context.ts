@@ -1,0 +1,66 @@
+// What every command gets: the streams, colours, and the API client made from the global options.
+import { VigilClient, type ClientOptions } from './client.js';
+import { colorsFor, painter, render, renderError, type Column, type Io, type OutputFormat, type Paint } from './output.js';
+import { resolveTarget } from './target.js';
+
+export interface GlobalOptions {
+  readonly endpoint?: string;
+  readonly token?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  /** `--no-color` sets it false. */
+  readonly color?: boolean;
+}
+
+export class Context {
+  private cachedClient: VigilClient | undefined;
+
+  constructor(
+    readonly io: Io,
+    private readonly globals: () => GlobalOptions,
+    private readonly clientOptions: ClientOptions = {},
+  ) {}
+
+  private colorFlag(): boolean {
+    return this.globals().color !== false;
+  }
+
+  /** Colours for stdout. */
+  get paint(): Paint {
+    return painter(colorsFor(this.io.stdout, this.io.env, this.colorFlag()));
+  }
+
+  /** Colours for stderr. */
+  get paintErr(): Paint {
+    return painter(colorsFor(this.io.stderr, this.io.env, this.colorFlag()));
+  }
+
+  /** The API client; the target is resolved on first use, so `--help` never needs an endpoint. */
+  client(): VigilClient {
+    this.cachedClient ??= new VigilClient(resolveTarget(this.globals(), this.io.env), this.clientOptions);
+    return this.cachedClient;
+  }
+
+  /** Data, on stdout. */
+  print(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  }
+
+  /** Messages for people, on stderr (so that stdout stays parseable). */
+  note(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.note(this.paintErr('yellow', `warning: ${text}`));
+  }
+
+  /** Prints items (or one item) as a table, JSON or YAML. */
+  output<T>(data: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[]): void {
+    this.print(render(data, format, columns, this.paint));
+  }
+
+  error(head: string, details: readonly { path: string; message: string }[] = []): void {
+    this.io.stderr.write(renderError(head, details, this.paintErr));
+  }
+}

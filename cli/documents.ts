@@ -1,0 +1,285 @@
+// Reading policy-as-code files: one file, a folder of them or stdin; YAML (several documents per file allowed) or
+// JSON; each document an export document, a policy, an application scope, settings, or a list of those. Everything
+// is merged into one import document, remembering where each item came from so that errors name file and path.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { isCommercialPolicy } from '../layers/core/index.js';
+import { CliError, ExitCode, type ErrorDetail } from './errors.js';
+
+export const documentExtensions = ['.yaml', '.yml', '.json'] as const;
+
+/** Where an item was declared: the file, the YAML document within it (1-based, when it has several) and the path. */
+export interface Origin {
+  readonly file: string;
+  readonly document?: number;
+  readonly path: readonly (string | number)[];
+}
+
+/** A parsed document of a file. */
+export interface SourceDocument {
+  readonly origin: Origin;
+  readonly value: unknown;
+}
+
+/** A problem found in the files, before or after merging. */
+export interface FileIssue {
+  readonly origin?: Origin;
+  /** Path inside the item (or document) the origin points at. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The desired state the files declare, as one import document, with the origin of every item. */
+export interface DesiredState {
+  readonly document: { formatVersion: 1; policies: unknown[]; applicationScopes: unknown[]; settings?: unknown };
+  readonly origins: { policies: Origin[]; applicationScopes: Origin[]; settings?: Origin };
+  readonly files: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function joinPath(parts: readonly (string | number)[]): string {
+  return parts.map(String).join('.');
+}
+
+/** `file (document 2): path`, the way every file problem is reported. */
+export function describeOrigin(origin: Origin | undefined, innerPath = ''): string {
+  if (!origin) return innerPath === '' ? '(document)' : innerPath;
+  const where = origin.document === undefined ? origin.file : `${origin.file} (document ${origin.document})`;
+  const path = [joinPath(origin.path), innerPath].filter((p) => p !== '').join('.');
+  return path === '' ? where : `${where}: ${path}`;
+}
+
+/** Problems as error details: the path names file and location. */
+export function issueDetails(issues: readonly FileIssue[]): ErrorDetail[] {
+  return issues.map((issue) => ({ path: describeOrigin(issue.origin, issue.path), message: issue.message }));
+}
+
+export class FileProblems extends CliError {
+  constructor(message: string, issues: readonly FileIssue[]) {
+    super(message, ExitCode.error, issueDetails(issues));
+  }
+}
+
+function hasDocumentExtension(name: string): boolean {
+  return (documentExtensions as readonly string[]).includes(extname(name).toLowerCase());
+}
+
+/**
+ * The files named on the command line, in order: a file as it is, a folder as its *.yaml, *.yml and *.json files
+ * sorted by name (and its sub-folders' with `recursive`), `-` as stdin.
+ */
+export async function collectFiles(paths: readonly string[], recursive = false): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (recursive && !entry.name.startsWith('.')) await walk(full);
+      } else if (hasDocumentExtension(entry.name)) files.push(full);
+    }
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      files.push('-');
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new CliError(`${path}: no such file or folder`);
+    }
+    if (info.isDirectory()) {
+      const before = files.length;
+      await walk(path);
+      if (files.length === before) throw new CliError(`${path}: the folder holds no .yaml, .yml or .json files`);
+    } else files.push(path);
+  }
+  return files;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a file's text (`-` is stdin). */
+export async function readText(file: string): Promise<string> {
+  try {
+    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`${file}: cannot read it: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Parses a file's text: JSON for `.json`, else YAML (a superset of JSON), where `---` separates documents. Empty
+ * documents are skipped. Syntax errors are returned, not thrown, so that every file is reported at once.
+ */
+export function parseDocuments(file: string, text: string): { documents: SourceDocument[]; issues: FileIssue[] } {
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      return { documents: [{ origin: { file, path: [] }, value: JSON.parse(text) as unknown }], issues: [] };
+    } catch (error) {
+      return { documents: [], issues: [{ origin: { file, path: [] }, path: '', message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` }] };
+    }
+  }
+  const parsed = parseAllDocuments(text, { prettyErrors: false });
+  const all = Array.isArray(parsed) ? parsed : [];
+  const several = all.length > 1;
+  const documents: SourceDocument[] = [];
+  const issues: FileIssue[] = [];
+  all.forEach((doc, i) => {
+    const origin: Origin = { file, ...(several ? { document: i + 1 } : {}), path: [] };
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const at = error.linePos?.[0];
+        issues.push({ origin, path: '', message: `not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0] ?? error.message}` });
+      }
+      return;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    documents.push({ origin, value });
+  });
+  return { documents, issues };
+}
+
+export type ItemKind = 'document' | 'policy' | 'applicationScope' | 'settings';
+
+const kindNames: Readonly<Record<string, Exclude<ItemKind, 'document'>>> = {
+  policy: 'policy',
+  runtimepolicy: 'policy',
+  applicationscope: 'applicationScope',
+  scope: 'applicationScope',
+  settings: 'settings',
+  enforcersettings: 'settings',
+};
+
+const settingsFields = ['bypassScopes', 'admissionWarnings', 'auditRetentionDays'];
+
+/**
+ * What a document declares. An explicit `kind` (policy, applicationScope, settings) decides and is removed;
+ * otherwise: `formatVersion` → an export document; `type` or `controls` → a policy; any settings field and no
+ * name → settings; a name → an application scope (scopes have no type).
+ */
+export function classify(value: unknown): { kind: ItemKind; value: unknown } | { error: string } {
+  if (!isObject(value)) return { error: 'expected an object (a policy, an application scope, settings or an export document) or a list of them' };
+  if ('kind' in value) {
+    const { kind, ...rest } = value;
+    const normalised = typeof kind === 'string' ? kindNames[kind.toLowerCase().replace(/[-_ ]/g, '')] : undefined;
+    if (!normalised) return { error: `"kind" must be policy, applicationScope or settings (got ${JSON.stringify(kind)})` };
+    return { kind: normalised, value: rest };
+  }
+  if ('formatVersion' in value) return { kind: 'document', value };
+  if (isCommercialPolicy(value)) return { error: 'this looks like a policy of the commercial product: convert and import it with `vigil import <file>`' };
+  if ('type' in value || 'controls' in value || 'enforcementMode' in value) return { kind: 'policy', value };
+  if (!('name' in value) && settingsFields.some((field) => field in value)) return { kind: 'settings', value };
+  if ('name' in value) return { kind: 'applicationScope', value };
+  return { error: 'cannot tell what this declares: a policy has "type", an application scope has "name" and no "type", settings have "bypassScopes"; or add "kind: policy|applicationScope|settings"' };
+}
+
+const documentFields = new Set(['formatVersion', 'policies', 'applicationScopes', 'settings']);
+
+/** Merges parsed documents into one desired state; duplicates and malformed documents are issues. */
+export function mergeDocuments(sources: readonly SourceDocument[]): { state: DesiredState; issues: FileIssue[] } {
+  const document: DesiredState['document'] = { formatVersion: 1, policies: [], applicationScopes: [] };
+  const origins: DesiredState['origins'] = { policies: [], applicationScopes: [] };
+  const issues: FileIssue[] = [];
+  const files = [...new Set(sources.map((s) => s.origin.file))];
+
+  const addSettings = (value: unknown, origin: Origin) => {
+    if (origins.settings) {
+      issues.push({ origin, path: '', message: `settings are declared more than once; first in ${describeOrigin(origins.settings)}` });
+      return;
+    }
+    document.settings = value;
+    origins.settings = origin;
+  };
+
+  const add = (value: unknown, origin: Origin): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => add(item, { ...origin, path: [...origin.path, index] }));
+      return;
+    }
+    const classified = classify(value);
+    if ('error' in classified) {
+      issues.push({ origin, path: '', message: classified.error });
+      return;
+    }
+    switch (classified.kind) {
+      case 'policy':
+        document.policies.push(classified.value);
+        origins.policies.push(origin);
+        return;
+      case 'applicationScope':
+        document.applicationScopes.push(classified.value);
+        origins.applicationScopes.push(origin);
+        return;
+      case 'settings':
+        addSettings(classified.value, origin);
+        return;
+      case 'document': {
+        const doc = classified.value as Json;
+        if (doc.formatVersion !== 1) issues.push({ origin, path: 'formatVersion', message: '"formatVersion" must be 1' });
+        for (const key of Object.keys(doc)) {
+          if (!documentFields.has(key)) issues.push({ origin, path: key, message: `unknown field of an export document (allowed: ${[...documentFields].join(', ')})` });
+        }
+        for (const list of ['policies', 'applicationScopes'] as const) {
+          const items = doc[list];
+          if (items === undefined || items === null) continue;
+          if (!Array.isArray(items)) {
+            issues.push({ origin, path: list, message: 'must be a list' });
+            continue;
+          }
+          items.forEach((item, index) => {
+            document[list].push(item);
+            origins[list].push({ ...origin, path: [...origin.path, list, index] });
+          });
+        }
+        if (doc.settings !== undefined && doc.settings !== null) addSettings(doc.settings, { ...origin, path: [...origin.path, 'settings'] });
+        return;
+      }
+    }
+  };
+
+  for (const source of sources) add(source.value, source.origin);
+
+  // Duplicates are reported here, with both files, rather than by position in a merged list nobody wrote.
+  for (const list of ['policies', 'applicationScopes'] as const) {
+    const seen = new Map<string, Origin>();
+    document[list].forEach((item, index) => {
+      const name = isObject(item) && typeof item.name === 'string' ? item.name : undefined;
+      if (name === undefined) return;
+      const origin = origins[list][index]!;
+      const first = seen.get(name);
+      if (first) issues.push({ origin, path: 'name', message: `${list === 'policies' ? 'policy' : 'application scope'} "${name}" is declared more than once; first in ${describeOrigin(first)}` });
+      else seen.set(name, origin);
+    });
+  }
+  return { state: { document, origins, files }, issues };
+}
+
+/** Reads, parses and merges files and folders; every problem of every file is reported together. */
+export async function loadDesiredState(paths: readonly string[], recursive = false): Promise<DesiredState> {
+  const files = await collectFiles(paths, recursive);
+  const sources: SourceDocument[] = [];
+  const issues: FileIssue[] = [];
+  for (const file of files) {
+    const parsed = parseDocuments(file, await readText(file));
+    sources.push(...parsed.documents);
+    issues.push(...parsed.issues);
+  }
+  const merged = mergeDocuments(sources);
+  issues.push(...merged.issues);
+  if (issues.length > 0) throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+  return { ...merged.state, files };
+}

@@ -1,0 +1,85 @@
+// How the CLI prints: data on stdout (table, JSON or YAML), messages and errors on stderr, colours only on a
+// terminal and never with NO_COLOR or --no-color.
+import { stringify } from 'yaml';
+import type { ErrorDetail } from './errors.js';
+
+export const outputFormats = ['table', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export interface Writable {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** The process's streams and environment, injectable for tests. */
+export interface Io {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
+export type Style = keyof typeof codes;
+
+/** Paints text with ANSI colours, or returns it unchanged when colours are off. */
+export type Paint = (style: Style, text: string) => string;
+
+/** Whether to colour a stream: only a terminal, and never with NO_COLOR (any value) or --no-color. */
+export function colorsFor(stream: Writable, env: Io['env'], flag: boolean): boolean {
+  if (!flag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+export function painter(enabled: boolean): Paint {
+  return enabled ? (style, text) => (text === '' ? text : `\u001b[${codes[style]}m${text}\u001b[0m`) : (_style, text) => text;
+}
+
+/** YAML as `vigil export` writes it: block style, no folding of long strings (folding makes noisy diffs). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** One column of a table: its header and how to read the cell from an item. */
+export interface Column<T> {
+  readonly header: string;
+  readonly value: (item: T) => unknown;
+}
+
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map(cell).join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
+  // Tables are one line per item: a multi-line value would break the columns.
+  return String(value as string | number | boolean).replace(/\s*\n\s*/g, ' ');
+}
+
+/** A plain text table: a header line and one line per item, columns padded with two spaces between them. */
+export function renderTable<T>(items: readonly T[], columns: readonly Column<T>[], paint: Paint = painter(false)): string {
+  const rows = items.map((item) => columns.map((column) => cell(column.value(item))));
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((text, i) => (i === cells.length - 1 ? text : text.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [paint('bold', line(columns.map((c) => c.header))), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Renders data in the requested format; `table` needs columns. */
+export function render<T>(data: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[], paint?: Paint): string {
+  if (format === 'json') return toJson(data);
+  if (format === 'yaml') return toYaml(data);
+  return renderTable(Array.isArray(data) ? (data as readonly T[]) : [data as T], columns, paint);
+}
+
+/** An error line and its details, as printed on stderr. */
+export function renderError(head: string, details: readonly ErrorDetail[], paint: Paint): string {
+  const lines = [paint('red', head), ...details.map((d) => `  ${d.path === '' ? '(root)' : d.path}: ${d.message}`)];
+  return lines.join('\n') + '\n';
+}

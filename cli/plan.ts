@@ -1,0 +1,136 @@
+// Desired state (the files) against current state (the server): validation with the same planner the import API
+// uses, and the list of changes that `vigil diff` shows and `vigil apply` makes.
+import {
+  exportDocumentSchema,
+  GLOBAL_SCOPE,
+  planImport,
+  toExportDocument,
+  type ApplicationScope,
+  type ControlPlaneState,
+  type EnforcerSettings,
+  type ImportIssue,
+  type ImportPlan,
+  type Policy,
+} from '../layers/core/index.js';
+import type { VigilClient } from './client.js';
+import { FileProblems, type DesiredState, type FileIssue, type Origin } from './documents.js';
+import { CliError } from './errors.js';
+
+export type ChangeKind = 'applicationScope' | 'policy' | 'settings';
+export type Action = 'create' | 'update' | 'delete' | 'unchanged';
+
+export interface Change {
+  readonly kind: ChangeKind;
+  readonly name: string;
+  readonly action: Action;
+  /** The item as the server has it, in export form (absent for creates). */
+  readonly before?: unknown;
+  /** The item as the files declare it, in export form (absent for deletes). */
+  readonly after?: unknown;
+  /** The stored version: the If-Match of a delete. */
+  readonly version?: number;
+}
+
+export interface Plan {
+  /** Every declared item (and, with prune, every deletion), in display order. */
+  readonly changes: readonly Change[];
+  /** Items on the server that the files do not declare and that are kept (no prune). */
+  readonly undeclared: readonly Change[];
+}
+
+/** Reads what import plans against: every policy and application scope, and the settings, with versions. */
+export async function fetchState(client: VigilClient): Promise<ControlPlaneState> {
+  const [policies, applicationScopes, settings] = await Promise.all([
+    client.listAll<Policy>('/v1/policies'),
+    client.listAll<ApplicationScope>('/v1/application-scopes'),
+    client.get<EnforcerSettings>('/v1/settings/enforcer'),
+  ]);
+  return { policies, applicationScopes, settings };
+}
+
+const listOf = { policy: 'policies', applicationScope: 'applicationScopes' } as const;
+
+/** An import issue located in the files: the origin of its item and the path within it. */
+export function locateIssue(issue: ImportIssue, desired: DesiredState): FileIssue {
+  const segments = issue.path === '(root)' ? [] : issue.path.split('.');
+  if ((issue.kind === 'policy' || issue.kind === 'applicationScope') && issue.index !== undefined) {
+    const origin = desired.origins[listOf[issue.kind]][issue.index];
+    // The issue path starts with the position in the merged list ("policies.3"), which nobody wrote.
+    const inner = segments[0] === listOf[issue.kind] ? segments.slice(2) : segments;
+    return { ...(origin ? { origin } : {}), path: inner.join('.'), message: issue.message };
+  }
+  if (issue.kind === 'settings') {
+    const inner = segments[0] === 'settings' ? segments.slice(1) : segments;
+    return { ...(desired.origins.settings ? { origin: desired.origins.settings } : {}), path: inner.join('.'), message: issue.message };
+  }
+  return { path: issue.path, message: issue.message };
+}
+
+function plan(current: ControlPlaneState, desired: DesiredState): ImportPlan {
+  try {
+    return planImport(current, desired.document, 'upsert');
+  } catch (error) {
+    // The server's items are read with the schemas of this CLI: a newer server may carry fields it does not know.
+    throw new CliError(`cannot compare the files with the server's items (is this CLI older than the server?): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const kindOrder: Readonly<Record<ChangeKind, number>> = { applicationScope: 0, policy: 1, settings: 2 };
+
+function byKindAndName(a: Change, b: Change): number {
+  return kindOrder[a.kind] - kindOrder[b.kind] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/**
+ * Validates the files against the server's state (throws FileProblems listing every problem with its file) and
+ * computes the changes: `create`, `update` or `unchanged` per declared item, `delete` for undeclared items when
+ * pruning. Global is built in and never deleted; settings always exist and are never deleted.
+ */
+export function planChanges(current: ControlPlaneState, desired: DesiredState, prune: boolean): Plan {
+  const result = plan(current, desired);
+  if (!result.ok) {
+    const issues = result.errors.map((issue) => locateIssue(issue, desired));
+    throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+  }
+  const before = toExportDocument(current);
+  const parsed = exportDocumentSchema.parse(desired.document);
+  const after = toExportDocument({ policies: parsed.policies, applicationScopes: parsed.applicationScopes, settings: parsed.settings ?? current.settings });
+  const beforeOf = { policy: new Map(before.policies.map((p) => [p.name, p])), applicationScope: new Map(before.applicationScopes.map((s) => [s.name, s])) };
+  const afterOf = { policy: new Map(after.policies.map((p) => [p.name, p])), applicationScope: new Map(after.applicationScopes.map((s) => [s.name, s])) };
+
+  const changes: Change[] = [];
+  for (const item of result.items) {
+    if (item.kind === 'applicationScope' && item.name === GLOBAL_SCOPE) continue;
+    const action: Action = item.result === 'created' ? 'create' : item.result === 'updated' ? 'update' : 'unchanged';
+    const was = item.kind === 'settings' ? before.settings : beforeOf[item.kind].get(item.name);
+    const will = item.kind === 'settings' ? after.settings : afterOf[item.kind].get(item.name);
+    changes.push({ kind: item.kind, name: item.name, action, ...(was === undefined || action === 'create' ? {} : { before: was }), ...(will === undefined ? {} : { after: will }) });
+  }
+
+  const declared = { policy: new Set(parsed.policies.map((p) => p.name)), applicationScope: new Set(parsed.applicationScopes.map((s) => s.name)) };
+  const undeclared: Change[] = [];
+  for (const policy of current.policies) {
+    if (declared.policy.has(policy.name)) continue;
+    undeclared.push({ kind: 'policy', name: policy.name, action: 'delete', before: beforeOf.policy.get(policy.name), ...(policy.version === undefined ? {} : { version: policy.version }) });
+  }
+  for (const scope of current.applicationScopes) {
+    if (scope.name === GLOBAL_SCOPE || declared.applicationScope.has(scope.name)) continue;
+    undeclared.push({ kind: 'applicationScope', name: scope.name, action: 'delete', before: beforeOf.applicationScope.get(scope.name), ...(scope.version === undefined ? {} : { version: scope.version }) });
+  }
+  if (prune) changes.push(...undeclared);
+  return { changes: changes.sort(byKindAndName), undeclared: prune ? [] : undeclared.sort(byKindAndName) };
+}
+
+/** Counts per action. */
+export function summarize(changes: readonly Change[]): Record<Action, number> {
+  const counts: Record<Action, number> = { create: 0, update: 0, delete: 0, unchanged: 0 };
+  for (const change of changes) counts[change.action]++;
+  return counts;
+}
+
+/** Whether applying would change anything. */
+export function hasDifferences(plan: Plan): boolean {
+  return plan.changes.some((change) => change.action !== 'unchanged');
+}
+
+export type { Origin };

@@ -7,11 +7,16 @@
  * Protocol: the parent sends a `LoadJob`, the child answers with a `LoadResult`; `{ type: 'exit' }`
  * ends the child.
  */
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+
+/** Replaced in every request body by a fresh uid, as each review the API server sends has its own. */
+export const UID_PLACEHOLDER = '00000000-0000-4000-8000-00000000beef';
 
 export interface LoadRequest {
   /** Path and query, e.g. `/v1/admission/<cluster>/<secret>?timeout=10s`. */
   readonly path: string;
+  /** JSON; every occurrence of UID_PLACEHOLDER is replaced by a fresh uid per request. */
   readonly body: string;
 }
 
@@ -69,7 +74,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`refusing to load ${url.hostname}: loopback only`);
   if (job.requests.length === 0) throw new Error('no requests to send');
   const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency, maxFreeSockets: job.concurrency });
-  const bodies = job.requests.map((r) => ({ path: r.path, body: Buffer.from(r.body, 'utf8') }));
+  const bodies = job.requests.map((r) => ({ path: r.path, parts: r.body.split(UID_PLACEHOLDER) }));
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -83,7 +88,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const end = started + job.durationMs;
   const worker = async (): Promise<void> => {
     while (performance.now() < end) {
-      const { path, body } = bodies[next++ % bodies.length]!;
+      const { path, parts } = bodies[next++ % bodies.length]!;
+      const body = Buffer.from(parts.join(randomUUID()), 'utf8');
       const sent = performance.now();
       try {
         const { status, text } = await post(agent, url, path, body);

@@ -27,7 +27,7 @@ import type { Runtime } from '../../functions/shared/runtime.js';
 import { reviewFor, benchPods, reviewKinds, type BenchPod, type ReviewKind } from '../admission-reviews.js';
 import { apiGatewayEvent, lambdaContext } from '../api-event.js';
 import { generateConfig } from '../generate.js';
-import type { LoadJob, LoadRequest, LoadResult } from '../http-load.js';
+import { UID_PLACEHOLDER, type LoadJob, type LoadRequest, type LoadResult } from '../http-load.js';
 import { summarize, type LatencySummary } from '../latency.js';
 import { collectGarbage } from '../measure.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
@@ -305,13 +305,14 @@ async function measureInProcess(
 // 2. HTTP end to end
 
 function loadRequests(pods: readonly BenchPod[], secrets: ReadonlyMap<string, string>, dryRun: boolean): LoadRequest[] {
-  // Blocks of one kind per pass over the pods: the rotation creates every pod before exec'ing into it.
+  // One pass over the pods per kind, creates first; the client puts a fresh uid into every request.
+  const kinds: readonly ReviewKind[] = ['create', 'exec'];
   return Array.from({ length: LOAD_BODIES }, (_, i) => {
     const pod = pods[i % pods.length]!;
-    const kind = reviewKinds[Math.floor(i / pods.length) % reviewKinds.length]!;
+    const kind = kinds[Math.floor(i / pods.length) % kinds.length]!;
     return {
       path: `/v1/admission/${encodeURIComponent(pod.cluster)}/${secrets.get(pod.cluster)!}?timeout=${TIMEOUT}`,
-      body: JSON.stringify(reviewFor(kind, pod, randomUUID(), dryRun)),
+      body: JSON.stringify(reviewFor(kind, pod, UID_PLACEHOLDER, dryRun)),
     };
   });
 }
@@ -624,7 +625,10 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const serving = meteredRuntime(m, endpoint, TABLE_PREFIX, adminToken);
     destroyers.push(serving.destroy);
     server = await m.createLocalServer({ host: '127.0.0.1', port: 0 });
-    server.setHandlers({ api: m.createApiHandler(serving.runtime), admission: m.createAdmissionHandler(serving.runtime) });
+    const servingHandler = m.createAdmissionHandler(serving.runtime);
+    server.setHandlers({ api: m.createApiHandler(serving.runtime), admission: servingHandler });
+    // This instance learns every pod once too (its pod cache is its own), before any load.
+    for (const pod of pods) verdictOf(await servingHandler(webhookEvent(pod, secrets, reviewFor('create', pod, randomUUID())), lambdaContext('vigil-admission')));
     loadClient = startLoadClient();
     const job = (durationMs: number, dryRun: boolean): LoadJob => ({ type: 'run', baseUrl: server!.url, requests: loadRequests(pods, secrets, dryRun), concurrency: CONCURRENCY, durationMs });
     log(`admission: HTTP warm-up ${p.http.warmupMs / 1000} s`);

@@ -5,7 +5,7 @@
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { generate } from 'selfsigned';
 import { LocalModeError } from './errors.js';
 import { isTlsHostname } from './settings.js';
@@ -75,7 +75,7 @@ export function tlsHostnames(host: string, extra: readonly string[] = [], public
 export async function ensureLocalTls(dataDir: string, hostnames: readonly string[], options: EnsureLocalTlsOptions = {}): Promise<LocalTls> {
   const now = (options.clock ?? (() => new Date()))();
   const names = normalizeNames([...ALWAYS_COVERED, ...hostnames]);
-  const dir = join(dataDir, TLS_DIR);
+  const dir = resolve(dataDir, TLS_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
     throw new LocalModeError(`cannot create ${dir}: ${error.message}`, { cause: error });
   });

@@ -98,3 +98,45 @@ describe('startLocalMode with TLS', () => {
     }
   });
 });
+
+describe('cluster registration against local mode with TLS', () => {
+  let dataDir: string;
+  let local: LocalMode;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'vigil-local-tls-manifest-'));
+    local = await startLocalMode({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      dynamodbEndpoint: await dynamodbEndpoint(),
+      adminToken: 'tls-manifest-admin-token-0123',
+      tablePrefix: `tlm${randomBytes(4).toString('hex')}-`,
+      tls: true,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await local?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers with an https webhook URL and a manifest that trusts the local CA', async () => {
+    const body = JSON.stringify({ name: 'kind' });
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const req = request(`${local.url}/v1/clusters`, { method: 'POST', agent: false, ca: local.caPem, headers: { authorization: `Bearer tls-manifest-admin-token-0123`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer.status).toBe(201);
+    const registered = JSON.parse(answer.body) as { webhookUrl: string; manifest: string; warnings: string[] };
+    expect(registered.webhookUrl.startsWith(`${local.url}/v1/admission/kind/`)).toBe(true);
+    expect(registered.warnings).toEqual([]);
+    const caBundle = /caBundle: (\S+)/.exec(registered.manifest)?.[1];
+    expect(Buffer.from(caBundle ?? '', 'base64').toString('utf8')).toBe(local.caPem);
+    expect(new X509Certificate(local.caPem!).ca).toBe(true);
+  });
+});

@@ -1,0 +1,294 @@
+// The `vigil` command line: commands, options and help (commander), and the mapping of every outcome to an exit code.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { ClientOptions } from './client.js';
+import { applyCommand } from './commands/apply.js';
+import { auditGetCommand, auditListCommand, auditTailCommand, type AuditFilters } from './commands/audit.js';
+import { registerClusterCommand, rotateSecretCommand, rotateTokenCommand } from './commands/clusters.js';
+import { exportCommand, importCommand } from './commands/io.js';
+import { deleteCommand, getCommand, listCommand } from './commands/resources.js';
+import { Context, type GlobalOptions } from './context.js';
+import { ApiError, CliError, ExitCode, UsageError } from './errors.js';
+import { findKind, kindNames, type Json } from './kinds.js';
+import { outputFormats, type Io, type OutputFormat } from './output.js';
+import { parseDuration } from './time.js';
+
+const EXIT_CODES = `
+Exit codes:
+  0  success (vigil diff: the files and the server agree)
+  1  error: the API refused a request, the files are invalid, the endpoint cannot be reached
+  2  usage error (unknown command or option, missing argument or endpoint); vigil diff: differences found`;
+
+const ENVIRONMENT = `
+Environment:
+  VIGIL_ENDPOINT  the API base URL (like --endpoint): local mode http://127.0.0.1:8787,
+                  in AWS https://<api-id>.execute-api.<region>.amazonaws.com
+  VIGIL_TOKEN     bearer token (like --token), e.g. local mode's admin token; without a token,
+                  https endpoints are signed with AWS SigV4 from the default credential chain
+  AWS_REGION      signing region when --region is not given and the host name does not tell it
+  AWS_PROFILE     the AWS profile of the default credential chain (like --profile)
+  NO_COLOR        never colour output (colours are only used on a terminal anyway)
+
+Documentation: docs/cli.md`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function positiveInt(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return value;
+}
+
+function wholeNumber(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new InvalidArgumentError('must be a whole number');
+  return value;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const outputOption = (defaultFormat: OutputFormat = 'table') =>
+  new Option('-o, --output <format>', 'output format').choices(outputFormats).default(defaultFormat);
+
+const fileOption = () => new Option('-f, --file <path>', 'a file or folder of YAML/JSON (repeatable; "-" reads stdin)').argParser(collect).default([]);
+
+function auditFilterOptions(command: Command, withUntil: boolean): Command {
+  command
+    .addOption(new Option('--status <status>', 'Detect or Block').choices(['Detect', 'Block']))
+    .option('--policy <name>', 'events of this policy')
+    .option('--cluster <name>', 'events of this cluster')
+    .option('--namespace <name>', 'events in this namespace')
+    .addOption(new Option('--type <type>', 'policy type').choices(['container', 'function', 'host']))
+    .option('--since <when>', 'from this instant (ISO 8601) or this long ago (15m, 2h, 7d)');
+  if (withUntil) command.option('--until <when>', 'up to this instant (ISO 8601) or this long ago');
+  return command;
+}
+
+/** Builds the program; `exit` receives the exit code of the command that ran. */
+export function buildProgram(io: Io, clientOptions: ClientOptions = {}, exit: (code: number) => void = () => undefined): { program: Command; context: Context } {
+  const program = new Command();
+  const context = new Context(io, () => program.opts<GlobalOptions>(), clientOptions);
+  const run = (action: Promise<number>) => action.then(exit);
+
+  program
+    .name('vigil')
+    .description('Policy as code and administration for Vigil, against local mode or AWS.')
+    .version(version(), '-V, --version')
+    .option('--endpoint <url>', 'API base URL (default: $VIGIL_ENDPOINT)')
+    .option('--token <token>', 'bearer token (default: $VIGIL_TOKEN); without one, https endpoints are signed with SigV4')
+    .option('--region <region>', 'AWS region to sign for (default: from the execute-api host name, else $AWS_REGION)')
+    .option('--profile <name>', 'AWS profile of the default credential chain (default: $AWS_PROFILE)')
+    .option('--no-color', 'never colour output')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(context.paintErr('red', text)),
+    })
+    .exitOverride()
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', ENVIRONMENT)
+    .addHelpText('afterAll', EXIT_CODES);
+
+  // ---------------------------------------------------------------- policy as code
+
+  program
+    .command('apply')
+    .description('make the server match the files: show the differences, then import them (all or nothing)')
+    .addOption(fileOption())
+    .option('-R, --recursive', 'also read the sub-folders of folders')
+    .option('--prune', 'also delete policies and application scopes that the files no longer declare')
+    .option('--dry-run', 'show the differences and write nothing')
+    .addHelpText(
+      'after',
+      `
+Files hold export documents ({formatVersion: 1, policies, applicationScopes, settings}), single policies,
+application scopes or settings, or lists of them; YAML files may hold several documents (---).
+Everything is validated before anything is written: with any error, nothing is written and the exit code is 1.
+Creates and updates are one all-or-nothing import; --prune deletions run after it, each with If-Match.`,
+    )
+    .action((options: { file: string[]; recursive?: boolean; prune?: boolean; dryRun?: boolean }) => {
+      if (options.file.length === 0) throw new UsageError('apply needs -f <file|folder>');
+      return run(applyCommand(context, options, false));
+    });
+
+  program
+    .command('diff')
+    .description('show how the server differs from the files; exit code 0 when they agree, 2 when they differ')
+    .addOption(fileOption())
+    .option('-R, --recursive', 'also read the sub-folders of folders')
+    .option('--prune', 'also count items the files no longer declare as differences (deletions)')
+    .action((options: { file: string[]; recursive?: boolean; prune?: boolean }) => {
+      if (options.file.length === 0) throw new UsageError('diff needs -f <file|folder>');
+      return run(applyCommand(context, options, true));
+    });
+
+  program
+    .command('export')
+    .description('print the policy-as-code document: policies, application scopes and settings')
+    .addOption(new Option('-o, --output <format>', 'document format').choices(['yaml', 'json']).default('yaml'))
+    .option('--file <path>', 'write to this file instead of stdout')
+    .action((options: { output: 'yaml' | 'json'; file?: string }) => run(exportCommand(context, options)));
+
+  program
+    .command('import')
+    .description("import one document (an export document, or the commercial product's runtime-policy JSON); all or nothing")
+    .argument('<file>', 'YAML or JSON file ("-" reads stdin)')
+    .option('--dry-run', 'validate and report per item, write nothing')
+    .addOption(new Option('--mode <mode>', 'upsert replaces existing items; create refuses to change them').choices(['upsert', 'create']).default('upsert'))
+    .addOption(outputOption())
+    .action((file: string, options: { dryRun?: boolean; mode: 'upsert' | 'create'; output: OutputFormat }) => run(importCommand(context, file, options)));
+
+  // ---------------------------------------------------------------- resources
+
+  const listFilters = (command: Command) =>
+    command
+      .addOption(new Option('--type <type>', 'policies: container, function or host').choices(['container', 'function', 'host']))
+      .addOption(new Option('--enabled <bool>', 'policies: enabled or not').choices(['true', 'false']))
+      .option('--group <name>', 'enforcers: of this group')
+      .option('--limit <n>', 'at most this many items (audit and activity: default 50)', positiveInt);
+
+  listFilters(
+    program
+      .command('get')
+      .description(`show one item, or list a kind without a name (kinds: ${kindNames('get')})`)
+      .argument('<kind>', 'what to show')
+      .argument('[name]', 'its name (id for audit events and templates)')
+      .addOption(outputOption()),
+  ).action((kind: string, name: string | undefined, options: { output: OutputFormat }) => run(getCommand(context, kind, name, options)));
+
+  listFilters(
+    program
+      .command('list')
+      .alias('ls')
+      .description(`list the items of a kind (kinds: ${kindNames('list')})`)
+      .argument('<kind>', 'what to list')
+      .addOption(outputOption()),
+  ).action((kind: string, options: { output: OutputFormat }) => run(listCommand(context, kind, options)));
+
+  program
+    .command('delete')
+    .description(`delete one item (kinds: ${kindNames('delete')})`)
+    .argument('<kind>', 'what to delete')
+    .argument('<name>', 'its name')
+    .option('--if-version <version>', 'only if the stored version is still this one (If-Match)', positiveInt)
+    .action((kind: string, name: string, options: { ifVersion?: number }) => run(deleteCommand(context, kind, name, options)));
+
+  program
+    .command('templates')
+    .description('list the predefined policies, or print one as a policy ready to edit and apply')
+    .argument('[id]', 'template id, e.g. cis-kubernetes')
+    .addOption(new Option('-o, --output <format>', 'output format (default: table for the list, yaml for one template)').choices(outputFormats))
+    .option('--name <name>', 'with an id: name the printed policy')
+    .action(async (id: string | undefined, options: { output?: OutputFormat; name?: string }) => {
+      const kind = findKind('templates')!;
+      if (id === undefined) {
+        context.output(await context.client().listAll<Json>(kind.path), options.output ?? 'table', kind.columns);
+        return exit(ExitCode.ok);
+      }
+      const template = await context.client().get<{ policy: Json }>(`${kind.path}/${encodeURIComponent(id)}`);
+      const policy = options.name === undefined ? template.policy : { ...template.policy, name: options.name };
+      context.output(policy, options.output ?? 'yaml', kind.columns);
+      return exit(ExitCode.ok);
+    });
+
+  program
+    .command('controls')
+    .description('the control catalog: keys, names, the enforcers that act on each')
+    .addOption(new Option('--type <type>', 'only controls of this policy type').choices(['container', 'function', 'host']))
+    .addOption(outputOption())
+    .action(async (options: { type?: string; output: OutputFormat }) => {
+      const kind = findKind('controls')!;
+      const items = (await context.client().listAll<Json>(kind.path)).filter((c) => options.type === undefined || c.policyType === options.type);
+      context.output(items, options.output, kind.columns);
+      return exit(ExitCode.ok);
+    });
+
+  // ---------------------------------------------------------------- clusters and groups
+
+  const clusters = program.command('clusters').description('register EKS clusters and rotate their webhook secrets');
+  const webhookOutput = () => new Option('-o, --output <format>', 'manifest (default), or the whole answer as json or yaml').choices(['manifest', 'json', 'yaml']).default('manifest');
+  clusters
+    .command('register')
+    .description('register a cluster: prints the webhook URL (shown once) and the ValidatingWebhookConfiguration manifest')
+    .argument('<name>', 'cluster name')
+    .option('--arn <arn>', 'the EKS cluster ARN')
+    .option('--group <name>', 'kube_enforcer enforcer group (default: default-ke)')
+    .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
+    .addOption(webhookOutput())
+    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(registerClusterCommand(context, name, options)));
+  clusters
+    .command('rotate-secret')
+    .description('issue a new webhook secret: the old URL stops working; prints the new URL and manifest')
+    .argument('<name>', 'cluster name')
+    .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
+    .addOption(webhookOutput())
+    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(rotateSecretCommand(context, name, options)));
+
+  const groups = program.command('groups').description('enforcer group tokens');
+  groups
+    .command('rotate-token')
+    .description('issue a new token for an enforcer group and print it (shown once; the old token stops working)')
+    .argument('<name>', 'enforcer group name')
+    .addOption(new Option('-o, --output <format>', 'just the token (default), or the whole answer').choices(['token', 'json', 'yaml']).default('token'))
+    .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) => run(rotateTokenCommand(context, name, options)));
+
+  // ---------------------------------------------------------------- audit
+
+  const audit = program.command('audit').description('the audit log: Detect and Block events');
+  auditFilterOptions(audit.command('list').description('audit events, newest first'), true)
+    .option('--limit <n>', 'at most this many events', positiveInt, 50)
+    .addOption(outputOption())
+    .action((options: AuditFilters & { limit: number; output: OutputFormat }) => run(auditListCommand(context, options)));
+  audit
+    .command('get')
+    .description('one audit event')
+    .argument('<id>', 'event id')
+    .addOption(outputOption('yaml'))
+    .action((id: string, options: { output: OutputFormat }) => run(auditGetCommand(context, id, options)));
+  auditFilterOptions(audit.command('tail').description('print the newest events, then follow new ones until interrupted (Ctrl-C exits 0)'), false)
+    .option('--interval <duration>', 'how often to poll', '2s')
+    .option('-n, --lines <n>', 'newest events to print first', wholeNumber, 10)
+    .addOption(new Option('-o, --output <format>', 'table: one line per event; json: one JSON object per line; yaml: one document per event').choices(outputFormats).default('table'))
+    .action((options: AuditFilters & { interval: string; lines: number; output: OutputFormat }) =>
+      run(auditTailCommand(context, { ...options, intervalMs: parseDuration(options.interval, '--interval') })),
+    );
+
+  return { program, context };
+}
+
+/** Runs the command line (without `node` and the script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io, clientOptions: ClientOptions = {}): Promise<number> {
+  let code: number = ExitCode.ok;
+  const { program, context } = buildProgram(io, clientOptions, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version asked for are successes; `vigil` alone prints help as an error; every other parse error is usage.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (error instanceof ApiError) {
+      context.error(`${error.code}: ${error.message}`, error.details);
+      if (error.hint) context.note(`hint: ${error.hint}`);
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      context.error(`error: ${error.message}`, error.details);
+      return error.exitCode;
+    }
+    context.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.error;
+  }
+}

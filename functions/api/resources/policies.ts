@@ -106,6 +106,18 @@ const listQuery = z.object({ type: z.enum(['container', 'function', 'host']).opt
 /** Route handlers of /v1/policies. */
 export function policyRoutes(runtime: Runtime) {
   const store = runtime.configStore;
+  // The group types only feed save-time advice: a few seconds of staleness is harmless and spares every
+  // save a query.
+  let types: { value: Promise<Set<EnforcerType>>; until: number } | undefined;
+  const enforcerTypes = (): Promise<Set<EnforcerType>> => {
+    const now = runtime.clock().getTime();
+    if (!types || types.until <= now) {
+      const value = registeredEnforcerTypes(runtime);
+      types = { value, until: now + 10_000 };
+      value.catch(() => (types = undefined));
+    }
+    return types.value;
+  };
   return {
     'GET /v1/policies': async (request: ApiRequest): Promise<ApiResponse> => {
       const filter = validate(listQuery, { type: request.query.type, enabled: request.query.enabled }, 'the query string');
@@ -119,7 +131,7 @@ export function policyRoutes(runtime: Runtime) {
       await referencedScopesExist(policy, runtime);
       const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
       const write = store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
-      return saved(201, write, registeredEnforcerTypes(runtime));
+      return saved(201, write, enforcerTypes());
     },
 
     'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
@@ -140,7 +152,7 @@ export function policyRoutes(runtime: Runtime) {
       const expectedVersion = ifMatchVersion(request.headers) ?? stored.version;
       const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
       const write = store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
-      return saved(200, write, registeredEnforcerTypes(runtime));
+      return saved(200, write, enforcerTypes());
     },
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

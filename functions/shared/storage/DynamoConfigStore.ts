@@ -7,7 +7,7 @@ import { BadRequestError, ConflictError, DependencyError, NotFoundError, Version
 import { backoffDelay, batchGetWithRetry, isRetryableError } from './batch.js';
 import { storageError } from './client.js';
 import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item } from './paging.js';
-import type { ActivityEntry, Actor, ConfigChange, ConfigKind, ConfigListFilter, ConfigStore, Page, PageRequest, Stored, StoredMeta } from './ports.js';
+import type { ActivityEntry, Actor, ConfigChange, ConfigKind, ConfigListFilter, ConfigStore, Page, PageRequest, PendingModeChange, Stored, StoredMeta } from './ports.js';
 import { configKeys } from './tables.js';
 
 // Configuration in one table (see tables.ts): documents with a version for optimistic concurrency, a
@@ -17,6 +17,13 @@ import { configKeys } from './tables.js';
 
 /** DynamoDB allows 100 actions per transaction: two per change (item, activity) and one revision bump. */
 export const MAX_CHANGES_PER_TRANSACTION = 49;
+/** Actions of one transaction besides the revision bump; a policy change can add up to two for its pending mode change. */
+const MAX_ACTIONS_PER_TRANSACTION = 99;
+/**
+ * Partition of the pending enforcement-mode changes: sk `<scheduledFor>#<policy>`, so that "due by now" is
+ * one range query. The store keeps these items in step with the policies, in the same transactions.
+ */
+export const MODE_CHANGE_PARTITION = 'MODECHANGE';
 /** DynamoDB allows 4 MB per transaction; our size estimate is rough, so keep a margin. */
 const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 /** DynamoDB's item size limit is 400 KB; keep a margin for the estimate. */
@@ -55,6 +62,9 @@ interface Plan {
   readonly before: ConfigItem | undefined;
   readonly after: ConfigItem | undefined;
   readonly activity: Item;
+  /** Writes of derived items (the pending mode change of a policy) that go with the change, and their undo. */
+  readonly derived: readonly TransactItem[];
+  readonly underived: readonly TransactItem[];
   readonly bytes: number;
 }
 
@@ -92,6 +102,18 @@ function redacted(item: ConfigItem | undefined): unknown {
   if (!item) return null;
   const stored = toStored(item) as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.entries(stored).map(([field, value]) => [field, SECRET_FIELDS.has(field) ? '[redacted]' : value]));
+}
+
+/** The pending-change item a stored policy implies, if it carries a resolved change. */
+function pendingItem(item: ConfigItem | undefined): (Item & PendingModeChange & { pk: string; sk: string }) | undefined {
+  if (!item || item.pk !== configKeys.partitions.policy) return undefined;
+  const change = item.doc.enforcementModeChange as Record<string, unknown> | null | undefined;
+  if (!change || typeof change.id !== 'string' || typeof change.scheduledFor !== 'string' || (change.to !== 'audit' && change.to !== 'enforce')) return undefined;
+  const time = Date.parse(change.scheduledFor);
+  if (Number.isNaN(time)) return undefined;
+  // Normalised, so that the sort key orders by time whatever offset the instant was written with.
+  const scheduledFor = new Date(time).toISOString();
+  return { pk: MODE_CHANGE_PARTITION, sk: `${scheduledFor}#${item.sk}`, policy: item.sk, changeId: change.id, to: change.to, scheduledFor };
 }
 
 /** A version from a cancellation reason's item, which arrives in raw AttributeValue form. */
@@ -272,6 +294,35 @@ export class DynamoConfigStore implements ConfigStore {
     }
   }
 
+  /** Pending mode changes due by `until` (inclusive), oldest first: one range query on their partition. */
+  async dueModeChanges(until: Date, limit: number): Promise<PendingModeChange[]> {
+    try {
+      // Sort keys start with the 24-character instant: everything before the next millisecond is due.
+      const bound = new Date(until.getTime() + 1).toISOString();
+      const found: PendingModeChange[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const output = await this.document.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk < :bound',
+            ExpressionAttributeValues: { ':pk': MODE_CHANGE_PARTITION, ':bound': bound },
+            ConsistentRead: true,
+            Limit: limit - found.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of output.Items ?? []) {
+          found.push({ policy: String(item.policy), changeId: String(item.changeId), to: item.to === 'audit' ? 'audit' : 'enforce', scheduledFor: String(item.scheduledFor) });
+        }
+        startKey = output.LastEvaluatedKey;
+      } while (startKey && found.length < limit);
+      return found;
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
   private async queryAll(pk: string): Promise<ConfigItem[]> {
     const items: ConfigItem[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -368,7 +419,25 @@ export class DynamoConfigStore implements ConfigStore {
       // Both images of a near-limit item do not fit one entry: keep who, what and when, and the versions.
       activity = { ...activity, before: before ? { truncated: true, version: before.version } : null, after: after ? { truncated: true, version: after.version } : null };
     }
-    return { change, key, before, after, activity, bytes: (after ? itemBytes(after) : 0) + itemBytes(activity) };
+    const { derived, underived } = this.pendingWrites(before, after);
+    return { change, key, before, after, activity, derived, underived, bytes: (after ? itemBytes(after) : 0) + itemBytes(activity) + (derived.length > 0 ? 512 : 0) };
+  }
+
+  /**
+   * Keeps the pending-change item of a policy in step with it: removes the one the policy carried, puts the
+   * one it carries now (one Put when the key stays; nothing when the change is the same), and the reverse.
+   */
+  private pendingWrites(before: ConfigItem | undefined, after: ConfigItem | undefined): { derived: TransactItem[]; underived: TransactItem[] } {
+    const old = pendingItem(before);
+    const next = pendingItem(after);
+    if (old && next && old.sk === next.sk && old.changeId === next.changeId && old.to === next.to) return { derived: [], underived: [] };
+    const sameKey = old !== undefined && next !== undefined && old.sk === next.sk;
+    const put = (item: Item): TransactItem => ({ Put: { TableName: this.tableName, Item: item } });
+    const remove = (item: { pk: string; sk: string }): TransactItem => ({ Delete: { TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } } });
+    return {
+      derived: [...(old && !sameKey ? [remove(old)] : []), ...(next ? [put(next)] : [])],
+      underived: [...(next && !sameKey ? [remove(next)] : []), ...(old ? [put(old)] : [])],
+    };
   }
 
   /** Groups plans into transactions within DynamoDB's action and size limits, keeping their order. */
@@ -376,14 +445,18 @@ export class DynamoConfigStore implements ConfigStore {
     const chunks: Plan[][] = [];
     let current: Plan[] = [];
     let bytes = 0;
+    let actions = 0;
     for (const plan of plans) {
-      if (current.length > 0 && (current.length >= MAX_CHANGES_PER_TRANSACTION || bytes + plan.bytes > MAX_TRANSACTION_BYTES)) {
+      const planActions = 2 + plan.derived.length;
+      if (current.length > 0 && (current.length >= MAX_CHANGES_PER_TRANSACTION || actions + planActions > MAX_ACTIONS_PER_TRANSACTION || bytes + plan.bytes > MAX_TRANSACTION_BYTES)) {
         chunks.push(current);
         current = [];
         bytes = 0;
+        actions = 0;
       }
       current.push(plan);
       bytes += plan.bytes;
+      actions += planActions;
     }
     if (current.length > 0) chunks.push(current);
     return chunks;
@@ -396,11 +469,11 @@ export class DynamoConfigStore implements ConfigStore {
     // ALL_OLD puts the current item into the cancellation reason: missing item vs other version.
     const onFailure = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
     if (change.op === 'create') {
-      return [{ Put: { TableName: this.tableName, Item: after, ConditionExpression: 'attribute_not_exists(pk)', ...onFailure } }, activity];
+      return [{ Put: { TableName: this.tableName, Item: after, ConditionExpression: 'attribute_not_exists(pk)', ...onFailure } }, activity, ...plan.derived];
     }
     const guard = { ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': before?.version }, ...onFailure };
-    if (change.op === 'replace') return [{ Put: { TableName: this.tableName, Item: after, ...guard } }, activity];
-    return [{ Delete: { TableName: this.tableName, Key: plan.key, ...guard } }, activity];
+    if (change.op === 'replace') return [{ Put: { TableName: this.tableName, Item: after, ...guard } }, activity, ...plan.derived];
+    return [{ Delete: { TableName: this.tableName, Key: plan.key, ...guard } }, activity, ...plan.derived];
   }
 
   private bumpRevision(): TransactItem {
@@ -409,9 +482,11 @@ export class DynamoConfigStore implements ConfigStore {
 
   /** Turns the cancellation reasons of a chunk into the typed error of the first failed change. */
   private classify(chunk: readonly Plan[], reasons: readonly CancellationReason[]): Error {
-    for (const [i, plan] of chunk.entries()) {
-      // Each plan contributed two actions (item, activity) in order; the item's reason is at 2i.
-      const reason = reasons[2 * i];
+    let offset = 0;
+    for (const plan of chunk) {
+      // Each plan contributed its item first, then its activity entry and derived writes (see forward).
+      const reason = reasons[offset];
+      offset += 2 + plan.derived.length;
       if (reason?.Code !== 'ConditionalCheckFailed') continue;
       const { change } = plan;
       const label = `${kindLabels[change.kind]} "${change.name}"`;
@@ -441,6 +516,7 @@ export class DynamoConfigStore implements ConfigStore {
           else if (after) items.push({ Put: { TableName: this.tableName, Item: before, ...written } });
           else items.push({ Put: { TableName: this.tableName, Item: before, ConditionExpression: 'attribute_not_exists(pk)' } });
           items.push({ Delete: { TableName: this.tableName, Key: { pk: plan.activity.pk, sk: plan.activity.sk } } });
+          items.push(...plan.underived);
         }
         items.push(this.bumpRevision());
         await this.transact(items);

@@ -68,6 +68,19 @@ export interface ActivityEntry {
   readonly after: unknown;
 }
 
+/**
+ * A scheduled enforcement-mode change that has not been applied yet, as the store indexes it: written and
+ * removed in the same transaction as the policy that carries it, so that the sweep and the local scheduler
+ * find due changes with one query instead of reading every policy.
+ */
+export interface PendingModeChange {
+  readonly policy: string;
+  readonly changeId: string;
+  readonly to: 'audit' | 'enforce';
+  /** ISO instant with milliseconds, UTC. */
+  readonly scheduledFor: string;
+}
+
 /** Narrows a list by top-level attributes of stored items: policies have `type` and `enabled`, groups `type`. */
 export interface ConfigListFilter {
   readonly type?: string | undefined;
@@ -90,6 +103,8 @@ export interface ConfigStore {
   /** Everything the engine needs, read consistently enough to compile a snapshot. */
   loadSnapshot(): Promise<ConfigSnapshot>;
   activity(query: PageRequest & { readonly since?: string | undefined }): Promise<Page<ActivityEntry>>;
+  /** Pending mode changes scheduled for `until` or earlier, oldest first, at most `limit`. */
+  dueModeChanges(until: Date, limit: number): Promise<PendingModeChange[]>;
 }
 
 export interface AuditQuery extends PageRequest {

@@ -1,0 +1,56 @@
+import type { EnforcementMode } from '../../../layers/core/index.js';
+
+// Ports of scheduled enforcement-mode changes (docs/adr/0004): who fires a change at its time, and where
+// the control plane announces what it did. Wired in the composition root (runtime.ts).
+
+/** A resolved change as a policy carries it once saved: the id ties deliveries to this very change. */
+export interface ScheduledChange {
+  readonly id: string;
+  readonly to: EnforcementMode;
+  /** ISO instant. */
+  readonly scheduledFor: string;
+}
+
+/** What a schedule delivers to the mode-change function (EventBridge Scheduler's target input, or the local scheduler's call). */
+export interface ModeChangeInput {
+  readonly policy: string;
+  readonly changeId: string;
+  readonly to: EnforcementMode;
+  readonly scheduledFor: string;
+}
+
+/** The input that fires `change` of `policy`. */
+export function modeChangeInput(policy: string, change: ScheduledChange): ModeChangeInput {
+  return { policy, changeId: change.id, to: change.to, scheduledFor: change.scheduledFor };
+}
+
+/**
+ * Keeps one timer per policy. `schedule` creates or replaces the policy's timer, `cancel` removes it (a
+ * missing one is fine). Failures are `DependencyError`s: the caller has then changed nothing.
+ */
+export interface ModeChangeScheduler {
+  schedule(policy: string, change: ScheduledChange): Promise<void>;
+  cancel(policy: string): Promise<void>;
+}
+
+/** The `source` of every event Vigil publishes. */
+export const EVENT_SOURCE = 'vigil';
+/** The detail type of the event published when a scheduled change switched a policy. */
+export const MODE_CHANGED_DETAIL_TYPE = 'Vigil Policy Mode Changed';
+
+/** The detail of a `Vigil Policy Mode Changed` event. */
+export interface PolicyModeChangedDetail {
+  readonly policy: string;
+  readonly from: EnforcementMode;
+  readonly to: EnforcementMode;
+  readonly changeId: string;
+  readonly scheduledFor: string;
+  readonly appliedAt: string;
+  /** `schedule`: fired by its timer; `sweep`: found overdue by the periodic sweep (its timer was lost). */
+  readonly trigger: 'schedule' | 'sweep';
+}
+
+/** Announces what the control plane did (EventBridge in AWS, the log in local mode). */
+export interface EventPublisher {
+  publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void>;
+}

@@ -1,6 +1,6 @@
 // The HTTP client of the admin API: JSON in and out, Bearer or SigV4, API errors as ApiError.
 import { ApiError, CliError } from './errors.js';
-import { signRequest, type AwsCredentials } from './sigv4.js';
+import type { AwsCredentials } from './sigv4.js';
 import type { Target } from './target.js';
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -95,6 +95,8 @@ export class VigilClient {
     if (auth.kind === 'bearer') headers.authorization = `Bearer ${auth.token}`;
     if (auth.kind === 'sigv4') {
       try {
+        // Loaded only for AWS endpoints: the credential chain is sizeable and local mode never needs it.
+        const { signRequest } = await import('./sigv4.js');
         headers = await signRequest(
           { method, url, headers, ...(body === undefined ? {} : { body }) },
           { region: auth.region, ...(auth.profile === undefined ? {} : { profile: auth.profile }), ...(this.options.credentials ? { credentials: this.options.credentials } : {}) },

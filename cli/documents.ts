@@ -132,7 +132,7 @@ export function parseDocuments(file: string, text: string): { documents: SourceD
       return { documents: [], issues: [{ origin: { file, path: [] }, path: '', message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` }] };
     }
   }
-  const parsed = parseAllDocuments(text, { prettyErrors: false });
+  const parsed = parseAllDocuments(text);
   const all = Array.isArray(parsed) ? parsed : [];
   const several = all.length > 1;
   const documents: SourceDocument[] = [];
@@ -141,8 +141,8 @@ export function parseDocuments(file: string, text: string): { documents: SourceD
     const origin: Origin = { file, ...(several ? { document: i + 1 } : {}), path: [] };
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
-        const at = error.linePos?.[0];
-        issues.push({ origin, path: '', message: `not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0] ?? error.message}` });
+        // The message's first line names the position ("… at line 2, column 1:"); the rest is a source excerpt.
+        issues.push({ origin, path: '', message: `not valid YAML: ${(error.message.split('\n')[0] ?? error.message).replace(/:$/, '')}` });
       }
       return;
     }

@@ -54,9 +54,12 @@ export interface Column<T> {
 function cell(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.map(cell).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  // Tables are one line per item: a multi-line value would break the columns.
-  return String(value as string | number | boolean).replace(/\s*\n\s*/g, ' ');
+  if (typeof value === 'string') {
+    // Tables are one line per item: a multi-line value would break the columns.
+    return value.replace(/\s*\n\s*/g, ' ');
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 /** A plain text table: a header line and one line per item, columns padded with two spaces between them. */

@@ -13,7 +13,7 @@ import {
   type Policy,
 } from '../layers/core/index.js';
 import type { VigilClient } from './client.js';
-import { FileProblems, type DesiredState, type FileIssue, type Origin } from './documents.js';
+import { describeOrigin, FileProblems, type DesiredState, type FileIssue, type Origin } from './documents.js';
 import { CliError } from './errors.js';
 
 export type ChangeKind = 'applicationScope' | 'policy' | 'settings';
@@ -64,6 +64,20 @@ export function locateIssue(issue: ImportIssue, desired: DesiredState): FileIssu
     return { ...(desired.origins.settings ? { origin: desired.origins.settings } : {}), path: inner.join('.'), message: issue.message };
   }
   return { path: issue.path, message: issue.message };
+}
+
+/**
+ * A path into the merged document the API validated (`policies.3.scope.expression`) as the place in the files
+ * (`policies/payments.yaml: scope.expression`); paths outside any item are returned as they are.
+ */
+export function locatePath(path: string, desired: DesiredState): string {
+  const [head, index, ...rest] = path.split('.');
+  if ((head === 'policies' || head === 'applicationScopes') && index !== undefined && /^\d+$/.test(index)) {
+    const origin = desired.origins[head][Number(index)];
+    return origin ? describeOrigin(origin, rest.join('.')) : path;
+  }
+  if (head === 'settings' && desired.origins.settings) return describeOrigin(desired.origins.settings, [index, ...rest].filter((p) => p !== undefined).join('.'));
+  return path;
 }
 
 function plan(current: ControlPlaneState, desired: DesiredState): ImportPlan {
@@ -117,7 +131,21 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
     if (scope.name === GLOBAL_SCOPE || declared.applicationScope.has(scope.name)) continue;
     undeclared.push({ kind: 'applicationScope', name: scope.name, action: 'delete', before: beforeOf.applicationScope.get(scope.name), ...(scope.version === undefined ? {} : { version: scope.version }) });
   }
-  if (prune) changes.push(...undeclared);
+  if (prune) {
+    // The server refuses to delete a scope a policy uses; with the policies of the files that is known now, before
+    // anything is written, rather than halfway through the deletions.
+    const deletedScopes = new Set(undeclared.filter((c) => c.kind === 'applicationScope').map((c) => c.name));
+    const issues: FileIssue[] = [];
+    parsed.policies.forEach((policy, index) => {
+      policy.scope.applicationScopes.forEach((scopeName, position) => {
+        if (!deletedScopes.has(scopeName)) return;
+        const origin = desired.origins.policies[index];
+        issues.push({ ...(origin ? { origin } : {}), path: `scope.applicationScopes.${position}`, message: `application scope "${scopeName}" is not in the files, so --prune would delete it, but this policy uses it: declare the scope in the files` });
+      });
+    });
+    if (issues.length > 0) throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+    changes.push(...undeclared);
+  }
   return { changes: changes.sort(byKindAndName), undeclared: prune ? [] : undeclared.sort(byKindAndName) };
 }
 

@@ -2,13 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ClientOptions } from './client.js';
-import { applyCommand } from './commands/apply.js';
-import { auditGetCommand, auditListCommand, auditTailCommand, type AuditFilters } from './commands/audit.js';
-import { registerClusterCommand, rotateSecretCommand, rotateTokenCommand } from './commands/clusters.js';
-import { exportCommand, importCommand } from './commands/io.js';
-import { deleteCommand, getCommand, listCommand } from './commands/resources.js';
+import type { AuditFilters } from './commands/audit.js';
 import { Context, type GlobalOptions } from './context.js';
 import { ApiError, CliError, ExitCode, UsageError } from './errors.js';
+// Command modules are imported when their command runs: the policy schemas take a while to load, and `--help`,
+// usage errors and simple reads should not wait for them.
 import { findKind, kindNames, type Json } from './kinds.js';
 import { outputFormats, type Io, type OutputFormat } from './output.js';
 import { parseDuration } from './time.js';
@@ -118,7 +116,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     )
     .action((options: { file: string[]; recursive?: boolean; prune?: boolean; dryRun?: boolean }) => {
       if (options.file.length === 0) throw new UsageError('apply needs -f <file|folder>');
-      return run(applyCommand(context, options, false));
+      return run(import('./commands/apply.js').then(({ applyCommand }) => applyCommand(context, options, false)));
     });
 
   program
@@ -129,7 +127,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .option('--prune', 'also count items the files no longer declare as differences (deletions)')
     .action((options: { file: string[]; recursive?: boolean; prune?: boolean }) => {
       if (options.file.length === 0) throw new UsageError('diff needs -f <file|folder>');
-      return run(applyCommand(context, options, true));
+      return run(import('./commands/apply.js').then(({ applyCommand }) => applyCommand(context, options, true)));
     });
 
   program
@@ -137,7 +135,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .description('print the policy-as-code document: policies, application scopes and settings')
     .addOption(new Option('-o, --output <format>', 'document format').choices(['yaml', 'json']).default('yaml'))
     .option('--file <path>', 'write to this file instead of stdout')
-    .action((options: { output: 'yaml' | 'json'; file?: string }) => run(exportCommand(context, options)));
+    .action((options: { output: 'yaml' | 'json'; file?: string }) => run(import('./commands/io.js').then(({ exportCommand }) => exportCommand(context, options))));
 
   program
     .command('import')
@@ -146,7 +144,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .option('--dry-run', 'validate and report per item, write nothing')
     .addOption(new Option('--mode <mode>', 'upsert replaces existing items; create refuses to change them').choices(['upsert', 'create']).default('upsert'))
     .addOption(outputOption())
-    .action((file: string, options: { dryRun?: boolean; mode: 'upsert' | 'create'; output: OutputFormat }) => run(importCommand(context, file, options)));
+    .action((file: string, options: { dryRun?: boolean; mode: 'upsert' | 'create'; output: OutputFormat }) => run(import('./commands/io.js').then(({ importCommand }) => importCommand(context, file, options))));
 
   // ---------------------------------------------------------------- resources
 
@@ -164,7 +162,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
       .argument('<kind>', 'what to show')
       .argument('[name]', 'its name (id for audit events and templates)')
       .addOption(outputOption()),
-  ).action((kind: string, name: string | undefined, options: { output: OutputFormat }) => run(getCommand(context, kind, name, options)));
+  ).action((kind: string, name: string | undefined, options: { output: OutputFormat }) => run(import('./commands/resources.js').then(({ getCommand }) => getCommand(context, kind, name, options))));
 
   listFilters(
     program
@@ -173,7 +171,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
       .description(`list the items of a kind (kinds: ${kindNames('list')})`)
       .argument('<kind>', 'what to list')
       .addOption(outputOption()),
-  ).action((kind: string, options: { output: OutputFormat }) => run(listCommand(context, kind, options)));
+  ).action((kind: string, options: { output: OutputFormat }) => run(import('./commands/resources.js').then(({ listCommand }) => listCommand(context, kind, options))));
 
   program
     .command('delete')
@@ -181,7 +179,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .argument('<kind>', 'what to delete')
     .argument('<name>', 'its name')
     .option('--if-version <version>', 'only if the stored version is still this one (If-Match)', positiveInt)
-    .action((kind: string, name: string, options: { ifVersion?: number }) => run(deleteCommand(context, kind, name, options)));
+    .action((kind: string, name: string, options: { ifVersion?: number }) => run(import('./commands/resources.js').then(({ deleteCommand }) => deleteCommand(context, kind, name, options))));
 
   program
     .command('templates')
@@ -225,14 +223,14 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .option('--group <name>', 'kube_enforcer enforcer group (default: default-ke)')
     .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
     .addOption(webhookOutput())
-    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(registerClusterCommand(context, name, options)));
+    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))));
   clusters
     .command('rotate-secret')
     .description('issue a new webhook secret: the old URL stops working; prints the new URL and manifest')
     .argument('<name>', 'cluster name')
     .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
     .addOption(webhookOutput())
-    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(rotateSecretCommand(context, name, options)));
+    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))));
 
   const groups = program.command('groups').description('enforcer group tokens');
   groups
@@ -240,7 +238,7 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .description('issue a new token for an enforcer group and print it (shown once; the old token stops working)')
     .argument('<name>', 'enforcer group name')
     .addOption(new Option('-o, --output <format>', 'just the token (default), or the whole answer').choices(['token', 'json', 'yaml']).default('token'))
-    .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) => run(rotateTokenCommand(context, name, options)));
+    .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ rotateTokenCommand }) => rotateTokenCommand(context, name, options))));
 
   // ---------------------------------------------------------------- audit
 
@@ -248,19 +246,19 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
   auditFilterOptions(audit.command('list').description('audit events, newest first'), true)
     .option('--limit <n>', 'at most this many events', positiveInt, 50)
     .addOption(outputOption())
-    .action((options: AuditFilters & { limit: number; output: OutputFormat }) => run(auditListCommand(context, options)));
+    .action((options: AuditFilters & { limit: number; output: OutputFormat }) => run(import('./commands/audit.js').then(({ auditListCommand }) => auditListCommand(context, options))));
   audit
     .command('get')
     .description('one audit event')
     .argument('<id>', 'event id')
     .addOption(outputOption('yaml'))
-    .action((id: string, options: { output: OutputFormat }) => run(auditGetCommand(context, id, options)));
+    .action((id: string, options: { output: OutputFormat }) => run(import('./commands/audit.js').then(({ auditGetCommand }) => auditGetCommand(context, id, options))));
   auditFilterOptions(audit.command('tail').description('print the newest events, then follow new ones until interrupted (Ctrl-C exits 0)'), false)
     .option('--interval <duration>', 'how often to poll', '2s')
     .option('-n, --lines <n>', 'newest events to print first', wholeNumber, 10)
     .addOption(new Option('-o, --output <format>', 'table: one line per event; json: one JSON object per line; yaml: one document per event').choices(outputFormats).default('table'))
     .action((options: AuditFilters & { interval: string; lines: number; output: OutputFormat }) =>
-      run(auditTailCommand(context, { ...options, intervalMs: parseDuration(options.interval, '--interval') })),
+      run(import('./commands/audit.js').then(({ auditTailCommand }) => auditTailCommand(context, { ...options, intervalMs: parseDuration(options.interval, '--interval') }))),
     );
 
   return { program, context };

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { describeItem, renderPlan } from '../diff-render.js';
 import { loadDesiredState } from '../documents.js';
 import { ApiError, CliError, ExitCode, type ErrorDetail } from '../errors.js';
-import { fetchState, hasDifferences, planChanges, summarize, type Change } from '../plan.js';
+import { fetchState, hasDifferences, locatePath, planChanges, summarize, type Change } from '../plan.js';
 
 export interface ApplyOptions {
   readonly file: readonly string[];
@@ -60,7 +60,14 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
   const writes = plan.changes.filter((c) => c.action === 'create' || c.action === 'update');
   if (writes.length > 0) {
     // One all-or-nothing request: the server validates everything again and writes every item or none.
-    const answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: 'upsert' }, body: desired.document })).body;
+    let answer: ImportAnswer;
+    try {
+      answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: 'upsert' }, body: desired.document })).body;
+    } catch (error) {
+      // What only the server can check (e.g. that a scheduled instant lies in the future): name the files.
+      if (!(error instanceof ApiError)) throw error;
+      throw new ApiError(error.status, error.code, error.message, error.details.map((d) => ({ path: locatePath(d.path, desired), message: d.message })), error.hint);
+    }
     const expected = new Map(plan.changes.filter((c) => c.action !== 'delete').map((c) => [`${c.kind}/${c.name}`, resultOf[c.action]]));
     const drifted = (answer.items ?? []).filter((item) => expected.has(`${item.kind}/${item.name}`) && expected.get(`${item.kind}/${item.name}`) !== item.result);
     for (const item of drifted) {

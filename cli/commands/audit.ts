@@ -98,11 +98,13 @@ export async function auditTailCommand(ctx: Context, options: TailOptions, signa
   };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      stop.signal.addEventListener('abort', () => {
+      const wake = () => {
         clearTimeout(timer);
+        stop.signal.removeEventListener('abort', wake);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(wake, ms);
+      stop.signal.addEventListener('abort', wake, { once: true });
     });
 
   try {

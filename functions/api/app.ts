@@ -10,6 +10,7 @@ import type { Runtime } from '../shared/runtime.js';
 import { auditRoutes } from './resources/audit.js';
 import { catalogRoutes } from './resources/catalog.js';
 import { clusterRoutes } from './resources/clusters.js';
+import { enforcerRoutes } from './resources/enforcers.js';
 import { groupRoutes } from './resources/groups.js';
 import { policyRoutes } from './resources/policies.js';
 import { policyIoRoutes } from './resources/policy-io.js';
@@ -29,6 +30,7 @@ export function createApiHandler(runtime: Runtime): HttpHandler {
     ...auditRoutes(runtime),
     ...policyIoRoutes(runtime),
     ...clusterRoutes(runtime),
+    ...enforcerRoutes(runtime),
   };
 
   type Authenticated = APIGatewayProxyEventV2 & { actor?: string; parsedBody?: unknown };

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createDynamoClients } from './storage/client.js';
 import { DynamoAuditStore } from './storage/DynamoAuditStore.js';
 import { DynamoConfigStore } from './storage/DynamoConfigStore.js';
+import { DynamoEnforcerStore } from './storage/DynamoEnforcerStore.js';
 import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirectory.js';
-import type { AuditStore, ConfigStore, PodDirectory } from './storage/ports.js';
+import type { AuditStore, ConfigStore, EnforcerStore, PodDirectory } from './storage/ports.js';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/middleware.js';
+import { EventBridgeModeChangeScheduler, type ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
+import { EventBridgePublisher } from './scheduling/EventBridgePublisher.js';
+import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
+import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
 
 /** Settings of one deployment of the control plane (AWS or local mode). */
 export interface RuntimeConfig {
@@ -25,6 +32,10 @@ export interface RuntimeConfig {
    * @default 1000
    */
   readonly configRecheckMs?: number | undefined;
+  /** AWS: where scheduled mode changes are created (local mode polls DynamoDB instead). */
+  readonly scheduling?: ScheduleTargetSettings | undefined;
+  /** AWS: the event bus Vigil publishes to; without it events are only logged. */
+  readonly eventBusName?: string | undefined;
 }
 
 /** Everything handlers need, wired once per Lambda instance (or once for local mode). */
@@ -33,8 +44,13 @@ export interface Runtime {
   readonly configStore: ConfigStore;
   readonly auditStore: AuditStore;
   readonly podDirectory: PodDirectory;
+  /** Registered enforcers (runtime records in the config table, outside the revision). */
+  readonly enforcerStore: EnforcerStore;
   /** Validates an EKS cluster ARN at registration (unavailable in local mode). */
   readonly describeCluster: DescribeCluster;
+  /** Keeps each policy's one-time schedule in step with its pending enforcement-mode change. */
+  readonly modeChangeScheduler: ModeChangeScheduler;
+  readonly events: EventPublisher;
   readonly logger: Logger;
   readonly adminAuth: AdminAuth;
   readonly clock: () => Date;
@@ -44,14 +60,26 @@ export interface Runtime {
 /** The composition root: builds clients and adapters from explicit settings. */
 export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Runtime, 'config'>> = {}): Runtime {
   const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
+  const logger = overrides.logger ?? new Logger({ serviceName: 'vigil' });
+  const awsOptions = config.region ? { region: config.region } : {};
   return {
     config,
     configStore: overrides.configStore ?? new DynamoConfigStore(clients.document, `${config.tablePrefix}config`),
     auditStore: overrides.auditStore ?? new DynamoAuditStore(clients.document, `${config.tablePrefix}audit`),
+    enforcerStore: overrides.enforcerStore ?? new DynamoEnforcerStore(clients.document, `${config.tablePrefix}config`),
     podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
     // Local mode (an admin token) reaches no AWS API.
     describeCluster: overrides.describeCluster ?? (config.adminToken ? describeClusterUnavailable : eksDescribeCluster()),
-    logger: overrides.logger ?? new Logger({ serviceName: 'vigil' }),
+    // Local mode (an admin token) reaches no AWS API: its scheduler polls the pending changes in DynamoDB.
+    modeChangeScheduler:
+      overrides.modeChangeScheduler ??
+      (config.adminToken
+        ? new LocalModeChangeScheduler()
+        : config.scheduling
+          ? new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions), config.scheduling)
+          : new UnconfiguredModeChangeScheduler()),
+    events: overrides.events ?? (!config.adminToken && config.eventBusName ? new EventBridgePublisher(new EventBridgeClient(awsOptions), config.eventBusName) : new LogEventPublisher(logger)),
+    logger,
     adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),
     newId: overrides.newId ?? randomUUID,
@@ -69,5 +97,10 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     dynamodbEndpoint: env.VIGIL_DYNAMODB_ENDPOINT || undefined,
     publicBaseUrl: env.VIGIL_PUBLIC_URL || undefined,
     configRecheckMs: recheck !== undefined && Number.isFinite(recheck) && recheck >= 0 ? recheck : undefined,
+    scheduling:
+      env.VIGIL_SCHEDULE_GROUP && env.VIGIL_MODE_CHANGE_FUNCTION_ARN && env.VIGIL_SCHEDULER_ROLE_ARN
+        ? { groupName: env.VIGIL_SCHEDULE_GROUP, functionArn: env.VIGIL_MODE_CHANGE_FUNCTION_ARN, roleArn: env.VIGIL_SCHEDULER_ROLE_ARN, deadLetterArn: env.VIGIL_SCHEDULER_DLQ_ARN || undefined }
+        : undefined,
+    eventBusName: env.VIGIL_EVENT_BUS_NAME || undefined,
   };
 }

@@ -1,11 +1,16 @@
 // Starts local mode in this process: `npm start` uses it, and so do end-to-end tests (with port 0).
 
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Context } from 'aws-lambda';
 import { createAdmissionHandler } from '../../functions/admission/app.js';
 import { createApiHandler } from '../../functions/api/app.js';
+import { createEnforcerHandler } from '../../functions/enforcer/app.js';
+import { createModeChangeHandler } from '../../functions/mode-change/app.js';
 import { bootstrap } from '../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../functions/shared/runtime.js';
+import { LocalScheduler } from '../../functions/shared/scheduling/LocalScheduler.js';
 import { createDynamoClients } from '../../functions/shared/storage/client.js';
 import { ensureTables } from '../../functions/shared/storage/tables.js';
 import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
@@ -27,6 +32,11 @@ export interface StartOptions extends LocalSettings {
   readonly tablePrefix?: string;
   /** Passed to the runtime; tests shorten it to observe configuration changes quickly. */
   readonly configRecheckMs?: number;
+  /**
+   * How often the local scheduler looks for due enforcement-mode changes.
+   * @default 1000
+   */
+  readonly schedulerPollMs?: number;
   /** Request lines and failures; `npm start` logs to stderr, tests usually stay quiet. */
   readonly logger?: LocalServerLogger;
   /**
@@ -124,7 +134,18 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
       configRecheckMs: options.configRecheckMs,
     });
     await bootstrap(runtime);
-    server.setHandlers({ api: createApiHandler(runtime), admission: createAdmissionHandler(runtime) });
+    server.setHandlers({ api: createApiHandler(runtime), admission: createAdmissionHandler(runtime), enforcer: createEnforcerHandler(runtime) });
+
+    // The local stand-in for EventBridge Scheduler: fires the mode-change handler with a schedule's input.
+    const modeChange = createModeChangeHandler(runtime);
+    const scheduler = new LocalScheduler({
+      store: runtime.configStore,
+      invoke: (input) => modeChange(input, modeChangeContext()),
+      logger: runtime.logger,
+      pollMs: options.schedulerPollMs,
+    });
+    scheduler.start();
+    cleanups.push(() => scheduler.stop());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -144,4 +165,25 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     await cleanUp().catch(() => undefined);
     throw error;
   }
+}
+
+/** A Lambda-like context for the mode-change handler, whose logger reads the request id from it. */
+function modeChangeContext(): Context {
+  const unsupported = (): never => {
+    throw new Error('callback-style completion is not supported');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'vigil-mode-change',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:vigil-mode-change',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/vigil-mode-change',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
 }

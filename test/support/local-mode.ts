@@ -19,7 +19,7 @@ export interface RunningLocalMode {
  * Local mode as `npm start` runs it, in this process on a free port, with its own data dir and its own
  * tables on the run's DynamoDB Local. Everything goes over real HTTP.
  */
-export function useLocalMode(options: { configRecheckMs?: number } = {}): RunningLocalMode {
+export function useLocalMode(options: { configRecheckMs?: number; schedulerPollMs?: number } = {}): RunningLocalMode {
   let running: LocalMode | undefined;
   let dataDir: string | undefined;
   beforeAll(async () => {
@@ -32,6 +32,7 @@ export function useLocalMode(options: { configRecheckMs?: number } = {}): Runnin
       dynamodbEndpoint: await dynamodbEndpoint(),
       tablePrefix: `e${randomBytes(4).toString('hex')}-`,
       configRecheckMs: options.configRecheckMs,
+      schedulerPollMs: options.schedulerPollMs,
     });
   }, 60_000);
   afterAll(async () => {

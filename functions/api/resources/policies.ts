@@ -9,11 +9,12 @@ import {
   type EnforcementModeChange,
   type Policy,
 } from '../../../layers/core/index.js';
-import { BadRequestError, NotFoundError, ValidationError } from '../../shared/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
 import { booleanQuery, ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { writeWithSchedules } from '../../shared/scheduling/schedule-sync.js';
 import type { Stored } from '../../shared/storage/ports.js';
 import { GLOBAL_SCOPE_NAME, scopeExists } from './scopes.js';
 
@@ -101,6 +102,9 @@ function policyFromBody(body: unknown): Policy {
   return validate(policySchema, body, 'the policy');
 }
 
+/** Reads of a DELETE without If-Match that lost a race to a concurrent edit. */
+const DELETE_ATTEMPTS = 3;
+
 const listQuery = z.object({ type: z.enum(['container', 'function', 'host']).optional(), enabled: booleanQuery });
 
 /** Route handlers of /v1/policies. */
@@ -130,7 +134,11 @@ export function policyRoutes(runtime: Runtime) {
       const policy = withoutServerFields(policyFromBody(request.body));
       await referencedScopesExist(policy, runtime);
       const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
-      const write = store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
+      // A taken name is refused before a schedule is made for it (a race is still caught by the write).
+      if (doc.enforcementModeChange && (await store.get('policy', policy.name))) throw new ConflictError(`policy "${policy.name}" already exists`);
+      const write = writeWithSchedules(runtime, [{ policy: policy.name, before: null, after: doc.enforcementModeChange }], () =>
+        store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor),
+      ) as Promise<Array<StoredPolicy | undefined>>;
       return saved(201, write, enforcerTypes());
     },
 
@@ -150,15 +158,34 @@ export function policyRoutes(runtime: Runtime) {
       if (stored.type !== policy.type) throw new ValidationError('the policy is invalid', [{ path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` }]);
       await referencedScopesExist(policy, runtime);
       const expectedVersion = ifMatchVersion(request.headers) ?? stored.version;
+      // A stale If-Match fails before the schedule is touched.
+      if (expectedVersion !== stored.version) throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
       const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
-      const write = store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor) as Promise<Array<StoredPolicy | undefined>>;
+      const write = writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }], () =>
+        store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor),
+      ) as Promise<Array<StoredPolicy | undefined>>;
       return saved(200, write, enforcerTypes());
     },
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';
-      await store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
-      return { status: 204 };
+      const ifMatch = ifMatchVersion(request.headers);
+      // The schedule goes with the policy: cancelled first, set back if the delete then fails. The delete is
+      // conditioned on the version read (whose pending change decided about the schedule); without If-Match,
+      // a concurrent edit just means reading again.
+      for (let attempt = 1; ; attempt++) {
+        const stored = await store.get('policy', name);
+        if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
+        if (ifMatch !== undefined && ifMatch !== stored.version) throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${ifMatch}`);
+        try {
+          await writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: null }], () =>
+            store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: stored.version }], request.actor),
+          );
+          return { status: 204 };
+        } catch (error) {
+          if (!(error instanceof VersionMismatchError) || ifMatch !== undefined || attempt >= DELETE_ATTEMPTS) throw error;
+        }
+      }
     },
   };
 }

@@ -12,6 +12,7 @@ import { booleanQuery } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { writeWithSchedules, type ScheduleTransition } from '../../shared/scheduling/schedule-sync.js';
 import type { ConfigChange } from '../../shared/storage/ports.js';
 import { resolveChange } from './policies.js';
 import { SETTINGS_NAME } from './settings.js';
@@ -38,6 +39,7 @@ export function policyIoRoutes(runtime: Runtime) {
       }
       const storedPolicies = new Map(snapshot.policies.map((p) => [p.name, p]));
       const changes: ConfigChange[] = [];
+      const schedules: ScheduleTransition[] = [];
       const problems: Array<{ path: string; message: string }> = [];
       for (const item of plan.items) {
         if (item.result === 'unchanged') continue;
@@ -45,7 +47,9 @@ export function policyIoRoutes(runtime: Runtime) {
         if (item.kind === 'policy') {
           try {
             const stored = storedPolicies.get(item.name) as Parameters<typeof resolveChange>[1];
-            doc = { ...item.value, enforcementModeChange: resolveChange(item.value, stored, runtime) } satisfies Policy;
+            const change = resolveChange(item.value, stored, runtime);
+            doc = { ...item.value, enforcementModeChange: change } satisfies Policy;
+            schedules.push({ policy: item.name, before: stored?.enforcementModeChange, after: change });
           } catch (error) {
             if (!(error instanceof ValidationError)) throw error;
             problems.push(...error.details.map((d) => ({ path: `policies.${item.index ?? 0}.${d.path}`, message: d.message })));
@@ -61,7 +65,8 @@ export function policyIoRoutes(runtime: Runtime) {
         );
       }
       if (problems.length > 0) throw new ValidationError('the document is invalid; nothing was written', problems);
-      if (!dryRun && changes.length > 0) await store.apply(changes, request.actor, 'import');
+      // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).
+      if (!dryRun && changes.length > 0) await writeWithSchedules(runtime, schedules, () => store.apply(changes, request.actor, 'import'));
       return {
         status: 200,
         body: {

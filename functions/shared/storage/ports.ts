@@ -1,4 +1,4 @@
-import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy, PodIdentity } from '../../../layers/core/index.js';
+import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, EnforcerType, Policy, PodIdentity } from '../../../layers/core/index.js';
 
 // Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
 // webhook depend only on these interfaces, wired in the composition root.
@@ -132,4 +132,37 @@ export interface PodDirectory {
   remember(cluster: string, identity: PodIdentity, ttlSeconds: number): Promise<void>;
   /** The pod of that name, or of a generateName prefix it could have been made from. */
   lookup(cluster: string, namespace: string, name: string): Promise<PodIdentity | undefined>;
+}
+
+/**
+ * A registered enforcer: a runtime record, not configuration (writing it does not bump the revision).
+ * The id is derived from (group, name), so that an enforcer registering again keeps its id.
+ */
+export interface EnforcerRecord {
+  readonly enforcerId: string;
+  readonly name: string;
+  readonly group: string;
+  readonly type: EnforcerType;
+  readonly version?: string | undefined;
+  readonly hostname?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** How often the enforcer was told to poll; its status derives from it. */
+  readonly pollIntervalSeconds: number;
+  /** ISO instants. */
+  readonly registeredAt: string;
+  readonly lastSeen: string;
+}
+
+/** The registration fields an enforcer sends; the store keeps `registeredAt` across re-registrations. */
+export type EnforcerRegistration = Omit<EnforcerRecord, 'registeredAt' | 'lastSeen'>;
+
+export interface EnforcerStore {
+  /** Creates or refreshes a registration (upsert); `lastSeen` becomes `at`, `registeredAt` is kept. */
+  register(registration: EnforcerRegistration, at: Date): Promise<EnforcerRecord>;
+  /** The enforcer of that id in that group, if registered there. */
+  get(group: string, enforcerId: string): Promise<EnforcerRecord | undefined>;
+  /** Sets `lastSeen`; false when the enforcer is not registered in the group. */
+  touch(group: string, enforcerId: string, at: Date): Promise<boolean>;
+  /** Registrations ordered by group, then id; only one group's when `group` is given. */
+  list(query: PageRequest & { readonly group?: string | undefined }): Promise<Page<EnforcerRecord>>;
 }

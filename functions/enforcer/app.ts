@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { auditEventSchema, enforcerTypes, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
+import { BadRequestError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
+import { bearerToken, errorMapper, hashSecret, jsonBody, sameHash, validate, zodDetails } from '../shared/http/middleware.js';
+import type { ApiResponse, HttpHandler } from '../shared/http/types.js';
+import type { Runtime } from '../shared/runtime.js';
+import { enforcerBundle, POLL_INTERVAL_SECONDS } from './bundle.js';
+import { EnforcerConfigCache, type EnforcerConfig } from './config-cache.js';
+
+/** Events one request may carry. */
+export const MAX_EVENTS_PER_REQUEST = 500;
+/** Validation details reported at most, so that a batch of bad events does not make a huge answer. */
+const MAX_DETAILS = 100;
+const MAX_AUDIT_ID_LENGTH = 128;
+
+/** Text without control characters (they would garble logs and consoles). */
+const noControlCharacters = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f);
+const plainText = (max: number) => z.string().min(1).max(max).refine(noControlCharacters, 'must not contain control characters');
+
+const registerSchema = z.strictObject({
+  name: plainText(256),
+  type: z.enum(enforcerTypes),
+  version: plainText(64).optional(),
+  hostname: plainText(253).optional(),
+  metadata: z
+    .record(z.string().min(1).max(128), z.string().max(1024))
+    .refine((value) => Object.keys(value).length <= 32, 'at most 32 entries')
+    .optional(),
+});
+
+/** An event as an enforcer sends it: the audit event of core; the server sets `enforcer` and namespaces `id`. */
+const clientEventSchema = auditEventSchema.extend({
+  id: z.string().min(1).max(MAX_AUDIT_ID_LENGTH).regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
+  // Whatever the client says here is replaced by the authenticated identity.
+  enforcer: z.unknown().optional(),
+});
+
+const eventsBodySchema = z.strictObject({ events: z.array(z.unknown()) });
+
+/** The enforcer id of a registration: the same for the same (group, name), so a restart keeps it. */
+export function enforcerIdOf(group: string, name: string): string {
+  return `enf-${createHash('sha256').update(`${group}\u0000${name}`, 'utf8').digest('hex').slice(0, 24)}`;
+}
+
+/** The stored id of a client-made event id: unique per enforcer, within the audit id limit. */
+export function storedEventId(enforcerId: string, clientId: string): string {
+  const plain = `${enforcerId}:${clientId}`;
+  if (plain.length <= MAX_AUDIT_ID_LENGTH) return plain;
+  return `${enforcerId}:sha256-${createHash('sha256').update(clientId, 'utf8').digest('hex')}`;
+}
+
+/** `If-None-Match` names this entity tag (or `*`). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}
+
+type Caller = EnforcerGroup & { readonly tokenHash: string };
+type EnforcerEvent = APIGatewayProxyEventV2 & { caller?: Caller; config?: EnforcerConfig; parsedBody?: unknown };
+
+/** The enforcer API Lambda: registration, bundle, events and heartbeats of enforcers, authenticated by group token. */
+export function createEnforcerHandler(runtime: Runtime): HttpHandler {
+  const { logger } = runtime;
+  const cache = new EnforcerConfigCache(runtime.configStore, {
+    recheckMs: runtime.config.configRecheckMs ?? 1000,
+    onRefreshError: (error) => logger.warn('configuration refresh failed; answering from the last known good configuration', { error: error as Error }),
+  });
+
+  // Authentication first, before the body is read: an unknown token and a wrong one look alike.
+  const authenticate: middy.MiddlewareObj<EnforcerEvent, APIGatewayProxyStructuredResultV2> = {
+    before: async (request) => {
+      const token = bearerToken(request.event.headers);
+      if (!token) throw new UnauthorizedError();
+      const config = await cache.get();
+      const hash = hashSecret(token);
+      const group = config.groupsByTokenHash.get(hash);
+      if (!group || !sameHash(hash, group.tokenHash)) throw new UnauthorizedError();
+      request.event.caller = group;
+      request.event.config = config;
+    },
+  };
+
+  const enforcerIdHeader = (event: EnforcerEvent): string => {
+    const id = event.headers['x-enforcer-id']?.trim();
+    if (!id) throw new BadRequestError('the X-Enforcer-Id header is required: send the enforcerId that registration returned', [{ path: 'X-Enforcer-Id', message: 'required' }]);
+    if (id.length > 64) throw new NotFoundError('this enforcer is not registered in the group of the token');
+    return id;
+  };
+
+  const registered = async (event: EnforcerEvent, caller: Caller) => {
+    const id = enforcerIdHeader(event);
+    // The key includes the group: an id of another group is simply not found in the caller's.
+    const record = await runtime.enforcerStore.get(caller.name, id);
+    if (!record) throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
+    return record;
+  };
+
+  const table: Record<string, (event: EnforcerEvent, caller: Caller, config: EnforcerConfig) => Promise<ApiResponse>> = {
+    'POST /v1/enforcers/register': async (event, caller) => {
+      const body = validate(registerSchema, event.parsedBody, 'the registration');
+      if (body.type !== caller.type) {
+        throw new ValidationError('the registration is invalid', [{ path: 'type', message: `the token belongs to enforcer group "${caller.name}" of type ${caller.type}, not ${body.type}` }]);
+      }
+      const enforcerId = enforcerIdOf(caller.name, body.name);
+      await runtime.enforcerStore.register(
+        { enforcerId, name: body.name, group: caller.name, type: body.type, version: body.version, hostname: body.hostname, metadata: body.metadata, pollIntervalSeconds: POLL_INTERVAL_SECONDS },
+        runtime.clock(),
+      );
+      logger.info('enforcer registered', { group: caller.name, enforcerId, type: body.type });
+      return { status: 200, body: { enforcerId, group: caller.name, pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
+    },
+
+    'GET /v1/enforcers/bundle': async (event, caller, config) => {
+      await registered(event, caller);
+      const etag = `"${config.revision}-${caller.name}"`;
+      const headers = { etag, 'cache-control': 'no-store' };
+      if (matchesEtag(event.headers['if-none-match'], etag)) return { status: 304, headers };
+      return { status: 200, headers, body: enforcerBundle(config.snapshot, caller) };
+    },
+
+    'POST /v1/enforcers/events': async (event, caller, config) => {
+      const record = await registered(event, caller);
+      const body = validate(eventsBodySchema, event.parsedBody, 'the events');
+      if (body.events.length === 0) throw new ValidationError('the events are invalid', [{ path: 'events', message: 'send at least one event' }]);
+      if (body.events.length > MAX_EVENTS_PER_REQUEST) {
+        throw new ValidationError(`too many events: at most ${MAX_EVENTS_PER_REQUEST} per request (got ${body.events.length}); send them in smaller batches`, [
+          { path: 'events', message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` },
+        ]);
+      }
+      const details: ErrorDetail[] = [];
+      const events: AuditEvent[] = [];
+      body.events.forEach((raw, i) => {
+        const parsed = clientEventSchema.safeParse(raw);
+        if (!parsed.success) {
+          details.push(...zodDetails(parsed.error, ['events', i]));
+          return;
+        }
+        const { enforcer: _untrusted, id, ...rest } = parsed.data;
+        events.push({ ...rest, id: storedEventId(record.enforcerId, id), enforcer: { group: caller.name, type: caller.type, id: record.enforcerId } });
+      });
+      // All or nothing: one bad event and none is written.
+      if (details.length > 0) {
+        const message = `${details.length === 1 ? 'an event is' : 'events are'} invalid; nothing was written`;
+        throw new ValidationError(message, details.slice(0, MAX_DETAILS));
+      }
+      const result = await runtime.auditStore.put(events, config.snapshot.settings.auditRetentionDays);
+      return { status: 200, body: { accepted: result.accepted, duplicates: result.duplicates } };
+    },
+
+    'POST /v1/enforcers/heartbeat': async (event, caller) => {
+      const id = enforcerIdHeader(event);
+      if (!(await runtime.enforcerStore.touch(caller.name, id, runtime.clock()))) throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
+      return { status: 200, body: { status: 'connected', pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
+    },
+  };
+
+  const dispatch = async (event: EnforcerEvent): Promise<APIGatewayProxyStructuredResultV2> => {
+    const handler = table[event.routeKey];
+    if (!handler) throw new NotFoundError(`no route ${event.routeKey}`);
+    const { caller, config } = event;
+    if (!caller || !config) throw new UnauthorizedError();
+    const response = await handler(event, caller, config);
+    return {
+      statusCode: response.status,
+      headers: { ...(response.body === undefined ? {} : { 'content-type': 'application/json' }), ...response.headers },
+      ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+    };
+  };
+
+  return middy<EnforcerEvent, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorMapper(logger))
+    .use(httpHeaderNormalizer())
+    .use(authenticate)
+    .use(jsonBody())
+    .handler(dispatch);
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+
+/** How the layer is configured; everything comes from the function's environment. */
+export interface ProtectionConfig {
+  /** Base URL of the control plane (`VIGIL_ENDPOINT`); undefined = embedded snapshot only. */
+  readonly endpoint: string | undefined;
+  /** Enforcer-group token (`VIGIL_TOKEN`). */
+  readonly token: string | undefined;
+  /** What to do while no bundle is known (`VIGIL_FAIL_MODE`). @default 'open' */
+  readonly failMode: 'open' | 'closed';
+  /** Bundle embedded at deploy time (`VIGIL_SNAPSHOT`: a file path or inline JSON). */
+  readonly embeddedBundle: unknown;
+  /** Seconds between bundle refreshes (`VIGIL_BUNDLE_TTL_SECONDS`); undefined = the server's pollIntervalSeconds. */
+  readonly bundleTtlSeconds: number | undefined;
+  /** Milliseconds between background event flushes (`VIGIL_FLUSH_INTERVAL_MS`). @default 1000 */
+  readonly flushIntervalMs: number;
+  /** Where the honeypot credentials file is planted (`VIGIL_HONEYPOT_FILE`). @default '/tmp/.aws/credentials' */
+  readonly honeypotFile: string;
+  readonly fn: FunctionFacts;
+  /** Problems found while reading the configuration, reported on stderr. */
+  readonly problems: readonly string[];
+}
+
+/** The function as the scope language sees it. */
+export interface FunctionFacts {
+  readonly name: string | undefined;
+  readonly runtime: string | undefined;
+  readonly region: string | undefined;
+  readonly account: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function positive(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** `k=v,k2=v2` → record; Lambda does not expose a function's tags to its code, so they are configured. */
+function parseTags(text: string | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) tags[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return tags;
+}
+
+function readEmbedded(text: string | undefined, problems: string[]): unknown {
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text.trimStart().startsWith('{') ? text : readFileSync(text, 'utf8')) as unknown;
+  } catch (error) {
+    problems.push(`VIGIL_SNAPSHOT could not be read: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Reads the layer's configuration and the function's facts from the environment. */
+export function readProtectionConfig(env: Env): ProtectionConfig {
+  const problems: string[] = [];
+  const failMode = env.VIGIL_FAIL_MODE === 'closed' ? 'closed' : 'open';
+  if (env.VIGIL_FAIL_MODE !== undefined && env.VIGIL_FAIL_MODE !== 'open' && env.VIGIL_FAIL_MODE !== 'closed') {
+    problems.push(`VIGIL_FAIL_MODE must be "open" or "closed"; using "open"`);
+  }
+  const executionEnv = env.AWS_EXECUTION_ENV;
+  return {
+    endpoint: env.VIGIL_ENDPOINT?.replace(/\/+$/, '') || undefined,
+    token: env.VIGIL_TOKEN || undefined,
+    failMode,
+    embeddedBundle: readEmbedded(env.VIGIL_SNAPSHOT, problems),
+    bundleTtlSeconds: positive(env.VIGIL_BUNDLE_TTL_SECONDS),
+    flushIntervalMs: positive(env.VIGIL_FLUSH_INTERVAL_MS) ?? 1000,
+    honeypotFile: env.VIGIL_HONEYPOT_FILE || '/tmp/.aws/credentials',
+    fn: {
+      name: env.AWS_LAMBDA_FUNCTION_NAME,
+      runtime: executionEnv?.startsWith('AWS_Lambda_') ? executionEnv.slice('AWS_Lambda_'.length) : executionEnv,
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+      account: env.VIGIL_AWS_ACCOUNT || undefined,
+      tags: parseTags(env.VIGIL_FUNCTION_TAGS),
+    },
+    problems,
+  };
+}
+
+/** The account id of an invoked function ARN (`arn:aws:lambda:<region>:<account>:function:<name>`). */
+export function accountOfArn(arn: string | undefined): string | undefined {
+  const account = arn?.split(':')[4];
+  return account !== undefined && account !== '' ? account : undefined;
+}

@@ -1,0 +1,231 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { useLocalMode } from '../../support/local-mode.js';
+import { repoRoot, SPAWN_TIMEOUT, vigilFor } from './run-vigil.js';
+
+// Policy as code with the real `vigil` binary against local mode: apply, diff, export, import and prune, with the
+// exit codes CI pipelines rely on.
+
+const local = useLocalMode();
+const vigil = vigilFor(local);
+let work = '';
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'vigil-cli-pac-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+async function folder(name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+  return dir;
+}
+
+const paymentsScope = `name: payments-prod
+description: Payments in production
+expression: v1 && v2
+variables:
+  - attribute: kubernetes.cluster
+    value: prod-*
+  - attribute: kubernetes.namespace
+    value: payments
+`;
+
+const execGuard = `name: exec-guard
+type: container
+enforcementMode: audit
+scope:
+  applicationScopes: [payments-prod]
+controls:
+  blockContainerExec:
+    enabled: true
+    allowedProcesses: [/usr/bin/date]
+`;
+
+async function serverNames() {
+  const policies = (await local.api('GET', '/v1/policies')).body.items.map((p: any) => p.name);
+  const scopes = (await local.api('GET', '/v1/application-scopes')).body.items.map((s: any) => s.name);
+  return { policies: policies.sort(), scopes: scopes.sort() };
+}
+
+describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
+  it('writes nothing and exits 1 when any file of the folder is invalid, naming file and path', async () => {
+    const before = await serverNames();
+    const settingsBefore = (await local.api('GET', '/v1/settings/enforcer')).body;
+    const dir = await folder('bad', {
+      '10-scope.yaml': paymentsScope,
+      '20-policy.yaml': execGuard,
+      '30-settings.yaml': 'kind: settings\nauditRetentionDays: 30\n',
+      '40-broken.yaml': 'name: typo-policy\ntype: container\ncontrols:\n  blockContainerExek: {enabled: true}\n---\nname: other\ntype: container\nenforcementMode: sometimes\n',
+    });
+    const result = await vigil.run(['apply', '-f', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: the files have 2 problems; nothing was written');
+    expect(result.stderr).toContain(`${join(dir, '40-broken.yaml')} (document 1): controls: "blockContainerExek" is not a control of container policies`);
+    expect(result.stderr).toContain(`${join(dir, '40-broken.yaml')} (document 2): enforcementMode:`);
+    expect(result.stdout).toBe('');
+    expect(await serverNames()).toEqual(before);
+    expect((await local.api('GET', '/v1/settings/enforcer')).body).toEqual(settingsBefore);
+  });
+
+  it('maps what only the server checks back to the file, and writes nothing', async () => {
+    const dir = await folder('past', {
+      'a-scope.yaml': 'name: past-scope\n',
+      'b-policy.yaml': 'name: too-late\ntype: container\nenforcementModeChange:\n  to: enforce\n  at: 2001-01-01T00:00:00Z\n',
+    });
+    const result = await vigil.run(['apply', '-f', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^validation_failed: /);
+    expect(result.stderr).toContain(`  ${join(dir, 'b-policy.yaml')}: enforcementModeChange.at: `);
+    expect((await serverNames()).scopes).not.toContain('past-scope');
+  });
+
+  it('shows the plan with --dry-run and writes nothing', async () => {
+    const dir = await folder('good', { 'scope.yaml': paymentsScope, 'policy.yaml': execGuard });
+    const result = await vigil.run(['apply', '-f', dir, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('+ create application scope "payments-prod"');
+    expect(result.stdout).toContain('+ create policy "exec-guard"');
+    expect(result.stdout).toContain('Plan: 2 to create, 0 to update, 0 unchanged.');
+    expect(result.stderr).toContain('Dry run: nothing was written.');
+    expect((await serverNames()).policies).not.toContain('exec-guard');
+  });
+
+  it('diff exits 2 while the server differs; apply makes it agree; diff then exits 0', async () => {
+    const dir = join(work, 'good');
+    const diffBefore = await vigil.run(['diff', '-f', dir]);
+    expect(diffBefore.code).toBe(2);
+    expect(diffBefore.stdout).toContain('Plan: 2 to create');
+
+    const applied = await vigil.run(['apply', '-f', dir]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 2 created, 0 updated.');
+    const stored = (await local.api('GET', '/v1/policies/exec-guard')).body;
+    expect(stored).toMatchObject({ name: 'exec-guard', scope: { applicationScopes: ['payments-prod'] }, controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date'] } } });
+
+    const diffAfter = await vigil.run(['diff', '-f', dir]);
+    expect(diffAfter.code).toBe(0);
+    expect(diffAfter.stdout).toContain('Plan: 0 to create, 0 to update, 2 unchanged.');
+    const again = await vigil.run(['apply', '-f', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('Nothing to change.');
+  });
+
+  it('round-trips like git: export → edit the file → apply → diff shows nothing', async () => {
+    const file = join(work, 'vigil.yaml');
+    const exported = await vigil.run(['export', '--file', file]);
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toContain(`to ${file}`);
+    const text = await readFile(file, 'utf8');
+    expect(parse(text)).toMatchObject({ formatVersion: 1, policies: [{ name: 'exec-guard' }], applicationScopes: [{ name: 'payments-prod' }], settings: { auditRetentionDays: 90 } });
+
+    expect((await vigil.run(['diff', '-f', file])).code).toBe(0);
+
+    // An engineer edits the file: enforce the guard, allow one more process, shorten the audit retention.
+    const edited = text
+      .replace('enforcementMode: audit', 'enforcementMode: enforce')
+      .replace('- /usr/bin/date', '- /usr/bin/date\n          - /bin/ls')
+      .replace('auditRetentionDays: 90', 'auditRetentionDays: 30');
+    expect(edited).not.toBe(text);
+    await writeFile(file, edited);
+
+    const diff = await vigil.run(['diff', '-f', file]);
+    expect(diff.code).toBe(2);
+    expect(diff.stdout).toContain('~ update policy "exec-guard"');
+    expect(diff.stdout).toContain('- enforcementMode: audit\n+ enforcementMode: enforce');
+    expect(diff.stdout).toContain('        - /usr/bin/date\n+       - /bin/ls');
+    expect(diff.stdout).toContain('~ update enforcer settings');
+    expect(diff.stdout).toContain('- auditRetentionDays: 90\n+ auditRetentionDays: 30');
+    expect(diff.stdout).not.toContain('\u001b[');
+
+    const applied = await vigil.run(['apply', '-f', file]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 0 created, 2 updated.');
+
+    const clean = await vigil.run(['diff', '-f', file]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).not.toMatch(/^[+~-] /m);
+    expect(clean.stdout).toContain('Plan: 0 to create, 0 to update, 3 unchanged.');
+    expect((await vigil.run(['export'])).stdout).toBe(edited);
+    expect((await local.api('GET', '/v1/policies/exec-guard')).body.enforcementMode).toBe('enforce');
+  });
+
+  it('exports JSON too, which applies like YAML', async () => {
+    const result = await vigil.run(['export', '-o', 'json']);
+    expect(result.code).toBe(0);
+    const file = join(work, 'vigil.json');
+    await writeFile(file, result.stdout);
+    expect(JSON.parse(result.stdout)).toMatchObject({ formatVersion: 1 });
+    expect((await vigil.run(['diff', '-f', file])).code).toBe(0);
+  });
+
+  it('applies from stdin', async () => {
+    const result = await vigil.run(['diff', '-f', '-'], { input: paymentsScope });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('1 unchanged');
+  });
+
+  it('--prune deletes what the files no longer declare, policies before their scopes', async () => {
+    const dir = await folder('prune', {
+      'keep.yaml': 'name: keeper\ntype: host\n',
+    });
+    // Without --prune the extra items stay and are named.
+    const kept = await vigil.run(['apply', '-f', dir]);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain('# 2 items are on the server but not in the files (kept; --prune deletes them):');
+    expect((await serverNames()).policies).toEqual(['exec-guard', 'keeper']);
+
+    const diff = await vigil.run(['diff', '-f', dir, '--prune']);
+    expect(diff.code).toBe(2);
+    expect(diff.stdout).toContain('- delete policy "exec-guard"');
+    expect(diff.stdout).toContain('- delete application scope "payments-prod"');
+
+    const pruned = await vigil.run(['apply', '-f', dir, '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain('Applied: 0 created, 0 updated, 2 deleted.');
+    expect(await serverNames()).toEqual({ policies: ['keeper'], scopes: ['Global'] });
+    expect((await vigil.run(['diff', '-f', dir, '--prune'])).code).toBe(0);
+  });
+
+  it('refuses a prune that would delete a scope a declared policy still uses, before writing anything', async () => {
+    await local.api('POST', '/v1/application-scopes', { name: 'team-a' });
+    const dir = await folder('prune-conflict', { 'p.yaml': 'name: keeper\ntype: host\nscope:\n  applicationScopes: [team-a]\n' });
+    const result = await vigil.run(['apply', '-f', dir, '--prune']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('p.yaml: scope.applicationScopes.0: application scope "team-a" is not in the files, so --prune would delete it');
+    expect((await local.api('GET', '/v1/policies/keeper')).body.scope.applicationScopes).toEqual(['Global']);
+  });
+});
+
+describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
+  const commercial = join(repoRoot, 'test', 'fixtures', 'commercial', 'runtime-policy.json');
+
+  it("dry-runs the commercial product's JSON: per-item results and the fields it cannot carry over", async () => {
+    const result = await vigil.run(['import', commercial, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^KIND +NAME +RESULT\npolicy +prod-runtime-policy +created\n/);
+    expect(result.stdout).toContain('Not carried over (no equivalent in Vigil; review these by hand):');
+    expect(result.stdout).toMatch(/prod-runtime-policy: .*limit_container_privileges\.utsmode/);
+    expect(result.stderr).toContain('Dry run: 1 created, 0 updated, 0 unchanged (nothing was written).');
+    expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(404);
+  });
+
+  it('imports it for real; create mode refuses to change an existing item', async () => {
+    const first = await vigil.run(['import', commercial, '-o', 'json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ dryRun: false, items: [{ kind: 'policy', name: 'prod-runtime-policy', result: 'created' }], unsupported: [{ policy: 'prod-runtime-policy' }] });
+    expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(200);
+
+    const file = join(work, 'changed.yaml');
+    await writeFile(file, 'formatVersion: 1\npolicies:\n  - name: keeper\n    type: host\n    enabled: false\n');
+    const refused = await vigil.run(['import', file, '--mode', 'create']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^validation_failed: /);
+    expect(refused.stderr).toContain('policy "keeper" already exists and differs');
+    expect((await local.api('GET', '/v1/policies/keeper')).body.enabled).toBe(true);
+  });
+});

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildProtectionLayer } from '../../../layers/protection/build.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const fixtures = resolve(here, '../../fixtures/protection');
+export const wrapperScript = resolve(here, '../../../layers/protection/wrapper/vigil-wrapper');
+
+/** Builds the layer once per test file, into a fresh temporary directory. */
+export async function buildLayer(): Promise<string> {
+  return buildProtectionLayer(mkdtempSync(join(tmpdir(), 'vigil-layer-')));
+}
+
+/** A function policy as the bundle carries it. */
+export function functionPolicy(name: string, enforcementMode: 'audit' | 'enforce', controls: Record<string, unknown>): Record<string, unknown> {
+  return { name, type: 'function', enabled: true, enforcementMode, scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls, version: 3 };
+}
+
+/** The fixture bundle with these policies. */
+export function bundleWith(policies: unknown[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = JSON.parse(readFileSync(join(fixtures, 'bundle.json'), 'utf8')) as Record<string, unknown>;
+  return { ...base, policies, ...overrides };
+}
+
+/** What one simulated function process did. */
+export interface RunResult {
+  readonly results: any[];
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+/**
+ * Runs a fixture function in the runtime-loop simulator in a child Node process, activated as in Lambda:
+ * through the exec wrapper script, which adds the preload to NODE_OPTIONS.
+ */
+export function runFunction(options: { layerDir: string; module: string; events: unknown[]; env: Record<string, string>; preload?: boolean }): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-run-'));
+  const eventsPath = join(dir, 'events.json');
+  writeFileSync(eventsPath, JSON.stringify(options.events));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    AWS_LAMBDA_FUNCTION_NAME: 'orders-api',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_REGION: 'eu-west-1',
+    VIGIL_PRELOAD: join(options.layerDir, 'preload.cjs'),
+    VIGIL_LAYER_DIR: options.layerDir,
+    VIGIL_HONEYPOT_FILE: join(dir, '.aws', 'credentials'),
+    ...options.env,
+  };
+  const node = [process.execPath, join(fixtures, 'runtime-loop.mjs'), join(fixtures, options.module), eventsPath];
+  const [command, ...args] = options.preload === false ? node : ['/bin/sh', wrapperScript, ...node];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const results = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('RESULT '))
+        .map((line) => JSON.parse(line.slice('RESULT '.length)));
+      resolvePromise({ results, stdout, stderr, code });
+    });
+  });
+}
+
+/** A test double of the enforcer API at the network boundary: register, bundle (ETag/304) and events. */
+export class FakeEnforcerApi {
+  readonly server: Server;
+  readonly registrations: any[] = [];
+  readonly eventPosts: Array<{ status: number; ids: string[] }> = [];
+  readonly stored = new Map<string, any>();
+  bundleRequests = 0;
+  notModified = 0;
+  /** Status codes to answer the next event posts with, before answering normally. */
+  failEventPosts: number[] = [];
+
+  constructor(
+    public bundle: Record<string, unknown>,
+    readonly token = 'group-token',
+  ) {
+    this.server = createServer((req, res) => {
+      void this.handle(req).then(({ status, body, headers }) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(body === undefined ? undefined : JSON.stringify(body));
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+    if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: { error: { code: 'unauthorized', message: 'unauthorized' } } };
+    if (req.method === 'POST' && req.url === '/v1/enforcers/register') {
+      this.registrations.push(body);
+      return { status: 200, body: { enforcerId: 'enf-1', group: 'lambda-prod', pollIntervalSeconds: 60 } };
+    }
+    if (req.method === 'GET' && req.url === '/v1/enforcers/bundle') {
+      this.bundleRequests++;
+      const etag = `"${String(this.bundle.revision)}"`;
+      if (req.headers['if-none-match'] === etag) {
+        this.notModified++;
+        return { status: 304 };
+      }
+      return { status: 200, body: this.bundle, headers: { etag } };
+    }
+    if (req.method === 'POST' && req.url === '/v1/enforcers/events') {
+      const ids = (body.events as any[]).map((e) => e.id as string);
+      const failure = this.failEventPosts.shift();
+      if (failure !== undefined) {
+        this.eventPosts.push({ status: failure, ids });
+        return { status: failure, body: { error: { code: 'internal', message: 'internal' } } };
+      }
+      let accepted = 0;
+      let duplicates = 0;
+      for (const event of body.events as any[]) {
+        if (this.stored.has(event.id)) duplicates++;
+        else {
+          accepted++;
+          this.stored.set(event.id, event);
+        }
+      }
+      this.eventPosts.push({ status: 200, ids });
+      return { status: 200, body: { accepted, duplicates } };
+    }
+    return { status: 404, body: { error: { code: 'not_found', message: 'not found' } } };
+  }
+}
+
+/** A TCP port with nothing listening (to make the control plane unreachable). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}

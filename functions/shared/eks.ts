@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import { DependencyError, ValidationError } from './errors.js';
 
 /** What registration learns about an EKS cluster from its ARN. */
@@ -12,14 +12,17 @@ export interface ClusterDetails {
 export type DescribeCluster = (arn: string) => Promise<ClusterDetails>;
 
 /** Validates an EKS cluster ARN with DescribeCluster in the ARN's region. */
-export function eksDescribeCluster(clientFor: (region: string) => EKSClient = (region) => new EKSClient({ region })): DescribeCluster {
+export function eksDescribeCluster(clientFor?: (region: string) => EKSClient): DescribeCluster {
   const clients = new Map<string, EKSClient>();
   return async (arn) => {
     // arn:aws:eks:<region>:<account>:cluster/<name>
     const [, , , region = '', , resource = ''] = arn.split(':');
     const name = resource.slice('cluster/'.length);
+    // Loaded on first use: registration is rare, and the functions that never register clusters (the
+    // webhook among them) should not pay for the EKS client at cold start.
+    const { DescribeClusterCommand, EKSClient, ResourceNotFoundException } = await import('@aws-sdk/client-eks');
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = clientFor(region)));
+    if (!client) clients.set(region, (client = clientFor ? clientFor(region) : new EKSClient({ region })));
     try {
       const { cluster } = await client.send(new DescribeClusterCommand({ name }));
       if (cluster?.arn && cluster.arn !== arn) throw new ValidationError('the ARN does not match the cluster', [{ path: 'arn', message: `DescribeCluster answered for ${cluster.arn}` }]);

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createDynamoClients } from './storage/client.js';
 import { DynamoAuditStore } from './storage/DynamoAuditStore.js';
 import { DynamoConfigStore } from './storage/DynamoConfigStore.js';
@@ -10,8 +8,8 @@ import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirec
 import type { AuditStore, ConfigStore, EnforcerStore, PodDirectory } from './storage/ports.js';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/middleware.js';
-import { EventBridgeModeChangeScheduler, type ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
-import { EventBridgePublisher } from './scheduling/EventBridgePublisher.js';
+import type { ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
+import { lazyEventPublisher, lazyModeChangeScheduler } from './scheduling/lazy.js';
 import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
 import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
 
@@ -62,6 +60,7 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
   const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
   const logger = overrides.logger ?? new Logger({ serviceName: 'vigil' });
   const awsOptions = config.region ? { region: config.region } : {};
+  const { scheduling, eventBusName } = config;
   return {
     config,
     configStore: overrides.configStore ?? new DynamoConfigStore(clients.document, `${config.tablePrefix}config`),
@@ -75,10 +74,20 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
       overrides.modeChangeScheduler ??
       (config.adminToken
         ? new LocalModeChangeScheduler()
-        : config.scheduling
-          ? new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions), config.scheduling)
+        : scheduling
+          ? lazyModeChangeScheduler(async () => {
+              const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('./scheduling/EventBridgeModeChangeScheduler.js')]);
+              return new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions), scheduling);
+            })
           : new UnconfiguredModeChangeScheduler()),
-    events: overrides.events ?? (!config.adminToken && config.eventBusName ? new EventBridgePublisher(new EventBridgeClient(awsOptions), config.eventBusName) : new LogEventPublisher(logger)),
+    events:
+      overrides.events ??
+      (!config.adminToken && eventBusName
+        ? lazyEventPublisher(async () => {
+            const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('./scheduling/EventBridgePublisher.js')]);
+            return new EventBridgePublisher(new EventBridgeClient(awsOptions), eventBusName);
+          })
+        : new LogEventPublisher(logger)),
     logger,
     adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),

@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../functions/shared/errors.js';
+import { createRuntime, runtimeConfigFromEnv } from '../../functions/shared/runtime.js';
 import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
 import { atExpression, EventBridgeModeChangeScheduler, scheduleName } from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
 import { LocalScheduler } from '../../functions/shared/scheduling/LocalScheduler.js';
@@ -197,6 +198,58 @@ describe('LocalScheduler', () => {
       expect(deliveredAt! - dueAt).toBeLessThan(200);
     } finally {
       await local.stop();
+    }
+  });
+});
+
+describe('the composition root', () => {
+  const env = {
+    VIGIL_TABLE_PREFIX: 'vigil-',
+    AWS_REGION: 'eu-west-1',
+    VIGIL_SCHEDULE_GROUP: settings.groupName,
+    VIGIL_MODE_CHANGE_FUNCTION_ARN: settings.functionArn,
+    VIGIL_SCHEDULER_ROLE_ARN: settings.roleArn,
+    VIGIL_SCHEDULER_DLQ_ARN: settings.deadLetterArn,
+    VIGIL_EVENT_BUS_NAME: 'vigil-events',
+  };
+
+  it('reads the Scheduler target and the event bus from the environment', () => {
+    expect(runtimeConfigFromEnv(env)).toMatchObject({ scheduling: settings, eventBusName: 'vigil-events' });
+    const { VIGIL_SCHEDULER_ROLE_ARN: _role, VIGIL_SCHEDULER_DLQ_ARN: _dlq, VIGIL_EVENT_BUS_NAME: _bus, ...partial } = env;
+    expect(runtimeConfigFromEnv(partial)).toMatchObject({ scheduling: undefined, eventBusName: undefined });
+  });
+
+  it('wires EventBridge Scheduler and the event bus in AWS, loaded on first use', async () => {
+    const scheduler = mockClient(SchedulerClient);
+    const bus = mockClient(EventBridgeClient);
+    try {
+      scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
+      bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+      const runtime = createRuntime(runtimeConfigFromEnv(env));
+      await runtime.modeChangeScheduler.schedule('p', change);
+      expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: scheduleName('p'), GroupName: settings.groupName, Target: { Arn: settings.functionArn, RoleArn: settings.roleArn } });
+      await runtime.events.publish('Vigil Policy Mode Changed', { policy: 'p' });
+      expect(bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries).toEqual([{ EventBusName: 'vigil-events', Source: 'vigil', DetailType: 'Vigil Policy Mode Changed', Detail: '{"policy":"p"}' }]);
+    } finally {
+      scheduler.restore();
+      bus.restore();
+    }
+  });
+
+  it('refuses to schedule without Scheduler settings, and never calls AWS in local mode', async () => {
+    const { VIGIL_SCHEDULE_GROUP: _group, ...unconfigured } = env;
+    const aws = createRuntime(runtimeConfigFromEnv(unconfigured));
+    await expect(aws.modeChangeScheduler.schedule('p', change)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+    await expect(aws.modeChangeScheduler.cancel('p')).resolves.toBeUndefined();
+
+    const scheduler = mockClient(SchedulerClient);
+    try {
+      const local = createRuntime({ tablePrefix: 'vigil-', adminToken: 'local-admin-token-0123456789', scheduling: settings });
+      await local.modeChangeScheduler.schedule('p', change);
+      await local.modeChangeScheduler.cancel('p');
+      expect(scheduler.calls()).toHaveLength(0);
+    } finally {
+      scheduler.restore();
     }
   });
 });

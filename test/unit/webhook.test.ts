@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { enforcerGroupSchema } from '../../layers/core/index.js';
-import { failModeOf, newWebhookSecret, webhookManifest, webhookUrl } from '../../functions/shared/webhook.js';
+import { webhookManifest } from '../../functions/shared/webhook-manifest.js';
+import { failModeOf, newWebhookSecret, webhookUrl } from '../../functions/shared/webhook.js';
 
 /** The rules admissionregistration.k8s.io/v1 enforces on a ValidatingWebhookConfiguration that we rely on. */
 function checkAgainstKubernetesRules(manifest: any): string[] {

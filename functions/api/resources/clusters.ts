@@ -6,7 +6,8 @@ import { hashSecret, validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
-import { newWebhookSecret, webhookManifest, webhookUrl } from '../../shared/webhook.js';
+import { webhookManifest } from '../../shared/webhook-manifest.js';
+import { newWebhookSecret, webhookUrl } from '../../shared/webhook.js';
 
 const eksArn = z.string().regex(/^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster ARN, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/prod');
 

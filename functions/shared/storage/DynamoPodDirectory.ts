@@ -74,8 +74,20 @@ export class CachedPodDirectory implements PodDirectory {
     while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /** What this instance wrote last per pod key, so that unchanged pods are not rewritten on every UPDATE. */
+  private readonly written = new Map<string, { json: string; at: number }>();
+
   async remember(cluster: string, identity: PodIdentity, ttlSeconds: number): Promise<void> {
-    await this.inner.remember(cluster, identity, ttlSeconds);
+    const key = `${cluster}#${identity.namespace}#${identity.name ?? `gen:${identity.generateName ?? ''}`}`;
+    const json = JSON.stringify(identity);
+    const last = this.written.get(key);
+    // Renewing the TTL once an hour is plenty for records that live for days.
+    if (!last || last.json !== json || this.now() - last.at > 3_600_000) {
+      await this.inner.remember(cluster, identity, ttlSeconds);
+      this.written.delete(key);
+      this.written.set(key, { json, at: this.now() });
+      while (this.written.size > this.options.maxEntries) this.written.delete(this.written.keys().next().value!);
+    }
     if (identity.name) this.put(`${cluster}#${identity.namespace}#${identity.name}`, identity);
   }
 

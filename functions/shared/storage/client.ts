@@ -22,14 +22,19 @@ export interface DynamoClients {
 
 /** Builds the DynamoDB clients once per Lambda instance (or once for local mode). */
 export function createDynamoClients(options: DynamoClientOptions = {}): DynamoClients {
+  // The SDK waits forever for a connection or an answer by default: a storage that accepts connections
+  // but never answers would hold every request for its whole budget. Bounded waits let the callers fall
+  // back (the webhook to its cached configuration) instead.
+  const requestHandler = { connectionTimeout: 1_000, requestTimeout: 10_000 };
   const client = options.endpoint
     ? new DynamoDBClient({
         endpoint: options.endpoint,
         // DynamoDB Local keys nothing on the region with -sharedDb; any valid label signs.
         region: options.region ?? 'local',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        requestHandler,
       })
-    : new DynamoDBClient(options.region ? { region: options.region } : {});
+    : new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), requestHandler });
   const document = DynamoDBDocumentClient.from(client, {
     marshallOptions: {
       // Optional fields of zod outputs are `undefined`; DynamoDB has no such value.

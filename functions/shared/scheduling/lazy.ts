@@ -1,0 +1,31 @@
+import type { EventPublisher, ModeChangeScheduler, ScheduledChange } from './ports.js';
+
+// The AWS adapters load their SDK clients on first use: every function shares the composition root, and
+// the admission webhook, which never schedules anything, should not pay for them on a cold start.
+
+/** Builds the adapter once, on first use; a failed load is tried again next time. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+/** A ModeChangeScheduler whose adapter is loaded on first use. */
+export function lazyModeChangeScheduler(load: () => Promise<ModeChangeScheduler>): ModeChangeScheduler {
+  const adapter = once(load);
+  return {
+    schedule: async (policy: string, change: ScheduledChange) => (await adapter()).schedule(policy, change),
+    cancel: async (policy: string) => (await adapter()).cancel(policy),
+  };
+}
+
+/** An EventPublisher whose adapter is loaded on first use. */
+export function lazyEventPublisher(load: () => Promise<EventPublisher>): EventPublisher {
+  const adapter = once(load);
+  return { publish: async (detailType, detail) => (await adapter()).publish(detailType, detail) };
+}

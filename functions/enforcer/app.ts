@@ -5,11 +5,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { auditEventSchema, enforcerTypes, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
-import { BadRequestError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
+import { BadRequestError, DependencyError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { bearerToken, errorMapper, hashSecret, jsonBody, sameHash, validate, zodDetails } from '../shared/http/middleware.js';
 import type { ApiResponse, HttpHandler } from '../shared/http/types.js';
 import type { Runtime } from '../shared/runtime.js';
 import { enforcerBundle, POLL_INTERVAL_SECONDS } from './bundle.js';
+import { NoConfigurationError } from '../shared/revision-cache.js';
 import { EnforcerConfigCache, type EnforcerConfig } from './config-cache.js';
 
 /** Events one request may carry. */
@@ -79,7 +80,14 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
     before: async (request) => {
       const token = bearerToken(request.event.headers);
       if (!token) throw new UnauthorizedError();
-      const config = await cache.get();
+      let config;
+      try {
+        config = await cache.get();
+      } catch (error) {
+        // Nothing cached and storage failing: a retryable 503, never an internal error.
+        if (error instanceof NoConfigurationError) throw new DependencyError('the control plane storage is unavailable; retry later', [], { cause: error });
+        throw error;
+      }
       const hash = hashSecret(token);
       const group = config.groupsByTokenHash.get(hash);
       if (!group || !sameHash(hash, group.tokenHash)) throw new UnauthorizedError();

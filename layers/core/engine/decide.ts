@@ -62,7 +62,10 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
   if (snapshot.bypassed(workload)) return { allowed: true, violations: [], skipped: 'bypass' };
   if (protectionOff(policyType, group)) return { allowed: true, violations: [], skipped: 'protection_off' };
 
-  let violations: Array<Violation & { readonly ordinal: number }> | undefined;
+  let violations: Violation[] | undefined;
+  // Configuration order of each violation's policy, kept beside the list rather than inside the objects.
+  let ordinals: number[] | undefined;
+  let inOrder = true;
   let allowed = true;
   snapshot.forEachCandidate(policyType, event.action, workload, (candidate) => {
     if (!candidate.inScope(workload)) return;
@@ -73,8 +76,11 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
       if (findings.length === 0) continue;
       const blocks = policy.enforcementMode === 'enforce' && group.enforce && !control.definition.recordOnly;
       if (blocks) allowed = false;
-      (violations ??= []).push({
-        ordinal: candidate.ordinal,
+      violations ??= [];
+      ordinals ??= [];
+      if (ordinals.length > 0 && ordinals[ordinals.length - 1]! > candidate.ordinal) inOrder = false;
+      ordinals.push(candidate.ordinal);
+      violations.push({
         status: blocks ? 'Block' : 'Detect',
         policy: policy.name,
         policyType: policy.type,
@@ -83,12 +89,16 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
         controlName: control.definition.name,
         enforcementMode: policy.enforcementMode,
         action: event.action,
-        message: findings.map((f) => f.message).join('; '),
+        message: findings.length === 1 ? findings[0]!.message : findings.map((f) => f.message).join('; '),
       });
     }
   });
-  if (!violations) return ALLOWED;
-  // Candidates arrive in index order; report in configuration order so that results are stable.
-  const ordered = violations.length > 1 ? violations.sort((a, b) => a.ordinal - b.ordinal) : violations;
-  return { allowed, violations: ordered.map(({ ordinal: _ordinal, ...violation }) => violation) };
+  if (!violations || !ordinals) return ALLOWED;
+  if (inOrder) return { allowed, violations };
+  // Candidates arrive in index order; report in configuration order so that results are stable (the sort
+  // is stable, so one policy's violations keep their control order).
+  const order = ordinals;
+  const list = violations;
+  const indexes = list.map((_, i) => i).sort((a, b) => order[a]! - order[b]!);
+  return { allowed, violations: indexes.map((i) => list[i]!) };
 }

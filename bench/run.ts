@@ -15,8 +15,9 @@ import type { BenchSuite, SuiteContext } from './suite.js';
 import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
 import { engineSuite } from './suites/engine.js';
+import { protectionSuite } from './suites/protection.js';
 
-const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite];
+const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

@@ -7,6 +7,7 @@ import {
   exportDocumentSchema,
   policySchema,
 } from '../../layers/core/index.js';
+import { clientEventSchema, registerSchema } from '../enforcer/schemas.js';
 import { routes, type RouteDefinition } from '../shared/routes.js';
 
 // The document is generated from the same zod schemas that validate requests, so the contract and the
@@ -27,6 +28,8 @@ const components: Record<string, JsonSchema> = {
   EnforcerSettings: schemaOf(enforcerSettingsSchema, 'input'),
   AuditEvent: schemaOf(auditEventSchema, 'output'),
   ExportDocument: schemaOf(exportDocumentSchema, 'input'),
+  EnforcerRegistration: schemaOf(registerSchema, 'input'),
+  EnforcerEvent: schemaOf(clientEventSchema, 'input'),
   Error: {
     type: 'object',
     required: ['error'],
@@ -68,6 +71,17 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
   'GET /v1/export': { response: ref('ExportDocument') },
   'POST /v1/import': { request: ref('ExportDocument') },
+  'POST /v1/enforcers/register': {
+    request: ref('EnforcerRegistration'),
+    response: { type: 'object', required: ['enforcerId', 'group', 'pollIntervalSeconds'], properties: { enforcerId: { type: 'string' }, group: { type: 'string' }, pollIntervalSeconds: { type: 'integer' } } },
+  },
+  'POST /v1/enforcers/events': {
+    request: { type: 'object', required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 500, items: ref('EnforcerEvent') } }, additionalProperties: false },
+    response: { type: 'object', required: ['accepted', 'duplicates'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } } },
+  },
+  'GET /v1/enforcers/bundle': {
+    response: { type: 'object', required: ['revision', 'group', 'settings', 'policies', 'applicationScopes', 'pollIntervalSeconds'], properties: { revision: { type: 'integer' }, group: { type: 'object' }, settings: { type: 'object' }, policies: { type: 'array', items: ref('Policy') }, applicationScopes: { type: 'array', items: ref('ApplicationScope') }, pollIntervalSeconds: { type: 'integer' } } },
+  },
 };
 
 const queryParameters: Record<string, string[]> = {
@@ -76,6 +90,9 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/enforcer-groups': ['limit', 'cursor'],
   'GET /v1/clusters': ['limit', 'cursor'],
   'GET /v1/enforcers': ['group', 'limit', 'cursor'],
+  'GET /v1/enforcers/bundle': ['X-Enforcer-Id'],
+  'POST /v1/enforcers/events': ['X-Enforcer-Id'],
+  'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
   'GET /v1/activity': ['since', 'limit', 'cursor'],
   'POST /v1/import': ['dryRun', 'mode'],
@@ -85,7 +102,10 @@ const queryParameters: Record<string, string[]> = {
 function operation(route: RouteDefinition): Record<string, unknown> {
   const key = `${route.method} ${route.path}`;
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-  const query = (queryParameters[key] ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } }));
+  // Names starting with "X-" are request headers, the rest query parameters.
+  const query = (queryParameters[key] ?? []).map((name) =>
+    name.startsWith('X-') ? { name, in: 'header', required: true, schema: { type: 'string' } } : { name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } },
+  );
   const body = bodies[key];
   const success = route.method === 'POST' && !route.path.endsWith('/token') && !route.path.endsWith('/secret') && route.auth === 'admin' && route.path !== '/v1/import' ? '201' : route.method === 'DELETE' ? '204' : '200';
   const security = route.auth === 'admin' ? [{ iam: [] }, { adminToken: [] }] : route.auth === 'enforcer' ? [{ enforcerToken: [] }] : [];

@@ -4,7 +4,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { auditEventSchema, enforcerTypes, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
+import { clientEventSchema, MAX_AUDIT_ID_LENGTH, registerSchema } from './schemas.js';
+import type { AuditEvent, EnforcerGroup } from '../../layers/core/index.js';
 import { BadRequestError, DependencyError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { bearerToken, errorMapper, hashSecret, jsonBody, sameHash, validate, zodDetails } from '../shared/http/middleware.js';
 import type { ApiResponse, HttpHandler } from '../shared/http/types.js';
@@ -17,30 +18,6 @@ import { EnforcerConfigCache, type EnforcerConfig } from './config-cache.js';
 export const MAX_EVENTS_PER_REQUEST = 500;
 /** Validation details reported at most, so that a batch of bad events does not make a huge answer. */
 const MAX_DETAILS = 100;
-const MAX_AUDIT_ID_LENGTH = 128;
-
-/** Text without control characters (they would garble logs and consoles). */
-const noControlCharacters = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f);
-const plainText = (max: number) => z.string().min(1).max(max).refine(noControlCharacters, 'must not contain control characters');
-
-const registerSchema = z.strictObject({
-  name: plainText(256),
-  type: z.enum(enforcerTypes),
-  version: plainText(64).optional(),
-  hostname: plainText(253).optional(),
-  metadata: z
-    .record(z.string().min(1).max(128), z.string().max(1024))
-    .refine((value) => Object.keys(value).length <= 32, 'at most 32 entries')
-    .optional(),
-});
-
-/** An event as an enforcer sends it: the audit event of core; the server sets `enforcer` and namespaces `id`. */
-const clientEventSchema = auditEventSchema.extend({
-  id: z.string().min(1).max(MAX_AUDIT_ID_LENGTH).regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
-  // Whatever the client says here is replaced by the authenticated identity.
-  enforcer: z.unknown().optional(),
-});
-
 const eventsBodySchema = z.strictObject({ events: z.array(z.unknown()) });
 
 /** The enforcer id of a registration: the same for the same (group, name), so a restart keeps it. */

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { auditEventSchema, enforcerTypes } from '../../layers/core/index.js';
+
+// The request bodies of the enforcer API, apart from the handler so that the OpenAPI document can use
+// them without loading the Lambda's middleware.
+
+/** Client event ids longer than this are refused; ids are namespaced per enforcer when stored. */
+export const MAX_AUDIT_ID_LENGTH = 128;
+
+/** Text without control characters (they would garble logs and consoles). */
+const noControlCharacters = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f);
+const plainText = (max: number) => z.string().min(1).max(max).refine(noControlCharacters, 'must not contain control characters');
+
+/** The body of POST /v1/enforcers/register. */
+export const registerSchema = z.strictObject({
+  name: plainText(256),
+  type: z.enum(enforcerTypes),
+  version: plainText(64).optional(),
+  hostname: plainText(253).optional(),
+  metadata: z
+    .record(z.string().min(1).max(128), z.string().max(1024))
+    .refine((value) => Object.keys(value).length <= 32, 'at most 32 entries')
+    .optional(),
+});
+
+/** An event as an enforcer sends it: the audit event of core; the server sets `enforcer` and namespaces `id`. */
+export const clientEventSchema = auditEventSchema.extend({
+  id: z.string().min(1).max(MAX_AUDIT_ID_LENGTH).regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
+  // Whatever the client says here is replaced by the authenticated identity.
+  enforcer: z.unknown().optional(),
+});
+

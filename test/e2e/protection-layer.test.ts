@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildLayer, runFunction } from '../integration/protection/harness.js';
+import { eventually, useLocalMode } from '../support/local-mode.js';
+
+// The protection layer against the real control plane: a function runs under the preload, registers
+// with the group token, fetches the real bundle, refuses a blocked spawn and reports it to the audit log.
+
+const vigil = useLocalMode({ configRecheckMs: 50 });
+let layerDir: string;
+
+beforeAll(async () => {
+  layerDir = await buildLayer();
+}, 60_000);
+
+describe('the protection layer against local mode', () => {
+  it('refuses a blocked spawn and records exactly one Block event from a registered enforcer of the group', async () => {
+    const group = await vigil.api('POST', '/v1/enforcer-groups', { name: 'lambdas', type: 'nano_enforcer', enforce: true });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const token = group.body.token as string;
+    expect(token).toEqual(expect.any(String));
+
+    const policy = await vigil.api('POST', '/v1/policies', {
+      name: 'no-curl',
+      type: 'function',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'] },
+      controls: { blockedExecutables: { enabled: true, executables: ['curl'] } },
+    });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      // Nothing is embedded, so the preload fetches the bundle in the background: the first invocation gives it
+      // time without blocking the event loop (allowed: fail open, and `sleep` is not blocked), the second tries
+      // the blocked program.
+      events: [
+        { op: 'spawn', file: 'sleep', args: ['2'] },
+        { op: 'spawnSync', file: 'curl', args: ['--version'] },
+      ],
+      env: { VIGIL_ENDPOINT: vigil.url, VIGIL_TOKEN: token, VIGIL_FAIL_MODE: 'open', VIGIL_FLUSH_INTERVAL_MS: '50' },
+    });
+    expect(run.stdout, run.stderr).toContain('SHUTDOWN');
+    expect(run.results).toEqual([{ ok: true, status: 0 }, { error: 'EACCES' }]);
+
+    const events = await eventually(async () => {
+      const items = (await vigil.api('GET', '/v1/audit-events?type=function&limit=500')).body.items as Array<Record<string, any>>;
+      expect(items).toHaveLength(1);
+      return items;
+    }, 10_000);
+    const [event] = events;
+    expect(event).toMatchObject({ status: 'Block', policy: 'no-curl', control: 'blockedExecutables', enforcer: { group: 'lambdas', type: 'nano_enforcer' } });
+    const enforcerId = event!.enforcer.id as string;
+    expect(enforcerId).toMatch(/^enf-/);
+
+    const enforcers = (await vigil.api('GET', '/v1/enforcers?group=lambdas')).body;
+    expect(JSON.stringify(enforcers)).toContain(enforcerId);
+    const listed = (enforcers.items as Array<Record<string, any>>).find((e) => e.enforcerId === enforcerId);
+    expect(listed).toMatchObject({ group: 'lambdas', name: 'orders-api', type: 'nano_enforcer' });
+  }, 60_000);
+});

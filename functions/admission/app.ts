@@ -15,6 +15,7 @@ import type { Runtime } from '../shared/runtime.js';
 import { DecisionConfigCache, NoConfigurationError } from '../shared/snapshot-cache.js';
 import type { AuditEvent } from '../../layers/core/index.js';
 import { failModeOf } from '../shared/webhook.js';
+import { TIMED_OUT, within } from '../shared/deadline.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
 const POD_TTL_SECONDS = 30 * 86_400;
@@ -32,20 +33,10 @@ export function storageBudgetMs(timeoutParameter: string | undefined): number {
   return (Math.min(Math.max(seconds, 1), 30) * 1000) / 2;
 }
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), Math.max(ms, 0));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-    );
-  });
+/** The promise's value, or undefined when it failed or missed the deadline: side effects never fail a verdict. */
+async function settled<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const result = await within(promise.catch(() => undefined), Math.max(ms, 0));
+  return result === TIMED_OUT ? undefined : result;
 }
 
 /** What the group's fail mode answers when no decision can be made. */
@@ -70,7 +61,7 @@ export function createAdmissionHandler(runtime: Runtime): HttpHandler {
   const record = async (events: AuditEvent[], retentionDays: number, budgetMs: number): Promise<void> => {
     const batch = [...pendingEvents, ...events];
     pendingEvents = [];
-    const written = await within(runtime.auditStore.put(batch, retentionDays), budgetMs);
+    const written = await settled(runtime.auditStore.put(batch, retentionDays), budgetMs);
     if (written === undefined) {
       // Storage is slow or down: keep the events for the next invocation rather than lose them.
       pendingEvents = batch.slice(-MAX_PENDING_EVENTS);
@@ -117,7 +108,7 @@ export function createAdmissionHandler(runtime: Runtime): HttpHandler {
       const req = review.request;
       let known: PodIdentity | undefined;
       if (req.operation === 'CONNECT' && req.namespace && req.name) {
-        known = await within(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
+        known = await settled(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
       }
       const context = admissionContext(review, { cluster, group, lookupPod: () => known });
       if (context.kind === 'ignore') return json(200, admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: false }));
@@ -126,7 +117,7 @@ export function createAdmissionHandler(runtime: Runtime): HttpHandler {
 
       if (!context.dryRun) {
         const effects: Array<Promise<unknown>> = [];
-        if (context.learned) effects.push(within(runtime.podDirectory.remember(cluster, context.learned, POD_TTL_SECONDS), remaining()));
+        if (context.learned) effects.push(settled(runtime.podDirectory.remember(cluster, context.learned, POD_TTL_SECONDS), remaining()));
         if (decision.violations.length > 0 || pendingEvents.length > 0) {
           const { subject } = context;
           const events = auditEvents(

@@ -1,6 +1,7 @@
 import type { ConfigSnapshot, EnforcerGroup } from '../../layers/core/index.js';
 import { RevisionCache, type RevisionCacheOptions } from '../shared/revision-cache.js';
-import type { ConfigStore, Stored } from '../shared/storage/ports.js';
+import type { ConfigStore } from '../shared/storage/ports.js';
+import { listAll } from '../shared/storage/read-all.js';
 
 /** What the enforcer API answers from: the configuration snapshot and the groups by token hash. */
 export interface EnforcerConfig {
@@ -11,22 +12,11 @@ export interface EnforcerConfig {
   readonly groupsByTokenHash: ReadonlyMap<string, EnforcerGroup & { readonly tokenHash: string }>;
 }
 
-async function listAllGroups(store: ConfigStore): Promise<Array<Stored<'enforcerGroup'>>> {
-  const groups: Array<Stored<'enforcerGroup'>> = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list('enforcerGroup', { limit: 500, cursor });
-    groups.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return groups;
-}
-
 /** Loads the snapshot and the groups with their token hashes. */
 export async function loadEnforcerConfig(store: ConfigStore): Promise<EnforcerConfig> {
   // The snapshot reads the revision first: what is loaded can only look older than it is, so a change
   // made meanwhile is picked up at the next re-check.
-  const [snapshot, groups] = await Promise.all([store.loadSnapshot(), listAllGroups(store)]);
+  const [snapshot, groups] = await Promise.all([store.loadSnapshot(), listAll(store, 'enforcerGroup')]);
   return { revision: snapshot.revision, snapshot, groupsByTokenHash: new Map(groups.map((group) => [group.tokenHash, group])) };
 }
 

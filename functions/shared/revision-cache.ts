@@ -1,3 +1,4 @@
+import { TIMED_OUT, within } from './deadline.js';
 import type { ConfigStore } from './storage/ports.js';
 
 /** Raised when there is no configuration to serve: nothing cached and storage unreachable in time. */
@@ -10,26 +11,6 @@ export interface RevisionCacheOptions {
   readonly recheckMs: number;
   readonly now?: () => number;
   readonly onRefreshError?: (error: unknown) => void;
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  if (ms === Number.POSITIVE_INFINITY) return promise;
-  if (ms <= 0) return Promise.resolve(TIMED_OUT);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/index.js';
 import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
 import type { ClusterRecord, ConfigStore, StoredMeta } from './storage/ports.js';
+import { listAll } from './storage/read-all.js';
 
 export { NoConfigurationError } from './revision-cache.js';
 
@@ -15,19 +16,8 @@ export interface DecisionConfig {
 export async function loadDecisionConfig(store: ConfigStore): Promise<DecisionConfig> {
   // loadSnapshot reads the revision first, so the result can only look older than its content, never
   // newer: a change made meanwhile is picked up at the next re-check.
-  const [config, clusters] = await Promise.all([store.loadSnapshot(), listAllClusters(store)]);
+  const [config, clusters] = await Promise.all([store.loadSnapshot(), listAll(store, 'cluster')]);
   return { revision: config.revision, snapshot: compileSnapshot(config), clusters: new Map(clusters.map((c) => [c.name, c])) };
-}
-
-async function listAllClusters(store: ConfigStore): Promise<Array<ClusterRecord & StoredMeta>> {
-  const clusters: Array<ClusterRecord & StoredMeta> = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list('cluster', { limit: 500, cursor });
-    clusters.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return clusters;
 }
 
 /** The webhook's cache of the decision configuration (see RevisionCache). */

@@ -5,6 +5,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { hashSecret, validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { withoutMeta } from '../../shared/storage/read-all.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
 import { webhookManifest } from '../../shared/webhook-manifest.js';
 import { newWebhookSecret, webhookUrl } from '../../shared/webhook.js';
@@ -82,8 +83,7 @@ export function clusterRoutes(runtime: Runtime) {
       const group = await store.get('enforcerGroup', stored.enforcerGroup);
       if (!group) throw new ConflictError(`the cluster's enforcer group "${stored.enforcerGroup}" no longer exists`);
       const { secret, url, warnings, manifest } = issued(name, group);
-      const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...doc } = stored;
-      const [rotated] = await store.apply([{ op: 'replace', kind: 'cluster', name, doc: { ...doc, secretHash: hashSecret(secret) }, expectedVersion: stored.version }], request.actor, 'rotate-secret');
+      const [rotated] = await store.apply([{ op: 'replace', kind: 'cluster', name, doc: { ...withoutMeta(stored), secretHash: hashSecret(secret) }, expectedVersion: stored.version }], request.actor, 'rotate-secret');
       return versioned(200, { ...clusterView(rotated as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
     },
   };

@@ -5,6 +5,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { hashSecret, validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
 
 /** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
@@ -21,11 +22,6 @@ export function groupView(group: Stored<'enforcerGroup'>): EnforcerGroup & { ver
   return visible;
 }
 
-function strip(group: EnforcerGroup): EnforcerGroup {
-  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = group;
-  return rest;
-}
-
 /** Route handlers of /v1/enforcer-groups. */
 export function groupRoutes(runtime: Runtime) {
   const store = runtime.configStore;
@@ -36,7 +32,7 @@ export function groupRoutes(runtime: Runtime) {
     },
 
     'POST /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
-      const group = strip(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
+      const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
       const token = newGroupToken();
       const [created] = await store.apply([{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }], request.actor);
       // The token is shown once, here; afterwards only its hash exists.
@@ -52,7 +48,7 @@ export function groupRoutes(runtime: Runtime) {
 
     'PUT /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';
-      const group = strip(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
+      const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
       if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
       const stored = await store.get('enforcerGroup', name);
       if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
@@ -64,13 +60,7 @@ export function groupRoutes(runtime: Runtime) {
     'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';
       if (builtInGroups.has(name)) throw new ConflictError(`enforcer group "${name}" is built in: clusters and agents fall back to it`);
-      const clusters: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.list('cluster', { limit: 500, cursor });
-        for (const cluster of page.items) if (cluster.enforcerGroup === name) clusters.push(cluster.name);
-        cursor = page.nextCursor;
-      } while (cursor);
+      const clusters = (await listAll(store, 'cluster')).filter((cluster) => cluster.enforcerGroup === name).map((cluster) => cluster.name);
       if (clusters.length > 0) throw new ConflictError(`enforcer group "${name}" is used by cluster${clusters.length > 1 ? 's' : ''} ${clusters.map((c) => `"${c}"`).join(', ')}`);
       await store.apply([{ op: 'delete', kind: 'enforcerGroup', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
       return { status: 204 };
@@ -81,8 +71,7 @@ export function groupRoutes(runtime: Runtime) {
       const stored = await store.get('enforcerGroup', name);
       if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
       const token = newGroupToken();
-      const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...doc } = stored;
-      const [rotated] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...doc, tokenHash: hashSecret(token) }, expectedVersion: stored.version }], request.actor, 'rotate-token');
+      const [rotated] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...withoutMeta(stored), tokenHash: hashSecret(token) }, expectedVersion: stored.version }], request.actor, 'rotate-token');
       return versioned(200, { ...groupView(rotated as Stored<'enforcerGroup'>), token });
     },
   };

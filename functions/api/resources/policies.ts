@@ -14,6 +14,7 @@ import { booleanQuery, ifMatchVersion, pageRequest, versioned } from '../../shar
 import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import { writeWithSchedules } from '../../shared/scheduling/schedule-sync.js';
 import type { Stored } from '../../shared/storage/ports.js';
 import { GLOBAL_SCOPE_NAME, scopeExists } from './scopes.js';
@@ -28,12 +29,10 @@ export function policyView(policy: StoredPolicy | Policy): Policy {
   return { ...policy, controls: { ...policy.controls, honeypot: visible } };
 }
 
-const serverManaged = ['version', 'createdAt', 'updatedAt', 'updatedBy', 'warnings'] as const;
-
+/** The policy as sent, without what the server owns: its metadata and the advice of a save answer. */
 function withoutServerFields(policy: Policy): Policy {
-  const copy: Record<string, unknown> = { ...policy };
-  for (const field of serverManaged) delete copy[field];
-  return copy as Policy;
+  const { warnings: _warnings, ...doc } = withoutMeta(policy);
+  return doc;
 }
 
 function sameChange(a: EnforcementModeChange | null | undefined, b: EnforcementModeChange | null | undefined): boolean {
@@ -73,14 +72,7 @@ async function referencedScopesExist(policy: Policy, runtime: Runtime): Promise<
 }
 
 async function registeredEnforcerTypes(runtime: Runtime): Promise<Set<EnforcerType>> {
-  const types = new Set<EnforcerType>();
-  let cursor: string | undefined;
-  do {
-    const page = await runtime.configStore.list('enforcerGroup', { limit: 500, cursor });
-    for (const group of page.items) types.add(group.type);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return types;
+  return new Set((await listAll(runtime.configStore, 'enforcerGroup')).map((group) => group.type));
 }
 
 /** The save answer; `types` is started alongside the write so that the warnings cost no extra round trip. */

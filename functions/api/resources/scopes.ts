@@ -4,6 +4,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 
 export const GLOBAL_SCOPE_NAME = GLOBAL_SCOPE;
 
@@ -21,14 +22,7 @@ function refuseGlobal(name: string): void {
 
 /** Names of the policies that use an application scope. */
 async function policiesUsing(runtime: Runtime, scope: string): Promise<string[]> {
-  const users: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await runtime.configStore.list('policy', { limit: 500, cursor });
-    for (const policy of page.items) if (policy.scope.applicationScopes.includes(scope)) users.push(policy.name);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return users;
+  return (await listAll(runtime.configStore, 'policy')).filter((policy) => policy.scope.applicationScopes.includes(scope)).map((policy) => policy.name);
 }
 
 /** Route handlers of /v1/application-scopes. */
@@ -46,7 +40,7 @@ export function scopeRoutes(runtime: Runtime) {
     'POST /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
       const scope = validate(applicationScopeSchema, request.body, 'the application scope');
       if (scope.name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope already exists (built in)');
-      const [created] = await store.apply([{ op: 'create', kind: 'applicationScope', name: scope.name, doc: strip(scope) }], request.actor);
+      const [created] = await store.apply([{ op: 'create', kind: 'applicationScope', name: scope.name, doc: withoutMeta(scope) }], request.actor);
       return versioned(201, created as ApplicationScope & { version: number });
     },
 
@@ -65,7 +59,7 @@ export function scopeRoutes(runtime: Runtime) {
       if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
       const stored = await store.get('applicationScope', name);
       if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
-      const [replaced] = await store.apply([{ op: 'replace', kind: 'applicationScope', name, doc: strip(scope), expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
+      const [replaced] = await store.apply([{ op: 'replace', kind: 'applicationScope', name, doc: withoutMeta(scope), expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
       return versioned(200, replaced as ApplicationScope & { version: number });
     },
 
@@ -78,9 +72,4 @@ export function scopeRoutes(runtime: Runtime) {
       return { status: 204 };
     },
   };
-}
-
-function strip<T extends object>(doc: T): T {
-  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = doc as T & Record<string, unknown>;
-  return rest as T;
 }

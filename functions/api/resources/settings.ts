@@ -3,6 +3,7 @@ import { ifMatchVersion, versioned } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
+import { withoutMeta } from '../../shared/storage/read-all.js';
 
 export const SETTINGS_NAME = 'enforcer';
 
@@ -18,7 +19,7 @@ export function settingsRoutes(runtime: Runtime) {
     'GET /v1/settings/enforcer': async (): Promise<ApiResponse> => versioned(200, await currentSettings(runtime)),
 
     'PUT /v1/settings/enforcer': async (request: ApiRequest): Promise<ApiResponse> => {
-      const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...settings } = validate(enforcerSettingsSchema, request.body, 'the settings');
+      const settings = withoutMeta(validate(enforcerSettingsSchema, request.body, 'the settings'));
       const current = await currentSettings(runtime);
       const expectedVersion = ifMatchVersion(request.headers) ?? current.version;
       const change = current.version === 0 && expectedVersion === 0

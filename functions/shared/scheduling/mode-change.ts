@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EnforcementMode, Policy } from '../../../layers/core/index.js';
 import { NotFoundError, VersionMismatchError } from '../errors.js';
 import type { ConfigStore, Stored } from '../storage/ports.js';
+import { withoutMeta } from '../storage/read-all.js';
 import { MODE_CHANGED_DETAIL_TYPE, type EventPublisher, type ModeChangeInput, type PolicyModeChangedDetail } from './ports.js';
 
 // The use case behind functions/mode-change: apply one scheduled change exactly once, however often and
@@ -91,11 +92,6 @@ export async function applyModeChange(deps: ModeChangeDeps, input: ModeChangeInp
     }
     return { result: 'applied', policy: name, changeId, from, to: change.to, appliedAt, version: stored?.version ?? policy.version + 1, published };
   }
-}
-
-function withoutMeta(policy: Stored<'policy'>): Policy {
-  const { version: _version, createdAt: _createdAt, updatedAt: _updatedAt, updatedBy: _updatedBy, ...doc } = policy;
-  return doc;
 }
 
 /** A sweep's report. */

@@ -12,7 +12,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import { UID_PLACEHOLDER, type LoadJob, type LoadRequest, type LoadResult } from
 import { summarize, type LatencySummary } from '../latency.js';
 import { collectGarbage } from '../measure.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
+import { scratchRoot } from '../scratch.js';
 
 /** Thresholds the webhook is expected to meet. */
 export const GOALS = {
@@ -577,19 +578,6 @@ function coldSummary(runs: readonly ColdRun[]): ColdSummary {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A RAM-backed scratch directory where the OS has one: DynamoDB Local's writes then measure no disk. */
-function scratchRoot(): { readonly root: string; readonly ramBacked: boolean } {
-  const shm = '/dev/shm';
-  try {
-    if (process.platform === 'linux' && statSync(shm).isDirectory()) {
-      accessSync(shm, constants.W_OK);
-      return { root: shm, ramBacked: true };
-    }
-  } catch {
-    // Not available: use the OS temp dir.
-  }
-  return { root: os.tmpdir(), ramBacked: false };
-}
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {
   const { log, quick, seed } = context;

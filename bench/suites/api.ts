@@ -8,9 +8,7 @@
  * of the JVM behind DynamoDB Local (JIT, GC) affects all variants alike.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +20,7 @@ import { generateConfig } from '../generate.js';
 import { medianUs, summarize, type LatencySummary } from '../latency.js';
 import { collectGarbage } from '../measure.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
+import { scratchRoot } from '../scratch.js';
 
 /** Thresholds the admin API is expected to meet. */
 export const GOALS = {
@@ -442,23 +441,6 @@ function noopVariants(s: Setup): Variant[] {
   ];
 }
 
-/**
- * Where DynamoDB Local keeps its database file for the run. startDynamoDbLocal only runs on a data
- * dir (no in-memory mode), so a RAM-backed directory is preferred where the OS has one: without it,
- * every write waits for the disk, which measures the disk rather than the API.
- */
-function scratchRoot(): { readonly root: string; readonly ramBacked: boolean } {
-  const shm = '/dev/shm';
-  try {
-    if (process.platform === 'linux' && statSync(shm).isDirectory()) {
-      accessSync(shm, constants.W_OK);
-      return { root: shm, ramBacked: true };
-    }
-  } catch {
-    // Not available: use the OS temp dir.
-  }
-  return { root: os.tmpdir(), ramBacked: false };
-}
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {
   const { log, quick, seed } = context;

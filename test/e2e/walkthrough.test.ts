@@ -60,8 +60,8 @@ describe('the walkthrough', () => {
       const r = await vigil.post(webhook, execSh());
       expect(r.body.response).toMatchObject({ allowed: true, auditAnnotations: { status: 'Detect' } });
     });
-    const detectsBefore = (await auditEvents('&status=Block')).length;
-    expect(detectsBefore).toBe(0);
+    const blocksBefore = (await auditEvents('&status=Block')).length;
+    expect(blocksBefore).toBe(0);
 
     const group = (await vigil.api('GET', '/v1/enforcer-groups/default-ke')).body;
     expect((await vigil.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true, containerProtection: true })).status).toBe(200);

@@ -1,7 +1,9 @@
 /**
- * Before anything is timed, the three evaluators must agree on the same inputs:
- * - engine vs naive: the whole Decision (verdict, every violation with status and message, skip reason);
- * - engine vs CEL: which policies flag the request (CEL programs answer per policy, not per control).
+ * Before an evaluator is timed, it must agree with the others on the same inputs:
+ * - engine vs naive: the whole Decision (verdict, every violation with status and message, skip reason),
+ *   checked before either is timed;
+ * - engine vs CEL: which policies flag the request (CEL programs answer per policy, not per control),
+ *   checked before CEL is timed.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { decide, type Decision, type DecisionRequest } from '../layers/core/engine/decide.js';
@@ -51,19 +53,20 @@ export function sampleIndexes(count: number, sample: number): number[] {
   return Array.from({ length: sample }, (_, i) => Math.floor((i * count) / sample));
 }
 
+/** What the engine-vs-naive comparison saw (all requests). */
+export type NaiveEquivalenceStats = Omit<EquivalenceStats, 'celRequests' | 'meanFlaggedPolicies'>;
+
 /**
- * Compares the evaluators on `requests`; CEL only on `celSample` of them. Throws EquivalenceError
- * naming the first request on which they disagree.
+ * Compares the engine with the naive evaluator on every request: whole decisions must be identical.
+ * Returns the engine's decisions for the CEL comparison. Throws EquivalenceError naming the first request
+ * on which they disagree.
  */
-export function checkEquivalence(
+export function checkAgainstNaive(
   label: string,
   snapshot: CompiledSnapshot,
   naive: NaiveEvaluator,
-  cel: CelEvaluator,
   requests: readonly BenchRequest[],
-  activations: readonly CelActivation[],
-  celSample: number,
-): EquivalenceStats {
+): { stats: NaiveEquivalenceStats; decisions: Decision[] } {
   let bypass = 0;
   let protectionOff = 0;
   let withViolations = 0;
@@ -71,7 +74,6 @@ export function checkEquivalence(
   let candidates = 0;
   let inScope = 0;
   let violations = 0;
-  let flagged = 0;
   const decisions: Decision[] = [];
   requests.forEach(({ request }, i) => {
     const engine = decide(snapshot, request);
@@ -92,6 +94,35 @@ export function checkEquivalence(
       });
     }
   });
+  const n = requests.length;
+  return {
+    decisions,
+    stats: {
+      requests: n,
+      skipped: { bypass, protectionOff },
+      requestsWithViolations: withViolations,
+      blockedRequests: blocked,
+      meanCandidates: round2(candidates / n),
+      meanPoliciesInScope: round2(inScope / n),
+      meanViolations: round2(violations / n),
+    },
+  };
+}
+
+/**
+ * Compares the policies CEL flags with those the engine's decisions report, on `celSample` requests spread
+ * over the set. Returns the number compared and the mean flagged policies; throws EquivalenceError naming
+ * the first request on which they disagree.
+ */
+export function checkAgainstCel(
+  label: string,
+  cel: CelEvaluator,
+  requests: readonly BenchRequest[],
+  activations: readonly CelActivation[],
+  decisions: readonly Decision[],
+  celSample: number,
+): { celRequests: number; meanFlaggedPolicies: number } {
+  let flagged = 0;
   const sampled = sampleIndexes(requests.length, celSample);
   for (const i of sampled) {
     const { request } = requests[i]!;
@@ -110,17 +141,26 @@ export function checkEquivalence(
     }
     flagged += actual.length;
   }
-  const n = requests.length;
-  const round2 = (value: number) => Math.round(value * 100) / 100;
-  return {
-    requests: n,
-    celRequests: sampled.length,
-    skipped: { bypass, protectionOff },
-    requestsWithViolations: withViolations,
-    blockedRequests: blocked,
-    meanCandidates: round2(candidates / n),
-    meanPoliciesInScope: round2(inScope / n),
-    meanViolations: round2(violations / n),
-    meanFlaggedPolicies: round2(flagged / Math.max(1, sampled.length)),
-  };
+  return { celRequests: sampled.length, meanFlaggedPolicies: round2(flagged / Math.max(1, sampled.length)) };
+}
+
+/**
+ * Compares the evaluators on `requests`; CEL only on `celSample` of them. Throws EquivalenceError naming
+ * the first request on which they disagree.
+ */
+export function checkEquivalence(
+  label: string,
+  snapshot: CompiledSnapshot,
+  naive: NaiveEvaluator,
+  cel: CelEvaluator,
+  requests: readonly BenchRequest[],
+  activations: readonly CelActivation[],
+  celSample: number,
+): EquivalenceStats {
+  const { stats, decisions } = checkAgainstNaive(label, snapshot, naive, requests);
+  return { ...stats, ...checkAgainstCel(label, cel, requests, activations, decisions, celSample) };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { globListSchema } from './schemas/common.js';
+import type { z } from 'zod';
+import type { OptionSchemaKit } from './schemas/control-options.js';
 
 /** The three kinds of runtime policy. */
 export const policyTypes = ['container', 'function', 'host'] as const;
@@ -29,28 +29,19 @@ export interface ControlDefinition {
   readonly newWorkloadsOnly: boolean;
   /** The control only records (always Detect), whatever the enforcement mode: blocking would make no sense. */
   readonly recordOnly: boolean;
-  /** Options besides `enabled`; every option has a default. */
-  readonly options: z.ZodObject;
+  /**
+   * Builds the schema of the options besides `enabled` (every option has a default); use
+   * `controlOptionsSchema`. A builder rather than a schema: the engine reads this catalog on every cold
+   * start of the webhook and the protection layer, which never validate, so the catalog itself loads no
+   * schema library.
+   */
+  readonly options: (kit: OptionSchemaKit) => z.ZodObject;
 }
-
-// Booleans default to the safer choice: an enabled privilege limit checks everything it can.
-const saferTrue = z.boolean().default(true);
-const portRangeSchema = z
-  .string()
-  .regex(/^\d{1,5}(?:-\d{1,5})?$/, 'must be a port ("22") or a range ("1000-2000")')
-  .refine((value) => value.split('-').every((port) => Number(port) >= 0 && Number(port) <= 65535), 'ports lie between 0 and 65535');
-const portListSchema = z.array(portRangeSchema).max(1000).default([]);
-const capabilityListSchema = z
-  .array(z.string().regex(/^(?:CAP_)?[A-Z][A-Z0-9_]{0,63}$/, 'must be a Linux capability name such as NET_ADMIN'))
-  .max(64)
-  .default([]);
-
-const none = z.strictObject({});
 
 type ControlSpec = Omit<ControlDefinition, 'options' | 'newWorkloadsOnly' | 'recordOnly'> & Partial<Pick<ControlDefinition, 'options' | 'newWorkloadsOnly' | 'recordOnly'>>;
 
 function control(definition: ControlSpec): ControlDefinition {
-  return { newWorkloadsOnly: false, recordOnly: false, options: none, ...definition };
+  return { newWorkloadsOnly: false, recordOnly: false, options: (s) => s.none, ...definition };
 }
 
 const containerControls: readonly ControlDefinition[] = [
@@ -58,7 +49,7 @@ const containerControls: readonly ControlDefinition[] = [
     key: 'blockContainerExec', name: 'Block Container Exec', policyType: 'container',
     description: 'Refuses exec into running containers (kubectl exec, kubectl cp) unless command[0] matches an allowed process. A pattern with "/" matches the full path, one without matches the basename; "bash -c …" is "bash".',
     enforcedBy: ['kube_enforcer', 'agent'], actsOn: ['exec'],
-    options: z.strictObject({ allowedProcesses: globListSchema }),
+    options: (s) => s.z.strictObject({ allowedProcesses: s.globList }),
   }),
   control({
     key: 'blockContainerAttach', name: 'Block Container Attach', policyType: 'container',
@@ -79,9 +70,9 @@ const containerControls: readonly ControlDefinition[] = [
     key: 'limitContainerPrivileges', name: 'Limit Container Privileges', policyType: 'container',
     description: 'Refuses pods that run privileged, share host namespaces, run as root, bind ports below 1024 or add capabilities; each check can be turned off.',
     enforcedBy: ['kube_enforcer', 'agent'], actsOn: ['create', 'update', 'debug'], newWorkloadsOnly: true,
-    options: z.strictObject({
-      privileged: saferTrue, hostNetwork: saferTrue, hostPid: saferTrue, hostIpc: saferTrue,
-      rootUser: saferTrue, lowPortBinding: saferTrue, addCapabilities: saferTrue,
+    options: (s) => s.z.strictObject({
+      privileged: s.saferTrue, hostNetwork: s.saferTrue, hostPid: s.saferTrue, hostIpc: s.saferTrue,
+      rootUser: s.saferTrue, lowPortBinding: s.saferTrue, addCapabilities: s.saferTrue,
     }),
   }),
   control({
@@ -93,19 +84,19 @@ const containerControls: readonly ControlDefinition[] = [
     key: 'blockedCapabilities', name: 'Capabilities Blocked', policyType: 'container',
     description: 'Refuses containers that add any of the listed Linux capabilities (with or without the CAP_ prefix).',
     enforcedBy: ['kube_enforcer'], actsOn: ['create', 'update', 'debug'],
-    options: z.strictObject({ capabilities: capabilityListSchema }),
+    options: (s) => s.z.strictObject({ capabilities: s.capabilityList }),
   }),
   control({
     key: 'restrictedVolumes', name: 'Volumes Blocked', policyType: 'container',
     description: 'Refuses pods that mount a hostPath matching one of the listed globs.',
     enforcedBy: ['kube_enforcer'], actsOn: ['create', 'update'],
-    options: z.strictObject({ paths: globListSchema }),
+    options: (s) => s.z.strictObject({ paths: s.globList }),
   }),
   control({
     key: 'allowedRegistries', name: 'Registries Allowed', policyType: 'container',
     description: 'Refuses containers whose image comes from a registry not matching the list (images without a registry come from docker.io).',
     enforcedBy: ['kube_enforcer'], actsOn: ['create', 'update', 'debug'],
-    options: z.strictObject({ registries: globListSchema }),
+    options: (s) => s.z.strictObject({ registries: s.globList }),
   }),
   control({
     key: 'readOnlyRootFilesystem', name: 'Read-only Root Filesystem', policyType: 'container',
@@ -116,45 +107,45 @@ const containerControls: readonly ControlDefinition[] = [
     key: 'driftPrevention', name: 'Drift Prevention', policyType: 'container',
     description: 'Blocks executables that were not part of the original image (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['process'],
-    options: z.strictObject({ allowedExecutables: globListSchema }),
+    options: (s) => s.z.strictObject({ allowedExecutables: s.globList }),
   }),
   control({
     key: 'blockedExecutables', name: 'Executables Blocked', policyType: 'container',
     description: 'Blocks the listed executables inside containers (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['process'],
-    options: z.strictObject({ executables: globListSchema }),
+    options: (s) => s.z.strictObject({ executables: s.globList }),
   }),
   control({
     key: 'reverseShell', name: 'Block Reverse Shell', policyType: 'container',
     description: 'Blocks processes whose standard streams are redirected to a network socket (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['process', 'network'],
-    options: z.strictObject({ allowedProcesses: globListSchema, allowedIps: globListSchema }),
+    options: (s) => s.z.strictObject({ allowedProcesses: s.globList, allowedIps: s.globList }),
   }),
   control({
     key: 'forkGuard', name: 'Fork Guard', policyType: 'container',
     description: 'Limits the number of processes in a container (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['process'],
-    options: z.strictObject({ processLimit: z.number().int().min(1).max(1_000_000).default(1000) }),
+    options: (s) => s.z.strictObject({ processLimit: s.z.number().int().min(1).max(1_000_000).default(1000) }),
   }),
   control({
     key: 'portBlock', name: 'Port Block', policyType: 'container',
     description: 'Blocks inbound and outbound connections on the listed ports (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['network'],
-    options: z.strictObject({ inbound: portListSchema, outbound: portListSchema }),
+    options: (s) => s.z.strictObject({ inbound: s.portList, outbound: s.portList }),
   }),
   control({
     key: 'readOnlyFiles', name: 'Read-only Files and Directories', policyType: 'container',
     description: 'Refuses writes to the listed paths (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['file'],
-    options: z.strictObject({ paths: globListSchema, exceptions: globListSchema }),
+    options: (s) => s.z.strictObject({ paths: s.globList, exceptions: s.globList }),
   }),
   control({
     key: 'fileIntegrityMonitoring', name: 'File Integrity Monitoring', policyType: 'container',
     description: 'Records changes to the listed paths (enforced by node agents).',
     enforcedBy: ['agent'], actsOn: ['file'], recordOnly: true,
-    options: z.strictObject({
-      paths: globListSchema, exceptions: globListSchema,
-      operations: z.array(z.enum(['create', 'read', 'modify', 'delete', 'attributes'])).max(5).default(['create', 'modify', 'delete', 'attributes']),
+    options: (s) => s.z.strictObject({
+      paths: s.globList, exceptions: s.globList,
+      operations: s.z.array(s.z.enum(['create', 'read', 'modify', 'delete', 'attributes'])).max(5).default(['create', 'modify', 'delete', 'attributes']),
     }),
   }),
 ];
@@ -164,37 +155,37 @@ const functionControls: readonly ControlDefinition[] = [
     key: 'blockedExecutables', name: 'Executables Blocked', policyType: 'function',
     description: 'Refuses starting the listed programs from the function (globs on the full path or the basename).',
     enforcedBy: ['nano_enforcer'], actsOn: ['process'],
-    options: z.strictObject({ executables: globListSchema }),
+    options: (s) => s.z.strictObject({ executables: s.globList }),
   }),
   control({
     key: 'driftPrevention', name: 'Block Executables in /tmp (drift)', policyType: 'function',
     description: 'Refuses running any program located under /tmp (after realpath) or created after the function started.',
     enforcedBy: ['nano_enforcer'], actsOn: ['process'],
-    options: z.strictObject({ allowedExecutables: globListSchema }),
+    options: (s) => s.z.strictObject({ allowedExecutables: s.globList }),
   }),
   control({
     key: 'blockAllProcesses', name: 'Block All Child Processes', policyType: 'function',
     description: 'Refuses starting any child process except the allowed executables.',
     enforcedBy: ['nano_enforcer'], actsOn: ['process'],
-    options: z.strictObject({ allowedExecutables: globListSchema }),
+    options: (s) => s.z.strictObject({ allowedExecutables: s.globList }),
   }),
   control({
     key: 'honeypot', name: 'Honeypot Credentials', policyType: 'function',
     description: 'Plants fake AWS credentials in the environment and/or a credentials file and reports every read of them.',
     enforcedBy: ['nano_enforcer'], actsOn: ['honeypot'],
-    options: z.strictObject({
-      accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/, 'must look like an access key id (AKIA followed by 16 capitals or digits)').optional(),
-      secretAccessKey: z.string().min(16).max(128).optional().meta({ writeOnly: true, description: 'Write-only: never returned by the API.' }),
-      applyOn: z.array(z.enum(['environment', 'file'])).min(1).max(2).default(['environment']),
+    options: (s) => s.z.strictObject({
+      accessKeyId: s.z.string().regex(/^AKIA[A-Z0-9]{16}$/, 'must look like an access key id (AKIA followed by 16 capitals or digits)').optional(),
+      secretAccessKey: s.z.string().min(16).max(128).optional().meta({ writeOnly: true, description: 'Write-only: never returned by the API.' }),
+      applyOn: s.z.array(s.z.enum(['environment', 'file'])).min(1).max(2).default(['environment']),
     }),
   }),
   control({
     key: 'networkEgress', name: 'Outbound Connections Allowed', policyType: 'function',
     description: 'Refuses outbound connections to hosts not matching the allow-list; an empty allowedPorts list allows any port on an allowed host.',
     enforcedBy: ['nano_enforcer'], actsOn: ['network'],
-    options: z.strictObject({
-      allowedHosts: globListSchema,
-      allowedPorts: z.array(z.number().int().min(1).max(65535)).max(1000).default([]),
+    options: (s) => s.z.strictObject({
+      allowedHosts: s.globList,
+      allowedPorts: s.z.array(s.z.number().int().min(1).max(65535)).max(1000).default([]),
     }),
   }),
 ];
@@ -205,28 +196,28 @@ const hostControls: readonly ControlDefinition[] = [
     key: 'blockedExecutables', name: 'Executables Blocked', policyType: 'host',
     description: 'Blocks the listed executables on hosts.',
     enforcedBy: hostEnforcers, actsOn: ['process'],
-    options: z.strictObject({ executables: globListSchema }),
+    options: (s) => s.z.strictObject({ executables: s.globList }),
   }),
   control({
     key: 'fileIntegrityMonitoring', name: 'File Integrity Monitoring', policyType: 'host',
     description: 'Records changes to the listed paths on hosts.',
     enforcedBy: hostEnforcers, actsOn: ['file'], recordOnly: true,
-    options: z.strictObject({
-      paths: globListSchema, exceptions: globListSchema,
-      operations: z.array(z.enum(['create', 'read', 'modify', 'delete', 'attributes'])).max(5).default(['create', 'modify', 'delete', 'attributes']),
+    options: (s) => s.z.strictObject({
+      paths: s.globList, exceptions: s.globList,
+      operations: s.z.array(s.z.enum(['create', 'read', 'modify', 'delete', 'attributes'])).max(5).default(['create', 'modify', 'delete', 'attributes']),
     }),
   }),
   control({
     key: 'readOnlyFiles', name: 'Read-only Files and Directories', policyType: 'host',
     description: 'Refuses writes to the listed paths on hosts.',
     enforcedBy: hostEnforcers, actsOn: ['file'],
-    options: z.strictObject({ paths: globListSchema, exceptions: globListSchema }),
+    options: (s) => s.z.strictObject({ paths: s.globList, exceptions: s.globList }),
   }),
   control({
     key: 'osUsers', name: 'OS Users and Groups', policyType: 'host',
     description: 'Refuses logins of blocked users, and of users outside the allowed list when it is not empty.',
     enforcedBy: hostEnforcers, actsOn: ['login'],
-    options: z.strictObject({ allowed: globListSchema, blocked: globListSchema }),
+    options: (s) => s.z.strictObject({ allowed: s.globList, blocked: s.globList }),
   }),
   control({
     key: 'loginAuditing', name: 'Login Auditing', policyType: 'host',
@@ -237,7 +228,7 @@ const hostControls: readonly ControlDefinition[] = [
     key: 'portBlock', name: 'Port Block', policyType: 'host',
     description: 'Blocks inbound and outbound connections on the listed ports on hosts.',
     enforcedBy: hostEnforcers, actsOn: ['network'],
-    options: z.strictObject({ inbound: portListSchema, outbound: portListSchema }),
+    options: (s) => s.z.strictObject({ inbound: s.portList, outbound: s.portList }),
   }),
 ];
 
@@ -256,9 +247,4 @@ export function controlsForType(type: PolicyType): ReadonlyMap<string, ControlDe
 /** The definition of one control of one policy type, if the type has it. */
 export function findControl(type: PolicyType, key: string): ControlDefinition | undefined {
   return controlsForType(type).get(key);
-}
-
-/** The catalog as plain JSON (what `GET /v1/controls` returns): option schemas as JSON Schema. */
-export function describeCatalog(): Array<Omit<ControlDefinition, 'options'> & { options: unknown }> {
-  return controlCatalog.map((c) => ({ ...c, options: z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { controlsForType, policyTypes, type PolicyType } from './catalog.js';
+import { controlOptionsSchema } from './schemas/control-options.js';
 import { EXPORT_FORMAT_VERSION, exportDocumentSchema, type ExportDocument } from './schemas/export.js';
 import { policySchema, type EnforcementModeChange, type Policy } from './schemas/policy.js';
 import { applicationScopeSchema, GLOBAL_SCOPE, type ApplicationScope } from './schemas/scope.js';
@@ -64,7 +65,7 @@ const writeOnlyOptions: ReadonlyMap<PolicyType, ReadonlyMap<string, readonly str
   policyTypes.map((type) => {
     const perControl = new Map<string, readonly string[]>();
     for (const [key, definition] of controlsForType(type)) {
-      const names = Object.entries(definition.options.shape)
+      const names = Object.entries(controlOptionsSchema(definition).shape)
         .filter(([, schema]) => z.globalRegistry.get(schema)?.writeOnly === true)
         .map(([name]) => name);
       if (names.length > 0) perControl.set(key, names);

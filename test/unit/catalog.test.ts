@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   controlCatalog,
+  controlOptionsSchema,
   describeCatalog,
   DottedSelectorError,
   formatDottedSelector,
@@ -14,7 +15,7 @@ import {
 describe('control catalog', () => {
   it('gives every control an option default so that {"enabled": true} is complete', () => {
     for (const control of controlCatalog) {
-      expect(() => control.options.parse({}), `${control.policyType}.${control.key}`).not.toThrow();
+      expect(() => controlOptionsSchema(control).parse({}), `${control.policyType}.${control.key}`).not.toThrow();
     }
   });
 

@@ -3,7 +3,8 @@ import type { DecisionRequest } from '../engine/decide.js';
 import { parseImageReference } from '../image.js';
 import type { EnforcerGroup } from '../schemas/settings.js';
 import { workloadAttributes, type WorkloadAttributes } from '../scope/index.js';
-import { admissionReviewSchema, connectOptionsSchema, podSchema, type AdmissionReview, type Pod } from './review.js';
+import { decodeAdmissionReview, decodeConnectOptions, decodePod, type DecodeIssue } from './decode.js';
+import type { AdmissionReview, Pod } from './review.js';
 import { podFacts, podIdentity, type PodIdentity } from './pod.js';
 
 /** Who and what an admission request concerns, for audit events and messages. */
@@ -52,12 +53,15 @@ export interface AdmissionContextOptions {
   readonly lookupPod?: PodLookup | undefined;
 }
 
+/** Issues as error details with dotted JSON paths under `prefix`. */
+function details(issues: readonly DecodeIssue[], prefix: readonly string[] = []): Array<{ path: string; message: string }> {
+  return issues.map((issue) => ({ path: [...prefix, ...issue.path].join('.') || '(root)', message: issue.message }));
+}
+
 function parsePod(value: unknown, field: string): Pod {
-  const result = podSchema.safeParse(value);
-  if (!result.success) {
-    throw new MalformedReviewError(`request.${field} is not a valid Pod`, result.error.issues.map((issue) => ({ path: ['request', field, ...issue.path].join('.'), message: issue.message })));
-  }
-  return result.data;
+  const result = decodePod(value);
+  if (!result.ok) throw new MalformedReviewError(`request.${field} is not a valid Pod`, details(result.issues, ['request', field]));
+  return result.value;
 }
 
 function imageAttributes(images: readonly string[]): Record<string, string[]> {
@@ -139,18 +143,18 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
     if (!action) return { kind: 'ignore', reason: `CONNECT pods/${sub} is not inspected` };
     podName = req.name ?? '';
     if (podName === '') throw new MalformedReviewError('request.name is required for CONNECT requests', [{ path: 'request.name', message: 'required' }]);
-    const parsed = connectOptionsSchema.safeParse(req.object ?? {});
-    if (!parsed.success) throw new MalformedReviewError(`request.object is not valid ${sub} options`, parsed.error.issues.map((issue) => ({ path: ['request', 'object', ...issue.path].join('.'), message: issue.message })));
+    const parsed = decodeConnectOptions(req.object ?? {});
+    if (!parsed.ok) throw new MalformedReviewError(`request.object is not valid ${sub} options`, details(parsed.issues, ['request', 'object']));
     identity = options.lookupPod?.(namespace, podName);
     if (!identity) unresolved.push('kubernetes.label', 'container.image', 'kubernetes.serviceaccount', 'kubernetes.deployment');
-    container = parsed.data.container ?? identity?.defaultContainer;
+    container = parsed.value.container ?? identity?.defaultContainer;
     if (action === 'exec') {
-      command = parsed.data.command ?? [];
+      command = parsed.value.command ?? [];
       event = { action, container, command };
     } else if (action === 'attach') {
       event = { action, container };
     } else {
-      event = { action, ports: parsed.data.ports };
+      event = { action, ports: parsed.value.ports };
     }
   } else if (req.operation === 'CREATE' || req.operation === 'UPDATE') {
     if (sub !== '' && sub !== 'ephemeralcontainers') return { kind: 'ignore', reason: `${req.operation} pods/${sub} is not inspected` };
@@ -179,7 +183,7 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
 
 /** Parses an AdmissionReview body, throwing MalformedReviewError with JSON paths when it is not one. */
 export function parseAdmissionReview(body: unknown): AdmissionReview {
-  const result = admissionReviewSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw new MalformedReviewError('the body is not an admission.k8s.io/v1 AdmissionReview', result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message })));
+  const result = decodeAdmissionReview(body);
+  if (result.ok) return result.value;
+  throw new MalformedReviewError('the body is not an admission.k8s.io/v1 AdmissionReview', details(result.issues));
 }

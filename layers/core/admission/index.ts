@@ -1,4 +1,5 @@
 export * from './review.js';
+export * from './decode.js';
 export * from './pod.js';
 export * from './context.js';
 export * from './response.js';

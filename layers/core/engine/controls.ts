@@ -1,6 +1,5 @@
 import type { Action, ControlDefinition, PolicyType } from '../catalog.js';
-import { compileGlob, type GlobMatcher } from '../scope/index.js';
-import { parseImageReference } from '../image.js';
+import { compileGlob, isLiteralGlob, type GlobMatcher } from '../scope/index.js';
 import type { ContainerFacts, DecisionEvent, Finding, PodFacts } from './events.js';
 
 /** A control of one policy, its options compiled once. */
@@ -31,27 +30,58 @@ export function basename(path: string): string {
   return slash < 0 ? path : path.slice(slash + 1);
 }
 
-/** Program patterns: with "/" they match the full path, without it the basename. */
-function programMatcher(patterns: readonly string[]): (program: string) => boolean {
-  const full: GlobMatcher[] = [];
-  const base: GlobMatcher[] = [];
-  for (const pattern of patterns) (pattern.includes('/') ? full : base).push(compileGlob(pattern));
-  return (program) => {
-    if (full.some((m) => m(program))) return true;
-    if (base.length === 0) return false;
-    const name = basename(program);
-    return base.some((m) => m(name));
+/** Any of the globs matches the value: literals are one set lookup for all of them, the others are tried one by one. */
+function anyGlob(patterns: readonly string[]): (value: string) => boolean {
+  const literals = new Set<string>();
+  const globs: GlobMatcher[] = [];
+  for (const pattern of patterns) {
+    if (isLiteralGlob(pattern)) literals.add(pattern);
+    else globs.push(compileGlob(pattern));
+  }
+  if (globs.length === 0) return literals.size === 0 ? () => false : (value) => literals.has(value);
+  return (value) => {
+    if (literals.has(value)) return true;
+    for (const glob of globs) if (glob(value)) return true;
+    return false;
   };
 }
 
-/** Any of the globs matches the value. */
-function anyGlob(patterns: readonly string[]): (value: string) => boolean {
-  const matchers = patterns.map(compileGlob);
-  return (value) => matchers.some((m) => m(value));
+/** Program patterns: with "/" they match the full path, without it the basename. */
+function programMatcher(patterns: readonly string[]): (program: string) => boolean {
+  const full = patterns.filter((pattern) => pattern.includes('/'));
+  const base = patterns.filter((pattern) => !pattern.includes('/'));
+  const fullMatches = anyGlob(full);
+  const baseMatches = anyGlob(base);
+  if (base.length === 0) return fullMatches;
+  return (program) => fullMatches(program) || baseMatches(basename(program));
 }
 
-function quoted(text: string): string {
-  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+/**
+ * The registry of an image reference, as parseImageReference reports it, without taking the rest apart:
+ * allowedRegistries asks for it once per container and policy.
+ */
+export function imageRegistry(image: string): string {
+  const slash = image.indexOf('/');
+  const at = image.indexOf('@');
+  if (slash < 0 || (at >= 0 && at < slash)) return 'docker.io';
+  // Docker's rule: the first component is a registry when it looks like a host.
+  const dot = image.indexOf('.');
+  const colon = image.indexOf(':');
+  const looksLikeHost = (dot >= 0 && dot < slash) || (colon >= 0 && colon < slash) || (slash === 9 && image.startsWith('localhost'));
+  return looksLikeHost ? image.slice(0, slash) : 'docker.io';
+}
+
+/** A value in a message: JSON-quoted, cut to 200 characters. */
+export function quoted(text: string): string {
+  if (text.length > 200) return JSON.stringify(`${text.slice(0, 200)}…`);
+  // Most values (program names, container names, paths) need no escaping, and JSON.stringify is among the
+  // costlier steps of a decision: quote them directly when the result would be the same.
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Control characters, '"', '\' and surrogates (a lone one is escaped) are left to JSON.stringify.
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
 }
 
 // ---------------------------------------------------------------- pod-spec controls
@@ -88,27 +118,39 @@ function normaliseCapability(name: string): string {
   return upper.startsWith('CAP_') ? upper.slice(4) : upper;
 }
 
-const limitContainerPrivileges = podSpecControl((pod, options) => {
-  const findings: Finding[] = [];
-  if (flag(options, 'hostNetwork') && pod.hostNetwork) findings.push({ key: 'hostNetwork', message: 'pod uses the host network' });
-  if (flag(options, 'hostPid') && pod.hostPID) findings.push({ key: 'hostPID', message: 'pod shares the host PID namespace' });
-  if (flag(options, 'hostIpc') && pod.hostIPC) findings.push({ key: 'hostIPC', message: 'pod shares the host IPC namespace' });
-  for (const c of pod.containers) {
-    const id = `${c.kind}/${c.name}`;
-    if (flag(options, 'privileged') && c.privileged) findings.push({ key: `privileged:${id}`, message: `${containerLabel(c)} runs privileged` });
-    if (flag(options, 'rootUser') && (c.runAsUser === 0 || (c.runAsUser === undefined && c.runAsNonRoot !== true))) {
-      findings.push({ key: `root:${id}`, message: `${containerLabel(c)} may run as root (set runAsNonRoot or a non-zero runAsUser)` });
+const limitContainerPrivileges: Evaluator = (options) => {
+  // Read once per compiled control, not once per container and request.
+  const checks = {
+    hostNetwork: flag(options, 'hostNetwork'),
+    hostPid: flag(options, 'hostPid'),
+    hostIpc: flag(options, 'hostIpc'),
+    privileged: flag(options, 'privileged'),
+    rootUser: flag(options, 'rootUser'),
+    lowPortBinding: flag(options, 'lowPortBinding'),
+    addCapabilities: flag(options, 'addCapabilities'),
+  };
+  return podSpecControl((pod) => {
+    const findings: Finding[] = [];
+    if (checks.hostNetwork && pod.hostNetwork) findings.push({ key: 'hostNetwork', message: 'pod uses the host network' });
+    if (checks.hostPid && pod.hostPID) findings.push({ key: 'hostPID', message: 'pod shares the host PID namespace' });
+    if (checks.hostIpc && pod.hostIPC) findings.push({ key: 'hostIPC', message: 'pod shares the host IPC namespace' });
+    for (const c of pod.containers) {
+      const id = `${c.kind}/${c.name}`;
+      if (checks.privileged && c.privileged) findings.push({ key: `privileged:${id}`, message: `${containerLabel(c)} runs privileged` });
+      if (checks.rootUser && (c.runAsUser === 0 || (c.runAsUser === undefined && c.runAsNonRoot !== true))) {
+        findings.push({ key: `root:${id}`, message: `${containerLabel(c)} may run as root (set runAsNonRoot or a non-zero runAsUser)` });
+      }
+      if (checks.lowPortBinding) {
+        const low = c.ports.find((p) => p > 0 && p < 1024);
+        if (low !== undefined) findings.push({ key: `lowPort:${id}`, message: `${containerLabel(c)} binds port ${low} (below 1024)` });
+      }
+      if (checks.addCapabilities && c.addCapabilities.length > 0) {
+        findings.push({ key: `addCaps:${id}`, message: `${containerLabel(c)} adds capabilities ${c.addCapabilities.join(', ')}` });
+      }
     }
-    if (flag(options, 'lowPortBinding')) {
-      const low = c.ports.find((p) => p > 0 && p < 1024);
-      if (low !== undefined) findings.push({ key: `lowPort:${id}`, message: `${containerLabel(c)} binds port ${low} (below 1024)` });
-    }
-    if (flag(options, 'addCapabilities') && c.addCapabilities.length > 0) {
-      findings.push({ key: `addCaps:${id}`, message: `${containerLabel(c)} adds capabilities ${c.addCapabilities.join(', ')}` });
-    }
-  }
-  return findings;
-});
+    return findings;
+  })(options);
+};
 
 const noNewPrivileges = podSpecControl((pod) =>
   forEachContainer(pod, (c) =>
@@ -143,7 +185,7 @@ const allowedRegistries: Evaluator = (options) => {
   const allowed = anyGlob(strings(options, 'registries'));
   return podSpecControl((pod) =>
     forEachContainer(pod, (c) => {
-      const registry = parseImageReference(c.image).registry;
+      const registry = imageRegistry(c.image);
       return allowed(registry) ? undefined : { key: `registry:${c.kind}/${c.name}:${registry}`, message: `${containerLabel(c)} uses image ${quoted(c.image)} from registry ${quoted(registry)}, which is not allowed` };
     }),
   )(options);

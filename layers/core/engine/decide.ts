@@ -4,7 +4,7 @@ import type { EnforcementMode } from '../schemas/policy.js';
 import type { EnforcerGroup } from '../schemas/settings.js';
 import type { WorkloadAttributes } from '../scope/index.js';
 import type { DecisionEvent } from './events.js';
-import type { CompiledSnapshot } from './snapshot.js';
+import type { ActionPolicy, CompiledSnapshot, SharedControl } from './snapshot.js';
 
 /** What to decide: an event of a workload, seen by an enforcer of a group. */
 export interface DecisionRequest {
@@ -53,6 +53,37 @@ export const enforcerTypesFor: Readonly<Record<PolicyType, readonly EnforcerType
   host: ['agent', 'host_enforcer'],
 };
 
+/** Configuration order: results are reported in it whatever order the index found the policies in. */
+function sortByOrdinal(policies: ActionPolicy[]): void {
+  if (policies.length > 16) {
+    policies.sort((a, b) => a.ordinal - b.ordinal);
+    return;
+  }
+  // A decision usually has a handful of applicable policies: insertion sort without a comparator call.
+  for (let i = 1; i < policies.length; i++) {
+    const policy = policies[i]!;
+    let j = i - 1;
+    while (j >= 0 && policies[j]!.ordinal > policy.ordinal) {
+      policies[j + 1] = policies[j]!;
+      j--;
+    }
+    policies[j + 1] = policy;
+  }
+}
+
+/** The message of a shared control for this event, evaluated once per decision (undefined: nothing found). */
+function messageOf(shared: SharedControl, event: DecisionEvent, decision: number): string | undefined {
+  if (shared.memoDecision === decision) return shared.memoMessage;
+  const findings = shared.compiled.evaluate(event);
+  const message = findings.length === 0 ? undefined : findings.length === 1 ? findings[0]!.message : findings.map((f) => f.message).join('; ');
+  shared.memoDecision = decision;
+  shared.memoMessage = message;
+  return message;
+}
+
+/** Numbers decisions, so that a shared control's memo is only ever read within the decision that wrote it. */
+let lastDecision = 0;
+
 /**
  * Decides one event: bypass first, then every enabled policy in scope, for every control acting on the
  * event. A violation blocks only when the policy enforces and the enforcer group allows enforcement.
@@ -62,43 +93,35 @@ export function decide(snapshot: CompiledSnapshot, request: DecisionRequest): De
   if (snapshot.bypassed(workload)) return { allowed: true, violations: [], skipped: 'bypass' };
   if (protectionOff(policyType, group)) return { allowed: true, violations: [], skipped: 'protection_off' };
 
+  const policies: ActionPolicy[] = [];
+  snapshot.collectApplicable(policyType, event.action, workload, policies);
+  if (policies.length === 0) return ALLOWED;
+  sortByOrdinal(policies);
+  const decision = ++lastDecision;
+  const { action } = event;
   let violations: Violation[] | undefined;
-  // Configuration order of each violation's policy, kept beside the list rather than inside the objects.
-  let ordinals: number[] | undefined;
-  let inOrder = true;
   let allowed = true;
-  snapshot.forEachCandidate(policyType, event.action, workload, (candidate) => {
-    if (!candidate.inScope(workload)) return;
-    const { policy } = candidate;
-    for (const control of candidate.controls) {
-      if (!control.definition.actsOn.includes(event.action)) continue;
-      const findings = control.evaluate(event);
-      if (findings.length === 0) continue;
-      const blocks = policy.enforcementMode === 'enforce' && group.enforce && !control.definition.recordOnly;
+  for (let p = 0; p < policies.length; p++) {
+    const policy = policies[p]!;
+    const { controls } = policy;
+    for (let c = 0; c < controls.length; c++) {
+      const control = controls[c]!;
+      const message = messageOf(control.shared, event, decision);
+      if (message === undefined) continue;
+      const blocks = control.blocksWhereEnforced && group.enforce;
       if (blocks) allowed = false;
-      violations ??= [];
-      ordinals ??= [];
-      if (ordinals.length > 0 && ordinals[ordinals.length - 1]! > candidate.ordinal) inOrder = false;
-      ordinals.push(candidate.ordinal);
-      violations.push({
+      (violations ??= []).push({
         status: blocks ? 'Block' : 'Detect',
         policy: policy.name,
         policyType: policy.type,
-        policyVersion: policy.version ?? 0,
-        control: control.definition.key,
-        controlName: control.definition.name,
+        policyVersion: policy.version,
+        control: control.key,
+        controlName: control.name,
         enforcementMode: policy.enforcementMode,
-        action: event.action,
-        message: findings.length === 1 ? findings[0]!.message : findings.map((f) => f.message).join('; '),
+        action,
+        message,
       });
     }
-  });
-  if (!violations || !ordinals) return ALLOWED;
-  if (inOrder) return { allowed, violations };
-  // Candidates arrive in index order; report in configuration order so that results are stable (the sort
-  // is stable, so one policy's violations keep their control order).
-  const order = ordinals;
-  const list = violations;
-  const indexes = list.map((_, i) => i).sort((a, b) => order[a]! - order[b]!);
-  return { allowed, violations: indexes.map((i) => list[i]!) };
+  }
+  return violations ? { allowed, violations } : ALLOWED;
 }

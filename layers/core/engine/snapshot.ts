@@ -1,21 +1,25 @@
 import { findControl, type Action, type PolicyType } from '../catalog.js';
 import type { ApplicationScope } from '../schemas/scope.js';
-import { GLOBAL_SCOPE } from '../schemas/scope.js';
-import type { Policy } from '../schemas/policy.js';
+import { GLOBAL_SCOPE } from '../builtins.js';
+import type { EnforcementMode, Policy } from '../schemas/policy.js';
 import type { EnforcerGroup, EnforcerSettings } from '../schemas/settings.js';
 import {
   allOf,
+  ANY_WORKLOAD,
   anyOf,
   compileScope,
+  compileScopeAssuming,
   compileVariable,
+  NO_WORKLOAD,
   scopeConstraints,
   UNCONSTRAINED,
-  valueTokens,
   type Dimension,
   type ScopeConstraints,
+  type ScopeVariable,
   type WorkloadAttributes,
   type WorkloadPredicate,
 } from '../scope/index.js';
+import { CandidateIndex, type Placement } from './candidates.js';
 import { compileControl, type CompiledControl } from './controls.js';
 
 /** The configuration a decision is made from, as stored. */
@@ -35,105 +39,99 @@ export interface CompiledPolicy {
   readonly ordinal: number;
   readonly inScope: WorkloadPredicate;
   readonly controls: readonly CompiledControl[];
-  /** Scratch mark of the candidate index (see CandidateIndex.forEach); not part of the policy's meaning. */
+}
+
+/**
+ * A control compiled once for every policy that configures it identically (policies made from one template
+ * share most of their settings), so that a decision evaluates it once however many of them apply.
+ */
+export interface SharedControl {
+  readonly compiled: CompiledControl;
+  /** The decision whose result `memoMessage` holds (see decide); scratch, not part of the control's meaning. */
+  memoDecision: number;
+  /** In that decision: the control's findings joined into one message, or undefined when it found nothing. */
+  memoMessage: string | undefined;
+}
+
+/** A control of a policy acting on one action, with what its violation reports. */
+export interface PolicyControl {
+  readonly shared: SharedControl;
+  readonly key: string;
+  readonly name: string;
+  /** The policy enforces and the control is not record-only: a violation blocks wherever the enforcer group enforces. */
+  readonly blocksWhereEnforced: boolean;
+}
+
+/**
+ * A policy as the index of one action holds it: the controls acting on that action and the fields its
+ * violations report, kept together so that a decision reads one small object per policy.
+ */
+export interface ActionPolicy {
+  readonly compiled: CompiledPolicy;
+  readonly ordinal: number;
+  readonly name: string;
+  readonly type: PolicyType;
+  readonly version: number;
+  readonly enforcementMode: EnforcementMode;
+  readonly controls: readonly PolicyControl[];
+  /** Scratch mark of the candidate index (see CandidateIndex.collect); not part of the policy's meaning. */
   stamp: number;
 }
 
-type Bucket = CompiledPolicy[];
-
-// One counter for every index: a policy sits in the index of each action it acts on, and stamps from
-// separate counters could collide and hide it.
-let lastStamp = 0;
-
-/** One indexed dimension: policies bucketed by the exact value, prefix or suffix their scope requires. */
-interface DimensionIndex {
-  readonly dimension: Dimension;
-  readonly buckets: Map<string, Bucket>;
-  /** Distinct prefix/suffix lengths, so a lookup tries one slice per length. */
-  readonly lengths: number[];
-}
-
-/** The values a workload has for a dimension (one for keyed attributes, possibly several otherwise). */
-function workloadValues(workload: WorkloadAttributes, dimension: Dimension): readonly string[] | undefined {
-  if (dimension.name === undefined) return workload.values.get(dimension.attribute);
-  const value = workload.keyed.get(dimension.attribute)?.get(dimension.name);
-  return value === undefined ? undefined : [value];
-}
-
-/** Policies that could apply to one (type, action), bucketed along the dimension that narrows each best. */
-class CandidateIndex {
-  private readonly unindexed: CompiledPolicy[] = [];
-  private readonly dimensions = new Map<string, DimensionIndex>();
-
-  add(policy: CompiledPolicy, key: string | undefined, dimension: Dimension | undefined, values: ReadonlySet<string>): void {
-    if (key === undefined || dimension === undefined) {
-      this.unindexed.push(policy);
-      return;
-    }
-    let index = this.dimensions.get(key);
-    if (!index) this.dimensions.set(key, (index = { dimension, buckets: new Map(), lengths: [] }));
-    for (const value of values) {
-      const bucket = index.buckets.get(value);
-      if (bucket) bucket.push(policy);
-      else index.buckets.set(value, [policy]);
-      if ((dimension.kind === 'prefix' || dimension.kind === 'suffix') && !index.lengths.includes(value.length)) index.lengths.push(value.length);
-    }
-  }
-
-  /** Visits every policy whose scope could match the workload, each once (order is not significant). */
-  forEach(workload: WorkloadAttributes, visit: (policy: CompiledPolicy) => void): void {
-    for (const policy of this.unindexed) visit(policy);
-    if (this.dimensions.size === 0) return;
-    // A policy can sit in several buckets a workload hits (two images, two prefixes): a per-visit stamp
-    // skips repeats without allocating a set on the hot path.
-    const stamp = ++lastStamp;
-    for (const index of this.dimensions.values()) {
-      const { dimension, buckets, lengths } = index;
-      const values = workloadValues(workload, dimension);
-      if (!values) continue;
-      for (const value of values) {
-        switch (dimension.kind) {
-          case 'exact':
-            visitBucket(buckets.get(value), stamp, visit);
-            break;
-          case 'token':
-            for (const token of valueTokens(value)) visitBucket(buckets.get(token), stamp, visit);
-            break;
-          case 'prefix':
-            for (const length of lengths) if (length <= value.length) visitBucket(buckets.get(value.slice(0, length)), stamp, visit);
-            break;
-          case 'suffix':
-            for (const length of lengths) if (length <= value.length) visitBucket(buckets.get(value.slice(value.length - length)), stamp, visit);
-            break;
-        }
-      }
-    }
-  }
-}
-
-function visitBucket(bucket: Bucket | undefined, stamp: number, visit: (policy: CompiledPolicy) => void): void {
-  if (!bucket) return;
-  for (const policy of bucket) {
-    if (policy.stamp === stamp) continue;
-    policy.stamp = stamp;
-    visit(policy);
-  }
-}
-
-// Exact buckets are cheaper to probe than one slice per prefix length or one probe per token.
+// Exact buckets are cheaper to probe than a hash per prefix length or per token.
 const kindCost: Readonly<Record<Dimension['kind'], number>> = { exact: 1, prefix: 2, suffix: 2, token: 3 };
 
+/** A pair index files a policy once per combination of its values: a bound keeps `||`-heavy scopes from multiplying. */
+const MAX_PAIR_FILINGS = 16;
+
 /**
- * Picks the dimension that narrows a policy best: the fewest expected matches, estimated as the policy's
- * number of values over the number of distinct values all policies use in that dimension.
+ * Where to file a policy: under the dimension that narrows it best (the fewest expected matches,
+ * estimated as the policy's number of values over the number of distinct values all policies use in that
+ * dimension), refined by a second exact dimension when it has one, e.g. cluster under namespace.
+ * Undefined when nothing constrains the scope.
  */
-function bestDimension(constraints: ScopeConstraints, cardinality: ReadonlyMap<string, number>): string | undefined {
-  let best: { key: string; score: number } | undefined;
-  for (const [key, entry] of constraints) {
-    const score = (entry.values.size / (cardinality.get(key) ?? 1)) * kindCost[entry.dimension.kind];
-    if (!best || score < best.score) best = { key, score };
+function placementsOf(constraints: ScopeConstraints, cardinality: ReadonlyMap<string, number>): Placement[] | undefined {
+  const ranked = [...constraints]
+    .map(([key, entry]) => ({ key, ...entry, score: (entry.values.size / (cardinality.get(key) ?? 1)) * kindCost[entry.dimension.kind] }))
+    .sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : 1));
+  const best = ranked[0];
+  if (!best) return undefined;
+  const second = best.dimension.kind === 'exact' ? ranked.find((r) => r !== best && r.dimension.kind === 'exact') : undefined;
+  if (!second || best.values.size * second.values.size > MAX_PAIR_FILINGS) {
+    return [...best.values].map((text) => ({ key: best.key, dimension: best.dimension, text }));
   }
-  return best?.key;
+  // One order per pair of dimensions, whichever narrows a given policy best, so that policies share one pair index.
+  const [first, then] = (cardinality.get(best.key) ?? 0) > (cardinality.get(second.key) ?? 0) || ((cardinality.get(best.key) ?? 0) === (cardinality.get(second.key) ?? 0) && best.key < second.key) ? [best, second] : [second, best];
+  const key = `${first.key}\u0001${then.key}`;
+  const placements: Placement[] = [];
+  for (const firstText of first.values) {
+    for (const secondText of then.values) placements.push({ key, first: first.dimension, firstText, second: then.dimension, secondText });
+  }
+  return placements;
+}
+
+/** The pattern a variable has when it says exactly what reaching a filing under `text` of `dimension` establishes. */
+function establishedPattern(dimension: Dimension, text: string): string | undefined {
+  switch (dimension.kind) {
+    case 'exact':
+      return text;
+    case 'prefix':
+      return `${text}*`;
+    case 'suffix':
+      return `*${text}`;
+    case 'token':
+      // `*/api:*` asks for more than the token: its delimiters.
+      return undefined;
+  }
+}
+
+/** Adds the (1-based) variables a workload reaching the filing is known to satisfy. */
+function addEstablished(variables: readonly ScopeVariable[], dimension: Dimension, text: string, into: Set<number>): void {
+  const pattern = establishedPattern(dimension, text);
+  if (pattern === undefined) return;
+  variables.forEach((variable, i) => {
+    if (variable.attribute === dimension.attribute && variable.name === dimension.name && variable.value === pattern) into.add(i + 1);
+  });
 }
 
 /** Everything the engine needs, compiled from a ConfigSnapshot once per revision. */
@@ -145,32 +143,41 @@ export interface CompiledSnapshot {
   readonly bypassed: WorkloadPredicate;
   /** Enabled policies of a type with at least one enabled control acting on the action, that could match the workload. */
   readonly forEachCandidate: (type: PolicyType, action: Action, workload: WorkloadAttributes, visit: (policy: CompiledPolicy) => void) => void;
+  /** Appends to `into` the candidates whose scope holds for the workload, each once, in no particular order. */
+  readonly collectApplicable: (type: PolicyType, action: Action, workload: WorkloadAttributes, into: ActionPolicy[]) => void;
   /** Configuration problems found while compiling (e.g. a policy naming a missing application scope). */
   readonly problems: readonly string[];
 }
 
-const ALWAYS: WorkloadPredicate = () => true;
-
 /** Compiles the configuration into the structure the engine evaluates; call once per revision. */
 export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   const problems: string[] = [];
-  const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([[GLOBAL_SCOPE, { predicate: ALWAYS, constraints: UNCONSTRAINED }]]);
+  const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([[GLOBAL_SCOPE, { predicate: ANY_WORKLOAD, constraints: UNCONSTRAINED }]]);
   for (const scope of config.applicationScopes) {
     if (scope.name === GLOBAL_SCOPE) continue;
     scopes.set(scope.name, { predicate: compileScope(scope.expression, scope.variables), constraints: scopeConstraints(scope.expression, scope.variables) });
   }
 
-  const compiledPolicies: Array<{ compiled: CompiledPolicy; constraints: ScopeConstraints }> = [];
+  const sharedControls = new Map<string, SharedControl | undefined>();
+  const compiledPolicies: Array<{ compiled: CompiledPolicy; shared: readonly SharedControl[]; constraints: ScopeConstraints; scopeGiven: (established: ReadonlySet<number>) => WorkloadPredicate }> = [];
   config.policies.forEach((policy, ordinal) => {
     if (!policy.enabled) return;
-    const controls: CompiledControl[] = [];
+    const shared: SharedControl[] = [];
     for (const [key, settings] of Object.entries(policy.controls as Record<string, { enabled: boolean } | undefined>)) {
       if (!settings?.enabled) continue;
       const definition = findControl(policy.type, key);
-      const compiled = definition && compileControl(definition, settings);
-      if (compiled) controls.push(compiled);
+      if (!definition) continue;
+      const identity = `${policy.type}\u0000${key}\u0000${canonicalJson(settings)}`;
+      let control = sharedControls.get(identity);
+      if (!sharedControls.has(identity)) {
+        const compiled = compileControl(definition, settings);
+        control = compiled && { compiled, memoDecision: 0, memoMessage: undefined };
+        sharedControls.set(identity, control);
+      }
+      if (control) shared.push(control);
     }
-    if (controls.length === 0) return;
+    if (shared.length === 0) return;
+    const controls = shared.map((control) => control.compiled);
 
     const appScopes: Array<{ predicate: WorkloadPredicate; constraints: ScopeConstraints }> = [];
     for (const name of policy.scope.applicationScopes) {
@@ -181,11 +188,22 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     if (appScopes.length === 0) return;
     const predicates = appScopes.map((s) => s.predicate);
     const anyAppScope: WorkloadPredicate = predicates.length === 1 ? predicates[0]! : (w) => predicates.some((p) => p(w));
-    const hasCriteria = policy.scope.expression.trim() !== '';
-    const criteria = compileScope(policy.scope.expression, policy.scope.variables);
-    const inScope: WorkloadPredicate = hasCriteria ? (w) => anyAppScope(w) && criteria(w) : anyAppScope;
-    const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), scopeConstraints(policy.scope.expression, policy.scope.variables));
-    compiledPolicies.push({ compiled: { policy, ordinal, inScope, controls, stamp: 0 }, constraints });
+    const { expression, variables } = policy.scope;
+    // The scope of a policy reached through a filing, per set of variables the filing establishes.
+    const given = new Map<string, WorkloadPredicate>();
+    const scopeGiven = (established: ReadonlySet<number>): WorkloadPredicate => {
+      const key = [...established].sort((a, b) => a - b).join(',');
+      let predicate = given.get(key);
+      if (!predicate) {
+        const criteria = compileScopeAssuming(expression, variables, established);
+        predicate = both(anyAppScope, criteria);
+        given.set(key, predicate);
+      }
+      return predicate;
+    };
+    const inScope = scopeGiven(new Set());
+    const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), scopeConstraints(expression, variables));
+    compiledPolicies.push({ compiled: { policy, ordinal, inScope, controls }, shared, constraints, scopeGiven });
   });
 
   // How many distinct values all policies use per dimension: a dimension with many values splits policies finely.
@@ -199,18 +217,60 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   }
   const cardinality = new Map([...distinct].map(([key, values]) => [key, values.size]));
 
-  const indexes = new Map<PolicyType, Map<Action, CandidateIndex>>();
-  for (const { compiled, constraints } of compiledPolicies) {
-    const key = bestDimension(constraints, cardinality);
-    const chosen = key === undefined ? undefined : constraints.get(key);
-    let byAction = indexes.get(compiled.policy.type);
-    if (!byAction) indexes.set(compiled.policy.type, (byAction = new Map<Action, CandidateIndex>()));
-    const actionsSeen = new Set<Action>();
-    for (const control of compiled.controls) for (const action of control.definition.actsOn) actionsSeen.add(action);
-    for (const action of actionsSeen) {
+  // Policies with the same controls share one list of them: a decision then reads the few lists in use,
+  // which stay in the CPU's caches, instead of one list per policy spread over memory.
+  const controlIds = new Map<SharedControl, number>();
+  const policyControls = new Map<string, PolicyControl>();
+  const controlLists = new Map<string, readonly PolicyControl[]>();
+  const controlList = (controls: readonly SharedControl[], enforces: boolean): readonly PolicyControl[] => {
+    const entries = controls.map((control) => {
+      let id = controlIds.get(control);
+      if (id === undefined) controlIds.set(control, (id = controlIds.size));
+      const { definition } = control.compiled;
+      const blocksWhereEnforced = enforces && !definition.recordOnly;
+      const key = `${id}${blocksWhereEnforced ? 'b' : 'd'}`;
+      let entry = policyControls.get(key);
+      if (!entry) policyControls.set(key, (entry = { shared: control, key: definition.key, name: definition.name, blocksWhereEnforced }));
+      return { key, entry };
+    });
+    const listKey = entries.map((e) => e.key).join(',');
+    let list = controlLists.get(listKey);
+    if (!list) controlLists.set(listKey, (list = entries.map((e) => e.entry)));
+    return list;
+  };
+
+  const indexes = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy>>>();
+  for (const { compiled, shared, constraints, scopeGiven } of compiledPolicies) {
+    const { policy } = compiled;
+    const { variables } = policy.scope;
+    const placements = placementsOf(constraints, cardinality)?.map((placement) => {
+      const established = new Set<number>();
+      if ('dimension' in placement) addEstablished(variables, placement.dimension, placement.text, established);
+      else {
+        addEstablished(variables, placement.first, placement.firstText, established);
+        addEstablished(variables, placement.second, placement.secondText, established);
+      }
+      return { placement, inScope: scopeGiven(established) };
+    });
+    let byAction = indexes.get(policy.type);
+    if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
+    const actions = new Set<Action>();
+    for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
+    for (const action of actions) {
+      const item: ActionPolicy = {
+        compiled,
+        ordinal: compiled.ordinal,
+        name: policy.name,
+        type: policy.type,
+        version: policy.version ?? 0,
+        enforcementMode: policy.enforcementMode,
+        controls: controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), policy.enforcementMode === 'enforce'),
+        stamp: 0,
+      };
       let index = byAction.get(action);
-      if (!index) byAction.set(action, (index = new CandidateIndex()));
-      index.add(compiled, key, chosen?.dimension, chosen?.values ?? new Set());
+      if (!index) byAction.set(action, (index = new CandidateIndex<ActionPolicy>()));
+      if (!placements) index.addUnindexed({ item, inScope: compiled.inScope });
+      else for (const { placement, inScope } of placements) index.add(placement, { item, inScope });
     }
   }
 
@@ -220,7 +280,34 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     settings: config.settings,
     groups: new Map(config.groups.map((group) => [group.name, group])),
     bypassed: (w) => bypassPredicates.some((p) => p(w)),
-    forEachCandidate: (type, action, workload, visit) => indexes.get(type)?.get(action)?.forEach(workload, visit),
+    forEachCandidate: (type, action, workload, visit) => {
+      const found: ActionPolicy[] = [];
+      indexes.get(type)?.get(action)?.collect(workload, found, false);
+      for (const item of found) visit(item.compiled);
+    },
+    collectApplicable: (type, action, workload, into) => indexes.get(type)?.get(action)?.collect(workload, into, true),
     problems,
   };
+}
+
+/** JSON with object keys sorted and undefined members left out: equal settings give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** Both predicates hold, without a call for the one that always does. */
+function both(first: WorkloadPredicate, second: WorkloadPredicate): WorkloadPredicate {
+  if (first === ANY_WORKLOAD) return second;
+  if (second === ANY_WORKLOAD) return first;
+  if (first === NO_WORKLOAD || second === NO_WORKLOAD) return NO_WORKLOAD;
+  return (w) => first(w) && second(w);
 }

@@ -1,4 +1,5 @@
 export * from './common.js';
+export * from './control-options.js';
 export * from './scope.js';
 export * from './policy.js';
 export * from './settings.js';

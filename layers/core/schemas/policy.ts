@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { controlsForType, policyTypes, type PolicyType } from '../catalog.js';
 import { descriptionSchema, instantSchema, resourceNameSchema, serverManagedFields } from './common.js';
+import { controlOptionsSchema } from './control-options.js';
 import { policyScopeSchema } from './scope.js';
 
 export const enforcementModes = ['audit', 'enforce'] as const;
@@ -28,7 +29,7 @@ export type EnforcementModeChange = z.output<typeof enforcementModeChangeSchema>
 function controlsSchemaFor(type: PolicyType) {
   const shape: Record<string, z.ZodOptional> = {};
   for (const [key, definition] of controlsForType(type)) {
-    shape[key] = z.strictObject({ enabled: z.boolean().default(true) }).extend(definition.options.shape).optional();
+    shape[key] = z.strictObject({ enabled: z.boolean().default(true) }).extend(controlOptionsSchema(definition).shape).optional();
   }
   const known = [...controlsForType(type).keys()].join(', ');
   return z.strictObject(shape, {

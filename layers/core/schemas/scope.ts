@@ -65,8 +65,7 @@ export const policyScopeSchema = z
   .superRefine(refineScopeFormula);
 export type PolicyScope = z.output<typeof policyScopeSchema>;
 
-/** The name of the built-in application scope that matches everything. */
-export const GLOBAL_SCOPE = 'Global';
+export { GLOBAL_SCOPE } from '../builtins.js';
 
 /** A named, reusable workload selector. */
 export const applicationScopeSchema = z

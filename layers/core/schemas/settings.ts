@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DottedSelectorError, parseDottedSelector } from '../bypass.js';
+import { defaultBypassScopes } from '../builtins.js';
 import { enforcerTypes } from '../catalog.js';
 import { descriptionSchema, resourceNameSchema, serverManagedFields } from './common.js';
 import { scopeVariableSchema } from './scope.js';
@@ -30,11 +31,7 @@ export const bypassEntrySchema = z.union([scopeVariableSchema, z.string().max(20
   },
 });
 
-/** The two bypass entries every installation starts with: system pods are not inspected. */
-export const defaultBypassScopes = [
-  { attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' },
-  { attribute: 'kubernetes.namespace', value: 'kube-system' },
-] as const;
+export { defaultBypassScopes } from '../builtins.js';
 
 /** Settings → Enforcer: the global bypass and audit settings. */
 export const enforcerSettingsSchema = z.strictObject({

@@ -22,7 +22,10 @@ export interface WorkloadAttributes {
 /** Decides whether a scope applies to a workload. */
 export type WorkloadPredicate = (workload: WorkloadAttributes) => boolean;
 
-const ALWAYS: WorkloadPredicate = () => true;
+/** The predicate of a scope that holds for every workload (a blank formula, or one the index already decided). */
+export const ANY_WORKLOAD: WorkloadPredicate = () => true;
+/** The predicate of a scope that holds for no workload. */
+export const NO_WORKLOAD: WorkloadPredicate = () => false;
 
 /** Compiles one scope variable into a predicate; unknown attributes never match. */
 export function compileVariable(variable: ScopeVariable): WorkloadPredicate {
@@ -52,11 +55,24 @@ function isBlank(expression: string | undefined): expression is undefined {
  * malformed formula.
  */
 export function compileScope(expression: string | undefined, variables: readonly ScopeVariable[]): WorkloadPredicate {
-  if (isBlank(expression)) return ALWAYS;
+  return compileScopeAssuming(expression, variables, NOTHING_KNOWN);
+}
+
+const NOTHING_KNOWN: ReadonlySet<number> = new Set();
+
+/**
+ * Compiles a scope for workloads already known to satisfy the variables numbered in `holding` (1-based):
+ * those are folded into the formula, and whatever they decide is never evaluated. The candidate index uses
+ * it for policies found through a literal the workload is known to have. Returns ANY_WORKLOAD or
+ * NO_WORKLOAD when the formula is decided without looking at the workload.
+ */
+export function compileScopeAssuming(expression: string | undefined, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
+  if (isBlank(expression)) return ANY_WORKLOAD;
   const tree = parseScopeExpression(expression, variables.length);
   // A variable referenced several times is compiled, and its glob built, once.
   const compiled = new Map<number, WorkloadPredicate>();
   const predicateOf = (index: number): WorkloadPredicate => {
+    if (holding.has(index)) return ANY_WORKLOAD;
     let predicate = compiled.get(index);
     if (predicate === undefined) {
       const variable = variables[index - 1];
@@ -73,24 +89,30 @@ export function compileScope(expression: string | undefined, variables: readonly
         return predicateOf(node.index);
       case 'not': {
         const operand = build(node.operand);
+        if (operand === ANY_WORKLOAD) return NO_WORKLOAD;
+        if (operand === NO_WORKLOAD) return ANY_WORKLOAD;
         return (workload) => !operand(workload);
       }
       case 'and': {
         const left = build(node.left);
         const right = build(node.right);
+        if (left === NO_WORKLOAD || right === NO_WORKLOAD) return NO_WORKLOAD;
+        if (left === ANY_WORKLOAD) return right;
+        if (right === ANY_WORKLOAD) return left;
         return (workload) => left(workload) && right(workload);
       }
       case 'or': {
         const left = build(node.left);
         const right = build(node.right);
+        if (left === ANY_WORKLOAD || right === ANY_WORKLOAD) return ANY_WORKLOAD;
+        if (left === NO_WORKLOAD) return right;
+        if (right === NO_WORKLOAD) return left;
         return (workload) => left(workload) || right(workload);
       }
     }
   };
   return build(tree);
 }
-
-
 
 /** Builds WorkloadAttributes from plain records, dropping undefined entries. */
 export function workloadAttributes(

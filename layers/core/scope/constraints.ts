@@ -7,6 +7,12 @@ export type ConstraintKind = 'exact' | 'prefix' | 'suffix' | 'token';
 /** Characters that separate the parts of image references and paths (`registry/repo:tag@digest`). */
 const TOKEN_DELIMITERS = new Set(['/', ':', '@', '.']);
 
+/** Whether a UTF-16 code unit is one of the token delimiters, for scanning a value without splitting it. */
+export function isTokenDelimiterCode(code: number): boolean {
+  // '.' 46, '/' 47, ':' 58, '@' 64
+  return code === 47 || code === 58 || code === 64 || code === 46;
+}
+
 /** The delimiter-separated parts of a value: `ghcr.io/acme/api:1.2` → ghcr, io, acme, api, 1, 2. */
 export function valueTokens(value: string): string[] {
   const tokens: string[] = [];

@@ -10,7 +10,10 @@ import {
   enforcerGroupSchema,
   enforcerSettingsSchema,
   findControl,
+  imageRegistry,
+  parseImageReference,
   policySchema,
+  quoted,
   workloadAttributes,
   type DecisionEvent,
   type PolicyInput,
@@ -288,6 +291,53 @@ describe('decide (properties)', () => {
         expect(typeof decision.allowed).toBe('boolean');
       }),
     );
+  });
+});
+
+describe('shared controls', () => {
+  it('reports every policy of identically configured controls, with messages of the event at hand', () => {
+    const settings = { blockContainerExec: { enabled: true, allowedProcesses: ['ls', 'date'] } };
+    // The same settings written in another key order are still the same control.
+    const reordered = { blockContainerExec: { allowedProcesses: ['ls', 'date'], enabled: true } };
+    const snapshot = snapshotOf([
+      { ...execGuard, name: 'first', controls: settings },
+      { ...execGuard, name: 'second', enforcementMode: 'audit', controls: reordered },
+    ]);
+    const run = (command: string[]) => decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: { action: 'exec', command } });
+    expect(run(['sh']).violations.map((v) => [v.policy, v.status, v.message])).toEqual([
+      ['first', 'Block', 'exec of "sh" is not an allowed process'],
+      ['second', 'Detect', 'exec of "sh" is not an allowed process'],
+    ]);
+    expect(run(['bash']).violations.map((v) => v.message)).toEqual(['exec of "bash" is not an allowed process', 'exec of "bash" is not an allowed process']);
+    expect(run(['ls']).violations).toEqual([]);
+  });
+});
+
+describe('imageRegistry', () => {
+  it('finds the registry parseImageReference finds', () => {
+    const part = fc.string({ unit: fc.constantFrom('a', '.', ':', '/', '@', 'localhost', 'x'), maxLength: 6 });
+    fc.assert(
+      fc.property(fc.oneof(part, fc.tuple(part, part, part).map((p) => p.join(''))), (image) => {
+        expect(imageRegistry(image)).toBe(parseImageReference(image).registry);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(imageRegistry('123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1.2')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    expect(imageRegistry('localhost/api')).toBe('localhost');
+    expect(imageRegistry('acme/api@sha256:ab')).toBe('docker.io');
+  });
+});
+
+describe('quoted', () => {
+  it('quotes exactly as JSON.stringify of the value cut to 200 characters', () => {
+    const reference = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\ud800', '\udc00', 'é'), maxLength: 8 })), (text) => {
+        expect(quoted(text)).toBe(reference(text));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(quoted('/bin/sh')).toBe('"/bin/sh"');
   });
 });
 

@@ -1,8 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
+  ANY_WORKLOAD,
+  NO_WORKLOAD,
   ScopeParseError,
   compileScope,
+  compileScopeAssuming,
   compileVariable,
   formatScopeExpression,
   scopeConstraints,
@@ -231,6 +234,34 @@ describe('compileScope', () => {
         for (const workload of workloads) expect(scope(workload)).toBe(interpret(parsed, vars, workload));
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe('compileScopeAssuming', () => {
+  const variables: readonly ScopeVariable[] = [
+    { attribute: 'namespace', value: 'web' },
+    { attribute: 'image', value: '*/redis:*' },
+  ];
+
+  it('folds variables known to hold, down to a constant where the formula is decided', () => {
+    const known = new Set([1]);
+    expect(compileScopeAssuming('v1 || v2', variables, known)).toBe(ANY_WORKLOAD);
+    expect(compileScopeAssuming('v1 && !v1', variables, known)).toBe(NO_WORKLOAD);
+    const rest = compileScopeAssuming('v1 && v2', variables, known);
+    expect(rest(workloadAttributes({ namespace: 'web', image: 'docker.io/library/redis:7' }))).toBe(true);
+    expect(rest(workloadAttributes({ namespace: 'web', image: 'nginx' }))).toBe(false);
+  });
+
+  it('agrees with compileScope on every workload that satisfies the variables assumed', () => {
+    fc.assert(
+      fc.property(scopeArbitrary, workloadArbitrary, fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), ({ tree, variables: vars }, workload, pick) => {
+        const expression = formatScopeExpression(tree);
+        // Assume a random subset of the variables that do hold for this workload.
+        const holding = new Set(vars.flatMap((variable, i) => (pick[i] && compileVariable(variable)(workload) ? [i + 1] : [])));
+        expect(compileScopeAssuming(expression, vars, holding)(workload)).toBe(compileScope(expression, vars)(workload));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

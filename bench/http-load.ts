@@ -43,6 +43,8 @@ export interface LoadResult {
   /** Answers with `allowed: false`. */
   readonly denied: number;
   readonly connections: number;
+  /** CPU time of the load generator per request: what it takes from the cores the server runs on. */
+  readonly clientCpuUsPerRequest: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -84,6 +86,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const sockets = new Set<unknown>();
   agent.on('free', (socket) => sockets.add(socket));
 
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const end = started + job.durationMs;
   const worker = async (): Promise<void> => {
@@ -108,6 +111,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
 
   const sorted = latencies.sort((a, b) => a - b);
@@ -129,6 +133,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     statuses,
     denied,
     connections: sockets.size,
+    clientCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, answered)),
   };
 }
 

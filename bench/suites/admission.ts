@@ -20,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Metafile } from 'esbuild';
 import type { HttpHandler } from '../../functions/shared/http/types.js';
@@ -62,14 +63,14 @@ const LAMBDA_TARGET = 'node24';
 interface Plan {
   /** Recorded reviews wait for DynamoDB writes: their sampling also stops after `maxMs` per kind. */
   readonly inProcess: { readonly warmup: number; readonly samples: number; readonly maxMs: number; readonly dryRunWarmup: number; readonly dryRunSamples: number };
-  readonly http: { readonly warmupMs: number; readonly measureMs: number; readonly dryRunMs: number };
+  readonly http: { readonly warmupMs: number; readonly measureMs: number; readonly dryRunMs: number; readonly writeCapacityMs: number };
   readonly coldStartRuns: number;
 }
 
 function plan(quick: boolean): Plan {
   return quick
-    ? { inProcess: { warmup: 50, samples: 200, maxMs: 2_000, dryRunWarmup: 100, dryRunSamples: 400 }, http: { warmupMs: 1_000, measureMs: 3_000, dryRunMs: 1_000 }, coldStartRuns: 3 }
-    : { inProcess: { warmup: 300, samples: 2_000, maxMs: 6_000, dryRunWarmup: 1_000, dryRunSamples: 5_000 }, http: { warmupMs: 3_000, measureMs: 20_000, dryRunMs: 5_000 }, coldStartRuns: 10 };
+    ? { inProcess: { warmup: 50, samples: 200, maxMs: 2_000, dryRunWarmup: 100, dryRunSamples: 400 }, http: { warmupMs: 1_000, measureMs: 3_000, dryRunMs: 1_000, writeCapacityMs: 1_000 }, coldStartRuns: 3 }
+    : { inProcess: { warmup: 300, samples: 2_000, maxMs: 6_000, dryRunWarmup: 1_000, dryRunSamples: 5_000 }, http: { warmupMs: 3_000, measureMs: 20_000, dryRunMs: 5_000, writeCapacityMs: 5_000 }, coldStartRuns: 10 };
 }
 
 const round1 = (value: number): number => Math.round(value * 10) / 10;
@@ -84,7 +85,7 @@ function median(values: readonly number[]): number {
 /** Loads what touches the AWS SDK after setting the environment it reads (keeps its Node notice quiet). */
 async function loadModules() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const [local, tables, runtime, bootstrap, admission, api, client, configStore, auditStore, pods, http, logger] = await Promise.all([
+  const [local, tables, runtime, bootstrap, admission, api, client, configStore, auditStore, pods, http, logger, snapshots, auditItems] = await Promise.all([
     import('../../infra/local/dynamodb-local.js'),
     import('../../functions/shared/storage/tables.js'),
     import('../../functions/shared/runtime.js'),
@@ -97,6 +98,8 @@ async function loadModules() {
     import('../../functions/shared/storage/DynamoPodDirectory.js'),
     import('../../infra/local/http-adapter.js'),
     import('@aws-lambda-powertools/logger'),
+    import('../../functions/shared/storage/DynamoDecisionSnapshots.js'),
+    import('../../functions/shared/storage/audit-items.js'),
   ]);
   return {
     startDynamoDbLocal: local.startDynamoDbLocal,
@@ -111,6 +114,8 @@ async function loadModules() {
     DynamoAuditStore: auditStore.DynamoAuditStore,
     DynamoPodDirectory: pods.DynamoPodDirectory,
     CachedPodDirectory: pods.CachedPodDirectory,
+    DynamoDecisionSnapshots: snapshots.DynamoDecisionSnapshots,
+    toAuditItem: auditItems.toItem,
     createLocalServer: http.createLocalServer,
     Logger: logger.Logger,
   };
@@ -133,17 +138,23 @@ interface CallStats {
 class StorageMeter {
   reads = 0;
   writes = 0;
+  /** Items put or deleted: a BatchWriteItem call counts its requests. */
+  itemsWritten = 0;
   private readonly durations = new Map<string, number[]>();
 
   reset(): void {
     this.reads = 0;
     this.writes = 0;
+    this.itemsWritten = 0;
     this.durations.clear();
   }
 
-  record(command: string, table: string, ns: number): void {
+  record(command: string, table: string, ns: number, items: number): void {
     if (READ_COMMANDS.has(command)) this.reads++;
-    else this.writes++;
+    else {
+      this.writes++;
+      this.itemsWritten += items;
+    }
     const key = `${command.replace(/Command$/, '')} ${table}`;
     const list = this.durations.get(key) ?? [];
     list.push(ns);
@@ -166,13 +177,16 @@ class StorageMeter {
 function instrument(client: DynamoDBClient, meter: StorageMeter, tables: { readonly config: string; readonly audit: string }): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const name = (args.input as { TableName?: string }).TableName;
+      const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown[]>; TransactItems?: unknown[] };
+      // Batch calls name their table inside RequestItems (the webhook's batches go to one table).
+      const name = input.TableName ?? Object.keys(input.RequestItems ?? {})[0];
       const table = name === tables.config ? 'config' : name === tables.audit ? 'audit' : (name ?? 'batch');
+      const items = input.RequestItems ? Object.values(input.RequestItems).reduce((sum, requests) => sum + requests.length, 0) : (input.TransactItems?.length ?? 1);
       const started = process.hrtime.bigint();
       try {
         return await next(args);
       } finally {
-        meter.record(context.commandName ?? 'unknown', table, Number(process.hrtime.bigint() - started));
+        meter.record(context.commandName ?? 'unknown', table, Number(process.hrtime.bigint() - started), items);
       }
     },
     { step: 'initialize', priority: 'high', name: 'benchStorageMeter' },
@@ -203,6 +217,7 @@ function meteredRuntime(m: Modules, endpoint: string, prefix: string, adminToken
       configStore: new m.DynamoConfigStore(clients.document, names.config),
       auditStore: new m.DynamoAuditStore(clients.document, names.audit),
       podDirectory: new m.CachedPodDirectory(new m.DynamoPodDirectory(clients.document, names.audit)),
+      decisionSnapshots: new m.DynamoDecisionSnapshots(clients.document, names.config),
       logger,
     },
   );
@@ -404,6 +419,8 @@ interface HttpPhase extends Omit<LoadResult, 'type'> {
   /** Reads are expected at a fixed rate (the revision, once a second): per request they shrink as req/s grow. */
   readonly dynamoReadsPerSecond: number;
   readonly dynamoWritesPerRequest: number;
+  /** Items written per request (a BatchWriteItem call writes up to 25). */
+  readonly dynamoItemsWrittenPerRequest: number;
   readonly dynamoCalls: Record<string, CallStats>;
   /** CPU time of the server process (handlers, HTTP adapter, SDK) per request. */
   readonly serverCpuUsPerRequest: number;
@@ -431,6 +448,7 @@ async function httpPhase(child: ChildProcess, job: LoadJob, meter: StorageMeter,
     dynamoReadsPerRequest: Number((meter.reads / requests).toPrecision(3)),
     dynamoReadsPerSecond: round2(meter.reads / (result.elapsedMs / 1000)),
     dynamoWritesPerRequest: Number((meter.writes / requests).toPrecision(3)),
+    dynamoItemsWrittenPerRequest: Number((meter.itemsWritten / requests).toPrecision(3)),
     dynamoCalls: meter.perRequest(requests),
     serverCpuUsPerRequest: round1((cpu.user + cpu.system) / requests),
     machineBusyShare: machineBusy(cpusBefore, os.cpus()),
@@ -576,6 +594,58 @@ function coldSummary(runs: readonly ColdRun[]): ColdSummary {
   };
 }
 
+/** Items per BatchWriteItem call: DynamoDB's maximum, as the webhook's batches use it. */
+const BATCH_ITEMS = 25;
+
+/** How fast DynamoDB Local stores audit items of the webhook's shape, written as its group commit writes them. */
+async function auditWriteCapacity(m: Modules, document: DynamoDBDocumentClient, tableName: string, ms: number): Promise<{ itemsPerSecond: number; callP50Ms: number; calls: number }> {
+  const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const item = () => {
+    const id = randomUUID();
+    return m.toAuditItem(
+      {
+        id,
+        time: new Date().toISOString(),
+        status: 'Detect',
+        policy: `policy-${id.slice(0, 2)}`,
+        policyType: 'container',
+        policyVersion: 1,
+        control: 'blockContainerExec',
+        controlName: 'Block Container Exec',
+        enforcementMode: 'audit',
+        action: 'exec',
+        message: 'exec of "sh" is not an allowed process',
+        workload: { cluster: 'cluster-0', namespace: 'ns-1', pod: `web-1-${id.slice(0, 8)}`, container: 'app', image: 'web-1:1.27', function: null, host: null },
+        user: { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+        command: ['sh'],
+        enforcer: { group: GROUP, type: 'kube_enforcer', id: 'cluster-0' },
+        unresolved: [],
+      },
+      90,
+    );
+  };
+  const durations: number[] = [];
+  let items = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    const batch = Array.from({ length: BATCH_ITEMS }, () => ({ PutRequest: { Item: item() } }));
+    const callStarted = process.hrtime.bigint();
+    const output = await document.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
+    durations.push(Number(process.hrtime.bigint() - callStarted));
+    items += BATCH_ITEMS - (output.UnprocessedItems?.[tableName]?.length ?? 0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { itemsPerSecond: Math.round(items / seconds), callP50Ms: round2(summarize(durations).p50Us / 1000), calls: durations.length };
+}
+
+/** Removes every stored decision snapshot of a config table, as if its configuration had just changed. */
+async function removeDecisionSnapshots(document: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  const { QueryCommand, BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const output = await document.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'DECISION' }, ProjectionExpression: 'pk, sk', ConsistentRead: true }));
+  const keys = output.Items ?? [];
+  if (keys.length > 0) await document.send(new BatchWriteCommand({ RequestItems: { [tableName]: keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) } }));
+}
+
 // ---------------------------------------------------------------------------------------------
 
 
@@ -673,6 +743,10 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     loadClient.send({ type: 'exit' });
     await server.close();
     server = undefined;
+    log(`admission: DynamoDB Local write capacity for audit items: BatchWriteItem calls of ${BATCH_ITEMS}, one at a time, for ${p.http.writeCapacityMs / 1000} s`);
+    const capacity = await auditWriteCapacity(m, setupClients.document, `${TABLE_PREFIX}audit`, p.http.writeCapacityMs);
+    const writeBound = http.dynamoItemsWrittenPerRequest > 0 ? Math.round(capacity.itemsPerSecond / http.dynamoItemsWrittenPerRequest) : null;
+    log(`admission: ${capacity.itemsPerSecond} items/s; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s`);
 
     // -- 4. cold start ------------------------------------------------------------------------------
     log('admission: preparing cold starts');
@@ -711,14 +785,18 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       baseline: { bundle: join(bundleDir, 'baseline', 'index.mjs'), event: events.baseline, env: env(TABLE_PREFIX) },
       admissionSmallConfig: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.small, env: env(SMALL_TABLE_PREFIX) },
       admissionWithSdkBundled: { bundle: join(bundleDir, 'admission-sdk', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
+      admissionWithoutSnapshot: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
     };
-    const coldRuns: Record<keyof typeof variants, ColdRun[]> = { admission: [], baseline: [], admissionSmallConfig: [], admissionWithSdkBundled: [] };
+    const diagnostics = new Set<keyof typeof variants>(['admissionSmallConfig', 'admissionWithSdkBundled', 'admissionWithoutSnapshot']);
+    const coldRuns: Record<keyof typeof variants, ColdRun[]> = { admission: [], baseline: [], admissionSmallConfig: [], admissionWithSdkBundled: [], admissionWithoutSnapshot: [] };
     log(`admission: cold starts: ${p.coldStartRuns} rounds of fresh node processes`);
     // One process at a time, variants interleaved, so that drift affects all alike; one unrecorded round
-    // first. The two diagnostic variants run every third round only.
+    // first. The diagnostic variants run every third round only.
     for (let round = -1; round < p.coldStartRuns; round++) {
       for (const [name, variant] of Object.entries(variants) as Array<[keyof typeof variants, (typeof variants)[keyof typeof variants]]>) {
-        if (round % 3 !== 0 && (name === 'admissionSmallConfig' || name === 'admissionWithSdkBundled')) continue;
+        if (round % 3 !== 0 && diagnostics.has(name)) continue;
+        // The first instance after a configuration change: no decision snapshot of the revision yet (it stores one).
+        if (name === 'admissionWithoutSnapshot') await removeDecisionSnapshots(setupClients.document, `${TABLE_PREFIX}config`);
         const result = await coldRun(runner, variant.bundle, variant.event, variant.env);
         if (result.statusCode !== 200) throw new Error(`cold start ${name}: HTTP ${result.statusCode}: ${result.body}`);
         if (round >= 0) coldRuns[name].push(result);
@@ -726,7 +804,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     }
     const cold = Object.fromEntries(Object.entries(coldRuns).map(([name, runs]) => [name, coldSummary(runs)])) as Record<keyof typeof variants, ColdSummary>;
     const coldRatio = ratio(cold.admission.verdictMsMedian, cold.baseline.verdictMsMedian);
-    log(`admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${cold.baseline.verdictMsMedian} ms (ratio ${coldRatio}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK bundled ${cold.admissionWithSdkBundled.verdictMsMedian} ms`);
+    log(`admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${cold.baseline.verdictMsMedian} ms (ratio ${coldRatio}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK bundled ${cold.admissionWithSdkBundled.verdictMsMedian} ms; without a stored snapshot ${cold.admissionWithoutSnapshot.verdictMsMedian} ms`);
 
     // -- goals ---------------------------------------------------------------------------------------
     const inProcessP99 = Object.fromEntries(reviewKinds.map((kind) => [kind, inProcess[kind]!.recorded!.p99Us])) as Record<ReviewKind, number>;
@@ -805,6 +883,12 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         warmup: { requests: warmup.requests, requestsPerSecond: warmup.requestsPerSecond, errors: warmup.errors },
         measured: http,
         dryRunDiagnostic: { description: 'the same load with dryRun: true reviews: no pod or audit writes; shows what storage writes cost under load', ...httpDryRun },
+        writeCapacityDiagnostic: {
+          description: `DynamoDB Local alone, after the load: audit-table items written per second by BatchWriteItem calls of ${BATCH_ITEMS} items of the webhook's shape, one call at a time (how the webhook's group commit writes), and the request rate that allows at the measured items per recorded request. Recorded reviews cannot go faster than that bound, whatever the handler costs.`,
+          ...capacity,
+          itemsWrittenPerRecordedRequest: http.dynamoItemsWrittenPerRequest,
+          recordedRequestsPerSecondBound: writeBound,
+        },
       },
       bundles: {
         description: `esbuild ${(await import('esbuild')).version}: bundle, minify, platform node, format esm, target ${LAMBDA_TARGET}; byPackage sums bytesInOutput per package of the metafile`,
@@ -824,6 +908,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
           admissionOverBaseline: coldRatio,
           admissionSmallConfigOverBaseline: ratio(cold.admissionSmallConfig.verdictMsMedian, cold.baseline.verdictMsMedian),
           admissionWithSdkBundledOverBaseline: ratio(cold.admissionWithSdkBundled.verdictMsMedian, cold.baseline.verdictMsMedian),
+        admissionWithoutSnapshotOverBaseline: ratio(cold.admissionWithoutSnapshot.verdictMsMedian, cold.baseline.verdictMsMedian),
         },
       },
       goals,

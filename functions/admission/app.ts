@@ -1,25 +1,23 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  admissionContext,
-  admissionResponse,
-  auditEvents,
-  decide,
-  MalformedReviewError,
-  parseAdmissionReview,
-  type AdmissionReview,
-  type PodIdentity,
-} from '../../layers/core/index.js';
+// Core modules by path, not through the core's index: the index also carries the zod schemas, which the
+// webhook's bundle leaves out (it decodes reviews with the hand-written decoders of admission/decode.ts).
+import { admissionContext, MalformedReviewError, parseAdmissionReview } from '../../layers/core/admission/context.js';
+import type { PodIdentity } from '../../layers/core/admission/pod.js';
+import { admissionResponse } from '../../layers/core/admission/response.js';
+import type { AdmissionReview } from '../../layers/core/admission/review.js';
+import { auditEvents } from '../../layers/core/engine/audit.js';
+import { decide } from '../../layers/core/engine/decide.js';
 import { errorResult, hashSecret, MAX_BODY_BYTES, sameHash } from '../shared/http/middleware.js';
 import type { HttpHandler } from '../shared/http/types.js';
-import type { Runtime } from '../shared/runtime.js';
 import { DecisionConfigCache, NoConfigurationError } from '../shared/snapshot-cache.js';
-import type { AuditEvent } from '../../layers/core/index.js';
 import { failModeOf } from '../shared/webhook.js';
 import { TIMED_OUT, within } from '../shared/deadline.js';
+import { AuditRecorder } from './AuditRecorder.js';
+import type { WebhookRuntime } from './runtime.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
 const POD_TTL_SECONDS = 30 * 86_400;
-/** Audit events that could not be written wait here for the next invocation (bounded: drop the oldest). */
+/** Audit events that could not be written wait for the next write (bounded: the oldest are dropped). */
 const MAX_PENDING_EVENTS = 1000;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -50,35 +48,38 @@ function failModeResponse(review: AdmissionReview, failMode: 'open' | 'closed'):
 }
 
 /** The admission webhook Lambda: EKS calls it for exec, attach, port-forward, debug and pod admissions. */
-export function createAdmissionHandler(runtime: Runtime): HttpHandler {
+export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
   const { logger } = runtime;
-  const cache = new DecisionConfigCache(runtime.configStore, {
-    recheckMs: runtime.config.configRecheckMs ?? 1000,
-    onRefreshError: (error) => logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
+  const cache = new DecisionConfigCache(
+    {
+      configStore: runtime.configStore,
+      decisionSnapshots: runtime.decisionSnapshots,
+      onSnapshotError: (error) => logger.warn('the stored decision snapshot could not be used; the configuration items serve instead', { error: error as Error }),
+    },
+    {
+      recheckMs: runtime.config.configRecheckMs ?? 1000,
+      onRefreshError: (error) => logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
+    },
+  );
+  // Storage slow or down: failed events wait (bounded) for the write of a later review rather than be lost.
+  const recorder = new AuditRecorder(runtime.auditStore, {
+    maxPending: MAX_PENDING_EVENTS,
+    onWriteFailed: ({ pending, dropped }) => logger.warn('audit events could not be written yet', { pending, dropped }),
   });
-  let pendingEvents: AuditEvent[] = [];
-
-  const record = async (events: AuditEvent[], retentionDays: number, budgetMs: number): Promise<void> => {
-    const batch = [...pendingEvents, ...events];
-    pendingEvents = [];
-    const written = await settled(runtime.auditStore.put(batch, retentionDays), budgetMs);
-    if (written === undefined) {
-      // Storage is slow or down: keep the events for the next invocation rather than lose them.
-      pendingEvents = batch.slice(-MAX_PENDING_EVENTS);
-      logger.warn('audit events could not be written yet', { pending: pendingEvents.length, dropped: batch.length - pendingEvents.length });
-    }
-  };
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
     const budgetMs = storageBudgetMs(event.queryStringParameters?.timeout);
     const remaining = () => budgetMs - (Date.now() - started);
 
-    const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
-    if (raw.length > MAX_BODY_BYTES) return errorResult(413, 'payload_too_large', `the body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
+    // A text body is measured and parsed as it is; only a base64 one needs decoding first.
+    const decoded = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+    const text = decoded ? decoded.toString('utf8') : (event.body ?? '');
+    const bytes = decoded ? decoded.length : Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_BODY_BYTES) return errorResult(413, 'payload_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
     let review: AdmissionReview;
     try {
-      review = parseAdmissionReview(JSON.parse(raw.toString('utf8')) as unknown);
+      review = parseAdmissionReview(JSON.parse(text) as unknown);
     } catch (error) {
       if (error instanceof MalformedReviewError) return errorResult(400, 'bad_request', error.message, error.details);
       return errorResult(400, 'bad_request', 'the body is not valid JSON');
@@ -118,7 +119,7 @@ export function createAdmissionHandler(runtime: Runtime): HttpHandler {
       if (!context.dryRun) {
         const effects: Array<Promise<unknown>> = [];
         if (context.learned) effects.push(settled(runtime.podDirectory.remember(cluster, context.learned, POD_TTL_SECONDS), remaining()));
-        if (decision.violations.length > 0 || pendingEvents.length > 0) {
+        if (decision.violations.length > 0 || recorder.pending > 0) {
           const { subject } = context;
           const events = auditEvents(
             decision.violations,
@@ -132,7 +133,8 @@ export function createAdmissionHandler(runtime: Runtime): HttpHandler {
             new Date().toISOString(),
             runtime.newId,
           );
-          effects.push(record(events, settings.auditRetentionDays, remaining()));
+          const retentionDays = settings.auditRetentionDays;
+          effects.push(settled(recorder.record(events.map((auditEvent) => ({ event: auditEvent, retentionDays }))), remaining()));
         }
         await Promise.all(effects);
       }

@@ -1,5 +1,6 @@
 // Lambda entry point of the admission webhook: wiring only; the behaviour lives in app.ts.
-import { createRuntime, runtimeConfigFromEnv } from '../shared/runtime.js';
+import { runtimeConfigFromEnv } from '../shared/runtime-config.js';
 import { createAdmissionHandler } from './app.js';
+import { createWebhookRuntime } from './runtime.js';
 
-export const handler = createAdmissionHandler(createRuntime(runtimeConfigFromEnv()));
+export const handler = createAdmissionHandler(createWebhookRuntime(runtimeConfigFromEnv()));

@@ -17,15 +17,16 @@ export interface RevisionCacheOptions {
  * The last-known-good configuration of one Lambda instance, derived from the config table. Warm calls read
  * nothing; at most once per `recheckMs` one call reads the revision (one item) and reloads only when it
  * changed. When storage is slow or down, the cached value keeps serving; without one, NoConfigurationError.
+ * `load` gets the revision just read: everything it reads afterwards is at least that new.
  */
-export class RevisionCache<T extends { readonly revision: number }> {
+export class RevisionCache<T extends { readonly revision: number }, S extends Pick<ConfigStore, 'revision'> = ConfigStore> {
   private current: T | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<T> | undefined;
 
   constructor(
-    private readonly store: ConfigStore,
-    private readonly load: (store: ConfigStore) => Promise<T>,
+    private readonly store: S,
+    private readonly load: (store: S, revision: number) => Promise<T>,
     private readonly options: RevisionCacheOptions,
   ) {}
 
@@ -57,7 +58,7 @@ export class RevisionCache<T extends { readonly revision: number }> {
         this.checkedAt = this.now();
         return this.current;
       }
-      const loaded = await this.load(this.store);
+      const loaded = await this.load(this.store, revision);
       this.current = loaded;
       this.checkedAt = this.now();
       return loaded;

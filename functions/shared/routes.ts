@@ -85,12 +85,14 @@ function segments(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
 
+/** Every route with its template split once: the local server matches each request against all of them. */
+const templates = routes.map((route) => ({ route, template: segments(route.path) }));
+
 /** Finds the route of a request path, with its path parameters; used by the local server. */
 export function matchRoute(method: string, path: string): { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] } {
   const actual = segments(path);
   const allowed: HttpMethod[] = [];
-  for (const route of routes) {
-    const template = segments(route.path);
+  for (const { route, template } of templates) {
     if (template.length !== actual.length) continue;
     const params: Record<string, string> = {};
     let matches = true;

@@ -5,36 +5,17 @@ import { DynamoAuditStore } from './storage/DynamoAuditStore.js';
 import { DynamoConfigStore } from './storage/DynamoConfigStore.js';
 import { DynamoEnforcerStore } from './storage/DynamoEnforcerStore.js';
 import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirectory.js';
-import type { AuditStore, ConfigStore, EnforcerStore, PodDirectory } from './storage/ports.js';
+import { DynamoDecisionSnapshots } from './storage/DynamoDecisionSnapshots.js';
+import type { AuditStore, ConfigStore, DecisionSnapshotStore, EnforcerStore, PodDirectory } from './storage/ports.js';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/middleware.js';
-import type { ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
+import type { RuntimeConfig } from './runtime-config.js';
 import { lazyEventPublisher, lazyModeChangeScheduler } from './scheduling/lazy.js';
 import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
 import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
 
-/** Settings of one deployment of the control plane (AWS or local mode). */
-export interface RuntimeConfig {
-  /** Table names are `<prefix>config` and `<prefix>audit`. */
-  readonly tablePrefix: string;
-  readonly dynamodbEndpoint?: string | undefined;
-  readonly region?: string | undefined;
-  /** Local mode: the bearer token administrators use. Without it, admin routes expect the IAM authorizer. */
-  readonly adminToken?: string | undefined;
-  /** Base URL of the HTTP API, used in webhook URLs and manifests. */
-  readonly publicBaseUrl?: string | undefined;
-  /** Base64 PEM of the CA that signed the API's certificate, for manifests; omitted for public CAs. */
-  readonly webhookCaBundle?: string | undefined;
-  /**
-   * How often the webhook re-checks the configuration revision.
-   * @default 1000
-   */
-  readonly configRecheckMs?: number | undefined;
-  /** AWS: where scheduled mode changes are created (local mode polls DynamoDB instead). */
-  readonly scheduling?: ScheduleTargetSettings | undefined;
-  /** AWS: the event bus Vigil publishes to; without it events are only logged. */
-  readonly eventBusName?: string | undefined;
-}
+// The settings live apart so that an entry point can read them without loading every adapter wired here.
+export { runtimeConfigFromEnv, type RuntimeConfig } from './runtime-config.js';
 
 /** Everything handlers need, wired once per Lambda instance (or once for local mode). */
 export interface Runtime {
@@ -42,6 +23,8 @@ export interface Runtime {
   readonly configStore: ConfigStore;
   readonly auditStore: AuditStore;
   readonly podDirectory: PodDirectory;
+  /** The webhook's stored decision configuration per revision (derived from the config items). */
+  readonly decisionSnapshots: DecisionSnapshotStore;
   /** Registered enforcers (runtime records in the config table, outside the revision). */
   readonly enforcerStore: EnforcerStore;
   /** Validates an EKS cluster ARN at registration (unavailable in local mode). */
@@ -67,6 +50,7 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     auditStore: overrides.auditStore ?? new DynamoAuditStore(clients.document, `${config.tablePrefix}audit`),
     enforcerStore: overrides.enforcerStore ?? new DynamoEnforcerStore(clients.document, `${config.tablePrefix}config`),
     podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
+    decisionSnapshots: overrides.decisionSnapshots ?? new DynamoDecisionSnapshots(clients.document, `${config.tablePrefix}config`),
     // Local mode (an admin token) reaches no AWS API.
     describeCluster: overrides.describeCluster ?? (config.adminToken ? describeClusterUnavailable : eksDescribeCluster()),
     // Local mode (an admin token) reaches no AWS API: its scheduler polls the pending changes in DynamoDB.
@@ -92,24 +76,5 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),
     newId: overrides.newId ?? randomUUID,
-  };
-}
-
-/** Settings from the Lambda environment (set by the CDK stack). */
-export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const prefix = env.VIGIL_TABLE_PREFIX;
-  if (!prefix) throw new Error('VIGIL_TABLE_PREFIX is not set');
-  const recheck = env.VIGIL_CONFIG_RECHECK_MS ? Number(env.VIGIL_CONFIG_RECHECK_MS) : undefined;
-  return {
-    tablePrefix: prefix,
-    region: env.AWS_REGION,
-    dynamodbEndpoint: env.VIGIL_DYNAMODB_ENDPOINT || undefined,
-    publicBaseUrl: env.VIGIL_PUBLIC_URL || undefined,
-    configRecheckMs: recheck !== undefined && Number.isFinite(recheck) && recheck >= 0 ? recheck : undefined,
-    scheduling:
-      env.VIGIL_SCHEDULE_GROUP && env.VIGIL_MODE_CHANGE_FUNCTION_ARN && env.VIGIL_SCHEDULER_ROLE_ARN
-        ? { groupName: env.VIGIL_SCHEDULE_GROUP, functionArn: env.VIGIL_MODE_CHANGE_FUNCTION_ARN, roleArn: env.VIGIL_SCHEDULER_ROLE_ARN, deadLetterArn: env.VIGIL_SCHEDULER_DLQ_ARN || undefined }
-        : undefined,
-    eventBusName: env.VIGIL_EVENT_BUS_NAME || undefined,
   };
 }

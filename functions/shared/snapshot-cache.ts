@@ -1,6 +1,6 @@
-import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/index.js';
+import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/engine/snapshot.js';
 import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
-import type { ClusterRecord, ConfigStore, StoredMeta } from './storage/ports.js';
+import type { ConfigStore, DecisionDocument, DecisionSnapshotStore, WebhookCluster } from './storage/ports.js';
 import { listAll } from './storage/read-all.js';
 
 export { NoConfigurationError } from './revision-cache.js';
@@ -9,20 +9,51 @@ export { NoConfigurationError } from './revision-cache.js';
 export interface DecisionConfig {
   readonly revision: number;
   readonly snapshot: CompiledSnapshot;
-  readonly clusters: ReadonlyMap<string, ClusterRecord & StoredMeta>;
+  readonly clusters: ReadonlyMap<string, WebhookCluster>;
 }
 
-/** Loads and compiles everything a decision needs, in one consistent-enough read. */
-export async function loadDecisionConfig(store: ConfigStore): Promise<DecisionConfig> {
-  // loadSnapshot reads the revision first, so the result can only look older than its content, never
-  // newer: a change made meanwhile is picked up at the next re-check.
-  const [config, clusters] = await Promise.all([store.loadSnapshot(), listAll(store, 'cluster')]);
-  return { revision: config.revision, snapshot: compileSnapshot(config), clusters: new Map(clusters.map((c) => [c.name, c])) };
+/** Where the decision configuration comes from, and who hears about a snapshot that could not be used. */
+export interface DecisionSources {
+  readonly configStore: ConfigStore;
+  readonly decisionSnapshots: DecisionSnapshotStore;
+  /** A stored snapshot could not be read or written; the items serve instead. */
+  readonly onSnapshotError?: (error: unknown) => void;
+}
+
+function compileDocument(document: DecisionDocument): DecisionConfig {
+  return { revision: document.revision, snapshot: compileSnapshot(document.config), clusters: new Map(document.clusters.map((c) => [c.name, c])) };
+}
+
+/**
+ * Loads what decisions need as of `revision` (just read by the caller): the stored snapshot of that revision
+ * when there is one, else every configuration item, offering the snapshot afterwards to the instances that
+ * come next (stored only if the revision did not move while the items were read, docs/adr/0005).
+ */
+export async function loadDecisionConfig(sources: DecisionSources, revision: number): Promise<DecisionConfig> {
+  const { configStore, decisionSnapshots, onSnapshotError } = sources;
+  const stored = await decisionSnapshots.load(revision).catch((error: unknown) => {
+    onSnapshotError?.(error);
+    return undefined;
+  });
+  if (stored) return compileDocument(stored);
+
+  const [config, clusters] = await Promise.all([configStore.loadSnapshot(), listAll(configStore, 'cluster')]);
+  // Everything was read after `revision` was: the content is at least that new, so labelling it with
+  // `revision` can only make a cache reload sooner, never keep a stale state. It is exactly `revision` when
+  // the revision has not moved since, and only then does `save` store it for others.
+  const document: DecisionDocument = {
+    revision,
+    // The webhook decides container requests only: other policies would be compiled (and stored) for nothing.
+    config: { ...config, revision, policies: config.policies.filter((policy) => policy.type === 'container') },
+    clusters: clusters.map(({ name, enforcerGroup, secretHash }) => ({ name, enforcerGroup, secretHash })),
+  };
+  await decisionSnapshots.save(document).catch((error: unknown) => onSnapshotError?.(error));
+  return compileDocument(document);
 }
 
 /** The webhook's cache of the decision configuration (see RevisionCache). */
-export class DecisionConfigCache extends RevisionCache<DecisionConfig> {
-  constructor(store: ConfigStore, options: RevisionCacheOptions) {
-    super(store, loadDecisionConfig, options);
+export class DecisionConfigCache extends RevisionCache<DecisionConfig, DecisionSources['configStore']> {
+  constructor(sources: DecisionSources, options: RevisionCacheOptions) {
+    super(sources.configStore, (_store, revision) => loadDecisionConfig(sources, revision), options);
   }
 }

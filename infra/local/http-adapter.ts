@@ -154,9 +154,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
   const started = performance.now();
   const method = req.method ?? 'GET';
   const target = splitTarget(req.url ?? '/');
-  res.once('finish', () => {
-    options.logger?.info(`${method} ${redactPath(target.path)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
-  });
+  const { logger } = options;
+  if (logger) res.once('finish', () => logger.info(`${method} ${redactPath(target.path)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
 
   const body = await readBody(req, options.maxBodyBytes);
   if (body === 'too_large') {
@@ -370,18 +369,20 @@ function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
 function eventHeaders(req: IncomingMessage, sourceIp: string, secure: boolean): { headers: Record<string, string>; cookies: string[] } {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (!values) continue;
+  // rawHeaders as received, name and value alternating: one pass, without the arrays headersDistinct builds.
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
     if (name === 'cookie') {
-      for (const value of values) {
-        for (const cookie of value.split(';')) {
-          const trimmed = cookie.trim();
-          if (trimmed !== '') cookies.push(trimmed);
-        }
+      for (const cookie of value.split(';')) {
+        const trimmed = cookie.trim();
+        if (trimmed !== '') cookies.push(trimmed);
       }
       continue;
     }
-    headers[name] = values.join(',');
+    // Own properties only: a header named like an Object.prototype member must not read that member.
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
   const forwarded = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${sourceIp}` : sourceIp;
@@ -443,6 +444,18 @@ function hostnameOf(host: string): string {
 
 const LOG_STREAM_DATE = (d: Date): string => `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
 
+/**
+ * One log stream per function for the server's life: in Lambda a stream belongs to an execution environment,
+ * and local mode runs each function in one. (Also spares every request a call for fresh random bytes.)
+ */
+const logStreams = new Map<FunctionName, string>();
+
+function logStreamOf(functionName: FunctionName): string {
+  let stream = logStreams.get(functionName);
+  if (!stream) logStreams.set(functionName, (stream = `${LOG_STREAM_DATE(new Date())}/[$LATEST]${randomBytes(16).toString('hex')}`));
+  return stream;
+}
+
 /** A Lambda-like context: what the handlers and Powertools read from the real one. */
 function buildContext(functionName: FunctionName, options: AdapterOptions): Context {
   const name = `vigil-${functionName}`;
@@ -458,7 +471,7 @@ function buildContext(functionName: FunctionName, options: AdapterOptions): Cont
     memoryLimitInMB: '1024',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
-    logStreamName: `${LOG_STREAM_DATE(new Date())}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    logStreamName: logStreamOf(functionName),
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: unsupported,
     fail: unsupported,

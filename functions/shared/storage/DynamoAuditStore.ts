@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
@@ -6,8 +5,11 @@ import { BadRequestError, type ErrorDetail } from '../errors.js';
 import { mapWithConcurrency, withRetry } from './batch.js';
 import { storageError } from './client.js';
 import { checkLimit, collect, decodeCursor, encodeCursor, queryPage, sortableInstant, type CursorState, type Item, type ItemKey } from './paging.js';
-import type { AuditQuery, AuditStore, Page } from './ports.js';
+import { dayOf, indexValue, toItem, writeGeneratedAuditEvents } from './audit-items.js';
+import type { AuditQuery, AuditStore, GeneratedAuditEvent, Page } from './ports.js';
 import { auditKeys, type AuditIndexName } from './tables.js';
+
+export { toItem } from './audit-items.js';
 
 // Audit events in their own table (see tables.ts and docs/dynamodb-access-patterns.md): one item per
 // event keyed by id, found newest first through four sparse indexes that all sort by time, expired by TTL.
@@ -21,44 +23,17 @@ const MAX_LOOKBACK_DAYS = 3650;
 const MAX_DAYS_PER_REQUEST = 400;
 /** Empty day partitions are queried this many at a time at most (the window doubles while days are empty). */
 const MAX_DAY_WINDOW = 16;
-/** GSI partition keys may have 2048 bytes; longer names are hashed so the event is still indexed. */
-const MAX_INDEX_KEY_BYTES = 1024;
-
-/** `<prefix><value>`, or `<prefix>sha256:<hex>` when the value is too long for an index key. */
-function indexValue(prefix: string, value: string): string {
-  const plain = `${prefix}${value}`;
-  if (Buffer.byteLength(plain, 'utf8') <= MAX_INDEX_KEY_BYTES) return plain;
-  return `${prefix}sha256:${createHash('sha256').update(value).digest('hex')}`;
-}
-
-/** The UTC day of an ISO instant in sort-key form. */
-function dayOf(iso: string): string {
-  return iso.slice(0, 10);
-}
 
 function shiftDay(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** The table item of one event: the event under `event`, index keys and filter attributes on top. */
-function toItem(event: AuditEvent, retentionDays: number): Item {
-  // Millisecond form, so that lexical order is time order whatever precision the sender used.
-  const time = new Date(event.time).toISOString();
-  const { indexes } = auditKeys;
-  return {
-    pk: `${auditKeys.eventPrefix}${event.id}`,
-    [auditKeys.sortKey]: `${time}#${event.id}`,
-    [indexes.byDay.partitionKey]: `${indexes.byDay.prefix}${dayOf(time)}`,
-    [indexes.byPolicy.partitionKey]: indexValue(indexes.byPolicy.prefix, event.policy),
-    // Sparse: events of functions and hosts have no cluster or namespace and stay out of those indexes.
-    ...(event.workload.cluster ? { [indexes.byCluster.partitionKey]: indexValue(indexes.byCluster.prefix, event.workload.cluster) } : {}),
-    ...(event.workload.namespace ? { [indexes.byNamespace.partitionKey]: indexValue(indexes.byNamespace.prefix, event.workload.namespace) } : {}),
-    status: event.status,
-    policyType: event.policyType,
-    // Retention counts from the event's own time: an event reported late is not kept longer.
-    [auditKeys.ttl]: Math.floor(Date.parse(time) / 1000) + retentionDays * 86_400,
-    event,
-  };
+/**
+ * The event an item of the audit table holds, as reads return it (the inverse of `toItem`, also used by
+ * the audit export); undefined for the table's other items (learned pods).
+ */
+export function storedAuditEvent(item: Readonly<Record<string, unknown>>): unknown {
+  return typeof item.pk === 'string' && item.pk.startsWith(auditKeys.eventPrefix) ? item.event : undefined;
 }
 
 /** What a query walks: one partition of an index, or the day index from a day backwards. */
@@ -121,11 +96,16 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
+  /** Events the webhook generated: batched, unconditional writes (see writeGeneratedAuditEvents). */
+  async putGenerated(events: readonly GeneratedAuditEvent[]): Promise<void> {
+    await writeGeneratedAuditEvents(this.document, this.tableName, events);
+  }
+
   /** One event by id. */
   async get(id: string): Promise<AuditEvent | undefined> {
     try {
       const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: `${auditKeys.eventPrefix}${id}` } }));
-      return output.Item?.event as AuditEvent | undefined;
+      return output.Item ? (storedAuditEvent(output.Item) as AuditEvent | undefined) : undefined;
     } catch (error) {
       throw storageError(error);
     }
@@ -153,7 +133,7 @@ export class DynamoAuditStore implements AuditStore {
           check: (state) => state.day === undefined && state.key !== undefined && state.key[partitionKey] === plan.partition && inRange(state.key),
         });
         const { items, nextKey } = await queryPage(this.document, this.queryInput(plan, plan.partition ?? ''), { limit, startKey: cursor?.key, keyOf: (item) => this.keyOf(item, partitionKey) });
-        return { items: items.map((item) => item.event as AuditEvent), ...(nextKey ? { nextCursor: encodeCursor({ index: plan.index, key: nextKey }) } : {}) };
+        return { items: items.map((item) => storedAuditEvent(item) as AuditEvent), ...(nextKey ? { nextCursor: encodeCursor({ index: plan.index, key: nextKey }) } : {}) };
       }
       const cursor = decodeCursor(query.cursor, {
         index: plan.index,
@@ -270,13 +250,13 @@ export class DynamoAuditStore implements AuditStore {
         if (found.length >= wanted) return this.dayPage(found, limit, partitionKey);
         if (!result.exhausted) {
           // A filtered query hit its work budget inside this day: continue there next time.
-          return { items: found.map((f) => f.item.event as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: d, key: result.resumeKey }) };
+          return { items: found.map((f) => storedAuditEvent(f.item) as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: d, key: result.resumeKey }) };
         }
       }
       day = shiftDay(days[days.length - 1] as string, -1);
       window = found.length === 0 ? Math.min(window * 2, MAX_DAY_WINDOW) : 1;
     }
-    const items = found.map((f) => f.item.event as AuditEvent);
+    const items = found.map((f) => storedAuditEvent(f.item) as AuditEvent);
     // Stopped by the day budget with days left: let the client continue from the next one.
     return day >= lastDay ? { items, nextCursor: encodeCursor({ index: 'byDay', day }) } : { items };
   }
@@ -284,6 +264,6 @@ export class DynamoAuditStore implements AuditStore {
   private dayPage(found: ReadonlyArray<{ item: Item; day: string }>, limit: number, partitionKey: string): Page<AuditEvent> {
     const page = found.slice(0, limit);
     const last = page[page.length - 1] as { item: Item; day: string };
-    return { items: page.map((f) => f.item.event as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: last.day, key: this.keyOf(last.item, partitionKey) }) };
+    return { items: page.map((f) => storedAuditEvent(f.item) as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: last.day, key: this.keyOf(last.item, partitionKey) }) };
   }
 }

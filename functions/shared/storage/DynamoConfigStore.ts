@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { enforcerSettingsSchema, type ApplicationScope, type ConfigSnapshot, type EnforcerGroup, type Policy } from '../../../layers/core/index.js';
+import { defaultEnforcerSettings } from '../../../layers/core/builtins.js';
+import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, Policy } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, DependencyError, NotFoundError, VersionMismatchError } from '../errors.js';
 import { backoffDelay, batchGetWithRetry, isRetryableError } from './batch.js';
 import { storageError } from './client.js';
@@ -250,7 +251,7 @@ export class DynamoConfigStore implements ConfigStore {
           const { tokenHash: _tokenHash, ...group } = toStored(item) as unknown as EnforcerGroup & { tokenHash?: string };
           return group;
         }),
-        settings: settings ?? enforcerSettingsSchema.parse({}),
+        settings: settings ?? defaultEnforcerSettings(),
       };
     } catch (error) {
       throw storageError(error);

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { generateNameCandidates, type PodIdentity } from '../../../layers/core/index.js';
+import { generateNameCandidates, type PodIdentity } from '../../../layers/core/admission/pod.js';
 import { storageError } from './client.js';
 import type { PodDirectory } from './ports.js';
 import { auditKeys } from './tables.js';

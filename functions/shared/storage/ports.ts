@@ -107,6 +107,33 @@ export interface ConfigStore {
   dueModeChanges(until: Date, limit: number): Promise<PendingModeChange[]>;
 }
 
+/** What the webhook needs of a registered cluster: which group decides for it, and how to check its secret. */
+export type WebhookCluster = Pick<ClusterRecord, 'name' | 'enforcerGroup' | 'secretHash'>;
+
+/** Everything the webhook decides from, exactly as of one revision. */
+export interface DecisionDocument {
+  readonly revision: number;
+  readonly config: ConfigSnapshot;
+  readonly clusters: readonly WebhookCluster[];
+}
+
+/**
+ * The webhook's decision document per revision, stored as a few compressed items so that a cold instance
+ * reads those instead of every configuration item (docs/adr/0005). Derived data: a revision without one
+ * is loaded from the items as before.
+ */
+export interface DecisionSnapshotStore {
+  /** The complete document stored for exactly this revision; undefined when there is none (or it is unreadable). */
+  load(revision: number): Promise<DecisionDocument | undefined>;
+  /**
+   * Stores the document under its revision if the configuration is still at that revision and no document of
+   * it is stored yet (the first one stays), then removes those of older revisions; true when this call
+   * stored it. The caller read everything in the document after reading that revision: unchanged since, the
+   * document is exactly that revision's configuration.
+   */
+  save(document: DecisionDocument): Promise<boolean>;
+}
+
 export interface AuditQuery extends PageRequest {
   readonly status?: 'Detect' | 'Block' | undefined;
   readonly policy?: string | undefined;
@@ -118,9 +145,21 @@ export interface AuditQuery extends PageRequest {
   readonly until?: string | undefined;
 }
 
+/** An audit event this service generated itself (a fresh id), with the retention its configuration sets. */
+export interface GeneratedAuditEvent {
+  readonly event: AuditEvent;
+  readonly retentionDays: number;
+}
+
 export interface AuditStore {
   /** Writes events, retrying unprocessed items with backoff; ids already stored are counted as duplicates. */
   put(events: readonly AuditEvent[], retentionDays: number): Promise<{ accepted: number; duplicates: number }>;
+  /**
+   * Writes events whose ids this service generated (the webhook's), in batches and without a condition:
+   * a fresh id cannot be a duplicate. Not for events sent by enforcers, whose re-sends `put` must detect.
+   * Throws AuditWriteError listing the events that were not written.
+   */
+  putGenerated(events: readonly GeneratedAuditEvent[]): Promise<void>;
   get(id: string): Promise<AuditEvent | undefined>;
   /** Newest first, without scans. */
   query(query: AuditQuery): Promise<Page<AuditEvent>>;

@@ -29,6 +29,8 @@ export const configKeys = {
   meta: { pk: 'META', sk: 'revision' },
   /** Activity trail: pk `ACTIVITY`, sk `<iso time>#<id>`, so that a range on sk is a time range. */
   activity: 'ACTIVITY',
+  /** The webhook's decision snapshots: sk `<revision, 12 digits>#<part, 3 digits>` (docs/adr/0005). */
+  decision: 'DECISION',
 } as const;
 
 /** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */

@@ -150,6 +150,13 @@ describe('createLocalServer', () => {
       expect(event.rawQueryString).toBe('');
     });
 
+    it('keeps headers named like members of Object.prototype as sent', async () => {
+      await send(server, 'GET', '/v1/policies', { headers: { Constructor: 'one', toString: 'two' } });
+      const event = lastEvent();
+      expect(event.headers.constructor).toBe('one');
+      expect(event.headers.tostring).toBe('two');
+    });
+
     it('appends the source address to an x-forwarded-for sent by the client', async () => {
       await send(server, 'GET', '/v1/policies', { headers: { 'X-Forwarded-For': '203.0.113.7' } });
       expect(lastEvent().headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');

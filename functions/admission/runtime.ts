@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { RuntimeConfig } from '../shared/runtime-config.js';
+import { writeGeneratedAuditEvents } from '../shared/storage/audit-items.js';
+import { createDynamoClients } from '../shared/storage/client.js';
+import { DynamoConfigStore } from '../shared/storage/DynamoConfigStore.js';
+import { DynamoDecisionSnapshots } from '../shared/storage/DynamoDecisionSnapshots.js';
+import { CachedPodDirectory, DynamoPodDirectory } from '../shared/storage/DynamoPodDirectory.js';
+import type { AuditStore, ConfigStore, DecisionSnapshotStore, PodDirectory } from '../shared/storage/ports.js';
+
+/** What the webhook uses of a runtime. The full Runtime (local mode, tests) provides it as well. */
+export interface WebhookRuntime {
+  readonly config: Pick<RuntimeConfig, 'configRecheckMs'>;
+  readonly configStore: ConfigStore;
+  readonly decisionSnapshots: DecisionSnapshotStore;
+  readonly auditStore: Pick<AuditStore, 'putGenerated'>;
+  readonly podDirectory: PodDirectory;
+  readonly logger: Logger;
+  readonly newId: () => string;
+}
+
+/**
+ * The webhook Lambda's composition root. It wires only what the webhook uses, so that its bundle and cold
+ * start carry neither the schemas that validate what the API and enforcers send nor the API's other clients
+ * (createRuntime wires everything, for the API and local mode).
+ */
+export function createWebhookRuntime(config: RuntimeConfig): WebhookRuntime {
+  const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
+  const configTable = `${config.tablePrefix}config`;
+  const auditTable = `${config.tablePrefix}audit`;
+  return {
+    config,
+    configStore: new DynamoConfigStore(clients.document, configTable),
+    decisionSnapshots: new DynamoDecisionSnapshots(clients.document, configTable),
+    auditStore: { putGenerated: (events) => writeGeneratedAuditEvents(clients.document, auditTable, events) },
+    podDirectory: new CachedPodDirectory(new DynamoPodDirectory(clients.document, auditTable)),
+    logger: new Logger({ serviceName: 'vigil' }),
+    newId: randomUUID,
+  };
+}

@@ -1,0 +1,168 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { batchWriteWithRetry } from './batch.js';
+import { storageError } from './client.js';
+import type { Item } from './paging.js';
+import type { DecisionDocument, DecisionSnapshotStore } from './ports.js';
+import { configKeys } from './tables.js';
+
+// The webhook's decision document of a revision, as gzipped JSON split over a few items of the config table
+// (docs/adr/0005). Items of one revision are written once, together, and never changed: any set of them a
+// read returns is either complete and right or detectably incomplete, whatever the read's consistency.
+
+/** Bumped when the document's layout changes; documents of another format are ignored (loaded from the items). */
+const FORMAT = 1;
+/** Compressed bytes per item: DynamoDB's item limit is 400 KB, keys and attributes included. */
+const PART_BYTES = 350 * 1024;
+/** All parts are written in one transaction (at most 4 MB): larger documents are not stored. */
+export const MAX_DECISION_PARTS = 10;
+/** Decompression stops here: no real configuration comes close, and a corrupt item must not exhaust memory. */
+const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+/** Old revisions removed per save at most; the next save removes the rest. */
+const MAX_REMOVED_PER_SAVE = 200;
+
+/** Raised by `save` for a document that does not fit in MAX_DECISION_PARTS items; the webhook keeps loading items. */
+export class DecisionDocumentTooLargeError extends Error {
+  override readonly name = 'DecisionDocumentTooLargeError';
+}
+
+function revisionPrefix(revision: number): string {
+  return `${String(revision).padStart(12, '0')}#`;
+}
+
+function sortKey(revision: number, part: number): string {
+  return `${revisionPrefix(revision)}${String(part).padStart(3, '0')}`;
+}
+
+function isDocument(value: unknown, revision: number): value is DecisionDocument {
+  if (typeof value !== 'object' || value === null) return false;
+  const document = value as Partial<DecisionDocument>;
+  const config = document.config;
+  return (
+    document.revision === revision &&
+    Array.isArray(document.clusters) &&
+    typeof config === 'object' &&
+    config !== null &&
+    config.revision === revision &&
+    Array.isArray(config.policies) &&
+    Array.isArray(config.applicationScopes) &&
+    Array.isArray(config.groups) &&
+    typeof config.settings === 'object' &&
+    config.settings !== null
+  );
+}
+
+/** The document the parts hold, or undefined unless they are exactly the complete set of one save. */
+function assemble(items: readonly Item[], revision: number): DecisionDocument | undefined {
+  if (items.length === 0) return undefined;
+  const complete = items.every(
+    (item, index) => item.format === FORMAT && item.revision === revision && item.part === index && item.parts === items.length && item.data instanceof Uint8Array,
+  );
+  if (!complete) return undefined;
+  try {
+    // gzip's own checksum and length catch a torn or mixed set of parts.
+    const json = gunzipSync(Buffer.concat(items.map((item) => item.data as Uint8Array)), { maxOutputLength: MAX_DOCUMENT_BYTES }).toString('utf8');
+    const document: unknown = JSON.parse(json);
+    return isDocument(document, revision) ? document : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lostTheRace(error: unknown): boolean {
+  // Another instance stored this revision first (or is storing it right now): the same document.
+  return error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException;
+}
+
+/** Implements DecisionSnapshotStore in the config table, partition `DECISION`. */
+export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
+  /**
+   * @param document the document client (see createDynamoClients)
+   * @param tableName the config table, `<prefix>config`
+   */
+  constructor(
+    private readonly document: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async load(revision: number): Promise<DecisionDocument | undefined> {
+    try {
+      // Eventually consistent is enough: the items never change once written, so a read sees them or not.
+      const items = await this.query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :revision)', ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) } });
+      return assemble(items, revision);
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  async save(document: DecisionDocument): Promise<boolean> {
+    const data = gzipSync(Buffer.from(JSON.stringify(document), 'utf8'));
+    const parts = Math.ceil(data.length / PART_BYTES);
+    if (parts > MAX_DECISION_PARTS) {
+      throw new DecisionDocumentTooLargeError(`the decision document of revision ${document.revision} takes ${data.length} bytes compressed; at most ${MAX_DECISION_PARTS * PART_BYTES} are stored`);
+    }
+    if ((await this.currentRevision()) !== document.revision) return false;
+    const items = Array.from({ length: parts }, (_, part) => ({
+      pk: configKeys.decision,
+      sk: sortKey(document.revision, part),
+      revision: document.revision,
+      part,
+      parts,
+      format: FORMAT,
+      data: data.subarray(part * PART_BYTES, (part + 1) * PART_BYTES),
+    }));
+    const onlyNew = { ConditionExpression: 'attribute_not_exists(pk)' };
+    try {
+      if (items.length === 1) await this.document.send(new PutCommand({ TableName: this.tableName, Item: items[0], ...onlyNew }));
+      else await this.document.send(new TransactWriteCommand({ TransactItems: items.map((item) => ({ Put: { TableName: this.tableName, Item: item, ...onlyNew } })) }));
+    } catch (error) {
+      if (!lostTheRace(error)) throw storageError(error);
+      return false;
+    }
+    await this.removeOlderThan(document.revision);
+    return true;
+  }
+
+  /**
+   * The revision, read transactionally: a configuration write in flight makes this read fail rather than
+   * answer the revision before it, even when a Query already returned some of that write's items (plain
+   * reads of several items may see a committing transaction in part). Undefined when a write is in flight.
+   */
+  private async currentRevision(): Promise<number | undefined> {
+    try {
+      const output = await this.document.send(new TransactGetCommand({ TransactItems: [{ Get: { TableName: this.tableName, Key: { ...configKeys.meta } } }] }));
+      return Number(output.Responses?.[0]?.Item?.revision ?? 0);
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return undefined;
+      throw storageError(error);
+    }
+  }
+
+  /** Older revisions are never read again once a newer one is stored: a reader still on one falls back to the items. */
+  private async removeOlderThan(revision: number): Promise<void> {
+    try {
+      const keys = await this.query({
+        KeyConditionExpression: 'pk = :pk AND sk < :revision',
+        ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
+        ProjectionExpression: 'pk, sk',
+        Limit: MAX_REMOVED_PER_SAVE,
+      }, MAX_REMOVED_PER_SAVE);
+      if (keys.length === 0) return;
+      await batchWriteWithRetry(this.document, this.tableName, keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })), { concurrency: 1 });
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>, max = Number.POSITIVE_INFINITY): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.document.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }));
+      items.push(...((output.Items ?? []) as Item[]));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey && items.length < max);
+    return items;
+  }
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from '../../../layers/core/index.js';
+import { DependencyError } from '../errors.js';
+import { BATCH_WRITE_LIMIT, batchWriteWithRetry, chunk, type BatchClient, type RetryOptions } from './batch.js';
+import type { Item } from './paging.js';
+import type { GeneratedAuditEvent } from './ports.js';
+import { auditKeys } from './tables.js';
+
+// The item layout of audit events (docs/dynamodb-access-patterns.md) and the unconditional batch write of
+// events this service generated itself. Kept apart from DynamoAuditStore, whose conditional write validates
+// what enforcers send: the webhook writes only its own events and must not load the validating schemas.
+
+/** GSI partition keys may have 2048 bytes; longer names are hashed so the event is still indexed. */
+const MAX_INDEX_KEY_BYTES = 1024;
+
+/** `<prefix><value>`, or `<prefix>sha256:<hex>` when the value is too long for an index key. */
+export function indexValue(prefix: string, value: string): string {
+  const plain = `${prefix}${value}`;
+  if (Buffer.byteLength(plain, 'utf8') <= MAX_INDEX_KEY_BYTES) return plain;
+  return `${prefix}sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
+
+/** The UTC day of an ISO instant in sort-key form. */
+export function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/** The table item of one event: the event under `event`, index keys and filter attributes on top. */
+export function toItem(event: AuditEvent, retentionDays: number): Item {
+  // Millisecond form, so that lexical order is time order whatever precision the sender used.
+  const time = new Date(event.time).toISOString();
+  const { indexes } = auditKeys;
+  return {
+    pk: `${auditKeys.eventPrefix}${event.id}`,
+    [auditKeys.sortKey]: `${time}#${event.id}`,
+    [indexes.byDay.partitionKey]: `${indexes.byDay.prefix}${dayOf(time)}`,
+    [indexes.byPolicy.partitionKey]: indexValue(indexes.byPolicy.prefix, event.policy),
+    // Sparse: events of functions and hosts have no cluster or namespace and stay out of those indexes.
+    ...(event.workload.cluster ? { [indexes.byCluster.partitionKey]: indexValue(indexes.byCluster.prefix, event.workload.cluster) } : {}),
+    ...(event.workload.namespace ? { [indexes.byNamespace.partitionKey]: indexValue(indexes.byNamespace.prefix, event.workload.namespace) } : {}),
+    status: event.status,
+    policyType: event.policyType,
+    // Retention counts from the event's own time: an event reported late is not kept longer.
+    [auditKeys.ttl]: Math.floor(Date.parse(time) / 1000) + retentionDays * 86_400,
+    event,
+  };
+}
+
+/** Some generated events were not written; `unwritten` lists them in the order given, to be tried again. */
+export class AuditWriteError extends DependencyError {
+  constructor(
+    readonly unwritten: readonly GeneratedAuditEvent[],
+    cause: unknown,
+  ) {
+    super('storage is unavailable', [], { cause });
+  }
+}
+
+/**
+ * Writes events whose ids this service generated with BatchWriteItem, 25 per call, retrying unprocessed
+ * items with backoff. No condition is needed: a fresh id cannot collide, and writing the same event again
+ * stores the identical item. One call is in flight at a time: a webhook instance writes for one review at a
+ * time in Lambda, and DynamoDB Local slows down sharply when writers compete. Throws AuditWriteError naming
+ * what was not written (a call that failed half way may have stored some of its items: rewriting them is
+ * harmless).
+ */
+export async function writeGeneratedAuditEvents(client: BatchClient, tableName: string, events: readonly GeneratedAuditEvent[], options: RetryOptions = {}): Promise<void> {
+  for (const { retentionDays } of events) {
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`audit retention must be a whole number of days, at least 1 (got ${retentionDays})`);
+  }
+  const calls = chunk(events, BATCH_WRITE_LIMIT);
+  for (const [index, part] of calls.entries()) {
+    try {
+      await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
+    } catch (error) {
+      throw new AuditWriteError(calls.slice(index).flat(), error);
+    }
+  }
+}

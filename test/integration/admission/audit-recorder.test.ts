@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand, QueryCommand, type BatchGetCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { AuditRecorder } from '../../../functions/admission/AuditRecorder.js';
+import { createAdmissionHandler } from '../../../functions/admission/app.js';
+import { createApiHandler } from '../../../functions/api/app.js';
+import { bootstrap } from '../../../functions/shared/bootstrap.js';
+import { createRuntime } from '../../../functions/shared/runtime.js';
+import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/shared/storage/audit-items.js';
+import type { BatchClient } from '../../../functions/shared/storage/batch.js';
+import type { GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
+import { auditEventSchema } from '../../../layers/core/index.js';
+import { httpEvent, lambdaContext } from '../../support/events.js';
+import { readFixture } from '../../support/fixtures.js';
+import { useTables, type TestTables } from '../../support/use-tables.js';
+
+const fast = { baseDelayMs: 1, maxDelayMs: 5 };
+
+/** One generated event of a test run: the policy name groups a test's events in the byPolicy index. */
+function generated(policy: string, index: number, retentionDays = 90): GeneratedAuditEvent {
+  const event = auditEventSchema.parse({
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    status: 'Block',
+    policy,
+    policyType: 'container',
+    policyVersion: 1,
+    control: 'blockContainerExec',
+    controlName: 'Block Container Exec',
+    enforcementMode: 'enforce',
+    action: 'exec',
+    message: `exec of "sh" is not an allowed process (${index})`,
+    workload: { cluster: 'prod', namespace: 'default', pod: `web-${index}`, container: 'app', image: 'nginx:1.27', function: null, host: null },
+    user: { name: 'alice', groups: [] },
+    command: ['sh'],
+    enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
+  });
+  return { event, retentionDays };
+}
+
+/** The ids stored under one policy (every test uses its own), with repeats if an event were stored twice. */
+async function storedIds(db: TestTables, policy: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const output = await db.clients.document.send(
+      new QueryCommand({ TableName: db.tables.audit.TableName, IndexName: 'byPolicy', KeyConditionExpression: 'policyPk = :p', ExpressionAttributeValues: { ':p': `POLICY#${policy}` }, ExclusiveStartKey: startKey }),
+    );
+    ids.push(...(output.Items ?? []).map((item) => String((item.event as { id: string }).id)));
+    startKey = output.LastEvaluatedKey;
+  } while (startKey);
+  return ids.sort();
+}
+
+const idsOf = (events: readonly GeneratedAuditEvent[]) => events.map(({ event }) => event.id).sort();
+
+/** A network failure as the SDK reports one when nothing answers (not retried by the batch loop's own rules). */
+function outage(): Error {
+  return Object.assign(new Error('storage is unreachable'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+}
+
+/**
+ * The real document client with faults at the network boundary: `down` makes every BatchWriteItem fail,
+ * `unprocessedOnce` makes the next call store only half of its items and report the rest as unprocessed,
+ * as DynamoDB does when a partition is at capacity. Counts the calls.
+ */
+function faultyClient(db: TestTables) {
+  const state = { calls: 0, down: false, unprocessedOnce: false, failCall: 0 };
+  const send = async (command: BatchWriteCommand | BatchGetCommand): Promise<BatchWriteCommandOutput | BatchGetCommandOutput> => {
+    if (!(command instanceof BatchWriteCommand)) return db.clients.document.send(command);
+    state.calls++;
+    if (state.down || state.calls === state.failCall) throw outage();
+    if (!state.unprocessedOnce) return db.clients.document.send(command);
+    state.unprocessedOnce = false;
+    const [table, requests] = Object.entries(command.input.RequestItems ?? {})[0]!;
+    const half = Math.ceil(requests.length / 2);
+    const output = await db.clients.document.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
+    return { ...output, UnprocessedItems: { [table]: requests.slice(half) } };
+  };
+  return { state, client: { send } as BatchClient };
+}
+
+describe('writeGeneratedAuditEvents', () => {
+  const db = useTables();
+
+  it('writes every event once, 25 per BatchWriteItem call', async () => {
+    const { state, client } = faultyClient(db);
+    const events = Array.from({ length: 60 }, (_, i) => generated('batched', i));
+    await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast);
+    expect(await storedIds(db, 'batched')).toEqual(idsOf(events));
+    expect(state.calls).toBe(3);
+  });
+
+  it('retries the items DynamoDB reports as unprocessed', async () => {
+    const { state, client } = faultyClient(db);
+    state.unprocessedOnce = true;
+    const events = Array.from({ length: 10 }, (_, i) => generated('unprocessed', i));
+    await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast);
+    expect(await storedIds(db, 'unprocessed')).toEqual(idsOf(events));
+    // The first call stored half; the retry sent the other half.
+    expect(state.calls).toBe(2);
+  });
+
+  it('names exactly the events it did not write when a call fails part way', async () => {
+    const { state, client } = faultyClient(db);
+    state.failCall = 2;
+    const events = Array.from({ length: 60 }, (_, i) => generated('part-way', i));
+    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuditWriteError);
+    expect((error as AuditWriteError).status).toBe(503);
+    expect(idsOf((error as AuditWriteError).unwritten)).toEqual(idsOf(events.slice(25)));
+    expect(await storedIds(db, 'part-way')).toEqual(idsOf(events.slice(0, 25)));
+  });
+
+  it('refuses a retention that is not a whole number of days and writes nothing', async () => {
+    const { state, client } = faultyClient(db);
+    const events = [generated('bad-retention', 0), generated('bad-retention', 1, 0)];
+    await expect(writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast)).rejects.toThrow(RangeError);
+    expect(state.calls).toBe(0);
+  });
+});
+
+describe('AuditRecorder', () => {
+  const db = useTables();
+
+  function recorderOver(client: BatchClient, maxPending = 1000) {
+    const writes: number[] = [];
+    const failures: Array<{ pending: number; dropped: number }> = [];
+    const store = {
+      putGenerated: (events: readonly GeneratedAuditEvent[]) => {
+        writes.push(events.length);
+        return writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast);
+      },
+    };
+    const recorder = new AuditRecorder(store, { maxPending, onWriteFailed: ({ pending, dropped }) => failures.push({ pending, dropped }) });
+    return { recorder, writes, failures };
+  }
+
+  it('coalesces the events of reviews that arrive while a write is in flight into the next write, each stored once', async () => {
+    const { client } = faultyClient(db);
+    const { recorder, writes } = recorderOver(client);
+    const reviews = Array.from({ length: 40 }, (_, i) => [generated('coalesced', 2 * i), generated('coalesced', 2 * i + 1)]);
+    const results = await Promise.all(reviews.map((events) => recorder.record(events)));
+    expect(results).toEqual(reviews.map(() => true));
+    expect(await storedIds(db, 'coalesced')).toEqual(idsOf(reviews.flat()));
+    // The first review's write went out alone; the 39 that came while it was in flight shared the next one.
+    expect(writes).toEqual([2, 78]);
+  });
+
+  it('keeps the events of a failed write pending and writes them with a later review', async () => {
+    const { state, client } = faultyClient(db);
+    const { recorder, failures } = recorderOver(client);
+    state.down = true;
+    const first = [generated('carried', 0), generated('carried', 1)];
+    await expect(recorder.record(first)).rejects.toBeInstanceOf(AuditWriteError);
+    expect(recorder.pending).toBe(2);
+    expect(failures).toEqual([{ pending: 2, dropped: 0 }]);
+    expect(await storedIds(db, 'carried')).toEqual([]);
+
+    state.down = false;
+    const later = [generated('carried', 2)];
+    await expect(recorder.record(later)).resolves.toBe(true);
+    expect(recorder.pending).toBe(0);
+    expect(await storedIds(db, 'carried')).toEqual(idsOf([...first, ...later]));
+  });
+
+  it('writes pending events for a review that brings none of its own', async () => {
+    const { state, client } = faultyClient(db);
+    const { recorder } = recorderOver(client);
+    state.down = true;
+    const failed = [generated('flushed', 0)];
+    await expect(recorder.record(failed)).rejects.toBeInstanceOf(AuditWriteError);
+    state.down = false;
+    await expect(recorder.record([])).resolves.toBe(true);
+    expect(await storedIds(db, 'flushed')).toEqual(idsOf(failed));
+  });
+
+  it('keeps only the newest pending events beyond its bound', async () => {
+    const { state, client } = faultyClient(db);
+    const { recorder, failures } = recorderOver(client, 2);
+    state.down = true;
+    const events = [generated('bounded', 0), generated('bounded', 1), generated('bounded', 2)];
+    await expect(recorder.record(events)).rejects.toBeInstanceOf(AuditWriteError);
+    expect(failures).toEqual([{ pending: 2, dropped: 1 }]);
+    state.down = false;
+    await recorder.record([]);
+    expect(await storedIds(db, 'bounded')).toEqual(idsOf(events.slice(1)));
+  });
+});
+
+describe('the admission webhook under concurrent reviews', () => {
+  const db = useTables();
+  const TOKEN = 'audit-recorder-admin-token';
+
+  it('stores the audit event of every one of 30 concurrent blocked execs exactly once', async () => {
+    const runtime = createRuntime({ tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: TOKEN, publicBaseUrl: 'https://vigil.example' });
+    await bootstrap(runtime);
+    const api = createApiHandler(runtime);
+    const admin = (method: string, routeKey: string, path: string, body: unknown) => api(httpEvent({ method, routeKey, path, body: JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } }), lambdaContext());
+    const registered = await admin('POST', 'POST /v1/clusters', '/v1/clusters', { name: 'busy' });
+    const secret = (JSON.parse(registered.body!) as { webhookUrl: string }).webhookUrl.split('/').pop()!;
+    await admin('POST', 'POST /v1/policies', '/v1/policies', { name: 'no-exec-anywhere', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'] }, controls: { blockContainerExec: { enabled: true } } });
+    const admission = createAdmissionHandler(runtime);
+    const pods = Array.from({ length: 30 }, (_, i) => `busy-pod-${i}`);
+    const answers = await Promise.all(
+      pods.map((pod) => {
+        const review = readFixture<any>('admission', 'exec-guard', 'denied', 'exec-sh.json');
+        review.request.uid = randomUUID();
+        review.request.name = pod;
+        return admission(
+          httpEvent({ method: 'POST', routeKey: 'POST /v1/admission/{cluster}/{secret}', path: `/v1/admission/busy/${secret}`, pathParameters: { cluster: 'busy', secret }, query: { timeout: '10s' }, body: JSON.stringify(review) }),
+          lambdaContext('vigil-admission'),
+        );
+      }),
+    );
+    expect(answers.map((answer) => answer.statusCode)).toEqual(pods.map(() => 200));
+    const stored = await runtime.auditStore.query({ limit: 100, policy: 'no-exec-anywhere' });
+    expect(stored.items.map((event) => event.workload.pod).sort()).toEqual([...pods].sort());
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DecisionDocumentTooLargeError, DynamoDecisionSnapshots } from '../../../functions/shared/storage/DynamoDecisionSnapshots.js';
+import type { DecisionDocument } from '../../../functions/shared/storage/ports.js';
+import { defaultEnforcerSettings } from '../../../layers/core/index.js';
+import { useTables, type TestTables } from '../../support/use-tables.js';
+
+/** A decision document; `filler` adds a policy description of that many random base64 characters (6 bits each, compressed). */
+function decisionDocument(revision: number, options: { readonly filler?: number; readonly secretHash?: string } = {}): DecisionDocument {
+  const description = options.filler ? randomBytes(Math.ceil((options.filler * 3) / 4)).toString('base64').slice(0, options.filler) : 'guards exec';
+  return {
+    revision,
+    config: {
+      revision,
+      policies: [
+        {
+          name: 'exec-guard',
+          type: 'container',
+          description,
+          enabled: true,
+          enforcementMode: 'enforce',
+          scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+          controls: { blockContainerExec: { enabled: true, allowedProcesses: [] } },
+          enforcementModeChange: null,
+          version: 1,
+        } as unknown as DecisionDocument['config']['policies'][number],
+      ],
+      applicationScopes: [],
+      groups: [{ name: 'default-ke', type: 'kube_enforcer', enforce: true, containerProtection: true, hostProtection: true, failMode: 'open', timeoutSeconds: 5 }],
+      settings: defaultEnforcerSettings(),
+    },
+    clusters: [{ name: 'prod', enforcerGroup: 'default-ke', secretHash: options.secretHash ?? 'a'.repeat(64) }],
+  };
+}
+
+/** The sort keys stored in the decision partition. */
+async function storedKeys(db: TestTables): Promise<string[]> {
+  const output = await db.clients.document.send(
+    new QueryCommand({ TableName: db.tables.config.TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'DECISION' }, ProjectionExpression: 'sk', ConsistentRead: true }),
+  );
+  return (output.Items ?? []).map((item) => String(item.sk));
+}
+
+describe('DynamoDecisionSnapshots', () => {
+  const db = useTables();
+  const snapshots = () => new DynamoDecisionSnapshots(db.clients.document, db.tables.config.TableName);
+
+  /** Sets the configuration's revision, as writes would have moved it. */
+  const atRevision = (revision: number) => db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'META', sk: 'revision', revision } }));
+
+  /** Saves a document while the configuration is at its revision. */
+  const saveCurrent = async (document: DecisionDocument) => {
+    await atRevision(document.revision);
+    return snapshots().save(document);
+  };
+
+  it('returns the document stored for exactly the revision asked for', async () => {
+    const document = decisionDocument(7);
+    expect(await saveCurrent(document)).toBe(true);
+    expect(await snapshots().load(7)).toEqual(document);
+    expect(await snapshots().load(8)).toBeUndefined();
+    expect(await snapshots().load(6)).toBeUndefined();
+    expect(await storedKeys(db)).toEqual(['000000000007#000']);
+  });
+
+  it('keeps the first document stored for a revision: a second save of the same revision changes nothing', async () => {
+    const first = decisionDocument(9, { secretHash: 'b'.repeat(64) });
+    expect(await saveCurrent(first)).toBe(true);
+    expect(await saveCurrent(decisionDocument(9, { secretHash: 'c'.repeat(64) }))).toBe(false);
+    expect(await snapshots().load(9)).toEqual(first);
+  });
+
+  it('splits a large document over several items written together, and reads it back whole', async () => {
+    const document = decisionDocument(11, { filler: 1_200_000 });
+    await saveCurrent(document);
+    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000011#'))).toEqual(['000000000011#000', '000000000011#001', '000000000011#002']);
+    expect(await snapshots().load(11)).toEqual(document);
+  });
+
+  it('ignores an incomplete set of parts', async () => {
+    await saveCurrent(decisionDocument(13, { filler: 1_200_000 }));
+    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000013#001' } }));
+    expect(await snapshots().load(13)).toBeUndefined();
+  });
+
+  it('ignores parts whose bytes are not the document they claim to be', async () => {
+    await db.clients.document.send(
+      new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'DECISION', sk: '000000000015#000', revision: 15, part: 0, parts: 1, format: 1, data: randomBytes(64) } }),
+    );
+    expect(await snapshots().load(15)).toBeUndefined();
+  });
+
+  it('ignores a document of another format', async () => {
+    await saveCurrent(decisionDocument(16));
+    const stored = await db.clients.document.send(
+      new QueryCommand({ TableName: db.tables.config.TableName, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': 'DECISION', ':sk': '000000000016#000' } }),
+    );
+    await db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { ...stored.Items![0], format: 2 } }));
+    expect(await snapshots().load(16)).toBeUndefined();
+  });
+
+  it('removes the documents of older revisions when it stores a newer one', async () => {
+    await saveCurrent(decisionDocument(20));
+    await saveCurrent(decisionDocument(21, { filler: 1_200_000 }));
+    expect(await snapshots().load(21)).toBeDefined();
+    expect((await storedKeys(db)).every((key) => key >= '000000000021#')).toBe(true);
+  });
+
+  it('refuses a document too large for one transaction, storing nothing', async () => {
+    const before = await storedKeys(db);
+    await expect(saveCurrent(decisionDocument(30, { filler: 5_000_000 }))).rejects.toBeInstanceOf(DecisionDocumentTooLargeError);
+    expect(await storedKeys(db)).toEqual(before);
+  });
+
+  it('stores nothing once the configuration has moved past the revision of the document', async () => {
+    await atRevision(41);
+    expect(await snapshots().save(decisionDocument(40))).toBe(false);
+    expect(await snapshots().load(40)).toBeUndefined();
+  });
+});

@@ -54,3 +54,26 @@ export interface PolicyModeChangedDetail {
 export interface EventPublisher {
   publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void>;
 }
+
+/** The detail type of an exported audit event; the detail is the audit event as the API returns it. */
+export const AUDIT_EVENT_DETAIL_TYPE = 'Vigil Audit Event';
+
+/** One event for the bus. */
+export interface OutgoingEvent {
+  readonly detailType: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** What became of one event handed to `publishAll`. */
+export type PublishOutcome =
+  | { readonly status: 'published' }
+  /** The bus will never take this event as it is (too large, malformed): sending it again cannot help. */
+  | { readonly status: 'rejected'; readonly reason: string }
+  /** Not taken this time (throttling, an outage, a missing permission): it may pass when sent again. */
+  | { readonly status: 'failed'; readonly reason: string };
+
+/** Publishes many events in as few calls as the bus allows (the audit export). */
+export interface EventBatchPublisher {
+  /** One outcome per event, in the order given; what the bus answers is an outcome, never a thrown error. */
+  publishAll(events: readonly OutgoingEvent[]): Promise<PublishOutcome[]>;
+}

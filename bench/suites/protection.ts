@@ -2,11 +2,12 @@
  * Protection layer overhead: the built layer (layers/protection/build.ts) measured in child Node
  * processes, so that its child_process and net patches never reach the bench process.
  *   wrapper   warm cost of protect(handler) per invocation against the bare handler
- *   spawn     spawnSync('/bin/true') with the preload's hooks against a process without them
+ *   spawn     spawnSync('/bin/true') with the preload's hooks against a process without them, in rounds
  *   coldStart time to the first user code with `--require preload.cjs` against without
+ * measureProtectionLayer() measures any built layer directory, so that two builds can be compared in one run.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,24 +75,26 @@ const stats = (name) => {
 process.stdout.write(JSON.stringify({ bare: stats('bare'), wrapped: stats('wrapped'), checksum }));
 `;
 
+// Serves turns: for every line "<n>" on stdin, n timed spawns, answered with one JSON line.
 const spawnProgram = `
 const { spawnSync } = require('node:child_process');
-const count = Number(process.argv[2]);
-const warmup = Number(process.argv[3]);
+const { createInterface } = require('node:readline');
 let failed = 0;
-for (let i = 0; i < warmup; i++) if (spawnSync('/bin/true').status !== 0) failed++;
-const times = [];
-for (let i = 0; i < count; i++) {
-  const started = process.hrtime.bigint();
-  const result = spawnSync('/bin/true');
-  times.push(Number(process.hrtime.bigint() - started));
-  if (result.status !== 0 || result.error) failed++;
-}
-const sorted = [...times].sort((a, b) => a - b);
-process.stdout.write(JSON.stringify({ totalNs: times.reduce((a, b) => a + b, 0), spawns: count, p50Ns: sorted[Math.floor(count / 2)], failed }));
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const times = [];
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < Number(line); i++) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync('/bin/true');
+    times.push(Number(process.hrtime.bigint() - started));
+    if (result.status !== 0 || result.error) failed++;
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(JSON.stringify({ times, cpuNs: (cpu.user + cpu.system) * 1000, failed, rssBytes: process.memoryUsage().rss }) + '\\n');
+});
 `;
 
-const coldProgram = 'process.stdout.write(JSON.stringify({ firstUserCodeMs: performance.now() }))';
+const coldProgram = 'const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ firstUserCodeMs: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000 }))';
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
@@ -105,6 +108,12 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The q-quantile by nearest rank. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 function runChild(args: readonly string[], env: NodeJS.ProcessEnv): unknown {
@@ -121,138 +130,214 @@ interface WrapperStats {
   readonly invocations: number;
 }
 
-interface SpawnRun {
-  readonly totalNs: number;
-  readonly spawns: number;
-  readonly p50Ns: number;
+interface SpawnTurn {
+  readonly times: readonly number[];
+  /** CPU time (user + system) the spawning process used for the turn. */
+  readonly cpuNs: number;
   readonly failed: number;
+  readonly rssBytes: number;
+}
+
+/** A long-lived child process serving spawn turns, one JSON line per turn. */
+class SpawnServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffered = '';
+  private waiting: ((line: string) => void) | undefined;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      const newline = this.buffered.indexOf('\n');
+      if (newline === -1) return;
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      this.waiting?.(line);
+    });
+  }
+
+  turn(spawns: number): Promise<SpawnTurn> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the spawn child exited with ${String(code)}`));
+      this.child.once('exit', onExit);
+      this.waiting = (line) => {
+        this.child.off('exit', onExit);
+        this.waiting = undefined;
+        resolve(JSON.parse(line) as SpawnTurn);
+      };
+      this.child.stdin.write(`${spawns}\n`);
+    });
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+  }
+}
+
+/** Measures a built layer (the directory holding preload.cjs and protect.mjs); `work` is a scratch directory. */
+export async function measureProtectionLayer(layer: string, work: string, context: SuiteContext): Promise<Record<string, unknown>> {
+  const { log, quick } = context;
+  const preload = join(layer, 'preload.cjs');
+  const protectUrl = pathToFileURL(join(layer, 'protect.mjs')).href;
+  const bundlePath = join(work, 'bundle.json');
+  writeFileSync(bundlePath, JSON.stringify(benchBundle()));
+  const home = join(work, 'home');
+  mkdirSync(home, { recursive: true });
+  const wrapperPath = join(work, 'wrapper-bench.mjs');
+  writeFileSync(wrapperPath, wrapperProgram);
+  const spawnPath = join(work, 'spawn-bench.cjs');
+  writeFileSync(spawnPath, spawnProgram);
+  // Without VIGIL_ENDPOINT nothing is fetched: the embedded bundle alone is enforced.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    AWS_LAMBDA_FUNCTION_NAME: 'orders-api',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_REGION: 'eu-west-1',
+    VIGIL_SNAPSHOT: bundlePath,
+    VIGIL_HONEYPOT_FILE: join(home, '.aws', 'credentials'),
+  };
+
+  // 1. Warm per-invocation overhead of protect(handler).
+  const perRound = quick ? 500 : 2_000;
+  const rounds = quick ? 4 : 10;
+  log(`protection: wrapper, ${rounds} rounds x ${perRound} invocations per variant`);
+  const wrapper = runChild([wrapperPath, protectUrl, String(perRound), String(rounds)], env) as { bare: WrapperStats; wrapped: WrapperStats };
+  const overheadMeanUs = (wrapper.wrapped.meanNs - wrapper.bare.meanNs) / 1_000;
+  const overheadP50Us = (wrapper.wrapped.p50Ns - wrapper.bare.p50Ns) / 1_000;
+  const wrapperSection = {
+    description: 'async handler returning event.n + 1, awaited one invocation at a time; bare and protect()-wrapped alternate in rounds, after two unrecorded rounds each',
+    invocationsPerVariant: wrapper.bare.invocations,
+    bare: { meanUs: round2(wrapper.bare.meanNs / 1_000), p50Us: round2(wrapper.bare.p50Ns / 1_000), p99Us: round2(wrapper.bare.p99Ns / 1_000) },
+    wrapped: { meanUs: round2(wrapper.wrapped.meanNs / 1_000), p50Us: round2(wrapper.wrapped.p50Ns / 1_000), p99Us: round2(wrapper.wrapped.p99Ns / 1_000) },
+    overheadMeanUs: round2(overheadMeanUs),
+    overheadP50Us: round2(overheadP50Us),
+  };
+  log(`protection: wrapper overhead ${wrapperSection.overheadMeanUs} µs mean, ${wrapperSection.overheadP50Us} µs p50`);
+
+  // 2. spawnSync('/bin/true') with and without the preload's hooks: one long-lived child process per variant,
+  // taking turns of a few spawns each (in alternating order), so that both see the same machine load at
+  // nearly the same time. Per round, the ratio of the two turns' medians; the goal is the median ratio.
+  const spawnRounds = quick ? 10 : 60;
+  const spawnsPerTurn = quick ? 5 : 10;
+  const spawnWarmup = quick ? 5 : 20;
+  log(`protection: spawn, ${spawnRounds} rounds x ${spawnsPerTurn} spawns per variant, turns alternating`);
+  const servers = { hooked: new SpawnServer(['--require', preload, spawnPath], env), plain: new SpawnServer([spawnPath], env) };
+  const spawnTimes = { hooked: [] as number[], plain: [] as number[] };
+  const roundRatios: number[] = [];
+  const cpuRatios: number[] = [];
+  const cpuPerSpawn = { hooked: [] as number[], plain: [] as number[] };
+  const last: Partial<Record<'hooked' | 'plain', SpawnTurn>> = {};
+  try {
+    await servers.hooked.turn(spawnWarmup);
+    await servers.plain.turn(spawnWarmup);
+    for (let r = 0; r < spawnRounds; r++) {
+      const order = r % 2 === 0 ? (['hooked', 'plain'] as const) : (['plain', 'hooked'] as const);
+      for (const variant of order) {
+        last[variant] = await servers[variant].turn(spawnsPerTurn);
+        spawnTimes[variant].push(...last[variant].times);
+        cpuPerSpawn[variant].push(last[variant].cpuNs / spawnsPerTurn);
+      }
+      roundRatios.push(median(last.hooked!.times) / median(last.plain!.times));
+      cpuRatios.push(last.hooked!.cpuNs / last.plain!.cpuNs);
+    }
+  } finally {
+    servers.hooked.stop();
+    servers.plain.stop();
+  }
+  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const spawnRatio = median(roundRatios);
+  const variantStats = (variant: 'hooked' | 'plain') => ({
+    meanUs: round1(mean(spawnTimes[variant]) / 1_000),
+    p50Us: round1(median(spawnTimes[variant]) / 1_000),
+    cpuMedianUsPerSpawn: round1(median(cpuPerSpawn[variant]) / 1_000),
+    rssMiB: round1(last[variant]!.rssBytes / 2 ** 20),
+    failed: last[variant]!.failed,
+  });
+  const spawnSection = {
+    description:
+      "spawnSync('/bin/true') in a child process with `--require preload.cjs` (bundle allows true, blocks curl/wget) and in one without, both alive throughout and taking turns; ratio = median over rounds of (hooked turn median / plain turn median)",
+    rounds: spawnRounds,
+    spawnsPerTurn,
+    warmupSpawnsPerChild: spawnWarmup,
+    hooked: variantStats('hooked'),
+    plain: variantStats('plain'),
+    ratio: round2(spawnRatio),
+    ratioQuartiles: [round2(quantile(roundRatios, 0.25)), round2(quantile(roundRatios, 0.75))],
+    pooledMeanRatio: round2(mean(spawnTimes.hooked) / mean(spawnTimes.plain)),
+    // CPU time of the spawning process (the hooks' work and the fork) is far less sensitive to machine load than wall time.
+    cpuRatio: round2(median(cpuRatios)),
+    addedP50Us: round1((median(spawnTimes.hooked) - median(spawnTimes.plain)) / 1_000),
+  };
+  log(`protection: spawn ${spawnSection.ratio}x (median of ${spawnRounds} round ratios; p50 ${spawnSection.hooked.p50Us} vs ${spawnSection.plain.p50Us} µs)`);
+
+  // 3. Cold start: performance.now() and the process's CPU time at the first user code, with and without the
+  // preload. Wall time is the goal; CPU time moves far less with the load of a shared machine.
+  const coldRuns = quick ? 4 : 15;
+  const cold = { preload: [] as Array<{ firstUserCodeMs: number; cpuMs: number }>, plain: [] as Array<{ firstUserCodeMs: number; cpuMs: number }> };
+  log(`protection: cold start, ${coldRuns} runs per variant`);
+  runChild(['-e', coldProgram], env); // one unrecorded run: file system caches
+  for (let r = 0; r < coldRuns; r++) {
+    const order = r % 2 === 0 ? (['preload', 'plain'] as const) : (['plain', 'preload'] as const);
+    for (const variant of order) {
+      const args = [...(variant === 'preload' ? ['--require', preload] : []), '-e', coldProgram];
+      cold[variant].push(runChild(args, env) as { firstUserCodeMs: number; cpuMs: number });
+    }
+  }
+  const wall = (variant: 'preload' | 'plain') => cold[variant].map((c) => c.firstUserCodeMs);
+  const cpu = (variant: 'preload' | 'plain') => cold[variant].map((c) => c.cpuMs);
+  const coldAdded = median(wall('preload')) - median(wall('plain'));
+  const coldSection = {
+    description:
+      'performance.now() (ms since process start) and process.cpuUsage() (user + system ms) printed by `node -e` as its first user code, with and without `--require preload.cjs`; variants alternate',
+    runsPerVariant: coldRuns,
+    preloadMedianMs: round2(median(wall('preload'))),
+    plainMedianMs: round2(median(wall('plain'))),
+    addedMs: round2(coldAdded),
+    addedCpuMs: round2(median(cpu('preload')) - median(cpu('plain'))),
+    preloadRunsMs: wall('preload').map(round2),
+    plainRunsMs: wall('plain').map(round2),
+  };
+  log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
+
+  const goals = {
+    wrapperOverhead: {
+      description: 'mean µs per invocation, protect()-wrapped minus bare handler',
+      target: `<= ${GOALS.wrapperOverheadUsMax} µs`,
+      measured: wrapperSection.overheadMeanUs,
+      pass: overheadMeanUs <= GOALS.wrapperOverheadUsMax,
+    },
+    spawnRatio: {
+      description: "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
+      target: `<= ${GOALS.spawnRatioMax}`,
+      measured: spawnSection.ratio,
+      pass: spawnRatio <= GOALS.spawnRatioMax,
+    },
+    coldStartAdded: {
+      description: 'median ms (wall) to the first user code with the preload minus without',
+      target: `<= ${GOALS.coldStartAddedMsMax} ms`,
+      measured: coldSection.addedMs,
+      pass: coldAdded <= GOALS.coldStartAddedMsMax,
+    },
+  };
+  return {
+    description: 'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload.',
+    parameters: { quick, node: process.version, bundlePolicies: ['bench-allow-true (blockAllProcesses, allows true)', 'bench-no-curl (blockedExecutables curl, wget)'] },
+    layerBytes: { preload: statSync(preload).size, protect: statSync(join(layer, 'protect.mjs')).size },
+    wrapper: wrapperSection,
+    spawn: spawnSection,
+    coldStart: coldSection,
+    goals,
+    allGoalsPass: Object.values(goals).every((g) => g.pass),
+  };
 }
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {
-  const { log, quick } = context;
   const work = mkdtempSync(join(tmpdir(), 'vigil-bench-protection-'));
   try {
-    log('protection: building the layer');
-    const layer = await buildProtectionLayer(join(work, 'opt'));
-    const preload = join(layer, 'preload.cjs');
-    const protectUrl = pathToFileURL(join(layer, 'protect.mjs')).href;
-    const bundlePath = join(work, 'bundle.json');
-    writeFileSync(bundlePath, JSON.stringify(benchBundle()));
-    const home = join(work, 'home');
-    mkdirSync(home, { recursive: true });
-    const wrapperPath = join(work, 'wrapper-bench.mjs');
-    writeFileSync(wrapperPath, wrapperProgram);
-    const spawnPath = join(work, 'spawn-bench.cjs');
-    writeFileSync(spawnPath, spawnProgram);
-    // Without VIGIL_ENDPOINT nothing is fetched: the embedded bundle alone is enforced.
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_LAMBDA_FUNCTION_NAME: 'orders-api',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
-      AWS_REGION: 'eu-west-1',
-      VIGIL_SNAPSHOT: bundlePath,
-      VIGIL_HONEYPOT_FILE: join(home, '.aws', 'credentials'),
-    };
-
-    // 1. Warm per-invocation overhead of protect(handler).
-    const perRound = quick ? 500 : 2_000;
-    const rounds = quick ? 4 : 10;
-    log(`protection: wrapper, ${rounds} rounds x ${perRound} invocations per variant`);
-    const wrapper = runChild([wrapperPath, protectUrl, String(perRound), String(rounds)], env) as { bare: WrapperStats; wrapped: WrapperStats };
-    const overheadMeanUs = (wrapper.wrapped.meanNs - wrapper.bare.meanNs) / 1_000;
-    const overheadP50Us = (wrapper.wrapped.p50Ns - wrapper.bare.p50Ns) / 1_000;
-    const wrapperSection = {
-      description: 'async handler returning event.n + 1, awaited one invocation at a time; bare and protect()-wrapped alternate in rounds, after two unrecorded rounds each',
-      invocationsPerVariant: wrapper.bare.invocations,
-      bare: { meanUs: round2(wrapper.bare.meanNs / 1_000), p50Us: round2(wrapper.bare.p50Ns / 1_000), p99Us: round2(wrapper.bare.p99Ns / 1_000) },
-      wrapped: { meanUs: round2(wrapper.wrapped.meanNs / 1_000), p50Us: round2(wrapper.wrapped.p50Ns / 1_000), p99Us: round2(wrapper.wrapped.p99Ns / 1_000) },
-      overheadMeanUs: round2(overheadMeanUs),
-      overheadP50Us: round2(overheadP50Us),
-    };
-    log(`protection: wrapper overhead ${wrapperSection.overheadMeanUs} µs mean, ${wrapperSection.overheadP50Us} µs p50`);
-
-    // 2. spawnSync('/bin/true') with and without the preload's hooks, child processes alternating.
-    const spawnChunks = quick ? 1 : 3;
-    const spawnsPerChunk = quick ? 30 : 100;
-    const spawnWarmup = quick ? 5 : 20;
-    const spawnRuns = { hooked: [] as SpawnRun[], plain: [] as SpawnRun[] };
-    log(`protection: spawn, ${spawnChunks} x ${spawnsPerChunk} spawns per variant`);
-    for (let c = 0; c < spawnChunks; c++) {
-      const order = c % 2 === 0 ? (['hooked', 'plain'] as const) : (['plain', 'hooked'] as const);
-      for (const variant of order) {
-        const args = [...(variant === 'hooked' ? ['--require', preload] : []), spawnPath, String(spawnsPerChunk), String(spawnWarmup)];
-        spawnRuns[variant].push(runChild(args, env) as SpawnRun);
-      }
-    }
-    const spawnMeanUs = (runs: readonly SpawnRun[]) => runs.reduce((sum, r) => sum + r.totalNs, 0) / runs.reduce((sum, r) => sum + r.spawns, 0) / 1_000;
-    const hookedMean = spawnMeanUs(spawnRuns.hooked);
-    const plainMean = spawnMeanUs(spawnRuns.plain);
-    const spawnRatio = hookedMean / plainMean;
-    const spawnSection = {
-      description: "spawnSync('/bin/true') in a child process with `--require preload.cjs` (bundle allows true, blocks curl/wget) vs one without; child processes alternate",
-      spawnsPerVariant: spawnChunks * spawnsPerChunk,
-      warmupSpawnsPerProcess: spawnWarmup,
-      hooked: { meanUs: round1(hookedMean), p50UsPerProcess: spawnRuns.hooked.map((r) => round1(r.p50Ns / 1_000)), failed: spawnRuns.hooked.reduce((s, r) => s + r.failed, 0) },
-      plain: { meanUs: round1(plainMean), p50UsPerProcess: spawnRuns.plain.map((r) => round1(r.p50Ns / 1_000)), failed: spawnRuns.plain.reduce((s, r) => s + r.failed, 0) },
-      ratio: round2(spawnRatio),
-      addedUs: round1(hookedMean - plainMean),
-    };
-    log(`protection: spawn ${spawnSection.hooked.meanUs} µs hooked vs ${spawnSection.plain.meanUs} µs plain (${spawnSection.ratio}x)`);
-
-    // 3. Cold start: performance.now() at the first user code, with and without the preload.
-    const coldRuns = quick ? 4 : 15;
-    const cold = { preload: [] as number[], plain: [] as number[] };
-    log(`protection: cold start, ${coldRuns} runs per variant`);
-    runChild(['-e', coldProgram], env); // one unrecorded run: file system caches
-    for (let r = 0; r < coldRuns; r++) {
-      const order = r % 2 === 0 ? (['preload', 'plain'] as const) : (['plain', 'preload'] as const);
-      for (const variant of order) {
-        const args = [...(variant === 'preload' ? ['--require', preload] : []), '-e', coldProgram];
-        cold[variant].push((runChild(args, env) as { firstUserCodeMs: number }).firstUserCodeMs);
-      }
-    }
-    const coldAdded = median(cold.preload) - median(cold.plain);
-    const coldSection = {
-      description: 'performance.now() (ms since process start) printed by `node -e` as its first user code, with and without `--require preload.cjs`; variants alternate',
-      runsPerVariant: coldRuns,
-      preloadMedianMs: round2(median(cold.preload)),
-      plainMedianMs: round2(median(cold.plain)),
-      addedMs: round2(coldAdded),
-      preloadRunsMs: cold.preload.map(round2),
-      plainRunsMs: cold.plain.map(round2),
-    };
-    log(`protection: cold start +${coldSection.addedMs} ms`);
-
-    const goals = {
-      wrapperOverhead: {
-        description: 'mean µs per invocation, protect()-wrapped minus bare handler',
-        target: `<= ${GOALS.wrapperOverheadUsMax} µs`,
-        measured: wrapperSection.overheadMeanUs,
-        pass: overheadMeanUs <= GOALS.wrapperOverheadUsMax,
-      },
-      spawnRatio: {
-        description: "mean spawnSync('/bin/true') with the preload's hooks divided by without",
-        target: `<= ${GOALS.spawnRatioMax}`,
-        measured: spawnSection.ratio,
-        pass: spawnRatio <= GOALS.spawnRatioMax,
-      },
-      coldStartAdded: {
-        description: 'median ms to the first user code with the preload minus without',
-        target: `<= ${GOALS.coldStartAddedMsMax} ms`,
-        measured: coldSection.addedMs,
-        pass: coldAdded <= GOALS.coldStartAddedMsMax,
-      },
-    };
-    return {
-      description: 'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload.',
-      parameters: { quick, node: process.version, bundlePolicies: ['bench-allow-true (blockAllProcesses, allows true)', 'bench-no-curl (blockedExecutables curl, wget)'] },
-      wrapper: wrapperSection,
-      spawn: spawnSection,
-      coldStart: coldSection,
-      goals,
-      allGoalsPass: Object.values(goals).every((g) => g.pass),
-    };
+    context.log('protection: building the layer');
+    return await measureProtectionLayer(await buildProtectionLayer(join(work, 'opt')), work, context);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

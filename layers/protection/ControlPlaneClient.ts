@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-
 /** One HTTP answer of the control plane. */
 export interface HttpAnswer {
   readonly status: number;
@@ -14,27 +11,32 @@ export interface Registration {
   readonly pollIntervalSeconds: number | undefined;
 }
 
-/** Thrown for answers that are not 2xx/304; `retryable` for 5xx, 429 and transport failures. */
+/** Thrown for answers that are not 2xx/304; `retryable` for 5xx, 429 and transport failures; `status` 0 without an answer. */
 export class ControlPlaneError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly status = 0,
   ) {
     super(message);
     this.name = 'ControlPlaneError';
   }
 }
 
+/** The enforcer-group token at the time of a request (it may be read from SSM or Secrets Manager after init). */
+export type TokenProvider = () => string | undefined;
+
 /**
  * The enforcer API as the layer uses it, on node:http(s) only: the layer ships without the AWS SDK and
- * every dependency adds cold-start time to the user's function.
+ * every dependency adds cold-start time to the user's function. node:http(s) are loaded with the first
+ * request, which is never made before the function's code has loaded.
  */
 export class ControlPlaneClient {
   private readonly url: URL;
 
   constructor(
     endpoint: string,
-    private readonly token: string | undefined,
+    private readonly token: TokenProvider,
     private readonly timeoutMs = 3000,
   ) {
     this.url = new URL(endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
@@ -63,6 +65,11 @@ export class ControlPlaneClient {
     return { body: answer.body, etag: answer.etag };
   }
 
+  /** Marks the enforcer connected (`GET /v1/enforcers` shows connected while heartbeats keep coming). */
+  async heartbeat(enforcerId: string): Promise<void> {
+    await this.send('POST', 'v1/enforcers/heartbeat', {}, { 'x-enforcer-id': enforcerId });
+  }
+
   async events(events: readonly unknown[], enforcerId: string | undefined): Promise<{ readonly accepted: number; readonly duplicates: number }> {
     const headers: Record<string, string> = enforcerId !== undefined ? { 'x-enforcer-id': enforcerId } : {};
     const answer = await this.send('POST', 'v1/enforcers/events', { events }, headers);
@@ -74,12 +81,13 @@ export class ControlPlaneClient {
     const target = new URL(path, this.url);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
-    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const token = this.token();
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const transport = target.protocol === 'https:' ? https : http;
+    const transport = process.getBuiltinModule(target.protocol === 'https:' ? 'node:https' : 'node:http');
     return new Promise<HttpAnswer>((resolve, reject) => {
       const request = transport.request(target, { method, headers, timeout: this.timeoutMs }, (response) => {
         const chunks: Buffer[] = [];
@@ -90,7 +98,7 @@ export class ControlPlaneClient {
           const text = Buffer.concat(chunks).toString('utf8');
           if (status === 304) return resolve({ status, etag: undefined, body: undefined });
           if (status < 200 || status >= 300) {
-            return reject(new ControlPlaneError(`${method} /${path} answered ${status}`, status >= 500 || status === 429));
+            return reject(new ControlPlaneError(`${method} /${path} answered ${status}`, status >= 500 || status === 429, status));
           }
           let parsed: unknown;
           try {

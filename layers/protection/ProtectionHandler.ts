@@ -1,15 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { auditEvents, decide, workloadAttributes, type AuditEvent, type DecisionEvent, type Violation, type WorkloadAttributes } from '../core/index.js';
+import type { AuditEvent, DecisionEvent, Violation, WorkloadAttributes } from '../core/index.js';
+import { auditEvents, decide } from '../core/engine/index.js';
+import { workloadAttributes } from '../core/scope/index.js';
 import { loadBundle, type LoadedBundle } from './bundle.js';
 import { accountOfArn, readProtectionConfig, type ProtectionConfig } from './config.js';
-import { ControlPlaneClient } from './ControlPlaneClient.js';
+import { ControlPlaneClient, ControlPlaneError } from './ControlPlaneClient.js';
 import { EventReporter } from './EventReporter.js';
 import { interceptChildProcess, type GuardVerdict, type ProcessRequest } from './interceptors/childProcess.js';
 import { Honeypot, type HoneypotPlan } from './interceptors/honeypot.js';
 import { interceptNetwork } from './interceptors/network.js';
 import { resolveProgram } from './resolveProgram.js';
 import { launchesOf } from './shellCommand.js';
+import { describeTokenSource, fetchToken, storeEndpoint } from './tokenSource.js';
 
 /** Layer version reported at registration. */
 export const LAYER_VERSION = '0.1.0';
@@ -18,6 +19,15 @@ const INSTANCE = Symbol.for('vigil.protection.handler');
 const ALLOW: GuardVerdict = { allowed: true };
 /** Reads of one honeypot are reported at most once per this many milliseconds. */
 const HONEYPOT_REPORT_INTERVAL_MS = 60_000;
+/** What the events API accepts in an event's command; longer command lines are cut so that the event is never refused. */
+const COMMAND_LIMITS = { entries: 256, entryLength: 4096 } as const;
+/** Nothing applies: decided once per bundle and workload, so that unwatched calls cost a property read. */
+const NOTHING_APPLIES = { process: false, network: false } as const;
+
+// node:crypto and node:os are loaded when first needed (an event, a honeypot, the registration), not at
+// init: the preload adds as little as it can to a cold start.
+const crypto = () => process.getBuiltinModule('node:crypto');
+const hostname = () => process.getBuiltinModule('node:os').hostname();
 
 /** The part of the Lambda context the layer uses. */
 export interface InvocationContext {
@@ -26,6 +36,12 @@ export interface InvocationContext {
 
 function log(message: string): void {
   process.stderr.write(`vigil: ${message}\n`);
+}
+
+/** A command line cut to what an audit event may carry (the events API refuses a batch with a longer one). */
+function boundedCommand(command: readonly string[]): readonly string[] {
+  const kept = command.length > COMMAND_LIMITS.entries ? command.slice(0, COMMAND_LIMITS.entries) : command;
+  return kept.some((entry) => entry.length > COMMAND_LIMITS.entryLength) ? kept.map((entry) => (entry.length > COMMAND_LIMITS.entryLength ? `${entry.slice(0, COMMAND_LIMITS.entryLength - 1)}…` : entry)) : kept;
 }
 
 /**
@@ -45,6 +61,10 @@ export class ProtectionHandler {
   private enforcerId: string | undefined;
   private account: string | undefined;
   private workload: WorkloadAttributes | undefined;
+  /** Whether any policy of the bundle in force applies to this function's processes and connections. */
+  private applies: { readonly process: boolean; readonly network: boolean } = NOTHING_APPLIES;
+  /** The enforcer-group token once known (read from SSM or Secrets Manager at init when configured). */
+  private token: string | undefined;
   private readonly client: ControlPlaneClient | undefined;
   private readonly reporter: EventReporter;
   private readonly honeypot: Honeypot;
@@ -60,7 +80,9 @@ export class ProtectionHandler {
   constructor(readonly config: ProtectionConfig) {
     for (const problem of config.problems) log(problem);
     this.account = config.fn.account;
-    this.client = config.endpoint !== undefined ? new ControlPlaneClient(config.endpoint, config.token) : undefined;
+    if (config.token?.kind === 'value') this.token = config.token.token;
+    if (config.endpoint === undefined && config.token !== undefined && config.token.kind !== 'value') log(`${describeTokenSource(config.token)} is not read: VIGIL_ENDPOINT is not set`);
+    this.client = config.endpoint !== undefined ? new ControlPlaneClient(config.endpoint, () => this.token) : undefined;
     if (this.client) this.exempt.push(this.client.address);
     const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
     if (runtimeApi !== undefined) {
@@ -70,12 +92,21 @@ export class ProtectionHandler {
     const client = this.client;
     // Events made before registration finished get the enforcer id when they are sent.
     const withId = (events: readonly AuditEvent[]) => events.map((e) => (e.enforcer.id === null && this.enforcerId !== undefined ? { ...e, enforcer: { ...e.enforcer, id: this.enforcerId } } : e));
-    // Sending waits for the first registration attempt so that events carry the enforcer id.
+    // Sending waits for the first registration attempt so that events carry the enforcer id. Without a
+    // registration (or when the API says it is gone), events stay queued until a refresh registers again.
     this.reporter = new EventReporter(
       client
         ? async (events) => {
             await this.ready;
-            return client.events(withId(events), this.enforcerId);
+            const enforcerId = this.enforcerId;
+            if (enforcerId === undefined) throw new ControlPlaneError('events wait for a registration', true);
+            try {
+              return await client.events(withId(events), enforcerId);
+            } catch (error) {
+              if (!(error instanceof ControlPlaneError) || (error.status !== 401 && error.status !== 404)) throw error;
+              this.forgetOn(error);
+              throw new ControlPlaneError(error.message, true, error.status);
+            }
           }
         : undefined,
     );
@@ -99,14 +130,24 @@ export class ProtectionHandler {
     return { pending: this.reporter.pending, delivered: this.reporter.delivered, dropped: this.reporter.dropped };
   }
 
-  /** Patches child_process, net and (when a policy asks) the environment; starts the first fetch in the background. */
+  /**
+   * Patches child_process, net and (when a policy asks) the environment. The first token read, registration
+   * and bundle fetch start on the next turn of the event loop, after the function's code has loaded: the
+   * embedded snapshot (if any) is in force meanwhile.
+   */
   install(): this {
     if (this.installed) return this;
     this.installed = true;
-    interceptChildProcess({ checkProcess: (request) => this.checkProcess(request), quietly: (run) => this.honeypot.quietly(run) });
+    interceptChildProcess({
+      watching: () => (this.bundle ? this.applies.process : this.config.failMode === 'closed'),
+      checkProcess: (request) => this.checkProcess(request),
+      quietly: (run) => this.honeypot.quietly(run),
+    });
     interceptNetwork({ checkConnection: (host, port) => this.checkConnection(host, port) });
     if (this.client) {
-      this.ready = this.refresh(true);
+      this.ready = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.fetchBundle(true));
+      // The heartbeat follows the first fetch without delaying it (nor any invocation waiting for it).
+      void this.ready.then(() => this.sendHeartbeat()).finally(() => this.scheduleRefresh());
       const flushTimer = setInterval(() => {
         if (this.reporter.pending > 0) void this.reporter.flush();
       }, this.config.flushIntervalMs);
@@ -124,6 +165,7 @@ export class ProtectionHandler {
     const account = accountOfArn(context?.invokedFunctionArn);
     if (account !== undefined && account !== this.account) {
       this.account = account;
+      // Recomputes the workload (and which policies apply to it) as well.
       this.workload = undefined;
       this.applyHoneypot();
     }
@@ -140,9 +182,38 @@ export class ProtectionHandler {
     return this.reporter.flush();
   }
 
-  private async refresh(first: boolean): Promise<void> {
+  /** The token, read once from its store when it is kept in one; false (logged) when it cannot be read now. */
+  private async resolveToken(): Promise<boolean> {
+    const source = this.config.token;
+    if (this.token !== undefined || source === undefined || source.kind === 'value') return true;
+    // The layer's own read of the store is neither an egress violation nor refused by a closed fail mode.
+    const endpoint = storeEndpoint(source, process.env);
+    if (endpoint) this.exempt.push(endpoint);
+    try {
+      this.token = await fetchToken(source);
+      return true;
+    } catch (error) {
+      log(`the enforcer-group token could not be read from ${describeTokenSource(source)}: ${(error as Error).message}; ${this.bundle ? `keeping revision ${this.bundle.revision}` : `fail mode ${this.config.failMode}`} until it can`);
+      return false;
+    } finally {
+      if (endpoint) this.exempt.splice(this.exempt.indexOf(endpoint), 1);
+    }
+  }
+
+  /** Reacts to an answer that says the registration or the token is no longer valid. */
+  private forgetOn(error: unknown): void {
+    if (!(error instanceof ControlPlaneError)) return;
+    // Unknown enforcer (the record was removed): register again on the next refresh.
+    if (error.status === 404) this.enforcerId = undefined;
+    // A token read from a store may have been rotated: read it again on the next refresh.
+    if (error.status === 401 && this.config.token?.kind !== 'value') this.token = undefined;
+  }
+
+  /** Token, registration and bundle (ETag / If-None-Match); failures are logged and keep what is in force. */
+  private async fetchBundle(first: boolean): Promise<void> {
     const client = this.client!;
     try {
+      if (!(await this.resolveToken())) return;
       if (this.enforcerId === undefined) {
         const { fn } = this.config;
         const registration = await client.register({
@@ -160,11 +231,31 @@ export class ProtectionHandler {
         this.etag = answer.etag;
       }
     } catch (error) {
+      this.forgetOn(error);
       log(`${first ? 'the first' : 'a'} bundle fetch failed: ${(error as Error).message}${this.bundle ? ` (keeping revision ${this.bundle.revision})` : ''}`);
     }
+  }
+
+  /** Marks this enforcer connected; sent after registration and then once per refresh, never during an invocation's work. */
+  private async sendHeartbeat(): Promise<void> {
+    if (this.enforcerId === undefined) return;
+    try {
+      await this.client!.heartbeat(this.enforcerId);
+    } catch (error) {
+      this.forgetOn(error);
+      log(`a heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The next refresh (bundle and heartbeat) after the TTL: VIGIL_BUNDLE_TTL_SECONDS, else the server's poll interval. */
+  private scheduleRefresh(): void {
     const ttl = this.config.bundleTtlSeconds ?? this.bundle?.pollIntervalSeconds ?? 60;
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => void this.refresh(false), ttl * 1000);
+    this.refreshTimer = setTimeout(() => {
+      void this.fetchBundle(false)
+        .then(() => this.sendHeartbeat())
+        .finally(() => this.scheduleRefresh());
+    }, ttl * 1000);
     this.refreshTimer.unref();
   }
 
@@ -172,15 +263,30 @@ export class ProtectionHandler {
     for (const problem of bundle.compiled.problems) log(problem);
     this.bundle = bundle;
     this.workload = undefined;
+    this.currentWorkload(bundle);
     this.applyHoneypot();
   }
 
   private currentWorkload(bundle: LoadedBundle): WorkloadAttributes {
+    if (this.workload) return this.workload;
     const { fn } = this.config;
-    return (this.workload ??= workloadAttributes(
+    const workload = workloadAttributes(
       { 'function.name': fn.name, 'function.runtime': fn.runtime, 'cloud.region': fn.region, 'cloud.awsaccount': this.account, 'enforcer.group': bundle.group.name },
       { 'function.tag': fn.tags },
-    ));
+    );
+    this.workload = workload;
+    this.applies = bundle.compiled.bypassed(workload)
+      ? NOTHING_APPLIES
+      : { process: ProtectionHandler.anyInScope(bundle, 'process', workload), network: ProtectionHandler.anyInScope(bundle, 'network', workload) };
+    return workload;
+  }
+
+  private static anyInScope(bundle: LoadedBundle, action: 'process' | 'network', workload: WorkloadAttributes): boolean {
+    let found = false;
+    bundle.compiled.forEachCandidate('function', action, workload, (candidate) => {
+      if (!found && candidate.inScope(workload)) found = true;
+    });
+    return found;
   }
 
   private applyHoneypot(): void {
@@ -191,12 +297,12 @@ export class ProtectionHandler {
     if (!bundle.compiled.bypassed(workload)) {
       bundle.compiled.forEachCandidate('function', 'honeypot', workload, (candidate) => {
         if (plan || !candidate.inScope(workload)) return;
-        const settings = (candidate.policy.controls as Record<string, { enabled?: boolean; accessKeyId?: string; secretAccessKey?: string; applyOn?: string[] } | undefined>).honeypot;
+        const settings = (candidate.policy.controls as Record<string, { enabled?: boolean; accessKeyId?: unknown; secretAccessKey?: unknown; applyOn?: unknown } | undefined>).honeypot;
         if (!settings?.enabled) return;
-        const applyOn = settings.applyOn ?? ['environment'];
+        const applyOn: unknown[] = Array.isArray(settings.applyOn) ? settings.applyOn : ['environment'];
         plan = {
-          accessKeyId: settings.accessKeyId ?? `AKIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
-          secretAccessKey: settings.secretAccessKey ?? randomBytes(30).toString('base64').slice(0, 40),
+          accessKeyId: typeof settings.accessKeyId === 'string' ? settings.accessKeyId : `AKIA${crypto().randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
+          secretAccessKey: typeof settings.secretAccessKey === 'string' ? settings.secretAccessKey : crypto().randomBytes(30).toString('base64').slice(0, 40),
           environment: applyOn.includes('environment'),
           file: applyOn.includes('file') ? this.config.honeypotFile : undefined,
         };
@@ -213,9 +319,9 @@ export class ProtectionHandler {
     if (decision.violations.length > 0) {
       const events: AuditEvent[] = auditEvents(
         decision.violations,
-        { workload: { function: this.config.fn.name ?? null }, command, enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null } },
+        { workload: { function: this.config.fn.name ?? null }, command: command && boundedCommand(command), enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null } },
         new Date().toISOString(),
-        randomUUID,
+        () => crypto().randomUUID(),
       );
       this.reporter.enqueue(events);
     }
@@ -236,6 +342,7 @@ export class ProtectionHandler {
   /** The verdict on starting a child process; every program a shell command would start is checked. */
   checkProcess(request: ProcessRequest): GuardVerdict {
     if (!this.bundle) return this.failClosed(`starting ${request.file}`);
+    if (!this.applies.process) return ALLOW;
     const violations: Violation[] = [];
     let allowed = true;
     for (const launch of launchesOf(request.file, request.args, request.shell)) {
@@ -256,6 +363,7 @@ export class ProtectionHandler {
   checkConnection(host: string, port: number): GuardVerdict {
     if (this.exempt.some((e) => e.host === host && e.port === port)) return ALLOW;
     if (!this.bundle) return this.failClosed(`connecting to ${host}:${port}`);
+    if (!this.applies.network) return ALLOW;
     const decision = this.decide({ action: 'network', direction: 'outbound', host, port }, undefined);
     return !decision || decision.allowed ? ALLOW : ProtectionHandler.refusal(decision.violations);
   }

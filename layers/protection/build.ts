@@ -5,27 +5,63 @@
 //   vigil/vigil-wrapper  the AWS_LAMBDA_EXEC_WRAPPER script
 // The core engine is bundled in. No @aws-sdk/* module is bundled or imported: the layer runs inside users'
 // functions, talks to the control plane over node:http(s) only, and must not add the SDK's cold-start cost
-// or clash with the SDK version the function ships.
-import { build, type BuildOptions } from 'esbuild';
+// or clash with the SDK version the function ships. (A token kept in SSM or Secrets Manager is read with
+// the SDK the Lambda runtime provides, loaded at run time only when configured: see tokenSource.ts.)
+// No npm package is bundled at all: the build fails if one is.
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * Throws when an output bundles or imports anything but the layer, the core and Node built-ins. Every
+ * package adds cold-start time to the user's function; zod alone was most of the layer's, and it stays out
+ * only as long as the layer reaches the core through its engine and scope modules (never its index).
+ */
+function assertSelfContained(metafile: Metafile): void {
+  for (const [output, details] of Object.entries(metafile.outputs)) {
+    const bundled = Object.keys(details.inputs).filter((input) => input.includes('node_modules/'));
+    const imported = details.imports.filter((entry) => entry.external && !entry.path.startsWith('node:'));
+    if (bundled.length > 0 || imported.length > 0) {
+      throw new Error(`${output} must not contain or import npm packages: ${[...bundled, ...imported.map((entry) => entry.path)].join(', ')}`);
+    }
+  }
+}
+
 /** Builds the layer into `outDir` (the layer's /opt); returns the directory holding the entries. */
 export async function buildProtectionLayer(outDir: string): Promise<string> {
   const target = join(outDir, 'vigil');
   mkdirSync(target, { recursive: true });
-  const common: BuildOptions = { bundle: true, platform: 'node', target: 'node20', external: ['@aws-sdk/*'], legalComments: 'none', minify: true, logLevel: 'warning' };
-  await build({ ...common, entryPoints: [join(here, 'preload.ts')], format: 'cjs', outfile: join(target, 'preload.cjs') });
-  await build({
+  const common: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    legalComments: 'none',
+    minify: true,
+    logLevel: 'warning',
+  };
+  const preload = await build({
+    ...common,
+    entryPoints: [join(here, 'preload.ts')],
+    format: 'cjs',
+    outfile: join(target, 'preload.cjs'),
+    // CommonJS has no import.meta; the layer uses import.meta.url to resolve modules from its own location.
+    define: { 'import.meta.url': 'vigilModuleUrl' },
+    banner: { js: 'var vigilModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  const modules = await build({
     ...common,
     entryPoints: { protect: join(here, 'protect.ts'), middy: join(here, 'middy.ts') },
     format: 'esm',
     outdir: target,
     outExtension: { '.js': '.mjs' },
   });
+  assertSelfContained(preload.metafile!);
+  assertSelfContained(modules.metafile!);
   copyFileSync(join(here, 'wrapper', 'vigil-wrapper'), join(target, 'vigil-wrapper'));
   chmodSync(join(target, 'vigil-wrapper'), 0o755);
   return target;

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { TokenSource } from './tokenSource.js';
 
 /** How the layer is configured; everything comes from the function's environment. */
 export interface ProtectionConfig {
   /** Base URL of the control plane (`VIGIL_ENDPOINT`); undefined = embedded snapshot only. */
   readonly endpoint: string | undefined;
-  /** Enforcer-group token (`VIGIL_TOKEN`). */
-  readonly token: string | undefined;
+  /** Enforcer-group token: `VIGIL_TOKEN`, or the SSM parameter (`VIGIL_TOKEN_PARAMETER`) or secret (`VIGIL_TOKEN_SECRET`) holding it. */
+  readonly token: TokenSource | undefined;
   /** What to do while no bundle is known (`VIGIL_FAIL_MODE`). @default 'open' */
   readonly failMode: 'open' | 'closed';
   /** Bundle embedded at deploy time (`VIGIL_SNAPSHOT`: a file path or inline JSON). */
@@ -58,6 +59,25 @@ function readEmbedded(text: string | undefined, problems: string[]): unknown {
   }
 }
 
+/** SSM parameter names and secret ids or ARNs are at most 2048 characters. */
+const MAX_STORE_NAME_LENGTH = 2048;
+
+function readTokenSource(env: Env, problems: string[]): TokenSource | undefined {
+  const parameter = env.VIGIL_TOKEN_PARAMETER?.trim() || undefined;
+  const secret = env.VIGIL_TOKEN_SECRET?.trim() || undefined;
+  const given = [parameter && 'VIGIL_TOKEN_PARAMETER', secret && 'VIGIL_TOKEN_SECRET', env.VIGIL_TOKEN && 'VIGIL_TOKEN'].filter(Boolean);
+  if (given.length > 1) problems.push(`${given.join(' and ')} are set: set one; using ${String(given[0])}`);
+  for (const [name, value] of [['VIGIL_TOKEN_PARAMETER', parameter], ['VIGIL_TOKEN_SECRET', secret]] as const) {
+    if (value !== undefined && value.length > MAX_STORE_NAME_LENGTH) {
+      problems.push(`${name} is longer than ${MAX_STORE_NAME_LENGTH} characters; ignored`);
+      return undefined;
+    }
+  }
+  if (parameter !== undefined) return { kind: 'ssmParameter', name: parameter };
+  if (secret !== undefined) return { kind: 'secret', secretId: secret };
+  return env.VIGIL_TOKEN ? { kind: 'value', token: env.VIGIL_TOKEN } : undefined;
+}
+
 /** Reads the layer's configuration and the function's facts from the environment. */
 export function readProtectionConfig(env: Env): ProtectionConfig {
   const problems: string[] = [];
@@ -68,7 +88,7 @@ export function readProtectionConfig(env: Env): ProtectionConfig {
   const executionEnv = env.AWS_EXECUTION_ENV;
   return {
     endpoint: env.VIGIL_ENDPOINT?.replace(/\/+$/, '') || undefined,
-    token: env.VIGIL_TOKEN || undefined,
+    token: readTokenSource(env, problems),
     failMode,
     embeddedBundle: readEmbedded(env.VIGIL_SNAPSHOT, problems),
     bundleTtlSeconds: positive(env.VIGIL_BUNDLE_TTL_SECONDS),

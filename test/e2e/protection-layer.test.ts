@@ -58,4 +58,26 @@ describe('the protection layer against local mode', () => {
     const listed = (enforcers.items as Array<Record<string, any>>).find((e) => e.enforcerId === enforcerId);
     expect(listed).toMatchObject({ group: 'lambdas', name: 'orders-api', type: 'nano_enforcer' });
   }, 60_000);
+
+  it('shows a protected function as connected in GET /v1/enforcers, kept so by its heartbeats', async () => {
+    const group = await vigil.api('POST', '/v1/enforcer-groups', { name: 'heartbeats', type: 'nano_enforcer' });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      // One invocation long enough for a bundle refresh (with its heartbeat) at a 1 s TTL.
+      events: [{ op: 'wait', ms: 2500 }],
+      env: { VIGIL_ENDPOINT: vigil.url, VIGIL_TOKEN: group.body.token as string, VIGIL_BUNDLE_TTL_SECONDS: '1', AWS_LAMBDA_FUNCTION_NAME: 'checkout-api' },
+    });
+    expect(run.stdout, run.stderr).toContain('SHUTDOWN');
+    expect(run.stderr).not.toContain('failed');
+
+    const listed = (await vigil.api('GET', '/v1/enforcers?group=heartbeats')).body.items as Array<Record<string, any>>;
+    expect(listed).toHaveLength(1);
+    const [enforcer] = listed;
+    expect(enforcer).toMatchObject({ group: 'heartbeats', name: 'checkout-api', type: 'nano_enforcer', status: 'connected', metadata: { functionName: 'checkout-api', region: 'eu-west-1' } });
+    // Registration sets lastSeen too; a later lastSeen is a heartbeat's.
+    expect(Date.parse(enforcer!.lastSeen as string)).toBeGreaterThan(Date.parse(enforcer!.registeredAt as string));
+  }, 60_000);
 });
+

@@ -19,6 +19,8 @@ export type GuardVerdict = { readonly allowed: true } | { readonly allowed: fals
 
 /** What the interceptors ask: a synchronous verdict, and a way to run the original without side reports. */
 export interface ProcessGuard {
+  /** False when no call can be refused or reported now: calls then go through without their arguments being read. */
+  watching(): boolean;
   checkProcess(request: ProcessRequest): GuardVerdict;
   quietly<T>(run: () => T): T;
 }
@@ -93,9 +95,17 @@ export function interceptChildProcess(guard: ProcessGuard): void {
     return { original, wrapped };
   };
   const run = (original: AnyFunction, self: unknown, rawArgs: unknown[]) => guard.quietly(() => original.apply(self, rawArgs));
+  // Node's exec() starts the command through the module's execFile(command, {shell: true}): that inner call
+  // is the one exec() already checked, and checking it again would report the command twice.
+  let checkedByExec: string | undefined;
 
   for (const name of ['spawn', 'spawnSync', 'execFile', 'execFileSync']) {
     const { wrapped } = wrap(name, (original, self, rawArgs) => {
+      if (!guard.watching()) return run(original, self, rawArgs);
+      if (name === 'execFile' && checkedByExec !== undefined && rawArgs[0] === checkedByExec) {
+        checkedByExec = undefined;
+        return run(original, self, rawArgs);
+      }
       const file = String(rawArgs[0]);
       const { args, options, callback } = split(rawArgs.slice(1));
       const verdict = check(file, args, Boolean(options?.shell), options);
@@ -111,11 +121,20 @@ export function interceptChildProcess(guard: ProcessGuard): void {
 
   for (const name of ['exec', 'execSync']) {
     const { wrapped } = wrap(name, (original, self, rawArgs) => {
+      if (!guard.watching()) return run(original, self, rawArgs);
       const command = String(rawArgs[0]);
       const rest = rawArgs.slice(1);
       const options = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as Options) : undefined;
       const callback = rest.find((value): value is AnyFunction => typeof value === 'function');
       const verdict = check(command, [], true, options);
+      if (verdict.allowed && name === 'exec') {
+        checkedByExec = command;
+        try {
+          return run(original, self, rawArgs);
+        } finally {
+          checkedByExec = undefined;
+        }
+      }
       if (verdict.allowed) return run(original, self, rawArgs);
       const error = refusedError(name === 'execSync' ? 'spawnSync /bin/sh' : 'spawn /bin/sh', command, [], verdict.message);
       if (name === 'execSync') throw error;
@@ -125,6 +144,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
   }
 
   wrap('fork', (original, self, rawArgs) => {
+    if (!guard.watching()) return run(original, self, rawArgs);
     const modulePath = String(rawArgs[0]);
     const { args, options } = split(rawArgs.slice(1));
     const execPath = typeof options?.execPath === 'string' ? options.execPath : process.execPath;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Environment names of the planted credentials. The AWS SDKs read AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
@@ -110,17 +111,27 @@ export class Honeypot {
     this.plantedFile = undefined;
   }
 
+  /**
+   * Reports reads of the planted file through the fs functions that open or copy a file by path (callback,
+   * sync and promise forms). What does not go through them is not seen: child processes (`cat`), native
+   * code, a symlink or hard link made to the file, and fs functions not patched here (such as `fs.cp`).
+   */
   private patchFs(): void {
     if (this.fsPatched) return;
     this.fsPatched = true;
     const watch = (path: unknown): void => {
       const planted = this.plantedFile;
       if (planted === undefined || this.quiet > 0) return;
-      const text = typeof path === 'string' ? path : path instanceof URL ? path.pathname : Buffer.isBuffer(path) ? path.toString() : undefined;
+      let text: string | undefined;
+      try {
+        text = typeof path === 'string' ? path : path instanceof URL ? fileURLToPath(path) : Buffer.isBuffer(path) ? path.toString() : undefined;
+      } catch {
+        return; // not a file: URL; fs itself refuses it
+      }
       if (text !== undefined && resolve(text) === planted) this.report('file', planted);
     };
     const target = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
-    for (const name of ['readFileSync', 'readFile', 'openSync', 'open', 'createReadStream']) {
+    for (const name of ['readFileSync', 'readFile', 'openSync', 'open', 'createReadStream', 'copyFileSync', 'copyFile']) {
       const original = target[name]!;
       target[name] = function (this: unknown, ...args: unknown[]) {
         watch(args[0]);
@@ -128,7 +139,7 @@ export class Honeypot {
       };
     }
     const promises = fs.promises as unknown as Record<string, (...args: unknown[]) => unknown>;
-    for (const name of ['readFile', 'open']) {
+    for (const name of ['readFile', 'open', 'copyFile']) {
       const original = promises[name]!;
       promises[name] = function (this: unknown, ...args: unknown[]) {
         watch(args[0]);

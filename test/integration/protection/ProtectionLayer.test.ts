@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, bundleWith, closedPort, FakeEnforcerApi, functionPolicy, runFunction } from './harness.js';
 
@@ -26,7 +29,7 @@ afterEach(async () => {
 });
 
 /** Runs the fixture with a bundle served by the fake API and embedded in VIGIL_SNAPSHOT. */
-async function runWith(policies: unknown[], events: unknown[], module = 'user-function.cjs') {
+async function runWith(policies: unknown[], events: unknown[], module = 'user-function.cjs', env: Record<string, string> = {}) {
   const bundle = bundleWith(policies);
   api = new FakeEnforcerApi(bundle);
   const endpoint = await api.listen();
@@ -34,7 +37,7 @@ async function runWith(policies: unknown[], events: unknown[], module = 'user-fu
     layerDir,
     module,
     events,
-    env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_FLUSH_INTERVAL_MS: '50' },
+    env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_FLUSH_INTERVAL_MS: '50', ...env },
   });
   expect(run.stdout, run.stderr).toContain('SHUTDOWN');
   return { ...run, stored: [...api.stored.values()] };
@@ -64,6 +67,33 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
     const run = await runWith([blockCurl('audit')], [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version > /dev/null; echo ran'] }]);
     expect(run.results).toEqual([{ ok: true, status: 0, stdout: 'ran' }]);
     expect(run.stored.map((e) => [e.status, e.control])).toEqual([['Detect', 'blockedExecutables']]);
+  });
+
+  it('reports one Detect per call for exec and its promisified form in audit mode (exec starts execFile inside Node)', async () => {
+    const run = await runWith(
+      [blockCurl('audit')],
+      [
+        { op: 'exec', command: 'curl --version >/dev/null 2>&1; echo ran' },
+        { op: 'execSync', command: 'curl --version >/dev/null 2>&1; echo ran' },
+      ],
+    );
+    expect(run.results).toEqual([{ ok: true, stdout: 'ran' }, { ok: true, stdout: 'ran' }]);
+    expect(run.stored.map((e) => [e.status, e.control, e.command])).toEqual([
+      ['Detect', 'blockedExecutables', ['/bin/sh', '-c', 'curl --version >/dev/null 2>&1; echo ran']],
+      ['Detect', 'blockedExecutables', ['/bin/sh', '-c', 'curl --version >/dev/null 2>&1; echo ran']],
+    ]);
+  });
+
+  it('reports a call whose command line is longer than an audit event may carry, cut to fit', async () => {
+    const long = 'x'.repeat(5000);
+    const run = await runWith([blockCurl('audit')], [{ op: 'spawnSync', file: 'sh', args: ['-c', `curl --version >/dev/null 2>&1; echo ${long} >/dev/null; echo ran`] }]);
+    expect(run.results).toEqual([{ ok: true, status: 0, stdout: 'ran' }]);
+    expect(api!.eventPosts.map((p) => p.status)).toEqual([200]);
+    expect(run.stored).toHaveLength(1);
+    const command = run.stored[0].command as string[];
+    expect(command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(command[2]).toHaveLength(4096);
+    expect(command[2]!.endsWith('…')).toBe(true);
   });
 
   it('refuses a program copied under /tmp (drift) and reports Detect for it in audit mode', async () => {
@@ -167,6 +197,26 @@ describe('ProtectionHandler under the preload (ES module function)', () => {
 });
 
 describe('protect(handler) without the preload', () => {
+  it('applies a policy scoped to the account from the first invocation on, once the invoked ARN names the account', async () => {
+    const byAccount = {
+      ...blockCurl('enforce'),
+      scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'cloud.awsaccount', value: '123456789012' }] },
+    };
+    const bundle = bundleWith([byAccount]);
+    api = new FakeEnforcerApi(bundle);
+    const endpoint = await api.listen();
+    const run = await runFunction({
+      layerDir,
+      module: 'wrapped-function.mjs',
+      preload: false,
+      events: [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version'] }],
+      // Nothing about the account is known at init: the policy matches nothing until the first invocation.
+      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle) },
+    });
+    expect(run.results).toEqual([{ error: 'EACCES' }]);
+    expect([...api.stored.values()].map((e) => [e.status, e.policy])).toEqual([['Block', 'no-curl']]);
+  });
+
   it('intercepts the module object, but not a spawnSync reference copied before protection was installed (documented limit)', async () => {
     const bundle = bundleWith([blockCurl('enforce')]);
     api = new FakeEnforcerApi(bundle);
@@ -184,5 +234,162 @@ describe('protect(handler) without the preload', () => {
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0 }]);
     // protect() waited for the bundle (nothing embedded) and flushed at the end of the invocation.
     expect(api.stored.size).toBe(1);
+  });
+});
+
+describe('the honeypot credentials file', () => {
+  const honeyFile = (applyOn: string[]) =>
+    functionPolicy('honey-file', 'audit', { honeypot: { enabled: true, accessKeyId: 'AKIAHONEYPOT00000002', secretAccessKey: 'fake-file-secret-0123456789', applyOn } });
+  const planted = '[backup-admin]\naws_access_key_id = AKIAHONEYPOT00000002\naws_secret_access_key = fake-file-secret-0123456789\n';
+
+  it('plants fake credentials under a profile no SDK uses by default, readable by the owner only, and leaves the environment alone', async () => {
+    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: 'stat' }, { op: 'readEnv', name: 'AWS_BACKUP_ACCESS_KEY_ID' }]);
+    expect(run.results).toEqual([{ ok: true, size: planted.length, mode: '600' }, { ok: true, value: null }]);
+    // A stat is not a read of the credentials.
+    expect(run.stored).toEqual([]);
+  });
+
+  it.each(['readFileSync', 'readFile', 'promises.readFile', 'readFileUrl', 'createReadStream', 'openSync', 'copyFileSync'])('reports a read through fs %s once, as Detect in audit mode', async (fsApi) => {
+    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: fsApi }, { op: 'readFile', api: fsApi }]);
+    expect(run.results).toEqual([
+      { ok: true, content: planted },
+      { ok: true, content: planted },
+    ]);
+    // Reads of one honeypot are reported at most once a minute.
+    expect(run.stored.map((e) => [e.status, e.control, e.action])).toEqual([['Detect', 'honeypot', 'honeypot']]);
+    expect(run.stored[0].message).toMatch(/^honeypot credentials were read from the file \(.+\/\.aws\/credentials\)$/);
+  });
+
+  it('reports a read through a named ESM import of node:fs/promises', async () => {
+    const run = await runWith([honeyFile(['file', 'environment'])], [{ op: 'namedReadFile' }, { op: 'readEnv', name: 'AWS_BACKUP_SECRET_ACCESS_KEY' }], 'user-function.mjs');
+    expect(run.results).toEqual([
+      { ok: true, content: planted },
+      { ok: true, value: 'fake-file-secret-0123456789' },
+    ]);
+    expect(run.stored.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^honeypot credentials were read from the file \(.+\/\.aws\/credentials\)$/),
+      'honeypot credentials were read from the environment (AWS_BACKUP_SECRET_ACCESS_KEY)',
+    ]);
+  });
+
+  it('never replaces a file the function already has at that path, and does not report reads of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-own-credentials-'));
+    const own = join(dir, 'credentials');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(own, '[default]\nregion = eu-west-1\n');
+    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: 'readFileSync' }], 'user-function.cjs', { VIGIL_HONEYPOT_FILE: own });
+    expect(run.results).toEqual([{ ok: true, content: '[default]\nregion = eu-west-1\n' }]);
+    expect(readFileSync(own, 'utf8')).toBe('[default]\nregion = eu-west-1\n');
+    expect(run.stored).toEqual([]);
+  });
+
+  it('is not planted when the policy places the credentials in the environment only', async () => {
+    const run = await runWith([honeyFile(['environment'])], [{ op: 'readFile', api: 'readFileSync' }]);
+    expect(run.results).toEqual([{ error: 'ENOENT' }]);
+    expect(run.stored).toEqual([]);
+  });
+});
+
+describe('what userland interception cannot see (docs/protection-layer.md)', () => {
+  const noEcho = functionPolicy('no-echo', 'enforce', { blockedExecutables: { enabled: true, executables: ['echo'] } });
+
+  it('does not see a program started through process.binding("spawn_sync"): it runs although blocked, and nothing is reported', async () => {
+    const run = await runWith([noEcho], [
+      { op: 'spawnSync', file: '/bin/echo', args: ['hooked'] },
+      { op: 'bindingSpawnSync', file: '/bin/echo', args: ['bypassed'] },
+    ]);
+    expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: 'bypassed' }]);
+    expect(run.stored.map((e) => e.command)).toEqual([['/bin/echo', 'hooked']]);
+  });
+
+  it('does not see a program started through process.binding("process_wrap"): it runs although blocked, and nothing is reported', async () => {
+    const run = await runWith([noEcho], [
+      { op: 'spawn', file: '/bin/echo', args: ['hooked'] },
+      { op: 'bindingProcessWrap', file: '/bin/echo', args: ['bypassed'] },
+    ]);
+    expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0 }]);
+    expect(run.stored.map((e) => e.command)).toEqual([['/bin/echo', 'hooked']]);
+  });
+});
+
+describe('heartbeats', () => {
+  it('sends a heartbeat with the enforcer id after registering, and one with every bundle refresh', async () => {
+    const run = await runWith([], [{ op: 'wait', ms: 2500 }], 'user-function.cjs', { VIGIL_BUNDLE_TTL_SECONDS: '1' });
+    expect(run.results).toEqual([{ ok: true }]);
+    expect(api!.requests.slice(0, 3)).toEqual(['POST /v1/enforcers/register', 'GET /v1/enforcers/bundle', 'POST /v1/enforcers/heartbeat']);
+    // At least one refresh ran during the 2.5 s invocation: a conditional bundle fetch, then a heartbeat.
+    expect(api!.notModified).toBeGreaterThanOrEqual(1);
+    expect(api!.requests.slice(3, 5)).toEqual(['GET /v1/enforcers/bundle', 'POST /v1/enforcers/heartbeat']);
+    expect(api!.heartbeats.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(api!.heartbeats)).toEqual(new Set(['enf-1']));
+    expect(run.stderr).not.toContain('heartbeat failed');
+  });
+
+  it('registers again when a heartbeat answers that the enforcer is unknown (404)', async () => {
+    const bundle = bundleWith([]);
+    api = new FakeEnforcerApi(bundle);
+    api.answerNext.set('POST /v1/enforcers/heartbeat', 404);
+    const endpoint = await api.listen();
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      events: [{ op: 'wait', ms: 2500 }],
+      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_BUNDLE_TTL_SECONDS: '1' },
+    });
+    expect(run.results).toEqual([{ ok: true }]);
+    expect(run.stderr).toContain('vigil: a heartbeat failed: POST /v1/enforcers/heartbeat answered 404');
+    expect(api.requests.slice(0, 6)).toEqual([
+      'POST /v1/enforcers/register',
+      'GET /v1/enforcers/bundle',
+      'POST /v1/enforcers/heartbeat',
+      'POST /v1/enforcers/register',
+      'GET /v1/enforcers/bundle',
+      'POST /v1/enforcers/heartbeat',
+    ]);
+  });
+
+  it('keeps events the API refused because the enforcer was unknown (404), and delivers them once registered again', async () => {
+    const bundle = bundleWith([blockCurl('audit')]);
+    api = new FakeEnforcerApi(bundle);
+    api.answerNext.set('POST /v1/enforcers/events', 404);
+    const endpoint = await api.listen();
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      events: [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version >/dev/null 2>&1; true'] }, { op: 'wait', ms: 2500 }],
+      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_BUNDLE_TTL_SECONDS: '1', VIGIL_FLUSH_INTERVAL_MS: '50' },
+    });
+    expect(run.stdout, run.stderr).toContain('SHUTDOWN');
+    expect(api.registrations).toHaveLength(2);
+    expect(api.requests.filter((r) => r === 'POST /v1/enforcers/events')).toHaveLength(2);
+    expect([...api.stored.values()].map((e) => [e.status, e.control, e.enforcer.id])).toEqual([['Detect', 'blockedExecutables', 'enf-1']]);
+  });
+
+  it('never makes an invocation wait for a heartbeat answer', async () => {
+    const bundle = bundleWith([blockCurl('enforce')]);
+    api = new FakeEnforcerApi(bundle);
+    api.holdHeartbeats = true;
+    const endpoint = await api.listen();
+    const fake = api;
+    // Heartbeats are answered only once every invocation has returned: had one waited for its answer, the
+    // function could only have gone on after the heartbeat failed (timed out), which it would log.
+    const run = await runFunction({
+      layerDir,
+      module: 'wrapped-function.mjs',
+      preload: false,
+      events: [
+        { op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version'] },
+        { op: 'spawnSync', file: 'true' },
+      ],
+      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token' },
+      onLine: (line) => {
+        if (line !== 'SHUTDOWN') return;
+        fake.holdHeartbeats = false;
+        fake.releaseHeartbeats();
+      },
+    });
+    expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: '' }]);
+    expect(fake.heartbeats).toEqual(['enf-1']);
+    expect(run.stderr).not.toContain('heartbeat failed');
   });
 });

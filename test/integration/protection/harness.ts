@@ -5,11 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clientEventSchema } from '../../../functions/enforcer/schemas.js';
 import { buildProtectionLayer } from '../../../layers/protection/build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const fixtures = resolve(here, '../../fixtures/protection');
 export const wrapperScript = resolve(here, '../../../layers/protection/wrapper/vigil-wrapper');
+/** Where the Lambda runtime's AWS SDK is found in tests: NODE_PATH points here, as Lambda points it at /var/runtime/node_modules. */
+export const sdkModules = resolve(here, '../../../node_modules');
 
 /** Builds the layer once per test file, into a fresh temporary directory. */
 export async function buildLayer(): Promise<string> {
@@ -39,7 +42,15 @@ export interface RunResult {
  * Runs a fixture function in the runtime-loop simulator in a child Node process, activated as in Lambda:
  * through the exec wrapper script, which adds the preload to NODE_OPTIONS.
  */
-export function runFunction(options: { layerDir: string; module: string; events: unknown[]; env: Record<string, string>; preload?: boolean }): Promise<RunResult> {
+export function runFunction(options: {
+  layerDir: string;
+  module: string;
+  events: unknown[];
+  env: Record<string, string>;
+  preload?: boolean;
+  /** Called with every line the function prints on stdout, as it arrives. */
+  onLine?: (line: string) => void;
+}): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-run-'));
   const eventsPath = join(dir, 'events.json');
   writeFileSync(eventsPath, JSON.stringify(options.events));
@@ -60,7 +71,14 @@ export function runFunction(options: { layerDir: string; module: string; events:
     const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) options.onLine?.(line);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -73,16 +91,30 @@ export function runFunction(options: { layerDir: string; module: string; events:
   });
 }
 
-/** A test double of the enforcer API at the network boundary: register, bundle (ETag/304) and events. */
+/**
+ * A test double of the enforcer API at the network boundary: register, bundle (ETag/304), events (validated
+ * with the enforcer API's own event schema, all or nothing) and heartbeat.
+ */
 export class FakeEnforcerApi {
   readonly server: Server;
+  /** Every authenticated request, `METHOD /path`, in arrival order. */
+  readonly requests: string[] = [];
   readonly registrations: any[] = [];
   readonly eventPosts: Array<{ status: number; ids: string[] }> = [];
   readonly stored = new Map<string, any>();
+  /** The X-Enforcer-Id of every heartbeat. */
+  readonly heartbeats: Array<string | undefined> = [];
   bundleRequests = 0;
   notModified = 0;
   /** Status codes to answer the next event posts with, before answering normally. */
   failEventPosts: number[] = [];
+  /** Statuses to answer the next request of a route (`METHOD /path`) with, once each. */
+  readonly answerNext = new Map<string, number>();
+  /** While true, heartbeats are received but not answered until releaseHeartbeats(). */
+  holdHeartbeats = false;
+  private readonly heldHeartbeats: Array<() => void> = [];
+  /** Heartbeats received and neither answered nor abandoned by the client. */
+  openHeartbeats = 0;
 
   constructor(
     public bundle: Record<string, unknown>,
@@ -102,7 +134,14 @@ export class FakeEnforcerApi {
   }
 
   close(): Promise<void> {
+    this.releaseHeartbeats();
+    this.server.closeAllConnections();
     return new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** Answers the heartbeats held so far. */
+  releaseHeartbeats(): void {
+    for (const answer of this.heldHeartbeats.splice(0)) answer();
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
@@ -110,6 +149,28 @@ export class FakeEnforcerApi {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
     if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: { error: { code: 'unauthorized', message: 'unauthorized' } } };
+    const route = `${req.method} ${req.url}`;
+    this.requests.push(route);
+    const forced = this.answerNext.get(route);
+    if (forced !== undefined) {
+      this.answerNext.delete(route);
+      return { status: forced, body: { error: { code: 'not_found', message: 'this enforcer is not registered in the group of the token; register it first' } } };
+    }
+    if (req.method === 'POST' && req.url === '/v1/enforcers/heartbeat') {
+      this.heartbeats.push(req.headers['x-enforcer-id'] as string | undefined);
+      if (this.holdHeartbeats) {
+        this.openHeartbeats++;
+        let open = true;
+        const settle = () => {
+          if (open) this.openHeartbeats--;
+          open = false;
+        };
+        req.socket.once('close', settle);
+        await new Promise<void>((answer) => this.heldHeartbeats.push(answer));
+        settle();
+      }
+      return { status: 200, body: { status: 'connected', pollIntervalSeconds: 60 } };
+    }
     if (req.method === 'POST' && req.url === '/v1/enforcers/register') {
       this.registrations.push(body);
       return { status: 200, body: { enforcerId: 'enf-1', group: 'lambda-prod', pollIntervalSeconds: 60 } };
@@ -125,6 +186,11 @@ export class FakeEnforcerApi {
     }
     if (req.method === 'POST' && req.url === '/v1/enforcers/events') {
       const ids = (body.events as any[]).map((e) => e.id as string);
+      const invalid = (body.events as unknown[]).map((e) => clientEventSchema.safeParse(e)).find((result) => !result.success);
+      if (invalid) {
+        this.eventPosts.push({ status: 400, ids });
+        return { status: 400, body: { error: { code: 'validation_failed', message: invalid.error.message } } };
+      }
       const failure = this.failEventPosts.shift();
       if (failure !== undefined) {
         this.eventPosts.push({ status: failure, ids });
@@ -153,4 +219,46 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+/** One request an AWS JSON-protocol service double received. */
+export interface AwsJsonRequest {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: unknown;
+}
+
+/**
+ * A test double of an AWS service speaking the JSON protocol (SSM, Secrets Manager) at the network
+ * boundary: the SDK in the function process reaches it through AWS_ENDPOINT_URL_<SERVICE>.
+ */
+export class FakeAwsJsonService {
+  readonly server: Server;
+  readonly requests: AwsJsonRequest[] = [];
+
+  constructor(answer: (target: string, body: any) => { status: number; body: unknown }) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body = text === '' ? undefined : JSON.parse(text);
+        this.requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+        const reply = answer(String(req.headers['x-amz-target']), body);
+        res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `request-${this.requests.length}` });
+        res.end(JSON.stringify(reply.body));
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
 }

@@ -14,10 +14,11 @@ import { gitCommit, machineInfo } from './machine.js';
 import type { BenchSuite, SuiteContext } from './suite.js';
 import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
+import { bundlesSuite } from './suites/bundles.js';
 import { engineSuite } from './suites/engine.js';
 import { protectionSuite } from './suites/protection.js';
 
-const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite];
+const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite, bundlesSuite];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { enforcementModes, instantSchema, resourceNameSchema } from '../../layers/core/index.js';
@@ -27,9 +28,24 @@ export type ModeChangeResult =
 
 export type ModeChangeHandler = (event: unknown, context: Context) => Promise<ModeChangeResult>;
 
+/**
+ * EMF metrics of what a delivery did, dimension `trigger`: `ModeChangesApplied` and `ModeChangesFailed`.
+ * Changes applied by the sweep are schedules that did not fire. Nothing is emitted when nothing happened,
+ * so an idle installation has no custom metric to pay for.
+ */
+function emitMetrics(metrics: Metrics, result: ModeChangeResult): void {
+  const applied = result.trigger === 'sweep' ? result.applied.length : 'result' in result && result.result === 'applied' ? 1 : 0;
+  const failed = result.trigger === 'sweep' ? result.failed.length : 0;
+  if (applied === 0 && failed === 0) return;
+  metrics.addDimension('trigger', result.trigger);
+  if (applied > 0) metrics.addMetric('ModeChangesApplied', MetricUnit.Count, applied);
+  if (failed > 0) metrics.addMetric('ModeChangesFailed', MetricUnit.Count, failed);
+  metrics.publishStoredMetrics();
+}
+
 /** The handler: parse → apply one change or sweep → a result saying what happened (never a retry loop on bad input). */
-export function createModeChangeHandler(runtime: Runtime): ModeChangeHandler {
-  const handle = async (event: unknown): Promise<ModeChangeResult> => {
+export function createModeChangeHandler(runtime: Runtime, options: { readonly metrics?: Metrics } = {}): ModeChangeHandler {
+  const decide = async (event: unknown): Promise<ModeChangeResult> => {
     if (sweepEventSchema.safeParse(event).success) return { trigger: 'sweep', ...(await sweepOverdueChanges(runtime)) };
     const input = modeChangeInputSchema.safeParse(event);
     if (!input.success) {
@@ -38,6 +54,11 @@ export function createModeChangeHandler(runtime: Runtime): ModeChangeHandler {
       return { trigger: 'none', result: 'dropped', reason: 'invalid-input' };
     }
     return { trigger: 'schedule', ...(await applyModeChange(runtime, input.data, 'schedule')) };
+  };
+  const handle = async (event: unknown): Promise<ModeChangeResult> => {
+    const result = await decide(event);
+    if (options.metrics) emitMetrics(options.metrics, result);
+    return result;
   };
   return middy<unknown, ModeChangeResult>().use(injectLambdaContext(runtime.logger, { resetKeys: true })).handler(handle);
 }

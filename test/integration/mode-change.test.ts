@@ -1,6 +1,9 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
+import { createModeChangeHandler } from '../../functions/mode-change/app.js';
+import { lambdaContext } from '../support/events.js';
 import { scheduleName } from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
 import { settings, useScheduling } from './scheduling-harness.js';
 
@@ -145,5 +148,55 @@ describe('the sweep', () => {
     // A sweep with nothing overdue does nothing.
     expect(await h.deliver(sweepEvent)).toMatchObject({ trigger: 'sweep', overdue: 0 });
     expect(recent.change.id).not.toBe(future.change.id);
+  });
+});
+
+describe('metrics', () => {
+  /** The EMF documents the handler printed while `run` ran (Powertools writes them to stdout). */
+  async function emfDuring(run: () => Promise<unknown>): Promise<any[]> {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await run();
+    } finally {
+      write.mockRestore();
+    }
+    return lines.flatMap((line) => line.split('\n')).filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line));
+  }
+
+  it('count changes applied by schedule and by the sweep (schedules that did not fire), and print nothing when nothing happened', async () => {
+    const handler = createModeChangeHandler(h.runtime, { metrics: new Metrics({ namespace: 'Vigil', serviceName: 'vigil' }) });
+    const deliver = (event: unknown) => handler(event, lambdaContext('vigil-mode-change'));
+    const start = h.now.getTime();
+    const onTime = await scheduled('metrics-on-time', new Date(start + 60_000).toISOString());
+    const lost = await scheduled('metrics-lost', new Date(start + 2 * 60_000).toISOString());
+
+    h.now = new Date(Date.parse(onTime.change.scheduledFor));
+    const bySchedule = await emfDuring(() => deliver(onTime.input));
+    expect(bySchedule).toEqual([
+      expect.objectContaining({
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'Vigil', Dimensions: [['service', 'trigger']], Metrics: [{ Name: 'ModeChangesApplied', Unit: 'Count' }] }] },
+        service: 'vigil',
+        trigger: 'schedule',
+        ModeChangesApplied: 1,
+      }),
+    ]);
+    // A redelivery applies nothing and counts nothing.
+    expect(await emfDuring(() => deliver(onTime.input))).toEqual([]);
+
+    // Earlier tests of this file left changes behind that are overdue by now as well: the metric counts them all.
+    h.now = new Date(start + 10 * 60_000);
+    let report: any;
+    const bySweep = await emfDuring(async () => (report = await deliver({ ...sweepEvent, time: h.now.toISOString() })));
+    expect(report.applied).toContainEqual(expect.objectContaining({ policy: lost.input.policy, result: 'applied' }));
+    expect(report.failed).toEqual([]);
+    expect(bySweep).toEqual([expect.objectContaining({ trigger: 'sweep', ModeChangesApplied: report.applied.length })]);
+    expect(bySweep[0].ModeChangesFailed).toBeUndefined();
+
+    // The next sweep finds nothing: no metric, so an idle installation pays for no custom metric.
+    expect(await emfDuring(() => deliver(sweepEvent))).toEqual([]);
   });
 });

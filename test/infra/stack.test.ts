@@ -1,0 +1,435 @@
+// The deployed stack, synthesized once exactly as `npm run synth` does it (cdk.json context, local esbuild
+// bundling, the protection layer build, cdk-nag AwsSolutions), then read as a CloudFormation template.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeKey, routes } from '../../functions/shared/routes.js';
+import { tableDefinitions } from '../../functions/shared/storage/tables.js';
+import { repoRoot } from '../../infra/lambda-bundling.js';
+import { createVigilApp } from '../../infra/vigil-app.js';
+import type { VigilStack } from '../../infra/vigil-stack.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+  Principal?: unknown;
+}
+
+let outdir: string;
+let stack: VigilStack;
+let assembly: CloudAssembly;
+let template: Template;
+let resources: Resources;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'vigil-cdk-'));
+  const { context } = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const created = createVigilApp({ outdir, context });
+  stack = created.stack;
+  // Throws with the cdk-nag report when a finding is not acknowledged.
+  assembly = created.app.synth();
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Resources;
+}, 600_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+function ofType(type: string): Array<[string, Resources[string]]> {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+function logicalId(construct: { node: { defaultChild?: unknown } }): string {
+  return stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Every identity-based statement attached to a role (its policies and inline policies). */
+function statementsOfRole(roleId: string): Statement[] {
+  const fromPolicies = ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  const inline = ((resources[roleId]?.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) => p.PolicyDocument.Statement);
+  return [...fromPolicies, ...inline];
+}
+
+function statementsOfFunction(name: keyof VigilStack['functions']): Statement[] {
+  return statementsOfRole(logicalId(stack.functions[name].role));
+}
+
+function actionsOn(statements: Statement[], resourceRef: string): string[] {
+  return statements.filter((s) => JSON.stringify(s.Resource).includes(`"${resourceRef}"`)).flatMap(actionsOf);
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged finding', () => {
+    // The plugin is attached (test/infra/variants.test.ts shows it failing synthesis on a new finding) and
+    // reports nothing here: every finding of this stack is acknowledged where it arises.
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+  });
+});
+
+describe('Lambda functions', () => {
+  it('are the six functions, each on nodejs24.x, arm64, with active tracing and JSON logs', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(6);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogFormat: 'JSON' } });
+    }
+  });
+
+  it('keep the webhook below the API server default timeout of 10 s and reserve concurrency for the unauthenticated entry points', () => {
+    const props = (name: keyof VigilStack['functions']) => resources[logicalId(stack.functions[name].function)]!.Properties;
+    expect(props('admission')).toMatchObject({ Timeout: 8, MemorySize: 1024, ReservedConcurrentExecutions: 50 });
+    expect(props('enforcer')).toMatchObject({ ReservedConcurrentExecutions: 20 });
+    expect(props('api').Timeout).toBeLessThan(30);
+    expect(props('api').ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('are ESM bundles with the SDK inside, a require banner and a source map', () => {
+    for (const vigilFunction of Object.values(stack.functions)) {
+      const code = resources[logicalId(vigilFunction.function)]!.Properties.Code as { S3Key: string };
+      const dir = join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+      expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith("import{createRequire as __vigilRequire}from'node:module';")).toBe(true);
+      // Nothing is left for the runtime to resolve but Node's own modules.
+      expect(bundle).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(bundle).not.toMatch(/import\(\s*["']@aws-sdk\//);
+    }
+  });
+
+  it('never log the incoming event, which holds the webhook secret in its path', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+      expect(variables.POWERTOOLS_LOGGER_LOG_EVENT).toBeUndefined();
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+});
+
+describe('IAM', () => {
+  const allStatements = (): Statement[] => [
+    ...ofType('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]),
+    ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]),
+    ...ofType('AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) => p.PolicyDocument.Statement)),
+  ];
+
+  it('grants no wildcard action anywhere', () => {
+    const statements = allStatements();
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      for (const action of actionsOf(statement)) expect(action, JSON.stringify(statement)).not.toMatch(/^\*$|:\*$/);
+    }
+  });
+
+  it('uses Resource "*" only for the X-Ray actions, which have no resource-level permissions', () => {
+    const unscoped = allStatements().filter((s) => JSON.stringify(s.Resource) === '"*"');
+    expect(unscoped.length).toBe(6);
+    for (const statement of unscoped) expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  it('gives each function only the table access its handler needs', () => {
+    const config = logicalId(stack.tables.config);
+    const audit = logicalId(stack.tables.audit);
+    const admission = statementsOfFunction('admission');
+    // Decision snapshots: written (PutItem, TransactWriteItems) and pruned (BatchWriteItem) by the webhook.
+    expect(actionsOn(admission, config)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']));
+    expect(actionsOn(admission, audit)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+
+    const enforcer = statementsOfFunction('enforcer');
+    expect(actionsOn(enforcer, config)).toContain('dynamodb:UpdateItem');
+    expect(actionsOn(enforcer, audit)).toContain('dynamodb:PutItem');
+    expect(actionsOn(enforcer, audit)).not.toContain('dynamodb:Query');
+    expect(actionsOn(enforcer, audit)).not.toContain('dynamodb:GetItem');
+
+    const api = statementsOfFunction('api');
+    expect(actionsOn(api, config)).toContain('dynamodb:PutItem');
+    expect(actionsOn(api, audit)).toContain('dynamodb:Query');
+    expect(actionsOn(api, audit)).not.toContain('dynamodb:PutItem');
+
+    expect(actionsOn(statementsOfFunction('modeChange'), audit)).toEqual([]);
+    expect(actionsOn(statementsOfFunction('bootstrap'), config)).toContain('dynamodb:PutItem');
+    expect(actionsOn(statementsOfFunction('bootstrap'), audit)).toEqual([]);
+    expect(actionsOn(statementsOfFunction('auditExport'), config)).toEqual([]);
+    // The export reads the stream only, never the table.
+    const exportOnAudit = statementsOfFunction('auditExport').filter((s) => JSON.stringify(s.Resource).includes(`"${audit}"`));
+    expect(exportOnAudit.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [audit, 'StreamArn'] }]);
+    expect(exportOnAudit.flatMap(actionsOf).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+  });
+
+  it('lets only the API manage schedules, only in the Vigil group, and pass only the Scheduler role, only to the Scheduler', () => {
+    const schedulerRole = logicalId(stack.scheduling.schedulerRole);
+    for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) {
+      expect(statementsOfFunction(name).flatMap(actionsOf).filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:'))).toEqual([]);
+    }
+    const api = statementsOfFunction('api');
+    const schedules = api.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    expect(schedules).toHaveLength(1);
+    expect(actionsOf(schedules[0]!).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+    expect(schedules[0]!.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/vigil-mode-changes/*']],
+    });
+    const passRole = api.filter((s) => actionsOf(s).includes('iam:PassRole'));
+    expect(passRole).toEqual([
+      { Effect: 'Allow', Action: 'iam:PassRole', Resource: { 'Fn::GetAtt': [schedulerRole, 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+    ]);
+  });
+
+  it('lets the Scheduler role invoke the mode-change function and send to its dead-letter queue, nothing else', () => {
+    const schedulerRole = logicalId(stack.scheduling.schedulerRole);
+    const statements = statementsOfRole(schedulerRole);
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toEqual([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] } }]);
+    const others = statements.filter((s) => !actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(others.flatMap(actionsOf).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(others.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.scheduling.deadLetterQueue), 'Arn'] }]);
+    // Trust: EventBridge Scheduler, on behalf of this account's Vigil schedule group only.
+    expect(resources[schedulerRole]!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(stack.scheduling.group), 'Arn'] } },
+        },
+      },
+    ]);
+  });
+
+  it('scopes eks:DescribeCluster to this account and lets only the mode-change and export functions publish, to the Vigil bus', () => {
+    const describe = statementsOfFunction('api').filter((s) => actionsOf(s).includes('eks:DescribeCluster'));
+    expect(describe.map((s) => s.Resource)).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:*:', { Ref: 'AWS::AccountId' }, ':cluster/*']] }]);
+    const bus = { 'Fn::GetAtt': [logicalId(stack.bus), 'Arn'] };
+    for (const name of ['modeChange', 'auditExport'] as const) {
+      expect(statementsOfFunction(name).filter((s) => actionsOf(s).includes('events:PutEvents')).map((s) => s.Resource)).toEqual([bus]);
+    }
+    for (const name of ['api', 'admission', 'enforcer', 'bootstrap'] as const) expect(statementsOfFunction(name).flatMap(actionsOf)).not.toContain('events:PutEvents');
+  });
+});
+
+describe('DynamoDB tables', () => {
+  const definitions = tableDefinitions('vigil-');
+
+  it('have exactly the keys and indexes of functions/shared/storage/tables.ts, on demand', () => {
+    for (const [table, definition] of [
+      [stack.tables.config, definitions.config],
+      [stack.tables.audit, definitions.audit],
+    ] as const) {
+      const props = resources[logicalId(table)]!.Properties;
+      expect(props.TableName).toBe(definition.TableName);
+      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(props.KeySchema).toEqual(definition.KeySchema);
+      expect([...props.AttributeDefinitions].sort((a: any, b: any) => a.AttributeName.localeCompare(b.AttributeName))).toEqual(
+        [...definition.AttributeDefinitions!].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!)),
+      );
+      expect(props.GlobalSecondaryIndexes ?? []).toEqual(definition.GlobalSecondaryIndexes ?? []);
+    }
+  });
+
+  it('are encrypted with the AWS-managed KMS key, with point-in-time recovery and deletion protection, and kept on stack deletion', () => {
+    for (const table of [stack.tables.config, stack.tables.audit]) {
+      const resource = resources[logicalId(table)]!;
+      expect(resource.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(resource.Properties.Replicas).toEqual([expect.objectContaining({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })]);
+      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('expire audit items by the TTL attribute the code writes and stream new images; the config table neither', () => {
+    const audit = resources[logicalId(stack.tables.audit)]!.Properties;
+    expect(audit.TimeToLiveSpecification).toEqual({ AttributeName: definitions.auditTtlAttribute, Enabled: true });
+    expect(audit.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    const config = resources[logicalId(stack.tables.config)]!.Properties;
+    expect(config.TimeToLiveSpecification).toBeUndefined();
+    expect(config.StreamSpecification).toBeUndefined();
+  });
+});
+
+describe('HTTP API', () => {
+  const apiRoutes = () => ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+
+  it('has every route of functions/shared/routes.ts and no other (no catch-all)', () => {
+    expect(apiRoutes().map((r) => r.RouteKey as string).sort()).toEqual(routes.map(routeKey).sort());
+  });
+
+  it('puts exactly the admin routes behind the IAM authorizer; the webhook, enforcer and public routes authenticate in the handler', () => {
+    for (const route of routes) {
+      const deployed = apiRoutes().find((r) => r.RouteKey === routeKey(route))!;
+      expect(deployed.AuthorizationType, routeKey(route)).toBe(route.auth === 'admin' ? 'AWS_IAM' : 'NONE');
+    }
+    expect(apiRoutes().find((r) => r.RouteKey === 'POST /v1/admission/{cluster}/{secret}')!.AuthorizationType).toBe('NONE');
+  });
+
+  it('sends each route to its function', () => {
+    const integrations = Object.fromEntries(ofType('AWS::ApiGatewayV2::Integration').map(([id, i]) => [id, JSON.stringify(i.Properties.IntegrationUri)]));
+    for (const route of routes) {
+      const deployed = apiRoutes().find((r) => r.RouteKey === routeKey(route))!;
+      const integrationId = (deployed.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string };
+      expect(integrations[integrationId.Ref], routeKey(route)).toContain(logicalId(stack.functions[route.function].function));
+      expect(ofType('AWS::ApiGatewayV2::Integration').find(([id]) => id === integrationId.Ref)![1].Properties.PayloadFormatVersion).toBe('2.0');
+    }
+  });
+
+  it('throttles the stage and writes JSON access logs that name the route, never the path', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resources[string]]];
+    expect(stage.Properties.StageName).toBe('$default');
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 1000, ThrottlingRateLimit: 500 });
+    const format = stage.Properties.AccessLogSettings.Format as string;
+    expect(format).not.toContain('$context.path');
+    expect(format).not.toContain('$context.resourcePath');
+    expect(JSON.parse(format)).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', caller: '$context.identity.userArn' });
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.accessLogs), 'Arn'] });
+  });
+
+  it('gives each function one invoke permission for the whole API', () => {
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    expect(permissions.map(([, p]) => JSON.stringify(p.Properties.FunctionName)).sort()).toEqual(
+      (['admission', 'api', 'enforcer'] as const).map((name) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.functions[name].function), 'Arn'] })).sort(),
+    );
+  });
+
+  it('hands the API URL to the admin function for webhook URLs', () => {
+    expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.api), 'ApiEndpoint'] });
+  });
+});
+
+describe('bootstrap', () => {
+  it('runs during the deployment, after the config table exists, and again when its code changes', () => {
+    const [[, run]] = ofType('Custom::VigilBootstrap') as [[string, Resources[string] & { DependsOn?: string[] }]];
+    const bootstrap = resources[logicalId(stack.functions.bootstrap.function)]!;
+    expect(run.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [logicalId(stack.functions.bootstrap.function), 'Arn'] });
+    expect(run.Properties.CodeKey).toBe(bootstrap.Properties.Code.S3Key);
+    expect(run.Properties.CodeKey).toMatch(/^[0-9a-f]{64}\.zip$/);
+    expect(run.DependsOn).toContain(logicalId(stack.tables.config));
+    expect(bootstrap.Properties.Environment.Variables.VIGIL_TABLE_PREFIX).toBe('vigil-');
+  });
+});
+
+describe('scheduled mode changes', () => {
+  it('have a schedule group, an encrypted TLS-only dead-letter queue and the settings the API function reads', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'vigil-mode-changes' });
+    const queue = logicalId(stack.scheduling.deadLetterQueue);
+    expect(resources[queue]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables).toMatchObject({
+      VIGIL_TABLE_PREFIX: 'vigil-',
+      VIGIL_SCHEDULE_GROUP: 'vigil-mode-changes',
+      VIGIL_MODE_CHANGE_FUNCTION_ARN: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] },
+      VIGIL_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [logicalId(stack.scheduling.schedulerRole), 'Arn'] },
+      VIGIL_SCHEDULER_DLQ_ARN: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+  });
+
+  it('sweep overdue changes every 5 minutes through the mode-change function', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 } })],
+    });
+  });
+});
+
+describe('audit export', () => {
+  it('consumes new audit events from the stream with bisecting retries, partial batch failures and a failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.tables.audit), 'StreamArn'] },
+      FunctionName: { Ref: logicalId(stack.functions.auditExport.function) },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 5,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditExportFailureQueue'), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'EVENT#' }] } } } }) }] },
+    });
+    expect(resources[logicalId(stack.functions.auditExport.function)]!.Properties.Environment.Variables.VIGIL_EVENT_BUS_NAME).toEqual({ Ref: logicalId(stack.bus) });
+  });
+});
+
+describe('protection layer', () => {
+  it('is published for Node.js 22 and 24 on arm64 and x86_64, with the wrapper, the preload and both ESM entries', () => {
+    const [[, layer]] = ofType('AWS::Lambda::LayerVersion') as [[string, Resources[string]]];
+    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x']);
+    expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64', 'x86_64']);
+    const dir = join(assembly.directory, `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`, 'vigil');
+    expect(readdirSync(dir).sort()).toEqual(['middy.mjs', 'preload.cjs', 'protect.mjs', 'vigil-wrapper']);
+    expect(statSync(join(dir, 'vigil-wrapper')).mode & 0o111).not.toBe(0);
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const dimensionOf = (alarm: Record<string, any>) => JSON.stringify(alarm.Dimensions);
+
+  it('watch webhook errors and p99 latency', () => {
+    const admission = JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack.functions.admission.function) } }]);
+    const errors = alarms().filter((a) => a.MetricName === 'Errors' && dimensionOf(a) === admission);
+    expect(errors).toEqual([expect.objectContaining({ Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' })]);
+    const latency = alarms().filter((a) => a.MetricName === 'Duration' && dimensionOf(a) === admission);
+    expect(latency).toEqual([expect.objectContaining({ ExtendedStatistic: 'p99', Threshold: 2000, EvaluationPeriods: 3, DatapointsToAlarm: 3 })]);
+  });
+
+  it('watch throttles of every function and the depth of both dead-letter queues', () => {
+    const throttled = alarms()
+      .filter((a) => a.MetricName === 'Throttles')
+      .map(dimensionOf)
+      .sort();
+    const { bootstrap: _deployTimeOnly, ...runtimeFunctions } = stack.functions;
+    expect(throttled).toEqual(Object.values(runtimeFunctions).map((f) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(f.function) } }])).sort());
+    const depth = alarms()
+      .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map((a) => JSON.stringify(a.Dimensions[0].Value))
+      .sort();
+    expect(depth).toEqual([stack.scheduling.deadLetterQueue, stack.auditExport.failureQueue].map((q) => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'QueueName'] })).sort());
+  });
+
+  it('notify an SNS topic encrypted with a rotating customer-managed key that CloudWatch may use', () => {
+    expect(alarms()).toHaveLength(9);
+    const topic = ofType('AWS::SNS::Topic')[0]![0];
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topic }]);
+    }
+    const [[keyId, key]] = ofType('AWS::KMS::Key') as [[string, Resources[string]]];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(resources[topic]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(key.Properties.KeyPolicy.Statement).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]),
+    );
+  });
+});
+
+describe('outputs and logs', () => {
+  it('output what users copy: API URL, admin policy, layer ARN, table names, bus, schedule group, alarm topic', () => {
+    expect(Object.keys(template.toJSON().Outputs as object).sort()).toEqual(
+      ['AdminPolicyArn', 'AlarmTopicArn', 'ApiUrl', 'AuditTableName', 'ConfigTableName', 'EventBusName', 'ProtectionLayerArn', 'ScheduleGroupName'].sort(),
+    );
+  });
+
+  it('keep every log group for 90 days and retain it with the stack', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(7);
+    for (const [, group] of groups) {
+      expect(group.Properties.RetentionInDays).toBe(90);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
+  });
+});

@@ -1,0 +1,182 @@
+// The stack's documented context overrides, cdk-nag failing synthesis on a new finding, and the construct
+// users import to protect their own functions. Bundling is skipped here (stack.test.ts bundles for real).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/lambda-bundling.js';
+import { VIGIL_EXEC_WRAPPER, VigilProtection, VigilToken } from '../../infra/protected-function.js';
+import { contextKeys, createVigilApp } from '../../infra/vigil-app.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+
+const cdkContext = (JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+const outdirs: string[] = [];
+
+/** An app as `cdk synth -c …` builds it, without bundling the functions (their code is not under test here). */
+function vigilApp(context: Record<string, unknown>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'vigil-cdk-variant-'));
+  outdirs.push(outdir);
+  return { outdir, ...createVigilApp({ outdir, context: { ...cdkContext, [BUNDLING_STACKS]: [], ...context } }) };
+}
+
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false -c vigil:tracing=false -c vigil:alarmEmail=… -c vigil:stackName=…)', () => {
+  let resources: Resources;
+
+  beforeAll(() => {
+    const { app, stack } = vigilApp({
+      [contextKeys.devStack]: 'true',
+      [contextKeys.reserveConcurrency]: 'false',
+      [contextKeys.tracing]: 'false',
+      [contextKeys.alarmEmail]: 'security@example.com',
+      [contextKeys.stackName]: 'VigilDev',
+    });
+    app.synth();
+    resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  }, 120_000);
+
+  const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+
+  it('names its tables, bus and schedule group after the stack', () => {
+    expect(ofType('AWS::DynamoDB::GlobalTable').map((t) => t.Properties.TableName).sort()).toEqual(['vigildev-audit', 'vigildev-config']);
+    expect(ofType('AWS::Events::EventBus').map((b) => b.Properties.Name)).toEqual(['vigildev-events']);
+    expect(ofType('AWS::Scheduler::ScheduleGroup').map((g) => g.Properties.Name)).toEqual(['vigildev-mode-changes']);
+  });
+
+  it('has no deletion protection and deletes its data, logs, queues, key and layer versions with the stack', () => {
+    for (const table of ofType('AWS::DynamoDB::GlobalTable')) {
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
+      // Backups stay on: a dev stack still holds real test data while it lives.
+      expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+    for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::KMS::Key', 'AWS::Lambda::LayerVersion', 'AWS::Scheduler::ScheduleGroup']) {
+      const found = ofType(type);
+      expect(found.length, type).toBeGreaterThan(0);
+      for (const resource of found) expect(resource.DeletionPolicy, type).toBe('Delete');
+    }
+  });
+
+  it('traces nothing, and so needs no IAM statement on Resource "*"', () => {
+    for (const fn of ofType('AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toBeUndefined();
+    const statements = ofType('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    expect(statements.length).toBeGreaterThan(10);
+    expect(statements.filter((s) => JSON.stringify(s.Resource) === '"*"')).toEqual([]);
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('xray:'))).toEqual([]);
+  });
+
+  it('reserves no concurrency and subscribes the alarm address', () => {
+    for (const fn of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(ofType('AWS::SNS::Subscription').map((s) => s.Properties)).toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'security@example.com' })]);
+  });
+});
+
+describe('context values', { timeout: 120_000 }, () => {
+  it('refuse a flag that is neither true nor false', () => {
+    expect(() => vigilApp({ [contextKeys.devStack]: 'yes' })).toThrow('context vigil:devStack must be true or false, not "yes"');
+  });
+});
+
+describe('cdk-nag', () => {
+  it('fails synthesis on a finding nobody acknowledged, naming the rule and the construct', () => {
+    const { app, stack, outdir } = vigilApp({});
+    // A queue that accepts plain HTTP: AwsSolutions-SQS4.
+    new sqs.Queue(stack, 'Unacknowledged', { encryption: sqs.QueueEncryption.SQS_MANAGED });
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+    };
+    expect(report.pluginReports.map((r) => r.pluginName)).toEqual(['AwsSolutions']);
+    const violations = report.pluginReports.flatMap((r) => r.violations);
+    // A queue that is nobody's dead-letter queue and has none itself: SQS3 as well.
+    expect(violations.map((v) => v.ruleName).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
+    for (const violation of violations) expect(violation.violatingConstructs.map((c) => c.constructPath)).toEqual(['Vigil/Unacknowledged/Resource']);
+  }, 120_000);
+});
+
+// Synthesis loads much of aws-cdk-lib on first use, which takes a while on a busy machine.
+describe('VigilProtection', { timeout: 120_000 }, () => {
+  const layerArn = 'arn:aws:lambda:eu-west-1:123456789012:layer:VigilProtection:7';
+
+  function userStack() {
+    const stack = new Stack(new App(), 'UserApp', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const layer = lambda.LayerVersion.fromLayerVersionArn(stack, 'VigilLayer', layerArn);
+    const fn = (id: string, runtime = lambda.Runtime.NODEJS_24_X) => new lambda.Function(stack, id, { runtime, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') });
+    return { stack, layer, fn };
+  }
+
+  it('adds the layer, the exec wrapper and the layer settings to each protected function', () => {
+    const { stack, layer, fn } = userStack();
+    const orders = fn('Orders');
+    const billing = fn('Billing');
+    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com', token: VigilToken.fromValue('token-from-deploy-time'), failMode: 'closed', functionTags: { team: 'payments', tier: 'gold' } }).protect(orders, billing);
+    const functions = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(2);
+    for (const protectedFn of functions) {
+      expect(protectedFn.Properties.Layers).toEqual([layerArn]);
+      expect(protectedFn.Properties.Environment.Variables).toEqual({
+        AWS_LAMBDA_EXEC_WRAPPER: VIGIL_EXEC_WRAPPER,
+        VIGIL_ENDPOINT: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+        VIGIL_TOKEN: 'token-from-deploy-time',
+        VIGIL_FAIL_MODE: 'closed',
+        VIGIL_AWS_ACCOUNT: '123456789012',
+        VIGIL_FUNCTION_TAGS: 'team=payments,tier=gold',
+      });
+    }
+    expect(VIGIL_EXEC_WRAPPER).toBe('/opt/vigil/vigil-wrapper');
+  });
+
+  it('fails open by default and sets no tags when none are given', () => {
+    const { stack, layer, fn } = userStack();
+    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') }).protect(fn('Orders'));
+    const [protectedFn] = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(protectedFn!.Properties.Environment.Variables.VIGIL_FAIL_MODE).toBe('open');
+    expect(protectedFn!.Properties.Environment.Variables.VIGIL_FUNCTION_TAGS).toBeUndefined();
+  });
+
+  it('names a Secrets Manager secret or an SSM parameter instead of the token, and lets the function read just that', () => {
+    const { stack, layer, fn } = userStack();
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf');
+    const parameter = ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'TokenParameter', { parameterName: '/vigil/lambda-token' });
+    new VigilProtection(stack, 'FromSecret', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromSecret(secret) }).protect(fn('Orders'));
+    new VigilProtection(stack, 'FromParameter', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromSsmParameter(parameter) }).protect(fn('Billing'));
+    const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+    const fnNamed = (prefix: string) => Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(prefix))!;
+    const policyOf = (roleId: string) =>
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((r) => r.Properties.PolicyDocument.Statement);
+
+    const [, orders] = fnNamed('Orders');
+    expect(orders.Properties.Environment.Variables).toMatchObject({ VIGIL_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf' });
+    expect(orders.Properties.Environment.Variables.VIGIL_TOKEN).toBeUndefined();
+    expect(policyOf(orders.Properties.Role['Fn::GetAtt'][0])).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf' },
+    ]);
+
+    const [, billing] = fnNamed('Billing');
+    expect(billing.Properties.Environment.Variables).toMatchObject({ VIGIL_TOKEN_PARAMETER: '/vigil/lambda-token' });
+    expect(billing.Properties.Environment.Variables.VIGIL_TOKEN).toBeUndefined();
+    const parameterGrant = policyOf(billing.Properties.Role['Fn::GetAtt'][0]);
+    expect(parameterGrant).toHaveLength(1);
+    expect(parameterGrant[0].Action).toContain('ssm:GetParameter');
+    expect(JSON.stringify(parameterGrant[0].Resource)).toContain(':parameter/vigil/lambda-token');
+  });
+
+  it('refuses a function that does not run Node.js, and tags the layer could not parse', () => {
+    const { stack, layer, fn } = userStack();
+    const vigil = new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') });
+    expect(() => vigil.protect(fn('Report', lambda.Runtime.PYTHON_3_13))).toThrow('UserApp/Report: the Vigil layer protects Node.js functions only, not python3.13');
+    expect(() => new VigilProtection(stack, 'BadTags', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t'), functionTags: { team: 'a,b' } })).toThrow('must not contain ","');
+  });
+});

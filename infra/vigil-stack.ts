@@ -14,6 +14,7 @@ import { VigilAlarms } from './vigil-alarms.js';
 import { VigilFunction } from './vigil-function.js';
 import { VigilHttpApi } from './vigil-http-api.js';
 import { VigilTables } from './vigil-tables.js';
+import { configKeys } from '../functions/shared/storage/tables.js';
 
 /** Concurrency reserved for (and capping) the functions that anyone on the internet can reach. */
 export interface ReservedConcurrency {
@@ -173,8 +174,17 @@ export class VigilStack extends Stack {
     const clusters = this.formatArn({ service: 'eks', region: '*', resource: 'cluster', resourceName: '*' });
     api.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [clusters] }));
     // The webhook reads the configuration and stores (and prunes) the decision snapshots of the config table
-    // (docs/adr/0005); it writes audit events and reads and writes learned pods.
-    config.grantReadWriteData(admission.function);
+    // (docs/adr/0005); it writes audit events and reads and writes learned pods. It is the function anyone can
+    // reach, so its writes to the config table are confined to the DECISION partition: a compromised webhook
+    // cannot rewrite policies, groups or settings. (Transactions are authorised per item action.)
+    config.grantReadData(admission.function);
+    admission.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        resources: [config.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [configKeys.decision] } },
+      }),
+    );
     audit.grantReadWriteData(admission.function);
     // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts).
     config.grantReadWriteData(enforcer.function);

@@ -146,6 +146,13 @@ describe('IAM', () => {
     const admission = statementsOfFunction('admission');
     // Decision snapshots: written (PutItem, TransactWriteItems) and pruned (BatchWriteItem) by the webhook.
     expect(actionsOn(admission, config)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']));
+    // The internet-facing webhook may write only its own decision snapshots, never policies or groups.
+    const configWrites = admission.filter((s) => JSON.stringify(s.Resource).includes(`"${config}"`) && actionsOf(s).some((a) => /Put|Delete|Update|BatchWrite/.test(a)));
+    expect(configWrites.length).toBeGreaterThan(0);
+    for (const statement of configWrites) {
+      expect(actionsOf(statement)).not.toContain('dynamodb:UpdateItem');
+      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['DECISION'] } });
+    }
     expect(actionsOn(admission, audit)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
 
     const enforcer = statementsOfFunction('enforcer');

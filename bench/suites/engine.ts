@@ -260,6 +260,30 @@ function run(context: SuiteContext): Record<string, unknown> {
     };
   });
 
+  // The primary ratio divides two measurements taken about a minute apart; on a shared machine the load can
+  // change in between. Alternating short rounds of both sizes shows the same ratio under the same load.
+  log(`engine: N=${small} and N=${top} in alternating rounds (diagnostic)`);
+  const interleaved = perKindObject((kind) => {
+    const steps = [engineStep(smallest.snapshot, smallest.requests[kind]), engineStep(largest.snapshot, largest.requests[kind])] as const;
+    const batches = steps.map((step) => measure(step, { warmupMs: quick ? 20 : 100, rounds: 1, roundMs: quick ? 5 : 10 }).batch);
+    const totals = [0n, 0n];
+    const counts = [0, 0];
+    let checksum = 0;
+    for (let round = 0; round < (quick ? 4 : 40); round++) {
+      for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        const step = steps[which]!;
+        const batch = batches[which]!;
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < batch; i++) checksum += step(counts[which]! + i);
+        totals[which]! += process.hrtime.bigint() - started;
+        counts[which]! += batch;
+      }
+    }
+    const nsSmall = Math.round((Number(totals[0]) / counts[0]!) * 10) / 10;
+    const nsLarge = Math.round((Number(totals[1]) / counts[1]!) * 10) / 10;
+    return { [`nsAt${small}`]: nsSmall, [`nsAt${top}`]: nsLarge, ratio: ratio(nsLarge, nsSmall), checksum };
+  });
+
   // Where between 10 and 10,000 the cost appears: from N=100 on, the generator's configurations contain
   // every scope shape and give a request as many applicable policies as at N=10,000.
   log(`engine: N=${SHAPES_N}: engine only (diagnostic)`);
@@ -421,6 +445,10 @@ function run(context: SuiteContext): Record<string, unknown> {
       engineAt100: {
         description: `the engine at N=${SHAPES_N}, where every scope shape of the generator occurs and requests meet as many applicable policies as at N=${top}; nsAt10000OverAt100 divides the N=${top} engine time by this one`,
         ...engineAt100,
+      },
+      interleaved: {
+        description: `the engine at N=${small} and N=${top} measured in alternating rounds of about 10 ms (${quick ? 4 : 40} rounds), so that both see the same machine load; ratio = N=${top} / N=${small}`,
+        ...interleaved,
       },
       engineWithCelResident: {
         description: `the engine at N=${top} measured again while the CEL programs of N=${top} are in memory, as this suite measured it before; overIsolated = this / the engine's result`,

@@ -36,8 +36,8 @@ interface Lookup<T extends Stamped> {
   readonly withinScope: boolean;
 }
 
-// One counter for every index: a policy sits in the index of each action it acts on, and stamps from
-// separate counters could collide and hide it.
+// One counter for every index: an item can sit in the indexes of several actions (create, update and debug
+// share the pod-spec controls), and stamps from separate counters could collide and hide it.
 let lastStamp = 0;
 
 /** Polynomial string hash kept within V8's small-integer range, so that map keys are never boxed. */
@@ -57,6 +57,12 @@ function hashBackward(text: string): number {
   let hash = 0;
   for (let i = text.length - 1; i >= 0; i--) hash = step(hash, text.charCodeAt(i));
   return hash;
+}
+
+function addTo<T extends Stamped>(buckets: Map<string, Array<Filing<T>>>, text: string, filing: Filing<T>): void {
+  const bucket = buckets.get(text);
+  if (bucket) bucket.push(filing);
+  else buckets.set(text, [filing]);
 }
 
 function collectBucket<T extends Stamped>(bucket: ReadonlyArray<Filing<T>>, lookup: Lookup<T>): void {
@@ -128,33 +134,35 @@ type IndexKind = ConstraintKind | 'pair';
  * One class for every kind, switching on it, so that the lookup's calls stay monomorphic.
  */
 class DimensionIndex<T extends Stamped> {
+  // Only the structure of the index's kind is allocated: a configuration has an inner pair map per namespace.
   /** exact: filings by value. */
-  private readonly buckets = new Map<string, Array<Filing<T>>>();
+  private readonly buckets: Map<string, Array<Filing<T>>> | undefined;
   /** prefix, suffix, token: filings by text hash. */
-  private readonly table = new TextTable<T>();
-  /** pair: the second dimension's exact index, by the first dimension's value. */
-  private readonly byFirst = new Map<string, DimensionIndex<T>>();
+  private readonly table: TextTable<T> | undefined;
+  /** pair: filings by the first dimension's value, then by the second's. */
+  private readonly byFirst: Map<string, Map<string, Array<Filing<T>>>> | undefined;
 
   constructor(
     private readonly kind: IndexKind,
     /** pair: the dimension refining the first one. */
     private readonly second: Dimension | undefined,
-  ) {}
+  ) {
+    this.buckets = kind === 'exact' ? new Map() : undefined;
+    this.table = kind === 'prefix' || kind === 'suffix' || kind === 'token' ? new TextTable() : undefined;
+    this.byFirst = kind === 'pair' ? new Map() : undefined;
+  }
 
   add(text: string, filing: Filing<T>): void {
     switch (this.kind) {
-      case 'exact': {
-        const bucket = this.buckets.get(text);
-        if (bucket) bucket.push(filing);
-        else this.buckets.set(text, [filing]);
+      case 'exact':
+        addTo(this.buckets!, text, filing);
         return;
-      }
       case 'prefix':
       case 'token':
-        this.table.add(text, hashForward(text), filing);
+        this.table!.add(text, hashForward(text), filing);
         return;
       case 'suffix':
-        this.table.add(text, hashBackward(text), filing);
+        this.table!.add(text, hashBackward(text), filing);
         return;
       case 'pair':
         throw new TypeError('a pair index files under two texts: use addPair');
@@ -162,22 +170,23 @@ class DimensionIndex<T extends Stamped> {
   }
 
   addPair(firstText: string, secondText: string, filing: Filing<T>): void {
-    let inner = this.byFirst.get(firstText);
-    if (!inner) this.byFirst.set(firstText, (inner = new DimensionIndex<T>('exact', undefined)));
-    inner.add(secondText, filing);
+    const byFirst = this.byFirst!;
+    let bySecond = byFirst.get(firstText);
+    if (!bySecond) byFirst.set(firstText, (bySecond = new Map<string, Array<Filing<T>>>()));
+    addTo(bySecond, secondText, filing);
   }
 
   /** Collects the items one value of the dimension reaches. */
   findValue(value: string, lookup: Lookup<T>): void {
     switch (this.kind) {
       case 'exact': {
-        const bucket = this.buckets.get(value);
+        const bucket = this.buckets!.get(value);
         if (bucket) collectBucket(bucket, lookup);
         return;
       }
       case 'pair': {
-        const inner = this.byFirst.get(value);
-        if (inner) inner.findEach(this.second!, lookup);
+        const bySecond = this.byFirst!.get(value);
+        if (bySecond) this.findSecond(bySecond, lookup);
         return;
       }
       case 'prefix':
@@ -192,21 +201,26 @@ class DimensionIndex<T extends Stamped> {
     }
   }
 
-  /** findValue for each of the workload's values of `dimension`. */
-  findEach(dimension: Dimension, lookup: Lookup<T>): void {
+  /** The pair filings under each of the workload's values of the second dimension. */
+  private findSecond(bySecond: ReadonlyMap<string, Array<Filing<T>>>, lookup: Lookup<T>): void {
+    const { attribute, name } = this.second!;
     const { workload } = lookup;
-    if (dimension.name !== undefined) {
-      const value = workload.keyed.get(dimension.attribute)?.get(dimension.name);
-      if (value !== undefined) this.findValue(value, lookup);
+    if (name !== undefined) {
+      const value = workload.keyed.get(attribute)?.get(name);
+      const bucket = value === undefined ? undefined : bySecond.get(value);
+      if (bucket) collectBucket(bucket, lookup);
       return;
     }
-    const values = workload.values.get(dimension.attribute);
+    const values = workload.values.get(attribute);
     if (!values) return;
-    for (let i = 0; i < values.length; i++) this.findValue(values[i]!, lookup);
+    for (let i = 0; i < values.length; i++) {
+      const bucket = bySecond.get(values[i]!);
+      if (bucket) collectBucket(bucket, lookup);
+    }
   }
 
   private findPrefixes(value: string, lookup: Lookup<T>): void {
-    const { table } = this;
+    const table = this.table!;
     const { hasLength } = table;
     const limit = Math.min(table.maxLength, value.length);
     let hash = 0;
@@ -220,7 +234,7 @@ class DimensionIndex<T extends Stamped> {
   }
 
   private findSuffixes(value: string, lookup: Lookup<T>): void {
-    const { table } = this;
+    const table = this.table!;
     const { hasLength } = table;
     const limit = Math.min(table.maxLength, value.length);
     let hash = 0;
@@ -234,7 +248,7 @@ class DimensionIndex<T extends Stamped> {
   }
 
   private findTokens(value: string, lookup: Lookup<T>): void {
-    const { table } = this;
+    const table = this.table!;
     const { hasLength, maxLength } = table;
     const end = value.length;
     let start = 0;

@@ -19,7 +19,7 @@ import {
   type WorkloadAttributes,
   type WorkloadPredicate,
 } from '../scope/index.js';
-import { CandidateIndex, type Placement } from './candidates.js';
+import { CandidateIndex, type Filing, type Placement } from './candidates.js';
 import { compileControl, type CompiledControl } from './controls.js';
 
 /** The configuration a decision is made from, as stored. */
@@ -53,7 +53,10 @@ export interface SharedControl {
   memoMessage: string | undefined;
 }
 
-/** A control of a policy acting on one action, with what its violation reports. */
+/**
+ * A control acting on one action as a policy configures it, with what its violation reports; policies with
+ * the same control and the same enforcement share one.
+ */
 export interface PolicyControl {
   readonly shared: SharedControl;
   readonly key: string;
@@ -95,13 +98,19 @@ function placementsOf(constraints: ScopeConstraints, cardinality: ReadonlyMap<st
     .map(([key, entry]) => ({ key, ...entry, score: (entry.values.size / (cardinality.get(key) ?? 1)) * kindCost[entry.dimension.kind] }))
     .sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : 1));
   const best = ranked[0];
-  if (!best) return undefined;
+  // A constraint always lists at least one value; without one the policy could never be reached.
+  if (!best || best.values.size === 0) return undefined;
   const second = best.dimension.kind === 'exact' ? ranked.find((r) => r !== best && r.dimension.kind === 'exact') : undefined;
   if (!second || best.values.size * second.values.size > MAX_PAIR_FILINGS) {
     return [...best.values].map((text) => ({ key: best.key, dimension: best.dimension, text }));
   }
-  // One order per pair of dimensions, whichever narrows a given policy best, so that policies share one pair index.
-  const [first, then] = (cardinality.get(best.key) ?? 0) > (cardinality.get(second.key) ?? 0) || ((cardinality.get(best.key) ?? 0) === (cardinality.get(second.key) ?? 0) && best.key < second.key) ? [best, second] : [second, best];
+  // One order per pair of dimensions (the one with more distinct values first), whichever narrows a given
+  // policy best, so that all policies on that pair share one index.
+  const splitsFiner = (a: string, b: string) => {
+    const difference = (cardinality.get(a) ?? 0) - (cardinality.get(b) ?? 0);
+    return difference > 0 || (difference === 0 && a < b);
+  };
+  const [first, then] = splitsFiner(best.key, second.key) ? [best, second] : [second, best];
   const key = `${first.key}\u0001${then.key}`;
   const placements: Placement[] = [];
   for (const firstText of first.values) {
@@ -167,7 +176,9 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
       if (!settings?.enabled) continue;
       const definition = findControl(policy.type, key);
       if (!definition) continue;
-      const identity = `${policy.type}\u0000${key}\u0000${canonicalJson(settings)}`;
+      // Settings validated by the policy schema list their keys in one order, so equal settings give equal
+      // text; settings in another order only miss the sharing, never the result.
+      const identity = `${policy.type}\u0000${key}\u0000${JSON.stringify(settings)}`;
       let control = sharedControls.get(identity);
       if (!sharedControls.has(identity)) {
         const compiled = compileControl(definition, settings);
@@ -256,21 +267,30 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
     const actions = new Set<Action>();
     for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
+    // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
+    // its filings: the stamp counter is common to all indexes, so an item may sit in several.
+    const filed = new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>();
     for (const action of actions) {
-      const item: ActionPolicy = {
-        compiled,
-        ordinal: compiled.ordinal,
-        name: policy.name,
-        type: policy.type,
-        version: policy.version ?? 0,
-        enforcementMode: policy.enforcementMode,
-        controls: controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), policy.enforcementMode === 'enforce'),
-        stamp: 0,
-      };
+      const controls = controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), policy.enforcementMode === 'enforce');
+      let filings = filed.get(controls);
+      if (!filings) {
+        const item: ActionPolicy = {
+          compiled,
+          ordinal: compiled.ordinal,
+          name: policy.name,
+          type: policy.type,
+          version: policy.version ?? 0,
+          enforcementMode: policy.enforcementMode,
+          controls,
+          stamp: 0,
+        };
+        filings = placements ? placements.map(({ inScope }) => ({ item, inScope })) : [{ item, inScope: compiled.inScope }];
+        filed.set(controls, filings);
+      }
       let index = byAction.get(action);
       if (!index) byAction.set(action, (index = new CandidateIndex<ActionPolicy>()));
-      if (!placements) index.addUnindexed({ item, inScope: compiled.inScope });
-      else for (const { placement, inScope } of placements) index.add(placement, { item, inScope });
+      if (!placements) index.addUnindexed(filings[0]!);
+      else placements.forEach(({ placement }, i) => index.add(placement, filings[i]!));
     }
   }
 
@@ -288,20 +308,6 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     collectApplicable: (type, action, workload, into) => indexes.get(type)?.get(action)?.collect(workload, into, true),
     problems,
   };
-}
-
-/** JSON with object keys sorted and undefined members left out: equal settings give equal text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
 }
 
 /** Both predicates hold, without a call for the one that always does. */

@@ -297,7 +297,7 @@ describe('decide (properties)', () => {
 describe('shared controls', () => {
   it('reports every policy of identically configured controls, with messages of the event at hand', () => {
     const settings = { blockContainerExec: { enabled: true, allowedProcesses: ['ls', 'date'] } };
-    // The same settings written in another key order are still the same control.
+    // The same settings written in another key order decide the same.
     const reordered = { blockContainerExec: { allowedProcesses: ['ls', 'date'], enabled: true } };
     const snapshot = snapshotOf([
       { ...execGuard, name: 'first', controls: settings },

@@ -19,7 +19,7 @@ export interface LambdaBundleReport {
 }
 
 /** The package an input belongs to (`zod`, `@aws-sdk/client-dynamodb`), or `(vigil)` for the repository's own code. */
-function packageOf(input: string): string {
+export function packageOf(input: string): string {
   const index = input.lastIndexOf('node_modules/');
   if (index < 0) return '(vigil)';
   const parts = input.slice(index + 'node_modules/'.length).split('/');

@@ -23,6 +23,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Metafile } from 'esbuild';
+import { packageOf } from '../lambda-bundle.js';
 import type { HttpHandler } from '../../functions/shared/http/types.js';
 import type { Runtime } from '../../functions/shared/runtime.js';
 import { reviewFor, benchPods, reviewKinds, type BenchPod, type ReviewKind } from '../admission-reviews.js';
@@ -468,14 +469,6 @@ interface BundleReport {
   readonly external: readonly string[];
   readonly largestInputs: ReadonlyArray<{ readonly input: string; readonly bytes: number }>;
   readonly byPackage: ReadonlyArray<{ readonly package: string; readonly bytes: number }>;
-}
-
-/** The package an input belongs to (`zod`, `@aws-sdk/client-dynamodb`), or `(vigil)` for the repository's own code. */
-function packageOf(input: string): string {
-  const index = input.lastIndexOf('node_modules/');
-  if (index < 0) return '(vigil)';
-  const parts = input.slice(index + 'node_modules/'.length).split('/');
-  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 async function bundle(entry: string | { readonly contents: string }, outfile: string, external: readonly string[], repoRoot: string): Promise<BundleReport> {

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { AuditExport } from './audit-export.js';
 import { ModeChangeScheduling } from './mode-change-scheduling.js';
 import { acknowledgeWildcardResource, nagTableIndexes } from './nag.js';
+import { grantItemActions, ITEM_READS, ITEM_WRITES } from './table-access.js';
 import { ProtectionLayer } from './protection-layer.js';
 import { VigilAlarms } from './vigil-alarms.js';
 import { VigilFunction } from './vigil-function.js';
@@ -156,7 +157,7 @@ export class VigilStack extends Stack {
       timeout: Duration.minutes(1),
       environment: tableEnv,
     });
-    config.grantReadWriteData(bootstrap.function);
+    grantItemActions(config, bootstrap.function, [...ITEM_READS, ...ITEM_WRITES]);
     const bootstrapRun = new CustomResource(this, 'BootstrapRun', {
       serviceToken: bootstrap.function.functionArn,
       resourceType: 'Custom::VigilBootstrap',
@@ -166,18 +167,20 @@ export class VigilStack extends Stack {
     bootstrapRun.node.addDependency(config);
     this.functions = { api, admission, enforcer, modeChange, auditExport: auditExport.handler, bootstrap };
 
-    // Least privilege, by what each handler touches (functions/shared/runtime.ts).
-    config.grantReadWriteData(api.function);
-    audit.grantReadData(api.function);
+    // Least privilege, by what each handler touches (functions/shared/runtime.ts, functions/admission/runtime.ts):
+    // item actions only (no Scan, no stream reads), and the audit indexes only for the admin API's queries.
+    grantItemActions(config, api.function, [...ITEM_READS, ...ITEM_WRITES]);
+    grantItemActions(audit, api.function, ['dynamodb:GetItem', 'dynamodb:Query'], { indexes: true });
     this.scheduling.grantManageSchedules(api.function);
     // Registration checks a cluster ARN with DescribeCluster in the ARN's region: any region, this account.
     const clusters = this.formatArn({ service: 'eks', region: '*', resource: 'cluster', resourceName: '*' });
     api.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [clusters] }));
     // The webhook reads the configuration and stores (and prunes) the decision snapshots of the config table
-    // (docs/adr/0005); it writes audit events and reads and writes learned pods. It is the function anyone can
-    // reach, so its writes to the config table are confined to the DECISION partition: a compromised webhook
-    // cannot rewrite policies, groups or settings. (Transactions are authorised per item action.)
-    config.grantReadData(admission.function);
+    // (docs/adr/0005); it writes audit events (batch writes) and reads and writes learned pods (by key). It is
+    // the function anyone can reach, so its writes to the config table are confined to the DECISION partition
+    // (a compromised webhook cannot rewrite policies, groups or settings; transactions are authorised per item
+    // action), and it can neither query nor scan the audit events.
+    grantItemActions(config, admission.function, ITEM_READS);
     admission.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
@@ -185,17 +188,15 @@ export class VigilStack extends Stack {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [configKeys.decision] } },
       }),
     );
-    audit.grantReadWriteData(admission.function);
+    grantItemActions(audit, admission.function, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']);
     // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts).
-    config.grantReadWriteData(enforcer.function);
-    audit.grantWriteData(enforcer.function);
-    config.grantReadWriteData(modeChange.function);
+    grantItemActions(config, enforcer.function, [...ITEM_READS, ...ITEM_WRITES]);
+    grantItemActions(audit, enforcer.function, ['dynamodb:PutItem']);
+    grantItemActions(config, modeChange.function, [...ITEM_READS, ...ITEM_WRITES]);
     this.bus.grantPutEventsTo(modeChange.function);
 
-    // TableV2 grants name the table's indexes along with it (`<table ARN>/index/*`): that is only this table's
-    // four indexes, which the admin API's audit queries use; the webhook and enforcer API never query them.
-    const auditIndexes = "Only the audit table's own global secondary indexes (byDay, byPolicy, byCluster, byNamespace), granted with the table.";
-    for (const fn of [api, admission, enforcer]) acknowledgeWildcardResource(fn.role, nagTableIndexes(audit), auditIndexes);
+    // The index wildcard names only the audit table's own four indexes, which the admin API's queries use.
+    acknowledgeWildcardResource(api.role, nagTableIndexes(audit), "Only the audit table's own global secondary indexes (byDay, byPolicy, byCluster, byNamespace), which the audit queries read.");
     acknowledgeWildcardResource(
       api.role,
       'arn:<AWS::Partition>:eks:*:<AWS::AccountId>:cluster/*',

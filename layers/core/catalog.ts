@@ -172,7 +172,8 @@ const functionControls: readonly ControlDefinition[] = [
   control({
     key: 'honeypot', name: 'Honeypot Credentials', policyType: 'function',
     description: 'Plants fake AWS credentials in the environment and/or a credentials file and reports every read of them.',
-    enforcedBy: ['nano_enforcer'], actsOn: ['honeypot'],
+    // The fake value has been handed out by the time the read is seen: a read cannot be refused, so it is Detect.
+    enforcedBy: ['nano_enforcer'], actsOn: ['honeypot'], recordOnly: true,
     options: (s) => s.z.strictObject({
       accessKeyId: s.z.string().regex(/^AKIA[A-Z0-9]{16}$/, 'must look like an access key id (AKIA followed by 16 capitals or digits)').optional(),
       secretAccessKey: s.z.string().min(16).max(128).optional().meta({ writeOnly: true, description: 'Write-only: never returned by the API.' }),

@@ -135,9 +135,9 @@ describe('decide', () => {
       expect(run(controls, { action: 'network', direction: 'outbound', host: 's3.amazonaws.com', port: 22 }).allowed).toBe(false);
     });
 
-    it('reports every read of honeypot credentials', () => {
+    it('reports every read of honeypot credentials as Detect, even when enforcing: a read cannot be refused', () => {
       const decision = run({ honeypot: { applyOn: ['environment', 'file'] } }, { action: 'honeypot', source: 'file', detail: '~/.aws/credentials' });
-      expect(decision.violations[0]).toMatchObject({ action: 'honeypot', status: 'Block', message: 'honeypot credentials were read from the file (~/.aws/credentials)' });
+      expect(decision).toEqual({ allowed: true, violations: [expect.objectContaining({ action: 'honeypot', status: 'Detect', message: 'honeypot credentials were read from the file (~/.aws/credentials)' })] });
     });
 
     it('does not apply function policies to container requests', () => {

@@ -22,9 +22,10 @@ export interface Filing<T extends Stamped> {
   readonly item: T;
   /**
    * The item's scope for workloads that reached this filing. Every filing of an item a lookup reaches gives
-   * the same answer for that workload, so the first one reached decides.
+   * the same answer for that workload, so the first one reached decides. Writable so that a predicate
+   * compiled on first use can take the place of the one that compiled it.
    */
-  readonly inScope: WorkloadPredicate;
+  inScope: WorkloadPredicate;
 }
 
 /** One lookup in progress: the workload, its stamp, and where the items it reaches go. */

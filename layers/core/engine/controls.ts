@@ -1,16 +1,49 @@
 import type { Action, ControlDefinition, PolicyType } from '../catalog.js';
 import { compileGlob, isLiteralGlob, type GlobMatcher } from '../scope/index.js';
-import type { ContainerFacts, DecisionEvent, Finding, PodFacts } from './events.js';
+import type { ContainerFacts, DecisionEvent, EventOf, Finding, PodFacts } from './events.js';
 
 /** A control of one policy, its options compiled once. */
 export interface CompiledControl {
   readonly definition: ControlDefinition;
   /** Returns what the control objects to in the event; empty means no violation. */
   readonly evaluate: (event: DecisionEvent) => readonly Finding[];
+  /**
+   * The findings of `evaluate` joined into one violation message ("; " between them), or undefined when
+   * there are none. `decision` numbers the decision being made (see decide): controls of the same kind
+   * with other settings then share what they derive from the event, and equal messages are built once.
+   * 0 shares nothing.
+   */
+  readonly message: (event: DecisionEvent, decision: number) => string | undefined;
 }
 
 type Options = Readonly<Record<string, unknown>>;
-type Evaluator = (options: Options) => (event: DecisionEvent) => readonly Finding[];
+type Evaluate = (event: DecisionEvent) => readonly Finding[];
+type Message = (event: DecisionEvent, decision: number) => string | undefined;
+/** A control's evaluation; `message` when it can do better than joining what `evaluate` found. */
+type Evaluator = (options: Options) => Evaluate | { readonly evaluate: Evaluate; readonly message: Message };
+
+function joinMessages(findings: readonly Finding[]): string | undefined {
+  if (findings.length === 0) return undefined;
+  if (findings.length === 1) return findings[0]!.message;
+  return findings.map((finding) => finding.message).join('; ');
+}
+
+/**
+ * A value derived from the event once per decision, however many controls ask for it: the decision number
+ * tells a later decision's event from this one's, so nothing is ever carried from one request to another.
+ */
+function perDecision<E, T>(derive: (event: E) => T): (event: E, decision: number) => T {
+  let memoDecision = 0;
+  let memo: T | undefined;
+  return (event, decision) => {
+    if (decision === 0) return derive(event);
+    if (memoDecision !== decision) {
+      memo = derive(event);
+      memoDecision = decision;
+    }
+    return memo!;
+  };
+}
 
 const NONE: readonly Finding[] = [];
 
@@ -193,15 +226,21 @@ const allowedRegistries: Evaluator = (options) => {
 
 // ---------------------------------------------------------------- Kubernetes CONNECT controls
 
+/** What every blockContainerExec setting derives from an exec: the program and the finding about it. */
+const execFinding = perDecision((event: EventOf<'exec'>) => {
+  // `bash -c …` is `bash`: the allow-list names programs, not command lines.
+  const program = event.command[0] ?? '';
+  return { program, findings: [{ key: 'exec', message: `exec of ${quoted(program)} is not an allowed process` }] as readonly Finding[] };
+});
+
 const blockContainerExec: Evaluator = (options) => {
   const allowed = programMatcher(strings(options, 'allowedProcesses'));
-  return (event) => {
+  const findingsOf = (event: DecisionEvent, decision: number): readonly Finding[] => {
     if (event.action !== 'exec') return NONE;
-    // `bash -c …` is `bash`: the allow-list names programs, not command lines.
-    const program = event.command[0] ?? '';
-    if (program !== '' && allowed(program)) return NONE;
-    return [{ key: 'exec', message: `exec of ${quoted(program)} is not an allowed process` }];
+    const { program, findings } = execFinding(event, decision);
+    return program !== '' && allowed(program) ? NONE : findings;
   };
+  return { evaluate: (event) => findingsOf(event, 0), message: (event, decision) => joinMessages(findingsOf(event, decision)) };
 };
 
 function always(action: Action, message: string): Evaluator {
@@ -366,5 +405,8 @@ const evaluators: Readonly<Record<PolicyType, Readonly<Record<string, Evaluator>
 /** Compiles one enabled control of a policy; undefined when the engine has no evaluator for it. */
 export function compileControl(definition: ControlDefinition, options: Options): CompiledControl | undefined {
   const evaluator = evaluators[definition.policyType][definition.key];
-  return evaluator ? { definition, evaluate: evaluator(options) } : undefined;
+  if (!evaluator) return undefined;
+  const compiled = evaluator(options);
+  if (typeof compiled !== 'function') return { definition, evaluate: compiled.evaluate, message: compiled.message };
+  return { definition, evaluate: compiled, message: (event) => joinMessages(compiled(event)) };
 }

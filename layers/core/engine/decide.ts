@@ -74,8 +74,7 @@ function sortByOrdinal(policies: ActionPolicy[]): void {
 /** The message of a shared control for this event, evaluated once per decision (undefined: nothing found). */
 function messageOf(shared: SharedControl, event: DecisionEvent, decision: number): string | undefined {
   if (shared.memoDecision === decision) return shared.memoMessage;
-  const findings = shared.compiled.evaluate(event);
-  const message = findings.length === 0 ? undefined : findings.length === 1 ? findings[0]!.message : findings.map((f) => f.message).join('; ');
+  const message = shared.compiled.message(event, decision);
   shared.memoDecision = decision;
   shared.memoMessage = message;
   return message;

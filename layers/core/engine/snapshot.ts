@@ -7,14 +7,16 @@ import {
   allOf,
   ANY_WORKLOAD,
   anyOf,
-  compileScope,
-  compileScopeAssuming,
+  compileParsedScope,
   compileVariable,
+  decidedScope,
   NO_WORKLOAD,
-  scopeConstraints,
+  parsedScopeConstraints,
+  parseScopeExpression,
   UNCONSTRAINED,
   type Dimension,
   type ScopeConstraints,
+  type ScopeExpression,
   type ScopeVariable,
   type WorkloadAttributes,
   type WorkloadPredicate,
@@ -94,6 +96,12 @@ const MAX_PAIR_FILINGS = 16;
  * Undefined when nothing constrains the scope.
  */
 function placementsOf(constraints: ScopeConstraints, cardinality: ReadonlyMap<string, number>): Placement[] | undefined {
+  if (constraints.size === 0) return undefined;
+  if (constraints.size === 1) {
+    // Nothing to rank, and no second dimension to pair with.
+    const [key, { dimension, values }] = constraints.entries().next().value!;
+    return values.size === 0 ? undefined : [...values].map((text) => ({ key, dimension, text }));
+  }
   const ranked = [...constraints]
     .map(([key, entry]) => ({ key, ...entry, score: (entry.values.size / (cardinality.get(key) ?? 1)) * kindCost[entry.dimension.kind] }))
     .sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : 1));
@@ -164,11 +172,13 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([[GLOBAL_SCOPE, { predicate: ANY_WORKLOAD, constraints: UNCONSTRAINED }]]);
   for (const scope of config.applicationScopes) {
     if (scope.name === GLOBAL_SCOPE) continue;
-    scopes.set(scope.name, { predicate: compileScope(scope.expression, scope.variables), constraints: scopeConstraints(scope.expression, scope.variables) });
+    const tree = isBlank(scope.expression) ? undefined : parseScopeExpression(scope.expression, scope.variables.length);
+    const predicate = tree === undefined ? ANY_WORKLOAD : compileParsedScope(tree, scope.variables, NOTHING_ESTABLISHED);
+    scopes.set(scope.name, { predicate, constraints: tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, scope.variables) });
   }
 
   const sharedControls = new Map<string, SharedControl | undefined>();
-  const compiledPolicies: Array<{ compiled: CompiledPolicy; shared: readonly SharedControl[]; constraints: ScopeConstraints; scopeGiven: (established: ReadonlySet<number>) => WorkloadPredicate }> = [];
+  const compiledPolicies: Array<{ compiled: CompiledPolicy; shared: readonly SharedControl[]; constraints: ScopeConstraints; scope: PolicyScope }> = [];
   config.policies.forEach((policy, ordinal) => {
     if (!policy.enabled) return;
     const shared: SharedControl[] = [];
@@ -200,21 +210,14 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     const predicates = appScopes.map((s) => s.predicate);
     const anyAppScope: WorkloadPredicate = predicates.length === 1 ? predicates[0]! : (w) => predicates.some((p) => p(w));
     const { expression, variables } = policy.scope;
-    // The scope of a policy reached through a filing, per set of variables the filing establishes.
-    const given = new Map<string, WorkloadPredicate>();
-    const scopeGiven = (established: ReadonlySet<number>): WorkloadPredicate => {
-      const key = [...established].sort((a, b) => a - b).join(',');
-      let predicate = given.get(key);
-      if (!predicate) {
-        const criteria = compileScopeAssuming(expression, variables, established);
-        predicate = both(anyAppScope, criteria);
-        given.set(key, predicate);
-      }
-      return predicate;
-    };
-    const inScope = scopeGiven(new Set());
-    const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), scopeConstraints(expression, variables));
-    compiledPolicies.push({ compiled: { policy, ordinal, inScope, controls }, shared, constraints, scopeGiven });
+    // Parsed here, once, so that a malformed formula fails the compilation as it always did; turning the
+    // tree into predicates cannot fail and waits until a workload first reaches the policy.
+    const tree = isBlank(expression) ? undefined : parseScopeExpression(expression, variables.length);
+    const scope: PolicyScope = { tree, variables, anyAppScope };
+    const inScope = tree === undefined ? anyAppScope : compiledOnFirstUse(() => both(anyAppScope, compileParsedScope(tree, variables, NOTHING_ESTABLISHED)));
+    const ownConstraints = tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
+    const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), ownConstraints);
+    compiledPolicies.push({ compiled: { policy, ordinal, inScope, controls }, shared, constraints, scope });
   });
 
   // How many distinct values all policies use per dimension: a dimension with many values splits policies finely.
@@ -231,12 +234,16 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   // Policies with the same controls share one list of them: a decision then reads the few lists in use,
   // which stay in the CPU's caches, instead of one list per policy spread over memory.
   const controlIds = new Map<SharedControl, number>();
+  const idOf = (control: SharedControl): number => {
+    let id = controlIds.get(control);
+    if (id === undefined) controlIds.set(control, (id = controlIds.size));
+    return id;
+  };
   const policyControls = new Map<string, PolicyControl>();
   const controlLists = new Map<string, readonly PolicyControl[]>();
   const controlList = (controls: readonly SharedControl[], enforces: boolean): readonly PolicyControl[] => {
     const entries = controls.map((control) => {
-      let id = controlIds.get(control);
-      if (id === undefined) controlIds.set(control, (id = controlIds.size));
+      const id = idOf(control);
       const { definition } = control.compiled;
       const blocksWhereEnforced = enforces && !definition.recordOnly;
       const key = `${id}${blocksWhereEnforced ? 'b' : 'd'}`;
@@ -249,9 +256,24 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     if (!list) controlLists.set(listKey, (list = entries.map((e) => e.entry)));
     return list;
   };
+  // The actions a policy's controls act on, each with its list: worked out once per combination of
+  // controls and enforcement, which policies made from one template share.
+  const actionListsBySet = new Map<string, ReadonlyArray<readonly [Action, readonly PolicyControl[]]>>();
+  const actionLists = (shared: readonly SharedControl[], enforces: boolean): ReadonlyArray<readonly [Action, readonly PolicyControl[]]> => {
+    let signature = enforces ? 'e' : 'a';
+    for (const control of shared) signature += `,${idOf(control)}`;
+    let lists = actionListsBySet.get(signature);
+    if (!lists) {
+      const actions = new Set<Action>();
+      for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
+      lists = [...actions].map((action) => [action, controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), enforces)] as const);
+      actionListsBySet.set(signature, lists);
+    }
+    return lists;
+  };
 
   const indexes = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy>>>();
-  for (const { compiled, shared, constraints, scopeGiven } of compiledPolicies) {
+  for (const { compiled, shared, constraints, scope } of compiledPolicies) {
     const { policy } = compiled;
     const { variables } = policy.scope;
     const placements = placementsOf(constraints, cardinality)?.map((placement) => {
@@ -261,17 +283,14 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
         addEstablished(variables, placement.first, placement.firstText, established);
         addEstablished(variables, placement.second, placement.secondText, established);
       }
-      return { placement, inScope: scopeGiven(established) };
+      return { placement, established };
     });
     let byAction = indexes.get(policy.type);
     if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
-    const actions = new Set<Action>();
-    for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
     // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
     // its filings: the stamp counter is common to all indexes, so an item may sit in several.
     const filed = new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>();
-    for (const action of actions) {
-      const controls = controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), policy.enforcementMode === 'enforce');
+    for (const [action, controls] of actionLists(shared, policy.enforcementMode === 'enforce')) {
       let filings = filed.get(controls);
       if (!filings) {
         const item: ActionPolicy = {
@@ -284,7 +303,7 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
           controls,
           stamp: 0,
         };
-        filings = placements ? placements.map(({ inScope }) => ({ item, inScope })) : [{ item, inScope: compiled.inScope }];
+        filings = placements ? placements.map(({ established }) => residualFiling(item, scope, established)) : [residualFiling(item, scope, NOTHING_ESTABLISHED)];
         filed.set(controls, filings);
       }
       let index = byAction.get(action);
@@ -308,6 +327,49 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     collectApplicable: (type, action, workload, into) => indexes.get(type)?.get(action)?.collect(workload, into, true),
     problems,
   };
+}
+
+/** A policy's scope as parsed once: what its filings' predicates are compiled from. */
+interface PolicyScope {
+  /** undefined for a blank formula. */
+  readonly tree: ScopeExpression | undefined;
+  readonly variables: readonly ScopeVariable[];
+  readonly anyAppScope: WorkloadPredicate;
+}
+
+const NOTHING_ESTABLISHED: ReadonlySet<number> = new Set();
+
+function isBlank(expression: string | undefined): expression is undefined {
+  return expression === undefined || expression.trim() === '';
+}
+
+/**
+ * A predicate compiled when first called. Compiling every scope of a large configuration up front made the
+ * first compilation in a process (a cold start) pay for policies no request reaches.
+ */
+function compiledOnFirstUse(compile: () => WorkloadPredicate): WorkloadPredicate {
+  let predicate: WorkloadPredicate | undefined;
+  return (workload) => (predicate ??= compile())(workload);
+}
+
+/**
+ * The filing of a policy under a placement establishing some of its variables. When those decide the
+ * formula the filing's predicate is known now (often ANY_WORKLOAD, which the lookup does not call);
+ * otherwise the residual formula is compiled the first time a workload reaches the filing, and the filing
+ * then calls it directly.
+ */
+function residualFiling(item: ActionPolicy, scope: PolicyScope, established: ReadonlySet<number>): Filing<ActionPolicy> {
+  const { tree, variables, anyAppScope } = scope;
+  const decided = tree === undefined ? true : decidedScope(tree, established);
+  if (decided !== undefined) return { item, inScope: decided ? anyAppScope : NO_WORKLOAD };
+  const filing: Filing<ActionPolicy> = {
+    item,
+    inScope: (workload) => {
+      filing.inScope = both(anyAppScope, compileParsedScope(tree!, variables, established));
+      return filing.inScope(workload);
+    },
+  };
+  return filing;
 }
 
 /** Both predicates hold, without a call for the one that always does. */

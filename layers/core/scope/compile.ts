@@ -68,7 +68,14 @@ const NOTHING_KNOWN: ReadonlySet<number> = new Set();
  */
 export function compileScopeAssuming(expression: string | undefined, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
   if (isBlank(expression)) return ANY_WORKLOAD;
-  const tree = parseScopeExpression(expression, variables.length);
+  return compileParsedScope(parseScopeExpression(expression, variables.length), variables, holding);
+}
+
+/**
+ * compileScopeAssuming for a formula already parsed (against `variables.length` variables): a caller that
+ * needs the tree for several purposes parses it once.
+ */
+export function compileParsedScope(tree: ScopeExpression, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
   // A variable referenced several times is compiled, and its glob built, once.
   const compiled = new Map<number, WorkloadPredicate>();
   const predicateOf = (index: number): WorkloadPredicate => {
@@ -112,6 +119,38 @@ export function compileScopeAssuming(expression: string | undefined, variables: 
     }
   };
   return build(tree);
+}
+
+/**
+ * What a parsed formula is for workloads known to satisfy the variables in `holding`, found without
+ * compiling it: true or false when those variables decide it, undefined when the workload must be looked
+ * at. It folds exactly as compileParsedScope does, so true means ANY_WORKLOAD and false NO_WORKLOAD there.
+ */
+export function decidedScope(tree: ScopeExpression, holding: ReadonlySet<number>): boolean | undefined {
+  switch (tree.kind) {
+    case 'var':
+      return holding.has(tree.index) ? true : undefined;
+    case 'not': {
+      const operand = decidedScope(tree.operand, holding);
+      return operand === undefined ? undefined : !operand;
+    }
+    case 'and': {
+      const left = decidedScope(tree.left, holding);
+      const right = decidedScope(tree.right, holding);
+      if (left === false || right === false) return false;
+      if (left === true) return right;
+      if (right === true) return left;
+      return undefined;
+    }
+    case 'or': {
+      const left = decidedScope(tree.left, holding);
+      const right = decidedScope(tree.right, holding);
+      if (left === true || right === true) return true;
+      if (left === false) return right;
+      if (right === false) return left;
+      return undefined;
+    }
+  }
 }
 
 /** Builds WorkloadAttributes from plain records, dropping undefined entries. */

@@ -120,7 +120,11 @@ export function anyOf(alternatives: readonly ScopeConstraints[]): ScopeConstrain
 /** The necessary conditions of a scope formula (see ScopeConstraints); a blank formula constrains nothing. */
 export function scopeConstraints(expression: string | undefined, variables: readonly ScopeVariable[]): ScopeConstraints {
   if (expression === undefined || expression.trim() === '') return UNCONSTRAINED;
-  const tree = parseScopeExpression(expression, variables.length);
+  return parsedScopeConstraints(parseScopeExpression(expression, variables.length), variables);
+}
+
+/** scopeConstraints of a formula already parsed against `variables`. */
+export function parsedScopeConstraints(tree: ScopeExpression, variables: readonly ScopeVariable[]): ScopeConstraints {
   const analyse = (node: ScopeExpression): ScopeConstraints => {
     switch (node.kind) {
       case 'var': {

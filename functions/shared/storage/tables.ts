@@ -4,6 +4,7 @@ import {
   DescribeTimeToLiveCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type CreateTableCommandInput,
@@ -62,13 +63,26 @@ export interface TableDefinitions {
   readonly auditTtlAttribute: typeof auditKeys.ttl;
 }
 
+/** Choices that differ between where the tables live; everything else is the same everywhere. */
+export interface TableOptions {
+  /**
+   * Whether the audit table has a stream (NEW_IMAGE) of new events. In AWS it feeds the export function;
+   * local mode has no consumer for it, and DynamoDB Local stores items markedly slower with a stream on.
+   * @default true
+   */
+  readonly auditStream?: boolean;
+}
+
+/** The audit table's stream, as CreateTable and UpdateTable take it. */
+const AUDIT_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } as const;
+
 /** Table names of one installation: `<prefix>config` and `<prefix>audit`. */
 export function tableNames(prefix: string): { readonly config: string; readonly audit: string } {
   return { config: `${prefix}config`, audit: `${prefix}audit` };
 }
 
 /** The table designs for one installation, as CreateTable inputs (on-demand capacity). */
-export function tableDefinitions(prefix: string): TableDefinitions {
+export function tableDefinitions(prefix: string, options: TableOptions = {}): TableDefinitions {
   const names = tableNames(prefix);
   const indexes = Object.entries(auditKeys.indexes).map(([IndexName, { partitionKey }]) => ({
     IndexName,
@@ -103,7 +117,7 @@ export function tableDefinitions(prefix: string): TableDefinitions {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: indexes,
       // New events feed the export function (SIEM, chat, Security Hub).
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      ...(options.auditStream === false ? {} : { StreamSpecification: AUDIT_STREAM }),
     },
     auditTtlAttribute: auditKeys.ttl,
   };
@@ -120,11 +134,12 @@ async function tableExists(client: DynamoDBClient, name: string): Promise<boolea
 }
 
 /**
- * Creates the tables that are missing, waits until they are ACTIVE and enables TTL on the audit table.
- * Idempotent, and safe when two processes race (local mode starting twice, parallel test files).
+ * Creates the tables that are missing, waits until they are ACTIVE, enables TTL on the audit table and
+ * switches its stream on or off as `options` ask (tables made before that choice changed are brought in
+ * line). Idempotent, and safe when two processes race (local mode starting twice, parallel test files).
  */
-export async function ensureTables(client: DynamoDBClient, prefix: string): Promise<TableDefinitions> {
-  const definitions = tableDefinitions(prefix);
+export async function ensureTables(client: DynamoDBClient, prefix: string, options: TableOptions = {}): Promise<TableDefinitions> {
+  const definitions = tableDefinitions(prefix, options);
   await Promise.all(
     [definitions.config, definitions.audit].map(async (definition) => {
       if (!(await tableExists(client, definition.TableName))) {
@@ -146,7 +161,25 @@ export async function ensureTables(client: DynamoDBClient, prefix: string): Prom
       if (!(await ttlEnabled(client, definitions.audit.TableName))) throw error;
     }
   }
+  await ensureAuditStream(client, definitions.audit.TableName, options.auditStream !== false);
   return definitions;
+}
+
+async function ensureAuditStream(client: DynamoDBClient, tableName: string, wanted: boolean): Promise<void> {
+  if ((await streamEnabled(client, tableName)) === wanted) return;
+  try {
+    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: wanted ? AUDIT_STREAM : { StreamEnabled: false } }));
+  } catch (error) {
+    // A concurrent caller switched it first (the table is then busy or already as wanted): fine if it is now.
+    await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
+    if ((await streamEnabled(client, tableName)) !== wanted) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
+}
+
+async function streamEnabled(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  return table.Table?.StreamSpecification?.StreamEnabled === true;
 }
 
 async function ttlEnabled(client: DynamoDBClient, tableName: string): Promise<boolean> {

@@ -65,17 +65,25 @@ function outage(): Error {
  * as DynamoDB does when a partition is at capacity. Counts the calls.
  */
 function faultyClient(db: TestTables) {
-  const state = { calls: 0, down: false, unprocessedOnce: false, failCall: 0 };
-  const send = async (command: BatchWriteCommand | BatchGetCommand): Promise<BatchWriteCommandOutput | BatchGetCommandOutput> => {
-    if (!(command instanceof BatchWriteCommand)) return db.clients.document.send(command);
-    state.calls++;
-    if (state.down || state.calls === state.failCall) throw outage();
+  const state = { calls: 0, down: false, unprocessedOnce: false, failCall: 0, inFlight: 0, maxInFlight: 0 };
+  const forward = async (command: BatchWriteCommand): Promise<BatchWriteCommandOutput> => {
     if (!state.unprocessedOnce) return db.clients.document.send(command);
     state.unprocessedOnce = false;
     const [table, requests] = Object.entries(command.input.RequestItems ?? {})[0]!;
     const half = Math.ceil(requests.length / 2);
     const output = await db.clients.document.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
     return { ...output, UnprocessedItems: { [table]: requests.slice(half) } };
+  };
+  const send = async (command: BatchWriteCommand | BatchGetCommand): Promise<BatchWriteCommandOutput | BatchGetCommandOutput> => {
+    if (!(command instanceof BatchWriteCommand)) return db.clients.document.send(command);
+    state.calls++;
+    if (state.down || state.calls === state.failCall) throw outage();
+    state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
+    try {
+      return await forward(command);
+    } finally {
+      state.inFlight--;
+    }
   };
   return { state, client: { send } as BatchClient };
 }
@@ -89,6 +97,33 @@ describe('writeGeneratedAuditEvents', () => {
     await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast);
     expect(await storedIds(db, 'batched')).toEqual(idsOf(events));
     expect(state.calls).toBe(3);
+  });
+
+  it('keeps four calls in flight at once when more than 100 events wait, and as many as asked otherwise', async () => {
+    const four = faultyClient(db);
+    const events = Array.from({ length: 110 }, (_, i) => generated('parallel', i));
+    await writeGeneratedAuditEvents(four.client, db.tables.audit.TableName, events, fast);
+    expect(await storedIds(db, 'parallel')).toEqual(idsOf(events));
+    expect(four.state).toMatchObject({ calls: 5, maxInFlight: 4, inFlight: 0 });
+
+    const two = faultyClient(db);
+    const more = Array.from({ length: 110 }, (_, i) => generated('parallel-two', i));
+    await writeGeneratedAuditEvents(two.client, db.tables.audit.TableName, more, { ...fast, concurrency: 2 });
+    expect(await storedIds(db, 'parallel-two')).toEqual(idsOf(more));
+    expect(two.state).toMatchObject({ calls: 5, maxInFlight: 2 });
+  });
+
+  it('names exactly the events of the failed call and of the calls it kept from starting', async () => {
+    const { state, client } = faultyClient(db);
+    // Calls 1-4 start together; the first fails at once, so the fifth never starts.
+    state.failCall = 1;
+    const events = Array.from({ length: 110 }, (_, i) => generated('parallel-failure', i));
+    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuditWriteError);
+    const unwritten = [...events.slice(0, 25), ...events.slice(100)];
+    expect((error as AuditWriteError).unwritten.map(({ event }) => event.id)).toEqual(unwritten.map(({ event }) => event.id));
+    expect(await storedIds(db, 'parallel-failure')).toEqual(idsOf(events.slice(25, 100)));
+    expect(state.calls).toBe(4);
   });
 
   it('retries the items DynamoDB reports as unprocessed', async () => {
@@ -105,7 +140,7 @@ describe('writeGeneratedAuditEvents', () => {
     const { state, client } = faultyClient(db);
     state.failCall = 2;
     const events = Array.from({ length: 60 }, (_, i) => generated('part-way', i));
-    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast).catch((e: unknown) => e);
+    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, { ...fast, concurrency: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuditWriteError);
     expect((error as AuditWriteError).status).toBe(503);
     expect(idsOf((error as AuditWriteError).unwritten)).toEqual(idsOf(events.slice(25)));

@@ -1,8 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalMode, type LocalMode } from '../../../infra/local/start.js';
+import { LOCAL_TABLE_OPTIONS, startLocalMode, type LocalMode } from '../../../infra/local/start.js';
+import { createDynamoClients } from '../../../functions/shared/storage/client.js';
+import { ensureTables, tableNames } from '../../../functions/shared/storage/tables.js';
 import { dynamodbEndpoint } from '../../support/use-tables.js';
 
 describe('startLocalMode', () => {
@@ -44,5 +48,24 @@ describe('startLocalMode', () => {
     await second.stop();
     expect(second.adminToken).toBe(first.adminToken);
     expect(second.adminTokenSource).toBe('data-dir');
+  });
+
+  it('runs without an audit stream, switching off the stream of an audit table made before', async () => {
+    expect(LOCAL_TABLE_OPTIONS).toEqual({ auditStream: false });
+    const tablePrefix = `t${randomBytes(4).toString('hex')}-`;
+    const names = tableNames(tablePrefix);
+    const { client } = createDynamoClients({ endpoint });
+    const streamOf = async () => (await client.send(new DescribeTableCommand({ TableName: names.audit }))).Table?.StreamSpecification?.StreamEnabled === true;
+    try {
+      // A data dir from a version whose local audit table had a stream, as the deployed one has.
+      await ensureTables(client, tablePrefix);
+      expect(await streamOf()).toBe(true);
+      const local = await startLocalMode({ port: 0, host: '127.0.0.1', dataDir, dynamodbEndpoint: endpoint, tablePrefix });
+      await local.stop();
+      expect(await streamOf()).toBe(false);
+    } finally {
+      for (const name of [names.config, names.audit]) await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+      client.destroy();
+    }
   });
 });

@@ -1,9 +1,10 @@
 import { request, type OutgoingHttpHeaders } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalModeError } from '../../../infra/local/errors.js';
-import { apiGatewayTime, createLocalServer, redactPath, type LocalHandler, type LocalServer, type LocalServerLogger } from '../../../infra/local/http-adapter.js';
+import { apiGatewayTime, createLocalServer, parseQuery, redactPath, type LocalHandler, type LocalServer, type LocalServerLogger } from '../../../infra/local/http-adapter.js';
 
 interface Reply {
   status: number;
@@ -129,6 +130,16 @@ describe('createLocalServer', () => {
       expect(requestContext.timeEpoch).toBeLessThanOrEqual(Date.now());
     });
 
+    it('gives every request the time of its own timeEpoch, second by second', async () => {
+      for (let i = 0; i < 3; i++) {
+        await send(server, 'GET', '/v1/policies/p1');
+        const { requestContext } = invocations.pop()!.event;
+        expect(requestContext.time).toBe(apiGatewayTime(new Date(requestContext.timeEpoch)));
+        // Into the next second, so that the following request must not reuse this one's text.
+        await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+      }
+    });
+
     it('lower-cases headers, joins repeated ones with commas, moves cookies out and adds x-forwarded-*', async () => {
       await send(server, 'GET', '/v1/policies', {
         headers: { 'X-Custom-Header': 'Value', 'X-Multi': ['one', 'two'], Cookie: 'session=abc; theme=dark', Authorization: 'Bearer t0ken' },
@@ -169,6 +180,25 @@ describe('createLocalServer', () => {
       expect(event.routeKey).toBe('POST /v1/policies');
       expect(event.body).toBe(body);
       expect(event.isBase64Encoded).toBe(false);
+    });
+
+    it('passes a body that arrives in several pieces whole, a character split across pieces included', async () => {
+      const body = Buffer.from(JSON.stringify({ name: 'p1', description: 'déjà ✓ vu' }));
+      const split = body.indexOf(Buffer.from('✓')) + 1;
+      const socket = connect(server.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const answered = new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text));
+      });
+      socket.write(`POST /v1/policies HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+      socket.write(body.subarray(0, split));
+      // The server reads the first piece before the rest is sent.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.end(body.subarray(split));
+      expect(await answered).toMatch(/^HTTP\/1\.1 200 /);
+      expect(lastEvent().body).toBe(body.toString('utf8'));
     });
 
     it('passes a binary content type as base64', async () => {
@@ -325,6 +355,14 @@ describe('createLocalServer', () => {
       expect(json(reply)).toEqual({ created: true });
     });
 
+    it('counts the bytes of a text body, not its characters, in Content-Length', async () => {
+      const text = JSON.stringify({ message: 'exec of "sh" blocked ✓ — déjà vu' });
+      respond = () => Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: text });
+      const reply = await send(server, 'GET', '/v1/health');
+      expect(reply.headers['content-length']).toBe(String(Buffer.byteLength(text)));
+      expect(reply.body.toString('utf8')).toBe(text);
+    });
+
     it('decodes a base64 body', async () => {
       const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
       respond = () => Promise.resolve({ statusCode: 200, headers: { 'content-type': 'image/png' }, isBase64Encoded: true, body: bytes.toString('base64') });
@@ -471,6 +509,39 @@ describe('redactPath', () => {
     ['/v1/policies/p1', '/v1/policies/p1'],
   ])('%s → %s', (path, expected) => {
     expect(redactPath(path)).toBe(expected);
+  });
+});
+
+describe('parseQuery', () => {
+  /** What API Gateway does: form-decoding of each pair, repeated keys joined by commas. */
+  function reference(query: string): Record<string, string> | undefined {
+    const out: Record<string, string> = {};
+    for (const [key, value] of new URLSearchParams(query)) out[key] = Object.hasOwn(out, key) ? `${out[key]},${value}` : value;
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+
+  it('decodes like URLSearchParams, with or without escapes', () => {
+    const pieces = fc.constantFrom('a', 'b', 'timeout', '10s', '=', '&', '&&', '%20', '%2', '%C3%A9', '%zz', '+', 'é', ',', '');
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
+        const query = parts.join('');
+        expect(parseQuery(query)).toEqual(reference(query));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['timeout=10s', { timeout: '10s' }],
+    ['a=1&a=2&b', { a: '1,2', b: '' }],
+    ['a=1=2&&', { a: '1=2' }],
+    ['&', undefined],
+    ['tag=b%20c&x=1+2', { tag: 'b c', x: '1 2' }],
+    // Keys named like members of Object.prototype are parameters like any other, escaped or not.
+    ['constructor=a&toString=b', { constructor: 'a', toString: 'b' }],
+    ['constructor=a%20b&hasOwnProperty=c', { constructor: 'a b', hasOwnProperty: 'c' }],
+  ])('%s', (query, expected) => {
+    expect(parseQuery(query)).toEqual(expected);
   });
 });
 

@@ -35,3 +35,19 @@ export const mainFields: readonly string[] = ['module', 'main'];
  * (docs/adr/0006). The protection layer is built separately and never bundles the SDK.
  */
 export const externalModules: readonly string[] = [];
+
+/**
+ * Modules the bundles take from elsewhere, by import path → path relative to the repository root (esbuild
+ * resolves an alias from its working directory, which is the repository root for the stack and the
+ * benchmarks alike). The SDK's default credential chain gives way to the environment alone, where Lambda puts
+ * the role's credentials: see functions/shared/environment-credentials.ts and docs/adr/0007.
+ */
+export const moduleAliases: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './functions/shared/environment-credentials.ts',
+};
+
+/**
+ * NODE_OPTIONS of every function: the bundles carry source maps, and without this flag Node ignores them in
+ * stack traces. The benchmarks start their cold-start processes with it too.
+ */
+export const lambdaNodeOptions = '--enable-source-maps';

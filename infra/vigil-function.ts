@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { esmRequireBanner, externalModules, functionEntries, lambdaTarget, mainFields, repoRoot, type VigilFunctionName } from './lambda-bundling.js';
+import { esmRequireBanner, externalModules, functionEntries, lambdaNodeOptions, lambdaTarget, mainFields, moduleAliases, repoRoot, type VigilFunctionName } from './lambda-bundling.js';
 
 /** The CloudWatch namespace of Vigil's own metrics (Powertools reads it from the environment). */
 export const METRICS_NAMESPACE = 'Vigil';
@@ -90,8 +90,7 @@ export class VigilFunction extends Construct {
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // The bundles carry source maps; without this flag Node ignores them in stack traces.
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: lambdaNodeOptions,
         ...props.environment,
       },
       bundling: {
@@ -100,6 +99,7 @@ export class VigilFunction extends Construct {
         mainFields: [...mainFields],
         banner: esmRequireBanner,
         externalModules: [...externalModules],
+        esbuildArgs: { '--alias': Object.entries(moduleAliases).map(([from, to]) => `${from}=${to}`) },
         minify: true,
         sourceMap: true,
         // The map only needs to point at lines; the sources themselves would double the upload.

@@ -4,7 +4,7 @@
  *
  * Each function is also bundled with `@aws-sdk/*` left to the Lambda runtime, and both bundles are imported
  * by fresh `node` processes: the sizes and load times behind the stack's choice to bundle the SDK
- * (docs/adr/0006). The admission goal is the admission suite's (SDK external), reported here as well.
+ * (docs/adr/0006). The admission goal is the admission suite's (the deployed bundle), reported here as well.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
 import { functionEntries, repoRoot, type VigilFunctionName } from '../../infra/lambda-bundling.js';
-import { bundleLambda, type LambdaBundleReport } from '../lambda-bundle.js';
+import { bundleLambda, withoutInputs, type LambdaBundleReport } from '../lambda-bundle.js';
 import { scratchRoot } from '../scratch.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { GOALS as ADMISSION_GOALS } from './admission.js';
@@ -55,7 +55,7 @@ function importOnce(runner: string, bundle: string): Promise<number> {
 }
 
 interface FunctionSection {
-  readonly deployed: LambdaBundleReport;
+  readonly deployed: Omit<LambdaBundleReport, 'inputs' | 'largestInputs'>;
   readonly sdkExternal: Pick<LambdaBundleReport, 'bytes' | 'gzipBytes'>;
   readonly importMs: { readonly deployedMedian: number; readonly sdkExternalMedian: number; readonly deployedRuns: number[]; readonly sdkExternalRuns: number[] };
 }
@@ -83,15 +83,16 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       const deployedFile = join(work, name, 'index.mjs');
       const externalFile = join(work, `${name}-sdk-external`, 'index.mjs');
       const deployed = await bundleLambda(entry, deployedFile);
-      const external = await bundleLambda(entry, externalFile, ['@aws-sdk/*']);
+      const external = await bundleLambda(entry, externalFile, { external: ['@aws-sdk/*'] });
       const runs = { deployed: [] as number[], sdkExternal: [] as number[] };
       // Alternate the variants so that background load falls on both alike.
       for (let r = 0; r < importRuns; r++) {
         runs.deployed.push(round1(await importOnce(runner, deployedFile)));
         runs.sdkExternal.push(round1(await importOnce(runner, externalFile)));
       }
+      const { largestInputs: _largest, ...reported } = withoutInputs(deployed);
       functions[name] = {
-        deployed,
+        deployed: { ...reported, byPackage: reported.byPackage.slice(0, 10) },
         sdkExternal: { bytes: external.bytes, gzipBytes: external.gzipBytes },
         importMs: { deployedMedian: median(runs.deployed), sdkExternalMedian: median(runs.sdkExternal), deployedRuns: runs.deployed, sdkExternalRuns: runs.sdkExternal },
       };
@@ -107,17 +108,17 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const layer = { files, totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), totalGzipBytes: files.reduce((sum, f) => sum + f.gzipBytes, 0) };
     log(`bundles: layer ${layer.totalBytes.toLocaleString('en-US')} bytes in ${files.length} files`);
 
-    const admissionExternal = functions.admission!.sdkExternal.bytes;
+    const admissionDeployed = functions.admission!.deployed.bytes;
     const goals = {
       admissionBundleBytes: {
-        description: 'functions/admission/index.ts minified with @aws-sdk/* external (the admission suite defines and measures this goal; repeated here)',
+        description: 'functions/admission/index.ts as the stack bundles it, SDK inside (the admission suite defines and measures this goal; repeated here)',
         target: `<= ${ADMISSION_GOALS.admissionBundleBytesMax} bytes`,
-        value: admissionExternal,
-        pass: admissionExternal <= ADMISSION_GOALS.admissionBundleBytesMax,
+        value: admissionDeployed,
+        pass: admissionDeployed <= ADMISSION_GOALS.admissionBundleBytesMax,
       },
     };
     return {
-      description: 'Deployment sizes: each function bundled as the CDK stack does (ESM, minified, SDK inside) and with the SDK left to the runtime, their import times in fresh node processes, and the protection layer.',
+      description: 'Deployment sizes: each function bundled as the CDK stack does (ESM, minified, SDK inside with the environment as its only credential source) and with the SDK left to the runtime, their import times in fresh node processes, and the protection layer.',
       parameters: {
         quick,
         node: process.version,

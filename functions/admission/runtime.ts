@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { writeGeneratedAuditEvents } from '../shared/storage/audit-items.js';
-import { createDynamoClients } from '../shared/storage/client.js';
+import { createDynamoClients, type DynamoClients } from '../shared/storage/client.js';
 import { DynamoConfigStore } from '../shared/storage/DynamoConfigStore.js';
 import { DynamoDecisionSnapshots } from '../shared/storage/DynamoDecisionSnapshots.js';
 import { CachedPodDirectory, DynamoPodDirectory } from '../shared/storage/DynamoPodDirectory.js';
@@ -23,9 +23,9 @@ export interface WebhookRuntime {
  * The webhook Lambda's composition root. It wires only what the webhook uses, so that its bundle and cold
  * start carry neither the schemas that validate what the API and enforcers send nor the API's other clients
  * (createRuntime wires everything, for the API and local mode).
+ * @param clients the DynamoDB clients (the benchmark's cold-start probe passes instrumented ones)
  */
-export function createWebhookRuntime(config: RuntimeConfig): WebhookRuntime {
-  const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
+export function createWebhookRuntime(config: RuntimeConfig, clients: DynamoClients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region })): WebhookRuntime {
   const configTable = `${config.tablePrefix}config`;
   const auditTable = `${config.tablePrefix}audit`;
   return {

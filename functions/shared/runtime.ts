@@ -7,10 +7,9 @@ import { DynamoEnforcerStore } from './storage/DynamoEnforcerStore.js';
 import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirectory.js';
 import { DynamoDecisionSnapshots } from './storage/DynamoDecisionSnapshots.js';
 import type { AuditStore, ConfigStore, DecisionSnapshotStore, EnforcerStore, PodDirectory } from './storage/ports.js';
-import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
+import { describeClusterUnavailable, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/middleware.js';
 import type { RuntimeConfig } from './runtime-config.js';
-import { lazyEventPublisher, lazyModeChangeScheduler } from './scheduling/lazy.js';
 import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
 import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
 
@@ -38,12 +37,15 @@ export interface Runtime {
   readonly newId: () => string;
 }
 
-/** The composition root: builds clients and adapters from explicit settings. */
+/**
+ * The composition root: builds clients and adapters from explicit settings. The adapters of other AWS
+ * services are not wired here (their SDK clients would land in every function's bundle): the entry points
+ * that use one pass it in from ./aws-adapters.ts. Without one, a function has the local stand-in, or a
+ * scheduler that refuses to schedule.
+ */
 export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Runtime, 'config'>> = {}): Runtime {
   const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
   const logger = overrides.logger ?? new Logger({ serviceName: 'vigil' });
-  const awsOptions = config.region ? { region: config.region } : {};
-  const { scheduling, eventBusName } = config;
   return {
     config,
     configStore: overrides.configStore ?? new DynamoConfigStore(clients.document, `${config.tablePrefix}config`),
@@ -51,27 +53,10 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     enforcerStore: overrides.enforcerStore ?? new DynamoEnforcerStore(clients.document, `${config.tablePrefix}config`),
     podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
     decisionSnapshots: overrides.decisionSnapshots ?? new DynamoDecisionSnapshots(clients.document, `${config.tablePrefix}config`),
-    // Local mode (an admin token) reaches no AWS API.
-    describeCluster: overrides.describeCluster ?? (config.adminToken ? describeClusterUnavailable : eksDescribeCluster()),
-    // Local mode (an admin token) reaches no AWS API: its scheduler polls the pending changes in DynamoDB.
-    modeChangeScheduler:
-      overrides.modeChangeScheduler ??
-      (config.adminToken
-        ? new LocalModeChangeScheduler()
-        : scheduling
-          ? lazyModeChangeScheduler(async () => {
-              const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('./scheduling/EventBridgeModeChangeScheduler.js')]);
-              return new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions), scheduling);
-            })
-          : new UnconfiguredModeChangeScheduler()),
-    events:
-      overrides.events ??
-      (!config.adminToken && eventBusName
-        ? lazyEventPublisher(async () => {
-            const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('./scheduling/EventBridgePublisher.js')]);
-            return new EventBridgePublisher(new EventBridgeClient(awsOptions), eventBusName);
-          })
-        : new LogEventPublisher(logger)),
+    describeCluster: overrides.describeCluster ?? describeClusterUnavailable,
+    // Local mode (an admin token) polls the pending changes in DynamoDB.
+    modeChangeScheduler: overrides.modeChangeScheduler ?? (config.adminToken ? new LocalModeChangeScheduler() : new UnconfiguredModeChangeScheduler()),
+    events: overrides.events ?? new LogEventPublisher(logger),
     logger,
     adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),

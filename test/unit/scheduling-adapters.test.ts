@@ -12,6 +12,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../functions/shared/errors.js';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
 import { createRuntime, runtimeConfigFromEnv } from '../../functions/shared/runtime.js';
 import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
 import { atExpression, EventBridgeModeChangeScheduler, scheduleName } from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
@@ -225,7 +227,8 @@ describe('the composition root', () => {
     try {
       scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
       bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
-      const runtime = createRuntime(runtimeConfigFromEnv(env));
+      const config = runtimeConfigFromEnv(env);
+      const runtime = { modeChangeScheduler: modeChangeScheduling(config), events: eventPublishing(config, new Logger({ serviceName: 'vigil-test' })) };
       await runtime.modeChangeScheduler.schedule('p', change);
       expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: scheduleName('p'), GroupName: settings.groupName, Target: { Arn: settings.functionArn, RoleArn: settings.roleArn } });
       await runtime.events.publish('Vigil Policy Mode Changed', { policy: 'p' });
@@ -238,16 +241,22 @@ describe('the composition root', () => {
 
   it('refuses to schedule without Scheduler settings, and never calls AWS in local mode', async () => {
     const { VIGIL_SCHEDULE_GROUP: _group, ...unconfigured } = env;
-    const aws = createRuntime(runtimeConfigFromEnv(unconfigured));
-    await expect(aws.modeChangeScheduler.schedule('p', change)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
-    await expect(aws.modeChangeScheduler.cancel('p')).resolves.toBeUndefined();
+    const aws = modeChangeScheduling(runtimeConfigFromEnv(unconfigured));
+    await expect(aws.schedule('p', change)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+    await expect(aws.cancel('p')).resolves.toBeUndefined();
+    // A function given no scheduler (all but the admin API) refuses in the same way.
+    const unwired = createRuntime(runtimeConfigFromEnv(env));
+    await expect(unwired.modeChangeScheduler.schedule('p', change)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
 
     const scheduler = mockClient(SchedulerClient);
     try {
-      const local = createRuntime({ tablePrefix: 'vigil-', adminToken: 'local-admin-token-0123456789', scheduling: settings });
-      await local.modeChangeScheduler.schedule('p', change);
-      await local.modeChangeScheduler.cancel('p');
+      const localConfig = { tablePrefix: 'vigil-', adminToken: 'local-admin-token-0123456789', scheduling: settings };
+      for (const local of [modeChangeScheduling(localConfig), createRuntime(localConfig).modeChangeScheduler]) {
+        await local.schedule('p', change);
+        await local.cancel('p');
+      }
       expect(scheduler.calls()).toHaveLength(0);
+      await expect(clusterValidation(localConfig)('arn:aws:eks:eu-west-1:123456789012:cluster/prod')).rejects.toMatchObject({ status: 400 });
     } finally {
       scheduler.restore();
     }

@@ -1,0 +1,44 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
+import type { RuntimeConfig } from './runtime-config.js';
+import { lazyEventPublisher, lazyModeChangeScheduler } from './scheduling/lazy.js';
+import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
+import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
+
+// The adapters of AWS services other than DynamoDB. Only the entry points that use one import it (the admin
+// API validates clusters and keeps schedules, mode change publishes events), so that the SDK clients they
+// load stay out of the other functions' bundles: the enforcer API and the bootstrap carry none of them.
+// Local mode (an admin token) reaches no AWS API: each adapter then has a local stand-in.
+
+function awsOptions(config: RuntimeConfig): { region?: string } {
+  return config.region ? { region: config.region } : {};
+}
+
+/** Validates EKS cluster ARNs at registration with DescribeCluster (unavailable in local mode). */
+export function clusterValidation(config: RuntimeConfig): DescribeCluster {
+  return config.adminToken ? describeClusterUnavailable : eksDescribeCluster();
+}
+
+/**
+ * One-time EventBridge Scheduler schedules for pending enforcement-mode changes when the stack configured
+ * them; local mode polls the pending changes in DynamoDB instead.
+ */
+export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler {
+  const { scheduling } = config;
+  if (config.adminToken) return new LocalModeChangeScheduler();
+  if (!scheduling) return new UnconfiguredModeChangeScheduler();
+  return lazyModeChangeScheduler(async () => {
+    const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('./scheduling/EventBridgeModeChangeScheduler.js')]);
+    return new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions(config)), scheduling);
+  });
+}
+
+/** Publishes to the Vigil event bus when the stack named one; otherwise (and in local mode) to the log. */
+export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPublisher {
+  const { eventBusName } = config;
+  if (config.adminToken || !eventBusName) return new LogEventPublisher(logger);
+  return lazyEventPublisher(async () => {
+    const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('./scheduling/EventBridgePublisher.js')]);
+    return new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName);
+  });
+}

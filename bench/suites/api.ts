@@ -64,7 +64,7 @@ function round1(value: number): number {
  */
 async function loadModules() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const [local, tables, runtime, bootstrap, app, policies, client, configStore, auditStore, lib] = await Promise.all([
+  const [local, tables, runtime, bootstrap, app, policies, client, configStore, auditStore, lib, localMode] = await Promise.all([
     import('../../infra/local/dynamodb-local.js'),
     import('../../functions/shared/storage/tables.js'),
     import('../../functions/shared/runtime.js'),
@@ -75,11 +75,14 @@ async function loadModules() {
     import('../../functions/shared/storage/DynamoConfigStore.js'),
     import('../../functions/shared/storage/DynamoAuditStore.js'),
     import('@aws-sdk/lib-dynamodb'),
+    import('../../infra/local/start.js'),
   ]);
   return {
     startDynamoDbLocal: local.startDynamoDbLocal,
     ensureTables: tables.ensureTables,
     tableNames: tables.tableNames,
+    // The tables as `npm start` makes them (no audit stream).
+    localTableOptions: localMode.LOCAL_TABLE_OPTIONS,
     configKeys: tables.configKeys,
     createRuntime: runtime.createRuntime,
     bootstrap: bootstrap.bootstrap,
@@ -463,7 +466,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const rawClients = m.createDynamoClients({ endpoint: local.endpoint });
     destroyers.push(() => apiClients.client.destroy(), () => rawClients.client.destroy());
     started = performance.now();
-    await m.ensureTables(rawClients.client, TABLE_PREFIX);
+    await m.ensureTables(rawClients.client, TABLE_PREFIX, m.localTableOptions);
     const tablesMs = performance.now() - started;
     instrument(apiClients.client, meter);
     instrument(rawClients.client, meter);

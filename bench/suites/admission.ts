@@ -12,7 +12,7 @@
  *    against DynamoDB Local, against a minimal bundle that does one GetItem with the same clients; a probe
  *    build of the entry point breaks the time down by phase.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +24,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { functionEntries, lambdaNodeOptions, lambdaTarget } from '../../infra/lambda-bundling.js';
 import { bundleLambda, withoutInputs } from '../lambda-bundle.js';
+import { runNode } from '../node-process.js';
 import type { HttpHandler } from '../../functions/shared/http/types.js';
 import type { Runtime } from '../../functions/shared/runtime.js';
 import { reviewFor, benchPods, reviewKinds, type BenchPod, type ReviewKind } from '../admission-reviews.js';
@@ -513,23 +514,11 @@ interface ColdRun {
   readonly body: string;
 }
 
-function coldRun(runner: string, bundlePath: string, eventPath: string, env: Record<string, string>): Promise<ColdRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runner, bundlePath, eventPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('@@cold '));
-      if (code !== 0 || !line) {
-        reject(new Error(`cold start of ${bundlePath} failed (status ${String(code)}): ${stderr.slice(-800)} ${stdout.slice(-400)}`));
-        return;
-      }
-      resolve(JSON.parse(line.slice('@@cold '.length)) as ColdRun);
-    });
-  });
+async function coldRun(runner: string, bundlePath: string, eventPath: string, env: Record<string, string>): Promise<ColdRun> {
+  const { code, stdout, stderr } = await runNode([runner, bundlePath, eventPath], env);
+  const line = stdout.split('\n').find((l) => l.startsWith('@@cold '));
+  if (code !== 0 || !line) throw new Error(`cold start of ${bundlePath} failed (status ${String(code)}): ${stderr.slice(-800)} ${stdout.slice(-400)}`);
+  return JSON.parse(line.slice('@@cold '.length)) as ColdRun;
 }
 
 interface ColdSummary {

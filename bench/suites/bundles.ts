@@ -6,7 +6,6 @@
  * by fresh `node` processes: the sizes and load times behind the stack's choice to bundle the SDK
  * (docs/adr/0006). The admission goal is the admission suite's (the deployed bundle), reported here as well.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -14,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
 import { functionEntries, repoRoot, type VigilFunctionName } from '../../infra/lambda-bundling.js';
 import { bundleLambda, withoutInputs, type LambdaBundleReport } from '../lambda-bundle.js';
+import { runNode } from '../node-process.js';
 import { scratchRoot } from '../scratch.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { GOALS as ADMISSION_GOALS } from './admission.js';
@@ -39,19 +39,10 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-function importOnce(runner: string, bundle: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runner, bundle], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...IMPORT_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`importing ${bundle} failed (status ${String(code)}): ${stderr.slice(-800)}`));
-      else resolve((JSON.parse(stdout) as { importedMs: number }).importedMs);
-    });
-  });
+async function importOnce(runner: string, bundle: string): Promise<number> {
+  const { code, stdout, stderr } = await runNode([runner, bundle], { PATH: process.env.PATH ?? '/usr/bin:/bin', ...IMPORT_ENV });
+  if (code !== 0) throw new Error(`importing ${bundle} failed (status ${String(code)}): ${stderr.slice(-800)}`);
+  return (JSON.parse(stdout) as { importedMs: number }).importedMs;
 }
 
 interface FunctionSection {

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleLambda } from '../../../bench/lambda-bundle.js';
+import { runNode } from '../../../bench/node-process.js';
 import { functionEntries } from '../../../infra/lambda-bundling.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { hashSecret } from '../../../functions/shared/http/middleware.js';
@@ -31,21 +31,11 @@ async function invokeBundle(env: Record<string, string>, event: unknown): Promis
 const result = await handler(JSON.parse(await (await import('node:fs/promises')).readFile(${JSON.stringify(eventFile)}, 'utf8')), { awsRequestId: 'bundle-test', getRemainingTimeInMillis: () => 8000 });
 process.stdout.write(JSON.stringify(result));
 process.exit(0);`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', runner], { env: { PATH: process.env.PATH ?? '', POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the bundle failed (status ${String(code)}): ${stderr.slice(-2000)}`));
-      else {
-        const result = JSON.parse(stdout) as { statusCode: number; body: string };
-        resolve({ statusCode: result.statusCode, body: JSON.parse(result.body) });
-      }
-    });
-  });
+  const childEnv = { PATH: process.env.PATH ?? '', POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env };
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', runner], childEnv);
+  if (code !== 0) throw new Error(`the bundle failed (status ${String(code)}): ${stderr.slice(-2000)}`);
+  const result = JSON.parse(stdout) as { statusCode: number; body: string };
+  return { statusCode: result.statusCode, body: JSON.parse(result.body) };
 }
 
 function execSh() {

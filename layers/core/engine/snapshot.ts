@@ -12,7 +12,7 @@ import {
   decidedScope,
   NO_WORKLOAD,
   parsedScopeConstraints,
-  parseScopeExpression,
+  parseScopeFormula,
   UNCONSTRAINED,
   type Dimension,
   type ScopeConstraints,
@@ -172,7 +172,7 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([[GLOBAL_SCOPE, { predicate: ANY_WORKLOAD, constraints: UNCONSTRAINED }]]);
   for (const scope of config.applicationScopes) {
     if (scope.name === GLOBAL_SCOPE) continue;
-    const tree = isBlank(scope.expression) ? undefined : parseScopeExpression(scope.expression, scope.variables.length);
+    const tree = parseScopeFormula(scope.expression, scope.variables.length);
     const predicate = tree === undefined ? ANY_WORKLOAD : compileParsedScope(tree, scope.variables, NOTHING_ESTABLISHED);
     scopes.set(scope.name, { predicate, constraints: tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, scope.variables) });
   }
@@ -212,7 +212,7 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     const { expression, variables } = policy.scope;
     // Parsed here, once, so that a malformed formula fails the compilation as it always did; turning the
     // tree into predicates cannot fail and waits until a workload first reaches the policy.
-    const tree = isBlank(expression) ? undefined : parseScopeExpression(expression, variables.length);
+    const tree = parseScopeFormula(expression, variables.length);
     const scope: PolicyScope = { tree, variables, anyAppScope };
     const inScope = tree === undefined ? anyAppScope : compiledOnFirstUse(() => both(anyAppScope, compileParsedScope(tree, variables, NOTHING_ESTABLISHED)));
     const ownConstraints = tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
@@ -338,10 +338,6 @@ interface PolicyScope {
 }
 
 const NOTHING_ESTABLISHED: ReadonlySet<number> = new Set();
-
-function isBlank(expression: string | undefined): expression is undefined {
-  return expression === undefined || expression.trim() === '';
-}
 
 /**
  * A predicate compiled when first called. Compiling every scope of a large configuration up front made the

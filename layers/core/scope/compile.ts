@@ -3,7 +3,7 @@
  * compiled once and evaluated for every request.
  */
 import { compileGlob } from './glob.js';
-import { parseScopeExpression } from './expression.js';
+import { parseScopeFormula } from './expression.js';
 import type { ScopeExpression } from './expression.js';
 
 /** One condition of a scope: `attribute` (or its key `name`) matches the glob `value`. */
@@ -43,10 +43,6 @@ export function compileVariable(variable: ScopeVariable): WorkloadPredicate {
   };
 }
 
-function isBlank(expression: string | undefined): expression is undefined {
-  return expression === undefined || expression.trim() === '';
-}
-
 /**
  * Compiles a scope into a predicate; a blank expression applies to every workload.
  *
@@ -67,8 +63,8 @@ const NOTHING_KNOWN: ReadonlySet<number> = new Set();
  * NO_WORKLOAD when the formula is decided without looking at the workload.
  */
 export function compileScopeAssuming(expression: string | undefined, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
-  if (isBlank(expression)) return ANY_WORKLOAD;
-  return compileParsedScope(parseScopeExpression(expression, variables.length), variables, holding);
+  const tree = parseScopeFormula(expression, variables.length);
+  return tree === undefined ? ANY_WORKLOAD : compileParsedScope(tree, variables, holding);
 }
 
 /**

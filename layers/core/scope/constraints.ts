@@ -1,4 +1,4 @@
-import { parseScopeExpression, type ScopeExpression } from './expression.js';
+import { parseScopeFormula, type ScopeExpression } from './expression.js';
 import type { ScopeVariable } from './compile.js';
 
 /** How a pattern constrains a value: equal to it, starting with it, ending with it, or containing it as a token. */
@@ -119,8 +119,8 @@ export function anyOf(alternatives: readonly ScopeConstraints[]): ScopeConstrain
 
 /** The necessary conditions of a scope formula (see ScopeConstraints); a blank formula constrains nothing. */
 export function scopeConstraints(expression: string | undefined, variables: readonly ScopeVariable[]): ScopeConstraints {
-  if (expression === undefined || expression.trim() === '') return UNCONSTRAINED;
-  return parsedScopeConstraints(parseScopeExpression(expression, variables.length), variables);
+  const tree = parseScopeFormula(expression, variables.length);
+  return tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
 }
 
 /** scopeConstraints of a formula already parsed against `variables`. */

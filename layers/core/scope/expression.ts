@@ -381,3 +381,11 @@ function format(expr: ScopeExpression, minimum: number): string {
 export function formatScopeExpression(expr: ScopeExpression): string {
   return format(expr, PRECEDENCE.or);
 }
+
+/**
+ * A policy's or application scope's formula parsed against its variables: undefined when the formula is
+ * blank (no additional criteria: every workload), the tree otherwise; throws as parseScopeExpression does.
+ */
+export function parseScopeFormula(expression: string | undefined, variableCount: number): ScopeExpression | undefined {
+  return expression === undefined || expression.trim() === '' ? undefined : parseScopeExpression(expression, variableCount);
+}

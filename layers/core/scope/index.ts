@@ -6,6 +6,7 @@ export {
   ScopeParseError,
   formatScopeExpression,
   parseScopeExpression,
+  parseScopeFormula,
   variablesUsed,
 } from './expression.js';
 export type { ScopeExpression, ScopeParseErrorCode } from './expression.js';

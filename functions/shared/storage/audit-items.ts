@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../../../layers/core/index.js';
 import { DependencyError } from '../errors.js';
-import { BATCH_WRITE_LIMIT, batchWriteWithRetry, chunk, type BatchClient, type RetryOptions } from './batch.js';
+import { BATCH_WRITE_LIMIT, batchWriteWithRetry, chunk, mapWithConcurrency, type BatchClient, type RetryOptions } from './batch.js';
 import type { Item } from './paging.js';
 import type { GeneratedAuditEvent } from './ports.js';
 import { auditKeys } from './tables.js';
@@ -83,21 +83,17 @@ export async function writeGeneratedAuditEvents(client: BatchClient, tableName: 
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`audit retention must be a whole number of days, at least 1 (got ${retentionDays})`);
   }
   const calls = chunk(events, BATCH_WRITE_LIMIT);
-  const written = calls.map(() => false);
   let failure: { readonly error: unknown } | undefined;
-  let next = 0;
-  const writer = async (): Promise<void> => {
-    while (next < calls.length && !failure) {
-      const index = next++;
-      const part = calls[index]!;
-      try {
-        await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
-        written[index] = true;
-      } catch (error) {
-        failure ??= { error };
-      }
+  const written = await mapWithConcurrency(calls, Math.max(1, options.concurrency ?? AUDIT_WRITE_CALLS), async (part) => {
+    // After a failure no further call starts: its events are reported unwritten.
+    if (failure) return false;
+    try {
+      await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
+      return true;
+    } catch (error) {
+      failure ??= { error };
+      return false;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, options.concurrency ?? AUDIT_WRITE_CALLS), calls.length) }, writer));
+  });
   if (failure) throw new AuditWriteError(calls.filter((_, index) => !written[index]).flat(), failure.error);
 }

@@ -1,12 +1,13 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { auditKeys } from '../functions/shared/storage/tables.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { VigilFunction } from './vigil-function.js';
 
 export interface AuditExportProps {
@@ -64,16 +65,7 @@ export class AuditExport extends Construct {
     });
     props.bus.grantPutEventsTo(this.handler.function);
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the audit stream mapping; its depth raises an alarm.',
-    });
+    this.failureQueue = deadLetterQueue(this, 'FailureQueue', { removalPolicy, deadLetterOf: 'the audit stream mapping (its on-failure destination)' });
 
     this.handler.function.addEventSource(
       new DynamoEventSource(props.auditTable, {

@@ -1,11 +1,12 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 export interface ModeChangeSchedulingProps {
@@ -47,17 +48,7 @@ export class ModeChangeScheduling extends Construct {
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.scheduleGroupName, removalPolicy });
     this.scheduleArnPattern = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${props.scheduleGroupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The longest SQS allows: a lost mode change is investigated, not replayed automatically.
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the mode-change schedules; its depth raises an alarm.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', { removalPolicy, deadLetterOf: 'the mode-change schedules' });
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to deliver Vigil mode changes',

@@ -6,13 +6,34 @@ import tseslint from 'typescript-eslint';
 const forbiddenInCore = [
   { group: ['@aws-sdk/*', 'aws-sdk', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'layers/core is pure: no AWS imports.' },
   { group: ['@middy/*', '@aws-lambda-powertools/*'], message: 'layers/core is pure: no middleware or Lambda runtime imports.' },
-  { group: ['node:http', 'node:https', 'node:fs', 'node:fs/*', 'node:child_process', 'node:net', 'http', 'https', 'fs', 'fs/*', 'child_process', 'net'], message: 'layers/core is pure: no I/O.' },
-  { group: ['**/functions/**', '**/infra/**', '**/cli/**', '**/protection/**'], message: 'Dependencies point inward: core imports nothing of the outer layers.' },
+  {
+    group: [
+      'node:http',
+      'node:https',
+      'node:fs',
+      'node:fs/*',
+      'node:child_process',
+      'node:net',
+      'http',
+      'https',
+      'fs',
+      'fs/*',
+      'child_process',
+      'net',
+    ],
+    message: 'layers/core is pure: no I/O.',
+  },
+  {
+    group: ['**/functions/**', '**/infra/**', '**/cli/**', '**/protection/**'],
+    message: 'Dependencies point inward: core imports nothing of the outer layers.',
+  },
 ];
 
 export default tseslint.config(
   // Fixtures are data (JSON and tiny programs run by tests), not project code.
-  { ignores: ['node_modules/', 'cdk.out/', '.vigil/', 'bench/results/', 'coverage/', 'dist/', 'test/fixtures/', 'layers/protection/dist/'] },
+  {
+    ignores: ['node_modules/', 'cdk.out/', '.vigil/', 'bench/results/', 'coverage/', 'dist/', 'test/fixtures/', 'layers/protection/dist/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -33,11 +54,24 @@ export default tseslint.config(
     files: ['layers/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: forbiddenInCore }],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'layers/core is pure: configuration is passed in, never read from the environment.' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'layers/core is pure: configuration is passed in, never read from the environment.',
+        },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='RegExp']", message: 'No regular expressions built at run time (user input must never become a regex).' },
-        { selector: "CallExpression[callee.name='RegExp']", message: 'No regular expressions built at run time (user input must never become a regex).' },
+        {
+          selector: "NewExpression[callee.name='RegExp']",
+          message: 'No regular expressions built at run time (user input must never become a regex).',
+        },
+        {
+          selector: "CallExpression[callee.name='RegExp']",
+          message: 'No regular expressions built at run time (user input must never become a regex).',
+        },
       ],
     },
   },

@@ -35,7 +35,13 @@ export interface BenchPod {
 
 const APPS = ['web', 'api', 'worker', 'cache', 'batch', 'gateway'] as const;
 const TIERS = ['frontend', 'backend', 'data'] as const;
-const REGISTRIES = ['', 'docker.io/library/', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/', 'ghcr.io/acme/', 'quay.io/acme/'] as const;
+const REGISTRIES = [
+  '',
+  'docker.io/library/',
+  '123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/',
+  'ghcr.io/acme/',
+  'quay.io/acme/',
+] as const;
 const SIDECARS = ['envoyproxy/envoy:v1.31', 'docker.io/fluent/fluent-bit:3.1'] as const;
 const COMMANDS: ReadonlyArray<readonly string[]> = [['sh'], ['sh'], ['sh'], ['/bin/bash', '-c', 'id'], ['date'], ['python3', '-V']];
 
@@ -44,7 +50,10 @@ export function benchPods(bench: BenchConfig, count: number): BenchPod[] {
   const random = seededRandom((bench.seed ^ 0x5eed) >>> 0);
   const pods: BenchPod[] = [];
   for (let i = 0; i < count; i++) {
-    const place = bench.targets.length > 0 && random.chance(0.7) ? random.pick(bench.targets) : { cluster: `cluster-${random.int(4)}`, namespace: `ns-${random.int(Math.max(8, Math.round(bench.n / 8)))}` };
+    const place =
+      bench.targets.length > 0 && random.chance(0.7)
+        ? random.pick(bench.targets)
+        : { cluster: `cluster-${random.int(4)}`, namespace: `ns-${random.int(Math.max(8, Math.round(bench.n / 8)))}` };
     const app = `${random.pick(APPS)}-${random.int(64)}`;
     const hash = (0x10000000 + random.int(0x70000000)).toString(16).slice(0, 9);
     pods.push({

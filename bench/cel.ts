@@ -151,7 +151,10 @@ function list(values: readonly string[]): string {
 
 function regexOf(pattern: string): string {
   // Backslashes reach RegExp as written, since cel-js keeps string literals verbatim.
-  return `^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&')).join('.*')}$`;
+  return `^${pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'))
+    .join('.*')}$`;
 }
 
 /** `value` (a CEL string expression) matches the star glob `pattern`, with the engine's semantics. */
@@ -176,7 +179,10 @@ function globTest(value: string, pattern: string): string {
 function anyGlob(value: string, patterns: readonly string[]): string {
   const literals = patterns.filter((p) => !p.includes('*'));
   const globs = patterns.filter((p) => p.includes('*'));
-  const terms = [...(literals.length === 0 ? [] : [literals.length === 1 ? `${value} == ${lit(literals[0]!)}` : `${value} in ${list(literals)}`]), ...globs.map((p) => globTest(value, p))];
+  const terms = [
+    ...(literals.length === 0 ? [] : [literals.length === 1 ? `${value} == ${lit(literals[0]!)}` : `${value} in ${list(literals)}`]),
+    ...globs.map((p) => globTest(value, p)),
+  ];
   if (terms.length === 0) return 'false';
   return terms.length === 1 ? terms[0]! : `(${terms.join(' || ')})`;
 }
@@ -191,7 +197,8 @@ function variableTest(variable: ScopeVariable): string {
   }
   if (attribute === 'kubernetes.cluster') return globTest('request.cluster', value);
   if (attribute === 'kubernetes.namespace') return globTest('request.namespace', value);
-  if (!(LIST_ATTRIBUTES as readonly string[]).includes(attribute)) throw new Error(`the CEL baseline does not translate the attribute ${attribute}`);
+  if (!(LIST_ATTRIBUTES as readonly string[]).includes(attribute))
+    throw new Error(`the CEL baseline does not translate the attribute ${attribute}`);
   const values = `object.attrs[${lit(attribute)}]`;
   if (!value.includes('*')) return `${lit(value)} in ${values}`;
   const test = globTest('x', value);
@@ -229,7 +236,10 @@ function controlViolation(definition: ControlDefinition, options: Readonly<Recor
       const patterns = strings(options, 'allowedProcesses');
       const full = patterns.filter((p) => p.includes('/'));
       const base = patterns.filter((p) => !p.includes('/'));
-      const allowed = [full.length > 0 ? anyGlob('command[0]', full) : undefined, base.length > 0 ? anyGlob('basename(command[0])', base) : undefined].filter((t) => t !== undefined);
+      const allowed = [
+        full.length > 0 ? anyGlob('command[0]', full) : undefined,
+        base.length > 0 ? anyGlob('basename(command[0])', base) : undefined,
+      ].filter((t) => t !== undefined);
       const allowedTest = allowed.length === 0 ? 'false' : allowed.join(' || ');
       return `(size(command) == 0 ? true : (command[0] == "" ? true : !(${allowedTest})))`;
     }
@@ -238,7 +248,11 @@ function controlViolation(definition: ControlDefinition, options: Readonly<Recor
     case 'blockDebugContainers':
       return 'true';
     case 'limitContainerPrivileges': {
-      const podTerms = [flag('hostNetwork') ? 'pod.hostNetwork' : '', flag('hostPid') ? 'pod.hostPID' : '', flag('hostIpc') ? 'pod.hostIPC' : ''].filter(Boolean);
+      const podTerms = [
+        flag('hostNetwork') ? 'pod.hostNetwork' : '',
+        flag('hostPid') ? 'pod.hostPID' : '',
+        flag('hostIpc') ? 'pod.hostIPC' : '',
+      ].filter(Boolean);
       const containerTerms = [
         flag('privileged') ? 'c.privileged' : '',
         flag('rootUser') ? '(c.runAsUser == 0 || (c.runAsUser == null && c.runAsNonRoot != true))' : '',
@@ -278,7 +292,9 @@ const ADMISSION_ACTIONS = new Set(['exec', 'attach', 'portforward', 'create', 'u
 export function policyToCel(policy: Policy, applicationScopes: ReadonlyMap<string, string>): string | undefined {
   if (!policy.enabled || policy.type !== 'container') return undefined;
   const checks: string[] = [];
-  for (const [key, settings] of Object.entries(policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>)) {
+  for (const [key, settings] of Object.entries(
+    policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>,
+  )) {
     if (!settings?.enabled) continue;
     const definition = findControl(policy.type, key);
     if (!definition) continue;

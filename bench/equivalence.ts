@@ -79,7 +79,9 @@ export function checkAgainstNaive(
     const engine = decide(snapshot, request);
     const linear = naive.decide(request);
     if (!isDeepStrictEqual(engine, linear)) {
-      throw new EquivalenceError(`${label}: engine and naive evaluator disagree on request #${i} (${describe(request)}):\n  engine: ${summary(engine)}\n  naive:  ${summary(linear)}`);
+      throw new EquivalenceError(
+        `${label}: engine and naive evaluator disagree on request #${i} (${describe(request)}):\n  engine: ${summary(engine)}\n  naive:  ${summary(linear)}`,
+      );
     }
     decisions.push(engine);
     if (engine.skipped === 'bypass') bypass++;

@@ -62,7 +62,11 @@ const IMAGE_PREFIXES = [
   '123456789012.dkr.ecr.us-east-1.amazonaws.com/',
 ] as const;
 const IMAGE_TAGS = ['1.27', '2.3.1', 'v1.8.0', 'latest'] as const;
-const SIDECAR_IMAGES = ['envoyproxy/envoy:v1.31', 'docker.io/fluent/fluent-bit:3.1', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/otel/collector:0.104'] as const;
+const SIDECAR_IMAGES = [
+  'envoyproxy/envoy:v1.31',
+  'docker.io/fluent/fluent-bit:3.1',
+  '123456789012.dkr.ecr.eu-west-1.amazonaws.com/otel/collector:0.104',
+] as const;
 
 const PROCESS_PATTERNS = ['date', 'ls', 'cat', '/usr/bin/env', 'python*', '/bin/ba*', 'ps', 'sh'] as const;
 const REGISTRY_PATTERNS = ['docker.io', '*.dkr.ecr.*.amazonaws.com', 'ghcr.io', 'quay.io', 'registry.k8s.io'] as const;
@@ -143,7 +147,11 @@ function generateControls(random: Random): Record<string, Record<string, unknown
   if (random.chance(0.4)) controls.allowedRegistries = { enabled: true, registries: random.some(REGISTRY_PATTERNS, 1 + random.int(3)) };
   if (random.chance(0.15)) controls.noNewPrivileges = { enabled: true };
   if (random.chance(0.15)) controls.readOnlyRootFilesystem = { enabled: true };
-  if (random.chance(0.15)) controls.blockedCapabilities = { enabled: true, capabilities: random.chance(0.1) ? ['ALL'] : random.some(['NET_ADMIN', 'CAP_SYS_ADMIN', 'SYS_TIME'], 1 + random.int(2)) };
+  if (random.chance(0.15))
+    controls.blockedCapabilities = {
+      enabled: true,
+      capabilities: random.chance(0.1) ? ['ALL'] : random.some(['NET_ADMIN', 'CAP_SYS_ADMIN', 'SYS_TIME'], 1 + random.int(2)),
+    };
   if (random.chance(0.15)) controls.restrictedVolumes = { enabled: true, paths: random.some(HOST_PATH_PATTERNS, 1 + random.int(2)) };
   if (random.chance(0.1)) controls.blockContainerAttach = { enabled: true };
   if (random.chance(0.05)) controls.blockPortForward = { enabled: true };
@@ -158,8 +166,13 @@ function generateControls(random: Random): Record<string, Record<string, unknown
 
 /** Groups of the benchmark: the defaults plus an enforcing group and one with container protection off. */
 export const enforcingGroup: EnforcerGroup = enforcerGroupSchema.parse({ name: 'enforcing-ke', type: 'kube_enforcer', enforce: true });
-export const pausedGroup: EnforcerGroup = enforcerGroupSchema.parse({ name: 'paused-ke', type: 'kube_enforcer', containerProtection: false });
-const auditGroup: EnforcerGroup = defaultEnforcerGroups.find((g) => g.name === 'default-ke') ?? enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer' });
+export const pausedGroup: EnforcerGroup = enforcerGroupSchema.parse({
+  name: 'paused-ke',
+  type: 'kube_enforcer',
+  containerProtection: false,
+});
+const auditGroup: EnforcerGroup =
+  defaultEnforcerGroups.find((g) => g.name === 'default-ke') ?? enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer' });
 
 export interface BenchConfig {
   readonly n: number;
@@ -186,7 +199,9 @@ export function generateConfig(n: number, seed: number = DEFAULT_SEED): BenchCon
       type: 'container',
       enabled: !random.chance(0.03),
       enforcementMode: enforce ? 'enforce' : 'audit',
-      scope: scope ? { applicationScopes: ['Global'], expression: scope.expression, variables: scope.variables } : { applicationScopes: ['Global'] },
+      scope: scope
+        ? { applicationScopes: ['Global'], expression: scope.expression, variables: scope.variables }
+        : { applicationScopes: ['Global'] },
       controls: generateControls(random),
       version: 1 + (i % 7),
     });
@@ -234,7 +249,18 @@ export interface BenchRequest {
 
 function containerFacts(random: Random, name: string, image: string, sidecar: boolean): ContainerFacts {
   if (sidecar && random.chance(0.7)) {
-    return { name, kind: 'container', image, privileged: false, allowPrivilegeEscalation: false, runAsUser: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true, addCapabilities: [], ports: [15001] };
+    return {
+      name,
+      kind: 'container',
+      image,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      runAsUser: 1337,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      ports: [15001],
+    };
   }
   const escalation = random.chance(0.5) ? false : random.chance(0.5) ? true : undefined;
   return {
@@ -257,7 +283,10 @@ function makeWorkloads(bench: BenchConfig, count: number): Workload[] {
   const size = domainSize(bench.n);
   const workloads: Workload[] = [];
   for (let i = 0; i < count; i++) {
-    let place = bench.targets.length > 0 && random.chance(0.7) ? random.pick(bench.targets) : { cluster: clusterName(random.int(CLUSTER_COUNT)), namespace: namespaceName(random.int(namespaces)) };
+    let place =
+      bench.targets.length > 0 && random.chance(0.7)
+        ? random.pick(bench.targets)
+        : { cluster: clusterName(random.int(CLUSTER_COUNT)), namespace: namespaceName(random.int(namespaces)) };
     // One workload of the set is a system pod (global bypass) ...
     if (i === count - 1) place = { cluster: place.cluster, namespace: 'kube-system' };
     const app = `${random.pick(APPS)}-${random.int(size)}`;
@@ -282,7 +311,10 @@ function makeWorkloads(bench: BenchConfig, count: number): Workload[] {
     workloads.push({
       cluster: place.cluster,
       namespace: place.namespace,
-      podName: `${generateName}${random.int(1 << 20).toString(36).padStart(5, 'x')}`,
+      podName: `${generateName}${random
+        .int(1 << 20)
+        .toString(36)
+        .padStart(5, 'x')}`,
       generateName,
       labels: { app, team: `team-${random.int(size)}`, tier: random.pick(TIERS), 'pod-template-hash': hash },
       containers,
@@ -290,7 +322,9 @@ function makeWorkloads(bench: BenchConfig, count: number): Workload[] {
       owner: app,
       // ... and one is seen by a group with container protection off.
       group: i === count - 2 ? pausedGroup : i % 2 === 0 ? auditGroup : enforcingGroup,
-      user: random.chance(0.5) ? { name: 'alice@example.com', groups: ['system:authenticated', 'developers'] } : { name: 'system:serviceaccount:ci:deployer', groups: ['system:serviceaccounts', 'system:authenticated'] },
+      user: random.chance(0.5)
+        ? { name: 'alice@example.com', groups: ['system:authenticated', 'developers'] }
+        : { name: 'system:serviceaccount:ci:deployer', groups: ['system:serviceaccounts', 'system:authenticated'] },
       pod,
       command,
     });
@@ -326,10 +360,23 @@ function execRequest(w: Workload): BenchRequest {
     },
     {
       'kubernetes.label': w.labels,
-      'container.label': { ...w.labels, 'io.kubernetes.pod.namespace': w.namespace, 'io.kubernetes.pod.name': w.podName, 'io.kubernetes.container.name': container.name },
+      'container.label': {
+        ...w.labels,
+        'io.kubernetes.pod.namespace': w.namespace,
+        'io.kubernetes.pod.name': w.podName,
+        'io.kubernetes.container.name': container.name,
+      },
     },
   );
-  return { kind: 'exec', request: { policyType: 'container', group: w.group, workload, event: { action: 'exec', container: container.name, command: w.command } } };
+  return {
+    kind: 'exec',
+    request: {
+      policyType: 'container',
+      group: w.group,
+      workload,
+      event: { action: 'exec', container: container.name, command: w.command },
+    },
+  };
 }
 
 /** CREATE of a controller-made pod with two containers (its final name is not known yet). */

@@ -45,7 +45,9 @@ export function packageOf(input: string): string {
 /** esbuild's options for a function bundle, exactly as infra/vigil-function.ts gives them to NodejsFunction. */
 export function lambdaBuildOptions(entry: LambdaEntry, outfile: string, options: LambdaBundleOptions = {}): BuildOptions {
   return {
-    ...(typeof entry === 'string' ? { entryPoints: [join(repoRoot, entry)] } : { stdin: { contents: entry.source, loader: 'ts', resolveDir: repoRoot, sourcefile: `${entry.name}.ts` } }),
+    ...(typeof entry === 'string'
+      ? { entryPoints: [join(repoRoot, entry)] }
+      : { stdin: { contents: entry.source, loader: 'ts', resolveDir: repoRoot, sourcefile: `${entry.name}.ts` } }),
     outfile,
     absWorkingDir: repoRoot,
     bundle: true,
@@ -77,7 +79,10 @@ export async function bundleLambda(entry: LambdaEntry, outfile: string, options:
   const result = await esbuild.build(build);
   const metafile: Metafile = result.metafile!;
   const output = metafile.outputs[Object.keys(metafile.outputs).find((name) => name.endsWith('.mjs'))!]!;
-  const inputs = Object.entries(output.inputs).map(([input, info]) => ({ input: input.replace(/^.*node_modules\//, 'node_modules/'), bytes: info.bytesInOutput }));
+  const inputs = Object.entries(output.inputs).map(([input, info]) => ({
+    input: input.replace(/^.*node_modules\//, 'node_modules/'),
+    bytes: info.bytesInOutput,
+  }));
   const packages = new Map<string, number>();
   for (const { input, bytes } of inputs) packages.set(packageOf(input), (packages.get(packageOf(input)) ?? 0) + bytes);
   const code = readFileSync(outfile);

@@ -43,5 +43,10 @@ export function summarize(samplesNs: readonly number[]): LatencySummary {
 
 /** The median of values given in nanoseconds, in microseconds. */
 export function medianUs(samplesNs: readonly number[]): number {
-  return us(percentile([...samplesNs].sort((a, b) => a - b), 0.5));
+  return us(
+    percentile(
+      [...samplesNs].sort((a, b) => a - b),
+      0.5,
+    ),
+  );
 }

@@ -39,9 +39,20 @@ function errorFrom(status: number, body: unknown, hint: string | undefined): Api
   const error = isObject(body) && isObject(body.error) ? body.error : undefined;
   if (!error) return new ApiError(status, `http_${status}`, `the API answered HTTP ${status}`, [], hint);
   const details = Array.isArray(error.details)
-    ? error.details.filter(isObject).map((d) => ({ path: typeof d.path === 'string' ? d.path : '', message: typeof d.message === 'string' ? d.message : JSON.stringify(d) }))
+    ? error.details
+        .filter(isObject)
+        .map((d) => ({
+          path: typeof d.path === 'string' ? d.path : '',
+          message: typeof d.message === 'string' ? d.message : JSON.stringify(d),
+        }))
     : [];
-  return new ApiError(status, typeof error.code === 'string' ? error.code : `http_${status}`, typeof error.message === 'string' ? error.message : `HTTP ${status}`, details, hint);
+  return new ApiError(
+    status,
+    typeof error.code === 'string' ? error.code : `http_${status}`,
+    typeof error.message === 'string' ? error.message : `HTTP ${status}`,
+    details,
+    hint,
+  );
 }
 
 /** Encodes one path segment (a resource name may contain spaces). */
@@ -99,7 +110,11 @@ export class VigilClient {
         const { signRequest } = await import('./sigv4.js');
         headers = await signRequest(
           { method, url, headers, ...(body === undefined ? {} : { body }) },
-          { region: auth.region, ...(auth.profile === undefined ? {} : { profile: auth.profile }), ...(this.options.credentials ? { credentials: this.options.credentials } : {}) },
+          {
+            region: auth.region,
+            ...(auth.profile === undefined ? {} : { profile: auth.profile }),
+            ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+          },
         );
       } catch (error) {
         throw new CliError(`cannot sign the request with AWS credentials: ${error instanceof Error ? error.message : String(error)}`);
@@ -109,9 +124,19 @@ export class VigilClient {
 
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await this.fetchImpl(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+      const cause =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
       throw new CliError(`cannot reach ${this.target.endpoint.origin}: ${cause}`);
     }
     const text = await response.text();
@@ -137,7 +162,11 @@ export class VigilClient {
     let cursor: string | undefined;
     do {
       const remaining = max - items.length;
-      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(500, remaining), ...(cursor === undefined ? {} : { cursor }) });
+      const page = await this.get<Page<T>>(path, {
+        ...query,
+        limit: Math.min(500, remaining),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
       items.push(...(page.items ?? []));
       cursor = page.nextCursor;
     } while (cursor !== undefined && items.length < max);

@@ -10,7 +10,8 @@ export type LineOp = { readonly op: ' ' | '-' | '+'; readonly line: string };
  * policy-as-code, a few hundred lines at most; past a size bound it falls back to "all removed, all added".
  */
 export function diffLines(a: readonly string[], b: readonly string[]): LineOp[] {
-  if (a.length * b.length > 4_000_000) return [...a.map((line) => ({ op: '-' as const, line })), ...b.map((line) => ({ op: '+' as const, line }))];
+  if (a.length * b.length > 4_000_000)
+    return [...a.map((line) => ({ op: '-' as const, line })), ...b.map((line) => ({ op: '+' as const, line }))];
   const n = a.length;
   const m = b.length;
   // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
@@ -63,7 +64,11 @@ export function hunks(ops: readonly LineOp[], context = 3): string[][] {
   });
 }
 
-const nouns: Readonly<Record<ChangeKind, string>> = { applicationScope: 'application scope', policy: 'policy', settings: 'enforcer settings' };
+const nouns: Readonly<Record<ChangeKind, string>> = {
+  applicationScope: 'application scope',
+  policy: 'policy',
+  settings: 'enforcer settings',
+};
 
 export function describeItem(change: Pick<Change, 'kind' | 'name'>): string {
   return change.kind === 'settings' ? nouns.settings : `${nouns[change.kind]} "${change.name}"`;
@@ -106,12 +111,22 @@ export function renderPlan(plan: Plan, paint: Paint, options: { prune: boolean }
     if (rendered.length > 0) lines.push(...rendered, '');
   }
   if (plan.undeclared.length > 0) {
-    lines.push(paint('dim', `# ${plan.undeclared.length} item${plan.undeclared.length === 1 ? ' is' : 's are'} on the server but not in the files (kept; --prune deletes ${plan.undeclared.length === 1 ? 'it' : 'them'}):`));
+    lines.push(
+      paint(
+        'dim',
+        `# ${plan.undeclared.length} item${plan.undeclared.length === 1 ? ' is' : 's are'} on the server but not in the files (kept; --prune deletes ${plan.undeclared.length === 1 ? 'it' : 'them'}):`,
+      ),
+    );
     for (const change of plan.undeclared) lines.push(paint('dim', `#   ${describeItem(change)}`));
     lines.push('');
   }
   const counts = summarize(plan.changes);
-  const parts = [`${counts.create} to create`, `${counts.update} to update`, ...(options.prune ? [`${counts.delete} to delete`] : []), `${counts.unchanged} unchanged`];
+  const parts = [
+    `${counts.create} to create`,
+    `${counts.update} to update`,
+    ...(options.prune ? [`${counts.delete} to delete`] : []),
+    `${counts.unchanged} unchanged`,
+  ];
   lines.push(`Plan: ${parts.join(', ')}.`);
   return lines.join('\n') + '\n';
 }

@@ -129,7 +129,12 @@ export function parseDocuments(file: string, text: string): { documents: SourceD
     try {
       return { documents: [{ origin: { file, path: [] }, value: JSON.parse(text) as unknown }], issues: [] };
     } catch (error) {
-      return { documents: [], issues: [{ origin: { file, path: [] }, path: '', message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` }] };
+      return {
+        documents: [],
+        issues: [
+          { origin: { file, path: [] }, path: '', message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` },
+        ],
+      };
     }
   }
   const parsed = parseAllDocuments(text);
@@ -172,7 +177,8 @@ const settingsFields = ['bypassScopes', 'admissionWarnings', 'auditRetentionDays
  * name → settings; a name → an application scope (scopes have no type).
  */
 export function classify(value: unknown): { kind: ItemKind; value: unknown } | { error: string } {
-  if (!isObject(value)) return { error: 'expected an object (a policy, an application scope, settings or an export document) or a list of them' };
+  if (!isObject(value))
+    return { error: 'expected an object (a policy, an application scope, settings or an export document) or a list of them' };
   if ('kind' in value) {
     const { kind, ...rest } = value;
     const normalised = typeof kind === 'string' ? kindNames[kind.toLowerCase().replace(/[-_ ]/g, '')] : undefined;
@@ -180,11 +186,15 @@ export function classify(value: unknown): { kind: ItemKind; value: unknown } | {
     return { kind: normalised, value: rest };
   }
   if ('formatVersion' in value) return { kind: 'document', value };
-  if (isCommercialPolicy(value)) return { error: 'this looks like a policy of the commercial product: convert and import it with `vigil import <file>`' };
+  if (isCommercialPolicy(value))
+    return { error: 'this looks like a policy of the commercial product: convert and import it with `vigil import <file>`' };
   if ('type' in value || 'controls' in value || 'enforcementMode' in value) return { kind: 'policy', value };
   if (!('name' in value) && settingsFields.some((field) => field in value)) return { kind: 'settings', value };
   if ('name' in value) return { kind: 'applicationScope', value };
-  return { error: 'cannot tell what this declares: a policy has "type", an application scope has "name" and no "type", settings have "bypassScopes"; or add "kind: policy|applicationScope|settings"' };
+  return {
+    error:
+      'cannot tell what this declares: a policy has "type", an application scope has "name" and no "type", settings have "bypassScopes"; or add "kind: policy|applicationScope|settings"',
+  };
 }
 
 const documentFields = new Set(['formatVersion', 'policies', 'applicationScopes', 'settings']);
@@ -231,7 +241,8 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
         const doc = classified.value as Json;
         if (doc.formatVersion !== 1) issues.push({ origin, path: 'formatVersion', message: '"formatVersion" must be 1' });
         for (const key of Object.keys(doc)) {
-          if (!documentFields.has(key)) issues.push({ origin, path: key, message: `unknown field of an export document (allowed: ${[...documentFields].join(', ')})` });
+          if (!documentFields.has(key))
+            issues.push({ origin, path: key, message: `unknown field of an export document (allowed: ${[...documentFields].join(', ')})` });
         }
         for (const list of ['policies', 'applicationScopes'] as const) {
           const items = doc[list];
@@ -245,7 +256,8 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
             origins[list].push({ ...origin, path: [...origin.path, list, index] });
           });
         }
-        if (doc.settings !== undefined && doc.settings !== null) addSettings(doc.settings, { ...origin, path: [...origin.path, 'settings'] });
+        if (doc.settings !== undefined && doc.settings !== null)
+          addSettings(doc.settings, { ...origin, path: [...origin.path, 'settings'] });
         return;
       }
     }
@@ -261,7 +273,12 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
       if (name === undefined) return;
       const origin = origins[list][index]!;
       const first = seen.get(name);
-      if (first) issues.push({ origin, path: 'name', message: `${list === 'policies' ? 'policy' : 'application scope'} "${name}" is declared more than once; first in ${describeOrigin(first)}` });
+      if (first)
+        issues.push({
+          origin,
+          path: 'name',
+          message: `${list === 'policies' ? 'policy' : 'application scope'} "${name}" is declared more than once; first in ${describeOrigin(first)}`,
+        });
       else seen.set(name, origin);
     });
   }
@@ -280,6 +297,7 @@ export async function loadDesiredState(paths: readonly string[], recursive = fal
   }
   const merged = mergeDocuments(sources);
   issues.push(...merged.issues);
-  if (issues.length > 0) throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+  if (issues.length > 0)
+    throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
   return { ...merged.state, files };
 }

@@ -53,7 +53,10 @@ export function workloadText(workload: unknown): string {
   const w = record(workload);
   if (typeof w.function === 'string') return `function ${w.function}`;
   if (typeof w.host === 'string') return `host ${w.host}`;
-  return [w.cluster, w.namespace, w.pod].filter((part) => typeof part === 'string' && part !== '').map(str).join('/');
+  return [w.cluster, w.namespace, w.pod]
+    .filter((part) => typeof part === 'string' && part !== '')
+    .map(str)
+    .join('/');
 }
 
 export const auditColumns: readonly Column<Json>[] = [
@@ -68,7 +71,14 @@ export const auditColumns: readonly Column<Json>[] = [
 
 export const kinds: readonly KindSpec[] = [
   {
-    name: 'policies', aliases: ['policy', 'pol', 'runtime-policies'], noun: 'policy', path: '/v1/policies', key: 'name', list: true, get: true, delete: true,
+    name: 'policies',
+    aliases: ['policy', 'pol', 'runtime-policies'],
+    noun: 'policy',
+    path: '/v1/policies',
+    key: 'name',
+    list: true,
+    get: true,
+    delete: true,
     columns: [
       { header: 'NAME', value: (p) => p.name },
       { header: 'TYPE', value: (p) => p.type },
@@ -80,7 +90,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'scopes', aliases: ['scope', 'application-scopes', 'application-scope', 'applicationscopes'], noun: 'application scope', path: '/v1/application-scopes', key: 'name', list: true, get: true, delete: true,
+    name: 'scopes',
+    aliases: ['scope', 'application-scopes', 'application-scope', 'applicationscopes'],
+    noun: 'application scope',
+    path: '/v1/application-scopes',
+    key: 'name',
+    list: true,
+    get: true,
+    delete: true,
     columns: [
       { header: 'NAME', value: (s) => s.name },
       { header: 'EXPRESSION', value: (s) => s.expression },
@@ -89,7 +106,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'groups', aliases: ['group', 'enforcer-groups', 'enforcer-group'], noun: 'enforcer group', path: '/v1/enforcer-groups', key: 'name', list: true, get: true, delete: true,
+    name: 'groups',
+    aliases: ['group', 'enforcer-groups', 'enforcer-group'],
+    noun: 'enforcer group',
+    path: '/v1/enforcer-groups',
+    key: 'name',
+    list: true,
+    get: true,
+    delete: true,
     columns: [
       { header: 'NAME', value: (g) => g.name },
       { header: 'TYPE', value: (g) => g.type },
@@ -101,7 +125,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'clusters', aliases: ['cluster'], noun: 'cluster', path: '/v1/clusters', key: 'name', list: true, get: true, delete: true,
+    name: 'clusters',
+    aliases: ['cluster'],
+    noun: 'cluster',
+    path: '/v1/clusters',
+    key: 'name',
+    list: true,
+    get: true,
+    delete: true,
     columns: [
       { header: 'NAME', value: (c) => c.name },
       { header: 'GROUP', value: (c) => c.enforcerGroup },
@@ -111,7 +142,15 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'settings', aliases: ['setting', 'enforcer-settings'], noun: 'enforcer settings', path: '/v1/settings/enforcer', key: 'name', singleton: true, list: true, get: true, delete: false,
+    name: 'settings',
+    aliases: ['setting', 'enforcer-settings'],
+    noun: 'enforcer settings',
+    path: '/v1/settings/enforcer',
+    key: 'name',
+    singleton: true,
+    list: true,
+    get: true,
+    delete: false,
     columns: [
       { header: 'BYPASS', value: (s) => (Array.isArray(s.bypassScopes) ? s.bypassScopes.map(selectorText) : []) },
       { header: 'ADMISSION WARNINGS', value: (s) => s.admissionWarnings },
@@ -120,7 +159,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'enforcers', aliases: ['enforcer'], noun: 'enforcer', path: '/v1/enforcers', key: 'id', list: true, get: false, delete: false,
+    name: 'enforcers',
+    aliases: ['enforcer'],
+    noun: 'enforcer',
+    path: '/v1/enforcers',
+    key: 'id',
+    list: true,
+    get: false,
+    delete: false,
     columns: [
       { header: 'ID', value: (e) => e.enforcerId ?? e.id },
       { header: 'NAME', value: (e) => e.name },
@@ -130,9 +176,28 @@ export const kinds: readonly KindSpec[] = [
       { header: 'LAST SEEN', value: (e) => e.lastSeen ?? e.lastHeartbeat },
     ],
   },
-  { name: 'audit', aliases: ['audit-events', 'audit-event', 'events', 'event'], noun: 'audit event', path: '/v1/audit-events', key: 'id', list: true, get: true, delete: false, defaultLimit: 50, columns: auditColumns },
   {
-    name: 'activity', aliases: ['activities'], noun: 'activity entry', path: '/v1/activity', key: 'id', list: true, get: false, delete: false, defaultLimit: 50,
+    name: 'audit',
+    aliases: ['audit-events', 'audit-event', 'events', 'event'],
+    noun: 'audit event',
+    path: '/v1/audit-events',
+    key: 'id',
+    list: true,
+    get: true,
+    delete: false,
+    defaultLimit: 50,
+    columns: auditColumns,
+  },
+  {
+    name: 'activity',
+    aliases: ['activities'],
+    noun: 'activity entry',
+    path: '/v1/activity',
+    key: 'id',
+    list: true,
+    get: false,
+    delete: false,
+    defaultLimit: 50,
     columns: [
       { header: 'TIME', value: (a) => a.time },
       { header: 'ACTOR', value: (a) => a.actor },
@@ -141,7 +206,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'templates', aliases: ['template', 'policy-templates'], noun: 'policy template', path: '/v1/policy-templates', key: 'id', list: true, get: true, delete: false,
+    name: 'templates',
+    aliases: ['template', 'policy-templates'],
+    noun: 'policy template',
+    path: '/v1/policy-templates',
+    key: 'id',
+    list: true,
+    get: true,
+    delete: false,
     columns: [
       { header: 'ID', value: (t) => t.id },
       { header: 'TYPE', value: (t) => record(t.policy).type },
@@ -149,7 +221,14 @@ export const kinds: readonly KindSpec[] = [
     ],
   },
   {
-    name: 'controls', aliases: ['control'], noun: 'control', path: '/v1/controls', key: 'key', list: true, get: false, delete: false,
+    name: 'controls',
+    aliases: ['control'],
+    noun: 'control',
+    path: '/v1/controls',
+    key: 'key',
+    list: true,
+    get: false,
+    delete: false,
     columns: [
       { header: 'KEY', value: (c) => c.key },
       { header: 'TYPE', value: (c) => c.policyType },
@@ -167,5 +246,8 @@ export function findKind(name: string): KindSpec | undefined {
 
 /** `policies (policy), scopes (...)`: the kinds an operation supports, for help and errors. */
 export function kindNames(operation: 'list' | 'get' | 'delete'): string {
-  return kinds.filter((kind) => kind[operation]).map((kind) => kind.name).join(', ');
+  return kinds
+    .filter((kind) => kind[operation])
+    .map((kind) => kind.name)
+    .join(', ');
 }

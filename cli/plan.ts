@@ -76,7 +76,8 @@ export function locatePath(path: string, desired: DesiredState): string {
     const origin = desired.origins[head][Number(index)];
     return origin ? describeOrigin(origin, rest.join('.')) : path;
   }
-  if (head === 'settings' && desired.origins.settings) return describeOrigin(desired.origins.settings, [index, ...rest].filter((p) => p !== undefined).join('.'));
+  if (head === 'settings' && desired.origins.settings)
+    return describeOrigin(desired.origins.settings, [index, ...rest].filter((p) => p !== undefined).join('.'));
   return path;
 }
 
@@ -85,7 +86,9 @@ function plan(current: ControlPlaneState, desired: DesiredState): ImportPlan {
     return planImport(current, desired.document, 'upsert');
   } catch (error) {
     // The server's items are read with the schemas of this CLI: a newer server may carry fields it does not know.
-    throw new CliError(`cannot compare the files with the server's items (is this CLI older than the server?): ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(
+      `cannot compare the files with the server's items (is this CLI older than the server?): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -108,9 +111,19 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
   }
   const before = toExportDocument(current);
   const parsed = exportDocumentSchema.parse(desired.document);
-  const after = toExportDocument({ policies: parsed.policies, applicationScopes: parsed.applicationScopes, settings: parsed.settings ?? current.settings });
-  const beforeOf = { policy: new Map(before.policies.map((p) => [p.name, p])), applicationScope: new Map(before.applicationScopes.map((s) => [s.name, s])) };
-  const afterOf = { policy: new Map(after.policies.map((p) => [p.name, p])), applicationScope: new Map(after.applicationScopes.map((s) => [s.name, s])) };
+  const after = toExportDocument({
+    policies: parsed.policies,
+    applicationScopes: parsed.applicationScopes,
+    settings: parsed.settings ?? current.settings,
+  });
+  const beforeOf = {
+    policy: new Map(before.policies.map((p) => [p.name, p])),
+    applicationScope: new Map(before.applicationScopes.map((s) => [s.name, s])),
+  };
+  const afterOf = {
+    policy: new Map(after.policies.map((p) => [p.name, p])),
+    applicationScope: new Map(after.applicationScopes.map((s) => [s.name, s])),
+  };
 
   const changes: Change[] = [];
   for (const item of result.items) {
@@ -118,18 +131,39 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
     const action: Action = item.result === 'created' ? 'create' : item.result === 'updated' ? 'update' : 'unchanged';
     const was = item.kind === 'settings' ? before.settings : beforeOf[item.kind].get(item.name);
     const will = item.kind === 'settings' ? after.settings : afterOf[item.kind].get(item.name);
-    changes.push({ kind: item.kind, name: item.name, action, ...(was === undefined || action === 'create' ? {} : { before: was }), ...(will === undefined ? {} : { after: will }) });
+    changes.push({
+      kind: item.kind,
+      name: item.name,
+      action,
+      ...(was === undefined || action === 'create' ? {} : { before: was }),
+      ...(will === undefined ? {} : { after: will }),
+    });
   }
 
-  const declared = { policy: new Set(parsed.policies.map((p) => p.name)), applicationScope: new Set(parsed.applicationScopes.map((s) => s.name)) };
+  const declared = {
+    policy: new Set(parsed.policies.map((p) => p.name)),
+    applicationScope: new Set(parsed.applicationScopes.map((s) => s.name)),
+  };
   const undeclared: Change[] = [];
   for (const policy of current.policies) {
     if (declared.policy.has(policy.name)) continue;
-    undeclared.push({ kind: 'policy', name: policy.name, action: 'delete', before: beforeOf.policy.get(policy.name), ...(policy.version === undefined ? {} : { version: policy.version }) });
+    undeclared.push({
+      kind: 'policy',
+      name: policy.name,
+      action: 'delete',
+      before: beforeOf.policy.get(policy.name),
+      ...(policy.version === undefined ? {} : { version: policy.version }),
+    });
   }
   for (const scope of current.applicationScopes) {
     if (scope.name === GLOBAL_SCOPE || declared.applicationScope.has(scope.name)) continue;
-    undeclared.push({ kind: 'applicationScope', name: scope.name, action: 'delete', before: beforeOf.applicationScope.get(scope.name), ...(scope.version === undefined ? {} : { version: scope.version }) });
+    undeclared.push({
+      kind: 'applicationScope',
+      name: scope.name,
+      action: 'delete',
+      before: beforeOf.applicationScope.get(scope.name),
+      ...(scope.version === undefined ? {} : { version: scope.version }),
+    });
   }
   if (prune) {
     // The server refuses to delete a scope a policy uses; with the policies of the files that is known now, before
@@ -140,10 +174,15 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
       policy.scope.applicationScopes.forEach((scopeName, position) => {
         if (!deletedScopes.has(scopeName)) return;
         const origin = desired.origins.policies[index];
-        issues.push({ ...(origin ? { origin } : {}), path: `scope.applicationScopes.${position}`, message: `application scope "${scopeName}" is not in the files, so --prune would delete it, but this policy uses it: declare the scope in the files` });
+        issues.push({
+          ...(origin ? { origin } : {}),
+          path: `scope.applicationScopes.${position}`,
+          message: `application scope "${scopeName}" is not in the files, so --prune would delete it, but this policy uses it: declare the scope in the files`,
+        });
       });
     });
-    if (issues.length > 0) throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+    if (issues.length > 0)
+      throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
     changes.push(...undeclared);
   }
   return { changes: changes.sort(byKindAndName), undeclared: prune ? [] : undeclared.sort(byKindAndName) };

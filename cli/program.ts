@@ -40,7 +40,8 @@ function version(): string {
 
 function positiveInt(text: string): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1)
+    throw new InvalidArgumentError('must be a whole number of at least 1');
   return value;
 }
 
@@ -57,7 +58,8 @@ function collect(value: string, previous: string[]): string[] {
 const outputOption = (defaultFormat: OutputFormat = 'table') =>
   new Option('-o, --output <format>', 'output format').choices(outputFormats).default(defaultFormat);
 
-const fileOption = () => new Option('-f, --file <path>', 'a file or folder of YAML/JSON (repeatable; "-" reads stdin)').argParser(collect).default([]);
+const fileOption = () =>
+  new Option('-f, --file <path>', 'a file or folder of YAML/JSON (repeatable; "-" reads stdin)').argParser(collect).default([]);
 
 function auditFilterOptions(command: Command, withUntil: boolean): Command {
   command
@@ -72,7 +74,11 @@ function auditFilterOptions(command: Command, withUntil: boolean): Command {
 }
 
 /** Builds the program; `exit` receives the exit code of the command that ran. */
-export function buildProgram(io: Io, clientOptions: ClientOptions = {}, exit: (code: number) => void = () => undefined): { program: Command; context: Context } {
+export function buildProgram(
+  io: Io,
+  clientOptions: ClientOptions = {},
+  exit: (code: number) => void = () => undefined,
+): { program: Command; context: Context } {
   const program = new Command();
   const context = new Context(io, () => program.opts<GlobalOptions>(), clientOptions);
   const run = (action: Promise<number>) => action.then(exit);
@@ -135,16 +141,24 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .description('print the policy-as-code document: policies, application scopes and settings')
     .addOption(new Option('-o, --output <format>', 'document format').choices(['yaml', 'json']).default('yaml'))
     .option('--file <path>', 'write to this file instead of stdout')
-    .action((options: { output: 'yaml' | 'json'; file?: string }) => run(import('./commands/io.js').then(({ exportCommand }) => exportCommand(context, options))));
+    .action((options: { output: 'yaml' | 'json'; file?: string }) =>
+      run(import('./commands/io.js').then(({ exportCommand }) => exportCommand(context, options))),
+    );
 
   program
     .command('import')
     .description("import one document (an export document, or the commercial product's runtime-policy JSON); all or nothing")
     .argument('<file>', 'YAML or JSON file ("-" reads stdin)')
     .option('--dry-run', 'validate and report per item, write nothing')
-    .addOption(new Option('--mode <mode>', 'upsert replaces existing items; create refuses to change them').choices(['upsert', 'create']).default('upsert'))
+    .addOption(
+      new Option('--mode <mode>', 'upsert replaces existing items; create refuses to change them')
+        .choices(['upsert', 'create'])
+        .default('upsert'),
+    )
     .addOption(outputOption())
-    .action((file: string, options: { dryRun?: boolean; mode: 'upsert' | 'create'; output: OutputFormat }) => run(import('./commands/io.js').then(({ importCommand }) => importCommand(context, file, options))));
+    .action((file: string, options: { dryRun?: boolean; mode: 'upsert' | 'create'; output: OutputFormat }) =>
+      run(import('./commands/io.js').then(({ importCommand }) => importCommand(context, file, options))),
+    );
 
   // ---------------------------------------------------------------- resources
 
@@ -162,7 +176,9 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
       .argument('<kind>', 'what to show')
       .argument('[name]', 'its name (id for audit events and templates)')
       .addOption(outputOption()),
-  ).action((kind: string, name: string | undefined, options: { output: OutputFormat }) => run(import('./commands/resources.js').then(({ getCommand }) => getCommand(context, kind, name, options))));
+  ).action((kind: string, name: string | undefined, options: { output: OutputFormat }) =>
+    run(import('./commands/resources.js').then(({ getCommand }) => getCommand(context, kind, name, options))),
+  );
 
   listFilters(
     program
@@ -171,7 +187,9 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
       .description(`list the items of a kind (kinds: ${kindNames('list')})`)
       .argument('<kind>', 'what to list')
       .addOption(outputOption()),
-  ).action((kind: string, options: { output: OutputFormat }) => run(import('./commands/resources.js').then(({ listCommand }) => listCommand(context, kind, options))));
+  ).action((kind: string, options: { output: OutputFormat }) =>
+    run(import('./commands/resources.js').then(({ listCommand }) => listCommand(context, kind, options))),
+  );
 
   program
     .command('delete')
@@ -179,13 +197,17 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .argument('<kind>', 'what to delete')
     .argument('<name>', 'its name')
     .option('--if-version <version>', 'only if the stored version is still this one (If-Match)', positiveInt)
-    .action((kind: string, name: string, options: { ifVersion?: number }) => run(import('./commands/resources.js').then(({ deleteCommand }) => deleteCommand(context, kind, name, options))));
+    .action((kind: string, name: string, options: { ifVersion?: number }) =>
+      run(import('./commands/resources.js').then(({ deleteCommand }) => deleteCommand(context, kind, name, options))),
+    );
 
   program
     .command('templates')
     .description('list the predefined policies, or print one as a policy ready to edit and apply')
     .argument('[id]', 'template id, e.g. cis-kubernetes')
-    .addOption(new Option('-o, --output <format>', 'output format (default: table for the list, yaml for one template)').choices(outputFormats))
+    .addOption(
+      new Option('-o, --output <format>', 'output format (default: table for the list, yaml for one template)').choices(outputFormats),
+    )
     .option('--name <name>', 'with an id: name the printed policy')
     .action(async (id: string | undefined, options: { output?: OutputFormat; name?: string }) => {
       const kind = findKind('templates')!;
@@ -206,7 +228,9 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .addOption(outputOption())
     .action(async (options: { type?: string; output: OutputFormat }) => {
       const kind = findKind('controls')!;
-      const items = (await context.client().listAll<Json>(kind.path)).filter((c) => options.type === undefined || c.policyType === options.type);
+      const items = (await context.client().listAll<Json>(kind.path)).filter(
+        (c) => options.type === undefined || c.policyType === options.type,
+      );
       context.output(items, options.output, kind.columns);
       return exit(ExitCode.ok);
     });
@@ -214,7 +238,10 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
   // ---------------------------------------------------------------- clusters and groups
 
   const clusters = program.command('clusters').description('register EKS clusters and rotate their webhook secrets');
-  const webhookOutput = () => new Option('-o, --output <format>', 'manifest (default), or the whole answer as json or yaml').choices(['manifest', 'json', 'yaml']).default('manifest');
+  const webhookOutput = () =>
+    new Option('-o, --output <format>', 'manifest (default), or the whole answer as json or yaml')
+      .choices(['manifest', 'json', 'yaml'])
+      .default('manifest');
   clusters
     .command('register')
     .description('register a cluster: prints the webhook URL (shown once) and the ValidatingWebhookConfiguration manifest')
@@ -223,22 +250,32 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .option('--group <name>', 'kube_enforcer enforcer group (default: default-ke)')
     .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
     .addOption(webhookOutput())
-    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))));
+    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))),
+    );
   clusters
     .command('rotate-secret')
     .description('issue a new webhook secret: the old URL stops working; prints the new URL and manifest')
     .argument('<name>', 'cluster name')
     .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
     .addOption(webhookOutput())
-    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))));
+    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))),
+    );
 
   const groups = program.command('groups').description('enforcer group tokens');
   groups
     .command('rotate-token')
     .description('issue a new token for an enforcer group and print it (shown once; the old token stops working)')
     .argument('<name>', 'enforcer group name')
-    .addOption(new Option('-o, --output <format>', 'just the token (default), or the whole answer').choices(['token', 'json', 'yaml']).default('token'))
-    .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) => run(import('./commands/clusters.js').then(({ rotateTokenCommand }) => rotateTokenCommand(context, name, options))));
+    .addOption(
+      new Option('-o, --output <format>', 'just the token (default), or the whole answer')
+        .choices(['token', 'json', 'yaml'])
+        .default('token'),
+    )
+    .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ rotateTokenCommand }) => rotateTokenCommand(context, name, options))),
+    );
 
   // ---------------------------------------------------------------- audit
 
@@ -246,19 +283,34 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
   auditFilterOptions(audit.command('list').description('audit events, newest first'), true)
     .option('--limit <n>', 'at most this many events', positiveInt, 50)
     .addOption(outputOption())
-    .action((options: AuditFilters & { limit: number; output: OutputFormat }) => run(import('./commands/audit.js').then(({ auditListCommand }) => auditListCommand(context, options))));
+    .action((options: AuditFilters & { limit: number; output: OutputFormat }) =>
+      run(import('./commands/audit.js').then(({ auditListCommand }) => auditListCommand(context, options))),
+    );
   audit
     .command('get')
     .description('one audit event')
     .argument('<id>', 'event id')
     .addOption(outputOption('yaml'))
-    .action((id: string, options: { output: OutputFormat }) => run(import('./commands/audit.js').then(({ auditGetCommand }) => auditGetCommand(context, id, options))));
-  auditFilterOptions(audit.command('tail').description('print the newest events, then follow new ones until interrupted (Ctrl-C exits 0)'), false)
+    .action((id: string, options: { output: OutputFormat }) =>
+      run(import('./commands/audit.js').then(({ auditGetCommand }) => auditGetCommand(context, id, options))),
+    );
+  auditFilterOptions(
+    audit.command('tail').description('print the newest events, then follow new ones until interrupted (Ctrl-C exits 0)'),
+    false,
+  )
     .option('--interval <duration>', 'how often to poll', '2s')
     .option('-n, --lines <n>', 'newest events to print first', wholeNumber, 10)
-    .addOption(new Option('-o, --output <format>', 'table: one line per event; json: one JSON object per line; yaml: one document per event').choices(outputFormats).default('table'))
+    .addOption(
+      new Option('-o, --output <format>', 'table: one line per event; json: one JSON object per line; yaml: one document per event')
+        .choices(outputFormats)
+        .default('table'),
+    )
     .action((options: AuditFilters & { interval: string; lines: number; output: OutputFormat }) =>
-      run(import('./commands/audit.js').then(({ auditTailCommand }) => auditTailCommand(context, { ...options, intervalMs: parseDuration(options.interval, '--interval') }))),
+      run(
+        import('./commands/audit.js').then(({ auditTailCommand }) =>
+          auditTailCommand(context, { ...options, intervalMs: parseDuration(options.interval, '--interval') }),
+        ),
+      ),
     );
 
   return { program, context };

@@ -48,14 +48,16 @@ function nonEmpty(value: string | undefined): string | undefined {
  */
 export function resolveTarget(options: TargetOptions, env: Readonly<Record<string, string | undefined>>): Target {
   const raw = nonEmpty(options.endpoint) ?? nonEmpty(env.VIGIL_ENDPOINT);
-  if (raw === undefined) throw new UsageError('no endpoint: pass --endpoint <url> or set VIGIL_ENDPOINT (e.g. http://127.0.0.1:8787 for local mode)');
+  if (raw === undefined)
+    throw new UsageError('no endpoint: pass --endpoint <url> or set VIGIL_ENDPOINT (e.g. http://127.0.0.1:8787 for local mode)');
   let endpoint: URL;
   try {
     endpoint = new URL(raw);
   } catch {
     throw new UsageError(`the endpoint "${raw}" is not a URL (e.g. https://abc123.execute-api.eu-west-1.amazonaws.com)`);
   }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new UsageError(`the endpoint must be an http or https URL, not ${endpoint.protocol}`);
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:')
+    throw new UsageError(`the endpoint must be an http or https URL, not ${endpoint.protocol}`);
   if (endpoint.search !== '' || endpoint.hash !== '') throw new UsageError('the endpoint must not carry a query string or a fragment');
   endpoint.pathname = endpoint.pathname.replace(/\/+$/, '');
 
@@ -63,8 +65,10 @@ export function resolveTarget(options: TargetOptions, env: Readonly<Record<strin
   if (token !== undefined) return { endpoint, auth: { kind: 'bearer', token } };
   if (endpoint.protocol === 'https:' && !isLocalHost(endpoint.hostname)) {
     // An execute-api host names its region, which is the one to sign for whatever the shell's default region is.
-    const region = nonEmpty(options.region) ?? regionFromHost(endpoint.hostname) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-    if (region === undefined) throw new UsageError(`cannot tell the AWS region of ${endpoint.hostname} to sign requests: pass --region or set AWS_REGION`);
+    const region =
+      nonEmpty(options.region) ?? regionFromHost(endpoint.hostname) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+    if (region === undefined)
+      throw new UsageError(`cannot tell the AWS region of ${endpoint.hostname} to sign requests: pass --region or set AWS_REGION`);
     const profile = nonEmpty(options.profile);
     return { endpoint, auth: { kind: 'sigv4', region, ...(profile === undefined ? {} : { profile }) } };
   }

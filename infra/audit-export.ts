@@ -65,7 +65,10 @@ export class AuditExport extends Construct {
     });
     props.bus.grantPutEventsTo(this.handler.function);
 
-    this.failureQueue = deadLetterQueue(this, 'FailureQueue', { removalPolicy, deadLetterOf: 'the audit stream mapping (its on-failure destination)' });
+    this.failureQueue = deadLetterQueue(this, 'FailureQueue', {
+      removalPolicy,
+      deadLetterOf: 'the audit stream mapping (its on-failure destination)',
+    });
 
     this.handler.function.addEventSource(
       new DynamoEventSource(props.auditTable, {
@@ -81,7 +84,12 @@ export class AuditExport extends Construct {
         onFailure: new SqsDlq(this.failureQueue),
         // Only new audit events: pod records share the table (and are rewritten often), and TTL deletions
         // of expired events are not news.
-        filters: [lambda.FilterCriteria.filter({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith(auditKeys.eventPrefix) } } } })],
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: ['INSERT'],
+            dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith(auditKeys.eventPrefix) } } },
+          }),
+        ],
       }),
     );
   }

@@ -46,7 +46,12 @@ export class ModeChangeScheduling extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.groupName = props.scheduleGroupName;
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.scheduleGroupName, removalPolicy });
-    this.scheduleArnPattern = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${props.scheduleGroupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.scheduleArnPattern = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${props.scheduleGroupName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
 
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', { removalPolicy, deadLetterOf: 'the mode-change schedules' });
 
@@ -61,7 +66,9 @@ export class ModeChangeScheduling extends Construct {
       }),
     });
     // The unqualified ARN only (no `:*` for versions and aliases): schedules target exactly that.
-    this.schedulerRole.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.modeChange.functionArn] }));
+    this.schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.modeChange.functionArn] }),
+    );
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
 
     this.sweepRule = new events.Rule(this, 'SweepRule', {

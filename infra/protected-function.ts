@@ -89,7 +89,8 @@ export class VigilProtection extends Construct {
     super(scope, id);
     for (const [key, value] of Object.entries(props.functionTags ?? {})) {
       // The layer reads `k=v,k2=v2`: separators inside a tag would split it.
-      if (/[,=]/.test(key) || value.includes(',')) throw new Error(`${this.node.path}: function tag "${key}" must not contain "," (nor "=" in the key)`);
+      if (/[,=]/.test(key) || value.includes(','))
+        throw new Error(`${this.node.path}: function tag "${key}" must not contain "," (nor "=" in the key)`);
     }
     this.props = props;
   }

@@ -24,8 +24,12 @@ export interface ProtectionLayerProps {
  */
 function buildLayerInto(outputDir: string): boolean {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const result = spawnSync(process.execPath, ['--import', tsx, join(repoRoot, 'layers', 'protection', 'build.ts'), outputDir], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`building the protection layer failed (${result.error?.message ?? `exit ${String(result.status)}`}): ${result.stderr}`);
+  const result = spawnSync(process.execPath, ['--import', tsx, join(repoRoot, 'layers', 'protection', 'build.ts'), outputDir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(`building the protection layer failed (${result.error?.message ?? `exit ${String(result.status)}`}): ${result.stderr}`);
   return true;
 }
 

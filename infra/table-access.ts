@@ -21,7 +21,12 @@ export interface TableAccessOptions {
 }
 
 /** Lets `grantee` perform exactly `actions` on `table` (and, if asked, on its indexes). */
-export function grantItemActions(table: dynamodb.TableV2, grantee: iam.IGrantable, actions: readonly ItemAction[], options: TableAccessOptions = {}): void {
+export function grantItemActions(
+  table: dynamodb.TableV2,
+  grantee: iam.IGrantable,
+  actions: readonly ItemAction[],
+  options: TableAccessOptions = {},
+): void {
   const resources = options.indexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn];
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...new Set(actions)], resources }));
 }

@@ -58,7 +58,8 @@ export class VigilAlarms extends Construct {
     };
 
     alarm('WebhookErrors', {
-      alarmDescription: 'Vigil admission webhook: invocations failed (crash or timeout); the API server applied the fail mode to those requests.',
+      alarmDescription:
+        'Vigil admission webhook: invocations failed (crash or timeout); the API server applied the fail mode to those requests.',
       metric: props.webhook.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -103,7 +104,14 @@ export class VigilAlarms extends Construct {
     const key = new kms.Key(this, 'TopicKey', { description: 'Vigil alarm topic', enableKeyRotation: true, removalPolicy });
     const fromThisAccountsAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
     };
     key.addToResourcePolicy(
       new iam.PolicyStatement({

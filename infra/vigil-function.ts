@@ -5,7 +5,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { esmRequireBanner, externalModules, functionEntries, lambdaNodeOptions, lambdaTarget, mainFields, moduleAliases, repoRoot, type VigilFunctionName } from './lambda-bundling.js';
+import {
+  esmRequireBanner,
+  externalModules,
+  functionEntries,
+  lambdaNodeOptions,
+  lambdaTarget,
+  mainFields,
+  moduleAliases,
+  repoRoot,
+  type VigilFunctionName,
+} from './lambda-bundling.js';
 
 /** The CloudWatch namespace of Vigil's own metrics (Powertools reads it from the environment). */
 export const METRICS_NAMESPACE = 'Vigil';
@@ -116,7 +126,8 @@ export class VigilFunction extends Construct {
     if (tracing && defaultPolicy) {
       Validations.of(defaultPolicy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only the X-Ray actions of active tracing use Resource "*": xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+        reason:
+          'Only the X-Ray actions of active tracing use Resource "*": xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
       });
     }
   }

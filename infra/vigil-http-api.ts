@@ -57,7 +57,8 @@ const unauthorizedReasons: Readonly<Record<Exclude<RouteAuth, 'admin'>, string>>
   public: 'Public by design (api.md): liveness and the OpenAPI document carry no configuration or audit data.',
   webhook:
     'The EKS API server cannot sign requests to a webhook: the handler authenticates the secret path segment (hashed, compared in constant time) and access logs record the route key, never the path.',
-  enforcer: 'Enforcers and the protection layer hold no AWS credentials: the handler authenticates the enforcer-group bearer token (hashed, compared in constant time).',
+  enforcer:
+    'Enforcers and the protection layer hold no AWS credentials: the handler authenticates the enforcer-group bearer token (hashed, compared in constant time).',
 };
 
 /**
@@ -101,7 +102,11 @@ export class VigilHttpApi extends Construct {
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     const integrationFor = (name: FunctionName): HttpLambdaIntegration => {
       let integration = integrations.get(name);
-      if (!integration) integrations.set(name, (integration = new HttpLambdaIntegration(`${name}-integration`, props.handlers[name], { scopePermissionToRoute: false })));
+      if (!integration)
+        integrations.set(
+          name,
+          (integration = new HttpLambdaIntegration(`${name}-integration`, props.handlers[name], { scopePermissionToRoute: false })),
+        );
       return integration;
     };
     const iamAuthorizer = new HttpIamAuthorizer();
@@ -112,12 +117,18 @@ export class VigilHttpApi extends Construct {
         integration: integrationFor(route.function),
         ...(route.auth === 'admin' ? { authorizer: iamAuthorizer } : {}),
       });
-      if (route.auth !== 'admin' && created) Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason: unauthorizedReasons[route.auth] });
+      if (route.auth !== 'admin' && created)
+        Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason: unauthorizedReasons[route.auth] });
     }
 
     this.adminPolicy = new iam.ManagedPolicy(this, 'AdminInvokePolicy', {
       description: 'Calls the Vigil admin API (SigV4); the API records the caller ARN as the actor',
-      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: [this.api.arnForExecuteApi('*', '/v1/*', this.stage.stageName)] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: [this.api.arnForExecuteApi('*', '/v1/*', this.stage.stageName)],
+        }),
+      ],
     });
     acknowledgeWildcardResource(
       this.adminPolicy,

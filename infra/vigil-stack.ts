@@ -101,7 +101,10 @@ export class VigilStack extends Stack {
 
     this.tables = new VigilTables(this, 'Tables', { tablePrefix: prefix, deletionProtection: !dev, removalPolicy });
     const { config, audit } = this.tables;
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}events`, description: 'Vigil events: audit events, policy mode changes' });
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: `${prefix}events`,
+      description: 'Vigil events: audit events, policy mode changes',
+    });
     const tableEnv = { VIGIL_TABLE_PREFIX: prefix };
 
     // Memory buys CPU on Lambda: the functions that compile the policy snapshot on a cold start while a
@@ -136,7 +139,11 @@ export class VigilStack extends Stack {
       timeout: Duration.minutes(1),
       environment: { ...tableEnv, VIGIL_EVENT_BUS_NAME: this.bus.eventBusName },
     });
-    this.scheduling = new ModeChangeScheduling(this, 'Scheduling', { modeChange: modeChange.function, scheduleGroupName: `${prefix}mode-changes`, removalPolicy });
+    this.scheduling = new ModeChangeScheduling(this, 'Scheduling', {
+      modeChange: modeChange.function,
+      scheduleGroupName: `${prefix}mode-changes`,
+      removalPolicy,
+    });
     const api = new VigilFunction(this, 'Api', {
       ...common,
       function: 'api',
@@ -146,7 +153,13 @@ export class VigilStack extends Stack {
       timeout: Duration.seconds(29),
       environment: { ...tableEnv, ...this.scheduling.environment(modeChange.function) },
     });
-    const auditExport = (this.auditExport = new AuditExport(this, 'AuditExport', { auditTable: audit, bus: this.bus, logRetention, removalPolicy, tracing: props.tracing }));
+    const auditExport = (this.auditExport = new AuditExport(this, 'AuditExport', {
+      auditTable: audit,
+      bus: this.bus,
+      logRetention,
+      removalPolicy,
+      tracing: props.tracing,
+    }));
     // A fresh installation needs the default enforcer groups and settings before a cluster can be registered:
     // a custom resource runs the bootstrap of functions/shared/bootstrap.ts during the deployment.
     const bootstrap = new VigilFunction(this, 'Bootstrap', {
@@ -196,7 +209,11 @@ export class VigilStack extends Stack {
     this.bus.grantPutEventsTo(modeChange.function);
 
     // The index wildcard names only the audit table's own four indexes, which the admin API's queries use.
-    acknowledgeWildcardResource(api.role, nagTableIndexes(audit), "Only the audit table's own global secondary indexes (byDay, byPolicy, byCluster, byNamespace), which the audit queries read.");
+    acknowledgeWildcardResource(
+      api.role,
+      nagTableIndexes(audit),
+      "Only the audit table's own global secondary indexes (byDay, byPolicy, byCluster, byNamespace), which the audit queries read.",
+    );
     acknowledgeWildcardResource(
       api.role,
       'arn:<AWS::Partition>:eks:*:<AWS::AccountId>:cluster/*',
@@ -217,19 +234,35 @@ export class VigilStack extends Stack {
     this.alarms = new VigilAlarms(this, 'Alarms', {
       webhook: admission.function,
       // The bootstrap runs only during deployments, where CloudFormation reports its failures.
-      functions: Object.fromEntries(Object.entries(this.functions).filter(([name]) => name !== 'bootstrap').map(([name, fn]) => [name, fn.function])),
+      functions: Object.fromEntries(
+        Object.entries(this.functions)
+          .filter(([name]) => name !== 'bootstrap')
+          .map(([name, fn]) => [name, fn.function]),
+      ),
       deadLetterQueues: { scheduler: this.scheduling.deadLetterQueue, auditExport: auditExport.failureQueue },
       topic: props.alarmTopic,
       email: props.alarmEmail,
       removalPolicy,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.httpApi.url, description: 'Base URL of the control plane (VIGIL_ENDPOINT for the CLI and the protection layer)' });
-    new CfnOutput(this, 'AdminPolicyArn', { value: this.httpApi.adminPolicy.managedPolicyArn, description: 'Managed policy that may call the admin API: attach it to administrators and CI' });
-    new CfnOutput(this, 'ProtectionLayerArn', { value: this.protectionLayer.layer.layerVersionArn, description: 'Vigil protection layer: add it to Node.js functions with AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.httpApi.url,
+      description: 'Base URL of the control plane (VIGIL_ENDPOINT for the CLI and the protection layer)',
+    });
+    new CfnOutput(this, 'AdminPolicyArn', {
+      value: this.httpApi.adminPolicy.managedPolicyArn,
+      description: 'Managed policy that may call the admin API: attach it to administrators and CI',
+    });
+    new CfnOutput(this, 'ProtectionLayerArn', {
+      value: this.protectionLayer.layer.layerVersionArn,
+      description: 'Vigil protection layer: add it to Node.js functions with AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper',
+    });
     new CfnOutput(this, 'ConfigTableName', { value: config.tableName });
     new CfnOutput(this, 'AuditTableName', { value: audit.tableName });
-    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Vigil events (source "vigil"): add rules to route them' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.bus.eventBusName,
+      description: 'Vigil events (source "vigil"): add rules to route them',
+    });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduling.group.scheduleGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications: subscribe to it' });
   }

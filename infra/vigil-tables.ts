@@ -33,7 +33,10 @@ function attribute(definition: TableDefinition, name: string): dynamodb.Attribut
 }
 
 /** Partition and sort key of a key schema, as TableV2 and its indexes take them. */
-function keys(definition: TableDefinition, schema: ReadonlyArray<{ AttributeName?: string | undefined; KeyType?: string | undefined }> | undefined) {
+function keys(
+  definition: TableDefinition,
+  schema: ReadonlyArray<{ AttributeName?: string | undefined; KeyType?: string | undefined }> | undefined,
+) {
   const named = (keyType: string) => schema?.find((k) => k.KeyType === keyType)?.AttributeName;
   const partition = named('HASH');
   if (!partition) throw new Error(`${definition.TableName}: a key schema has no partition key`);
@@ -58,7 +61,8 @@ export class VigilTables extends Construct {
         tableName: definition.TableName,
         ...keys(definition, definition.KeySchema),
         globalSecondaryIndexes: (definition.GlobalSecondaryIndexes ?? []).map((index) => {
-          if (index.Projection?.ProjectionType !== 'ALL') throw new Error(`${definition.TableName}: index ${index.IndexName} must project ALL`);
+          if (index.Projection?.ProjectionType !== 'ALL')
+            throw new Error(`${definition.TableName}: index ${index.IndexName} must project ALL`);
           return { indexName: index.IndexName!, ...keys(definition, index.KeySchema), projectionType: dynamodb.ProjectionType.ALL };
         }),
         // On-demand: traffic is spiky (pod rollouts, audit bursts) and an idle installation then costs nothing.

@@ -62,15 +62,29 @@ const LOAD_BODIES = 2_048;
 
 interface Plan {
   /** Recorded reviews wait for DynamoDB writes: their sampling also stops after `maxMs` per kind. */
-  readonly inProcess: { readonly warmup: number; readonly samples: number; readonly maxMs: number; readonly dryRunWarmup: number; readonly dryRunSamples: number };
+  readonly inProcess: {
+    readonly warmup: number;
+    readonly samples: number;
+    readonly maxMs: number;
+    readonly dryRunWarmup: number;
+    readonly dryRunSamples: number;
+  };
   readonly http: { readonly warmupMs: number; readonly measureMs: number; readonly dryRunMs: number; readonly writeCapacityMs: number };
   readonly coldStartRuns: number;
 }
 
 function plan(quick: boolean): Plan {
   return quick
-    ? { inProcess: { warmup: 50, samples: 200, maxMs: 2_000, dryRunWarmup: 100, dryRunSamples: 400 }, http: { warmupMs: 1_000, measureMs: 3_000, dryRunMs: 1_000, writeCapacityMs: 1_000 }, coldStartRuns: 3 }
-    : { inProcess: { warmup: 300, samples: 2_000, maxMs: 6_000, dryRunWarmup: 1_000, dryRunSamples: 5_000 }, http: { warmupMs: 3_000, measureMs: 20_000, dryRunMs: 5_000, writeCapacityMs: 5_000 }, coldStartRuns: 10 };
+    ? {
+        inProcess: { warmup: 50, samples: 200, maxMs: 2_000, dryRunWarmup: 100, dryRunSamples: 400 },
+        http: { warmupMs: 1_000, measureMs: 3_000, dryRunMs: 1_000, writeCapacityMs: 1_000 },
+        coldStartRuns: 3,
+      }
+    : {
+        inProcess: { warmup: 300, samples: 2_000, maxMs: 6_000, dryRunWarmup: 1_000, dryRunSamples: 5_000 },
+        http: { warmupMs: 3_000, measureMs: 20_000, dryRunMs: 5_000, writeCapacityMs: 5_000 },
+        coldStartRuns: 10,
+      };
 }
 
 const round1 = (value: number): number => Math.round(value * 10) / 10;
@@ -85,7 +99,23 @@ function median(values: readonly number[]): number {
 /** Loads what touches the AWS SDK after setting the environment it reads (keeps its Node notice quiet). */
 async function loadModules() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const [local, tables, runtime, bootstrap, admission, api, client, configStore, auditStore, pods, http, logger, snapshots, auditItems, localMode] = await Promise.all([
+  const [
+    local,
+    tables,
+    runtime,
+    bootstrap,
+    admission,
+    api,
+    client,
+    configStore,
+    auditStore,
+    pods,
+    http,
+    logger,
+    snapshots,
+    auditItems,
+    localMode,
+  ] = await Promise.all([
     import('../../infra/local/dynamodb-local.js'),
     import('../../functions/shared/storage/tables.js'),
     import('../../functions/shared/runtime.js'),
@@ -171,7 +201,14 @@ class StorageMeter {
         .sort((a, b) => b[1].length - a[1].length)
         .map(([key, list]) => {
           const summary = summarize(list);
-          return [key, { perRequest: Number((list.length / requests).toPrecision(3)), p50Ms: round2(summary.p50Us / 1000), p99Ms: round2(summary.p99Us / 1000) }];
+          return [
+            key,
+            {
+              perRequest: Number((list.length / requests).toPrecision(3)),
+              p50Ms: round2(summary.p50Us / 1000),
+              p99Ms: round2(summary.p99Us / 1000),
+            },
+          ];
         }),
     );
   }
@@ -184,7 +221,9 @@ function instrument(client: DynamoDBClient, meter: StorageMeter, tables: { reado
       // Batch calls name their table inside RequestItems (the webhook's batches go to one table).
       const name = input.TableName ?? Object.keys(input.RequestItems ?? {})[0];
       const table = name === tables.config ? 'config' : name === tables.audit ? 'audit' : (name ?? 'batch');
-      const items = input.RequestItems ? Object.values(input.RequestItems).reduce((sum, requests) => sum + requests.length, 0) : (input.TransactItems?.length ?? 1);
+      const items = input.RequestItems
+        ? Object.values(input.RequestItems).reduce((sum, requests) => sum + requests.length, 0)
+        : (input.TransactItems?.length ?? 1);
       const started = process.hrtime.bigint();
       try {
         return await next(args);
@@ -231,14 +270,19 @@ function meteredRuntime(m: Modules, endpoint: string, prefix: string, adminToken
 // Setup: tables, clusters, policies
 
 function expectStatus(result: APIGatewayProxyStructuredResultV2, status: number, what: string): Record<string, any> {
-  if (result.statusCode !== status) throw new Error(`${what}: expected HTTP ${status}, got ${String(result.statusCode)}: ${String(result.body).slice(0, 300)}`);
+  if (result.statusCode !== status)
+    throw new Error(`${what}: expected HTTP ${status}, got ${String(result.statusCode)}: ${String(result.body).slice(0, 300)}`);
   return result.body ? (JSON.parse(result.body) as Record<string, any>) : {};
 }
 
 /** Registers the clusters in an enforcing kube_enforcer group through the API; returns cluster → secret. */
 async function registerClusters(api: HttpHandler, adminToken: string, clusters: readonly string[]): Promise<Map<string, string>> {
   const call = async (method: 'POST' | 'PUT', route: string, body: unknown, status: number) =>
-    expectStatus(await api(apiGatewayEvent({ method, route, body, token: adminToken }), lambdaContext('vigil-api')), status, `${method} ${route}`);
+    expectStatus(
+      await api(apiGatewayEvent({ method, route, body, token: adminToken }), lambdaContext('vigil-api')),
+      status,
+      `${method} ${route}`,
+    );
   await call('POST', '/v1/enforcer-groups', { name: GROUP, type: 'kube_enforcer', enforce: true, failMode: 'open' }, 201);
   const secrets = new Map<string, string>();
   for (const name of clusters) {
@@ -262,7 +306,13 @@ function policyChanges(seed: number) {
 // 1. In-process latency
 
 function webhookEvent(pod: BenchPod, secrets: ReadonlyMap<string, string>, review: unknown): APIGatewayProxyEventV2 {
-  return apiGatewayEvent({ method: 'POST', route: '/v1/admission/{cluster}/{secret}', pathParameters: { cluster: pod.cluster, secret: secrets.get(pod.cluster)! }, query: { timeout: TIMEOUT }, body: review });
+  return apiGatewayEvent({
+    method: 'POST',
+    route: '/v1/admission/{cluster}/{secret}',
+    pathParameters: { cluster: pod.cluster, secret: secrets.get(pod.cluster)! },
+    query: { timeout: TIMEOUT },
+    body: review,
+  });
 }
 
 interface Verdict {
@@ -434,7 +484,12 @@ interface HttpPhase extends Omit<LoadResult, 'type'> {
   readonly handlerErrors: number;
 }
 
-async function httpPhase(child: ChildProcess, job: LoadJob, meter: StorageMeter, logs: { warnings: number; errors: number }): Promise<HttpPhase> {
+async function httpPhase(
+  child: ChildProcess,
+  job: LoadJob,
+  meter: StorageMeter,
+  logs: { warnings: number; errors: number },
+): Promise<HttpPhase> {
   collectGarbage();
   meter.reset();
   const logsBefore = { ...logs };
@@ -517,7 +572,8 @@ interface ColdRun {
 async function coldRun(runner: string, bundlePath: string, eventPath: string, env: Record<string, string>): Promise<ColdRun> {
   const { code, stdout, stderr } = await runNode([runner, bundlePath, eventPath], env);
   const line = stdout.split('\n').find((l) => l.startsWith('@@cold '));
-  if (code !== 0 || !line) throw new Error(`cold start of ${bundlePath} failed (status ${String(code)}): ${stderr.slice(-800)} ${stdout.slice(-400)}`);
+  if (code !== 0 || !line)
+    throw new Error(`cold start of ${bundlePath} failed (status ${String(code)}): ${stderr.slice(-800)} ${stdout.slice(-400)}`);
   return JSON.parse(line.slice('@@cold '.length)) as ColdRun;
 }
 
@@ -595,7 +651,13 @@ function coldBreakdown(runs: readonly ColdRun[]): Record<string, number> {
 const BATCH_ITEMS = 25;
 
 /** How fast DynamoDB Local stores audit items of the webhook's shape, `writers` BatchWriteItem calls in flight. */
-async function auditWriteCapacity(m: Modules, document: DynamoDBDocumentClient, tableName: string, ms: number, writers: number): Promise<{ writers: number; itemsPerSecond: number; callP50Ms: number; calls: number }> {
+async function auditWriteCapacity(
+  m: Modules,
+  document: DynamoDBDocumentClient,
+  tableName: string,
+  ms: number,
+  writers: number,
+): Promise<{ writers: number; itemsPerSecond: number; callP50Ms: number; calls: number }> {
   const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
   const item = () => {
     const id = randomUUID();
@@ -612,7 +674,15 @@ async function auditWriteCapacity(m: Modules, document: DynamoDBDocumentClient, 
         enforcementMode: 'audit',
         action: 'exec',
         message: 'exec of "sh" is not an allowed process',
-        workload: { cluster: 'cluster-0', namespace: 'ns-1', pod: `web-1-${id.slice(0, 8)}`, container: 'app', image: 'web-1:1.27', function: null, host: null },
+        workload: {
+          cluster: 'cluster-0',
+          namespace: 'ns-1',
+          pod: `web-1-${id.slice(0, 8)}`,
+          container: 'app',
+          image: 'web-1:1.27',
+          function: null,
+          host: null,
+        },
         user: { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
         command: ['sh'],
         enforcer: { group: GROUP, type: 'kube_enforcer', id: 'cluster-0' },
@@ -635,19 +705,34 @@ async function auditWriteCapacity(m: Modules, document: DynamoDBDocumentClient, 
   };
   await Promise.all(Array.from({ length: writers }, writer));
   const seconds = (performance.now() - started) / 1000;
-  return { writers, itemsPerSecond: Math.round(items / seconds), callP50Ms: round2(summarize(durations).p50Us / 1000), calls: durations.length };
+  return {
+    writers,
+    itemsPerSecond: Math.round(items / seconds),
+    callP50Ms: round2(summarize(durations).p50Us / 1000),
+    calls: durations.length,
+  };
 }
 
 /** Removes every stored decision snapshot of a config table, as if its configuration had just changed. */
 async function removeDecisionSnapshots(document: DynamoDBDocumentClient, tableName: string): Promise<void> {
   const { QueryCommand, BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
-  const output = await document.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'DECISION' }, ProjectionExpression: 'pk, sk', ConsistentRead: true }));
+  const output = await document.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'DECISION' },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    }),
+  );
   const keys = output.Items ?? [];
-  if (keys.length > 0) await document.send(new BatchWriteCommand({ RequestItems: { [tableName]: keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) } }));
+  if (keys.length > 0)
+    await document.send(
+      new BatchWriteCommand({ RequestItems: { [tableName]: keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) } }),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
-
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {
   const { log, quick, seed } = context;
@@ -666,19 +751,28 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const bundleDir = join(workDir, 'bundles');
     const bundles = {
       admission: await bundleLambda(functionEntries.admission, join(bundleDir, 'admission', 'index.mjs')),
-      admissionSdkExternal: await bundleLambda(functionEntries.admission, join(bundleDir, 'admission-sdk-external', 'index.mjs'), { external: ['@aws-sdk/*'] }),
+      admissionSdkExternal: await bundleLambda(functionEntries.admission, join(bundleDir, 'admission-sdk-external', 'index.mjs'), {
+        external: ['@aws-sdk/*'],
+      }),
       baseline: await bundleLambda({ name: 'baseline', source: BASELINE_SOURCE }, join(bundleDir, 'baseline', 'index.mjs')),
       coldStartProbe: await bundleLambda('bench/cold-start-probe.ts', join(bundleDir, 'cold-start-probe', 'index.mjs')),
     };
     // The SDK-external diagnostic resolves `@aws-sdk/*` from here, standing in for the Lambda runtime's copy.
     await symlink(join(repoRoot, 'node_modules'), join(bundleDir, 'node_modules'), 'dir');
-    for (const [name, b] of Object.entries(bundles)) log(`admission: bundle ${name.padEnd(20)} ${b.bytes.toLocaleString('en-US').padStart(10)} bytes  ${b.gzipBytes.toLocaleString('en-US').padStart(9)} gzip`);
+    for (const [name, b] of Object.entries(bundles))
+      log(
+        `admission: bundle ${name.padEnd(20)} ${b.bytes.toLocaleString('en-US').padStart(10)} bytes  ${b.gzipBytes.toLocaleString('en-US').padStart(9)} gzip`,
+      );
 
     // -- storage and configuration ----------------------------------------------------------------
     const m = await loadModules();
     log('admission: starting DynamoDB Local');
     let started = performance.now();
-    local = await m.startDynamoDbLocal({ dataDir: join(workDir, 'data'), startTimeoutMs: 60_000, onUnexpectedExit: (error) => log(`admission: ${error.message}`) });
+    local = await m.startDynamoDbLocal({
+      dataDir: join(workDir, 'data'),
+      startTimeoutMs: 60_000,
+      onUnexpectedExit: (error) => log(`admission: ${error.message}`),
+    });
     const dynamodbStartMs = performance.now() - started;
     const endpoint = local.endpoint;
     const adminToken = randomBytes(24).toString('base64url');
@@ -715,10 +809,24 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       inProcess[kind] = {};
       for (const dryRun of [true, false]) {
         const variant = dryRun ? 'dryRun' : 'recorded';
-        const { warmup, samples, maxMs } = dryRun ? { warmup: p.inProcess.dryRunWarmup, samples: p.inProcess.dryRunSamples, maxMs: Number.POSITIVE_INFINITY } : p.inProcess;
-        const result = await measureInProcess(inProcessHandler, inProcessRuntime.meter, pods, secrets, kind, dryRun, warmup, samples, maxMs);
+        const { warmup, samples, maxMs } = dryRun
+          ? { warmup: p.inProcess.dryRunWarmup, samples: p.inProcess.dryRunSamples, maxMs: Number.POSITIVE_INFINITY }
+          : p.inProcess;
+        const result = await measureInProcess(
+          inProcessHandler,
+          inProcessRuntime.meter,
+          pods,
+          secrets,
+          kind,
+          dryRun,
+          warmup,
+          samples,
+          maxMs,
+        );
         inProcess[kind][variant] = result;
-        log(`admission: in-process ${kind.padEnd(6)} ${variant.padEnd(8)} p50 ${result.p50Us.toFixed(0).padStart(6)} us  p99 ${result.p99Us.toFixed(0).padStart(6)} us  mean ${result.meanUs.toFixed(0).padStart(6)} us  storage calls on ${(result.withStorageCallShare * 100).toFixed(1)} % of reviews`);
+        log(
+          `admission: in-process ${kind.padEnd(6)} ${variant.padEnd(8)} p50 ${result.p50Us.toFixed(0).padStart(6)} us  p99 ${result.p99Us.toFixed(0).padStart(6)} us  mean ${result.meanUs.toFixed(0).padStart(6)} us  storage calls on ${(result.withStorageCallShare * 100).toFixed(1)} % of reviews`,
+        );
       }
     }
 
@@ -732,24 +840,38 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     // This instance learns every pod once too (its pod cache is its own), before any load.
     await learnPods(servingHandler, pods, secrets);
     loadClient = startLoadClient();
-    const job = (durationMs: number, dryRun: boolean): LoadJob => ({ type: 'run', baseUrl: server!.url, requests: loadRequests(pods, secrets, dryRun), concurrency: CONCURRENCY, durationMs });
+    const job = (durationMs: number, dryRun: boolean): LoadJob => ({
+      type: 'run',
+      baseUrl: server!.url,
+      requests: loadRequests(pods, secrets, dryRun),
+      concurrency: CONCURRENCY,
+      durationMs,
+    });
     log(`admission: HTTP warm-up ${p.http.warmupMs / 1000} s`);
     const warmup = await httpPhase(loadClient, job(p.http.warmupMs, false), serving.meter, serving.logs);
     log(`admission: HTTP load: concurrency ${CONCURRENCY} for ${p.http.measureMs / 1000} s`);
     const http = await httpPhase(loadClient, job(p.http.measureMs, false), serving.meter, serving.logs);
-    log(`admission: HTTP ${http.requestsPerSecond} req/s  p50 ${http.latencyMs.p50} ms  p99 ${http.latencyMs.p99} ms  errors ${http.errors}  reads/request ${http.dynamoReadsPerRequest}  writes/request ${http.dynamoWritesPerRequest}`);
+    log(
+      `admission: HTTP ${http.requestsPerSecond} req/s  p50 ${http.latencyMs.p50} ms  p99 ${http.latencyMs.p99} ms  errors ${http.errors}  reads/request ${http.dynamoReadsPerRequest}  writes/request ${http.dynamoWritesPerRequest}`,
+    );
     log(`admission: HTTP diagnostic: dry-run reviews (no writes) for ${p.http.dryRunMs / 1000} s`);
     const httpDryRun = await httpPhase(loadClient, job(p.http.dryRunMs, true), serving.meter, serving.logs);
-    log(`admission: HTTP dry-run ${httpDryRun.requestsPerSecond} req/s  p50 ${httpDryRun.latencyMs.p50} ms  p99 ${httpDryRun.latencyMs.p99} ms`);
+    log(
+      `admission: HTTP dry-run ${httpDryRun.requestsPerSecond} req/s  p50 ${httpDryRun.latencyMs.p50} ms  p99 ${httpDryRun.latencyMs.p99} ms`,
+    );
     loadClient.send({ type: 'exit' });
     await server.close();
     server = undefined;
-    log(`admission: DynamoDB Local write capacity for audit items: BatchWriteItem calls of ${BATCH_ITEMS}, 1 and ${m.auditWriteCalls} in flight, ${p.http.writeCapacityMs / 1000} s each`);
+    log(
+      `admission: DynamoDB Local write capacity for audit items: BatchWriteItem calls of ${BATCH_ITEMS}, 1 and ${m.auditWriteCalls} in flight, ${p.http.writeCapacityMs / 1000} s each`,
+    );
     const capacityOneCall = await auditWriteCapacity(m, setupClients.document, `${TABLE_PREFIX}audit`, p.http.writeCapacityMs, 1);
     const capacity = await auditWriteCapacity(m, setupClients.document, `${TABLE_PREFIX}audit`, p.http.writeCapacityMs, m.auditWriteCalls);
     const bestItemsPerSecond = Math.max(capacity.itemsPerSecond, capacityOneCall.itemsPerSecond);
     const writeBound = http.dynamoItemsWrittenPerRequest > 0 ? Math.round(bestItemsPerSecond / http.dynamoItemsWrittenPerRequest) : null;
-    log(`admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls}; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s (goal ${GOALS.httpRequestsPerSecondMin})`);
+    log(
+      `admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls}; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s (goal ${GOALS.httpRequestsPerSecondMin})`,
+    );
 
     // -- 4. cold start ------------------------------------------------------------------------------
     log('admission: preparing cold starts');
@@ -757,7 +879,23 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     destroyers.push(small.destroy);
     await m.bootstrap(small.runtime);
     const smallSecrets = await registerClusters(m.createApiHandler(small.runtime), adminToken, [CLUSTERS[0]]);
-    await small.runtime.configStore.apply([{ op: 'create', kind: 'policy', name: 'exec-guard', doc: { name: 'exec-guard', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'] }, controls: { blockContainerExec: { enabled: true } } } }], ACTOR);
+    await small.runtime.configStore.apply(
+      [
+        {
+          op: 'create',
+          kind: 'policy',
+          name: 'exec-guard',
+          doc: {
+            name: 'exec-guard',
+            type: 'container',
+            enforcementMode: 'enforce',
+            scope: { applicationScopes: ['Global'] },
+            controls: { blockContainerExec: { enabled: true } },
+          },
+        },
+      ],
+      ACTOR,
+    );
 
     const coldDir = join(workDir, 'bundles');
     const runner = join(coldDir, 'runner.mjs');
@@ -795,8 +933,20 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       admissionWithoutSnapshot: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
       coldStartProbe: { bundle: join(bundleDir, 'cold-start-probe', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
     };
-    const diagnostics = new Set<keyof typeof variants>(['admissionSmallConfig', 'admissionSdkExternal', 'admissionWithoutSnapshot', 'coldStartProbe']);
-    const coldRuns: Record<keyof typeof variants, ColdRun[]> = { admission: [], baseline: [], admissionSmallConfig: [], admissionSdkExternal: [], admissionWithoutSnapshot: [], coldStartProbe: [] };
+    const diagnostics = new Set<keyof typeof variants>([
+      'admissionSmallConfig',
+      'admissionSdkExternal',
+      'admissionWithoutSnapshot',
+      'coldStartProbe',
+    ]);
+    const coldRuns: Record<keyof typeof variants, ColdRun[]> = {
+      admission: [],
+      baseline: [],
+      admissionSmallConfig: [],
+      admissionSdkExternal: [],
+      admissionWithoutSnapshot: [],
+      coldStartProbe: [],
+    };
     log(`admission: cold starts: ${p.coldStartRuns} rounds of fresh node processes`);
     // One process at a time, variants interleaved, so that drift affects all alike, in reverse order every
     // other round so that none always follows the same one; one unrecorded round first. The diagnostic
@@ -812,14 +962,26 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         if (round >= 0) coldRuns[name].push(result);
       }
     }
-    const cold = Object.fromEntries(Object.entries(coldRuns).map(([name, runs]) => [name, coldSummary(runs)])) as Record<keyof typeof variants, ColdSummary>;
+    const cold = Object.fromEntries(Object.entries(coldRuns).map(([name, runs]) => [name, coldSummary(runs)])) as Record<
+      keyof typeof variants,
+      ColdSummary
+    >;
     const coldRatio = ratio(cold.admission.verdictMsMedian, cold.baseline.verdictMsMedian);
     const breakdown = coldBreakdown(coldRuns.coldStartProbe);
-    log(`admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${cold.baseline.verdictMsMedian} ms (ratio ${coldRatio}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK external ${cold.admissionSdkExternal.verdictMsMedian} ms; without a stored snapshot ${cold.admissionWithoutSnapshot.verdictMsMedian} ms`);
-    log(`admission: cold start breakdown (probe, ms): ${Object.entries(breakdown).map(([phase, ms]) => `${phase} ${ms}`).join(', ')}`);
+    log(
+      `admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${cold.baseline.verdictMsMedian} ms (ratio ${coldRatio}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK external ${cold.admissionSdkExternal.verdictMsMedian} ms; without a stored snapshot ${cold.admissionWithoutSnapshot.verdictMsMedian} ms`,
+    );
+    log(
+      `admission: cold start breakdown (probe, ms): ${Object.entries(breakdown)
+        .map(([phase, ms]) => `${phase} ${ms}`)
+        .join(', ')}`,
+    );
 
     // -- goals ---------------------------------------------------------------------------------------
-    const inProcessP99 = Object.fromEntries(reviewKinds.map((kind) => [kind, inProcess[kind]!.recorded!.p99Us])) as Record<ReviewKind, number>;
+    const inProcessP99 = Object.fromEntries(reviewKinds.map((kind) => [kind, inProcess[kind]!.recorded!.p99Us])) as Record<
+      ReviewKind,
+      number
+    >;
     const worstInProcess = Math.max(...Object.values(inProcessP99));
     const goals = {
       inProcessP99: {
@@ -855,7 +1017,8 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         pass: http.dynamoReadsPerRequest <= GOALS.dynamoReadsPerRequestMax,
       },
       admissionBundleBytes: {
-        description: 'functions/admission/index.ts as the CDK stack bundles and deploys it (infra/lambda-bundling.ts: ESM, minified, the AWS SDK inside)',
+        description:
+          'functions/admission/index.ts as the CDK stack bundles and deploys it (infra/lambda-bundling.ts: ESM, minified, the AWS SDK inside)',
         target: `<= ${GOALS.admissionBundleBytesMax} bytes (400 KB)`,
         value: bundles.admission.bytes,
         pass: bundles.admission.bytes <= GOALS.admissionBundleBytesMax,
@@ -867,7 +1030,11 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         pass: coldRatio <= GOALS.coldStartRatioMax,
       },
     };
-    log(`admission: goals: ${Object.entries(goals).map(([name, g]) => `${name} ${g.pass ? 'pass' : 'FAIL'}`).join(', ')}`);
+    log(
+      `admission: goals: ${Object.entries(goals)
+        .map(([name, g]) => `${name} ${g.pass ? 'pass' : 'FAIL'}`)
+        .join(', ')}`,
+    );
 
     return {
       description: `Admission webhook hot path with ${POLICIES} policies: in-process handler latency, local HTTP end to end under load, bundle size and cold start.`,
@@ -879,9 +1046,16 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         clusters: CLUSTERS.length,
         group: `${GROUP} (kube_enforcer, enforce: true, failMode: open)`,
         apiServerTimeout: TIMEOUT,
-        reviews: 'exec (CONNECT pods/exec, mostly `sh`) and create (pod CREATE, app + sidecar) built from test/fixtures/admission, uid/namespace/pod name/labels/images varied per pod; 70 % of pods sit where scoped policies point',
+        reviews:
+          'exec (CONNECT pods/exec, mostly `sh`) and create (pod CREATE, app + sidecar) built from test/fixtures/admission, uid/namespace/pod name/labels/images varied per pod; 70 % of pods sit where scoped policies point',
         inProcess: p.inProcess,
-        http: { ...p.http, concurrency: CONCURRENCY, distinctBodies: LOAD_BODIES, client: 'closed loop, node:http keep-alive agent, in a child process; 127.0.0.1 only', order: 'every pod is created, then exec\'d into, in turn' },
+        http: {
+          ...p.http,
+          concurrency: CONCURRENCY,
+          distinctBodies: LOAD_BODIES,
+          client: 'closed loop, node:http keep-alive agent, in a child process; 127.0.0.1 only',
+          order: "every pod is created, then exec'd into, in turn",
+        },
         coldStartRuns: p.coldStartRuns,
         configRecheckMs: 'default (1000)',
         dynamodb: `DynamoDB Local (-sharedDb) on 127.0.0.1, database in a fresh ${scratch.ramBacked ? 'RAM-backed' : 'disk-backed'} temporary directory, removed afterwards`,
@@ -893,14 +1067,18 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         learnPodsMs: Math.round(learnPodsMs),
       },
       inProcess: {
-        description: 'µs per review, single sequential calls of the Lambda handler with payload 2.0 events on DynamoDB Local. recorded: as the API server sends them (pod CREATEs write the pod record; violations write audit events; one call per second re-reads the revision). dryRun: the same reviews with dryRun: true, which write nothing (decision cost only).',
+        description:
+          'µs per review, single sequential calls of the Lambda handler with payload 2.0 events on DynamoDB Local. recorded: as the API server sends them (pod CREATEs write the pod record; violations write audit events; one call per second re-reads the revision). dryRun: the same reviews with dryRun: true, which write nothing (decision cost only).',
         ...inProcess,
       },
       http: {
         description: 'load generator (child process) → local HTTP adapter → admission handler → DynamoDB Local, all on this machine',
         warmup: { requests: warmup.requests, requestsPerSecond: warmup.requestsPerSecond, errors: warmup.errors },
         measured: http,
-        dryRunDiagnostic: { description: 'the same load with dryRun: true reviews: no pod or audit writes; shows what storage writes cost under load', ...httpDryRun },
+        dryRunDiagnostic: {
+          description: 'the same load with dryRun: true reviews: no pod or audit writes; shows what storage writes cost under load',
+          ...httpDryRun,
+        },
         writeCapacityDiagnostic: {
           description: `DynamoDB Local alone, after the load: audit-table items (table as \`npm start\` makes it, no stream) written per second by BatchWriteItem calls of ${BATCH_ITEMS} items of the webhook's shape, with 1 and with ${m.auditWriteCalls} calls in flight (the webhook's group commit keeps up to ${m.auditWriteCalls} when a write carries more than ${BATCH_ITEMS} events), and the request rate the better of the two allows at the measured items per recorded request. Recorded reviews cannot go faster than that bound, whatever the handler costs.`,
           ...capacity,
@@ -912,16 +1090,21 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       bundles: {
         description: `esbuild ${(await import('esbuild')).version} with the stack's settings (infra/lambda-bundling.ts: bundle, minify, ESM, target ${lambdaTarget}, module before main, the default credential chain replaced by the environment provider); byPackage sums bytesInOutput per package of the metafile`,
         admission: withoutInputs(bundles.admission),
-        admissionSdkExternal: { ...withoutInputs(bundles.admissionSdkExternal), note: 'the function\'s own code: @aws-sdk/* left out, as if the Lambda runtime provided it (the stack bundles it, docs/adr/0006)' },
+        admissionSdkExternal: {
+          ...withoutInputs(bundles.admissionSdkExternal),
+          note: "the function's own code: @aws-sdk/* left out, as if the Lambda runtime provided it (the stack bundles it, docs/adr/0006)",
+        },
         baseline: { bytes: bundles.baseline.bytes, gzipBytes: bundles.baseline.gzipBytes },
         coldStartProbe: { bytes: bundles.coldStartProbe.bytes },
       },
       cold: {
-        description: 'fresh `node` per run: import the bundle, invoke the handler once with a real event against DynamoDB Local; ms from process start (performance.timeOrigin) to the verdict. Every process gets the NODE_OPTIONS the stack sets and finds DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, so the clients are built as in AWS. Every variant but admissionSdkExternal is bundled as deployed; that one resolves @aws-sdk/* from the repository node_modules (a symlink next to the bundles), standing in for the SDK the Lambda runtime provides.',
+        description:
+          'fresh `node` per run: import the bundle, invoke the handler once with a real event against DynamoDB Local; ms from process start (performance.timeOrigin) to the verdict. Every process gets the NODE_OPTIONS the stack sets and finds DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, so the clients are built as in AWS. Every variant but admissionSdkExternal is bundled as deployed; that one resolves @aws-sdk/* from the repository node_modules (a symlink next to the bundles), standing in for the SDK the Lambda runtime provides.',
         node: process.version,
         ...cold,
         breakdown: {
-          description: 'medians over the coldStartProbe runs (bench/cold-start-probe.ts: the admission entry point with performance marks), ms. Phases in process order, adding up to the verdict: nodeStart, moduleEvaluation (the bundle, SDK included), runtimeConstruction (clients, stores, logger), untilInvocation (the runner reads the event), reviewDecoding, configurationReads (the revision GetItem, then the decision snapshot Query), snapshotDecoding (gunzip, JSON.parse, shape check), compileAndAuthentication (compileSnapshot of the document, then the secret check), podLookup (GetItem), decisionAndAuditWrite. revisionRead, snapshotQuery and auditWrite are parts of those phases.',
+          description:
+            'medians over the coldStartProbe runs (bench/cold-start-probe.ts: the admission entry point with performance marks), ms. Phases in process order, adding up to the verdict: nodeStart, moduleEvaluation (the bundle, SDK included), runtimeConstruction (clients, stores, logger), untilInvocation (the runner reads the event), reviewDecoding, configurationReads (the revision GetItem, then the decision snapshot Query), snapshotDecoding (gunzip, JSON.parse, shape check), compileAndAuthentication (compileSnapshot of the document, then the secret check), podLookup (GetItem), decisionAndAuditWrite. revisionRead, snapshotQuery and auditWrite are parts of those phases.',
           runs: coldRuns.coldStartProbe.length,
           ms: breakdown,
         },

@@ -167,7 +167,13 @@ interface VariantResult extends LatencySummary {
  * Runs warm-up and timed rounds; in round r every variant is called once (diagnostic variants only
  * every few rounds), starting with variant r mod n, so that none always runs right after another.
  */
-async function compare(label: string, variants: readonly Variant[], meter: CallMeter, r: Rounds, log: (message: string) => void): Promise<Record<string, VariantResult>> {
+async function compare(
+  label: string,
+  variants: readonly Variant[],
+  meter: CallMeter,
+  r: Rounds,
+  log: (message: string) => void,
+): Promise<Record<string, VariantResult>> {
   const totals = variants.map((): number[] => []);
   const inside = variants.map((): number[] => []);
   const calls = variants.map((): number[] => []);
@@ -204,18 +210,26 @@ async function compare(label: string, variants: readonly Variant[], meter: CallM
       description: variant.description,
       ...summary,
       dynamoCallsPerRequest: round1(callCounts.reduce((a, b) => a + b, 0) / samples),
-      dynamoCallsByCommand: Object.fromEntries([...commands[index]!].map(([command, durations]) => [command, { callsPerRequest: round1(durations.length / samples), p50Us: medianUs(durations) }])),
+      dynamoCallsByCommand: Object.fromEntries(
+        [...commands[index]!].map(([command, durations]) => [
+          command,
+          { callsPerRequest: round1(durations.length / samples), p50Us: medianUs(durations) },
+        ]),
+      ),
       inDynamoCallsP50Us: medianUs(inside[index]!),
       outsideDynamoCallsP50Us: medianUs(totals[index]!.map((total, s) => total - inside[index]![s]!)),
     };
-    log(`api: ${label.padEnd(7)} ${variant.name.padEnd(14)} p50 ${summary.p50Us.toFixed(0).padStart(6)} us  p99 ${summary.p99Us.toFixed(0).padStart(6)} us  ${results[variant.name]!.dynamoCallsPerRequest} DynamoDB call(s)`);
+    log(
+      `api: ${label.padEnd(7)} ${variant.name.padEnd(14)} p50 ${summary.p50Us.toFixed(0).padStart(6)} us  p99 ${summary.p99Us.toFixed(0).padStart(6)} us  ${results[variant.name]!.dynamoCallsPerRequest} DynamoDB call(s)`,
+    );
   });
   return results;
 }
 
 function expectStatus(result: unknown, status: number, what: string): APIGatewayProxyStructuredResultV2 {
   const response = result as APIGatewayProxyStructuredResultV2;
-  if (response.statusCode !== status) throw new Error(`${what}: expected HTTP ${status}, got ${String(response.statusCode)}: ${String(response.body).slice(0, 300)}`);
+  if (response.statusCode !== status)
+    throw new Error(`${what}: expected HTTP ${status}, got ${String(response.statusCode)}: ${String(response.body).slice(0, 300)}`);
   return response;
 }
 
@@ -269,12 +283,37 @@ function createTransaction(s: Setup, sk: string, doc: Record<string, unknown>): 
   const item = storeShapedItem(BENCH_PK, sk, doc, now);
   const id = randomUUID();
   const { pk: _pk, sk: _sk, doc: _doc, type: _type, enabled: _enabled, ...meta } = item;
-  const activity = { pk: BENCH_ACTIVITY_PK, sk: `${now}#${id}`, id, time: now, actor: ACTOR, action: 'create', resource: `policy/${String(doc.name)}`, before: null, after: { ...doc, ...meta } };
+  const activity = {
+    pk: BENCH_ACTIVITY_PK,
+    sk: `${now}#${id}`,
+    id,
+    time: now,
+    actor: ACTOR,
+    action: 'create',
+    resource: `policy/${String(doc.name)}`,
+    before: null,
+    after: { ...doc, ...meta },
+  };
   return {
     TransactItems: [
-      { Put: { TableName: s.configTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+      {
+        Put: {
+          TableName: s.configTable,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
       { Put: { TableName: s.configTable, Item: activity } },
-      { Update: { TableName: s.configTable, Key: { pk: BENCH_PK, sk: 'revision' }, UpdateExpression: 'ADD #revision :one', ExpressionAttributeNames: { '#revision': 'revision' }, ExpressionAttributeValues: { ':one': 1 } } },
+      {
+        Update: {
+          TableName: s.configTable,
+          Key: { pk: BENCH_PK, sk: 'revision' },
+          UpdateExpression: 'ADD #revision :one',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
     ],
     ClientRequestToken: randomUUID(),
   };
@@ -353,7 +392,13 @@ function listVariants(s: Setup): Variant[] {
       name: 'raw',
       description: `Query (ConsistentRead, Limit ${LIST_LIMIT}) of the policy partition`,
       prepare: () => {
-        const input = { TableName: s.configTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, Limit: LIST_LIMIT };
+        const input = {
+          TableName: s.configTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          Limit: LIST_LIMIT,
+        };
         return () => s.raw.send(new QueryCommand(input));
       },
       verify: (result) => checkPage((result as { Items?: unknown[] }).Items, 'raw Query'),
@@ -378,7 +423,8 @@ function createVariants(s: Setup): Variant[] {
     {
       name: 'routeOnly',
       every: DIAGNOSTIC_EVERY,
-      description: 'the route handler of POST /v1/policies called directly with the parsed body (no middleware chain, no response serialisation)',
+      description:
+        'the route handler of POST /v1/policies called directly with the parsed body (no middleware chain, no response serialisation)',
       prepare: (i) => {
         const request = routeRequest('POST /v1/policies', { body: policyBody(s.pool[i % s.pool.length]!, `bench-route-${i}`) });
         return () => route(request);
@@ -391,7 +437,11 @@ function createVariants(s: Setup): Variant[] {
       name: 'raw',
       description: `PutItem (condition attribute_not_exists(pk)) of an item shaped and sized like the stored policy, pk ${BENCH_PK}`,
       prepare: (i) => {
-        const input = { TableName: s.configTable, Item: storeShapedItem(BENCH_PK, `put-${i}`, storedDoc(s, i, `bench-put-${i}`), new Date().toISOString()), ConditionExpression: 'attribute_not_exists(pk)' };
+        const input = {
+          TableName: s.configTable,
+          Item: storeShapedItem(BENCH_PK, `put-${i}`, storedDoc(s, i, `bench-put-${i}`), new Date().toISOString()),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        };
         return () => s.raw.send(new PutCommand(input));
       },
       verify: ok,
@@ -409,12 +459,19 @@ function createVariants(s: Setup): Variant[] {
     {
       name: 'rawSameCalls',
       every: DIAGNOSTIC_EVERY,
-      description: 'the DynamoDB calls the API makes for a create, issued directly: BatchGetItem (existence), the TransactWriteItems above, Query of the enforcer groups (warnings)',
+      description:
+        'the DynamoDB calls the API makes for a create, issued directly: BatchGetItem (existence), the TransactWriteItems above, Query of the enforcer groups (warnings)',
       prepare: (i) => {
         const sk = `seq-${i}`;
         const get = { RequestItems: { [s.configTable]: { Keys: [{ pk: BENCH_PK, sk }], ConsistentRead: true } } };
         const transaction = createTransaction(s, sk, storedDoc(s, i, `bench-seq-${i}`));
-        const groups = { TableName: s.configTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': groupPk }, ConsistentRead: true, Limit: 501 };
+        const groups = {
+          TableName: s.configTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': groupPk },
+          ConsistentRead: true,
+          Limit: 501,
+        };
         return async () => {
           await s.raw.send(new BatchGetCommand(get));
           await s.raw.send(new TransactWriteCommand(transaction));
@@ -444,7 +501,6 @@ function noopVariants(s: Setup): Variant[] {
   ];
 }
 
-
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {
   const { log, quick, seed } = context;
   const r = rounds(quick);
@@ -464,7 +520,10 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     // The API's clients and the raw clients: separate connection pools, same endpoint, both metered.
     const apiClients = m.createDynamoClients({ endpoint: local.endpoint });
     const rawClients = m.createDynamoClients({ endpoint: local.endpoint });
-    destroyers.push(() => apiClients.client.destroy(), () => rawClients.client.destroy());
+    destroyers.push(
+      () => apiClients.client.destroy(),
+      () => rawClients.client.destroy(),
+    );
     started = performance.now();
     await m.ensureTables(rawClients.client, TABLE_PREFIX, m.localTableOptions);
     const tablesMs = performance.now() - started;
@@ -474,7 +533,10 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const names = m.tableNames(TABLE_PREFIX);
     const runtime = m.createRuntime(
       { tablePrefix: TABLE_PREFIX, dynamodbEndpoint: local.endpoint, adminToken },
-      { configStore: new m.DynamoConfigStore(apiClients.document, names.config), auditStore: new m.DynamoAuditStore(apiClients.document, names.audit) },
+      {
+        configStore: new m.DynamoConfigStore(apiClients.document, names.config),
+        auditStore: new m.DynamoAuditStore(apiClients.document, names.audit),
+      },
     );
     await m.bootstrap(runtime);
     const handler = m.createApiHandler(runtime);
@@ -492,7 +554,12 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     );
     const seedMs = performance.now() - started;
     const bodyBytes = pool.map((p) => Buffer.byteLength(JSON.stringify(policyBody(p, 'bench-api-0')), 'utf8'));
-    const itemBytes = pool.map((p, j) => Buffer.byteLength(JSON.stringify(storeShapedItem(BENCH_PK, `put-${j}`, storedDoc(s, j, `bench-put-${j}`), new Date().toISOString())), 'utf8'));
+    const itemBytes = pool.map((p, j) =>
+      Buffer.byteLength(
+        JSON.stringify(storeShapedItem(BENCH_PK, `put-${j}`, storedDoc(s, j, `bench-put-${j}`), new Date().toISOString())),
+        'utf8',
+      ),
+    );
     const mean = (values: readonly number[]): number => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
 
     // get and list first, while exactly STORED_POLICIES policies are stored; create adds more.
@@ -502,7 +569,10 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const noop = await compare('no-op', noopVariants(s), meter, r, log);
 
     const operations = { create, get, list };
-    const apiOverRaw = Object.fromEntries(Object.entries(operations).map(([op, v]) => [op, ratio(v.api!.p50Us, v.raw!.p50Us)])) as Record<keyof typeof operations, number>;
+    const apiOverRaw = Object.fromEntries(Object.entries(operations).map(([op, v]) => [op, ratio(v.api!.p50Us, v.raw!.p50Us)])) as Record<
+      keyof typeof operations,
+      number
+    >;
     const worst = Math.max(...Object.values(apiOverRaw));
     const fixedUs = Math.min(noop.controls!.p50Us, noop.template!.p50Us);
     const breakdown = Object.fromEntries(
@@ -534,7 +604,8 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
 
     const goals = {
       apiOverRawAtP50: {
-        description: 'admin API handler p50 divided by the raw DynamoDB baseline p50, per operation (create: PutItem, get: GetItem, list: Query Limit 50); the worst operation counts',
+        description:
+          'admin API handler p50 divided by the raw DynamoDB baseline p50, per operation (create: PutItem, get: GetItem, list: Query Limit 50); the worst operation counts',
         target: `<= ${GOALS.apiOverRawP50Max}`,
         measured: apiOverRaw,
         value: worst,
@@ -544,10 +615,15 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
           .map(([op]) => op),
       },
     };
-    log(`api: api/raw at p50: ${Object.entries(apiOverRaw).map(([op, v]) => `${op} ${v}`).join(', ')} (goal <= ${GOALS.apiOverRawP50Max}: ${goals.apiOverRawAtP50.pass ? 'pass' : 'FAIL'})`);
+    log(
+      `api: api/raw at p50: ${Object.entries(apiOverRaw)
+        .map(([op, v]) => `${op} ${v}`)
+        .join(', ')} (goal <= ${GOALS.apiOverRawP50Max}: ${goals.apiOverRawAtP50.pass ? 'pass' : 'FAIL'})`,
+    );
 
     return {
-      description: 'Admin API latency (Lambda handler invoked in-process with API Gateway payload 2.0 events) against raw DynamoDB calls on the same DynamoDB Local, per operation.',
+      description:
+        'Admin API latency (Lambda handler invoked in-process with API Gateway payload 2.0 events) against raw DynamoDB calls on the same DynamoDB Local, per operation.',
       parameters: {
         seed,
         quick,
@@ -556,7 +632,8 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         storedPolicies: STORED_POLICIES,
         listLimit: LIST_LIMIT,
         diagnosticSamplesPerVariant: Math.ceil(r.samples / DIAGNOSTIC_EVERY),
-        order: 'sequential calls; each round calls every variant of an operation once (routeOnly, rawTransaction and rawSameCalls every second round), starting with a different variant each round',
+        order:
+          'sequential calls; each round calls every variant of an operation once (routeOnly, rawTransaction and rawSameCalls every second round), starting with a different variant each round',
         dynamodb: `DynamoDB Local (-sharedDb) on 127.0.0.1, database file in a fresh ${scratch.ramBacked ? 'RAM-backed' : 'disk-backed'} temporary directory, removed afterwards`,
         dynamodbStorage: scratch.ramBacked ? 'ram' : 'disk',
         meanPolicyBodyBytes: mean(bodyBytes),
@@ -566,7 +643,8 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       setup: { dynamodbLocalStartMs: Math.round(startMs), ensureTablesMs: Math.round(tablesMs), storePoliciesMs: Math.round(seedMs) },
       results: { create, get, list },
       middleware: {
-        description: 'routes that make no DynamoDB call: what every request pays for the Lambda wrapper, middleware chain (Powertools context, error mapper, header normaliser, token check, body parser), dispatch and response serialisation',
+        description:
+          'routes that make no DynamoDB call: what every request pays for the Lambda wrapper, middleware chain (Powertools context, error mapper, header normaliser, token check, body parser), dispatch and response serialisation',
         ...noop,
         /** The cheaper of the two routes: the chain with a small body. */
         fixedCostP50Us: fixedUs,

@@ -48,7 +48,12 @@ async function importOnce(runner: string, bundle: string): Promise<number> {
 interface FunctionSection {
   readonly deployed: Omit<LambdaBundleReport, 'inputs' | 'largestInputs'>;
   readonly sdkExternal: Pick<LambdaBundleReport, 'bytes' | 'gzipBytes'>;
-  readonly importMs: { readonly deployedMedian: number; readonly sdkExternalMedian: number; readonly deployedRuns: number[]; readonly sdkExternalRuns: number[] };
+  readonly importMs: {
+    readonly deployedMedian: number;
+    readonly sdkExternalMedian: number;
+    readonly deployedRuns: number[];
+    readonly sdkExternalRuns: number[];
+  };
 }
 
 function layerFiles(dir: string): Array<{ readonly file: string; readonly bytes: number; readonly gzipBytes: number }> {
@@ -85,7 +90,12 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       functions[name] = {
         deployed: { ...reported, byPackage: reported.byPackage.slice(0, 10) },
         sdkExternal: { bytes: external.bytes, gzipBytes: external.gzipBytes },
-        importMs: { deployedMedian: median(runs.deployed), sdkExternalMedian: median(runs.sdkExternal), deployedRuns: runs.deployed, sdkExternalRuns: runs.sdkExternal },
+        importMs: {
+          deployedMedian: median(runs.deployed),
+          sdkExternalMedian: median(runs.sdkExternal),
+          deployedRuns: runs.deployed,
+          sdkExternalRuns: runs.sdkExternal,
+        },
       };
       log(
         `bundles: ${name.padEnd(12)} ${deployed.bytes.toLocaleString('en-US').padStart(10)} bytes (SDK external ${external.bytes.toLocaleString('en-US')}); import ${median(runs.deployed)} ms (SDK external ${median(runs.sdkExternal)} ms)`,
@@ -96,26 +106,33 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const layerDir = join(work, 'layer');
     await buildProtectionLayer(layerDir);
     const files = layerFiles(layerDir);
-    const layer = { files, totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), totalGzipBytes: files.reduce((sum, f) => sum + f.gzipBytes, 0) };
+    const layer = {
+      files,
+      totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+      totalGzipBytes: files.reduce((sum, f) => sum + f.gzipBytes, 0),
+    };
     log(`bundles: layer ${layer.totalBytes.toLocaleString('en-US')} bytes in ${files.length} files`);
 
     const admissionDeployed = functions.admission!.deployed.bytes;
     const goals = {
       admissionBundleBytes: {
-        description: 'functions/admission/index.ts as the stack bundles it, SDK inside (the admission suite defines and measures this goal; repeated here)',
+        description:
+          'functions/admission/index.ts as the stack bundles it, SDK inside (the admission suite defines and measures this goal; repeated here)',
         target: `<= ${ADMISSION_GOALS.admissionBundleBytesMax} bytes`,
         value: admissionDeployed,
         pass: admissionDeployed <= ADMISSION_GOALS.admissionBundleBytesMax,
       },
     };
     return {
-      description: 'Deployment sizes: each function bundled as the CDK stack does (ESM, minified, SDK inside with the environment as its only credential source) and with the SDK left to the runtime, their import times in fresh node processes, and the protection layer.',
+      description:
+        'Deployment sizes: each function bundled as the CDK stack does (ESM, minified, SDK inside with the environment as its only credential source) and with the SDK left to the runtime, their import times in fresh node processes, and the protection layer.',
       parameters: {
         quick,
         node: process.version,
         esbuild: (await import('esbuild')).version,
         importRunsPerVariant: importRuns,
-        importNote: 'ms from process start to the end of the bundle import (module-level setup included, no AWS call); this machine, not Lambda: compare the two variants, not absolute values',
+        importNote:
+          'ms from process start to the end of the bundle import (module-level setup included, no AWS call); this machine, not Lambda: compare the two variants, not absolute values',
       },
       functions,
       layer,

@@ -7,7 +7,17 @@ import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/engine
 import { compileScope } from '../../layers/core/scope/index.js';
 import { celActivation, compileCel, type CelActivation, type CelEvaluator } from '../cel.js';
 import { checkAgainstCel, checkAgainstNaive, type EquivalenceStats, type NaiveEquivalenceStats } from '../equivalence.js';
-import { CLUSTER_COUNT, generateConfig, generateRequests, namespaceCount, requestKinds, WORKLOAD_COUNT, type BenchConfig, type BenchRequest, type RequestKind } from '../generate.js';
+import {
+  CLUSTER_COUNT,
+  generateConfig,
+  generateRequests,
+  namespaceCount,
+  requestKinds,
+  WORKLOAD_COUNT,
+  type BenchConfig,
+  type BenchRequest,
+  type RequestKind,
+} from '../generate.js';
 import { collectGarbage, measure, type MeasureOptions, type Measurement } from '../measure.js';
 import { compileNaive, type NaiveEvaluator } from '../naive.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
@@ -131,7 +141,11 @@ function meanOf(values: readonly number[]): number {
  * violations) pair that both pools contain: request by request, the same amount of matched work. Pairs are
  * taken round-robin so that the sets stay small (`size`) with identical histograms.
  */
-function matchedSets(small: readonly Classified[], large: readonly Classified[], size: number): { small: Classified[]; large: Classified[]; histogram: Record<string, number> } {
+function matchedSets(
+  small: readonly Classified[],
+  large: readonly Classified[],
+  size: number,
+): { small: Classified[]; large: Classified[]; histogram: Record<string, number> } {
   const byPair = (pool: readonly Classified[]) => {
     const groups = new Map<string, Classified[]>();
     for (const entry of pool) {
@@ -188,8 +202,14 @@ function run(context: SuiteContext): Record<string, unknown> {
 
     log(`engine: N=${n}: checking that engine and naive agree`);
     const checks = perKindObject((kind) => checkAgainstNaive(`N=${n} ${kind}`, snapshot, naive, requests[kind]));
-    decisions.set(n, perKindObject((kind) => checks[kind].decisions));
-    naiveStats.set(n, perKindObject((kind) => checks[kind].stats));
+    decisions.set(
+      n,
+      perKindObject((kind) => checks[kind].decisions),
+    );
+    naiveStats.set(
+      n,
+      perKindObject((kind) => checks[kind].stats),
+    );
 
     for (const kind of requestKinds) {
       for (const [evaluator, step] of [
@@ -244,11 +264,19 @@ function run(context: SuiteContext): Record<string, unknown> {
     const sets = matchedSets(pool(smallest), pool(largest), WORKLOAD_COUNT);
     const timeSet = (p: Prepared, set: readonly Classified[]) => {
       collectGarbage();
-      return measure(engineStep(p.snapshot, set.map((c) => c.request)), matchedOptions).meanNs;
+      return measure(
+        engineStep(
+          p.snapshot,
+          set.map((c) => c.request),
+        ),
+        matchedOptions,
+      ).meanNs;
     };
     const smallNs = timeSet(smallest, sets.small);
     const largeNs = timeSet(largest, sets.large);
-    log(`engine: matched work ${kind.padEnd(6)} N=${small} ${smallNs.toFixed(0)} ns, N=${top} ${largeNs.toFixed(0)} ns over ${sets.small.length} requests`);
+    log(
+      `engine: matched work ${kind.padEnd(6)} N=${small} ${smallNs.toFixed(0)} ns, N=${top} ${largeNs.toFixed(0)} ns over ${sets.small.length} requests`,
+    );
     return {
       requests: sets.small.length,
       applicableAndViolations: sets.histogram,
@@ -306,12 +334,17 @@ function run(context: SuiteContext): Record<string, unknown> {
     const { n, bench, snapshot, requests } = p;
     log(`engine: N=${n}: translating and parsing CEL programs`);
     const cel = compileCel(bench.config);
-    const activations = { exec: requests.exec.map((r) => celActivation(r.request)), create: requests.create.map((r) => celActivation(r.request)) };
+    const activations = {
+      exec: requests.exec.map((r) => celActivation(r.request)),
+      create: requests.create.map((r) => celActivation(r.request)),
+    };
     setup[n] = {
       policies: n,
       enabledPoliciesWithControls: p.naive.policies,
       celPrograms: cel.programs.length,
-      meanCelExpressionChars: Math.round(cel.programs.reduce((sum, program) => sum + program.source.length, 0) / Math.max(1, cel.programs.length)),
+      meanCelExpressionChars: Math.round(
+        cel.programs.reduce((sum, program) => sum + program.source.length, 0) / Math.max(1, cel.programs.length),
+      ),
       namespaces: namespaceCount(n),
       clusters: CLUSTER_COUNT,
       policySchemaParseMs: ms(bench.policyParseMs),
@@ -367,9 +400,15 @@ function run(context: SuiteContext): Record<string, unknown> {
   const engineScaling = perKind((kind) => ratio(mean(rows, 'engine', top, kind), mean(rows, 'engine', small, kind)));
   const matchedScaling = perKind((kind) => matchedWork[kind].ratio);
   const celOverEngine = perKind((kind) => ratio(mean(rows, 'cel', mid, kind), mean(rows, 'engine', mid, kind)));
-  const naiveOverEngine = Object.fromEntries(POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'naive', n, kind), mean(rows, 'engine', n, kind)))]));
-  const celOverEngineAll = Object.fromEntries(POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'cel', n, kind), mean(rows, 'engine', n, kind)))]));
-  const throughputAt10 = perKind((kind) => rows.find((r) => r.evaluator === 'engine' && r.n === small && r.kind === kind)!.decisionsPerSecond);
+  const naiveOverEngine = Object.fromEntries(
+    POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'naive', n, kind), mean(rows, 'engine', n, kind)))]),
+  );
+  const celOverEngineAll = Object.fromEntries(
+    POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'cel', n, kind), mean(rows, 'engine', n, kind)))]),
+  );
+  const throughputAt10 = perKind(
+    (kind) => rows.find((r) => r.evaluator === 'engine' && r.n === small && r.kind === kind)!.decisionsPerSecond,
+  );
 
   const worstScaling = Math.max(...Object.values(engineScaling));
   const worstMatchedScaling = Math.max(...Object.values(matchedScaling));
@@ -411,7 +450,8 @@ function run(context: SuiteContext): Record<string, unknown> {
   };
 
   return {
-    description: 'Admission decisions per second: Vigil engine (candidate index) vs naive linear scan vs one CEL program per policy (cel-js, parsed once).',
+    description:
+      'Admission decisions per second: Vigil engine (candidate index) vs naive linear scan vs one CEL program per policy (cel-js, parsed once).',
     parameters: {
       seed,
       quick,
@@ -429,14 +469,21 @@ function run(context: SuiteContext): Record<string, unknown> {
     setup,
     scopeParse: {
       policies: big.n,
-      description: 'compileSnapshot of the largest configuration (scope parsing, control compilation, candidate index); compileScopeOnly: compileScope of every policy scope alone',
-      compileSnapshotMs: { first: ms(compileRuns[0]!), median: ms(sortedRuns[Math.floor(sortedRuns.length / 2)]!), min: ms(sortedRuns[0]!), runs: compileRuns.length },
+      description:
+        'compileSnapshot of the largest configuration (scope parsing, control compilation, candidate index); compileScopeOnly: compileScope of every policy scope alone',
+      compileSnapshotMs: {
+        first: ms(compileRuns[0]!),
+        median: ms(sortedRuns[Math.floor(sortedRuns.length / 2)]!),
+        min: ms(sortedRuns[0]!),
+        runs: compileRuns.length,
+      },
       compileScopeOnlyMs: { median: ms(scopeRuns[Math.floor(scopeRuns.length / 2)]!), min: ms(scopeRuns[0]!), runs: scopeRuns.length },
     },
     equivalence,
     results: rows,
     diagnostics: {
-      description: 'engine only: mean ns of snapshot.candidates() alone and of candidates() plus every candidate scope check, against the whole decide(); mean candidates and in-scope policies per request',
+      description:
+        'engine only: mean ns of snapshot.candidates() alone and of candidates() plus every candidate scope check, against the whole decide(); mean candidates and in-scope policies per request',
       engineBreakdown: breakdown,
       matchedWork: {
         description: `requests drawn from ${MATCHED_POOL} per kind and configuration so that both sizes decide the same number of requests with each (applicable policies, violations) pair; ratio = mean ns at N=${top} / at N=${small}`,
@@ -470,11 +517,14 @@ function run(context: SuiteContext): Record<string, unknown> {
 }
 
 function logRow(log: (message: string) => void, evaluator: EvaluatorName, n: number, kind: RequestKind, measurement: Measurement): void {
-  log(`engine: N=${n} ${kind.padEnd(6)} ${evaluator.padEnd(6)} ${measurement.meanNs.toFixed(0).padStart(12)} ns/decision  ${measurement.decisionsPerSecond.toLocaleString('en-US').padStart(11)} decisions/s  (${measurement.rounds} rounds x ${measurement.batch})`);
+  log(
+    `engine: N=${n} ${kind.padEnd(6)} ${evaluator.padEnd(6)} ${measurement.meanNs.toFixed(0).padStart(12)} ns/decision  ${measurement.decisionsPerSecond.toLocaleString('en-US').padStart(11)} decisions/s  (${measurement.rounds} rounds x ${measurement.batch})`,
+  );
 }
 
 export const engineSuite: BenchSuite = {
   name: 'engine',
-  description: 'Decision throughput of the engine vs a naive linear evaluator and a CEL-per-policy baseline at N = 10, 1,000 and 10,000 policies.',
+  description:
+    'Decision throughput of the engine vs a naive linear evaluator and a CEL-per-policy baseline at N = 10, 1,000 and 10,000 policies.',
   run,
 };

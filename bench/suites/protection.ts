@@ -94,7 +94,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 });
 `;
 
-const coldProgram = 'const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ firstUserCodeMs: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000 }))';
+const coldProgram =
+  'const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ firstUserCodeMs: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000 }))';
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
@@ -203,14 +204,26 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   const perRound = quick ? 500 : 2_000;
   const rounds = quick ? 4 : 10;
   log(`protection: wrapper, ${rounds} rounds x ${perRound} invocations per variant`);
-  const wrapper = runChild([wrapperPath, protectUrl, String(perRound), String(rounds)], env) as { bare: WrapperStats; wrapped: WrapperStats };
+  const wrapper = runChild([wrapperPath, protectUrl, String(perRound), String(rounds)], env) as {
+    bare: WrapperStats;
+    wrapped: WrapperStats;
+  };
   const overheadMeanUs = (wrapper.wrapped.meanNs - wrapper.bare.meanNs) / 1_000;
   const overheadP50Us = (wrapper.wrapped.p50Ns - wrapper.bare.p50Ns) / 1_000;
   const wrapperSection = {
-    description: 'async handler returning event.n + 1, awaited one invocation at a time; bare and protect()-wrapped alternate in rounds, after two unrecorded rounds each',
+    description:
+      'async handler returning event.n + 1, awaited one invocation at a time; bare and protect()-wrapped alternate in rounds, after two unrecorded rounds each',
     invocationsPerVariant: wrapper.bare.invocations,
-    bare: { meanUs: round2(wrapper.bare.meanNs / 1_000), p50Us: round2(wrapper.bare.p50Ns / 1_000), p99Us: round2(wrapper.bare.p99Ns / 1_000) },
-    wrapped: { meanUs: round2(wrapper.wrapped.meanNs / 1_000), p50Us: round2(wrapper.wrapped.p50Ns / 1_000), p99Us: round2(wrapper.wrapped.p99Ns / 1_000) },
+    bare: {
+      meanUs: round2(wrapper.bare.meanNs / 1_000),
+      p50Us: round2(wrapper.bare.p50Ns / 1_000),
+      p99Us: round2(wrapper.bare.p99Ns / 1_000),
+    },
+    wrapped: {
+      meanUs: round2(wrapper.wrapped.meanNs / 1_000),
+      p50Us: round2(wrapper.wrapped.p50Ns / 1_000),
+      p99Us: round2(wrapper.wrapped.p99Ns / 1_000),
+    },
     overheadMeanUs: round2(overheadMeanUs),
     overheadP50Us: round2(overheadP50Us),
   };
@@ -270,12 +283,17 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     cpuRatio: round2(median(cpuRatios)),
     addedP50Us: round1((median(spawnTimes.hooked) - median(spawnTimes.plain)) / 1_000),
   };
-  log(`protection: spawn ${spawnSection.ratio}x (median of ${spawnRounds} round ratios; p50 ${spawnSection.hooked.p50Us} vs ${spawnSection.plain.p50Us} µs)`);
+  log(
+    `protection: spawn ${spawnSection.ratio}x (median of ${spawnRounds} round ratios; p50 ${spawnSection.hooked.p50Us} vs ${spawnSection.plain.p50Us} µs)`,
+  );
 
   // 3. Cold start: performance.now() and the process's CPU time at the first user code, with and without the
   // preload. Wall time is the goal; CPU time moves far less with the load of a shared machine.
   const coldRuns = quick ? 4 : 15;
-  const cold = { preload: [] as Array<{ firstUserCodeMs: number; cpuMs: number }>, plain: [] as Array<{ firstUserCodeMs: number; cpuMs: number }> };
+  const cold = {
+    preload: [] as Array<{ firstUserCodeMs: number; cpuMs: number }>,
+    plain: [] as Array<{ firstUserCodeMs: number; cpuMs: number }>,
+  };
   log(`protection: cold start, ${coldRuns} runs per variant`);
   runChild(['-e', coldProgram], env); // one unrecorded run: file system caches
   for (let r = 0; r < coldRuns; r++) {
@@ -309,7 +327,8 @@ export async function measureProtectionLayer(layer: string, work: string, contex
       pass: overheadMeanUs <= GOALS.wrapperOverheadUsMax,
     },
     spawnRatio: {
-      description: "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
+      description:
+        "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
       target: `<= ${GOALS.spawnRatioMax}`,
       measured: spawnSection.ratio,
       pass: spawnRatio <= GOALS.spawnRatioMax,
@@ -323,7 +342,11 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
   return {
     description: 'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload.',
-    parameters: { quick, node: process.version, bundlePolicies: ['bench-allow-true (blockAllProcesses, allows true)', 'bench-no-curl (blockedExecutables curl, wget)'] },
+    parameters: {
+      quick,
+      node: process.version,
+      bundlePolicies: ['bench-allow-true (blockAllProcesses, allows true)', 'bench-no-curl (blockedExecutables curl, wget)'],
+    },
     layerBytes: { preload: statSync(preload).size, protect: statSync(join(layer, 'protect.mjs')).size },
     wrapper: wrapperSection,
     spawn: spawnSection,

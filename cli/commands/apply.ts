@@ -28,7 +28,13 @@ async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ dele
   for (const change of ordered) {
     if (change.kind === 'settings') continue;
     try {
-      await ctx.client().request('DELETE', `${deletePaths[change.kind]}/${segment(change.name)}`, change.version === undefined ? {} : { headers: { 'if-match': `"${change.version}"` } });
+      await ctx
+        .client()
+        .request(
+          'DELETE',
+          `${deletePaths[change.kind]}/${segment(change.name)}`,
+          change.version === undefined ? {} : { headers: { 'if-match': `"${change.version}"` } },
+        );
       deleted++;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -66,12 +72,22 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
     } catch (error) {
       // What only the server can check (e.g. that a scheduled instant lies in the future): name the files.
       if (!(error instanceof ApiError)) throw error;
-      throw new ApiError(error.status, error.code, error.message, error.details.map((d) => ({ path: locatePath(d.path, desired), message: d.message })), error.hint);
+      throw new ApiError(
+        error.status,
+        error.code,
+        error.message,
+        error.details.map((d) => ({ path: locatePath(d.path, desired), message: d.message })),
+        error.hint,
+      );
     }
     const expected = new Map(plan.changes.filter((c) => c.action !== 'delete').map((c) => [`${c.kind}/${c.name}`, resultOf[c.action]]));
-    const drifted = (answer.items ?? []).filter((item) => expected.has(`${item.kind}/${item.name}`) && expected.get(`${item.kind}/${item.name}`) !== item.result);
+    const drifted = (answer.items ?? []).filter(
+      (item) => expected.has(`${item.kind}/${item.name}`) && expected.get(`${item.kind}/${item.name}`) !== item.result,
+    );
     for (const item of drifted) {
-      ctx.warn(`${describeItem({ kind: item.kind as Change['kind'], name: item.name })} changed on the server after it was read: the files' version was applied (${item.result})`);
+      ctx.warn(
+        `${describeItem({ kind: item.kind as Change['kind'], name: item.name })} changed on the server after it was read: the files' version was applied (${item.result})`,
+      );
     }
   }
 

@@ -44,7 +44,16 @@ export async function auditGetCommand(ctx: Context, id: string, options: { outpu
 /** One event on one line, for following. */
 export function eventLine(event: Json): string {
   const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
-  return [event.time, event.status, `${text(event.policy)}/${text(event.control)}`, event.action, workloadText(event.workload), event.message].map(text).join('  ');
+  return [
+    event.time,
+    event.status,
+    `${text(event.policy)}/${text(event.control)}`,
+    event.action,
+    workloadText(event.workload),
+    event.message,
+  ]
+    .map(text)
+    .join('  ');
 }
 
 function byTime(a: Json, b: Json): number {
@@ -123,7 +132,9 @@ export async function auditTailCommand(ctx: Context, options: TailOptions, signa
       try {
         show(await ctx.client().listAll<Json>(PATH, { ...filters, since }, 2000));
       } catch (error) {
-        const transient = (error instanceof ApiError && (error.status >= 500 || error.status === 429)) || (error instanceof CliError && !(error instanceof ApiError));
+        const transient =
+          (error instanceof ApiError && (error.status >= 500 || error.status === 429)) ||
+          (error instanceof CliError && !(error instanceof ApiError));
         if (!transient) throw error;
         ctx.warn(`${error.message} (retrying)`);
       }

@@ -32,10 +32,15 @@ async function showWebhook(ctx: Context, answer: WebhookAnswer, options: Webhook
     // The URL first: it carries the secret and is shown only once, whatever happens to the file.
     ctx.print(`Webhook URL: ${answer.webhookUrl}`);
     try {
-      await writeFile(options.manifestFile, answer.manifest.endsWith('\n') ? answer.manifest : `${answer.manifest}\n`, { encoding: 'utf8', mode: 0o600 });
+      await writeFile(options.manifestFile, answer.manifest.endsWith('\n') ? answer.manifest : `${answer.manifest}\n`, {
+        encoding: 'utf8',
+        mode: 0o600,
+      });
     } catch (error) {
       ctx.print(answer.manifest);
-      throw new CliError(`${options.manifestFile}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`);
+      throw new CliError(
+        `${options.manifestFile}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     ctx.note(`Manifest written to ${options.manifestFile}: apply it with kubectl apply -f ${options.manifestFile}`);
     return;
@@ -50,7 +55,11 @@ export interface RegisterOptions extends WebhookOptions {
 }
 
 export async function registerClusterCommand(ctx: Context, name: string, options: RegisterOptions): Promise<number> {
-  const body = { name, ...(options.arn === undefined ? {} : { arn: options.arn }), ...(options.group === undefined ? {} : { enforcerGroup: options.group }) };
+  const body = {
+    name,
+    ...(options.arn === undefined ? {} : { arn: options.arn }),
+    ...(options.group === undefined ? {} : { enforcerGroup: options.group }),
+  };
   const answer = (await ctx.client().request<WebhookAnswer>('POST', '/v1/clusters', { body })).body;
   await showWebhook(ctx, answer, options);
   return ExitCode.ok;

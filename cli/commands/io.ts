@@ -30,7 +30,9 @@ export async function exportCommand(ctx: Context, options: ExportOptions): Promi
   } catch (error) {
     throw new CliError(`${options.file}: cannot write it: ${error instanceof Error ? error.message : String(error)}`);
   }
-  ctx.note(`Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`);
+  ctx.note(
+    `Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`,
+  );
   return ExitCode.ok;
 }
 
@@ -62,17 +64,26 @@ const itemColumns: readonly Column<ImportItem>[] = [
 function importBody(file: string, text: string): unknown {
   const parsed = parseDocuments(file, text);
   if (parsed.issues.length > 0) throw new FileProblems(`${file} cannot be read; nothing was written`, parsed.issues);
-  if (parsed.documents.length !== 1) throw new CliError(`${file}: import reads one document (this file has ${parsed.documents.length}); use \`vigil apply -f\` for several`);
+  if (parsed.documents.length !== 1)
+    throw new CliError(`${file}: import reads one document (this file has ${parsed.documents.length}); use \`vigil apply -f\` for several`);
   const [only] = parsed.documents;
   if (isCommercialDocument(only!.value)) return only!.value;
   const merged = mergeDocuments(parsed.documents);
-  if (merged.issues.length > 0) throw new FileProblems(`${file} has ${merged.issues.length} problem${merged.issues.length === 1 ? '' : 's'}; nothing was written`, merged.issues);
+  if (merged.issues.length > 0)
+    throw new FileProblems(
+      `${file} has ${merged.issues.length} problem${merged.issues.length === 1 ? '' : 's'}; nothing was written`,
+      merged.issues,
+    );
   return merged.state.document;
 }
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
   const body = importBody(file, await readText(file));
-  const answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) }, body })).body;
+  const answer = (
+    await ctx
+      .client()
+      .request<ImportAnswer>('POST', '/v1/import', { query: { mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) }, body })
+  ).body;
   if (options.output !== 'table') {
     ctx.output(answer, options.output, []);
     if (options.dryRun) ctx.note('Dry run: nothing was written.');

@@ -48,7 +48,13 @@ export interface DeleteOptions {
 
 export async function deleteCommand(ctx: Context, kindName: string, name: string, options: DeleteOptions): Promise<number> {
   const kind = kindFor(kindName, 'delete');
-  await ctx.client().request('DELETE', `${kind.path}/${segment(name)}`, options.ifVersion === undefined ? {} : { headers: { 'if-match': `"${options.ifVersion}"` } });
+  await ctx
+    .client()
+    .request(
+      'DELETE',
+      `${kind.path}/${segment(name)}`,
+      options.ifVersion === undefined ? {} : { headers: { 'if-match': `"${options.ifVersion}"` } },
+    );
   ctx.print(`Deleted ${kind.noun} "${name}".`);
   return ExitCode.ok;
 }

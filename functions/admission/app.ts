@@ -20,7 +20,11 @@ const POD_TTL_SECONDS = 30 * 86_400;
 /** Audit events that could not be written wait for the next write (bounded: the oldest are dropped). */
 const MAX_PENDING_EVENTS = 1000;
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 /**
  * The time this request may spend on storage: half the API server's timeout (read from `?timeout=Ns`),
@@ -33,7 +37,10 @@ export function storageBudgetMs(timeoutParameter: string | undefined): number {
 
 /** The promise's value, or undefined when it failed or missed the deadline: side effects never fail a verdict. */
 async function settled<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  const result = await within(promise.catch(() => undefined), Math.max(ms, 0));
+  const result = await within(
+    promise.catch(() => undefined),
+    Math.max(ms, 0),
+  );
   return result === TIMED_OUT ? undefined : result;
 }
 
@@ -42,9 +49,27 @@ function failModeResponse(review: AdmissionReview, failMode: 'open' | 'closed'):
   const uid = review.request.uid;
   const base = { apiVersion: review.apiVersion, kind: review.kind };
   if (failMode === 'open') {
-    return json(200, { ...base, response: { uid, allowed: true, warnings: ['vigil: policies could not be evaluated (control plane unavailable); allowed because the enforcer group fails open'] } });
+    return json(200, {
+      ...base,
+      response: {
+        uid,
+        allowed: true,
+        warnings: ['vigil: policies could not be evaluated (control plane unavailable); allowed because the enforcer group fails open'],
+      },
+    });
   }
-  return json(200, { ...base, response: { uid, allowed: false, status: { code: 503, reason: 'ServiceUnavailable', message: 'vigil: policies could not be evaluated (control plane unavailable); refused because the enforcer group fails closed' } } });
+  return json(200, {
+    ...base,
+    response: {
+      uid,
+      allowed: false,
+      status: {
+        code: 503,
+        reason: 'ServiceUnavailable',
+        message: 'vigil: policies could not be evaluated (control plane unavailable); refused because the enforcer group fails closed',
+      },
+    },
+  });
 }
 
 /** The admission webhook Lambda: EKS calls it for exec, attach, port-forward, debug and pod admissions. */
@@ -54,11 +79,13 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     {
       configStore: runtime.configStore,
       decisionSnapshots: runtime.decisionSnapshots,
-      onSnapshotError: (error) => logger.warn('the stored decision snapshot could not be used; the configuration items serve instead', { error: error as Error }),
+      onSnapshotError: (error) =>
+        logger.warn('the stored decision snapshot could not be used; the configuration items serve instead', { error: error as Error }),
     },
     {
       recheckMs: runtime.config.configRecheckMs ?? 1000,
-      onRefreshError: (error) => logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
+      onRefreshError: (error) =>
+        logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
     },
   );
   // Storage slow or down: failed events wait (bounded) for the write of a later review rather than be lost.
@@ -76,7 +103,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     const decoded = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
     const text = decoded ? decoded.toString('utf8') : (event.body ?? '');
     const bytes = decoded ? decoded.length : Buffer.byteLength(text, 'utf8');
-    if (bytes > MAX_BODY_BYTES) return errorResult(413, 'payload_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
+    if (bytes > MAX_BODY_BYTES)
+      return errorResult(413, 'payload_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
     let review: AdmissionReview;
     try {
       review = parseAdmissionReview(JSON.parse(text) as unknown);
@@ -98,7 +126,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
 
     const registered = config.clusters.get(cluster);
     // One answer for an unknown cluster and a wrong secret; the secret itself is never logged.
-    if (!registered || !sameHash(hashSecret(secret), registered.secretHash)) return errorResult(401, 'unauthorized', 'missing or invalid credentials');
+    if (!registered || !sameHash(hashSecret(secret), registered.secretHash))
+      return errorResult(401, 'unauthorized', 'missing or invalid credentials');
     const group = config.snapshot.groups.get(registered.enforcerGroup);
     if (!group) {
       logger.error('the cluster names a missing enforcer group', { cluster, group: registered.enforcerGroup });
@@ -112,7 +141,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
         known = await settled(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
       }
       const context = admissionContext(review, { cluster, group, lookupPod: () => known });
-      if (context.kind === 'ignore') return json(200, admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: false }));
+      if (context.kind === 'ignore')
+        return json(200, admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: false }));
       const decision = decide(config.snapshot, context.request);
       const { settings } = config.snapshot;
 

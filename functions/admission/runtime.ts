@@ -25,7 +25,10 @@ export interface WebhookRuntime {
  * (createRuntime wires everything, for the API and local mode).
  * @param clients the DynamoDB clients (the benchmark's cold-start probe passes instrumented ones)
  */
-export function createWebhookRuntime(config: RuntimeConfig, clients: DynamoClients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region })): WebhookRuntime {
+export function createWebhookRuntime(
+  config: RuntimeConfig,
+  clients: DynamoClients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region }),
+): WebhookRuntime {
   const configTable = `${config.tablePrefix}config`;
   const auditTable = `${config.tablePrefix}audit`;
   return {

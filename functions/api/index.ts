@@ -5,4 +5,6 @@ import { createApiHandler } from './app.js';
 
 const config = runtimeConfigFromEnv();
 // Registration validates cluster ARNs with EKS; policy saves keep the one-time schedules of mode changes.
-export const handler = createApiHandler(createRuntime(config, { describeCluster: clusterValidation(config), modeChangeScheduler: modeChangeScheduling(config) }));
+export const handler = createApiHandler(
+  createRuntime(config, { describeCluster: clusterValidation(config), modeChangeScheduler: modeChangeScheduling(config) }),
+);

@@ -49,12 +49,29 @@ const components: Record<string, JsonSchema> = {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
-const list = (item: unknown) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: item }, nextCursor: { type: 'string' } } });
+const list = (item: unknown) => ({
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: item }, nextCursor: { type: 'string' } },
+});
 
 /** Request and response bodies per route; routes not listed answer free-form JSON. */
 const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/policies': { response: list(ref('Policy')) },
-  'POST /v1/policies': { request: { oneOf: [ref('Policy'), { type: 'object', required: ['template', 'name'], properties: { template: { type: 'string' }, name: { type: 'string' } }, additionalProperties: true }] }, response: ref('Policy') },
+  'POST /v1/policies': {
+    request: {
+      oneOf: [
+        ref('Policy'),
+        {
+          type: 'object',
+          required: ['template', 'name'],
+          properties: { template: { type: 'string' }, name: { type: 'string' } },
+          additionalProperties: true,
+        },
+      ],
+    },
+    response: ref('Policy'),
+  },
   'GET /v1/policies/{name}': { response: ref('Policy') },
   'PUT /v1/policies/{name}': { request: ref('Policy'), response: ref('Policy') },
   'GET /v1/application-scopes': { response: list(ref('ApplicationScope')) },
@@ -73,14 +90,38 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'POST /v1/import': { request: ref('ExportDocument') },
   'POST /v1/enforcers/register': {
     request: ref('EnforcerRegistration'),
-    response: { type: 'object', required: ['enforcerId', 'group', 'pollIntervalSeconds'], properties: { enforcerId: { type: 'string' }, group: { type: 'string' }, pollIntervalSeconds: { type: 'integer' } } },
+    response: {
+      type: 'object',
+      required: ['enforcerId', 'group', 'pollIntervalSeconds'],
+      properties: { enforcerId: { type: 'string' }, group: { type: 'string' }, pollIntervalSeconds: { type: 'integer' } },
+    },
   },
   'POST /v1/enforcers/events': {
-    request: { type: 'object', required: ['events'], properties: { events: { type: 'array', minItems: 1, maxItems: 500, items: ref('EnforcerEvent') } }, additionalProperties: false },
-    response: { type: 'object', required: ['accepted', 'duplicates'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } } },
+    request: {
+      type: 'object',
+      required: ['events'],
+      properties: { events: { type: 'array', minItems: 1, maxItems: 500, items: ref('EnforcerEvent') } },
+      additionalProperties: false,
+    },
+    response: {
+      type: 'object',
+      required: ['accepted', 'duplicates'],
+      properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } },
+    },
   },
   'GET /v1/enforcers/bundle': {
-    response: { type: 'object', required: ['revision', 'group', 'settings', 'policies', 'applicationScopes', 'pollIntervalSeconds'], properties: { revision: { type: 'integer' }, group: { type: 'object' }, settings: { type: 'object' }, policies: { type: 'array', items: ref('Policy') }, applicationScopes: { type: 'array', items: ref('ApplicationScope') }, pollIntervalSeconds: { type: 'integer' } } },
+    response: {
+      type: 'object',
+      required: ['revision', 'group', 'settings', 'policies', 'applicationScopes', 'pollIntervalSeconds'],
+      properties: {
+        revision: { type: 'integer' },
+        group: { type: 'object' },
+        settings: { type: 'object' },
+        policies: { type: 'array', items: ref('Policy') },
+        applicationScopes: { type: 'array', items: ref('ApplicationScope') },
+        pollIntervalSeconds: { type: 'integer' },
+      },
+    },
   },
 };
 
@@ -101,22 +142,43 @@ const queryParameters: Record<string, string[]> = {
 
 function operation(route: RouteDefinition): Record<string, unknown> {
   const key = `${route.method} ${route.path}`;
-  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   // Names starting with "X-" are request headers, the rest query parameters.
   const query = (queryParameters[key] ?? []).map((name) =>
-    name.startsWith('X-') ? { name, in: 'header', required: true, schema: { type: 'string' } } : { name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } },
+    name.startsWith('X-')
+      ? { name, in: 'header', required: true, schema: { type: 'string' } }
+      : { name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } },
   );
   const body = bodies[key];
-  const success = route.method === 'POST' && !route.path.endsWith('/token') && !route.path.endsWith('/secret') && route.auth === 'admin' && route.path !== '/v1/import' ? '201' : route.method === 'DELETE' ? '204' : '200';
+  const success =
+    route.method === 'POST' &&
+    !route.path.endsWith('/token') &&
+    !route.path.endsWith('/secret') &&
+    route.auth === 'admin' &&
+    route.path !== '/v1/import'
+      ? '201'
+      : route.method === 'DELETE'
+        ? '204'
+        : '200';
   const security = route.auth === 'admin' ? [{ iam: [] }, { adminToken: [] }] : route.auth === 'enforcer' ? [{ enforcerToken: [] }] : [];
   return {
-    operationId: `${route.method.toLowerCase()}${route.path.replace(/\{(\w+)\}/g, 'By_$1').split(/[/-]/).map((s) => (s ? s[0]!.toUpperCase() + s.slice(1) : '')).join('')}`,
+    operationId: `${route.method.toLowerCase()}${route.path
+      .replace(/\{(\w+)\}/g, 'By_$1')
+      .split(/[/-]/)
+      .map((s) => (s ? s[0]!.toUpperCase() + s.slice(1) : ''))
+      .join('')}`,
     summary: route.summary,
     security,
     ...(pathParams.length + query.length > 0 ? { parameters: [...pathParams, ...query] } : {}),
     ...(body?.request ? { requestBody: { required: true, content: json(body.request) } } : {}),
     responses: {
-      [success]: success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },
+      [success]:
+        success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },
       default: { description: 'Error', content: json(ref('Error')) },
     },
   };
@@ -128,7 +190,11 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   for (const route of routes) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
   return {
     openapi: '3.1.0',
-    info: { title: 'Vigil control plane API', version: '1.0.0', description: 'Runtime policies, enforcer groups, application scopes, the admission webhook and the enforcer API.' },
+    info: {
+      title: 'Vigil control plane API',
+      version: '1.0.0',
+      description: 'Runtime policies, enforcer groups, application scopes, the admission webhook and the enforcer API.',
+    },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
     components: {

@@ -78,14 +78,20 @@ async function publishWithRetries(toPublish: readonly Export[], deps: AuditExpor
   let pending: readonly Export[] = toPublish;
   let rejected = 0;
   for (let attempt = 1; ; attempt++) {
-    const outcomes: PublishOutcome[] = await deps.publisher.publishAll(pending.map((e) => ({ detailType: AUDIT_EVENT_DETAIL_TYPE, detail: e.event })));
+    const outcomes: PublishOutcome[] = await deps.publisher.publishAll(
+      pending.map((e) => ({ detailType: AUDIT_EVENT_DETAIL_TYPE, detail: e.event })),
+    );
     const failed: Array<Export & { reason: string }> = [];
     pending.forEach((item, i) => {
       const outcome = outcomes[i] ?? { status: 'failed', reason: 'no outcome' };
       if (outcome.status === 'failed') failed.push({ ...item, reason: outcome.reason });
       if (outcome.status === 'rejected') {
         rejected++;
-        deps.logger.error('skipped an audit event the event bus does not take', { sequenceNumber: item.sequenceNumber, eventId: item.event.id, reason: outcome.reason });
+        deps.logger.error('skipped an audit event the event bus does not take', {
+          sequenceNumber: item.sequenceNumber,
+          eventId: item.event.id,
+          reason: outcome.reason,
+        });
       }
     });
     if (failed.length === 0 || attempt >= retry.maxAttempts) return { failed, rejected };
@@ -99,7 +105,12 @@ export function createAuditExportHandler(deps: AuditExportDependencies): AuditEx
   const handle = async (streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const toPublish = streamEvent.Records.map((record) => exportOf(record, deps.logger)).filter((e): e is Export => e !== undefined);
     const { failed, rejected } = toPublish.length > 0 ? await publishWithRetries(toPublish, deps) : { failed: [], rejected: 0 };
-    deps.logger.info('audit export', { records: streamEvent.Records.length, published: toPublish.length - failed.length - rejected, rejected, failed: failed.length });
+    deps.logger.info('audit export', {
+      records: streamEvent.Records.length,
+      published: toPublish.length - failed.length - rejected,
+      rejected,
+      failed: failed.length,
+    });
     const first = failed[0];
     if (!first) return { batchItemFailures: [] };
     // Records of a batch come in stream order, so the first failure is the earliest. Lambda checkpoints just
@@ -112,5 +123,7 @@ export function createAuditExportHandler(deps: AuditExportDependencies): AuditEx
     if (first.sequenceNumber === undefined) throw new Error('a stream record that failed to export has no sequence number');
     return { batchItemFailures: [{ itemIdentifier: first.sequenceNumber }] };
   };
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().use(injectLambdaContext(deps.logger, { resetKeys: true })).handler(handle);
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .handler(handle);
 }

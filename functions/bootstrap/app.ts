@@ -33,10 +33,16 @@ export const putResponse: SendResponse = (responseUrl, response) =>
     const body = JSON.stringify(response);
     const url = new URL(responseUrl);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const req = send(url, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`the response URL answered ${String(res.statusCode)}`))));
-    });
+    const req = send(
+      url,
+      { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          (res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`the response URL answered ${String(res.statusCode)}`)),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('the response URL did not answer in time')));
     req.on('error', reject);
     req.end(body);

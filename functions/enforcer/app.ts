@@ -49,7 +49,8 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
   const { logger } = runtime;
   const cache = new EnforcerConfigCache(runtime.configStore, {
     recheckMs: runtime.config.configRecheckMs ?? 1000,
-    onRefreshError: (error) => logger.warn('configuration refresh failed; answering from the last known good configuration', { error: error as Error }),
+    onRefreshError: (error) =>
+      logger.warn('configuration refresh failed; answering from the last known good configuration', { error: error as Error }),
   });
 
   // Authentication first, before the body is read: an unknown token and a wrong one look alike.
@@ -62,7 +63,8 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
         config = await cache.get();
       } catch (error) {
         // Nothing cached and storage failing: a retryable 503, never an internal error.
-        if (error instanceof NoConfigurationError) throw new DependencyError('the control plane storage is unavailable; retry later', [], { cause: error });
+        if (error instanceof NoConfigurationError)
+          throw new DependencyError('the control plane storage is unavailable; retry later', [], { cause: error });
         throw error;
       }
       const hash = hashSecret(token);
@@ -75,7 +77,10 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
 
   const enforcerIdHeader = (event: EnforcerEvent): string => {
     const id = event.headers['x-enforcer-id']?.trim();
-    if (!id) throw new BadRequestError('the X-Enforcer-Id header is required: send the enforcerId that registration returned', [{ path: 'X-Enforcer-Id', message: 'required' }]);
+    if (!id)
+      throw new BadRequestError('the X-Enforcer-Id header is required: send the enforcerId that registration returned', [
+        { path: 'X-Enforcer-Id', message: 'required' },
+      ]);
     if (id.length > 64) throw new NotFoundError('this enforcer is not registered in the group of the token');
     return id;
   };
@@ -92,11 +97,22 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
     'POST /v1/enforcers/register': async (event, caller) => {
       const body = validate(registerSchema, event.parsedBody, 'the registration');
       if (body.type !== caller.type) {
-        throw new ValidationError('the registration is invalid', [{ path: 'type', message: `the token belongs to enforcer group "${caller.name}" of type ${caller.type}, not ${body.type}` }]);
+        throw new ValidationError('the registration is invalid', [
+          { path: 'type', message: `the token belongs to enforcer group "${caller.name}" of type ${caller.type}, not ${body.type}` },
+        ]);
       }
       const enforcerId = enforcerIdOf(caller.name, body.name);
       await runtime.enforcerStore.register(
-        { enforcerId, name: body.name, group: caller.name, type: body.type, version: body.version, hostname: body.hostname, metadata: body.metadata, pollIntervalSeconds: POLL_INTERVAL_SECONDS },
+        {
+          enforcerId,
+          name: body.name,
+          group: caller.name,
+          type: body.type,
+          version: body.version,
+          hostname: body.hostname,
+          metadata: body.metadata,
+          pollIntervalSeconds: POLL_INTERVAL_SECONDS,
+        },
         runtime.clock(),
       );
       logger.info('enforcer registered', { group: caller.name, enforcerId, type: body.type });
@@ -114,11 +130,13 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
     'POST /v1/enforcers/events': async (event, caller, config) => {
       const record = await registered(event, caller);
       const body = validate(eventsBodySchema, event.parsedBody, 'the events');
-      if (body.events.length === 0) throw new ValidationError('the events are invalid', [{ path: 'events', message: 'send at least one event' }]);
+      if (body.events.length === 0)
+        throw new ValidationError('the events are invalid', [{ path: 'events', message: 'send at least one event' }]);
       if (body.events.length > MAX_EVENTS_PER_REQUEST) {
-        throw new ValidationError(`too many events: at most ${MAX_EVENTS_PER_REQUEST} per request (got ${body.events.length}); send them in smaller batches`, [
-          { path: 'events', message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` },
-        ]);
+        throw new ValidationError(
+          `too many events: at most ${MAX_EVENTS_PER_REQUEST} per request (got ${body.events.length}); send them in smaller batches`,
+          [{ path: 'events', message: `at most ${MAX_EVENTS_PER_REQUEST} events per request` }],
+        );
       }
       const details: ErrorDetail[] = [];
       const events: AuditEvent[] = [];
@@ -129,7 +147,11 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
           return;
         }
         const { enforcer: _untrusted, id, ...rest } = parsed.data;
-        events.push({ ...rest, id: storedEventId(record.enforcerId, id), enforcer: { group: caller.name, type: caller.type, id: record.enforcerId } });
+        events.push({
+          ...rest,
+          id: storedEventId(record.enforcerId, id),
+          enforcer: { group: caller.name, type: caller.type, id: record.enforcerId },
+        });
       });
       // All or nothing: one bad event and none is written.
       if (details.length > 0) {
@@ -142,7 +164,8 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
 
     'POST /v1/enforcers/heartbeat': async (event, caller) => {
       const id = enforcerIdHeader(event);
-      if (!(await runtime.enforcerStore.touch(caller.name, id, runtime.clock()))) throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
+      if (!(await runtime.enforcerStore.touch(caller.name, id, runtime.clock())))
+        throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
       return { status: 200, body: { status: 'connected', pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
     },
   };

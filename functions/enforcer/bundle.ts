@@ -1,4 +1,12 @@
-import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, EnforcerSettings, EnforcerType, Policy, PolicyType } from '../../layers/core/index.js';
+import type {
+  ApplicationScope,
+  ConfigSnapshot,
+  EnforcerGroup,
+  EnforcerSettings,
+  EnforcerType,
+  Policy,
+  PolicyType,
+} from '../../layers/core/index.js';
 
 /** How often enforcers are told to poll the bundle and send heartbeats. */
 export const POLL_INTERVAL_SECONDS = 60;
@@ -39,7 +47,14 @@ export function enforcerBundle(snapshot: ConfigSnapshot, group: EnforcerGroup): 
   const { bypassScopes, admissionWarnings, auditRetentionDays } = snapshot.settings;
   return {
     revision: snapshot.revision,
-    group: { name: group.name, type: group.type, enforce: group.enforce, containerProtection: group.containerProtection, hostProtection: group.hostProtection, failMode: group.failMode },
+    group: {
+      name: group.name,
+      type: group.type,
+      enforce: group.enforce,
+      containerProtection: group.containerProtection,
+      hostProtection: group.hostProtection,
+      failMode: group.failMode,
+    },
     settings: { bypassScopes, admissionWarnings, auditRetentionDays },
     policies,
     applicationScopes: snapshot.applicationScopes.filter((scope) => named.has(scope.name)),

@@ -25,8 +25,11 @@ export const registerSchema = z.strictObject({
 
 /** An event as an enforcer sends it: the audit event of core; the server sets `enforcer` and namespaces `id`. */
 export const clientEventSchema = auditEventSchema.extend({
-  id: z.string().min(1).max(MAX_AUDIT_ID_LENGTH).regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
+  id: z
+    .string()
+    .min(1)
+    .max(MAX_AUDIT_ID_LENGTH)
+    .regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
   // Whatever the client says here is replaced by the authenticated identity.
   enforcer: z.unknown().optional(),
 });
-

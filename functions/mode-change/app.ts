@@ -50,7 +50,9 @@ export function createModeChangeHandler(runtime: Runtime, options: { readonly me
     const input = modeChangeInputSchema.safeParse(event);
     if (!input.success) {
       // Retrying cannot fix a malformed delivery: log it and let it go.
-      runtime.logger.error('dropped a malformed mode-change delivery', { issues: input.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) });
+      runtime.logger.error('dropped a malformed mode-change delivery', {
+        issues: input.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      });
       return { trigger: 'none', result: 'dropped', reason: 'invalid-input' };
     }
     return { trigger: 'schedule', ...(await applyModeChange(runtime, input.data, 'schedule')) };
@@ -60,5 +62,7 @@ export function createModeChangeHandler(runtime: Runtime, options: { readonly me
     if (options.metrics) emitMetrics(options.metrics, result);
     return result;
   };
-  return middy<unknown, ModeChangeResult>().use(injectLambdaContext(runtime.logger, { resetKeys: true })).handler(handle);
+  return middy<unknown, ModeChangeResult>()
+    .use(injectLambdaContext(runtime.logger, { resetKeys: true }))
+    .handler(handle);
 }

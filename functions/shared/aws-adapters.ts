@@ -28,7 +28,10 @@ export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler
   if (config.adminToken) return new LocalModeChangeScheduler();
   if (!scheduling) return new UnconfiguredModeChangeScheduler();
   return lazyModeChangeScheduler(async () => {
-    const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([import('@aws-sdk/client-scheduler'), import('./scheduling/EventBridgeModeChangeScheduler.js')]);
+    const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([
+      import('@aws-sdk/client-scheduler'),
+      import('./scheduling/EventBridgeModeChangeScheduler.js'),
+    ]);
     return new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions(config)), scheduling);
   });
 }
@@ -38,7 +41,10 @@ export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPub
   const { eventBusName } = config;
   if (config.adminToken || !eventBusName) return new LogEventPublisher(logger);
   return lazyEventPublisher(async () => {
-    const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([import('@aws-sdk/client-eventbridge'), import('./scheduling/EventBridgePublisher.js')]);
+    const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
+      import('@aws-sdk/client-eventbridge'),
+      import('./scheduling/EventBridgePublisher.js'),
+    ]);
     return new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName);
   });
 }

@@ -18,7 +18,12 @@ export async function bootstrap(runtime: Runtime): Promise<{ created: string[] }
   for (const group of defaultEnforcerGroups) {
     if (await store.get('enforcerGroup', group.name)) continue;
     // Nobody knows this token: operators rotate it to obtain one (POST /v1/enforcer-groups/{name}/token).
-    wanted.push({ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(randomBytes(32).toString('base64url')) } });
+    wanted.push({
+      op: 'create',
+      kind: 'enforcerGroup',
+      name: group.name,
+      doc: { ...group, tokenHash: hashSecret(randomBytes(32).toString('base64url')) },
+    });
   }
   if (!(await store.get('settings', 'enforcer'))) {
     wanted.push({ op: 'create', kind: 'settings', name: 'enforcer', doc: enforcerSettingsSchema.parse({}) });

@@ -25,16 +25,28 @@ export function eksDescribeCluster(clientFor?: (region: string) => EKSClient): D
     if (!client) clients.set(region, (client = clientFor ? clientFor(region) : new EKSClient({ region })));
     try {
       const { cluster } = await client.send(new DescribeClusterCommand({ name }));
-      if (cluster?.arn && cluster.arn !== arn) throw new ValidationError('the ARN does not match the cluster', [{ path: 'arn', message: `DescribeCluster answered for ${cluster.arn}` }]);
+      if (cluster?.arn && cluster.arn !== arn)
+        throw new ValidationError('the ARN does not match the cluster', [
+          { path: 'arn', message: `DescribeCluster answered for ${cluster.arn}` },
+        ]);
       return { name: cluster?.name, endpoint: cluster?.endpoint, kubernetesVersion: cluster?.version, status: cluster?.status };
     } catch (error) {
       if (error instanceof ValidationError) throw error;
-      if (error instanceof ResourceNotFoundException) throw new ValidationError('the cluster does not exist', [{ path: 'arn', message: `no EKS cluster ${name} in ${region} (DescribeCluster)` }]);
-      throw new DependencyError('EKS did not answer DescribeCluster; check the control plane role may call eks:DescribeCluster', [], { cause: error });
+      if (error instanceof ResourceNotFoundException)
+        throw new ValidationError('the cluster does not exist', [
+          { path: 'arn', message: `no EKS cluster ${name} in ${region} (DescribeCluster)` },
+        ]);
+      throw new DependencyError('EKS did not answer DescribeCluster; check the control plane role may call eks:DescribeCluster', [], {
+        cause: error,
+      });
     }
   };
 }
 
 /** Local mode reaches no AWS API: an ARN cannot be checked, so registration by name is the way. */
 export const describeClusterUnavailable: DescribeCluster = () =>
-  Promise.reject(new ValidationError('cannot validate an EKS ARN here', [{ path: 'arn', message: 'local mode cannot call EKS: register the cluster by name, without "arn"' }]));
+  Promise.reject(
+    new ValidationError('cannot validate an EKS ARN here', [
+      { path: 'arn', message: 'local mode cannot call EKS: register the cluster by name, without "arn"' },
+    ]),
+  );

@@ -72,11 +72,29 @@ export const routes: readonly RouteDefinition[] = [
   admin('GET', '/v1/export', 'Export policies, application scopes and settings'),
   admin('POST', '/v1/import', 'Import a policy-as-code document (all or nothing)'),
 
-  { method: 'POST', path: '/v1/admission/{cluster}/{secret}', function: 'admission', auth: 'webhook', summary: 'Admission webhook called by the EKS API server' },
+  {
+    method: 'POST',
+    path: '/v1/admission/{cluster}/{secret}',
+    function: 'admission',
+    auth: 'webhook',
+    summary: 'Admission webhook called by the EKS API server',
+  },
 
   { method: 'POST', path: '/v1/enforcers/register', function: 'enforcer', auth: 'enforcer', summary: 'Register an enforcer' },
-  { method: 'GET', path: '/v1/enforcers/bundle', function: 'enforcer', auth: 'enforcer', summary: 'The policy bundle of the enforcer group' },
-  { method: 'POST', path: '/v1/enforcers/events', function: 'enforcer', auth: 'enforcer', summary: 'Report audit events (idempotent by id)' },
+  {
+    method: 'GET',
+    path: '/v1/enforcers/bundle',
+    function: 'enforcer',
+    auth: 'enforcer',
+    summary: 'The policy bundle of the enforcer group',
+  },
+  {
+    method: 'POST',
+    path: '/v1/enforcers/events',
+    function: 'enforcer',
+    auth: 'enforcer',
+    summary: 'Report audit events (idempotent by id)',
+  },
   { method: 'POST', path: '/v1/enforcers/heartbeat', function: 'enforcer', auth: 'enforcer', summary: 'Mark the enforcer connected' },
 ];
 
@@ -89,7 +107,10 @@ function segments(path: string): string[] {
 const templates = routes.map((route) => ({ route, template: segments(route.path) }));
 
 /** Finds the route of a request path, with its path parameters; used by the local server. */
-export function matchRoute(method: string, path: string): { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] } {
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] } {
   const actual = segments(path);
   const allowed: HttpMethod[] = [];
   for (const { route, template } of templates) {

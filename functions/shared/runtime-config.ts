@@ -36,7 +36,12 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     configRecheckMs: recheck !== undefined && Number.isFinite(recheck) && recheck >= 0 ? recheck : undefined,
     scheduling:
       env.VIGIL_SCHEDULE_GROUP && env.VIGIL_MODE_CHANGE_FUNCTION_ARN && env.VIGIL_SCHEDULER_ROLE_ARN
-        ? { groupName: env.VIGIL_SCHEDULE_GROUP, functionArn: env.VIGIL_MODE_CHANGE_FUNCTION_ARN, roleArn: env.VIGIL_SCHEDULER_ROLE_ARN, deadLetterArn: env.VIGIL_SCHEDULER_DLQ_ARN || undefined }
+        ? {
+            groupName: env.VIGIL_SCHEDULE_GROUP,
+            functionArn: env.VIGIL_MODE_CHANGE_FUNCTION_ARN,
+            roleArn: env.VIGIL_SCHEDULER_ROLE_ARN,
+            deadLetterArn: env.VIGIL_SCHEDULER_DLQ_ARN || undefined,
+          }
         : undefined,
     eventBusName: env.VIGIL_EVENT_BUS_NAME || undefined,
   };

@@ -55,10 +55,13 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     decisionSnapshots: overrides.decisionSnapshots ?? new DynamoDecisionSnapshots(clients.document, `${config.tablePrefix}config`),
     describeCluster: overrides.describeCluster ?? describeClusterUnavailable,
     // Local mode (an admin token) polls the pending changes in DynamoDB.
-    modeChangeScheduler: overrides.modeChangeScheduler ?? (config.adminToken ? new LocalModeChangeScheduler() : new UnconfiguredModeChangeScheduler()),
+    modeChangeScheduler:
+      overrides.modeChangeScheduler ?? (config.adminToken ? new LocalModeChangeScheduler() : new UnconfiguredModeChangeScheduler()),
     events: overrides.events ?? new LogEventPublisher(logger),
     logger,
-    adminAuth: overrides.adminAuth ?? (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
+    adminAuth:
+      overrides.adminAuth ??
+      (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),
     newId: overrides.newId ?? randomUUID,
   };

@@ -21,7 +21,11 @@ export interface DecisionSources {
 }
 
 function compileDocument(document: DecisionDocument): DecisionConfig {
-  return { revision: document.revision, snapshot: compileSnapshot(document.config), clusters: new Map(document.clusters.map((c) => [c.name, c])) };
+  return {
+    revision: document.revision,
+    snapshot: compileSnapshot(document.config),
+    clusters: new Map(document.clusters.map((c) => [c.name, c])),
+  };
 }
 
 /**

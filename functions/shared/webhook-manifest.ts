@@ -8,11 +8,22 @@ import type { EnforcerGroup } from '../../layers/core/index.js';
 export const WEBHOOK_NAME = 'runtime.vigil.dev';
 
 /** A ready-to-apply admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration for one cluster. */
-export function webhookManifest(options: { readonly cluster: string; readonly url: string; readonly group: EnforcerGroup; readonly caBundle?: string | undefined }): string {
+export function webhookManifest(options: {
+  readonly cluster: string;
+  readonly url: string;
+  readonly group: EnforcerGroup;
+  readonly caBundle?: string | undefined;
+}): string {
   const configuration = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: `vigil-${options.cluster}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 253), labels: { 'app.kubernetes.io/managed-by': 'vigil' } },
+    metadata: {
+      name: `vigil-${options.cluster}`
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, '-')
+        .slice(0, 253),
+      labels: { 'app.kubernetes.io/managed-by': 'vigil' },
+    },
     webhooks: [
       {
         name: WEBHOOK_NAME,
@@ -25,7 +36,13 @@ export function webhookManifest(options: { readonly cluster: string; readonly ur
         // No namespaceSelector: the global bypass decides about kube-system, so that it can be removed.
         clientConfig: { url: options.url, ...(options.caBundle ? { caBundle: options.caBundle } : {}) },
         rules: [
-          { apiGroups: [''], apiVersions: ['v1'], operations: ['CONNECT'], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], scope: 'Namespaced' },
+          {
+            apiGroups: [''],
+            apiVersions: ['v1'],
+            operations: ['CONNECT'],
+            resources: ['pods/exec', 'pods/attach', 'pods/portforward'],
+            scope: 'Namespaced',
+          },
           { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: 'Namespaced' },
           { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers'], scope: 'Namespaced' },
         ],

@@ -19,4 +19,3 @@ export function failModeOf(secret: string): EnforcerGroup['failMode'] {
 export function webhookUrl(baseUrl: string, cluster: string, secret: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/v1/admission/${encodeURIComponent(cluster)}/${secret}`;
 }
-

@@ -13,7 +13,10 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export type AdminTokenSource = 'environment' | 'data-dir' | 'generated';
 
 /** VIGIL_ADMIN_TOKEN, else the token stored in the data dir, else a new one stored there (0600). */
-export async function resolveAdminToken(dataDir: string, fromSettings: string | undefined): Promise<{ value: string; source: AdminTokenSource }> {
+export async function resolveAdminToken(
+  dataDir: string,
+  fromSettings: string | undefined,
+): Promise<{ value: string; source: AdminTokenSource }> {
   if (fromSettings !== undefined) {
     const checked = adminTokenSchema.safeParse(fromSettings);
     if (!checked.success) throw new LocalModeError(`the admin token ${checked.error.issues[0]?.message ?? 'is not valid'}`);
@@ -40,7 +43,9 @@ export async function resolveAdminToken(dataDir: string, fromSettings: string | 
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new LocalModeError(`cannot store the admin token in ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new LocalModeError(`cannot store the admin token in ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return { value, source: 'generated' };
 }

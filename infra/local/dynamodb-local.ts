@@ -45,7 +45,12 @@ export async function checkJava(command = 'java'): Promise<number | undefined> {
     execFile(command, ['-version'], { timeout: 15_000 }, (error, stdout, stderr) => {
       if (error) {
         const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-        reject(new LocalModeError(`Java ${MINIMUM_JAVA} or newer is needed for DynamoDB Local, but ${missing ? `\`${command}\` was not found` : `\`${command} -version\` failed`}: ${JAVA_HINT}`, { cause: error }));
+        reject(
+          new LocalModeError(
+            `Java ${MINIMUM_JAVA} or newer is needed for DynamoDB Local, but ${missing ? `\`${command}\` was not found` : `\`${command} -version\` failed`}: ${JAVA_HINT}`,
+            { cause: error },
+          ),
+        );
         return;
       }
       resolvePromise(`${stderr}\n${stdout}`);
@@ -53,7 +58,9 @@ export async function checkJava(command = 'java'): Promise<number | undefined> {
   });
   const major = javaMajorVersion(output);
   if (major !== undefined && major < MINIMUM_JAVA) {
-    throw new LocalModeError(`Java ${MINIMUM_JAVA} or newer is needed for DynamoDB Local, but \`${command}\` is Java ${major}: ${JAVA_HINT}`);
+    throw new LocalModeError(
+      `Java ${MINIMUM_JAVA} or newer is needed for DynamoDB Local, but \`${command}\` is Java ${major}: ${JAVA_HINT}`,
+    );
   }
   return major;
 }
@@ -73,7 +80,8 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
   const dbPath = dynamoDbDataPath(props.dataDir);
   await mkdir(dbPath, { recursive: true });
   if (props.port !== undefined) {
-    if (!Number.isInteger(props.port) || props.port < 1 || props.port > 65535) throw new LocalModeError(`cannot start DynamoDB Local on port ${props.port}: use a port between 1 and 65535`);
+    if (!Number.isInteger(props.port) || props.port < 1 || props.port > 65535)
+      throw new LocalModeError(`cannot start DynamoDB Local on port ${props.port}: use a port between 1 and 65535`);
     // Another server on that port would answer the readiness probe in our JVM's place.
     if (!(await isPortFree(props.port))) throw new LocalModeError(`cannot start DynamoDB Local: port ${props.port} is already in use`);
     return launch(dbPath, props.port, props);
@@ -142,7 +150,13 @@ function exitOf(child: ChildProcess): Promise<Exit> {
   });
 }
 
-async function waitUntilAnswering(endpoint: string, exited: Promise<Exit>, output: OutputTail, port: number, timeoutMs: number): Promise<void> {
+async function waitUntilAnswering(
+  endpoint: string,
+  exited: Promise<Exit>,
+  output: OutputTail,
+  port: number,
+  timeoutMs: number,
+): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: DYNAMODB_LOCAL_CREDENTIALS, maxAttempts: 1 });
   let exit: Exit | undefined;
   void exited.then((e) => {
@@ -160,7 +174,9 @@ async function waitUntilAnswering(endpoint: string, exited: Promise<Exit>, outpu
       }
       if (exit) throw earlyExitError(exit, output, port);
       if (Date.now() > deadline) {
-        throw new LocalModeError(`DynamoDB Local did not answer within ${Math.round(timeoutMs / 1000)} s on port ${port}${output.describe()}`);
+        throw new LocalModeError(
+          `DynamoDB Local did not answer within ${Math.round(timeoutMs / 1000)} s on port ${port}${output.describe()}`,
+        );
       }
       await Promise.race([sleep(200), exited]);
     }

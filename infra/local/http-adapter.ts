@@ -5,7 +5,13 @@
 
 import { isUtf8 } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -155,7 +161,10 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
   const method = req.method ?? 'GET';
   const target = splitTarget(req.url ?? '/');
   const { logger } = options;
-  if (logger) res.once('finish', () => logger.info(`${method} ${redactPath(target.path)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+  if (logger)
+    res.once('finish', () =>
+      logger.info(`${method} ${redactPath(target.path)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`),
+    );
 
   const body = await readBody(req, options.maxBodyBytes);
   if (body === 'too_large') {
@@ -195,13 +204,19 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
   try {
     result = await handler(event, context);
   } catch (error) {
-    logError(options, `vigil: the ${functionName} handler failed on ${method} ${redactPath(target.path)} (request ${context.awsRequestId}): ${describe(error)}`);
+    logError(
+      options,
+      `vigil: the ${functionName} handler failed on ${method} ${redactPath(target.path)} (request ${context.awsRequestId}): ${describe(error)}`,
+    );
     sendError(res, 500, 'internal', 'internal error');
     return;
   }
   const response = toHttpResponse(result);
   if (!response) {
-    logError(options, `vigil: the ${functionName} handler returned an invalid statusCode on ${method} ${redactPath(target.path)} (request ${context.awsRequestId})`);
+    logError(
+      options,
+      `vigil: the ${functionName} handler returned an invalid statusCode on ${method} ${redactPath(target.path)} (request ${context.awsRequestId})`,
+    );
     sendError(res, 500, 'internal', 'internal error');
     return;
   }
@@ -209,7 +224,10 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
     res.writeHead(response.statusCode, response.headers);
   } catch (error) {
     // An invalid header name or value from the handler: nothing was sent yet, so answer 500.
-    logError(options, `vigil: the ${functionName} handler returned an invalid header on ${method} ${redactPath(target.path)} (request ${context.awsRequestId}): ${describe(error)}`);
+    logError(
+      options,
+      `vigil: the ${functionName} handler returned an invalid header on ${method} ${redactPath(target.path)} (request ${context.awsRequestId}): ${describe(error)}`,
+    );
     sendError(res, 500, 'internal', 'internal error');
     return;
   }
@@ -469,7 +487,8 @@ function hostnameOf(host: string): string {
   return (colon >= 0 ? host.slice(0, colon) : host).toLowerCase();
 }
 
-const LOG_STREAM_DATE = (d: Date): string => `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
+const LOG_STREAM_DATE = (d: Date): string =>
+  `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
 
 /**
  * One log stream per function for the server's life: in Lambda a stream belongs to an execution environment,
@@ -546,7 +565,8 @@ function toHttpResponse(result: unknown): HttpResponse | undefined {
   const noBody = statusCode === 204 || statusCode === 304 || statusCode < 200;
   const text = structured.body;
   const body = noBody || text === undefined ? undefined : structured.isBase64Encoded ? Buffer.from(text, 'base64') : text;
-  if (!noBody) headers['content-length'] = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  if (!noBody)
+    headers['content-length'] = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
   return { statusCode, headers, body };
 }
 

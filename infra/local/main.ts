@@ -13,7 +13,12 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     ({
       values: { help, tls },
-    } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' }, tls: { type: 'boolean' } }, allowPositionals: false, strict: true }));
+    } = parseArgs({
+      args: [...argv],
+      options: { help: { type: 'boolean', short: 'h' }, tls: { type: 'boolean' } },
+      allowPositionals: false,
+      strict: true,
+    }));
   } catch (error) {
     process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     process.exitCode = 2;
@@ -46,7 +51,9 @@ async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof LocalModeError) {
       process.stderr.write(`vigil: ${error.message}\n`);
     } else {
-      process.stderr.write(`vigil: local mode failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `vigil: local mode failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exitCode = 1;
     return;
@@ -79,7 +86,9 @@ function banner(local: LocalMode): string {
           'Clusters trust this CA through the manifest from POST /v1/clusters, which carries it as caBundle',
           '(after a new CA, fetch and apply the manifest again).',
           `Their API server must reach ${local.publicUrl}${local.publicUrl === local.url ? '; for kind, e.g.:' : '.'}`,
-          ...(local.publicUrl === local.url ? ['  HOST=0.0.0.0 VIGIL_PUBLIC_URL=https://host.docker.internal:8787 npm start -- --tls'] : []),
+          ...(local.publicUrl === local.url
+            ? ['  HOST=0.0.0.0 VIGIL_PUBLIC_URL=https://host.docker.internal:8787 npm start -- --tls']
+            : []),
         ]
       : []),
     '',

@@ -63,7 +63,10 @@ const envSchema = z.object({
     z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .transform((text) => new URL(text))
-      .refine((url) => url.search === '' && url.hash === '' && url.username === '' && url.password === '', 'must be a base URL without credentials, query or fragment')
+      .refine(
+        (url) => url.search === '' && url.hash === '' && url.username === '' && url.password === '',
+        'must be a base URL without credentials, query or fragment',
+      )
       .transform((url) => `${url.origin}${url.pathname}`.replace(/\/+$/, '')),
   ),
   VIGIL_TLS_HOSTNAMES: optional(
@@ -101,7 +104,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): LocalSettings {
     ...(values.VIGIL_ADMIN_TOKEN !== undefined ? { adminToken: values.VIGIL_ADMIN_TOKEN } : {}),
     ...(values.VIGIL_DYNAMODB_ENDPOINT !== undefined ? { dynamodbEndpoint: values.VIGIL_DYNAMODB_ENDPOINT } : {}),
     ...(values.VIGIL_PUBLIC_URL !== undefined ? { publicUrl: values.VIGIL_PUBLIC_URL } : {}),
-    ...(values.VIGIL_TLS_HOSTNAMES !== undefined && values.VIGIL_TLS_HOSTNAMES.length > 0 ? { tlsHostnames: values.VIGIL_TLS_HOSTNAMES } : {}),
+    ...(values.VIGIL_TLS_HOSTNAMES !== undefined && values.VIGIL_TLS_HOSTNAMES.length > 0
+      ? { tlsHostnames: values.VIGIL_TLS_HOSTNAMES }
+      : {}),
   };
 }
 

@@ -116,7 +116,8 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     if (dynamodbEndpoint === undefined) {
       const dynamo: DynamoDbLocal = await startDynamoDbLocal({
         dataDir,
-        onUnexpectedExit: (error) => (options.logger ?? { error: (line: string) => process.stderr.write(`${line}\n`) }).error(`vigil: ${error.message}`),
+        onUnexpectedExit: (error) =>
+          (options.logger ?? { error: (line: string) => process.stderr.write(`${line}\n`) }).error(`vigil: ${error.message}`),
       });
       cleanups.push(() => dynamo.stop());
       dynamodbEndpoint = dynamo.endpoint;
@@ -126,7 +127,10 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     try {
       await ensureTables(client, options.tablePrefix ?? TABLE_PREFIX, LOCAL_TABLE_OPTIONS);
     } catch (error) {
-      throw new LocalModeError(`cannot create the tables in DynamoDB at ${dynamodbEndpoint}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new LocalModeError(
+        `cannot create the tables in DynamoDB at ${dynamodbEndpoint}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     } finally {
       client.destroy();
     }
@@ -141,7 +145,11 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
       configRecheckMs: options.configRecheckMs,
     });
     await bootstrap(runtime);
-    server.setHandlers({ api: createApiHandler(runtime), admission: createAdmissionHandler(runtime), enforcer: createEnforcerHandler(runtime) });
+    server.setHandlers({
+      api: createApiHandler(runtime),
+      admission: createAdmissionHandler(runtime),
+      enforcer: createEnforcerHandler(runtime),
+    });
 
     // The local stand-in for EventBridge Scheduler: fires the mode-change handler with a schedule's input.
     const modeChange = createModeChangeHandler(runtime);

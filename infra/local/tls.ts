@@ -72,7 +72,11 @@ export function tlsHostnames(host: string, extra: readonly string[] = [], public
  * the CA only when it is missing or expires within 30 days. Private keys are written with mode 0600,
  * each file aside first and renamed into place.
  */
-export async function ensureLocalTls(dataDir: string, hostnames: readonly string[], options: EnsureLocalTlsOptions = {}): Promise<LocalTls> {
+export async function ensureLocalTls(
+  dataDir: string,
+  hostnames: readonly string[],
+  options: EnsureLocalTlsOptions = {},
+): Promise<LocalTls> {
   const now = (options.clock ?? (() => new Date()))();
   const names = normalizeNames([...ALWAYS_COVERED, ...hostnames]);
   const dir = resolve(dataDir, TLS_DIR);
@@ -178,7 +182,13 @@ async function loadCa(certFile: string, keyFile: string, now: Date): Promise<Key
 }
 
 /** The stored server certificate when it is sound, signed by `ca`, long enough valid and covers `names`. */
-async function loadServer(certFile: string, keyFile: string, ca: X509Certificate, names: readonly string[], now: Date): Promise<KeyAndCert | undefined> {
+async function loadServer(
+  certFile: string,
+  keyFile: string,
+  ca: X509Certificate,
+  names: readonly string[],
+  now: Date,
+): Promise<KeyAndCert | undefined> {
   const [cert, key] = await Promise.all([readOptional(certFile), readOptional(keyFile)]);
   if (cert === undefined || key === undefined) return undefined;
   try {
@@ -235,7 +245,10 @@ async function makeServer(ca: KeyAndCert, names: readonly string[], now: Date): 
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((name) => (isIP(name) !== 0 ? { type: 7 as const, ip: name } : { type: 2 as const, value: name })) },
+      {
+        name: 'subjectAltName',
+        altNames: names.map((name) => (isIP(name) !== 0 ? { type: 7 as const, ip: name } : { type: 2 as const, value: name })),
+      },
     ],
   });
   return { key: generated.private, cert: generated.cert, x509: new X509Certificate(generated.cert) };

@@ -28,13 +28,17 @@ function readSegment(text: string, start: number, untilEnd: boolean): { value: s
  */
 export function parseDottedSelector(text: string): ScopeVariableDoc {
   const attribute = attributeNamesLongestFirst.find((name) => text.startsWith(`${name}.`));
-  if (!attribute) throw new DottedSelectorError(`"${text}" does not start with a known attribute followed by "." (e.g. kubernetes.namespace.kube-system)`);
+  if (!attribute)
+    throw new DottedSelectorError(
+      `"${text}" does not start with a known attribute followed by "." (e.g. kubernetes.namespace.kube-system)`,
+    );
   const definition = findAttribute(attribute);
   let position = attribute.length + 1;
   let name: string | undefined;
   if (definition?.keyed) {
     const key = readSegment(text, position, false);
-    if (key.value === '') throw new DottedSelectorError(`attribute "${attribute}" needs a key before the value (e.g. ${attribute}."app"."web")`);
+    if (key.value === '')
+      throw new DottedSelectorError(`attribute "${attribute}" needs a key before the value (e.g. ${attribute}."app"."web")`);
     if (key.next >= text.length) throw new DottedSelectorError(`attribute "${attribute}" needs a value after the key "${key.value}"`);
     name = key.value;
     position = key.next + 1;
@@ -48,5 +52,7 @@ export function parseDottedSelector(text: string): ScopeVariableDoc {
 /** Writes a selector in the dotted form, quoting parts that contain dots or quotes-free specials. */
 export function formatDottedSelector(selector: ScopeVariableDoc): string {
   const quote = (part: string) => (part.includes('.') || part.startsWith('"') ? `"${part}"` : part);
-  return selector.name === undefined ? `${selector.attribute}.${selector.value}` : `${selector.attribute}.${quote(selector.name)}.${quote(selector.value)}`;
+  return selector.name === undefined
+    ? `${selector.attribute}.${selector.value}`
+    : `${selector.attribute}.${quote(selector.name)}.${quote(selector.value)}`;
 }

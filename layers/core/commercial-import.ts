@@ -53,7 +53,20 @@ function inUse(value: unknown): boolean {
 
 // Bookkeeping the product keeps about a policy; Vigil keeps its own (version, updatedAt, updatedBy), so dropping
 // these loses no protection and reporting them would only bury the fields that matter.
-const metadataFields = ['author', 'created', 'updated', 'lastupdate', 'version', 'digest', 'domain', 'domain_name', 'permission', 'is_ootb_policy', 'is_auto_generated', 'is_audit_checked'];
+const metadataFields = [
+  'author',
+  'created',
+  'updated',
+  'lastupdate',
+  'version',
+  'digest',
+  'domain',
+  'domain_name',
+  'permission',
+  'is_ootb_policy',
+  'is_auto_generated',
+  'is_audit_checked',
+];
 
 /** Reads a source policy and remembers which paths were carried over; everything else is reported. */
 class Source {
@@ -202,11 +215,18 @@ function shiftVariables(expression: ScopeExpression, offset: number): ScopeExpre
 function withBypass(scope: Formula, bypass: Formula): Formula | undefined {
   if (bypass.expression.trim() === '' || scope.variables.length + bypass.variables.length > SCOPE_LIMITS.maxVariables) return undefined;
   try {
-    const excluded: ScopeExpression = { kind: 'not', operand: shiftVariables(parseScopeExpression(bypass.expression, bypass.variables.length), scope.variables.length) };
+    const excluded: ScopeExpression = {
+      kind: 'not',
+      operand: shiftVariables(parseScopeExpression(bypass.expression, bypass.variables.length), scope.variables.length),
+    };
     const expression: ScopeExpression =
-      scope.expression.trim() === '' ? excluded : { kind: 'and', left: parseScopeExpression(scope.expression, scope.variables.length), right: excluded };
+      scope.expression.trim() === ''
+        ? excluded
+        : { kind: 'and', left: parseScopeExpression(scope.expression, scope.variables.length), right: excluded };
     const text = formatScopeExpression(expression);
-    return text.length > SCOPE_LIMITS.maxExpressionLength ? undefined : { expression: text, variables: [...scope.variables, ...bypass.variables] };
+    return text.length > SCOPE_LIMITS.maxExpressionLength
+      ? undefined
+      : { expression: text, variables: [...scope.variables, ...bypass.variables] };
   } catch (error) {
     if (error instanceof ScopeParseError) return undefined;
     throw error;
@@ -221,7 +241,10 @@ function readScope(source: Source): Json {
 
   const bypass = source.control('bypass_scope');
   if (bypass && source.flag('bypass_scope.enabled')) {
-    const combined = withBypass(formula, { expression: source.string('bypass_scope.scope.expression') ?? '', variables: readVariables(source, 'bypass_scope.scope.variables') });
+    const combined = withBypass(formula, {
+      expression: source.string('bypass_scope.scope.expression') ?? '',
+      variables: readVariables(source, 'bypass_scope.scope.variables'),
+    });
     if (combined) formula = combined;
     else source.report('bypass_scope');
   }
@@ -289,7 +312,9 @@ function readControls(source: Source, type: PolicyType): Json {
     const exec = source.control('container_exec');
     const legacy = source.bool('block_container_exec');
     if (exec || legacy) {
-      const enabled = [source.flag('container_exec.enabled'), source.flag('container_exec.block_container_exec'), legacy === true].some(Boolean);
+      const enabled = [source.flag('container_exec.enabled'), source.flag('container_exec.block_container_exec'), legacy === true].some(
+        Boolean,
+      );
       controls.blockContainerExec = { enabled, allowedProcesses: source.strings('container_exec.container_exec_proc_white_list') ?? [] };
     }
   }
@@ -319,7 +344,10 @@ function readControls(source: Source, type: PolicyType): Json {
     const legacy = source.strings('blocked_capabilities') ?? [];
     if (capabilities || legacy.length > 0) {
       const listed = source.strings('linux_capabilities.remove_linux_capabilities') ?? [];
-      controls.blockedCapabilities = { enabled: (capabilities ? source.flag('linux_capabilities.enabled') : false) || legacy.length > 0, capabilities: unique([...listed, ...legacy]) };
+      controls.blockedCapabilities = {
+        enabled: (capabilities ? source.flag('linux_capabilities.enabled') : false) || legacy.length > 0,
+        capabilities: unique([...listed, ...legacy]),
+      };
     }
   }
 
@@ -328,7 +356,10 @@ function readControls(source: Source, type: PolicyType): Json {
     const legacy = source.strings('blocked_volumes') ?? [];
     if (volumes || legacy.length > 0) {
       const listed = source.strings('restricted_volumes.volumes') ?? [];
-      controls.restrictedVolumes = { enabled: (volumes ? source.flag('restricted_volumes.enabled') : false) || legacy.length > 0, paths: unique([...listed, ...legacy]) };
+      controls.restrictedVolumes = {
+        enabled: (volumes ? source.flag('restricted_volumes.enabled') : false) || legacy.length > 0,
+        paths: unique([...listed, ...legacy]),
+      };
     }
   }
 
@@ -361,12 +392,18 @@ function readControls(source: Source, type: PolicyType): Json {
     const legacy = source.strings('blocked_executables') ?? [];
     if (blacklist || legacy.length > 0) {
       const listed = source.strings('executable_blacklist.executables') ?? [];
-      controls.blockedExecutables = { enabled: (blacklist ? source.flag('executable_blacklist.enabled') : false) || legacy.length > 0, executables: unique([...listed, ...legacy]) };
+      controls.blockedExecutables = {
+        enabled: (blacklist ? source.flag('executable_blacklist.enabled') : false) || legacy.length > 0,
+        executables: unique([...listed, ...legacy]),
+      };
     }
   }
 
   if (applies('blockAllProcesses') && source.control('allowed_executables')) {
-    controls.blockAllProcesses = { enabled: source.flag('allowed_executables.enabled'), allowedExecutables: source.strings('allowed_executables.allow_executables') ?? [] };
+    controls.blockAllProcesses = {
+      enabled: source.flag('allowed_executables.enabled'),
+      allowedExecutables: source.strings('allowed_executables.allow_executables') ?? [],
+    };
   }
 
   if (applies('reverseShell')) {
@@ -412,9 +449,12 @@ function readControls(source: Source, type: PolicyType): Json {
       paths: source.strings('file_integrity_monitoring.monitored_files') ?? [],
       exceptions: source.strings('file_integrity_monitoring.exceptional_monitored_files') ?? [],
     };
-    const flags = fileOperations.map((operation) => [operation, source.bool(`file_integrity_monitoring.monitored_files_${operation}`)] as const);
+    const flags = fileOperations.map(
+      (operation) => [operation, source.bool(`file_integrity_monitoring.monitored_files_${operation}`)] as const,
+    );
     // Without any operation flag the product's own default applies, which Vigil's default mirrors.
-    if (flags.some(([, value]) => value !== undefined)) settings.operations = flags.filter(([, value]) => value === true).map(([operation]) => operation);
+    if (flags.some(([, value]) => value !== undefined))
+      settings.operations = flags.filter(([, value]) => value === true).map(([operation]) => operation);
     controls.fileIntegrityMonitoring = settings;
   }
 
@@ -466,7 +506,12 @@ function policyType(source: Source): PolicyType | undefined {
   if (raw === undefined) return 'container';
   if (typeof raw !== 'string') return undefined;
   const normalised = raw.toLowerCase();
-  const type = normalised === 'serverless' || normalised === 'function' ? 'function' : normalised === 'container' || normalised === 'host' ? normalised : undefined;
+  const type =
+    normalised === 'serverless' || normalised === 'function'
+      ? 'function'
+      : normalised === 'container' || normalised === 'host'
+        ? normalised
+        : undefined;
   if (type) source.take('runtime_type');
   return type;
 }
@@ -474,7 +519,13 @@ function policyType(source: Source): PolicyType | undefined {
 /** Whether a value looks like one of the commercial product's runtime policies rather than a Vigil policy. */
 export function isCommercialPolicy(input: unknown): boolean {
   if (!isPlainObject(input) || 'enforcementMode' in input || 'controls' in input) return false;
-  return 'runtime_type' in input || typeof input.enforce === 'boolean' || 'enforce_after_days' in input || 'application_scopes' in input || 'container_exec' in input;
+  return (
+    'runtime_type' in input ||
+    typeof input.enforce === 'boolean' ||
+    'enforce_after_days' in input ||
+    'application_scopes' in input ||
+    'container_exec' in input
+  );
 }
 
 /** Whether a document is a commercial policy, a list of them, or a `{policies}` / `{result}` wrapper around one. */
@@ -533,7 +584,10 @@ function policyList(input: unknown): readonly unknown[] | undefined {
  */
 export function convertCommercialDocument(input: unknown): CommercialDocumentConversion {
   const list = policyList(input);
-  if (!list) throw new CommercialFormatError('expected a commercial runtime policy, an array of them, or an object with a "policies" or "result" array');
+  if (!list)
+    throw new CommercialFormatError(
+      'expected a commercial runtime policy, an array of them, or an object with a "policies" or "result" array',
+    );
   const policies: unknown[] = [];
   const unsupported: Array<{ policy: string; fields: string[] }> = [];
   list.forEach((item, index) => {

@@ -75,7 +75,9 @@ const writeOnlyOptions: ReadonlyMap<PolicyType, ReadonlyMap<string, readonly str
 );
 
 function controlEntries(policy: Policy): Array<[string, Json]> {
-  return Object.entries(policy.controls as Record<string, Json | undefined>).filter((entry): entry is [string, Json] => entry[1] !== undefined);
+  return Object.entries(policy.controls as Record<string, Json | undefined>).filter(
+    (entry): entry is [string, Json] => entry[1] !== undefined,
+  );
 }
 
 function withoutWriteOnly(policy: Policy): Json {
@@ -144,7 +146,10 @@ export function toExportDocument(state: ControlPlaneState): ExportDocument {
   return {
     formatVersion: EXPORT_FORMAT_VERSION,
     policies: state.policies.map((policy) => canonicalPolicy(policy, true)).sort(byName),
-    applicationScopes: state.applicationScopes.filter((scope) => scope.name !== GLOBAL_SCOPE).map(canonicalScope).sort(byName),
+    applicationScopes: state.applicationScopes
+      .filter((scope) => scope.name !== GLOBAL_SCOPE)
+      .map(canonicalScope)
+      .sort(byName),
     settings: canonicalSettings(state.settings),
   };
 }
@@ -237,7 +242,11 @@ function salvage(document: unknown, issues: readonly z.core.$ZodIssue[]): ReadDo
     });
   const rawSettings = isPlainObject(document) ? document.settings : undefined;
   const settings = rawSettings === undefined || settingsFailed ? undefined : enforcerSettingsSchema.safeParse(rawSettings).data;
-  return { policies: read('policies', policySchema), scopes: read('applicationScopes', applicationScopeSchema), ...(settings ? { settings } : {}) };
+  return {
+    policies: read('policies', policySchema),
+    scopes: read('applicationScopes', applicationScopeSchema),
+    ...(settings ? { settings } : {}),
+  };
 }
 
 function duplicateNames(document: unknown, list: ListName, noun: string): ImportIssue[] {
@@ -252,7 +261,13 @@ function duplicateNames(document: unknown, list: ListName, noun: string): Import
       return;
     }
     const extra = list === 'policies' ? ' (policy names are unique across all policy types)' : '';
-    issues.push({ kind: listKinds[list], index, name, path: `${list}.${index}.name`, message: `duplicate ${noun} name "${name}": ${list}.${first} has it too${extra}` });
+    issues.push({
+      kind: listKinds[list],
+      index,
+      name,
+      path: `${list}.${index}.name`,
+      message: `duplicate ${noun} name "${name}": ${list}.${first} has it too${extra}`,
+    });
   });
   return issues;
 }
@@ -324,11 +339,27 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
     const path = `applicationScopes.${index}`;
     if (value.name === GLOBAL_SCOPE) {
       const builtIn = builtInScope(current);
-      const difference = firstDifference({ expression: value.expression, variables: value.variables }, { expression: builtIn.expression, variables: builtIn.variables });
+      const difference = firstDifference(
+        { expression: value.expression, variables: value.variables },
+        { expression: builtIn.expression, variables: builtIn.variables },
+      );
       if (difference !== undefined) {
-        errors.push({ kind: 'applicationScope', index, name: value.name, path, message: `"${GLOBAL_SCOPE}" is built in, matches everything and cannot be changed: remove it from the document` });
+        errors.push({
+          kind: 'applicationScope',
+          index,
+          name: value.name,
+          path,
+          message: `"${GLOBAL_SCOPE}" is built in, matches everything and cannot be changed: remove it from the document`,
+        });
       } else {
-        items.push({ kind: 'applicationScope', name: value.name, index, result: 'unchanged', value: canonicalScope(builtIn), ...versionOf(builtIn) });
+        items.push({
+          kind: 'applicationScope',
+          name: value.name,
+          index,
+          result: 'unchanged',
+          value: canonicalScope(builtIn),
+          ...versionOf(builtIn),
+        });
       }
       continue;
     }
@@ -336,7 +367,13 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
     const planned = canonicalScope(value);
     const difference = existing ? firstDifference(canonicalScope(existing), planned) : undefined;
     if (existing && difference !== undefined && mode === 'create') {
-      errors.push({ kind: 'applicationScope', index, name: value.name, path, message: `application scope "${value.name}" already exists and differs at ${describeDifference(difference)}; import with mode=upsert to replace it` });
+      errors.push({
+        kind: 'applicationScope',
+        index,
+        name: value.name,
+        path,
+        message: `application scope "${value.name}" already exists and differs at ${describeDifference(difference)}; import with mode=upsert to replace it`,
+      });
       continue;
     }
     const result: ImportResult = !existing ? 'created' : difference === undefined ? 'unchanged' : 'updated';
@@ -348,14 +385,20 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
     value.scope.applicationScopes.forEach((scopeName, position) => {
       if (scopeName === GLOBAL_SCOPE || scopesInDocument.has(scopeName) || currentScopes.has(scopeName)) return;
       errors.push({
-        kind: 'policy', index, name: value.name, path: `${path}.scope.applicationScopes.${position}`,
+        kind: 'policy',
+        index,
+        name: value.name,
+        path: `${path}.scope.applicationScopes.${position}`,
         message: `application scope "${scopeName}" does not exist: add it to "applicationScopes" in this document or create it first`,
       });
     });
     const existing = currentPolicies.get(value.name);
     if (existing && existing.type !== value.type) {
       errors.push({
-        kind: 'policy', index, name: value.name, path: `${path}.type`,
+        kind: 'policy',
+        index,
+        name: value.name,
+        path: `${path}.type`,
         message: `a ${existing.type} policy named "${value.name}" already exists and a policy's type cannot change (names are unique across policy types): rename this one or delete the existing policy first`,
       });
       continue;
@@ -367,7 +410,13 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
       const same = difference === undefined && sameSecrets(value, existing);
       if (!same && mode === 'create') {
         const where = difference === undefined ? 'in a write-only value' : `at ${describeDifference(difference)}`;
-        errors.push({ kind: 'policy', index, name: value.name, path, message: `policy "${value.name}" already exists and differs ${where}; import with mode=upsert to replace it` });
+        errors.push({
+          kind: 'policy',
+          index,
+          name: value.name,
+          path,
+          message: `policy "${value.name}" already exists and differs ${where}; import with mode=upsert to replace it`,
+        });
         continue;
       }
       result = same ? 'unchanged' : 'updated';
@@ -380,9 +429,19 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
     const difference = firstDifference(canonicalSettings(current.settings), planned);
     if (difference !== undefined && mode === 'create') {
       // Settings always exist, so in create mode any difference would overwrite them.
-      errors.push({ kind: 'settings', path: 'settings', message: `the enforcer settings differ at ${describeDifference(difference)}; settings always exist, so import with mode=upsert to replace them or leave "settings" out` });
+      errors.push({
+        kind: 'settings',
+        path: 'settings',
+        message: `the enforcer settings differ at ${describeDifference(difference)}; settings always exist, so import with mode=upsert to replace them or leave "settings" out`,
+      });
     } else {
-      items.push({ kind: 'settings', name: 'settings', result: difference === undefined ? 'unchanged' : 'updated', value: planned, ...versionOf(current.settings) });
+      items.push({
+        kind: 'settings',
+        name: 'settings',
+        result: difference === undefined ? 'unchanged' : 'updated',
+        value: planned,
+        ...versionOf(current.settings),
+      });
     }
   }
 

@@ -16,7 +16,9 @@ const allowLists: Readonly<Record<string, string>> = {
  */
 export function policyWarnings(policy: Policy, registeredEnforcerTypes: ReadonlySet<EnforcerType>): string[] {
   const warnings: string[] = [];
-  for (const [key, settings] of Object.entries(policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>)) {
+  for (const [key, settings] of Object.entries(
+    policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>,
+  )) {
     if (!settings?.enabled) continue;
     const definition = findControl(policy.type, key);
     if (!definition) continue;
@@ -24,7 +26,9 @@ export function policyWarnings(policy: Policy, registeredEnforcerTypes: Readonly
       warnings.push(`${definition.name} (${key}) acts only on new workloads: running pods must be restarted before it applies to them`);
     }
     if (!definition.enforcedBy.some((type) => registeredEnforcerTypes.has(type))) {
-      warnings.push(`${definition.name} (${key}) is enforced only by ${definition.enforcedBy.join(' or ')} enforcers and none is registered: it is stored and distributed, but nothing applies it yet`);
+      warnings.push(
+        `${definition.name} (${key}) is enforced only by ${definition.enforcedBy.join(' or ')} enforcers and none is registered: it is stored and distributed, but nothing applies it yet`,
+      );
     }
     const listKey = allowLists[key];
     if (listKey && Array.isArray(settings[listKey]) && (settings[listKey] as unknown[]).length === 0) {
@@ -34,7 +38,9 @@ export function policyWarnings(policy: Policy, registeredEnforcerTypes: Readonly
   policy.scope.variables.forEach((variable, i) => {
     const attribute = findAttribute(variable.attribute);
     if (attribute && !attribute.availableFor.includes(policy.type)) {
-      warnings.push(`scope variable v${i + 1} uses "${variable.attribute}", which ${policy.type} workloads do not have: it is always false`);
+      warnings.push(
+        `scope variable v${i + 1} uses "${variable.attribute}", which ${policy.type} workloads do not have: it is always false`,
+      );
     }
   });
   return warnings;

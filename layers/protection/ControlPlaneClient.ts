@@ -52,11 +52,17 @@ export class ControlPlaneClient {
     const answer = await this.send('POST', 'v1/enforcers/register', body, {});
     const result = answer.body as { enforcerId?: unknown; pollIntervalSeconds?: unknown } | undefined;
     if (typeof result?.enforcerId !== 'string') throw new ControlPlaneError('register answered without an enforcerId', false);
-    return { enforcerId: result.enforcerId, pollIntervalSeconds: typeof result.pollIntervalSeconds === 'number' ? result.pollIntervalSeconds : undefined };
+    return {
+      enforcerId: result.enforcerId,
+      pollIntervalSeconds: typeof result.pollIntervalSeconds === 'number' ? result.pollIntervalSeconds : undefined,
+    };
   }
 
   /** The bundle, or `undefined` when the server answers 304 to `If-None-Match`. */
-  async bundle(enforcerId: string | undefined, etag: string | undefined): Promise<{ readonly body: unknown; readonly etag: string | undefined } | undefined> {
+  async bundle(
+    enforcerId: string | undefined,
+    etag: string | undefined,
+  ): Promise<{ readonly body: unknown; readonly etag: string | undefined } | undefined> {
     const headers: Record<string, string> = {};
     if (enforcerId !== undefined) headers['x-enforcer-id'] = enforcerId;
     if (etag !== undefined) headers['if-none-match'] = etag;
@@ -70,7 +76,10 @@ export class ControlPlaneClient {
     await this.send('POST', 'v1/enforcers/heartbeat', {}, { 'x-enforcer-id': enforcerId });
   }
 
-  async events(events: readonly unknown[], enforcerId: string | undefined): Promise<{ readonly accepted: number; readonly duplicates: number }> {
+  async events(
+    events: readonly unknown[],
+    enforcerId: string | undefined,
+  ): Promise<{ readonly accepted: number; readonly duplicates: number }> {
     const headers: Record<string, string> = enforcerId !== undefined ? { 'x-enforcer-id': enforcerId } : {};
     const answer = await this.send('POST', 'v1/enforcers/events', { events }, headers);
     const result = answer.body as { accepted?: unknown; duplicates?: unknown } | undefined;

@@ -41,7 +41,9 @@ function log(message: string): void {
 /** A command line cut to what an audit event may carry (the events API refuses a batch with a longer one). */
 function boundedCommand(command: readonly string[]): readonly string[] {
   const kept = command.length > COMMAND_LIMITS.entries ? command.slice(0, COMMAND_LIMITS.entries) : command;
-  return kept.some((entry) => entry.length > COMMAND_LIMITS.entryLength) ? kept.map((entry) => (entry.length > COMMAND_LIMITS.entryLength ? `${entry.slice(0, COMMAND_LIMITS.entryLength - 1)}…` : entry)) : kept;
+  return kept.some((entry) => entry.length > COMMAND_LIMITS.entryLength)
+    ? kept.map((entry) => (entry.length > COMMAND_LIMITS.entryLength ? `${entry.slice(0, COMMAND_LIMITS.entryLength - 1)}…` : entry))
+    : kept;
 }
 
 /**
@@ -81,7 +83,8 @@ export class ProtectionHandler {
     for (const problem of config.problems) log(problem);
     this.account = config.fn.account;
     if (config.token?.kind === 'value') this.token = config.token.token;
-    if (config.endpoint === undefined && config.token !== undefined && config.token.kind !== 'value') log(`${describeTokenSource(config.token)} is not read: VIGIL_ENDPOINT is not set`);
+    if (config.endpoint === undefined && config.token !== undefined && config.token.kind !== 'value')
+      log(`${describeTokenSource(config.token)} is not read: VIGIL_ENDPOINT is not set`);
     this.client = config.endpoint !== undefined ? new ControlPlaneClient(config.endpoint, () => this.token) : undefined;
     if (this.client) this.exempt.push(this.client.address);
     const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
@@ -91,7 +94,10 @@ export class ProtectionHandler {
     }
     const client = this.client;
     // Events made before registration finished get the enforcer id when they are sent.
-    const withId = (events: readonly AuditEvent[]) => events.map((e) => (e.enforcer.id === null && this.enforcerId !== undefined ? { ...e, enforcer: { ...e.enforcer, id: this.enforcerId } } : e));
+    const withId = (events: readonly AuditEvent[]) =>
+      events.map((e) =>
+        e.enforcer.id === null && this.enforcerId !== undefined ? { ...e, enforcer: { ...e.enforcer, id: this.enforcerId } } : e,
+      );
     // Sending waits for the first registration attempt so that events carry the enforcer id. Without a
     // registration (or when the API says it is gone), events stay queued until a refresh registers again.
     this.reporter = new EventReporter(
@@ -193,7 +199,9 @@ export class ProtectionHandler {
       this.token = await fetchToken(source);
       return true;
     } catch (error) {
-      log(`the enforcer-group token could not be read from ${describeTokenSource(source)}: ${(error as Error).message}; ${this.bundle ? `keeping revision ${this.bundle.revision}` : `fail mode ${this.config.failMode}`} until it can`);
+      log(
+        `the enforcer-group token could not be read from ${describeTokenSource(source)}: ${(error as Error).message}; ${this.bundle ? `keeping revision ${this.bundle.revision}` : `fail mode ${this.config.failMode}`} until it can`,
+      );
       return false;
     } finally {
       if (endpoint) this.exempt.splice(this.exempt.indexOf(endpoint), 1);
@@ -232,7 +240,9 @@ export class ProtectionHandler {
       }
     } catch (error) {
       this.forgetOn(error);
-      log(`${first ? 'the first' : 'a'} bundle fetch failed: ${(error as Error).message}${this.bundle ? ` (keeping revision ${this.bundle.revision})` : ''}`);
+      log(
+        `${first ? 'the first' : 'a'} bundle fetch failed: ${(error as Error).message}${this.bundle ? ` (keeping revision ${this.bundle.revision})` : ''}`,
+      );
     }
   }
 
@@ -271,13 +281,22 @@ export class ProtectionHandler {
     if (this.workload) return this.workload;
     const { fn } = this.config;
     const workload = workloadAttributes(
-      { 'function.name': fn.name, 'function.runtime': fn.runtime, 'cloud.region': fn.region, 'cloud.awsaccount': this.account, 'enforcer.group': bundle.group.name },
+      {
+        'function.name': fn.name,
+        'function.runtime': fn.runtime,
+        'cloud.region': fn.region,
+        'cloud.awsaccount': this.account,
+        'enforcer.group': bundle.group.name,
+      },
       { 'function.tag': fn.tags },
     );
     this.workload = workload;
     this.applies = bundle.compiled.bypassed(workload)
       ? NOTHING_APPLIES
-      : { process: ProtectionHandler.anyInScope(bundle, 'process', workload), network: ProtectionHandler.anyInScope(bundle, 'network', workload) };
+      : {
+          process: ProtectionHandler.anyInScope(bundle, 'process', workload),
+          network: ProtectionHandler.anyInScope(bundle, 'network', workload),
+        };
     return workload;
   }
 
@@ -297,12 +316,23 @@ export class ProtectionHandler {
     if (!bundle.compiled.bypassed(workload)) {
       bundle.compiled.forEachCandidate('function', 'honeypot', workload, (candidate) => {
         if (plan || !candidate.inScope(workload)) return;
-        const settings = (candidate.policy.controls as Record<string, { enabled?: boolean; accessKeyId?: unknown; secretAccessKey?: unknown; applyOn?: unknown } | undefined>).honeypot;
+        const settings = (
+          candidate.policy.controls as Record<
+            string,
+            { enabled?: boolean; accessKeyId?: unknown; secretAccessKey?: unknown; applyOn?: unknown } | undefined
+          >
+        ).honeypot;
         if (!settings?.enabled) return;
         const applyOn: unknown[] = Array.isArray(settings.applyOn) ? settings.applyOn : ['environment'];
         plan = {
-          accessKeyId: typeof settings.accessKeyId === 'string' ? settings.accessKeyId : `AKIA${crypto().randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
-          secretAccessKey: typeof settings.secretAccessKey === 'string' ? settings.secretAccessKey : crypto().randomBytes(30).toString('base64').slice(0, 40),
+          accessKeyId:
+            typeof settings.accessKeyId === 'string'
+              ? settings.accessKeyId
+              : `AKIA${crypto().randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
+          secretAccessKey:
+            typeof settings.secretAccessKey === 'string'
+              ? settings.secretAccessKey
+              : crypto().randomBytes(30).toString('base64').slice(0, 40),
           environment: applyOn.includes('environment'),
           file: applyOn.includes('file') ? this.config.honeypotFile : undefined,
         };
@@ -312,14 +342,26 @@ export class ProtectionHandler {
   }
 
   /** Decides one event and queues its audit events; undefined when there is no bundle to decide with. */
-  private decide(event: DecisionEvent, command: readonly string[] | undefined): { allowed: boolean; violations: readonly Violation[] } | undefined {
+  private decide(
+    event: DecisionEvent,
+    command: readonly string[] | undefined,
+  ): { allowed: boolean; violations: readonly Violation[] } | undefined {
     const bundle = this.bundle;
     if (!bundle) return undefined;
-    const decision = decide(bundle.compiled, { policyType: 'function', group: bundle.group, workload: this.currentWorkload(bundle), event });
+    const decision = decide(bundle.compiled, {
+      policyType: 'function',
+      group: bundle.group,
+      workload: this.currentWorkload(bundle),
+      event,
+    });
     if (decision.violations.length > 0) {
       const events: AuditEvent[] = auditEvents(
         decision.violations,
-        { workload: { function: this.config.fn.name ?? null }, command: command && boundedCommand(command), enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null } },
+        {
+          workload: { function: this.config.fn.name ?? null },
+          command: command && boundedCommand(command),
+          enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null },
+        },
         new Date().toISOString(),
         () => crypto().randomUUID(),
       );
@@ -348,7 +390,13 @@ export class ProtectionHandler {
     for (const launch of launchesOf(request.file, request.args, request.shell)) {
       const resolved = resolveProgram(launch.program, { cwd: request.cwd, path: request.path, startedAtMs: this.startedAtMs });
       const decision = this.decide(
-        { action: 'process', command: launch.command, executable: launch.program, resolvedPath: resolved.resolvedPath, createdAfterStart: resolved.createdAfterStart },
+        {
+          action: 'process',
+          command: launch.command,
+          executable: launch.program,
+          resolvedPath: resolved.resolvedPath,
+          createdAfterStart: resolved.createdAfterStart,
+        },
         launch.command,
       );
       if (decision && !decision.allowed) {

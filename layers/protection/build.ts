@@ -25,7 +25,9 @@ function assertSelfContained(metafile: Metafile): void {
     const bundled = Object.keys(details.inputs).filter((input) => input.includes('node_modules/'));
     const imported = details.imports.filter((entry) => entry.external && !entry.path.startsWith('node:'));
     if (bundled.length > 0 || imported.length > 0) {
-      throw new Error(`${output} must not contain or import npm packages: ${[...bundled, ...imported.map((entry) => entry.path)].join(', ')}`);
+      throw new Error(
+        `${output} must not contain or import npm packages: ${[...bundled, ...imported.map((entry) => entry.path)].join(', ')}`,
+      );
     }
   }
 }

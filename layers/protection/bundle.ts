@@ -10,7 +10,14 @@ export interface LoadedBundle {
 }
 
 /** Bounds of a bundle the layer accepts: far above real configurations, low enough to bound init work. */
-export const BUNDLE_LIMITS = { policies: 5000, applicationScopes: 1000, bypassScopes: 256, variables: 64, listEntries: 1000, text: 4096 } as const;
+export const BUNDLE_LIMITS = {
+  policies: 5000,
+  applicationScopes: 1000,
+  bypassScopes: 256,
+  variables: 64,
+  listEntries: 1000,
+  text: 4096,
+} as const;
 
 type Json = Record<string, unknown>;
 
@@ -58,7 +65,10 @@ function list(value: unknown, path: string, max: number, fallback: readonly unkn
 
 function scopeVariable(value: unknown, path: string): { attribute: string; name?: string; value: string } {
   const variable = object(value, path);
-  const decoded: { attribute: string; name?: string; value: string } = { attribute: text(variable.attribute, `${path}.attribute`), value: text(variable.value, `${path}.value`) };
+  const decoded: { attribute: string; name?: string; value: string } = {
+    attribute: text(variable.attribute, `${path}.attribute`),
+    value: text(variable.value, `${path}.value`),
+  };
   if (variable.name !== undefined) decoded.name = text(variable.name, `${path}.name`);
   return decoded;
 }
@@ -66,7 +76,9 @@ function scopeVariable(value: unknown, path: string): { attribute: string; name?
 function formula(value: Json, path: string): { expression: string; variables: Array<{ attribute: string; name?: string; value: string }> } {
   return {
     expression: optionalText(value.expression, `${path}.expression`, ''),
-    variables: list(value.variables, `${path}.variables`, BUNDLE_LIMITS.variables).map((v, i) => scopeVariable(v, `${path}.variables[${i}]`)),
+    variables: list(value.variables, `${path}.variables`, BUNDLE_LIMITS.variables).map((v, i) =>
+      scopeVariable(v, `${path}.variables[${i}]`),
+    ),
   };
 }
 
@@ -94,17 +106,22 @@ function policy(value: unknown, path: string): Policy {
   const scope = p.scope === undefined ? {} : object(p.scope, `${path}.scope`);
   const controls = p.controls === undefined ? {} : object(p.controls, `${path}.controls`);
   const version = p.version;
-  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 0)) throw new BundleError(`${path}.version`, 'must be a whole number');
+  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 0))
+    throw new BundleError(`${path}.version`, 'must be a whole number');
   return {
     name: text(p.name, `${path}.name`),
     type: oneOf(p.type, `${path}.type`, ['container', 'function', 'host'], 'function'),
     enabled: bool(p.enabled, `${path}.enabled`, true),
     enforcementMode: oneOf(p.enforcementMode, `${path}.enforcementMode`, ['audit', 'enforce'], 'audit'),
     scope: {
-      applicationScopes: list(scope.applicationScopes, `${path}.scope.applicationScopes`, 64, ['Global']).map((name, i) => text(name, `${path}.scope.applicationScopes[${i}]`)),
+      applicationScopes: list(scope.applicationScopes, `${path}.scope.applicationScopes`, 64, ['Global']).map((name, i) =>
+        text(name, `${path}.scope.applicationScopes[${i}]`),
+      ),
       ...formula(scope, `${path}.scope`),
     },
-    controls: Object.fromEntries(Object.entries(controls).map(([key, settings]) => [key, controlSettings(settings, `${path}.controls.${key}`)])),
+    controls: Object.fromEntries(
+      Object.entries(controls).map(([key, settings]) => [key, controlSettings(settings, `${path}.controls.${key}`)]),
+    ),
     ...(version !== undefined ? { version } : {}),
   };
 }
@@ -126,7 +143,9 @@ function settings(value: unknown): EnforcerSettings {
   const s = value === undefined ? {} : object(value, 'settings');
   const retention = s.auditRetentionDays;
   return {
-    bypassScopes: list(s.bypassScopes, 'settings.bypassScopes', BUNDLE_LIMITS.bypassScopes).map((entry, i) => scopeVariable(entry, `settings.bypassScopes[${i}]`)),
+    bypassScopes: list(s.bypassScopes, 'settings.bypassScopes', BUNDLE_LIMITS.bypassScopes).map((entry, i) =>
+      scopeVariable(entry, `settings.bypassScopes[${i}]`),
+    ),
     admissionWarnings: bool(s.admissionWarnings, 'settings.admissionWarnings', true),
     auditRetentionDays: typeof retention === 'number' ? retention : 90,
   };
@@ -142,7 +161,8 @@ function settings(value: unknown): EnforcerSettings {
 export function loadBundle(input: unknown): LoadedBundle {
   const bundle = object(input, 'the bundle');
   const revision = bundle.revision;
-  if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0) throw new BundleError('revision', 'must be a whole number');
+  if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0)
+    throw new BundleError('revision', 'must be a whole number');
   const decodedGroup = group(bundle.group);
   const policies = list(bundle.policies, 'policies', BUNDLE_LIMITS.policies).map((p, i) => policy(p, `policies[${i}]`));
   const applicationScopes = list(bundle.applicationScopes, 'applicationScopes', BUNDLE_LIMITS.applicationScopes).map((value, i) => {

@@ -67,7 +67,10 @@ function readTokenSource(env: Env, problems: string[]): TokenSource | undefined 
   const secret = env.VIGIL_TOKEN_SECRET?.trim() || undefined;
   const given = [parameter && 'VIGIL_TOKEN_PARAMETER', secret && 'VIGIL_TOKEN_SECRET', env.VIGIL_TOKEN && 'VIGIL_TOKEN'].filter(Boolean);
   if (given.length > 1) problems.push(`${given.join(' and ')} are set: set one; using ${String(given[0])}`);
-  for (const [name, value] of [['VIGIL_TOKEN_PARAMETER', parameter], ['VIGIL_TOKEN_SECRET', secret]] as const) {
+  for (const [name, value] of [
+    ['VIGIL_TOKEN_PARAMETER', parameter],
+    ['VIGIL_TOKEN_SECRET', secret],
+  ] as const) {
     if (value !== undefined && value.length > MAX_STORE_NAME_LENGTH) {
       problems.push(`${name} is longer than ${MAX_STORE_NAME_LENGTH} characters; ignored`);
       return undefined;

@@ -13,7 +13,10 @@ export interface ProtectProps {
  * Wraps an async handler: protection is installed when this module loads (at init), the first invocation
  * waits for the bundle only when nothing is embedded, and queued events are flushed after each invocation.
  */
-export function protect<E, C extends InvocationContext, R>(handler: AsyncHandler<E, C, R>, props: ProtectProps = {}): AsyncHandler<E, C, R> {
+export function protect<E, C extends InvocationContext, R>(
+  handler: AsyncHandler<E, C, R>,
+  props: ProtectProps = {},
+): AsyncHandler<E, C, R> {
   const protection = ProtectionHandler.shared();
   return async (event, context) => {
     await protection.beforeInvocation(context);

@@ -31,7 +31,10 @@ function executable(path: string): boolean {
 }
 
 /** Resolves a program as the kernel would run it: PATH lookup for bare names, then realpath. */
-export function resolveProgram(program: string, options: { readonly cwd?: string | undefined; readonly path?: string | undefined; readonly startedAtMs: number }): ResolvedProgram {
+export function resolveProgram(
+  program: string,
+  options: { readonly cwd?: string | undefined; readonly path?: string | undefined; readonly startedAtMs: number },
+): ResolvedProgram {
   let candidate: string | undefined;
   let stats: Stats | undefined;
   if (program.includes('/')) {

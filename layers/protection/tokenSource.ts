@@ -31,9 +31,15 @@ export function describeTokenSource(source: TokenSource): string {
  */
 export function storeEndpoint(source: TokenSource, env: Env): { readonly host: string; readonly port: number } | undefined {
   if (source.kind === 'value') return undefined;
-  const service = source.kind === 'ssmParameter' ? { override: 'AWS_ENDPOINT_URL_SSM', prefix: 'ssm' } : { override: 'AWS_ENDPOINT_URL_SECRETS_MANAGER', prefix: 'secretsmanager' };
+  const service =
+    source.kind === 'ssmParameter'
+      ? { override: 'AWS_ENDPOINT_URL_SSM', prefix: 'ssm' }
+      : { override: 'AWS_ENDPOINT_URL_SECRETS_MANAGER', prefix: 'secretsmanager' };
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const text = env[service.override] || env.AWS_ENDPOINT_URL || `https://${service.prefix}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const text =
+    env[service.override] ||
+    env.AWS_ENDPOINT_URL ||
+    `https://${service.prefix}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
   try {
     const url = new URL(text);
     return { host: url.hostname, port: url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };

@@ -49,7 +49,12 @@ describe('the protection layer against local mode', () => {
       return items;
     }, 10_000);
     const [event] = events;
-    expect(event).toMatchObject({ status: 'Block', policy: 'no-curl', control: 'blockedExecutables', enforcer: { group: 'lambdas', type: 'nano_enforcer' } });
+    expect(event).toMatchObject({
+      status: 'Block',
+      policy: 'no-curl',
+      control: 'blockedExecutables',
+      enforcer: { group: 'lambdas', type: 'nano_enforcer' },
+    });
     const enforcerId = event!.enforcer.id as string;
     expect(enforcerId).toMatch(/^enf-/);
 
@@ -67,7 +72,12 @@ describe('the protection layer against local mode', () => {
       module: 'user-function.cjs',
       // One invocation long enough for a bundle refresh (with its heartbeat) at a 1 s TTL.
       events: [{ op: 'wait', ms: 2500 }],
-      env: { VIGIL_ENDPOINT: vigil.url, VIGIL_TOKEN: group.body.token as string, VIGIL_BUNDLE_TTL_SECONDS: '1', AWS_LAMBDA_FUNCTION_NAME: 'checkout-api' },
+      env: {
+        VIGIL_ENDPOINT: vigil.url,
+        VIGIL_TOKEN: group.body.token as string,
+        VIGIL_BUNDLE_TTL_SECONDS: '1',
+        AWS_LAMBDA_FUNCTION_NAME: 'checkout-api',
+      },
     });
     expect(run.stdout, run.stderr).toContain('SHUTDOWN');
     expect(run.stderr).not.toContain('failed');
@@ -75,9 +85,14 @@ describe('the protection layer against local mode', () => {
     const listed = (await vigil.api('GET', '/v1/enforcers?group=heartbeats')).body.items as Array<Record<string, any>>;
     expect(listed).toHaveLength(1);
     const [enforcer] = listed;
-    expect(enforcer).toMatchObject({ group: 'heartbeats', name: 'checkout-api', type: 'nano_enforcer', status: 'connected', metadata: { functionName: 'checkout-api', region: 'eu-west-1' } });
+    expect(enforcer).toMatchObject({
+      group: 'heartbeats',
+      name: 'checkout-api',
+      type: 'nano_enforcer',
+      status: 'connected',
+      metadata: { functionName: 'checkout-api', region: 'eu-west-1' },
+    });
     // Registration sets lastSeen too; a later lastSeen is a heartbeat's.
     expect(Date.parse(enforcer!.lastSeen as string)).toBeGreaterThan(Date.parse(enforcer!.registeredAt as string));
   }, 60_000);
 });
-

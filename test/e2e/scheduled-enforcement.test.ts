@@ -22,7 +22,9 @@ describe('a scheduled switch to enforce', () => {
     expect(registered.status).toBe(201);
     const webhook = `${registered.body.webhookUrl}?timeout=10s`;
     const group = (await vigil.api('GET', '/v1/enforcer-groups/default-ke')).body;
-    expect((await vigil.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true, containerProtection: true })).status).toBe(200);
+    expect((await vigil.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true, containerProtection: true })).status).toBe(
+      200,
+    );
 
     const at = new Date(Date.now() + 3000).toISOString();
     const created = await vigil.api('POST', '/v1/policies', {
@@ -59,7 +61,12 @@ describe('a scheduled switch to enforce', () => {
     expect(blocked.body.response.status).toMatchObject({ code: 403, message: expect.stringContaining('blocked by policy "exec-guard"') });
 
     const read = await vigil.api('GET', '/v1/policies/exec-guard');
-    expect(read.body).toMatchObject({ enforcementMode: 'enforce', enforcementModeChange: null, version: 2, updatedBy: `schedule:${change.id}` });
+    expect(read.body).toMatchObject({
+      enforcementMode: 'enforce',
+      enforcementModeChange: null,
+      version: 2,
+      updatedBy: `schedule:${change.id}`,
+    });
     const activity = (await vigil.api('GET', '/v1/activity?limit=50')).body.items as Array<Record<string, any>>;
     const switches = activity.filter((entry) => entry.action === 'mode-change');
     expect(switches).toEqual([

@@ -34,7 +34,13 @@ describe('the walkthrough', () => {
   });
 
   it('1-2: an audit-mode exec guard lets the exec through and records Detect', async () => {
-    const created = await vigil.api('POST', '/v1/policies', { name: 'exec-guard', type: 'container', enforcementMode: 'audit', scope: { applicationScopes: ['Global'] }, controls: { blockContainerExec: { enabled: true } } });
+    const created = await vigil.api('POST', '/v1/policies', {
+      name: 'exec-guard',
+      type: 'container',
+      enforcementMode: 'audit',
+      scope: { applicationScopes: ['Global'] },
+      controls: { blockContainerExec: { enabled: true } },
+    });
     expect(created.status).toBe(201);
     expect((await vigil.post(webhook, createTestNginx())).body.response.allowed).toBe(true);
 
@@ -44,12 +50,21 @@ describe('the walkthrough', () => {
       return r;
     });
     expect(answer.status).toBe(200);
-    expect(answer.body.response).toMatchObject({ allowed: true, auditAnnotations: { status: 'Detect', policy: 'exec-guard', control: 'blockContainerExec' } });
+    expect(answer.body.response).toMatchObject({
+      allowed: true,
+      auditAnnotations: { status: 'Detect', policy: 'exec-guard', control: 'blockContainerExec' },
+    });
     const events = await auditEvents('&status=Detect');
     expect(events[0]).toMatchObject({
-      status: 'Detect', policy: 'exec-guard', control: 'blockContainerExec', controlName: 'Block Container Exec', action: 'exec',
+      status: 'Detect',
+      policy: 'exec-guard',
+      control: 'blockContainerExec',
+      controlName: 'Block Container Exec',
+      action: 'exec',
       workload: { cluster: 'demo', namespace: 'default', pod: 'test-nginx', container: 'nginx', image: 'nginx:latest' },
-      user: { name: 'kubernetes-admin' }, command: ['sh'], enforcer: { group: 'default-ke', type: 'kube_enforcer' },
+      user: { name: 'kubernetes-admin' },
+      command: ['sh'],
+      enforcer: { group: 'default-ke', type: 'kube_enforcer' },
     });
   });
 
@@ -64,14 +79,20 @@ describe('the walkthrough', () => {
     expect(blocksBefore).toBe(0);
 
     const group = (await vigil.api('GET', '/v1/enforcer-groups/default-ke')).body;
-    expect((await vigil.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true, containerProtection: true })).status).toBe(200);
+    expect((await vigil.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true, containerProtection: true })).status).toBe(
+      200,
+    );
     const refused = await eventually(async () => {
       const r = await vigil.post(webhook, execSh());
       expect(r.body.response.allowed).toBe(false);
       return r;
     });
     expect(refused.status).toBe(200);
-    expect(refused.body.response.status).toEqual({ code: 403, reason: 'Forbidden', message: 'vigil: exec of "sh" into default/test-nginx blocked by policy "exec-guard" (Block Container Exec)' });
+    expect(refused.body.response.status).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: 'vigil: exec of "sh" into default/test-nginx blocked by policy "exec-guard" (Block Container Exec)',
+    });
     expect((await auditEvents('&status=Block'))[0]).toMatchObject({ status: 'Block', policy: 'exec-guard', enforcementMode: 'enforce' });
   });
 
@@ -94,13 +115,21 @@ describe('the walkthrough', () => {
       expect(r.body.response.allowed).toBe(false);
       return r;
     });
-    expect(refused.body.response.status.message).toBe('vigil: exec of "sh" into kube-system/kube-proxy-7xk2p blocked by policy "exec-guard" (Block Container Exec)');
-    expect((await auditEvents('&namespace=kube-system'))[0]).toMatchObject({ status: 'Block', workload: { namespace: 'kube-system', pod: 'kube-proxy-7xk2p' } });
+    expect(refused.body.response.status.message).toBe(
+      'vigil: exec of "sh" into kube-system/kube-proxy-7xk2p blocked by policy "exec-guard" (Block Container Exec)',
+    );
+    expect((await auditEvents('&namespace=kube-system'))[0]).toMatchObject({
+      status: 'Block',
+      workload: { namespace: 'kube-system', pod: 'kube-proxy-7xk2p' },
+    });
   });
 
   it('answers dry runs with the same verdict and records nothing', async () => {
     const before = (await auditEvents()).length;
-    const answer = await vigil.post(webhook, review('exec-guard/denied/exec-sh.json', (r) => (r.request.dryRun = true)));
+    const answer = await vigil.post(
+      webhook,
+      review('exec-guard/denied/exec-sh.json', (r) => (r.request.dryRun = true)),
+    );
     expect(answer.body.response.allowed).toBe(false);
     expect((await auditEvents()).length).toBe(before);
   });

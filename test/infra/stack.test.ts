@@ -59,7 +59,9 @@ function statementsOfRole(roleId: string): Statement[] {
   const fromPolicies = ofType('AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
-  const inline = ((resources[roleId]?.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) => p.PolicyDocument.Statement);
+  const inline = ((resources[roleId]?.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
   return [...fromPolicies, ...inline];
 }
 
@@ -75,7 +77,9 @@ describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding', () => {
     // The plugin is attached (test/infra/variants.test.ts shows it failing synthesis on a new finding) and
     // reports nothing here: every finding of this stack is acknowledged where it arises.
-    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations: unknown[] }> };
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ violations: unknown[] }>;
+    };
     expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
   });
 });
@@ -85,7 +89,13 @@ describe('Lambda functions', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions).toHaveLength(6);
     for (const [, fn] of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogFormat: 'JSON' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
     }
   });
 
@@ -123,7 +133,9 @@ describe('IAM', () => {
   const allStatements = (): Statement[] => [
     ...ofType('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]),
     ...ofType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]),
-    ...ofType('AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) => p.PolicyDocument.Statement)),
+    ...ofType('AWS::IAM::Role').flatMap(([, r]) =>
+      ((r.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) => p.PolicyDocument.Statement),
+    ),
   ];
 
   it('grants no wildcard action anywhere', () => {
@@ -145,13 +157,23 @@ describe('IAM', () => {
     const audit = logicalId(stack.tables.audit);
     const sorted = (actions: string[]) => [...new Set(actions)].sort();
     const itemReads = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-    const itemReadsAndWrites = sorted([...itemReads, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    const itemReadsAndWrites = sorted([
+      ...itemReads,
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
 
     const admission = statementsOfFunction('admission');
     // Decision snapshots: written (PutItem, TransactWriteItems) and pruned (BatchWriteItem) by the webhook.
-    expect(sorted(actionsOn(admission, config))).toEqual(sorted([...itemReads, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']));
+    expect(sorted(actionsOn(admission, config))).toEqual(
+      sorted([...itemReads, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+    );
     // The internet-facing webhook may write only its own decision snapshots, never policies or groups.
-    const configWrites = admission.filter((s) => JSON.stringify(s.Resource).includes(`"${config}"`) && actionsOf(s).some((a) => /Put|Delete|Update|BatchWrite/.test(a)));
+    const configWrites = admission.filter(
+      (s) => JSON.stringify(s.Resource).includes(`"${config}"`) && actionsOf(s).some((a) => /Put|Delete|Update|BatchWrite/.test(a)),
+    );
     expect(configWrites.length).toBeGreaterThan(0);
     for (const statement of configWrites) {
       expect(actionsOf(statement)).not.toContain('dynamodb:UpdateItem');
@@ -176,7 +198,12 @@ describe('IAM', () => {
     // The export reads the stream only, never the table.
     const exportOnAudit = statementsOfFunction('auditExport').filter((s) => JSON.stringify(s.Resource).includes(`"${audit}"`));
     expect(exportOnAudit.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [audit, 'StreamArn'] }]);
-    expect(exportOnAudit.flatMap(actionsOf).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    expect(exportOnAudit.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
   });
 
   it('lets no role scan a table, and only the admin API read the audit indexes', () => {
@@ -185,7 +212,8 @@ describe('IAM', () => {
       expect(actionsOf(statement), JSON.stringify(statement)).not.toContain('dynamodb:Scan');
       expect(actionsOf(statement), JSON.stringify(statement)).not.toContain('dynamodb:DescribeTable');
     }
-    const onIndexes = (name: keyof VigilStack['functions']) => statementsOfFunction(name).filter((s) => JSON.stringify(s.Resource).includes('/index/*'));
+    const onIndexes = (name: keyof VigilStack['functions']) =>
+      statementsOfFunction(name).filter((s) => JSON.stringify(s.Resource).includes('/index/*'));
     expect(onIndexes('api').flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) expect(onIndexes(name)).toEqual([]);
   });
@@ -193,18 +221,43 @@ describe('IAM', () => {
   it('lets only the API manage schedules, only in the Vigil group, and pass only the Scheduler role, only to the Scheduler', () => {
     const schedulerRole = logicalId(stack.scheduling.schedulerRole);
     for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) {
-      expect(statementsOfFunction(name).flatMap(actionsOf).filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:'))).toEqual([]);
+      expect(
+        statementsOfFunction(name)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('scheduler:') || a.startsWith('iam:')),
+      ).toEqual([]);
     }
     const api = statementsOfFunction('api');
     const schedules = api.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
     expect(schedules).toHaveLength(1);
-    expect(actionsOf(schedules[0]!).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+    expect(actionsOf(schedules[0]!).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:GetSchedule',
+      'scheduler:UpdateSchedule',
+    ]);
     expect(schedules[0]!.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/vigil-mode-changes/*']],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':scheduler:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':schedule/vigil-mode-changes/*',
+        ],
+      ],
     });
     const passRole = api.filter((s) => actionsOf(s).includes('iam:PassRole'));
     expect(passRole).toEqual([
-      { Effect: 'Allow', Action: 'iam:PassRole', Resource: { 'Fn::GetAtt': [schedulerRole, 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [schedulerRole, 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
     ]);
   });
 
@@ -212,7 +265,13 @@ describe('IAM', () => {
     const schedulerRole = logicalId(stack.scheduling.schedulerRole);
     const statements = statementsOfRole(schedulerRole);
     const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
-    expect(invoke).toEqual([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] } }]);
+    expect(invoke).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] },
+      },
+    ]);
     const others = statements.filter((s) => !actionsOf(s).includes('lambda:InvokeFunction'));
     expect(others.flatMap(actionsOf).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     expect(others.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.scheduling.deadLetterQueue), 'Arn'] }]);
@@ -232,12 +291,19 @@ describe('IAM', () => {
 
   it('scopes eks:DescribeCluster to this account and lets only the mode-change and export functions publish, to the Vigil bus', () => {
     const describe = statementsOfFunction('api').filter((s) => actionsOf(s).includes('eks:DescribeCluster'));
-    expect(describe.map((s) => s.Resource)).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:*:', { Ref: 'AWS::AccountId' }, ':cluster/*']] }]);
+    expect(describe.map((s) => s.Resource)).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:*:', { Ref: 'AWS::AccountId' }, ':cluster/*']] },
+    ]);
     const bus = { 'Fn::GetAtt': [logicalId(stack.bus), 'Arn'] };
     for (const name of ['modeChange', 'auditExport'] as const) {
-      expect(statementsOfFunction(name).filter((s) => actionsOf(s).includes('events:PutEvents')).map((s) => s.Resource)).toEqual([bus]);
+      expect(
+        statementsOfFunction(name)
+          .filter((s) => actionsOf(s).includes('events:PutEvents'))
+          .map((s) => s.Resource),
+      ).toEqual([bus]);
     }
-    for (const name of ['api', 'admission', 'enforcer', 'bootstrap'] as const) expect(statementsOfFunction(name).flatMap(actionsOf)).not.toContain('events:PutEvents');
+    for (const name of ['api', 'admission', 'enforcer', 'bootstrap'] as const)
+      expect(statementsOfFunction(name).flatMap(actionsOf)).not.toContain('events:PutEvents');
   });
 });
 
@@ -264,7 +330,12 @@ describe('DynamoDB tables', () => {
     for (const table of [stack.tables.config, stack.tables.audit]) {
       const resource = resources[logicalId(table)]!;
       expect(resource.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
-      expect(resource.Properties.Replicas).toEqual([expect.objectContaining({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })]);
+      expect(resource.Properties.Replicas).toEqual([
+        expect.objectContaining({
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        }),
+      ]);
       expect(resource.DeletionPolicy).toBe('Retain');
       expect(resource.UpdateReplacePolicy).toBe('Retain');
     }
@@ -284,7 +355,11 @@ describe('HTTP API', () => {
   const apiRoutes = () => ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
   it('has every route of functions/shared/routes.ts and no other (no catch-all)', () => {
-    expect(apiRoutes().map((r) => r.RouteKey as string).sort()).toEqual(routes.map(routeKey).sort());
+    expect(
+      apiRoutes()
+        .map((r) => r.RouteKey as string)
+        .sort(),
+    ).toEqual(routes.map(routeKey).sort());
   });
 
   it('puts exactly the admin routes behind the IAM authorizer; the webhook, enforcer and public routes authenticate in the handler', () => {
@@ -296,12 +371,16 @@ describe('HTTP API', () => {
   });
 
   it('sends each route to its function', () => {
-    const integrations = Object.fromEntries(ofType('AWS::ApiGatewayV2::Integration').map(([id, i]) => [id, JSON.stringify(i.Properties.IntegrationUri)]));
+    const integrations = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Integration').map(([id, i]) => [id, JSON.stringify(i.Properties.IntegrationUri)]),
+    );
     for (const route of routes) {
       const deployed = apiRoutes().find((r) => r.RouteKey === routeKey(route))!;
       const integrationId = (deployed.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string };
       expect(integrations[integrationId.Ref], routeKey(route)).toContain(logicalId(stack.functions[route.function].function));
-      expect(ofType('AWS::ApiGatewayV2::Integration').find(([id]) => id === integrationId.Ref)![1].Properties.PayloadFormatVersion).toBe('2.0');
+      expect(ofType('AWS::ApiGatewayV2::Integration').find(([id]) => id === integrationId.Ref)![1].Properties.PayloadFormatVersion).toBe(
+        '2.0',
+      );
     }
   });
 
@@ -312,19 +391,28 @@ describe('HTTP API', () => {
     const format = stage.Properties.AccessLogSettings.Format as string;
     expect(format).not.toContain('$context.path');
     expect(format).not.toContain('$context.resourcePath');
-    expect(JSON.parse(format)).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', caller: '$context.identity.userArn' });
+    expect(JSON.parse(format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      caller: '$context.identity.userArn',
+    });
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.accessLogs), 'Arn'] });
   });
 
   it('gives each function one invoke permission for the whole API', () => {
     const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
     expect(permissions.map(([, p]) => JSON.stringify(p.Properties.FunctionName)).sort()).toEqual(
-      (['admission', 'api', 'enforcer'] as const).map((name) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.functions[name].function), 'Arn'] })).sort(),
+      (['admission', 'api', 'enforcer'] as const)
+        .map((name) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.functions[name].function), 'Arn'] }))
+        .sort(),
     );
   });
 
   it('hands the API URL to the admin function for webhook URLs', () => {
-    expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.api), 'ApiEndpoint'] });
+    expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toEqual({
+      'Fn::GetAtt': [logicalId(stack.httpApi.api), 'ApiEndpoint'],
+    });
   });
 });
 
@@ -347,7 +435,11 @@ describe('scheduled mode changes', () => {
     expect(resources[queue]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: queue }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
     expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables).toMatchObject({
       VIGIL_TABLE_PREFIX: 'vigil-',
@@ -362,7 +454,12 @@ describe('scheduled mode changes', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(stack.functions.modeChange.function), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 },
+        }),
+      ],
     });
   });
 });
@@ -378,9 +475,13 @@ describe('audit export', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 5,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuditExportFailureQueue'), 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'EVENT#' }] } } } }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'EVENT#' }] } } } }) }],
+      },
     });
-    expect(resources[logicalId(stack.functions.auditExport.function)]!.Properties.Environment.Variables.VIGIL_EVENT_BUS_NAME).toEqual({ Ref: logicalId(stack.bus) });
+    expect(resources[logicalId(stack.functions.auditExport.function)]!.Properties.Environment.Variables.VIGIL_EVENT_BUS_NAME).toEqual({
+      Ref: logicalId(stack.bus),
+    });
   });
 });
 
@@ -403,9 +504,13 @@ describe('alarms', () => {
   it('watch webhook errors and p99 latency', () => {
     const admission = JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack.functions.admission.function) } }]);
     const errors = alarms().filter((a) => a.MetricName === 'Errors' && dimensionOf(a) === admission);
-    expect(errors).toEqual([expect.objectContaining({ Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' }),
+    ]);
     const latency = alarms().filter((a) => a.MetricName === 'Duration' && dimensionOf(a) === admission);
-    expect(latency).toEqual([expect.objectContaining({ ExtendedStatistic: 'p99', Threshold: 2000, EvaluationPeriods: 3, DatapointsToAlarm: 3 })]);
+    expect(latency).toEqual([
+      expect.objectContaining({ ExtendedStatistic: 'p99', Threshold: 2000, EvaluationPeriods: 3, DatapointsToAlarm: 3 }),
+    ]);
   });
 
   it('watch throttles of every function and the depth of both dead-letter queues', () => {
@@ -414,12 +519,20 @@ describe('alarms', () => {
       .map(dimensionOf)
       .sort();
     const { bootstrap: _deployTimeOnly, ...runtimeFunctions } = stack.functions;
-    expect(throttled).toEqual(Object.values(runtimeFunctions).map((f) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(f.function) } }])).sort());
+    expect(throttled).toEqual(
+      Object.values(runtimeFunctions)
+        .map((f) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(f.function) } }]))
+        .sort(),
+    );
     const depth = alarms()
       .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
       .map((a) => JSON.stringify(a.Dimensions[0].Value))
       .sort();
-    expect(depth).toEqual([stack.scheduling.deadLetterQueue, stack.auditExport.failureQueue].map((q) => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'QueueName'] })).sort());
+    expect(depth).toEqual(
+      [stack.scheduling.deadLetterQueue, stack.auditExport.failureQueue]
+        .map((q) => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'QueueName'] }))
+        .sort(),
+    );
   });
 
   it('notify an SNS topic encrypted with a rotating customer-managed key that CloudWatch may use', () => {
@@ -433,7 +546,9 @@ describe('alarms', () => {
     expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(resources[topic]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.KeyPolicy.Statement).toEqual(
-      expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]),
+      expect.arrayContaining([
+        expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
+      ]),
     );
   });
 });
@@ -441,7 +556,16 @@ describe('alarms', () => {
 describe('outputs and logs', () => {
   it('output what users copy: API URL, admin policy, layer ARN, table names, bus, schedule group, alarm topic', () => {
     expect(Object.keys(template.toJSON().Outputs as object).sort()).toEqual(
-      ['AdminPolicyArn', 'AlarmTopicArn', 'ApiUrl', 'AuditTableName', 'ConfigTableName', 'EventBusName', 'ProtectionLayerArn', 'ScheduleGroupName'].sort(),
+      [
+        'AdminPolicyArn',
+        'AlarmTopicArn',
+        'ApiUrl',
+        'AuditTableName',
+        'ConfigTableName',
+        'EventBusName',
+        'ProtectionLayerArn',
+        'ScheduleGroupName',
+      ].sort(),
     );
   });
 

@@ -49,7 +49,11 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
   const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
 
   it('names its tables, bus and schedule group after the stack', () => {
-    expect(ofType('AWS::DynamoDB::GlobalTable').map((t) => t.Properties.TableName).sort()).toEqual(['vigildev-audit', 'vigildev-config']);
+    expect(
+      ofType('AWS::DynamoDB::GlobalTable')
+        .map((t) => t.Properties.TableName)
+        .sort(),
+    ).toEqual(['vigildev-audit', 'vigildev-config']);
     expect(ofType('AWS::Events::EventBus').map((b) => b.Properties.Name)).toEqual(['vigildev-events']);
     expect(ofType('AWS::Scheduler::ScheduleGroup').map((g) => g.Properties.Name)).toEqual(['vigildev-mode-changes']);
   });
@@ -60,7 +64,14 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
       // Backups stay on: a dev stack still holds real test data while it lives.
       expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
-    for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::KMS::Key', 'AWS::Lambda::LayerVersion', 'AWS::Scheduler::ScheduleGroup']) {
+    for (const type of [
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::Logs::LogGroup',
+      'AWS::SQS::Queue',
+      'AWS::KMS::Key',
+      'AWS::Lambda::LayerVersion',
+      'AWS::Scheduler::ScheduleGroup',
+    ]) {
       const found = ofType(type);
       expect(found.length, type).toBeGreaterThan(0);
       for (const resource of found) expect(resource.DeletionPolicy, type).toBe('Delete');
@@ -69,7 +80,9 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
 
   it('traces nothing, and so needs no IAM statement on Resource "*"', () => {
     for (const fn of ofType('AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toBeUndefined();
-    const statements = ofType('AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const statements = ofType('AWS::IAM::Policy').flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    );
     expect(statements.length).toBeGreaterThan(10);
     expect(statements.filter((s) => JSON.stringify(s.Resource) === '"*"')).toEqual([]);
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('xray:'))).toEqual([]);
@@ -77,7 +90,9 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
 
   it('reserves no concurrency and subscribes the alarm address', () => {
     for (const fn of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(ofType('AWS::SNS::Subscription').map((s) => s.Properties)).toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'security@example.com' })]);
+    expect(ofType('AWS::SNS::Subscription').map((s) => s.Properties)).toEqual([
+      expect.objectContaining({ Protocol: 'email', Endpoint: 'security@example.com' }),
+    ]);
   });
 });
 
@@ -94,13 +109,17 @@ describe('cdk-nag', () => {
     new sqs.Queue(stack, 'Unacknowledged', { encryption: sqs.QueueEncryption.SQS_MANAGED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+      pluginReports: Array<{
+        pluginName: string;
+        violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+      }>;
     };
     expect(report.pluginReports.map((r) => r.pluginName)).toEqual(['AwsSolutions']);
     const violations = report.pluginReports.flatMap((r) => r.violations);
     // A queue that is nobody's dead-letter queue and has none itself: SQS3 as well.
     expect(violations.map((v) => v.ruleName).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
-    for (const violation of violations) expect(violation.violatingConstructs.map((c) => c.constructPath)).toEqual(['Vigil/Unacknowledged/Resource']);
+    for (const violation of violations)
+      expect(violation.violatingConstructs.map((c) => c.constructPath)).toEqual(['Vigil/Unacknowledged/Resource']);
   }, 120_000);
 });
 
@@ -111,7 +130,12 @@ describe('VigilProtection', { timeout: 120_000 }, () => {
   function userStack() {
     const stack = new Stack(new App(), 'UserApp', { env: { account: '123456789012', region: 'eu-west-1' } });
     const layer = lambda.LayerVersion.fromLayerVersionArn(stack, 'VigilLayer', layerArn);
-    const fn = (id: string, runtime = lambda.Runtime.NODEJS_24_X) => new lambda.Function(stack, id, { runtime, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') });
+    const fn = (id: string, runtime = lambda.Runtime.NODEJS_24_X) =>
+      new lambda.Function(stack, id, {
+        runtime,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+      });
     return { stack, layer, fn };
   }
 
@@ -119,8 +143,16 @@ describe('VigilProtection', { timeout: 120_000 }, () => {
     const { stack, layer, fn } = userStack();
     const orders = fn('Orders');
     const billing = fn('Billing');
-    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com', token: VigilToken.fromValue('token-from-deploy-time'), failMode: 'closed', functionTags: { team: 'payments', tier: 'gold' } }).protect(orders, billing);
-    const functions = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    new VigilProtection(stack, 'Vigil', {
+      layer,
+      endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      token: VigilToken.fromValue('token-from-deploy-time'),
+      failMode: 'closed',
+      functionTags: { team: 'payments', tier: 'gold' },
+    }).protect(orders, billing);
+    const functions = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
     expect(functions).toHaveLength(2);
     for (const protectedFn of functions) {
       expect(protectedFn.Properties.Layers).toEqual([layerArn]);
@@ -138,30 +170,55 @@ describe('VigilProtection', { timeout: 120_000 }, () => {
 
   it('fails open by default and sets no tags when none are given', () => {
     const { stack, layer, fn } = userStack();
-    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') }).protect(fn('Orders'));
-    const [protectedFn] = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') }).protect(
+      fn('Orders'),
+    );
+    const [protectedFn] = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
     expect(protectedFn!.Properties.Environment.Variables.VIGIL_FAIL_MODE).toBe('open');
     expect(protectedFn!.Properties.Environment.Variables.VIGIL_FUNCTION_TAGS).toBeUndefined();
   });
 
   it('names a Secrets Manager secret or an SSM parameter instead of the token, and lets the function read just that', () => {
     const { stack, layer, fn } = userStack();
-    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf');
-    const parameter = ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'TokenParameter', { parameterName: '/vigil/lambda-token' });
-    new VigilProtection(stack, 'FromSecret', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromSecret(secret) }).protect(fn('Orders'));
-    new VigilProtection(stack, 'FromParameter', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromSsmParameter(parameter) }).protect(fn('Billing'));
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Token',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf',
+    );
+    const parameter = ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'TokenParameter', {
+      parameterName: '/vigil/lambda-token',
+    });
+    new VigilProtection(stack, 'FromSecret', {
+      layer,
+      endpoint: 'https://vigil.example.com',
+      token: VigilToken.fromSecret(secret),
+    }).protect(fn('Orders'));
+    new VigilProtection(stack, 'FromParameter', {
+      layer,
+      endpoint: 'https://vigil.example.com',
+      token: VigilToken.fromSsmParameter(parameter),
+    }).protect(fn('Billing'));
     const resources = Template.fromStack(stack).toJSON().Resources as Resources;
-    const fnNamed = (prefix: string) => Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(prefix))!;
+    const fnNamed = (prefix: string) =>
+      Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(prefix))!;
     const policyOf = (roleId: string) =>
       Object.values(resources)
         .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
         .flatMap((r) => r.Properties.PolicyDocument.Statement);
 
     const [, orders] = fnNamed('Orders');
-    expect(orders.Properties.Environment.Variables).toMatchObject({ VIGIL_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf' });
+    expect(orders.Properties.Environment.Variables).toMatchObject({
+      VIGIL_TOKEN_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf',
+    });
     expect(orders.Properties.Environment.Variables.VIGIL_TOKEN).toBeUndefined();
     expect(policyOf(orders.Properties.Role['Fn::GetAtt'][0])).toEqual([
-      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf' },
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf',
+      },
     ]);
 
     const [, billing] = fnNamed('Billing');
@@ -176,7 +233,17 @@ describe('VigilProtection', { timeout: 120_000 }, () => {
   it('refuses a function that does not run Node.js, and tags the layer could not parse', () => {
     const { stack, layer, fn } = userStack();
     const vigil = new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') });
-    expect(() => vigil.protect(fn('Report', lambda.Runtime.PYTHON_3_13))).toThrow('UserApp/Report: the Vigil layer protects Node.js functions only, not python3.13');
-    expect(() => new VigilProtection(stack, 'BadTags', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t'), functionTags: { team: 'a,b' } })).toThrow('must not contain ","');
+    expect(() => vigil.protect(fn('Report', lambda.Runtime.PYTHON_3_13))).toThrow(
+      'UserApp/Report: the Vigil layer protects Node.js functions only, not python3.13',
+    );
+    expect(
+      () =>
+        new VigilProtection(stack, 'BadTags', {
+          layer,
+          endpoint: 'https://vigil.example.com',
+          token: VigilToken.fromValue('t'),
+          functionTags: { team: 'a,b' },
+        }),
+    ).toThrow('must not contain ","');
   });
 });

@@ -46,17 +46,27 @@ function cfnEvent(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCu
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:vigil-bootstrap' },
   };
   if (requestType === 'Create') return { ...base, RequestType: 'Create' };
-  if (requestType === 'Update') return { ...base, RequestType: 'Update', PhysicalResourceId: PHYSICAL_RESOURCE_ID, OldResourceProperties: base.ResourceProperties };
+  if (requestType === 'Update')
+    return { ...base, RequestType: 'Update', PhysicalResourceId: PHYSICAL_RESOURCE_ID, OldResourceProperties: base.ResourceProperties };
   return { ...base, RequestType: 'Delete', PhysicalResourceId: PHYSICAL_RESOURCE_ID };
 }
 
 function handler(prefix = tables.prefix) {
   // The failures below are expected: keep their error logs out of the test output.
-  return createBootstrapHandler(createRuntime({ tablePrefix: prefix, dynamodbEndpoint: tables.endpoint }, { logger: new Logger({ logLevel: 'SILENT' }) }));
+  return createBootstrapHandler(
+    createRuntime({ tablePrefix: prefix, dynamodbEndpoint: tables.endpoint }, { logger: new Logger({ logLevel: 'SILENT' }) }),
+  );
 }
 
-async function lastAnswerTo(requestType: 'Create' | 'Update' | 'Delete', options: { prefix?: string; remainingMs?: number } = {}): Promise<Received> {
-  const context = { ...lambdaContext('vigil-bootstrap'), logStreamName: '2026/11/28/[$LATEST]abc', getRemainingTimeInMillis: () => options.remainingMs ?? 60_000 };
+async function lastAnswerTo(
+  requestType: 'Create' | 'Update' | 'Delete',
+  options: { prefix?: string; remainingMs?: number } = {},
+): Promise<Received> {
+  const context = {
+    ...lambdaContext('vigil-bootstrap'),
+    logStreamName: '2026/11/28/[$LATEST]abc',
+    getRemainingTimeInMillis: () => options.remainingMs ?? 60_000,
+  };
   const before = received.length;
   await handler(options.prefix)(cfnEvent(requestType), context);
   expect(received).toHaveLength(before + 1);
@@ -77,7 +87,8 @@ describe('the bootstrap custom resource', () => {
       LogicalResourceId: 'Bootstrap',
       Data: { created: 'enforcerGroup/default,enforcerGroup/default-ke,settings/enforcer' },
     });
-    for (const group of defaultEnforcerGroups) expect(await tables.configStore.get('enforcerGroup', group.name)).toMatchObject({ name: group.name, type: group.type });
+    for (const group of defaultEnforcerGroups)
+      expect(await tables.configStore.get('enforcerGroup', group.name)).toMatchObject({ name: group.name, type: group.type });
     expect(await tables.configStore.get('settings', 'enforcer')).toBeDefined();
   });
 
@@ -90,14 +101,20 @@ describe('the bootstrap custom resource', () => {
 
   it('deletes nothing on Delete', async () => {
     const answer = await lastAnswerTo('Delete');
-    expect(answer.body).toEqual(expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_RESOURCE_ID, RequestId: 'request-Delete' }));
+    expect(answer.body).toEqual(
+      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_RESOURCE_ID, RequestId: 'request-Delete' }),
+    );
     expect(answer.body.Data).toBeUndefined();
     expect(await tables.configStore.get('enforcerGroup', 'default')).toBeDefined();
   });
 
   it('answers FAILED, naming only the log stream, when the tables cannot be reached', async () => {
     const answer = await lastAnswerTo('Create', { prefix: 'no-such-installation-' });
-    expect(answer.body).toMatchObject({ Status: 'FAILED', Reason: 'Vigil bootstrap failed; see log stream 2026/11/28/[$LATEST]abc', PhysicalResourceId: PHYSICAL_RESOURCE_ID });
+    expect(answer.body).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'Vigil bootstrap failed; see log stream 2026/11/28/[$LATEST]abc',
+      PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+    });
   });
 
   it('answers FAILED rather than let CloudFormation wait when the invocation has no time left for the bootstrap', async () => {
@@ -115,7 +132,9 @@ describe('putResponse', () => {
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/`;
-      await expect(putResponse(url, { Status: 'SUCCESS', PhysicalResourceId: 'x', StackId: 's', RequestId: 'r', LogicalResourceId: 'l' })).rejects.toThrow('the response URL answered 403');
+      await expect(
+        putResponse(url, { Status: 'SUCCESS', PhysicalResourceId: 'x', StackId: 's', RequestId: 'r', LogicalResourceId: 'l' }),
+      ).rejects.toThrow('the response URL answered 403');
     } finally {
       await new Promise<void>((resolve) => refusing.close(() => resolve()));
     }

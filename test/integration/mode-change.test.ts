@@ -12,11 +12,27 @@ import { settings, useScheduling } from './scheduling-harness.js';
 // changes whose schedule was lost.
 
 const h = useScheduling();
-const sweepEvent = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111122223333', time: '2026-12-01T09:05:00Z', region: 'eu-west-1', resources: ['arn:aws:events:eu-west-1:111122223333:rule/vigil-sweep'], detail: {} };
+const sweepEvent = {
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '111122223333',
+  time: '2026-12-01T09:05:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:111122223333:rule/vigil-sweep'],
+  detail: {},
+};
 
 /** Creates an audit-mode policy switching to enforce at `at`, and returns it with the input its schedule carries. */
 async function scheduled(name: string, at: string) {
-  const created = await h.call('POST', '/v1/policies', { name, type: 'container', enforcementMode: 'audit', controls: { blockContainerExec: { enabled: true } }, enforcementModeChange: { to: 'enforce', at } });
+  const created = await h.call('POST', '/v1/policies', {
+    name,
+    type: 'container',
+    enforcementMode: 'audit',
+    controls: { blockContainerExec: { enabled: true } },
+    enforcementModeChange: { to: 'enforce', at },
+  });
   expect(created.status).toBe(201);
   const input = h.scheduledInputs().find((i) => i.policy === name);
   expect(input).toBeDefined();
@@ -38,9 +54,19 @@ describe('the mode-change handler', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => h.deliver(input)));
 
     expect(results.filter((r) => 'result' in r && r.result === 'applied')).toHaveLength(1);
-    expect(results.filter((r) => 'result' in r && r.result === 'skipped').map((r) => ('reason' in r ? r.reason : ''))).toEqual(['not-pending', 'not-pending', 'not-pending', 'not-pending']);
+    expect(results.filter((r) => 'result' in r && r.result === 'skipped').map((r) => ('reason' in r ? r.reason : ''))).toEqual([
+      'not-pending',
+      'not-pending',
+      'not-pending',
+      'not-pending',
+    ]);
     const read = await h.call('GET', '/v1/policies/dup');
-    expect(read.body).toMatchObject({ enforcementMode: 'enforce', enforcementModeChange: null, version: 2, updatedBy: `schedule:${change.id}` });
+    expect(read.body).toMatchObject({
+      enforcementMode: 'enforce',
+      enforcementModeChange: null,
+      version: 2,
+      updatedBy: `schedule:${change.id}`,
+    });
     expect(await h.store.revision()).toBe(revision + 1);
 
     const switches = (await activityOf('dup')).filter((entry) => entry.action === 'mode-change');
@@ -50,13 +76,28 @@ describe('the mode-change handler', () => {
       before: { enforcementMode: 'audit', enforcementModeChange: change, version: 1 },
       after: { enforcementMode: 'enforce', enforcementModeChange: null, version: 2 },
     });
-    expect(await h.store.dueModeChanges(new Date('2100-01-01T00:00:00Z'), 100)).not.toContainEqual(expect.objectContaining({ policy: 'dup' }));
+    expect(await h.store.dueModeChanges(new Date('2100-01-01T00:00:00Z'), 100)).not.toContainEqual(
+      expect.objectContaining({ policy: 'dup' }),
+    );
 
     const puts = h.bus.commandCalls(PutEventsCommand);
     expect(puts).toHaveLength(1);
     const entry = puts[0]!.args[0].input.Entries![0]!;
-    expect(entry).toEqual({ EventBusName: 'vigil-bus', Source: 'vigil', DetailType: 'Vigil Policy Mode Changed', Detail: expect.any(String) });
-    expect(JSON.parse(entry.Detail!)).toEqual({ policy: 'dup', from: 'audit', to: 'enforce', changeId: change.id, scheduledFor: change.scheduledFor, appliedAt: read.body.updatedAt, trigger: 'schedule' });
+    expect(entry).toEqual({
+      EventBusName: 'vigil-bus',
+      Source: 'vigil',
+      DetailType: 'Vigil Policy Mode Changed',
+      Detail: expect.any(String),
+    });
+    expect(JSON.parse(entry.Detail!)).toEqual({
+      policy: 'dup',
+      from: 'audit',
+      to: 'enforce',
+      changeId: change.id,
+      scheduledFor: change.scheduledFor,
+      appliedAt: read.body.updatedAt,
+      trigger: 'schedule',
+    });
 
     // A redelivery much later is still a no-op.
     expect(await h.deliver(input)).toMatchObject({ trigger: 'schedule', result: 'skipped', reason: 'not-pending' });
@@ -70,9 +111,19 @@ describe('the mode-change handler', () => {
     const edited = await h.call('PUT', '/v1/policies/edited', { ...first.policy, enforcementModeChange: { to: 'enforce', at } });
     expect(edited.status).toBe(200);
     // Create (refused: the policy has a schedule), then Update: the schedule now carries the new change.
-    expect(h.scheduler.calls().map((call) => call.args[0].constructor.name).slice(-2)).toEqual(['CreateScheduleCommand', 'UpdateScheduleCommand']);
+    expect(
+      h.scheduler
+        .calls()
+        .map((call) => call.args[0].constructor.name)
+        .slice(-2),
+    ).toEqual(['CreateScheduleCommand', 'UpdateScheduleCommand']);
     const second = h.scheduledInputs().at(-1)!;
-    expect(second).toEqual({ policy: 'edited', changeId: edited.body.enforcementModeChange.id, to: 'enforce', scheduledFor: edited.body.enforcementModeChange.scheduledFor });
+    expect(second).toEqual({
+      policy: 'edited',
+      changeId: edited.body.enforcementModeChange.id,
+      to: 'enforce',
+      scheduledFor: edited.body.enforcementModeChange.scheduledFor,
+    });
     expect(second.changeId).not.toBe(first.input.changeId);
 
     h.now = new Date(at);
@@ -85,9 +136,18 @@ describe('the mode-change handler', () => {
   it('ignores a late delivery for a deleted policy, whose schedule was deleted with it', async () => {
     const { input } = await scheduled('gone', inAMinute());
     expect((await h.call('DELETE', '/v1/policies/gone')).status).toBe(204);
-    expect(h.scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({ Name: scheduleName('gone'), GroupName: settings.groupName });
+    expect(h.scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({
+      Name: scheduleName('gone'),
+      GroupName: settings.groupName,
+    });
     h.now = new Date(Date.parse(input.scheduledFor) + 5_000);
-    expect(await h.deliver(input)).toEqual({ trigger: 'schedule', result: 'skipped', policy: 'gone', changeId: input.changeId, reason: 'policy-deleted' });
+    expect(await h.deliver(input)).toEqual({
+      trigger: 'schedule',
+      result: 'skipped',
+      policy: 'gone',
+      changeId: input.changeId,
+      reason: 'policy-deleted',
+    });
     expect(h.bus.calls()).toHaveLength(0);
   });
 
@@ -135,10 +195,19 @@ describe('the sweep', () => {
     const report = await h.deliver({ ...sweepEvent, time: h.now.toISOString() });
 
     expect(report).toMatchObject({ trigger: 'sweep', overdue: 1, skipped: [], failed: [] });
-    expect('applied' in report && report.applied).toEqual([expect.objectContaining({ result: 'applied', policy: 'lost', changeId: lost.change.id })]);
-    expect(warn).toHaveBeenCalledWith('applied an overdue mode change whose schedule did not fire', expect.objectContaining({ policy: 'lost', trigger: 'sweep' }));
+    expect('applied' in report && report.applied).toEqual([
+      expect.objectContaining({ result: 'applied', policy: 'lost', changeId: lost.change.id }),
+    ]);
+    expect(warn).toHaveBeenCalledWith(
+      'applied an overdue mode change whose schedule did not fire',
+      expect.objectContaining({ policy: 'lost', trigger: 'sweep' }),
+    );
     warn.mockRestore();
-    expect(JSON.parse(h.bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toMatchObject({ policy: 'lost', trigger: 'sweep', changeId: lost.change.id });
+    expect(JSON.parse(h.bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toMatchObject({
+      policy: 'lost',
+      trigger: 'sweep',
+      changeId: lost.change.id,
+    });
     const switches = (await activityOf('lost')).filter((entry) => entry.action === 'mode-change');
     expect(switches).toEqual([expect.objectContaining({ actor: `schedule:${lost.change.id}` })]);
 
@@ -164,7 +233,10 @@ describe('metrics', () => {
     } finally {
       write.mockRestore();
     }
-    return lines.flatMap((line) => line.split('\n')).filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line));
+    return lines
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line));
   }
 
   it('count changes applied by schedule and by the sweep (schedules that did not fire), and print nothing when nothing happened', async () => {
@@ -178,7 +250,12 @@ describe('metrics', () => {
     const bySchedule = await emfDuring(() => deliver(onTime.input));
     expect(bySchedule).toEqual([
       expect.objectContaining({
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'Vigil', Dimensions: [['service', 'trigger']], Metrics: [{ Name: 'ModeChangesApplied', Unit: 'Count' }] }] },
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [
+            { Namespace: 'Vigil', Dimensions: [['service', 'trigger']], Metrics: [{ Name: 'ModeChangesApplied', Unit: 'Count' }] },
+          ],
+        },
         service: 'vigil',
         trigger: 'schedule',
         ModeChangesApplied: 1,

@@ -46,7 +46,12 @@ export interface SchedulingHarness {
   readonly bus: AwsClientStub<EventBridgeClient>;
   /** The instant the runtime sees as now; tests move it. */
   now: Date;
-  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  call(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any }>;
   deliver(event: unknown): Promise<ModeChangeResult>;
   /** The inputs the Scheduler was given (CreateSchedule and UpdateSchedule, in order). */
   scheduledInputs(): ModeChangeInput[];
@@ -56,7 +61,13 @@ export interface SchedulingHarness {
 export function defaultScheduler(scheduler: AwsClientStub<SchedulerClient>, bus: AwsClientStub<EventBridgeClient>): void {
   scheduler.reset();
   bus.reset();
-  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' }).on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' }).on(DeleteScheduleCommand).resolves({});
+  scheduler
+    .on(CreateScheduleCommand)
+    .resolves({ ScheduleArn: 'arn:schedule' })
+    .on(UpdateScheduleCommand)
+    .resolves({ ScheduleArn: 'arn:schedule' })
+    .on(DeleteScheduleCommand)
+    .resolves({});
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 }
 

@@ -19,7 +19,11 @@ const schedulers: LocalScheduler[] = [];
 beforeAll(() => {
   runtime = createRuntime(
     { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: 'local-scheduler-token-0123456789' },
-    { configStore: tables.configStore, auditStore: tables.auditStore, logger: new Logger({ serviceName: 'vigil-test', logLevel: 'SILENT' }) },
+    {
+      configStore: tables.configStore,
+      auditStore: tables.auditStore,
+      logger: new Logger({ serviceName: 'vigil-test', logLevel: 'SILENT' }),
+    },
   );
 });
 afterEach(async () => {
@@ -28,7 +32,12 @@ afterEach(async () => {
 
 function localScheduler(): LocalScheduler {
   const handler = createModeChangeHandler(runtime);
-  const scheduler = new LocalScheduler({ store: runtime.configStore, invoke: (input) => handler(input, lambdaContext('vigil-mode-change')), logger: runtime.logger, pollMs: 200 });
+  const scheduler = new LocalScheduler({
+    store: runtime.configStore,
+    invoke: (input) => handler(input, lambdaContext('vigil-mode-change')),
+    logger: runtime.logger,
+    pollMs: 200,
+  });
   schedulers.push(scheduler);
   return scheduler;
 }
@@ -37,7 +46,25 @@ function localScheduler(): LocalScheduler {
 async function policyDueIn(name: string, inMs: number) {
   const scheduledFor = new Date(Date.now() + inMs).toISOString();
   const change = { to: 'enforce' as const, at: scheduledFor, scheduledFor, state: 'pending' as const, id: randomUUID() };
-  await runtime.configStore.apply([{ op: 'create', kind: 'policy', name, doc: { name, type: 'container', enabled: true, enforcementMode: 'audit', enforcementModeChange: change, scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls: {} } }], 'test');
+  await runtime.configStore.apply(
+    [
+      {
+        op: 'create',
+        kind: 'policy',
+        name,
+        doc: {
+          name,
+          type: 'container',
+          enabled: true,
+          enforcementMode: 'audit',
+          enforcementModeChange: change,
+          scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+          controls: {},
+        },
+      },
+    ],
+    'test',
+  );
   return change;
 }
 
@@ -73,7 +100,9 @@ describe('LocalScheduler', () => {
     await eventually(async () => expect((await runtime.configStore.get('policy', 'while-stopped'))?.enforcementMode).toBe('enforce'), 3000);
     expect(Date.now() - started).toBeLessThan(1500);
     const { items } = await runtime.configStore.activity({ limit: 500 });
-    expect(items.filter((e) => e.resource === 'policy/while-stopped' && e.action === 'mode-change')).toEqual([expect.objectContaining({ actor: `schedule:${change.id}` })]);
+    expect(items.filter((e) => e.resource === 'policy/while-stopped' && e.action === 'mode-change')).toEqual([
+      expect.objectContaining({ actor: `schedule:${change.id}` }),
+    ]);
   });
 
   it('applies each change once even when two schedulers poll the same table', async () => {

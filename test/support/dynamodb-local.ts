@@ -107,7 +107,12 @@ export function waitForDynamoDb(endpoint: string, startError = '', timeoutMs = R
 }
 
 async function probeUntilReady(endpoint: string, timeoutMs: number): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   try {

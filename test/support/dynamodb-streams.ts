@@ -10,7 +10,12 @@ import { signRequest } from '../../cli/sigv4.js';
 async function streamsCall<T>(endpoint: string, action: string, body: unknown): Promise<T> {
   const payload = JSON.stringify(body);
   const headers = await signRequest(
-    { method: 'POST', url: new URL(endpoint), headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDBStreams_20120810.${action}` }, body: payload },
+    {
+      method: 'POST',
+      url: new URL(endpoint),
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDBStreams_20120810.${action}` },
+      body: payload,
+    },
     { region: 'local', service: 'dynamodb', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
   );
   const response = await fetch(endpoint, { method: 'POST', headers, body: payload });
@@ -34,10 +39,16 @@ export async function readStream(client: DynamoDBClient, endpoint: string, table
   const { StreamDescription } = await streamsCall<DescribeStreamAnswer>(endpoint, 'DescribeStream', { StreamArn: streamArn });
   const records: DynamoDBRecord[] = [];
   for (const { ShardId } of StreamDescription.Shards) {
-    let { ShardIterator: iterator } = await streamsCall<{ ShardIterator?: string }>(endpoint, 'GetShardIterator', { StreamArn: streamArn, ShardId, ShardIteratorType: 'TRIM_HORIZON' });
+    let { ShardIterator: iterator } = await streamsCall<{ ShardIterator?: string }>(endpoint, 'GetShardIterator', {
+      StreamArn: streamArn,
+      ShardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    });
     // An open shard always hands out a next iterator: stop at the first empty page.
     for (let page = 0; iterator && page < 100; page++) {
-      const answer = await streamsCall<{ Records: DynamoDBRecord[]; NextShardIterator?: string }>(endpoint, 'GetRecords', { ShardIterator: iterator });
+      const answer = await streamsCall<{ Records: DynamoDBRecord[]; NextShardIterator?: string }>(endpoint, 'GetRecords', {
+        ShardIterator: iterator,
+      });
       if (answer.Records.length === 0) break;
       records.push(...answer.Records.map((record) => ({ ...record, eventSourceARN: streamArn })));
       iterator = answer.NextShardIterator;

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** An API Gateway HTTP API (payload 2.0) event, as API Gateway builds it for one request. */
-export function httpEvent(options: { method: string; routeKey: string; path: string; body?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string> }): APIGatewayProxyEventV2 {
+export function httpEvent(options: {
+  method: string;
+  routeKey: string;
+  path: string;
+  body?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}): APIGatewayProxyEventV2 {
   const now = new Date();
   return {
     version: '2.0',

@@ -13,10 +13,15 @@ export function readFixture<T = unknown>(...parts: string[]): T {
 export function fixtureFiles(...parts: string[]): string[] {
   const dir = join(fixturesDir, ...parts);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }
 
 /** Sub-folders of a fixture folder. */
 export function fixtureDirs(...parts: string[]): string[] {
-  return readdirSync(join(fixturesDir, ...parts), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return readdirSync(join(fixturesDir, ...parts), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }

@@ -31,7 +31,10 @@ async function runNeedsDynamoDb(project: TestProject): Promise<boolean> {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   if (!(await runNeedsDynamoDb(project))) {
     project.provide('dynamodbEndpoint', '');
-    project.provide('dynamodbStartError', 'DynamoDB Local was not started: the file filters of this run name no test under test/integration or test/e2e');
+    project.provide(
+      'dynamodbStartError',
+      'DynamoDB Local was not started: the file filters of this run name no test under test/integration or test/e2e',
+    );
     return undefined;
   }
   const local = await startDynamoDbLocal();

@@ -10,7 +10,12 @@ export interface RunningLocalMode {
   readonly url: string;
   readonly adminToken: string;
   /** Calls the API with the admin token; JSON in, JSON out. */
-  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T; headers: Headers }>;
   /** POSTs a body to a full URL (the webhook), as the Kubernetes API server would. */
   post<T = any>(url: string, body: unknown): Promise<{ status: number; body: T }>;
 }
@@ -58,7 +63,11 @@ export function useLocalMode(options: { configRecheckMs?: number; schedulerPollM
     api: (method, path, body, headers = {}) =>
       request(`${live().url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${live().adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          authorization: `Bearer ${live().adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     post: (url, body) => request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),

@@ -36,7 +36,11 @@ const subject: AuditSubject = {
 
 /** Audit events as the webhook makes them, ids `evt-000`, `evt-001`, … */
 function events(count: number, overrides: Partial<AuditSubject> = {}): AuditEvent[] {
-  return Array.from({ length: count }, (_, i) => auditEvents([violation], { ...subject, ...overrides }, '2026-11-28T12:00:00.000Z', () => `evt-${String(i).padStart(3, '0')}`)[0]!);
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      auditEvents([violation], { ...subject, ...overrides }, '2026-11-28T12:00:00.000Z', () => `evt-${String(i).padStart(3, '0')}`)[0]!,
+  );
 }
 
 /** Stream sequence numbers are long decimal strings, increasing within a shard. */
@@ -67,10 +71,17 @@ function batch(items: ReadonlyArray<Record<string, unknown>>): DynamoDBStreamEve
 }
 
 const stored = (event: AuditEvent) => toItem(event, 90);
-const podItem = { pk: 'POD#prod-eu#default#web-1', pod: { namespace: 'default', name: 'web-1', labels: {}, containers: [] }, expiresAt: 1798459200 };
+const podItem = {
+  pk: 'POD#prod-eu#default#web-1',
+  pod: { namespace: 'default', name: 'web-1', labels: {}, containers: [] },
+  expiresAt: 1798459200,
+};
 
 const bus = mockClient(EventBridgeClient);
-const publisher = new EventBridgePublisher(new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), 'vigil-events');
+const publisher = new EventBridgePublisher(
+  new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  'vigil-events',
+);
 let logger: Logger;
 
 function exporter(maxAttempts = 3) {
@@ -116,7 +127,15 @@ describe('audit export', () => {
       enforcementMode: 'enforce',
       action: 'exec',
       message: 'exec of "sh" is not an allowed process',
-      workload: { cluster: 'prod-eu', namespace: 'default', pod: 'test-nginx', container: 'nginx', image: 'nginx:latest', function: null, host: null },
+      workload: {
+        cluster: 'prod-eu',
+        namespace: 'default',
+        pod: 'test-nginx',
+        container: 'nginx',
+        image: 'nginx:latest',
+        function: null,
+        host: null,
+      },
       user: { name: 'alice@example.com', groups: ['system:authenticated', 'sre'] },
       command: ['sh', '-c', 'cat /etc/shadow'],
       enforcer: { group: 'default-ke', type: 'kube_enforcer', id: null },
@@ -132,10 +151,16 @@ describe('audit export', () => {
     const all = events(25);
     const result = await exporter()(batch(all.map(stored)), lambdaContext());
 
-    const sent = calls().map(ids).sort((a, b) => a[0]!.localeCompare(b[0]!));
+    const sent = calls()
+      .map(ids)
+      .sort((a, b) => a[0]!.localeCompare(b[0]!));
     const allIds = all.map((event) => event.id);
     expect(sent).toEqual([allIds.slice(0, 10), allIds.slice(10, 20), allIds.slice(20)]);
-    expect(calls().flat().map((entry) => JSON.parse(entry.Detail!))).toEqual(expect.arrayContaining(all));
+    expect(
+      calls()
+        .flat()
+        .map((entry) => JSON.parse(entry.Detail!)),
+    ).toEqual(expect.arrayContaining(all));
     expect(result).toEqual({ batchItemFailures: [] });
   });
 
@@ -143,7 +168,12 @@ describe('audit export', () => {
     busAnswering();
     // 25 arguments of 4000 characters: about 100 KB per event, well within the audit event's own bounds.
     const [big1, big2, big3] = events(3, { command: Array.from({ length: 25 }, () => 'x'.repeat(4000)) });
-    const [huge] = auditEvents([violation], { ...subject, command: Array.from({ length: 70 }, () => 'y'.repeat(4000)) }, '2026-11-28T12:00:00.000Z', () => 'evt-huge');
+    const [huge] = auditEvents(
+      [violation],
+      { ...subject, command: Array.from({ length: 70 }, () => 'y'.repeat(4000)) },
+      '2026-11-28T12:00:00.000Z',
+      () => 'evt-huge',
+    );
     const handler = exporter();
     const errors = vi.spyOn(logger, 'error');
     const result = await handler(batch([big1!, huge!, big2!, big3!].map(stored)), lambdaContext());
@@ -159,7 +189,9 @@ describe('audit export', () => {
   });
 
   it('retries just the entries the bus failed, and reports nothing once they pass', async () => {
-    busAnswering((id, attempt) => (attempt === 1 && id === 'evt-003' ? 'ThrottlingException' : attempt === 1 && id === 'evt-007' ? 'InternalFailure' : undefined));
+    busAnswering((id, attempt) =>
+      attempt === 1 && id === 'evt-003' ? 'ThrottlingException' : attempt === 1 && id === 'evt-007' ? 'InternalFailure' : undefined,
+    );
     const all = events(10);
     const result = await exporter()(batch(all.map(stored)), lambdaContext());
 
@@ -178,19 +210,30 @@ describe('audit export', () => {
     // A learned pod first: sequence numbers belong to records, not to exported events.
     const result = await exporter(3)(batch([podItem, ...all.map(stored)]), lambdaContext());
 
-    expect(calls().map(ids)).toEqual([all.slice(0, 10).map((e) => e.id), ['evt-010', 'evt-011'], ['evt-004', 'evt-009'], ['evt-004', 'evt-009']]);
+    expect(calls().map(ids)).toEqual([
+      all.slice(0, 10).map((e) => e.id),
+      ['evt-010', 'evt-011'],
+      ['evt-004', 'evt-009'],
+      ['evt-004', 'evt-009'],
+    ]);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(5) }] });
   });
 
   it('reports the first exported record when PutEvents itself keeps failing', async () => {
     bus.on(PutEventsCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
     const [first, second] = events(2);
-    const streamEvent: DynamoDBStreamEvent = { Records: [record('REMOVE', stored(first!), 0), record('INSERT', stored(first!), 1), record('INSERT', stored(second!), 2)] };
+    const streamEvent: DynamoDBStreamEvent = {
+      Records: [record('REMOVE', stored(first!), 0), record('INSERT', stored(first!), 1), record('INSERT', stored(second!), 2)],
+    };
     const handler = exporter(3);
     const warnings = vi.spyOn(logger, 'warn');
     const result = await handler(streamEvent, lambdaContext());
 
-    expect(calls().map(ids)).toEqual([['evt-000', 'evt-001'], ['evt-000', 'evt-001'], ['evt-000', 'evt-001']]);
+    expect(calls().map(ids)).toEqual([
+      ['evt-000', 'evt-001'],
+      ['evt-000', 'evt-001'],
+      ['evt-000', 'evt-001'],
+    ]);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }] });
     expect(warnings).toHaveBeenCalledWith('the event bus did not take some audit events; Lambda will retry from the first', {
       sequenceNumber: sequenceNumber(1),
@@ -220,7 +263,11 @@ describe('audit export', () => {
     const result = await handler(batch(events(3).map(stored)), lambdaContext());
 
     expect(calls().map(ids)).toEqual([['evt-000', 'evt-001', 'evt-002']]);
-    expect(errors).toHaveBeenCalledWith('skipped an audit event the event bus does not take', { sequenceNumber: sequenceNumber(1), eventId: 'evt-001', reason: 'MalformedDetail: simulated' });
+    expect(errors).toHaveBeenCalledWith('skipped an audit event the event bus does not take', {
+      sequenceNumber: sequenceNumber(1),
+      eventId: 'evt-001',
+      reason: 'MalformedDetail: simulated',
+    });
     expect(result).toEqual({ batchItemFailures: [] });
   });
 
@@ -266,7 +313,14 @@ describe('audit export', () => {
     busAnswering();
     const [event] = events(1);
     // Events are never updated by the store; a MODIFY (someone's manual fix) is not news either.
-    const streamEvent: DynamoDBStreamEvent = { Records: [record('INSERT', podItem, 0), record('MODIFY', podItem, 1), record('MODIFY', stored(event!), 2), record('REMOVE', stored(event!), 3)] };
+    const streamEvent: DynamoDBStreamEvent = {
+      Records: [
+        record('INSERT', podItem, 0),
+        record('MODIFY', podItem, 1),
+        record('MODIFY', stored(event!), 2),
+        record('REMOVE', stored(event!), 3),
+      ],
+    };
     const handler = exporter();
     const errors = vi.spyOn(logger, 'error');
     expect(await handler(streamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });

@@ -35,7 +35,15 @@ describe(`benchmark evaluators agree (N=${N})`, () => {
 
   it.each(requestKinds)('engine, naive and CEL agree on %s requests', (kind) => {
     const set = requests[kind];
-    const stats = checkEquivalence(`N=${N} ${kind}`, snapshot, naive, cel, set, set.map((r) => celActivation(r.request)), CEL_SAMPLE);
+    const stats = checkEquivalence(
+      `N=${N} ${kind}`,
+      snapshot,
+      naive,
+      cel,
+      set,
+      set.map((r) => celActivation(r.request)),
+      CEL_SAMPLE,
+    );
     // The comparison must not be vacuous: some requests flag, some do not, some are skipped.
     expect(stats.requestsWithViolations).toBeGreaterThan(0);
     expect(stats.requestsWithViolations).toBeLessThan(stats.requests);

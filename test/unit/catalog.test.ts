@@ -26,13 +26,20 @@ describe('control catalog', () => {
 
   it('describes option schemas as JSON Schema for GET /v1/controls', () => {
     const exec = describeCatalog().find((c) => c.key === 'blockContainerExec');
-    expect(exec).toMatchObject({ name: 'Block Container Exec', enforcedBy: ['kube_enforcer', 'agent'], options: { type: 'object', properties: { allowedProcesses: { type: 'array' } } } });
+    expect(exec).toMatchObject({
+      name: 'Block Container Exec',
+      enforcedBy: ['kube_enforcer', 'agent'],
+      options: { type: 'object', properties: { allowedProcesses: { type: 'array' } } },
+    });
   });
 });
 
 describe('parseDottedSelector', () => {
   it.each([
-    ['container.label."io.kubernetes.pod.namespace"."kube-system"', { attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' }],
+    [
+      'container.label."io.kubernetes.pod.namespace"."kube-system"',
+      { attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' },
+    ],
     ['kubernetes.namespace.kube-system', { attribute: 'kubernetes.namespace', value: 'kube-system' }],
     ['container.image.nginx:1.25', { attribute: 'container.image', value: 'nginx:1.25' }],
     ['kubernetes.label.app.web', { attribute: 'kubernetes.label', name: 'app', value: 'web' }],
@@ -42,9 +49,12 @@ describe('parseDottedSelector', () => {
     expect(parseDottedSelector(formatDottedSelector(expected))).toEqual(expected);
   });
 
-  it.each(['kubernetes.namespace.', 'pod.name.x', 'kubernetes.label.app', 'container.label."unclosed.x', 'kubernetes.label."app"x.web'])('rejects %s with a reason', (text) => {
-    expect(() => parseDottedSelector(text)).toThrow(DottedSelectorError);
-  });
+  it.each(['kubernetes.namespace.', 'pod.name.x', 'kubernetes.label.app', 'container.label."unclosed.x', 'kubernetes.label."app"x.web'])(
+    'rejects %s with a reason',
+    (text) => {
+      expect(() => parseDottedSelector(text)).toThrow(DottedSelectorError);
+    },
+  );
 });
 
 describe('parseImageReference', () => {
@@ -53,7 +63,10 @@ describe('parseImageReference', () => {
     ['nginx:1.27', { registry: 'docker.io', name: 'nginx', tag: '1.27', digest: undefined }],
     ['team/api:2', { registry: 'docker.io', name: 'team/api', tag: '2', digest: undefined }],
     ['localhost:5000/api', { registry: 'localhost:5000', name: 'api', tag: 'latest', digest: undefined }],
-    ['123.dkr.ecr.eu-west-1.amazonaws.com/api:1.2@sha256:abc', { registry: '123.dkr.ecr.eu-west-1.amazonaws.com', name: 'api', tag: '1.2', digest: 'sha256:abc' }],
+    [
+      '123.dkr.ecr.eu-west-1.amazonaws.com/api:1.2@sha256:abc',
+      { registry: '123.dkr.ecr.eu-west-1.amazonaws.com', name: 'api', tag: '1.2', digest: 'sha256:abc' },
+    ],
     ['registry.k8s.io/pause@sha256:abc', { registry: 'registry.k8s.io', name: 'pause', tag: undefined, digest: 'sha256:abc' }],
   ])('splits %s', (image, expected) => {
     expect(parseImageReference(image)).toEqual(expected);
@@ -70,12 +83,16 @@ describe('policyWarnings', () => {
 
   it('warns when no registered enforcer type can apply a control', () => {
     const policy = policySchema.parse({ name: 'p', type: 'container', controls: { driftPrevention: {}, blockContainerExec: {} } });
-    expect(policyWarnings(policy, new Set(['kube_enforcer']))).toEqual([expect.stringMatching(/^Drift Prevention \(driftPrevention\) is enforced only by agent enforcers/)]);
+    expect(policyWarnings(policy, new Set(['kube_enforcer']))).toEqual([
+      expect.stringMatching(/^Drift Prevention \(driftPrevention\) is enforced only by agent enforcers/),
+    ]);
   });
 
   it('warns about empty allow-lists and attributes the workload type never has', () => {
     const policy = policySchema.parse({
-      name: 'p', type: 'function', controls: { networkEgress: {} },
+      name: 'p',
+      type: 'function',
+      controls: { networkEgress: {} },
       scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] },
     });
     expect(policyWarnings(policy, all)).toEqual([expect.stringContaining('empty allowedHosts'), expect.stringContaining('always false')]);

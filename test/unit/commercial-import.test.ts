@@ -10,7 +10,10 @@ import {
 import { planImport } from '../../layers/core/export-import.js';
 import { applicationScopeSchema, enforcerSettingsSchema, policySchema, type Policy } from '../../layers/core/schemas/index.js';
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/commercial/runtime-policy.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/commercial/runtime-policy.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 function parsed(input: unknown): Policy {
   const result = policySchema.safeParse(input);
@@ -62,13 +65,22 @@ describe('convertCommercialPolicy', () => {
     });
 
     it('maps container exec with its allowed processes', () => {
-      expect(controls.blockContainerExec).toEqual({ enabled: true, allowedProcesses: ['/ecs-execute-command-*/amazon-ssm-agent', '/usr/bin/date'] });
+      expect(controls.blockContainerExec).toEqual({
+        enabled: true,
+        allowedProcesses: ['/ecs-execute-command-*/amazon-ssm-agent', '/usr/bin/date'],
+      });
     });
 
     it('maps container privilege limits, writing every check out', () => {
       expect(controls.limitContainerPrivileges).toEqual({
-        enabled: true, privileged: true, hostNetwork: true, hostPid: true, hostIpc: true,
-        rootUser: false, lowPortBinding: false, addCapabilities: true,
+        enabled: true,
+        privileged: true,
+        hostNetwork: true,
+        hostPid: true,
+        hostIpc: true,
+        rootUser: false,
+        lowPortBinding: false,
+        addCapabilities: true,
       });
       expect(controls.noNewPrivileges).toEqual({ enabled: true });
     });
@@ -85,14 +97,29 @@ describe('convertCommercialPolicy', () => {
       expect(controls.reverseShell).toEqual({ enabled: true, allowedProcesses: [], allowedIps: ['10.*', '192.168.1.10'] });
       expect(controls.forkGuard).toEqual({ enabled: true, processLimit: 500 });
       expect(controls.readOnlyFiles).toEqual({ enabled: true, paths: ['/etc/passwd', '/etc/shadow'], exceptions: [] });
-      expect(controls.fileIntegrityMonitoring).toEqual({ enabled: true, paths: ['/usr/bin/*', '/etc/*'], exceptions: ['/etc/resolv.conf'], operations: ['create', 'modify', 'delete'] });
+      expect(controls.fileIntegrityMonitoring).toEqual({
+        enabled: true,
+        paths: ['/usr/bin/*', '/etc/*'],
+        exceptions: ['/etc/resolv.conf'],
+        operations: ['create', 'modify', 'delete'],
+      });
     });
 
     it('leaves out controls that are off and empty', () => {
       expect(controls.portBlock).toBeUndefined();
       expect(Object.keys(controls).sort()).toEqual([
-        'allowedRegistries', 'blockContainerExec', 'blockedCapabilities', 'blockedExecutables', 'driftPrevention', 'fileIntegrityMonitoring',
-        'forkGuard', 'limitContainerPrivileges', 'noNewPrivileges', 'readOnlyFiles', 'restrictedVolumes', 'reverseShell',
+        'allowedRegistries',
+        'blockContainerExec',
+        'blockedCapabilities',
+        'blockedExecutables',
+        'driftPrevention',
+        'fileIntegrityMonitoring',
+        'forkGuard',
+        'limitContainerPrivileges',
+        'noNewPrivileges',
+        'readOnlyFiles',
+        'restrictedVolumes',
+        'reverseShell',
       ]);
     });
 
@@ -114,7 +141,9 @@ describe('convertCommercialPolicy', () => {
 
     it('goes through planImport like any document', () => {
       const plan = planImport(emptyState, { formatVersion: 1, policies: [policy] }, 'create');
-      expect(plan.ok && plan.items.map((item) => [item.kind, item.name, item.result])).toEqual([['policy', 'prod-runtime-policy', 'created']]);
+      expect(plan.ok && plan.items.map((item) => [item.kind, item.name, item.result])).toEqual([
+        ['policy', 'prod-runtime-policy', 'created'],
+      ]);
     });
   });
 
@@ -135,11 +164,21 @@ describe('convertCommercialPolicy', () => {
       scope: { expression: 'v1', variables: [{ attribute: 'function.name', value: 'payments-*', name: '' }] },
       drift_prevention: { enabled: false, exec_lockdown: true, image_lockdown: false, exec_lockdown_white_list: ['/opt/bin/helper'] },
       executable_blacklist: { enabled: true, executables: ['sh', 'curl'] },
-      tripwire: { enabled: true, user_id: 'AKIAABCDEFGHIJKLMNOP', user_password: 'honeypot-secret-value', apply_on: ['ENV', 'LAYER'], serverless_app: 'payments' },
+      tripwire: {
+        enabled: true,
+        user_id: 'AKIAABCDEFGHIJKLMNOP',
+        user_password: 'honeypot-secret-value',
+        apply_on: ['ENV', 'LAYER'],
+        serverless_app: 'payments',
+      },
       container_exec: { enabled: true, block_container_exec: true, container_exec_proc_white_list: [] },
     });
     const converted = parsed(policy);
-    expect(converted).toMatchObject({ type: 'function', enforcementMode: 'enforce', scope: { expression: 'v1', variables: [{ attribute: 'function.name', value: 'payments-*' }] } });
+    expect(converted).toMatchObject({
+      type: 'function',
+      enforcementMode: 'enforce',
+      scope: { expression: 'v1', variables: [{ attribute: 'function.name', value: 'payments-*' }] },
+    });
     expect(controlsOf(converted)).toEqual({
       driftPrevention: { enabled: true, allowedExecutables: ['/opt/bin/helper'] },
       blockedExecutables: { enabled: true, executables: ['sh', 'curl'] },
@@ -167,12 +206,18 @@ describe('convertCommercialPolicy', () => {
       loginAuditing: { enabled: true },
       portBlock: { enabled: true, inbound: ['23', '6000-6063'], outbound: [] },
     });
-    expect(unsupported).toEqual(['auditing.audit_all_processes', 'blacklisted_os_users.group_black_list', 'whitelisted_os_users.user_white_list']);
+    expect(unsupported).toEqual([
+      'auditing.audit_all_processes',
+      'blacklisted_os_users.group_black_list',
+      'whitelisted_os_users.user_white_list',
+    ]);
   });
 
   it('keeps a scope variable with an unknown attribute, reports it and lets validation refuse the policy', () => {
     const { policy, unsupported } = convertCommercialPolicy({
-      name: 'p', runtime_type: 'container', enforce: false,
+      name: 'p',
+      runtime_type: 'container',
+      enforce: false,
       scope: { expression: 'v1', variables: [{ attribute: 'aqua.hostgroup', value: 'x' }] },
     });
     expect(unsupported).toEqual(['scope.variables.0.attribute']);
@@ -182,7 +227,9 @@ describe('convertCommercialPolicy', () => {
 
   it('reports a bypass scope it cannot fold into the expression', () => {
     const { policy, unsupported } = convertCommercialPolicy({
-      name: 'p', runtime_type: 'container', enforce: false,
+      name: 'p',
+      runtime_type: 'container',
+      enforce: false,
       bypass_scope: { enabled: true, scope: { expression: 'v1 &&', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] } },
     });
     expect(unsupported).toEqual(['bypass_scope']);
@@ -190,14 +237,21 @@ describe('convertCommercialPolicy', () => {
   });
 
   it('drops a registry allow-list made only of display names instead of flagging every pod', () => {
-    const { policy, unsupported } = convertCommercialPolicy({ name: 'p', runtime_type: 'container', enforce: false, allowed_registries: { enabled: true, allowed_registries: ['Docker Hub'] } });
+    const { policy, unsupported } = convertCommercialPolicy({
+      name: 'p',
+      runtime_type: 'container',
+      enforce: false,
+      allowed_registries: { enabled: true, allowed_registries: ['Docker Hub'] },
+    });
     expect(controlsOf(parsed(policy)).allowedRegistries).toBeUndefined();
     expect(unsupported).toEqual(['allowed_registries']);
   });
 
   it('reports networks that cannot be written as an IP glob', () => {
     const { policy, unsupported } = convertCommercialPolicy({
-      name: 'p', runtime_type: 'container', enforce: false,
+      name: 'p',
+      runtime_type: 'container',
+      enforce: false,
       reverse_shell: { enabled: true, reverse_shell_ip_white_list: ['10.1.0.0/12', '172.16.0.0/16', '0.0.0.0/0'] },
     });
     expect(controlsOf(parsed(policy)).reverseShell?.allowedIps).toEqual(['172.16.*', '*']);

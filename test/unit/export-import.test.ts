@@ -14,7 +14,11 @@ import {
 
 // ------------------------------------------------------------------ helpers
 
-const stamp = { createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z', updatedBy: 'arn:aws:iam::123456789012:user/admin' };
+const stamp = {
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-02T00:00:00.000Z',
+  updatedBy: 'arn:aws:iam::123456789012:user/admin',
+};
 
 const globalScope = applicationScopeSchema.parse({ name: 'Global', description: 'Matches every workload.', version: 1, ...stamp });
 
@@ -69,7 +73,9 @@ function apply(current: ControlPlaneState, plan: ImportPlan): ControlPlaneState 
     switch (item.kind) {
       case 'policy': {
         const change = item.value.enforcementModeChange;
-        const scheduled = change ? { ...change, scheduledFor: change.at ?? '2027-06-01T00:00:00.000Z', state: 'pending' as const, id: `schedule-${item.name}` } : change;
+        const scheduled = change
+          ? { ...change, scheduledFor: change.at ?? '2027-06-01T00:00:00.000Z', state: 'pending' as const, id: `schedule-${item.name}` }
+          : change;
         policies.set(item.name, { ...item.value, enforcementModeChange: scheduled, ...written });
         break;
       }
@@ -91,29 +97,50 @@ function document(parts: Record<string, unknown>): Record<string, unknown> {
 // ------------------------------------------------------------------ toExportDocument
 
 describe('toExportDocument', () => {
-  const honeypot = policy({ name: 'fn', type: 'function', controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'super-secret-value-1234' } } });
+  const honeypot = policy({
+    name: 'fn',
+    type: 'function',
+    controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'super-secret-value-1234' } },
+  });
   const exported = toExportDocument(
     state({
       policies: [policy({ name: 'zeta', controls: { blockContainerExec: {} } }), honeypot, policy({ name: 'alpha' })],
-      applicationScopes: [globalScope, scope({ name: 'payments', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] }), scope({ name: 'edge' })],
+      applicationScopes: [
+        globalScope,
+        scope({ name: 'payments', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] }),
+        scope({ name: 'edge' }),
+      ],
     }),
   );
 
   it('leaves out server-managed fields, the built-in Global scope and write-only secrets', () => {
     const text = JSON.stringify(exported);
-    for (const field of ['"version"', '"createdAt"', '"updatedAt"', '"updatedBy"', 'super-secret-value', '"secretAccessKey"']) expect(text).not.toContain(field);
+    for (const field of ['"version"', '"createdAt"', '"updatedAt"', '"updatedBy"', 'super-secret-value', '"secretAccessKey"'])
+      expect(text).not.toContain(field);
     expect(exported.applicationScopes.map((s) => s.name)).toEqual(['edge', 'payments']);
-    expect(exported.policies.find((p) => p.name === 'fn')?.controls).toEqual({ honeypot: { enabled: true, accessKeyId: 'AKIAABCDEFGHIJKLMNOP', applyOn: ['environment'] } });
+    expect(exported.policies.find((p) => p.name === 'fn')?.controls).toEqual({
+      honeypot: { enabled: true, accessKeyId: 'AKIAABCDEFGHIJKLMNOP', applyOn: ['environment'] },
+    });
   });
 
   it('sorts items by name and writes defaults out', () => {
     expect(exported.policies.map((p) => p.name)).toEqual(['alpha', 'fn', 'zeta']);
     expect(exported.policies[2]).toEqual({
-      name: 'zeta', type: 'container', enabled: true, enforcementMode: 'audit',
+      name: 'zeta',
+      type: 'container',
+      enabled: true,
+      enforcementMode: 'audit',
       scope: { applicationScopes: ['Global'], expression: '', variables: [] },
       controls: { blockContainerExec: { enabled: true, allowedProcesses: [] } },
     });
-    expect(exported.settings).toEqual({ bypassScopes: [{ attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' }, { attribute: 'kubernetes.namespace', value: 'kube-system' }], admissionWarnings: true, auditRetentionDays: 90 });
+    expect(exported.settings).toEqual({
+      bypassScopes: [
+        { attribute: 'container.label', name: 'io.kubernetes.pod.namespace', value: 'kube-system' },
+        { attribute: 'kubernetes.namespace', value: 'kube-system' },
+      ],
+      admissionWarnings: true,
+      auditRetentionDays: 90,
+    });
   });
 
   it('is a fixed point of exportDocumentSchema', () => {
@@ -121,8 +148,14 @@ describe('toExportDocument', () => {
   });
 
   it('writes a pending change as {to, at: scheduledFor}, so that applying the document later keeps the instant', () => {
-    const pending = policy({ name: 'p', enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2027-03-04T05:06:07.000Z', state: 'pending', id: 'sch-1' } });
-    expect(toExportDocument(state({ policies: [pending] })).policies[0]?.enforcementModeChange).toEqual({ to: 'enforce', at: '2027-03-04T05:06:07.000Z' });
+    const pending = policy({
+      name: 'p',
+      enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2027-03-04T05:06:07.000Z', state: 'pending', id: 'sch-1' },
+    });
+    expect(toExportDocument(state({ policies: [pending] })).policies[0]?.enforcementModeChange).toEqual({
+      to: 'enforce',
+      at: '2027-03-04T05:06:07.000Z',
+    });
   });
 
   it('leaves out a cleared change', () => {
@@ -144,7 +177,13 @@ describe('planImport', () => {
     expect(plan.ok).toBe(false);
     expect(plan).not.toHaveProperty('items');
     expect(errors(plan)).toEqual([
-      { kind: 'policy', index: 57, name: 'policy-057', path: 'policies.57.controls.blockContainerExec.allowedProcesses.0', message: 'must not be empty' },
+      {
+        kind: 'policy',
+        index: 57,
+        name: 'policy-057',
+        path: 'policies.57.controls.blockContainerExec.allowedProcesses.0',
+        message: 'must not be empty',
+      },
     ]);
   });
 
@@ -207,7 +246,16 @@ describe('planImport', () => {
     it('replaces an existing item that differs and names the version it replaces', () => {
       const current = state({ policies: [policy({ name: 'p', controls: { blockContainerExec: {} } }, 7)] });
       const plan = planImport(current, document({ policies: [{ name: 'p', type: 'container', enforcementMode: 'enforce' }] }), 'upsert');
-      expect(items(plan)).toEqual([{ kind: 'policy', name: 'p', index: 0, result: 'updated', previousVersion: 7, value: policySchema.parse({ name: 'p', type: 'container', enforcementMode: 'enforce' }) }]);
+      expect(items(plan)).toEqual([
+        {
+          kind: 'policy',
+          name: 'p',
+          index: 0,
+          result: 'updated',
+          previousVersion: 7,
+          value: policySchema.parse({ name: 'p', type: 'container', enforcementMode: 'enforce' }),
+        },
+      ]);
     });
 
     it('replaces the enforcer settings when they differ', () => {
@@ -220,9 +268,19 @@ describe('planImport', () => {
   describe('in create mode', () => {
     it('refuses an existing policy that differs and names the first difference', () => {
       const current = state({ policies: [policy({ name: 'p', controls: { blockContainerExec: { allowedProcesses: ['/bin/date'] } } })] });
-      const plan = planImport(current, document({ policies: [{ name: 'p', type: 'container', controls: { blockContainerExec: { allowedProcesses: ['/bin/ls'] } } }] }), 'create');
+      const plan = planImport(
+        current,
+        document({ policies: [{ name: 'p', type: 'container', controls: { blockContainerExec: { allowedProcesses: ['/bin/ls'] } } }] }),
+        'create',
+      );
       expect(errors(plan)).toEqual([
-        { kind: 'policy', index: 0, name: 'p', path: 'policies.0', message: expect.stringContaining('"controls.blockContainerExec.allowedProcesses.0"') },
+        {
+          kind: 'policy',
+          index: 0,
+          name: 'p',
+          path: 'policies.0',
+          message: expect.stringContaining('"controls.blockContainerExec.allowedProcesses.0"'),
+        },
       ]);
       expect(errors(plan)[0]?.message).toContain('mode=upsert');
     });
@@ -239,7 +297,10 @@ describe('planImport', () => {
     });
 
     it('accepts identical existing items as unchanged', () => {
-      const current = state({ policies: [policy({ name: 'p', controls: { blockContainerAttach: {} } })], applicationScopes: [globalScope, scope({ name: 's' })] });
+      const current = state({
+        policies: [policy({ name: 'p', controls: { blockContainerAttach: {} } })],
+        applicationScopes: [globalScope, scope({ name: 's' })],
+      });
       const plan = planImport(current, toExportDocument(current), 'create');
       expect(outcome(plan)).toEqual([
         ['applicationScope', 's', 'unchanged'],
@@ -265,51 +326,104 @@ describe('planImport', () => {
 
     it('ignores scheduledFor, state and id given in a document, as a PUT does', () => {
       const at = '2027-05-01T00:00:00.000Z';
-      const current = state({ policies: [policy({ name: 'p', enforcementModeChange: { to: 'enforce', at, scheduledFor: at, state: 'pending', id: 'a' } })] });
-      const same = { name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', at, scheduledFor: '2099-01-01T00:00:00Z', state: 'pending', id: 'other' } };
+      const current = state({
+        policies: [policy({ name: 'p', enforcementModeChange: { to: 'enforce', at, scheduledFor: at, state: 'pending', id: 'a' } })],
+      });
+      const same = {
+        name: 'p',
+        type: 'container',
+        enforcementModeChange: { to: 'enforce', at, scheduledFor: '2099-01-01T00:00:00Z', state: 'pending', id: 'other' },
+      };
       const plan = planImport(current, document({ policies: [same] }), 'upsert');
       expect(outcome(plan)).toEqual([['policy', 'p', 'unchanged']]);
       expect(policyValue(plan, 0).enforcementModeChange).toEqual({ to: 'enforce', at });
     });
 
     it('treats afterDays in a document as a new schedule counted from the import', () => {
-      const current = state({ policies: [policy({ name: 'p', enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2027-05-01T00:00:00.000Z', state: 'pending', id: 'a' } })] });
-      const plan = planImport(current, document({ policies: [{ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } }] }), 'upsert');
+      const current = state({
+        policies: [
+          policy({
+            name: 'p',
+            enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2027-05-01T00:00:00.000Z', state: 'pending', id: 'a' },
+          }),
+        ],
+      });
+      const plan = planImport(
+        current,
+        document({ policies: [{ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } }] }),
+        'upsert',
+      );
       expect(outcome(plan)).toEqual([['policy', 'p', 'updated']]);
     });
 
     it('does not judge whether "at" lies in the future: that needs a clock', () => {
-      const plan = planImport(emptyState(), document({ policies: [{ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', at: '2001-01-01T00:00:00Z' } }] }), 'upsert');
+      const plan = planImport(
+        emptyState(),
+        document({ policies: [{ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', at: '2001-01-01T00:00:00Z' } }] }),
+        'upsert',
+      );
       expect(outcome(plan)).toEqual([['policy', 'p', 'created']]);
     });
   });
 
   describe('write-only honeypot secrets', () => {
-    const stored = policy({ name: 'fn', type: 'function', controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'stored-secret-0123456789' } } });
+    const stored = policy({
+      name: 'fn',
+      type: 'function',
+      controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'stored-secret-0123456789' } },
+    });
     const current = state({ policies: [stored] });
 
     it('keeps the stored secret when the document omits it', () => {
       const plan = planImport(current, toExportDocument(current), 'upsert');
       expect(outcome(plan).filter(([kind]) => kind === 'policy')).toEqual([['policy', 'fn', 'unchanged']]);
-      const changed = planImport(current, document({ policies: [{ name: 'fn', type: 'function', enabled: false, controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP' } } }] }), 'upsert');
+      const changed = planImport(
+        current,
+        document({
+          policies: [{ name: 'fn', type: 'function', enabled: false, controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP' } } }],
+        }),
+        'upsert',
+      );
       expect(items(changed)[0]?.result).toBe('updated');
-      expect((policyValue(changed, 0).controls as { honeypot: { secretAccessKey?: string } }).honeypot.secretAccessKey).toBe('stored-secret-0123456789');
+      expect((policyValue(changed, 0).controls as { honeypot: { secretAccessKey?: string } }).honeypot.secretAccessKey).toBe(
+        'stored-secret-0123456789',
+      );
     });
 
     it('updates when the document brings a different secret, and refuses that in create mode', () => {
-      const incoming = document({ policies: [{ name: 'fn', type: 'function', controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'a-brand-new-secret-value' } } }] });
+      const incoming = document({
+        policies: [
+          {
+            name: 'fn',
+            type: 'function',
+            controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'a-brand-new-secret-value' } },
+          },
+        ],
+      });
       const plan = planImport(current, incoming, 'upsert');
       expect(items(plan)[0]?.result).toBe('updated');
-      expect((policyValue(plan, 0).controls as { honeypot: { secretAccessKey?: string } }).honeypot.secretAccessKey).toBe('a-brand-new-secret-value');
+      expect((policyValue(plan, 0).controls as { honeypot: { secretAccessKey?: string } }).honeypot.secretAccessKey).toBe(
+        'a-brand-new-secret-value',
+      );
       expect(errors(planImport(current, incoming, 'create'))[0]?.message).toContain('write-only');
     });
   });
 
   describe('references and names', () => {
     it('refuses a policy that names an application scope that does not exist', () => {
-      const plan = planImport(emptyState(), document({ policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['Global', 'payments'] } }] }), 'upsert');
+      const plan = planImport(
+        emptyState(),
+        document({ policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['Global', 'payments'] } }] }),
+        'upsert',
+      );
       expect(errors(plan)).toEqual([
-        { kind: 'policy', index: 0, name: 'p', path: 'policies.0.scope.applicationScopes.1', message: expect.stringContaining('"payments" does not exist') },
+        {
+          kind: 'policy',
+          index: 0,
+          name: 'p',
+          path: 'policies.0.scope.applicationScopes.1',
+          message: expect.stringContaining('"payments" does not exist'),
+        },
       ]);
     });
 
@@ -317,7 +431,10 @@ describe('planImport', () => {
       const current = state({ applicationScopes: [globalScope, scope({ name: 'stored' })] });
       const plan = planImport(
         current,
-        document({ applicationScopes: [{ name: 'fresh' }], policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['fresh', 'stored', 'Global'] } }] }),
+        document({
+          applicationScopes: [{ name: 'fresh' }],
+          policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['fresh', 'stored', 'Global'] } }],
+        }),
         'upsert',
       );
       expect(outcome(plan)).toEqual([
@@ -327,25 +444,64 @@ describe('planImport', () => {
     });
 
     it('refuses two policies with the same name even when their types differ', () => {
-      const plan = planImport(emptyState(), document({ policies: [{ name: 'p', type: 'container' }, { name: 'p', type: 'function' }] }), 'upsert');
-      expect(errors(plan)).toEqual([{ kind: 'policy', index: 1, name: 'p', path: 'policies.1.name', message: expect.stringContaining('unique across all policy types') }]);
+      const plan = planImport(
+        emptyState(),
+        document({
+          policies: [
+            { name: 'p', type: 'container' },
+            { name: 'p', type: 'function' },
+          ],
+        }),
+        'upsert',
+      );
+      expect(errors(plan)).toEqual([
+        {
+          kind: 'policy',
+          index: 1,
+          name: 'p',
+          path: 'policies.1.name',
+          message: expect.stringContaining('unique across all policy types'),
+        },
+      ]);
     });
 
     it('refuses a policy whose name a stored policy of another type already has', () => {
       const current = state({ policies: [policy({ name: 'p', type: 'host' })] });
       const plan = planImport(current, document({ policies: [{ name: 'p', type: 'container' }] }), 'upsert');
-      expect(errors(plan)).toEqual([{ kind: 'policy', index: 0, name: 'p', path: 'policies.0.type', message: expect.stringContaining('a host policy named "p" already exists') }]);
+      expect(errors(plan)).toEqual([
+        {
+          kind: 'policy',
+          index: 0,
+          name: 'p',
+          path: 'policies.0.type',
+          message: expect.stringContaining('a host policy named "p" already exists'),
+        },
+      ]);
     });
 
     it('refuses duplicate application scope names', () => {
-      const plan = planImport(emptyState(), document({ applicationScopes: [{ name: 's' }, { name: 't' }, { name: 's', description: 'again' }] }), 'upsert');
+      const plan = planImport(
+        emptyState(),
+        document({ applicationScopes: [{ name: 's' }, { name: 't' }, { name: 's', description: 'again' }] }),
+        'upsert',
+      );
       expect(errors(plan).map((e) => [e.kind, e.index, e.path])).toEqual([['applicationScope', 2, 'applicationScopes.2.name']]);
     });
 
     it('refuses a changed Global scope and accepts an unchanged one', () => {
-      const changed = planImport(emptyState(), document({ applicationScopes: [{ name: 'Global', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] }] }), 'upsert');
-      expect(errors(changed)).toEqual([{ kind: 'applicationScope', index: 0, name: 'Global', path: 'applicationScopes.0', message: expect.stringContaining('built in') }]);
-      expect(outcome(planImport(emptyState(), document({ applicationScopes: [{ name: 'Global' }] }), 'create'))).toEqual([['applicationScope', 'Global', 'unchanged']]);
+      const changed = planImport(
+        emptyState(),
+        document({
+          applicationScopes: [{ name: 'Global', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] }],
+        }),
+        'upsert',
+      );
+      expect(errors(changed)).toEqual([
+        { kind: 'applicationScope', index: 0, name: 'Global', path: 'applicationScopes.0', message: expect.stringContaining('built in') },
+      ]);
+      expect(outcome(planImport(emptyState(), document({ applicationScopes: [{ name: 'Global' }] }), 'create'))).toEqual([
+        ['applicationScope', 'Global', 'unchanged'],
+      ]);
     });
   });
 });
@@ -353,18 +509,26 @@ describe('planImport', () => {
 // ------------------------------------------------------------------ round trip
 
 const globs = fc.subarray(['/usr/bin/date', 'sh', '/opt/*', 'python*'], { maxLength: 3 });
-const instant = fc.date({ min: new Date('2027-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const instant = fc
+  .date({ min: new Date('2027-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 const controlArbitraries: Record<PolicyType, Record<string, fc.Arbitrary<Record<string, unknown>>>> = {
   container: {
     blockContainerExec: fc.record({ enabled: fc.boolean(), allowedProcesses: globs }, { requiredKeys: [] }),
     blockContainerAttach: fc.record({ enabled: fc.boolean() }, { requiredKeys: [] }),
-    limitContainerPrivileges: fc.record({ enabled: fc.boolean(), privileged: fc.boolean(), rootUser: fc.boolean(), lowPortBinding: fc.boolean() }, { requiredKeys: [] }),
+    limitContainerPrivileges: fc.record(
+      { enabled: fc.boolean(), privileged: fc.boolean(), rootUser: fc.boolean(), lowPortBinding: fc.boolean() },
+      { requiredKeys: [] },
+    ),
     blockedCapabilities: fc.record({ capabilities: fc.subarray(['NET_RAW', 'SYS_ADMIN', 'CAP_CHOWN']) }),
     restrictedVolumes: fc.record({ paths: fc.subarray(['/*', '/var/run/docker.sock']) }),
     forkGuard: fc.record({ processLimit: fc.integer({ min: 1, max: 5000 }) }, { requiredKeys: [] }),
     portBlock: fc.record({ inbound: fc.subarray(['22', '1000-2000']), outbound: fc.subarray(['25']) }, { requiredKeys: [] }),
-    fileIntegrityMonitoring: fc.record({ paths: globs, operations: fc.subarray(['create', 'read', 'modify', 'delete', 'attributes'] as const) }, { requiredKeys: [] }),
+    fileIntegrityMonitoring: fc.record(
+      { paths: globs, operations: fc.subarray(['create', 'read', 'modify', 'delete', 'attributes'] as const) },
+      { requiredKeys: [] },
+    ),
   },
   function: {
     blockedExecutables: fc.record({ enabled: fc.boolean(), executables: globs }, { requiredKeys: [] }),
@@ -377,7 +541,13 @@ const controlArbitraries: Record<PolicyType, Record<string, fc.Arbitrary<Record<
       },
       { requiredKeys: [] },
     ),
-    networkEgress: fc.record({ allowedHosts: fc.subarray(['*.amazonaws.com', 'api.example.com']), allowedPorts: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 3 }) }, { requiredKeys: [] }),
+    networkEgress: fc.record(
+      {
+        allowedHosts: fc.subarray(['*.amazonaws.com', 'api.example.com']),
+        allowedPorts: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    ),
   },
   host: {
     osUsers: fc.record({ allowed: globs, blocked: fc.subarray(['root', 'guest']) }, { requiredKeys: [] }),
@@ -389,13 +559,36 @@ const controlArbitraries: Record<PolicyType, Record<string, fc.Arbitrary<Record<
 const formulas: Record<PolicyType, ReadonlyArray<Record<string, unknown>>> = {
   container: [
     { expression: '', variables: [] },
-    { expression: 'v1 && !v2', variables: [{ attribute: 'kubernetes.namespace', value: 'prod-*' }, { attribute: 'kubernetes.label', name: 'app', value: 'web' }] },
+    {
+      expression: 'v1 && !v2',
+      variables: [
+        { attribute: 'kubernetes.namespace', value: 'prod-*' },
+        { attribute: 'kubernetes.label', name: 'app', value: 'web' },
+      ],
+    },
   ],
-  function: [{ expression: '', variables: [] }, { expression: 'v1', variables: [{ attribute: 'function.name', value: 'pay*' }] }],
-  host: [{ expression: '', variables: [] }, { expression: 'v1 || v2', variables: [{ attribute: 'os.hostname', value: 'ip-*' }, { attribute: 'host.group', value: 'edge' }] }],
+  function: [
+    { expression: '', variables: [] },
+    { expression: 'v1', variables: [{ attribute: 'function.name', value: 'pay*' }] },
+  ],
+  host: [
+    { expression: '', variables: [] },
+    {
+      expression: 'v1 || v2',
+      variables: [
+        { attribute: 'os.hostname', value: 'ip-*' },
+        { attribute: 'host.group', value: 'edge' },
+      ],
+    },
+  ],
 };
 
-const storedFields = fc.record({ version: fc.integer({ min: 1, max: 50 }), createdAt: fc.constant(stamp.createdAt), updatedAt: fc.constant(stamp.updatedAt), updatedBy: fc.constant(stamp.updatedBy) });
+const storedFields = fc.record({
+  version: fc.integer({ min: 1, max: 50 }),
+  createdAt: fc.constant(stamp.createdAt),
+  updatedAt: fc.constant(stamp.updatedAt),
+  updatedBy: fc.constant(stamp.updatedBy),
+});
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
 
@@ -405,7 +598,9 @@ function scheduleFor(mode: 'audit' | 'enforce'): fc.Arbitrary<Record<string, unk
     fc.constant(undefined),
     fc.constant(null),
     instant.map((at) => ({ to, at, scheduledFor: at, state: 'pending', id: 'sch' })),
-    fc.tuple(fc.integer({ min: 1, max: 365 }), instant).map(([afterDays, scheduledFor]) => ({ to, afterDays, scheduledFor, state: 'pending', id: 'sch' })),
+    fc
+      .tuple(fc.integer({ min: 1, max: 365 }), instant)
+      .map(([afterDays, scheduledFor]) => ({ to, afterDays, scheduledFor, state: 'pending', id: 'sch' })),
   );
 }
 
@@ -450,23 +645,44 @@ const bypassEntries = [
 ];
 
 const stateArbitrary: fc.Arbitrary<ControlPlaneState> = fc
-  .record({ policyNames: fc.uniqueArray(name, { maxLength: 6 }), scopeNames: fc.uniqueArray(name.filter((n) => n !== 'Global'), { maxLength: 4 }) })
+  .record({
+    policyNames: fc.uniqueArray(name, { maxLength: 6 }),
+    scopeNames: fc.uniqueArray(
+      name.filter((n) => n !== 'Global'),
+      { maxLength: 4 },
+    ),
+  })
   .chain(({ policyNames, scopeNames }) =>
     fc.record({
       policies: fc.tuple(...policyNames.map((n) => policyArbitrary(n, scopeNames))),
       applicationScopes: fc.tuple(
         ...scopeNames.map((n) =>
           fc
-            .record({ formula: fc.constantFrom(...formulas.container, ...formulas.function), description: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }), server: storedFields })
-            .map(({ formula, description, server }) => applicationScopeSchema.parse({ name: n, ...formula, ...(description === undefined ? {} : { description }), ...server })),
+            .record({
+              formula: fc.constantFrom(...formulas.container, ...formulas.function),
+              description: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+              server: storedFields,
+            })
+            .map(({ formula, description, server }) =>
+              applicationScopeSchema.parse({ name: n, ...formula, ...(description === undefined ? {} : { description }), ...server }),
+            ),
         ),
       ),
       settings: fc
-        .record({ bypassScopes: fc.subarray(bypassEntries), admissionWarnings: fc.boolean(), auditRetentionDays: fc.integer({ min: 1, max: 3650 }), server: storedFields })
+        .record({
+          bypassScopes: fc.subarray(bypassEntries),
+          admissionWarnings: fc.boolean(),
+          auditRetentionDays: fc.integer({ min: 1, max: 3650 }),
+          server: storedFields,
+        })
         .map(({ server, ...rest }) => enforcerSettingsSchema.parse({ ...rest, ...server })),
     }),
   )
-  .map(({ policies, applicationScopes, settings: s }) => ({ policies, applicationScopes: [globalScope, ...applicationScopes], settings: s }));
+  .map(({ policies, applicationScopes, settings: s }) => ({
+    policies,
+    applicationScopes: [globalScope, ...applicationScopes],
+    settings: s,
+  }));
 
 describe('export and import round trip', () => {
   it('export → import into an empty control plane → export gives the identical document', () => {
@@ -475,7 +691,11 @@ describe('export and import round trip', () => {
         const exported = toExportDocument(original);
         const file = JSON.parse(JSON.stringify(exported)) as unknown;
         const plan = planImport(emptyState(), file, 'upsert');
-        expect(items(plan).filter((item) => item.kind !== 'settings').every((item) => item.result === 'created' || item.name === 'Global')).toBe(true);
+        expect(
+          items(plan)
+            .filter((item) => item.kind !== 'settings')
+            .every((item) => item.result === 'created' || item.name === 'Global'),
+        ).toBe(true);
         const imported = apply(emptyState(), plan);
         expect(JSON.stringify(toExportDocument(imported))).toBe(JSON.stringify(exported));
       }),

@@ -21,7 +21,12 @@ function countingDirectory() {
   return { inner, calls };
 }
 
-const pod = (labels: Record<string, string>): PodIdentity => ({ namespace: 'default', name: 'web-0', labels, containers: [{ name: 'web', image: 'nginx' }] });
+const pod = (labels: Record<string, string>): PodIdentity => ({
+  namespace: 'default',
+  name: 'web-0',
+  labels,
+  containers: [{ name: 'web', image: 'nginx' }],
+});
 
 describe('CachedPodDirectory', () => {
   it('writes a pod once while it stays the same, and again when it changes or the hour is up', async () => {

@@ -16,7 +16,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
 import { createRuntime, runtimeConfigFromEnv } from '../../functions/shared/runtime.js';
 import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
-import { atExpression, EventBridgeModeChangeScheduler, scheduleName } from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
+import {
+  atExpression,
+  EventBridgeModeChangeScheduler,
+  scheduleName,
+} from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
 import { LocalScheduler } from '../../functions/shared/scheduling/LocalScheduler.js';
 import type { ModeChangeInput } from '../../functions/shared/scheduling/ports.js';
 import type { PendingModeChange } from '../../functions/shared/storage/ports.js';
@@ -29,7 +33,8 @@ const settings = {
 };
 const change = { id: 'c0ffee00-0000-4000-8000-000000000001', to: 'enforce' as const, scheduledFor: '2026-12-01T09:00:00.000Z' };
 /** An SDK exception as the client would throw it (the constructors want service-specific fields; none matter here). */
-const fault = <T>(Type: new (options: never) => T, message = 'simulated'): T => new Type({ message, Message: message, $metadata: {} } as never);
+const fault = <T>(Type: new (options: never) => T, message = 'simulated'): T =>
+  new Type({ message, Message: message, $metadata: {} } as never);
 
 describe('scheduleName', () => {
   it('is deterministic per policy and fits the Scheduler name rules, whatever the policy name', () => {
@@ -53,7 +58,10 @@ describe('atExpression', () => {
 
 describe('EventBridgeModeChangeScheduler', () => {
   const scheduler = mockClient(SchedulerClient);
-  const adapter = new EventBridgeModeChangeScheduler(new SchedulerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), settings);
+  const adapter = new EventBridgeModeChangeScheduler(
+    new SchedulerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    settings,
+  );
   const expected = {
     Name: scheduleName('exec guard'),
     GroupName: 'vigil-prod',
@@ -83,7 +91,11 @@ describe('EventBridgeModeChangeScheduler', () => {
   });
 
   it('replaces the schedule the policy already has with the same definition', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(fault(ConflictException)).on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(fault(ConflictException))
+      .on(UpdateScheduleCommand)
+      .resolves({ ScheduleArn: 'arn:schedule' });
     await adapter.schedule('exec guard', change);
     expect(scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toEqual(expected);
   });
@@ -96,13 +108,20 @@ describe('EventBridgeModeChangeScheduler', () => {
       .on(UpdateScheduleCommand)
       .rejects(fault(ResourceNotFoundException));
     await adapter.schedule('exec guard', change);
-    expect(scheduler.calls().map((call) => call.args[0].constructor.name)).toEqual(['CreateScheduleCommand', 'UpdateScheduleCommand', 'CreateScheduleCommand']);
+    expect(scheduler.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'CreateScheduleCommand',
+      'UpdateScheduleCommand',
+      'CreateScheduleCommand',
+    ]);
   });
 
   it('leaves out the dead-letter queue when none is configured', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
     const { deadLetterArn: _dlq, ...withoutDlq } = settings;
-    await new EventBridgeModeChangeScheduler(new SchedulerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), withoutDlq).schedule('exec guard', change);
+    await new EventBridgeModeChangeScheduler(
+      new SchedulerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+      withoutDlq,
+    ).schedule('exec guard', change);
     expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.Target).not.toHaveProperty('DeadLetterConfig');
   });
 
@@ -117,7 +136,11 @@ describe('EventBridgeModeChangeScheduler', () => {
   });
 
   it('turns Scheduler failures into 503 unavailable errors that keep the cause', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(fault(InternalServerException)).on(DeleteScheduleCommand).rejects(fault(ThrottlingException));
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(fault(InternalServerException))
+      .on(DeleteScheduleCommand)
+      .rejects(fault(ThrottlingException));
     const scheduleFailure = await adapter.schedule('exec guard', change).catch((error: unknown) => error);
     expect(scheduleFailure).toBeInstanceOf(DependencyError);
     expect(scheduleFailure).toMatchObject({ status: 503, code: 'unavailable' });
@@ -128,8 +151,19 @@ describe('EventBridgeModeChangeScheduler', () => {
 
 describe('EventBridgePublisher', () => {
   const bus = mockClient(EventBridgeClient);
-  const publisher = new EventBridgePublisher(new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), 'vigil-events');
-  const detail = { policy: 'p', from: 'audit', to: 'enforce', changeId: 'c1', scheduledFor: '2026-12-01T09:00:00.000Z', appliedAt: '2026-12-01T09:00:00.120Z', trigger: 'schedule' };
+  const publisher = new EventBridgePublisher(
+    new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    'vigil-events',
+  );
+  const detail = {
+    policy: 'p',
+    from: 'audit',
+    to: 'enforce',
+    changeId: 'c1',
+    scheduledFor: '2026-12-01T09:00:00.000Z',
+    appliedAt: '2026-12-01T09:00:00.120Z',
+    trigger: 'schedule',
+  };
   beforeEach(() => bus.reset());
   afterEach(() => bus.reset());
 
@@ -148,7 +182,12 @@ describe('EventBridgePublisher', () => {
 });
 
 describe('LocalScheduler', () => {
-  const pending = (policy: string, scheduledFor: string): PendingModeChange => ({ policy, changeId: `id-${policy}`, to: 'enforce', scheduledFor });
+  const pending = (policy: string, scheduledFor: string): PendingModeChange => ({
+    policy,
+    changeId: `id-${policy}`,
+    to: 'enforce',
+    scheduledFor,
+  });
 
   it('delivers each due change with the input a schedule carries, and retries a failing one only after a backoff', async () => {
     let now = Date.parse('2026-12-01T09:00:00.000Z');
@@ -228,11 +267,20 @@ describe('the composition root', () => {
       scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
       bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
       const config = runtimeConfigFromEnv(env);
-      const runtime = { modeChangeScheduler: modeChangeScheduling(config), events: eventPublishing(config, new Logger({ serviceName: 'vigil-test' })) };
+      const runtime = {
+        modeChangeScheduler: modeChangeScheduling(config),
+        events: eventPublishing(config, new Logger({ serviceName: 'vigil-test' })),
+      };
       await runtime.modeChangeScheduler.schedule('p', change);
-      expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: scheduleName('p'), GroupName: settings.groupName, Target: { Arn: settings.functionArn, RoleArn: settings.roleArn } });
+      expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toMatchObject({
+        Name: scheduleName('p'),
+        GroupName: settings.groupName,
+        Target: { Arn: settings.functionArn, RoleArn: settings.roleArn },
+      });
       await runtime.events.publish('Vigil Policy Mode Changed', { policy: 'p' });
-      expect(bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries).toEqual([{ EventBusName: 'vigil-events', Source: 'vigil', DetailType: 'Vigil Policy Mode Changed', Detail: '{"policy":"p"}' }]);
+      expect(bus.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries).toEqual([
+        { EventBusName: 'vigil-events', Source: 'vigil', DetailType: 'Vigil Policy Mode Changed', Detail: '{"policy":"p"}' },
+      ]);
     } finally {
       scheduler.restore();
       bus.restore();
@@ -256,7 +304,9 @@ describe('the composition root', () => {
         await local.cancel('p');
       }
       expect(scheduler.calls()).toHaveLength(0);
-      await expect(clusterValidation(localConfig)('arn:aws:eks:eu-west-1:123456789012:cluster/prod')).rejects.toMatchObject({ status: 400 });
+      await expect(clusterValidation(localConfig)('arn:aws:eks:eu-west-1:123456789012:cluster/prod')).rejects.toMatchObject({
+        status: 400,
+      });
     } finally {
       scheduler.restore();
     }

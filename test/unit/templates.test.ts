@@ -15,7 +15,9 @@ describe('policyTemplates', () => {
   });
 
   it('offers every template the API promises', () => {
-    expect(policyTemplates.map((t) => t.id)).toEqual(expect.arrayContaining(['default', 'cis-kubernetes', 'nist-800-190', 'lambda-default']));
+    expect(policyTemplates.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['default', 'cis-kubernetes', 'nist-800-190', 'lambda-default']),
+    );
   });
 
   it('has unique ids, and names each policy after its template', () => {
@@ -50,13 +52,22 @@ describe('policyTemplates', () => {
     const t = template('cis-kubernetes');
     for (const text of [t.description, t.policy.description ?? '']) {
       expect(text).toContain('v1.8.0');
-      for (const item of ['5.2.2', '5.2.3', '5.2.4', '5.2.5', '5.2.6', '5.2.7', '5.2.8', '5.2.9', '5.2.12', '5.2.13']) expect(text).toContain(item);
+      for (const item of ['5.2.2', '5.2.3', '5.2.4', '5.2.5', '5.2.6', '5.2.7', '5.2.8', '5.2.9', '5.2.12', '5.2.13'])
+        expect(text).toContain(item);
     }
   });
 
   it('cis-kubernetes turns on the checks its description claims', () => {
     const controls = policySchema.parse(template('cis-kubernetes').policy).controls as Record<string, Record<string, unknown>>;
-    expect(controls.limitContainerPrivileges).toMatchObject({ enabled: true, privileged: true, hostPid: true, hostIpc: true, hostNetwork: true, rootUser: true, addCapabilities: true });
+    expect(controls.limitContainerPrivileges).toMatchObject({
+      enabled: true,
+      privileged: true,
+      hostPid: true,
+      hostIpc: true,
+      hostNetwork: true,
+      rootUser: true,
+      addCapabilities: true,
+    });
     expect(controls.noNewPrivileges?.enabled).toBe(true);
     expect(controls.blockedCapabilities?.capabilities).toContain('NET_RAW');
     expect(controls.restrictedVolumes?.paths).toEqual(['/*']);
@@ -106,7 +117,12 @@ describe('policyFromTemplate', () => {
         controls: { blockContainerExec: { allowedProcesses: ['/usr/bin/date'] }, blockPortForward: { enabled: false } },
       }),
     );
-    expect(policy).toMatchObject({ name: 'exec-guard', enforcementMode: 'enforce', description: 'mine', scope: { applicationScopes: ['payments'], expression: '', variables: [] } });
+    expect(policy).toMatchObject({
+      name: 'exec-guard',
+      enforcementMode: 'enforce',
+      description: 'mine',
+      scope: { applicationScopes: ['payments'], expression: '', variables: [] },
+    });
     const controls = policy.controls as Record<string, Record<string, unknown>>;
     expect(controls.blockContainerExec).toEqual({ enabled: true, allowedProcesses: ['/usr/bin/date'] });
     expect(controls.blockPortForward).toEqual({ enabled: false });
@@ -114,7 +130,9 @@ describe('policyFromTemplate', () => {
   });
 
   it('replaces arrays instead of concatenating them', () => {
-    const policy = policyFromTemplate('lambda-default', { controls: { blockedExecutables: { executables: ['python*'] } } }) as { controls: { blockedExecutables: { executables: string[] } } };
+    const policy = policyFromTemplate('lambda-default', { controls: { blockedExecutables: { executables: ['python*'] } } }) as {
+      controls: { blockedExecutables: { executables: string[] } };
+    };
     expect(policy.controls.blockedExecutables.executables).toEqual(['python*']);
   });
 
@@ -125,7 +143,9 @@ describe('policyFromTemplate', () => {
 
   it('leaves the template untouched', () => {
     const before = JSON.stringify(template('default'));
-    const result = policyFromTemplate('default', { controls: { blockContainerExec: { allowedProcesses: ['x'] } } }) as { controls: { blockContainerExec: { allowedProcesses: string[] } } };
+    const result = policyFromTemplate('default', { controls: { blockContainerExec: { allowedProcesses: ['x'] } } }) as {
+      controls: { blockContainerExec: { allowedProcesses: string[] } };
+    };
     result.controls.blockContainerExec.allowedProcesses.push('y');
     expect(JSON.stringify(template('default'))).toBe(before);
   });
@@ -140,7 +160,9 @@ describe('policyFromTemplate', () => {
     );
     expect(result.success).toBe(false);
     const paths = (result.error?.issues ?? []).map((issue) => issue.path.join('.'));
-    expect(paths).toEqual(expect.arrayContaining(['name', 'enforcementMode', 'controls.blockContainerExec.allowedProcesses.0', 'controls']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['name', 'enforcementMode', 'controls.blockContainerExec.allowedProcesses.0', 'controls']),
+    );
   });
 
   it('rejects an override that makes enforcementModeChange pointless', () => {
@@ -149,7 +171,10 @@ describe('policyFromTemplate', () => {
   });
 
   it('turns a "__proto__" key into a rejected field instead of a prototype', () => {
-    const overrides = JSON.parse('{"__proto__": {"polluted": true}, "controls": {"__proto__": {"enabled": true}}}') as Record<string, unknown>;
+    const overrides = JSON.parse('{"__proto__": {"polluted": true}, "controls": {"__proto__": {"enabled": true}}}') as Record<
+      string,
+      unknown
+    >;
     const merged = policyFromTemplate('default', overrides);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);

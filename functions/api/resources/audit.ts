@@ -7,7 +7,9 @@ import type { Runtime } from '../../shared/runtime.js';
 import type { Page } from '../../shared/storage/ports.js';
 import { currentSettings } from './settings.js';
 
-const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant, e.g. 2026-11-28T12:00:00Z' }).transform((value) => new Date(value).toISOString());
+const instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 instant, e.g. 2026-11-28T12:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
 const filterText = z.string().min(1).max(256);
 
 const auditFilters = z
@@ -31,7 +33,11 @@ export function auditRoutes(runtime: Runtime) {
   return {
     'GET /v1/audit-events': async (request: ApiRequest): Promise<ApiResponse> => {
       const q = request.query;
-      const filters = validate(auditFilters, { status: q.status, policy: q.policy, cluster: q.cluster, namespace: q.namespace, type: q.type, since: q.since, until: q.until }, 'the query string');
+      const filters = validate(
+        auditFilters,
+        { status: q.status, policy: q.policy, cluster: q.cluster, namespace: q.namespace, type: q.type, since: q.since, until: q.until },
+        'the query string',
+      );
       // Nothing older than the retention exists: bounding the walk spares clients pages of empty days.
       const { auditRetentionDays } = await currentSettings(runtime);
       const since = filters.since ?? new Date(runtime.clock().getTime() - auditRetentionDays * 86_400_000).toISOString();

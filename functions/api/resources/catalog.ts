@@ -10,8 +10,12 @@ export function catalogRoutes(runtime: Runtime) {
   let controls: unknown;
   let openapi: unknown;
   return {
-    'GET /v1/health': async (): Promise<ApiResponse> => ({ status: 200, body: { status: 'ok', revision: await runtime.configStore.revision() } }),
-    'GET /v1/openapi.json': (): Promise<ApiResponse> => Promise.resolve({ status: 200, body: (openapi ??= openApiDocument(runtime.config.publicBaseUrl)) }),
+    'GET /v1/health': async (): Promise<ApiResponse> => ({
+      status: 200,
+      body: { status: 'ok', revision: await runtime.configStore.revision() },
+    }),
+    'GET /v1/openapi.json': (): Promise<ApiResponse> =>
+      Promise.resolve({ status: 200, body: (openapi ??= openApiDocument(runtime.config.publicBaseUrl)) }),
     'GET /v1/controls': (): Promise<ApiResponse> => Promise.resolve({ status: 200, body: { items: (controls ??= describeCatalog()) } }),
     'GET /v1/policy-templates': (): Promise<ApiResponse> => Promise.resolve({ status: 200, body: { items: policyTemplates } }),
     'GET /v1/policy-templates/{id}': (request: ApiRequest): Promise<ApiResponse> => {

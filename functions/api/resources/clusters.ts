@@ -10,7 +10,12 @@ import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
 import { webhookManifest } from '../../shared/webhook-manifest.js';
 import { newWebhookSecret, webhookUrl } from '../../shared/webhook.js';
 
-const eksArn = z.string().regex(/^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster ARN, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/prod');
+const eksArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/,
+    'must be an EKS cluster ARN, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/prod',
+  );
 
 const registrationSchema = z.strictObject({
   // Cluster names end up in URLs, manifests and DynamoDB keys: the EKS rules, no spaces.
@@ -32,7 +37,10 @@ export function clusterRoutes(runtime: Runtime) {
   const kubeGroup = async (name: string, path: string) => {
     const group = await store.get('enforcerGroup', name);
     if (!group) throw new ValidationError('unknown enforcer group', [{ path, message: `enforcer group "${name}" does not exist` }]);
-    if (group.type !== 'kube_enforcer') throw new ValidationError('wrong enforcer group type', [{ path, message: `enforcer group "${name}" is of type ${group.type}; clusters need a kube_enforcer group` }]);
+    if (group.type !== 'kube_enforcer')
+      throw new ValidationError('wrong enforcer group type', [
+        { path, message: `enforcer group "${name}" is of type ${group.type}; clusters need a kube_enforcer group` },
+      ]);
     return group;
   };
 
@@ -40,7 +48,9 @@ export function clusterRoutes(runtime: Runtime) {
     const secret = newWebhookSecret(group.failMode);
     const base = runtime.config.publicBaseUrl ?? '';
     const url = webhookUrl(base, cluster, secret);
-    const warnings = url.startsWith('https://') ? [] : ['the webhook URL is not https: the Kubernetes API server only calls https webhooks (start local mode with --tls)'];
+    const warnings = url.startsWith('https://')
+      ? []
+      : ['the webhook URL is not https: the Kubernetes API server only calls https webhooks (start local mode with --tls)'];
     return { secret, url, warnings, manifest: webhookManifest({ cluster, url, group, caBundle: runtime.config.webhookCaBundle }) };
   };
 
@@ -55,10 +65,18 @@ export function clusterRoutes(runtime: Runtime) {
       const group = await kubeGroup(registration.enforcerGroup, 'enforcerGroup');
       const details = registration.arn ? await runtime.describeCluster(registration.arn) : {};
       if (registration.arn && details.name !== undefined && details.name !== registration.name) {
-        throw new ValidationError('the ARN names another cluster', [{ path: 'arn', message: `the ARN is of cluster "${details.name}", not "${registration.name}"` }]);
+        throw new ValidationError('the ARN names another cluster', [
+          { path: 'arn', message: `the ARN is of cluster "${details.name}", not "${registration.name}"` },
+        ]);
       }
       const { secret, url, warnings, manifest } = issued(registration.name, group);
-      const record: ClusterRecord = { name: registration.name, enforcerGroup: group.name, secretHash: hashSecret(secret), ...(registration.arn ? { arn: registration.arn } : {}), ...details };
+      const record: ClusterRecord = {
+        name: registration.name,
+        enforcerGroup: group.name,
+        secretHash: hashSecret(secret),
+        ...(registration.arn ? { arn: registration.arn } : {}),
+        ...details,
+      };
       const [created] = await store.apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor);
       // The URL carries the secret: shown once, here; afterwards only its hash exists.
       return versioned(201, { ...clusterView(created as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
@@ -72,7 +90,10 @@ export function clusterRoutes(runtime: Runtime) {
     },
 
     'DELETE /v1/clusters/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      await store.apply([{ op: 'delete', kind: 'cluster', name: request.params.name ?? '', expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      await store.apply(
+        [{ op: 'delete', kind: 'cluster', name: request.params.name ?? '', expectedVersion: ifMatchVersion(request.headers) }],
+        request.actor,
+      );
       return { status: 204 };
     },
 
@@ -83,7 +104,19 @@ export function clusterRoutes(runtime: Runtime) {
       const group = await store.get('enforcerGroup', stored.enforcerGroup);
       if (!group) throw new ConflictError(`the cluster's enforcer group "${stored.enforcerGroup}" no longer exists`);
       const { secret, url, warnings, manifest } = issued(name, group);
-      const [rotated] = await store.apply([{ op: 'replace', kind: 'cluster', name, doc: { ...withoutMeta(stored), secretHash: hashSecret(secret) }, expectedVersion: stored.version }], request.actor, 'rotate-secret');
+      const [rotated] = await store.apply(
+        [
+          {
+            op: 'replace',
+            kind: 'cluster',
+            name,
+            doc: { ...withoutMeta(stored), secretHash: hashSecret(secret) },
+            expectedVersion: stored.version,
+          },
+        ],
+        request.actor,
+        'rotate-secret',
+      );
       return versioned(200, { ...clusterView(rotated as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
     },
   };

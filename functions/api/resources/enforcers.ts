@@ -27,7 +27,10 @@ export function enforcerRoutes(runtime: Runtime) {
       const { group } = validate(enforcerQuery, { group: request.query.group }, 'the query string');
       const page = await runtime.enforcerStore.list({ ...pageRequest(request.query), group });
       const now = runtime.clock();
-      return { status: 200, body: { items: page.items.map((record) => enforcerView(record, now)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } };
+      return {
+        status: 200,
+        body: { items: page.items.map((record) => enforcerView(record, now)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+      };
     },
   };
 }

@@ -34,7 +34,10 @@ export function groupRoutes(runtime: Runtime) {
     'POST /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
       const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
       const token = newGroupToken();
-      const [created] = await store.apply([{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }], request.actor);
+      const [created] = await store.apply(
+        [{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }],
+        request.actor,
+      );
       // The token is shown once, here; afterwards only its hash exists.
       return versioned(201, { ...groupView(created as Stored<'enforcerGroup'>), token });
     },
@@ -52,8 +55,25 @@ export function groupRoutes(runtime: Runtime) {
       if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
       const stored = await store.get('enforcerGroup', name);
       if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
-      if (stored.type !== group.type) throw new ValidationError('the enforcer group is invalid', [{ path: 'type', message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group` }]);
-      const [replaced] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...group, tokenHash: stored.tokenHash }, expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
+      if (stored.type !== group.type)
+        throw new ValidationError('the enforcer group is invalid', [
+          {
+            path: 'type',
+            message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group`,
+          },
+        ]);
+      const [replaced] = await store.apply(
+        [
+          {
+            op: 'replace',
+            kind: 'enforcerGroup',
+            name,
+            doc: { ...group, tokenHash: stored.tokenHash },
+            expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
+          },
+        ],
+        request.actor,
+      );
       return versioned(200, groupView(replaced as Stored<'enforcerGroup'>));
     },
 
@@ -61,7 +81,10 @@ export function groupRoutes(runtime: Runtime) {
       const name = request.params.name ?? '';
       if (builtInGroups.has(name)) throw new ConflictError(`enforcer group "${name}" is built in: clusters and agents fall back to it`);
       const clusters = (await listAll(store, 'cluster')).filter((cluster) => cluster.enforcerGroup === name).map((cluster) => cluster.name);
-      if (clusters.length > 0) throw new ConflictError(`enforcer group "${name}" is used by cluster${clusters.length > 1 ? 's' : ''} ${clusters.map((c) => `"${c}"`).join(', ')}`);
+      if (clusters.length > 0)
+        throw new ConflictError(
+          `enforcer group "${name}" is used by cluster${clusters.length > 1 ? 's' : ''} ${clusters.map((c) => `"${c}"`).join(', ')}`,
+        );
       await store.apply([{ op: 'delete', kind: 'enforcerGroup', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
       return { status: 204 };
     },
@@ -71,7 +94,19 @@ export function groupRoutes(runtime: Runtime) {
       const stored = await store.get('enforcerGroup', name);
       if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
       const token = newGroupToken();
-      const [rotated] = await store.apply([{ op: 'replace', kind: 'enforcerGroup', name, doc: { ...withoutMeta(stored), tokenHash: hashSecret(token) }, expectedVersion: stored.version }], request.actor, 'rotate-token');
+      const [rotated] = await store.apply(
+        [
+          {
+            op: 'replace',
+            kind: 'enforcerGroup',
+            name,
+            doc: { ...withoutMeta(stored), tokenHash: hashSecret(token) },
+            expectedVersion: stored.version,
+          },
+        ],
+        request.actor,
+        'rotate-token',
+      );
       return versioned(200, { ...groupView(rotated as Stored<'enforcerGroup'>), token });
     },
   };

@@ -50,14 +50,28 @@ export function resolveChange(incoming: Policy, stored: StoredPolicy | undefined
   if (!change) return null;
   const previous = stored?.enforcementModeChange;
   if (previous && sameChange(change, previous) && previous.scheduledFor && previous.id) {
-    return { to: change.to, ...(change.at ? { at: change.at } : { afterDays: change.afterDays }), scheduledFor: previous.scheduledFor, state: 'pending', id: previous.id };
+    return {
+      to: change.to,
+      ...(change.at ? { at: change.at } : { afterDays: change.afterDays }),
+      scheduledFor: previous.scheduledFor,
+      state: 'pending',
+      id: previous.id,
+    };
   }
   const now = runtime.clock();
   const due = change.at ? new Date(change.at) : new Date(now.getTime() + (change.afterDays ?? 0) * 86_400_000);
   if (change.at && due.getTime() <= now.getTime()) {
-    throw new ValidationError('the policy is invalid', [{ path: 'enforcementModeChange.at', message: `must lie in the future (it is ${change.at}, now is ${now.toISOString()})` }]);
+    throw new ValidationError('the policy is invalid', [
+      { path: 'enforcementModeChange.at', message: `must lie in the future (it is ${change.at}, now is ${now.toISOString()})` },
+    ]);
   }
-  return { to: change.to, ...(change.at ? { at: change.at } : { afterDays: change.afterDays }), scheduledFor: due.toISOString(), state: 'pending', id: runtime.newId() };
+  return {
+    to: change.to,
+    ...(change.at ? { at: change.at } : { afterDays: change.afterDays }),
+    scheduledFor: due.toISOString(),
+    state: 'pending',
+    id: runtime.newId(),
+  };
 }
 
 async function referencedScopesExist(policy: Policy, runtime: Runtime): Promise<void> {
@@ -76,7 +90,11 @@ async function registeredEnforcerTypes(runtime: Runtime): Promise<Set<EnforcerTy
 }
 
 /** The save answer; `types` is started alongside the write so that the warnings cost no extra round trip. */
-async function saved(status: number, write: Promise<Array<StoredPolicy | undefined>>, types: Promise<Set<EnforcerType>>): Promise<ApiResponse> {
+async function saved(
+  status: number,
+  write: Promise<Array<StoredPolicy | undefined>>,
+  types: Promise<Set<EnforcerType>>,
+): Promise<ApiResponse> {
   const [[policy], registered] = await Promise.all([write, types]);
   if (!policy) throw new Error('the store returned no policy for a write');
   return versioned(status, { ...policyView(policy), version: policy.version, warnings: policyWarnings(policy, registered) });
@@ -87,7 +105,9 @@ function policyFromBody(body: unknown): Policy {
   if (body && typeof body === 'object' && !Array.isArray(body) && 'template' in body) {
     const { template, ...overrides } = body as Record<string, unknown>;
     if (typeof template !== 'string' || !findTemplate(template)) {
-      throw new ValidationError('unknown template', [{ path: 'template', message: `must be one of ${policyTemplates.map((t) => t.id).join(', ')}` }]);
+      throw new ValidationError('unknown template', [
+        { path: 'template', message: `must be one of ${policyTemplates.map((t) => t.id).join(', ')}` },
+      ]);
     }
     return validate(policySchema, policyFromTemplate(template, overrides), 'the policy');
   }
@@ -127,7 +147,8 @@ export function policyRoutes(runtime: Runtime) {
       await referencedScopesExist(policy, runtime);
       const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
       // A taken name is refused before a schedule is made for it (a race is still caught by the write).
-      if (doc.enforcementModeChange && (await store.get('policy', policy.name))) throw new ConflictError(`policy "${policy.name}" already exists`);
+      if (doc.enforcementModeChange && (await store.get('policy', policy.name)))
+        throw new ConflictError(`policy "${policy.name}" already exists`);
       const write = writeWithSchedules(runtime, [{ policy: policy.name, before: null, after: doc.enforcementModeChange }], () =>
         store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], request.actor),
       ) as Promise<Array<StoredPolicy | undefined>>;
@@ -144,17 +165,24 @@ export function policyRoutes(runtime: Runtime) {
     'PUT /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';
       const policy = withoutServerFields(validate(policySchema, request.body, 'the policy'));
-      if (policy.name !== name) throw new BadRequestError(`the body names policy "${policy.name}" but the path names "${name}": rename by creating a new policy`);
+      if (policy.name !== name)
+        throw new BadRequestError(`the body names policy "${policy.name}" but the path names "${name}": rename by creating a new policy`);
       const stored = await store.get('policy', name);
       if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
-      if (stored.type !== policy.type) throw new ValidationError('the policy is invalid', [{ path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` }]);
+      if (stored.type !== policy.type)
+        throw new ValidationError('the policy is invalid', [
+          { path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` },
+        ]);
       await referencedScopesExist(policy, runtime);
       const expectedVersion = ifMatchVersion(request.headers) ?? stored.version;
       // A stale If-Match fails before the schedule is touched.
-      if (expectedVersion !== stored.version) throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
+      if (expectedVersion !== stored.version)
+        throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
       const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
-      const write = writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }], () =>
-        store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor),
+      const write = writeWithSchedules(
+        runtime,
+        [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }],
+        () => store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], request.actor),
       ) as Promise<Array<StoredPolicy | undefined>>;
       return saved(200, write, enforcerTypes());
     },
@@ -168,7 +196,8 @@ export function policyRoutes(runtime: Runtime) {
       for (let attempt = 1; ; attempt++) {
         const stored = await store.get('policy', name);
         if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
-        if (ifMatch !== undefined && ifMatch !== stored.version) throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${ifMatch}`);
+        if (ifMatch !== undefined && ifMatch !== stored.version)
+          throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${ifMatch}`);
         try {
           await writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: null }], () =>
             store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: stored.version }], request.actor),

@@ -35,7 +35,10 @@ export function policyIoRoutes(runtime: Runtime) {
       const snapshot = await store.loadSnapshot();
       const plan = planImport(snapshot, converted ? converted.document : request.body, mode);
       if (!plan.ok) {
-        throw new ValidationError(`the document has ${plan.errors.length} problem${plan.errors.length === 1 ? '' : 's'}; nothing was written`, plan.errors.map((e) => ({ ...e })));
+        throw new ValidationError(
+          `the document has ${plan.errors.length} problem${plan.errors.length === 1 ? '' : 's'}; nothing was written`,
+          plan.errors.map((e) => ({ ...e })),
+        );
       }
       const storedPolicies = new Map(snapshot.policies.map((p) => [p.name, p]));
       const changes: ConfigChange[] = [];
@@ -71,7 +74,11 @@ export function policyIoRoutes(runtime: Runtime) {
         status: 200,
         body: {
           dryRun: dryRun ?? false,
-          items: plan.items.map((item) => ({ kind: item.kind, name: item.kind === 'settings' ? SETTINGS_NAME : item.name, result: item.result })),
+          items: plan.items.map((item) => ({
+            kind: item.kind,
+            name: item.kind === 'settings' ? SETTINGS_NAME : item.name,
+            result: item.result,
+          })),
           ...(converted && converted.unsupported.length > 0 ? { unsupported: converted.unsupported } : {}),
         },
       };

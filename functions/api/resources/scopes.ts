@@ -22,7 +22,9 @@ function refuseGlobal(name: string): void {
 
 /** Names of the policies that use an application scope. */
 async function policiesUsing(runtime: Runtime, scope: string): Promise<string[]> {
-  return (await listAll(runtime.configStore, 'policy')).filter((policy) => policy.scope.applicationScopes.includes(scope)).map((policy) => policy.name);
+  return (await listAll(runtime.configStore, 'policy'))
+    .filter((policy) => policy.scope.applicationScopes.includes(scope))
+    .map((policy) => policy.name);
 }
 
 /** Route handlers of /v1/application-scopes. */
@@ -40,7 +42,10 @@ export function scopeRoutes(runtime: Runtime) {
     'POST /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
       const scope = validate(applicationScopeSchema, request.body, 'the application scope');
       if (scope.name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope already exists (built in)');
-      const [created] = await store.apply([{ op: 'create', kind: 'applicationScope', name: scope.name, doc: withoutMeta(scope) }], request.actor);
+      const [created] = await store.apply(
+        [{ op: 'create', kind: 'applicationScope', name: scope.name, doc: withoutMeta(scope) }],
+        request.actor,
+      );
       return versioned(201, created as ApplicationScope & { version: number });
     },
 
@@ -59,7 +64,18 @@ export function scopeRoutes(runtime: Runtime) {
       if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
       const stored = await store.get('applicationScope', name);
       if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
-      const [replaced] = await store.apply([{ op: 'replace', kind: 'applicationScope', name, doc: withoutMeta(scope), expectedVersion: ifMatchVersion(request.headers) ?? stored.version }], request.actor);
+      const [replaced] = await store.apply(
+        [
+          {
+            op: 'replace',
+            kind: 'applicationScope',
+            name,
+            doc: withoutMeta(scope),
+            expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
+          },
+        ],
+        request.actor,
+      );
       return versioned(200, replaced as ApplicationScope & { version: number });
     },
 
@@ -67,8 +83,14 @@ export function scopeRoutes(runtime: Runtime) {
       const name = request.params.name ?? '';
       refuseGlobal(name);
       const users = await policiesUsing(runtime, name);
-      if (users.length > 0) throw new ConflictError(`application scope "${name}" is used by ${users.length === 1 ? 'policy' : 'policies'} ${users.map((u) => `"${u}"`).join(', ')}`);
-      await store.apply([{ op: 'delete', kind: 'applicationScope', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
+      if (users.length > 0)
+        throw new ConflictError(
+          `application scope "${name}" is used by ${users.length === 1 ? 'policy' : 'policies'} ${users.map((u) => `"${u}"`).join(', ')}`,
+        );
+      await store.apply(
+        [{ op: 'delete', kind: 'applicationScope', name, expectedVersion: ifMatchVersion(request.headers) }],
+        request.actor,
+      );
       return { status: 204 };
     },
   };

@@ -22,9 +22,10 @@ export function settingsRoutes(runtime: Runtime) {
       const settings = withoutMeta(validate(enforcerSettingsSchema, request.body, 'the settings'));
       const current = await currentSettings(runtime);
       const expectedVersion = ifMatchVersion(request.headers) ?? current.version;
-      const change = current.version === 0 && expectedVersion === 0
-        ? ({ op: 'create', kind: 'settings', name: SETTINGS_NAME, doc: settings } as const)
-        : ({ op: 'replace', kind: 'settings', name: SETTINGS_NAME, doc: settings, expectedVersion } as const);
+      const change =
+        current.version === 0 && expectedVersion === 0
+          ? ({ op: 'create', kind: 'settings', name: SETTINGS_NAME, doc: settings } as const)
+          : ({ op: 'replace', kind: 'settings', name: SETTINGS_NAME, doc: settings, expectedVersion } as const);
       const [saved] = await runtime.configStore.apply([change], request.actor);
       return versioned(200, saved as EnforcerSettings & { version: number });
     },

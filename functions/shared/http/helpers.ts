@@ -4,7 +4,12 @@ import type { PageRequest } from '../storage/ports.js';
 import type { ApiResponse } from './types.js';
 import { validate } from './middleware.js';
 
-const limitSchema = z.coerce.number().int('limit must be a whole number').min(1, 'limit must be at least 1').max(500, 'limit must be at most 500').default(50);
+const limitSchema = z.coerce
+  .number()
+  .int('limit must be a whole number')
+  .min(1, 'limit must be at least 1')
+  .max(500, 'limit must be at most 500')
+  .default(50);
 const cursorSchema = z.string().min(1).max(4096).optional();
 
 const pageSchema = z.object({ limit: limitSchema, cursor: cursorSchema });
@@ -21,7 +26,8 @@ export function ifMatchVersion(headers: Readonly<Record<string, string | undefin
   if (header === undefined) return undefined;
   const text = header.trim().replace(/^W\//, '');
   const unquoted = text.startsWith('"') && text.endsWith('"') && text.length >= 2 ? text.slice(1, -1) : text;
-  if (!/^[1-9]\d{0,15}$/.test(unquoted)) throw new BadRequestError(`If-Match must be a version in quotes, e.g. "3" (got ${JSON.stringify(header.slice(0, 40))})`);
+  if (!/^[1-9]\d{0,15}$/.test(unquoted))
+    throw new BadRequestError(`If-Match must be a version in quotes, e.g. "3" (got ${JSON.stringify(header.slice(0, 40))})`);
   return Number(unquoted);
 }
 
@@ -31,4 +37,7 @@ export function versioned<T extends { readonly version: number }>(status: number
 }
 
 /** Boolean query parameters: `true` / `false` only. */
-export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
+export const booleanQuery = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .optional();

@@ -3,7 +3,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { ApiError, BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError, type ErrorDetail } from '../errors.js';
+import {
+  ApiError,
+  BadRequestError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type ErrorDetail,
+} from '../errors.js';
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error>;
@@ -14,7 +22,13 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const jsonHeaders = { 'content-type': 'application/json' } as const;
 
 /** The error body of the API contract. */
-export function errorResult(status: number, code: string, message: string, details: readonly ErrorDetail[] = [], headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function errorResult(
+  status: number,
+  code: string,
+  message: string,
+  details: readonly ErrorDetail[] = [],
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return { statusCode: status, headers: { ...jsonHeaders, ...headers }, body: JSON.stringify({ error: { code, message, details } }) };
 }
 
@@ -48,7 +62,9 @@ export function errorMapper(logger: Logger): Middleware {
         return;
       }
       logger.error('unhandled error', { error: error ?? undefined });
-      request.response = errorResult(500, 'internal', 'internal error; the request id is in the x-request-id header', [], { 'x-request-id': request.context.awsRequestId });
+      request.response = errorResult(500, 'internal', 'internal error; the request id is in the x-request-id header', [], {
+        'x-request-id': request.context.awsRequestId,
+      });
     },
   };
 }
@@ -68,10 +84,12 @@ export function jsonBody(): Middleware {
       const bytes = bodyBytes(event);
       const parsed = event as APIGatewayProxyEventV2 & { parsedBody?: unknown };
       if (!bytes) return;
-      if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
+      if (bytes.length > MAX_BODY_BYTES)
+        throw new PayloadTooLargeError(`the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
       if (!methodsWithBody.has(event.requestContext.http.method)) return;
       const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/json' && !type.endsWith('+json')) throw new UnsupportedMediaTypeError(`send the body as application/json (got ${type === '' ? 'no content type' : type})`);
+      if (type !== 'application/json' && !type.endsWith('+json'))
+        throw new UnsupportedMediaTypeError(`send the body as application/json (got ${type === '' ? 'no content type' : type})`);
       try {
         parsed.parsedBody = JSON.parse(bytes.toString('utf8')) as unknown;
       } catch (error) {

@@ -1,4 +1,9 @@
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import {
+  PutEventsCommand,
+  type EventBridgeClient,
+  type PutEventsRequestEntry,
+  type PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
 import { DependencyError } from '../errors.js';
 import { mapWithConcurrency } from '../storage/batch.js';
 import { EVENT_SOURCE, type EventBatchPublisher, type EventPublisher, type OutgoingEvent, type PublishOutcome } from './ports.js';
@@ -14,7 +19,11 @@ const CALLS_IN_FLIGHT = 4;
 
 /** An entry's size as EventBridge counts it: Source, DetailType and Detail in UTF-8 (we set no Time and no Resources). */
 export function entrySize(entry: PutEventsRequestEntry): number {
-  return Buffer.byteLength(entry.Source ?? '', 'utf8') + Buffer.byteLength(entry.DetailType ?? '', 'utf8') + Buffer.byteLength(entry.Detail ?? '', 'utf8');
+  return (
+    Buffer.byteLength(entry.Source ?? '', 'utf8') +
+    Buffer.byteLength(entry.DetailType ?? '', 'utf8') +
+    Buffer.byteLength(entry.Detail ?? '', 'utf8')
+  );
 }
 
 function outcomeOf(result: PutEventsResultEntry | undefined): PublishOutcome {
@@ -42,7 +51,8 @@ export class EventBridgePublisher implements EventPublisher, EventBatchPublisher
     try {
       const output = await this.client.send(new PutEventsCommand({ Entries: [this.entry(detailType, detail)] }));
       // PutEvents answers 200 even when it refused an entry: the entry carries the reason.
-      if ((output.FailedEntryCount ?? 0) > 0) failed = `${output.Entries?.[0]?.ErrorCode ?? 'unknown'}: ${output.Entries?.[0]?.ErrorMessage ?? ''}`;
+      if ((output.FailedEntryCount ?? 0) > 0)
+        failed = `${output.Entries?.[0]?.ErrorCode ?? 'unknown'}: ${output.Entries?.[0]?.ErrorMessage ?? ''}`;
     } catch (error) {
       throw new DependencyError('the event bus is unavailable', [], { cause: error });
     }

@@ -14,7 +14,11 @@ export class LocalModeChangeScheduler implements ModeChangeScheduler {
 /** A deployment without scheduler settings refuses to schedule rather than save changes that would never fire. */
 export class UnconfiguredModeChangeScheduler implements ModeChangeScheduler {
   schedule(): Promise<void> {
-    return Promise.reject(new DependencyError('scheduled mode changes are not configured in this deployment (VIGIL_SCHEDULE_GROUP, VIGIL_MODE_CHANGE_FUNCTION_ARN, VIGIL_SCHEDULER_ROLE_ARN)'));
+    return Promise.reject(
+      new DependencyError(
+        'scheduled mode changes are not configured in this deployment (VIGIL_SCHEDULE_GROUP, VIGIL_MODE_CHANGE_FUNCTION_ARN, VIGIL_SCHEDULER_ROLE_ARN)',
+      ),
+    );
   }
   // Nothing can have been scheduled, so there is nothing to cancel: deletes keep working.
   async cancel(): Promise<void> {}

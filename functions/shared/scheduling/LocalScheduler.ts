@@ -85,13 +85,20 @@ export class LocalScheduler {
       const failed = this.failures.get(pending.changeId);
       if (failed && failed.retryAt > now) continue;
       try {
-        await this.props.invoke(modeChangeInput(pending.policy, { id: pending.changeId, to: pending.to, scheduledFor: pending.scheduledFor }));
+        await this.props.invoke(
+          modeChangeInput(pending.policy, { id: pending.changeId, to: pending.to, scheduledFor: pending.scheduledFor }),
+        );
         this.failures.delete(pending.changeId);
         delivered += 1;
       } catch (error) {
         const attempts = (failed?.attempts ?? 0) + 1;
         this.failures.set(pending.changeId, { attempts, retryAt: this.clock().getTime() + backoff(this.pollMs, attempts) });
-        this.props.logger.error('a scheduled mode change failed; it is retried', { policy: pending.policy, changeId: pending.changeId, attempts, error: error as Error });
+        this.props.logger.error('a scheduled mode change failed; it is retried', {
+          policy: pending.policy,
+          changeId: pending.changeId,
+          attempts,
+          error: error as Error,
+        });
       }
     }
     return nextDueAt === undefined ? { delivered } : { delivered, nextDueAt };
@@ -108,7 +115,10 @@ export class LocalScheduler {
         (error: unknown) => {
           this.pollFailures += 1;
           next = backoff(this.pollMs, this.pollFailures);
-          this.props.logger.error('could not read the pending mode changes; polling again later', { failures: this.pollFailures, error: error as Error });
+          this.props.logger.error('could not read the pending mode changes; polling again later', {
+            failures: this.pollFailures,
+            error: error as Error,
+          });
         },
       );
       void this.running.then(() => {

@@ -30,7 +30,16 @@ export type SkipReason =
   | 'not-due';
 
 export type ModeChangeOutcome =
-  | { readonly result: 'applied'; readonly policy: string; readonly changeId: string; readonly from: EnforcementMode; readonly to: EnforcementMode; readonly appliedAt: string; readonly version: number; readonly published: boolean }
+  | {
+      readonly result: 'applied';
+      readonly policy: string;
+      readonly changeId: string;
+      readonly from: EnforcementMode;
+      readonly to: EnforcementMode;
+      readonly appliedAt: string;
+      readonly version: number;
+      readonly published: boolean;
+    }
   | { readonly result: 'skipped'; readonly policy: string; readonly changeId: string; readonly reason: SkipReason };
 
 /** EventBridge Scheduler fires within the minute of its `at()` time; earlier than that is not its delivery. */
@@ -48,7 +57,11 @@ export function scheduleActor(changeId: string): string {
  * change id and is still in the old mode, then write it conditioned on the version read (so the check and
  * the write are one atomic step). A repeat or a late, obsolete delivery is a no-op that says why.
  */
-export async function applyModeChange(deps: ModeChangeDeps, input: ModeChangeInput, trigger: ModeChangeTrigger): Promise<ModeChangeOutcome> {
+export async function applyModeChange(
+  deps: ModeChangeDeps,
+  input: ModeChangeInput,
+  trigger: ModeChangeTrigger,
+): Promise<ModeChangeOutcome> {
   const { policy: name, changeId } = input;
   const skip = (reason: SkipReason): ModeChangeOutcome => {
     deps.logger.info('scheduled mode change skipped', { policy: name, changeId, trigger, reason });
@@ -70,7 +83,11 @@ export async function applyModeChange(deps: ModeChangeDeps, input: ModeChangeInp
     const doc: Policy = { ...withoutMeta(policy), enforcementMode: change.to, enforcementModeChange: null };
     let stored: Stored<'policy'> | undefined;
     try {
-      [stored] = (await deps.configStore.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion: policy.version }], scheduleActor(changeId), 'mode-change')) as Array<Stored<'policy'> | undefined>;
+      [stored] = (await deps.configStore.apply(
+        [{ op: 'replace', kind: 'policy', name, doc, expectedVersion: policy.version }],
+        scheduleActor(changeId),
+        'mode-change',
+      )) as Array<Stored<'policy'> | undefined>;
     } catch (error) {
       // Someone wrote the policy after our read (another delivery of this change, or an edit): read again and decide anew.
       if ((error instanceof VersionMismatchError || error instanceof NotFoundError) && attempt < APPLY_ATTEMPTS) continue;
@@ -90,7 +107,16 @@ export async function applyModeChange(deps: ModeChangeDeps, input: ModeChangeInp
       published = false;
       deps.logger.error('the mode change is applied but its event could not be published', { ...logged, error: error as Error });
     }
-    return { result: 'applied', policy: name, changeId, from, to: change.to, appliedAt, version: stored?.version ?? policy.version + 1, published };
+    return {
+      result: 'applied',
+      policy: name,
+      changeId,
+      from,
+      to: change.to,
+      appliedAt,
+      version: stored?.version ?? policy.version + 1,
+      published,
+    };
   }
 }
 
@@ -119,10 +145,24 @@ export async function sweepOverdueChanges(deps: ModeChangeDeps, graceMs = SWEEP_
       const outcome = await applyModeChange(deps, pending, 'sweep');
       (outcome.result === 'applied' ? report.applied : report.skipped).push(outcome);
     } catch (error) {
-      deps.logger.error('an overdue mode change could not be applied; the next sweep tries again', { policy: pending.policy, changeId: pending.changeId, error: error as Error });
-      report.failed.push({ policy: pending.policy, changeId: pending.changeId, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('an overdue mode change could not be applied; the next sweep tries again', {
+        policy: pending.policy,
+        changeId: pending.changeId,
+        error: error as Error,
+      });
+      report.failed.push({
+        policy: pending.policy,
+        changeId: pending.changeId,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
-  if (due.length > 0) deps.logger.warn('sweep found overdue mode changes', { overdue: due.length, applied: report.applied.length, skipped: report.skipped.length, failed: report.failed.length });
+  if (due.length > 0)
+    deps.logger.warn('sweep found overdue mode changes', {
+      overdue: due.length,
+      applied: report.applied.length,
+      skipped: report.skipped.length,
+      failed: report.failed.length,
+    });
   return report;
 }

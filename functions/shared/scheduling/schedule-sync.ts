@@ -26,7 +26,9 @@ const PARALLEL_CALLS = 4;
 
 /** The change as the Scheduler needs it, when it is resolved (it always is once the API resolved it). */
 function scheduled(change: EnforcementModeChange | null | undefined): ScheduledChange | undefined {
-  return change?.id !== undefined && change.scheduledFor !== undefined ? { id: change.id, to: change.to, scheduledFor: change.scheduledFor } : undefined;
+  return change?.id !== undefined && change.scheduledFor !== undefined
+    ? { id: change.id, to: change.to, scheduledFor: change.scheduledFor }
+    : undefined;
 }
 
 /** Puts the schedule where `change` wants it: (re)created for a pending change, deleted otherwise. */
@@ -66,7 +68,10 @@ export async function reconcileSchedules(deps: ScheduleSyncDeps, policies: reado
       const stored = await deps.configStore.get('policy', policy);
       await apply(deps.modeChangeScheduler, policy, stored?.enforcementModeChange);
     } catch (error) {
-      deps.logger.error('could not set a schedule back after a failed save; the sweep covers a pending change without a schedule', { policy, error: error as Error });
+      deps.logger.error('could not set a schedule back after a failed save; the sweep covers a pending change without a schedule', {
+        policy,
+        error: error as Error,
+      });
     }
   });
 }
@@ -77,19 +82,32 @@ export async function reconcileSchedules(deps: ScheduleSyncDeps, policies: reado
  * a write failure sets back every touched schedule and rethrows. Changes whose id stays the same (an edit
  * that keeps the pending change) touch no schedule at all.
  */
-export async function writeWithSchedules<T>(deps: ScheduleSyncDeps, transitions: readonly ScheduleTransition[], write: () => Promise<T>): Promise<T> {
-  const touched = transitions.filter((t) => (scheduled(t.before)?.id ?? null) !== (scheduled(t.after)?.id ?? null)).map((t) => ({ policy: t.policy, after: t.after }));
+export async function writeWithSchedules<T>(
+  deps: ScheduleSyncDeps,
+  transitions: readonly ScheduleTransition[],
+  write: () => Promise<T>,
+): Promise<T> {
+  const touched = transitions
+    .filter((t) => (scheduled(t.before)?.id ?? null) !== (scheduled(t.after)?.id ?? null))
+    .map((t) => ({ policy: t.policy, after: t.after }));
   if (touched.length > 0) {
     const { started, failure } = await eachSettled(touched, (t) => apply(deps.modeChangeScheduler, t.policy, t.after));
     if (failure !== undefined) {
-      await reconcileSchedules(deps, started.map((t) => t.policy));
+      await reconcileSchedules(
+        deps,
+        started.map((t) => t.policy),
+      );
       throw failure;
     }
   }
   try {
     return await write();
   } catch (error) {
-    if (touched.length > 0) await reconcileSchedules(deps, touched.map((t) => t.policy));
+    if (touched.length > 0)
+      await reconcileSchedules(
+        deps,
+        touched.map((t) => t.policy),
+      );
     throw error;
   }
 }

@@ -4,7 +4,17 @@ import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js
 import { BadRequestError, type ErrorDetail } from '../errors.js';
 import { mapWithConcurrency, withRetry } from './batch.js';
 import { storageError } from './client.js';
-import { checkLimit, collect, decodeCursor, encodeCursor, queryPage, sortableInstant, type CursorState, type Item, type ItemKey } from './paging.js';
+import {
+  checkLimit,
+  collect,
+  decodeCursor,
+  encodeCursor,
+  queryPage,
+  sortableInstant,
+  type CursorState,
+  type Item,
+  type ItemKey,
+} from './paging.js';
 import { dayOf, indexValue, toItem, writeGeneratedAuditEvents } from './audit-items.js';
 import type { AuditQuery, AuditStore, GeneratedAuditEvent, Page } from './ports.js';
 import { auditKeys, type AuditIndexName } from './tables.js';
@@ -72,16 +82,28 @@ export class DynamoAuditStore implements AuditStore {
     events.forEach((event, i) => {
       const parsed = auditEventSchema.safeParse(event);
       if (parsed.success) valid.push(parsed.data);
-      else for (const issue of parsed.error.issues) details.push({ path: [`events[${i}]`, ...issue.path.map(String)].join('.'), message: issue.message });
+      else
+        for (const issue of parsed.error.issues)
+          details.push({ path: [`events[${i}]`, ...issue.path.map(String)].join('.'), message: issue.message });
     });
-    if (details.length > 0) throw new BadRequestError(`${details.length === 1 ? 'an audit event is' : 'audit events are'} invalid`, details);
-    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new BadRequestError('invalid retention', [{ path: 'retentionDays', message: 'must be a whole number of days, at least 1' }]);
+    if (details.length > 0)
+      throw new BadRequestError(`${details.length === 1 ? 'an audit event is' : 'audit events are'} invalid`, details);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1)
+      throw new BadRequestError('invalid retention', [{ path: 'retentionDays', message: 'must be a whole number of days, at least 1' }]);
 
     try {
       // BatchWriteItem cannot be conditional, and only a condition makes a re-sent event a no-op.
       const stored = await mapWithConcurrency(valid, PUT_CONCURRENCY, async (event) => {
         try {
-          await withRetry(() => this.document.send(new PutCommand({ TableName: this.tableName, Item: toItem(event, retentionDays), ConditionExpression: 'attribute_not_exists(pk)' })));
+          await withRetry(() =>
+            this.document.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: toItem(event, retentionDays),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              }),
+            ),
+          );
           return true;
         } catch (error) {
           // If a retry follows a put whose answer was lost, that event counts as a duplicate of itself.
@@ -130,15 +152,25 @@ export class DynamoAuditStore implements AuditStore {
         const cursor = decodeCursor(query.cursor, {
           index: plan.index,
           keyAttributes,
-          check: (state) => state.day === undefined && state.key !== undefined && state.key[partitionKey] === plan.partition && inRange(state.key),
+          check: (state) =>
+            state.day === undefined && state.key !== undefined && state.key[partitionKey] === plan.partition && inRange(state.key),
         });
-        const { items, nextKey } = await queryPage(this.document, this.queryInput(plan, plan.partition ?? ''), { limit, startKey: cursor?.key, keyOf: (item) => this.keyOf(item, partitionKey) });
-        return { items: items.map((item) => storedAuditEvent(item) as AuditEvent), ...(nextKey ? { nextCursor: encodeCursor({ index: plan.index, key: nextKey }) } : {}) };
+        const { items, nextKey } = await queryPage(this.document, this.queryInput(plan, plan.partition ?? ''), {
+          limit,
+          startKey: cursor?.key,
+          keyOf: (item) => this.keyOf(item, partitionKey),
+        });
+        return {
+          items: items.map((item) => storedAuditEvent(item) as AuditEvent),
+          ...(nextKey ? { nextCursor: encodeCursor({ index: plan.index, key: nextKey }) } : {}),
+        };
       }
       const cursor = decodeCursor(query.cursor, {
         index: plan.index,
         keyAttributes,
-        check: (state) => state.day !== undefined && (state.key === undefined || (state.key[partitionKey] === `${auditKeys.indexes.byDay.prefix}${state.day}` && inRange(state.key))),
+        check: (state) =>
+          state.day !== undefined &&
+          (state.key === undefined || (state.key[partitionKey] === `${auditKeys.indexes.byDay.prefix}${state.day}` && inRange(state.key))),
       });
       return await this.walkDays(plan, limit, cursor);
     } catch (error) {
@@ -240,7 +272,9 @@ export class DynamoAuditStore implements AuditStore {
       for (let d = day; days.length < Math.min(window, MAX_DAYS_PER_REQUEST - walked) && d >= lastDay; d = shiftDay(d, -1)) days.push(d);
       const needed = wanted - found.length;
       const results = await Promise.all(
-        days.map((d, i) => collect(this.document, this.queryInput(plan, `${prefix}${d}`), { max: needed, startKey: i === 0 ? startKey : undefined })),
+        days.map((d, i) =>
+          collect(this.document, this.queryInput(plan, `${prefix}${d}`), { max: needed, startKey: i === 0 ? startKey : undefined }),
+        ),
       );
       startKey = undefined;
       for (const [i, result] of results.entries()) {
@@ -250,7 +284,10 @@ export class DynamoAuditStore implements AuditStore {
         if (found.length >= wanted) return this.dayPage(found, limit, partitionKey);
         if (!result.exhausted) {
           // A filtered query hit its work budget inside this day: continue there next time.
-          return { items: found.map((f) => storedAuditEvent(f.item) as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: d, key: result.resumeKey }) };
+          return {
+            items: found.map((f) => storedAuditEvent(f.item) as AuditEvent),
+            nextCursor: encodeCursor({ index: 'byDay', day: d, key: result.resumeKey }),
+          };
         }
       }
       day = shiftDay(days[days.length - 1] as string, -1);
@@ -264,6 +301,9 @@ export class DynamoAuditStore implements AuditStore {
   private dayPage(found: ReadonlyArray<{ item: Item; day: string }>, limit: number, partitionKey: string): Page<AuditEvent> {
     const page = found.slice(0, limit);
     const last = page[page.length - 1] as { item: Item; day: string };
-    return { items: page.map((f) => storedAuditEvent(f.item) as AuditEvent), nextCursor: encodeCursor({ index: 'byDay', day: last.day, key: this.keyOf(last.item, partitionKey) }) };
+    return {
+      items: page.map((f) => storedAuditEvent(f.item) as AuditEvent),
+      nextCursor: encodeCursor({ index: 'byDay', day: last.day, key: this.keyOf(last.item, partitionKey) }),
+    };
   }
 }

@@ -1,14 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { defaultEnforcerSettings } from '../../../layers/core/builtins.js';
 import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, Policy } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, DependencyError, NotFoundError, VersionMismatchError } from '../errors.js';
 import { backoffDelay, batchGetWithRetry, isRetryableError } from './batch.js';
 import { storageError } from './client.js';
 import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item } from './paging.js';
-import type { ActivityEntry, Actor, ConfigChange, ConfigKind, ConfigListFilter, ConfigStore, Page, PageRequest, PendingModeChange, Stored, StoredMeta } from './ports.js';
+import type {
+  ActivityEntry,
+  Actor,
+  ConfigChange,
+  ConfigKind,
+  ConfigListFilter,
+  ConfigStore,
+  Page,
+  PageRequest,
+  PendingModeChange,
+  Stored,
+  StoredMeta,
+} from './ports.js';
 import { configKeys } from './tables.js';
 
 // Configuration in one table (see tables.ts): documents with a version for optimistic concurrency, a
@@ -109,7 +128,13 @@ function redacted(item: ConfigItem | undefined): unknown {
 function pendingItem(item: ConfigItem | undefined): (Item & PendingModeChange & { pk: string; sk: string }) | undefined {
   if (!item || item.pk !== configKeys.partitions.policy) return undefined;
   const change = item.doc.enforcementModeChange as Record<string, unknown> | null | undefined;
-  if (!change || typeof change.id !== 'string' || typeof change.scheduledFor !== 'string' || (change.to !== 'audit' && change.to !== 'enforce')) return undefined;
+  if (
+    !change ||
+    typeof change.id !== 'string' ||
+    typeof change.scheduledFor !== 'string' ||
+    (change.to !== 'audit' && change.to !== 'enforce')
+  )
+    return undefined;
   const time = Date.parse(change.scheduledFor);
   if (Number.isNaN(time)) return undefined;
   // Normalised, so that the sort key orders by time whatever offset the instant was written with.
@@ -155,7 +180,9 @@ export class DynamoConfigStore implements ConfigStore {
   /** One item by name, read consistently (config reads are rare; the webhook caches snapshots). */
   async get<K extends ConfigKind>(kind: K, name: string): Promise<Stored<K> | undefined> {
     try {
-      const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: configKeys.partitions[kind], sk: name }, ConsistentRead: true }));
+      const output = await this.document.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: configKeys.partitions[kind], sk: name }, ConsistentRead: true }),
+      );
       return output.Item ? (toStored(output.Item as ConfigItem) as Stored<K>) : undefined;
     } catch (error) {
       throw storageError(error);
@@ -168,7 +195,11 @@ export class DynamoConfigStore implements ConfigStore {
       const limit = checkLimit(page.limit);
       const pk = configKeys.partitions[kind];
       const index = `config:${pk}`;
-      const cursor = decodeCursor(page.cursor, { index, keyAttributes: ['pk', 'sk'], check: (state) => state.day === undefined && state.key?.pk === pk });
+      const cursor = decodeCursor(page.cursor, {
+        index,
+        keyAttributes: ['pk', 'sk'],
+        check: (state) => state.day === undefined && state.key?.pk === pk,
+      });
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = { ':pk': pk };
       const conditions: string[] = [];
@@ -189,8 +220,15 @@ export class DynamoConfigStore implements ConfigStore {
         ConsistentRead: true,
         ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
       };
-      const { items, nextKey } = await queryPage(this.document, input, { limit, startKey: cursor?.key, keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }) });
-      return { items: items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>), ...(nextKey ? { nextCursor: encodeCursor({ index, key: nextKey }) } : {}) };
+      const { items, nextKey } = await queryPage(this.document, input, {
+        limit,
+        startKey: cursor?.key,
+        keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }),
+      });
+      return {
+        items: items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>),
+        ...(nextKey ? { nextCursor: encodeCursor({ index, key: nextKey }) } : {}),
+      };
     } catch (error) {
       throw storageError(error);
     }
@@ -217,7 +255,9 @@ export class DynamoConfigStore implements ConfigStore {
         } catch (error) {
           if (!(error instanceof StaleRead)) throw error;
           if (attempt >= APPLY_ATTEMPTS) {
-            throw new ConflictError(`${kindLabels[error.change.kind]} "${error.change.name}" is being changed by someone else at the same time; try again`);
+            throw new ConflictError(
+              `${kindLabels[error.change.kind]} "${error.change.name}" is being changed by someone else at the same time; try again`,
+            );
           }
           await sleep(backoffDelay(attempt));
         }
@@ -268,7 +308,8 @@ export class DynamoConfigStore implements ConfigStore {
         index,
         keyAttributes: ['pk', 'sk'],
         // A start key outside the queried range is rejected by DynamoDB: reject it here as a bad cursor.
-        check: (state) => state.day === undefined && state.key?.pk === configKeys.activity && (since === undefined || (state.key.sk ?? '') >= since),
+        check: (state) =>
+          state.day === undefined && state.key?.pk === configKeys.activity && (since === undefined || (state.key.sk ?? '') >= since),
       });
       const input: QueryCommandInput = {
         TableName: this.tableName,
@@ -277,18 +318,20 @@ export class DynamoConfigStore implements ConfigStore {
         ScanIndexForward: false,
         ConsistentRead: true,
       };
-      const { items, nextKey } = await queryPage(this.document, input, { limit, startKey: cursor?.key, keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }) });
-      const entries = items.map(
-        (item): ActivityEntry => ({
-          id: String(item.id),
-          time: String(item.time),
-          actor: String(item.actor),
-          action: String(item.action),
-          resource: String(item.resource),
-          before: item.before ?? null,
-          after: item.after ?? null,
-        }),
-      );
+      const { items, nextKey } = await queryPage(this.document, input, {
+        limit,
+        startKey: cursor?.key,
+        keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }),
+      });
+      const entries = items.map((item): ActivityEntry => ({
+        id: String(item.id),
+        time: String(item.time),
+        actor: String(item.actor),
+        action: String(item.action),
+        resource: String(item.resource),
+        before: item.before ?? null,
+        after: item.after ?? null,
+      }));
       return { items: entries, ...(nextKey ? { nextCursor: encodeCursor({ index, key: nextKey }) } : {}) };
     } catch (error) {
       throw storageError(error);
@@ -314,7 +357,12 @@ export class DynamoConfigStore implements ConfigStore {
           }),
         );
         for (const item of output.Items ?? []) {
-          found.push({ policy: String(item.policy), changeId: String(item.changeId), to: item.to === 'audit' ? 'audit' : 'enforce', scheduledFor: String(item.scheduledFor) });
+          found.push({
+            policy: String(item.policy),
+            changeId: String(item.changeId),
+            to: item.to === 'audit' ? 'audit' : 'enforce',
+            scheduledFor: String(item.scheduledFor),
+          });
         }
         startKey = output.LastEvaluatedKey;
       } while (startKey && found.length < limit);
@@ -329,7 +377,13 @@ export class DynamoConfigStore implements ConfigStore {
     let startKey: Record<string, unknown> | undefined;
     do {
       const output = await this.document.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
       );
       items.push(...((output.Items ?? []) as ConfigItem[]));
       startKey = output.LastEvaluatedKey;
@@ -337,7 +391,11 @@ export class DynamoConfigStore implements ConfigStore {
     return items;
   }
 
-  private async applyOnce(changes: readonly ConfigChange[], actor: Actor, action: string | undefined): Promise<Array<Stored<ConfigKind> | undefined>> {
+  private async applyOnce(
+    changes: readonly ConfigChange[],
+    actor: Actor,
+    action: string | undefined,
+  ): Promise<Array<Stored<ConfigKind> | undefined>> {
     const now = this.clock().toISOString();
     const keys = changes.map((change) => ({ pk: configKeys.partitions[change.kind], sk: change.name }));
     // Consistent reads: the before-images of the activity trail, and the versions the writes are
@@ -349,7 +407,9 @@ export class DynamoConfigStore implements ConfigStore {
     // read, so that a conflict is found before any chunk is written.
     const onlyCreates = changes.every((change) => change.op === 'create') && changes.length <= MAX_CHANGES_PER_TRANSACTION;
     const toRead = onlyCreates ? [] : keys;
-    for (const item of toRead.length === 0 ? [] : await batchGetWithRetry(this.document, this.tableName, toRead, { consistentRead: true })) {
+    for (const item of toRead.length === 0
+      ? []
+      : await batchGetWithRetry(this.document, this.tableName, toRead, { consistentRead: true })) {
       const found = item as unknown as ConfigItem;
       current.set(keyString(found.pk, found.sk), found);
     }
@@ -374,7 +434,14 @@ export class DynamoConfigStore implements ConfigStore {
   }
 
   /** Checks a change against the item as read and builds what to write; typed errors for the obvious cases. */
-  private plan(change: ConfigChange, key: Plan['key'], before: ConfigItem | undefined, actor: Actor, action: string | undefined, now: string): Plan {
+  private plan(
+    change: ConfigChange,
+    key: Plan['key'],
+    before: ConfigItem | undefined,
+    actor: Actor,
+    action: string | undefined,
+    now: string,
+  ): Plan {
     const label = `${kindLabels[change.kind]} "${change.name}"`;
     if (change.op === 'create' && before) throw new ConflictError(`${label} already exists`);
     if (change.op !== 'create') {
@@ -400,7 +467,9 @@ export class DynamoConfigStore implements ConfigStore {
       };
       const size = itemBytes(after);
       if (size > MAX_ITEM_BYTES) {
-        throw new BadRequestError(`${label} is too large to store (${Math.ceil(size / 1024)} KB; the limit is ${Math.floor(MAX_ITEM_BYTES / 1024)} KB)`);
+        throw new BadRequestError(
+          `${label} is too large to store (${Math.ceil(size / 1024)} KB; the limit is ${Math.floor(MAX_ITEM_BYTES / 1024)} KB)`,
+        );
       }
     }
 
@@ -418,23 +487,41 @@ export class DynamoConfigStore implements ConfigStore {
     };
     if (itemBytes(activity) > MAX_ITEM_BYTES) {
       // Both images of a near-limit item do not fit one entry: keep who, what and when, and the versions.
-      activity = { ...activity, before: before ? { truncated: true, version: before.version } : null, after: after ? { truncated: true, version: after.version } : null };
+      activity = {
+        ...activity,
+        before: before ? { truncated: true, version: before.version } : null,
+        after: after ? { truncated: true, version: after.version } : null,
+      };
     }
     const { derived, underived } = this.pendingWrites(before, after);
-    return { change, key, before, after, activity, derived, underived, bytes: (after ? itemBytes(after) : 0) + itemBytes(activity) + (derived.length > 0 ? 512 : 0) };
+    return {
+      change,
+      key,
+      before,
+      after,
+      activity,
+      derived,
+      underived,
+      bytes: (after ? itemBytes(after) : 0) + itemBytes(activity) + (derived.length > 0 ? 512 : 0),
+    };
   }
 
   /**
    * Keeps the pending-change item of a policy in step with it: removes the one the policy carried, puts the
    * one it carries now (one Put when the key stays; nothing when the change is the same), and the reverse.
    */
-  private pendingWrites(before: ConfigItem | undefined, after: ConfigItem | undefined): { derived: TransactItem[]; underived: TransactItem[] } {
+  private pendingWrites(
+    before: ConfigItem | undefined,
+    after: ConfigItem | undefined,
+  ): { derived: TransactItem[]; underived: TransactItem[] } {
     const old = pendingItem(before);
     const next = pendingItem(after);
     if (old && next && old.sk === next.sk && old.changeId === next.changeId && old.to === next.to) return { derived: [], underived: [] };
     const sameKey = old !== undefined && next !== undefined && old.sk === next.sk;
     const put = (item: Item): TransactItem => ({ Put: { TableName: this.tableName, Item: item } });
-    const remove = (item: { pk: string; sk: string }): TransactItem => ({ Delete: { TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } } });
+    const remove = (item: { pk: string; sk: string }): TransactItem => ({
+      Delete: { TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } },
+    });
     return {
       derived: [...(old && !sameKey ? [remove(old)] : []), ...(next ? [put(next)] : [])],
       underived: [...(next && !sameKey ? [remove(next)] : []), ...(old ? [put(old)] : [])],
@@ -449,7 +536,12 @@ export class DynamoConfigStore implements ConfigStore {
     let actions = 0;
     for (const plan of plans) {
       const planActions = 2 + plan.derived.length;
-      if (current.length > 0 && (current.length >= MAX_CHANGES_PER_TRANSACTION || actions + planActions > MAX_ACTIONS_PER_TRANSACTION || bytes + plan.bytes > MAX_TRANSACTION_BYTES)) {
+      if (
+        current.length > 0 &&
+        (current.length >= MAX_CHANGES_PER_TRANSACTION ||
+          actions + planActions > MAX_ACTIONS_PER_TRANSACTION ||
+          bytes + plan.bytes > MAX_TRANSACTION_BYTES)
+      ) {
         chunks.push(current);
         current = [];
         bytes = 0;
@@ -470,15 +562,32 @@ export class DynamoConfigStore implements ConfigStore {
     // ALL_OLD puts the current item into the cancellation reason: missing item vs other version.
     const onFailure = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
     if (change.op === 'create') {
-      return [{ Put: { TableName: this.tableName, Item: after, ConditionExpression: 'attribute_not_exists(pk)', ...onFailure } }, activity, ...plan.derived];
+      return [
+        { Put: { TableName: this.tableName, Item: after, ConditionExpression: 'attribute_not_exists(pk)', ...onFailure } },
+        activity,
+        ...plan.derived,
+      ];
     }
-    const guard = { ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': before?.version }, ...onFailure };
+    const guard = {
+      ConditionExpression: '#version = :read',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':read': before?.version },
+      ...onFailure,
+    };
     if (change.op === 'replace') return [{ Put: { TableName: this.tableName, Item: after, ...guard } }, activity, ...plan.derived];
     return [{ Delete: { TableName: this.tableName, Key: plan.key, ...guard } }, activity, ...plan.derived];
   }
 
   private bumpRevision(): TransactItem {
-    return { Update: { TableName: this.tableName, Key: { ...configKeys.meta }, UpdateExpression: 'ADD #revision :one', ExpressionAttributeNames: { '#revision': 'revision' }, ExpressionAttributeValues: { ':one': 1 } } };
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { ...configKeys.meta },
+        UpdateExpression: 'ADD #revision :one',
+        ExpressionAttributeNames: { '#revision': 'revision' },
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    };
   }
 
   /** Turns the cancellation reasons of a chunk into the typed error of the first failed change. */
@@ -494,7 +603,8 @@ export class DynamoConfigStore implements ConfigStore {
       if (change.op === 'create') return new ConflictError(`${label} already exists`);
       const version = versionOf(reason.Item);
       if (version === undefined) return new NotFoundError(`${label} does not exist`);
-      if (change.expectedVersion !== undefined) return new VersionMismatchError(`${label} is at version ${version}, not ${change.expectedVersion}`);
+      if (change.expectedVersion !== undefined)
+        return new VersionMismatchError(`${label} is at version ${version}, not ${change.expectedVersion}`);
       return new StaleRead(change);
     }
     // Only the revision item or an activity entry could have failed, and neither carries a condition.
@@ -512,7 +622,11 @@ export class DynamoConfigStore implements ConfigStore {
         const items: TransactItem[] = [];
         for (const plan of chunk) {
           const { before, after } = plan;
-          const written = { ConditionExpression: '#version = :written', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':written': after?.version } };
+          const written = {
+            ConditionExpression: '#version = :written',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':written': after?.version },
+          };
           if (!before) items.push({ Delete: { TableName: this.tableName, Key: plan.key, ...written } });
           else if (after) items.push({ Put: { TableName: this.tableName, Item: before, ...written } });
           else items.push({ Put: { TableName: this.tableName, Item: before, ConditionExpression: 'attribute_not_exists(pk)' } });
@@ -523,7 +637,9 @@ export class DynamoConfigStore implements ConfigStore {
         await this.transact(items);
       }
     } catch (undoError) {
-      const error = new DependencyError('storage is unavailable: the change failed and could not be undone completely, so part of it may be applied');
+      const error = new DependencyError(
+        'storage is unavailable: the change failed and could not be undone completely, so part of it may be applied',
+      );
       error.cause = new AggregateError([failure, undoError], 'a chunked change failed and could not be undone');
       throw error;
     }
@@ -545,7 +661,10 @@ export class DynamoConfigStore implements ConfigStore {
         if (error instanceof TransactionCanceledException) {
           const reasons = error.CancellationReasons ?? [];
           if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw new ConditionsFailed(reasons);
-          const transient = reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded');
+          const transient = reasons.some(
+            (reason) =>
+              reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded',
+          );
           if (!transient || attempt >= TRANSACTION_ATTEMPTS) throw error;
           token = randomUUID();
         } else if (!isRetryableError(error) || attempt >= TRANSACTION_ATTEMPTS) {

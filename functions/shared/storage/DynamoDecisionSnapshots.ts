@@ -1,6 +1,13 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  PutCommand,
+  QueryCommand,
+  TransactGetCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { batchWriteWithRetry } from './batch.js';
 import { storageError } from './client.js';
 import type { Item } from './paging.js';
@@ -57,12 +64,19 @@ function isDocument(value: unknown, revision: number): value is DecisionDocument
 function assemble(items: readonly Item[], revision: number): DecisionDocument | undefined {
   if (items.length === 0) return undefined;
   const complete = items.every(
-    (item, index) => item.format === FORMAT && item.revision === revision && item.part === index && item.parts === items.length && item.data instanceof Uint8Array,
+    (item, index) =>
+      item.format === FORMAT &&
+      item.revision === revision &&
+      item.part === index &&
+      item.parts === items.length &&
+      item.data instanceof Uint8Array,
   );
   if (!complete) return undefined;
   try {
     // gzip's own checksum and length catch a torn or mixed set of parts.
-    const json = gunzipSync(Buffer.concat(items.map((item) => item.data as Uint8Array)), { maxOutputLength: MAX_DOCUMENT_BYTES }).toString('utf8');
+    const json = gunzipSync(Buffer.concat(items.map((item) => item.data as Uint8Array)), { maxOutputLength: MAX_DOCUMENT_BYTES }).toString(
+      'utf8',
+    );
     const document: unknown = JSON.parse(json);
     return isDocument(document, revision) ? document : undefined;
   } catch {
@@ -89,7 +103,10 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
   async load(revision: number): Promise<DecisionDocument | undefined> {
     try {
       // Eventually consistent is enough: the items never change once written, so a read sees them or not.
-      const items = await this.query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :revision)', ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) } });
+      const items = await this.query({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :revision)',
+        ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
+      });
       return assemble(items, revision);
     } catch (error) {
       throw storageError(error);
@@ -100,7 +117,9 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     const data = gzipSync(Buffer.from(JSON.stringify(document), 'utf8'));
     const parts = Math.ceil(data.length / PART_BYTES);
     if (parts > MAX_DECISION_PARTS) {
-      throw new DecisionDocumentTooLargeError(`the decision document of revision ${document.revision} takes ${data.length} bytes compressed; at most ${MAX_DECISION_PARTS * PART_BYTES} are stored`);
+      throw new DecisionDocumentTooLargeError(
+        `the decision document of revision ${document.revision} takes ${data.length} bytes compressed; at most ${MAX_DECISION_PARTS * PART_BYTES} are stored`,
+      );
     }
     if ((await this.currentRevision()) !== document.revision) return false;
     const items = Array.from({ length: parts }, (_, part) => ({
@@ -115,7 +134,12 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     const onlyNew = { ConditionExpression: 'attribute_not_exists(pk)' };
     try {
       if (items.length === 1) await this.document.send(new PutCommand({ TableName: this.tableName, Item: items[0], ...onlyNew }));
-      else await this.document.send(new TransactWriteCommand({ TransactItems: items.map((item) => ({ Put: { TableName: this.tableName, Item: item, ...onlyNew } })) }));
+      else
+        await this.document.send(
+          new TransactWriteCommand({
+            TransactItems: items.map((item) => ({ Put: { TableName: this.tableName, Item: item, ...onlyNew } })),
+          }),
+        );
     } catch (error) {
       if (!lostTheRace(error)) throw storageError(error);
       return false;
@@ -131,7 +155,9 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
    */
   private async currentRevision(): Promise<number | undefined> {
     try {
-      const output = await this.document.send(new TransactGetCommand({ TransactItems: [{ Get: { TableName: this.tableName, Key: { ...configKeys.meta } } }] }));
+      const output = await this.document.send(
+        new TransactGetCommand({ TransactItems: [{ Get: { TableName: this.tableName, Key: { ...configKeys.meta } } }] }),
+      );
       return Number(output.Responses?.[0]?.Item?.revision ?? 0);
     } catch (error) {
       if (error instanceof TransactionCanceledException) return undefined;
@@ -142,14 +168,22 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
   /** Older revisions are never read again once a newer one is stored: a reader still on one falls back to the items. */
   private async removeOlderThan(revision: number): Promise<void> {
     try {
-      const keys = await this.query({
-        KeyConditionExpression: 'pk = :pk AND sk < :revision',
-        ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
-        ProjectionExpression: 'pk, sk',
-        Limit: MAX_REMOVED_PER_SAVE,
-      }, MAX_REMOVED_PER_SAVE);
+      const keys = await this.query(
+        {
+          KeyConditionExpression: 'pk = :pk AND sk < :revision',
+          ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
+          ProjectionExpression: 'pk, sk',
+          Limit: MAX_REMOVED_PER_SAVE,
+        },
+        MAX_REMOVED_PER_SAVE,
+      );
       if (keys.length === 0) return;
-      await batchWriteWithRetry(this.document, this.tableName, keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })), { concurrency: 1 });
+      await batchWriteWithRetry(
+        this.document,
+        this.tableName,
+        keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })),
+        { concurrency: 1 },
+      );
     } catch (error) {
       throw storageError(error);
     }

@@ -44,10 +44,25 @@ export class DynamoEnforcerStore implements EnforcerStore {
 
   async register(registration: EnforcerRegistration, at: Date): Promise<EnforcerRecord> {
     const now = at.toISOString();
-    const set: string[] = ['#name = :name', '#group = :group', '#type = :type', 'enforcerId = :id', 'pollIntervalSeconds = :poll', 'lastSeen = :now', 'registeredAt = if_not_exists(registeredAt, :now)'];
+    const set: string[] = [
+      '#name = :name',
+      '#group = :group',
+      '#type = :type',
+      'enforcerId = :id',
+      'pollIntervalSeconds = :poll',
+      'lastSeen = :now',
+      'registeredAt = if_not_exists(registeredAt, :now)',
+    ];
     const remove: string[] = [];
     const names: Record<string, string> = { '#name': 'name', '#group': 'group', '#type': 'type' };
-    const values: Record<string, unknown> = { ':name': registration.name, ':group': registration.group, ':type': registration.type, ':id': registration.enforcerId, ':poll': registration.pollIntervalSeconds, ':now': now };
+    const values: Record<string, unknown> = {
+      ':name': registration.name,
+      ':group': registration.group,
+      ':type': registration.type,
+      ':id': registration.enforcerId,
+      ':poll': registration.pollIntervalSeconds,
+      ':now': now,
+    };
     // Optional fields: what the latest registration says wins, absent ones are removed.
     for (const field of ['version', 'hostname', 'metadata'] as const) {
       names[`#${field}`] = field;
@@ -77,7 +92,13 @@ export class DynamoEnforcerStore implements EnforcerStore {
 
   async get(group: string, enforcerId: string): Promise<EnforcerRecord | undefined> {
     try {
-      const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: ENFORCER_PARTITION, sk: sortKey(group, enforcerId) }, ConsistentRead: true }));
+      const output = await this.document.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: ENFORCER_PARTITION, sk: sortKey(group, enforcerId) },
+          ConsistentRead: true,
+        }),
+      );
       return output.Item ? toRecord(output.Item) : undefined;
     } catch (error) {
       throw storageError(error);
@@ -109,7 +130,10 @@ export class DynamoEnforcerStore implements EnforcerStore {
       const cursor = decodeCursor(query.cursor, {
         index: CURSOR_INDEX,
         keyAttributes: ['pk', 'sk'],
-        check: (state) => state.day === undefined && state.key?.pk === ENFORCER_PARTITION && (prefix === undefined || (state.key.sk ?? '').startsWith(prefix)),
+        check: (state) =>
+          state.day === undefined &&
+          state.key?.pk === ENFORCER_PARTITION &&
+          (prefix === undefined || (state.key.sk ?? '').startsWith(prefix)),
       });
       const input: QueryCommandInput = {
         TableName: this.tableName,

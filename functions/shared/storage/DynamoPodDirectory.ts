@@ -40,7 +40,10 @@ export class DynamoPodDirectory implements PodDirectory {
 
   async lookup(cluster: string, namespace: string, name: string): Promise<PodIdentity | undefined> {
     const now = Math.floor(this.clock().getTime() / 1000);
-    const keys = [podKey(cluster, namespace, name), ...generateNameCandidates(name).map((prefix) => generatedKey(cluster, namespace, prefix))];
+    const keys = [
+      podKey(cluster, namespace, name),
+      ...generateNameCandidates(name).map((prefix) => generatedKey(cluster, namespace, prefix)),
+    ];
     try {
       for (const key of keys) {
         const { Item } = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: key } }));
@@ -60,7 +63,10 @@ export class CachedPodDirectory implements PodDirectory {
 
   constructor(
     private readonly inner: PodDirectory,
-    private readonly options: { readonly maxEntries: number; readonly ttlMs: number; readonly now?: () => number } = { maxEntries: 5000, ttlMs: 60_000 },
+    private readonly options: { readonly maxEntries: number; readonly ttlMs: number; readonly now?: () => number } = {
+      maxEntries: 5000,
+      ttlMs: 60_000,
+    },
   ) {}
 
   private now(): number {

@@ -37,7 +37,9 @@ export function toItem(event: AuditEvent, retentionDays: number): Item {
     [indexes.byPolicy.partitionKey]: indexValue(indexes.byPolicy.prefix, event.policy),
     // Sparse: events of functions and hosts have no cluster or namespace and stay out of those indexes.
     ...(event.workload.cluster ? { [indexes.byCluster.partitionKey]: indexValue(indexes.byCluster.prefix, event.workload.cluster) } : {}),
-    ...(event.workload.namespace ? { [indexes.byNamespace.partitionKey]: indexValue(indexes.byNamespace.prefix, event.workload.namespace) } : {}),
+    ...(event.workload.namespace
+      ? { [indexes.byNamespace.partitionKey]: indexValue(indexes.byNamespace.prefix, event.workload.namespace) }
+      : {}),
     status: event.status,
     policyType: event.policyType,
     // Retention counts from the event's own time: an event reported late is not kept longer.
@@ -78,9 +80,15 @@ export interface AuditWriteOptions extends RetryOptions {
  * AuditWriteError naming what was not written, in the order given (a call that failed half way may have
  * stored some of its items: rewriting them is harmless).
  */
-export async function writeGeneratedAuditEvents(client: BatchClient, tableName: string, events: readonly GeneratedAuditEvent[], options: AuditWriteOptions = {}): Promise<void> {
+export async function writeGeneratedAuditEvents(
+  client: BatchClient,
+  tableName: string,
+  events: readonly GeneratedAuditEvent[],
+  options: AuditWriteOptions = {},
+): Promise<void> {
   for (const { retentionDays } of events) {
-    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`audit retention must be a whole number of days, at least 1 (got ${retentionDays})`);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1)
+      throw new RangeError(`audit retention must be a whole number of days, at least 1 (got ${retentionDays})`);
   }
   const calls = chunk(events, BATCH_WRITE_LIMIT);
   let failure: { readonly error: unknown } | undefined;
@@ -88,7 +96,12 @@ export async function writeGeneratedAuditEvents(client: BatchClient, tableName: 
     // After a failure no further call starts: its events are reported unwritten.
     if (failure) return false;
     try {
-      await batchWriteWithRetry(client, tableName, part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })), { ...options, concurrency: 1 });
+      await batchWriteWithRetry(
+        client,
+        tableName,
+        part.map(({ event, retentionDays }) => ({ PutRequest: { Item: toItem(event, retentionDays) } })),
+        { ...options, concurrency: 1 },
+      );
       return true;
     } catch (error) {
       failure ??= { error };

@@ -66,7 +66,11 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
 }
 
 /** Maps `items` with at most `concurrency` calls in flight; results keep the input order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -149,7 +153,8 @@ export async function batchGetWithRetry(
       const unprocessed = output.UnprocessedKeys?.[tableName];
       pending = unprocessed?.Keys?.length ? { [tableName]: unprocessed } : undefined;
       if (!pending) break;
-      if (attempt >= maxAttempts) throw storageError(new Error(`${unprocessed?.Keys?.length ?? 0} keys stayed unprocessed in ${tableName}`));
+      if (attempt >= maxAttempts)
+        throw storageError(new Error(`${unprocessed?.Keys?.length ?? 0} keys stayed unprocessed in ${tableName}`));
       await sleep(backoffDelay(attempt, options));
     }
     return found;

@@ -39,7 +39,9 @@ const MAX_CURSOR_LENGTH = 4096;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function invalidCursor(): BadRequestError {
-  return new BadRequestError('invalid cursor', [{ path: 'cursor', message: 'pass the nextCursor of a previous page of the same query, unchanged' }]);
+  return new BadRequestError('invalid cursor', [
+    { path: 'cursor', message: 'pass the nextCursor of a previous page of the same query, unchanged' },
+  ]);
 }
 
 /**
@@ -110,7 +112,9 @@ export async function collect(client: QueryClient, input: QueryCommandInput, opt
   for (let calls = 1; ; calls++) {
     const needed = options.max - items.length;
     // Limit counts items read before the filter: read a little more per call when filtering.
-    const output = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: key, Limit: filtered ? Math.max(needed, 100) : needed }));
+    const output = await client.send(
+      new QueryCommand({ ...input, ExclusiveStartKey: key, Limit: filtered ? Math.max(needed, 100) : needed }),
+    );
     items.push(...(output.Items ?? []));
     key = output.LastEvaluatedKey as ItemKey | undefined;
     if (items.length >= options.max) return { items: items.slice(0, options.max), full: true, exhausted: false };
@@ -123,7 +127,12 @@ export async function collect(client: QueryClient, input: QueryCommandInput, opt
 export async function queryPage(
   client: QueryClient,
   input: QueryCommandInput,
-  options: { readonly limit: number; readonly startKey?: ItemKey | undefined; readonly keyOf: (item: Item) => ItemKey; readonly maxCalls?: number },
+  options: {
+    readonly limit: number;
+    readonly startKey?: ItemKey | undefined;
+    readonly keyOf: (item: Item) => ItemKey;
+    readonly maxCalls?: number;
+  },
 ): Promise<{ items: Item[]; nextKey?: ItemKey | undefined }> {
   const found = await collect(client, input, { max: options.limit + 1, startKey: options.startKey, maxCalls: options.maxCalls });
   if (found.full) {
@@ -135,13 +144,15 @@ export async function queryPage(
 
 /** Checks a page size against the API contract (1..500) before any read. */
 export function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadRequestError('invalid limit', [{ path: 'limit', message: 'must be a whole number from 1 to 500' }]);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new BadRequestError('invalid limit', [{ path: 'limit', message: 'must be a whole number from 1 to 500' }]);
   return limit;
 }
 
 /** Normalises an ISO instant to the millisecond form used in sort keys; BadRequestError when invalid. */
 export function sortableInstant(value: string, name: string): string {
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new BadRequestError(`invalid ${name}`, [{ path: name, message: 'must be an ISO 8601 instant, e.g. 2026-11-28T12:00:00Z' }]);
+  if (Number.isNaN(time))
+    throw new BadRequestError(`invalid ${name}`, [{ path: name, message: 'must be an ISO 8601 instant, e.g. 2026-11-28T12:00:00Z' }]);
   return new Date(time).toISOString();
 }

@@ -1,4 +1,13 @@
-import type { ApplicationScope, AuditEvent, ConfigSnapshot, EnforcerGroup, EnforcerSettings, EnforcerType, Policy, PodIdentity } from '../../../layers/core/index.js';
+import type {
+  ApplicationScope,
+  AuditEvent,
+  ConfigSnapshot,
+  EnforcerGroup,
+  EnforcerSettings,
+  EnforcerType,
+  Policy,
+  PodIdentity,
+} from '../../../layers/core/index.js';
 
 // Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
 // webhook depend only on these interfaces, wired in the composition root.
@@ -52,7 +61,13 @@ export type Stored<K extends ConfigKind> = Omit<ConfigKinds[K], keyof StoredMeta
 /** One change of an all-or-nothing write. `expectedVersion` guards against lost updates (412). */
 export type ConfigChange =
   | { readonly op: 'create'; readonly kind: ConfigKind; readonly name: string; readonly doc: object }
-  | { readonly op: 'replace'; readonly kind: ConfigKind; readonly name: string; readonly doc: object; readonly expectedVersion?: number | undefined }
+  | {
+      readonly op: 'replace';
+      readonly kind: ConfigKind;
+      readonly name: string;
+      readonly doc: object;
+      readonly expectedVersion?: number | undefined;
+    }
   | { readonly op: 'delete'; readonly kind: ConfigKind; readonly name: string; readonly expectedVersion?: number | undefined };
 
 /** An entry of the activity trail. */

@@ -155,7 +155,12 @@ export async function ensureTables(client: DynamoDBClient, prefix: string, optio
   );
   if (!(await ttlEnabled(client, definitions.audit.TableName))) {
     try {
-      await client.send(new UpdateTimeToLiveCommand({ TableName: definitions.audit.TableName, TimeToLiveSpecification: { AttributeName: auditKeys.ttl, Enabled: true } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: definitions.audit.TableName,
+          TimeToLiveSpecification: { AttributeName: auditKeys.ttl, Enabled: true },
+        }),
+      );
     } catch (error) {
       // A concurrent caller enabled it first ("TimeToLive is already enabled"): fine if it is now on.
       if (!(await ttlEnabled(client, definitions.audit.TableName))) throw error;
@@ -168,7 +173,9 @@ export async function ensureTables(client: DynamoDBClient, prefix: string, optio
 async function ensureAuditStream(client: DynamoDBClient, tableName: string, wanted: boolean): Promise<void> {
   if ((await streamEnabled(client, tableName)) === wanted) return;
   try {
-    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: wanted ? AUDIT_STREAM : { StreamEnabled: false } }));
+    await client.send(
+      new UpdateTableCommand({ TableName: tableName, StreamSpecification: wanted ? AUDIT_STREAM : { StreamEnabled: false } }),
+    );
   } catch (error) {
     // A concurrent caller switched it first (the table is then busy or already as wanted): fine if it is now.
     await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });

@@ -117,14 +117,20 @@ function buildWorkload(facts: WorkloadFacts): { attributes: WorkloadAttributes; 
   return { attributes, image: images.length === 1 ? images[0]! : images.length > 1 ? images.join(',') : null };
 }
 
-const connectActions: Readonly<Record<string, 'exec' | 'attach' | 'portforward'>> = { exec: 'exec', attach: 'attach', portforward: 'portforward' };
+const connectActions: Readonly<Record<string, 'exec' | 'attach' | 'portforward'>> = {
+  exec: 'exec',
+  attach: 'attach',
+  portforward: 'portforward',
+};
 
 /** Turns an AdmissionReview into what the engine decides, resolving pod facts for CONNECT requests. */
 export function admissionContext(review: AdmissionReview, options: AdmissionContextOptions): AdmissionContext {
   const req = review.request;
-  if (req.resource.group !== '' || req.resource.resource !== 'pods') return { kind: 'ignore', reason: `${req.resource.resource} is not inspected` };
+  if (req.resource.group !== '' || req.resource.resource !== 'pods')
+    return { kind: 'ignore', reason: `${req.resource.resource} is not inspected` };
   const namespace = req.namespace ?? '';
-  if (namespace === '') throw new MalformedReviewError('request.namespace is required for pod requests', [{ path: 'request.namespace', message: 'required' }]);
+  if (namespace === '')
+    throw new MalformedReviewError('request.namespace is required for pod requests', [{ path: 'request.namespace', message: 'required' }]);
   const user = { name: req.userInfo.username ?? null, groups: req.userInfo.groups ?? [] };
   const dryRun = req.dryRun === true;
   const sub = req.subResource ?? '';
@@ -142,9 +148,11 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
     const action = connectActions[sub];
     if (!action) return { kind: 'ignore', reason: `CONNECT pods/${sub} is not inspected` };
     podName = req.name ?? '';
-    if (podName === '') throw new MalformedReviewError('request.name is required for CONNECT requests', [{ path: 'request.name', message: 'required' }]);
+    if (podName === '')
+      throw new MalformedReviewError('request.name is required for CONNECT requests', [{ path: 'request.name', message: 'required' }]);
     const parsed = decodeConnectOptions(req.object ?? {});
-    if (!parsed.ok) throw new MalformedReviewError(`request.object is not valid ${sub} options`, details(parsed.issues, ['request', 'object']));
+    if (!parsed.ok)
+      throw new MalformedReviewError(`request.object is not valid ${sub} options`, details(parsed.issues, ['request', 'object']));
     identity = options.lookupPod?.(namespace, podName);
     if (!identity) unresolved.push('kubernetes.label', 'container.image', 'kubernetes.serviceaccount', 'kubernetes.deployment');
     container = parsed.value.container ?? identity?.defaultContainer;

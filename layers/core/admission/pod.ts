@@ -51,7 +51,13 @@ export function podFacts(pod: Pod): PodFacts {
   ];
   const hostPaths: string[] = [];
   for (const volume of pod.spec.volumes ?? []) if (volume.hostPath) hostPaths.push(volume.hostPath.path);
-  return { hostNetwork: pod.spec.hostNetwork === true, hostPID: pod.spec.hostPID === true, hostIPC: pod.spec.hostIPC === true, containers, hostPaths };
+  return {
+    hostNetwork: pod.spec.hostNetwork === true,
+    hostPID: pod.spec.hostPID === true,
+    hostIPC: pod.spec.hostIPC === true,
+    containers,
+    hostPaths,
+  };
 }
 
 /** The owning workload's name; a ReplicaSet's pod-template-hash suffix is removed to name its Deployment. */
@@ -66,7 +72,10 @@ export function ownerName(pod: Pod): string | undefined {
 
 /** What to remember about a pod from its CREATE/UPDATE admission. */
 export function podIdentity(pod: Pod, namespace: string): PodIdentity {
-  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].map((c) => ({ name: c.name, image: c.image }));
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].map((c) => ({
+    name: c.name,
+    image: c.image,
+  }));
   return {
     namespace: pod.metadata.namespace ?? namespace,
     name: pod.metadata.name || undefined,

@@ -57,11 +57,19 @@ function truncate(text: string, max: number): string {
 
 /** A Detect warning shown by kubectl, at most 120 characters. */
 export function detectWarning(violation: Violation, subject: AdmissionSubject): string {
-  return truncate(`vigil: Detect: ${describeRequest(violation, subject)} by policy ${JSON.stringify(violation.policy)} (${violation.controlName})`, MAX_WARNING_LENGTH);
+  return truncate(
+    `vigil: Detect: ${describeRequest(violation, subject)} by policy ${JSON.stringify(violation.policy)} (${violation.controlName})`,
+    MAX_WARNING_LENGTH,
+  );
 }
 
 /** Builds the AdmissionReview response for a decision, echoing uid, apiVersion and kind. */
-export function admissionResponse(review: AdmissionReview, decision: Decision, subject: AdmissionSubject | undefined, options: { readonly warnings: boolean }): AdmissionReviewResponse {
+export function admissionResponse(
+  review: AdmissionReview,
+  decision: Decision,
+  subject: AdmissionSubject | undefined,
+  options: { readonly warnings: boolean },
+): AdmissionReviewResponse {
   const base = { apiVersion: review.apiVersion, kind: review.kind };
   const uid = review.request.uid;
   if (!subject || decision.violations.length === 0) return { ...base, response: { uid, allowed: true } };
@@ -77,7 +85,13 @@ export function admissionResponse(review: AdmissionReview, decision: Decision, s
   if (blocks.length > 0) {
     return {
       ...base,
-      response: { uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: blockMessage(blocks, subject) }, ...(warnings ? { warnings } : {}), auditAnnotations },
+      response: {
+        uid,
+        allowed: false,
+        status: { code: 403, reason: 'Forbidden', message: blockMessage(blocks, subject) },
+        ...(warnings ? { warnings } : {}),
+        auditAnnotations,
+      },
     };
   }
   return { ...base, response: { uid, allowed: true, ...(warnings ? { warnings } : {}), auditAnnotations } };

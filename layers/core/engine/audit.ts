@@ -11,7 +11,15 @@ export interface AuditSubject {
   readonly unresolved?: readonly string[] | undefined;
 }
 
-const emptyWorkload: AuditEvent['workload'] = { cluster: null, namespace: null, pod: null, container: null, image: null, function: null, host: null };
+const emptyWorkload: AuditEvent['workload'] = {
+  cluster: null,
+  namespace: null,
+  pod: null,
+  container: null,
+  image: null,
+  function: null,
+  host: null,
+};
 
 /** One audit event per violation; ids and time come from the caller so that the core stays deterministic. */
 export function auditEvents(violations: readonly Violation[], subject: AuditSubject, time: string, newId: () => string): AuditEvent[] {

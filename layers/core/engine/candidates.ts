@@ -10,7 +10,14 @@
  * workload's strings cache their hash); prefixes, suffixes and tokens are found by hashing the part of the
  * value in place, one character at a time, and comparing the stored text only on a hash hit.
  */
-import { ANY_WORKLOAD, isTokenDelimiterCode, type ConstraintKind, type Dimension, type WorkloadAttributes, type WorkloadPredicate } from '../scope/index.js';
+import {
+  ANY_WORKLOAD,
+  isTokenDelimiterCode,
+  type ConstraintKind,
+  type Dimension,
+  type WorkloadAttributes,
+  type WorkloadPredicate,
+} from '../scope/index.js';
 
 /** What the index files: anything with a scratch mark used to report it once per lookup. */
 export interface Stamped {
@@ -278,7 +285,13 @@ class DimensionIndex<T extends Stamped> {
 /** Where one filing goes: one dimension's text, or an exact value in each of two dimensions. */
 export type Placement =
   | { readonly key: string; readonly dimension: Dimension; readonly text: string }
-  | { readonly key: string; readonly first: Dimension; readonly firstText: string; readonly second: Dimension; readonly secondText: string };
+  | {
+      readonly key: string;
+      readonly first: Dimension;
+      readonly firstText: string;
+      readonly second: Dimension;
+      readonly secondText: string;
+    };
 
 /** The policies of one (type, action). */
 /** The indexes over one attribute (and key): the workload's values are fetched once for all of them. */

@@ -187,13 +187,17 @@ const limitContainerPrivileges: Evaluator = (options) => {
 
 const noNewPrivileges = podSpecControl((pod) =>
   forEachContainer(pod, (c) =>
-    c.allowPrivilegeEscalation === false ? undefined : { key: `nnp:${c.kind}/${c.name}`, message: `${containerLabel(c)} does not set allowPrivilegeEscalation: false` },
+    c.allowPrivilegeEscalation === false
+      ? undefined
+      : { key: `nnp:${c.kind}/${c.name}`, message: `${containerLabel(c)} does not set allowPrivilegeEscalation: false` },
   ),
 );
 
 const readOnlyRootFilesystem = podSpecControl((pod) =>
   forEachContainer(pod, (c) =>
-    c.readOnlyRootFilesystem === true ? undefined : { key: `rorfs:${c.kind}/${c.name}`, message: `${containerLabel(c)} does not set readOnlyRootFilesystem: true` },
+    c.readOnlyRootFilesystem === true
+      ? undefined
+      : { key: `rorfs:${c.kind}/${c.name}`, message: `${containerLabel(c)} does not set readOnlyRootFilesystem: true` },
   ),
 );
 
@@ -202,7 +206,12 @@ const blockedCapabilities: Evaluator = (options) => {
   return podSpecControl((pod) =>
     forEachContainer(pod, (c) => {
       const hits = c.addCapabilities.filter((cap) => blocked.has(normaliseCapability(cap)) || blocked.has('ALL'));
-      return hits.length === 0 ? undefined : { key: `caps:${c.kind}/${c.name}:${hits.join(',')}`, message: `${containerLabel(c)} adds blocked capabilities ${hits.join(', ')}` };
+      return hits.length === 0
+        ? undefined
+        : {
+            key: `caps:${c.kind}/${c.name}:${hits.join(',')}`,
+            message: `${containerLabel(c)} adds blocked capabilities ${hits.join(', ')}`,
+          };
     }),
   )(options);
 };
@@ -219,7 +228,12 @@ const allowedRegistries: Evaluator = (options) => {
   return podSpecControl((pod) =>
     forEachContainer(pod, (c) => {
       const registry = imageRegistry(c.image);
-      return allowed(registry) ? undefined : { key: `registry:${c.kind}/${c.name}:${registry}`, message: `${containerLabel(c)} uses image ${quoted(c.image)} from registry ${quoted(registry)}, which is not allowed` };
+      return allowed(registry)
+        ? undefined
+        : {
+            key: `registry:${c.kind}/${c.name}:${registry}`,
+            message: `${containerLabel(c)} uses image ${quoted(c.image)} from registry ${quoted(registry)}, which is not allowed`,
+          };
     }),
   )(options);
 };
@@ -269,7 +283,9 @@ function programIn(patterns: readonly string[]): (event: Extract<DecisionEvent, 
 
 const blockedExecutables: Evaluator = (options) => {
   const blocked = programIn(strings(options, 'executables'));
-  return processControl((event) => (blocked(event) ? { key: 'blocked', message: `${quoted(programOf(event))} is a blocked executable` } : undefined))(options);
+  return processControl((event) =>
+    blocked(event) ? { key: 'blocked', message: `${quoted(programOf(event))} is a blocked executable` } : undefined,
+  )(options);
 };
 
 const driftPrevention: Evaluator = (options) => {
@@ -286,7 +302,9 @@ const driftPrevention: Evaluator = (options) => {
 
 const blockAllProcesses: Evaluator = (options) => {
   const allowed = programIn(strings(options, 'allowedExecutables'));
-  return processControl((event) => (allowed(event) ? undefined : { key: 'process', message: `starting ${quoted(programOf(event))} is not allowed` }))(options);
+  return processControl((event) =>
+    allowed(event) ? undefined : { key: 'process', message: `starting ${quoted(programOf(event))} is not allowed` },
+  )(options);
 };
 
 const reverseShell: Evaluator = (options) => {
@@ -294,14 +312,19 @@ const reverseShell: Evaluator = (options) => {
   const allowedIp = anyGlob(strings(options, 'allowedIps'));
   return processControl((event) => {
     if (event.socketPeer === undefined || allowedProgram(event) || allowedIp(event.socketPeer)) return undefined;
-    return { key: 'reverseShell', message: `${quoted(programOf(event))} has its standard streams connected to ${event.socketPeer} (reverse shell)` };
+    return {
+      key: 'reverseShell',
+      message: `${quoted(programOf(event))} has its standard streams connected to ${event.socketPeer} (reverse shell)`,
+    };
   })(options);
 };
 
 const forkGuard: Evaluator = (options) => {
   const limit = typeof options.processLimit === 'number' ? options.processLimit : 1000;
   return processControl((event) =>
-    event.processCount !== undefined && event.processCount > limit ? { key: 'fork', message: `${event.processCount} processes exceed the limit of ${limit}` } : undefined,
+    event.processCount !== undefined && event.processCount > limit
+      ? { key: 'fork', message: `${event.processCount} processes exceed the limit of ${limit}` }
+      : undefined,
   )(options);
 };
 
@@ -330,7 +353,8 @@ const networkEgress: Evaluator = (options) => {
   return (event) => {
     if (event.action !== 'network' || event.direction !== 'outbound') return NONE;
     if (!allowedHost(event.host)) return [{ key: 'host', message: `outbound connection to ${quoted(event.host)} is not allowed` }];
-    if (ports.size > 0 && !ports.has(event.port)) return [{ key: 'port', message: `outbound connection to ${quoted(event.host)} on port ${event.port} is not allowed` }];
+    if (ports.size > 0 && !ports.has(event.port))
+      return [{ key: 'port', message: `outbound connection to ${quoted(event.host)} on port ${event.port} is not allowed` }];
     return NONE;
   };
 };
@@ -365,13 +389,16 @@ const osUsers: Evaluator = (options) => {
   return (event) => {
     if (event.action !== 'login') return NONE;
     if (blocked(event.user)) return [{ key: 'blocked', message: `login of blocked user ${quoted(event.user)}` }];
-    if (allowedList.length > 0 && !allowed(event.user)) return [{ key: 'notAllowed', message: `login of user ${quoted(event.user)}, who is not in the allowed list` }];
+    if (allowedList.length > 0 && !allowed(event.user))
+      return [{ key: 'notAllowed', message: `login of user ${quoted(event.user)}, who is not in the allowed list` }];
     return NONE;
   };
 };
 
 const loginAuditing: Evaluator = () => (event) =>
-  event.action === 'login' ? [{ key: 'login', message: `${event.success ? 'login' : 'failed login'} of user ${quoted(event.user)}` }] : NONE;
+  event.action === 'login'
+    ? [{ key: 'login', message: `${event.success ? 'login' : 'failed login'} of user ${quoted(event.user)}` }]
+    : NONE;
 
 const honeypot: Evaluator = () => (event) =>
   event.action === 'honeypot'

@@ -159,7 +159,12 @@ export interface CompiledSnapshot {
   /** True when the workload matches any global bypass entry. */
   readonly bypassed: WorkloadPredicate;
   /** Enabled policies of a type with at least one enabled control acting on the action, that could match the workload. */
-  readonly forEachCandidate: (type: PolicyType, action: Action, workload: WorkloadAttributes, visit: (policy: CompiledPolicy) => void) => void;
+  readonly forEachCandidate: (
+    type: PolicyType,
+    action: Action,
+    workload: WorkloadAttributes,
+    visit: (policy: CompiledPolicy) => void,
+  ) => void;
   /** Appends to `into` the candidates whose scope holds for the workload, each once, in no particular order. */
   readonly collectApplicable: (type: PolicyType, action: Action, workload: WorkloadAttributes, into: ActionPolicy[]) => void;
   /** Configuration problems found while compiling (e.g. a policy naming a missing application scope). */
@@ -169,7 +174,9 @@ export interface CompiledSnapshot {
 /** Compiles the configuration into the structure the engine evaluates; call once per revision. */
 export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   const problems: string[] = [];
-  const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([[GLOBAL_SCOPE, { predicate: ANY_WORKLOAD, constraints: UNCONSTRAINED }]]);
+  const scopes = new Map<string, { predicate: WorkloadPredicate; constraints: ScopeConstraints }>([
+    [GLOBAL_SCOPE, { predicate: ANY_WORKLOAD, constraints: UNCONSTRAINED }],
+  ]);
   for (const scope of config.applicationScopes) {
     if (scope.name === GLOBAL_SCOPE) continue;
     const tree = parseScopeFormula(scope.expression, scope.variables.length);
@@ -178,7 +185,12 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
   }
 
   const sharedControls = new Map<string, SharedControl | undefined>();
-  const compiledPolicies: Array<{ compiled: CompiledPolicy; shared: readonly SharedControl[]; constraints: ScopeConstraints; scope: PolicyScope }> = [];
+  const compiledPolicies: Array<{
+    compiled: CompiledPolicy;
+    shared: readonly SharedControl[];
+    constraints: ScopeConstraints;
+    scope: PolicyScope;
+  }> = [];
   config.policies.forEach((policy, ordinal) => {
     if (!policy.enabled) return;
     const shared: SharedControl[] = [];
@@ -214,7 +226,10 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     // tree into predicates cannot fail and waits until a workload first reaches the policy.
     const tree = parseScopeFormula(expression, variables.length);
     const scope: PolicyScope = { tree, variables, anyAppScope };
-    const inScope = tree === undefined ? anyAppScope : compiledOnFirstUse(() => both(anyAppScope, compileParsedScope(tree, variables, NOTHING_ESTABLISHED)));
+    const inScope =
+      tree === undefined
+        ? anyAppScope
+        : compiledOnFirstUse(() => both(anyAppScope, compileParsedScope(tree, variables, NOTHING_ESTABLISHED)));
     const ownConstraints = tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
     const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), ownConstraints);
     compiledPolicies.push({ compiled: { policy, ordinal, inScope, controls }, shared, constraints, scope });
@@ -266,7 +281,16 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
     if (!lists) {
       const actions = new Set<Action>();
       for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
-      lists = [...actions].map((action) => [action, controlList(shared.filter((control) => control.compiled.definition.actsOn.includes(action)), enforces)] as const);
+      lists = [...actions].map(
+        (action) =>
+          [
+            action,
+            controlList(
+              shared.filter((control) => control.compiled.definition.actsOn.includes(action)),
+              enforces,
+            ),
+          ] as const,
+      );
       actionListsBySet.set(signature, lists);
     }
     return lists;
@@ -303,7 +327,9 @@ export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
           controls,
           stamp: 0,
         };
-        filings = placements ? placements.map(({ established }) => residualFiling(item, scope, established)) : [residualFiling(item, scope, NOTHING_ESTABLISHED)];
+        filings = placements
+          ? placements.map(({ established }) => residualFiling(item, scope, established))
+          : [residualFiling(item, scope, NOTHING_ESTABLISHED)];
         filed.set(controls, filings);
       }
       let index = byAction.get(action);

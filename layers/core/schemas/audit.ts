@@ -21,10 +21,18 @@ export const auditEventSchema = z.strictObject({
   action: z.enum(actions),
   message: z.string().max(2048),
   workload: z.strictObject({
-    cluster: nullableText, namespace: nullableText, pod: nullableText, container: nullableText,
-    image: nullableText, function: nullableText, host: nullableText,
+    cluster: nullableText,
+    namespace: nullableText,
+    pod: nullableText,
+    container: nullableText,
+    image: nullableText,
+    function: nullableText,
+    host: nullableText,
   }),
-  user: z.strictObject({ name: z.string().max(1024).nullable(), groups: z.array(z.string().max(1024)).max(256) }).nullable().default(null),
+  user: z
+    .strictObject({ name: z.string().max(1024).nullable(), groups: z.array(z.string().max(1024)).max(256) })
+    .nullable()
+    .default(null),
   command: z.array(z.string().max(4096)).max(256).nullable().default(null),
   enforcer: z.strictObject({ group: z.string().max(128), type: z.enum(enforcerTypes), id: z.string().max(128).nullable() }),
   /** Attributes that could not be resolved (e.g. labels of a pod the webhook never saw created). */

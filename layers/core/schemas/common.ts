@@ -5,13 +5,19 @@ export const resourceNameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/, 'may contain only letters, digits, spaces, ".", "_" and "-", and must not start or end with a space');
+  .regex(
+    /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/,
+    'may contain only letters, digits, spaces, ".", "_" and "-", and must not start or end with a space',
+  );
 
 /** Free text shown to people; bounded so that one item cannot bloat a DynamoDB item. */
 export const descriptionSchema = z.string().max(1024, 'must be at most 1024 characters');
 
 /** An ISO 8601 instant with a zone, e.g. 2026-12-01T09:00:00Z. */
-export const instantSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant with a time zone, e.g. 2026-12-01T09:00:00Z' });
+export const instantSchema = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 instant with a time zone, e.g. 2026-12-01T09:00:00Z',
+});
 
 /** A glob pattern (`*` wildcards only) as users write them in allow- and block-lists. */
 export const globSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');

@@ -20,7 +20,11 @@ export const enforcementModeChangeSchema = z
   })
   .superRefine((change, ctx) => {
     if ((change.at === undefined) === (change.afterDays === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of "at" (an ISO 8601 instant) or "afterDays" (whole days after the save)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give exactly one of "at" (an ISO 8601 instant) or "afterDays" (whole days after the save)',
+      });
     }
   });
 export type EnforcementModeChange = z.output<typeof enforcementModeChangeSchema>;
@@ -29,7 +33,10 @@ export type EnforcementModeChange = z.output<typeof enforcementModeChangeSchema>
 function controlsSchemaFor(type: PolicyType) {
   const shape: Record<string, z.ZodOptional> = {};
   for (const [key, definition] of controlsForType(type)) {
-    shape[key] = z.strictObject({ enabled: z.boolean().default(true) }).extend(controlOptionsSchema(definition).shape).optional();
+    shape[key] = z
+      .strictObject({ enabled: z.boolean().default(true) })
+      .extend(controlOptionsSchema(definition).shape)
+      .optional();
   }
   const known = [...controlsForType(type).keys()].join(', ');
   return z.strictObject(shape, {
@@ -64,7 +71,11 @@ export const policySchema = z
   .superRefine((policy, ctx) => {
     const change = policy.enforcementModeChange;
     if (change && change.to === policy.enforcementMode) {
-      ctx.addIssue({ code: 'custom', path: ['enforcementModeChange', 'to'], message: `the policy is already in ${policy.enforcementMode} mode: "to" must differ from "enforcementMode"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['enforcementModeChange', 'to'],
+        message: `the policy is already in ${policy.enforcementMode} mode: "to" must differ from "enforcementMode"`,
+      });
     }
   });
 

@@ -13,11 +13,19 @@ export const scopeVariableSchema = z
   .superRefine((variable, ctx) => {
     const definition = findAttribute(variable.attribute);
     if (!definition) {
-      ctx.addIssue({ code: 'custom', path: ['attribute'], message: `unknown attribute "${variable.attribute}" (see the scope language attributes in the user guide)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attribute'],
+        message: `unknown attribute "${variable.attribute}" (see the scope language attributes in the user guide)`,
+      });
       return;
     }
     if (definition.keyed && variable.name === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['name'], message: `attribute "${variable.attribute}" carries a key: give the label or tag name in "name"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `attribute "${variable.attribute}" carries a key: give the label or tag name in "name"`,
+      });
     }
     if (!definition.keyed && variable.name !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['name'], message: `attribute "${variable.attribute}" has no key: remove "name"` });
@@ -26,15 +34,25 @@ export const scopeVariableSchema = z
 export type ScopeVariableInput = z.input<typeof scopeVariableSchema>;
 export type ScopeVariableDoc = z.output<typeof scopeVariableSchema>;
 
-const variablesSchema = z.array(scopeVariableSchema).max(SCOPE_LIMITS.maxVariables, `at most ${SCOPE_LIMITS.maxVariables} variables`).default([]);
-const expressionSchema = z.string().max(SCOPE_LIMITS.maxExpressionLength, `must be at most ${SCOPE_LIMITS.maxExpressionLength} characters`).default('');
+const variablesSchema = z
+  .array(scopeVariableSchema)
+  .max(SCOPE_LIMITS.maxVariables, `at most ${SCOPE_LIMITS.maxVariables} variables`)
+  .default([]);
+const expressionSchema = z
+  .string()
+  .max(SCOPE_LIMITS.maxExpressionLength, `must be at most ${SCOPE_LIMITS.maxExpressionLength} characters`)
+  .default('');
 
 /** Checks a formula against its variables, reporting parse errors with their position at `expression`. */
 export function refineScopeFormula(formula: { expression: string; variables: readonly unknown[] }, ctx: z.RefinementCtx): void {
   if (formula.expression.trim() === '') {
     // Variables without a formula would silently match everything: almost certainly a mistake.
     if (formula.variables.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['expression'], message: 'variables are given but the expression is empty: combine them, e.g. "v1 && v2"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expression'],
+        message: 'variables are given but the expression is empty: combine them, e.g. "v1 && v2"',
+      });
     }
     return;
   }
@@ -42,11 +60,17 @@ export function refineScopeFormula(formula: { expression: string; variables: rea
     const ast = parseScopeExpression(formula.expression, formula.variables.length);
     const used = variablesUsed(ast);
     formula.variables.forEach((_, i) => {
-      if (!used.has(i + 1)) ctx.addIssue({ code: 'custom', path: ['variables', i], message: `variable v${i + 1} is not used in the expression` });
+      if (!used.has(i + 1))
+        ctx.addIssue({ code: 'custom', path: ['variables', i], message: `variable v${i + 1} is not used in the expression` });
     });
   } catch (error) {
     if (!(error instanceof ScopeParseError)) throw error;
-    ctx.addIssue({ code: 'custom', path: ['expression'], message: error.message, params: { position: error.position, reason: error.code } });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['expression'],
+      message: error.message,
+      params: { position: error.position, reason: error.code },
+    });
   }
 }
 

@@ -35,7 +35,10 @@ export { defaultBypassScopes } from '../builtins.js';
 
 /** Settings → Enforcer: the global bypass and audit settings. */
 export const enforcerSettingsSchema = z.strictObject({
-  bypassScopes: z.array(bypassEntrySchema).max(256).default(defaultBypassScopes.map((entry) => ({ ...entry }))),
+  bypassScopes: z
+    .array(bypassEntrySchema)
+    .max(256)
+    .default(defaultBypassScopes.map((entry) => ({ ...entry }))),
   admissionWarnings: z.boolean().default(true),
   auditRetentionDays: z.number().int().min(1).max(3650).default(90),
   ...serverManagedFields,
@@ -51,7 +54,13 @@ export const enforcerGroupSchema = z.strictObject({
   containerProtection: z.boolean().default(true),
   hostProtection: z.boolean().default(true),
   failMode: z.enum(['open', 'closed']).default('open').meta({ description: 'What the webhook answers when it cannot decide.' }),
-  timeoutSeconds: z.number().int().min(1).max(30).default(5).meta({ description: 'Admission webhook timeout written into generated manifests.' }),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30)
+    .default(5)
+    .meta({ description: 'Admission webhook timeout written into generated manifests.' }),
   ...serverManagedFields,
 });
 export type EnforcerGroup = z.output<typeof enforcerGroupSchema>;
@@ -59,5 +68,9 @@ export type EnforcerGroup = z.output<typeof enforcerGroupSchema>;
 /** The groups every installation starts with. */
 export const defaultEnforcerGroups: readonly EnforcerGroup[] = [
   enforcerGroupSchema.parse({ name: 'default', type: 'agent', description: 'Default group for node and host agents.' }),
-  enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer', description: 'Default group for EKS admission webhooks (audit only).' }),
+  enforcerGroupSchema.parse({
+    name: 'default-ke',
+    type: 'kube_enforcer',
+    description: 'Default group for EKS admission webhooks (audit only).',
+  }),
 ];

@@ -62,7 +62,11 @@ const NOTHING_KNOWN: ReadonlySet<number> = new Set();
  * it for policies found through a literal the workload is known to have. Returns ANY_WORKLOAD or
  * NO_WORKLOAD when the formula is decided without looking at the workload.
  */
-export function compileScopeAssuming(expression: string | undefined, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
+export function compileScopeAssuming(
+  expression: string | undefined,
+  variables: readonly ScopeVariable[],
+  holding: ReadonlySet<number>,
+): WorkloadPredicate {
   const tree = parseScopeFormula(expression, variables.length);
   return tree === undefined ? ANY_WORKLOAD : compileParsedScope(tree, variables, holding);
 }
@@ -71,7 +75,11 @@ export function compileScopeAssuming(expression: string | undefined, variables: 
  * compileScopeAssuming for a formula already parsed (against `variables.length` variables): a caller that
  * needs the tree for several purposes parses it once.
  */
-export function compileParsedScope(tree: ScopeExpression, variables: readonly ScopeVariable[], holding: ReadonlySet<number>): WorkloadPredicate {
+export function compileParsedScope(
+  tree: ScopeExpression,
+  variables: readonly ScopeVariable[],
+  holding: ReadonlySet<number>,
+): WorkloadPredicate {
   // A variable referenced several times is compiled, and its glob built, once.
   const compiled = new Map<number, WorkloadPredicate>();
   const predicateOf = (index: number): WorkloadPredicate => {

@@ -19,13 +19,7 @@ export type ScopeExpression =
 export const SCOPE_LIMITS = { maxVariables: 64, maxExpressionLength: 1024, maxDepth: 32 } as const;
 
 /** Why a scope formula was rejected. */
-export type ScopeParseErrorCode =
-  | 'too_long'
-  | 'too_deep'
-  | 'unexpected_token'
-  | 'unexpected_end'
-  | 'unknown_variable'
-  | 'invalid_token';
+export type ScopeParseErrorCode = 'too_long' | 'too_deep' | 'unexpected_token' | 'unexpected_end' | 'unknown_variable' | 'invalid_token';
 
 /** The only error the parser throws for a malformed formula; `position` is a 0-based offset into it. */
 export class ScopeParseError extends Error {
@@ -164,13 +158,8 @@ class Lexer {
     for (let i = 0; wellFormed && i < digits.length; i++) wellFormed = isDigit(digits.charCodeAt(i));
     if (!wellFormed) {
       const hint = WORD_HINTS.get(word);
-      const advice =
-        hint !== undefined ? `did you mean "${hint}"?` : 'a variable is "v" followed by its number, like "v1"';
-      throw new ScopeParseError(
-        'invalid_token',
-        position,
-        `invalid token "${shorten(word)}" at position ${position} (${advice})`,
-      );
+      const advice = hint !== undefined ? `did you mean "${hint}"?` : 'a variable is "v" followed by its number, like "v1"';
+      throw new ScopeParseError('invalid_token', position, `invalid token "${shorten(word)}" at position ${position} (${advice})`);
     }
     if (digits.length > 1 && digits.startsWith('0')) {
       throw new ScopeParseError(
@@ -297,11 +286,7 @@ class Parser {
   private enter(position: number): void {
     this.depth++;
     if (this.depth > SCOPE_LIMITS.maxDepth) {
-      throw new ScopeParseError(
-        'too_deep',
-        position,
-        `nesting deeper than ${SCOPE_LIMITS.maxDepth} at position ${position}`,
-      );
+      throw new ScopeParseError('too_deep', position, `nesting deeper than ${SCOPE_LIMITS.maxDepth} at position ${position}`);
     }
   }
 }
@@ -315,9 +300,7 @@ class Parser {
  */
 export function parseScopeExpression(source: string, variableCount: number): ScopeExpression {
   if (!Number.isInteger(variableCount) || variableCount < 0 || variableCount > SCOPE_LIMITS.maxVariables) {
-    throw new RangeError(
-      `variableCount must be an integer from 0 to ${SCOPE_LIMITS.maxVariables}, got ${String(variableCount)}`,
-    );
+    throw new RangeError(`variableCount must be an integer from 0 to ${SCOPE_LIMITS.maxVariables}, got ${String(variableCount)}`);
   }
   if (source.length > SCOPE_LIMITS.maxExpressionLength) {
     throw new ScopeParseError(

@@ -10,6 +10,15 @@ export {
   variablesUsed,
 } from './expression.js';
 export type { ScopeExpression, ScopeParseErrorCode } from './expression.js';
-export { ANY_WORKLOAD, NO_WORKLOAD, compileParsedScope, compileScope, compileScopeAssuming, compileVariable, decidedScope, workloadAttributes } from './compile.js';
+export {
+  ANY_WORKLOAD,
+  NO_WORKLOAD,
+  compileParsedScope,
+  compileScope,
+  compileScopeAssuming,
+  compileVariable,
+  decidedScope,
+  workloadAttributes,
+} from './compile.js';
 export type { ScopeVariable, WorkloadAttributes, WorkloadPredicate } from './compile.js';
 export * from './constraints.js';

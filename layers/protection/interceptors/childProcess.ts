@@ -25,7 +25,9 @@ export interface ProcessGuard {
   quietly<T>(run: () => T): T;
 }
 
-type Options = { shell?: unknown; cwd?: unknown; env?: Record<string, string | undefined> | undefined; execPath?: unknown; execArgv?: unknown } | undefined;
+type Options =
+  | { shell?: unknown; cwd?: unknown; env?: Record<string, string | undefined> | undefined; execPath?: unknown; execArgv?: unknown }
+  | undefined;
 type AnyFunction = (...args: unknown[]) => unknown;
 
 const PATCHED = Symbol.for('vigil.protection.childProcess');
@@ -62,7 +64,17 @@ function split(rest: unknown[]): { args: string[]; options: Options; callback: A
 function refusedChild(error: NodeJS.ErrnoException, callback: AnyFunction | undefined): ChildProcess {
   const child = Object.create(childProcess.ChildProcess.prototype) as ChildProcess;
   EventEmitter.call(child);
-  Object.assign(child, { pid: undefined, stdin: null, stdout: null, stderr: null, stdio: [null, null, null], exitCode: null, signalCode: null, killed: false, connected: false });
+  Object.assign(child, {
+    pid: undefined,
+    stdin: null,
+    stdout: null,
+    stderr: null,
+    stdio: [null, null, null],
+    exitCode: null,
+    signalCode: null,
+    killed: false,
+    connected: false,
+  });
   child.kill = () => false;
   process.nextTick(() => {
     if (callback) callback(error, '', '');
@@ -112,7 +124,8 @@ export function interceptChildProcess(guard: ProcessGuard): void {
       if (verdict.allowed) return run(original, self, rawArgs);
       const sync = name.endsWith('Sync');
       const error = refusedError(sync ? `${name} ${file}` : 'spawn', file, args, verdict.message);
-      if (name === 'spawnSync') return { pid: 0, output: [null, null, null], stdout: null, stderr: null, status: null, signal: null, error };
+      if (name === 'spawnSync')
+        return { pid: 0, output: [null, null, null], stdout: null, stderr: null, status: null, signal: null, error };
       if (sync) throw error;
       return refusedChild(error, callback);
     });

@@ -94,7 +94,11 @@ export class Honeypot {
     if (fs.existsSync(path)) return;
     try {
       fs.mkdirSync(dirname(path), { recursive: true });
-      fs.writeFileSync(path, `[${HONEYPOT_PROFILE}]\naws_access_key_id = ${plan.accessKeyId}\naws_secret_access_key = ${plan.secretAccessKey}\n`, { mode: 0o600 });
+      fs.writeFileSync(
+        path,
+        `[${HONEYPOT_PROFILE}]\naws_access_key_id = ${plan.accessKeyId}\naws_secret_access_key = ${plan.secretAccessKey}\n`,
+        { mode: 0o600 },
+      );
       this.plantedFile = path;
       this.patchFs();
     } catch {
@@ -124,7 +128,8 @@ export class Honeypot {
       if (planted === undefined || this.quiet > 0) return;
       let text: string | undefined;
       try {
-        text = typeof path === 'string' ? path : path instanceof URL ? fileURLToPath(path) : Buffer.isBuffer(path) ? path.toString() : undefined;
+        text =
+          typeof path === 'string' ? path : path instanceof URL ? fileURLToPath(path) : Buffer.isBuffer(path) ? path.toString() : undefined;
       } catch {
         return; // not a file: URL; fs itself refuses it
       }

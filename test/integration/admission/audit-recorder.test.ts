@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, QueryCommand, type BatchGetCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  QueryCommand,
+  type BatchGetCommand,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../../functions/admission/AuditRecorder.js';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
@@ -30,7 +36,15 @@ function generated(policy: string, index: number, retentionDays = 90): Generated
     enforcementMode: 'enforce',
     action: 'exec',
     message: `exec of "sh" is not an allowed process (${index})`,
-    workload: { cluster: 'prod', namespace: 'default', pod: `web-${index}`, container: 'app', image: 'nginx:1.27', function: null, host: null },
+    workload: {
+      cluster: 'prod',
+      namespace: 'default',
+      pod: `web-${index}`,
+      container: 'app',
+      image: 'nginx:1.27',
+      function: null,
+      host: null,
+    },
     user: { name: 'alice', groups: [] },
     command: ['sh'],
     enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
@@ -44,7 +58,13 @@ async function storedIds(db: TestTables, policy: string): Promise<string[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const output = await db.clients.document.send(
-      new QueryCommand({ TableName: db.tables.audit.TableName, IndexName: 'byPolicy', KeyConditionExpression: 'policyPk = :p', ExpressionAttributeValues: { ':p': `POLICY#${policy}` }, ExclusiveStartKey: startKey }),
+      new QueryCommand({
+        TableName: db.tables.audit.TableName,
+        IndexName: 'byPolicy',
+        KeyConditionExpression: 'policyPk = :p',
+        ExpressionAttributeValues: { ':p': `POLICY#${policy}` },
+        ExclusiveStartKey: startKey,
+      }),
     );
     ids.push(...(output.Items ?? []).map((item) => String((item.event as { id: string }).id)));
     startKey = output.LastEvaluatedKey;
@@ -140,7 +160,9 @@ describe('writeGeneratedAuditEvents', () => {
     const { state, client } = faultyClient(db);
     state.failCall = 2;
     const events = Array.from({ length: 60 }, (_, i) => generated('part-way', i));
-    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, { ...fast, concurrency: 1 }).catch((e: unknown) => e);
+    const error = await writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, { ...fast, concurrency: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AuditWriteError);
     expect((error as AuditWriteError).status).toBe(503);
     expect(idsOf((error as AuditWriteError).unwritten)).toEqual(idsOf(events.slice(25)));
@@ -228,13 +250,28 @@ describe('the admission webhook under concurrent reviews', () => {
   const TOKEN = 'audit-recorder-admin-token';
 
   it('stores the audit event of every one of 30 concurrent blocked execs exactly once', async () => {
-    const runtime = createRuntime({ tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: TOKEN, publicBaseUrl: 'https://vigil.example' });
+    const runtime = createRuntime({
+      tablePrefix: db.prefix,
+      dynamodbEndpoint: db.endpoint,
+      adminToken: TOKEN,
+      publicBaseUrl: 'https://vigil.example',
+    });
     await bootstrap(runtime);
     const api = createApiHandler(runtime);
-    const admin = (method: string, routeKey: string, path: string, body: unknown) => api(httpEvent({ method, routeKey, path, body: JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } }), lambdaContext());
+    const admin = (method: string, routeKey: string, path: string, body: unknown) =>
+      api(
+        httpEvent({ method, routeKey, path, body: JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } }),
+        lambdaContext(),
+      );
     const registered = await admin('POST', 'POST /v1/clusters', '/v1/clusters', { name: 'busy' });
     const secret = (JSON.parse(registered.body!) as { webhookUrl: string }).webhookUrl.split('/').pop()!;
-    await admin('POST', 'POST /v1/policies', '/v1/policies', { name: 'no-exec-anywhere', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'] }, controls: { blockContainerExec: { enabled: true } } });
+    await admin('POST', 'POST /v1/policies', '/v1/policies', {
+      name: 'no-exec-anywhere',
+      type: 'container',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'] },
+      controls: { blockContainerExec: { enabled: true } },
+    });
     const admission = createAdmissionHandler(runtime);
     const pods = Array.from({ length: 30 }, (_, i) => `busy-pod-${i}`);
     const answers = await Promise.all(
@@ -243,7 +280,14 @@ describe('the admission webhook under concurrent reviews', () => {
         review.request.uid = randomUUID();
         review.request.name = pod;
         return admission(
-          httpEvent({ method: 'POST', routeKey: 'POST /v1/admission/{cluster}/{secret}', path: `/v1/admission/busy/${secret}`, pathParameters: { cluster: 'busy', secret }, query: { timeout: '10s' }, body: JSON.stringify(review) }),
+          httpEvent({
+            method: 'POST',
+            routeKey: 'POST /v1/admission/{cluster}/{secret}',
+            path: `/v1/admission/busy/${secret}`,
+            pathParameters: { cluster: 'busy', secret },
+            query: { timeout: '10s' },
+            body: JSON.stringify(review),
+          }),
           lambdaContext('vigil-admission'),
         );
       }),

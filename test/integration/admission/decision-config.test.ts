@@ -15,13 +15,42 @@ const db = useTables();
 let snapshots: DynamoDecisionSnapshots;
 
 beforeAll(async () => {
-  const runtime = createRuntime({ tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'decision-config-admin-token' }, { configStore: db.configStore, auditStore: db.auditStore });
+  const runtime = createRuntime(
+    { tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'decision-config-admin-token' },
+    { configStore: db.configStore, auditStore: db.auditStore },
+  );
   await bootstrap(runtime);
   await db.configStore.apply(
     [
       { op: 'create', kind: 'cluster', name: 'prod', doc: { name: 'prod', enforcerGroup: 'default-ke', secretHash: 'a'.repeat(64) } },
-      { op: 'create', kind: 'policy', name: 'exec-guard', doc: { name: 'exec-guard', type: 'container', enabled: true, enforcementMode: 'enforce', scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls: { blockContainerExec: { enabled: true, allowedProcesses: [] } }, enforcementModeChange: null } },
-      { op: 'create', kind: 'policy', name: 'no-processes', doc: { name: 'no-processes', type: 'function', enabled: true, enforcementMode: 'enforce', scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls: { blockAllProcesses: { enabled: true, allowedExecutables: [] } }, enforcementModeChange: null } },
+      {
+        op: 'create',
+        kind: 'policy',
+        name: 'exec-guard',
+        doc: {
+          name: 'exec-guard',
+          type: 'container',
+          enabled: true,
+          enforcementMode: 'enforce',
+          scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+          controls: { blockContainerExec: { enabled: true, allowedProcesses: [] } },
+          enforcementModeChange: null,
+        },
+      },
+      {
+        op: 'create',
+        kind: 'policy',
+        name: 'no-processes',
+        doc: {
+          name: 'no-processes',
+          type: 'function',
+          enabled: true,
+          enforcementMode: 'enforce',
+          scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+          controls: { blockAllProcesses: { enabled: true, allowedExecutables: [] } },
+          enforcementModeChange: null,
+        },
+      },
     ],
     'test',
   );
@@ -43,7 +72,10 @@ function countingStore(beforeLoad?: () => Promise<unknown>) {
 /** The verdict for `kubectl exec … -- sh` into default/test-nginx in cluster prod, from a configuration. */
 function execVerdict(config: DecisionConfig) {
   const group = config.snapshot.groups.get(config.clusters.get('prod')!.enforcerGroup)!;
-  const context = admissionContext(parseAdmissionReview(readFixture('admission', 'exec-guard', 'denied', 'exec-sh.json')), { cluster: 'prod', group });
+  const context = admissionContext(parseAdmissionReview(readFixture('admission', 'exec-guard', 'denied', 'exec-sh.json')), {
+    cluster: 'prod',
+    group,
+  });
   if (context.kind !== 'decide') throw new Error('the fixture should be decided');
   return decide(config.snapshot, context.request).violations.map(({ policy, control, status }) => ({ policy, control, status }));
 }
@@ -86,9 +118,24 @@ describe('loadDecisionConfig', () => {
 
   it('stores nothing when the revision moves while the items are read, and labels what it read with the older revision', async () => {
     // A revision nobody has stored a snapshot for yet.
-    await db.configStore.apply([{ op: 'create', kind: 'cluster', name: 'qa', doc: { name: 'qa', enforcerGroup: 'default-ke', secretHash: 'c'.repeat(64) } }], 'test');
+    await db.configStore.apply(
+      [{ op: 'create', kind: 'cluster', name: 'qa', doc: { name: 'qa', enforcerGroup: 'default-ke', secretHash: 'c'.repeat(64) } }],
+      'test',
+    );
     const revision = await db.configStore.revision();
-    const { store } = countingStore(() => db.configStore.apply([{ op: 'create', kind: 'cluster', name: 'staging', doc: { name: 'staging', enforcerGroup: 'default-ke', secretHash: 'b'.repeat(64) } }], 'test'));
+    const { store } = countingStore(() =>
+      db.configStore.apply(
+        [
+          {
+            op: 'create',
+            kind: 'cluster',
+            name: 'staging',
+            doc: { name: 'staging', enforcerGroup: 'default-ke', secretHash: 'b'.repeat(64) },
+          },
+        ],
+        'test',
+      ),
+    );
     const config = await loadDecisionConfig({ configStore: store, decisionSnapshots: snapshots }, revision);
     // The cache compares this label with the revision at its next check, sees a newer one and reloads.
     expect(config.revision).toBe(revision);
@@ -99,8 +146,15 @@ describe('loadDecisionConfig', () => {
   it('loads the items when the stored snapshot cannot be read, and says so', async () => {
     const revision = await db.configStore.revision();
     const failures: unknown[] = [];
-    const unreadable: DecisionSnapshotStore = { load: () => Promise.reject(new Error('storage is unavailable')), save: () => Promise.resolve(false) };
-    const sources: DecisionSources = { configStore: db.configStore, decisionSnapshots: unreadable, onSnapshotError: (error) => failures.push(error) };
+    const unreadable: DecisionSnapshotStore = {
+      load: () => Promise.reject(new Error('storage is unavailable')),
+      save: () => Promise.resolve(false),
+    };
+    const sources: DecisionSources = {
+      configStore: db.configStore,
+      decisionSnapshots: unreadable,
+      onSnapshotError: (error) => failures.push(error),
+    };
     const config = await loadDecisionConfig(sources, revision);
     expect(config.clusters.has('prod')).toBe(true);
     expect(failures).toHaveLength(1);

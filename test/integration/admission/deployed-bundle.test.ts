@@ -31,7 +31,12 @@ async function invokeBundle(env: Record<string, string>, event: unknown): Promis
 const result = await handler(JSON.parse(await (await import('node:fs/promises')).readFile(${JSON.stringify(eventFile)}, 'utf8')), { awsRequestId: 'bundle-test', getRemainingTimeInMillis: () => 8000 });
 process.stdout.write(JSON.stringify(result));
 process.exit(0);`;
-  const childEnv = { PATH: process.env.PATH ?? '', POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env };
+  const childEnv = {
+    PATH: process.env.PATH ?? '',
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...env,
+  };
   const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', runner], childEnv);
   if (code !== 0) throw new Error(`the bundle failed (status ${String(code)}): ${stderr.slice(-2000)}`);
   const result = JSON.parse(stdout) as { statusCode: number; body: string };
@@ -54,21 +59,44 @@ function execSh() {
  * reads the key id from the signature and refuses one that is not alphanumeric, so they must be the ones used).
  */
 function lambdaEnvironment(): Record<string, string> {
-  return { AWS_REGION: 'us-east-1', VIGIL_TABLE_PREFIX: db.prefix, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ACCESS_KEY_ID: 'BundleTestKey', AWS_SECRET_ACCESS_KEY: 'bundle-test-secret', AWS_SESSION_TOKEN: 'bundle-test-session' };
+  return {
+    AWS_REGION: 'us-east-1',
+    VIGIL_TABLE_PREFIX: db.prefix,
+    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    AWS_ACCESS_KEY_ID: 'BundleTestKey',
+    AWS_SECRET_ACCESS_KEY: 'bundle-test-secret',
+    AWS_SESSION_TOKEN: 'bundle-test-session',
+  };
 }
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'vigil-deployed-bundle-'));
   bundle = join(work, 'admission', 'index.mjs');
   await bundleLambda(functionEntries.admission, bundle);
-  const runtime = createRuntime({ tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'deployed-bundle-admin-token' }, { configStore: db.configStore, auditStore: db.auditStore });
+  const runtime = createRuntime(
+    { tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'deployed-bundle-admin-token' },
+    { configStore: db.configStore, auditStore: db.auditStore },
+  );
   await bootstrap(runtime);
   const group = await db.configStore.get('enforcerGroup', 'default-ke');
   await db.configStore.apply(
     [
       { op: 'replace', kind: 'enforcerGroup', name: 'default-ke', doc: { ...group!, enforce: true } },
       { op: 'create', kind: 'cluster', name: 'prod', doc: { name: 'prod', enforcerGroup: 'default-ke', secretHash: hashSecret(secret) } },
-      { op: 'create', kind: 'policy', name: 'exec-guard', doc: { name: 'exec-guard', type: 'container', enabled: true, enforcementMode: 'enforce', scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date', 'ls'] } }, enforcementModeChange: null } },
+      {
+        op: 'create',
+        kind: 'policy',
+        name: 'exec-guard',
+        doc: {
+          name: 'exec-guard',
+          type: 'container',
+          enabled: true,
+          enforcementMode: 'enforce',
+          scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+          controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date', 'ls'] } },
+          enforcementModeChange: null,
+        },
+      },
     ],
     'test',
   );
@@ -89,8 +117,18 @@ describe('the deployed admission bundle', () => {
   it('takes credentials from nowhere else: a profile the SDK default chain would use is ignored, and the group fail mode answers', async () => {
     const credentialsFile = join(work, 'credentials');
     await writeFile(credentialsFile, '[vigil-test]\naws_access_key_id = ProfileKey\naws_secret_access_key = profile-secret\n');
-    const { AWS_ACCESS_KEY_ID: _key, AWS_SECRET_ACCESS_KEY: _secret, AWS_SESSION_TOKEN: _session, ...withoutCredentials } = lambdaEnvironment();
-    const env = { ...withoutCredentials, AWS_PROFILE: 'vigil-test', AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: join(work, 'no-config') };
+    const {
+      AWS_ACCESS_KEY_ID: _key,
+      AWS_SECRET_ACCESS_KEY: _secret,
+      AWS_SESSION_TOKEN: _session,
+      ...withoutCredentials
+    } = lambdaEnvironment();
+    const env = {
+      ...withoutCredentials,
+      AWS_PROFILE: 'vigil-test',
+      AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+      AWS_CONFIG_FILE: join(work, 'no-config'),
+    };
     const { statusCode, body } = await invokeBundle(env, execSh());
     expect(statusCode).toBe(200);
     // The secret was issued for a group that fails open: allowed, with the warning that says why.

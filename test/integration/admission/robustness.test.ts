@@ -14,21 +14,38 @@ let admission: ReturnType<typeof createAdmissionHandler>;
 let secret = '';
 
 const admissionEvent = (body: string, cluster = 'fuzz', pathSecret = secret) =>
-  httpEvent({ method: 'POST', routeKey: 'POST /v1/admission/{cluster}/{secret}', path: `/v1/admission/${cluster}/${pathSecret}`, pathParameters: { cluster, secret: pathSecret }, query: { timeout: '10s' }, body });
+  httpEvent({
+    method: 'POST',
+    routeKey: 'POST /v1/admission/{cluster}/{secret}',
+    path: `/v1/admission/${cluster}/${pathSecret}`,
+    pathParameters: { cluster, secret: pathSecret },
+    query: { timeout: '10s' },
+    body,
+  });
 
 beforeAll(async () => {
-  const runtime = createRuntime({ tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: TOKEN, publicBaseUrl: 'https://vigil.example' }, { configStore: tables.configStore, auditStore: tables.auditStore });
+  const runtime = createRuntime(
+    { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: TOKEN, publicBaseUrl: 'https://vigil.example' },
+    { configStore: tables.configStore, auditStore: tables.auditStore },
+  );
   await bootstrap(runtime);
   const api = createApiHandler(runtime);
   const call = (method: string, routeKey: string, path: string, body: unknown, pathParameters?: Record<string, string>) =>
-    api(httpEvent({ method, routeKey, path, body: JSON.stringify(body), pathParameters, headers: { authorization: `Bearer ${TOKEN}` } }), lambdaContext());
+    api(
+      httpEvent({ method, routeKey, path, body: JSON.stringify(body), pathParameters, headers: { authorization: `Bearer ${TOKEN}` } }),
+      lambdaContext(),
+    );
   const registered = await call('POST', 'POST /v1/clusters', '/v1/clusters', { name: 'fuzz' });
   secret = (JSON.parse(registered.body!) as { webhookUrl: string }).webhookUrl.split('/').pop()!;
   await call('POST', 'POST /v1/policies', '/v1/policies', { template: 'default', name: 'everything', enforcementMode: 'enforce' });
   admission = createAdmissionHandler(runtime);
 });
 
-const fixtureBodies = fixtureDirs('admission').flatMap((dir) => ['allowed', 'denied', 'detected'].flatMap((kind) => fixtureFiles('admission', dir, kind).map((file) => readFixture('admission', dir, kind, file))));
+const fixtureBodies = fixtureDirs('admission').flatMap((dir) =>
+  ['allowed', 'denied', 'detected'].flatMap((kind) =>
+    fixtureFiles('admission', dir, kind).map((file) => readFixture('admission', dir, kind, file)),
+  ),
+);
 
 /** Replaces one value somewhere inside a JSON document by another arbitrary JSON value. */
 function mutate(document: unknown, path: number[], replacement: unknown): unknown {
@@ -44,14 +61,19 @@ function mutate(document: unknown, path: number[], replacement: unknown): unknow
 describe('admission webhook robustness', () => {
   it('never answers a 5xx, whatever part of a real review is replaced by whatever JSON', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...fixtureBodies), fc.array(fc.nat(), { maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), async (body, path, replacement) => {
-        const response = await admission(admissionEvent(JSON.stringify(mutate(body, path, replacement))), lambdaContext());
-        expect(response.statusCode).toBeLessThan(500);
-        expect([200, 400]).toContain(response.statusCode);
-        const parsed = JSON.parse(response.body!) as Record<string, any>;
-        if (response.statusCode === 200) expect(typeof parsed.response.allowed).toBe('boolean');
-        else expect(parsed.error.code).toBe('bad_request');
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...fixtureBodies),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.jsonValue({ maxDepth: 3 }),
+        async (body, path, replacement) => {
+          const response = await admission(admissionEvent(JSON.stringify(mutate(body, path, replacement))), lambdaContext());
+          expect(response.statusCode).toBeLessThan(500);
+          expect([200, 400]).toContain(response.statusCode);
+          const parsed = JSON.parse(response.body!) as Record<string, any>;
+          if (response.statusCode === 200) expect(typeof parsed.response.allowed).toBe('boolean');
+          else expect(parsed.error.code).toBe('bad_request');
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -100,14 +100,27 @@ beforeAll(async () => {
   } finally {
     clients.client.destroy();
   }
-  config = { tablePrefix: prefix, dynamodbEndpoint: dynamo.endpoint, adminToken: ADMIN_TOKEN, publicBaseUrl: 'https://vigil.example', configRecheckMs: RECHECK_MS };
+  config = {
+    tablePrefix: prefix,
+    dynamodbEndpoint: dynamo.endpoint,
+    adminToken: ADMIN_TOKEN,
+    publicBaseUrl: 'https://vigil.example',
+    configRecheckMs: RECHECK_MS,
+  };
   logger = silentLogger();
   const runtime = createRuntime(config, { logger });
   await bootstrap(runtime);
   const api = createApiHandler(runtime);
   const call = async (method: string, path: string, route: string, body?: unknown, pathParameters?: Record<string, string>) => {
     const result = await api(
-      httpEvent({ method, routeKey: `${method} ${route}`, path, body: body === undefined ? undefined : JSON.stringify(body), pathParameters, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
+      httpEvent({
+        method,
+        routeKey: `${method} ${route}`,
+        path,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        pathParameters,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      }),
       lambdaContext('vigil-api'),
     );
     const parsed = result.body ? (JSON.parse(result.body) as Record<string, any>) : {};
@@ -121,9 +134,20 @@ beforeAll(async () => {
 
   // `prod` is in the built-in group (fails open), `vault` in a group that fails closed.
   await register('prod');
-  await call('POST', '/v1/enforcer-groups', '/v1/enforcer-groups', { name: 'strict-ke', type: 'kube_enforcer', failMode: 'closed', enforce: true });
+  await call('POST', '/v1/enforcer-groups', '/v1/enforcer-groups', {
+    name: 'strict-ke',
+    type: 'kube_enforcer',
+    failMode: 'closed',
+    enforce: true,
+  });
   await register('vault', 'strict-ke');
-  await call('POST', '/v1/policies', '/v1/policies', { name: 'exec-guard', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'] }, controls: { blockContainerExec: { enabled: true } } });
+  await call('POST', '/v1/policies', '/v1/policies', {
+    name: 'exec-guard',
+    type: 'container',
+    enforcementMode: 'enforce',
+    scope: { applicationScopes: ['Global'] },
+    controls: { blockContainerExec: { enabled: true } },
+  });
   const group = await call('GET', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', undefined, { name: 'default-ke' });
   await call('PUT', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', { ...group, enforce: true }, { name: 'default-ke' });
 
@@ -176,13 +200,19 @@ describe('the admission webhook during a storage outage', () => {
 
   it('fails fast against the stopped endpoint: connections are refused, the SDK retries a few times only', async () => {
     // A fresh client, as a new Lambda instance would have, with the SDK's default retry settings.
-    const client = new DynamoDBClient({ endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new DynamoDBClient({
+      endpoint: config.dynamodbEndpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       const started = performance.now();
-      const failure = await client.send(new GetItemCommand({ TableName: 'outage-config', Key: { pk: { S: 'META' }, sk: { S: 'revision' } } })).then(
-        () => undefined,
-        (error: unknown) => error as Error & { code?: string; $metadata?: { attempts?: number } },
-      );
+      const failure = await client
+        .send(new GetItemCommand({ TableName: 'outage-config', Key: { pk: { S: 'META' }, sk: { S: 'revision' } } }))
+        .then(
+          () => undefined,
+          (error: unknown) => error as Error & { code?: string; $metadata?: { attempts?: number } },
+        );
       const ms = performance.now() - started;
       expect(failure?.code).toBe('ECONNREFUSED');
       expect(failure?.$metadata?.attempts).toBeLessThanOrEqual(4);

@@ -13,13 +13,19 @@ const adminRoutes = routes.filter((r) => r.function === 'api' && r.auth === 'adm
 
 describe('admin API authentication', () => {
   it.each(adminRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s refuses a missing token', async (_, route) => {
-    const response = await api.call(route.method, pathOf(route.path), { token: null, body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
+    const response = await api.call(route.method, pathOf(route.path), {
+      token: null,
+      body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
+    });
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ error: { code: 'unauthorized', message: 'missing or invalid credentials', details: [] } });
   });
 
   it.each(adminRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s refuses a wrong token', async (_, route) => {
-    const response = await api.call(route.method, pathOf(route.path), { token: 'wrong-token-wrong-token', body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} });
+    const response = await api.call(route.method, pathOf(route.path), {
+      token: 'wrong-token-wrong-token',
+      body: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
+    });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('unauthorized');
   });

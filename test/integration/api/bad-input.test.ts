@@ -18,36 +18,61 @@ function expectClientError(response: { status: number; body: any }, status?: num
 
 describe('bad input on every write route', () => {
   it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers malformed JSON with 400', async (_, route) => {
-    const response = await api.call(route.method, pathOf(route.path), { rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const response = await api.call(route.method, pathOf(route.path), {
+      rawBody: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expectClientError(response, 400);
     expect(response.body.error.code).toBe('bad_request');
   });
 
-  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers a non-JSON content type with 415', async (_, route) => {
-    const response = await api.call(route.method, pathOf(route.path), { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expectClientError(response, 415);
-  });
+  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s answers a non-JSON content type with 415',
+    async (_, route) => {
+      const response = await api.call(route.method, pathOf(route.path), {
+        rawBody: 'name=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expectClientError(response, 415);
+    },
+  );
 
   it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers a body over 1 MiB with 413', async (_, route) => {
-    const response = await api.call(route.method, pathOf(route.path), { rawBody: JSON.stringify({ name: 'x'.repeat(1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+    const response = await api.call(route.method, pathOf(route.path), {
+      rawBody: JSON.stringify({ name: 'x'.repeat(1024 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    });
     expectClientError(response, 413);
     expect(response.body.error.code).toBe('payload_too_large');
   });
 
-  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers wrong types and unknown fields with a 4xx', async (_, route) => {
-    for (const body of [[], 'text', 42, null, { name: 7 }, { name: 'bad-input', type: 'container', unexpected: true }]) {
-      expectClientError(await api.call(route.method, pathOf(route.path), { body }));
-    }
-  });
+  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s answers wrong types and unknown fields with a 4xx',
+    async (_, route) => {
+      for (const body of [[], 'text', 42, null, { name: 7 }, { name: 'bad-input', type: 'container', unexpected: true }]) {
+        expectClientError(await api.call(route.method, pathOf(route.path), { body }));
+      }
+    },
+  );
 });
 
 describe('bad input, route by route', () => {
   it('names every bad field of a policy by its JSON path', async () => {
     const response = await api.call('POST', '/v1/policies', {
-      body: { name: 'bad input!', type: 'container', enforcementMode: 'block', controls: { blockContainerExec: { enabled: 'yes' }, honeypot: {} } },
+      body: {
+        name: 'bad input!',
+        type: 'container',
+        enforcementMode: 'block',
+        controls: { blockContainerExec: { enabled: 'yes' }, honeypot: {} },
+      },
     });
     expectClientError(response, 400);
-    expect(response.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['controls', 'controls.blockContainerExec.enabled', 'enforcementMode', 'name']);
+    expect(response.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'controls',
+      'controls.blockContainerExec.enabled',
+      'enforcementMode',
+      'name',
+    ]);
   });
 
   it('rejects bad query parameters, cursors and If-Match headers', async () => {
@@ -73,7 +98,12 @@ describe('bad input, route by route', () => {
     expectClientError(await api.call('GET', '/v1/policy-templates/nope'), 404);
     expectClientError(await api.call('GET', '/v1/audit-events/nope'), 404);
     expectClientError(await api.call('POST', '/v1/enforcer-groups/nope/token'), 404);
-    expectClientError(await api.call('POST', '/v1/import', { body: { formatVersion: 1, policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['ghost'] } }] } }), 400);
+    expectClientError(
+      await api.call('POST', '/v1/import', {
+        body: { formatVersion: 1, policies: [{ name: 'p', type: 'container', scope: { applicationScopes: ['ghost'] } }] },
+      }),
+      400,
+    );
     expectClientError(await api.call('POST', '/v1/import', { body: { formatVersion: 2 } }), 400);
   });
 

@@ -13,19 +13,34 @@ const ARN = 'arn:aws:eks:eu-west-1:111122223333:cluster/prod';
 
 describe('cluster registration', () => {
   it('validates an ARN with DescribeCluster and records what EKS says', async () => {
-    eks.on(DescribeClusterCommand, { name: 'prod' }).resolves({ cluster: { name: 'prod', arn: ARN, endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', version: '1.31', status: 'ACTIVE' } });
+    eks
+      .on(DescribeClusterCommand, { name: 'prod' })
+      .resolves({
+        cluster: { name: 'prod', arn: ARN, endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', version: '1.31', status: 'ACTIVE' },
+      });
     const registered = await api.call('POST', '/v1/clusters', { body: { name: 'prod', arn: ARN } });
     expect(registered.status).toBe(201);
     expect(eks.commandCalls(DescribeClusterCommand).map((call) => call.args[0].input)).toEqual([{ name: 'prod' }]);
-    expect(registered.body).toMatchObject({ name: 'prod', arn: ARN, enforcerGroup: 'default-ke', endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', kubernetesVersion: '1.31', status: 'ACTIVE' });
+    expect(registered.body).toMatchObject({
+      name: 'prod',
+      arn: ARN,
+      enforcerGroup: 'default-ke',
+      endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+      kubernetesVersion: '1.31',
+      status: 'ACTIVE',
+    });
     expect(registered.body.secretHash).toBeUndefined();
     const manifest = parse(registered.body.manifest);
     expect(manifest.webhooks[0].clientConfig.url).toBe(registered.body.webhookUrl);
   });
 
   it('refuses an ARN EKS does not know, and a malformed one', async () => {
-    eks.on(DescribeClusterCommand, { name: 'ghost' }).rejects(new ResourceNotFoundException({ message: 'No cluster found', $metadata: {} }));
-    const missing = await api.call('POST', '/v1/clusters', { body: { name: 'ghost', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/ghost' } });
+    eks
+      .on(DescribeClusterCommand, { name: 'ghost' })
+      .rejects(new ResourceNotFoundException({ message: 'No cluster found', $metadata: {} }));
+    const missing = await api.call('POST', '/v1/clusters', {
+      body: { name: 'ghost', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/ghost' },
+    });
     expect(missing).toMatchObject({ status: 400, body: { error: { details: [{ path: 'arn' }] } } });
     const malformed = await api.call('POST', '/v1/clusters', { body: { name: 'bad', arn: 'arn:aws:s3:::bucket' } });
     expect(malformed).toMatchObject({ status: 400, body: { error: { details: [{ path: 'arn' }] } } });
@@ -34,14 +49,18 @@ describe('cluster registration', () => {
 
   it('answers 503 without half-registering when EKS fails', async () => {
     eks.on(DescribeClusterCommand, { name: 'flaky' }).rejects(new Error('socket hang up'));
-    const failed = await api.call('POST', '/v1/clusters', { body: { name: 'flaky', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/flaky' } });
+    const failed = await api.call('POST', '/v1/clusters', {
+      body: { name: 'flaky', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/flaky' },
+    });
     expect(failed.status).toBe(503);
     expect(JSON.stringify(failed.body)).not.toContain('socket hang up');
     expect((await api.call('GET', '/v1/clusters/flaky')).status).toBe(404);
   });
 
   it('registers by name into a chosen kube_enforcer group and refuses other group types', async () => {
-    await api.call('POST', '/v1/enforcer-groups', { body: { name: 'strict-ke', type: 'kube_enforcer', failMode: 'closed', timeoutSeconds: 8 } });
+    await api.call('POST', '/v1/enforcer-groups', {
+      body: { name: 'strict-ke', type: 'kube_enforcer', failMode: 'closed', timeoutSeconds: 8 },
+    });
     const strict = await api.call('POST', '/v1/clusters', { body: { name: 'edge', enforcerGroup: 'strict-ke' } });
     expect(strict.status).toBe(201);
     expect(strict.body.webhookUrl).toMatch(/\/v1\/admission\/edge\/c[A-Za-z0-9_-]{43}$/);

@@ -18,7 +18,8 @@ describe('GET /v1/openapi.json', () => {
 
   it('documents every route of the API with its schemas', async () => {
     const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
-    for (const route of routes) expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    for (const route of routes)
+      expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
     expect(document.components.schemas.Policy.oneOf ?? document.components.schemas.Policy.anyOf).toHaveLength(3);
   });
 });

@@ -3,21 +3,35 @@ import { useApi } from '../../support/api.js';
 
 const api = useApi();
 
-const execGuard = { name: 'exec-guard', type: 'container', controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date'] } } };
+const execGuard = {
+  name: 'exec-guard',
+  type: 'container',
+  controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date'] } },
+};
 
 describe('policies API', () => {
   it('creates, reads, replaces and deletes a policy with versions as ETags', async () => {
     const created = await api.call('POST', '/v1/policies', { body: execGuard });
     expect(created.status).toBe(201);
     expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.body).toMatchObject({ name: 'exec-guard', version: 1, enforcementMode: 'audit', enabled: true, updatedBy: 'local-admin', warnings: [] });
+    expect(created.body).toMatchObject({
+      name: 'exec-guard',
+      version: 1,
+      enforcementMode: 'audit',
+      enabled: true,
+      updatedBy: 'local-admin',
+      warnings: [],
+    });
 
     const read = await api.call('GET', '/v1/policies/exec-guard');
     expect(read.status).toBe(200);
     expect(read.body.warnings).toBeUndefined();
 
     // PUT accepts exactly what GET returned, edited.
-    const replaced = await api.call('PUT', '/v1/policies/exec-guard', { body: { ...read.body, enforcementMode: 'enforce' }, headers: { 'if-match': '"1"' } });
+    const replaced = await api.call('PUT', '/v1/policies/exec-guard', {
+      body: { ...read.body, enforcementMode: 'enforce' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ version: 2, enforcementMode: 'enforce', createdAt: read.body.createdAt });
 
@@ -38,7 +52,9 @@ describe('policies API', () => {
   });
 
   it('creates a policy from a template with overrides', async () => {
-    const created = await api.call('POST', '/v1/policies', { body: { template: 'cis-kubernetes', name: 'cis', enforcementMode: 'enforce' } });
+    const created = await api.call('POST', '/v1/policies', {
+      body: { template: 'cis-kubernetes', name: 'cis', enforcementMode: 'enforce' },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'cis', type: 'container', enforcementMode: 'enforce' });
     expect(created.body.warnings.some((w: string) => w.includes('new workloads'))).toBe(true);
@@ -47,7 +63,8 @@ describe('policies API', () => {
   });
 
   it('lists with paging and filters', async () => {
-    for (let i = 0; i < 5; i++) await api.call('POST', '/v1/policies', { body: { name: `page-${i}`, type: i % 2 === 0 ? 'host' : 'function' } });
+    for (let i = 0; i < 5; i++)
+      await api.call('POST', '/v1/policies', { body: { name: `page-${i}`, type: i % 2 === 0 ? 'host' : 'function' } });
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -62,7 +79,9 @@ describe('policies API', () => {
 
   it('resolves afterDays from the save time and keeps it when the change is unchanged', async () => {
     const before = Date.now();
-    const created = await api.call('POST', '/v1/policies', { body: { name: 'scheduled', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } } });
+    const created = await api.call('POST', '/v1/policies', {
+      body: { name: 'scheduled', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } },
+    });
     expect(created.status).toBe(201);
     const change = created.body.enforcementModeChange;
     expect(change).toMatchObject({ to: 'enforce', afterDays: 3, state: 'pending' });
@@ -76,12 +95,21 @@ describe('policies API', () => {
   });
 
   it('refuses a switch time in the past', async () => {
-    const response = await api.call('POST', '/v1/policies', { body: { name: 'late', type: 'container', enforcementModeChange: { to: 'enforce', at: '2020-01-01T00:00:00Z' } } });
-    expect(response).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: [{ path: 'enforcementModeChange.at' }] } } });
+    const response = await api.call('POST', '/v1/policies', {
+      body: { name: 'late', type: 'container', enforcementModeChange: { to: 'enforce', at: '2020-01-01T00:00:00Z' } },
+    });
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: [{ path: 'enforcementModeChange.at' }] } },
+    });
   });
 
   it('never returns the honeypot secret and keeps it when a PUT omits it', async () => {
-    const body = { name: 'honey', type: 'function', controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'fake-secret-value-123456' } } };
+    const body = {
+      name: 'honey',
+      type: 'function',
+      controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: 'fake-secret-value-123456' } },
+    };
     const created = await api.call('POST', '/v1/policies', { body });
     expect(created.status).toBe(201);
     expect(JSON.stringify(created.body)).not.toContain('fake-secret-value');
@@ -96,7 +124,9 @@ describe('policies API', () => {
     expect((await api.call('PUT', '/v1/policies/fixed', { body: { name: 'other', type: 'container' } })).status).toBe(400);
     const typeChange = await api.call('PUT', '/v1/policies/fixed', { body: { name: 'fixed', type: 'host' } });
     expect(typeChange).toMatchObject({ status: 400, body: { error: { details: [{ path: 'type' }] } } });
-    const missingScope = await api.call('POST', '/v1/policies', { body: { name: 'scoped', type: 'container', scope: { applicationScopes: ['Global', 'nowhere'] } } });
+    const missingScope = await api.call('POST', '/v1/policies', {
+      body: { name: 'scoped', type: 'container', scope: { applicationScopes: ['Global', 'nowhere'] } },
+    });
     expect(missingScope).toMatchObject({ status: 400, body: { error: { details: [{ path: 'scope.applicationScopes.1' }] } } });
     expect((await api.call('PUT', '/v1/policies/absent', { body: { name: 'absent', type: 'container' } })).status).toBe(404);
   });
@@ -105,7 +135,10 @@ describe('policies API', () => {
     const created = await api.call('POST', '/v1/policies', { body: { name: 'contended', type: 'container' } });
     const attempts = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        api.call('PUT', '/v1/policies/contended', { body: { ...created.body, description: `writer ${i}` }, headers: { 'if-match': '"1"' } }),
+        api.call('PUT', '/v1/policies/contended', {
+          body: { ...created.body, description: `writer ${i}` },
+          headers: { 'if-match': '"1"' },
+        }),
       ),
     );
     const statuses = attempts.map((a) => a.status).sort();
@@ -131,7 +164,13 @@ describe('application scopes API', () => {
   it('refuses to delete a scope a policy uses', async () => {
     const scope = { name: 'payments', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] };
     expect((await api.call('POST', '/v1/application-scopes', { body: scope })).status).toBe(201);
-    expect((await api.call('POST', '/v1/policies', { body: { name: 'uses-payments', type: 'container', scope: { applicationScopes: ['payments'] } } })).status).toBe(201);
+    expect(
+      (
+        await api.call('POST', '/v1/policies', {
+          body: { name: 'uses-payments', type: 'container', scope: { applicationScopes: ['payments'] } },
+        })
+      ).status,
+    ).toBe(201);
     const refused = await api.call('DELETE', '/v1/application-scopes/payments');
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toContain('uses-payments');
@@ -178,7 +217,12 @@ describe('enforcer settings API', () => {
   it('starts with the kube-system bypass and accepts the dotted form', async () => {
     const settings = await api.call('GET', '/v1/settings/enforcer');
     expect(settings.body.bypassScopes).toHaveLength(2);
-    const saved = await api.call('PUT', '/v1/settings/enforcer', { body: { ...settings.body, bypassScopes: ['kubernetes.namespace.kube-system'] } });
-    expect(saved).toMatchObject({ status: 200, body: { bypassScopes: [{ attribute: 'kubernetes.namespace', value: 'kube-system' }], version: settings.body.version + 1 } });
+    const saved = await api.call('PUT', '/v1/settings/enforcer', {
+      body: { ...settings.body, bypassScopes: ['kubernetes.namespace.kube-system'] },
+    });
+    expect(saved).toMatchObject({
+      status: 200,
+      body: { bypassScopes: [{ attribute: 'kubernetes.namespace', value: 'kube-system' }], version: settings.body.version + 1 },
+    });
   });
 });

@@ -5,7 +5,11 @@ import { useApi } from '../../support/api.js';
 const api = useApi();
 
 function policies(count: number, prefix: string) {
-  return Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${i}`, type: 'container', controls: { blockContainerExec: { enabled: true, allowedProcesses: [`/bin/tool-${i}`] } } }));
+  return Array.from({ length: count }, (_, i) => ({
+    name: `${prefix}-${i}`,
+    type: 'container',
+    controls: { blockContainerExec: { enabled: true, allowedProcesses: [`/bin/tool-${i}`] } },
+  }));
 }
 
 describe('import and export', () => {
@@ -16,8 +20,12 @@ describe('import and export', () => {
     const response = await api.call('POST', '/v1/import', { body: { formatVersion: 1, policies: items } });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('validation_failed');
-    expect(response.body.error.details).toEqual([expect.objectContaining({ path: 'policies.57.controls.blockContainerExec.allowedProcesses', index: 57 })]);
-    expect((await api.call('GET', '/v1/policies?limit=500')).body.items.filter((p: { name: string }) => p.name.startsWith('bulk-'))).toEqual([]);
+    expect(response.body.error.details).toEqual([
+      expect.objectContaining({ path: 'policies.57.controls.blockContainerExec.allowedProcesses', index: 57 }),
+    ]);
+    expect(
+      (await api.call('GET', '/v1/policies?limit=500')).body.items.filter((p: { name: string }) => p.name.startsWith('bulk-')),
+    ).toEqual([]);
     expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
   });
 
@@ -31,13 +39,19 @@ describe('import and export', () => {
     expect(first.body.items.filter((i: { result: string }) => i.result === 'created')).toHaveLength(100);
     const second = await api.call('POST', '/v1/import', { body: document });
     expect(second.body.items.every((i: { result: string }) => i.result === 'unchanged')).toBe(true);
-    const changed = await api.call('POST', '/v1/import?mode=create', { body: { formatVersion: 1, policies: [{ ...policies(1, 'many')[0], description: 'different' }] } });
+    const changed = await api.call('POST', '/v1/import?mode=create', {
+      body: { formatVersion: 1, policies: [{ ...policies(1, 'many')[0], description: 'different' }] },
+    });
     expect(changed.status).toBe(400);
   });
 
   it('round-trips: export, import into the same control plane, export again', async () => {
-    await api.call('POST', '/v1/application-scopes', { body: { name: 'prod', expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'prod-*' }] } });
-    await api.call('POST', '/v1/policies', { body: { name: 'prod-exec', type: 'container', scope: { applicationScopes: ['prod'] }, controls: { blockContainerExec: {} } } });
+    await api.call('POST', '/v1/application-scopes', {
+      body: { name: 'prod', expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'prod-*' }] },
+    });
+    await api.call('POST', '/v1/policies', {
+      body: { name: 'prod-exec', type: 'container', scope: { applicationScopes: ['prod'] }, controls: { blockContainerExec: {} } },
+    });
     const exported = await api.call('GET', '/v1/export');
     expect(exported.status).toBe(200);
     expect(exported.body.formatVersion).toBe(1);

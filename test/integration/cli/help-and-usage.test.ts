@@ -25,7 +25,22 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
 describe('vigil --help', { timeout: SPAWN_TIMEOUT }, () => {
   it('covers the commands of the issue', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const name of ['apply', 'diff', 'export', 'import', 'get', 'list', 'delete', 'templates', 'controls', 'clusters register', 'clusters rotate-secret', 'groups rotate-token', 'audit list', 'audit tail']) {
+    for (const name of [
+      'apply',
+      'diff',
+      'export',
+      'import',
+      'get',
+      'list',
+      'delete',
+      'templates',
+      'controls',
+      'clusters register',
+      'clusters rotate-secret',
+      'groups rotate-token',
+      'audit list',
+      'audit tail',
+    ]) {
       expect(names).toContain(name);
     }
   });
@@ -86,7 +101,9 @@ describe('failures exit with 1', { timeout: SPAWN_TIMEOUT }, () => {
   beforeAll(async () => {
     // Answers like the API does to a wrong token.
     server = createServer((_request, response) => {
-      response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or invalid credentials' } }));
+      response
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or invalid credentials' } }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

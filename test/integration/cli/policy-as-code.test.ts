@@ -60,12 +60,15 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
       '10-scope.yaml': paymentsScope,
       '20-policy.yaml': execGuard,
       '30-settings.yaml': 'kind: settings\nauditRetentionDays: 30\n',
-      '40-broken.yaml': 'name: typo-policy\ntype: container\ncontrols:\n  blockContainerExek: {enabled: true}\n---\nname: other\ntype: container\nenforcementMode: sometimes\n',
+      '40-broken.yaml':
+        'name: typo-policy\ntype: container\ncontrols:\n  blockContainerExek: {enabled: true}\n---\nname: other\ntype: container\nenforcementMode: sometimes\n',
     });
     const result = await vigil.run(['apply', '-f', dir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: the files have 2 problems; nothing was written');
-    expect(result.stderr).toContain(`${join(dir, '40-broken.yaml')} (document 1): controls: "blockContainerExek" is not a control of container policies`);
+    expect(result.stderr).toContain(
+      `${join(dir, '40-broken.yaml')} (document 1): controls: "blockContainerExek" is not a control of container policies`,
+    );
     expect(result.stderr).toContain(`${join(dir, '40-broken.yaml')} (document 2): enforcementMode:`);
     expect(result.stdout).toBe('');
     expect(await serverNames()).toEqual(before);
@@ -105,7 +108,11 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('Applied: 2 created, 0 updated.');
     const stored = (await local.api('GET', '/v1/policies/exec-guard')).body;
-    expect(stored).toMatchObject({ name: 'exec-guard', scope: { applicationScopes: ['payments-prod'] }, controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date'] } } });
+    expect(stored).toMatchObject({
+      name: 'exec-guard',
+      scope: { applicationScopes: ['payments-prod'] },
+      controls: { blockContainerExec: { enabled: true, allowedProcesses: ['/usr/bin/date'] } },
+    });
 
     const diffAfter = await vigil.run(['diff', '-f', dir]);
     expect(diffAfter.code).toBe(0);
@@ -121,7 +128,12 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
     expect(exported.code).toBe(0);
     expect(exported.stderr).toContain(`to ${file}`);
     const text = await readFile(file, 'utf8');
-    expect(parse(text)).toMatchObject({ formatVersion: 1, policies: [{ name: 'exec-guard' }], applicationScopes: [{ name: 'payments-prod' }], settings: { auditRetentionDays: 90 } });
+    expect(parse(text)).toMatchObject({
+      formatVersion: 1,
+      policies: [{ name: 'exec-guard' }],
+      applicationScopes: [{ name: 'payments-prod' }],
+      settings: { auditRetentionDays: 90 },
+    });
 
     expect((await vigil.run(['diff', '-f', file])).code).toBe(0);
 
@@ -196,7 +208,9 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
     const dir = await folder('prune-conflict', { 'p.yaml': 'name: keeper\ntype: host\nscope:\n  applicationScopes: [team-a]\n' });
     const result = await vigil.run(['apply', '-f', dir, '--prune']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('p.yaml: scope.applicationScopes.0: application scope "team-a" is not in the files, so --prune would delete it');
+    expect(result.stderr).toContain(
+      'p.yaml: scope.applicationScopes.0: application scope "team-a" is not in the files, so --prune would delete it',
+    );
     expect((await local.api('GET', '/v1/policies/keeper')).body.scope.applicationScopes).toEqual(['Global']);
   });
 });
@@ -217,7 +231,11 @@ describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
   it('imports it for real; create mode refuses to change an existing item', async () => {
     const first = await vigil.run(['import', commercial, '-o', 'json']);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ dryRun: false, items: [{ kind: 'policy', name: 'prod-runtime-policy', result: 'created' }], unsupported: [{ policy: 'prod-runtime-policy' }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      dryRun: false,
+      items: [{ kind: 'policy', name: 'prod-runtime-policy', result: 'created' }],
+      unsupported: [{ policy: 'prod-runtime-policy' }],
+    });
     expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(200);
 
     const file = join(work, 'changed.yaml');

@@ -27,9 +27,34 @@ function execSh(): any {
 
 describe('vigil get, list and delete', { timeout: SPAWN_TIMEOUT }, () => {
   beforeAll(async () => {
-    expect((await local.api('POST', '/v1/application-scopes', { name: 'team a', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'team-a' }] })).status).toBe(201);
-    expect((await local.api('POST', '/v1/policies', { name: 'lambda guard', type: 'function', controls: { blockAllProcesses: { enabled: true } } })).status).toBe(201);
-    expect((await local.api('POST', '/v1/policies', { name: 'exec-guard', type: 'container', scope: { applicationScopes: ['team a'] }, controls: { blockContainerExec: { enabled: true } } })).status).toBe(201);
+    expect(
+      (
+        await local.api('POST', '/v1/application-scopes', {
+          name: 'team a',
+          expression: 'v1',
+          variables: [{ attribute: 'kubernetes.namespace', value: 'team-a' }],
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await local.api('POST', '/v1/policies', {
+          name: 'lambda guard',
+          type: 'function',
+          controls: { blockAllProcesses: { enabled: true } },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await local.api('POST', '/v1/policies', {
+          name: 'exec-guard',
+          type: 'container',
+          scope: { applicationScopes: ['team a'] },
+          controls: { blockContainerExec: { enabled: true } },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('lists policies as a table, filtered by type', async () => {
@@ -50,7 +75,9 @@ describe('vigil get, list and delete', { timeout: SPAWN_TIMEOUT }, () => {
     const json = await vigil.run(['get', 'scope', 'team a', '-o', 'json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ name: 'team a', expression: 'v1' });
     const table = await vigil.run(['get', 'groups', 'default-ke']);
-    expect(table.stdout).toMatch(/^NAME +TYPE +ENFORCE +CONTAINER +HOST +FAIL MODE +VERSION\ndefault-ke +kube_enforcer +audit only +true +true +open +\d+\n$/);
+    expect(table.stdout).toMatch(
+      /^NAME +TYPE +ENFORCE +CONTAINER +HOST +FAIL MODE +VERSION\ndefault-ke +kube_enforcer +audit only +true +true +open +\d+\n$/,
+    );
     const settings = await vigil.run(['get', 'settings', '-o', 'json']);
     expect(JSON.parse(settings.stdout)).toMatchObject({ admissionWarnings: true, auditRetentionDays: 90 });
     const scopes = await vigil.run(['get', 'application-scopes']);
@@ -126,7 +153,9 @@ describe('vigil clusters and groups', { timeout: SPAWN_TIMEOUT }, () => {
   });
 
   it('rotates the webhook secret: the new URL works, the old one does not', async () => {
-    const oldUrl = (await vigil.run(['clusters', 'register', 'rotating', '--manifest-file', join(work, 'r1.yaml')])).stdout.trim().replace('Webhook URL: ', '');
+    const oldUrl = (await vigil.run(['clusters', 'register', 'rotating', '--manifest-file', join(work, 'r1.yaml')])).stdout
+      .trim()
+      .replace('Webhook URL: ', '');
     const rotated = await vigil.run(['clusters', 'rotate-secret', 'rotating', '-o', 'json']);
     expect(rotated.code).toBe(0);
     const answer = JSON.parse(rotated.stdout);
@@ -177,7 +206,13 @@ describe('vigil audit', { timeout: SPAWN_TIMEOUT }, () => {
     const json = await vigil.run(['audit', 'list', '--policy', 'global-exec-guard', '--limit', '1', '-o', 'json']);
     const events = JSON.parse(json.stdout);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ status: 'Detect', policy: 'global-exec-guard', control: 'blockContainerExec', workload: { cluster: 'audited', namespace: 'default', pod: 'test-nginx' }, command: ['sh'] });
+    expect(events[0]).toMatchObject({
+      status: 'Detect',
+      policy: 'global-exec-guard',
+      control: 'blockContainerExec',
+      workload: { cluster: 'audited', namespace: 'default', pod: 'test-nginx' },
+      command: ['sh'],
+    });
 
     const one = await vigil.run(['audit', 'get', events[0].id, '-o', 'json']);
     expect(JSON.parse(one.stdout)).toEqual(events[0]);
@@ -194,7 +229,9 @@ describe('vigil audit', { timeout: SPAWN_TIMEOUT }, () => {
       await tail.waitForOutput(/exec of "sh" is not an allowed process\n/);
       const before = tail.stdout().trimEnd().split('\n');
       expect(before).toHaveLength(1);
-      expect(before[0]).toMatch(/^\S+Z {2}Detect {2}global-exec-guard\/blockContainerExec {2}exec {2}audited\/default\/test-nginx {2}exec of "sh"/);
+      expect(before[0]).toMatch(
+        /^\S+Z {2}Detect {2}global-exec-guard\/blockContainerExec {2}exec {2}audited\/default\/test-nginx {2}exec of "sh"/,
+      );
 
       expect((await local.post(webhook, execSh())).body.response.allowed).toBe(true);
       await tail.waitForOutput(/(exec of "sh" is not an allowed process\n.*){2}/s);

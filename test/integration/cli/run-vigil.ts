@@ -36,8 +36,15 @@ export interface RunningVigil {
   exited: Promise<VigilResult>;
 }
 
-export function startVigil(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): RunningVigil {
-  const child = spawn(process.execPath, [launcher, ...args], { cwd: options.cwd ?? repoRoot, env: environment(options.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
+export function startVigil(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
+): RunningVigil {
+  const child = spawn(process.execPath, [launcher, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: environment(options.env ?? {}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -62,7 +69,11 @@ export function startVigil(args: readonly string[], options: { env?: Record<stri
         if (matches(expected)) return resolve();
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`vigil ${args.join(' ')} did not print ${String(expected)} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+          reject(
+            new Error(
+              `vigil ${args.join(' ')} did not print ${String(expected)} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           if (!matches(expected)) return;
@@ -76,7 +87,10 @@ export function startVigil(args: readonly string[], options: { env?: Record<stri
             clearTimeout(timer);
             listeners.delete(check);
             if (matches(expected)) resolve();
-            else reject(new Error(`vigil ${args.join(' ')} exited before printing ${String(expected)}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+            else
+              reject(
+                new Error(`vigil ${args.join(' ')} exited before printing ${String(expected)}\nstdout:\n${stdout}\nstderr:\n${stderr}`),
+              );
           }
         });
       }),
@@ -84,7 +98,10 @@ export function startVigil(args: readonly string[], options: { env?: Record<stri
 }
 
 /** Runs `vigil …` to completion. */
-export function runVigil(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): Promise<VigilResult> {
+export function runVigil(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
+): Promise<VigilResult> {
   return startVigil(args, options).exited;
 }
 
@@ -92,7 +109,8 @@ export function runVigil(args: readonly string[], options: { env?: Record<string
 export function vigilFor(target: { readonly url: string; readonly adminToken: string }) {
   const env = () => ({ VIGIL_ENDPOINT: target.url, VIGIL_TOKEN: target.adminToken });
   return {
-    run: (args: readonly string[], options: { input?: string; env?: Record<string, string | undefined> } = {}) => runVigil(args, { ...options, env: { ...env(), ...options.env } }),
+    run: (args: readonly string[], options: { input?: string; env?: Record<string, string | undefined> } = {}) =>
+      runVigil(args, { ...options, env: { ...env(), ...options.env } }),
     start: (args: readonly string[]) => startVigil(args, { env: env() }),
   };
 }

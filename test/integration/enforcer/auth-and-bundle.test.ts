@@ -30,7 +30,9 @@ describe('enforcer API: authentication, registration and bundles', () => {
       expect(foreign.status).toBe(404);
       expect(foreign.body.error.code).toBe('not_found');
       expect((await api.call('POST', '/v1/enforcers/heartbeat', { token: tokenB, enforcerId: enforcerA })).status).toBe(404);
-      expect((await api.call('POST', '/v1/enforcers/events', { token: tokenB, enforcerId: enforcerA, body: { events: [] } })).status).toBe(404);
+      expect((await api.call('POST', '/v1/enforcers/events', { token: tokenB, enforcerId: enforcerA, body: { events: [] } })).status).toBe(
+        404,
+      );
     });
 
     it('refuses a rotated token and accepts the new one', async () => {
@@ -54,11 +56,17 @@ describe('enforcer API: authentication, registration and bundles', () => {
     it('keeps the same id when an enforcer registers again, without bumping the revision', async () => {
       const token = await api.createGroup('reg-nano', 'nano_enforcer');
       const revision = await api.runtime.configStore.revision();
-      const first = await api.call('POST', '/v1/enforcers/register', { token, body: { name: 'orders', type: 'nano_enforcer', version: '1.0.0', metadata: { runtime: 'nodejs22.x' } } });
+      const first = await api.call('POST', '/v1/enforcers/register', {
+        token,
+        body: { name: 'orders', type: 'nano_enforcer', version: '1.0.0', metadata: { runtime: 'nodejs22.x' } },
+      });
       expect(first.status).toBe(200);
       expect(first.body).toEqual({ enforcerId: expect.stringMatching(/^enf-[0-9a-f]{24}$/), group: 'reg-nano', pollIntervalSeconds: 60 });
       const listed = await api.call('GET', '/v1/enforcers?group=reg-nano');
-      const second = await api.call('POST', '/v1/enforcers/register', { token, body: { name: 'orders', type: 'nano_enforcer', version: '1.1.0', hostname: 'sandbox-1' } });
+      const second = await api.call('POST', '/v1/enforcers/register', {
+        token,
+        body: { name: 'orders', type: 'nano_enforcer', version: '1.1.0', hostname: 'sandbox-1' },
+      });
       expect(second.body.enforcerId).toBe(first.body.enforcerId);
       const other = await api.register(token, 'payments', 'nano_enforcer');
       expect(other).not.toBe(first.body.enforcerId);
@@ -68,7 +76,14 @@ describe('enforcer API: authentication, registration and bundles', () => {
       expect(after.status).toBe(200);
       expect(after.body.items).toHaveLength(2);
       const orders = after.body.items.find((item: { name: string }) => item.name === 'orders');
-      expect(orders).toMatchObject({ enforcerId: first.body.enforcerId, group: 'reg-nano', type: 'nano_enforcer', version: '1.1.0', hostname: 'sandbox-1', status: 'connected' });
+      expect(orders).toMatchObject({
+        enforcerId: first.body.enforcerId,
+        group: 'reg-nano',
+        type: 'nano_enforcer',
+        version: '1.1.0',
+        hostname: 'sandbox-1',
+        status: 'connected',
+      });
       expect(orders.metadata).toBeUndefined();
       expect(orders.registeredAt).toBe(listed.body.items[0].registeredAt);
     });
@@ -91,7 +106,9 @@ describe('enforcer API: authentication, registration and bundles', () => {
       const created = await Promise.all([
         api.call('POST', '/v1/policies', { body: { name: 'b-container', type: 'container' } }),
         api.call('POST', '/v1/policies', { body: { name: 'b-host', type: 'host', enabled: false } }),
-        api.call('POST', '/v1/application-scopes', { body: { name: 'b-scope', expression: 'v1', variables: [{ attribute: 'function.name', value: 'orders-*' }] } }),
+        api.call('POST', '/v1/application-scopes', {
+          body: { name: 'b-scope', expression: 'v1', variables: [{ attribute: 'function.name', value: 'orders-*' }] },
+        }),
       ]);
       for (const response of created) expect(response.status, JSON.stringify(response.body)).toBe(201);
       const fn = await api.call('POST', '/v1/policies', {
@@ -104,7 +121,12 @@ describe('enforcer API: authentication, registration and bundles', () => {
       });
       expect(fn.status, JSON.stringify(fn.body)).toBe(201);
 
-      const expected: Record<string, string[]> = { kube_enforcer: ['b-container'], nano_enforcer: ['b-function'], host_enforcer: ['b-host'], agent: ['b-container', 'b-host'] };
+      const expected: Record<string, string[]> = {
+        kube_enforcer: ['b-container'],
+        nano_enforcer: ['b-function'],
+        host_enforcer: ['b-host'],
+        agent: ['b-container', 'b-host'],
+      };
       for (const [type, names] of Object.entries(expected)) {
         const group = `bundle-${type.replace('_', '-')}`;
         const token = await api.createGroup(group, type, { enforce: true });
@@ -113,9 +135,23 @@ describe('enforcer API: authentication, registration and bundles', () => {
         expect(response.status).toBe(200);
         expect(response.headers.get('cache-control')).toBe('no-store');
         const bundle = response.body;
-        expect(Object.keys(bundle).sort()).toEqual(['applicationScopes', 'group', 'policies', 'pollIntervalSeconds', 'revision', 'settings']);
+        expect(Object.keys(bundle).sort()).toEqual([
+          'applicationScopes',
+          'group',
+          'policies',
+          'pollIntervalSeconds',
+          'revision',
+          'settings',
+        ]);
         expect(response.headers.get('etag')).toBe(`"${bundle.revision}-${group}"`);
-        expect(bundle.group).toEqual({ name: group, type, enforce: true, containerProtection: true, hostProtection: true, failMode: 'open' });
+        expect(bundle.group).toEqual({
+          name: group,
+          type,
+          enforce: true,
+          containerProtection: true,
+          hostProtection: true,
+          failMode: 'open',
+        });
         expect(bundle.settings).toEqual({ bypassScopes: expect.any(Array), admissionWarnings: true, auditRetentionDays: 90 });
         expect(bundle.pollIntervalSeconds).toBe(60);
         expect(bundle.policies.map((p: { name: string }) => p.name).sort()).toEqual(names);

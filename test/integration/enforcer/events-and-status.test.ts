@@ -40,9 +40,17 @@ describe('enforcer API: events, heartbeats and status', () => {
       const second = await api.register(token, 'dup-fn-2', 'nano_enforcer');
       const event = (id: string) => clientEvent(id, { policy: 'ev-dup-policy' });
 
-      const sent = await api.call('POST', '/v1/enforcers/events', { token, enforcerId: first, body: { events: [event('a'), event('b'), event('c')] } });
+      const sent = await api.call('POST', '/v1/enforcers/events', {
+        token,
+        enforcerId: first,
+        body: { events: [event('a'), event('b'), event('c')] },
+      });
       expect(sent.body).toEqual({ accepted: 3, duplicates: 0 });
-      const resent = await api.call('POST', '/v1/enforcers/events', { token, enforcerId: first, body: { events: [event('a'), event('b'), event('d')] } });
+      const resent = await api.call('POST', '/v1/enforcers/events', {
+        token,
+        enforcerId: first,
+        body: { events: [event('a'), event('b'), event('d')] },
+      });
       expect(resent.body).toEqual({ accepted: 1, duplicates: 2 });
       // Another enforcer's "a" is another event.
       const other = await api.call('POST', '/v1/enforcers/events', { token, enforcerId: second, body: { events: [event('a')] } });
@@ -63,18 +71,28 @@ describe('enforcer API: events, heartbeats and status', () => {
       expect(response.body.error.details.map((d: { path: string }) => d.path)).toEqual(['events.7.status']);
       expect(await eventsOf('ev-bad-policy')).toHaveLength(0);
 
-      const nested = await api.call('POST', '/v1/enforcers/events', { token, enforcerId, body: { events: [clientEvent('n', { workload: { pod: 3 } })] } });
+      const nested = await api.call('POST', '/v1/enforcers/events', {
+        token,
+        enforcerId,
+        body: { events: [clientEvent('n', { workload: { pod: 3 } })] },
+      });
       expect(nested.status).toBe(400);
       expect(nested.body.error.details.map((d: { path: string }) => d.path)).toContain('events.0.workload.pod');
       expect((await api.call('POST', '/v1/enforcers/events', { token, enforcerId, body: { events: [] } })).status).toBe(400);
-      expect((await api.call('POST', '/v1/enforcers/events', { token, enforcerId, body: { events: [clientEvent('x'.repeat(129))] } })).status).toBe(400);
+      expect(
+        (await api.call('POST', '/v1/enforcers/events', { token, enforcerId, body: { events: [clientEvent('x'.repeat(129))] } })).status,
+      ).toBe(400);
     });
 
     it('sets the enforcer identity from the token, whatever the client sent', async () => {
       const token = await api.createGroup('ev-identity', 'nano_enforcer');
       const enforcerId = await api.register(token, 'identity-fn', 'nano_enforcer');
       const longId = 'L'.repeat(128);
-      const response = await api.call('POST', '/v1/enforcers/events', { token, enforcerId, body: { events: [clientEvent('who', { policy: 'ev-identity-policy' }), clientEvent(longId, { policy: 'ev-identity-policy' })] } });
+      const response = await api.call('POST', '/v1/enforcers/events', {
+        token,
+        enforcerId,
+        body: { events: [clientEvent('who', { policy: 'ev-identity-policy' }), clientEvent(longId, { policy: 'ev-identity-policy' })] },
+      });
       expect(response.body).toEqual({ accepted: 2, duplicates: 0 });
       const stored = await api.call('GET', `/v1/audit-events/${encodeURIComponent(`${enforcerId}:who`)}`);
       expect(stored.status).toBe(200);
@@ -101,7 +119,9 @@ describe('enforcer API: events, heartbeats and status', () => {
       const status = async () => {
         const response = await api.call('GET', '/v1/enforcers?group=hb-agents');
         expect(response.status).toBe(200);
-        return Object.fromEntries(response.body.items.map((item: { enforcerId: string; status: string }) => [item.enforcerId, item.status]));
+        return Object.fromEntries(
+          response.body.items.map((item: { enforcerId: string; status: string }) => [item.enforcerId, item.status]),
+        );
       };
       expect(await status()).toEqual({ [first]: 'connected', [second]: 'connected' });
 

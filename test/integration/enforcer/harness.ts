@@ -37,8 +37,19 @@ export function useEnforcerApi(options: { clock?: () => Date } = {}): EnforcerTe
   beforeAll(async () => {
     server = await createLocalServer({ host: '127.0.0.1', port: 0, timeoutMs: 120_000 });
     runtime = createRuntime(
-      { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: ADMIN_TOKEN, publicBaseUrl: server.url, configRecheckMs: 0 },
-      { configStore: tables.configStore, auditStore: tables.auditStore, logger: new Logger({ serviceName: 'vigil', logLevel: 'SILENT' }), ...(options.clock ? { clock: options.clock } : {}) },
+      {
+        tablePrefix: tables.prefix,
+        dynamodbEndpoint: tables.endpoint,
+        adminToken: ADMIN_TOKEN,
+        publicBaseUrl: server.url,
+        configRecheckMs: 0,
+      },
+      {
+        configStore: tables.configStore,
+        auditStore: tables.auditStore,
+        logger: new Logger({ serviceName: 'vigil', logLevel: 'SILENT' }),
+        ...(options.clock ? { clock: options.clock } : {}),
+      },
     );
     await bootstrap(runtime);
     server.setHandlers({ api: createApiHandler(runtime), enforcer: createEnforcerHandler(runtime) });

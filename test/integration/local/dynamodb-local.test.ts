@@ -110,7 +110,16 @@ describe('startDynamoDbLocal', () => {
       const script = join(dir, 'java');
       await writeFile(
         script,
-        ['#!/bin/sh', 'if [ "$1" = "-version" ]; then', `  echo 'openjdk version "${version}" 2024-01-16' >&2`, '  exit 0', 'fi', `echo '${failure}' >&2`, 'exit 3', ''].join('\n'),
+        [
+          '#!/bin/sh',
+          'if [ "$1" = "-version" ]; then',
+          `  echo 'openjdk version "${version}" 2024-01-16' >&2`,
+          '  exit 0',
+          'fi',
+          `echo '${failure}' >&2`,
+          'exit 3',
+          '',
+        ].join('\n'),
       );
       await chmod(script, 0o755);
       return `${dir}${delimiter}${process.env.PATH ?? ''}`;
@@ -124,7 +133,9 @@ describe('startDynamoDbLocal', () => {
 
     it('throws a LocalModeError when java is older than 17', async () => {
       const path = await fakeJava('11.0.22', 'unused');
-      await expect(withPath(path, () => checkJava())).rejects.toThrow(/Java 17 or newer is needed for DynamoDB Local, but `java` is Java 11/);
+      await expect(withPath(path, () => checkJava())).rejects.toThrow(
+        /Java 17 or newer is needed for DynamoDB Local, but `java` is Java 11/,
+      );
     });
 
     it('names an unknown java command', async () => {
@@ -137,7 +148,9 @@ describe('startDynamoDbLocal', () => {
         const path = await fakeJava('17.0.10', 'Error: Unable to access jarfile DynamoDBLocal.jar');
         const attempt = withPath(path, () => startDynamoDbLocal({ dataDir }));
         await expect(attempt).rejects.toBeInstanceOf(LocalModeError);
-        await expect(attempt).rejects.toThrow(/DynamoDB Local exited with status 3 while starting; its last output:\nError: Unable to access jarfile DynamoDBLocal\.jar/);
+        await expect(attempt).rejects.toThrow(
+          /DynamoDB Local exited with status 3 while starting; its last output:\nError: Unable to access jarfile DynamoDBLocal\.jar/,
+        );
       },
       START_TIMEOUT,
     );

@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { dynamodbEndpoint } from '../../support/use-tables.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
-const SETTINGS = ['PORT', 'HOST', 'VIGIL_DATA_DIR', 'VIGIL_ADMIN_TOKEN', 'VIGIL_DYNAMODB_ENDPOINT', 'VIGIL_PUBLIC_URL', 'VIGIL_TLS_HOSTNAMES'];
+const SETTINGS = [
+  'PORT',
+  'HOST',
+  'VIGIL_DATA_DIR',
+  'VIGIL_ADMIN_TOKEN',
+  'VIGIL_DYNAMODB_ENDPOINT',
+  'VIGIL_PUBLIC_URL',
+  'VIGIL_TLS_HOSTNAMES',
+];
 
 interface Run {
   code: number | null;
@@ -19,10 +27,15 @@ function runMain(args: string[], settings: Record<string, string> = {}): Promise
   const env = { ...process.env };
   for (const name of SETTINGS) delete env[name];
   return new Promise<Run>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { cwd: repoRoot, env: { ...env, ...settings }, timeout: 55_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'infra/local/main.ts', ...args],
+      { cwd: repoRoot, env: { ...env, ...settings }, timeout: 55_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -105,7 +118,11 @@ describe('npm start -- --tls', () => {
       VIGIL_DYNAMODB_ENDPOINT: await dynamodbEndpoint(),
       VIGIL_TLS_HOSTNAMES: 'host.docker.internal',
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--tls'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--tls'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let stdout = '';
       let stderr = '';

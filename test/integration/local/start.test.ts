@@ -55,7 +55,8 @@ describe('startLocalMode', () => {
     const tablePrefix = `t${randomBytes(4).toString('hex')}-`;
     const names = tableNames(tablePrefix);
     const { client } = createDynamoClients({ endpoint });
-    const streamOf = async () => (await client.send(new DescribeTableCommand({ TableName: names.audit }))).Table?.StreamSpecification?.StreamEnabled === true;
+    const streamOf = async () =>
+      (await client.send(new DescribeTableCommand({ TableName: names.audit }))).Table?.StreamSpecification?.StreamEnabled === true;
     try {
       // A data dir from a version whose local audit table had a stream, as the deployed one has.
       await ensureTables(client, tablePrefix);

@@ -123,11 +123,24 @@ describe('cluster registration against local mode with TLS', () => {
   it('answers with an https webhook URL and a manifest that trusts the local CA', async () => {
     const body = JSON.stringify({ name: 'kind' });
     const answer = await new Promise<Answer>((resolve, reject) => {
-      const req = request(`${local.url}/v1/clusters`, { method: 'POST', agent: false, ca: local.caPem, headers: { authorization: `Bearer tls-manifest-admin-token-0123`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const req = request(
+        `${local.url}/v1/clusters`,
+        {
+          method: 'POST',
+          agent: false,
+          ca: local.caPem,
+          headers: {
+            authorization: `Bearer tls-manifest-admin-token-0123`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

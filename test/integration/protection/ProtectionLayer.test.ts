@@ -37,13 +37,20 @@ async function runWith(policies: unknown[], events: unknown[], module = 'user-fu
     layerDir,
     module,
     events,
-    env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_FLUSH_INTERVAL_MS: '50', ...env },
+    env: {
+      VIGIL_ENDPOINT: endpoint,
+      VIGIL_TOKEN: 'group-token',
+      VIGIL_SNAPSHOT: JSON.stringify(bundle),
+      VIGIL_FLUSH_INTERVAL_MS: '50',
+      ...env,
+    },
   });
   expect(run.stdout, run.stderr).toContain('SHUTDOWN');
   return { ...run, stored: [...api.stored.values()] };
 }
 
-const blockCurl = (mode: 'audit' | 'enforce') => functionPolicy('no-curl', mode, { blockedExecutables: { enabled: true, executables: ['curl', 'wget'] } });
+const blockCurl = (mode: 'audit' | 'enforce') =>
+  functionPolicy('no-curl', mode, { blockedExecutables: { enabled: true, executables: ['curl', 'wget'] } });
 
 describe('ProtectionHandler under the preload (CommonJS function)', () => {
   it('refuses sh -c "curl …", execSync and spawn of a blocked executable with EACCES when the policy and group enforce', async () => {
@@ -57,14 +64,28 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
         { op: 'spawnSync', file: 'echo', args: ['allowed'] },
       ],
     );
-    expect(run.results).toEqual([{ error: 'EACCES' }, { error: 'EACCES' }, { error: 'EACCES' }, { error: 'EACCES' }, { ok: true, status: 0, stdout: 'allowed' }]);
+    expect(run.results).toEqual([
+      { error: 'EACCES' },
+      { error: 'EACCES' },
+      { error: 'EACCES' },
+      { error: 'EACCES' },
+      { ok: true, status: 0, stdout: 'allowed' },
+    ]);
     expect(run.stored).toHaveLength(4);
     expect(run.stored.every((e) => e.status === 'Block' && e.control === 'blockedExecutables' && e.action === 'process')).toBe(true);
-    expect(run.stored[0]).toMatchObject({ policy: 'no-curl', policyType: 'function', workload: { function: 'orders-api' }, enforcer: { group: 'lambda-prod', type: 'nano_enforcer', id: 'enf-1' } });
+    expect(run.stored[0]).toMatchObject({
+      policy: 'no-curl',
+      policyType: 'function',
+      workload: { function: 'orders-api' },
+      enforcer: { group: 'lambda-prod', type: 'nano_enforcer', id: 'enf-1' },
+    });
   });
 
   it('lets a blocked executable run and reports Detect in audit mode', async () => {
-    const run = await runWith([blockCurl('audit')], [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version > /dev/null; echo ran'] }]);
+    const run = await runWith(
+      [blockCurl('audit')],
+      [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version > /dev/null; echo ran'] }],
+    );
     expect(run.results).toEqual([{ ok: true, status: 0, stdout: 'ran' }]);
     expect(run.stored.map((e) => [e.status, e.control])).toEqual([['Detect', 'blockedExecutables']]);
   });
@@ -77,7 +98,10 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
         { op: 'execSync', command: 'curl --version >/dev/null 2>&1; echo ran' },
       ],
     );
-    expect(run.results).toEqual([{ ok: true, stdout: 'ran' }, { ok: true, stdout: 'ran' }]);
+    expect(run.results).toEqual([
+      { ok: true, stdout: 'ran' },
+      { ok: true, stdout: 'ran' },
+    ]);
     expect(run.stored.map((e) => [e.status, e.control, e.command])).toEqual([
       ['Detect', 'blockedExecutables', ['/bin/sh', '-c', 'curl --version >/dev/null 2>&1; echo ran']],
       ['Detect', 'blockedExecutables', ['/bin/sh', '-c', 'curl --version >/dev/null 2>&1; echo ran']],
@@ -86,7 +110,10 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
 
   it('reports a call whose command line is longer than an audit event may carry, cut to fit', async () => {
     const long = 'x'.repeat(5000);
-    const run = await runWith([blockCurl('audit')], [{ op: 'spawnSync', file: 'sh', args: ['-c', `curl --version >/dev/null 2>&1; echo ${long} >/dev/null; echo ran`] }]);
+    const run = await runWith(
+      [blockCurl('audit')],
+      [{ op: 'spawnSync', file: 'sh', args: ['-c', `curl --version >/dev/null 2>&1; echo ${long} >/dev/null; echo ran`] }],
+    );
     expect(run.results).toEqual([{ ok: true, status: 0, stdout: 'ran' }]);
     expect(api!.eventPosts.map((p) => p.status)).toEqual([200]);
     expect(run.stored).toHaveLength(1);
@@ -98,7 +125,13 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
 
   it('refuses a program copied under /tmp (drift) and reports Detect for it in audit mode', async () => {
     const drift = (mode: 'audit' | 'enforce') => functionPolicy('drift', mode, { driftPrevention: { enabled: true } });
-    const enforced = await runWith([drift('enforce')], [{ op: 'copyAndRun', source: '/bin/true' }, { op: 'spawnSync', file: 'true' }]);
+    const enforced = await runWith(
+      [drift('enforce')],
+      [
+        { op: 'copyAndRun', source: '/bin/true' },
+        { op: 'spawnSync', file: 'true' },
+      ],
+    );
     expect(enforced.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: '' }]);
     expect(enforced.stored.map((e) => [e.status, e.control])).toEqual([['Block', 'driftPrevention']]);
     expect(enforced.stored[0].message).toContain('/tmp');
@@ -112,7 +145,11 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
   it('blocks every child process except the allow-list under blockAllProcesses', async () => {
     const run = await runWith(
       [functionPolicy('no-children', 'enforce', { blockAllProcesses: { enabled: true, allowedExecutables: ['true', '/usr/bin/env'] } })],
-      [{ op: 'spawnSync', file: 'true' }, { op: 'spawnSync', file: 'ls' }, { op: 'execSync', command: 'true' }],
+      [
+        { op: 'spawnSync', file: 'true' },
+        { op: 'spawnSync', file: 'ls' },
+        { op: 'execSync', command: 'true' },
+      ],
     );
     expect(run.results).toEqual([{ ok: true, status: 0, stdout: '' }, { error: 'EACCES' }, { ok: true, stdout: '' }]);
     expect(run.stored.map((e) => e.control)).toEqual(['blockAllProcesses']);
@@ -120,17 +157,33 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
 
   it('plants honeypot credentials in the environment and reports a read, leaving the real credential names alone', async () => {
     const run = await runWith(
-      [functionPolicy('honey', 'audit', { honeypot: { enabled: true, accessKeyId: 'AKIAHONEYPOT00000001', secretAccessKey: 'fake-secret-0123456789', applyOn: ['environment'] } })],
-      [{ op: 'readEnv', name: 'AWS_BACKUP_ACCESS_KEY_ID' }, { op: 'readEnv', name: 'AWS_ACCESS_KEY_ID' }, { op: 'spawnSync', file: 'true' }],
+      [
+        functionPolicy('honey', 'audit', {
+          honeypot: {
+            enabled: true,
+            accessKeyId: 'AKIAHONEYPOT00000001',
+            secretAccessKey: 'fake-secret-0123456789',
+            applyOn: ['environment'],
+          },
+        }),
+      ],
+      [
+        { op: 'readEnv', name: 'AWS_BACKUP_ACCESS_KEY_ID' },
+        { op: 'readEnv', name: 'AWS_ACCESS_KEY_ID' },
+        { op: 'spawnSync', file: 'true' },
+      ],
     );
     expect(run.results[0]).toEqual({ ok: true, value: 'AKIAHONEYPOT00000001' });
     expect(run.results[1]).toEqual({ ok: true, value: null });
     // Node copying the environment for a spawn is not a read by the function.
-    expect(run.stored.map((e) => [e.control, e.action, e.message])).toEqual([['honeypot', 'honeypot', 'honeypot credentials were read from the environment (AWS_BACKUP_ACCESS_KEY_ID)']]);
+    expect(run.stored.map((e) => [e.control, e.action, e.message])).toEqual([
+      ['honeypot', 'honeypot', 'honeypot credentials were read from the environment (AWS_BACKUP_ACCESS_KEY_ID)'],
+    ]);
   });
 
   it('refuses an outbound connection to a host outside the allow-list, and only reports it in audit mode', async () => {
-    const egress = (mode: 'audit' | 'enforce') => functionPolicy('egress', mode, { networkEgress: { enabled: true, allowedHosts: ['*.amazonaws.com'] } });
+    const egress = (mode: 'audit' | 'enforce') =>
+      functionPolicy('egress', mode, { networkEgress: { enabled: true, allowedHosts: ['*.amazonaws.com'] } });
     const enforced = await runWith([egress('enforce')], [{ op: 'connect', host: '127.0.0.1', port: targetPort }]);
     expect(enforced.results).toEqual([{ error: 'EACCES' }]);
     expect(enforced.stored.map((e) => [e.status, e.control, e.action])).toEqual([['Block', 'networkEgress', 'network']]);
@@ -147,7 +200,11 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
       layerDir,
       module: 'user-function.cjs',
       events: [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl x'] }],
-      env: { VIGIL_ENDPOINT: `http://127.0.0.1:${port}`, VIGIL_TOKEN: 't', VIGIL_SNAPSHOT: JSON.stringify(bundleWith([blockCurl('enforce')])) },
+      env: {
+        VIGIL_ENDPOINT: `http://127.0.0.1:${port}`,
+        VIGIL_TOKEN: 't',
+        VIGIL_SNAPSHOT: JSON.stringify(bundleWith([blockCurl('enforce')])),
+      },
     });
     expect(run.results).toEqual([{ error: 'EACCES' }]);
     expect(run.stderr).toContain('bundle fetch failed');
@@ -169,7 +226,12 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
     api.failEventPosts = [500];
     const endpoint = await api.listen();
     const invocations = Array.from({ length: 5 }, () => ({ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version >/dev/null'] }));
-    const run = await runFunction({ layerDir, module: 'user-function.cjs', events: invocations, env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_FLUSH_INTERVAL_MS: '50' } });
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      events: invocations,
+      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_FLUSH_INTERVAL_MS: '50' },
+    });
     expect(run.stdout).toContain('SHUTDOWN');
     expect(api.registrations).toEqual([expect.objectContaining({ name: 'orders-api', type: 'nano_enforcer' })]);
     expect(api.eventPosts[0]!.status).toBe(500);
@@ -239,29 +301,53 @@ describe('protect(handler) without the preload', () => {
 
 describe('the honeypot credentials file', () => {
   const honeyFile = (applyOn: string[]) =>
-    functionPolicy('honey-file', 'audit', { honeypot: { enabled: true, accessKeyId: 'AKIAHONEYPOT00000002', secretAccessKey: 'fake-file-secret-0123456789', applyOn } });
+    functionPolicy('honey-file', 'audit', {
+      honeypot: { enabled: true, accessKeyId: 'AKIAHONEYPOT00000002', secretAccessKey: 'fake-file-secret-0123456789', applyOn },
+    });
   const planted = '[backup-admin]\naws_access_key_id = AKIAHONEYPOT00000002\naws_secret_access_key = fake-file-secret-0123456789\n';
 
   it('plants fake credentials under a profile no SDK uses by default, readable by the owner only, and leaves the environment alone', async () => {
-    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: 'stat' }, { op: 'readEnv', name: 'AWS_BACKUP_ACCESS_KEY_ID' }]);
-    expect(run.results).toEqual([{ ok: true, size: planted.length, mode: '600' }, { ok: true, value: null }]);
+    const run = await runWith(
+      [honeyFile(['file'])],
+      [
+        { op: 'readFile', api: 'stat' },
+        { op: 'readEnv', name: 'AWS_BACKUP_ACCESS_KEY_ID' },
+      ],
+    );
+    expect(run.results).toEqual([
+      { ok: true, size: planted.length, mode: '600' },
+      { ok: true, value: null },
+    ]);
     // A stat is not a read of the credentials.
     expect(run.stored).toEqual([]);
   });
 
-  it.each(['readFileSync', 'readFile', 'promises.readFile', 'readFileUrl', 'createReadStream', 'openSync', 'copyFileSync'])('reports a read through fs %s once, as Detect in audit mode', async (fsApi) => {
-    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: fsApi }, { op: 'readFile', api: fsApi }]);
-    expect(run.results).toEqual([
-      { ok: true, content: planted },
-      { ok: true, content: planted },
-    ]);
-    // Reads of one honeypot are reported at most once a minute.
-    expect(run.stored.map((e) => [e.status, e.control, e.action])).toEqual([['Detect', 'honeypot', 'honeypot']]);
-    expect(run.stored[0].message).toMatch(/^honeypot credentials were read from the file \(.+\/\.aws\/credentials\)$/);
-  });
+  it.each(['readFileSync', 'readFile', 'promises.readFile', 'readFileUrl', 'createReadStream', 'openSync', 'copyFileSync'])(
+    'reports a read through fs %s once, as Detect in audit mode',
+    async (fsApi) => {
+      const run = await runWith(
+        [honeyFile(['file'])],
+        [
+          { op: 'readFile', api: fsApi },
+          { op: 'readFile', api: fsApi },
+        ],
+      );
+      expect(run.results).toEqual([
+        { ok: true, content: planted },
+        { ok: true, content: planted },
+      ]);
+      // Reads of one honeypot are reported at most once a minute.
+      expect(run.stored.map((e) => [e.status, e.control, e.action])).toEqual([['Detect', 'honeypot', 'honeypot']]);
+      expect(run.stored[0].message).toMatch(/^honeypot credentials were read from the file \(.+\/\.aws\/credentials\)$/);
+    },
+  );
 
   it('reports a read through a named ESM import of node:fs/promises', async () => {
-    const run = await runWith([honeyFile(['file', 'environment'])], [{ op: 'namedReadFile' }, { op: 'readEnv', name: 'AWS_BACKUP_SECRET_ACCESS_KEY' }], 'user-function.mjs');
+    const run = await runWith(
+      [honeyFile(['file', 'environment'])],
+      [{ op: 'namedReadFile' }, { op: 'readEnv', name: 'AWS_BACKUP_SECRET_ACCESS_KEY' }],
+      'user-function.mjs',
+    );
     expect(run.results).toEqual([
       { ok: true, content: planted },
       { ok: true, value: 'fake-file-secret-0123456789' },
@@ -277,7 +363,9 @@ describe('the honeypot credentials file', () => {
     const own = join(dir, 'credentials');
     mkdirSync(dir, { recursive: true });
     writeFileSync(own, '[default]\nregion = eu-west-1\n');
-    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: 'readFileSync' }], 'user-function.cjs', { VIGIL_HONEYPOT_FILE: own });
+    const run = await runWith([honeyFile(['file'])], [{ op: 'readFile', api: 'readFileSync' }], 'user-function.cjs', {
+      VIGIL_HONEYPOT_FILE: own,
+    });
     expect(run.results).toEqual([{ ok: true, content: '[default]\nregion = eu-west-1\n' }]);
     expect(readFileSync(own, 'utf8')).toBe('[default]\nregion = eu-west-1\n');
     expect(run.stored).toEqual([]);
@@ -294,19 +382,25 @@ describe('what userland interception cannot see (docs/protection-layer.md)', () 
   const noEcho = functionPolicy('no-echo', 'enforce', { blockedExecutables: { enabled: true, executables: ['echo'] } });
 
   it('does not see a program started through process.binding("spawn_sync"): it runs although blocked, and nothing is reported', async () => {
-    const run = await runWith([noEcho], [
-      { op: 'spawnSync', file: '/bin/echo', args: ['hooked'] },
-      { op: 'bindingSpawnSync', file: '/bin/echo', args: ['bypassed'] },
-    ]);
+    const run = await runWith(
+      [noEcho],
+      [
+        { op: 'spawnSync', file: '/bin/echo', args: ['hooked'] },
+        { op: 'bindingSpawnSync', file: '/bin/echo', args: ['bypassed'] },
+      ],
+    );
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: 'bypassed' }]);
     expect(run.stored.map((e) => e.command)).toEqual([['/bin/echo', 'hooked']]);
   });
 
   it('does not see a program started through process.binding("process_wrap"): it runs although blocked, and nothing is reported', async () => {
-    const run = await runWith([noEcho], [
-      { op: 'spawn', file: '/bin/echo', args: ['hooked'] },
-      { op: 'bindingProcessWrap', file: '/bin/echo', args: ['bypassed'] },
-    ]);
+    const run = await runWith(
+      [noEcho],
+      [
+        { op: 'spawn', file: '/bin/echo', args: ['hooked'] },
+        { op: 'bindingProcessWrap', file: '/bin/echo', args: ['bypassed'] },
+      ],
+    );
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0 }]);
     expect(run.stored.map((e) => e.command)).toEqual([['/bin/echo', 'hooked']]);
   });
@@ -356,8 +450,17 @@ describe('heartbeats', () => {
     const run = await runFunction({
       layerDir,
       module: 'user-function.cjs',
-      events: [{ op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version >/dev/null 2>&1; true'] }, { op: 'wait', ms: 2500 }],
-      env: { VIGIL_ENDPOINT: endpoint, VIGIL_TOKEN: 'group-token', VIGIL_SNAPSHOT: JSON.stringify(bundle), VIGIL_BUNDLE_TTL_SECONDS: '1', VIGIL_FLUSH_INTERVAL_MS: '50' },
+      events: [
+        { op: 'spawnSync', file: 'sh', args: ['-c', 'curl --version >/dev/null 2>&1; true'] },
+        { op: 'wait', ms: 2500 },
+      ],
+      env: {
+        VIGIL_ENDPOINT: endpoint,
+        VIGIL_TOKEN: 'group-token',
+        VIGIL_SNAPSHOT: JSON.stringify(bundle),
+        VIGIL_BUNDLE_TTL_SECONDS: '1',
+        VIGIL_FLUSH_INTERVAL_MS: '50',
+      },
     });
     expect(run.stdout, run.stderr).toContain('SHUTDOWN');
     expect(api.registrations).toHaveLength(2);

@@ -17,12 +17,42 @@ import { bundleWith, functionPolicy } from './harness.js';
 
 const group = enforcerGroupSchema.parse({ name: 'lambda-prod', type: 'nano_enforcer', enforce: true });
 const settings = enforcerSettingsSchema.parse({});
-const scopes = [applicationScopeSchema.parse({ name: 'orders', expression: 'v1 && v2', variables: [{ attribute: 'function.name', value: 'orders-*' }, { attribute: 'function.tag', name: 'team', value: 'payments' }] })];
+const scopes = [
+  applicationScopeSchema.parse({
+    name: 'orders',
+    expression: 'v1 && v2',
+    variables: [
+      { attribute: 'function.name', value: 'orders-*' },
+      { attribute: 'function.tag', name: 'team', value: 'payments' },
+    ],
+  }),
+];
 const policies = [
-  { name: 'no-curl', type: 'function', enforcementMode: 'enforce', controls: { blockedExecutables: { executables: ['curl', '/usr/bin/wget'] } } },
-  { name: 'drift', type: 'function', scope: { applicationScopes: ['orders'] }, controls: { driftPrevention: { enabled: true, allowedExecutables: ['/tmp/ok'] } } },
-  { name: 'only-true', type: 'function', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'function.runtime', value: 'nodejs2*' }] }, controls: { blockAllProcesses: { allowedExecutables: ['true', 'sh', 'curl'] } } },
-  { name: 'egress', type: 'function', enforcementMode: 'enforce', controls: { networkEgress: { allowedHosts: ['*.amazonaws.com'], allowedPorts: [443] } } },
+  {
+    name: 'no-curl',
+    type: 'function',
+    enforcementMode: 'enforce',
+    controls: { blockedExecutables: { executables: ['curl', '/usr/bin/wget'] } },
+  },
+  {
+    name: 'drift',
+    type: 'function',
+    scope: { applicationScopes: ['orders'] },
+    controls: { driftPrevention: { enabled: true, allowedExecutables: ['/tmp/ok'] } },
+  },
+  {
+    name: 'only-true',
+    type: 'function',
+    enforcementMode: 'enforce',
+    scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'function.runtime', value: 'nodejs2*' }] },
+    controls: { blockAllProcesses: { allowedExecutables: ['true', 'sh', 'curl'] } },
+  },
+  {
+    name: 'egress',
+    type: 'function',
+    enforcementMode: 'enforce',
+    controls: { networkEgress: { allowedHosts: ['*.amazonaws.com'], allowedPorts: [443] } },
+  },
   { name: 'off', type: 'function', enabled: false, enforcementMode: 'enforce', controls: { blockAllProcesses: {} } },
   { name: 'containers', type: 'container', enforcementMode: 'enforce', controls: { blockContainerExec: {} } },
 ].map((p) => policySchema.parse(p));
@@ -39,8 +69,14 @@ const events: DecisionEvent[] = [
 ];
 
 const workloads = [
-  workloadAttributes({ 'function.name': 'orders-api', 'function.runtime': 'nodejs24.x', 'enforcer.group': 'lambda-prod' }, { 'function.tag': { team: 'payments' } }),
-  workloadAttributes({ 'function.name': 'orders-api', 'function.runtime': 'python3.13', 'enforcer.group': 'lambda-prod' }, { 'function.tag': { team: 'search' } }),
+  workloadAttributes(
+    { 'function.name': 'orders-api', 'function.runtime': 'nodejs24.x', 'enforcer.group': 'lambda-prod' },
+    { 'function.tag': { team: 'payments' } },
+  ),
+  workloadAttributes(
+    { 'function.name': 'orders-api', 'function.runtime': 'python3.13', 'enforcer.group': 'lambda-prod' },
+    { 'function.tag': { team: 'search' } },
+  ),
   workloadAttributes({ 'function.name': 'billing', 'enforcer.group': 'lambda-prod' }),
 ];
 
@@ -66,27 +102,72 @@ describe('loadBundle (the layer decodes bundles without a schema library)', () =
   });
 
   it('applies the defaults of a hand-written snapshot: enabled policies and controls, audit mode, the Global scope', () => {
-    const loaded = loadBundle({ revision: 1, group: { name: 'g', enforce: true }, policies: [{ name: 'p', type: 'function', controls: { blockedExecutables: { executables: ['curl'] } } }] });
+    const loaded = loadBundle({
+      revision: 1,
+      group: { name: 'g', enforce: true },
+      policies: [{ name: 'p', type: 'function', controls: { blockedExecutables: { executables: ['curl'] } } }],
+    });
     const decision = decide(loaded.compiled, { policyType: 'function', group: loaded.group, workload: workloads[2]!, event: events[0]! });
-    expect(decision).toMatchObject({ allowed: true, violations: [{ status: 'Detect', policy: 'p', enforcementMode: 'audit', control: 'blockedExecutables' }] });
-    expect(loaded.group).toEqual({ name: 'g', type: 'nano_enforcer', enforce: true, containerProtection: true, hostProtection: true, failMode: 'open', timeoutSeconds: 5 });
+    expect(decision).toMatchObject({
+      allowed: true,
+      violations: [{ status: 'Detect', policy: 'p', enforcementMode: 'audit', control: 'blockedExecutables' }],
+    });
+    expect(loaded.group).toEqual({
+      name: 'g',
+      type: 'nano_enforcer',
+      enforce: true,
+      containerProtection: true,
+      hostProtection: true,
+      failMode: 'open',
+      timeoutSeconds: 5,
+    });
   });
 
   it.each([
     ['a missing revision', { group: { name: 'g' } }, 'revision: must be a whole number'],
     ['a group that is not an object', { revision: 1, group: 'g' }, 'group: must be an object'],
-    ['an unknown enforcement mode', { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', enforcementMode: 'block' }] }, 'policies[0].enforcementMode: must be one of audit, enforce'],
-    ['a control option that is an object', { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', controls: { blockedExecutables: { executables: { curl: true } } } }] }, 'policies[0].controls.blockedExecutables.executables: must be a value or a list'],
-    ['a list entry that is an object', { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', controls: { networkEgress: { allowedHosts: [{}] } } }] }, 'policies[0].controls.networkEgress.allowedHosts[0]: must be a string or a number'],
-    ['a scope variable without a value', { revision: 1, group: { name: 'g' }, applicationScopes: [{ name: 's', expression: 'v1', variables: [{ attribute: 'function.name' }] }] }, 'applicationScopes[0].variables[0].value: must be a string'],
-    ['too many policies', { revision: 1, group: { name: 'g' }, policies: Array.from({ length: BUNDLE_LIMITS.policies + 1 }, () => ({})) }, `policies: must have at most ${BUNDLE_LIMITS.policies} entries`],
-    ['an overlong text', { revision: 1, group: { name: 'x'.repeat(BUNDLE_LIMITS.text + 1) } }, `group.name: must be at most ${BUNDLE_LIMITS.text} characters`],
+    [
+      'an unknown enforcement mode',
+      { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', enforcementMode: 'block' }] },
+      'policies[0].enforcementMode: must be one of audit, enforce',
+    ],
+    [
+      'a control option that is an object',
+      { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', controls: { blockedExecutables: { executables: { curl: true } } } }] },
+      'policies[0].controls.blockedExecutables.executables: must be a value or a list',
+    ],
+    [
+      'a list entry that is an object',
+      { revision: 1, group: { name: 'g' }, policies: [{ name: 'p', controls: { networkEgress: { allowedHosts: [{}] } } }] },
+      'policies[0].controls.networkEgress.allowedHosts[0]: must be a string or a number',
+    ],
+    [
+      'a scope variable without a value',
+      {
+        revision: 1,
+        group: { name: 'g' },
+        applicationScopes: [{ name: 's', expression: 'v1', variables: [{ attribute: 'function.name' }] }],
+      },
+      'applicationScopes[0].variables[0].value: must be a string',
+    ],
+    [
+      'too many policies',
+      { revision: 1, group: { name: 'g' }, policies: Array.from({ length: BUNDLE_LIMITS.policies + 1 }, () => ({})) },
+      `policies: must have at most ${BUNDLE_LIMITS.policies} entries`,
+    ],
+    [
+      'an overlong text',
+      { revision: 1, group: { name: 'x'.repeat(BUNDLE_LIMITS.text + 1) } },
+      `group.name: must be at most ${BUNDLE_LIMITS.text} characters`,
+    ],
   ])('rejects a bundle with %s, naming the path', (_what, input, problem) => {
     expect(() => loadBundle(input)).toThrow(`the bundle is invalid at ${problem}`);
   });
 
   it('rejects a bundle whose scope formula does not parse (nothing of it is kept)', () => {
-    const bad = bundleWith([functionPolicy('p', 'enforce', { blockAllProcesses: { enabled: true } })], { applicationScopes: [{ name: 's', expression: 'v1 &&', variables: [{ attribute: 'function.name', value: 'x' }] }] });
+    const bad = bundleWith([functionPolicy('p', 'enforce', { blockAllProcesses: { enabled: true } })], {
+      applicationScopes: [{ name: 's', expression: 'v1 &&', variables: [{ attribute: 'function.name', value: 'x' }] }],
+    });
     (bad.policies as Array<Record<string, any>>)[0]!.scope.applicationScopes = ['s'];
     expect(() => loadBundle(bad)).toThrow();
   });

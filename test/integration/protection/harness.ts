@@ -20,8 +20,20 @@ export async function buildLayer(): Promise<string> {
 }
 
 /** A function policy as the bundle carries it. */
-export function functionPolicy(name: string, enforcementMode: 'audit' | 'enforce', controls: Record<string, unknown>): Record<string, unknown> {
-  return { name, type: 'function', enabled: true, enforcementMode, scope: { applicationScopes: ['Global'], expression: '', variables: [] }, controls, version: 3 };
+export function functionPolicy(
+  name: string,
+  enforcementMode: 'audit' | 'enforce',
+  controls: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    name,
+    type: 'function',
+    enabled: true,
+    enforcementMode,
+    scope: { applicationScopes: ['Global'], expression: '', variables: [] },
+    controls,
+    version: 3,
+  };
 }
 
 /** The fixture bundle with these policies. */
@@ -148,13 +160,17 @@ export class FakeEnforcerApi {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
-    if (req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: { error: { code: 'unauthorized', message: 'unauthorized' } } };
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return { status: 401, body: { error: { code: 'unauthorized', message: 'unauthorized' } } };
     const route = `${req.method} ${req.url}`;
     this.requests.push(route);
     const forced = this.answerNext.get(route);
     if (forced !== undefined) {
       this.answerNext.delete(route);
-      return { status: forced, body: { error: { code: 'not_found', message: 'this enforcer is not registered in the group of the token; register it first' } } };
+      return {
+        status: forced,
+        body: { error: { code: 'not_found', message: 'this enforcer is not registered in the group of the token; register it first' } },
+      };
     }
     if (req.method === 'POST' && req.url === '/v1/enforcers/heartbeat') {
       this.heartbeats.push(req.headers['x-enforcer-id'] as string | undefined);
@@ -246,7 +262,10 @@ export class FakeAwsJsonService {
         const body = text === '' ? undefined : JSON.parse(text);
         this.requests.push({ method: req.method, url: req.url, headers: req.headers, body });
         const reply = answer(String(req.headers['x-amz-target']), body);
-        res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `request-${this.requests.length}` });
+        res.writeHead(reply.status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': `request-${this.requests.length}`,
+        });
         res.end(JSON.stringify(reply.body));
       });
     });

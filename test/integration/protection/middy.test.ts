@@ -15,7 +15,8 @@ afterEach(async () => {
   api = undefined;
 });
 
-const blockCurl = (mode: 'audit' | 'enforce') => functionPolicy('no-curl', mode, { blockedExecutables: { enabled: true, executables: ['curl'] } });
+const blockCurl = (mode: 'audit' | 'enforce') =>
+  functionPolicy('no-curl', mode, { blockedExecutables: { enabled: true, executables: ['curl'] } });
 
 /**
  * Runs the middy fixture against the fake API, nothing embedded, the background flush effectively off:
@@ -49,7 +50,15 @@ describe('the middy middleware (vigilProtection)', () => {
     ]);
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: '' }]);
     expect(run.storedAtResult).toEqual([1, 1]);
-    expect(run.stored).toMatchObject([{ status: 'Block', policy: 'no-curl', control: 'blockedExecutables', command: ['/bin/sh', '-c', 'curl --version'], enforcer: { id: 'enf-1' } }]);
+    expect(run.stored).toMatchObject([
+      {
+        status: 'Block',
+        policy: 'no-curl',
+        control: 'blockedExecutables',
+        command: ['/bin/sh', '-c', 'curl --version'],
+        enforcer: { id: 'enf-1' },
+      },
+    ]);
   });
 
   it('lets a blocked program run in audit mode and has sent the Detect event when the invocation returns', async () => {

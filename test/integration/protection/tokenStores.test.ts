@@ -66,7 +66,9 @@ describe('the enforcer-group token from SSM Parameter Store', () => {
     expect(request).toMatchObject({ method: 'POST', url: '/', body: { Name: '/vigil/lambda-token', WithDecryption: true } });
     expect(request!.headers['x-amz-target']).toBe('AmazonSSM.GetParameter');
     expect(request!.headers['content-type']).toBe('application/x-amz-json-1.1');
-    expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDVIGILTEST0000001\/\d{8}\/eu-west-1\/ssm\/aws4_request, /);
+    expect(request!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDVIGILTEST0000001\/\d{8}\/eu-west-1\/ssm\/aws4_request, /,
+    );
 
     // The fake API answers 401 to any other token: these requests carried the one read from SSM.
     expect(api.server.registrations).toHaveLength(1);
@@ -78,14 +80,23 @@ describe('the enforcer-group token from SSM Parameter Store', () => {
   it('reads the parameter again after the control plane refused the token (401: rotated), at the next refresh', async () => {
     const values = ['vgt_previous-rotated-away', TOKEN];
     const ssm = await started(
-      new FakeAwsJsonService((_target, body) => ({ status: 200, body: { Parameter: { Name: body.Name, Type: 'SecureString', Value: values.shift() ?? TOKEN, Version: 4 } } })),
+      new FakeAwsJsonService((_target, body) => ({
+        status: 200,
+        body: { Parameter: { Name: body.Name, Type: 'SecureString', Value: values.shift() ?? TOKEN, Version: 4 } },
+      })),
     );
     const api = await started(new FakeEnforcerApi(bundleWith([]), TOKEN));
     const run = await runFunction({
       layerDir,
       module: 'user-function.cjs',
       events: [{ op: 'wait', ms: 2500 }],
-      env: { ...credentials, VIGIL_ENDPOINT: api.url, VIGIL_TOKEN_PARAMETER: '/vigil/lambda-token', VIGIL_BUNDLE_TTL_SECONDS: '1', AWS_ENDPOINT_URL_SSM: ssm.url },
+      env: {
+        ...credentials,
+        VIGIL_ENDPOINT: api.url,
+        VIGIL_TOKEN_PARAMETER: '/vigil/lambda-token',
+        VIGIL_BUNDLE_TTL_SECONDS: '1',
+        AWS_ENDPOINT_URL_SSM: ssm.url,
+      },
     });
     expect(run.results).toEqual([{ ok: true }]);
     expect(run.stderr).toContain('vigil: the first bundle fetch failed: POST /v1/enforcers/register answered 401');
@@ -101,7 +112,13 @@ describe('the enforcer-group token from SSM Parameter Store', () => {
       layerDir,
       module: 'user-function.cjs',
       events: curlThenTrue,
-      env: { ...credentials, VIGIL_ENDPOINT: api.url, VIGIL_TOKEN_PARAMETER: '/vigil/missing', VIGIL_SNAPSHOT: JSON.stringify(bundleWith([blockCurl])), AWS_ENDPOINT_URL_SSM: ssm.url },
+      env: {
+        ...credentials,
+        VIGIL_ENDPOINT: api.url,
+        VIGIL_TOKEN_PARAMETER: '/vigil/missing',
+        VIGIL_SNAPSHOT: JSON.stringify(bundleWith([blockCurl])),
+        AWS_ENDPOINT_URL_SSM: ssm.url,
+      },
     });
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: '' }]);
     expect(ssm.server.requests.map((r) => r.body)).toEqual([{ Name: '/vigil/missing', WithDecryption: true }]);
@@ -116,12 +133,23 @@ describe('the enforcer-group token from SSM Parameter Store', () => {
     const run = await runFunction({
       layerDir,
       module: 'user-function.cjs',
-      events: [{ op: 'wait', ms: 500 }, { op: 'spawnSync', file: 'true' }],
-      env: { ...credentials, VIGIL_ENDPOINT: api.url, VIGIL_TOKEN_PARAMETER: '/vigil/lambda-token', VIGIL_FAIL_MODE: 'closed', AWS_ENDPOINT_URL_SSM: ssm.url },
+      events: [
+        { op: 'wait', ms: 500 },
+        { op: 'spawnSync', file: 'true' },
+      ],
+      env: {
+        ...credentials,
+        VIGIL_ENDPOINT: api.url,
+        VIGIL_TOKEN_PARAMETER: '/vigil/lambda-token',
+        VIGIL_FAIL_MODE: 'closed',
+        AWS_ENDPOINT_URL_SSM: ssm.url,
+      },
     });
     expect(ssm.server.requests).toHaveLength(1);
     expect(run.results).toEqual([{ ok: true }, { error: 'EACCES' }]);
-    expect(run.stderr).toContain('vigil: the enforcer-group token could not be read from SSM parameter "/vigil/lambda-token": the token must be printable ASCII without spaces; fail mode closed');
+    expect(run.stderr).toContain(
+      'vigil: the enforcer-group token could not be read from SSM parameter "/vigil/lambda-token": the token must be printable ASCII without spaces; fail mode closed',
+    );
     expect(run.stderr).not.toContain('not a valid token');
     expect(api.server.requests).toEqual([]);
   });
@@ -132,7 +160,15 @@ describe('the enforcer-group token from Secrets Manager', () => {
     const secrets = await started(
       new FakeAwsJsonService((target, body) =>
         target === 'secretsmanager.GetSecretValue' && body?.SecretId === 'vigil/lambda-token'
-          ? { status: 200, body: { ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf', Name: 'vigil/lambda-token', SecretString: JSON.stringify({ token: TOKEN }), VersionId: 'v1' } }
+          ? {
+              status: 200,
+              body: {
+                ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/lambda-token-AbCdEf',
+                Name: 'vigil/lambda-token',
+                SecretString: JSON.stringify({ token: TOKEN }),
+                VersionId: 'v1',
+              },
+            }
           : { status: 400, body: { __type: 'ResourceNotFoundException', message: 'not found' } },
       ),
     );
@@ -142,7 +178,12 @@ describe('the enforcer-group token from Secrets Manager', () => {
       module: 'wrapped-function.mjs',
       preload: false,
       events: curlThenTrue,
-      env: { ...credentials, VIGIL_ENDPOINT: api.url, VIGIL_TOKEN_SECRET: 'vigil/lambda-token', AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url },
+      env: {
+        ...credentials,
+        VIGIL_ENDPOINT: api.url,
+        VIGIL_TOKEN_SECRET: 'vigil/lambda-token',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      },
     });
     expect(run.results).toEqual([{ error: 'EACCES' }, { ok: true, status: 0, stdout: '' }]);
     expect(secrets.server.requests).toHaveLength(1);
@@ -150,7 +191,9 @@ describe('the enforcer-group token from Secrets Manager', () => {
     expect(request).toMatchObject({ method: 'POST', url: '/', body: { SecretId: 'vigil/lambda-token' } });
     expect(request!.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
     expect(request!.headers['content-type']).toBe('application/x-amz-json-1.1');
-    expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDVIGILTEST0000001\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, /);
+    expect(request!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDVIGILTEST0000001\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, /,
+    );
     expect(api.server.registrations).toHaveLength(1);
     expect([...api.server.stored.values()].map((e) => e.status)).toEqual(['Block']);
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
@@ -161,7 +204,10 @@ describe('the enforcer-group token from Secrets Manager', () => {
     const run = await runFunction({
       layerDir,
       module: 'user-function.cjs',
-      events: [{ op: 'wait', ms: 300 }, { op: 'spawnSync', file: 'true' }],
+      events: [
+        { op: 'wait', ms: 300 },
+        { op: 'spawnSync', file: 'true' },
+      ],
       // No NODE_PATH: the built layer lives in a temporary directory where no SDK can be found.
       env: { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN_SECRET: 'vigil/lambda-token', VIGIL_FAIL_MODE: 'closed' },
     });

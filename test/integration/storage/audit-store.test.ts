@@ -78,7 +78,10 @@ describe('DynamoAuditStore writes', () => {
   it('stores a re-sent id once and counts it as a duplicate', async () => {
     const events = [auditEvent('d-1', NOW), auditEvent('d-2', NOW), auditEvent('d-3', NOW)];
     expect(await db.auditStore.put(events, 90)).toEqual({ accepted: 3, duplicates: 0 });
-    expect(await db.auditStore.put([events[0]!, auditEvent('d-4', NOW), { ...events[2]!, message: 'changed' }], 90)).toEqual({ accepted: 1, duplicates: 2 });
+    expect(await db.auditStore.put([events[0]!, auditEvent('d-4', NOW), { ...events[2]!, message: 'changed' }], 90)).toEqual({
+      accepted: 1,
+      duplicates: 2,
+    });
     expect((await db.auditStore.get('d-3'))?.message).toBe(events[2]!.message);
     // The same id twice in one call: one write wins.
     expect(await db.auditStore.put([auditEvent('d-5', NOW), auditEvent('d-5', NOW)], 90)).toEqual({ accepted: 1, duplicates: 1 });
@@ -125,7 +128,11 @@ describe('DynamoAuditStore queries', () => {
     auditEvent('e-10', NOW - 1, { policy: 'drift', cluster: 'prod', namespace: 'default' }),
   ];
   const newestFirst = [...events].sort((a, b) => b.time.localeCompare(a.time)).map((event) => event.id);
-  const ids = (predicate: (event: AuditEvent) => boolean) => events.filter(predicate).sort((a, b) => b.time.localeCompare(a.time)).map((event) => event.id);
+  const ids = (predicate: (event: AuditEvent) => boolean) =>
+    events
+      .filter(predicate)
+      .sort((a, b) => b.time.localeCompare(a.time))
+      .map((event) => event.id);
 
   it('lists all events newest first across days', async () => {
     await db.auditStore.put([...events].reverse(), 90);
@@ -146,30 +153,51 @@ describe('DynamoAuditStore queries', () => {
     const until = events[6]!.time;
     const page = await store.query({ limit: 50, since, until });
     expect(page.items.map((event) => event.id)).toEqual(['e-07', 'e-06', 'e-05', 'e-04', 'e-03']);
-    expect((await store.query({ limit: 50, since: new Date(NOW - 90 * 60_000).toISOString() })).items.map((event) => event.id)).toEqual(['e-10', 'e-09']);
-    expect((await store.query({ limit: 50, until: events[1]!.time, since: new Date(NOW - 30 * DAY).toISOString() })).items.map((event) => event.id)).toEqual(['e-02', 'e-01']);
+    expect((await store.query({ limit: 50, since: new Date(NOW - 90 * 60_000).toISOString() })).items.map((event) => event.id)).toEqual([
+      'e-10',
+      'e-09',
+    ]);
+    expect(
+      (await store.query({ limit: 50, until: events[1]!.time, since: new Date(NOW - 30 * DAY).toISOString() })).items.map(
+        (event) => event.id,
+      ),
+    ).toEqual(['e-02', 'e-01']);
     expect(await store.query({ limit: 50, since: until, until: since })).toEqual({ items: [] });
   });
 
   it('finds events of one policy, cluster or namespace through their indexes', async () => {
     const store = storeAtNow(db);
-    expect((await store.query({ limit: 50, policy: 'exec-guard' })).items.map((event) => event.id)).toEqual(ids((event) => event.policy === 'exec-guard'));
-    expect((await store.query({ limit: 50, cluster: 'staging' })).items.map((event) => event.id)).toEqual(ids((event) => event.workload.cluster === 'staging'));
-    expect((await store.query({ limit: 50, namespace: 'payments' })).items.map((event) => event.id)).toEqual(ids((event) => event.workload.namespace === 'payments'));
+    expect((await store.query({ limit: 50, policy: 'exec-guard' })).items.map((event) => event.id)).toEqual(
+      ids((event) => event.policy === 'exec-guard'),
+    );
+    expect((await store.query({ limit: 50, cluster: 'staging' })).items.map((event) => event.id)).toEqual(
+      ids((event) => event.workload.cluster === 'staging'),
+    );
+    expect((await store.query({ limit: 50, namespace: 'payments' })).items.map((event) => event.id)).toEqual(
+      ids((event) => event.workload.namespace === 'payments'),
+    );
     expect((await store.query({ limit: 50, policy: 'nobody' })).items).toEqual([]);
   });
 
   it('combines criteria: one picks the index, the others filter', async () => {
     const store = storeAtNow(db);
-    expect((await store.query({ limit: 50, policy: 'exec-guard', cluster: 'prod', namespace: 'default' })).items.map((event) => event.id)).toEqual(['e-07', 'e-05']);
+    expect(
+      (await store.query({ limit: 50, policy: 'exec-guard', cluster: 'prod', namespace: 'default' })).items.map((event) => event.id),
+    ).toEqual(['e-07', 'e-05']);
     expect((await store.query({ limit: 50, cluster: 'prod', status: 'Block' })).items.map((event) => event.id)).toEqual(['e-05']);
-    expect((await store.query({ limit: 50, namespace: 'default', since: new Date(NOW - 3 * HOUR).toISOString() })).items.map((event) => event.id)).toEqual(['e-10', 'e-09']);
+    expect(
+      (await store.query({ limit: 50, namespace: 'default', since: new Date(NOW - 3 * HOUR).toISOString() })).items.map(
+        (event) => event.id,
+      ),
+    ).toEqual(['e-10', 'e-09']);
   });
 
   it('filters by status and type on time-only queries', async () => {
     const store = storeAtNow(db);
     const since = new Date(NOW - 30 * DAY).toISOString();
-    expect((await store.query({ limit: 50, since, status: 'Block' })).items.map((event) => event.id)).toEqual(ids((event) => event.status === 'Block'));
+    expect((await store.query({ limit: 50, since, status: 'Block' })).items.map((event) => event.id)).toEqual(
+      ids((event) => event.status === 'Block'),
+    );
     expect((await store.query({ limit: 50, since, type: 'function' })).items.map((event) => event.id)).toEqual(['e-04']);
     expect((await store.query({ limit: 50, since, type: 'host', status: 'Block' })).items.map((event) => event.id)).toEqual(['e-08']);
     // Filtered pages are still full pages.
@@ -187,7 +215,10 @@ describe('DynamoAuditStore queries', () => {
 
   it('keeps events without a cluster out of cluster queries but not out of time queries', async () => {
     const store = storeAtNow(db);
-    const clusterIds = [...(await store.query({ limit: 50, cluster: 'prod' })).items, ...(await store.query({ limit: 50, cluster: 'staging' })).items].map((event) => event.id);
+    const clusterIds = [
+      ...(await store.query({ limit: 50, cluster: 'prod' })).items,
+      ...(await store.query({ limit: 50, cluster: 'staging' })).items,
+    ].map((event) => event.id);
     expect(clusterIds).not.toContain('e-04');
     expect(clusterIds).not.toContain('e-08');
   });

@@ -1,4 +1,10 @@
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  QueryCommand,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DependencyError } from '../../../functions/shared/errors.js';
 import { batchGetWithRetry, batchWriteWithRetry, type BatchClient, type WriteRequest } from '../../../functions/shared/storage/batch.js';
@@ -15,7 +21,12 @@ async function storedCount(db: TestTables, partition: string): Promise<number> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const output = await db.clients.document.send(
-      new QueryCommand({ TableName: db.tables.config.TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partition }, ExclusiveStartKey: startKey }),
+      new QueryCommand({
+        TableName: db.tables.config.TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': partition },
+        ExclusiveStartKey: startKey,
+      }),
     );
     count += output.Count ?? 0;
     startKey = output.LastEvaluatedKey;
@@ -57,16 +68,21 @@ describe('batchWriteWithRetry', () => {
 
   it('deletes as well as puts', async () => {
     await batchWriteWithRetry(db.clients.document, db.tables.config.TableName, puts('BATCH#delete', 30));
-    const deletes: WriteRequest[] = Array.from({ length: 30 }, (_, i) => ({ DeleteRequest: { Key: { pk: 'BATCH#delete', sk: String(i).padStart(3, '0') } } }));
+    const deletes: WriteRequest[] = Array.from({ length: 30 }, (_, i) => ({
+      DeleteRequest: { Key: { pk: 'BATCH#delete', sk: String(i).padStart(3, '0') } },
+    }));
     await batchWriteWithRetry(db.clients.document, db.tables.config.TableName, deletes);
     expect(await storedCount(db, 'BATCH#delete')).toBe(0);
   });
 
   it('gives up with a 503 when items stay unprocessed', async () => {
     const never: BatchClient = {
-      send: ((command: BatchWriteCommand) => Promise.resolve({ $metadata: {}, UnprocessedItems: command.input.RequestItems })) as BatchClient['send'],
+      send: ((command: BatchWriteCommand) =>
+        Promise.resolve({ $metadata: {}, UnprocessedItems: command.input.RequestItems })) as BatchClient['send'],
     };
-    const error = await batchWriteWithRetry(never, db.tables.config.TableName, puts('BATCH#never', 3), { ...fast, maxAttempts: 3 }).catch((e: unknown) => e);
+    const error = await batchWriteWithRetry(never, db.tables.config.TableName, puts('BATCH#never', 3), { ...fast, maxAttempts: 3 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DependencyError);
     expect((error as Error).message).toBe('storage is unavailable');
     expect((error as Error).cause).toBeInstanceOf(Error);
@@ -86,7 +102,9 @@ describe('batchGetWithRetry', () => {
         if (calls > 1) return db.clients.document.send(command);
         const [table, request] = Object.entries(command.input.RequestItems ?? {})[0]!;
         const keys = request.Keys ?? [];
-        const output = await db.clients.document.send(new BatchGetCommand({ RequestItems: { [table]: { ...request, Keys: keys.slice(0, 10) } } }));
+        const output = await db.clients.document.send(
+          new BatchGetCommand({ RequestItems: { [table]: { ...request, Keys: keys.slice(0, 10) } } }),
+        );
         return { ...output, UnprocessedKeys: { [table]: { ...request, Keys: keys.slice(10) } } };
       },
     };

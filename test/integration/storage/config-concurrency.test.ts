@@ -24,7 +24,10 @@ function creates(prefix: string, count: number): ConfigChange[] {
  * A store whose document client runs `before(n)` ahead of the n-th TransactWriteItems call (1-based):
  * the way to make another writer act between our read and our write, deterministically.
  */
-function storeWithHook(db: TestTables, before: (n: number, document: DynamoDBDocumentClient) => Promise<void>): { store: DynamoConfigStore; transactions: () => number } {
+function storeWithHook(
+  db: TestTables,
+  before: (n: number, document: DynamoDBDocumentClient) => Promise<void>,
+): { store: DynamoConfigStore; transactions: () => number } {
   const { document } = createDynamoClients({ endpoint: db.endpoint });
   const send = document.send.bind(document);
   let count = 0;
@@ -49,7 +52,18 @@ describe('DynamoConfigStore under concurrent writers', () => {
     const revision = await db.configStore.revision();
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'contended', doc: { ...policy('contended'), description: `writer ${i}` }, expectedVersion: 1 }], `writer-${i}`),
+        db.configStore.apply(
+          [
+            {
+              op: 'replace',
+              kind: 'policy',
+              name: 'contended',
+              doc: { ...policy('contended'), description: `writer ${i}` },
+              expectedVersion: 1,
+            },
+          ],
+          `writer-${i}`,
+        ),
       ),
     );
     const won = results.filter((result) => result.status === 'fulfilled');
@@ -68,9 +82,16 @@ describe('DynamoConfigStore under concurrent writers', () => {
     await db.configStore.apply([{ op: 'create', kind: 'policy', name: 'unguarded', doc: policy('unguarded') }], admin);
     // Before our first transaction, another writer moves the item to version 2 behind our back.
     const { store, transactions } = storeWithHook(db, async (n) => {
-      if (n === 1) await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'unguarded', doc: { ...policy('unguarded'), description: 'theirs' } }], 'someone-else');
+      if (n === 1)
+        await db.configStore.apply(
+          [{ op: 'replace', kind: 'policy', name: 'unguarded', doc: { ...policy('unguarded'), description: 'theirs' } }],
+          'someone-else',
+        );
     });
-    const [saved] = await store.apply([{ op: 'replace', kind: 'policy', name: 'unguarded', doc: { ...policy('unguarded'), description: 'ours' } }], admin);
+    const [saved] = await store.apply(
+      [{ op: 'replace', kind: 'policy', name: 'unguarded', doc: { ...policy('unguarded'), description: 'ours' } }],
+      admin,
+    );
     expect(transactions()).toBe(2);
     expect(saved).toMatchObject({ description: 'ours', version: 3 });
     const updates = (await activityFor(db, 'policy/unguarded')).filter((entry) => entry.action === 'update');
@@ -81,9 +102,12 @@ describe('DynamoConfigStore under concurrent writers', () => {
   it('fails a guarded write whose item changed between the read and the write with 412', async () => {
     await db.configStore.apply([{ op: 'create', kind: 'policy', name: 'raced', doc: policy('raced') }], admin);
     const { store } = storeWithHook(db, async (n) => {
-      if (n === 1) await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'raced', doc: policy('raced', false) }], 'someone-else');
+      if (n === 1)
+        await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'raced', doc: policy('raced', false) }], 'someone-else');
     });
-    const error = await store.apply([{ op: 'replace', kind: 'policy', name: 'raced', doc: policy('raced'), expectedVersion: 1 }], admin).catch((e: unknown) => e);
+    const error = await store
+      .apply([{ op: 'replace', kind: 'policy', name: 'raced', doc: policy('raced'), expectedVersion: 1 }], admin)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionMismatchError);
     expect((error as Error).message).toBe('policy "raced" is at version 2, not 1');
   });
@@ -121,13 +145,22 @@ describe('DynamoConfigStore atomicity of large changes', () => {
     // Items the big change replaces and deletes, so that undoing them must restore before-images.
     const setup: ConfigChange[] = [...creates('keep', 5), ...creates('drop', 5)];
     await db.configStore.apply(setup, admin);
-    await db.configStore.apply(creates('keep', 5).map((change) => ({ op: 'replace', kind: 'policy', name: change.name, doc: policy(change.name, false) })), admin);
+    await db.configStore.apply(
+      creates('keep', 5).map((change) => ({ op: 'replace', kind: 'policy', name: change.name, doc: policy(change.name, false) })),
+      admin,
+    );
     const before = await db.configStore.list('policy', { limit: 500 });
     const activityBefore = (await db.configStore.activity({ limit: 500 })).items.length;
     const revision = await db.configStore.revision();
 
     const changes: ConfigChange[] = [
-      ...creates('keep', 5).map((change): ConfigChange => ({ op: 'replace', kind: 'policy', name: change.name, doc: policy(change.name), expectedVersion: 2 })),
+      ...creates('keep', 5).map((change): ConfigChange => ({
+        op: 'replace',
+        kind: 'policy',
+        name: change.name,
+        doc: policy(change.name),
+        expectedVersion: 2,
+      })),
       ...creates('drop', 5).map((change): ConfigChange => ({ op: 'delete', kind: 'policy', name: change.name })),
       ...creates('rolled', 110),
     ];
@@ -135,7 +168,20 @@ describe('DynamoConfigStore atomicity of large changes', () => {
     // Someone creates the last item after our reads, just before our third (last) transaction.
     const { store, transactions } = storeWithHook(db, async (n, document) => {
       if (n === 3) {
-        await document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'POLICY', sk: last.name, doc: policy(last.name), version: 1, createdAt: 'x', updatedAt: 'x', updatedBy: 'intruder' } }));
+        await document.send(
+          new PutCommand({
+            TableName: db.tables.config.TableName,
+            Item: {
+              pk: 'POLICY',
+              sk: last.name,
+              doc: policy(last.name),
+              version: 1,
+              createdAt: 'x',
+              updatedAt: 'x',
+              updatedBy: 'intruder',
+            },
+          }),
+        );
       }
     });
     const error = await store.apply(changes, admin).catch((e: unknown) => e);
@@ -158,7 +204,15 @@ describe('DynamoConfigStore atomicity of large changes', () => {
     const last = changes[59] as ConfigChange;
     const first = changes[0] as ConfigChange;
     const { store } = storeWithHook(db, async (n, document) => {
-      const item = (name: string) => ({ pk: 'POLICY', sk: name, doc: policy(name), version: 7, createdAt: 'x', updatedAt: 'x', updatedBy: 'intruder' });
+      const item = (name: string) => ({
+        pk: 'POLICY',
+        sk: name,
+        doc: policy(name),
+        version: 7,
+        createdAt: 'x',
+        updatedAt: 'x',
+        updatedBy: 'intruder',
+      });
       // The second chunk collides with an intruder; then, before the undo, the intruder edits an item of the first.
       if (n === 2) await document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: item(last.name) }));
       if (n === 3) await document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: item(first.name) }));

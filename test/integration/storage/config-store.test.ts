@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applicationScopeSchema, enforcerGroupSchema, enforcerSettingsSchema, policySchema, type PolicyInput } from '../../../layers/core/index.js';
+import {
+  applicationScopeSchema,
+  enforcerGroupSchema,
+  enforcerSettingsSchema,
+  policySchema,
+  type PolicyInput,
+} from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, NotFoundError, VersionMismatchError } from '../../../functions/shared/errors.js';
 import { DynamoConfigStore } from '../../../functions/shared/storage/DynamoConfigStore.js';
 import type { ConfigChange, ConfigKind } from '../../../functions/shared/storage/ports.js';
@@ -20,7 +26,10 @@ describe('DynamoConfigStore items', () => {
   const db = useTables();
 
   it('creates an item at version 1 and reads it back with server-managed metadata', async () => {
-    const [created] = await db.configStore.apply([create('policy', 'exec-guard', policy('exec-guard', { description: 'no shells' }))], admin);
+    const [created] = await db.configStore.apply(
+      [create('policy', 'exec-guard', policy('exec-guard', { description: 'no shells' }))],
+      admin,
+    );
     expect(created).toMatchObject({ name: 'exec-guard', description: 'no shells', version: 1, updatedBy: admin });
     const read = await db.configStore.get('policy', 'exec-guard');
     expect(read).toEqual(created);
@@ -41,7 +50,10 @@ describe('DynamoConfigStore items', () => {
 
   it('bumps the version on replace, keeps createdAt and records who changed it', async () => {
     const [v1] = await db.configStore.apply([create('policy', 'to-replace', policy('to-replace'))], admin);
-    const [v2] = await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'to-replace', doc: policy('to-replace', { enabled: false }), expectedVersion: 1 }], other);
+    const [v2] = await db.configStore.apply(
+      [{ op: 'replace', kind: 'policy', name: 'to-replace', doc: policy('to-replace', { enabled: false }), expectedVersion: 1 }],
+      other,
+    );
     expect(v2).toMatchObject({ enabled: false, version: 2, createdAt: v1?.createdAt, updatedBy: other });
     const [v3] = await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'to-replace', doc: policy('to-replace') }], admin);
     expect(v3?.version).toBe(3);
@@ -58,7 +70,11 @@ describe('DynamoConfigStore items', () => {
   it('returns the stored items in change order', async () => {
     await db.configStore.apply([create('policy', 'order-b', policy('order-b'))], admin);
     const result = await db.configStore.apply(
-      [create('policy', 'order-c', policy('order-c')), { op: 'delete', kind: 'policy', name: 'order-b' }, create('policy', 'order-a', policy('order-a'))],
+      [
+        create('policy', 'order-c', policy('order-c')),
+        { op: 'delete', kind: 'policy', name: 'order-b' },
+        create('policy', 'order-a', policy('order-a')),
+      ],
       admin,
     );
     expect(result.map((item) => (item as { name?: string } | undefined)?.name)).toEqual(['order-c', undefined, 'order-a']);
@@ -74,16 +90,22 @@ describe('DynamoConfigStore items', () => {
   it('refuses a replace with a stale expectedVersion (412) and names both versions', async () => {
     await db.configStore.apply([create('policy', 'stale', policy('stale'))], admin);
     await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'stale', doc: policy('stale'), expectedVersion: 1 }], admin);
-    const error = await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'stale', doc: policy('stale'), expectedVersion: 1 }], admin).catch((e: unknown) => e);
+    const error = await db.configStore
+      .apply([{ op: 'replace', kind: 'policy', name: 'stale', doc: policy('stale'), expectedVersion: 1 }], admin)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionMismatchError);
     expect((error as Error).message).toBe('policy "stale" is at version 2, not 1');
-    const stale = await db.configStore.apply([{ op: 'delete', kind: 'policy', name: 'stale', expectedVersion: 1 }], admin).catch((e: unknown) => e);
+    const stale = await db.configStore
+      .apply([{ op: 'delete', kind: 'policy', name: 'stale', expectedVersion: 1 }], admin)
+      .catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(VersionMismatchError);
     expect((await db.configStore.get('policy', 'stale'))?.version).toBe(2);
   });
 
   it('refuses to replace or delete an item that does not exist (404)', async () => {
-    const replace = await db.configStore.apply([{ op: 'replace', kind: 'policy', name: 'ghost', doc: policy('ghost') }], admin).catch((e: unknown) => e);
+    const replace = await db.configStore
+      .apply([{ op: 'replace', kind: 'policy', name: 'ghost', doc: policy('ghost') }], admin)
+      .catch((e: unknown) => e);
     expect(replace).toBeInstanceOf(NotFoundError);
     expect((replace as Error).message).toBe('policy "ghost" does not exist');
     const remove = await db.configStore.apply([{ op: 'delete', kind: 'cluster', name: 'ghost' }], admin).catch((e: unknown) => e);
@@ -94,14 +116,19 @@ describe('DynamoConfigStore items', () => {
   it('writes nothing when one change of several fails', async () => {
     await db.configStore.apply([create('policy', 'exists-already', policy('exists-already'))], admin);
     const error = await db.configStore
-      .apply([create('policy', 'would-be-new', policy('would-be-new')), create('policy', 'exists-already', policy('exists-already'))], admin)
+      .apply(
+        [create('policy', 'would-be-new', policy('would-be-new')), create('policy', 'exists-already', policy('exists-already'))],
+        admin,
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(await db.configStore.get('policy', 'would-be-new')).toBeUndefined();
   });
 
   it('rejects a change that names the same item twice', async () => {
-    const error = await db.configStore.apply([create('policy', 'dup', policy('dup')), { op: 'delete', kind: 'policy', name: 'dup' }], admin).catch((e: unknown) => e);
+    const error = await db.configStore
+      .apply([create('policy', 'dup', policy('dup')), { op: 'delete', kind: 'policy', name: 'dup' }], admin)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect(await db.configStore.get('policy', 'dup')).toBeUndefined();
   });
@@ -118,7 +145,10 @@ describe('DynamoConfigStore.list', () => {
 
   it('pages through items sorted by name, without a cursor on the last page', async () => {
     const names = ['p-5', 'p-1', 'p-7', 'p-3', 'p-2', 'p-6', 'p-4'];
-    await db.configStore.apply(names.map((name) => create('policy', name, policy(name))), admin);
+    await db.configStore.apply(
+      names.map((name) => create('policy', name, policy(name))),
+      admin,
+    );
     const pages: string[][] = [];
     let cursor: string | undefined;
     do {
@@ -126,15 +156,14 @@ describe('DynamoConfigStore.list', () => {
       pages.push(page.items.map((item) => item.name));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(pages).toEqual([
-      ['p-1', 'p-2', 'p-3'],
-      ['p-4', 'p-5', 'p-6'],
-      ['p-7'],
-    ]);
+    expect(pages).toEqual([['p-1', 'p-2', 'p-3'], ['p-4', 'p-5', 'p-6'], ['p-7']]);
   });
 
   it('has no cursor on a last page that is exactly full', async () => {
-    await db.configStore.apply(['s-1', 's-2', 's-3', 's-4'].map((name) => create('applicationScope', name, applicationScopeSchema.parse({ name }))), admin);
+    await db.configStore.apply(
+      ['s-1', 's-2', 's-3', 's-4'].map((name) => create('applicationScope', name, applicationScopeSchema.parse({ name }))),
+      admin,
+    );
     const first = await db.configStore.list('applicationScope', { limit: 2 });
     const second = await db.configStore.list('applicationScope', { limit: 2, cursor: first.nextCursor });
     expect(second.items.map((item) => item.name)).toEqual(['s-3', 's-4']);
@@ -154,7 +183,10 @@ describe('DynamoConfigStore.list', () => {
       policySchema.parse({ name: 'f-5', type: 'host' }),
       policy('f-6', { enabled: false }),
     ];
-    await db.configStore.apply(docs.map((doc) => create('policy', doc.name, doc)), admin);
+    await db.configStore.apply(
+      docs.map((doc) => create('policy', doc.name, doc)),
+      admin,
+    );
     const first = await db.configStore.list('policy', { limit: 2 }, { type: 'container', enabled: false });
     expect(first.items.map((item) => item.name)).toEqual(['f-1', 'f-4']);
     const second = await db.configStore.list('policy', { limit: 2, cursor: first.nextCursor }, { type: 'container', enabled: false });
@@ -165,10 +197,20 @@ describe('DynamoConfigStore.list', () => {
   });
 
   it('rejects a malformed or foreign cursor as a bad request', async () => {
-    await db.configStore.apply(['c-1', 'c-2'].map((name) => create('enforcerGroup', name, { ...enforcerGroupSchema.parse({ name, type: 'agent' }), tokenHash: 'x' })), admin);
+    await db.configStore.apply(
+      ['c-1', 'c-2'].map((name) =>
+        create('enforcerGroup', name, { ...enforcerGroupSchema.parse({ name, type: 'agent' }), tokenHash: 'x' }),
+      ),
+      admin,
+    );
     const groups = await db.configStore.list('enforcerGroup', { limit: 1 });
     expect(groups.nextCursor).toBeDefined();
-    for (const cursor of ['not a cursor', 'eyJ2IjoxfQ', Buffer.from('{"v":1,"i":"config:GROUP","k":{"pk":"GROUP"}}').toString('base64url'), `${groups.nextCursor}x`]) {
+    for (const cursor of [
+      'not a cursor',
+      'eyJ2IjoxfQ',
+      Buffer.from('{"v":1,"i":"config:GROUP","k":{"pk":"GROUP"}}').toString('base64url'),
+      `${groups.nextCursor}x`,
+    ]) {
       await expect(db.configStore.list('enforcerGroup', { limit: 1, cursor }), cursor).rejects.toThrow(BadRequestError);
     }
     // A cursor of one kind is no cursor for another.
@@ -188,7 +230,10 @@ describe('DynamoConfigStore revision and activity', () => {
     expect(await db.configStore.revision()).toBe(0);
     await db.configStore.apply([create('policy', 'r-1', policy('r-1'))], admin);
     expect(await db.configStore.revision()).toBe(1);
-    await db.configStore.apply([create('policy', 'r-2', policy('r-2')), create('policy', 'r-3', policy('r-3')), { op: 'delete', kind: 'policy', name: 'r-1' }], admin);
+    await db.configStore.apply(
+      [create('policy', 'r-2', policy('r-2')), create('policy', 'r-3', policy('r-3')), { op: 'delete', kind: 'policy', name: 'r-1' }],
+      admin,
+    );
     expect(await db.configStore.revision()).toBe(2);
     await db.configStore.apply([create('policy', 'r-2', policy('r-2'))], admin).catch(() => undefined);
     expect(await db.configStore.revision()).toBe(2);
@@ -200,7 +245,11 @@ describe('DynamoConfigStore revision and activity', () => {
     const store = timed();
     const started = new Date(tick).toISOString();
     await store.apply([create('policy', 'a-1', policy('a-1'))], admin);
-    await store.apply([{ op: 'replace', kind: 'policy', name: 'a-1', doc: policy('a-1', { enabled: false }), expectedVersion: 1 }], other, 'mode-change');
+    await store.apply(
+      [{ op: 'replace', kind: 'policy', name: 'a-1', doc: policy('a-1', { enabled: false }), expectedVersion: 1 }],
+      other,
+      'mode-change',
+    );
     await store.apply([{ op: 'delete', kind: 'policy', name: 'a-1' }], admin);
     const page = await store.activity({ limit: 500, since: started });
     const entries = page.items.filter((entry) => entry.resource === 'policy/a-1');
@@ -260,8 +309,19 @@ describe('DynamoConfigStore.loadSnapshot', () => {
       [
         create('policy', 'snap-b', policy('snap-b')),
         create('policy', 'snap-a', policy('snap-a', { enforcementMode: 'enforce' })),
-        create('applicationScope', 'payments', applicationScopeSchema.parse({ name: 'payments', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] })),
-        create('enforcerGroup', 'default-ke', { ...enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer' }), tokenHash: 'sha256:secret' }),
+        create(
+          'applicationScope',
+          'payments',
+          applicationScopeSchema.parse({
+            name: 'payments',
+            expression: 'v1',
+            variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }],
+          }),
+        ),
+        create('enforcerGroup', 'default-ke', {
+          ...enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer' }),
+          tokenHash: 'sha256:secret',
+        }),
         create('cluster', 'prod', { name: 'prod', enforcerGroup: 'default-ke', secretHash: 'sha256:x' }),
       ],
       admin,
@@ -276,6 +336,11 @@ describe('DynamoConfigStore.loadSnapshot', () => {
     expect(snapshot.applicationScopes).toEqual([expect.objectContaining({ name: 'payments', expression: 'v1' })]);
     expect(snapshot.groups).toEqual([expect.objectContaining({ name: 'default-ke', type: 'kube_enforcer', enforce: false })]);
     expect(snapshot.groups[0]).not.toHaveProperty('tokenHash');
-    expect(snapshot.settings).toMatchObject({ admissionWarnings: false, auditRetentionDays: 30, bypassScopes: settings.bypassScopes, version: 1 });
+    expect(snapshot.settings).toMatchObject({
+      admissionWarnings: false,
+      auditRetentionDays: 30,
+      bypassScopes: settings.bypassScopes,
+      version: 1,
+    });
   });
 });

@@ -8,7 +8,11 @@ import { useTables, type TestTables } from '../../support/use-tables.js';
 
 /** A decision document; `filler` adds a policy description of that many random base64 characters (6 bits each, compressed). */
 function decisionDocument(revision: number, options: { readonly filler?: number; readonly secretHash?: string } = {}): DecisionDocument {
-  const description = options.filler ? randomBytes(Math.ceil((options.filler * 3) / 4)).toString('base64').slice(0, options.filler) : 'guards exec';
+  const description = options.filler
+    ? randomBytes(Math.ceil((options.filler * 3) / 4))
+        .toString('base64')
+        .slice(0, options.filler)
+    : 'guards exec';
   return {
     revision,
     config: {
@@ -27,7 +31,17 @@ function decisionDocument(revision: number, options: { readonly filler?: number;
         } as unknown as DecisionDocument['config']['policies'][number],
       ],
       applicationScopes: [],
-      groups: [{ name: 'default-ke', type: 'kube_enforcer', enforce: true, containerProtection: true, hostProtection: true, failMode: 'open', timeoutSeconds: 5 }],
+      groups: [
+        {
+          name: 'default-ke',
+          type: 'kube_enforcer',
+          enforce: true,
+          containerProtection: true,
+          hostProtection: true,
+          failMode: 'open',
+          timeoutSeconds: 5,
+        },
+      ],
       settings: defaultEnforcerSettings(),
     },
     clusters: [{ name: 'prod', enforcerGroup: 'default-ke', secretHash: options.secretHash ?? 'a'.repeat(64) }],
@@ -37,7 +51,13 @@ function decisionDocument(revision: number, options: { readonly filler?: number;
 /** The sort keys stored in the decision partition. */
 async function storedKeys(db: TestTables): Promise<string[]> {
   const output = await db.clients.document.send(
-    new QueryCommand({ TableName: db.tables.config.TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'DECISION' }, ProjectionExpression: 'sk', ConsistentRead: true }),
+    new QueryCommand({
+      TableName: db.tables.config.TableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'DECISION' },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    }),
   );
   return (output.Items ?? []).map((item) => String(item.sk));
 }
@@ -47,7 +67,8 @@ describe('DynamoDecisionSnapshots', () => {
   const snapshots = () => new DynamoDecisionSnapshots(db.clients.document, db.tables.config.TableName);
 
   /** Sets the configuration's revision, as writes would have moved it. */
-  const atRevision = (revision: number) => db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'META', sk: 'revision', revision } }));
+  const atRevision = (revision: number) =>
+    db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'META', sk: 'revision', revision } }));
 
   /** Saves a document while the configuration is at its revision. */
   const saveCurrent = async (document: DecisionDocument) => {
@@ -74,19 +95,28 @@ describe('DynamoDecisionSnapshots', () => {
   it('splits a large document over several items written together, and reads it back whole', async () => {
     const document = decisionDocument(11, { filler: 1_200_000 });
     await saveCurrent(document);
-    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000011#'))).toEqual(['000000000011#000', '000000000011#001', '000000000011#002']);
+    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000011#'))).toEqual([
+      '000000000011#000',
+      '000000000011#001',
+      '000000000011#002',
+    ]);
     expect(await snapshots().load(11)).toEqual(document);
   });
 
   it('ignores an incomplete set of parts', async () => {
     await saveCurrent(decisionDocument(13, { filler: 1_200_000 }));
-    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000013#001' } }));
+    await db.clients.document.send(
+      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000013#001' } }),
+    );
     expect(await snapshots().load(13)).toBeUndefined();
   });
 
   it('ignores parts whose bytes are not the document they claim to be', async () => {
     await db.clients.document.send(
-      new PutCommand({ TableName: db.tables.config.TableName, Item: { pk: 'DECISION', sk: '000000000015#000', revision: 15, part: 0, parts: 1, format: 1, data: randomBytes(64) } }),
+      new PutCommand({
+        TableName: db.tables.config.TableName,
+        Item: { pk: 'DECISION', sk: '000000000015#000', revision: 15, part: 0, parts: 1, format: 1, data: randomBytes(64) },
+      }),
     );
     expect(await snapshots().load(15)).toBeUndefined();
   });
@@ -94,7 +124,11 @@ describe('DynamoDecisionSnapshots', () => {
   it('ignores a document of another format', async () => {
     await saveCurrent(decisionDocument(16));
     const stored = await db.clients.document.send(
-      new QueryCommand({ TableName: db.tables.config.TableName, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': 'DECISION', ':sk': '000000000016#000' } }),
+      new QueryCommand({
+        TableName: db.tables.config.TableName,
+        KeyConditionExpression: 'pk = :pk AND sk = :sk',
+        ExpressionAttributeValues: { ':pk': 'DECISION', ':sk': '000000000016#000' },
+      }),
     );
     await db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { ...stored.Items![0], format: 2 } }));
     expect(await snapshots().load(16)).toBeUndefined();

@@ -1,4 +1,11 @@
-import { DeleteTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoClients, type DynamoClients } from '../../../functions/shared/storage/client.js';
@@ -13,7 +20,12 @@ describe('tableDefinitions', () => {
     expect(definitions.config.BillingMode).toBe('PAY_PER_REQUEST');
     expect(definitions.audit.BillingMode).toBe('PAY_PER_REQUEST');
     expect(definitions.auditTtlAttribute).toBe('expiresAt');
-    expect(definitions.audit.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['byDay', 'byPolicy', 'byCluster', 'byNamespace']);
+    expect(definitions.audit.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([
+      'byDay',
+      'byPolicy',
+      'byCluster',
+      'byNamespace',
+    ]);
   });
 
   it('gives the audit table a NEW_IMAGE stream unless asked not to, and changes nothing else', () => {
@@ -30,7 +42,11 @@ describe('tableDefinitions', () => {
 
 async function auditStreamOf(client: DynamoDBClient, tableName: string) {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  return { status: Table?.TableStatus, enabled: Table?.StreamSpecification?.StreamEnabled === true, viewType: Table?.StreamSpecification?.StreamViewType };
+  return {
+    status: Table?.TableStatus,
+    enabled: Table?.StreamSpecification?.StreamEnabled === true,
+    viewType: Table?.StreamSpecification?.StreamViewType,
+  };
 }
 
 describe('ensureTables', () => {
@@ -40,7 +56,8 @@ describe('ensureTables', () => {
   afterAll(async () => {
     if (!clients) return;
     const names = tableDefinitions(prefix);
-    for (const name of [names.config.TableName, names.audit.TableName]) await clients.client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+    for (const name of [names.config.TableName, names.audit.TableName])
+      await clients.client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
     clients.client.destroy();
   });
 
@@ -51,7 +68,12 @@ describe('ensureTables', () => {
     const definitions = await ensureTables(client, prefix);
     const audit = await client.send(new DescribeTableCommand({ TableName: definitions.audit.TableName }));
     expect(audit.Table?.TableStatus).toBe('ACTIVE');
-    expect(audit.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(['byCluster', 'byDay', 'byNamespace', 'byPolicy']);
+    expect(audit.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
+      'byCluster',
+      'byDay',
+      'byNamespace',
+      'byPolicy',
+    ]);
     const config = await client.send(new DescribeTableCommand({ TableName: definitions.config.TableName }));
     expect(config.Table?.TableStatus).toBe('ACTIVE');
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: definitions.audit.TableName }));
@@ -75,7 +97,9 @@ describe('ensureTables', () => {
 
     await Promise.all([ensureTables(client, prefix), ensureTables(client, prefix)]);
     expect(await auditStreamOf(client, audit)).toEqual({ status: 'ACTIVE', enabled: true, viewType: 'NEW_IMAGE' });
-    expect((await client.send(new GetItemCommand({ TableName: audit, Key: key, ConsistentRead: true }))).Item?.note).toEqual({ S: 'written while the stream was on' });
+    expect((await client.send(new GetItemCommand({ TableName: audit, Key: key, ConsistentRead: true }))).Item?.note).toEqual({
+      S: 'written while the stream was on',
+    });
   });
 
   it('creates an audit table without a stream when asked not to have one', async () => {
@@ -83,10 +107,15 @@ describe('ensureTables', () => {
     const fresh = `t${randomBytes(4).toString('hex')}-`;
     try {
       const definitions = await ensureTables(clients.client, fresh, { auditStream: false });
-      expect(await auditStreamOf(clients.client, definitions.audit.TableName)).toEqual({ status: 'ACTIVE', enabled: false, viewType: undefined });
+      expect(await auditStreamOf(clients.client, definitions.audit.TableName)).toEqual({
+        status: 'ACTIVE',
+        enabled: false,
+        viewType: undefined,
+      });
     } finally {
       const names = tableDefinitions(fresh);
-      for (const name of [names.config.TableName, names.audit.TableName]) await clients.client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+      for (const name of [names.config.TableName, names.audit.TableName])
+        await clients.client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
     }
   });
 });

@@ -15,7 +15,17 @@ import { functionEntries } from '../../../infra/lambda-bundling.js';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function bundledInputs(entry: string): Promise<string[]> {
-  const result = await build({ entryPoints: [entry], bundle: true, write: false, platform: 'node', format: 'esm', external: ['@aws-sdk/*'], metafile: true, logLevel: 'silent', absWorkingDir: repoRoot });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: repoRoot,
+  });
   return Object.keys(result.metafile.inputs);
 }
 
@@ -24,7 +34,12 @@ describe('the admission function bundle', () => {
     const inputs = await bundledInputs('functions/admission/index.ts');
     expect(inputs).toContain('layers/core/engine/snapshot.ts');
     expect(inputs).toContain('layers/core/admission/decode.ts');
-    expect(inputs.filter((input) => input.includes('node_modules/zod/') || input.startsWith('layers/core/schemas/') || input === 'layers/core/admission/review.ts')).toEqual([]);
+    expect(
+      inputs.filter(
+        (input) =>
+          input.includes('node_modules/zod/') || input.startsWith('layers/core/schemas/') || input === 'layers/core/admission/review.ts',
+      ),
+    ).toEqual([]);
   });
 
   it('as the stack bundles it, takes credentials from the environment only and stays within its size goal', async () => {
@@ -35,7 +50,8 @@ describe('the admission function bundle', () => {
       expect(report.inputs).toContain('node_modules/@aws-sdk/client-dynamodb/dist-es/DynamoDBClient.js');
       expect(report.inputs).toContain('functions/shared/environment-credentials.ts');
       expect(report.inputs).toContain('node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js');
-      const otherSources = /node_modules\/(@aws-sdk\/(credential-provider-(?!env\/)|nested-clients|token-providers|client-sso|client-sts)|@smithy\/credential-provider-imds)/;
+      const otherSources =
+        /node_modules\/(@aws-sdk\/(credential-provider-(?!env\/)|nested-clients|token-providers|client-sso|client-sts)|@smithy\/credential-provider-imds)/;
       expect(report.inputs.filter((input) => otherSources.test(input))).toEqual([]);
       expect(report.bytes).toBeLessThanOrEqual(GOALS.admissionBundleBytesMax);
     } finally {

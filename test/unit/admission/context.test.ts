@@ -36,7 +36,14 @@ describe('parseAdmissionReview and admissionContext', () => {
       kind: 'decide',
       dryRun: false,
       request: { policyType: 'container', event: { action: 'exec', command: ['sh'], container: 'nginx' } },
-      subject: { cluster: 'prod', namespace: 'default', pod: 'test-nginx', container: 'nginx', user: { name: 'kubernetes-admin' }, command: ['sh'] },
+      subject: {
+        cluster: 'prod',
+        namespace: 'default',
+        pod: 'test-nginx',
+        container: 'nginx',
+        user: { name: 'kubernetes-admin' },
+        command: ['sh'],
+      },
     });
     if (context.kind !== 'decide') throw new Error('unreachable');
     expect(context.request.workload.values.get('kubernetes.namespace')).toEqual(['default']);
@@ -93,9 +100,16 @@ describe('parseAdmissionReview and admissionContext', () => {
 
 describe('pod helpers', () => {
   it('derives the deployment from a ReplicaSet owner and its pod-template-hash', () => {
-    const pod = podSchema.parse({ metadata: { labels: { 'pod-template-hash': 'abc12' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'api-abc12', controller: true }] } });
+    const pod = podSchema.parse({
+      metadata: {
+        labels: { 'pod-template-hash': 'abc12' },
+        ownerReferences: [{ kind: 'ReplicaSet', name: 'api-abc12', controller: true }],
+      },
+    });
     expect(ownerName(pod)).toBe('api');
-    expect(ownerName(podSchema.parse({ metadata: { ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }] } }))).toBe('db');
+    expect(ownerName(podSchema.parse({ metadata: { ownerReferences: [{ kind: 'StatefulSet', name: 'db', controller: true }] } }))).toBe(
+      'db',
+    );
     expect(ownerName(podSchema.parse({}))).toBeUndefined();
   });
 
@@ -105,17 +119,46 @@ describe('pod helpers', () => {
   });
 
   it('remembers the default container from the kubectl annotation', () => {
-    const pod = podSchema.parse({ metadata: { annotations: { 'kubectl.kubernetes.io/default-container': 'app' } }, spec: { containers: [{ name: 'sidecar', image: 'envoy' }, { name: 'app', image: 'api' }] } });
+    const pod = podSchema.parse({
+      metadata: { annotations: { 'kubectl.kubernetes.io/default-container': 'app' } },
+      spec: {
+        containers: [
+          { name: 'sidecar', image: 'envoy' },
+          { name: 'app', image: 'api' },
+        ],
+      },
+    });
     expect(podIdentity(pod, 'default').defaultContainer).toBe('app');
   });
 });
 
 describe('admission messages', () => {
-  const subject: AdmissionSubject = { cluster: 'c', namespace: 'default', pod: 'test-nginx', container: 'nginx', image: null, user: { name: 'u', groups: [] }, command: ['sh'], unresolved: [] };
-  const violation: Violation = { status: 'Block', policy: 'exec-guard', policyType: 'container', policyVersion: 1, control: 'blockContainerExec', controlName: 'Block Container Exec', enforcementMode: 'enforce', action: 'exec', message: 'exec of "sh" is not an allowed process' };
+  const subject: AdmissionSubject = {
+    cluster: 'c',
+    namespace: 'default',
+    pod: 'test-nginx',
+    container: 'nginx',
+    image: null,
+    user: { name: 'u', groups: [] },
+    command: ['sh'],
+    unresolved: [],
+  };
+  const violation: Violation = {
+    status: 'Block',
+    policy: 'exec-guard',
+    policyType: 'container',
+    policyVersion: 1,
+    control: 'blockContainerExec',
+    controlName: 'Block Container Exec',
+    enforcementMode: 'enforce',
+    action: 'exec',
+    message: 'exec of "sh" is not an allowed process',
+  };
 
   it('names the request, the policy and the control when blocking', () => {
-    expect(blockMessage([violation], subject)).toBe('vigil: exec of "sh" into default/test-nginx blocked by policy "exec-guard" (Block Container Exec)');
+    expect(blockMessage([violation], subject)).toBe(
+      'vigil: exec of "sh" into default/test-nginx blocked by policy "exec-guard" (Block Container Exec)',
+    );
     expect(blockMessage([violation, violation, violation], subject)).toContain('(and 2 more violations)');
   });
 
@@ -128,10 +171,17 @@ describe('admission messages', () => {
 
   it('omits warnings when admission warnings are off and echoes uid, apiVersion and kind', () => {
     const review = parseAdmissionReview(execReview());
-    const response = admissionResponse(review, { allowed: true, violations: [{ ...violation, status: 'Detect' }] }, subject, { warnings: false });
+    const response = admissionResponse(review, { allowed: true, violations: [{ ...violation, status: 'Detect' }] }, subject, {
+      warnings: false,
+    });
     expect(response).toEqual({
-      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-      response: { uid: review.request.uid, allowed: true, auditAnnotations: { status: 'Detect', policy: 'exec-guard', control: 'blockContainerExec' } },
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: {
+        uid: review.request.uid,
+        allowed: true,
+        auditAnnotations: { status: 'Detect', policy: 'exec-guard', control: 'blockContainerExec' },
+      },
     });
   });
 });

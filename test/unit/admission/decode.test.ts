@@ -18,18 +18,27 @@ import { fixtureDirs, fixtureFiles, readFixture } from '../../support/fixtures.j
 // MAX_DECODE_ISSUES of them), same decoded value.
 
 const reviews: unknown[] = fixtureDirs('admission').flatMap((dir) =>
-  ['allowed', 'denied', 'detected', 'learn'].flatMap((kind) => fixtureFiles('admission', dir, kind).map((file) => readFixture('admission', dir, kind, file))),
+  ['allowed', 'denied', 'detected', 'learn'].flatMap((kind) =>
+    fixtureFiles('admission', dir, kind).map((file) => readFixture('admission', dir, kind, file)),
+  ),
 );
 const pods = reviews.flatMap((review) => {
   const request = (review as { request: { object?: unknown; oldObject?: unknown } }).request;
   return [request.object, request.oldObject].filter((object) => (object as { kind?: string } | undefined)?.kind === 'Pod');
 });
-const connectOptions = reviews.map((review) => (review as { request: { object?: unknown } }).request.object).filter((object) => (object as { kind?: string } | undefined)?.kind?.startsWith('Pod') && (object as { kind: string }).kind !== 'Pod');
+const connectOptions = reviews
+  .map((review) => (review as { request: { object?: unknown } }).request.object)
+  .filter((object) => (object as { kind?: string } | undefined)?.kind?.startsWith('Pod') && (object as { kind: string }).kind !== 'Pod');
 
 /** What zod says about a value, in the decoders' terms. */
-function zodResult(schema: z.ZodType, value: unknown): { ok: true; value: unknown } | { ok: false; issues: Array<{ path: PropertyKey[]; message: string }> } {
+function zodResult(
+  schema: z.ZodType,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; issues: Array<{ path: PropertyKey[]; message: string }> } {
   const result = schema.safeParse(value);
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: result.error.issues.slice(0, MAX_DECODE_ISSUES).map(({ path, message }) => ({ path, message })) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, issues: result.error.issues.slice(0, MAX_DECODE_ISSUES).map(({ path, message }) => ({ path, message })) };
 }
 
 function expectSameAsZod(decoded: DecodeResult<unknown>, schema: z.ZodType, value: unknown): void {
@@ -64,7 +73,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((value) => ({ kind: 'replace' as const, value })),
   fc.constant({ kind: 'delete' as const }),
   fc.constant({ kind: 'null' as const }),
-  fc.constantFrom('', 'x'.repeat(129), 1.5, 2 ** 60, -(2 ** 60), [], {}, true, 'CREATE', 'admission.k8s.io/v1').map((value) => ({ kind: 'replace' as const, value })),
+  fc
+    .constantFrom('', 'x'.repeat(129), 1.5, 2 ** 60, -(2 ** 60), [], {}, true, 'CREATE', 'admission.k8s.io/v1')
+    .map((value) => ({ kind: 'replace' as const, value })),
 );
 
 /** Real documents with up to three mutations at random depths. */
@@ -90,21 +101,33 @@ describe('the zod-free AdmissionReview decoders agree with the zod schemas', () 
   });
 
   it('on mutated real reviews', () => {
-    fc.assert(fc.property(mutated(reviews), (review) => expectSameAsZod(decodeAdmissionReview(review), admissionReviewSchema, review)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(mutated(reviews), (review) => expectSameAsZod(decodeAdmissionReview(review), admissionReviewSchema, review)),
+      { numRuns: 2000 },
+    );
   });
 
   it('on arbitrary JSON', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => expectSameAsZod(decodeAdmissionReview(value), admissionReviewSchema, value)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => expectSameAsZod(decodeAdmissionReview(value), admissionReviewSchema, value)),
+      { numRuns: 500 },
+    );
   });
 
   it('on mutated real pods, including the defaults they fill in', () => {
-    fc.assert(fc.property(mutated(pods), (pod) => expectSameAsZod(decodePod(pod), podSchema, pod)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(mutated(pods), (pod) => expectSameAsZod(decodePod(pod), podSchema, pod)),
+      { numRuns: 2000 },
+    );
     expectSameAsZod(decodePod({}), podSchema, {});
     expectSameAsZod(decodePod({ spec: { containers: [{ name: 'a' }] } }), podSchema, { spec: { containers: [{ name: 'a' }] } });
   });
 
   it('on mutated real exec, attach and port-forward options', () => {
-    fc.assert(fc.property(mutated(connectOptions), (options) => expectSameAsZod(decodeConnectOptions(options), connectOptionsSchema, options)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(mutated(connectOptions), (options) => expectSameAsZod(decodeConnectOptions(options), connectOptionsSchema, options)),
+      { numRuns: 1000 },
+    );
   });
 
   it('on arbitrary pods and options', () => {
@@ -118,7 +141,9 @@ describe('the zod-free AdmissionReview decoders agree with the zod schemas', () 
   });
 
   it('drops __proto__ keys like zod does, so that labels cannot reach a prototype', () => {
-    const pod = JSON.parse('{"metadata":{"labels":{"__proto__":"x","app":"web"},"__proto__":{"polluted":true}},"spec":{"containers":[]}}') as unknown;
+    const pod = JSON.parse(
+      '{"metadata":{"labels":{"__proto__":"x","app":"web"},"__proto__":{"polluted":true}},"spec":{"containers":[]}}',
+    ) as unknown;
     const decoded = decodePod(pod);
     expectSameAsZod(decoded, podSchema, pod);
     expect(decoded.ok && Object.keys((decoded.value.metadata.labels ?? {}) as object)).toEqual(['app']);

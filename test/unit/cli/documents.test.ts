@@ -2,14 +2,24 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, collectFiles, describeOrigin, FileProblems, loadDesiredState, mergeDocuments, parseDocuments } from '../../../cli/documents.js';
+import {
+  classify,
+  collectFiles,
+  describeOrigin,
+  FileProblems,
+  loadDesiredState,
+  mergeDocuments,
+  parseDocuments,
+} from '../../../cli/documents.js';
 
 describe('classify', () => {
   it('tells documents, policies, scopes and settings apart by their fields', () => {
     expect(classify({ formatVersion: 1, policies: [] })).toMatchObject({ kind: 'document' });
     expect(classify({ name: 'p', type: 'container', controls: {} })).toMatchObject({ kind: 'policy' });
     expect(classify({ name: 'p', controls: {} })).toMatchObject({ kind: 'policy' });
-    expect(classify({ name: 's', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] })).toMatchObject({ kind: 'applicationScope' });
+    expect(classify({ name: 's', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] })).toMatchObject({
+      kind: 'applicationScope',
+    });
     expect(classify({ name: 's' })).toMatchObject({ kind: 'applicationScope' });
     expect(classify({ bypassScopes: [], auditRetentionDays: 30 })).toMatchObject({ kind: 'settings' });
   });
@@ -21,7 +31,10 @@ describe('classify', () => {
   });
 
   it('sends commercial policies to `vigil import` and refuses what it cannot place', () => {
-    expect(classify({ name: 'p', runtime_type: 'container', enforce: false })).toHaveProperty('error', expect.stringContaining('vigil import'));
+    expect(classify({ name: 'p', runtime_type: 'container', enforce: false })).toHaveProperty(
+      'error',
+      expect.stringContaining('vigil import'),
+    );
     expect(classify({ description: 'what is this' })).toHaveProperty('error', expect.stringContaining('cannot tell'));
     expect(classify('text')).toHaveProperty('error', expect.stringContaining('expected an object'));
   });
@@ -56,14 +69,26 @@ describe('parseDocuments', () => {
 describe('mergeDocuments', () => {
   it('merges documents, single items and lists, remembering where each item came from', () => {
     const { state, issues } = mergeDocuments([
-      { origin: { file: 'all.yaml', path: [] }, value: { formatVersion: 1, policies: [{ name: 'p1', type: 'host' }], applicationScopes: [{ name: 's1' }], settings: { admissionWarnings: false } } },
+      {
+        origin: { file: 'all.yaml', path: [] },
+        value: {
+          formatVersion: 1,
+          policies: [{ name: 'p1', type: 'host' }],
+          applicationScopes: [{ name: 's1' }],
+          settings: { admissionWarnings: false },
+        },
+      },
       { origin: { file: 'p2.yaml', path: [] }, value: { name: 'p2', type: 'container' } },
       { origin: { file: 'list.yaml', document: 2, path: [] }, value: [{ name: 's2' }, { name: 'p3', type: 'function' }] },
     ]);
     expect(issues).toEqual([]);
     expect(state.document).toEqual({
       formatVersion: 1,
-      policies: [{ name: 'p1', type: 'host' }, { name: 'p2', type: 'container' }, { name: 'p3', type: 'function' }],
+      policies: [
+        { name: 'p1', type: 'host' },
+        { name: 'p2', type: 'container' },
+        { name: 'p3', type: 'function' },
+      ],
       applicationScopes: [{ name: 's1' }, { name: 's2' }],
       settings: { admissionWarnings: false },
     });
@@ -105,7 +130,12 @@ describe('collectFiles and loadDesiredState', () => {
 
   it('reads the YAML and JSON files of a folder in name order, sub-folders only when recursive', async () => {
     expect((await collectFiles([dir])).map((f) => f.slice(dir.length + 1))).toEqual(['a-scope.json', 'b-policy.yaml', 'c-settings.yml']);
-    expect((await collectFiles([dir], true)).map((f) => f.slice(dir.length + 1))).toEqual(['a-scope.json', 'b-policy.yaml', 'c-settings.yml', 'nested/d.yaml']);
+    expect((await collectFiles([dir], true)).map((f) => f.slice(dir.length + 1))).toEqual([
+      'a-scope.json',
+      'b-policy.yaml',
+      'c-settings.yml',
+      'nested/d.yaml',
+    ]);
   });
 
   it('fails on a missing path and on a folder without documents', async () => {
@@ -118,7 +148,9 @@ describe('collectFiles and loadDesiredState', () => {
   it('merges a folder into one desired state', async () => {
     const desired = await loadDesiredState([dir]);
     expect(desired.document.applicationScopes).toEqual([{ name: 'payments' }]);
-    expect(desired.document.policies).toEqual([{ name: 'exec-guard', type: 'container', controls: { blockContainerExec: { enabled: true } } }]);
+    expect(desired.document.policies).toEqual([
+      { name: 'exec-guard', type: 'container', controls: { blockContainerExec: { enabled: true } } },
+    ]);
     expect(desired.document.settings).toEqual({ auditRetentionDays: 30 });
   });
 

@@ -11,12 +11,25 @@ const stamp = { createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00
 function current(): ControlPlaneState {
   return {
     policies: [
-      policySchema.parse({ name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] }, controls: { blockContainerExec: { enabled: true } }, version: 3, ...stamp }),
+      policySchema.parse({
+        name: 'exec-guard',
+        type: 'container',
+        scope: { applicationScopes: ['payments'] },
+        controls: { blockContainerExec: { enabled: true } },
+        version: 3,
+        ...stamp,
+      }),
       policySchema.parse({ name: 'old', type: 'host', version: 7, ...stamp }),
     ],
     applicationScopes: [
       applicationScopeSchema.parse({ name: 'Global', version: 1, ...stamp }),
-      applicationScopeSchema.parse({ name: 'payments', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }], version: 2, ...stamp }),
+      applicationScopeSchema.parse({
+        name: 'payments',
+        expression: 'v1',
+        variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }],
+        version: 2,
+        ...stamp,
+      }),
       applicationScopeSchema.parse({ name: 'unused', version: 4, ...stamp }),
     ],
     settings: enforcerSettingsSchema.parse({ version: 5, ...stamp }),
@@ -38,12 +51,25 @@ describe('planChanges', () => {
       current(),
       desired(
         ['scopes.yaml', payments],
-        ['exec-guard.yaml', { name: 'exec-guard', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['payments'] }, controls: { blockContainerExec: { enabled: true } } }],
+        [
+          'exec-guard.yaml',
+          {
+            name: 'exec-guard',
+            type: 'container',
+            enforcementMode: 'enforce',
+            scope: { applicationScopes: ['payments'] },
+            controls: { blockContainerExec: { enabled: true } },
+          },
+        ],
         ['new.yaml', { name: 'new', type: 'function' }],
       ),
       false,
     );
-    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['unchanged applicationScope payments', 'update policy exec-guard', 'create policy new']);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'unchanged applicationScope payments',
+      'update policy exec-guard',
+      'create policy new',
+    ]);
     expect(plan.undeclared.map((c) => `${c.kind} ${c.name}`)).toEqual(['applicationScope unused', 'policy old']);
     expect(hasDifferences(plan)).toBe(true);
   });
@@ -64,7 +90,23 @@ describe('planChanges', () => {
     const state = current();
     const plan = planChanges(
       state,
-      desired(['all.json', { formatVersion: 1, policies: [{ name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] }, controls: { blockContainerExec: { enabled: true } } }, { name: 'old', type: 'host' }], applicationScopes: [payments, { name: 'unused' }], settings: {} }]),
+      desired([
+        'all.json',
+        {
+          formatVersion: 1,
+          policies: [
+            {
+              name: 'exec-guard',
+              type: 'container',
+              scope: { applicationScopes: ['payments'] },
+              controls: { blockContainerExec: { enabled: true } },
+            },
+            { name: 'old', type: 'host' },
+          ],
+          applicationScopes: [payments, { name: 'unused' }],
+          settings: {},
+        },
+      ]),
       true,
     );
     expect(hasDifferences(plan)).toBe(false);
@@ -95,13 +137,26 @@ describe('planChanges', () => {
   });
 
   it('refuses a prune that would delete a scope a declared policy uses', () => {
-    const attempt = () => planChanges(current(), desired(['p.yaml', { name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] } }]), true);
+    const attempt = () =>
+      planChanges(
+        current(),
+        desired(['p.yaml', { name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] } }]),
+        true,
+      );
     expect(attempt).toThrow(FileProblems);
-    expect(() => planChanges(current(), desired(['p.yaml', { name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] } }]), false)).not.toThrow();
+    expect(() =>
+      planChanges(
+        current(),
+        desired(['p.yaml', { name: 'exec-guard', type: 'container', scope: { applicationScopes: ['payments'] } }]),
+        false,
+      ),
+    ).not.toThrow();
     try {
       attempt();
     } catch (error) {
-      expect((error as FileProblems).details).toEqual([{ path: 'p.yaml: scope.applicationScopes.0', message: expect.stringContaining('--prune would delete it') }]);
+      expect((error as FileProblems).details).toEqual([
+        { path: 'p.yaml: scope.applicationScopes.0', message: expect.stringContaining('--prune would delete it') },
+      ]);
     }
   });
 });
@@ -137,7 +192,20 @@ describe('diff rendering', () => {
   it('renders creates, updates and deletes with a summary, and colours only when asked', () => {
     const plan = planChanges(
       current(),
-      desired(['p.yaml', { name: 'exec-guard', type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['payments'] }, controls: { blockContainerExec: { enabled: true } } }], ['n.yaml', { name: 'n', type: 'host' }], ['s.yaml', payments]),
+      desired(
+        [
+          'p.yaml',
+          {
+            name: 'exec-guard',
+            type: 'container',
+            enforcementMode: 'enforce',
+            scope: { applicationScopes: ['payments'] },
+            controls: { blockContainerExec: { enabled: true } },
+          },
+        ],
+        ['n.yaml', { name: 'n', type: 'host' }],
+        ['s.yaml', payments],
+      ),
       true,
     );
     const text = renderPlan(plan, painter(false), { prune: true });
@@ -154,7 +222,9 @@ describe('diff rendering', () => {
   it('names the items a prune would delete when not pruning', () => {
     const plan = planChanges(current(), desired(['s.yaml', payments]), false);
     const text = renderPlan(plan, painter(false), { prune: false });
-    expect(text).toContain('# 3 items are on the server but not in the files (kept; --prune deletes them):\n#   application scope "unused"\n#   policy "exec-guard"\n#   policy "old"\n');
+    expect(text).toContain(
+      '# 3 items are on the server but not in the files (kept; --prune deletes them):\n#   application scope "unused"\n#   policy "exec-guard"\n#   policy "old"\n',
+    );
     expect(text).toContain('Plan: 0 to create, 0 to update, 1 unchanged.');
   });
 });

@@ -8,7 +8,10 @@ const signingDate = new Date('2026-11-28T12:00:00Z');
 const url = new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/v1/import?mode=upsert&dryRun=true');
 
 function sign(body: string | undefined, extra: Partial<Parameters<typeof signRequest>[1]> = {}) {
-  return signRequest({ method: 'POST', url, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body }) }, { region: 'eu-west-1', credentials, signingDate, ...extra });
+  return signRequest(
+    { method: 'POST', url, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body }) },
+    { region: 'eu-west-1', credentials, signingDate, ...extra },
+  );
 }
 
 const hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -16,11 +19,23 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
 
 /** SigV4 computed by hand from the published algorithm, to check the signer end to end. */
 function expectedSignature(headers: Record<string, string>, body: string): string {
-  const signed = Object.keys(headers).map((h) => h.toLowerCase()).filter((h) => h !== 'authorization').sort();
-  const all: Record<string, string> = { host: url.host, ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) };
-  const canonicalHeaders = [...new Set(['host', ...signed])].sort().map((h) => `${h}:${all[h]!.trim()}\n`).join('');
+  const signed = Object.keys(headers)
+    .map((h) => h.toLowerCase())
+    .filter((h) => h !== 'authorization')
+    .sort();
+  const all: Record<string, string> = {
+    host: url.host,
+    ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+  };
+  const canonicalHeaders = [...new Set(['host', ...signed])]
+    .sort()
+    .map((h) => `${h}:${all[h]!.trim()}\n`)
+    .join('');
   const signedHeaders = [...new Set(['host', ...signed])].sort().join(';');
-  const query = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const query = [...url.searchParams]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
   const canonical = ['POST', url.pathname, query, canonicalHeaders, signedHeaders, hex(body)].join('\n');
   const scope = '20261128/eu-west-1/execute-api/aws4_request';
   const toSign = ['AWS4-HMAC-SHA256', '20261128T120000Z', scope, hex(canonical)].join('\n');
@@ -79,7 +94,10 @@ describe('SigV4 signing', () => {
       seen = new Headers(init?.headers);
       return Promise.resolve(new Response('{"items":[]}', { status: 200, headers: { 'content-type': 'application/json' } }));
     }) as typeof fetch;
-    const client = new VigilClient({ endpoint: new URL('https://abc123.execute-api.eu-west-1.amazonaws.com'), auth: { kind: 'sigv4', region: 'eu-west-1' } }, { fetch: fakeFetch, credentials });
+    const client = new VigilClient(
+      { endpoint: new URL('https://abc123.execute-api.eu-west-1.amazonaws.com'), auth: { kind: 'sigv4', region: 'eu-west-1' } },
+      { fetch: fakeFetch, credentials },
+    );
     await client.get('/v1/policies');
     expect(seen?.get('authorization')).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, /);
     expect(seen?.get('x-amz-date')).toMatch(/^\d{8}T\d{6}Z$/);

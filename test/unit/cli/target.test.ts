@@ -15,15 +15,27 @@ describe('resolveTarget', () => {
   });
 
   it('uses Bearer whenever a token is given', () => {
-    expect(resolveTarget({ token: 'flag' }, { VIGIL_ENDPOINT: 'https://abc.execute-api.eu-west-1.amazonaws.com', VIGIL_TOKEN: 'env' }).auth).toEqual({ kind: 'bearer', token: 'flag' });
-    expect(resolveTarget({}, { VIGIL_ENDPOINT: 'http://127.0.0.1:8787', VIGIL_TOKEN: 'env' }).auth).toEqual({ kind: 'bearer', token: 'env' });
+    expect(
+      resolveTarget({ token: 'flag' }, { VIGIL_ENDPOINT: 'https://abc.execute-api.eu-west-1.amazonaws.com', VIGIL_TOKEN: 'env' }).auth,
+    ).toEqual({ kind: 'bearer', token: 'flag' });
+    expect(resolveTarget({}, { VIGIL_ENDPOINT: 'http://127.0.0.1:8787', VIGIL_TOKEN: 'env' }).auth).toEqual({
+      kind: 'bearer',
+      token: 'env',
+    });
   });
 
   it('signs https endpoints on other hosts with SigV4, region from the flag, the host name, then the environment', () => {
     const aws = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
     expect(resolveTarget({ endpoint: aws }, { AWS_REGION: 'us-east-1' }).auth).toEqual({ kind: 'sigv4', region: 'eu-west-1' });
-    expect(resolveTarget({ endpoint: aws, region: 'eu-central-1', profile: 'sec' }, {}).auth).toEqual({ kind: 'sigv4', region: 'eu-central-1', profile: 'sec' });
-    expect(resolveTarget({ endpoint: 'https://vigil.example.com/prod' }, { AWS_DEFAULT_REGION: 'eu-north-1' }).auth).toEqual({ kind: 'sigv4', region: 'eu-north-1' });
+    expect(resolveTarget({ endpoint: aws, region: 'eu-central-1', profile: 'sec' }, {}).auth).toEqual({
+      kind: 'sigv4',
+      region: 'eu-central-1',
+      profile: 'sec',
+    });
+    expect(resolveTarget({ endpoint: 'https://vigil.example.com/prod' }, { AWS_DEFAULT_REGION: 'eu-north-1' }).auth).toEqual({
+      kind: 'sigv4',
+      region: 'eu-north-1',
+    });
     expect(() => resolveTarget({ endpoint: 'https://vigil.example.com' }, {})).toThrow(/--region/);
   });
 
@@ -51,23 +63,38 @@ describe('VigilClient', () => {
 
   it('sends the bearer token below the endpoint base path and encodes names', async () => {
     const calls: Array<{ url: string; init?: RequestInit }> = [];
-    await new VigilClient(target, { fetch: answering(200, {}, calls) }).get('/v1/policies/my%20policy', { type: 'container', enabled: undefined });
+    await new VigilClient(target, { fetch: answering(200, {}, calls) }).get('/v1/policies/my%20policy', {
+      type: 'container',
+      enabled: undefined,
+    });
     expect(calls[0]?.url).toBe('http://127.0.0.1:8787/base/v1/policies/my%20policy?type=container');
     expect(new Headers(calls[0]?.init?.headers).get('authorization')).toBe('Bearer tok');
   });
 
   it('turns error bodies into ApiError with code, message, details and a hint for 401', async () => {
-    const error = await new VigilClient(target, { fetch: answering(400, { error: { code: 'validation_failed', message: 'bad', details: [{ path: 'name', message: 'too long' }] } }) })
+    const error = await new VigilClient(target, {
+      fetch: answering(400, { error: { code: 'validation_failed', message: 'bad', details: [{ path: 'name', message: 'too long' }] } }),
+    })
       .get('/v1/x')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 400, code: 'validation_failed', message: 'bad', details: [{ path: 'name', message: 'too long' }] });
-    const unauthorized = await new VigilClient(target, { fetch: answering(401, { error: { code: 'unauthorized', message: 'missing or invalid credentials' } }) }).get('/v1/x').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      message: 'bad',
+      details: [{ path: 'name', message: 'too long' }],
+    });
+    const unauthorized = await new VigilClient(target, {
+      fetch: answering(401, { error: { code: 'unauthorized', message: 'missing or invalid credentials' } }),
+    })
+      .get('/v1/x')
+      .catch((e: unknown) => e);
     expect((unauthorized as ApiError).hint).toContain('VIGIL_TOKEN');
   });
 
   it('reports unreachable endpoints as errors, not crashes', async () => {
-    const failing = (() => Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:8787') }))) as typeof fetch;
+    const failing = (() =>
+      Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:8787') }))) as typeof fetch;
     const error = await new VigilClient(target, { fetch: failing }).get('/v1/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
     expect((error as Error).message).toBe('cannot reach http://127.0.0.1:8787: connect ECONNREFUSED 127.0.0.1:8787');
@@ -90,10 +117,16 @@ describe('VigilClient', () => {
 
 describe('output', () => {
   it('pads table columns and flattens lists and multi-line text', () => {
-    const text = renderTable([{ a: 'x', b: ['p', 'q'] }, { a: 'longer', b: 'two\nlines' }], [
-      { header: 'A', value: (r) => r.a },
-      { header: 'B', value: (r) => r.b },
-    ]);
+    const text = renderTable(
+      [
+        { a: 'x', b: ['p', 'q'] },
+        { a: 'longer', b: 'two\nlines' },
+      ],
+      [
+        { header: 'A', value: (r) => r.a },
+        { header: 'B', value: (r) => r.b },
+      ],
+    );
     expect(text).toBe('A       B\nx       p,q\nlonger  two lines\n');
   });
 

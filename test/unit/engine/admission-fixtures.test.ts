@@ -40,11 +40,15 @@ function caseDecider(name: string) {
   const byName = new Map<string, PodIdentity>();
   const byPrefix = new Map<string, PodIdentity>();
   const lookupPod = (namespace: string, pod: string) =>
-    byName.get(`${namespace}/${pod}`) ?? generateNameCandidates(pod).map((prefix) => byPrefix.get(`${namespace}/${prefix}`)).find(Boolean);
+    byName.get(`${namespace}/${pod}`) ??
+    generateNameCandidates(pod)
+      .map((prefix) => byPrefix.get(`${namespace}/${prefix}`))
+      .find(Boolean);
   const run = (body: unknown) => {
     const review = parseAdmissionReview(body);
     const context = admissionContext(review, { cluster, group, lookupPod });
-    if (context.kind === 'ignore') return { response: admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: true }), violations: [] };
+    if (context.kind === 'ignore')
+      return { response: admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: true }), violations: [] };
     const decision = decide(snapshot, context.request);
     if (context.learned?.name) byName.set(`${context.learned.namespace}/${context.learned.name}`, context.learned);
     if (context.learned?.generateName) byPrefix.set(`${context.learned.namespace}/${context.learned.generateName}`, context.learned);

@@ -32,7 +32,16 @@ const LABEL = 'kubernetes.label';
 const enforcing = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer', enforce: true });
 const event: fc.Arbitrary<DecisionEvent> = fc.oneof(
   fc.record({ action: fc.constant('exec' as const), command: fc.constantFrom(['sh'], ['ls'], ['/bin/sh', '-c', 'id'], []) }),
-  fc.record({ action: fc.constant('create' as const), pod: fc.record({ hostNetwork: fc.boolean(), hostPID: fc.boolean(), hostIPC: fc.constant(false), hostPaths: fc.constant([]), containers: fc.constant([]) }) }),
+  fc.record({
+    action: fc.constant('create' as const),
+    pod: fc.record({
+      hostNetwork: fc.boolean(),
+      hostPID: fc.boolean(),
+      hostIPC: fc.constant(false),
+      hostPaths: fc.constant([]),
+      containers: fc.constant([]),
+    }),
+  }),
   fc.constant({ action: 'attach' as const }),
 );
 
@@ -55,9 +64,13 @@ function formula(leaves: number): fc.Arbitrary<ScopeExpression> {
       const leaf: ScopeExpression = { kind: 'var', index: from, position: 0 };
       return fc.constantFrom(leaf, { kind: 'not', operand: leaf } as ScopeExpression);
     }
-    return fc.integer({ min: 1, max: count - 1 }).chain((left) =>
-      fc.tuple(fc.constantFrom('and' as const, 'or' as const), build(from, left), build(from + left, count - left)).map(([kind, l, r]) => ({ kind, left: l, right: r })),
-    );
+    return fc
+      .integer({ min: 1, max: count - 1 })
+      .chain((left) =>
+        fc
+          .tuple(fc.constantFrom('and' as const, 'or' as const), build(from, left), build(from + left, count - left))
+          .map(([kind, l, r]) => ({ kind, left: l, right: r })),
+      );
   };
   return build(1, leaves);
 }
@@ -78,7 +91,14 @@ const scope = fc.oneof(
 
 const applicationScopes = [
   { name: 'prod', expression: 'v1', variables: [{ attribute: CLUSTER, value: 'a' }] },
-  { name: 'a-namespaces', expression: 'v1 || v2', variables: [{ attribute: NAMESPACE, value: 'a*' }, { attribute: IMAGE, value: '*:b' }] },
+  {
+    name: 'a-namespaces',
+    expression: 'v1 || v2',
+    variables: [
+      { attribute: NAMESPACE, value: 'a*' },
+      { attribute: IMAGE, value: '*:b' },
+    ],
+  },
 ];
 
 const policy = fc.record({
@@ -86,7 +106,11 @@ const policy = fc.record({
   enforcementMode: fc.constantFrom('audit' as const, 'enforce' as const),
   // Few distinct settings, so that several applicable policies share one compiled control.
   controls: fc.record(
-    { blockContainerExec: fc.record({ allowedProcesses: fc.constantFrom([], ['ls'], ['s*']) }), limitContainerPrivileges: fc.constant({}), blockContainerAttach: fc.constant({}) },
+    {
+      blockContainerExec: fc.record({ allowedProcesses: fc.constantFrom([], ['ls'], ['s*']) }),
+      limitContainerPrivileges: fc.constant({}),
+      blockContainerAttach: fc.constant({}),
+    },
     { requiredKeys: [] },
   ),
 });
@@ -102,7 +126,12 @@ const workload: fc.Arbitrary<WorkloadAttributes> = fc
   .map((w) =>
     workloadAttributes(
       { [CLUSTER]: w.cluster, [NAMESPACE]: w.namespace, [IMAGE]: w.image },
-      { [LABEL]: Object.fromEntries([...(w.app === undefined ? [] : [['app', w.app]]), ...(w.team === undefined ? [] : [['team', w.team]])]) },
+      {
+        [LABEL]: Object.fromEntries([
+          ...(w.app === undefined ? [] : [['app', w.app]]),
+          ...(w.team === undefined ? [] : [['team', w.team]]),
+        ]),
+      },
     ),
   );
 
@@ -121,8 +150,17 @@ function expectedApplicable(config: ConfigSnapshot, action: 'exec' | 'create', w
   const appScope = new Map(config.applicationScopes.map((s) => [s.name, compileScope(s.expression, s.variables)]));
   appScope.set('Global', () => true);
   return config.policies
-    .filter((p) => p.enabled && Object.entries(p.controls).some(([key, c]) => (c as { enabled: boolean }).enabled && (action === 'exec' ? key === 'blockContainerExec' : key === 'limitContainerPrivileges')))
-    .filter((p) => p.scope.applicationScopes.some((name) => appScope.get(name)!(w)) && compileScope(p.scope.expression, p.scope.variables)(w))
+    .filter(
+      (p) =>
+        p.enabled &&
+        Object.entries(p.controls).some(
+          ([key, c]) =>
+            (c as { enabled: boolean }).enabled && (action === 'exec' ? key === 'blockContainerExec' : key === 'limitContainerPrivileges'),
+        ),
+    )
+    .filter(
+      (p) => p.scope.applicationScopes.some((name) => appScope.get(name)!(w)) && compileScope(p.scope.expression, p.scope.variables)(w),
+    )
     .map((p) => p.name)
     .sort();
 }
@@ -160,41 +198,61 @@ describe('candidate index (properties)', () => {
     );
     const namespaces = fc.array(fc.constantFrom('a', 'ab', 'ba', 'b', 'aab', 'x/a:b'), { minLength: 1, maxLength: 2 });
     fc.assert(
-      fc.property(fc.array(fc.record({ scope: oneAttribute, enforcementMode: fc.constant('enforce' as const), controls: fc.constant({ blockContainerExec: {} }) }), { maxLength: 16 }), fc.array(namespaces, { minLength: 1, maxLength: 6 }), (specs, workloadNamespaces) => {
-        const config = configOf(specs);
-        const snapshot = compileSnapshot(config);
-        for (const values of workloadNamespaces) {
-          const w = workloadAttributes({ [NAMESPACE]: values });
-          const found: ActionPolicy[] = [];
-          snapshot.collectApplicable('container', 'exec', w, found);
-          expect(found.map((p) => p.name).sort()).toEqual(expectedApplicable(config, 'exec', w));
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            scope: oneAttribute,
+            enforcementMode: fc.constant('enforce' as const),
+            controls: fc.constant({ blockContainerExec: {} }),
+          }),
+          { maxLength: 16 },
+        ),
+        fc.array(namespaces, { minLength: 1, maxLength: 6 }),
+        (specs, workloadNamespaces) => {
+          const config = configOf(specs);
+          const snapshot = compileSnapshot(config);
+          for (const values of workloadNamespaces) {
+            const w = workloadAttributes({ [NAMESPACE]: values });
+            const found: ActionPolicy[] = [];
+            snapshot.collectApplicable('container', 'exec', w, found);
+            expect(found.map((p) => p.name).sort()).toEqual(expectedApplicable(config, 'exec', w));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('decides like a naive evaluation of every policy, violations in configuration order', () => {
     fc.assert(
-      fc.property(fc.array(policy, { maxLength: 24 }), fc.array(workload, { minLength: 1, maxLength: 6 }), fc.array(event, { minLength: 1, maxLength: 4 }), (specs, workloads, events) => {
-        const config = configOf(specs);
-        const snapshot = compileSnapshot(config);
-        const naive = compileNaive(config);
-        // Consecutive decisions with different events: what one decision learnt about a shared control must not leak into the next.
-        for (const w of workloads) {
-          for (const event of events) {
-            const request = { policyType: 'container' as const, group: enforcing, workload: w, event };
-            expect(decide(snapshot, request)).toEqual(naive.decide(request));
+      fc.property(
+        fc.array(policy, { maxLength: 24 }),
+        fc.array(workload, { minLength: 1, maxLength: 6 }),
+        fc.array(event, { minLength: 1, maxLength: 4 }),
+        (specs, workloads, events) => {
+          const config = configOf(specs);
+          const snapshot = compileSnapshot(config);
+          const naive = compileNaive(config);
+          // Consecutive decisions with different events: what one decision learnt about a shared control must not leak into the next.
+          for (const w of workloads) {
+            for (const event of events) {
+              const request = { policyType: 'container' as const, group: enforcing, workload: w, event };
+              expect(decide(snapshot, request)).toEqual(naive.decide(request));
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
 });
 
 describe('candidate index', () => {
-  const execPolicy = (name: string, expression: string, variables: Array<{ attribute: string; name?: string; value: string }>): PolicyInput => ({
+  const execPolicy = (
+    name: string,
+    expression: string,
+    variables: Array<{ attribute: string; name?: string; value: string }>,
+  ): PolicyInput => ({
     name,
     type: 'container',
     enforcementMode: 'enforce',
@@ -218,13 +276,26 @@ describe('candidate index', () => {
       execPolicy('token-Aa', 'v1', [{ attribute: IMAGE, value: '*/Aa:*' }]),
       execPolicy('token-BB', 'v1', [{ attribute: IMAGE, value: '*/BB:*' }]),
     ];
-    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: 'BBxAa', [IMAGE]: 'r/BB:1' }))).toEqual(['prefix-BB', 'suffix-Aa', 'token-BB']);
-    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: 'AaxBB', [IMAGE]: 'r/Aa:1' }))).toEqual(['prefix-Aa', 'suffix-BB', 'token-Aa']);
+    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: 'BBxAa', [IMAGE]: 'r/BB:1' }))).toEqual([
+      'prefix-BB',
+      'suffix-Aa',
+      'token-BB',
+    ]);
+    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: 'AaxBB', [IMAGE]: 'r/Aa:1' }))).toEqual([
+      'prefix-Aa',
+      'suffix-BB',
+      'token-Aa',
+    ]);
   });
 
   it('finds a pair-filed policy only in its own cluster and namespace', () => {
     const policies = ['c1', 'c2'].flatMap((cluster) =>
-      ['web', 'db'].map((namespace) => execPolicy(`${cluster}-${namespace}`, 'v1 && v2', [{ attribute: CLUSTER, value: cluster }, { attribute: NAMESPACE, value: namespace }])),
+      ['web', 'db'].map((namespace) =>
+        execPolicy(`${cluster}-${namespace}`, 'v1 && v2', [
+          { attribute: CLUSTER, value: cluster },
+          { attribute: NAMESPACE, value: namespace },
+        ]),
+      ),
     );
     expect(applicable(policies, workloadAttributes({ [CLUSTER]: 'c2', [NAMESPACE]: 'web' }))).toEqual(['c2-web']);
     expect(applicable(policies, workloadAttributes({ [CLUSTER]: 'c3', [NAMESPACE]: 'web' }))).toEqual([]);
@@ -234,7 +305,10 @@ describe('candidate index', () => {
 
   it('files scopes with too many combinations for a pair under one dimension, without losing them', () => {
     const namespaces = Array.from({ length: 9 }, (_, i) => ({ attribute: NAMESPACE, value: `ns-${i}` }));
-    const clusters = [{ attribute: CLUSTER, value: 'c1' }, { attribute: CLUSTER, value: 'c2' }];
+    const clusters = [
+      { attribute: CLUSTER, value: 'c1' },
+      { attribute: CLUSTER, value: 'c2' },
+    ];
     const variables = [...clusters, ...namespaces];
     const expression = `(v1 || v2) && (${namespaces.map((_, i) => `v${i + 3}`).join(' || ')})`;
     const policies = [execPolicy('wide', expression, variables)];
@@ -244,11 +318,23 @@ describe('candidate index', () => {
 
   it('still evaluates what a filing leaves open, including a negation of the filed literal', () => {
     const policies = [
-      execPolicy('contradiction', 'v1 && !v2', [{ attribute: NAMESPACE, value: 'web' }, { attribute: NAMESPACE, value: 'web' }]),
-      execPolicy('two-namespaces', 'v1 && v2', [{ attribute: NAMESPACE, value: 'web' }, { attribute: NAMESPACE, value: 'db' }]),
-      execPolicy('labelled', 'v1 && v2', [{ attribute: NAMESPACE, value: 'web' }, { attribute: LABEL, name: 'app', value: 'api*' }]),
+      execPolicy('contradiction', 'v1 && !v2', [
+        { attribute: NAMESPACE, value: 'web' },
+        { attribute: NAMESPACE, value: 'web' },
+      ]),
+      execPolicy('two-namespaces', 'v1 && v2', [
+        { attribute: NAMESPACE, value: 'web' },
+        { attribute: NAMESPACE, value: 'db' },
+      ]),
+      execPolicy('labelled', 'v1 && v2', [
+        { attribute: NAMESPACE, value: 'web' },
+        { attribute: LABEL, name: 'app', value: 'api*' },
+      ]),
     ];
     expect(applicable(policies, workloadAttributes({ [NAMESPACE]: 'web' }, { [LABEL]: { app: 'ui' } }))).toEqual([]);
-    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: ['web', 'db'] }, { [LABEL]: { app: 'api-1' } }))).toEqual(['labelled', 'two-namespaces']);
+    expect(applicable(policies, workloadAttributes({ [NAMESPACE]: ['web', 'db'] }, { [LABEL]: { app: 'api-1' } }))).toEqual([
+      'labelled',
+      'two-namespaces',
+    ]);
   });
 });

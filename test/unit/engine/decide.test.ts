@@ -35,17 +35,35 @@ function snapshotOf(policies: PolicyInput[], settings: unknown = {}, scopes: unk
   });
 }
 
-const pod = workloadAttributes({ 'kubernetes.cluster': 'prod', 'kubernetes.namespace': 'default', 'kubernetes.pod': 'test-nginx' }, { 'container.label': { 'io.kubernetes.pod.namespace': 'default' } });
-const systemPod = workloadAttributes({ 'kubernetes.namespace': 'kube-system' }, { 'container.label': { 'io.kubernetes.pod.namespace': 'kube-system' } });
+const pod = workloadAttributes(
+  { 'kubernetes.cluster': 'prod', 'kubernetes.namespace': 'default', 'kubernetes.pod': 'test-nginx' },
+  { 'container.label': { 'io.kubernetes.pod.namespace': 'default' } },
+);
+const systemPod = workloadAttributes(
+  { 'kubernetes.namespace': 'kube-system' },
+  { 'container.label': { 'io.kubernetes.pod.namespace': 'kube-system' } },
+);
 const execSh: DecisionEvent = { action: 'exec', command: ['sh'] };
-const execGuard: PolicyInput = { name: 'exec-guard', type: 'container', enforcementMode: 'enforce', controls: { blockContainerExec: { enabled: true } } };
+const execGuard: PolicyInput = {
+  name: 'exec-guard',
+  type: 'container',
+  enforcementMode: 'enforce',
+  controls: { blockContainerExec: { enabled: true } },
+};
 
 describe('decide', () => {
   it('blocks exec of sh when the policy enforces and the group allows enforcement', () => {
     const decision = decide(snapshotOf([execGuard]), { policyType: 'container', group: enforcing, workload: pod, event: execSh });
     expect(decision.allowed).toBe(false);
     expect(decision.violations).toEqual([
-      expect.objectContaining({ status: 'Block', policy: 'exec-guard', control: 'blockContainerExec', controlName: 'Block Container Exec', action: 'exec', message: 'exec of "sh" is not an allowed process' }),
+      expect.objectContaining({
+        status: 'Block',
+        policy: 'exec-guard',
+        control: 'blockContainerExec',
+        controlName: 'Block Container Exec',
+        action: 'exec',
+        message: 'exec of "sh" is not an allowed process',
+      }),
     ]);
   });
 
@@ -55,27 +73,51 @@ describe('decide', () => {
   });
 
   it('only detects when the policy audits, even in an enforcing group', () => {
-    const decision = decide(snapshotOf([{ ...execGuard, enforcementMode: 'audit' }]), { policyType: 'container', group: enforcing, workload: pod, event: execSh });
+    const decision = decide(snapshotOf([{ ...execGuard, enforcementMode: 'audit' }]), {
+      policyType: 'container',
+      group: enforcing,
+      workload: pod,
+      event: execSh,
+    });
     expect(decision.allowed).toBe(true);
     expect(decision.violations.map((v) => v.status)).toEqual(['Detect']);
   });
 
   it('skips bypassed workloads without recording anything', () => {
-    expect(decide(snapshotOf([execGuard]), { policyType: 'container', group: enforcing, workload: systemPod, event: execSh })).toEqual({ allowed: true, violations: [], skipped: 'bypass' });
+    expect(decide(snapshotOf([execGuard]), { policyType: 'container', group: enforcing, workload: systemPod, event: execSh })).toEqual({
+      allowed: true,
+      violations: [],
+      skipped: 'bypass',
+    });
   });
 
   it('enforces kube-system once the bypass entries are removed', () => {
-    expect(decide(snapshotOf([execGuard], { bypassScopes: [] }), { policyType: 'container', group: enforcing, workload: systemPod, event: execSh }).allowed).toBe(false);
+    expect(
+      decide(snapshotOf([execGuard], { bypassScopes: [] }), {
+        policyType: 'container',
+        group: enforcing,
+        workload: systemPod,
+        event: execSh,
+      }).allowed,
+    ).toBe(false);
   });
 
   it('skips container policies when the group has container protection off', () => {
     const group = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer', enforce: true, containerProtection: false });
-    expect(decide(snapshotOf([execGuard]), { policyType: 'container', group, workload: pod, event: execSh }).skipped).toBe('protection_off');
+    expect(decide(snapshotOf([execGuard]), { policyType: 'container', group, workload: pod, event: execSh }).skipped).toBe(
+      'protection_off',
+    );
   });
 
   it('ignores disabled policies and disabled controls', () => {
-    const snapshot = snapshotOf([{ ...execGuard, enabled: false }, { ...execGuard, name: 'off', controls: { blockContainerExec: { enabled: false } } }]);
-    expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh })).toEqual({ allowed: true, violations: [] });
+    const snapshot = snapshotOf([
+      { ...execGuard, enabled: false },
+      { ...execGuard, name: 'off', controls: { blockContainerExec: { enabled: false } } },
+    ]);
+    expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh })).toEqual({
+      allowed: true,
+      violations: [],
+    });
   });
 
   it('reports one violation per policy and control, in configuration order', () => {
@@ -84,14 +126,30 @@ describe('decide', () => {
       { ...execGuard, name: 'a-first' },
     ]);
     const decision = decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh });
-    expect(decision.violations.map((v) => [v.policy, v.status])).toEqual([['b-second', 'Detect'], ['a-first', 'Block']]);
+    expect(decision.violations.map((v) => [v.policy, v.status])).toEqual([
+      ['b-second', 'Detect'],
+      ['a-first', 'Block'],
+    ]);
   });
 
   it('applies a policy only inside its application scope and criteria', () => {
     const scopes = [{ name: 'prod', expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'prod' }] }];
-    const snapshot = snapshotOf([{ ...execGuard, scope: { applicationScopes: ['prod'], expression: 'v1', variables: [{ attribute: 'kubernetes.pod', value: 'test-*' }] } }], {}, scopes);
+    const snapshot = snapshotOf(
+      [
+        {
+          ...execGuard,
+          scope: { applicationScopes: ['prod'], expression: 'v1', variables: [{ attribute: 'kubernetes.pod', value: 'test-*' }] },
+        },
+      ],
+      {},
+      scopes,
+    );
     expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh }).allowed).toBe(false);
-    const staging = workloadAttributes({ 'kubernetes.cluster': 'staging', 'kubernetes.namespace': 'default', 'kubernetes.pod': 'test-nginx' });
+    const staging = workloadAttributes({
+      'kubernetes.cluster': 'staging',
+      'kubernetes.namespace': 'default',
+      'kubernetes.pod': 'test-nginx',
+    });
     expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: staging, event: execSh }).allowed).toBe(true);
   });
 
@@ -103,9 +161,20 @@ describe('decide', () => {
 
   describe('function events (protection layer)', () => {
     const fn = workloadAttributes({ 'function.name': 'orders', 'function.runtime': 'nodejs24.x' });
-    const policy = (controls: Record<string, unknown>): PolicyInput => ({ name: 'fn', type: 'function', enforcementMode: 'enforce', controls });
-    const run = (controls: Record<string, unknown>, event: DecisionEvent) => decide(snapshotOf([policy(controls)]), { policyType: 'function', group: nano, workload: fn, event });
-    const spawn = (executable: string, extra: Partial<Extract<DecisionEvent, { action: 'process' }>> = {}): DecisionEvent => ({ action: 'process', executable, command: [executable], ...extra });
+    const policy = (controls: Record<string, unknown>): PolicyInput => ({
+      name: 'fn',
+      type: 'function',
+      enforcementMode: 'enforce',
+      controls,
+    });
+    const run = (controls: Record<string, unknown>, event: DecisionEvent) =>
+      decide(snapshotOf([policy(controls)]), { policyType: 'function', group: nano, workload: fn, event });
+    const spawn = (executable: string, extra: Partial<Extract<DecisionEvent, { action: 'process' }>> = {}): DecisionEvent => ({
+      action: 'process',
+      executable,
+      command: [executable],
+      ...extra,
+    });
 
     it('blocks executables by basename or full path', () => {
       expect(run({ blockedExecutables: { executables: ['curl', '/bin/s*'] } }, spawn('curl')).allowed).toBe(false);
@@ -116,7 +185,9 @@ describe('decide', () => {
 
     it('prevents drift: programs under /tmp or created after start, unless allowed', () => {
       expect(run({ driftPrevention: {} }, spawn('./x', { resolvedPath: '/tmp/x' })).violations[0]?.message).toContain('under /tmp');
-      expect(run({ driftPrevention: {} }, spawn('/opt/tool', { createdAfterStart: true })).violations[0]?.message).toContain('created after');
+      expect(run({ driftPrevention: {} }, spawn('/opt/tool', { createdAfterStart: true })).violations[0]?.message).toContain(
+        'created after',
+      );
       expect(run({ driftPrevention: { allowedExecutables: ['/tmp/ok'] } }, spawn('/tmp/ok')).allowed).toBe(true);
       expect(run({ driftPrevention: {} }, spawn('/tmpfoo/x')).allowed).toBe(true);
       expect(run({ driftPrevention: {} }, spawn('/usr/bin/node')).allowed).toBe(true);
@@ -124,31 +195,59 @@ describe('decide', () => {
 
     it('blocks all child processes except the allowed ones', () => {
       expect(run({ blockAllProcesses: { allowedExecutables: ['/usr/bin/git'] } }, spawn('/usr/bin/git')).allowed).toBe(true);
-      expect(run({ blockAllProcesses: { allowedExecutables: ['/usr/bin/git'] } }, spawn('git', { resolvedPath: '/usr/bin/git' })).allowed).toBe(true);
+      expect(
+        run({ blockAllProcesses: { allowedExecutables: ['/usr/bin/git'] } }, spawn('git', { resolvedPath: '/usr/bin/git' })).allowed,
+      ).toBe(true);
       expect(run({ blockAllProcesses: { allowedExecutables: ['/usr/bin/git'] } }, spawn('ls')).allowed).toBe(false);
     });
 
     it('allows outbound connections only to allowed hosts and ports', () => {
       const controls = { networkEgress: { allowedHosts: ['*.amazonaws.com'], allowedPorts: [443] } };
-      expect(run(controls, { action: 'network', direction: 'outbound', host: 'dynamodb.eu-west-1.amazonaws.com', port: 443 }).allowed).toBe(true);
+      expect(run(controls, { action: 'network', direction: 'outbound', host: 'dynamodb.eu-west-1.amazonaws.com', port: 443 }).allowed).toBe(
+        true,
+      );
       expect(run(controls, { action: 'network', direction: 'outbound', host: 'evil.example', port: 443 }).allowed).toBe(false);
       expect(run(controls, { action: 'network', direction: 'outbound', host: 's3.amazonaws.com', port: 22 }).allowed).toBe(false);
     });
 
     it('reports every read of honeypot credentials as Detect, even when enforcing: a read cannot be refused', () => {
-      const decision = run({ honeypot: { applyOn: ['environment', 'file'] } }, { action: 'honeypot', source: 'file', detail: '~/.aws/credentials' });
-      expect(decision).toEqual({ allowed: true, violations: [expect.objectContaining({ action: 'honeypot', status: 'Detect', message: 'honeypot credentials were read from the file (~/.aws/credentials)' })] });
+      const decision = run(
+        { honeypot: { applyOn: ['environment', 'file'] } },
+        { action: 'honeypot', source: 'file', detail: '~/.aws/credentials' },
+      );
+      expect(decision).toEqual({
+        allowed: true,
+        violations: [
+          expect.objectContaining({
+            action: 'honeypot',
+            status: 'Detect',
+            message: 'honeypot credentials were read from the file (~/.aws/credentials)',
+          }),
+        ],
+      });
     });
 
     it('does not apply function policies to container requests', () => {
-      expect(decide(snapshotOf([policy({ blockAllProcesses: {} })]), { policyType: 'container', group: enforcing, workload: pod, event: execSh })).toEqual({ allowed: true, violations: [] });
+      expect(
+        decide(snapshotOf([policy({ blockAllProcesses: {} })]), {
+          policyType: 'container',
+          group: enforcing,
+          workload: pod,
+          event: execSh,
+        }),
+      ).toEqual({ allowed: true, violations: [] });
     });
   });
 
   describe('host events (agents)', () => {
     const host = workloadAttributes({ 'os.hostname': 'bastion-1', 'os.type': 'linux' });
     const run = (controls: Record<string, unknown>, event: DecisionEvent, group = agents) =>
-      decide(snapshotOf([{ name: 'h', type: 'host', enforcementMode: 'enforce', controls }]), { policyType: 'host', group, workload: host, event });
+      decide(snapshotOf([{ name: 'h', type: 'host', enforcementMode: 'enforce', controls }]), {
+        policyType: 'host',
+        group,
+        workload: host,
+        event,
+      });
 
     it('blocks logins of blocked users and users outside the allowed list', () => {
       expect(run({ osUsers: { blocked: ['root'] } }, { action: 'login', user: 'root', success: true }).allowed).toBe(false);
@@ -157,8 +256,14 @@ describe('decide', () => {
     });
 
     it('never blocks with record-only controls, even when enforcing', () => {
-      const decision = run({ loginAuditing: {}, fileIntegrityMonitoring: { paths: ['/etc/*'] } }, { action: 'login', user: 'ec2-user', success: false });
-      expect(decision).toEqual({ allowed: true, violations: [expect.objectContaining({ status: 'Detect', control: 'loginAuditing', message: 'failed login of user "ec2-user"' })] });
+      const decision = run(
+        { loginAuditing: {}, fileIntegrityMonitoring: { paths: ['/etc/*'] } },
+        { action: 'login', user: 'ec2-user', success: false },
+      );
+      expect(decision).toEqual({
+        allowed: true,
+        violations: [expect.objectContaining({ status: 'Detect', control: 'loginAuditing', message: 'failed login of user "ec2-user"' })],
+      });
     });
 
     it('refuses writes to read-only paths except the exceptions', () => {
@@ -183,17 +288,35 @@ describe('decide', () => {
 
 describe('auditEvents', () => {
   it('makes one event per violation with the subject and the ids given', () => {
-    const violations = decide(snapshotOf([execGuard, { ...execGuard, name: 'second' }]), { policyType: 'container', group: enforcing, workload: pod, event: execSh }).violations;
+    const violations = decide(snapshotOf([execGuard, { ...execGuard, name: 'second' }]), {
+      policyType: 'container',
+      group: enforcing,
+      workload: pod,
+      event: execSh,
+    }).violations;
     let next = 0;
-    const events = auditEvents(violations, {
-      workload: { cluster: 'prod', namespace: 'default', pod: 'test-nginx' },
-      user: { name: 'alice', groups: ['dev'] },
-      command: ['sh'],
-      enforcer: { group: 'ke', type: 'kube_enforcer', id: null },
+    const events = auditEvents(
+      violations,
+      {
+        workload: { cluster: 'prod', namespace: 'default', pod: 'test-nginx' },
+        user: { name: 'alice', groups: ['dev'] },
+        command: ['sh'],
+        enforcer: { group: 'ke', type: 'kube_enforcer', id: null },
+        unresolved: ['kubernetes.label'],
+      },
+      '2026-11-28T12:00:00.000Z',
+      () => `e${++next}`,
+    );
+    expect(events.map((e) => [e.id, e.policy])).toEqual([
+      ['e1', 'exec-guard'],
+      ['e2', 'second'],
+    ]);
+    expect(events[0]).toMatchObject({
+      time: '2026-11-28T12:00:00.000Z',
+      status: 'Block',
+      workload: { cluster: 'prod', function: null, host: null },
       unresolved: ['kubernetes.label'],
-    }, '2026-11-28T12:00:00.000Z', () => `e${++next}`);
-    expect(events.map((e) => [e.id, e.policy])).toEqual([['e1', 'exec-guard'], ['e2', 'second']]);
-    expect(events[0]).toMatchObject({ time: '2026-11-28T12:00:00.000Z', status: 'Block', workload: { cluster: 'prod', function: null, host: null }, unresolved: ['kubernetes.label'] });
+    });
   });
 });
 
@@ -208,17 +331,29 @@ const arbVariable = fc.oneof(
 );
 const arbScope = fc.oneof(
   fc.constant({ applicationScopes: ['Global'] }),
-  fc.array(arbVariable, { minLength: 1, maxLength: 3 }).chain((variables) =>
-    fc.constantFrom('&&', '||').map((op) => ({ applicationScopes: ['Global'], expression: variables.map((_, i) => `v${i + 1}`).join(` ${op} `), variables })),
-  ),
+  fc
+    .array(arbVariable, { minLength: 1, maxLength: 3 })
+    .chain((variables) =>
+      fc
+        .constantFrom('&&', '||')
+        .map((op) => ({ applicationScopes: ['Global'], expression: variables.map((_, i) => `v${i + 1}`).join(` ${op} `), variables })),
+    ),
   fc.constant({ applicationScopes: ['prod-scope'] }),
-  fc.constant({ applicationScopes: ['prod-scope', 'Global'], expression: '!v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] }),
+  fc.constant({
+    applicationScopes: ['prod-scope', 'Global'],
+    expression: '!v1',
+    variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }],
+  }),
 );
 const arbPolicy = fc.record({
   enforcementMode: fc.constantFrom('audit' as const, 'enforce' as const),
   scope: arbScope,
   controls: fc.record(
-    { blockContainerExec: fc.record({ allowedProcesses: fc.subarray(['ls', '/usr/bin/date', 's*']) }), blockContainerAttach: fc.constant({}), limitContainerPrivileges: fc.constant({}) },
+    {
+      blockContainerExec: fc.record({ allowedProcesses: fc.subarray(['ls', '/usr/bin/date', 's*']) }),
+      blockContainerAttach: fc.constant({}),
+      limitContainerPrivileges: fc.constant({}),
+    },
     { requiredKeys: [] },
   ),
 });
@@ -228,28 +363,51 @@ const arbWorkload = fc.record({
   app: fc.option(fc.constantFrom('web', 'db'), { nil: undefined }),
 });
 const arbEvent: fc.Arbitrary<DecisionEvent> = fc.oneof(
-  fc.record({ action: fc.constant('exec' as const), command: fc.array(fc.constantFrom('sh', 'ls', '/usr/bin/date', '/bin/ls', ''), { maxLength: 2 }) }),
+  fc.record({
+    action: fc.constant('exec' as const),
+    command: fc.array(fc.constantFrom('sh', 'ls', '/usr/bin/date', '/bin/ls', ''), { maxLength: 2 }),
+  }),
   fc.constant({ action: 'attach' as const }),
   fc.constant({ action: 'create' as const, pod: { hostNetwork: true, hostPID: false, hostIPC: false, hostPaths: [], containers: [] } }),
 );
 const prodScope = { name: 'prod-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'c1' }] };
 
 /** The engine's semantics without any indexing: every policy, every control. */
-function naiveDecide(policies: PolicyInput[], workload: ReturnType<typeof workloadAttributes>, event: DecisionEvent, enforce: boolean): Violation[] {
-  const scopes = new Map([['Global', () => true], ['prod-scope', compileScope(prodScope.expression, prodScope.variables)]]);
+function naiveDecide(
+  policies: PolicyInput[],
+  workload: ReturnType<typeof workloadAttributes>,
+  event: DecisionEvent,
+  enforce: boolean,
+): Violation[] {
+  const scopes = new Map([
+    ['Global', () => true],
+    ['prod-scope', compileScope(prodScope.expression, prodScope.variables)],
+  ]);
   const violations: Violation[] = [];
-  policies.map((p) => policySchema.parse(p)).forEach((policy) => {
-    const inApp = policy.scope.applicationScopes.some((name) => scopes.get(name)?.(workload) ?? false);
-    if (!inApp || !compileScope(policy.scope.expression, policy.scope.variables)(workload)) return;
-    for (const [key, settings] of Object.entries(policy.controls)) {
-      const definition = findControl('container', key)!;
-      if (!definition.actsOn.includes(event.action)) continue;
-      const findings = compileControl(definition, settings as Record<string, unknown>)!.evaluate(event);
-      if (findings.length === 0) continue;
-      const block = policy.enforcementMode === 'enforce' && enforce;
-      violations.push({ status: block ? 'Block' : 'Detect', policy: policy.name, policyType: 'container', policyVersion: 0, control: key, controlName: definition.name, enforcementMode: policy.enforcementMode, action: event.action, message: findings.map((f) => f.message).join('; ') });
-    }
-  });
+  policies
+    .map((p) => policySchema.parse(p))
+    .forEach((policy) => {
+      const inApp = policy.scope.applicationScopes.some((name) => scopes.get(name)?.(workload) ?? false);
+      if (!inApp || !compileScope(policy.scope.expression, policy.scope.variables)(workload)) return;
+      for (const [key, settings] of Object.entries(policy.controls)) {
+        const definition = findControl('container', key)!;
+        if (!definition.actsOn.includes(event.action)) continue;
+        const findings = compileControl(definition, settings as Record<string, unknown>)!.evaluate(event);
+        if (findings.length === 0) continue;
+        const block = policy.enforcementMode === 'enforce' && enforce;
+        violations.push({
+          status: block ? 'Block' : 'Detect',
+          policy: policy.name,
+          policyType: 'container',
+          policyVersion: 0,
+          control: key,
+          controlName: definition.name,
+          enforcementMode: policy.enforcementMode,
+          action: event.action,
+          message: findings.map((f) => f.message).join('; '),
+        });
+      }
+    });
   return violations;
 }
 
@@ -258,7 +416,10 @@ describe('decide (properties)', () => {
     fc.assert(
       fc.property(fc.array(arbPolicy, { maxLength: 12 }), arbWorkload, arbEvent, fc.boolean(), (specs, w, event, enforce) => {
         const policies = specs.map((spec, i) => ({ name: `p${i}`, type: 'container', ...spec }) as PolicyInput);
-        const workload = workloadAttributes({ 'kubernetes.namespace': w['kubernetes.namespace'], 'kubernetes.cluster': w['kubernetes.cluster'] }, { 'kubernetes.label': w.app ? { app: w.app } : undefined });
+        const workload = workloadAttributes(
+          { 'kubernetes.namespace': w['kubernetes.namespace'], 'kubernetes.cluster': w['kubernetes.cluster'] },
+          { 'kubernetes.label': w.app ? { app: w.app } : undefined },
+        );
         const group = enforcerGroupSchema.parse({ name: 'g', type: 'kube_enforcer', enforce });
         const snapshot = snapshotOf(policies, { bypassScopes: [] }, [prodScope]);
         const decision = decide(snapshot, { policyType: 'container', group, workload, event });
@@ -272,24 +433,58 @@ describe('decide (properties)', () => {
 
   it('never throws, whatever the workload attributes and event', () => {
     const snapshot = snapshotOf([
-      { ...execGuard, controls: { blockContainerExec: { allowedProcesses: ['*sh', '/x/*'] }, limitContainerPrivileges: {}, allowedRegistries: { registries: ['ecr*'] }, restrictedVolumes: { paths: ['/*'] }, blockedCapabilities: { capabilities: ['ALL'] } } },
+      {
+        ...execGuard,
+        controls: {
+          blockContainerExec: { allowedProcesses: ['*sh', '/x/*'] },
+          limitContainerPrivileges: {},
+          allowedRegistries: { registries: ['ecr*'] },
+          restrictedVolumes: { paths: ['/*'] },
+          blockedCapabilities: { capabilities: ['ALL'] },
+        },
+      },
     ]);
     const container = fc.record({
-      name: fc.string(), kind: fc.constantFrom('container' as const, 'init' as const, 'ephemeral' as const), image: fc.string(), privileged: fc.boolean(),
-      allowPrivilegeEscalation: fc.option(fc.boolean(), { nil: undefined }), runAsUser: fc.option(fc.integer(), { nil: undefined }), runAsNonRoot: fc.option(fc.boolean(), { nil: undefined }),
-      readOnlyRootFilesystem: fc.option(fc.boolean(), { nil: undefined }), addCapabilities: fc.array(fc.string()), ports: fc.array(fc.integer()),
+      name: fc.string(),
+      kind: fc.constantFrom('container' as const, 'init' as const, 'ephemeral' as const),
+      image: fc.string(),
+      privileged: fc.boolean(),
+      allowPrivilegeEscalation: fc.option(fc.boolean(), { nil: undefined }),
+      runAsUser: fc.option(fc.integer(), { nil: undefined }),
+      runAsNonRoot: fc.option(fc.boolean(), { nil: undefined }),
+      readOnlyRootFilesystem: fc.option(fc.boolean(), { nil: undefined }),
+      addCapabilities: fc.array(fc.string()),
+      ports: fc.array(fc.integer()),
     });
-    const podFacts = fc.record({ hostNetwork: fc.boolean(), hostPID: fc.boolean(), hostIPC: fc.boolean(), containers: fc.array(container, { maxLength: 4 }), hostPaths: fc.array(fc.string()) });
+    const podFacts = fc.record({
+      hostNetwork: fc.boolean(),
+      hostPID: fc.boolean(),
+      hostIPC: fc.boolean(),
+      containers: fc.array(container, { maxLength: 4 }),
+      hostPaths: fc.array(fc.string()),
+    });
     const event: fc.Arbitrary<DecisionEvent> = fc.oneof(
       fc.record({ action: fc.constant('exec' as const), command: fc.array(fc.string()) }),
-      fc.record({ action: fc.constantFrom('create' as const, 'update' as const, 'debug' as const), pod: podFacts, oldPod: fc.option(podFacts, { nil: undefined }) }),
+      fc.record({
+        action: fc.constantFrom('create' as const, 'update' as const, 'debug' as const),
+        pod: podFacts,
+        oldPod: fc.option(podFacts, { nil: undefined }),
+      }),
     );
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.array(fc.string())), fc.dictionary(fc.string(), fc.dictionary(fc.string(), fc.string())), event, (values, keyed, ev) => {
-        const workload = { values: new Map(Object.entries(values)), keyed: new Map(Object.entries(keyed).map(([k, v]) => [k, new Map(Object.entries(v))])) };
-        const decision = decide(snapshot, { policyType: 'container', group: enforcing, workload, event: ev });
-        expect(typeof decision.allowed).toBe('boolean');
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.array(fc.string())),
+        fc.dictionary(fc.string(), fc.dictionary(fc.string(), fc.string())),
+        event,
+        (values, keyed, ev) => {
+          const workload = {
+            values: new Map(Object.entries(values)),
+            keyed: new Map(Object.entries(keyed).map(([k, v]) => [k, new Map(Object.entries(v))])),
+          };
+          const decision = decide(snapshot, { policyType: 'container', group: enforcing, workload, event: ev });
+          expect(typeof decision.allowed).toBe('boolean');
+        },
+      ),
     );
   });
 });
@@ -303,12 +498,16 @@ describe('shared controls', () => {
       { ...execGuard, name: 'first', controls: settings },
       { ...execGuard, name: 'second', enforcementMode: 'audit', controls: reordered },
     ]);
-    const run = (command: string[]) => decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: { action: 'exec', command } });
+    const run = (command: string[]) =>
+      decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: { action: 'exec', command } });
     expect(run(['sh']).violations.map((v) => [v.policy, v.status, v.message])).toEqual([
       ['first', 'Block', 'exec of "sh" is not an allowed process'],
       ['second', 'Detect', 'exec of "sh" is not an allowed process'],
     ]);
-    expect(run(['bash']).violations.map((v) => v.message)).toEqual(['exec of "bash" is not an allowed process', 'exec of "bash" is not an allowed process']);
+    expect(run(['bash']).violations.map((v) => v.message)).toEqual([
+      'exec of "bash" is not an allowed process',
+      'exec of "bash" is not an allowed process',
+    ]);
     expect(run(['ls']).violations).toEqual([]);
   });
 });
@@ -317,9 +516,15 @@ describe('imageRegistry', () => {
   it('finds the registry parseImageReference finds', () => {
     const part = fc.string({ unit: fc.constantFrom('a', '.', ':', '/', '@', 'localhost', 'x'), maxLength: 6 });
     fc.assert(
-      fc.property(fc.oneof(part, fc.tuple(part, part, part).map((p) => p.join(''))), (image) => {
-        expect(imageRegistry(image)).toBe(parseImageReference(image).registry);
-      }),
+      fc.property(
+        fc.oneof(
+          part,
+          fc.tuple(part, part, part).map((p) => p.join('')),
+        ),
+        (image) => {
+          expect(imageRegistry(image)).toBe(parseImageReference(image).registry);
+        },
+      ),
       { numRuns: 3000 },
     );
     expect(imageRegistry('123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1.2')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
@@ -332,9 +537,15 @@ describe('quoted', () => {
   it('quotes exactly as JSON.stringify of the value cut to 200 characters', () => {
     const reference = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\ud800', '\udc00', 'é'), maxLength: 8 })), (text) => {
-        expect(quoted(text)).toBe(reference(text));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\ud800', '\udc00', 'é'), maxLength: 8 }),
+        ),
+        (text) => {
+          expect(quoted(text)).toBe(reference(text));
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(quoted('/bin/sh')).toBe('"/bin/sh"');
@@ -346,26 +557,45 @@ describe('candidate index', () => {
     // Regression: per-action stamp counters collided and hid a policy from the second action's index.
     const snapshot = snapshotOf([
       {
-        name: 'prefixed', type: 'container', enforcementMode: 'enforce',
+        name: 'prefixed',
+        type: 'container',
+        enforcementMode: 'enforce',
         scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'def*' }] },
         controls: { blockContainerExec: {}, limitContainerPrivileges: {} },
       },
     ]);
-    const create: DecisionEvent = { action: 'create', pod: { hostNetwork: true, hostPID: false, hostIPC: false, hostPaths: [], containers: [] } };
+    const create: DecisionEvent = {
+      action: 'create',
+      pod: { hostNetwork: true, hostPID: false, hostIPC: false, hostPaths: [], containers: [] },
+    };
     for (let round = 0; round < 5; round++) {
-      expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh }).allowed, `exec, round ${round}`).toBe(false);
-      expect(decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: create }).allowed, `create, round ${round}`).toBe(false);
+      expect(
+        decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: execSh }).allowed,
+        `exec, round ${round}`,
+      ).toBe(false);
+      expect(
+        decide(snapshot, { policyType: 'container', group: enforcing, workload: pod, event: create }).allowed,
+        `create, round ${round}`,
+      ).toBe(false);
     }
   });
 
   it('narrows by exact, prefix, suffix, token and label constraints without losing matches', () => {
-    const image = (value: string) => workloadAttributes({ 'kubernetes.namespace': 'shop-prod', 'container.image': ['ghcr.io/acme/api:1.2', value] }, { 'kubernetes.label': { team: 'payments' } });
+    const image = (value: string) =>
+      workloadAttributes(
+        { 'kubernetes.namespace': 'shop-prod', 'container.image': ['ghcr.io/acme/api:1.2', value] },
+        { 'kubernetes.label': { team: 'payments' } },
+      );
     const policies: PolicyInput[] = [
       { ...execGuard, name: 'exact', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop-prod' }] } },
       { ...execGuard, name: 'prefix', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop-*' }] } },
       { ...execGuard, name: 'suffix', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: '*-prod' }] } },
       { ...execGuard, name: 'token', scope: { expression: 'v1', variables: [{ attribute: 'container.image', value: '*/api:*' }] } },
-      { ...execGuard, name: 'label', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.label', name: 'team', value: 'payments' }] } },
+      {
+        ...execGuard,
+        name: 'label',
+        scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.label', name: 'team', value: 'payments' }] },
+      },
       { ...execGuard, name: 'miss', scope: { expression: 'v1', variables: [{ attribute: 'container.image', value: '*/web:*' }] } },
     ];
     const decision = decide(snapshotOf(policies), { policyType: 'container', group: enforcing, workload: image('nginx:1'), event: execSh });

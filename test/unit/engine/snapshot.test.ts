@@ -34,7 +34,14 @@ const valid = policySchema.parse({
   name: 'valid',
   type: 'container',
   enforcementMode: 'enforce',
-  scope: { applicationScopes: ['Global'], expression: 'v1 && v2', variables: [{ attribute: NAMESPACE, value: 'web' }, { attribute: LABEL, name: 'app', value: 'api*' }] },
+  scope: {
+    applicationScopes: ['Global'],
+    expression: 'v1 && v2',
+    variables: [
+      { attribute: NAMESPACE, value: 'web' },
+      { attribute: LABEL, name: 'app', value: 'api*' },
+    ],
+  },
   controls: { blockContainerExec: {} },
 });
 
@@ -57,7 +64,9 @@ describe('compileSnapshot: when scope formulas are checked', () => {
   });
 
   it('fails on a formula naming a variable the policy does not define', () => {
-    expect(() => compileSnapshot(configOf([withFormula(valid, 'v1 && v3')]))).toThrow(expect.objectContaining({ code: 'unknown_variable', position: 6 }));
+    expect(() => compileSnapshot(configOf([withFormula(valid, 'v1 && v3')]))).toThrow(
+      expect.objectContaining({ code: 'unknown_variable', position: 6 }),
+    );
   });
 
   it('ignores the formulas of disabled policies and of policies without an evaluable control, as it always did', () => {
@@ -65,22 +74,52 @@ describe('compileSnapshot: when scope formulas are checked', () => {
     const noControls = withFormula(valid, 'v1 &&', { name: 'no-controls', controls: { blockContainerExec: { enabled: false } } });
     const snapshot = compileSnapshot(configOf([disabled, noControls, valid]));
     const workload = workloadAttributes({ [NAMESPACE]: 'web' }, { [LABEL]: { app: 'api-1' } });
-    expect(decide(snapshot, { policyType: 'container', group: enforcing, workload, event: { action: 'exec', command: ['sh'] } }).violations.map((v) => v.policy)).toEqual(['valid']);
+    expect(
+      decide(snapshot, { policyType: 'container', group: enforcing, workload, event: { action: 'exec', command: ['sh'] } }).violations.map(
+        (v) => v.policy,
+      ),
+    ).toEqual(['valid']);
   });
 });
 
 describe('compileSnapshot: scopes compiled on first use', () => {
-  const execPolicy = (name: string, expression: string, variables: Array<{ attribute: string; name?: string; value: string }>, controls: PolicyInput['controls'] = { blockContainerExec: {} }): Policy =>
-    policySchema.parse({ name, type: 'container', enforcementMode: 'enforce', scope: { applicationScopes: ['Global'], expression, variables }, controls });
+  const execPolicy = (
+    name: string,
+    expression: string,
+    variables: Array<{ attribute: string; name?: string; value: string }>,
+    controls: PolicyInput['controls'] = { blockContainerExec: {} },
+  ): Policy =>
+    policySchema.parse({
+      name,
+      type: 'container',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'], expression, variables },
+      controls,
+    });
 
   it('decides the same on the first and on every later reach of a policy, through every filing and action', () => {
     // Pair-filed with a residual label test, prefix-filed with a residual negation, and unindexed; the
     // pod-spec policy sits in the create, update and debug indexes with one set of filings.
     const policies = [
-      execPolicy('pair-label', 'v1 && v2 && v3', [{ attribute: CLUSTER, value: 'c1' }, { attribute: NAMESPACE, value: 'web' }, { attribute: LABEL, name: 'app', value: 'api*' }]),
-      execPolicy('prefix-not', 'v1 && !v2', [{ attribute: NAMESPACE, value: 'we*' }, { attribute: LABEL, name: 'tier', value: 'debug' }]),
+      execPolicy('pair-label', 'v1 && v2 && v3', [
+        { attribute: CLUSTER, value: 'c1' },
+        { attribute: NAMESPACE, value: 'web' },
+        { attribute: LABEL, name: 'app', value: 'api*' },
+      ]),
+      execPolicy('prefix-not', 'v1 && !v2', [
+        { attribute: NAMESPACE, value: 'we*' },
+        { attribute: LABEL, name: 'tier', value: 'debug' },
+      ]),
       execPolicy('unindexed', '!v1', [{ attribute: LABEL, name: 'tier', value: 'debug' }]),
-      execPolicy('pod-spec', 'v1 || v2', [{ attribute: NAMESPACE, value: 'web' }, { attribute: NAMESPACE, value: 'db' }], { limitContainerPrivileges: {} }),
+      execPolicy(
+        'pod-spec',
+        'v1 || v2',
+        [
+          { attribute: NAMESPACE, value: 'web' },
+          { attribute: NAMESPACE, value: 'db' },
+        ],
+        { limitContainerPrivileges: {} },
+      ),
     ];
     const config = configOf(policies);
     const naive = compileNaive(config);
@@ -91,12 +130,19 @@ describe('compileSnapshot: scopes compiled on first use', () => {
       workloadAttributes({ [NAMESPACE]: 'west' }),
     ];
     const pod = { hostNetwork: true, hostPID: false, hostIPC: false, containers: [], hostPaths: [] };
-    const events: DecisionEvent[] = [{ action: 'exec', command: ['sh'] }, { action: 'create', pod }, { action: 'update', pod, oldPod: { ...pod, hostNetwork: false } }, { action: 'debug', pod }];
+    const events: DecisionEvent[] = [
+      { action: 'exec', command: ['sh'] },
+      { action: 'create', pod },
+      { action: 'update', pod, oldPod: { ...pod, hostNetwork: false } },
+      { action: 'debug', pod },
+    ];
     // Two snapshots of one configuration, asked in opposite orders: whichever request compiles a filing's
     // predicate, every decision is the naive one.
     const forwards = compileSnapshot(config);
     const backwards = compileSnapshot(config);
-    const requests = workloads.flatMap((workload) => events.map((event) => ({ policyType: 'container' as const, group: enforcing, workload, event })));
+    const requests = workloads.flatMap((workload) =>
+      events.map((event) => ({ policyType: 'container' as const, group: enforcing, workload, event })),
+    );
     for (let round = 0; round < 2; round++) {
       for (const request of requests) expect(decide(forwards, request)).toEqual(naive.decide(request));
       for (const request of [...requests].reverse()) expect(decide(backwards, request)).toEqual(naive.decide(request));
@@ -107,7 +153,10 @@ describe('compileSnapshot: scopes compiled on first use', () => {
   });
 
   it('evaluates a policy full scope through forEachCandidate like the index does', () => {
-    const policy = execPolicy('labelled', 'v1 && v2', [{ attribute: NAMESPACE, value: 'web' }, { attribute: LABEL, name: 'app', value: 'api*' }]);
+    const policy = execPolicy('labelled', 'v1 && v2', [
+      { attribute: NAMESPACE, value: 'web' },
+      { attribute: LABEL, name: 'app', value: 'api*' },
+    ]);
     const snapshot = compileSnapshot(configOf([policy]));
     const inScope = (workload: ReturnType<typeof workloadAttributes>) => {
       const answers: boolean[] = [];
@@ -128,20 +177,24 @@ describe('compiled controls: message', () => {
     // Decision numbers are unique per decided event, as decide hands them out.
     let decision = 1_000_000;
     fc.assert(
-      fc.property(fc.array(allowLists, { minLength: 1, maxLength: 4 }), fc.array(fc.array(programs, { maxLength: 2 }), { minLength: 1, maxLength: 4 }), (lists, commands) => {
-        const controls = lists.map((allowedProcesses) => compileControl(definition, { enabled: true, allowedProcesses })!);
-        // Consecutive decision numbers with different events: nothing derived for one may answer the next.
-        commands.forEach((command) => {
-          const event: DecisionEvent = { action: 'exec', command };
-          decision++;
-          for (const control of controls) {
-            const findings = control.evaluate(event);
-            const joined = findings.length === 0 ? undefined : findings.map((f) => f.message).join('; ');
-            expect(control.message(event, 0)).toBe(joined);
-            expect(control.message(event, decision)).toBe(joined);
-          }
-        });
-      }),
+      fc.property(
+        fc.array(allowLists, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(programs, { maxLength: 2 }), { minLength: 1, maxLength: 4 }),
+        (lists, commands) => {
+          const controls = lists.map((allowedProcesses) => compileControl(definition, { enabled: true, allowedProcesses })!);
+          // Consecutive decision numbers with different events: nothing derived for one may answer the next.
+          commands.forEach((command) => {
+            const event: DecisionEvent = { action: 'exec', command };
+            decision++;
+            for (const control of controls) {
+              const findings = control.evaluate(event);
+              const joined = findings.length === 0 ? undefined : findings.map((f) => f.message).join('; ');
+              expect(control.message(event, 0)).toBe(joined);
+              expect(control.message(event, decision)).toBe(joined);
+            }
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -4,7 +4,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalModeError } from '../../../infra/local/errors.js';
-import { apiGatewayTime, createLocalServer, parseQuery, redactPath, type LocalHandler, type LocalServer, type LocalServerLogger } from '../../../infra/local/http-adapter.js';
+import {
+  apiGatewayTime,
+  createLocalServer,
+  parseQuery,
+  redactPath,
+  type LocalHandler,
+  type LocalServer,
+  type LocalServerLogger,
+} from '../../../infra/local/http-adapter.js';
 
 interface Reply {
   status: number;
@@ -71,11 +79,18 @@ describe('createLocalServer', () => {
     invocations.push({ event, context, remainingMs: context.getRemainingTimeInMillis() });
     return respond(event);
   };
-  const defaultRespond = (): Promise<APIGatewayProxyStructuredResultV2> => Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+  const defaultRespond = (): Promise<APIGatewayProxyStructuredResultV2> =>
+    Promise.resolve({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
   let server: LocalServer;
 
   beforeAll(async () => {
-    server = await createLocalServer({ host: '127.0.0.1', port: 0, handlers: { api: echo, admission: echo }, logger, maxBodyBytes: 64 * 1024 });
+    server = await createLocalServer({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: { api: echo, admission: echo },
+      logger,
+      maxBodyBytes: 64 * 1024,
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -95,7 +110,9 @@ describe('createLocalServer', () => {
 
   describe('the payload format 2.0 event', () => {
     it('carries the route key, raw path and query, decoded path parameters and joined query values', async () => {
-      const reply = await send(server, 'GET', '/v1/policies/block%20exec%2Fsh?type=runtime&tag=a&tag=b%20c&empty=', { headers: { 'user-agent': 'vigil-test/1.0' } });
+      const reply = await send(server, 'GET', '/v1/policies/block%20exec%2Fsh?type=runtime&tag=a&tag=b%20c&empty=', {
+        headers: { 'user-agent': 'vigil-test/1.0' },
+      });
       expect(reply.status).toBe(200);
       const event = lastEvent();
       expect(event.version).toBe('2.0');
@@ -107,14 +124,35 @@ describe('createLocalServer', () => {
       expect(event.isBase64Encoded).toBe(false);
       expect(event).not.toHaveProperty('body');
       expect(event).not.toHaveProperty('cookies');
-      expect(Object.keys(event).sort()).toEqual(['headers', 'isBase64Encoded', 'pathParameters', 'queryStringParameters', 'rawPath', 'rawQueryString', 'requestContext', 'routeKey', 'version']);
+      expect(Object.keys(event).sort()).toEqual([
+        'headers',
+        'isBase64Encoded',
+        'pathParameters',
+        'queryStringParameters',
+        'rawPath',
+        'rawQueryString',
+        'requestContext',
+        'routeKey',
+        'version',
+      ]);
     });
 
     it('fills requestContext the way API Gateway does', async () => {
       const before = Date.now();
       await send(server, 'GET', '/v1/policies/p1', { headers: { 'user-agent': 'vigil-test/1.0' } });
       const { requestContext } = lastEvent();
-      expect(Object.keys(requestContext).sort()).toEqual(['accountId', 'apiId', 'domainName', 'domainPrefix', 'http', 'requestId', 'routeKey', 'stage', 'time', 'timeEpoch']);
+      expect(Object.keys(requestContext).sort()).toEqual([
+        'accountId',
+        'apiId',
+        'domainName',
+        'domainPrefix',
+        'http',
+        'requestId',
+        'routeKey',
+        'stage',
+        'time',
+        'timeEpoch',
+      ]);
       expect(requestContext).toMatchObject({
         accountId: '000000000000',
         apiId: 'local',
@@ -142,7 +180,12 @@ describe('createLocalServer', () => {
 
     it('lower-cases headers, joins repeated ones with commas, moves cookies out and adds x-forwarded-*', async () => {
       await send(server, 'GET', '/v1/policies', {
-        headers: { 'X-Custom-Header': 'Value', 'X-Multi': ['one', 'two'], Cookie: 'session=abc; theme=dark', Authorization: 'Bearer t0ken' },
+        headers: {
+          'X-Custom-Header': 'Value',
+          'X-Multi': ['one', 'two'],
+          Cookie: 'session=abc; theme=dark',
+          Authorization: 'Bearer t0ken',
+        },
       });
       const event = lastEvent();
       expect(event.headers['x-custom-header']).toBe('Value');
@@ -192,7 +235,9 @@ describe('createLocalServer', () => {
         socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
         socket.on('end', () => resolve(text));
       });
-      socket.write(`POST /v1/policies HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+      socket.write(
+        `POST /v1/policies HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`,
+      );
       socket.write(body.subarray(0, split));
       // The server reads the first piece before the rest is sent.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -223,7 +268,10 @@ describe('createLocalServer', () => {
     });
 
     it('routes the admission webhook to its function with cluster and secret as path parameters', async () => {
-      await send(server, 'POST', '/v1/admission/prod-eu/s3cr3t-value?timeout=5s', { headers: { 'content-type': 'application/json' }, body: '{"kind":"AdmissionReview"}' });
+      await send(server, 'POST', '/v1/admission/prod-eu/s3cr3t-value?timeout=5s', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"kind":"AdmissionReview"}',
+      });
       const { event, context } = invocations[0]!;
       expect(event.routeKey).toBe('POST /v1/admission/{cluster}/{secret}');
       expect(event.pathParameters).toEqual({ cluster: 'prod-eu', secret: 's3cr3t-value' });
@@ -266,21 +314,31 @@ describe('createLocalServer', () => {
     });
 
     it('answers 413 payload_too_large for a body over the cap announced by Content-Length', async () => {
-      const reply = await send(server, 'POST', '/v1/policies', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(64 * 1024 + 1, 0x20) });
+      const reply = await send(server, 'POST', '/v1/policies', {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(64 * 1024 + 1, 0x20),
+      });
       expect(reply.status).toBe(413);
       expect(json(reply)).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
       expect(invocations).toHaveLength(0);
     });
 
     it('answers 413 for a chunked body once it passes the cap', async () => {
-      const reply = await send(server, 'POST', '/v1/policies', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(512 * 1024, 0x20), chunked: true });
+      const reply = await send(server, 'POST', '/v1/policies', {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(512 * 1024, 0x20),
+        chunked: true,
+      });
       expect(reply.status).toBe(413);
       expect(json(reply).error.code).toBe('payload_too_large');
       expect(invocations).toHaveLength(0);
     });
 
     it('accepts a body exactly at the cap', async () => {
-      const reply = await send(server, 'POST', '/v1/policies', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(64 * 1024, 0x20) });
+      const reply = await send(server, 'POST', '/v1/policies', {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(64 * 1024, 0x20),
+      });
       expect(reply.status).toBe(200);
       expect(lastEvent().body).toHaveLength(64 * 1024);
     });
@@ -365,7 +423,13 @@ describe('createLocalServer', () => {
 
     it('decodes a base64 body', async () => {
       const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
-      respond = () => Promise.resolve({ statusCode: 200, headers: { 'content-type': 'image/png' }, isBase64Encoded: true, body: bytes.toString('base64') });
+      respond = () =>
+        Promise.resolve({
+          statusCode: 200,
+          headers: { 'content-type': 'image/png' },
+          isBase64Encoded: true,
+          body: bytes.toString('base64'),
+        });
       const reply = await send(server, 'GET', '/v1/health');
       expect(reply.body).toEqual(bytes);
       expect(reply.headers['content-length']).toBe(String(bytes.length));
@@ -422,12 +486,18 @@ describe('createLocalServer lifecycle', () => {
 
   it('refuses a body announced over the default 6 MiB cap before it is sent', async () => {
     const called: string[] = [];
-    const server = await createLocalServer({ host: '127.0.0.1', port: 0, handlers: { api: (e) => (called.push(e.rawPath), Promise.resolve({ statusCode: 200 })) } });
+    const server = await createLocalServer({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: { api: (e) => (called.push(e.rawPath), Promise.resolve({ statusCode: 200 })) },
+    });
     try {
       // Only the head is written: the answer must come without waiting for (or buffering) the body.
       const head = await new Promise<string>((resolve, reject) => {
         const socket = connect(server.port, '127.0.0.1', () => {
-          socket.write(`POST /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${6 * 1024 * 1024 + 1}\r\n\r\n`);
+          socket.write(
+            `POST /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${6 * 1024 * 1024 + 1}\r\n\r\n`,
+          );
         });
         let text = '';
         socket.on('data', (chunk: Buffer) => {

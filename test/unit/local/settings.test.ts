@@ -13,12 +13,28 @@ describe('settingsFromEnv', () => {
   });
 
   it('treats empty variables as unset', () => {
-    expect(settingsFromEnv({ PORT: '', HOST: '', VIGIL_DATA_DIR: '', VIGIL_ADMIN_TOKEN: '', VIGIL_DYNAMODB_ENDPOINT: '' })).toEqual({ port: 8787, host: '127.0.0.1', dataDir: '.vigil' });
+    expect(settingsFromEnv({ PORT: '', HOST: '', VIGIL_DATA_DIR: '', VIGIL_ADMIN_TOKEN: '', VIGIL_DYNAMODB_ENDPOINT: '' })).toEqual({
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: '.vigil',
+    });
   });
 
   it('reads every setting', () => {
-    const env = { PORT: '9000', HOST: '0.0.0.0', VIGIL_DATA_DIR: '/var/lib/vigil', VIGIL_ADMIN_TOKEN: 'a-long-enough-admin-token', VIGIL_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' };
-    expect(settingsFromEnv(env)).toEqual({ port: 9000, host: '0.0.0.0', dataDir: '/var/lib/vigil', adminToken: 'a-long-enough-admin-token', dynamodbEndpoint: 'http://127.0.0.1:8000' });
+    const env = {
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      VIGIL_DATA_DIR: '/var/lib/vigil',
+      VIGIL_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      VIGIL_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+    };
+    expect(settingsFromEnv(env)).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/vigil',
+      adminToken: 'a-long-enough-admin-token',
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+    });
   });
 
   it('accepts port 0 (a free port)', () => {
@@ -45,20 +61,29 @@ describe('settingsFromEnv', () => {
     expect(settingsFromEnv({ VIGIL_PUBLIC_URL: 'https://vigil.example/prefix/' }).publicUrl).toBe('https://vigil.example/prefix');
   });
 
-  it.each(['host.docker.internal:8787', 'ftp://vigil.example', 'https://vigil.example/?a=1', 'https://vigil.example/#x', 'https://user:pw@vigil.example'])(
-    'refuses VIGIL_PUBLIC_URL=%s',
-    (url) => {
-      expect(() => settingsFromEnv({ VIGIL_PUBLIC_URL: url })).toThrow(/VIGIL_PUBLIC_URL: must be/);
-    },
-  );
+  it.each([
+    'host.docker.internal:8787',
+    'ftp://vigil.example',
+    'https://vigil.example/?a=1',
+    'https://vigil.example/#x',
+    'https://user:pw@vigil.example',
+  ])('refuses VIGIL_PUBLIC_URL=%s', (url) => {
+    expect(() => settingsFromEnv({ VIGIL_PUBLIC_URL: url })).toThrow(/VIGIL_PUBLIC_URL: must be/);
+  });
 
   it('reads VIGIL_TLS_HOSTNAMES as a comma-separated list, ignoring blanks', () => {
-    expect(settingsFromEnv({ VIGIL_TLS_HOSTNAMES: ' host.docker.internal, 192.168.1.20,,fd00::1 ' }).tlsHostnames).toEqual(['host.docker.internal', '192.168.1.20', 'fd00::1']);
+    expect(settingsFromEnv({ VIGIL_TLS_HOSTNAMES: ' host.docker.internal, 192.168.1.20,,fd00::1 ' }).tlsHostnames).toEqual([
+      'host.docker.internal',
+      '192.168.1.20',
+      'fd00::1',
+    ]);
     expect(settingsFromEnv({ VIGIL_TLS_HOSTNAMES: ' , ' })).not.toHaveProperty('tlsHostnames');
   });
 
   it.each(['two words', 'https://vigil.example', '*.vigil.example', 'a..b'])('refuses %j in VIGIL_TLS_HOSTNAMES', (name) => {
-    expect(() => settingsFromEnv({ VIGIL_TLS_HOSTNAMES: `localhost,${name}` })).toThrow(/VIGIL_TLS_HOSTNAMES: must be host names or IP addresses/);
+    expect(() => settingsFromEnv({ VIGIL_TLS_HOSTNAMES: `localhost,${name}` })).toThrow(
+      /VIGIL_TLS_HOSTNAMES: must be host names or IP addresses/,
+    );
   });
 
   it('lists every bad setting at once', () => {

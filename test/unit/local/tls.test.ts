@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalModeError } from '../../../infra/local/errors.js';
-import { CA_CERT_FILE, CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE, TLS_DIR, ensureLocalTls, tlsHostnames } from '../../../infra/local/tls.js';
+import {
+  CA_CERT_FILE,
+  CA_KEY_FILE,
+  SERVER_CERT_FILE,
+  SERVER_KEY_FILE,
+  TLS_DIR,
+  ensureLocalTls,
+  tlsHostnames,
+} from '../../../infra/local/tls.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -114,7 +122,9 @@ describe('ensureLocalTls', () => {
     const second = await ensureLocalTls(dataDir, []);
     expect(second.serverCreated).toBe(true);
     expect(second.caPem).toBe(first.caPem);
-    expect(new X509Certificate(await readFile(join(tlsDir, SERVER_CERT_FILE), 'utf8')).verify(new X509Certificate(first.caPem).publicKey)).toBe(true);
+    expect(
+      new X509Certificate(await readFile(join(tlsDir, SERVER_CERT_FILE), 'utf8')).verify(new X509Certificate(first.caPem).publicKey),
+    ).toBe(true);
   });
 
   it('refuses to replace a CA whose key is missing or does not match, naming the folder to delete', async () => {

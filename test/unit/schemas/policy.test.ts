@@ -17,7 +17,12 @@ describe('policySchema', () => {
   });
 
   it('rejects unknown fields and names their path', () => {
-    const result = policySchema.safeParse({ name: 'p', type: 'container', colour: 'red', controls: { blockContainerExec: { enabled: true, allowedProcess: [] } } });
+    const result = policySchema.safeParse({
+      name: 'p',
+      type: 'container',
+      colour: 'red',
+      controls: { blockContainerExec: { enabled: true, allowedProcess: [] } },
+    });
     expect(result.success).toBe(false);
     const paths = issues(result).map((i) => i.path);
     expect(paths).toContain('');
@@ -29,12 +34,19 @@ describe('policySchema', () => {
   it('rejects a control of another policy type with a message listing the allowed ones', () => {
     const result = policySchema.safeParse({ name: 'p', type: 'function', controls: { blockContainerExec: { enabled: true } } });
     expect(issues(result)).toEqual([
-      { path: 'controls', message: expect.stringMatching(/^"blockContainerExec" is not a control of function policies \(allowed: blockedExecutables, /) as string },
+      {
+        path: 'controls',
+        message: expect.stringMatching(
+          /^"blockContainerExec" is not a control of function policies \(allowed: blockedExecutables, /,
+        ) as string,
+      },
     ]);
   });
 
   it('rejects an unknown policy type', () => {
-    expect(issues(policySchema.safeParse({ name: 'p', type: 'vm' }))).toEqual([{ path: 'type', message: '"type" must be one of container, function, host' }]);
+    expect(issues(policySchema.safeParse({ name: 'p', type: 'vm' }))).toEqual([
+      { path: 'type', message: '"type" must be one of container, function, host' },
+    ]);
   });
 
   it.each([
@@ -49,20 +61,42 @@ describe('policySchema', () => {
   });
 
   it('requires exactly one of at and afterDays in an enforcement-mode change', () => {
-    expect(issues(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce' } }))[0]?.path).toBe('enforcementModeChange');
-    expect(issues(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3, at: '2026-12-01T09:00:00Z' } }))[0]?.path).toBe('enforcementModeChange');
-    expect(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } }).success).toBe(true);
+    expect(issues(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce' } }))[0]?.path).toBe(
+      'enforcementModeChange',
+    );
+    expect(
+      issues(
+        policySchema.safeParse({
+          name: 'p',
+          type: 'container',
+          enforcementModeChange: { to: 'enforce', afterDays: 3, at: '2026-12-01T09:00:00Z' },
+        }),
+      )[0]?.path,
+    ).toBe('enforcementModeChange');
+    expect(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } }).success).toBe(
+      true,
+    );
     expect(policySchema.safeParse({ name: 'p', type: 'container', enforcementModeChange: null }).success).toBe(true);
   });
 
   it('rejects a change to the mode the policy already has', () => {
-    const result = policySchema.safeParse({ name: 'p', type: 'container', enforcementMode: 'enforce', enforcementModeChange: { to: 'enforce', afterDays: 1 } });
+    const result = policySchema.safeParse({
+      name: 'p',
+      type: 'container',
+      enforcementMode: 'enforce',
+      enforcementModeChange: { to: 'enforce', afterDays: 1 },
+    });
     expect(issues(result)).toEqual([{ path: 'enforcementModeChange.to', message: expect.stringContaining('must differ') as string }]);
   });
 
   it('accepts server-managed fields so that a GET body can be sent back', () => {
     const result = policySchema.safeParse({
-      name: 'p', type: 'container', version: 4, createdAt: 'x', updatedAt: 'y', updatedBy: 'z',
+      name: 'p',
+      type: 'container',
+      version: 4,
+      createdAt: 'x',
+      updatedAt: 'y',
+      updatedBy: 'z',
       enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2026-12-01T09:00:00Z', state: 'pending', id: 'c1' },
     });
     expect(result.success).toBe(true);
@@ -70,7 +104,8 @@ describe('policySchema', () => {
 
   it('reports scope expression errors at the expression with their position', () => {
     const result = policySchema.safeParse({
-      name: 'p', type: 'container',
+      name: 'p',
+      type: 'container',
       scope: { applicationScopes: ['Global'], expression: 'v1 && v3', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] },
     });
     expect(issues(result)).toEqual([{ path: 'scope.expression', message: expect.stringContaining('v3') as string }]);
@@ -79,7 +114,8 @@ describe('policySchema', () => {
 
   it('rejects unknown attributes, keyed attributes without a name and unkeyed ones with a name', () => {
     const result = policySchema.safeParse({
-      name: 'p', type: 'container',
+      name: 'p',
+      type: 'container',
       scope: {
         expression: 'v1 && v2 && v3',
         variables: [
@@ -93,28 +129,56 @@ describe('policySchema', () => {
   });
 
   it('rejects variables that the expression does not use, and variables without an expression', () => {
-    const unused = policySchema.safeParse({ name: 'p', type: 'container', scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }, { attribute: 'kubernetes.namespace', value: 'b' }] } });
+    const unused = policySchema.safeParse({
+      name: 'p',
+      type: 'container',
+      scope: {
+        expression: 'v1',
+        variables: [
+          { attribute: 'kubernetes.namespace', value: 'a' },
+          { attribute: 'kubernetes.namespace', value: 'b' },
+        ],
+      },
+    });
     expect(issues(unused)).toEqual([{ path: 'scope.variables.1', message: 'variable v2 is not used in the expression' }]);
-    const noExpression = policySchema.safeParse({ name: 'p', type: 'container', scope: { variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] } });
+    const noExpression = policySchema.safeParse({
+      name: 'p',
+      type: 'container',
+      scope: { variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
+    });
     expect(issues(noExpression)[0]?.path).toBe('scope.expression');
   });
 
   it('requires at least one application scope', () => {
-    expect(issues(policySchema.safeParse({ name: 'p', type: 'container', scope: { applicationScopes: [] } }))[0]?.path).toBe('scope.applicationScopes');
+    expect(issues(policySchema.safeParse({ name: 'p', type: 'container', scope: { applicationScopes: [] } }))[0]?.path).toBe(
+      'scope.applicationScopes',
+    );
   });
 
   it('validates control options with their paths', () => {
     const result = policySchema.safeParse({
-      name: 'p', type: 'function',
+      name: 'p',
+      type: 'function',
       controls: { honeypot: { enabled: true, accessKeyId: 'not-a-key', applyOn: ['registry'] }, networkEgress: { allowedPorts: [70000] } },
     });
-    expect(issues(result).map((i) => i.path).sort()).toEqual(['controls.honeypot.accessKeyId', 'controls.honeypot.applyOn.0', 'controls.networkEgress.allowedPorts.0']);
+    expect(
+      issues(result)
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['controls.honeypot.accessKeyId', 'controls.honeypot.applyOn.0', 'controls.networkEgress.allowedPorts.0']);
   });
 });
 
 describe('applicationScopeSchema', () => {
   it('accepts a named selector with a formula', () => {
-    const scope = applicationScopeSchema.parse({ name: 'payments-prod', expression: 'v1 && v2', variables: [{ attribute: 'kubernetes.cluster', value: 'prod-*' }, { attribute: 'kubernetes.namespace', value: 'payments' }] });
+    const scope = applicationScopeSchema.parse({
+      name: 'payments-prod',
+      expression: 'v1 && v2',
+      variables: [
+        { attribute: 'kubernetes.cluster', value: 'prod-*' },
+        { attribute: 'kubernetes.namespace', value: 'payments' },
+      ],
+    });
     expect(scope.variables).toHaveLength(2);
   });
 
@@ -138,7 +202,9 @@ describe('enforcerSettingsSchema', () => {
   });
 
   it('accepts the dotted string form and normalises it', () => {
-    const settings = enforcerSettingsSchema.parse({ bypassScopes: ['container.label."io.kubernetes.pod.namespace"."kube-system"', 'kubernetes.namespace.kube-system'] });
+    const settings = enforcerSettingsSchema.parse({
+      bypassScopes: ['container.label."io.kubernetes.pod.namespace"."kube-system"', 'kubernetes.namespace.kube-system'],
+    });
     expect(settings.bypassScopes).toEqual(enforcerSettingsSchema.parse({}).bypassScopes);
   });
 
@@ -151,7 +217,13 @@ describe('enforcerSettingsSchema', () => {
 describe('enforcerGroupSchema', () => {
   it('defaults to audit only, protections on and fail open', () => {
     expect(enforcerGroupSchema.parse({ name: 'g', type: 'kube_enforcer' })).toEqual({
-      name: 'g', type: 'kube_enforcer', enforce: false, containerProtection: true, hostProtection: true, failMode: 'open', timeoutSeconds: 5,
+      name: 'g',
+      type: 'kube_enforcer',
+      enforce: false,
+      containerProtection: true,
+      hostProtection: true,
+      failMode: 'open',
+      timeoutSeconds: 5,
     });
   });
 

@@ -74,7 +74,11 @@ const LABEL_NAMES = ['app', 'team', '__proto__'] as const;
 // which is where conjunctions over multi-valued attributes get interesting.
 const VOCABULARY = ['', 'a', 'b', 'ab', 'ba'] as const;
 const text = (): fc.Arbitrary<string> =>
-  fc.oneof(fc.constantFrom(...VOCABULARY), fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }), fc.string({ unit: fc.constantFrom('a', '/', ':'), maxLength: 6 }));
+  fc.oneof(
+    fc.constantFrom(...VOCABULARY),
+    fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }),
+    fc.string({ unit: fc.constantFrom('a', '/', ':'), maxLength: 6 }),
+  );
 // "/" and ":" are token delimiters: patterns such as `*/a:*` exercise the token constraints.
 const pattern = fc.oneof(
   fc.constantFrom(...VOCABULARY, '*/a:*', '*:b/*'),
@@ -92,32 +96,31 @@ const variableArbitrary: fc.Arbitrary<ScopeVariable> = fc.oneof(
 
 // Each attribute is usually present, sometimes missing, so that both the
 // "unknown is false" rule and multi-valued matches are exercised.
-const presentMostly = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
-  fc.option(arbitrary, { freq: 4, nil: undefined });
+const presentMostly = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arbitrary, { freq: 4, nil: undefined });
 const workloadArbitrary: fc.Arbitrary<WorkloadAttributes> = fc
   .tuple(
-    fc.tuple(...ATTRIBUTES.map((attribute) => presentMostly(fc.array(text(), { maxLength: 4 })).map((values) => [attribute, values] as const))),
+    fc.tuple(
+      ...ATTRIBUTES.map((attribute) => presentMostly(fc.array(text(), { maxLength: 4 })).map((values) => [attribute, values] as const)),
+    ),
     fc.tuple(
       ...ATTRIBUTES.map((attribute) =>
-        presentMostly(fc.array(fc.tuple(fc.constantFrom(...LABEL_NAMES), text()), { maxLength: 3 })).map((entries) => [attribute, entries] as const),
+        presentMostly(fc.array(fc.tuple(fc.constantFrom(...LABEL_NAMES), text()), { maxLength: 3 })).map(
+          (entries) => [attribute, entries] as const,
+        ),
       ),
     ),
   )
   .map(([values, keyed]) => ({
     values: new Map(values.flatMap(([attribute, list]) => (list === undefined ? [] : [[attribute, list] as const]))),
-    keyed: new Map(
-      keyed.flatMap(([attribute, entries]) => (entries === undefined ? [] : [[attribute, new Map(entries)] as const])),
-    ),
+    keyed: new Map(keyed.flatMap(([attribute, entries]) => (entries === undefined ? [] : [[attribute, new Map(entries)] as const]))),
   }));
 
-const scopeArbitrary = fc
-  .integer({ min: 1, max: 5 })
-  .chain((count) =>
-    fc.record({
-      tree: expressionArbitrary(6, count),
-      variables: fc.array(variableArbitrary, { minLength: count, maxLength: count }),
-    }),
-  );
+const scopeArbitrary = fc.integer({ min: 1, max: 5 }).chain((count) =>
+  fc.record({
+    tree: expressionArbitrary(6, count),
+    variables: fc.array(variableArbitrary, { minLength: count, maxLength: count }),
+  }),
+);
 
 /** Records which attributes a predicate looked up, to observe short-circuiting. */
 class RecordingMap<K, V> extends Map<K, V> {
@@ -255,12 +258,17 @@ describe('compileScopeAssuming', () => {
 
   it('agrees with compileScope on every workload that satisfies the variables assumed', () => {
     fc.assert(
-      fc.property(scopeArbitrary, workloadArbitrary, fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), ({ tree, variables: vars }, workload, pick) => {
-        const expression = formatScopeExpression(tree);
-        // Assume a random subset of the variables that do hold for this workload.
-        const holding = new Set(vars.flatMap((variable, i) => (pick[i] && compileVariable(variable)(workload) ? [i + 1] : [])));
-        expect(compileScopeAssuming(expression, vars, holding)(workload)).toBe(compileScope(expression, vars)(workload));
-      }),
+      fc.property(
+        scopeArbitrary,
+        workloadArbitrary,
+        fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+        ({ tree, variables: vars }, workload, pick) => {
+          const expression = formatScopeExpression(tree);
+          // Assume a random subset of the variables that do hold for this workload.
+          const holding = new Set(vars.flatMap((variable, i) => (pick[i] && compileVariable(variable)(workload) ? [i + 1] : [])));
+          expect(compileScopeAssuming(expression, vars, holding)(workload)).toBe(compileScope(expression, vars)(workload));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -279,7 +287,12 @@ describe('scopeConstraints', () => {
     { attribute: 'namespace', value: '*a*' },
   ];
   const constraints = (expression: string | undefined) =>
-    Object.fromEntries([...scopeConstraints(expression, variables).values()].map((e) => [`${e.dimension.kind} ${e.dimension.attribute}${e.dimension.name ? `.${e.dimension.name}` : ''}`, [...e.values].sort()]));
+    Object.fromEntries(
+      [...scopeConstraints(expression, variables).values()].map((e) => [
+        `${e.dimension.kind} ${e.dimension.attribute}${e.dimension.name ? `.${e.dimension.name}` : ''}`,
+        [...e.values].sort(),
+      ]),
+    );
 
   it('constrains nothing for a blank expression or under a negation', () => {
     expect(constraints(undefined)).toEqual({});
@@ -321,7 +334,13 @@ describe('scopeConstraints', () => {
 
   it('never rules out a workload the scope applies to', () => {
     const satisfies = (kind: string, value: string, required: string) =>
-      kind === 'exact' ? value === required : kind === 'prefix' ? value.startsWith(required) : kind === 'suffix' ? value.endsWith(required) : valueTokens(value).includes(required);
+      kind === 'exact'
+        ? value === required
+        : kind === 'prefix'
+          ? value.startsWith(required)
+          : kind === 'suffix'
+            ? value.endsWith(required)
+            : valueTokens(value).includes(required);
     fc.assert(
       fc.property(scopeArbitrary, fc.array(workloadArbitrary, { minLength: 1, maxLength: 4 }), ({ tree, variables: vars }, workloads) => {
         const expression = formatScopeExpression(tree);
@@ -329,7 +348,10 @@ describe('scopeConstraints', () => {
         for (const { dimension, values } of scopeConstraints(expression, vars).values()) {
           for (const workload of workloads) {
             if (!scope(workload)) continue;
-            const actual = dimension.name === undefined ? (workload.values.get(dimension.attribute) ?? []) : [workload.keyed.get(dimension.attribute)?.get(dimension.name)].filter((v): v is string => v !== undefined);
+            const actual =
+              dimension.name === undefined
+                ? (workload.values.get(dimension.attribute) ?? [])
+                : [workload.keyed.get(dimension.attribute)?.get(dimension.name)].filter((v): v is string => v !== undefined);
             expect(actual.some((value) => [...values].some((required) => satisfies(dimension.kind, value, required)))).toBe(true);
           }
         }
@@ -341,10 +363,13 @@ describe('scopeConstraints', () => {
 
 describe('workloadAttributes', () => {
   it('wraps single values and drops undefined entries', () => {
-    const workload = workloadAttributes({ image: 'nginx', namespace: undefined, ports: ['80', '443'] }, {
-      labels: { app: 'web' },
-      tags: undefined,
-    });
+    const workload = workloadAttributes(
+      { image: 'nginx', namespace: undefined, ports: ['80', '443'] },
+      {
+        labels: { app: 'web' },
+        tags: undefined,
+      },
+    );
     expect([...workload.values]).toEqual([
       ['image', ['nginx']],
       ['ports', ['80', '443']],

@@ -10,10 +10,7 @@ import {
 import type { ScopeExpression, ScopeParseErrorCode } from '../../../layers/core/scope/index.js';
 
 /** Strips positions so trees can be compared by shape. */
-type Shape =
-  | { kind: 'var'; index: number }
-  | { kind: 'not'; operand: Shape }
-  | { kind: 'and' | 'or'; left: Shape; right: Shape };
+type Shape = { kind: 'var'; index: number } | { kind: 'not'; operand: Shape } | { kind: 'and' | 'or'; left: Shape; right: Shape };
 
 function shape(expr: ScopeExpression): Shape {
   switch (expr.kind) {

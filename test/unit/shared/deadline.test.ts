@@ -28,7 +28,12 @@ describe('within', () => {
   });
 
   it('waits for the promise however long it takes when the budget is infinite', async () => {
-    expect(await within(sleep(20).then(() => 'late'), Number.POSITIVE_INFINITY)).toBe('late');
+    expect(
+      await within(
+        sleep(20).then(() => 'late'),
+        Number.POSITIVE_INFINITY,
+      ),
+    ).toBe('late');
   });
 
   it.each([0, -5, 5])('leaves no unhandled rejection behind when an abandoned promise fails later (budget %i ms)', async (budget) => {

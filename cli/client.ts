@@ -39,12 +39,10 @@ function errorFrom(status: number, body: unknown, hint: string | undefined): Api
   const error = isObject(body) && isObject(body.error) ? body.error : undefined;
   if (!error) return new ApiError(status, `http_${status}`, `the API answered HTTP ${status}`, [], hint);
   const details = Array.isArray(error.details)
-    ? error.details
-        .filter(isObject)
-        .map((d) => ({
-          path: typeof d.path === 'string' ? d.path : '',
-          message: typeof d.message === 'string' ? d.message : JSON.stringify(d),
-        }))
+    ? error.details.filter(isObject).map((d) => ({
+        path: typeof d.path === 'string' ? d.path : '',
+        message: typeof d.message === 'string' ? d.message : JSON.stringify(d),
+      }))
     : [];
   return new ApiError(
     status,

@@ -73,12 +73,10 @@ describe('audit export from the audit table stream (DynamoDB Local)', () => {
     const streamEvent = await readStream(db.clients.client, db.endpoint, db.tables.audit.TableName);
     expect(streamEvent.Records.map((record) => record.eventName)).toEqual(['INSERT', 'INSERT', 'INSERT']);
 
-    bus
-      .on(PutEventsCommand)
-      .callsFake((input: PutEventsCommandInput) => ({
-        FailedEntryCount: 0,
-        Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `eb-${i}` })),
-      }));
+    bus.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+      FailedEntryCount: 0,
+      Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `eb-${i}` })),
+    }));
     const publisher = new EventBridgePublisher(
       new EventBridgeClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
       'vigil-events',

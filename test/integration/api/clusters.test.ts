@@ -13,11 +13,9 @@ const ARN = 'arn:aws:eks:eu-west-1:111122223333:cluster/prod';
 
 describe('cluster registration', () => {
   it('validates an ARN with DescribeCluster and records what EKS says', async () => {
-    eks
-      .on(DescribeClusterCommand, { name: 'prod' })
-      .resolves({
-        cluster: { name: 'prod', arn: ARN, endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', version: '1.31', status: 'ACTIVE' },
-      });
+    eks.on(DescribeClusterCommand, { name: 'prod' }).resolves({
+      cluster: { name: 'prod', arn: ARN, endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', version: '1.31', status: 'ACTIVE' },
+    });
     const registered = await api.call('POST', '/v1/clusters', { body: { name: 'prod', arn: ARN } });
     expect(registered.status).toBe(201);
     expect(eks.commandCalls(DescribeClusterCommand).map((call) => call.args[0].input)).toEqual([{ name: 'prod' }]);

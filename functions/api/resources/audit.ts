@@ -5,7 +5,7 @@ import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { Page } from '../../shared/storage/ports.js';
-import { currentSettings } from './settings.js';
+import { currentSettings } from '../use-cases/settings.js';
 
 const instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 instant, e.g. 2026-11-28T12:00:00Z' })

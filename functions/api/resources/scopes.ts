@@ -6,15 +6,8 @@ import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 
-export const GLOBAL_SCOPE_NAME = GLOBAL_SCOPE;
-
 /** The built-in scope that matches everything; it is not stored and cannot change. */
 const globalScope = { name: GLOBAL_SCOPE, description: 'Built in: matches every workload.', expression: '', variables: [], version: 1 };
-
-/** True when an application scope of that name exists (Global always does). */
-export async function scopeExists(runtime: Runtime, name: string): Promise<boolean> {
-  return name === GLOBAL_SCOPE || (await runtime.configStore.get('applicationScope', name)) !== undefined;
-}
 
 function refuseGlobal(name: string): void {
   if (name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope is built in: it cannot be changed or deleted');

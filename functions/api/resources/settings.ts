@@ -4,14 +4,7 @@ import { validate } from '../../shared/http/middleware.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
-
-export const SETTINGS_NAME = 'enforcer';
-
-/** The stored settings, or the defaults before the first write. */
-export async function currentSettings(runtime: Runtime): Promise<EnforcerSettings & { version: number }> {
-  const stored = await runtime.configStore.get('settings', SETTINGS_NAME);
-  return stored ?? { ...enforcerSettingsSchema.parse({}), version: 0 };
-}
+import { currentSettings, SETTINGS_NAME } from '../use-cases/settings.js';
 
 /** Route handlers of /v1/settings/enforcer. */
 export function settingsRoutes(runtime: Runtime) {

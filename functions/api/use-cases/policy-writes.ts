@@ -1,0 +1,267 @@
+import {
+  convertCommercialDocument,
+  GLOBAL_SCOPE,
+  isCommercialDocument,
+  planImport,
+  policyWarnings,
+  type EnforcementModeChange,
+  type EnforcerType,
+  type ImportItem,
+  type ImportMode,
+  type ImportResult,
+  type Policy,
+} from '../../../layers/core/index.js';
+import { ConflictError, NotFoundError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
+import type { Runtime } from '../../shared/runtime.js';
+import { writeWithSchedules, type ScheduleTransition } from '../../shared/scheduling/schedule-sync.js';
+import type { Actor, ConfigChange, Stored } from '../../shared/storage/ports.js';
+import { listAll } from '../../shared/storage/read-all.js';
+import { SETTINGS_NAME } from './settings.js';
+
+// Every write of policies, from a parsed request to what the answer shows: the enforcement-mode change
+// resolved against the save time, the application scopes it names checked, the write-only honeypot secret
+// kept across a PUT built from a GET, the schedule kept in step with the write (docs/adr/0004) and the view
+// that never shows the secret. The route modules only parse the request and map the result.
+
+type StoredPolicy = Stored<'policy'>;
+
+/** A saved policy as the answer shows it: without the write-only secret, with its version and save-time advice. */
+export type SavedPolicy = Policy & { readonly version: number; readonly warnings: ReturnType<typeof policyWarnings> };
+
+/** One item of an import's answer. */
+export interface ImportedItem {
+  readonly kind: ImportItem['kind'];
+  readonly name: string;
+  readonly result: ImportResult;
+}
+
+/** What an import did (or, in a dry run, would do). */
+export interface ImportOutcome {
+  readonly dryRun: boolean;
+  readonly items: ImportedItem[];
+  /** What the commercial product's document held that has no counterpart here. */
+  readonly unsupported?: ReturnType<typeof convertCommercialDocument>['unsupported'];
+}
+
+/** Reads of a write without If-Match that lost a race to a concurrent edit. */
+const UNGUARDED_WRITE_ATTEMPTS = 3;
+
+/** How long the registered group types (save-time advice only) may be reused. */
+const ENFORCER_TYPES_TTL_MS = 10_000;
+
+/** What a policy looks like on the wire: the write-only honeypot secret never leaves the server. */
+export function policyView(policy: StoredPolicy | Policy): Policy {
+  const honeypot = (policy.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  if (!honeypot || !('secretAccessKey' in honeypot)) return policy;
+  const { secretAccessKey: _secret, ...visible } = honeypot;
+  return { ...policy, controls: { ...policy.controls, honeypot: visible } };
+}
+
+function sameChange(a: EnforcementModeChange | null | undefined, b: EnforcementModeChange | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.to === b.to && a.at === b.at && a.afterDays === b.afterDays;
+}
+
+/**
+ * Resolves the enforcement-mode change against the save time: `afterDays` counts from now, `at` must be
+ * in the future. An unchanged change keeps its instant and id, so that re-saving a policy fetched with
+ * GET does not postpone its switch.
+ */
+function resolveChange(incoming: Policy, stored: StoredPolicy | undefined, runtime: Runtime): Policy['enforcementModeChange'] {
+  const change = incoming.enforcementModeChange;
+  if (!change) return null;
+  const previous = stored?.enforcementModeChange;
+  if (previous && sameChange(change, previous) && previous.scheduledFor && previous.id) {
+    return {
+      to: change.to,
+      ...(change.at ? { at: change.at } : { afterDays: change.afterDays }),
+      scheduledFor: previous.scheduledFor,
+      state: 'pending',
+      id: previous.id,
+    };
+  }
+  const now = runtime.clock();
+  const due = change.at ? new Date(change.at) : new Date(now.getTime() + (change.afterDays ?? 0) * 86_400_000);
+  if (change.at && due.getTime() <= now.getTime()) {
+    throw new ValidationError('the policy is invalid', [
+      { path: 'enforcementModeChange.at', message: `must lie in the future (it is ${change.at}, now is ${now.toISOString()})` },
+    ]);
+  }
+  return {
+    to: change.to,
+    ...(change.at ? { at: change.at } : { afterDays: change.afterDays }),
+    scheduledFor: due.toISOString(),
+    state: 'pending',
+    id: runtime.newId(),
+  };
+}
+
+/** A PUT built from a GET body has no honeypot secret (it is write-only): keep the stored one. */
+function keepWriteOnlySecrets(policy: Policy, stored: StoredPolicy): Policy {
+  const incoming = (policy.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  const previous = (stored.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
+  if (!incoming || incoming.secretAccessKey !== undefined || previous?.secretAccessKey === undefined) return policy;
+  return { ...policy, controls: { ...policy.controls, honeypot: { ...incoming, secretAccessKey: previous.secretAccessKey } } };
+}
+
+async function referencedScopesExist(policy: Policy, runtime: Runtime): Promise<void> {
+  const missing: Array<{ path: string; message: string }> = [];
+  await Promise.all(
+    policy.scope.applicationScopes.map(async (name, i) => {
+      // Global is built in and never stored.
+      if (name === GLOBAL_SCOPE || (await runtime.configStore.get('applicationScope', name)) !== undefined) return;
+      missing.push({ path: `scope.applicationScopes.${i}`, message: `application scope "${name}" does not exist` });
+    }),
+  );
+  if (missing.length > 0) throw new ValidationError('the policy names application scopes that do not exist', missing);
+}
+
+async function registeredEnforcerTypes(runtime: Runtime): Promise<Set<EnforcerType>> {
+  return new Set((await listAll(runtime.configStore, 'enforcerGroup')).map((group) => group.type));
+}
+
+/** The policy-write use case; one per function instance, so that its cache of group types is shared. */
+export function policyWrites(runtime: Runtime) {
+  const store = runtime.configStore;
+  // The group types only feed save-time advice: a few seconds of staleness is harmless and spares every
+  // save a query.
+  let types: { value: Promise<Set<EnforcerType>>; until: number } | undefined;
+  const enforcerTypes = (): Promise<Set<EnforcerType>> => {
+    const now = runtime.clock().getTime();
+    if (!types || types.until <= now) {
+      const value = registeredEnforcerTypes(runtime);
+      types = { value, until: now + ENFORCER_TYPES_TTL_MS };
+      value.catch(() => (types = undefined));
+    }
+    return types.value;
+  };
+
+  /** The save answer; the group types are fetched alongside the write so that the warnings cost no extra round trip. */
+  const saved = async (write: Promise<Array<Stored<'policy'> | undefined>>): Promise<SavedPolicy> => {
+    const [[policy], registered] = await Promise.all([write, enforcerTypes()]);
+    if (!policy) throw new Error('the store returned no policy for a write');
+    return { ...policyView(policy), version: policy.version, warnings: policyWarnings(policy, registered) };
+  };
+
+  return {
+    /** Creates a policy (already validated and stripped of server-managed fields). */
+    async create(policy: Policy, actor: Actor): Promise<SavedPolicy> {
+      await referencedScopesExist(policy, runtime);
+      const doc = { ...policy, enforcementModeChange: resolveChange(policy, undefined, runtime) };
+      // A taken name is refused before a schedule is made for it (a race is still caught by the write).
+      if (doc.enforcementModeChange && (await store.get('policy', policy.name)))
+        throw new ConflictError(`policy "${policy.name}" already exists`);
+      const write = writeWithSchedules(runtime, [{ policy: policy.name, before: null, after: doc.enforcementModeChange }], () =>
+        store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], actor),
+      ) as Promise<Array<StoredPolicy | undefined>>;
+      return saved(write);
+    },
+
+    /** Replaces the policy `policy.name`, at version `ifMatch` when given, else at the current one. */
+    async replace(policy: Policy, ifMatch: number | undefined, actor: Actor): Promise<SavedPolicy> {
+      const name = policy.name;
+      const stored = await store.get('policy', name);
+      if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
+      if (stored.type !== policy.type)
+        throw new ValidationError('the policy is invalid', [
+          { path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` },
+        ]);
+      await referencedScopesExist(policy, runtime);
+      const expectedVersion = ifMatch ?? stored.version;
+      // A stale If-Match fails before the schedule is touched.
+      if (expectedVersion !== stored.version)
+        throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
+      const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
+      const write = writeWithSchedules(
+        runtime,
+        [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }],
+        () => store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], actor),
+      ) as Promise<Array<StoredPolicy | undefined>>;
+      return saved(write);
+    },
+
+    /** Deletes a policy and its schedule, at version `ifMatch` when given, else at the current one. */
+    async delete(name: string, ifMatch: number | undefined, actor: Actor): Promise<void> {
+      // The schedule goes with the policy: cancelled first, set back if the delete then fails. The delete is
+      // conditioned on the version read (whose pending change decided about the schedule); without If-Match,
+      // a concurrent edit just means reading again.
+      for (let attempt = 1; ; attempt++) {
+        const stored = await store.get('policy', name);
+        if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
+        if (ifMatch !== undefined && ifMatch !== stored.version)
+          throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${ifMatch}`);
+        try {
+          await writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: null }], () =>
+            store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: stored.version }], actor),
+          );
+          return;
+        } catch (error) {
+          if (!(error instanceof VersionMismatchError) || ifMatch !== undefined || attempt >= UNGUARDED_WRITE_ATTEMPTS) throw error;
+        }
+      }
+    },
+
+    /**
+     * Imports a policy-as-code document (ours, or the commercial product's, converted first) all or nothing;
+     * a dry run plans and checks everything and writes nothing.
+     */
+    async import(
+      document: unknown,
+      options: { readonly mode: ImportMode; readonly dryRun: boolean },
+      actor: Actor,
+    ): Promise<ImportOutcome> {
+      // What the commercial product's snake_case policies hold that cannot be carried over is reported.
+      const converted = isCommercialDocument(document) ? convertCommercialDocument(document) : undefined;
+      const snapshot = await store.loadSnapshot();
+      const plan = planImport(snapshot, converted ? converted.document : document, options.mode);
+      if (!plan.ok) {
+        throw new ValidationError(
+          `the document has ${plan.errors.length} problem${plan.errors.length === 1 ? '' : 's'}; nothing was written`,
+          plan.errors.map((e) => ({ ...e })),
+        );
+      }
+      const storedPolicies = new Map(snapshot.policies.map((p) => [p.name, p as StoredPolicy]));
+      const changes: ConfigChange[] = [];
+      const schedules: ScheduleTransition[] = [];
+      const problems: Array<{ path: string; message: string }> = [];
+      for (const item of plan.items) {
+        if (item.result === 'unchanged') continue;
+        let doc: object = item.value;
+        if (item.kind === 'policy') {
+          try {
+            const stored = storedPolicies.get(item.name);
+            const change = resolveChange(item.value, stored, runtime);
+            doc = { ...item.value, enforcementModeChange: change } satisfies Policy;
+            schedules.push({ policy: item.name, before: stored?.enforcementModeChange, after: change });
+          } catch (error) {
+            if (!(error instanceof ValidationError)) throw error;
+            problems.push(...error.details.map((d) => ({ path: `policies.${item.index ?? 0}.${d.path}`, message: d.message })));
+            continue;
+          }
+        }
+        const name = item.kind === 'settings' ? SETTINGS_NAME : item.name;
+        // Items the plan found stored carry their version: the write is conditioned on it.
+        changes.push(
+          item.previousVersion === undefined
+            ? { op: 'create', kind: item.kind, name, doc }
+            : { op: 'replace', kind: item.kind, name, doc, expectedVersion: item.previousVersion },
+        );
+      }
+      if (problems.length > 0) throw new ValidationError('the document is invalid; nothing was written', problems);
+      // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).
+      if (!options.dryRun && changes.length > 0) await writeWithSchedules(runtime, schedules, () => store.apply(changes, actor, 'import'));
+      return {
+        dryRun: options.dryRun,
+        items: plan.items.map((item) => ({
+          kind: item.kind,
+          name: item.kind === 'settings' ? SETTINGS_NAME : item.name,
+          result: item.result,
+        })),
+        ...(converted && converted.unsupported.length > 0 ? { unsupported: converted.unsupported } : {}),
+      };
+    },
+  };
+}
+
+/** The policy-write use case of one function instance. */
+export type PolicyWrites = ReturnType<typeof policyWrites>;

@@ -1,5 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
+import eslintComments from '@eslint-community/eslint-plugin-eslint-comments/configs';
+import vitest from '@vitest/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 /** Modules the pure domain must never reach: AWS, middleware and any I/O. */
@@ -28,6 +30,19 @@ const forbiddenInCore = [
     message: 'Dependencies point inward: core imports nothing of the outer layers.',
   },
 ];
+
+// --- Test habits (used by the test block below) ---
+/** What counts as an assertion in a test (patterns of the vitest plugin's expect-expect rule). */
+const vitestAssertions = ['expect', 'expectTypeOf', 'assert', 'assertType'];
+const cdkAssertions = [
+  'template.has*',
+  'template.resourceCountIs',
+  'template.resourcePropertiesCountIs',
+  'template.templateMatches',
+  'Template.fromStack.has*',
+  'Annotations.fromStack.has*',
+];
+const projectAssertionHelpers = ['expectClientError', 'expectSameAsZod'];
 
 export default tseslint.config(
   // Fixtures are data (JSON and tiny programs run by tests), not project code.
@@ -73,6 +88,46 @@ export default tseslint.config(
           message: 'No regular expressions built at run time (user input must never become a regex).',
         },
       ],
+    },
+  },
+  // --- Test habits: no skipped or focused tests, every test asserts. ---
+  {
+    files: ['test/**/*.ts'],
+    plugins: { vitest },
+    rules: {
+      'vitest/no-disabled-tests': 'error',
+      'vitest/no-focused-tests': 'error',
+      // A todo is a skipped test by another name: file an issue instead.
+      'vitest/warn-todo': 'error',
+      // The plugin does not see conditional skips; a test that skips itself on some machines passes without running.
+      'no-restricted-properties': [
+        'error',
+        ...['describe', 'it', 'test'].flatMap((object) =>
+          ['skipIf', 'runIf'].map((property) => ({
+            object,
+            property,
+            message: 'No conditionally skipped tests: a skipped test cannot fail.',
+          })),
+        ),
+      ],
+      // A test that asserts nothing cannot fail. Assertions are vitest's, CDK's `Template` and `Annotations`
+      // checks, and the project's own assertion helpers, listed by name (a new helper is added here).
+      'vitest/expect-expect': ['error', { assertFunctionNames: [...vitestAssertions, ...cdkAssertions, ...projectAssertionHelpers] }],
+      // Setup hooks may check their preconditions (a failed one fails the suite); describe bodies may not.
+      'vitest/no-standalone-expect': ['error', { additionalTestBlockFunctions: ['beforeAll', 'beforeEach', 'afterAll', 'afterEach'] }],
+      // vitest's expect takes an optional message as its second argument.
+      'vitest/valid-expect': ['error', { maxArgs: 2 }],
+      'vitest/no-identical-title': 'error',
+      'vitest/no-commented-out-tests': 'error',
+    },
+  },
+  // --- Lint suppressions: each names the rule it silences and says why. ---
+  eslintComments.recommended,
+  {
+    rules: {
+      '@eslint-community/eslint-comments/require-description': ['error', { ignore: [] }],
+      '@eslint-community/eslint-comments/no-unlimited-disable': 'error',
+      '@eslint-community/eslint-comments/disable-enable-pair': ['error', { allowWholeFile: true }],
     },
   },
   {

@@ -32,8 +32,7 @@ export function interceptNetwork(guard: ConnectionGuard): void {
   const proto = net.Socket.prototype as net.Socket & { [PATCHED]?: boolean };
   if (proto[PATCHED]) return;
   proto[PATCHED] = true;
-  // Unbound on purpose: it is re-applied with each socket as `this` below.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- unbound on purpose: re-applied below with each socket as `this`
   const original = proto.connect as (...args: unknown[]) => net.Socket;
   proto.connect = function (this: net.Socket, ...args: unknown[]) {
     const peer = target(args);

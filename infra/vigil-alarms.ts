@@ -8,10 +8,19 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { RouteMetrics } from './vigil-http-api.js';
 
 export interface VigilAlarmsProps {
   /** The admission webhook function. */
   readonly webhook: lambda.IFunction;
+  /** The metrics of the webhook's HTTP route. */
+  readonly webhookRoute: RouteMetrics;
+  /**
+   * 4xx answers of the webhook route per 5 minutes that raise an alarm: wrong secrets (401: a probe, or a cluster
+   * whose manifest is out of date) and throttling (429). A healthy cluster causes none.
+   * @default 10
+   */
+  readonly webhookClientErrorThreshold?: number;
   /** Every function of the stack, by name: each gets a throttle alarm. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Dead-letter and failure queues, by name: anything in them needs a person. */
@@ -41,7 +50,7 @@ export interface VigilAlarmsProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** CloudWatch alarms on the webhook (errors, p99 latency), throttles of every function and dead-letter queue depth. */
+/** CloudWatch alarms on the webhook (errors, p99 latency, 4xx answers of its route), throttles of every function and dead-letter queue depth. */
 export class VigilAlarms extends Construct {
   readonly topic: sns.ITopic;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -62,6 +71,14 @@ export class VigilAlarms extends Construct {
         'Vigil admission webhook: invocations failed (crash or timeout); the API server applied the fail mode to those requests.',
       metric: props.webhook.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    const clientErrors = props.webhookClientErrorThreshold ?? 10;
+    alarm('WebhookClientErrors', {
+      alarmDescription: `Vigil admission webhook route: ${clientErrors} or more 4xx answers in 5 minutes. 401: someone calls with a wrong secret (probing, or a cluster still on a replaced secret); 429: the route is throttled. Either way the API servers' failurePolicy decides for the refused calls.`,
+      metric: props.webhookRoute.clientErrors({ period: FIVE_MINUTES }),
+      threshold: clientErrors,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });

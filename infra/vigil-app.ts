@@ -1,6 +1,6 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { VigilStack } from './vigil-stack.js';
+import { DEFAULT_RESERVED_CONCURRENCY, VigilStack } from './vigil-stack.js';
 
 /** Context values of `cdk deploy -c key=value` that shape the stack (README, "Deploy to AWS"). */
 export const contextKeys = {
@@ -10,8 +10,12 @@ export const contextKeys = {
   devStack: 'vigil:devStack',
   /** An e-mail address subscribed to the alarm topic. */
   alarmEmail: 'vigil:alarmEmail',
-  /** `false`: reserve no concurrency (for accounts whose concurrency quota is too small). */
+  /** `true`: reserve concurrency for the webhook and the enforcer API (the account quota must leave room for it). */
   reserveConcurrency: 'vigil:reserveConcurrency',
+  /** `true`: turn on the tables' deletion protection (after the first deployment succeeded: docs/adr/0010). */
+  deletionProtection: 'vigil:deletionProtection',
+  /** The base URL clusters and enforcers call, when a CloudFront distribution (with AWS WAF) fronts the API. */
+  publicUrl: 'vigil:publicUrl',
   /** `false`: no Lambda active tracing (X-Ray traces are the largest per-verdict cost at low traffic). */
   tracing: 'vigil:tracing',
 } as const;
@@ -41,7 +45,9 @@ export function createVigilApp(props: AppProps = {}): { readonly app: App; reado
     description: 'Vigil: serverless runtime-protection control plane (EKS admission, Lambda protection, enforcer policies)',
     devStack: flag(app, contextKeys.devStack, false),
     alarmEmail: text(app, contextKeys.alarmEmail),
-    ...(flag(app, contextKeys.reserveConcurrency, true) ? {} : { reservedConcurrency: false }),
+    ...(flag(app, contextKeys.reserveConcurrency, false) ? { reservedConcurrency: DEFAULT_RESERVED_CONCURRENCY } : {}),
+    tableDeletionProtection: flag(app, contextKeys.deletionProtection, false),
+    publicUrl: text(app, contextKeys.publicUrl),
     tracing: flag(app, contextKeys.tracing, true),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,6 +1,7 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,16 +9,22 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource, nagRef } from './nag.js';
-import { routes, type FunctionName, type RouteAuth } from '../functions/shared/routes.js';
+import { routeKey, routes, type FunctionName, type RouteAuth } from '../functions/shared/routes.js';
 
 export interface VigilHttpApiProps {
   /** The function serving each route's `function` in functions/shared/routes.ts. */
   readonly handlers: Readonly<Record<FunctionName, lambda.IFunction>>;
   /**
-   * Steady-state and burst request rates of the stage (every route); beyond them API Gateway answers 429.
+   * Steady-state and burst request rates of the stage's routes but the webhook's; beyond them API Gateway answers 429.
    * @default { rateLimit: 500, burstLimit: 1000 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * Request rates of the admission webhook's route, set apart from the stage's so that the API servers' calls
+   * do not compete with enforcers and administrators.
+   * @default { rateLimit: 1000, burstLimit: 2000 }
+   */
+  readonly admissionThrottle?: apigwv2.ThrottleSettings;
   /**
    * How long access logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -28,6 +35,15 @@ export interface VigilHttpApiProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly accessLogRemovalPolicy?: RemovalPolicy;
+}
+
+/** The route the EKS API servers call. */
+export const ADMISSION_ROUTE_KEY = routeKey(routes.find((route) => route.auth === 'webhook')!);
+
+/** The per-route metrics of the admission webhook (detailed metrics of its route). */
+export interface RouteMetrics {
+  /** Responses with a 4xx status (401 for a wrong secret, 429 when throttled) per period. */
+  clientErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -73,6 +89,7 @@ export class VigilHttpApi extends Construct {
   readonly adminPolicy: iam.ManagedPolicy;
   /** Base URL without a trailing slash (the `$default` stage is served at the root). */
   readonly url: string;
+  readonly admissionRouteMetrics: RouteMetrics;
 
   constructor(scope: Construct, id: string, props: VigilHttpApiProps) {
     super(scope, id);
@@ -82,6 +99,10 @@ export class VigilHttpApi extends Construct {
       createDefaultStage: false,
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      // Under /aws/vendedlogs/, API Gateway delivers without adding this group to the account's CloudWatch Logs
+      // resource policy, whose 5,120 characters are often used up by other services' groups. The stack's id
+      // makes the name unique per stack instance, so a group kept from a deleted stack never blocks a redeploy.
+      logGroupName: Fn.join('', ['/aws/vendedlogs/apigateway/', Aws.STACK_NAME, '-access-', Fn.select(2, Fn.split('/', Aws.STACK_ID))]),
       retention: props.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: props.accessLogRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
@@ -96,6 +117,26 @@ export class VigilHttpApi extends Construct {
       },
     });
     this.url = this.api.apiEndpoint;
+    const admissionThrottle = props.admissionThrottle ?? { rateLimit: 1000, burstLimit: 2000 };
+    const stageResource = this.stage.node.defaultChild as apigwv2.CfnStage;
+    stageResource.routeSettings = {
+      [ADMISSION_ROUTE_KEY]: {
+        ThrottlingRateLimit: admissionThrottle.rateLimit,
+        ThrottlingBurstLimit: admissionThrottle.burstLimit,
+        // Per-route metrics (the 4xx alarm); published only while the webhook is called.
+        DetailedMetricsEnabled: true,
+      },
+    };
+    this.admissionRouteMetrics = {
+      clientErrors: (options) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ApiGateway',
+          metricName: '4xx',
+          dimensionsMap: { ApiId: this.api.apiId, Stage: this.stage.stageName, Route: ADMISSION_ROUTE_KEY },
+          statistic: cloudwatch.Stats.SUM,
+          ...options,
+        }),
+    };
 
     // One integration per function; one Lambda permission per function for the whole API (a permission
     // per route would push the admin function's resource policy past its 20 KB limit).
@@ -119,6 +160,8 @@ export class VigilHttpApi extends Construct {
       });
       if (route.auth !== 'admin' && created)
         Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason: unauthorizedReasons[route.auth] });
+      // Route settings name a route that must exist before the stage refers to it.
+      if (created && routeKey(route) === ADMISSION_ROUTE_KEY) stageResource.node.addDependency(created);
     }
 
     this.adminPolicy = new iam.ManagedPolicy(this, 'AdminInvokePolicy', {

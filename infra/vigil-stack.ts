@@ -38,16 +38,37 @@ export interface VigilStackProps extends StackProps {
    */
   readonly namePrefix?: string;
   /**
-   * Reserved concurrency of the unauthenticated entry points, or `false` for none (accounts whose
-   * concurrency quota is too small to reserve any: context `vigil:reserveConcurrency=false`).
-   * @default { admission: 50, enforcer: 20 }
+   * Reserved concurrency of the unauthenticated entry points (context `vigil:reserveConcurrency=true` reserves
+   * DEFAULT_RESERVED_CONCURRENCY). Lambda keeps 100 of the account's concurrency unreserved, so reserving 50 + 20
+   * needs a quota of at least 170: new accounts start far below the usual 1,000, and the deployment would fail.
+   * @default false - no reservation: the functions share the account's unreserved pool
    */
   readonly reservedConcurrency?: ReservedConcurrency | false;
   /**
-   * Stage throttling of the HTTP API.
+   * Deletion protection of the tables (context `vigil:deletionProtection=true`). Off by default because a
+   * protected table cannot be deleted by the rollback of a failed first deployment either, which would leave it
+   * behind and make every retry fail with "already exists" (docs/adr/0010). Turn it on once the stack exists.
+   * Ignored for a dev stack.
+   * @default false
+   */
+  readonly tableDeletionProtection?: boolean;
+  /**
+   * Stage throttling of the HTTP API: every route but the admission webhook's.
    * @default { rateLimit: 500, burstLimit: 1000 }
    */
   readonly apiThrottle?: apigwv2.ThrottleSettings;
+  /**
+   * Throttling of the admission webhook's route, apart from the stage's: a flood on the enforcer or admin routes
+   * cannot use up the API servers' requests.
+   * @default { rateLimit: 1000, burstLimit: 2000 }
+   */
+  readonly admissionThrottle?: apigwv2.ThrottleSettings;
+  /**
+   * The base URL that webhook manifests (and so the API servers) call, when something fronts the API, such as a
+   * CloudFront distribution with AWS WAF (context `vigil:publicUrl`).
+   * @default - the HTTP API's own endpoint
+   */
+  readonly publicUrl?: string;
   /**
    * An existing topic for alarm notifications.
    * @default - a new encrypted topic (output `AlarmTopicArn`)
@@ -72,6 +93,29 @@ export interface VigilStackProps extends StackProps {
 
 export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { admission: 50, enforcer: 20 };
 
+/** EventBridge Scheduler's rules for a schedule group name. */
+const SCHEDULE_GROUP_NAME = /^[0-9A-Za-z_.-]{1,64}$/;
+/** What every named resource (tables, bus, schedule group) accepts in its prefix. */
+const NAME_PREFIX = /^[a-z0-9_.-]+$/;
+
+/**
+ * The names derived from the prefix, checked at synthesis: a stack name too long for the schedule group's 64
+ * characters would otherwise fail in the middle of the first deployment.
+ */
+export function resourceNames(prefix: string): { readonly scheduleGroup: string; readonly bus: string } {
+  if (!NAME_PREFIX.test(prefix))
+    throw new Error(`the name prefix "${prefix}" may contain only lower-case letters, digits, ".", "_" and "-" (it names tables and more)`);
+  const scheduleGroup = `${prefix}mode-changes`;
+  if (!SCHEDULE_GROUP_NAME.test(scheduleGroup)) {
+    const room = 64 - 'mode-changes'.length;
+    throw new Error(
+      `the schedule group name "${scheduleGroup}" has ${scheduleGroup.length} characters; EventBridge Scheduler allows 64. ` +
+        `Use a stack name (context vigil:stackName) of at most ${room - 1} characters, or a name prefix of at most ${room}.`,
+    );
+  }
+  return { scheduleGroup, bus: `${prefix}events` };
+}
+
 /** The whole Vigil control plane in one stack (docs/adr/0006). */
 export class VigilStack extends Stack {
   readonly tables: VigilTables;
@@ -93,16 +137,26 @@ export class VigilStack extends Stack {
   constructor(scope: Construct, id: string, props: VigilStackProps = {}) {
     super(scope, id, props);
     const dev = props.devStack ?? false;
-    const removalPolicy = dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Kept when the stack is deleted or a resource replaced, but deleted by the rollback of the deployment that
+    // created it: a failed first deployment leaves nothing behind that would make the retry fail (docs/adr/0010).
+    const removalPolicy = dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const prefix = props.namePrefix ?? `${this.stackName.toLowerCase()}-`;
-    const reserved = props.reservedConcurrency === false ? undefined : (props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY);
+    const names = resourceNames(prefix);
+    // The API servers call only https URLs, and the webhook path is appended to this one.
+    if (props.publicUrl !== undefined && !/^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/.test(props.publicUrl))
+      throw new Error(`the public URL must be an https URL without a query, like https://vigil.example.com, not "${props.publicUrl}"`);
+    const reserved = props.reservedConcurrency === false ? undefined : props.reservedConcurrency;
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const common = { logRetention, logRemovalPolicy: removalPolicy, tracing: props.tracing };
 
-    this.tables = new VigilTables(this, 'Tables', { tablePrefix: prefix, deletionProtection: !dev, removalPolicy });
+    this.tables = new VigilTables(this, 'Tables', {
+      tablePrefix: prefix,
+      deletionProtection: !dev && (props.tableDeletionProtection ?? false),
+      removalPolicy,
+    });
     const { config, audit } = this.tables;
     this.bus = new events.EventBus(this, 'Bus', {
-      eventBusName: `${prefix}events`,
+      eventBusName: names.bus,
       description: 'Vigil events: audit events, policy mode changes',
     });
     const tableEnv = { VIGIL_TABLE_PREFIX: prefix };
@@ -141,7 +195,7 @@ export class VigilStack extends Stack {
     });
     this.scheduling = new ModeChangeScheduling(this, 'Scheduling', {
       modeChange: modeChange.function,
-      scheduleGroupName: `${prefix}mode-changes`,
+      scheduleGroupName: names.scheduleGroup,
       removalPolicy,
     });
     const api = new VigilFunction(this, 'Api', {
@@ -223,16 +277,18 @@ export class VigilStack extends Stack {
     this.httpApi = new VigilHttpApi(this, 'Http', {
       handlers: { api: api.function, admission: admission.function, enforcer: enforcer.function },
       throttle: props.apiThrottle,
+      admissionThrottle: props.admissionThrottle,
       accessLogRetention: logRetention,
       accessLogRemovalPolicy: removalPolicy,
     });
     // Webhook URLs and manifests are built from it.
-    api.function.addEnvironment('VIGIL_PUBLIC_URL', this.httpApi.url);
+    api.function.addEnvironment('VIGIL_PUBLIC_URL', props.publicUrl ?? this.httpApi.url);
 
     this.protectionLayer = new ProtectionLayer(this, 'Protection', { removalPolicy });
 
     this.alarms = new VigilAlarms(this, 'Alarms', {
       webhook: admission.function,
+      webhookRoute: this.httpApi.admissionRouteMetrics,
       // The bootstrap runs only during deployments, where CloudFormation reports its failures.
       functions: Object.fromEntries(
         Object.entries(this.functions)

@@ -99,12 +99,11 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('keep the webhook below the API server default timeout of 10 s and reserve concurrency for the unauthenticated entry points', () => {
+  it('keep the webhook below the API server default timeout of 10 s and reserve no concurrency unless asked (new accounts have too little)', () => {
     const props = (name: keyof VigilStack['functions']) => resources[logicalId(stack.functions[name].function)]!.Properties;
-    expect(props('admission')).toMatchObject({ Timeout: 8, MemorySize: 1024, ReservedConcurrentExecutions: 50 });
-    expect(props('enforcer')).toMatchObject({ ReservedConcurrentExecutions: 20 });
+    expect(props('admission')).toMatchObject({ Timeout: 8, MemorySize: 1024 });
     expect(props('api').Timeout).toBeLessThan(30);
-    expect(props('api').ReservedConcurrentExecutions).toBeUndefined();
+    for (const [, fn] of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('are ESM bundles with the SDK inside, a require banner and a source map', () => {
@@ -326,17 +325,18 @@ describe('DynamoDB tables', () => {
     }
   });
 
-  it('are encrypted with the AWS-managed KMS key, with point-in-time recovery and deletion protection, and kept on stack deletion', () => {
+  it('are encrypted with the AWS-managed KMS key, with point-in-time recovery, kept on stack deletion but not by a failed create', () => {
     for (const table of [stack.tables.config, stack.tables.audit]) {
       const resource = resources[logicalId(table)]!;
       expect(resource.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      // Deletion protection would also refuse the rollback of a failed first deployment: opt-in once deployed.
       expect(resource.Properties.Replicas).toEqual([
         expect.objectContaining({
-          DeletionProtectionEnabled: true,
+          DeletionProtectionEnabled: false,
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         }),
       ]);
-      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(resource.UpdateReplacePolicy).toBe('Retain');
     }
   });
@@ -384,10 +384,18 @@ describe('HTTP API', () => {
     }
   });
 
-  it('throttles the stage and writes JSON access logs that name the route, never the path', () => {
-    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resources[string]]];
+  it('throttles the stage, the webhook route apart with its own metrics, and writes JSON access logs that name the route, never the path', () => {
+    const [[stageId, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resources[string] & { DependsOn?: string[] }]];
     expect(stage.Properties.StageName).toBe('$default');
     expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 1000, ThrottlingRateLimit: 500 });
+    expect(stage.Properties.RouteSettings).toEqual({
+      'POST /v1/admission/{cluster}/{secret}': { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DetailedMetricsEnabled: true },
+    });
+    // Route settings refer to the route by key: it must exist before the stage is created or updated.
+    const [[admissionRoute]] = ofType('AWS::ApiGatewayV2::Route').filter(
+      ([, r]) => r.Properties.RouteKey === 'POST /v1/admission/{cluster}/{secret}',
+    ) as [[string, unknown]];
+    expect(stage.DependsOn, stageId).toContain(admissionRoute);
     const format = stage.Properties.AccessLogSettings.Format as string;
     expect(format).not.toContain('$context.path');
     expect(format).not.toContain('$context.resourcePath');
@@ -398,6 +406,21 @@ describe('HTTP API', () => {
       caller: '$context.identity.userArn',
     });
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.accessLogs), 'Arn'] });
+  });
+
+  it('logs access under /aws/vendedlogs/ (outside the account-wide resource policy), named uniquely per stack instance', () => {
+    const group = resources[logicalId(stack.httpApi.accessLogs)]!;
+    expect(group.Properties.LogGroupName).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '/aws/vendedlogs/apigateway/',
+          { Ref: 'AWS::StackName' },
+          '-access-',
+          { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+        ],
+      ],
+    });
   });
 
   it('gives each function one invoke permission for the whole API', () => {
@@ -431,6 +454,11 @@ describe('bootstrap', () => {
 describe('scheduled mode changes', () => {
   it('have a schedule group, an encrypted TLS-only dead-letter queue and the settings the API function reads', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'vigil-mode-changes' });
+    // A fixed name: kept when the stack is deleted (README, teardown), deleted by a failed first deployment.
+    expect(resources[logicalId(stack.scheduling.group)]).toMatchObject({
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    });
     const queue = logicalId(stack.scheduling.deadLetterQueue);
     expect(resources[queue]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -501,6 +529,29 @@ describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const dimensionOf = (alarm: Record<string, any>) => JSON.stringify(alarm.Dimensions);
 
+  it('watch the 4xx answers (wrong secrets, throttling) of the webhook route', () => {
+    const clientErrors = alarms().filter((a) => a.MetricName === '4xx');
+    expect(clientErrors).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/ApiGateway',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 10,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+    expect(clientErrors[0]!.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'ApiId', Value: { Ref: logicalId(stack.httpApi.api) } },
+        { Name: 'Stage', Value: '$default' },
+        { Name: 'Route', Value: 'POST /v1/admission/{cluster}/{secret}' },
+      ]),
+    );
+    expect(clientErrors[0]!.Dimensions).toHaveLength(3);
+  });
+
   it('watch webhook errors and p99 latency', () => {
     const admission = JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack.functions.admission.function) } }]);
     const errors = alarms().filter((a) => a.MetricName === 'Errors' && dimensionOf(a) === admission);
@@ -536,7 +587,7 @@ describe('alarms', () => {
   });
 
   it('notify an SNS topic encrypted with a rotating customer-managed key that CloudWatch may use', () => {
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     const topic = ofType('AWS::SNS::Topic')[0]![0];
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
@@ -574,7 +625,18 @@ describe('outputs and logs', () => {
     expect(groups).toHaveLength(7);
     for (const [, group] of groups) {
       expect(group.Properties.RetentionInDays).toBe(90);
-      expect(group.DeletionPolicy).toBe('Retain');
+      expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
+    }
+  });
+
+  it('retain nothing that a failed first deployment created (its rollback deletes it, so a retry finds no leftovers)', () => {
+    for (const [id, resource] of Object.entries(resources)) expect(resource.DeletionPolicy, id).not.toBe('Retain');
+    const kept = Object.entries(resources).filter(([, r]) => r.DeletionPolicy?.startsWith('Retain'));
+    // Tables, log groups, queues, schedule group, the alarm key, the layer version.
+    expect(kept.length).toBeGreaterThanOrEqual(14);
+    for (const [id, resource] of kept) {
+      expect(resource.DeletionPolicy, id).toBe('RetainExceptOnCreate');
+      expect(resource.UpdateReplacePolicy, id).toBe('Retain');
     }
   });
 });

@@ -31,13 +31,14 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false -c vigil:tracing=false -c vigil:alarmEmail=… -c vigil:stackName=…)', () => {
+describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -c vigil:tracing=false -c vigil:alarmEmail=… -c vigil:stackName=…)', () => {
   let resources: Resources;
 
   beforeAll(() => {
     const { app, stack } = vigilApp({
       [contextKeys.devStack]: 'true',
-      [contextKeys.reserveConcurrency]: 'false',
+      // A dev stack is never protected: it is meant to be deleted.
+      [contextKeys.deletionProtection]: 'true',
       [contextKeys.tracing]: 'false',
       [contextKeys.alarmEmail]: 'security@example.com',
       [contextKeys.stackName]: 'VigilDev',
@@ -88,7 +89,7 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('xray:'))).toEqual([]);
   });
 
-  it('reserves no concurrency and subscribes the alarm address', () => {
+  it('reserves no concurrency (the default) and subscribes the alarm address', () => {
     for (const fn of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(ofType('AWS::SNS::Subscription').map((s) => s.Properties)).toEqual([
       expect.objectContaining({ Protocol: 'email', Endpoint: 'security@example.com' }),
@@ -96,9 +97,65 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:reserveConcurrency=false 
   });
 });
 
+describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c vigil:deletionProtection=true -c vigil:publicUrl=…)', () => {
+  let resources: Resources;
+
+  beforeAll(() => {
+    const { app, stack } = vigilApp({
+      [contextKeys.reserveConcurrency]: 'true',
+      [contextKeys.deletionProtection]: 'true',
+      [contextKeys.publicUrl]: 'https://vigil.example.com',
+    });
+    app.synth();
+    resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  }, 120_000);
+
+  const functionsBy = (description: string) =>
+    Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description === description);
+
+  it('reserves 50 for the webhook and 20 for the enforcer API, and nothing for the others', () => {
+    expect(functionsBy('Vigil: EKS admission webhook').map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([50]);
+    expect(
+      functionsBy('Vigil: enforcer API (registration, policy bundles, events)').map((f) => f.Properties.ReservedConcurrentExecutions),
+    ).toEqual([20]);
+    const reserving = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserving).toHaveLength(2);
+  });
+
+  it('protects both tables from deletion, still without retaining them on a failed create', () => {
+    const tables = Object.values(resources).filter((r) => r.Type === 'AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
+    }
+  });
+
+  it('builds webhook URLs from the public URL', () => {
+    expect(functionsBy('Vigil: admin API')[0]!.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toBe('https://vigil.example.com');
+  });
+});
+
 describe('context values', { timeout: 120_000 }, () => {
   it('refuse a flag that is neither true nor false', () => {
     expect(() => vigilApp({ [contextKeys.devStack]: 'yes' })).toThrow('context vigil:devStack must be true or false, not "yes"');
+  });
+
+  it('refuse a stack name whose schedule group name would pass 64 characters, at synthesis', () => {
+    const longest = `V${'x'.repeat(50)}`;
+    expect(longest).toHaveLength(51);
+    const { stack } = vigilApp({ [contextKeys.stackName]: longest });
+    expect(stack.scheduling.group.scheduleGroupName).toHaveLength(64);
+    expect(() => vigilApp({ [contextKeys.stackName]: `${longest}x` })).toThrow(
+      `the schedule group name "${longest.toLowerCase()}x-mode-changes" has 65 characters; EventBridge Scheduler allows 64. Use a stack name (context vigil:stackName) of at most 51 characters, or a name prefix of at most 52.`,
+    );
+  });
+
+  it('refuse a public URL the API servers could not call', () => {
+    for (const url of ['http://vigil.example.com', 'https://vigil.example.com/?a=1', 'vigil.example.com'])
+      expect(() => vigilApp({ [contextKeys.publicUrl]: url }), url).toThrow('the public URL must be an https URL');
   });
 });
 

@@ -19,7 +19,7 @@ import type { DecisionRequest } from '../layers/core/engine/decide.js';
 import type { ConfigSnapshot } from '../layers/core/engine/snapshot.js';
 import { parseImageReference } from '../layers/core/image.js';
 import type { Policy } from '../layers/core/schemas/policy.js';
-import { GLOBAL_SCOPE } from '../layers/core/schemas/scope.js';
+import { GLOBAL_SCOPE } from '../layers/core/builtins.js';
 import { parseScopeExpression, type ScopeExpression, type ScopeVariable } from '../layers/core/scope/index.js';
 
 type Cst = Success['cst'];

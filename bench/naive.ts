@@ -12,7 +12,7 @@ import type { Decision, DecisionRequest, Violation } from '../layers/core/engine
 import type { ConfigSnapshot } from '../layers/core/engine/snapshot.js';
 import type { Policy } from '../layers/core/schemas/policy.js';
 import type { EnforcerGroup } from '../layers/core/schemas/settings.js';
-import { GLOBAL_SCOPE } from '../layers/core/schemas/scope.js';
+import { GLOBAL_SCOPE } from '../layers/core/builtins.js';
 import { compileScope, compileVariable, type WorkloadPredicate } from '../layers/core/scope/index.js';
 
 interface NaivePolicy {

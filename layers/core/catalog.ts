@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OptionSchemaKit } from './schemas/control-options.js';
+import type { OptionSchemaKit } from './schemas/option-kit.js';
 
 /** The three kinds of runtime policy. */
 export const policyTypes = ['container', 'function', 'host'] as const;

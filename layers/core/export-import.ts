@@ -3,7 +3,8 @@ import { controlsForType, policyTypes, type PolicyType } from './catalog.js';
 import { controlOptionsSchema } from './schemas/control-options.js';
 import { EXPORT_FORMAT_VERSION, exportDocumentSchema, type ExportDocument } from './schemas/export.js';
 import { policySchema, type EnforcementModeChange, type Policy } from './schemas/policy.js';
-import { applicationScopeSchema, GLOBAL_SCOPE, type ApplicationScope } from './schemas/scope.js';
+import { GLOBAL_SCOPE } from './builtins.js';
+import { applicationScopeSchema, type ApplicationScope } from './schemas/scope.js';
 import { enforcerSettingsSchema, type EnforcerSettings } from './schemas/settings.js';
 
 /** What export reads and import compares against: the stored items, server-managed fields included. */

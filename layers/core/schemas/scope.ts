@@ -89,8 +89,6 @@ export const policyScopeSchema = z
   .superRefine(refineScopeFormula);
 export type PolicyScope = z.output<typeof policyScopeSchema>;
 
-export { GLOBAL_SCOPE } from '../builtins.js';
-
 /** A named, reusable workload selector. */
 export const applicationScopeSchema = z
   .strictObject({

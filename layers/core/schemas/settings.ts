@@ -31,8 +31,6 @@ export const bypassEntrySchema = z.union([scopeVariableSchema, z.string().max(20
   },
 });
 
-export { defaultBypassScopes } from '../builtins.js';
-
 /** Settings → Enforcer: the global bypass and audit settings. */
 export const enforcerSettingsSchema = z.strictObject({
   bypassScopes: z

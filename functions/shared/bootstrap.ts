@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultEnforcerGroups, enforcerSettingsSchema } from '../../layers/core/index.js';
 import { ConflictError } from './errors.js';
-import { hashSecret } from './http/middleware.js';
+import { hashSecret } from './http/auth.js';
 import type { Runtime } from './runtime.js';
 import type { ConfigChange } from './storage/ports.js';
 

@@ -5,7 +5,7 @@ export interface ErrorDetail {
   readonly [extra: string]: unknown;
 }
 
-/** Base of the errors the API maps to HTTP answers in one place (see http/errors middleware). */
+/** Base of the errors the API maps to HTTP answers in one place (see http/error-mapping.ts). */
 export abstract class ApiError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;

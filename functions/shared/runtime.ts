@@ -8,7 +8,7 @@ import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirec
 import { DynamoDecisionSnapshots } from './storage/DynamoDecisionSnapshots.js';
 import type { AuditStore, ConfigStore, DecisionSnapshotStore, EnforcerStore, PodDirectory } from './storage/ports.js';
 import { describeClusterUnavailable, type DescribeCluster } from './eks.js';
-import { hashSecret, type AdminAuth } from './http/middleware.js';
+import { hashSecret, type AdminAuth } from './http/auth.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
 import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resourceNameSchema } from '../../../layers/core/index.js';
 import { pageRequest } from '../../shared/http/helpers.js';
-import { validate } from '../../shared/http/middleware.js';
+import { validate } from '../../shared/http/validation.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { EnforcerRecord } from '../../shared/storage/ports.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { findTemplate, policySchema, policyTemplates, policyFromTemplate, type Policy } from '../../../layers/core/index.js';
 import { BadRequestError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import { booleanQuery, ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
-import { validate } from '../../shared/http/middleware.js';
+import { validate } from '../../shared/http/validation.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';

@@ -1,7 +1,7 @@
 import { applicationScopeSchema, GLOBAL_SCOPE, type ApplicationScope } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors.js';
 import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
-import { validate } from '../../shared/http/middleware.js';
+import { validate } from '../../shared/http/validation.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';

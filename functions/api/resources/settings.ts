@@ -1,6 +1,6 @@
 import { enforcerSettingsSchema, type EnforcerSettings } from '../../../layers/core/index.js';
 import { ifMatchVersion, versioned } from '../../shared/http/helpers.js';
-import { validate } from '../../shared/http/middleware.js';
+import { validate } from '../../shared/http/validation.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';

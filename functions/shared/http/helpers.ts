@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../errors.js';
 import type { PageRequest } from '../storage/ports.js';
 import type { ApiResponse } from './types.js';
-import { validate } from './middleware.js';
+import { validate } from './validation.js';
 
 const limitSchema = z.coerce
   .number()

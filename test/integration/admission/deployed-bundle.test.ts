@@ -6,7 +6,7 @@ import { bundleLambda } from '../../../bench/lambda-bundle.js';
 import { runNode } from '../../../bench/node-process.js';
 import { functionEntries } from '../../../infra/lambda-bundling.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
-import { hashSecret } from '../../../functions/shared/http/middleware.js';
+import { hashSecret } from '../../../functions/shared/http/auth.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import { newWebhookSecret } from '../../../functions/shared/webhook.js';
 import { readFixture } from '../../support/fixtures.js';

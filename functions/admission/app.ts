@@ -2,11 +2,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 // Core modules by path, not through the core's index: the index also carries the zod schemas, which the
 // webhook's bundle leaves out (it decodes reviews with the hand-written decoders of admission/decode.ts).
 import { admissionContext, MalformedReviewError, parseAdmissionReview } from '../../layers/core/admission/context.js';
+import { decideAdmission, podLesson } from '../../layers/core/admission/judgement.js';
 import type { PodIdentity } from '../../layers/core/admission/pod.js';
 import { admissionResponse } from '../../layers/core/admission/response.js';
 import type { AdmissionReview } from '../../layers/core/admission/review.js';
 import { auditEvents } from '../../layers/core/engine/audit.js';
-import { decide } from '../../layers/core/engine/decide.js';
 import { hashSecret, sameHash } from '../shared/http/auth.js';
 import { MAX_BODY_BYTES } from '../shared/http/body-parsing.js';
 import { errorResult } from '../shared/http/error-mapping.js';
@@ -138,19 +138,20 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
 
     try {
       const req = review.request;
-      let known: PodIdentity | undefined;
+      let known: readonly PodIdentity[] | undefined;
       if (req.operation === 'CONNECT' && req.namespace && req.name) {
         known = await settled(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
       }
       const context = admissionContext(review, { cluster, group, lookupPod: () => known });
       if (context.kind === 'ignore')
         return json(200, admissionResponse(review, { allowed: true, violations: [] }, undefined, { warnings: false }));
-      const decision = decide(config.snapshot, context.request);
+      const decision = decideAdmission(config.snapshot, context);
       const { settings } = config.snapshot;
 
       if (!context.dryRun) {
         const effects: Array<Promise<unknown>> = [];
-        if (context.learned) effects.push(settled(runtime.podDirectory.remember(cluster, context.learned, POD_TTL_SECONDS), remaining()));
+        const lesson = podLesson(context, decision);
+        if (lesson) effects.push(settled(runtime.podDirectory.learn(cluster, lesson, POD_TTL_SECONDS), remaining()));
         if (decision.violations.length > 0 || recorder.pending > 0) {
           const { subject } = context;
           const events = auditEvents(

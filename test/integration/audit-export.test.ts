@@ -64,9 +64,9 @@ describe('audit export from the audit table stream (DynamoDB Local)', () => {
     expect(await db.auditStore.put(events, 90)).toEqual({ accepted: 2, duplicates: 0 });
     // A re-sent event changes nothing, so the stream gets nothing; a learned pod is an item of the same table.
     expect(await db.auditStore.put([events[0]!], 90)).toEqual({ accepted: 0, duplicates: 1 });
-    await new DynamoPodDirectory(db.clients.document, db.tables.audit.TableName).remember(
+    await new DynamoPodDirectory(db.clients.document, db.tables.audit.TableName).learn(
       'prod-eu',
-      { namespace: 'default', name: 'test-nginx', labels: {}, containers: [] },
+      { namespace: 'default', name: 'test-nginx', requested: [{ namespace: 'default', name: 'test-nginx', labels: {}, containers: [] }] },
       3600,
     );
 

@@ -25,3 +25,22 @@ export function fixtureDirs(...parts: string[]): string[] {
     .map((d) => d.name)
     .sort();
 }
+
+/**
+ * The shared AdmissionReview corpus (real bodies captured by other projects, and documented variants): read
+ * from beside the repository, never copied into it.
+ */
+export const admissionReviewsDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'testdata', 'admission-reviews');
+
+/** Reads one body of the shared AdmissionReview corpus, e.g. `bodies/attach-v1-custodian.json`. */
+export function readAdmissionReview<T = any>(file: string): T {
+  return JSON.parse(readFileSync(join(admissionReviewsDir, file), 'utf8')) as T;
+}
+
+/** The JSON files of one folder of the shared AdmissionReview corpus (`bodies`, `derived`, `sequences`). */
+export function admissionReviewFiles(folder: string): string[] {
+  return readdirSync(join(admissionReviewsDir, folder))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => `${folder}/${f}`);
+}

@@ -7,6 +7,7 @@ import type {
   EnforcerType,
   Policy,
   PodIdentity,
+  PodLesson,
 } from '../../../layers/core/index.js';
 
 // Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
@@ -180,12 +181,15 @@ export interface AuditStore {
   query(query: AuditQuery): Promise<Page<AuditEvent>>;
 }
 
-/** What earlier pod admissions taught about pods, shared by every webhook instance. */
+/** What earlier pod admissions taught about pods, shared by every webhook instance (docs/adr/0008). */
 export interface PodDirectory {
-  /** Remembers a pod (by name, or by generateName prefix for controller-made pods) for `ttlSeconds`. */
-  remember(cluster: string, identity: PodIdentity, ttlSeconds: number): Promise<void>;
-  /** The pod of that name, or of a generateName prefix it could have been made from. */
-  lookup(cluster: string, namespace: string, name: string): Promise<PodIdentity | undefined>;
+  /**
+   * Applies what a pod request taught to the record of its name (or generateName prefix, for controller-made
+   * pods) and keeps the record for `ttlSeconds`.
+   */
+  learn(cluster: string, lesson: PodLesson, ttlSeconds: number): Promise<void>;
+  /** Every identity a pod of that name may have (see `possibleIdentities`); empty when it is unknown. */
+  lookup(cluster: string, namespace: string, name: string): Promise<readonly PodIdentity[]>;
 }
 
 /**

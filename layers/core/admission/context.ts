@@ -29,8 +29,15 @@ export type AdmissionContext =
       readonly request: DecisionRequest;
       readonly subject: AdmissionSubject;
       readonly dryRun: boolean;
-      /** For pod CREATE/UPDATE: the identity to remember for later CONNECT requests. */
+      /**
+       * For exec, attach and port-forward into a pod that may have several identities (docs/adr/0008): the same
+       * event for each further identity. The request is judged by all of them.
+       */
+      readonly alternatives?: readonly DecisionRequest[] | undefined;
+      /** For pod CREATE/UPDATE: the identity the request asks the pod to have (the cluster may not apply it). */
       readonly learned?: PodIdentity | undefined;
+      /** For pod UPDATE: the identity of `oldObject`, i.e. what the cluster had stored. */
+      readonly stored?: PodIdentity | undefined;
     };
 
 /** Raised when a review is well-formed JSON but not a usable admission request. */
@@ -44,8 +51,8 @@ export class MalformedReviewError extends Error {
   }
 }
 
-/** Looks up what earlier admissions (or the EKS API) taught about a running pod. */
-export type PodLookup = (namespace: string, name: string) => PodIdentity | undefined;
+/** Looks up what earlier admissions (or the EKS API) taught about a running pod: every identity it may have. */
+export type PodLookup = (namespace: string, name: string) => PodIdentity | readonly PodIdentity[] | undefined;
 
 export interface AdmissionContextOptions {
   readonly cluster: string;
@@ -58,8 +65,23 @@ function details(issues: readonly DecodeIssue[], prefix: readonly string[] = [])
   return issues.map((issue) => ({ path: [...prefix, ...issue.path].join('.') || '(root)', message: issue.message }));
 }
 
+/**
+ * Kubernetes 1.16-1.21 sent `kubectl debug` as an `EphemeralContainers` object: the pod's metadata and its
+ * ephemeral containers, without the rest of the spec. It is read as a pod with those containers only.
+ */
+function asPodShape(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'EphemeralContainers') return value;
+  const { metadata, ephemeralContainers } = value as { metadata?: unknown; ephemeralContainers?: unknown };
+  return { metadata, spec: { containers: [], ephemeralContainers } };
+}
+
+/** Whether a request's object is the old `EphemeralContainers` shape, which carries no full pod. */
+function isPartialPod(value: unknown): boolean {
+  return asPodShape(value) !== value;
+}
+
 function parsePod(value: unknown, field: string): Pod {
-  const result = decodePod(value);
+  const result = decodePod(asPodShape(value));
   if (!result.ok) throw new MalformedReviewError(`request.${field} is not a valid Pod`, details(result.issues, ['request', field]));
   return result.value;
 }
@@ -138,6 +160,10 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
 
   let event: DecisionEvent;
   let identity: PodIdentity | undefined;
+  let others: readonly PodIdentity[] = [];
+  /** The container the request names; without one, each identity's default container. */
+  let namedContainer: string | undefined;
+  let stored: PodIdentity | undefined;
   let podName: string;
   let container: string | undefined;
   let command: readonly string[] | null = null;
@@ -153,9 +179,13 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
     const parsed = decodeConnectOptions(req.object ?? {});
     if (!parsed.ok)
       throw new MalformedReviewError(`request.object is not valid ${sub} options`, details(parsed.issues, ['request', 'object']));
-    identity = options.lookupPod?.(namespace, podName);
+    const found = options.lookupPod?.(namespace, podName);
+    const identities: readonly PodIdentity[] = found === undefined ? [] : Array.isArray(found) ? found : [found as PodIdentity];
+    identity = identities[0];
+    others = identities.slice(1);
     if (!identity) unresolved.push('kubernetes.label', 'container.image', 'kubernetes.serviceaccount', 'kubernetes.deployment');
-    container = parsed.value.container ?? identity?.defaultContainer;
+    namedContainer = parsed.value.container;
+    container = namedContainer ?? identity?.defaultContainer;
     if (action === 'exec') {
       command = parsed.value.command ?? [];
       event = { action, container, command };
@@ -170,6 +200,8 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
     const oldPod = req.operation === 'UPDATE' ? parsePod(req.oldObject, 'oldObject') : undefined;
     identity = podIdentity(pod, namespace);
     learned = identity;
+    // Only a full pod shows what the cluster stored; the old EphemeralContainers shape lacks the containers.
+    if (oldPod && !isPartialPod(req.oldObject)) stored = podIdentity(oldPod, namespace);
     const explicitName = req.name || pod.metadata.name;
     podName = explicitName ? explicitName : `${pod.metadata.generateName ?? ''}*`;
     if (!explicitName) unresolved.push('kubernetes.pod');
@@ -179,11 +211,22 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
     return { kind: 'ignore', reason: `${req.operation} is not inspected` };
   }
 
-  const { attributes, image } = buildWorkload({ ...base, pod: podName.endsWith('*') ? undefined : podName, identity, container });
+  const workloadPod = podName.endsWith('*') ? undefined : podName;
+  const { attributes, image } = buildWorkload({ ...base, pod: workloadPod, identity, container });
+  // Each further identity the pod may have is judged with its own default container when none was named.
+  const alternatives = others.map((other): DecisionRequest => {
+    const otherContainer = namedContainer ?? other.defaultContainer;
+    const workload = buildWorkload({ ...base, pod: workloadPod, identity: other, container: otherContainer }).attributes;
+    const otherEvent: DecisionEvent =
+      event.action === 'exec' || event.action === 'attach' ? { ...event, container: otherContainer } : event;
+    return { policyType: 'container', group: options.group, workload, event: otherEvent };
+  });
   return {
     kind: 'decide',
     dryRun,
     learned,
+    stored,
+    ...(alternatives.length > 0 ? { alternatives } : {}),
     request: { policyType: 'container', group: options.group, workload: attributes, event },
     subject: { cluster: options.cluster, namespace, pod: podName, container: container ?? null, image, user, command, unresolved },
   };

@@ -3,3 +3,4 @@ export * from './decode.js';
 export * from './pod.js';
 export * from './context.js';
 export * from './response.js';
+export * from './judgement.js';

@@ -11,6 +11,7 @@ import {
   parseAdmissionReview,
   policySchema,
   type PodIdentity,
+  type Violation,
 } from '../../../layers/core/index.js';
 import { fixtureDirs, fixtureFiles, readFixture } from '../../support/fixtures.js';
 
@@ -22,6 +23,23 @@ interface CaseFile {
   group?: unknown;
   cluster?: string;
   learn?: string[];
+  /**
+   * The controls each denied or detected review must fire, by file (`denied/exec-sh.json`): exactly these,
+   * so a review blocked by some other control fails instead of passing for the wrong reason.
+   */
+  expectedControls?: Record<string, string[]>;
+}
+
+/** The controls that fired with the given status, once each, in a stable order. */
+function controlsWith(violations: readonly Violation[], status: Violation['status']): string[] {
+  return [...new Set(violations.filter((v) => v.status === status).map((v) => v.control))].sort();
+}
+
+/** The controls a case expects for one of its denied or detected files; a file without an entry fails. */
+function expectedControls(spec: CaseFile, file: string): string[] {
+  const controls = spec.expectedControls?.[file];
+  if (!controls?.length) throw new Error(`case.json names no expected control for ${file} (add it to "expectedControls")`);
+  return [...controls].sort();
 }
 
 /** Builds a decider for one fixture case, remembering pods from `learn` reviews as the webhook would. */
@@ -62,23 +80,28 @@ describe('AdmissionDecider (fixture cases)', () => {
   for (const name of fixtureDirs('admission')) {
     const { spec, run } = caseDecider(name);
     describe(`${name}: ${spec.description}`, () => {
+      it('names an expected control for exactly its denied and detected reviews', () => {
+        const reviews = ['denied', 'detected'].flatMap((kind) => fixtureFiles('admission', name, kind).map((file) => `${kind}/${file}`));
+        expect(Object.keys(spec.expectedControls ?? {}).sort()).toEqual(reviews.sort());
+      });
       for (const file of fixtureFiles('admission', name, 'denied')) {
-        it(`blocks ${file}`, () => {
+        it(`blocks ${file} by ${spec.expectedControls?.[`denied/${file}`]?.join(' and ') ?? '(no expected control)'}`, () => {
           const body = readFixture<{ request: { uid: string } }>('admission', name, 'denied', file);
           const { response, violations } = run(body);
           expect(response.response.uid).toBe(body.request.uid);
           expect(response.response.allowed).toBe(false);
           expect(response.response.status?.code).toBe(403);
           expect(response.response.status?.message).toMatch(/^vigil: .+ blocked by policy ".+" \(.+\)/);
-          expect(violations.some((v) => v.status === 'Block')).toBe(true);
+          expect(controlsWith(violations, 'Block')).toEqual(expectedControls(spec, `denied/${file}`));
         });
       }
       for (const file of fixtureFiles('admission', name, 'detected')) {
-        it(`allows and records Detect for ${file}`, () => {
+        it(`allows and records Detect for ${file} by ${spec.expectedControls?.[`detected/${file}`]?.join(' and ') ?? '(no expected control)'}`, () => {
           const { response, violations } = run(readFixture('admission', name, 'detected', file));
           expect(response.response.allowed).toBe(true);
           expect(violations.length).toBeGreaterThan(0);
           expect(violations.every((v) => v.status === 'Detect')).toBe(true);
+          expect(controlsWith(violations, 'Detect')).toEqual(expectedControls(spec, `detected/${file}`));
           expect(response.response.warnings?.every((w) => w.length <= 120)).toBe(true);
         });
       }

@@ -140,6 +140,9 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/admission/{cluster}/{secret}': ['timeout'],
 };
 
+/** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
+const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-scopes']);
+
 function operation(route: RouteDefinition): Record<string, unknown> {
   const key = `${route.method} ${route.path}`;
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -179,6 +182,14 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     responses: {
       [success]:
         success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },
+      ...(replayableCreates.has(key)
+        ? {
+            '200': {
+              description: 'The resource already exists with exactly this content (a retried create): the stored resource',
+              content: json(body?.response ?? { type: 'object' }),
+            },
+          }
+        : {}),
       default: { description: 'Error', content: json(ref('Error')) },
     },
   };

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../shared/erro
 import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
 import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
+import { conflictWithRotation } from '../use-cases/create-replay.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
@@ -78,7 +79,9 @@ export function clusterRoutes(runtime: Runtime) {
         ...(registration.arn ? { arn: registration.arn } : {}),
         ...details,
       };
-      const [created] = await store.apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor);
+      const [created] = await store
+        .apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor)
+        .catch(conflictWithRotation(`get its webhook URL with POST /v1/clusters/${registration.name}/secret`));
       // The URL carries the secret: shown once, here; afterwards only its hash exists.
       return versioned(201, { ...clusterView(created as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
     },

@@ -4,6 +4,7 @@ import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '
 import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
 import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
+import { conflictWithRotation } from '../use-cases/create-replay.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
@@ -35,10 +36,9 @@ export function groupRoutes(runtime: Runtime) {
     'POST /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
       const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
       const token = newGroupToken();
-      const [created] = await store.apply(
-        [{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }],
-        request.actor,
-      );
+      const [created] = await store
+        .apply([{ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group, tokenHash: hashSecret(token) } }], request.actor)
+        .catch(conflictWithRotation(`get its token with POST /v1/enforcer-groups/${group.name}/token`));
       // The token is shown once, here; afterwards only its hash exists.
       return versioned(201, { ...groupView(created as Stored<'enforcerGroup'>), token });
     },

@@ -7,6 +7,7 @@ import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { policyView, policyWrites } from '../use-cases/policy-writes.js';
+import { createIfAbsent } from '../use-cases/create-replay.js';
 
 /** The policy as sent, without what the server owns: its metadata and the advice of a save answer. */
 function withoutServerFields(policy: Policy): Policy {
@@ -44,7 +45,13 @@ export function policyRoutes(runtime: Runtime) {
 
     'POST /v1/policies': async (request: ApiRequest): Promise<ApiResponse> => {
       const policy = withoutServerFields(policyFromBody(request.body));
-      return versioned(201, await writes.create(policy, request.actor));
+      return createIfAbsent(
+        async () => versioned(201, await writes.create(policy, request.actor)),
+        async () => {
+          const stored = await writes.storedAsRequested(policy);
+          return stored && versioned(200, stored);
+        },
+      );
     },
 
     'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -5,6 +5,7 @@ import { validate } from '../../shared/http/validation.js';
 import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
+import { createIfAbsent, holdsRequested } from '../use-cases/create-replay.js';
 
 /** The built-in scope that matches everything; it is not stored and cannot change. */
 const globalScope = { name: GLOBAL_SCOPE, description: 'Built in: matches every workload.', expression: '', variables: [], version: 1 };
@@ -35,11 +36,19 @@ export function scopeRoutes(runtime: Runtime) {
     'POST /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
       const scope = validate(applicationScopeSchema, request.body, 'the application scope');
       if (scope.name === GLOBAL_SCOPE) throw new ConflictError('the Global application scope already exists (built in)');
-      const [created] = await store.apply(
-        [{ op: 'create', kind: 'applicationScope', name: scope.name, doc: withoutMeta(scope) }],
-        request.actor,
+      return createIfAbsent(
+        async () => {
+          const [created] = await store.apply(
+            [{ op: 'create', kind: 'applicationScope', name: scope.name, doc: withoutMeta(scope) }],
+            request.actor,
+          );
+          return versioned(201, created as ApplicationScope & { version: number });
+        },
+        async () => {
+          const stored = await store.get('applicationScope', scope.name);
+          return stored && holdsRequested(stored, scope) ? versioned(200, stored) : undefined;
+        },
       );
-      return versioned(201, created as ApplicationScope & { version: number });
     },
 
     'GET /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -16,6 +16,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import { writeWithSchedules, type ScheduleTransition } from '../../shared/scheduling/schedule-sync.js';
 import type { Actor, ConfigChange, Stored } from '../../shared/storage/ports.js';
 import { listAll } from '../../shared/storage/read-all.js';
+import { holdsRequested } from './create-replay.js';
 import { SETTINGS_NAME } from './settings.js';
 
 // Every write of policies, from a parsed request to what the answer shows: the enforcement-mode change
@@ -155,6 +156,18 @@ export function policyWrites(runtime: Runtime) {
         store.apply([{ op: 'create', kind: 'policy', name: policy.name, doc }], actor),
       ) as Promise<Array<StoredPolicy | undefined>>;
       return saved(write);
+    },
+
+    /**
+     * The stored policy of that name when it holds exactly what a create of `policy` asks for, as the create
+     * would have answered it: a create retried after its answer was lost (see create-replay.ts).
+     */
+    async storedAsRequested(policy: Policy): Promise<SavedPolicy | undefined> {
+      const stored = await store.get('policy', policy.name);
+      // The stored change carries its resolved instant and id; a create asks only for `to` and `at`/`afterDays`.
+      if (!stored || !sameChange(stored.enforcementModeChange, policy.enforcementModeChange)) return undefined;
+      if (!holdsRequested({ ...stored, enforcementModeChange: null }, { ...policy, enforcementModeChange: null })) return undefined;
+      return saved(Promise.resolve([stored]));
     },
 
     /** Replaces the policy `policy.name`, at version `ifMatch` when given, else at the current one. */

@@ -3,6 +3,9 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, type ErrorDetail } from '../errors.js';
 
+/** What a 503 tells clients to wait before retrying (a storage call gives up after STORAGE_CALL_BUDGET_MS). */
+export const RETRY_AFTER_SECONDS = 5;
+
 const jsonHeaders = { 'content-type': 'application/json' } as const;
 
 /** The error body of the API contract. */
@@ -26,7 +29,9 @@ export function errorMapper(logger: Logger): middy.MiddlewareObj<APIGatewayProxy
       const error = request.error;
       if (error instanceof ApiError) {
         if (error.status >= 500) logger.error('dependency failure', { error, cause: error.cause });
-        request.response = errorResult(error.status, error.code, error.message, error.details);
+        // A dependency that failed may well answer a moment later: tell clients when to try again.
+        const headers: Record<string, string> = error.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {};
+        request.response = errorResult(error.status, error.code, error.message, error.details, headers);
         return;
       }
       logger.error('unhandled error', { error: error ?? undefined });

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiError, DependencyError } from '../errors.js';
 
-/** Where the adapters find DynamoDB. */
+/** Where the adapters find DynamoDB, and how long they wait for it. */
 export interface DynamoClientOptions {
   /**
    * An explicit endpoint, e.g. `http://127.0.0.1:8000`. Only DynamoDB Local is reached this way (local mode
@@ -12,6 +12,12 @@ export interface DynamoClientOptions {
   readonly endpoint?: string | undefined;
   /** @default the SDK's own resolution (AWS_REGION in Lambda); `local` with an explicit endpoint */
   readonly region?: string | undefined;
+  /**
+   * The most one storage call may take, the SDK's own retries included; then it fails with a
+   * `StorageTimeoutError` (a 503 on the API).
+   * @default STORAGE_CALL_BUDGET_MS
+   */
+  readonly callBudgetMs?: number | undefined;
 }
 
 /** The low-level client (table management) and the document client (everything else). */
@@ -20,12 +26,33 @@ export interface DynamoClients {
   readonly document: DynamoDBDocumentClient;
 }
 
+/**
+ * How long one storage call may take in all. Well under API Gateway's 30 s integration limit and the
+ * enforcer function's 10 s timeout, so that a stalled DynamoDB is answered with a retryable 503 by the
+ * handler instead of a 500 by the platform; far above what a healthy table needs (milliseconds).
+ */
+export const STORAGE_CALL_BUDGET_MS = 8_000;
+/** One attempt's wait for an answer; the SDK then retries (after connection loss, DynamoDB may be back). */
+const ATTEMPT_TIMEOUT_MS = 4_000;
+const CONNECTION_TIMEOUT_MS = 1_000;
+
+/** A storage call ran out of its budget. Not retried: the budget is what the caller could afford. */
+export class StorageTimeoutError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly budgetMs: number,
+  ) {
+    super(`DynamoDB did not answer ${operation} within ${budgetMs} ms`);
+    this.name = 'StorageTimeoutError';
+  }
+}
+
 /** Builds the DynamoDB clients once per Lambda instance (or once for local mode). */
 export function createDynamoClients(options: DynamoClientOptions = {}): DynamoClients {
-  // The SDK waits forever for a connection or an answer by default: a storage that accepts connections
-  // but never answers would hold every request for its whole budget. Bounded waits let the callers fall
-  // back (the webhook to its cached configuration) instead.
-  const requestHandler = { connectionTimeout: 1_000, requestTimeout: 10_000 };
+  // The SDK only warns when an answer is late, and then keeps waiting: a storage that accepts connections
+  // but never answers would hold every request until the platform cut it off (a 500 after 29 s on the
+  // API). Late attempts fail instead, and the budget below bounds the retries of one call.
+  const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: ATTEMPT_TIMEOUT_MS, throwOnRequestTimeout: true };
   const client = options.endpoint
     ? new DynamoDBClient({
         endpoint: options.endpoint,
@@ -35,6 +62,27 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
         requestHandler,
       })
     : new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), requestHandler });
+  const budgetMs = options.callBudgetMs ?? STORAGE_CALL_BUDGET_MS;
+  // On the low-level client's stack, which the document client shares: every call of both is bounded.
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const operation = context.commandName ?? 'a call';
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new StorageTimeoutError(operation, budgetMs)), budgetMs);
+        next(args).then(
+          (output) => {
+            clearTimeout(timer);
+            resolve(output);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+    },
+    { step: 'initialize', name: 'vigilStorageCallBudget', priority: 'high' },
+  );
   const document = DynamoDBDocumentClient.from(client, {
     marshallOptions: {
       // Optional fields of zod outputs are `undefined`; DynamoDB has no such value.

@@ -1,0 +1,143 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiHandler } from '../../../functions/api/app.js';
+import { createEnforcerHandler } from '../../../functions/enforcer/app.js';
+import { bootstrap } from '../../../functions/shared/bootstrap.js';
+import { createRuntime } from '../../../functions/shared/runtime.js';
+import { createLocalServer, type LocalServer } from '../../../infra/local/http-adapter.js';
+import { ADMIN_TOKEN } from '../../support/api.js';
+import { startFaultyDynamoDb, type FaultyDynamoDb } from '../../support/faulty-dynamodb.js';
+import { useTables } from '../../support/use-tables.js';
+
+// A DynamoDB that accepts connections and never answers, and one whose answers are lost after the write
+// was applied: the API must answer a retryable 503 well before API Gateway gives up (29 s, which the
+// local server keeps as the handlers' deadline here), and a create retried after such a 503 must not fail.
+
+const tables = useTables();
+let proxy: FaultyDynamoDb;
+let server: LocalServer;
+
+beforeAll(async () => {
+  proxy = await startFaultyDynamoDb(tables.endpoint);
+  server = await createLocalServer({ host: '127.0.0.1', port: 0 });
+  const runtime = createRuntime(
+    // The enforcer API's configuration is re-read on every request, so that a stall reaches it.
+    { tablePrefix: tables.prefix, dynamodbEndpoint: proxy.endpoint, adminToken: ADMIN_TOKEN, configRecheckMs: 0 },
+    { logger: new Logger({ serviceName: 'vigil', logLevel: 'SILENT' }) },
+  );
+  await bootstrap(runtime);
+  server.setHandlers({ api: createApiHandler(runtime), enforcer: createEnforcerHandler(runtime) });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await proxy?.close();
+});
+
+async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN, headers: Record<string, string> = {}) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+function expectRetryable503(response: { status: number; headers: Headers; body: any }): void {
+  expect(response.status).toBe(503);
+  expect(response.body.error.code).toBe('unavailable');
+  expect(response.body.error.message).toMatch(/storage is unavailable/);
+  expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+}
+
+const policy = (name: string) => ({
+  name,
+  type: 'container',
+  description: 'stall test',
+  controls: { blockContainerExec: { enabled: true } },
+});
+
+describe('a DynamoDB that accepts connections and never answers', () => {
+  it('answers 503 with Retry-After on health, reads and creates, and nothing is created', async () => {
+    proxy.mode = 'stall';
+    try {
+      expectRetryable503(await call('GET', '/v1/health'));
+      expectRetryable503(await call('GET', '/v1/policies'));
+      expectRetryable503(await call('POST', '/v1/policies', policy('stalled-create')));
+    } finally {
+      proxy.mode = 'pass';
+    }
+    expect((await call('GET', '/v1/policies/stalled-create')).status).toBe(404);
+    expect((await call('GET', '/v1/health')).status).toBe(200);
+  }, 90_000);
+
+  it('answers 503 with Retry-After on the enforcer API', async () => {
+    const created = await call('POST', '/v1/enforcer-groups', { name: 'stall-lambdas', type: 'nano_enforcer' });
+    expect(created.status).toBe(201);
+    proxy.mode = 'stall';
+    try {
+      expectRetryable503(await call('POST', '/v1/enforcers/register', { name: 'fn-1', type: 'nano_enforcer' }, created.body.token));
+    } finally {
+      proxy.mode = 'pass';
+    }
+    expect((await call('POST', '/v1/enforcers/register', { name: 'fn-1', type: 'nano_enforcer' }, created.body.token)).status).toBe(200);
+  }, 90_000);
+});
+
+describe('a create whose answer was lost after the write', () => {
+  it('answers 503, and the same create retried answers 200 with the stored resource instead of a conflict', async () => {
+    proxy.mode = 'lose-answers';
+    try {
+      expectRetryable503(await call('POST', '/v1/policies', policy('lost-answer')));
+    } finally {
+      proxy.mode = 'pass';
+    }
+    // The write went through although nobody heard of it.
+    const stored = await call('GET', '/v1/policies/lost-answer');
+    expect(stored.status).toBe(200);
+    expect(stored.body.version).toBe(1);
+
+    const retried = await call('POST', '/v1/policies', policy('lost-answer'));
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ name: 'lost-answer', version: 1, description: 'stall test' });
+    expect(retried.headers.get('etag')).toBe('"1"');
+  }, 90_000);
+
+  it('still refuses a create of an existing name with other content (409)', async () => {
+    expect((await call('POST', '/v1/policies', policy('taken'))).status).toBe(201);
+    const other = await call('POST', '/v1/policies', { ...policy('taken'), description: 'someone else' });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('conflict');
+  });
+
+  it('retries a lost application-scope create safely too', async () => {
+    const scope = { name: 'lost-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] };
+    proxy.mode = 'lose-answers';
+    try {
+      expectRetryable503(await call('POST', '/v1/application-scopes', scope));
+    } finally {
+      proxy.mode = 'pass';
+    }
+    const retried = await call('POST', '/v1/application-scopes', scope);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ name: 'lost-scope', version: 1 });
+  }, 90_000);
+});
+
+describe('a create that shows a secret once, whose answer was lost', () => {
+  it('answers the retry 409 naming how to get a fresh token, which then works', async () => {
+    proxy.mode = 'lose-answers';
+    try {
+      expectRetryable503(await call('POST', '/v1/enforcer-groups', { name: 'lost-group', type: 'nano_enforcer' }));
+    } finally {
+      proxy.mode = 'pass';
+    }
+    const retried = await call('POST', '/v1/enforcer-groups', { name: 'lost-group', type: 'nano_enforcer' });
+    expect(retried.status).toBe(409);
+    expect(retried.body.error.message).toContain('POST /v1/enforcer-groups/lost-group/token');
+    const rotated = await call('POST', '/v1/enforcer-groups/lost-group/token');
+    expect(rotated.status).toBe(200);
+    expect((await call('POST', '/v1/enforcers/register', { name: 'fn-2', type: 'nano_enforcer' }, rotated.body.token)).status).toBe(200);
+  }, 90_000);
+});

@@ -1,12 +1,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-// Core modules by path, not through the core's index: the index also carries the zod schemas, which the
-// webhook's bundle leaves out (it decodes reviews with the hand-written decoders of admission/decode.ts).
-import { admissionContext, MalformedReviewError, parseAdmissionReview } from '../../layers/core/admission/context.js';
-import { decideAdmission, podLesson } from '../../layers/core/admission/judgement.js';
-import type { PodIdentity } from '../../layers/core/admission/pod.js';
-import { admissionResponse } from '../../layers/core/admission/response.js';
+// The core's zod-free entry, not its index: the index also carries the zod schemas, which the webhook's
+// bundle leaves out (it decodes reviews with the hand-written decoders of admission/decode.ts).
 import type { AdmissionReview } from '../../layers/core/admission/review.js';
-import { auditEvents } from '../../layers/core/engine/audit.js';
+import {
+  admissionContext,
+  admissionResponse,
+  auditEvents,
+  decideAdmission,
+  MalformedReviewError,
+  parseAdmissionReview,
+  podLesson,
+  type PodIdentity,
+} from '../../layers/core/zod-free.js';
 import { hashSecret, sameHash } from '../shared/http/auth.js';
 import { MAX_BODY_BYTES } from '../shared/http/body-parsing.js';
 import { errorResult } from '../shared/http/error-mapping.js';

@@ -1,4 +1,4 @@
-import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/engine/snapshot.js';
+import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/zod-free.js';
 import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
 import type { ConfigStore, DecisionDocument, DecisionSnapshotStore, WebhookCluster } from './storage/ports.js';
 import { listAll } from './storage/read-all.js';

@@ -9,7 +9,7 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { defaultEnforcerSettings } from '../../../layers/core/builtins.js';
+import { defaultEnforcerSettings } from '../../../layers/core/zod-free.js';
 import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, Policy } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, DependencyError, NotFoundError, VersionMismatchError } from '../errors.js';
 import { backoffDelay, batchGetWithRetry, isRetryableError } from './batch.js';

@@ -7,7 +7,7 @@ import {
   type PodIdentity,
   type PodLesson,
   type PodMemory,
-} from '../../../layers/core/admission/pod.js';
+} from '../../../layers/core/zod-free.js';
 import { storageError } from './client.js';
 import type { PodDirectory } from './ports.js';
 import { auditKeys } from './tables.js';

@@ -31,6 +31,39 @@ const forbiddenInCore = [
   },
 ];
 
+// --- Import boundaries (used by the boundary blocks below) ---
+/** Control-plane functions never reach the CDK app, the benchmarks or the CLI. */
+const outerLayers = {
+  group: ['**/infra/**', '**/bench/**', '**/cli/**'],
+  message: 'functions/** never import infra, bench or cli: dependencies point inward.',
+};
+/** The protection layer runs inside users' functions: it never reaches the control plane's adapters. */
+const controlPlaneFunctions = {
+  group: ['**/functions/**'],
+  message: 'layers/protection never imports functions/**: it reaches the control plane over HTTP only.',
+};
+/** zod itself, by value: the webhook and the protection layer decide without validating documents. */
+const zodByValue = {
+  group: ['zod', 'zod/*'],
+  allowTypeImports: true,
+  message: 'No zod on the webhook or protection path (cold start): import types only.',
+};
+/**
+ * Any core module outside the zod-free surface, by value. The surface is layers/core/zod-free.ts and the
+ * modules it re-exports (a narrower part keeps CommonJS bundles such as the protection preload small).
+ */
+const zodBearingCoreByValue = {
+  regex: '(^|/)core/(?!(zod-free|builtins|catalog|engine/[\\w-]+|scope/[\\w-]+|admission/(decode|pod|context|judgement|response))\\.js$)',
+  allowTypeImports: true,
+  message: 'Import the core by value only through layers/core/zod-free.ts (or a module it re-exports); type imports are fine.',
+};
+/** Shared modules only the API and the bootstrap use: they validate documents, and the webhook never reaches them (a unit test checks). */
+const schemaValidatingSharedModules = [
+  'functions/shared/bootstrap.ts',
+  'functions/shared/http/helpers.ts',
+  'functions/shared/storage/DynamoAuditStore.ts',
+];
+
 // --- Test habits (used by the test block below) ---
 /** What counts as an assertion in a test (patterns of the vitest plugin's expect-expect rule). */
 const vitestAssertions = ['expect', 'expectTypeOf', 'assert', 'assertType'];
@@ -89,6 +122,21 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // --- Import boundaries: later blocks override earlier ones for the same file, so each repeats what applies. ---
+  {
+    files: ['functions/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outerLayers] }] },
+  },
+  {
+    // The webhook and every shared module it can reach: the admission bundle must not load zod.
+    files: ['functions/admission/**/*.ts', 'functions/shared/**/*.ts'],
+    ignores: schemaValidatingSharedModules,
+    rules: { 'no-restricted-imports': ['error', { patterns: [outerLayers, zodByValue, zodBearingCoreByValue] }] },
+  },
+  {
+    files: ['layers/protection/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [controlPlaneFunctions, zodByValue, zodBearingCoreByValue] }] },
   },
   // --- Test habits: no skipped or focused tests, every test asserts. ---
   {

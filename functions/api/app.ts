@@ -1,12 +1,7 @@
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { NotFoundError } from '../shared/errors.js';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { adminActor } from '../shared/http/auth.js';
-import { jsonBody } from '../shared/http/body-parsing.js';
-import { errorMapper } from '../shared/http/error-mapping.js';
-import type { ApiRequest, HttpHandler, RouteHandler } from '../shared/http/types.js';
+import { httpFunction } from '../shared/http/http-function.js';
+import type { HttpHandler } from '../shared/http/types.js';
 import { routeKey, routes } from '../shared/routes.js';
 import type { Runtime } from '../shared/runtime.js';
 import { auditRoutes } from './resources/audit.js';
@@ -21,55 +16,24 @@ import { settingsRoutes } from './resources/settings.js';
 
 const publicRoutes = new Set(routes.filter((r) => r.function === 'api' && r.auth === 'public').map(routeKey));
 
-/** The admin API Lambda: the middleware chain around one dispatch by route key. */
+/** The admin API Lambda: the shared HTTP skeleton with administrator authentication and the resource modules' handlers. */
 export function createApiHandler(runtime: Runtime): HttpHandler {
-  const table: Record<string, RouteHandler> = {
-    ...catalogRoutes(runtime),
-    ...policyRoutes(runtime),
-    ...scopeRoutes(runtime),
-    ...groupRoutes(runtime),
-    ...settingsRoutes(runtime),
-    ...auditRoutes(runtime),
-    ...policyIoRoutes(runtime),
-    ...clusterRoutes(runtime),
-    ...enforcerRoutes(runtime),
-  };
-
-  type Authenticated = APIGatewayProxyEventV2 & { actor?: string; parsedBody?: unknown };
-
-  // Authentication comes first in the chain: before the body is read, and before any route-specific
-  // answer, so that an unknown resource and a missing credential look alike.
-  const authenticate: middy.MiddlewareObj<Authenticated, APIGatewayProxyStructuredResultV2> = {
-    before: (request) => {
-      request.event.actor = publicRoutes.has(request.event.routeKey) ? 'anonymous' : adminActor(request.event, runtime.adminAuth);
+  return httpFunction({
+    function: 'api',
+    logger: runtime.logger,
+    authenticate: (event: APIGatewayProxyEventV2) => ({
+      actor: publicRoutes.has(event.routeKey) ? 'anonymous' : adminActor(event, runtime.adminAuth),
+    }),
+    handlers: {
+      ...catalogRoutes(runtime),
+      ...policyRoutes(runtime),
+      ...scopeRoutes(runtime),
+      ...groupRoutes(runtime),
+      ...settingsRoutes(runtime),
+      ...auditRoutes(runtime),
+      ...policyIoRoutes(runtime),
+      ...clusterRoutes(runtime),
+      ...enforcerRoutes(runtime),
     },
-  };
-
-  const dispatch = async (event: Authenticated): Promise<APIGatewayProxyStructuredResultV2> => {
-    const handler = table[event.routeKey];
-    if (!handler) throw new NotFoundError(`no route ${event.routeKey}`);
-    const request: ApiRequest = {
-      routeKey: event.routeKey,
-      params: event.pathParameters ?? {},
-      query: event.queryStringParameters ?? {},
-      headers: event.headers,
-      body: event.parsedBody,
-      actor: event.actor ?? 'anonymous',
-      requestId: event.requestContext.requestId,
-    };
-    const response = await handler(request);
-    return {
-      statusCode: response.status,
-      headers: { ...(response.body === undefined ? {} : { 'content-type': 'application/json' }), ...response.headers },
-      ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
-    };
-  };
-
-  return middy<Authenticated, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(runtime.logger, { resetKeys: true }))
-    .use(errorMapper(runtime.logger))
-    .use(httpHeaderNormalizer())
-    .use(authenticate)
-    .use(jsonBody())
-    .handler(dispatch);
+  });
 }

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { clientEventSchema, MAX_AUDIT_ID_LENGTH, registerSchema } from './schemas.js';
 import type { AuditEvent, EnforcerGroup } from '../../layers/core/index.js';
 import { BadRequestError, DependencyError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { bearerToken, hashSecret, sameHash } from '../shared/http/auth.js';
-import { jsonBody } from '../shared/http/body-parsing.js';
-import { errorMapper } from '../shared/http/error-mapping.js';
+import { httpFunction } from '../shared/http/http-function.js';
 import { validate, zodDetails } from '../shared/http/validation.js';
-import type { ApiResponse, HttpHandler } from '../shared/http/types.js';
+import type { HttpHandler, HttpRequest } from '../shared/http/types.js';
 import type { Runtime } from '../shared/runtime.js';
 import { enforcerBundle, POLL_INTERVAL_SECONDS } from './bundle.js';
 import { NoConfigurationError } from '../shared/revision-cache.js';
@@ -45,7 +41,12 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 type Caller = EnforcerGroup & { readonly tokenHash: string };
-type EnforcerEvent = APIGatewayProxyEventV2 & { caller?: Caller; config?: EnforcerConfig; parsedBody?: unknown };
+/** The authenticated caller of an enforcer route: the token's group, and the configuration it was checked against. */
+interface EnforcerCaller {
+  readonly caller: Caller;
+  readonly config: EnforcerConfig;
+}
+type EnforcerRequest = HttpRequest & EnforcerCaller;
 
 /** The enforcer API Lambda: registration, bundle, events and heartbeats of enforcers, authenticated by group token. */
 export function createEnforcerHandler(runtime: Runtime): HttpHandler {
@@ -57,29 +58,26 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
   });
 
   // Authentication first, before the body is read: an unknown token and a wrong one look alike.
-  const authenticate: middy.MiddlewareObj<EnforcerEvent, APIGatewayProxyStructuredResultV2> = {
-    before: async (request) => {
-      const token = bearerToken(request.event.headers);
-      if (!token) throw new UnauthorizedError();
-      let config;
-      try {
-        config = await cache.get();
-      } catch (error) {
-        // Nothing cached and storage failing: a retryable 503, never an internal error.
-        if (error instanceof NoConfigurationError)
-          throw new DependencyError('the control plane storage is unavailable; retry later', [], { cause: error });
-        throw error;
-      }
-      const hash = hashSecret(token);
-      const group = config.groupsByTokenHash.get(hash);
-      if (!group || !sameHash(hash, group.tokenHash)) throw new UnauthorizedError();
-      request.event.caller = group;
-      request.event.config = config;
-    },
+  const authenticate = async (event: APIGatewayProxyEventV2): Promise<EnforcerCaller> => {
+    const token = bearerToken(event.headers);
+    if (!token) throw new UnauthorizedError();
+    let config;
+    try {
+      config = await cache.get();
+    } catch (error) {
+      // Nothing cached and storage failing: a retryable 503, never an internal error.
+      if (error instanceof NoConfigurationError)
+        throw new DependencyError('the control plane storage is unavailable; retry later', [], { cause: error });
+      throw error;
+    }
+    const hash = hashSecret(token);
+    const group = config.groupsByTokenHash.get(hash);
+    if (!group || !sameHash(hash, group.tokenHash)) throw new UnauthorizedError();
+    return { caller: group, config };
   };
 
-  const enforcerIdHeader = (event: EnforcerEvent): string => {
-    const id = event.headers['x-enforcer-id']?.trim();
+  const enforcerIdHeader = (request: HttpRequest): string => {
+    const id = request.headers['x-enforcer-id']?.trim();
     if (!id)
       throw new BadRequestError('the X-Enforcer-Id header is required: send the enforcerId that registration returned', [
         { path: 'X-Enforcer-Id', message: 'required' },
@@ -88,17 +86,17 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
     return id;
   };
 
-  const registered = async (event: EnforcerEvent, caller: Caller) => {
-    const id = enforcerIdHeader(event);
+  const registered = async (request: EnforcerRequest) => {
+    const id = enforcerIdHeader(request);
     // The key includes the group: an id of another group is simply not found in the caller's.
-    const record = await runtime.enforcerStore.get(caller.name, id);
+    const record = await runtime.enforcerStore.get(request.caller.name, id);
     if (!record) throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
     return record;
   };
 
-  const table: Record<string, (event: EnforcerEvent, caller: Caller, config: EnforcerConfig) => Promise<ApiResponse>> = {
-    'POST /v1/enforcers/register': async (event, caller) => {
-      const body = validate(registerSchema, event.parsedBody, 'the registration');
+  const handlers = {
+    'POST /v1/enforcers/register': async ({ body: raw, caller }: EnforcerRequest) => {
+      const body = validate(registerSchema, raw, 'the registration');
       if (body.type !== caller.type) {
         throw new ValidationError('the registration is invalid', [
           { path: 'type', message: `the token belongs to enforcer group "${caller.name}" of type ${caller.type}, not ${body.type}` },
@@ -122,17 +120,19 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
       return { status: 200, body: { enforcerId, group: caller.name, pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
     },
 
-    'GET /v1/enforcers/bundle': async (event, caller, config) => {
-      await registered(event, caller);
+    'GET /v1/enforcers/bundle': async (request: EnforcerRequest) => {
+      const { caller, config } = request;
+      await registered(request);
       const etag = `"${config.revision}-${caller.name}"`;
       const headers = { etag, 'cache-control': 'no-store' };
-      if (matchesEtag(event.headers['if-none-match'], etag)) return { status: 304, headers };
+      if (matchesEtag(request.headers['if-none-match'], etag)) return { status: 304, headers };
       return { status: 200, headers, body: enforcerBundle(config.snapshot, caller) };
     },
 
-    'POST /v1/enforcers/events': async (event, caller, config) => {
-      const record = await registered(event, caller);
-      const body = validate(eventsBodySchema, event.parsedBody, 'the events');
+    'POST /v1/enforcers/events': async (request: EnforcerRequest) => {
+      const { caller, config } = request;
+      const record = await registered(request);
+      const body = validate(eventsBodySchema, request.body, 'the events');
       if (body.events.length === 0)
         throw new ValidationError('the events are invalid', [{ path: 'events', message: 'send at least one event' }]);
       if (body.events.length > MAX_EVENTS_PER_REQUEST) {
@@ -165,32 +165,14 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
       return { status: 200, body: { accepted: result.accepted, duplicates: result.duplicates } };
     },
 
-    'POST /v1/enforcers/heartbeat': async (event, caller) => {
-      const id = enforcerIdHeader(event);
+    'POST /v1/enforcers/heartbeat': async (request: EnforcerRequest) => {
+      const { caller } = request;
+      const id = enforcerIdHeader(request);
       if (!(await runtime.enforcerStore.touch(caller.name, id, runtime.clock())))
         throw new NotFoundError('this enforcer is not registered in the group of the token; register it first');
       return { status: 200, body: { status: 'connected', pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
     },
   };
 
-  const dispatch = async (event: EnforcerEvent): Promise<APIGatewayProxyStructuredResultV2> => {
-    const handler = table[event.routeKey];
-    if (!handler) throw new NotFoundError(`no route ${event.routeKey}`);
-    const { caller, config } = event;
-    if (!caller || !config) throw new UnauthorizedError();
-    const response = await handler(event, caller, config);
-    return {
-      statusCode: response.status,
-      headers: { ...(response.body === undefined ? {} : { 'content-type': 'application/json' }), ...response.headers },
-      ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
-    };
-  };
-
-  return middy<EnforcerEvent, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(errorMapper(logger))
-    .use(httpHeaderNormalizer())
-    .use(authenticate)
-    .use(jsonBody())
-    .handler(dispatch);
+  return httpFunction({ function: 'enforcer', logger, authenticate, handlers });
 }

@@ -26,11 +26,17 @@ export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): strin
   return `${route.method} ${route.path}`;
 }
 
-function admin(method: HttpMethod, path: string, summary: string): RouteDefinition {
+/** An admin route of the `api` function; method and path keep their literal types for the handler tables. */
+function admin<const M extends HttpMethod, const P extends string>(
+  method: M,
+  path: P,
+  summary: string,
+): RouteDefinition & { readonly method: M; readonly path: P; readonly function: 'api' } {
   return { method, path, function: 'api', auth: 'admin', summary };
 }
 
-export const routes: readonly RouteDefinition[] = [
+// Kept as literal types (not widened to RouteDefinition) so that the handler tables can be typed from it.
+const routeTable = [
   { method: 'GET', path: '/v1/health', function: 'api', auth: 'public', summary: 'Liveness of the control plane' },
   { method: 'GET', path: '/v1/openapi.json', function: 'api', auth: 'public', summary: 'This OpenAPI 3.1 document' },
 
@@ -96,7 +102,30 @@ export const routes: readonly RouteDefinition[] = [
     summary: 'Report audit events (idempotent by id)',
   },
   { method: 'POST', path: '/v1/enforcers/heartbeat', function: 'enforcer', auth: 'enforcer', summary: 'Mark the enforcer connected' },
-];
+] as const satisfies readonly RouteDefinition[];
+
+export const routes: readonly RouteDefinition[] = routeTable;
+
+type Route = (typeof routeTable)[number];
+type KeyOf<R> = R extends { readonly method: infer M extends string; readonly path: infer P extends string } ? `${M} ${P}` : never;
+
+/** The route keys (`METHOD /path`) a function serves, as a union of literal types. */
+export type RouteKeyOf<F extends FunctionName> = KeyOf<Extract<Route, { readonly function: F }>>;
+
+/** A function's handlers, one per route it serves: a missing route is a type error. */
+export type HandlerTable<F extends FunctionName, H> = { readonly [K in RouteKeyOf<F>]: H };
+
+/** Part of a function's handler table, as one resource module provides it: a key outside the table is a type error. */
+export type PartialHandlerTable<F extends FunctionName, H> = Partial<HandlerTable<F, H>>;
+
+/**
+ * A handler table `T` with exactly the routes of function `F`. A plain annotation would miss extra keys that
+ * arrive through spreads (excess-property checks only look at literal properties): here every key outside
+ * the route table must have type `never`, which no handler has.
+ */
+export type ExactHandlerTable<F extends FunctionName, H, T extends HandlerTable<F, H>> = T & {
+  readonly [K in Exclude<keyof T, RouteKeyOf<F>>]: never;
+};
 
 /** Splits a template into segments; `{x}` segments are parameters. */
 function segments(path: string): string[] {

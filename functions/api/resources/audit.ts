@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../shared/errors.js';
 import { pageRequest } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { Page } from '../../shared/storage/ports.js';
 import { currentSettings } from '../use-cases/settings.js';
@@ -55,5 +55,5 @@ export function auditRoutes(runtime: Runtime) {
       const { since } = validate(z.object({ since: instant.optional() }), { since: request.query.since }, 'the query string');
       return { status: 200, body: pageBody(await runtime.configStore.activity({ ...pageRequest(request.query), since })) };
     },
-  };
+  } satisfies ApiHandlers;
 }

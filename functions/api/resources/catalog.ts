@@ -1,6 +1,6 @@
 import { describeCatalog, findTemplate, policyTemplates } from '../../../layers/core/index.js';
 import { NotFoundError } from '../../shared/errors.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { openApiDocument } from '../openapi.js';
 
@@ -23,5 +23,5 @@ export function catalogRoutes(runtime: Runtime) {
       if (!template) throw new NotFoundError(`policy template "${request.params.id ?? ''}" does not exist (see GET /v1/policy-templates)`);
       return Promise.resolve({ status: 200, body: template });
     },
-  };
+  } satisfies ApiHandlers;
 }

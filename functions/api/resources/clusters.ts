@@ -5,7 +5,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
 import { conflictWithRotation } from '../use-cases/create-replay.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
@@ -123,5 +123,5 @@ export function clusterRoutes(runtime: Runtime) {
       );
       return versioned(200, { ...clusterView(rotated as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
     },
-  };
+  } satisfies ApiHandlers;
 }

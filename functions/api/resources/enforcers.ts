@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resourceNameSchema } from '../../../layers/core/index.js';
 import { pageRequest } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { EnforcerRecord } from '../../shared/storage/ports.js';
 
@@ -32,5 +32,5 @@ export function enforcerRoutes(runtime: Runtime) {
         body: { items: page.items.map((record) => enforcerView(record, now)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
       };
     },
-  };
+  } satisfies ApiHandlers;
 }

@@ -5,7 +5,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
 import { conflictWithRotation } from '../use-cases/create-replay.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
@@ -110,5 +110,5 @@ export function groupRoutes(runtime: Runtime) {
       );
       return versioned(200, { ...groupView(rotated as Stored<'enforcerGroup'>), token });
     },
-  };
+  } satisfies ApiHandlers;
 }

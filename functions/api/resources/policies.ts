@@ -3,7 +3,7 @@ import { findTemplate, policySchema, policyTemplates, policyFromTemplate, type P
 import { BadRequestError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import { booleanQuery, ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { policyView, policyWrites } from '../use-cases/policy-writes.js';
@@ -73,5 +73,5 @@ export function policyRoutes(runtime: Runtime) {
       await writes.delete(request.params.name ?? '', ifMatchVersion(request.headers), request.actor);
       return { status: 204 };
     },
-  };
+  } satisfies ApiHandlers;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { importModes, toExportDocument } from '../../../layers/core/index.js';
 import { booleanQuery } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { policyWrites } from '../use-cases/policy-writes.js';
 
@@ -22,5 +22,5 @@ export function policyIoRoutes(runtime: Runtime) {
       const { dryRun, mode } = validate(importQuery, { dryRun: request.query.dryRun, mode: request.query.mode }, 'the query string');
       return { status: 200, body: await writes.import(request.body, { mode, dryRun: dryRun ?? false }, request.actor) };
     },
-  };
+  } satisfies ApiHandlers;
 }

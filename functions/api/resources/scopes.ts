@@ -2,7 +2,7 @@ import { applicationScopeSchema, GLOBAL_SCOPE, type ApplicationScope } from '../
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors.js';
 import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import { createIfAbsent, holdsRequested } from '../use-cases/create-replay.js';
@@ -95,5 +95,5 @@ export function scopeRoutes(runtime: Runtime) {
       );
       return { status: 204 };
     },
-  };
+  } satisfies ApiHandlers;
 }

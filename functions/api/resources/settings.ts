@@ -1,7 +1,7 @@
 import { enforcerSettingsSchema, type EnforcerSettings } from '../../../layers/core/index.js';
 import { ifMatchVersion, versioned } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/types.js';
+import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { currentSettings, SETTINGS_NAME } from '../use-cases/settings.js';
@@ -22,5 +22,5 @@ export function settingsRoutes(runtime: Runtime) {
       const [saved] = await runtime.configStore.apply([change], request.actor);
       return versioned(200, saved as EnforcerSettings & { version: number });
     },
-  };
+  } satisfies ApiHandlers;
 }

@@ -248,18 +248,29 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .argument('<name>', 'cluster name')
     .option('--arn <arn>', 'the EKS cluster ARN')
     .option('--group <name>', 'kube_enforcer enforcer group (default: default-ke)')
-    .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
+    .option(
+      '--manifest-file <path>',
+      'write the manifest (it holds the webhook secret) to this file, readable only by you; refused inside a git work tree that does not ignore it (default: stdout, with the URL on stderr)',
+    )
+    .option('--allow-git-tracked', 'write --manifest-file even where git does not ignore it')
     .addOption(webhookOutput())
-    .action((name: string, options: { arn?: string; group?: string; manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) =>
-      run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))),
+    .action(
+      (
+        name: string,
+        options: { arn?: string; group?: string; manifestFile?: string; allowGitTracked?: boolean; output: 'manifest' | 'json' | 'yaml' },
+      ) => run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))),
     );
   clusters
     .command('rotate-secret')
     .description('issue a new webhook secret: the old URL stops working; prints the new URL and manifest')
     .argument('<name>', 'cluster name')
-    .option('--manifest-file <path>', 'write the manifest to this file (default: stdout, with the URL on stderr)')
+    .option(
+      '--manifest-file <path>',
+      'write the manifest (it holds the webhook secret) to this file, readable only by you; refused inside a git work tree that does not ignore it (default: stdout, with the URL on stderr)',
+    )
+    .option('--allow-git-tracked', 'write --manifest-file even where git does not ignore it')
     .addOption(webhookOutput())
-    .action((name: string, options: { manifestFile?: string; output: 'manifest' | 'json' | 'yaml' }) =>
+    .action((name: string, options: { manifestFile?: string; allowGitTracked?: boolean; output: 'manifest' | 'json' | 'yaml' }) =>
       run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))),
     );
 

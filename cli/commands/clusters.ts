@@ -1,5 +1,7 @@
 // `vigil clusters register|rotate-secret` and `vigil groups rotate-token`: the secrets the API shows once.
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { segment } from '../client.js';
 import type { Context } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -14,7 +16,37 @@ interface WebhookAnswer {
 
 export interface WebhookOptions {
   readonly manifestFile?: string;
+  /** Write the manifest even into a git work tree that does not ignore it. */
+  readonly allowGitTracked?: boolean;
   readonly output?: 'manifest' | 'json' | 'yaml';
+}
+
+/**
+ * `git check-ignore`'s answer for a path: ignored, not ignored (inside a work tree, or already tracked), or no work
+ * tree (or no git installed: nothing to protect from).
+ */
+function gitIgnoreStatus(file: string): Promise<'ignored' | 'not-ignored' | 'outside'> {
+  const path = resolve(file);
+  return new Promise((settle) => {
+    execFile('git', ['check-ignore', '--quiet', '--', path], { cwd: dirname(path) }, (error) => {
+      if (!error) settle('ignored');
+      else settle((error as { code?: unknown }).code === 1 ? 'not-ignored' : 'outside');
+    });
+  });
+}
+
+/**
+ * The manifest holds the webhook secret in its URL: refuse, before anything is issued, to write it where git would
+ * pick it up (a work tree that does not ignore the file), unless asked to.
+ */
+async function refuseManifestInGit(options: WebhookOptions): Promise<void> {
+  const file = options.manifestFile;
+  if (file === undefined || file === '-' || options.allowGitTracked === true) return;
+  if ((await gitIgnoreStatus(file)) !== 'not-ignored') return;
+  throw new CliError(
+    `${file} is inside a git work tree that does not ignore it, and the manifest holds the webhook secret: ` +
+      'write it elsewhere, add a pattern such as *.webhook.yaml to .gitignore, or pass --allow-git-tracked. Nothing was issued.',
+  );
 }
 
 /**
@@ -55,6 +87,7 @@ export interface RegisterOptions extends WebhookOptions {
 }
 
 export async function registerClusterCommand(ctx: Context, name: string, options: RegisterOptions): Promise<number> {
+  await refuseManifestInGit(options);
   const body = {
     name,
     ...(options.arn === undefined ? {} : { arn: options.arn }),
@@ -66,6 +99,7 @@ export async function registerClusterCommand(ctx: Context, name: string, options
 }
 
 export async function rotateSecretCommand(ctx: Context, name: string, options: WebhookOptions): Promise<number> {
+  await refuseManifestInGit(options);
   const answer = (await ctx.client().request<WebhookAnswer>('POST', `/v1/clusters/${segment(name)}/secret`)).body;
   await showWebhook(ctx, answer, options);
   ctx.note('The previous webhook URL no longer works: apply the new manifest to the cluster.');

@@ -136,6 +136,7 @@ function group(value: unknown): EnforcerGroup {
     hostProtection: bool(g.hostProtection, 'group.hostProtection', true),
     failMode: oneOf(g.failMode, 'group.failMode', ['open', 'closed'], 'open'),
     timeoutSeconds: typeof g.timeoutSeconds === 'number' ? g.timeoutSeconds : 5,
+    exemptKubeSystem: bool(g.exemptKubeSystem, 'group.exemptKubeSystem', true),
   };
 }
 

@@ -1,44 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { enforcerGroupSchema } from '../../layers/core/index.js';
-import { webhookManifest } from '../../functions/shared/webhook-manifest.js';
+import { KUBE_SYSTEM_EXEMPTION, webhookConfigurationName, webhookManifest } from '../../functions/shared/webhook-manifest.js';
 import { failModeOf, newWebhookSecret, webhookUrl } from '../../functions/shared/webhook.js';
-
-/** The rules admissionregistration.k8s.io/v1 enforces on a ValidatingWebhookConfiguration that we rely on. */
-function checkAgainstKubernetesRules(manifest: any): string[] {
-  const problems: string[] = [];
-  if (manifest.apiVersion !== 'admissionregistration.k8s.io/v1') problems.push('apiVersion');
-  if (manifest.kind !== 'ValidatingWebhookConfiguration') problems.push('kind');
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(manifest.metadata?.name ?? '') || manifest.metadata.name.length > 253)
-    problems.push('metadata.name must be a DNS subdomain');
-  for (const [i, webhook] of (manifest.webhooks ?? []).entries()) {
-    const at = `webhooks[${i}]`;
-    if (!/^[a-z0-9-]+(\.[a-z0-9-]+){2,}$/.test(webhook.name)) problems.push(`${at}.name must be fully qualified`);
-    if (!Array.isArray(webhook.admissionReviewVersions) || !webhook.admissionReviewVersions.includes('v1'))
-      problems.push(`${at}.admissionReviewVersions`);
-    if (!['None', 'NoneOnDryRun'].includes(webhook.sideEffects)) problems.push(`${at}.sideEffects`);
-    if (!(Number.isInteger(webhook.timeoutSeconds) && webhook.timeoutSeconds >= 1 && webhook.timeoutSeconds <= 30))
-      problems.push(`${at}.timeoutSeconds must be 1-30`);
-    if (!['Ignore', 'Fail'].includes(webhook.failurePolicy)) problems.push(`${at}.failurePolicy`);
-    const url = new URL(webhook.clientConfig?.url);
-    if (url.protocol !== 'https:') problems.push(`${at}.clientConfig.url must be https`);
-    if (url.search !== '' || url.hash !== '') problems.push(`${at}.clientConfig.url must not have a query or fragment`);
-    if (url.username || url.password) problems.push(`${at}.clientConfig.url must not carry user info`);
-    if (webhook.clientConfig.service) problems.push(`${at}.clientConfig: url and service are exclusive`);
-    if (
-      webhook.clientConfig.caBundle !== undefined &&
-      Buffer.from(webhook.clientConfig.caBundle, 'base64').toString('base64') !== webhook.clientConfig.caBundle
-    )
-      problems.push(`${at}.clientConfig.caBundle must be base64`);
-    for (const [j, rule] of (webhook.rules ?? []).entries()) {
-      for (const field of ['apiGroups', 'apiVersions', 'operations', 'resources'])
-        if (!Array.isArray(rule[field]) || rule[field].length === 0) problems.push(`${at}.rules[${j}].${field}`);
-      for (const op of rule.operations ?? [])
-        if (!['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'].includes(op)) problems.push(`${at}.rules[${j}].operations ${op}`);
-    }
-  }
-  return problems;
-}
+import { isDns1123Subdomain, validateWebhookConfiguration } from '../support/kubernetes-schema.js';
 
 const group = enforcerGroupSchema.parse({ name: 'default-ke', type: 'kube_enforcer' });
 
@@ -46,7 +11,7 @@ describe('webhookManifest', () => {
   it('passes the admissionregistration/v1 rules and registers every operation Vigil inspects', () => {
     const url = webhookUrl('https://abc.execute-api.eu-west-1.amazonaws.com/', 'prod', newWebhookSecret('open'));
     const manifest = parse(webhookManifest({ cluster: 'prod', url, group }));
-    expect(checkAgainstKubernetesRules(manifest)).toEqual([]);
+    expect(validateWebhookConfiguration(manifest)).toEqual([]);
     const webhook = manifest.webhooks[0];
     expect(webhook).toMatchObject({
       sideEffects: 'NoneOnDryRun',
@@ -56,6 +21,7 @@ describe('webhookManifest', () => {
       clientConfig: { url },
     });
     expect(webhook.clientConfig.caBundle).toBeUndefined();
+    // Fail open: kube-system is reviewed, and the global bypass decides (so that removing it takes effect).
     expect(webhook.namespaceSelector).toBeUndefined();
     expect(webhook.rules).toEqual([
       expect.objectContaining({ operations: ['CONNECT'], resources: ['pods/exec', 'pods/attach', 'pods/portforward'] }),
@@ -70,18 +36,87 @@ describe('webhookManifest', () => {
     const manifest = parse(
       webhookManifest({ cluster: 'Local_Kind', url: 'https://127.0.0.1:8787/v1/admission/Local_Kind/x', group: closed, caBundle }),
     );
-    expect(checkAgainstKubernetesRules(manifest)).toEqual([]);
+    expect(validateWebhookConfiguration(manifest)).toEqual([]);
     expect(manifest.metadata.name).toBe('vigil-local-kind');
     expect(manifest.webhooks[0]).toMatchObject({ failurePolicy: 'Fail', timeoutSeconds: 12, clientConfig: { caBundle } });
+    // Fail closed: kube-system's pods (CoreDNS, aws-node, kube-proxy) must start while Vigil is unreachable.
+    expect(manifest.webhooks[0].namespaceSelector).toEqual({
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }],
+    });
   });
 
-  it('is caught by the rule check when the URL is plain http or has a query', () => {
+  it('sends kube-system to a fail-closed webhook only when the group opts out of the exemption', () => {
+    const optedOut = enforcerGroupSchema.parse({ name: 'strict', type: 'kube_enforcer', failMode: 'closed', exemptKubeSystem: false });
+    const manifest = parse(webhookManifest({ cluster: 'prod', url: 'https://h/v1/admission/prod/x', group: optedOut }));
+    expect(validateWebhookConfiguration(manifest)).toEqual([]);
+    expect(manifest.webhooks[0].failurePolicy).toBe('Fail');
+    expect(manifest.webhooks[0].namespaceSelector).toBeUndefined();
+    // A group stored before the setting existed exempts kube-system.
+    const { exemptKubeSystem: _absent, ...stored } = enforcerGroupSchema.parse({ name: 'old', type: 'kube_enforcer', failMode: 'closed' });
+    expect(parse(webhookManifest({ cluster: 'prod', url: 'https://h/x', group: stored })).webhooks[0].namespaceSelector).toEqual(
+      KUBE_SYSTEM_EXEMPTION,
+    );
+  });
+
+  it('passes the Kubernetes schema and value rules for every group setting, CA bundle and cluster name EKS accepts', () => {
+    // EKS: 1-100 characters, a letter or digit first, then letters, digits, "-" and "_"; Vigil also accepts ".".
+    const clusters = ['prod', 'prod-', 'team_', 'a..b', 'Team_A-1', '0', `C${'_'.repeat(98)}z`, 'x'.repeat(100), 'a.-b._c.', 'A.B'];
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n').toString('base64');
+    let checked = 0;
+    for (const cluster of clusters) {
+      for (const failMode of ['open', 'closed'] as const) {
+        for (const exemptKubeSystem of [true, false]) {
+          for (const timeoutSeconds of [1, 5, 30]) {
+            for (const ca of [undefined, caBundle]) {
+              const settings = enforcerGroupSchema.parse({ name: 'g', type: 'kube_enforcer', failMode, exemptKubeSystem, timeoutSeconds });
+              const url = webhookUrl('https://abc.execute-api.eu-west-1.amazonaws.com', cluster, newWebhookSecret(failMode));
+              const manifest = parse(webhookManifest({ cluster, url, group: settings, caBundle: ca }));
+              expect(validateWebhookConfiguration(manifest), `${cluster} ${failMode} ${exemptKubeSystem} ${timeoutSeconds}`).toEqual([]);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBe(clusters.length * 24);
+  });
+
+  it('derives a DNS-1123 metadata.name from any cluster name', () => {
+    expect(webhookConfigurationName('prod')).toBe('vigil-prod');
+    expect(webhookConfigurationName('prod-')).toBe('vigil-prod');
+    expect(webhookConfigurationName('team_')).toBe('vigil-team');
+    expect(webhookConfigurationName('a..b')).toBe('vigil-a-b');
+    expect(webhookConfigurationName('Team_A-1')).toBe('vigil-team-a-1');
+    const long = webhookConfigurationName('x'.repeat(100));
+    expect(long).toMatch(/^vigil-x{48}-[0-9a-f]{8}$/);
+    expect(long).toHaveLength(63);
+    expect(webhookConfigurationName(`${'x'.repeat(99)}y`)).not.toBe(long);
+    for (const name of ['prod-', 'team_', 'a..b', '_', '-.-', `C${'_'.repeat(98)}z`])
+      expect(isDns1123Subdomain(webhookConfigurationName(name)), name).toBe(true);
+  });
+
+  it('is refused by the schema check when a field is unknown, mistyped or missing', () => {
+    const manifest = parse(webhookManifest({ cluster: 'c', url: 'https://h/v1/admission/c/x', group }));
+    manifest.webhooks[0].failurePolcy = 'Fail';
+    manifest.webhooks[0].timeoutSeconds = '5';
+    delete manifest.webhooks[0].sideEffects;
+    expect(validateWebhookConfiguration(manifest)).toEqual([
+      'webhooks[0].sideEffects: required',
+      'webhooks[0].timeoutSeconds: must be an integer',
+      'webhooks[0].failurePolcy: unknown field',
+    ]);
+    const badName = parse(webhookManifest({ cluster: 'c', url: 'https://h/v1/admission/c/x', group }));
+    badName.metadata.name = 'vigil-prod-';
+    expect(validateWebhookConfiguration(badName)).toEqual(['metadata.name: "vigil-prod-" is not a DNS-1123 subdomain']);
+  });
+
+  it('is refused by the value rules when the URL is plain http or has a query', () => {
     expect(
-      checkAgainstKubernetesRules(parse(webhookManifest({ cluster: 'c', url: 'http://127.0.0.1:8787/v1/admission/c/x', group }))),
-    ).toEqual(['webhooks[0].clientConfig.url must be https']);
+      validateWebhookConfiguration(parse(webhookManifest({ cluster: 'c', url: 'http://127.0.0.1:8787/v1/admission/c/x', group }))),
+    ).toEqual(['webhooks[0].clientConfig.url: must be https']);
     expect(
-      checkAgainstKubernetesRules(parse(webhookManifest({ cluster: 'c', url: 'https://h/v1/admission/c/x?timeout=5s', group }))),
-    ).toEqual(['webhooks[0].clientConfig.url must not have a query or fragment']);
+      validateWebhookConfiguration(parse(webhookManifest({ cluster: 'c', url: 'https://h/v1/admission/c/x?timeout=5s', group }))),
+    ).toEqual(['webhooks[0].clientConfig.url: must not have a query or fragment']);
   });
 });
 

@@ -59,6 +59,10 @@ export const enforcerGroupSchema = z.strictObject({
     .max(30)
     .default(5)
     .meta({ description: 'Admission webhook timeout written into generated manifests.' }),
+  exemptKubeSystem: z.boolean().default(true).meta({
+    description:
+      'Fail-closed groups only: the generated manifest leaves kube-system out (namespaceSelector), so that CoreDNS, aws-node and kube-proxy pods still start while Vigil is unreachable. false sends kube-system to the webhook as well (the global bypass then decides). Changing it needs the manifests re-issued.',
+  }),
   ...serverManagedFields,
 });
 export type EnforcerGroup = z.output<typeof enforcerGroupSchema>;

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +146,31 @@ describe('vigil clusters and groups', { timeout: SPAWN_TIMEOUT }, () => {
     expect(result.code).toBe(0);
     expect(parse(result.stdout)).toMatchObject({ kind: 'ValidatingWebhookConfiguration' });
     expect(result.stderr).toMatch(/Webhook URL: http:\/\/\S+\/v1\/admission\/piped\//);
+  });
+
+  it('refuses to write the manifest where git would pick it up, before anything is issued', async () => {
+    const repo = join(work, 'repo');
+    await mkdir(repo);
+    execFileSync('git', ['init', '--quiet', repo]);
+    const tracked = join(repo, 'prod.yaml');
+    const refused = await vigil.run(['clusters', 'register', 'in-git', '--manifest-file', tracked]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${tracked} is inside a git work tree that does not ignore it`);
+    expect(refused.stderr).toContain('Nothing was issued.');
+    expect(refused.stdout).toBe('');
+    expect(existsSync(tracked)).toBe(false);
+    expect((await local.api('GET', '/v1/clusters/in-git')).status).toBe(404);
+
+    // Ignored by the repository's .gitignore: written, readable only by its owner.
+    await writeFile(join(repo, '.gitignore'), '*.webhook.yaml\n');
+    const ignored = join(repo, 'prod.webhook.yaml');
+    const written = await vigil.run(['clusters', 'register', 'in-git', '--manifest-file', ignored]);
+    expect(written.code).toBe(0);
+    expect((await stat(ignored)).mode & 0o077).toBe(0);
+    // Or anywhere, when asked explicitly.
+    const forced = await vigil.run(['clusters', 'rotate-secret', 'in-git', '--manifest-file', tracked, '--allow-git-tracked']);
+    expect(forced.code).toBe(0);
+    expect(existsSync(tracked)).toBe(true);
   });
 
   it('refuses a duplicate registration with exit 1', async () => {

@@ -120,6 +120,7 @@ describe('loadBundle (the layer decodes bundles without a schema library)', () =
       hostProtection: true,
       failMode: 'open',
       timeoutSeconds: 5,
+      exemptKubeSystem: true,
     });
   });
 

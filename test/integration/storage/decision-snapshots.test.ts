@@ -38,6 +38,7 @@ function decisionDocument(revision: number, options: { readonly filler?: number;
           enforce: true,
           containerProtection: true,
           hostProtection: true,
+          exemptKubeSystem: true,
           failMode: 'open',
           timeoutSeconds: 5,
         },

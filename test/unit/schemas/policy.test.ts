@@ -215,7 +215,7 @@ describe('enforcerSettingsSchema', () => {
 });
 
 describe('enforcerGroupSchema', () => {
-  it('defaults to audit only, protections on and fail open', () => {
+  it('defaults to audit only, protections on, fail open, and kube-system exempt when failing closed', () => {
     expect(enforcerGroupSchema.parse({ name: 'g', type: 'kube_enforcer' })).toEqual({
       name: 'g',
       type: 'kube_enforcer',
@@ -224,6 +224,7 @@ describe('enforcerGroupSchema', () => {
       hostProtection: true,
       failMode: 'open',
       timeoutSeconds: 5,
+      exemptKubeSystem: true,
     });
   });
 

@@ -254,7 +254,7 @@ function meteredRuntime(m: Modules, endpoint: string, prefix: string, adminToken
     error(input, ...extra);
   };
   const runtime: Runtime = m.createRuntime(
-    { tablePrefix: prefix, dynamodbEndpoint: endpoint, adminToken, publicBaseUrl },
+    { mode: 'local', tablePrefix: prefix, dynamodbEndpoint: endpoint, adminToken, publicBaseUrl },
     {
       configStore: new m.DynamoConfigStore(clients.document, names.config),
       auditStore: new m.DynamoAuditStore(clients.document, names.audit),

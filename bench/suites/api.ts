@@ -532,7 +532,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
 
     const names = m.tableNames(TABLE_PREFIX);
     const runtime = m.createRuntime(
-      { tablePrefix: TABLE_PREFIX, dynamodbEndpoint: local.endpoint, adminToken },
+      { mode: 'local', tablePrefix: TABLE_PREFIX, dynamodbEndpoint: local.endpoint, adminToken },
       {
         configStore: new m.DynamoConfigStore(apiClients.document, names.config),
         auditStore: new m.DynamoAuditStore(apiClients.document, names.audit),

@@ -8,7 +8,7 @@ import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js'
 // The adapters of AWS services other than DynamoDB. Only the entry points that use one import it (the admin
 // API validates clusters and keeps schedules, mode change publishes events), so that the SDK clients they
 // load stay out of the other functions' bundles: the enforcer API and the bootstrap carry none of them.
-// Local mode (an admin token) reaches no AWS API: each adapter then has a local stand-in.
+// Local mode reaches no AWS API: each adapter then has a local stand-in.
 
 function awsOptions(config: RuntimeConfig): { region?: string } {
   return config.region ? { region: config.region } : {};
@@ -16,7 +16,7 @@ function awsOptions(config: RuntimeConfig): { region?: string } {
 
 /** Validates EKS cluster ARNs at registration with DescribeCluster (unavailable in local mode). */
 export function clusterValidation(config: RuntimeConfig): DescribeCluster {
-  return config.adminToken ? describeClusterUnavailable : eksDescribeCluster();
+  return config.mode === 'local' ? describeClusterUnavailable : eksDescribeCluster();
 }
 
 /**
@@ -25,7 +25,7 @@ export function clusterValidation(config: RuntimeConfig): DescribeCluster {
  */
 export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler {
   const { scheduling } = config;
-  if (config.adminToken) return new LocalModeChangeScheduler();
+  if (config.mode === 'local') return new LocalModeChangeScheduler();
   if (!scheduling) return new UnconfiguredModeChangeScheduler();
   return lazyModeChangeScheduler(async () => {
     const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([
@@ -39,7 +39,7 @@ export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler
 /** Publishes to the Vigil event bus when the stack named one; otherwise (and in local mode) to the log. */
 export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPublisher {
   const { eventBusName } = config;
-  if (config.adminToken || !eventBusName) return new LogEventPublisher(logger);
+  if (config.mode === 'local' || !eventBusName) return new LogEventPublisher(logger);
   return lazyEventPublisher(async () => {
     const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
       import('@aws-sdk/client-eventbridge'),

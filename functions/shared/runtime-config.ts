@@ -1,13 +1,11 @@
 import type { ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
 
-/** Settings of one deployment of the control plane (AWS or local mode). */
-export interface RuntimeConfig {
+/** What every deployment of the control plane is given, in AWS and in local mode alike. */
+interface SharedRuntimeConfig {
   /** Table names are `<prefix>config` and `<prefix>audit`. */
   readonly tablePrefix: string;
   readonly dynamodbEndpoint?: string | undefined;
   readonly region?: string | undefined;
-  /** Local mode: the bearer token administrators use. Without it, admin routes expect the IAM authorizer. */
-  readonly adminToken?: string | undefined;
   /** Base URL of the HTTP API, used in webhook URLs and manifests. */
   readonly publicBaseUrl?: string | undefined;
   /** Base64 PEM of the CA that signed the API's certificate, for manifests; omitted for public CAs. */
@@ -23,12 +21,31 @@ export interface RuntimeConfig {
   readonly eventBusName?: string | undefined;
 }
 
-/** Settings from the Lambda environment (set by the CDK stack). */
-export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+/** The control plane as the CDK stack deploys it: admin routes sit behind the IAM authorizer. */
+export interface AwsRuntimeConfig extends SharedRuntimeConfig {
+  readonly mode: 'aws';
+}
+
+/**
+ * The control plane on one machine (infra/local): administrators use a bearer token, and no AWS API other
+ * than DynamoDB (Local) is reached: each other AWS adapter has a local stand-in.
+ */
+export interface LocalRuntimeConfig extends SharedRuntimeConfig {
+  readonly mode: 'local';
+  /** The bearer token administrators use (held here only to be hashed at start). */
+  readonly adminToken: string;
+}
+
+/** Settings of one deployment of the control plane; `mode` says which adapters and which admin auth it gets. */
+export type RuntimeConfig = AwsRuntimeConfig | LocalRuntimeConfig;
+
+/** Settings from the Lambda environment (set by the CDK stack): always AWS mode. */
+export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsRuntimeConfig {
   const prefix = env.VIGIL_TABLE_PREFIX;
   if (!prefix) throw new Error('VIGIL_TABLE_PREFIX is not set');
   const recheck = env.VIGIL_CONFIG_RECHECK_MS ? Number(env.VIGIL_CONFIG_RECHECK_MS) : undefined;
   return {
+    mode: 'aws',
     tablePrefix: prefix,
     region: env.AWS_REGION,
     dynamodbEndpoint: env.VIGIL_DYNAMODB_ENDPOINT || undefined,

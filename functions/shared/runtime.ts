@@ -54,14 +54,14 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
     decisionSnapshots: overrides.decisionSnapshots ?? new DynamoDecisionSnapshots(clients.document, `${config.tablePrefix}config`),
     describeCluster: overrides.describeCluster ?? describeClusterUnavailable,
-    // Local mode (an admin token) polls the pending changes in DynamoDB.
+    // Local mode polls the pending changes in DynamoDB.
     modeChangeScheduler:
-      overrides.modeChangeScheduler ?? (config.adminToken ? new LocalModeChangeScheduler() : new UnconfiguredModeChangeScheduler()),
+      overrides.modeChangeScheduler ?? (config.mode === 'local' ? new LocalModeChangeScheduler() : new UnconfiguredModeChangeScheduler()),
     events: overrides.events ?? new LogEventPublisher(logger),
     logger,
     adminAuth:
       overrides.adminAuth ??
-      (config.adminToken ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
+      (config.mode === 'local' ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
     clock: overrides.clock ?? (() => new Date()),
     newId: overrides.newId ?? randomUUID,
   };

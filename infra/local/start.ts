@@ -137,6 +137,7 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
 
     const publicUrl = options.publicUrl ?? server.url;
     const runtime = createRuntime({
+      mode: 'local',
       tablePrefix: options.tablePrefix ?? TABLE_PREFIX,
       dynamodbEndpoint,
       adminToken: token.value,

@@ -54,7 +54,7 @@ function cfnEvent(requestType: 'Create' | 'Update' | 'Delete'): CloudFormationCu
 function handler(prefix = tables.prefix) {
   // The failures below are expected: keep their error logs out of the test output.
   return createBootstrapHandler(
-    createRuntime({ tablePrefix: prefix, dynamodbEndpoint: tables.endpoint }, { logger: new Logger({ logLevel: 'SILENT' }) }),
+    createRuntime({ mode: 'aws', tablePrefix: prefix, dynamodbEndpoint: tables.endpoint }, { logger: new Logger({ logLevel: 'SILENT' }) }),
   );
 }
 

@@ -119,7 +119,7 @@ export function useScheduling(): SchedulingHarness {
   beforeAll(async () => {
     store = new HookedConfigStore(tables.clients.document, tables.tables.config.TableName);
     runtime = createRuntime(
-      { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: TOKEN },
+      { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: TOKEN },
       {
         configStore: store,
         auditStore: tables.auditStore,

@@ -18,7 +18,7 @@ const schedulers: LocalScheduler[] = [];
 
 beforeAll(() => {
   runtime = createRuntime(
-    { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: 'local-scheduler-token-0123456789' },
+    { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: 'local-scheduler-token-0123456789' },
     {
       configStore: tables.configStore,
       auditStore: tables.auditStore,

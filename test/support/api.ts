@@ -40,7 +40,7 @@ export function useApi(overrides: Partial<Omit<Runtime, 'config' | 'configStore'
   beforeAll(async () => {
     server = await createLocalServer({ host: '127.0.0.1', port: 0 });
     runtime = createRuntime(
-      { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: ADMIN_TOKEN, publicBaseUrl: server.url },
+      { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: ADMIN_TOKEN, publicBaseUrl: server.url },
       { configStore: tables.configStore, auditStore: tables.auditStore, ...overrides },
     );
     await bootstrap(runtime);

@@ -260,6 +260,15 @@ describe('the composition root', () => {
     expect(runtimeConfigFromEnv(partial)).toMatchObject({ scheduling: undefined, eventBusName: undefined });
   });
 
+  it('names the mode: the Lambda environment is AWS (IAM admin auth), local mode authenticates admins by token', () => {
+    const aws = runtimeConfigFromEnv(env);
+    expect(aws.mode).toBe('aws');
+    expect(createRuntime(aws).adminAuth).toEqual({ mode: 'iam' });
+    const local = createRuntime({ mode: 'local', tablePrefix: 'vigil-', adminToken: 'local-admin-token-0123456789' });
+    expect(local.adminAuth).toMatchObject({ mode: 'token', actor: 'local-admin' });
+    expect(JSON.stringify(local.adminAuth)).not.toContain('local-admin-token-0123456789');
+  });
+
   it('wires EventBridge Scheduler and the event bus in AWS, loaded on first use', async () => {
     const scheduler = mockClient(SchedulerClient);
     const bus = mockClient(EventBridgeClient);
@@ -298,7 +307,12 @@ describe('the composition root', () => {
 
     const scheduler = mockClient(SchedulerClient);
     try {
-      const localConfig = { tablePrefix: 'vigil-', adminToken: 'local-admin-token-0123456789', scheduling: settings };
+      const localConfig = {
+        mode: 'local' as const,
+        tablePrefix: 'vigil-',
+        adminToken: 'local-admin-token-0123456789',
+        scheduling: settings,
+      };
       for (const local of [modeChangeScheduling(localConfig), createRuntime(localConfig).modeChangeScheduler]) {
         await local.schedule('p', change);
         await local.cancel('p');

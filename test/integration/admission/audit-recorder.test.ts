@@ -251,6 +251,7 @@ describe('the admission webhook under concurrent reviews', () => {
 
   it('stores the audit event of every one of 30 concurrent blocked execs exactly once', async () => {
     const runtime = createRuntime({
+      mode: 'local',
       tablePrefix: db.prefix,
       dynamodbEndpoint: db.endpoint,
       adminToken: TOKEN,

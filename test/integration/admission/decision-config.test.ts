@@ -16,7 +16,7 @@ let snapshots: DynamoDecisionSnapshots;
 
 beforeAll(async () => {
   const runtime = createRuntime(
-    { tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'decision-config-admin-token' },
+    { mode: 'local', tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'decision-config-admin-token' },
     { configStore: db.configStore, auditStore: db.auditStore },
   );
   await bootstrap(runtime);

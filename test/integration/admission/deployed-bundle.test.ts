@@ -74,7 +74,7 @@ beforeAll(async () => {
   bundle = join(work, 'admission', 'index.mjs');
   await bundleLambda(functionEntries.admission, bundle);
   const runtime = createRuntime(
-    { tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'deployed-bundle-admin-token' },
+    { mode: 'local', tablePrefix: db.prefix, dynamodbEndpoint: db.endpoint, adminToken: 'deployed-bundle-admin-token' },
     { configStore: db.configStore, auditStore: db.auditStore },
   );
   await bootstrap(runtime);

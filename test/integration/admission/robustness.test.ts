@@ -25,7 +25,13 @@ const admissionEvent = (body: string, cluster = 'fuzz', pathSecret = secret) =>
 
 beforeAll(async () => {
   const runtime = createRuntime(
-    { tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: TOKEN, publicBaseUrl: 'https://vigil.example' },
+    {
+      mode: 'local',
+      tablePrefix: tables.prefix,
+      dynamodbEndpoint: tables.endpoint,
+      adminToken: TOKEN,
+      publicBaseUrl: 'https://vigil.example',
+    },
     { configStore: tables.configStore, auditStore: tables.auditStore },
   );
   await bootstrap(runtime);

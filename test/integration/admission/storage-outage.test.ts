@@ -101,6 +101,7 @@ beforeAll(async () => {
     clients.client.destroy();
   }
   config = {
+    mode: 'local',
     tablePrefix: prefix,
     dynamodbEndpoint: dynamo.endpoint,
     adminToken: ADMIN_TOKEN,

@@ -22,7 +22,7 @@ beforeAll(async () => {
   server = await createLocalServer({ host: '127.0.0.1', port: 0 });
   const runtime = createRuntime(
     // The enforcer API's configuration is re-read on every request, so that a stall reaches it.
-    { tablePrefix: tables.prefix, dynamodbEndpoint: proxy.endpoint, adminToken: ADMIN_TOKEN, configRecheckMs: 0 },
+    { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: proxy.endpoint, adminToken: ADMIN_TOKEN, configRecheckMs: 0 },
     { logger: new Logger({ serviceName: 'vigil', logLevel: 'SILENT' }) },
   );
   await bootstrap(runtime);

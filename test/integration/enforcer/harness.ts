@@ -38,6 +38,7 @@ export function useEnforcerApi(options: { clock?: () => Date } = {}): EnforcerTe
     server = await createLocalServer({ host: '127.0.0.1', port: 0, timeoutMs: 120_000 });
     runtime = createRuntime(
       {
+        mode: 'local',
         tablePrefix: tables.prefix,
         dynamodbEndpoint: tables.endpoint,
         adminToken: ADMIN_TOKEN,

@@ -86,7 +86,14 @@ const DEFAULT_TIMEOUT_MS = 29_000;
 const DEFAULT_ACCOUNT_ID = '000000000000';
 const DEFAULT_REGION = 'us-east-1';
 const API_ID = 'local';
-/** How long an over-sized upload may keep draining after its 413 before the socket is cut. */
+/**
+ * An over-sized upload is read and discarded up to this many bytes past the cap before its 413 is sent:
+ * a client still sending when the server closes would see its connection reset instead of the answer.
+ */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+/** How long an over-sized upload may take to drain, before the 413 goes out anyway and the socket is cut. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** How long an upload too large to drain may keep arriving after its 413 before the socket is cut. */
 const DRAIN_AFTER_REJECT_MS = 2_000;
 
 /** Starts the server and resolves once it listens. */
@@ -168,6 +175,11 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
 
   const body = await readBody(req, options.maxBodyBytes);
   if (body === 'too_large') {
+    // The whole upload was read: the client is listening, and closing now resets nothing.
+    sendOversized(res, options.maxBodyBytes);
+    return;
+  }
+  if (body === 'too_large_to_drain') {
     rejectOversized(req, res, options.maxBodyBytes);
     return;
   }
@@ -266,35 +278,49 @@ function pathOf(url: string): string {
   return splitTarget(url).path;
 }
 
-type BodyResult = Buffer | 'too_large' | 'aborted';
+/**
+ * The body; `too_large` once an over-sized upload has been read to its end (and discarded);
+ * `too_large_to_drain` when it is announced or runs beyond the drain limit, or does not end in time.
+ */
+type BodyResult = Buffer | 'too_large' | 'too_large_to_drain' | 'aborted';
 
-/** Reads the whole body, giving up (without buffering more) as soon as it passes the cap. */
+/** Reads the whole body; past the cap, it keeps reading without buffering, up to the drain limit. */
 function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too_large');
+  if (Number.isFinite(declared) && declared > max + DRAIN_LIMIT_BYTES) return Promise.resolve('too_large_to_drain');
   return new Promise<BodyResult>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let drainTimer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
+      clearTimeout(drainTimer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onAbort);
       req.off('close', onClose);
     };
+    const giveUp = (): void => {
+      cleanup();
+      resolve('too_large_to_drain');
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > max) {
-        cleanup();
-        chunks.length = 0;
-        resolve('too_large');
+      if (size <= max) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
+      if (drainTimer === undefined) {
+        // Past the cap: from here on the upload is only counted, never kept.
+        chunks.length = 0;
+        drainTimer = setTimeout(giveUp, DRAIN_TIMEOUT_MS);
+      }
+      if (size > max + DRAIN_LIMIT_BYTES) giveUp();
     };
     const onEnd = (): void => {
       cleanup();
+      if (size > max) resolve('too_large');
       // Most bodies arrive in one chunk, which needs no copy.
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onAbort = (): void => {
       cleanup();
@@ -310,12 +336,18 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
   });
 }
 
+function sendOversized(res: ServerResponse, max: number): void {
+  sendError(res, 413, 'payload_too_large', `request bodies over ${max} bytes are refused`, { connection: 'close' }, [
+    { path: '(body)', message: `must be at most ${max} bytes` },
+  ]);
+}
+
 /**
- * Answers 413 and closes the connection. The rest of the upload is discarded, not buffered, for a
- * short while so the client can read the answer (closing a socket with unread input resets it).
+ * Answers 413 to an upload too large to drain, and closes the connection. What still arrives is discarded,
+ * not buffered, for a short while so that the client may read the answer before the socket is cut.
  */
 function rejectOversized(req: IncomingMessage, res: ServerResponse, max: number): void {
-  sendError(res, 413, 'payload_too_large', `request bodies over ${max} bytes are refused`, { connection: 'close' });
+  sendOversized(res, max);
   req.on('data', () => undefined);
   req.on('error', () => undefined);
   req.resume();
@@ -570,8 +602,16 @@ function toHttpResponse(result: unknown): HttpResponse | undefined {
   return { statusCode, headers, body };
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { code, message } });
+/** The API's error body, `details` included (empty when there is nothing field-level to say), as the handlers answer it. */
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+  details: ReadonlyArray<{ readonly path: string; readonly message: string }> = [],
+): void {
+  const body = JSON.stringify({ error: { code, message, details } });
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -301,7 +301,7 @@ describe('createLocalServer', () => {
       const reply = await send(server, 'GET', '/v1/nope');
       expect(reply.status).toBe(404);
       expect(reply.headers['content-type']).toBe('application/json');
-      expect(json(reply)).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+      expect(json(reply)).toEqual({ error: { code: 'not_found', message: expect.any(String), details: [] } });
       expect(invocations).toHaveLength(0);
     });
 
@@ -309,7 +309,7 @@ describe('createLocalServer', () => {
       const reply = await send(server, 'DELETE', '/v1/policies');
       expect(reply.status).toBe(405);
       expect(reply.headers.allow).toBe('GET, POST');
-      expect(json(reply)).toEqual({ error: { code: 'method_not_allowed', message: expect.any(String) } });
+      expect(json(reply)).toEqual({ error: { code: 'method_not_allowed', message: expect.any(String), details: [] } });
       expect(invocations).toHaveLength(0);
     });
 
@@ -319,7 +319,13 @@ describe('createLocalServer', () => {
         body: Buffer.alloc(64 * 1024 + 1, 0x20),
       });
       expect(reply.status).toBe(413);
-      expect(json(reply)).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
+      expect(json(reply)).toEqual({
+        error: {
+          code: 'payload_too_large',
+          message: expect.any(String),
+          details: [{ path: '(body)', message: 'must be at most 65536 bytes' }],
+        },
+      });
       expect(invocations).toHaveLength(0);
     });
 
@@ -331,6 +337,43 @@ describe('createLocalServer', () => {
       });
       expect(reply.status).toBe(413);
       expect(json(reply).error.code).toBe('payload_too_large');
+      expect(invocations).toHaveLength(0);
+    });
+
+    it('reads an over-sized upload still being sent to its end before answering 413, so the client gets the answer, not a reset', async () => {
+      // 2 MiB in 32 KiB pieces, each written only once the previous one has left: the upload is still going
+      // long after the cap is passed, as a slow client's would be.
+      const piece = Buffer.alloc(32 * 1024, 0x20);
+      const outcome = await new Promise<{ status: number; body: Buffer; written: number }>((resolve, reject) => {
+        let written = 0;
+        const req = request(
+          `${server.url}/v1/policies`,
+          { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 64 * piece.length }, agent: false },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), written }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        const writeNext = (): void => {
+          if (written === 64) {
+            req.end();
+            return;
+          }
+          written++;
+          req.write(piece, () => setTimeout(writeNext, 2));
+        };
+        writeNext();
+      });
+      expect(outcome.written).toBe(64);
+      expect(outcome.status).toBe(413);
+      expect(JSON.parse(outcome.body.toString('utf8')).error).toEqual({
+        code: 'payload_too_large',
+        message: expect.any(String),
+        details: [{ path: '(body)', message: 'must be at most 65536 bytes' }],
+      });
       expect(invocations).toHaveLength(0);
     });
 
@@ -350,7 +393,7 @@ describe('createLocalServer', () => {
         body: '{"name":"confidential-body"}',
       });
       expect(reply.status).toBe(500);
-      expect(json(reply)).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expect(json(reply)).toEqual({ error: { code: 'internal', message: 'internal error', details: [] } });
       expect(reply.body.toString()).not.toContain('vigil-config');
       expect(logger.errors).toHaveLength(1);
       expect(logger.errors[0]).toContain('table vigil-config is missing');
@@ -363,7 +406,7 @@ describe('createLocalServer', () => {
     it('answers 501 not_implemented for a route whose function has no handler', async () => {
       const reply = await send(server, 'POST', '/v1/enforcers/heartbeat', { headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(reply.status).toBe(501);
-      expect(json(reply)).toEqual({ error: { code: 'not_implemented', message: expect.stringContaining('enforcer') } });
+      expect(json(reply)).toEqual({ error: { code: 'not_implemented', message: expect.stringContaining('enforcer'), details: [] } });
     });
   });
 
@@ -484,7 +527,7 @@ describe('createLocalServer lifecycle', () => {
     }
   });
 
-  it('refuses a body announced over the default 6 MiB cap before it is sent', async () => {
+  it('refuses a body announced beyond what it drains (6 MiB cap + 8 MiB) before it is sent', async () => {
     const called: string[] = [];
     const server = await createLocalServer({
       host: '127.0.0.1',
@@ -496,7 +539,7 @@ describe('createLocalServer lifecycle', () => {
       const head = await new Promise<string>((resolve, reject) => {
         const socket = connect(server.port, '127.0.0.1', () => {
           socket.write(
-            `POST /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${6 * 1024 * 1024 + 1}\r\n\r\n`,
+            `POST /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${14 * 1024 * 1024 + 1}\r\n\r\n`,
           );
         });
         let text = '';

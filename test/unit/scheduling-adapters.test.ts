@@ -10,7 +10,7 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DependencyError } from '../../functions/shared/errors.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
@@ -218,6 +218,8 @@ describe('LocalScheduler', () => {
   });
 
   it('wakes up at the time of a change it saw coming rather than a whole poll interval later', async () => {
+    // vitest's fake clock drives both the scheduler's timer and its default clock: time moves only when told to.
+    vi.useFakeTimers({ now: Date.parse('2026-12-01T09:00:00.000Z'), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const dueAt = Date.now() + 300;
     const items = [pending('soon', new Date(dueAt).toISOString())];
     let deliveredAt: number | undefined;
@@ -231,14 +233,16 @@ describe('LocalScheduler', () => {
       logger: { error: () => undefined },
       pollMs: 1000,
     });
-    local.start();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 900));
-      expect(deliveredAt).toBeDefined();
-      expect(deliveredAt!).toBeGreaterThanOrEqual(dueAt);
-      expect(deliveredAt! - dueAt).toBeLessThan(200);
+      local.start();
+      await vi.advanceTimersByTimeAsync(299);
+      expect(deliveredAt).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await local.stop();
+      expect(deliveredAt).toBe(dueAt);
     } finally {
       await local.stop();
+      vi.useRealTimers();
     }
   });
 });

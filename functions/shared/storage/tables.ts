@@ -32,7 +32,30 @@ export const configKeys = {
   activity: 'ACTIVITY',
   /** The webhook's decision snapshots: sk `<revision, 12 digits>#<part, 3 digits>` (docs/adr/0005). */
   decision: 'DECISION',
+  /**
+   * Pending enforcement-mode changes: sk `<scheduledFor>#<policy>`, so that "due by now" is one range query.
+   * The config store keeps these items in step with the policies, in the same transactions.
+   */
+  modeChange: 'MODECHANGE',
 } as const;
+
+/** A DynamoDB key of the config table. */
+export type ConfigKey = { readonly pk: string; readonly sk: string };
+
+/** The key of a configuration item: its kind's partition, its name. */
+export function configItemKey(kind: keyof typeof configKeys.partitions, name: string): ConfigKey {
+  return { pk: configKeys.partitions[kind], sk: name };
+}
+
+/** The key of an activity entry: ordered by time, made unique by the entry's id. */
+export function activityKey(time: string, id: string): ConfigKey {
+  return { pk: configKeys.activity, sk: `${time}#${id}` };
+}
+
+/** The key of a policy's pending mode change; `scheduledFor` must be a normalised ISO instant (UTC, milliseconds). */
+export function pendingModeChangeKey(scheduledFor: string, policy: string): ConfigKey {
+  return { pk: configKeys.modeChange, sk: `${scheduledFor}#${policy}` };
+}
 
 /** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */
 export const auditKeys = {

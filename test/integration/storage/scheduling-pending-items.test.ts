@@ -1,7 +1,8 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { VersionMismatchError } from '../../../functions/shared/errors.js';
-import { DynamoConfigStore, MODE_CHANGE_PARTITION } from '../../../functions/shared/storage/DynamoConfigStore.js';
+import { DynamoConfigStore } from '../../../functions/shared/storage/DynamoConfigStore.js';
+import { configKeys } from '../../../functions/shared/storage/tables.js';
 import type { ConfigChange } from '../../../functions/shared/storage/ports.js';
 import { useTables } from '../../support/use-tables.js';
 
@@ -31,7 +32,7 @@ async function pendingItems(): Promise<Array<Record<string, unknown>>> {
     new QueryCommand({
       TableName: db.tables.config.TableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': MODE_CHANGE_PARTITION },
+      ExpressionAttributeValues: { ':pk': configKeys.modeChange },
       ConsistentRead: true,
     }),
   );
@@ -44,7 +45,7 @@ describe('pending mode-change items', () => {
     const t2 = '2030-02-01T12:30:00.000Z';
     await db.configStore.apply([{ op: 'create', kind: 'policy', name: 'life', doc: policy('life', { id: 'a', scheduledFor: t1 }) }], admin);
     expect(await pendingItems()).toEqual([
-      { pk: MODE_CHANGE_PARTITION, sk: `${t1}#life`, policy: 'life', changeId: 'a', to: 'enforce', scheduledFor: t1 },
+      { pk: configKeys.modeChange, sk: `${t1}#life`, policy: 'life', changeId: 'a', to: 'enforce', scheduledFor: t1 },
     ]);
 
     await db.configStore.apply(
@@ -52,7 +53,7 @@ describe('pending mode-change items', () => {
       admin,
     );
     expect(await pendingItems()).toEqual([
-      { pk: MODE_CHANGE_PARTITION, sk: `${t2}#life`, policy: 'life', changeId: 'b', to: 'enforce', scheduledFor: t2 },
+      { pk: configKeys.modeChange, sk: `${t2}#life`, policy: 'life', changeId: 'b', to: 'enforce', scheduledFor: t2 },
     ]);
 
     // Same instant, new id (e.g. `afterDays` turned into the same `at`): one Put on the same key.
@@ -172,7 +173,7 @@ describe('pending mode-change items', () => {
     const left = (await pendingItems()).filter((item) => String(item.policy).startsWith('bulk-'));
     expect(left).toEqual([
       {
-        pk: MODE_CHANGE_PARTITION,
+        pk: configKeys.modeChange,
         sk: '2030-06-01T00:00:00.000Z#bulk-00',
         policy: 'bulk-00',
         changeId: 'old-00',

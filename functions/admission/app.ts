@@ -98,7 +98,9 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
   // Storage slow or down: failed events wait (bounded) for the write of a later review rather than be lost.
   const recorder = new AuditRecorder(runtime.auditStore, {
     maxPending: MAX_PENDING_EVENTS,
-    onWriteFailed: ({ pending, dropped }) => logger.warn('audit events could not be written yet', { pending, dropped }),
+    // The cause is what an operator needs to tell an outage from a refused item.
+    onWriteFailed: ({ pending, dropped, error }) =>
+      logger.warn('audit events could not be written yet', { pending, dropped, error: error as Error }),
   });
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

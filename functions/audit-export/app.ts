@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { auditEventSchema, type AuditEvent } from '../../layers/core/index.js';
+import { auditEventSchema, boundAuditEvent, unboundedAuditEventSchema, type AuditEvent } from '../../layers/core/index.js';
 import { AUDIT_EVENT_DETAIL_TYPE, type EventBatchPublisher, type PublishOutcome } from '../shared/scheduling/ports.js';
 import { backoffDelay, type RetryOptions } from '../shared/storage/batch.js';
 import { storedAuditEvent } from '../shared/storage/DynamoAuditStore.js';
@@ -49,14 +49,25 @@ function exportOf(record: DynamoDBRecord, logger: Logger): Export | undefined {
   }
   // Learned pods share the table.
   if (stored === undefined) return undefined;
+  // An event stored before events were cut when made may break the schema's bounds or be too large for one
+  // bus entry: it is exported cut to them, never dropped for its length.
   const parsed = auditEventSchema.safeParse(stored);
-  if (!parsed.success) {
+  const unbounded = parsed.success ? parsed : unboundedAuditEventSchema.safeParse(stored);
+  if (!unbounded.success) {
     // Paths and messages only: the values (commands, user names) may hold secrets.
-    const issues = parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = unbounded.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     logger.error('skipped an audit event that is not valid', { sequenceNumber, eventId: idOf(stored), issues });
     return undefined;
   }
-  return { sequenceNumber, event: parsed.data };
+  const event = boundAuditEvent(unbounded.data);
+  if (event !== unbounded.data) {
+    logger.warn('exported an audit event cut to the bounds of the schema', {
+      sequenceNumber,
+      eventId: event.id,
+      truncated: event.truncated?.slice(0, 10).map((cut) => cut.field),
+    });
+  }
+  return { sequenceNumber, event };
 }
 
 function idOf(stored: unknown): string | undefined {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { clientEventSchema, MAX_AUDIT_ID_LENGTH, registerSchema } from './schemas.js';
-import type { AuditEvent, EnforcerGroup } from '../../layers/core/index.js';
+import { boundAuditEvent, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
 import { BadRequestError, DependencyError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { bearerToken, hashSecret, sameHash } from '../shared/http/auth.js';
 import { httpFunction } from '../shared/http/http-function.js';
@@ -150,11 +150,13 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
           return;
         }
         const { enforcer: _untrusted, id, ...rest } = parsed.data;
-        events.push({
-          ...rest,
-          id: storedEventId(record.enforcerId, id),
-          enforcer: { group: caller.name, type: caller.type, id: record.enforcerId },
-        });
+        events.push(
+          boundAuditEvent({
+            ...rest,
+            id: storedEventId(record.enforcerId, id),
+            enforcer: { group: caller.name, type: caller.type, id: record.enforcerId },
+          }),
+        );
       });
       // All or nothing: one bad event and none is written.
       if (details.length > 0) {

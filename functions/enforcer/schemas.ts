@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { auditEventSchema, enforcerTypes } from '../../layers/core/index.js';
+import { enforcerTypes, unboundedAuditEventSchema } from '../../layers/core/index.js';
 
 // The request bodies of the enforcer API, apart from the handler so that the OpenAPI document can use
 // them without loading the Lambda's middleware.
@@ -23,8 +23,12 @@ export const registerSchema = z.strictObject({
     .optional(),
 });
 
-/** An event as an enforcer sends it: the audit event of core; the server sets `enforcer` and namespaces `id`. */
-export const clientEventSchema = auditEventSchema.extend({
+/**
+ * An event as an enforcer sends it: the audit event of core, whose texts and lists the server cuts to the
+ * AuditEvent bounds (with a marker, see boundAuditEvent) instead of refusing them; the server sets `enforcer`
+ * and namespaces `id`.
+ */
+export const clientEventSchema = unboundedAuditEventSchema.extend({
   id: z
     .string()
     .min(1)

@@ -2,6 +2,7 @@
 // webhook, the API, the protection layer and the CLI all decide and validate the same way.
 export * from './catalog.js';
 export * from './attributes.js';
+export * from './audit-bounds.js';
 export * from './builtins.js';
 export * from './bypass.js';
 export * from './image.js';

@@ -11,3 +11,4 @@ export * from './admission/judgement.js';
 export * from './admission/response.js';
 export * from './catalog.js';
 export * from './builtins.js';
+export * from './audit-bounds.js';

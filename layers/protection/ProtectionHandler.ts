@@ -19,8 +19,6 @@ const INSTANCE = Symbol.for('vigil.protection.handler');
 const ALLOW: GuardVerdict = { allowed: true };
 /** Reads of one honeypot are reported at most once per this many milliseconds. */
 const HONEYPOT_REPORT_INTERVAL_MS = 60_000;
-/** What the events API accepts in an event's command; longer command lines are cut so that the event is never refused. */
-const COMMAND_LIMITS = { entries: 256, entryLength: 4096 } as const;
 /** Nothing applies: decided once per bundle and workload, so that unwatched calls cost a property read. */
 const NOTHING_APPLIES = { process: false, network: false } as const;
 
@@ -36,14 +34,6 @@ export interface InvocationContext {
 
 function log(message: string): void {
   process.stderr.write(`vigil: ${message}\n`);
-}
-
-/** A command line cut to what an audit event may carry (the events API refuses a batch with a longer one). */
-function boundedCommand(command: readonly string[]): readonly string[] {
-  const kept = command.length > COMMAND_LIMITS.entries ? command.slice(0, COMMAND_LIMITS.entries) : command;
-  return kept.some((entry) => entry.length > COMMAND_LIMITS.entryLength)
-    ? kept.map((entry) => (entry.length > COMMAND_LIMITS.entryLength ? `${entry.slice(0, COMMAND_LIMITS.entryLength - 1)}…` : entry))
-    : kept;
 }
 
 /**
@@ -359,7 +349,8 @@ export class ProtectionHandler {
         decision.violations,
         {
           workload: { function: this.config.fn.name ?? null },
-          command: command && boundedCommand(command),
+          // auditEvents cuts a long command line to the bounds of the events API (with a marker, keeping its end).
+          command,
           enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null },
         },
         new Date().toISOString(),

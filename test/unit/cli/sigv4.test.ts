@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { VigilClient } from '../../../cli/client.js';
 import { NodeSha256, signRequest } from '../../../cli/sigv4.js';
 
+// AWS's published SigV4 example credentials (its test suite signs with them), not a secret.
+// secretlint-disable-next-line @secretlint/secretlint-rule-aws
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const signingDate = new Date('2026-11-28T12:00:00Z');
 const url = new URL('https://abc123.execute-api.eu-west-1.amazonaws.com/v1/import?mode=upsert&dryRun=true');

@@ -274,7 +274,23 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
       run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))),
     );
 
-  const groups = program.command('groups').description('enforcer group tokens');
+  const groups = program.command('groups').description('enforcer group tokens and re-issued cluster manifests');
+  groups
+    .command('reissue')
+    .description(
+      "issue new webhook secrets and manifests for the group's clusters whose manifests no longer match its failMode, timeoutSeconds or exemptKubeSystem (the old URLs stop working)",
+    )
+    .argument('<name>', 'kube_enforcer enforcer group name')
+    .option('--manifest-dir <dir>', 'write each manifest (it holds the new secret) to <dir>/<cluster>.webhook.yaml, readable only by you')
+    .option('--allow-git-tracked', 'write the manifests even where git does not ignore them')
+    .addOption(
+      new Option('-o, --output <format>', 'files (default, with --manifest-dir), or the whole answer as json or yaml')
+        .choices(['files', 'json', 'yaml'])
+        .default('files'),
+    )
+    .action((name: string, options: { manifestDir?: string; allowGitTracked?: boolean; output: 'files' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ reissueGroupCommand }) => reissueGroupCommand(context, name, options))),
+    );
   groups
     .command('rotate-token')
     .description('issue a new token for an enforcer group and print it (shown once; the old token stops working)')

@@ -1,10 +1,10 @@
 // `vigil clusters register|rotate-secret` and `vigil groups rotate-token`: the secrets the API shows once.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { segment } from '../client.js';
 import type { Context } from '../context.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, UsageError } from '../errors.js';
 
 interface WebhookAnswer {
   name: string;
@@ -111,5 +111,48 @@ export async function rotateTokenCommand(ctx: Context, name: string, options: { 
   if (options.output === 'json' || options.output === 'yaml') ctx.output(answer, options.output, []);
   else ctx.print(answer.token);
   ctx.note(`New token of enforcer group "${name}": it is shown only this once, and the previous token no longer works.`);
+  return ExitCode.ok;
+}
+
+export interface ReissueOptions {
+  readonly manifestDir?: string;
+  readonly allowGitTracked?: boolean;
+  readonly output?: 'files' | 'json' | 'yaml';
+}
+
+/**
+ * `vigil groups reissue <group>`: new secrets and manifests for every cluster of the group whose manifest no longer
+ * matches the group, each written to `<dir>/<cluster>.webhook.yaml` (mode 0600), or the whole answer with -o.
+ */
+export async function reissueGroupCommand(ctx: Context, name: string, options: ReissueOptions): Promise<number> {
+  const structured = options.output === 'json' || options.output === 'yaml';
+  if (!structured && options.manifestDir === undefined)
+    throw new UsageError('give --manifest-dir <dir> for the new manifests (they hold the new secrets), or -o json|yaml');
+  const fileOf = (cluster: string) => join(options.manifestDir ?? '.', `${cluster.replace(/[^A-Za-z0-9_.-]/g, '_')}.webhook.yaml`);
+  if (!structured) await refuseManifestInGit({ manifestFile: fileOf('check'), allowGitTracked: options.allowGitTracked });
+  const answer = (await ctx.client().request<{ items: WebhookAnswer[] }>('POST', `/v1/enforcer-groups/${segment(name)}/reissue`)).body;
+  if (structured) {
+    ctx.output(answer, options.output, []);
+  } else {
+    for (const item of answer.items) {
+      for (const warning of item.warnings ?? []) ctx.warn(warning);
+      ctx.print(`${item.name}: ${item.webhookUrl}`);
+      const file = fileOf(item.name);
+      try {
+        await writeFile(file, item.manifest.endsWith('\n') ? item.manifest : `${item.manifest}\n`, { encoding: 'utf8', mode: 0o600 });
+      } catch (error) {
+        ctx.print(item.manifest);
+        throw new CliError(
+          `${file}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      ctx.note(`Manifest of ${item.name} written to ${file}: apply it with kubectl --context <${item.name}'s context> apply -f ${file}`);
+    }
+  }
+  ctx.note(
+    answer.items.length === 0
+      ? `Every cluster of "${name}" already carries the group's settings: nothing was re-issued.`
+      : `Re-issued ${answer.items.length} cluster${answer.items.length === 1 ? '' : 's'}: their previous webhook URLs no longer work, so apply the new manifests now.`,
+  );
   return ExitCode.ok;
 }

@@ -81,7 +81,51 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/enforcer-groups': { response: list(ref('EnforcerGroup')) },
   'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
   'GET /v1/enforcer-groups/{name}': { response: ref('EnforcerGroup') },
-  'PUT /v1/enforcer-groups/{name}': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
+  'PUT /v1/enforcer-groups/{name}': {
+    request: ref('EnforcerGroup'),
+    response: {
+      allOf: [
+        ref('EnforcerGroup'),
+        {
+          type: 'object',
+          properties: {
+            clustersToReissue: {
+              type: 'array',
+              items: { type: 'string' },
+              description:
+                'Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue.',
+            },
+            warnings: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      ],
+    },
+  },
+  'POST /v1/enforcer-groups/{name}/reissue': {
+    response: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          description:
+            'One entry per re-issued cluster; every webhookUrl carries a new secret, shown only here. The previous URLs stop working.',
+          items: {
+            type: 'object',
+            required: ['name', 'enforcerGroup', 'webhookUrl', 'manifest'],
+            properties: {
+              name: { type: 'string' },
+              enforcerGroup: { type: 'string' },
+              version: { type: 'integer' },
+              webhookUrl: { type: 'string' },
+              manifest: { type: 'string', description: 'YAML ValidatingWebhookConfiguration to apply to the cluster' },
+              warnings: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  },
   'GET /v1/settings/enforcer': { response: ref('EnforcerSettings') },
   'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
@@ -162,6 +206,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     route.method === 'POST' &&
     !route.path.endsWith('/token') &&
     !route.path.endsWith('/secret') &&
+    !route.path.endsWith('/reissue') &&
     route.auth === 'admin' &&
     route.path !== '/v1/import'
       ? '201'

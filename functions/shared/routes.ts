@@ -61,6 +61,11 @@ const routeTable = [
   admin('PUT', '/v1/enforcer-groups/{name}', 'Replace an enforcer group'),
   admin('DELETE', '/v1/enforcer-groups/{name}', 'Delete an enforcer group'),
   admin('POST', '/v1/enforcer-groups/{name}/token', 'Rotate the group token (returns it once)'),
+  admin(
+    'POST',
+    '/v1/enforcer-groups/{name}/reissue',
+    "Re-issue the webhook secret and manifest of every cluster of the group whose manifest no longer matches the group's failMode, timeoutSeconds or exemptKubeSystem (new URLs shown once)",
+  ),
   admin('GET', '/v1/enforcers', 'Registered enforcers with their connection status'),
 
   admin('GET', '/v1/settings/enforcer', 'Global bypass and enforcer settings'),

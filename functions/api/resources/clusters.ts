@@ -2,15 +2,12 @@ import { z } from 'zod';
 import { resourceNameSchema } from '../../../layers/core/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helpers.js';
-import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
 import { conflictWithRotation } from '../use-cases/create-replay.js';
 import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
-import { withoutMeta } from '../../shared/storage/read-all.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
-import { webhookManifest } from '../../shared/webhook-manifest.js';
-import { newWebhookSecret, webhookUrl } from '../../shared/webhook.js';
+import { issueWebhook, reissueWebhooks, withIssued, type IssuedWebhook } from '../use-cases/webhook-issue.js';
 
 const eksArn = z
   .string()
@@ -46,16 +43,6 @@ export function clusterRoutes(runtime: Runtime) {
     return group;
   };
 
-  const issued = (cluster: string, group: Awaited<ReturnType<typeof kubeGroup>>) => {
-    const secret = newWebhookSecret(group.failMode);
-    const base = runtime.config.publicBaseUrl ?? '';
-    const url = webhookUrl(base, cluster, secret);
-    const warnings = url.startsWith('https://')
-      ? []
-      : ['the webhook URL is not https: the Kubernetes API server only calls https webhooks (start local mode with --tls)'];
-    return { secret, url, warnings, manifest: webhookManifest({ cluster, url, group, caBundle: runtime.config.webhookCaBundle }) };
-  };
-
   return {
     'GET /v1/clusters': async (request: ApiRequest): Promise<ApiResponse> => {
       const page = await store.list('cluster', pageRequest(request.query));
@@ -71,14 +58,17 @@ export function clusterRoutes(runtime: Runtime) {
           { path: 'arn', message: `the ARN is of cluster "${details.name}", not "${registration.name}"` },
         ]);
       }
-      const { secret, url, warnings, manifest } = issued(registration.name, group);
-      const record: ClusterRecord = {
-        name: registration.name,
-        enforcerGroup: group.name,
-        secretHash: hashSecret(secret),
-        ...(registration.arn ? { arn: registration.arn } : {}),
-        ...details,
-      };
+      const { url, warnings, manifest, ...issued } = issueWebhook(runtime, registration.name, group);
+      const record: ClusterRecord = withIssued(
+        {
+          name: registration.name,
+          enforcerGroup: group.name,
+          secretHash: '',
+          ...(registration.arn ? { arn: registration.arn } : {}),
+          ...details,
+        },
+        { url, warnings, manifest, ...issued },
+      );
       const [created] = await store
         .apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor)
         .catch(conflictWithRotation(`get its webhook URL with POST /v1/clusters/${registration.name}/secret`));
@@ -107,21 +97,11 @@ export function clusterRoutes(runtime: Runtime) {
       if (!stored) throw new NotFoundError(`cluster "${name}" is not registered`);
       const group = await store.get('enforcerGroup', stored.enforcerGroup);
       if (!group) throw new ConflictError(`the cluster's enforcer group "${stored.enforcerGroup}" no longer exists`);
-      const { secret, url, warnings, manifest } = issued(name, group);
-      const [rotated] = await store.apply(
-        [
-          {
-            op: 'replace',
-            kind: 'cluster',
-            name,
-            doc: { ...withoutMeta(stored), secretHash: hashSecret(secret) },
-            expectedVersion: stored.version,
-          },
-        ],
-        request.actor,
-        'rotate-secret',
-      );
-      return versioned(200, { ...clusterView(rotated as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
+      // Re-issues the manifest as well: it carries the group's settings as they are now.
+      const [{ cluster: rotated, issued }] = (await reissueWebhooks(runtime, [stored], group, request.actor)) as [
+        { cluster: Stored<'cluster'>; issued: IssuedWebhook },
+      ];
+      return versioned(200, { ...clusterView(rotated), webhookUrl: issued.url, manifest: issued.manifest, warnings: issued.warnings });
     },
   } satisfies ApiHandlers;
 }

@@ -9,6 +9,7 @@ import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/typ
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
+import { clustersToReissue, reissueWebhooks } from '../use-cases/webhook-issue.js';
 
 /** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
 export const builtInGroups = new Set(['default', 'default-ke']);
@@ -75,7 +76,19 @@ export function groupRoutes(runtime: Runtime) {
         ],
         request.actor,
       );
-      return versioned(200, groupView(replaced as Stored<'enforcerGroup'>));
+      // Manifests carry failMode, timeoutSeconds and exemptKubeSystem as issued: name the clusters that need new ones.
+      const outdated = group.type === 'kube_enforcer' ? (await clustersToReissue(runtime, name, group, stored)).map((c) => c.name) : [];
+      return versioned(200, {
+        ...groupView(replaced as Stored<'enforcerGroup'>),
+        ...(outdated.length > 0
+          ? {
+              clustersToReissue: outdated,
+              warnings: [
+                `the manifests of ${outdated.length} cluster${outdated.length === 1 ? '' : 's'} (${outdated.join(', ')}) still carry the group's previous failMode, timeoutSeconds or exemptKubeSystem: re-issue them with POST /v1/enforcer-groups/${name}/reissue (vigil groups reissue ${name}) and apply the new manifests`,
+              ],
+            }
+          : {}),
+      });
     },
 
     'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
@@ -88,6 +101,29 @@ export function groupRoutes(runtime: Runtime) {
         );
       await store.apply([{ op: 'delete', kind: 'enforcerGroup', name, expectedVersion: ifMatchVersion(request.headers) }], request.actor);
       return { status: 204 };
+    },
+
+    'POST /v1/enforcer-groups/{name}/reissue': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const group = await store.get('enforcerGroup', name);
+      if (!group) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+      if (group.type !== 'kube_enforcer')
+        throw new BadRequestError(`enforcer group "${name}" is of type ${group.type}; only kube_enforcer groups have clusters`);
+      const reissued = await reissueWebhooks(runtime, await clustersToReissue(runtime, name, group), group, request.actor);
+      // Each URL carries its new secret: shown once, here. The previous secrets stop working now.
+      return {
+        status: 200,
+        body: {
+          items: reissued.map(({ cluster, issued }) => ({
+            name: cluster.name,
+            enforcerGroup: cluster.enforcerGroup,
+            version: cluster.version,
+            webhookUrl: issued.url,
+            manifest: issued.manifest,
+            warnings: issued.warnings,
+          })),
+        },
+      };
     },
 
     'POST /v1/enforcer-groups/{name}/token': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -1,3 +1,4 @@
+import type { ManifestSettings } from '../webhook-manifest.js';
 import type {
   ApplicationScope,
   AuditEvent,
@@ -46,6 +47,8 @@ export interface ClusterRecord {
   readonly kubernetesVersion?: string | undefined;
   readonly status?: string | undefined;
   readonly secretHash: string;
+  /** What the cluster's current manifest was issued with (absent for clusters registered before it was recorded). */
+  readonly issuedWith?: ManifestSettings | undefined;
 }
 
 /** Configuration kinds with their document types. Every write bumps the global revision. */

@@ -79,3 +79,64 @@ describe('cluster registration', () => {
     expect((await api.call('DELETE', '/v1/clusters/rotating')).status).toBe(204);
   });
 });
+
+describe('group changes and re-issued manifests', () => {
+  it('names the clusters whose manifests a failMode or timeout change leaves behind, and re-issues them in one step', async () => {
+    await api.call('POST', '/v1/enforcer-groups', { body: { name: 'payments-ke', type: 'kube_enforcer' } });
+    const first = await api.call('POST', '/v1/clusters', { body: { name: 'pay-1', enforcerGroup: 'payments-ke' } });
+    await api.call('POST', '/v1/clusters', { body: { name: 'pay-2', enforcerGroup: 'payments-ke' } });
+    await api.call('POST', '/v1/clusters', { body: { name: 'other', enforcerGroup: 'default-ke' } });
+    expect((await api.call('GET', '/v1/clusters/pay-1')).body.issuedWith).toEqual({
+      failMode: 'open',
+      timeoutSeconds: 5,
+      exemptKubeSystem: true,
+    });
+
+    // A description change touches no manifest.
+    const described = await api.call('PUT', '/v1/enforcer-groups/payments-ke', {
+      body: { name: 'payments-ke', type: 'kube_enforcer', description: 'payments clusters' },
+    });
+    expect(described.status).toBe(200);
+    expect(described.body.clustersToReissue).toBeUndefined();
+
+    const closed = await api.call('PUT', '/v1/enforcer-groups/payments-ke', {
+      body: { name: 'payments-ke', type: 'kube_enforcer', failMode: 'closed', timeoutSeconds: 10 },
+    });
+    expect(closed.status).toBe(200);
+    expect(closed.body.clustersToReissue).toEqual(['pay-1', 'pay-2']);
+    expect(closed.body.warnings).toEqual([expect.stringContaining('POST /v1/enforcer-groups/payments-ke/reissue')]);
+
+    const reissued = await api.call('POST', '/v1/enforcer-groups/payments-ke/reissue');
+    expect(reissued.status).toBe(200);
+    expect(reissued.body.items.map((item: { name: string }) => item.name)).toEqual(['pay-1', 'pay-2']);
+    for (const item of reissued.body.items) {
+      // The secret's fail-mode mark and the manifest follow the group as it is now.
+      expect(item.webhookUrl).toMatch(new RegExp(`/v1/admission/${item.name}/c[A-Za-z0-9_-]{43}$`));
+      const webhook = parse(item.manifest).webhooks[0];
+      expect(webhook).toMatchObject({ failurePolicy: 'Fail', timeoutSeconds: 10, clientConfig: { url: item.webhookUrl } });
+      expect(webhook.namespaceSelector).toEqual({
+        matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }],
+      });
+    }
+    expect(reissued.body.items[0].webhookUrl).not.toBe(first.body.webhookUrl);
+    expect((await api.call('GET', '/v1/clusters/pay-2')).body.issuedWith).toEqual({
+      failMode: 'closed',
+      timeoutSeconds: 10,
+      exemptKubeSystem: true,
+    });
+    // Up to date now: nothing left to re-issue, and the other group's cluster was never touched.
+    expect((await api.call('POST', '/v1/enforcer-groups/payments-ke/reissue')).body).toEqual({ items: [] });
+    expect((await api.call('GET', '/v1/clusters/other')).body.version).toBe(1);
+
+    // Opting out of the kube-system exemption changes the manifest too.
+    const optOut = await api.call('PUT', '/v1/enforcer-groups/payments-ke', {
+      body: { name: 'payments-ke', type: 'kube_enforcer', failMode: 'closed', timeoutSeconds: 10, exemptKubeSystem: false },
+    });
+    expect(optOut.body.clustersToReissue).toEqual(['pay-1', 'pay-2']);
+  });
+
+  it('re-issues only kube_enforcer groups, and answers 404 for an unknown one', async () => {
+    expect((await api.call('POST', '/v1/enforcer-groups/default/reissue')).status).toBe(400);
+    expect((await api.call('POST', '/v1/enforcer-groups/nope/reissue')).status).toBe(404);
+  });
+});

@@ -38,6 +38,7 @@ describe('vigil --help', { timeout: SPAWN_TIMEOUT }, () => {
       'clusters register',
       'clusters rotate-secret',
       'groups rotate-token',
+      'groups reissue',
       'audit list',
       'audit tail',
     ]) {

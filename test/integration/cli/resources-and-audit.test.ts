@@ -192,6 +192,38 @@ describe('vigil clusters and groups', { timeout: SPAWN_TIMEOUT }, () => {
     expect((await local.post(`${answer.webhookUrl}?timeout=10s`, execSh())).status).toBe(200);
   });
 
+  it('re-issues the manifests a group change left behind, one file per cluster, and the old URLs stop working', async () => {
+    await local.api('POST', '/v1/enforcer-groups', { name: 'edge-ke', type: 'kube_enforcer' });
+    const oldUrl = (
+      await vigil.run(['clusters', 'register', 'edge-1', '--group', 'edge-ke', '--manifest-file', join(work, 'e1.yaml')])
+    ).stdout
+      .trim()
+      .replace('Webhook URL: ', '');
+    const changed = await local.api('PUT', '/v1/enforcer-groups/edge-ke', { name: 'edge-ke', type: 'kube_enforcer', timeoutSeconds: 12 });
+    expect(changed.body.clustersToReissue).toEqual(['edge-1']);
+
+    const usage = await vigil.run(['groups', 'reissue', 'edge-ke']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--manifest-dir');
+
+    const dir = join(work, 'reissued');
+    await mkdir(dir);
+    const result = await vigil.run(['groups', 'reissue', 'edge-ke', '--manifest-dir', dir]);
+    expect(result.code).toBe(0);
+    const newUrl = /^edge-1: (\S+)\n$/.exec(result.stdout)![1]!;
+    expect(newUrl).not.toBe(oldUrl);
+    const file = join(dir, 'edge-1.webhook.yaml');
+    expect(parse(await readFile(file, 'utf8')).webhooks[0]).toMatchObject({ timeoutSeconds: 12, clientConfig: { url: newUrl } });
+    expect((await stat(file)).mode & 0o077).toBe(0);
+    expect(result.stderr).toContain('Re-issued 1 cluster');
+    await eventually(async () => expect((await local.post(`${oldUrl}?timeout=10s`, execSh())).status).toBe(401));
+    expect((await local.post(`${newUrl}?timeout=10s`, execSh())).status).toBe(200);
+
+    const again = await vigil.run(['groups', 'reissue', 'edge-ke', '-o', 'json']);
+    expect(JSON.parse(again.stdout)).toEqual({ items: [] });
+    expect(again.stderr).toContain('nothing was re-issued');
+  });
+
   it('rotates an enforcer group token and prints it once', async () => {
     const before = (await local.api('GET', '/v1/enforcer-groups/default')).body.version;
     const result = await vigil.run(['groups', 'rotate-token', 'default']);

@@ -6,8 +6,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { auditEventSchema, boundAuditEvent, unboundedAuditEventSchema, type AuditEvent } from '../../layers/core/index.js';
-import { AUDIT_EVENT_DETAIL_TYPE, type EventBatchPublisher, type PublishOutcome } from '../shared/scheduling/ports.js';
-import { backoffDelay, type RetryOptions } from '../shared/storage/batch.js';
+import { AUDIT_EVENT_DETAIL_TYPE, type EventBatchPublisher, type PublishOutcome } from '../shared/events/ports.js';
+import { backoffDelay, type RetryOptions } from '../shared/retry.js';
 import { storedAuditEvent } from '../shared/storage/DynamoAuditStore.js';
 
 // The audit-export Lambda: new audit events from the audit table's stream go to the event bus, where rules

@@ -2,7 +2,7 @@
 // It reads nothing from DynamoDB, so it takes the bus name alone rather than the whole runtime configuration.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EventBridgePublisher } from '../shared/scheduling/EventBridgePublisher.js';
+import { EventBridgePublisher } from '../shared/events/EventBridgePublisher.js';
 import { createAuditExportHandler } from './app.js';
 
 const eventBusName = process.env.VIGIL_EVENT_BUS_NAME;

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import type { RuntimeConfig } from './runtime-config.js';
-import { lazyEventPublisher, lazyModeChangeScheduler } from './scheduling/lazy.js';
-import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
-import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
+import { lazyEventPublisher, lazyModeChangeScheduler } from './lazy-adapters.js';
+import { LogEventPublisher } from './events/LogEventPublisher.js';
+import type { EventPublisher } from './events/ports.js';
+import { LocalModeChangeScheduler, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
+import type { ModeChangeScheduler } from './scheduling/ports.js';
 
 // The adapters of AWS services other than DynamoDB. Only the entry points that use one import it (the admin
 // API validates clusters and keeps schedules, mode change publishes events), so that the SDK clients they
@@ -43,7 +45,7 @@ export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPub
   return lazyEventPublisher(async () => {
     const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
       import('@aws-sdk/client-eventbridge'),
-      import('./scheduling/EventBridgePublisher.js'),
+      import('./events/EventBridgePublisher.js'),
     ]);
     return new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName);
   });

@@ -10,8 +10,10 @@ import type { AuditStore, ConfigStore, DecisionSnapshotStore, EnforcerStore, Pod
 import { describeClusterUnavailable, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/auth.js';
 import type { RuntimeConfig } from './runtime-config.js';
-import { LocalModeChangeScheduler, LogEventPublisher, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
-import type { EventPublisher, ModeChangeScheduler } from './scheduling/ports.js';
+import { LogEventPublisher } from './events/LogEventPublisher.js';
+import type { EventPublisher } from './events/ports.js';
+import { LocalModeChangeScheduler, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
+import type { ModeChangeScheduler } from './scheduling/ports.js';
 
 // The settings live apart so that an entry point can read them without loading every adapter wired here.
 export { runtimeConfigFromEnv, type RuntimeConfig } from './runtime-config.js';

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditEvents, type AuditEvent, type Violation } from '../../layers/core/index.js';
 import { createAuditExportHandler } from '../../functions/audit-export/app.js';
-import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
+import { EventBridgePublisher } from '../../functions/shared/events/EventBridgePublisher.js';
 import { DynamoPodDirectory } from '../../functions/shared/storage/DynamoPodDirectory.js';
 import { readStream } from '../support/dynamodb-streams.js';
 import { lambdaContext } from '../support/events.js';

@@ -7,7 +7,7 @@ import { createApiHandler } from '../../functions/api/app.js';
 import { createModeChangeHandler, type ModeChangeResult } from '../../functions/mode-change/app.js';
 import { bootstrap } from '../../functions/shared/bootstrap.js';
 import { createRuntime, type Runtime } from '../../functions/shared/runtime.js';
-import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
+import { EventBridgePublisher } from '../../functions/shared/events/EventBridgePublisher.js';
 import { EventBridgeModeChangeScheduler } from '../../functions/shared/scheduling/EventBridgeModeChangeScheduler.js';
 import type { ModeChangeInput } from '../../functions/shared/scheduling/ports.js';
 import { DynamoConfigStore } from '../../functions/shared/storage/DynamoConfigStore.js';

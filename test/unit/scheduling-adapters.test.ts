@@ -15,7 +15,7 @@ import { DependencyError } from '../../functions/shared/errors.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
 import { createRuntime, runtimeConfigFromEnv } from '../../functions/shared/runtime.js';
-import { EventBridgePublisher } from '../../functions/shared/scheduling/EventBridgePublisher.js';
+import { EventBridgePublisher } from '../../functions/shared/events/EventBridgePublisher.js';
 import {
   atExpression,
   EventBridgeModeChangeScheduler,

@@ -1,6 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DependencyError } from '../errors.js';
-import type { EventPublisher, ModeChangeScheduler } from './ports.js';
+import type { ModeChangeScheduler } from './ports.js';
 
 /**
  * Local mode keeps no timers of its own: the pending changes live in DynamoDB next to their policies
@@ -22,13 +21,4 @@ export class UnconfiguredModeChangeScheduler implements ModeChangeScheduler {
   }
   // Nothing can have been scheduled, so there is nothing to cancel: deletes keep working.
   async cancel(): Promise<void> {}
-}
-
-/** Local mode (and a deployment without an event bus): events go to the log. */
-export class LogEventPublisher implements EventPublisher {
-  constructor(private readonly logger: Pick<Logger, 'info'>) {}
-  publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
-    this.logger.info(detailType, { event: { detailType, detail } });
-    return Promise.resolve();
-  }
 }

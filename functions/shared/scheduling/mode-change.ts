@@ -3,7 +3,8 @@ import type { EnforcementMode, Policy } from '../../../layers/core/index.js';
 import { NotFoundError, VersionMismatchError } from '../errors.js';
 import type { ConfigStore, Stored } from '../storage/ports.js';
 import { withoutMeta } from '../storage/read-all.js';
-import { MODE_CHANGED_DETAIL_TYPE, type EventPublisher, type ModeChangeInput, type PolicyModeChangedDetail } from './ports.js';
+import { MODE_CHANGED_DETAIL_TYPE, type EventPublisher, type PolicyModeChangedDetail } from '../events/ports.js';
+import type { ModeChangeInput } from './ports.js';
 
 // The use case behind functions/mode-change: apply one scheduled change exactly once, however often and
 // however late it is delivered, and sweep up changes whose schedule never fired. docs/adr/0004.

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { BadRequestError, type ErrorDetail } from '../errors.js';
-import { mapWithConcurrency, withRetry } from './batch.js';
+import { mapWithConcurrency, withRetry } from '../retry.js';
 import { storageError } from './client.js';
 import {
   checkLimit,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyError } from '../errors.js';
-import { backoffDelay, isRetryableError } from './batch.js';
+import { backoffDelay, isRetryableError } from '../retry.js';
 import { chunkTransaction, classifyCancellation, undoTransaction, type Plan, type TransactItem } from './config-write-plan.js';
 
 // The transactions of a configuration write: each chunk of the plan in its own TransactWriteItems call,

@@ -1,4 +1,5 @@
-import type { EventPublisher, ModeChangeScheduler, ScheduledChange } from './ports.js';
+import type { EventPublisher } from './events/ports.js';
+import type { ModeChangeScheduler, ScheduledChange } from './scheduling/ports.js';
 
 // The AWS adapters load their SDK clients on first use: every function shares the composition root, and
 // the admission webhook, which never schedules anything, should not pay for them on a cold start.

@@ -5,7 +5,7 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import { DependencyError } from '../errors.js';
-import { mapWithConcurrency } from '../storage/batch.js';
+import { mapWithConcurrency } from '../retry.js';
 import { EVENT_SOURCE, type EventBatchPublisher, type EventPublisher, type OutgoingEvent, type PublishOutcome } from './ports.js';
 
 /** PutEvents takes at most 10 entries per call. */

@@ -168,9 +168,9 @@ export class VigilStack extends Stack {
       function: 'admission',
       description: 'Vigil: EKS admission webhook',
       memorySize: 1024,
-      // The API server's webhook timeout is at most 30 s and 10 s by default (Vigil's groups send 5 s); the
-      // handler answers within the timeout it is sent. This only bounds an invocation that hangs, below 10 s.
-      timeout: Duration.seconds(8),
+      // As long as the largest group `timeoutSeconds` (30 s): the handler ends its storage wait before both the
+      // API server's timeout and the invocation's remaining time, so a timeout never resets the cached config.
+      timeout: Duration.seconds(30),
       reservedConcurrentExecutions: reserved?.admission,
       environment: tableEnv,
     });

@@ -59,6 +59,16 @@ export class AuditRecorder {
   record(events: readonly GeneratedAuditEvent[]): Promise<true> {
     const batch = (this.collecting ??= newBatch());
     batch.events.push(...events);
+    // A write that hangs (stalled storage) lets events pile up behind it: bounded like the carried ones.
+    const excess = batch.events.length + this.carried.length - this.options.maxPending;
+    if (this.writing && excess > 0) {
+      batch.events.splice(0, excess);
+      this.options.onWriteFailed?.({
+        pending: this.options.maxPending,
+        dropped: excess,
+        error: new Error('the audit write in flight has not finished'),
+      });
+    }
     if (!this.writing) void this.drain();
     return batch.written;
   }

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 // The core's zod-free entry, not its index: the index also carries the zod schemas, which the webhook's
 // bundle leaves out (it decodes reviews with the hand-written decoders of admission/decode.ts).
 import type { AdmissionReview } from '../../layers/core/admission/review.js';
@@ -16,16 +16,24 @@ import { hashSecret, sameHash } from '../shared/http/auth.js';
 import { MAX_BODY_BYTES } from '../shared/http/body-parsing.js';
 import { errorResult } from '../shared/http/error-mapping.js';
 import type { HttpHandler } from '../shared/http/types.js';
-import { DecisionConfigCache, NoConfigurationError } from '../shared/snapshot-cache.js';
+import { DecisionConfigCache, NoConfigurationError, type DecisionConfig } from '../shared/snapshot-cache.js';
 import { failModeOf } from '../shared/webhook.js';
 import { TIMED_OUT, within } from '../shared/deadline.js';
 import { AuditRecorder } from './AuditRecorder.js';
+import { StallWatch } from './StallWatch.js';
 import type { WebhookRuntime } from './runtime.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
 const POD_TTL_SECONDS = 30 * 86_400;
 /** Audit events that could not be written wait for the next write (bounded: the oldest are dropped). */
 const MAX_PENDING_EVENTS = 1000;
+/** Kept back from the end of the Lambda invocation: deciding and answering after the storage wait. */
+const ANSWER_RESERVE_MS = 500;
+/**
+ * A storage call in flight this long means storage is stalled: reviews then neither wait for side effects nor
+ * start lookups, and a refresh that is due waits no longer than this. Healthy DynamoDB calls take milliseconds.
+ */
+const STALLED_AFTER_MS = 1000;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -37,9 +45,11 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
  * The time this request may spend on storage: half the API server's timeout (read from `?timeout=Ns`),
  * so that the verdict always arrives well before the API server gives up.
  */
-export function storageBudgetMs(timeoutParameter: string | undefined): number {
+export function storageBudgetMs(timeoutParameter: string | undefined, remainingInvocationMs = Number.POSITIVE_INFINITY): number {
   const seconds = Number(/^(\d{1,2})s$/.exec(timeoutParameter ?? '')?.[1] ?? 10);
-  return (Math.min(Math.max(seconds, 1), 30) * 1000) / 2;
+  // A timed-out invocation resets the Lambda environment and with it the cached configuration, which is what
+  // answers during an outage: the wait also ends before the invocation does.
+  return Math.max(0, Math.min((Math.min(Math.max(seconds, 1), 30) * 1000) / 2, remainingInvocationMs - ANSWER_RESERVE_MS));
 }
 
 /** The promise's value, or undefined when it failed or missed the deadline: side effects never fail a verdict. */
@@ -91,6 +101,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     },
     {
       recheckMs: runtime.config.configRecheckMs ?? 1000,
+      // Stale-while-revalidate: a stalled refresh delays one review by at most this, never every review.
+      revalidateWaitMs: STALLED_AFTER_MS / 4,
       onRefreshError: (error) =>
         logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
     },
@@ -103,10 +115,15 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
       logger.warn('audit events could not be written yet', { pending, dropped, error: error as Error }),
   });
 
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const watch = new StallWatch(STALLED_AFTER_MS);
+  const stalled = () => watch.stalled || cache.refreshAgeMs() > STALLED_AFTER_MS;
+
+  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
-    const budgetMs = storageBudgetMs(event.queryStringParameters?.timeout);
+    const budgetMs = storageBudgetMs(event.queryStringParameters?.timeout, context?.getRemainingTimeInMillis?.());
     const remaining = () => budgetMs - (Date.now() - started);
+    /** How long a side effect may hold the verdict back: not at all once storage stalls, never past the stall mark. */
+    const sideEffectWait = () => (stalled() ? 0 : Math.min(remaining(), STALLED_AFTER_MS));
 
     // A text body is measured and parsed as it is; only a base64 one needs decoding first.
     const decoded = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
@@ -124,7 +141,7 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
 
     const cluster = event.pathParameters?.cluster ?? '';
     const secret = event.pathParameters?.secret ?? '';
-    let config;
+    let config: DecisionConfig;
     try {
       config = await cache.get(remaining());
     } catch (error) {
@@ -133,7 +150,13 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
       return failModeResponse(review, failModeOf(secret));
     }
 
-    const registered = config.clusters.get(cluster);
+    let registered = config.clusters.get(cluster);
+    // A cluster registered (or a secret rotated) a moment ago is not refused on a stale copy: the refresh in
+    // flight decides, unless storage is stalled.
+    if ((!registered || !sameHash(hashSecret(secret), registered.secretHash)) && !stalled()) {
+      config = await cache.fresh(remaining()).catch(() => config);
+      registered = config.clusters.get(cluster);
+    }
     // One answer for an unknown cluster and a wrong secret; the secret itself is never logged.
     if (!registered || !sameHash(hashSecret(secret), registered.secretHash))
       return errorResult(401, 'unauthorized', 'missing or invalid credentials');
@@ -147,7 +170,10 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
       const req = review.request;
       let known: readonly PodIdentity[] | undefined;
       if (req.operation === 'CONNECT' && req.namespace && req.name) {
-        known = await settled(runtime.podDirectory.lookup(cluster, req.namespace, req.name), remaining());
+        // With storage stalled, what this instance read last about the pod, however old, rather than a wait.
+        known = stalled()
+          ? runtime.podDirectory.lastKnown?.(cluster, req.namespace, req.name)
+          : await settled(watch.track(runtime.podDirectory.lookup(cluster, req.namespace, req.name)), remaining());
       }
       const context = admissionContext(review, { cluster, group, lookupPod: () => known });
       if (context.kind === 'ignore')
@@ -158,7 +184,7 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
       if (!context.dryRun) {
         const effects: Array<Promise<unknown>> = [];
         const lesson = podLesson(context, decision);
-        if (lesson) effects.push(settled(runtime.podDirectory.learn(cluster, lesson, POD_TTL_SECONDS), remaining()));
+        if (lesson) effects.push(settled(watch.track(runtime.podDirectory.learn(cluster, lesson, POD_TTL_SECONDS)), sideEffectWait()));
         if (decision.violations.length > 0 || recorder.pending > 0) {
           const { subject } = context;
           const events = auditEvents(
@@ -174,7 +200,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
             runtime.newId,
           );
           const retentionDays = settings.auditRetentionDays;
-          effects.push(settled(recorder.record(events.map((auditEvent) => ({ event: auditEvent, retentionDays }))), remaining()));
+          const recorded = recorder.record(events.map((auditEvent) => ({ event: auditEvent, retentionDays })));
+          effects.push(settled(watch.track(recorded), sideEffectWait()));
         }
         await Promise.all(effects);
       }

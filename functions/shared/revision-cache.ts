@@ -11,6 +11,13 @@ export interface RevisionCacheOptions {
   readonly recheckMs: number;
   readonly now?: () => number;
   readonly onRefreshError?: (error: unknown) => void;
+  /**
+   * How long the call that starts a refresh waits for it when a cached value could serve instead; calls that
+   * find a refresh already in flight serve the cached value at once (stale-while-revalidate), so that a stalled
+   * storage delays at most this much, once per refresh.
+   * @default the call's whole budget
+   */
+  readonly revalidateWaitMs?: number;
 }
 
 /**
@@ -23,6 +30,7 @@ export class RevisionCache<T extends { readonly revision: number }, S extends Pi
   private current: T | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<T> | undefined;
+  private refreshStartedAt = 0;
 
   constructor(
     private readonly store: S,
@@ -38,14 +46,37 @@ export class RevisionCache<T extends { readonly revision: number }, S extends Pi
   async get(budgetMs = Number.POSITIVE_INFINITY): Promise<T> {
     const cached = this.current;
     if (cached && this.now() - this.checkedAt < this.options.recheckMs) return cached;
-    this.refreshing ??= this.refresh().finally(() => {
-      this.refreshing = undefined;
-    });
+    // Someone else's refresh is in flight: the cached value serves at once rather than wait for storage.
+    if (cached && this.refreshing) return cached;
+    if (!this.refreshing) {
+      this.refreshStartedAt = this.now();
+      this.refreshing = this.refresh().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.settle(cached ? Math.min(budgetMs, this.options.revalidateWaitMs ?? budgetMs) : budgetMs);
+  }
+
+  /**
+   * The value once the refresh in flight (if any) is done, waiting at most `budgetMs`: for answers that a
+   * stale value could get wrong (a cluster registered a moment ago). Without a refresh in flight, the value.
+   */
+  async fresh(budgetMs: number): Promise<T> {
+    if (!this.refreshing) return this.get(budgetMs);
+    return this.settle(budgetMs);
+  }
+
+  /** How long the refresh in flight has been running (0 without one): a long one means storage is stalled. */
+  refreshAgeMs(): number {
+    return this.refreshing ? this.now() - this.refreshStartedAt : 0;
+  }
+
+  private async settle(waitMs: number): Promise<T> {
     try {
-      const result = await within(this.refreshing, budgetMs);
-      if (result !== TIMED_OUT) return result;
-    } catch (error) {
-      this.options.onRefreshError?.(error);
+      const result = await within(this.refreshing ?? Promise.resolve(this.current as T), waitMs);
+      if (result !== TIMED_OUT && result !== undefined) return result;
+    } catch {
+      // Reported by refresh() itself, whoever waited for it; the cached value serves.
     }
     if (this.current) return this.current;
     throw new NoConfigurationError('no configuration cached and storage did not answer in time');
@@ -65,6 +96,7 @@ export class RevisionCache<T extends { readonly revision: number }, S extends Pi
     } catch (error) {
       // Back off for one interval rather than hammering a failing table on every request.
       this.checkedAt = this.now();
+      this.options.onRefreshError?.(error);
       throw error;
     }
   }

@@ -65,3 +65,21 @@ describe('RevisionCache', () => {
     await expect(cold.get(20)).rejects.toBeInstanceOf(NoConfigurationError);
   });
 });
+
+describe('RevisionCache while storage stalls (stale-while-revalidate)', () => {
+  it('serves the cached value at once to calls that find a refresh in flight, and the starter waits only revalidateWaitMs', async () => {
+    let now = 0;
+    const { state, store, load } = fakeStore();
+    const cache = new RevisionCache(store, load, { recheckMs: 10, now: () => now, revalidateWaitMs: 5 });
+    await cache.get();
+    state.delayMs = 60_000; // never answers within the test
+    now += 11;
+    const started = performance.now();
+    expect((await cache.get(30_000)).revision).toBe(1); // starts the refresh, waits 5 ms
+    expect((await cache.get(30_000)).revision).toBe(1); // joins it: no wait at all
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(state.revisionReads).toBe(2);
+    now += 500;
+    expect(cache.refreshAgeMs()).toBe(500);
+  });
+});

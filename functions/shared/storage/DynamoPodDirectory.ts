@@ -180,8 +180,14 @@ export class CachedPodDirectory implements PodDirectory {
     if (last && last.json === json && this.now() - last.at <= 3_600_000) return;
     await this.inner.learn(cluster, lesson, ttlSeconds);
     this.bounded(this.written, key, { json, at: this.now() });
-    // What this instance read about the pod is out of date now: the next lookup reads the record again.
-    if (lesson.name) this.entries.delete(`${cluster}#${lesson.namespace}#${lesson.name}`);
+    // What this instance read about the pod is out of date now: the next lookup reads the record again (the
+    // old entry stays as the last known identities, for a stalled storage).
+    const entry = lesson.name ? this.entries.get(`${cluster}#${lesson.namespace}#${lesson.name}`) : undefined;
+    if (entry) entry.until = 0;
+  }
+
+  lastKnown(cluster: string, namespace: string, name: string): readonly PodIdentity[] | undefined {
+    return this.entries.get(`${cluster}#${namespace}#${name}`)?.identities;
   }
 
   async lookup(cluster: string, namespace: string, name: string): Promise<readonly PodIdentity[]> {

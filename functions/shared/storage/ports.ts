@@ -193,6 +193,8 @@ export interface PodDirectory {
   learn(cluster: string, lesson: PodLesson, ttlSeconds: number): Promise<void>;
   /** Every identity a pod of that name may have (see `possibleIdentities`); empty when it is unknown. */
   lookup(cluster: string, namespace: string, name: string): Promise<readonly PodIdentity[]>;
+  /** What this instance read last about the pod, however old, without a storage call (for a stalled storage). */
+  lastKnown?(cluster: string, namespace: string, name: string): readonly PodIdentity[] | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/typ
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import { createIfAbsent, holdsRequested } from '../use-cases/create-replay.js';
+import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** The built-in scope that matches everything; it is not stored and cannot change. */
 const globalScope = { name: GLOBAL_SCOPE, description: 'Built in: matches every workload.', expression: '', variables: [], version: 1 };
@@ -64,20 +65,19 @@ export function scopeRoutes(runtime: Runtime) {
       refuseGlobal(name);
       const scope = validate(applicationScopeSchema, request.body, 'the application scope');
       if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
-      const stored = await store.get('applicationScope', name);
-      if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
-      const [replaced] = await store.apply(
-        [
-          {
-            op: 'replace',
-            kind: 'applicationScope',
-            name,
-            doc: withoutMeta(scope),
-            expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
-          },
-        ],
-        request.actor,
-      );
+      const ifMatch = ifMatchVersion(request.headers);
+      const [replaced] = await writeAtCurrentVersion(ifMatch, async () => {
+        const stored = await store.get('applicationScope', name);
+        if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
+        const change = {
+          op: 'replace',
+          kind: 'applicationScope',
+          name,
+          doc: withoutMeta(scope),
+          expectedVersion: ifMatch ?? stored.version,
+        } as const;
+        return await store.apply([change], request.actor);
+      });
       return versioned(200, replaced as ApplicationScope & { version: number });
     },
 

@@ -18,6 +18,7 @@ import type { Actor, ConfigChange, Stored } from '../../shared/storage/ports.js'
 import { listAll } from '../../shared/storage/read-all.js';
 import { holdsRequested } from './create-replay.js';
 import { SETTINGS_NAME } from './settings.js';
+import { writeAtCurrentVersion } from './unguarded-writes.js';
 
 // Every write of policies, from a parsed request to what the answer shows: the enforcement-mode change
 // resolved against the save time, the application scopes it names checked, the write-only honeypot secret
@@ -43,9 +44,6 @@ export interface ImportOutcome {
   /** What the commercial product's document held that has no counterpart here. */
   readonly unsupported?: ReturnType<typeof convertCommercialDocument>['unsupported'];
 }
-
-/** Reads of a write without If-Match that lost a race to a concurrent edit. */
-const UNGUARDED_WRITE_ATTEMPTS = 3;
 
 /** How long the registered group types (save-time advice only) may be reused. */
 const ENFORCER_TYPES_TTL_MS = 10_000;
@@ -173,24 +171,27 @@ export function policyWrites(runtime: Runtime) {
     /** Replaces the policy `policy.name`, at version `ifMatch` when given, else at the current one. */
     async replace(policy: Policy, ifMatch: number | undefined, actor: Actor): Promise<SavedPolicy> {
       const name = policy.name;
-      const stored = await store.get('policy', name);
-      if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
-      if (stored.type !== policy.type)
-        throw new ValidationError('the policy is invalid', [
-          { path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` },
-        ]);
-      await referencedScopesExist(policy, runtime);
-      const expectedVersion = ifMatch ?? stored.version;
-      // A stale If-Match fails before the schedule is touched.
-      if (expectedVersion !== stored.version)
-        throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
-      const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
-      const write = writeWithSchedules(
-        runtime,
-        [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }],
-        () => store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], actor),
-      ) as Promise<Array<StoredPolicy | undefined>>;
-      return saved(write);
+      // Without If-Match, a concurrent edit between the read and the write just means reading again.
+      return writeAtCurrentVersion(ifMatch, async () => {
+        const stored = await store.get('policy', name);
+        if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
+        if (stored.type !== policy.type)
+          throw new ValidationError('the policy is invalid', [
+            { path: 'type', message: `cannot change from ${stored.type} to ${policy.type}: create a new policy` },
+          ]);
+        await referencedScopesExist(policy, runtime);
+        const expectedVersion = ifMatch ?? stored.version;
+        // A stale If-Match fails before the schedule is touched.
+        if (expectedVersion !== stored.version)
+          throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${expectedVersion}`);
+        const doc = { ...keepWriteOnlySecrets(policy, stored), enforcementModeChange: resolveChange(policy, stored, runtime) };
+        const write = writeWithSchedules(
+          runtime,
+          [{ policy: name, before: stored.enforcementModeChange, after: doc.enforcementModeChange }],
+          () => store.apply([{ op: 'replace', kind: 'policy', name, doc, expectedVersion }], actor),
+        ) as Promise<Array<StoredPolicy | undefined>>;
+        return await saved(write);
+      });
     },
 
     /** Deletes a policy and its schedule, at version `ifMatch` when given, else at the current one. */
@@ -198,20 +199,15 @@ export function policyWrites(runtime: Runtime) {
       // The schedule goes with the policy: cancelled first, set back if the delete then fails. The delete is
       // conditioned on the version read (whose pending change decided about the schedule); without If-Match,
       // a concurrent edit just means reading again.
-      for (let attempt = 1; ; attempt++) {
+      await writeAtCurrentVersion(ifMatch, async () => {
         const stored = await store.get('policy', name);
         if (!stored) throw new NotFoundError(`policy "${name}" does not exist`);
         if (ifMatch !== undefined && ifMatch !== stored.version)
           throw new VersionMismatchError(`policy "${name}" is at version ${stored.version}, not ${ifMatch}`);
-        try {
-          await writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: null }], () =>
-            store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: stored.version }], actor),
-          );
-          return;
-        } catch (error) {
-          if (!(error instanceof VersionMismatchError) || ifMatch !== undefined || attempt >= UNGUARDED_WRITE_ATTEMPTS) throw error;
-        }
-      }
+        await writeWithSchedules(runtime, [{ policy: name, before: stored.enforcementModeChange, after: null }], () =>
+          store.apply([{ op: 'delete', kind: 'policy', name, expectedVersion: stored.version }], actor),
+        );
+      });
     },
 
     /**

@@ -150,6 +150,21 @@ describe('policies API', () => {
     const activity = await api.call('GET', '/v1/activity?limit=500');
     expect(activity.body.items.filter((e: { resource: string }) => e.resource === 'policy/contended')).toHaveLength(2);
   });
+
+  it('applies every one of 20 concurrent writers without If-Match (the write is unconditional for them)', async () => {
+    const created = await api.call('POST', '/v1/policies', { body: { name: 'unguarded', type: 'container' } });
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.call('PUT', '/v1/policies/unguarded', { body: { ...created.body, description: `writer ${i}` } }),
+      ),
+    );
+    expect(attempts.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(new Set(attempts.map((a) => a.body.version))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i + 2)));
+    const final = await api.call('GET', '/v1/policies/unguarded');
+    expect(final.body.version).toBe(21);
+    const activity = await api.call('GET', '/v1/activity?limit=500');
+    expect(activity.body.items.filter((e: { resource: string }) => e.resource === 'policy/unguarded')).toHaveLength(21);
+  });
 });
 
 describe('application scopes API', () => {
@@ -176,6 +191,18 @@ describe('application scopes API', () => {
     expect(refused.body.error.message).toContain('uses-payments');
     await api.call('DELETE', '/v1/policies/uses-payments');
     expect((await api.call('DELETE', '/v1/application-scopes/payments')).status).toBe(204);
+  });
+
+  it('applies every one of 20 concurrent replaces without If-Match', async () => {
+    const scope = { name: 'contended-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] };
+    expect((await api.call('POST', '/v1/application-scopes', { body: scope })).status).toBe(201);
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.call('PUT', '/v1/application-scopes/contended-scope', { body: { ...scope, description: `writer ${i}` } }),
+      ),
+    );
+    expect(attempts.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await api.call('GET', '/v1/application-scopes/contended-scope')).body.version).toBe(21);
   });
 });
 
@@ -224,5 +251,14 @@ describe('enforcer settings API', () => {
       status: 200,
       body: { bypassScopes: [{ attribute: 'kubernetes.namespace', value: 'kube-system' }], version: settings.body.version + 1 },
     });
+  });
+
+  it('applies every one of 20 concurrent replaces without If-Match', async () => {
+    const settings = (await api.call('GET', '/v1/settings/enforcer')).body;
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => api.call('PUT', '/v1/settings/enforcer', { body: { ...settings, auditRetentionDays: 30 + i } })),
+    );
+    expect(attempts.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await api.call('GET', '/v1/settings/enforcer')).body.version).toBe(settings.version + 20);
   });
 });

@@ -231,10 +231,13 @@ describe('when the DynamoDB write fails after the schedule was made', () => {
       );
     };
     h.scheduler.resetHistory();
-    const response = await h.call('PUT', '/v1/policies/contended', {
-      ...created.body,
-      enforcementModeChange: { to: 'enforce', afterDays: 10 },
-    });
+    // With If-Match the lost race is the client's 412 (without it, the server would read again and retry).
+    const response = await h.call(
+      'PUT',
+      '/v1/policies/contended',
+      { ...created.body, enforcementModeChange: { to: 'enforce', afterDays: 10 } },
+      { 'if-match': `"${created.body.version}"` },
+    );
     expect(response.status).toBe(412);
     const inputs = h.scheduledInputs();
     expect(inputs).toHaveLength(2);

@@ -13,6 +13,7 @@ import { policyRoutes } from './resources/policies.js';
 import { policyIoRoutes } from './resources/policy-io.js';
 import { scopeRoutes } from './resources/scopes.js';
 import { settingsRoutes } from './resources/settings.js';
+import { checkPathParameters } from './path-parameters.js';
 
 const publicRoutes = new Set(routes.filter((r) => r.function === 'api' && r.auth === 'public').map(routeKey));
 
@@ -21,6 +22,7 @@ export function createApiHandler(runtime: Runtime): HttpHandler {
   return httpFunction({
     function: 'api',
     logger: runtime.logger,
+    checkPathParameters,
     authenticate: (event: APIGatewayProxyEventV2) => ({
       actor: publicRoutes.has(event.routeKey) ? 'anonymous' : adminActor(event, runtime.adminAuth),
     }),

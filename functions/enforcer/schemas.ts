@@ -11,6 +11,13 @@ export const MAX_AUDIT_ID_LENGTH = 128;
 const noControlCharacters = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f);
 const plainText = (max: number) => z.string().min(1).max(max).refine(noControlCharacters, 'must not contain control characters');
 
+/**
+ * Keys that name members of every JavaScript object: a map holding one is taken for a class instance by
+ * the DynamoDB marshaller (and is a prototype-pollution hazard wherever it is copied).
+ */
+const reservedKeys = new Set(['constructor', 'prototype', '__proto__']);
+const RESERVED_KEY_MESSAGE = 'must not be "constructor", "prototype" or "__proto__" (reserved object keys)';
+
 /** The body of POST /v1/enforcers/register. */
 export const registerSchema = z.strictObject({
   name: plainText(256),
@@ -18,7 +25,22 @@ export const registerSchema = z.strictObject({
   version: plainText(64).optional(),
   hostname: plainText(253).optional(),
   metadata: z
-    .record(z.string().min(1).max(128), z.string().max(1024))
+    .preprocess(
+      (value, ctx) => {
+        // zod drops a `__proto__` key silently; refuse it instead, like the other reserved keys.
+        if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__'))
+          ctx.addIssue({ code: 'custom', path: ['__proto__'], message: RESERVED_KEY_MESSAGE, input: value });
+        return value;
+      },
+      z.record(
+        z
+          .string()
+          .min(1)
+          .max(128)
+          .refine((key) => !reservedKeys.has(key), RESERVED_KEY_MESSAGE),
+        z.string().max(1024),
+      ),
+    )
     .refine((value) => Object.keys(value).length <= 32, 'at most 32 entries')
     .optional(),
 });

@@ -24,6 +24,8 @@ export interface HttpFunctionProps<F extends FunctionName, C extends object, T e
    */
   readonly authenticate: (event: APIGatewayProxyEventV2) => C | Promise<C>;
   readonly handlers: ExactHandlerTable<F, RouteHandlerOf<C>, T>;
+  /** Refuses path parameters no resource can have (throws ValidationError) before any handler runs. */
+  readonly checkPathParameters?: (params: Readonly<Record<string, string | undefined>>) => void;
 }
 
 /** A handler of a function whose callers authenticate as `C`. */
@@ -60,6 +62,7 @@ export function httpFunction<F extends FunctionName, C extends object, T extends
     // Set by the authentication step, which throws instead of leaving it out; checked so that no handler
     // can ever run without a caller.
     if (!event.authenticated) throw new UnauthorizedError();
+    props.checkPathParameters?.(event.pathParameters ?? {});
     const request: HttpRequest = {
       routeKey: event.routeKey,
       params: event.pathParameters ?? {},

@@ -8,7 +8,9 @@ export const resourceNameSchema = z
   .regex(
     /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/,
     'may contain only letters, digits, spaces, ".", "_" and "-", and must not start or end with a space',
-  );
+  )
+  // A URL path cannot address them: clients and proxies resolve `/v1/policies/..` to `/v1`.
+  .refine((name) => name !== '.' && name !== '..', 'must not be "." or ".." (they cannot be addressed in a URL)');
 
 /** Free text shown to people; bounded so that one item cannot bloat a DynamoDB item. */
 export const descriptionSchema = z.string().max(1024, 'must be at most 1024 characters');

@@ -19,6 +19,8 @@ export interface CallOptions {
 export interface EnforcerTestApi {
   readonly tables: TestTables;
   readonly runtime: Runtime;
+  /** The server's base URL, for requests the helpers cannot make. */
+  readonly url: string;
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<ApiResponse<T>>;
   /** Creates an enforcer group through the admin API and returns its token. */
   createGroup(name: string, type: string, extra?: Record<string, unknown>): Promise<string>;
@@ -76,6 +78,10 @@ export function useEnforcerApi(options: { clock?: () => Date } = {}): EnforcerTe
 
   return {
     tables,
+    get url() {
+      if (!server) throw new Error('useEnforcerApi(): only inside tests and hooks');
+      return server.url;
+    },
     get runtime() {
       if (!runtime) throw new Error('useEnforcerApi(): only inside tests and hooks');
       return runtime;

@@ -91,6 +91,11 @@ function withoutWriteOnly(policy: Policy): Json {
   );
 }
 
+/** A policy without its write-only options (catalog meta `writeOnly`): all of it that the API may ever show. */
+export function withoutWriteOnlyOptions<T extends Policy>(policy: T): T {
+  return { ...policy, controls: withoutWriteOnly(policy) };
+}
+
 /** Write-only values of a policy, keyed `control.option`. */
 function writeOnlyValues(policy: Policy): Map<string, unknown> {
   const values = new Map<string, unknown>();

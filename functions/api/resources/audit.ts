@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import type { Policy } from '../../../layers/core/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { pageRequest } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
 import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
-import type { Page } from '../../shared/storage/ports.js';
+import type { ActivityEntry, Page } from '../../shared/storage/ports.js';
+import { policyView } from '../use-cases/policy-writes.js';
 import { currentSettings } from '../use-cases/settings.js';
 
 const instant = z.iso
@@ -23,6 +25,17 @@ const auditFilters = z
     until: instant.optional(),
   })
   .refine((q) => !q.since || !q.until || q.since <= q.until, { message: '"since" must not be after "until"', path: ['since'] });
+
+/** The before and after images of a policy change carry its write-only secrets: the trail shows neither. */
+function withoutWriteOnlyValues(entry: ActivityEntry): ActivityEntry {
+  if (!entry.resource.startsWith('policy/')) return entry;
+  const hide = (image: unknown) => (isPolicyImage(image) ? policyView(image) : image);
+  return { ...entry, before: hide(entry.before), after: hide(entry.after) };
+}
+
+function isPolicyImage(image: unknown): image is Policy {
+  return typeof image === 'object' && image !== null && typeof (image as { controls?: unknown }).controls === 'object';
+}
 
 function pageBody<T>(page: Page<T>): { items: T[]; nextCursor?: string } {
   return { items: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
@@ -53,7 +66,8 @@ export function auditRoutes(runtime: Runtime) {
 
     'GET /v1/activity': async (request: ApiRequest): Promise<ApiResponse> => {
       const { since } = validate(z.object({ since: instant.optional() }), { since: request.query.since }, 'the query string');
-      return { status: 200, body: pageBody(await runtime.configStore.activity({ ...pageRequest(request.query), since })) };
+      const page = await runtime.configStore.activity({ ...pageRequest(request.query), since });
+      return { status: 200, body: pageBody({ ...page, items: page.items.map(withoutWriteOnlyValues) }) };
     },
   } satisfies ApiHandlers;
 }

@@ -3,6 +3,7 @@ import {
   GLOBAL_SCOPE,
   isCommercialDocument,
   planImport,
+  withoutWriteOnlyOptions,
   policyWarnings,
   type EnforcementModeChange,
   type EnforcerType,
@@ -48,12 +49,9 @@ export interface ImportOutcome {
 /** How long the registered group types (save-time advice only) may be reused. */
 const ENFORCER_TYPES_TTL_MS = 10_000;
 
-/** What a policy looks like on the wire: the write-only honeypot secret never leaves the server. */
+/** What a policy looks like on the wire: write-only options (the honeypot secret) never leave the server. */
 export function policyView(policy: StoredPolicy | Policy): Policy {
-  const honeypot = (policy.controls as Record<string, Record<string, unknown> | undefined>).honeypot;
-  if (!honeypot || !('secretAccessKey' in honeypot)) return policy;
-  const { secretAccessKey: _secret, ...visible } = honeypot;
-  return { ...policy, controls: { ...policy.controls, honeypot: visible } };
+  return withoutWriteOnlyOptions(policy);
 }
 
 function sameChange(a: EnforcementModeChange | null | undefined, b: EnforcementModeChange | null | undefined): boolean {

@@ -119,6 +119,26 @@ describe('policies API', () => {
     expect((stored?.controls as any).honeypot.secretAccessKey).toBe('fake-secret-value-123456');
   });
 
+  it('never shows the honeypot secret in the activity trail, for a create, an update or a delete', async () => {
+    const secret = 'activity-secret-value-123456';
+    const body = {
+      name: 'honey-trail',
+      type: 'function',
+      controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: secret } },
+    };
+    const created = await api.call('POST', '/v1/policies', { body });
+    expect(created.status).toBe(201);
+    expect((await api.call('PUT', '/v1/policies/honey-trail', { body: { ...created.body, description: 'edited' } })).status).toBe(200);
+    expect((await api.call('DELETE', '/v1/policies/honey-trail')).status).toBe(204);
+    const trail = await api.call('GET', '/v1/activity?limit=500');
+    expect(trail.status).toBe(200);
+    const entries = (trail.body.items as any[]).filter((entry) => entry.resource === 'policy/honey-trail');
+    expect(entries.map((entry) => entry.action).sort()).toEqual(['create', 'delete', 'update']);
+    // The rest of the honeypot settings stay visible, so that the trail still shows what changed.
+    expect(entries.some((entry) => entry.after?.controls?.honeypot?.accessKeyId === 'AKIAABCDEFGHIJKLMNOP')).toBe(true);
+    expect(JSON.stringify(trail.body)).not.toContain(secret);
+  });
+
   it('refuses names that differ from the path, type changes and missing application scopes', async () => {
     await api.call('POST', '/v1/policies', { body: { name: 'fixed', type: 'container' } });
     expect((await api.call('PUT', '/v1/policies/fixed', { body: { name: 'other', type: 'container' } })).status).toBe(400);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { routes } from '../../../functions/shared/routes.js';
 import { useApi } from '../../support/api.js';
 
 const api = useApi();
@@ -137,6 +138,28 @@ describe('policies API', () => {
     // The rest of the honeypot settings stay visible, so that the trail still shows what changed.
     expect(entries.some((entry) => entry.after?.controls?.honeypot?.accessKeyId === 'AKIAABCDEFGHIJKLMNOP')).toBe(true);
     expect(JSON.stringify(trail.body)).not.toContain(secret);
+  });
+
+  it('answers no read route with the honeypot secret (every GET of the admin API, after a create and an edit)', async () => {
+    const secret = 'every-route-secret-value-123456';
+    const body = {
+      name: 'honey-all',
+      type: 'function',
+      controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: secret } },
+    };
+    const created = await api.call('POST', '/v1/policies', { body });
+    expect(created.status).toBe(201);
+    const edited = await api.call('PUT', '/v1/policies/honey-all', { body: { ...created.body, description: 'edited' } });
+    expect(edited.status).toBe(200);
+    const reads = routes.filter((route) => route.method === 'GET' && route.auth !== 'enforcer' && route.auth !== 'webhook');
+    expect(reads.length).toBeGreaterThan(10);
+    for (const route of reads) {
+      const path = route.path.replace('{name}', 'honey-all').replace('{id}', 'default');
+      const answer = await api.call('GET', route.path === '/v1/activity' ? `${path}?limit=500` : path);
+      expect(answer.status, path).toBeLessThan(500);
+      expect(JSON.stringify(answer.body ?? ''), path).not.toContain(secret);
+    }
+    for (const answer of [created, edited]) expect(JSON.stringify(answer.body)).not.toContain(secret);
   });
 
   it('refuses names that differ from the path, type changes and missing application scopes', async () => {

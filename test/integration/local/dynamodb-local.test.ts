@@ -1,10 +1,18 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checkJava, DYNAMODB_LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.js';
+import {
+  checkJava,
+  DYNAMODB_LOCAL_CREDENTIALS,
+  dynamoDbDataPath,
+  startDynamoDbLocal,
+  type DynamoDbLocal,
+} from '../../../infra/local/dynamodb-local.js';
 import { LocalModeError } from '../../../infra/local/errors.js';
 
 // Starting a JVM takes seconds on a busy machine.
@@ -21,6 +29,25 @@ async function tableNames(endpoint: string): Promise<string[]> {
   } finally {
     client.destroy();
   }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passed; says which. */
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return condition();
 }
 
 /** Runs `body` with PATH replaced, so that `java` resolves (or not) to what the test chose. */
@@ -93,6 +120,52 @@ describe('startDynamoDbLocal', () => {
       }
     },
     START_TIMEOUT,
+  );
+
+  it(
+    'refuses a second start on a data directory whose DynamoDB Local still runs, and starts again once it stopped',
+    async () => {
+      const first = await startDynamoDbLocal({ dataDir });
+      started.push(first);
+      const second = startDynamoDbLocal({ dataDir });
+      await expect(second).rejects.toThrow(LocalModeError);
+      await expect(second).rejects.toThrow(`still runs on ${dynamoDbDataPath(dataDir)}`);
+      // The refused start left the first one alone.
+      expect(await tableNames(first.endpoint)).toBeInstanceOf(Array);
+      await first.stop();
+      const third = await startDynamoDbLocal({ dataDir });
+      started.push(third);
+      expect(await tableNames(third.endpoint)).toBeInstanceOf(Array);
+    },
+    START_TIMEOUT * 2,
+  );
+
+  it(
+    'stops DynamoDB Local when the process that started it is killed with SIGKILL (no exit handler runs)',
+    async () => {
+      const ownDir = await mkdtemp(join(tmpdir(), 'vigil-ddb-orphan-'));
+      const parent = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/local/start-dynamodb-local.ts', ownDir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+        const { endpoint } = JSON.parse(line.toString()) as { endpoint: string };
+        const lock = JSON.parse(await readFile(join(dynamoDbDataPath(ownDir), 'dynamodb-local.lock'), 'utf8')) as { pid: number };
+        expect(await tableNames(endpoint)).toEqual([]);
+        parent.kill('SIGKILL');
+        // The watchdog polls twice a second; give a busy machine plenty of time before calling it a leak.
+        const gone = await waitUntil(() => !isRunning(lock.pid), 30_000);
+        expect(gone, `DynamoDB Local (pid ${lock.pid}) outlived the process that started it`).toBe(true);
+        await expect(tableNames(endpoint)).rejects.toThrow();
+        // Its lock went with it: the next start on the same data directory is not refused.
+        const next = await startDynamoDbLocal({ dataDir: ownDir });
+        started.push(next);
+        expect(await tableNames(next.endpoint)).toEqual([]);
+      } finally {
+        parent.kill('SIGKILL');
+      }
+    },
+    START_TIMEOUT * 2,
   );
 
   describe('without a usable Java', () => {

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiError, DependencyError } from '../errors.js';
+import { TIMED_OUT, within } from '../deadline.js';
 
 /** Where the adapters find DynamoDB, and how long they wait for it. */
 export interface DynamoClientOptions {
@@ -65,21 +66,10 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
   const budgetMs = options.callBudgetMs ?? STORAGE_CALL_BUDGET_MS;
   // On the low-level client's stack, which the document client shares: every call of both is bounded.
   client.middlewareStack.add(
-    (next, context) => (args) => {
-      const operation = context.commandName ?? 'a call';
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new StorageTimeoutError(operation, budgetMs)), budgetMs);
-        next(args).then(
-          (output) => {
-            clearTimeout(timer);
-            resolve(output);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      });
+    (next, context) => async (args) => {
+      const outcome = await within(next(args), budgetMs);
+      if (outcome === TIMED_OUT) throw new StorageTimeoutError(context.commandName ?? 'a call', budgetMs);
+      return outcome;
     },
     { step: 'initialize', name: 'vigilStorageCallBudget', priority: 'high' },
   );

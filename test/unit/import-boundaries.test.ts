@@ -1,29 +1,11 @@
 import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { bundledInputs, repoRoot } from '../support/bundled-inputs.js';
 
 // The lint rules in eslint.config.js keep zod off the webhook and the protection layer: there, the core is
 // imported by value only through its zod-free surface. These tests keep the rules honest: the surface
 // really loads no zod, and every module the webhook's bundle reaches is one the rules check.
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-async function bundledInputs(entry: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'silent',
-    absWorkingDir: repoRoot,
-  });
-  return Object.keys(result.metafile.inputs);
-}
 
 async function sourcesUnder(folder: string): Promise<string[]> {
   const names = await readdir(new URL(folder, new URL(repoRoot, 'file:')));

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundledInputs } from '../../support/bundled-inputs.js';
 import { bundleLambda } from '../../../bench/lambda-bundle.js';
 import { GOALS } from '../../../bench/suites/admission.js';
 import { functionEntries } from '../../../infra/lambda-bundling.js';
@@ -11,23 +10,6 @@ import { functionEntries } from '../../../infra/lambda-bundling.js';
 // The webhook's cold start and bundle size depend on what its entry point reaches: the schemas that
 // validate documents (and zod with them) must stay out. An import through the core's index, or a core
 // module that starts building schemas at load time, would pull them back in.
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-async function bundledInputs(entry: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'silent',
-    absWorkingDir: repoRoot,
-  });
-  return Object.keys(result.metafile.inputs);
-}
 
 describe('the admission function bundle', () => {
   it('reaches neither zod nor the validating schemas', async () => {

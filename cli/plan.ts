@@ -92,6 +92,14 @@ function plan(current: ControlPlaneState, desired: DesiredState): ImportPlan {
   }
 }
 
+/** A planned policy whose switch is the stored one, with the stored instant, so that it prints as the server does. */
+function shownAsStored(policy: Policy, existing: Policy | undefined): Policy {
+  const change = policy.enforcementModeChange;
+  const pending = existing?.enforcementModeChange;
+  if (!change || !pending || change.to !== pending.to || change.at !== pending.at || change.afterDays !== pending.afterDays) return policy;
+  return { ...policy, enforcementModeChange: pending };
+}
+
 const kindOrder: Readonly<Record<ChangeKind, number>> = { applicationScope: 0, policy: 1, settings: 2 };
 
 function byKindAndName(a: Change, b: Change): number {
@@ -111,8 +119,12 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
   }
   const before = toExportDocument(current);
   const parsed = exportDocumentSchema.parse(desired.document);
+  // What the import will store, not the files as written: a scheduled switch the server already satisfies shows as
+  // the stored switch or the mode it reached (see planImport), so an update's diff names only what changes.
+  const stored = new Map(current.policies.map((p) => [p.name, p]));
+  const planned = result.items.flatMap((item) => (item.kind === 'policy' ? [shownAsStored(item.value, stored.get(item.name))] : []));
   const after = toExportDocument({
-    policies: parsed.policies,
+    policies: planned,
     applicationScopes: parsed.applicationScopes,
     settings: parsed.settings ?? current.settings,
   });

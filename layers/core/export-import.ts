@@ -285,10 +285,49 @@ function builtInScope(current: ControlPlaneState): ApplicationScope {
   return current.applicationScopes.find((scope) => scope.name === GLOBAL_SCOPE) ?? applicationScopeSchema.parse({ name: GLOBAL_SCOPE });
 }
 
+/** Whether a switch a document states asks for the same instant as a pending stored one (same target, same timing). */
+function sameSwitch(declared: EnforcementModeChange, pending: EnforcementModeChange): boolean {
+  if (declared.to !== pending.to) return false;
+  if (declared.afterDays !== undefined) return declared.afterDays === pending.afterDays;
+  // An export writes a pending change as `at: scheduledFor`; the file that results asks for that very instant.
+  return declared.at !== undefined && (declared.at === pending.at || sameInstant(declared.at, pending.scheduledFor));
+}
+
+function sameInstant(a: string, b: string | undefined): boolean {
+  return b !== undefined && Date.parse(a) === Date.parse(b);
+}
+
+/**
+ * What a document's policy asks for, given the stored one. A scheduled switch in a file states an outcome, not an
+ * action (docs/cli.md, "Scheduled switches converge"):
+ * - a stored pending switch with the same target and timing satisfies it: the stored one is kept (its instant is
+ *   not moved, the policy is not rewritten), whether the file says `afterDays` or the `at` an export wrote;
+ * - a policy already in the target mode with no switch pending has reached the outcome: the switch has happened,
+ *   so the policy is kept in that mode, and a past `at` is no error.
+ * Otherwise the document's switch is new (server-managed fields dropped) and the API resolves it against its clock.
+ * Returns the policy to compare (with the stored switch, resolved) and the one to store (its documented form).
+ */
+function intendedPolicy(incoming: Policy, existing: Policy | undefined): { compare: Policy; store: Policy } {
+  const declared = incoming.enforcementModeChange;
+  if (!declared) return { compare: incoming, store: incoming };
+  const pending = existing?.enforcementModeChange;
+  if (existing && pending && incoming.enforcementMode === existing.enforcementMode && sameSwitch(declared, pending)) {
+    return {
+      compare: { ...incoming, enforcementModeChange: pending },
+      store: { ...incoming, enforcementModeChange: documentedChange(pending, false) as EnforcementModeChange },
+    };
+  }
+  if (existing && !pending && existing.enforcementMode === declared.to) {
+    const reached = { ...incoming, enforcementMode: declared.to, enforcementModeChange: null };
+    return { compare: reached, store: reached };
+  }
+  const fresh = { ...incoming, enforcementModeChange: documentedChange(declared, false) as EnforcementModeChange };
+  return { compare: fresh, store: fresh };
+}
+
 /** The policy to store: the document's, server fields dropped, stored secrets kept where the document omits them. */
 function plannedPolicy(incoming: Policy, existing: Policy | undefined): Policy {
   const body = withoutServerFields(incoming);
-  if (incoming.enforcementModeChange) body.enforcementModeChange = documentedChange(incoming.enforcementModeChange, false);
   if (existing && existing.type === incoming.type) {
     // Write-only values can never appear in an export, so a document without one means "keep the stored one",
     // exactly as a PUT of what GET returned does; otherwise every round trip would wipe honeypot secrets.
@@ -409,10 +448,11 @@ export function planImport(current: ControlPlaneState, document: unknown, mode: 
       });
       continue;
     }
-    const planned = plannedPolicy(value, existing);
+    const intended = intendedPolicy(value, existing);
+    const planned = plannedPolicy(intended.store, existing);
     let result: ImportResult = 'created';
     if (existing) {
-      const difference = firstDifference(canonicalPolicy(existing, true), canonicalPolicy(value, false));
+      const difference = firstDifference(canonicalPolicy(existing, true), canonicalPolicy(intended.compare, true));
       const same = difference === undefined && sameSecrets(value, existing);
       if (!same && mode === 'create') {
         const where = difference === undefined ? 'in a write-only value' : `at ${describeDifference(difference)}`;

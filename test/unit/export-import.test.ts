@@ -339,21 +339,67 @@ describe('planImport', () => {
       expect(policyValue(plan, 0).enforcementModeChange).toEqual({ to: 'enforce', at });
     });
 
-    it('treats afterDays in a document as a new schedule counted from the import', () => {
-      const current = state({
-        policies: [
-          policy({
-            name: 'p',
-            enforcementModeChange: { to: 'enforce', afterDays: 3, scheduledFor: '2027-05-01T00:00:00.000Z', state: 'pending', id: 'a' },
-          }),
-        ],
+    describe('a scheduled switch is an outcome: the same file plans no change before, at and after the switch', () => {
+      const file = (change: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+        document({ policies: [{ name: 'p', type: 'container', enforcementMode: 'audit', enforcementModeChange: change, ...extra }] });
+      const pending = (change: Record<string, unknown>) =>
+        state({
+          policies: [
+            policy({
+              name: 'p',
+              enforcementMode: 'audit',
+              enforcementModeChange: { ...change, scheduledFor: '2027-05-01T00:00:00.000Z', state: 'pending', id: 'a' },
+            }),
+          ],
+        });
+      const switched = state({ policies: [policy({ name: 'p', enforcementMode: 'enforce', enforcementModeChange: null }, 4)] });
+
+      it('afterDays: a pending switch with the same days is kept, its instant not moved', () => {
+        const plan = planImport(pending({ to: 'enforce', afterDays: 3 }), file({ to: 'enforce', afterDays: 3 }), 'upsert');
+        expect(outcome(plan)).toEqual([['policy', 'p', 'unchanged']]);
+        expect(policyValue(plan, 0).enforcementModeChange).toEqual({ to: 'enforce', afterDays: 3 });
       });
-      const plan = planImport(
-        current,
-        document({ policies: [{ name: 'p', type: 'container', enforcementModeChange: { to: 'enforce', afterDays: 3 } }] }),
-        'upsert',
-      );
-      expect(outcome(plan)).toEqual([['policy', 'p', 'updated']]);
+
+      it('afterDays: other days are a new switch', () => {
+        const plan = planImport(pending({ to: 'enforce', afterDays: 3 }), file({ to: 'enforce', afterDays: 5 }), 'upsert');
+        expect(outcome(plan)).toEqual([['policy', 'p', 'updated']]);
+        expect(policyValue(plan, 0).enforcementModeChange).toEqual({ to: 'enforce', afterDays: 5 });
+      });
+
+      it('an export of a pending afterDays switch (at: scheduledFor) asks for the same instant', () => {
+        const current = pending({ to: 'enforce', afterDays: 3 });
+        expect(outcome(planImport(current, file({ to: 'enforce', at: '2027-05-01T00:00:00Z' }), 'upsert'))).toEqual([
+          ['policy', 'p', 'unchanged'],
+        ]);
+        // Edited elsewhere, the policy keeps the stored switch as it was declared, so the API keeps its id and instant.
+        const edited = planImport(current, file({ to: 'enforce', at: '2027-05-01T00:00:00Z' }, { description: 'edited' }), 'upsert');
+        expect(outcome(edited)).toEqual([['policy', 'p', 'updated']]);
+        expect(policyValue(edited, 0).enforcementModeChange).toEqual({ to: 'enforce', afterDays: 3 });
+      });
+
+      it('after the switch (afterDays or a past at): the policy stays in the mode it reached and nothing changes', () => {
+        for (const change of [
+          { to: 'enforce', afterDays: 3 },
+          { to: 'enforce', at: '2001-01-01T00:00:00Z' },
+        ]) {
+          const plan = planImport(switched, file(change), 'upsert');
+          expect(outcome(plan)).toEqual([['policy', 'p', 'unchanged']]);
+          expect(policyValue(plan, 0)).toMatchObject({ enforcementMode: 'enforce', enforcementModeChange: null });
+        }
+      });
+
+      it('after the switch, other edits are written in the mode the switch reached, not back in audit', () => {
+        const plan = planImport(switched, file({ to: 'enforce', afterDays: 3 }, { description: 'edited' }), 'upsert');
+        expect(outcome(plan)).toEqual([['policy', 'p', 'updated']]);
+        expect(policyValue(plan, 0)).toMatchObject({ description: 'edited', enforcementMode: 'enforce', enforcementModeChange: null });
+      });
+
+      it('a policy in another mode than the target gets the switch', () => {
+        const inAudit = state({ policies: [policy({ name: 'p', enforcementMode: 'audit' })] });
+        const plan = planImport(inAudit, file({ to: 'enforce', afterDays: 3 }), 'upsert');
+        expect(outcome(plan)).toEqual([['policy', 'p', 'updated']]);
+        expect(policyValue(plan, 0)).toMatchObject({ enforcementMode: 'audit', enforcementModeChange: { to: 'enforce', afterDays: 3 } });
+      });
     });
 
     it('does not judge whether "at" lies in the future: that needs a clock', () => {

@@ -113,6 +113,22 @@ describe('planChanges', () => {
     expect(summarize(plan.changes).unchanged).toBe(5);
   });
 
+  it('shows an edit made after a scheduled switch without putting the policy back in audit', () => {
+    const state = current();
+    const switched = { ...state.policies[1]!, enforcementMode: 'enforce' as const, enforcementModeChange: null };
+    const plan = planChanges(
+      { ...state, policies: [state.policies[0]!, switched] },
+      desired(['old.yaml', { name: 'old', type: 'host', description: 'edited', enforcementModeChange: { to: 'enforce', afterDays: 7 } }]),
+      false,
+    );
+    const update = plan.changes.find((c) => c.name === 'old');
+    expect(update).toMatchObject({ action: 'update', after: { enforcementMode: 'enforce', description: 'edited' } });
+    expect(update?.after).not.toHaveProperty('enforcementModeChange');
+    const text = renderPlan(plan, painter(false), { prune: false });
+    expect(text).toContain('+ description: edited');
+    expect(text).not.toMatch(/^[+-] enforcementMode/m);
+  });
+
   it('reports validation problems with the file and the path inside the item', () => {
     const attempt = () =>
       planChanges(

@@ -161,8 +161,17 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
         revision: { type: 'integer' },
         group: { type: 'object' },
         settings: { type: 'object' },
-        policies: { type: 'array', items: ref('Policy') },
-        applicationScopes: { type: 'array', items: ref('ApplicationScope') },
+        policies: {
+          type: 'array',
+          items: ref('Policy'),
+          description:
+            'Only the policies that can apply to the group: of its types, enabled, with an enabled control, and with a scope not false for the group. Each scope is folded over what the group fixes (enforcer.group, attributes its workloads never carry): the formula keeps the variables still open, renumbered from v1.',
+        },
+        applicationScopes: {
+          type: 'array',
+          items: ref('ApplicationScope'),
+          description: 'The application scopes the shipped policies name, folded over the group the same way.',
+        },
         pollIntervalSeconds: { type: 'integer' },
       },
     },

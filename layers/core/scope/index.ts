@@ -22,3 +22,5 @@ export {
 } from './compile.js';
 export type { ScopeVariable, WorkloadAttributes, WorkloadPredicate } from './compile.js';
 export * from './constraints.js';
+export { foldScope, foldVariable } from './fold.js';
+export type { FixedAttributes, FoldedScope, Truth } from './fold.js';

@@ -104,7 +104,11 @@ describe('enforcer API: authentication, registration and bundles', () => {
   describe('bundle', () => {
     it('carries the policies of the group type, with the honeypot secret, and the group and global settings', async () => {
       const created = await Promise.all([
-        api.call('POST', '/v1/policies', { body: { name: 'b-container', type: 'container' } }),
+        api.call('POST', '/v1/policies', {
+          body: { name: 'b-container', type: 'container', controls: { blockContainerExec: { enabled: true } } },
+        }),
+        // Without an enabled control a policy cannot apply: no bundle carries it.
+        api.call('POST', '/v1/policies', { body: { name: 'b-container-idle', type: 'container' } }),
         api.call('POST', '/v1/policies', { body: { name: 'b-host', type: 'host', enabled: false } }),
         api.call('POST', '/v1/application-scopes', {
           body: { name: 'b-scope', expression: 'v1', variables: [{ attribute: 'function.name', value: 'orders-*' }] },
@@ -124,8 +128,9 @@ describe('enforcer API: authentication, registration and bundles', () => {
       const expected: Record<string, string[]> = {
         kube_enforcer: ['b-container'],
         nano_enforcer: ['b-function'],
-        host_enforcer: ['b-host'],
-        agent: ['b-container', 'b-host'],
+        // b-host is disabled: it cannot apply anywhere, so no bundle carries it.
+        host_enforcer: [],
+        agent: ['b-container'],
       };
       for (const [type, names] of Object.entries(expected)) {
         const group = `bundle-${type.replace('_', '-')}`;
@@ -159,8 +164,92 @@ describe('enforcer API: authentication, registration and bundles', () => {
           expect(bundle.policies[0].controls.honeypot.secretAccessKey).toBe(HONEYPOT_SECRET);
           expect(bundle.applicationScopes.map((s: { name: string }) => s.name)).toEqual(['b-scope']);
         }
-        if (type === 'agent') expect(bundle.policies.find((p: { name: string }) => p.name === 'b-host').enabled).toBe(false);
       }
+    });
+
+    it("carries a group's honeypot secret only in that group's bundle, with the scope folded over the group", async () => {
+      const secretOfB = 'honeypot-secret-of-group-b-0123456789';
+      const secretOfTeams = 'honeypot-secret-of-the-teams-012345';
+      const honeypot = (secretAccessKey: string) => ({ honeypot: { enabled: true, accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey } });
+      const scopeOfB = await api.call('POST', '/v1/application-scopes', {
+        body: { name: 'fold-b-only', expression: 'v1', variables: [{ attribute: 'enforcer.group', value: 'fold-b' }] },
+      });
+      expect(scopeOfB.status, JSON.stringify(scopeOfB.body)).toBe(201);
+      const created = await Promise.all([
+        // Scoped to group B by its own criteria, and by an application scope.
+        api.call('POST', '/v1/policies', {
+          body: {
+            name: 'fold-honeypot-b',
+            type: 'function',
+            scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'enforcer.group', value: 'fold-b' }] },
+            controls: honeypot(secretOfB),
+          },
+        }),
+        api.call('POST', '/v1/policies', {
+          body: {
+            name: 'fold-honeypot-b-scope',
+            type: 'function',
+            scope: { applicationScopes: ['fold-b-only'] },
+            controls: honeypot(secretOfB),
+          },
+        }),
+        // Open for both groups, on the function's name for one of them.
+        api.call('POST', '/v1/policies', {
+          body: {
+            name: 'fold-honeypot-teams',
+            type: 'function',
+            scope: {
+              applicationScopes: ['Global'],
+              expression: '(v1 && v2) || v3',
+              variables: [
+                { attribute: 'enforcer.group', value: 'fold-a' },
+                { attribute: 'function.name', value: 'orders-*' },
+                { attribute: 'enforcer.group', value: 'fold-b' },
+              ],
+            },
+            controls: honeypot(secretOfTeams),
+          },
+        }),
+      ]);
+      for (const response of created) expect(response.status, JSON.stringify(response.body)).toBe(201);
+
+      const enforcerOf = async (group: string) => {
+        const token = await api.createGroup(group, 'nano_enforcer');
+        return { token, enforcerId: await api.register(token, `${group}-fn`, 'nano_enforcer') };
+      };
+      // Both groups first: creating a group is a configuration change, which moves the revision.
+      const enforcerA = await enforcerOf('fold-a');
+      const enforcerB = await enforcerOf('fold-b');
+      const bundleOf = async (enforcer: { token: string; enforcerId: string }) => {
+        const response = await api.call('GET', '/v1/enforcers/bundle', enforcer);
+        expect(response.status).toBe(200);
+        return { response, text: JSON.stringify(response.body) };
+      };
+      const a = await bundleOf(enforcerA);
+      const b = await bundleOf(enforcerB);
+      const named = (body: { policies: Array<{ name: string }> }) => body.policies.map((p) => p.name).filter((n) => n.startsWith('fold-'));
+
+      expect(a.text).not.toContain(secretOfB);
+      expect(named(a.response.body)).toEqual(['fold-honeypot-teams']);
+      expect(a.response.body.applicationScopes.map((s: { name: string }) => s.name)).not.toContain('fold-b-only');
+      // In group A only the function's name is still open, and group B's name is not shipped.
+      expect(a.response.body.policies.find((p: { name: string }) => p.name === 'fold-honeypot-teams').scope).toEqual({
+        applicationScopes: ['Global'],
+        expression: 'v1',
+        variables: [{ attribute: 'function.name', value: 'orders-*' }],
+      });
+      expect(a.text).not.toContain('"fold-b"');
+
+      expect(b.text).toContain(secretOfB);
+      expect(named(b.response.body).sort()).toEqual(['fold-honeypot-b', 'fold-honeypot-b-scope', 'fold-honeypot-teams']);
+      for (const policy of b.response.body.policies.filter((p: { name: string }) => p.name.startsWith('fold-'))) {
+        expect(policy.scope, policy.name).toEqual({ applicationScopes: ['Global'], expression: '', variables: [] });
+      }
+
+      // Unchanged inputs: the same ETag and the same bundle, byte for byte.
+      const again = await bundleOf(enforcerA);
+      expect(again.response.headers.get('etag')).toBe(a.response.headers.get('etag'));
+      expect(again.text).toBe(a.text);
     });
 
     it('answers 304 while the revision is unchanged and a new bundle after a policy change', async () => {
@@ -179,7 +268,9 @@ describe('enforcer API: authentication, registration and bundles', () => {
       await api.register(token, 'etag-cluster-2', 'kube_enforcer');
       expect((await api.call('GET', '/v1/enforcers/bundle', { token, enforcerId, headers: { 'if-none-match': etag } })).status).toBe(304);
 
-      const created = await api.call('POST', '/v1/policies', { body: { name: 'etag-new', type: 'container' } });
+      const created = await api.call('POST', '/v1/policies', {
+        body: { name: 'etag-new', type: 'container', controls: { blockContainerExec: { enabled: true } } },
+      });
       expect(created.status).toBe(201);
       const changed = await api.call('GET', '/v1/enforcers/bundle', { token, enforcerId, headers: { 'if-none-match': etag } });
       expect(changed.status).toBe(200);

@@ -14,3 +14,4 @@ export * from './admission/index.js';
 export * from './templates.js';
 export * from './export-import.js';
 export * from './commercial-import.js';
+export * from './node-policies/index.js';

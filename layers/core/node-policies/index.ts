@@ -1,0 +1,6 @@
+/** Compiling container and host policies to Tetragon objects for node-level enforcement. */
+export * from './compile.js';
+export { nodeControlTraits, WRITABLE_PLACES, SHELLS_AND_INTERPRETERS } from './controls.js';
+export type { NodeAction, NodeFidelity, NodeControlTraits } from './controls.js';
+export { TETRAGON_API_VERSION, TETRAGON_LIMITS, NAMESPACE_LABEL_KEY } from './tetragon.js';
+export type { TracingPolicyObject } from './tetragon.js';

@@ -4,7 +4,9 @@ import type { EnforcementMode } from '../schemas/policy.js';
 import type { EnforcerGroup } from '../schemas/settings.js';
 import type { WorkloadAttributes } from '../scope/index.js';
 import type { DecisionEvent } from './events.js';
-import type { ActionPolicy, CompiledSnapshot, SharedControl } from './snapshot.js';
+import type { CompiledSnapshot } from './snapshot.js';
+import type { ActionPolicy } from './snapshot-indexes.js';
+import type { SharedControl } from './snapshot-policies.js';
 
 /** What to decide: an event of a workload, seen by an enforcer of a group. */
 export interface DecisionRequest {

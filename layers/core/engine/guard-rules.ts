@@ -2,8 +2,9 @@ import type { EnforcerGroup } from '../schemas/settings.js';
 import type { WorkloadAttributes } from '../scope/index.js';
 import type { Violation } from './decide.js';
 import type { EventOf } from './events.js';
-import { quoted } from './controls.js';
-import type { ActionPolicy, CompiledSnapshot } from './snapshot.js';
+import { quoted } from './control-kit.js';
+import type { ActionPolicy } from './snapshot-indexes.js';
+import type { CompiledSnapshot } from './snapshot.js';
 
 /**
  * The rule table of the native exec guard (layers/protection/native): the process controls that apply to

@@ -1,6 +1,8 @@
 export * from './events.js';
 export * from './controls.js';
 export * from './snapshot.js';
+export type { CompiledPolicy, SharedControl } from './snapshot-policies.js';
+export type { ActionPolicy, PolicyControl } from './snapshot-indexes.js';
 export * from './decide.js';
 export * from './audit.js';
 export * from './guard-rules.js';

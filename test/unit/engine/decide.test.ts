@@ -10,15 +10,15 @@ import {
   enforcerGroupSchema,
   enforcerSettingsSchema,
   findControl,
-  imageRegistry,
   parseImageReference,
   policySchema,
-  quoted,
   workloadAttributes,
   type DecisionEvent,
   type PolicyInput,
   type Violation,
 } from '../../../layers/core/index.js';
+import { quoted } from '../../../layers/core/engine/control-kit.js';
+import { imageRegistry } from '../../../layers/core/engine/pod-spec-controls.js';
 
 const enforcing = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer', enforce: true });
 const auditOnly = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer' });

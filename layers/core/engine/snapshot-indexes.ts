@@ -1,0 +1,255 @@
+import type { Action, PolicyType } from '../catalog.js';
+import type { EnforcementMode } from '../schemas/policy.js';
+import {
+  compileParsedScope,
+  decidedScope,
+  NO_WORKLOAD,
+  type Dimension,
+  type ScopeConstraints,
+  type ScopeVariable,
+} from '../scope/index.js';
+import { CandidateIndex, type Filing, type Placement } from './candidates.js';
+import type { CompiledPolicy, PolicyEntry, SharedControl } from './snapshot-policies.js';
+import { both, NOTHING_ESTABLISHED, type ParsedPolicyScope } from './snapshot-scopes.js';
+
+// Compiling a snapshot, index building: per policy type and action, a candidate index that files each
+// policy under the scope dimension that narrows it best, with the controls acting on that action.
+
+/**
+ * A control acting on one action as a policy configures it, with what its violation reports; policies with
+ * the same control and the same enforcement share one.
+ */
+export interface PolicyControl {
+  readonly shared: SharedControl;
+  readonly key: string;
+  readonly name: string;
+  /** The policy enforces and the control is not record-only: a violation blocks wherever the enforcer group enforces. */
+  readonly blocksWhereEnforced: boolean;
+}
+
+/**
+ * A policy as the index of one action holds it: the controls acting on that action and the fields its
+ * violations report, kept together so that a decision reads one small object per policy.
+ */
+export interface ActionPolicy {
+  readonly compiled: CompiledPolicy;
+  readonly ordinal: number;
+  readonly name: string;
+  readonly type: PolicyType;
+  readonly version: number;
+  readonly enforcementMode: EnforcementMode;
+  readonly controls: readonly PolicyControl[];
+  /** Scratch mark of the candidate index (see CandidateIndex.collect); not part of the policy's meaning. */
+  stamp: number;
+}
+
+/** The actions a policy acts on, each with the controls acting on it. */
+type ActionControls = ReadonlyArray<readonly [Action, readonly PolicyControl[]]>;
+
+/** The candidate index of each policy type and action. */
+export type PolicyIndexes = ReadonlyMap<PolicyType, ReadonlyMap<Action, CandidateIndex<ActionPolicy>>>;
+
+/** Files the compiled policies in the candidate indexes a decision looks them up in. */
+export function buildIndexes(policies: readonly PolicyEntry[]): PolicyIndexes {
+  const cardinality = cardinalityOf(policies);
+  const actionLists = sharedActionLists();
+
+  const indexes = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy>>>();
+  for (const { compiled, shared, constraints, scope } of policies) {
+    const { policy } = compiled;
+    const { variables } = policy.scope;
+    const placements = placementsOf(constraints, cardinality)?.map((placement) => {
+      const established = new Set<number>();
+      if ('dimension' in placement) addEstablished(variables, placement.dimension, placement.text, established);
+      else {
+        addEstablished(variables, placement.first, placement.firstText, established);
+        addEstablished(variables, placement.second, placement.secondText, established);
+      }
+      return { placement, established };
+    });
+    let byAction = indexes.get(policy.type);
+    if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
+    // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
+    // its filings: the stamp counter is common to all indexes, so an item may sit in several.
+    const filed = new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>();
+    for (const [action, controls] of actionLists(shared, policy.enforcementMode === 'enforce')) {
+      let filings = filed.get(controls);
+      if (!filings) {
+        const item: ActionPolicy = {
+          compiled,
+          ordinal: compiled.ordinal,
+          name: policy.name,
+          type: policy.type,
+          version: policy.version ?? 0,
+          enforcementMode: policy.enforcementMode,
+          controls,
+          stamp: 0,
+        };
+        filings = placements
+          ? placements.map(({ established }) => residualFiling(item, scope, established))
+          : [residualFiling(item, scope, NOTHING_ESTABLISHED)];
+        filed.set(controls, filings);
+      }
+      let index = byAction.get(action);
+      if (!index) byAction.set(action, (index = new CandidateIndex<ActionPolicy>()));
+      if (!placements) index.addUnindexed(filings[0]!);
+      else placements.forEach(({ placement }, i) => index.add(placement, filings[i]!));
+    }
+  }
+  return indexes;
+}
+
+/** How many distinct values all policies use per dimension: a dimension with many values splits policies finely. */
+function cardinalityOf(policies: readonly PolicyEntry[]): ReadonlyMap<string, number> {
+  const distinct = new Map<string, Set<string>>();
+  for (const { constraints } of policies) {
+    for (const [key, entry] of constraints) {
+      let values = distinct.get(key);
+      if (!values) distinct.set(key, (values = new Set()));
+      for (const value of entry.values) values.add(value);
+    }
+  }
+  return new Map([...distinct].map(([key, values]) => [key, values.size]));
+}
+
+/**
+ * The actions a policy's controls act on, each with its list of controls: worked out once per combination
+ * of controls and enforcement, which policies made from one template share.
+ */
+function sharedActionLists(): (shared: readonly SharedControl[], enforces: boolean) => ActionControls {
+  // Policies with the same controls share one list of them: a decision then reads the few lists in use,
+  // which stay in the CPU's caches, instead of one list per policy spread over memory.
+  const controlIds = new Map<SharedControl, number>();
+  const idOf = (control: SharedControl): number => {
+    let id = controlIds.get(control);
+    if (id === undefined) controlIds.set(control, (id = controlIds.size));
+    return id;
+  };
+  const policyControls = new Map<string, PolicyControl>();
+  const controlLists = new Map<string, readonly PolicyControl[]>();
+  const controlList = (controls: readonly SharedControl[], enforces: boolean): readonly PolicyControl[] => {
+    const entries = controls.map((control) => {
+      const id = idOf(control);
+      const { definition } = control.compiled;
+      const blocksWhereEnforced = enforces && !definition.recordOnly;
+      const key = `${id}${blocksWhereEnforced ? 'b' : 'd'}`;
+      let entry = policyControls.get(key);
+      if (!entry) policyControls.set(key, (entry = { shared: control, key: definition.key, name: definition.name, blocksWhereEnforced }));
+      return { key, entry };
+    });
+    const listKey = entries.map((e) => e.key).join(',');
+    let list = controlLists.get(listKey);
+    if (!list) controlLists.set(listKey, (list = entries.map((e) => e.entry)));
+    return list;
+  };
+  const actionListsBySet = new Map<string, ActionControls>();
+  return (shared: readonly SharedControl[], enforces: boolean): ActionControls => {
+    let signature = enforces ? 'e' : 'a';
+    for (const control of shared) signature += `,${idOf(control)}`;
+    let lists = actionListsBySet.get(signature);
+    if (!lists) {
+      const actions = new Set<Action>();
+      for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
+      lists = [...actions].map(
+        (action) =>
+          [
+            action,
+            controlList(
+              shared.filter((control) => control.compiled.definition.actsOn.includes(action)),
+              enforces,
+            ),
+          ] as const,
+      );
+      actionListsBySet.set(signature, lists);
+    }
+    return lists;
+  };
+}
+
+// Exact buckets are cheaper to probe than a hash per prefix length or per token.
+const kindCost: Readonly<Record<Dimension['kind'], number>> = { exact: 1, prefix: 2, suffix: 2, token: 3 };
+
+/** A pair index files a policy once per combination of its values: a bound keeps `||`-heavy scopes from multiplying. */
+const MAX_PAIR_FILINGS = 16;
+
+/**
+ * Where to file a policy: under the dimension that narrows it best (the fewest expected matches,
+ * estimated as the policy's number of values over the number of distinct values all policies use in that
+ * dimension), refined by a second exact dimension when it has one, e.g. cluster under namespace.
+ * Undefined when nothing constrains the scope.
+ */
+function placementsOf(constraints: ScopeConstraints, cardinality: ReadonlyMap<string, number>): Placement[] | undefined {
+  if (constraints.size === 0) return undefined;
+  if (constraints.size === 1) {
+    // Nothing to rank, and no second dimension to pair with.
+    const [key, { dimension, values }] = constraints.entries().next().value!;
+    return values.size === 0 ? undefined : [...values].map((text) => ({ key, dimension, text }));
+  }
+  const ranked = [...constraints]
+    .map(([key, entry]) => ({ key, ...entry, score: (entry.values.size / (cardinality.get(key) ?? 1)) * kindCost[entry.dimension.kind] }))
+    .sort((a, b) => a.score - b.score || (a.key < b.key ? -1 : 1));
+  const best = ranked[0];
+  // A constraint always lists at least one value; without one the policy could never be reached.
+  if (!best || best.values.size === 0) return undefined;
+  const second = best.dimension.kind === 'exact' ? ranked.find((r) => r !== best && r.dimension.kind === 'exact') : undefined;
+  if (!second || best.values.size * second.values.size > MAX_PAIR_FILINGS) {
+    return [...best.values].map((text) => ({ key: best.key, dimension: best.dimension, text }));
+  }
+  // One order per pair of dimensions (the one with more distinct values first), whichever narrows a given
+  // policy best, so that all policies on that pair share one index.
+  const splitsFiner = (a: string, b: string) => {
+    const difference = (cardinality.get(a) ?? 0) - (cardinality.get(b) ?? 0);
+    return difference > 0 || (difference === 0 && a < b);
+  };
+  const [first, then] = splitsFiner(best.key, second.key) ? [best, second] : [second, best];
+  const key = `${first.key}\u0001${then.key}`;
+  const placements: Placement[] = [];
+  for (const firstText of first.values) {
+    for (const secondText of then.values) placements.push({ key, first: first.dimension, firstText, second: then.dimension, secondText });
+  }
+  return placements;
+}
+
+/** The pattern a variable has when it says exactly what reaching a filing under `text` of `dimension` establishes. */
+function establishedPattern(dimension: Dimension, text: string): string | undefined {
+  switch (dimension.kind) {
+    case 'exact':
+      return text;
+    case 'prefix':
+      return `${text}*`;
+    case 'suffix':
+      return `*${text}`;
+    case 'token':
+      // `*/api:*` asks for more than the token: its delimiters.
+      return undefined;
+  }
+}
+
+/** Adds the (1-based) variables a workload reaching the filing is known to satisfy. */
+function addEstablished(variables: readonly ScopeVariable[], dimension: Dimension, text: string, into: Set<number>): void {
+  const pattern = establishedPattern(dimension, text);
+  if (pattern === undefined) return;
+  variables.forEach((variable, i) => {
+    if (variable.attribute === dimension.attribute && variable.name === dimension.name && variable.value === pattern) into.add(i + 1);
+  });
+}
+
+/**
+ * The filing of a policy under a placement establishing some of its variables. When those decide the
+ * formula the filing's predicate is known now (often ANY_WORKLOAD, which the lookup does not call);
+ * otherwise the residual formula is compiled the first time a workload reaches the filing, and the filing
+ * then calls it directly.
+ */
+function residualFiling(item: ActionPolicy, scope: ParsedPolicyScope, established: ReadonlySet<number>): Filing<ActionPolicy> {
+  const { tree, variables, anyAppScope } = scope;
+  const decided = tree === undefined ? true : decidedScope(tree, established);
+  if (decided !== undefined) return { item, inScope: decided ? anyAppScope : NO_WORKLOAD };
+  const filing: Filing<ActionPolicy> = {
+    item,
+    inScope: (workload) => {
+      filing.inScope = both(anyAppScope, compileParsedScope(tree!, variables, established));
+      return filing.inScope(workload);
+    },
+  };
+  return filing;
+}

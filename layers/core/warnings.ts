@@ -1,5 +1,6 @@
 import { findAttribute } from './attributes.js';
 import { findControl, type EnforcerType } from './catalog.js';
+import { nodePolicyWarnings } from './node-policies/warnings.js';
 import type { Policy } from './schemas/policy.js';
 
 /** Controls whose empty allow-list makes every matching event a violation. */
@@ -11,8 +12,8 @@ const allowLists: Readonly<Record<string, string>> = {
 
 /**
  * Save-time advice that does not make a policy invalid: controls that act only on new workloads,
- * controls no registered enforcer type can apply, empty allow-lists and attributes the policy's
- * workloads never carry.
+ * controls no registered enforcer type can apply, empty allow-lists, attributes the policy's
+ * workloads never carry, and (when an agent group exists) what Tetragon cannot apply exactly on nodes.
  */
 export function policyWarnings(policy: Policy, registeredEnforcerTypes: ReadonlySet<EnforcerType>): string[] {
   const warnings: string[] = [];
@@ -43,5 +44,7 @@ export function policyWarnings(policy: Policy, registeredEnforcerTypes: Readonly
       );
     }
   });
+  // Agent groups are where policies are compiled to Tetragon.
+  if (registeredEnforcerTypes.has('agent')) warnings.push(...nodePolicyWarnings(policy));
   return warnings;
 }

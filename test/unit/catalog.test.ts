@@ -30,7 +30,29 @@ describe('control catalog', () => {
       name: 'Block Container Exec',
       enforcedBy: ['kube_enforcer', 'agent'],
       options: { type: 'object', properties: { allowedProcesses: { type: 'array' } } },
+      nodeEnforcement: { engine: 'tetragon', fidelity: 'approximate' },
     });
+  });
+
+  it('says for every container and host control how faithfully Tetragon applies it on nodes, and nothing for function controls', () => {
+    const fidelity = Object.fromEntries(describeCatalog().map((c) => [`${c.policyType}.${c.key}`, c.nodeEnforcement?.fidelity]));
+    expect(fidelity).toMatchObject({
+      'container.blockedExecutables': 'exact',
+      'container.portBlock': 'exact',
+      'container.readOnlyFiles': 'exact',
+      'container.fileIntegrityMonitoring': 'exact',
+      'container.driftPrevention': 'approximate',
+      'container.reverseShell': 'approximate',
+      'container.forkGuard': 'not-enforced',
+      'container.allowedRegistries': 'not-enforced',
+      'host.osUsers': 'not-enforced',
+      'host.loginAuditing': 'not-enforced',
+      'host.blockedExecutables': 'exact',
+    });
+    for (const control of describeCatalog()) {
+      if (control.policyType === 'function') expect(control.nodeEnforcement).toBeUndefined();
+      else expect(control.nodeEnforcement?.summary.length).toBeGreaterThan(10);
+    }
   });
 });
 
@@ -96,6 +118,58 @@ describe('policyWarnings', () => {
       scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'x' }] },
     });
     expect(policyWarnings(policy, all)).toEqual([expect.stringContaining('empty allowedHosts'), expect.stringContaining('always false')]);
+  });
+
+  it('warns, where an agent group exists, about controls Tetragon cannot apply on nodes', () => {
+    const container = policySchema.parse({ name: 'p', type: 'container', controls: { forkGuard: {} } });
+    const host = policySchema.parse({ name: 'h', type: 'host', controls: { osUsers: {}, loginAuditing: {} } });
+    expect(policyWarnings(container, all)).toEqual([expect.stringMatching(/^Fork Guard \(forkGuard\) is not enforced on nodes: /)]);
+    expect(policyWarnings(host, all)).toEqual([
+      expect.stringMatching(/^Login Auditing \(loginAuditing\) is not enforced on nodes: /),
+      expect.stringMatching(/^OS Users and Groups \(osUsers\) is not enforced on nodes: /),
+    ]);
+    // Without an agent group the existing "nothing applies it" advice is the one that matters.
+    expect(policyWarnings(container, new Set(['kube_enforcer'])).join()).not.toMatch(/not enforced on nodes/);
+  });
+
+  it('warns about drift prevention unless the policy also requires a read-only root filesystem', () => {
+    const drift = policySchema.parse({ name: 'p', type: 'container', controls: { driftPrevention: {} } });
+    expect(policyWarnings(drift, all)).toEqual([
+      expect.stringMatching(/^Drift Prevention \(driftPrevention\) is approximate on nodes: .*readOnlyRootFilesystem/),
+    ]);
+    const closed = policySchema.parse({ name: 'p', type: 'container', controls: { driftPrevention: {}, readOnlyRootFilesystem: {} } });
+    expect(policyWarnings(closed, all)).toEqual([]);
+  });
+
+  it('warns about reverse shells, patterns Tetragon widens or drops, and scopes it cannot select on', () => {
+    const policy = policySchema.parse({
+      name: 'p',
+      type: 'container',
+      enforcementMode: 'enforce',
+      scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.pod', value: 'web-*' }] },
+      controls: { reverseShell: {}, blockedExecutables: { executables: ['/usr/*/nc', '/usr/bin/curl'] } },
+    });
+    expect(policyWarnings(policy, all)).toEqual([
+      expect.stringContaining('Executables Blocked (blockedExecutables) on nodes: "/usr/*/nc" is applied as the prefix "/usr/"'),
+      expect.stringMatching(/^Block Reverse Shell \(reverseShell\) is approximate on nodes: /),
+      expect.stringMatching(/^the scope is widened on nodes \(kubernetes.pod "web-\*".*monitor mode/),
+    ]);
+  });
+
+  it('does not call a scope on the cluster or enforcer group widened: they are constants of each cluster', () => {
+    const policy = policySchema.parse({
+      name: 'p',
+      type: 'container',
+      scope: {
+        expression: 'v1 && v2',
+        variables: [
+          { attribute: 'kubernetes.cluster', value: 'prod-*' },
+          { attribute: 'kubernetes.namespace', value: 'shop' },
+        ],
+      },
+      controls: { portBlock: { outbound: ['25'] } },
+    });
+    expect(policyWarnings(policy, all)).toEqual([]);
   });
 
   it('stays silent for a plain exec guard', () => {

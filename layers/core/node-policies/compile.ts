@@ -266,7 +266,7 @@ function compilePolicy(
     }
     const lowering = node.lower(settings ?? {});
     const controlAction: NodeAction = definition.recordOnly ? 'record' : action;
-    const reasons = [...lowering.reasons];
+    const reasons = [...lowering.inherent, ...lowering.reasons];
     if (downgraded && !definition.recordOnly && lowering.hooks.length > 0)
       reasons.push(
         'the scope is widened in the kernel, so this compiles in monitor mode (Detect) instead of refusing workloads outside the scope',

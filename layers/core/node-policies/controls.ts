@@ -31,7 +31,9 @@ export interface HookRule {
 
 export interface LoweredControl {
   readonly fidelity: NodeFidelity;
-  /** Why it is not exact (approximate or impossible), one sentence each. */
+  /** Why the control itself is not exact on nodes, whatever its options (one sentence each). */
+  readonly inherent: readonly string[];
+  /** Why these options are not applied exactly (patterns widened or dropped), one sentence each. */
   readonly reasons: readonly string[];
   /** Facts about exact lowerings users should still know. */
   readonly notes: readonly string[];
@@ -91,11 +93,17 @@ const EXEC_ARGS = [{ index: 0, type: 'linux_binprm' as const }];
 const RESOLVED_PATH = 'executables are matched on the path the kernel resolved (a symlinked /bin/sh is its target, e.g. /usr/bin/dash)';
 
 function exact(hooks: HookRule[], notes: string[] = []): LoweredControl {
-  return { fidelity: 'exact', reasons: [], notes, hooks };
+  return { fidelity: 'exact', inherent: [], reasons: [], notes, hooks };
 }
 
-function graded(hooks: HookRule[], reasons: string[], notes: string[] = []): LoweredControl {
-  return { fidelity: reasons.length === 0 ? 'exact' : 'approximate', reasons, notes, hooks };
+function graded(hooks: HookRule[], reasons: string[], notes: string[] = [], inherent: string[] = []): LoweredControl {
+  return {
+    fidelity: reasons.length === 0 && inherent.length === 0 ? 'exact' : 'approximate',
+    inherent,
+    reasons: [...new Set(reasons)],
+    notes,
+    hooks,
+  };
 }
 
 const blockedExecutables: Lowerer = (options) => {
@@ -108,28 +116,28 @@ const blockedExecutables: Lowerer = (options) => {
 /** Places a container can write to and Vigil can name without looking at the pod: drift is an exec from there. */
 export const WRITABLE_PLACES = ['/dev/shm/', '/memfd:', '/run/', '/tmp/', '/var/tmp/'] as const;
 
+/** Why drift prevention is approximate on nodes. */
+export const DRIFT_INHERENT = `refuses executables started from places a container can write to (${WRITABLE_PLACES.join(', ')}); a program written elsewhere runs unless the root filesystem is read-only`;
+
 const driftPrevention: Lowerer = (options) => {
   const excepted = lowerExceptedPaths(list(options, 'allowedExecutables'));
-  const reasons = [
-    `refuses executables started from places a container can write to (${WRITABLE_PLACES.join(', ')}); a program written elsewhere runs unless the root filesystem is read-only`,
-    ...excepted.approximations,
-  ];
+  const reasons = [...excepted.approximations];
   const matched: LoweredPaths = { byOperator: new Map([['Prefix', [...WRITABLE_PLACES]]]), approximations: [] };
-  return graded([{ hook: 'bprm_check_security', args: EXEC_ARGS, selectors: pathSelectors(0, matched, excepted, [], reasons) }], reasons, [
-    RESOLVED_PATH,
-  ]);
+  const selectors = pathSelectors(0, matched, excepted, [], reasons);
+  return graded([{ hook: 'bprm_check_security', args: EXEC_ARGS, selectors }], reasons, [RESOLVED_PATH], [DRIFT_INHERENT]);
 };
+
+/** Why the in-container half of exec blocking is approximate on nodes. */
+export const EXEC_INHERENT =
+  "refuses programs started by processes that do not descend from the container's first process (how kubectl exec enters a container); the admission webhook stays the exact control for kubectl exec";
 
 const blockContainerExec: Lowerer = (options) => {
   const excepted = lowerExceptedPaths(list(options, 'allowedProcesses'));
-  const reasons = [
-    "refuses programs started by processes that do not descend from the container's first process (how kubectl exec enters a container); the admission webhook stays the exact control for kubectl exec",
-    ...excepted.approximations,
-  ];
+  const reasons = [...excepted.approximations];
   const outsideInit: MatchPid = { operator: 'NotIn', followForks: true, isNamespacePID: true, values: [1] };
   const exceptions = matchArgs(0, excepted).flat().slice(0, TETRAGON_LIMITS.matchArgsPerSelector);
   const selector = exceptions.length ? { matchArgs: exceptions, matchPIDs: [outsideInit] } : { matchPIDs: [outsideInit] };
-  return graded([{ hook: 'bprm_check_security', args: EXEC_ARGS, selectors: [selector] }], reasons, [RESOLVED_PATH]);
+  return graded([{ hook: 'bprm_check_security', args: EXEC_ARGS, selectors: [selector] }], reasons, [RESOLVED_PATH], [EXEC_INHERENT]);
 };
 
 /** Shells and interpreters a reverse shell is made of; the paths are those distributions install them at. */
@@ -188,14 +196,16 @@ function addressAsCidr(glob: string): string | undefined {
 const INET: MatchArg = { index: 1, operator: 'Family', values: ['AF_INET', 'AF_INET6'] };
 const SOCKADDR_ARGS = [{ index: 1, type: 'sockaddr' as const }];
 
+/** Why reverse-shell blocking is approximate on nodes. */
+export const REVERSE_SHELL_INHERENT =
+  'refuses network connections made by shells and interpreters (a shell that connects), which is not exactly "standard streams redirected to a socket"';
+
 const reverseShell: Lowerer = (options) => {
   const allowed = list(options, 'allowedProcesses').map((glob) => ({ glob, matches: compileGlob(glob), full: glob.includes('/') }));
   const binaries = SHELLS_AND_INTERPRETERS.filter(
     (path) => !allowed.some(({ matches, full }) => matches(full ? path : path.slice(path.lastIndexOf('/') + 1))),
   );
-  const reasons = [
-    'refuses network connections made by shells and interpreters (a shell that connects), which is not exactly "standard streams redirected to a socket"',
-  ];
+  const reasons: string[] = [];
   const cidrs: string[] = [];
   for (const glob of list(options, 'allowedIps')) {
     const cidr = addressAsCidr(glob);
@@ -205,7 +215,7 @@ const reverseShell: Lowerer = (options) => {
         `the allowed address "${glob}" is not an address, CIDR or a.b.* pattern and is ignored on nodes, so it is refused there`,
       );
   }
-  if (binaries.length === 0) return graded([], reasons);
+  if (binaries.length === 0) return graded([], reasons, [], [REVERSE_SHELL_INHERENT]);
   const allowedAddresses = [...new Set(cidrs)].sort(compareText);
   if (allowedAddresses.length > TETRAGON_LIMITS.valuesPerMatchArg * (TETRAGON_LIMITS.matchArgsPerSelector - 1))
     reasons.push('more allowed addresses than fit in one selector: the others are refused on nodes');
@@ -217,6 +227,7 @@ const reverseShell: Lowerer = (options) => {
     [{ hook: 'socket_connect', args: SOCKADDR_ARGS, selectors: [{ matchArgs: [INET, ...addressArgs], matchBinaries: [inBinaries] }] }],
     reasons,
     [RESOLVED_PATH],
+    [REVERSE_SHELL_INHERENT],
   );
 };
 
@@ -332,7 +343,7 @@ const fileIntegrityMonitoring: Lowerer = (options) => {
 };
 
 function impossible(reason: string): Lowerer {
-  return () => ({ fidelity: 'impossible', reasons: [reason], notes: [], hooks: [] });
+  return () => ({ fidelity: 'impossible', inherent: [reason], reasons: [], notes: [], hooks: [] });
 }
 
 interface NodeControl {

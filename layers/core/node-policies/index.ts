@@ -4,3 +4,4 @@ export { nodeControlTraits, WRITABLE_PLACES, SHELLS_AND_INTERPRETERS } from './c
 export type { NodeAction, NodeFidelity, NodeControlTraits } from './controls.js';
 export { TETRAGON_API_VERSION, TETRAGON_LIMITS, NAMESPACE_LABEL_KEY } from './tetragon.js';
 export type { TracingPolicyObject } from './tetragon.js';
+export { nodePolicyWarnings } from './warnings.js';

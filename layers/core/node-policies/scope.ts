@@ -44,8 +44,9 @@ function widened(reason: string): LoweredScope {
 
 /** What the compiler knows about the place the objects are for. */
 export interface ScopeFacts {
-  readonly cluster: string;
-  readonly group: string;
+  /** Undefined when compiling for no particular cluster (save-time advice): the attribute is then a constant not yet known. */
+  readonly cluster?: string;
+  readonly group?: string;
   /** The cluster's namespaces, when known: namespace globs are expanded against them. */
   readonly namespaces?: readonly string[];
 }
@@ -105,9 +106,12 @@ export function lowerVariable(variable: ScopeVariable, type: PolicyType, facts: 
   if (!definition || !definition.availableFor.includes(type)) return NEVER;
   const { attribute, name, value } = variable;
   switch (attribute) {
+    // Constants of a cluster and group: decided exactly once they are known.
     case 'kubernetes.cluster':
+      if (facts.cluster === undefined) return ALWAYS;
       return compileGlob(value)(facts.cluster) ? ALWAYS : NEVER;
     case 'enforcer.group':
+      if (facts.group === undefined) return ALWAYS;
       return compileGlob(value)(facts.group) ? ALWAYS : NEVER;
     case 'kubernetes.namespace':
       return namespaceVariable(value, facts, variable);

@@ -45,6 +45,17 @@ describe('policies API', () => {
     expect((await api.call('GET', '/v1/policies/exec-guard')).status).toBe(404);
   });
 
+  it('answers a save with what Tetragon cannot apply exactly on nodes (the default group is an agent group)', async () => {
+    const created = await api.call('POST', '/v1/policies', {
+      body: { name: 'node-gaps', type: 'container', controls: { forkGuard: {}, driftPrevention: {}, portBlock: { outbound: ['25'] } } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.warnings).toEqual([
+      expect.stringMatching(/^Drift Prevention \(driftPrevention\) is approximate on nodes: /),
+      expect.stringMatching(/^Fork Guard \(forkGuard\) is not enforced on nodes: /),
+    ]);
+  });
+
   it('refuses a second policy of the same name, whatever its type', async () => {
     await api.call('POST', '/v1/policies', { body: { ...execGuard, name: 'taken' } });
     const again = await api.call('POST', '/v1/policies', { body: { name: 'taken', type: 'function' } });

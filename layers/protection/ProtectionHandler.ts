@@ -1,5 +1,5 @@
 import type { AuditEvent, DecisionEvent, Violation, WorkloadAttributes } from '../core/index.js';
-import { auditEvents, decide } from '../core/engine/index.js';
+import { auditEvents, decide, guardViolations } from '../core/engine/index.js';
 import { workloadAttributes } from '../core/scope/index.js';
 import { loadBundle, type LoadedBundle } from './bundle.js';
 import { accountOfArn, readProtectionConfig, type ProtectionConfig } from './config.js';
@@ -8,6 +8,7 @@ import { EventReporter } from './EventReporter.js';
 import { interceptChildProcess, type GuardVerdict, type ProcessRequest } from './interceptors/childProcess.js';
 import { Honeypot, type HoneypotPlan } from './interceptors/honeypot.js';
 import { interceptNetwork } from './interceptors/network.js';
+import { NativeGuard } from './nativeGuard.js';
 import { resolveProgram } from './resolveProgram.js';
 import { launchesOf } from './shellCommand.js';
 import { describeTokenSource, fetchToken, storeEndpoint } from './tokenSource.js';
@@ -60,6 +61,12 @@ export class ProtectionHandler {
   private readonly client: ControlPlaneClient | undefined;
   private readonly reporter: EventReporter;
   private readonly honeypot: Honeypot;
+  /**
+   * The native exec guard when vigil-wrapper loaded it into this process. It judges every program that
+   * actually starts, in this process's children and all their descendants, and reports what it allows
+   * with a violation; the child_process hooks then report only what they refuse (which never starts).
+   */
+  private readonly guard: NativeGuard | undefined;
   private readonly startedAtMs = Date.now() - process.uptime() * 1000;
   private readonly exempt: Array<{ host: string; port: number }> = [];
   private readonly lastHoneypotReport = new Map<string, number>();
@@ -107,12 +114,57 @@ export class ProtectionHandler {
         : undefined,
     );
     this.honeypot = new Honeypot((source, detail) => this.honeypotRead(source, detail));
+    this.guard = ProtectionHandler.attachGuard();
     if (config.embeddedBundle !== undefined) {
       try {
         this.apply(loadBundle(config.embeddedBundle));
       } catch (error) {
         log(`the embedded bundle is invalid: ${(error as Error).message}`);
       }
+    }
+    // Without a bundle the table says so, and the guard follows the fail mode.
+    if (!this.bundle) this.writeGuardRules();
+  }
+
+  private static attachGuard(): NativeGuard | undefined {
+    try {
+      return NativeGuard.attach(process.env);
+    } catch (error) {
+      // The guard then reads no table and follows the fail mode; the log says why.
+      log(`the exec guard's directory could not be prepared: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Writes the guard's rule table for the bundle and workload in force (when this process owns the guard's directory). */
+  private writeGuardRules(): void {
+    const guard = this.guard;
+    if (!guard?.owner) return;
+    const bundle = this.bundle;
+    try {
+      const table = guard.write({
+        startedAtMs: this.startedAtMs,
+        failMode: this.config.failMode,
+        bundle: bundle && { revision: bundle.revision, snapshot: bundle.compiled, group: bundle.group },
+        workload: bundle && this.currentWorkload(bundle),
+      });
+      if (table?.state === 'oversize')
+        log(`the bundle's process rules exceed the exec guard's bounds: descendants follow the fail mode ${this.config.failMode}`);
+    } catch (error) {
+      log(`the exec guard's rule table could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  /** Queues the events of what the guard decided since the last look. */
+  private collectGuardEvents(): void {
+    if (!this.guard?.owner) return;
+    try {
+      for (const decision of this.guard.collect()) {
+        const violations = guardViolations(decision.table, decision.ruleIds, decision.seen);
+        if (violations.length > 0) this.report(violations, decision.seen.command);
+      }
+    } catch (error) {
+      log(`the exec guard's events could not be read: ${(error as Error).message}`);
     }
   }
 
@@ -145,12 +197,14 @@ export class ProtectionHandler {
       // The heartbeat follows the first fetch without delaying it (nor any invocation waiting for it).
       void this.ready.then(() => this.sendHeartbeat()).finally(() => this.scheduleRefresh());
       const flushTimer = setInterval(() => {
+        this.collectGuardEvents();
         if (this.reporter.pending > 0) void this.reporter.flush();
       }, this.config.flushIntervalMs);
       flushTimer.unref();
     }
     // A last chance for queued events when the process ends on its own (not when Lambda freezes or kills it).
     process.on('beforeExit', () => {
+      this.collectGuardEvents();
       if (this.reporter.pending > 0 && this.exitFlushes++ < 5) void this.reporter.flush(2000);
     });
     return this;
@@ -164,17 +218,20 @@ export class ProtectionHandler {
       // Recomputes the workload (and which policies apply to it) as well.
       this.workload = undefined;
       this.applyHoneypot();
+      this.writeGuardRules();
     }
     if (!this.bundle) await this.ready;
   }
 
   /** Called after each invocation: sends queued events, waiting at most `deadlineMs`. */
   async afterInvocation(deadlineMs = 300): Promise<void> {
+    this.collectGuardEvents();
     if (this.reporter.pending > 0) await this.reporter.flush(deadlineMs);
   }
 
   /** Sends every queued event (tests, shutdown). */
   flush(): Promise<void> {
+    this.collectGuardEvents();
     return this.reporter.flush();
   }
 
@@ -265,6 +322,7 @@ export class ProtectionHandler {
     this.workload = undefined;
     this.currentWorkload(bundle);
     this.applyHoneypot();
+    this.writeGuardRules();
   }
 
   private currentWorkload(bundle: LoadedBundle): WorkloadAttributes {
@@ -335,6 +393,7 @@ export class ProtectionHandler {
   private decide(
     event: DecisionEvent,
     command: readonly string[] | undefined,
+    report = true,
   ): { allowed: boolean; violations: readonly Violation[] } | undefined {
     const bundle = this.bundle;
     if (!bundle) return undefined;
@@ -344,21 +403,26 @@ export class ProtectionHandler {
       workload: this.currentWorkload(bundle),
       event,
     });
-    if (decision.violations.length > 0) {
-      const events: AuditEvent[] = auditEvents(
-        decision.violations,
-        {
-          workload: { function: this.config.fn.name ?? null },
-          // auditEvents cuts a long command line to the bounds of the events API (with a marker, keeping its end).
-          command,
-          enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null },
-        },
-        new Date().toISOString(),
-        () => crypto().randomUUID(),
-      );
-      this.reporter.enqueue(events);
-    }
+    if (report && decision.violations.length > 0) this.report(decision.violations, command);
     return decision;
+  }
+
+  /** Queues one audit event per violation. */
+  private report(violations: readonly Violation[], command: readonly string[] | undefined): void {
+    const bundle = this.bundle;
+    if (!bundle) return;
+    const events: AuditEvent[] = auditEvents(
+      violations,
+      {
+        workload: { function: this.config.fn.name ?? null },
+        // auditEvents cuts a long command line to the bounds of the events API (with a marker, keeping its end).
+        command,
+        enforcer: { group: bundle.group.name, type: 'nano_enforcer', id: this.enforcerId ?? null },
+      },
+      new Date().toISOString(),
+      () => crypto().randomUUID(),
+    );
+    this.reporter.enqueue(events);
   }
 
   private failClosed(what: string): GuardVerdict {
@@ -377,6 +441,9 @@ export class ProtectionHandler {
     if (!this.bundle) return this.failClosed(`starting ${request.file}`);
     if (!this.applies.process) return ALLOW;
     const violations: Violation[] = [];
+    // With the guard loaded, what is allowed here is reported by the guard when the program really starts.
+    const reportNow = this.guard === undefined;
+    const held: Array<{ violations: readonly Violation[]; command: readonly string[] }> = [];
     let allowed = true;
     for (const launch of launchesOf(request.file, request.args, request.shell)) {
       const resolved = resolveProgram(launch.program, { cwd: request.cwd, path: request.path, startedAtMs: this.startedAtMs });
@@ -389,12 +456,16 @@ export class ProtectionHandler {
           createdAfterStart: resolved.createdAfterStart,
         },
         launch.command,
+        reportNow,
       );
+      if (decision && decision.violations.length > 0) held.push({ violations: decision.violations, command: launch.command });
       if (decision && !decision.allowed) {
         allowed = false;
         violations.push(...decision.violations);
       }
     }
+    // A refused call never starts, so the guard never sees it: it is reported here, whole.
+    if (!reportNow && !allowed) for (const entry of held) this.report(entry.violations, entry.command);
     return allowed ? ALLOW : ProtectionHandler.refusal(violations);
   }
 

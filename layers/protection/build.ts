@@ -3,6 +3,7 @@
 //   vigil/protect.mjs    ESM, protect(handler)
 //   vigil/middy.mjs      ESM, vigilProtection() middleware
 //   vigil/vigil-wrapper  the AWS_LAMBDA_EXEC_WRAPPER script
+//   vigil/guard/<arch>/vigil-guard.so  the native exec guard (x86_64 and aarch64), loaded by the wrapper
 // The core engine is bundled in. No @aws-sdk/* module is bundled or imported: the layer runs inside users'
 // functions, talks to the control plane over node:http(s) only, and must not add the SDK's cold-start cost
 // or clash with the SDK version the function ships. (A token kept in SSM or Secrets Manager is read with
@@ -12,6 +13,7 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGuard } from './native/build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -66,6 +68,7 @@ export async function buildProtectionLayer(outDir: string): Promise<string> {
   assertSelfContained(modules.metafile!);
   copyFileSync(join(here, 'wrapper', 'vigil-wrapper'), join(target, 'vigil-wrapper'));
   chmodSync(join(target, 'vigil-wrapper'), 0o755);
+  buildGuard(join(target, 'guard'));
   return target;
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { arch, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientEventSchema } from '../../../functions/enforcer/schemas.js';
@@ -17,6 +17,11 @@ export const sdkModules = resolve(here, '../../../node_modules');
 /** Builds the layer once per test file, into a fresh temporary directory. */
 export async function buildLayer(): Promise<string> {
   return buildProtectionLayer(mkdtempSync(join(tmpdir(), 'vigil-layer-')));
+}
+
+/** The built exec guard for this machine's architecture (named as `uname -m` names it). */
+export function guardLibrary(layerDir: string): string {
+  return join(layerDir, 'guard', arch() === 'arm64' ? 'aarch64' : 'x86_64', 'vigil-guard.so');
 }
 
 /** A function policy as the bundle carries it. */
@@ -60,6 +65,8 @@ export function runFunction(options: {
   events: unknown[];
   env: Record<string, string>;
   preload?: boolean;
+  /** Load the native exec guard of the built layer (for this machine's architecture), as vigil-wrapper does in Lambda. */
+  guard?: boolean;
   /** Called with every line the function prints on stdout, as it arrives. */
   onLine?: (line: string) => void;
 }): Promise<RunResult> {
@@ -75,6 +82,9 @@ export function runFunction(options: {
     VIGIL_PRELOAD: join(options.layerDir, 'preload.cjs'),
     VIGIL_LAYER_DIR: options.layerDir,
     VIGIL_HONEYPOT_FILE: join(dir, '.aws', 'credentials'),
+    ...(options.guard
+      ? { VIGIL_GUARD_LIBRARY: guardLibrary(options.layerDir), VIGIL_GUARD_DIR: join(dir, 'guard') }
+      : { VIGIL_NATIVE_GUARD: 'off' }),
     ...options.env,
   };
   const node = [process.execPath, join(fixtures, 'runtime-loop.mjs'), join(fixtures, options.module), eventsPath];

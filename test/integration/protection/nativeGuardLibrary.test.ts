@@ -1,0 +1,156 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGuardFor, guardArchitectures, guardCompiler, type GuardArchitecture } from '../../../layers/protection/native/build.js';
+import { fixtures } from './harness.js';
+
+// The guard library itself, for both Lambda architectures: what it needs from glibc (Amazon Linux 2023 has
+// glibc 2.34, Amazon Linux 2 has 2.26), and every intercepted call driven by a small C program. arm64 runs
+// under qemu-user; its programs exec the machine's own /usr/bin/id and /bin/true (qemu passes execve to the kernel).
+
+const AL2_GLIBC = [2, 26];
+const AL2023_GLIBC = [2, 34];
+const INTERCEPTED = [
+  'execve',
+  'execv',
+  'execvp',
+  'execvpe',
+  'execl',
+  'execlp',
+  'execle',
+  'fexecve',
+  'execveat',
+  'posix_spawn',
+  'posix_spawnp',
+  'system',
+  'popen',
+];
+
+let work: string;
+const built = new Map<GuardArchitecture, { library: string; probe: string }>();
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'vigil-guard-lib-'));
+  for (const target of guardArchitectures) {
+    const library = buildGuardFor(target, join(work, 'lib'));
+    const probe = join(work, `probe-${target}`);
+    const compiled = spawnSync(guardCompiler(target), ['-O2', '-o', probe, join(fixtures, 'native', 'guard-probe.c')], {
+      encoding: 'utf8',
+    });
+    expect(compiled.status, compiled.stderr).toBe(0);
+    built.set(target, { library, probe });
+  }
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function versionOf(text: string): number[] {
+  return text.split('.').map(Number);
+}
+
+function newer(a: number[], b: number[]): boolean {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return false;
+}
+
+describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
+  it('needs no glibc symbol newer than Amazon Linux 2 (2.26) and Amazon Linux 2023 (2.34) provide, and nothing beyond libc', () => {
+    const { library } = built.get(target)!;
+    const symbols = spawnSync('readelf', ['--dyn-syms', '-W', library], { encoding: 'utf8' }).stdout;
+    const required = [...symbols.matchAll(/ UND (\S+)@GLIBC_([\d.]+)/g)].map(([, name, version]) => ({ name: name!, version: version! }));
+    expect(required.map((r) => r.name)).toEqual(expect.arrayContaining(['dlsym', 'syscall', 'realpath']));
+    const tooNew = (limit: number[]) =>
+      required.filter((r) => newer(versionOf(r.version), limit)).map((r) => `${r.name}@GLIBC_${r.version}`);
+    expect(tooNew(AL2023_GLIBC)).toEqual([]);
+    expect(tooNew(AL2_GLIBC)).toEqual([]);
+    // dlsym is in libdl.so.2 before glibc 2.34: the library must name it, or dlsym would not resolve on Amazon Linux 2.
+    const needed = [...spawnSync('readelf', ['-d', library], { encoding: 'utf8' }).stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g)].map(
+      (m) => m[1],
+    );
+    expect(needed.sort()).toEqual(['libc.so.6', 'libdl.so.2']);
+    const exported = [...symbols.matchAll(/ FUNC +GLOBAL +DEFAULT +\d+ (\S+)/g)].map((m) => m[1]);
+    expect(exported.sort()).toEqual([...INTERCEPTED].sort());
+  });
+
+  const run = (dir: string, call: string, args: string[], env: Record<string, string> = {}) => {
+    const { library, probe } = built.get(target)!;
+    const guardEnv = { LD_PRELOAD: library, VIGIL_GUARD_DIR: dir, ...env };
+    const [command, commandArgs, processEnv] =
+      target === 'x86_64'
+        ? [probe, [call, ...args], { PATH: '/usr/bin:/bin', ...guardEnv }]
+        : [
+            'qemu-aarch64',
+            ['-L', '/usr/aarch64-linux-gnu', ...Object.entries(guardEnv).flatMap(([k, v]) => ['-E', `${k}=${v}`]), probe, call, ...args],
+            { PATH: '/usr/bin:/bin' },
+          ];
+    const result = spawnSync(command, commandArgs, { encoding: 'utf8', env: processEnv });
+    return { status: result.status, stdout: result.stdout.trim() };
+  };
+
+  // Started now: the machine's programs are older, so only the rules under test object to them.
+  const table = (rules: string[]) =>
+    ['vigil-guard 1', 'generation 41', 'revision 3', `started ${Date.now()}`, 'failmode open', 'state bundle', ...rules, 'end', ''].join(
+      '\n',
+    );
+
+  it.each(INTERCEPTED)('%s: refuses a blocked program with EACCES and reports it once; runs an allowed one', (call) => {
+    const dir = mkdtempSync(join(work, 'guard-'));
+    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+    // system and popen start /bin/sh: the guard judges the shell here (and the shell, carrying it, what it starts).
+    const shellCall = call === 'system' || call === 'popen';
+    const blocked = shellCall ? '/bin/sh' : '/usr/bin/id';
+    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', `p ${blocked}`]));
+    const refused = run(dir, call, [shellCall ? 'exit 3' : '/usr/bin/id']);
+    expect(refused).toEqual({ status: 99, stdout: 'refused errno=13' });
+    const lines = readFileSync(join(dir, 'events'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const [head, resolved] = [lines[0]!.split('\t').slice(0, 6), lines[0]!.split('\t')[6]!];
+    expect(head).toEqual(['G1', '41', '1', '0', '0', blocked]);
+    // Under qemu, -L maps /bin into the arm64 sysroot, whose /bin is not a link to /usr/bin.
+    expect(resolved.split('/').at(-1)).toBe(realpathSync(blocked).split('/').at(-1));
+
+    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+    const allowed = run(dir, call, [shellCall ? 'exit 3' : '/bin/true']);
+    expect(allowed.status).toBe(0);
+    if (shellCall) expect(allowed.stdout).toBe('exit=3');
+  });
+
+  it('reports without refusing under a detect rule, and follows the fail mode without a table', () => {
+    const dir = mkdtempSync(join(work, 'guard-'));
+    writeFileSync(join(dir, 'rules'), table(['rule 0 blockAllProcesses detect 1', 'p /bin/sh']));
+    expect(run(dir, 'posix_spawn', ['/bin/true'])).toEqual({ status: 0, stdout: 'exit=0' });
+    expect(readFileSync(join(dir, 'events'), 'utf8')).toMatch(/^G1\t41\t0\t0\t0\t\/bin\/true\t/);
+
+    const none = mkdtempSync(join(work, 'guard-'));
+    // posix_spawn answers the error number itself.
+    expect(run(none, 'posix_spawn', ['/bin/true'], { VIGIL_FAIL_MODE: 'closed' })).toEqual({ status: 99, stdout: 'refused errno=13' });
+    expect(run(none, 'posix_spawn', ['/bin/true'])).toEqual({ status: 0, stdout: 'exit=0' });
+    // A table written while no bundle is known carries the layer's fail mode.
+    writeFileSync(join(none, 'rules'), table([]).replace('state bundle', 'state none').replace('failmode open', 'failmode closed'));
+    expect(run(none, 'posix_spawn', ['/bin/true'])).toEqual({ status: 99, stdout: 'refused errno=13' });
+  });
+
+  if (target === 'x86_64') {
+    // The started program must be of this machine's architecture to report what its environment holds.
+    it('carries itself into the shell of system and popen, which is then refused the blocked program', () => {
+      const dir = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+      expect(run(dir, 'system', ['/usr/bin/id -u'])).toEqual({ status: 0, stdout: 'exit=126' });
+      expect(run(dir, 'popen', ['/usr/bin/id -u'])).toEqual({ status: 0, stdout: 'exit=126' });
+      expect(readFileSync(join(dir, 'events'), 'utf8').trim().split('\n')).toHaveLength(2);
+    });
+
+    it('puts itself back into the environment of a program started with an empty one', () => {
+      const dir = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(dir, 'rules'), table([]));
+      const { library, probe } = built.get(target)!;
+      expect(run(dir, 'execve-empty-env', [probe, 'env', '-'], { VIGIL_FAIL_MODE: 'closed' }).stdout.split('\n')).toEqual([
+        `LD_PRELOAD=${library}`,
+        `VIGIL_GUARD_DIR=${dir}`,
+        'VIGIL_FAIL_MODE=closed',
+      ]);
+    });
+  }
+});

@@ -515,12 +515,16 @@ describe('audit export', () => {
 });
 
 describe('protection layer', () => {
-  it('is published for Node.js 22 and 24 on arm64 and x86_64, with the wrapper, the preload and both ESM entries', () => {
+  it('is published for Node.js 22 and 24 on arm64 and x86_64, with the wrapper, the preload, both ESM entries and the exec guard of both', () => {
     const [[, layer]] = ofType('AWS::Lambda::LayerVersion') as [[string, Resources[string]]];
     expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x']);
     expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64', 'x86_64']);
     const dir = join(assembly.directory, `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`, 'vigil');
-    expect(readdirSync(dir).sort()).toEqual(['middy.mjs', 'preload.cjs', 'protect.mjs', 'vigil-wrapper']);
+    expect(readdirSync(dir).sort()).toEqual(['guard', 'middy.mjs', 'preload.cjs', 'protect.mjs', 'vigil-wrapper']);
+    // The wrapper picks the library by the machine's dynamic loader: each is an ELF object for its architecture.
+    const machineOf = (file: string) => readFileSync(join(dir, 'guard', file)).readUInt16LE(18);
+    expect(machineOf('x86_64/vigil-guard.so')).toBe(62); // EM_X86_64
+    expect(machineOf('aarch64/vigil-guard.so')).toBe(183); // EM_AARCH64
     expect(statSync(join(dir, 'vigil-wrapper')).mode & 0o111).not.toBe(0);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ClientOptions } from './client.js';
 import type { AuditFilters } from './commands/audit.js';
+import type { GroupSetOptions, PolicySetOptions, ScopeSetOptions, SettingsSetOptions } from './commands/set.js';
 import { Context, type GlobalOptions } from './context.js';
 import { ApiError, CliError, ExitCode, UsageError } from './errors.js';
 // Command modules are imported when their command runs: the policy schemas take a while to load, and `--help`,
@@ -303,6 +304,84 @@ Creates and updates are one all-or-nothing import; --prune deletions run after i
     .action((name: string, options: { output: 'token' | 'json' | 'yaml' }) =>
       run(import('./commands/clusters.js').then(({ rotateTokenCommand }) => rotateTokenCommand(context, name, options))),
     );
+
+  // ---------------------------------------------------------------- partial updates (PATCH)
+
+  const setOptions = (command: Command) =>
+    command
+      .option('--patch <json>', 'a JSON merge patch of any other fields, e.g. \'{"description": "x"}\' (the options above win)')
+      .option('--if-version <version>', 'only if the stored version is still this one (If-Match)', positiveInt)
+      .addOption(outputOption())
+      .addHelpText(
+        'after',
+        `
+Only the fields named change (PATCH with a JSON merge patch): the server merges them into the stored item,
+validates the result like a whole replacement and keeps write-only values. Save-time warnings go to stderr.`,
+      );
+  const loadSet = () => import('./commands/set.js');
+
+  setOptions(
+    groups
+      .command('set')
+      .description('change some settings of an enforcer group, e.g. `vigil groups set default-ke --enforce` to let policies block')
+      .argument('<name>', 'enforcer group name')
+      .option('--enforce', 'enforce: verdicts of policies in enforce mode block')
+      .option('--no-enforce', 'audit only: Block verdicts are downgraded to Detect')
+      .option('--description <text>', 'description')
+      .option('--container-protection <on|off>', 'apply container policies')
+      .option('--host-protection <on|off>', 'apply host policies')
+      .addOption(new Option('--fail-mode <mode>', 'what the webhook answers when it cannot decide').choices(['open', 'closed']))
+      .option('--timeout-seconds <n>', 'admission webhook timeout written into new manifests (1-30)', positiveInt)
+      .option('--exempt-kube-system <on|off>', 'fail-closed groups: leave kube-system out of the manifest'),
+  ).action((name: string, options: GroupSetOptions) =>
+    run(loadSet().then(({ setCommand, groupPatch }) => setCommand(context, 'groups', name, groupPatch(options), options))),
+  );
+
+  const policies = program.command('policies').description('change runtime policies (list and read them with `vigil get policies`)');
+  setOptions(
+    policies
+      .command('set')
+      .description('change some fields of a policy, e.g. `vigil policies set exec-guard --mode enforce`')
+      .argument('<name>', 'policy name')
+      .addOption(new Option('--mode <mode>', 'enforcement mode from now on (cancels a scheduled switch)').choices(['audit', 'enforce']))
+      .option('--enable', 'enable the policy')
+      .option('--disable', 'disable the policy')
+      .option('--description <text>', 'description')
+      .option('--enforce-after-days <n>', 'audit now, switch to enforce this many days from now', positiveInt)
+      .option('--enforce-at <instant>', 'audit now, switch to enforce at this ISO 8601 instant')
+      .option('--cancel-switch', 'cancel a scheduled switch'),
+  ).action((name: string, options: PolicySetOptions & { enable?: boolean; disable?: boolean }) => {
+    if (options.enable && options.disable) throw new UsageError('give only one of --enable and --disable');
+    const enabled = options.enable ? true : options.disable ? false : undefined;
+    return run(
+      loadSet().then(({ setCommand, policyPatch }) =>
+        setCommand(context, 'policies', name, policyPatch({ ...options, ...(enabled === undefined ? {} : { enabled }) }), options),
+      ),
+    );
+  });
+
+  const scopes = program.command('scopes').description('change application scopes (list and read them with `vigil get scopes`)');
+  setOptions(
+    scopes
+      .command('set')
+      .description('change some fields of an application scope')
+      .argument('<name>', 'application scope name')
+      .option('--description <text>', 'description')
+      .option('--expression <formula>', 'the scope formula over its variables, e.g. "v1 && v2"'),
+  ).action((name: string, options: ScopeSetOptions) =>
+    run(loadSet().then(({ setCommand, scopePatch }) => setCommand(context, 'scopes', name, scopePatch(options), options))),
+  );
+
+  const settings = program.command('settings').description('change the global enforcer settings (read them with `vigil get settings`)');
+  setOptions(
+    settings
+      .command('set')
+      .description('change some of the global enforcer settings (the bypass list: --patch \'{"bypassScopes": [...]}\')')
+      .option('--admission-warnings <on|off>', 'send kubectl warnings for Detect verdicts')
+      .option('--audit-retention-days <n>', 'days audit events are kept (1-3650)', positiveInt),
+  ).action((options: SettingsSetOptions) =>
+    run(loadSet().then(({ setCommand, settingsPatch }) => setCommand(context, 'settings', undefined, settingsPatch(options), options))),
+  );
 
   // ---------------------------------------------------------------- audit
 

@@ -49,6 +49,11 @@ const components: Record<string, JsonSchema> = {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
+/** A JSON merge patch (RFC 7386) of a resource: the members to change, null to remove one; the result must be a valid resource. */
+const mergePatch = (resource: string) => ({
+  type: 'object',
+  description: `A JSON merge patch (RFC 7386) of a ${resource}: only the members to change; null removes a member (its default applies); objects merge, arrays and other values replace. The merged result is validated as a PUT of the whole ${resource} would be, and write-only values are kept. If-Match is optional: without it, a concurrent edit means merging into the newer version.`,
+});
 const list = (item: unknown) => ({
   type: 'object',
   required: ['items'],
@@ -74,10 +79,12 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   },
   'GET /v1/policies/{name}': { response: ref('Policy') },
   'PUT /v1/policies/{name}': { request: ref('Policy'), response: ref('Policy') },
+  'PATCH /v1/policies/{name}': { request: mergePatch('policy'), response: ref('Policy') },
   'GET /v1/application-scopes': { response: list(ref('ApplicationScope')) },
   'POST /v1/application-scopes': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
   'GET /v1/application-scopes/{name}': { response: ref('ApplicationScope') },
   'PUT /v1/application-scopes/{name}': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
+  'PATCH /v1/application-scopes/{name}': { request: mergePatch('application scope'), response: ref('ApplicationScope') },
   'GET /v1/enforcer-groups': { response: list(ref('EnforcerGroup')) },
   'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
   'GET /v1/enforcer-groups/{name}': { response: ref('EnforcerGroup') },
@@ -128,6 +135,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   },
   'GET /v1/settings/enforcer': { response: ref('EnforcerSettings') },
   'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
+  'PATCH /v1/settings/enforcer': { request: mergePatch('settings document'), response: ref('EnforcerSettings') },
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
   'GET /v1/export': { response: ref('ExportDocument') },
@@ -193,6 +201,12 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/admission/{cluster}/{secret}': ['timeout'],
 };
 
+// A PATCH answers what the PUT it goes through answers.
+bodies['PATCH /v1/enforcer-groups/{name}'] = {
+  request: mergePatch('enforcer group'),
+  response: bodies['PUT /v1/enforcer-groups/{name}']?.response,
+};
+
 /** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
 const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-scopes']);
 
@@ -232,7 +246,14 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     summary: route.summary,
     security,
     ...(pathParams.length + query.length > 0 ? { parameters: [...pathParams, ...query] } : {}),
-    ...(body?.request ? { requestBody: { required: true, content: json(body.request) } } : {}),
+    ...(body?.request
+      ? {
+          requestBody: {
+            required: true,
+            content: route.method === 'PATCH' ? { 'application/merge-patch+json': { schema: body.request } } : json(body.request),
+          },
+        }
+      : {}),
     responses: {
       [success]:
         success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },

@@ -1,7 +1,7 @@
 // The route table of the whole HTTP API: one source for the CDK stack (API Gateway routes and
 // authorizers), the local server (which builds the same payload v2 events) and the OpenAPI document.
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Which Lambda function serves a route. */
 export type FunctionName = 'api' | 'admission' | 'enforcer';
@@ -44,6 +44,7 @@ const routeTable = [
   admin('POST', '/v1/policies', 'Create a runtime policy (or from a template)'),
   admin('GET', '/v1/policies/{name}', 'Read a runtime policy'),
   admin('PUT', '/v1/policies/{name}', 'Replace a runtime policy'),
+  admin('PATCH', '/v1/policies/{name}', 'Change some fields of a runtime policy (JSON merge patch)'),
   admin('DELETE', '/v1/policies/{name}', 'Delete a runtime policy and its schedule'),
   admin('GET', '/v1/policy-templates', 'List predefined policies'),
   admin('GET', '/v1/policy-templates/{id}', 'Read a predefined policy'),
@@ -53,12 +54,14 @@ const routeTable = [
   admin('POST', '/v1/application-scopes', 'Create an application scope'),
   admin('GET', '/v1/application-scopes/{name}', 'Read an application scope'),
   admin('PUT', '/v1/application-scopes/{name}', 'Replace an application scope'),
+  admin('PATCH', '/v1/application-scopes/{name}', 'Change some fields of an application scope (JSON merge patch)'),
   admin('DELETE', '/v1/application-scopes/{name}', 'Delete an application scope'),
 
   admin('GET', '/v1/enforcer-groups', 'List enforcer groups'),
   admin('POST', '/v1/enforcer-groups', 'Create an enforcer group (returns its token once)'),
   admin('GET', '/v1/enforcer-groups/{name}', 'Read an enforcer group'),
   admin('PUT', '/v1/enforcer-groups/{name}', 'Replace an enforcer group'),
+  admin('PATCH', '/v1/enforcer-groups/{name}', 'Change some fields of an enforcer group (JSON merge patch)'),
   admin('DELETE', '/v1/enforcer-groups/{name}', 'Delete an enforcer group'),
   admin('POST', '/v1/enforcer-groups/{name}/token', 'Rotate the group token (returns it once)'),
   admin(
@@ -70,6 +73,7 @@ const routeTable = [
 
   admin('GET', '/v1/settings/enforcer', 'Global bypass and enforcer settings'),
   admin('PUT', '/v1/settings/enforcer', 'Replace the global bypass and enforcer settings'),
+  admin('PATCH', '/v1/settings/enforcer', 'Change some of the global bypass and enforcer settings (JSON merge patch)'),
 
   admin('GET', '/v1/clusters', 'List registered EKS clusters'),
   admin('POST', '/v1/clusters', 'Register an EKS cluster (returns the webhook URL and manifest once)'),

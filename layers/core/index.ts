@@ -15,3 +15,4 @@ export * from './templates.js';
 export * from './export-import.js';
 export * from './commercial-import.js';
 export * from './node-policies/index.js';
+export * from './merge-patch.js';

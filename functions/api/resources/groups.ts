@@ -10,6 +10,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
 import { clustersToReissue, reissueWebhooks } from '../use-cases/webhook-issue.js';
+import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
 
 /** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
 export const builtInGroups = new Set(['default', 'default-ke']);
@@ -28,6 +29,51 @@ export function groupView(group: Stored<'enforcerGroup'>): EnforcerGroup & { ver
 /** Route handlers of /v1/enforcer-groups. */
 export function groupRoutes(runtime: Runtime) {
   const store = runtime.configStore;
+  const read = async (request: ApiRequest) => {
+    const name = request.params.name ?? '';
+    const group = await store.get('enforcerGroup', name);
+    if (!group) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+    return groupView(group);
+  };
+  const replace = async (request: ApiRequest): Promise<ApiResponse> => {
+    const name = request.params.name ?? '';
+    const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
+    if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
+    const stored = await store.get('enforcerGroup', name);
+    if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+    if (stored.type !== group.type)
+      throw new ValidationError('the enforcer group is invalid', [
+        {
+          path: 'type',
+          message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group`,
+        },
+      ]);
+    const [replaced] = await store.apply(
+      [
+        {
+          op: 'replace',
+          kind: 'enforcerGroup',
+          name,
+          doc: { ...group, tokenHash: stored.tokenHash },
+          expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
+        },
+      ],
+      request.actor,
+    );
+    // Manifests carry failMode, timeoutSeconds and exemptKubeSystem as issued: name the clusters that need new ones.
+    const outdated = group.type === 'kube_enforcer' ? (await clustersToReissue(runtime, name, group, stored)).map((c) => c.name) : [];
+    return versioned(200, {
+      ...groupView(replaced as Stored<'enforcerGroup'>),
+      ...(outdated.length > 0
+        ? {
+            clustersToReissue: outdated,
+            warnings: [
+              `the manifests of ${outdated.length} cluster${outdated.length === 1 ? '' : 's'} (${outdated.join(', ')}) still carry the group's previous failMode, timeoutSeconds or exemptKubeSystem: re-issue them with POST /v1/enforcer-groups/${name}/reissue (vigil groups reissue ${name}) and apply the new manifests`,
+            ],
+          }
+        : {}),
+    });
+  };
   return {
     'GET /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
       const page = await store.list('enforcerGroup', pageRequest(request.query));
@@ -44,52 +90,11 @@ export function groupRoutes(runtime: Runtime) {
       return versioned(201, { ...groupView(created as Stored<'enforcerGroup'>), token });
     },
 
-    'GET /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      const group = await store.get('enforcerGroup', name);
-      if (!group) throw new NotFoundError(`enforcer group "${name}" does not exist`);
-      return versioned(200, groupView(group));
-    },
+    'GET /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
-      if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
-      const stored = await store.get('enforcerGroup', name);
-      if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
-      if (stored.type !== group.type)
-        throw new ValidationError('the enforcer group is invalid', [
-          {
-            path: 'type',
-            message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group`,
-          },
-        ]);
-      const [replaced] = await store.apply(
-        [
-          {
-            op: 'replace',
-            kind: 'enforcerGroup',
-            name,
-            doc: { ...group, tokenHash: stored.tokenHash },
-            expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
-          },
-        ],
-        request.actor,
-      );
-      // Manifests carry failMode, timeoutSeconds and exemptKubeSystem as issued: name the clusters that need new ones.
-      const outdated = group.type === 'kube_enforcer' ? (await clustersToReissue(runtime, name, group, stored)).map((c) => c.name) : [];
-      return versioned(200, {
-        ...groupView(replaced as Stored<'enforcerGroup'>),
-        ...(outdated.length > 0
-          ? {
-              clustersToReissue: outdated,
-              warnings: [
-                `the manifests of ${outdated.length} cluster${outdated.length === 1 ? '' : 's'} (${outdated.join(', ')}) still carry the group's previous failMode, timeoutSeconds or exemptKubeSystem: re-issue them with POST /v1/enforcer-groups/${name}/reissue (vigil groups reissue ${name}) and apply the new manifests`,
-              ],
-            }
-          : {}),
-      });
-    },
+    'PUT /v1/enforcer-groups/{name}': replace,
+
+    'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace),
 
     'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';

@@ -8,6 +8,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { policyView, policyWrites } from '../use-cases/policy-writes.js';
 import { createIfAbsent } from '../use-cases/create-replay.js';
+import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
 
 /** The policy as sent, without what the server owns: its metadata and the advice of a save answer. */
 function withoutServerFields(policy: Policy): Policy {
@@ -35,6 +36,19 @@ const listQuery = z.object({ type: z.enum(['container', 'function', 'host']).opt
 export function policyRoutes(runtime: Runtime) {
   const store = runtime.configStore;
   const writes = policyWrites(runtime);
+  const read = async (request: ApiRequest) => {
+    const name = request.params.name ?? '';
+    const policy = await store.get('policy', name);
+    if (!policy) throw new NotFoundError(`policy "${name}" does not exist`);
+    return { ...policyView(policy), version: policy.version };
+  };
+  const replace = async (request: ApiRequest): Promise<ApiResponse> => {
+    const name = request.params.name ?? '';
+    const policy = withoutServerFields(validate(policySchema, request.body, 'the policy'));
+    if (policy.name !== name)
+      throw new BadRequestError(`the body names policy "${policy.name}" but the path names "${name}": rename by creating a new policy`);
+    return versioned(200, await writes.replace(policy, ifMatchVersion(request.headers), request.actor));
+  };
   return {
     'GET /v1/policies': async (request: ApiRequest): Promise<ApiResponse> => {
       const filter = validate(listQuery, { type: request.query.type, enabled: request.query.enabled }, 'the query string');
@@ -54,20 +68,11 @@ export function policyRoutes(runtime: Runtime) {
       );
     },
 
-    'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      const policy = await store.get('policy', name);
-      if (!policy) throw new NotFoundError(`policy "${name}" does not exist`);
-      return versioned(200, { ...policyView(policy), version: policy.version });
-    },
+    'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      const policy = withoutServerFields(validate(policySchema, request.body, 'the policy'));
-      if (policy.name !== name)
-        throw new BadRequestError(`the body names policy "${policy.name}" but the path names "${name}": rename by creating a new policy`);
-      return versioned(200, await writes.replace(policy, ifMatchVersion(request.headers), request.actor));
-    },
+    'PUT /v1/policies/{name}': replace,
+
+    'PATCH /v1/policies/{name}': mergePatchRoute(read, replace),
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       await writes.delete(request.params.name ?? '', ifMatchVersion(request.headers), request.actor);

@@ -6,6 +6,7 @@ import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/typ
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import { createIfAbsent, holdsRequested } from '../use-cases/create-replay.js';
+import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
 import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** The built-in scope that matches everything; it is not stored and cannot change. */
@@ -25,6 +26,33 @@ async function policiesUsing(runtime: Runtime, scope: string): Promise<string[]>
 /** Route handlers of /v1/application-scopes. */
 export function scopeRoutes(runtime: Runtime) {
   const store = runtime.configStore;
+  const read = async (request: ApiRequest) => {
+    const name = request.params.name ?? '';
+    if (name === GLOBAL_SCOPE) return globalScope;
+    const scope = await store.get('applicationScope', name);
+    if (!scope) throw new NotFoundError(`application scope "${name}" does not exist`);
+    return scope;
+  };
+  const replace = async (request: ApiRequest): Promise<ApiResponse> => {
+    const name = request.params.name ?? '';
+    refuseGlobal(name);
+    const scope = validate(applicationScopeSchema, request.body, 'the application scope');
+    if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
+    const ifMatch = ifMatchVersion(request.headers);
+    const [replaced] = await writeAtCurrentVersion(ifMatch, async () => {
+      const stored = await store.get('applicationScope', name);
+      if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
+      const change = {
+        op: 'replace',
+        kind: 'applicationScope',
+        name,
+        doc: withoutMeta(scope),
+        expectedVersion: ifMatch ?? stored.version,
+      } as const;
+      return await store.apply([change], request.actor);
+    });
+    return versioned(200, replaced as ApplicationScope & { version: number });
+  };
   return {
     'GET /v1/application-scopes': async (request: ApiRequest): Promise<ApiResponse> => {
       const paging = pageRequest(request.query);
@@ -52,33 +80,13 @@ export function scopeRoutes(runtime: Runtime) {
       );
     },
 
-    'GET /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      if (name === GLOBAL_SCOPE) return versioned(200, globalScope);
-      const scope = await store.get('applicationScope', name);
-      if (!scope) throw new NotFoundError(`application scope "${name}" does not exist`);
-      return versioned(200, scope);
-    },
+    'GET /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
-      const name = request.params.name ?? '';
-      refuseGlobal(name);
-      const scope = validate(applicationScopeSchema, request.body, 'the application scope');
-      if (scope.name !== name) throw new BadRequestError(`the body names scope "${scope.name}" but the path names "${name}"`);
-      const ifMatch = ifMatchVersion(request.headers);
-      const [replaced] = await writeAtCurrentVersion(ifMatch, async () => {
-        const stored = await store.get('applicationScope', name);
-        if (!stored) throw new NotFoundError(`application scope "${name}" does not exist`);
-        const change = {
-          op: 'replace',
-          kind: 'applicationScope',
-          name,
-          doc: withoutMeta(scope),
-          expectedVersion: ifMatch ?? stored.version,
-        } as const;
-        return await store.apply([change], request.actor);
-      });
-      return versioned(200, replaced as ApplicationScope & { version: number });
+    'PUT /v1/application-scopes/{name}': replace,
+
+    'PATCH /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      refuseGlobal(request.params.name ?? '');
+      return mergePatchRoute(read, replace)(request);
     },
 
     'DELETE /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -1,0 +1,52 @@
+import { applyMergePatch } from '../../../layers/core/index.js';
+import { BadRequestError, UnsupportedMediaTypeError, VersionMismatchError } from '../../shared/errors.js';
+import { ifMatchVersion } from '../../shared/http/helpers.js';
+import type { ApiRequest, ApiResponse, RouteHandler } from '../../shared/http/types.js';
+import { writeAtCurrentVersion } from './unguarded-writes.js';
+
+// PATCH with a JSON merge patch (RFC 7386) for the resources that have a PUT: the patch is merged into the item as
+// GET shows it, and the result goes through that PUT, with If-Match set to the version merged into. So a PATCH
+// validates with the same schema, keeps write-only values (the honeypot secret, a group's token hash) exactly as a
+// PUT built from a GET does, and answers what the PUT answers (warnings included). Without If-Match, an edit that
+// lands between the read and the write means merging into the new version, as a PUT without If-Match retries.
+
+export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
+
+/** The item as GET shows it, with its version (0 for settings never written). */
+export type ReadForPatch = (request: ApiRequest) => Promise<{ readonly version: number } & object>;
+
+function contentType(request: ApiRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** A PATCH handler made of the route's read and its PUT handler. */
+export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler): RouteHandler {
+  return async (request) => {
+    const type = contentType(request);
+    if (type !== MERGE_PATCH_TYPE)
+      throw new UnsupportedMediaTypeError(
+        `send a PATCH body as ${MERGE_PATCH_TYPE}, a JSON merge patch (got ${type === '' ? 'no content type' : type})`,
+      );
+    const patch = request.body;
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+      throw new BadRequestError('the body must be a JSON object: the members to change, null for a member to remove');
+    const ifMatch = ifMatchVersion(request.headers);
+    return writeAtCurrentVersion(ifMatch, async (): Promise<ApiResponse> => {
+      const current = await read(request);
+      if (ifMatch !== undefined && ifMatch !== current.version)
+        throw new VersionMismatchError(`the item is at version ${current.version}, not ${ifMatch}`);
+      let merged: unknown;
+      try {
+        merged = applyMergePatch(current, patch);
+      } catch (error) {
+        throw new BadRequestError(error instanceof Error ? error.message : String(error));
+      }
+      const { 'if-match': _ignored, ...headers } = request.headers;
+      return replace({
+        ...request,
+        body: merged,
+        headers: { ...headers, 'content-type': 'application/json', ...(current.version > 0 ? { 'if-match': `"${current.version}"` } : {}) },
+      });
+    });
+  };
+}

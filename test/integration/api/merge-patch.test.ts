@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { useApi } from '../../support/api.js';
+
+// PATCH with a JSON merge patch (RFC 7386) on groups, policies, application scopes and settings, over real HTTP on
+// DynamoDB Local: only the named members change, the merged result is validated as a PUT, write-only values are
+// kept, If-Match is honoured, and any other content type is refused before anything is read.
+
+const api = useApi();
+const patch = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  api.call('PATCH', path, { body, headers: { 'content-type': 'application/merge-patch+json', ...headers } });
+
+describe('PATCH with application/merge-patch+json', () => {
+  it('turns a group to enforce with one member, keeping the rest and its token', async () => {
+    const before = (await api.call('GET', '/v1/enforcer-groups/default-ke')).body;
+    const storedBefore = await api.tables.configStore.get('enforcerGroup', 'default-ke');
+    const answer = await patch('/v1/enforcer-groups/default-ke', { enforce: true });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('etag')).toBe(`"${before.version + 1}"`);
+    expect(answer.body).toEqual({
+      ...before,
+      enforce: true,
+      version: before.version + 1,
+      updatedAt: expect.any(String),
+      updatedBy: 'local-admin',
+    });
+    const stored = await api.tables.configStore.get('enforcerGroup', 'default-ke');
+    expect(stored?.tokenHash).toBe(storedBefore?.tokenHash);
+    expect(JSON.stringify(answer.body)).not.toContain('tokenHash');
+  });
+
+  it('switches a policy to enforce and keeps its write-only honeypot secret', async () => {
+    const secret = 'patch-kept-secret-0123456789';
+    const created = await api.call('POST', '/v1/policies', {
+      body: {
+        name: 'patched-honey',
+        type: 'function',
+        controls: { honeypot: { accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: secret } },
+      },
+    });
+    expect(created.status).toBe(201);
+    const answer = await patch('/v1/policies/patched-honey', { enforcementMode: 'enforce', description: 'patched' });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ enforcementMode: 'enforce', description: 'patched', version: 2, warnings: expect.any(Array) });
+    expect(JSON.stringify(answer.body)).not.toContain(secret);
+    const stored = await api.tables.configStore.get('policy', 'patched-honey');
+    expect((stored?.controls as any).honeypot).toMatchObject({ accessKeyId: 'AKIAABCDEFGHIJKLMNOP', secretAccessKey: secret });
+  });
+
+  it('removes a member with null (its default applies) and replaces arrays whole', async () => {
+    await api.call('POST', '/v1/application-scopes', {
+      body: {
+        name: 'patched-scope',
+        description: 'to be removed',
+        expression: 'v1 && v2',
+        variables: [
+          { attribute: 'kubernetes.namespace', value: 'a' },
+          { attribute: 'kubernetes.cluster', value: 'b' },
+        ],
+      },
+    });
+    const answer = await patch('/v1/application-scopes/patched-scope', {
+      description: null,
+      expression: 'v1',
+      variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] });
+    expect(answer.body).not.toHaveProperty('description');
+  });
+
+  it('patches the settings and validates the merged result as a PUT, naming the field', async () => {
+    const ok = await patch('/v1/settings/enforcer', { auditRetentionDays: 45 });
+    expect(ok.status).toBe(200);
+    expect(ok.body.auditRetentionDays).toBe(45);
+    const bad = await patch('/v1/settings/enforcer', { auditRetentionDays: 'forever' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'auditRetentionDays' }] });
+    expect((await api.call('GET', '/v1/settings/enforcer')).body.auditRetentionDays).toBe(45);
+  });
+
+  it('honours If-Match: a stale version is 412 and nothing is written', async () => {
+    const group = (await api.call('GET', '/v1/enforcer-groups/default')).body;
+    const stale = await patch('/v1/enforcer-groups/default', { enforce: true }, { 'if-match': `"${group.version + 5}"` });
+    expect(stale.status).toBe(412);
+    expect((await api.call('GET', '/v1/enforcer-groups/default')).body).toEqual(group);
+    const current = await patch('/v1/enforcer-groups/default', { enforce: true }, { 'if-match': `"${group.version}"` });
+    expect(current.status).toBe(200);
+    expect(current.body.version).toBe(group.version + 1);
+  });
+
+  it('refuses other content types with 415, a non-object patch with 400, and the built-in Global scope with 409', async () => {
+    const asJson = await api.call('PATCH', '/v1/enforcer-groups/default-ke', { body: { enforce: false } });
+    expect(asJson.status).toBe(415);
+    expect(asJson.body.error.message).toContain('application/merge-patch+json');
+    expect((await patch('/v1/enforcer-groups/default-ke', [{ op: 'replace', path: '/enforce', value: false }])).status).toBe(400);
+    expect((await patch('/v1/application-scopes/Global', { expression: 'v1' })).status).toBe(409);
+    expect((await patch('/v1/policies/no-such-policy', { enabled: false })).status).toBe(404);
+    expect((await patch('/v1/policies/patched-honey', { name: 'renamed' })).status).toBe(400);
+  });
+});

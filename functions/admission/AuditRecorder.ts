@@ -1,12 +1,13 @@
-import { AuditWriteError } from '../shared/storage/audit-items.js';
 import type { AuditStore, GeneratedAuditEvent } from '../shared/storage/ports.js';
 
-/** What the recorder tells its owner about events it had to give up on. */
 export interface AuditRecorderOptions {
-  /** Events waiting for a later write after a failure; beyond this, the oldest are dropped. */
-  readonly maxPending: number;
-  /** Called when a write failed: how many events wait for the next write, and how many were dropped. */
-  readonly onWriteFailed?: (failure: { readonly pending: number; readonly dropped: number; readonly error: unknown }) => void;
+  /**
+   * Events that may wait behind a write in flight (a stalled storage lets them pile up). Beyond it, the
+   * waiting batch fails at once, so that its reviews hand their events to the fallback instead.
+   */
+  readonly maxWaiting: number;
+  /** A write succeeded: storage is back, whatever a fallback holds may be replayed. */
+  readonly onWritten?: () => void;
 }
 
 /** The events of the next write and the reviews waiting for it. */
@@ -29,16 +30,22 @@ function newBatch(): Batch {
   return { events: [], written, settle: (error) => (error === undefined ? resolve(true) : reject(error)) };
 }
 
+/** Too many events waited behind a write that has not finished. */
+export class AuditBacklogError extends Error {
+  constructor(waiting: number) {
+    super(`${waiting} audit events wait behind a write that has not finished (storage is stalled)`);
+    this.name = 'AuditBacklogError';
+  }
+}
+
 /**
  * Group commit of the webhook's audit events: one write in flight per instance; the events of reviews that
  * arrive meanwhile are collected and go out together in the next write, once the current one is done. Each
- * review awaits the write that carries its events, so no verdict is answered before its events are stored
- * (within the review's own storage budget). Events of a failed write wait, bounded, and go out with the
- * next write a review asks for: storage that is down is not retried on its own.
+ * review awaits the write that carries its events. The recorder keeps nothing after a write: when a write
+ * fails, or has not succeeded by the time the review answers, the review hands its events to the durable
+ * fallback (docs/adr/0011), so no event lives only in this instance's memory.
  */
 export class AuditRecorder {
-  /** Events of failed writes, written first by the next write. */
-  private carried: GeneratedAuditEvent[] = [];
   private collecting: Batch | undefined;
   private writing = false;
 
@@ -47,28 +54,16 @@ export class AuditRecorder {
     private readonly options: AuditRecorderOptions,
   ) {}
 
-  /** Events that failed to be written and wait for the next write. */
-  get pending(): number {
-    return this.carried.length;
-  }
-
-  /**
-   * Queues the events (none: only carries the pending ones along) and resolves with `true` once the write that
-   * carries them has succeeded; rejects when it failed, the events then being pending.
-   */
+  /** Queues the events and resolves with `true` once the write that carries them has succeeded; rejects when it failed. */
   record(events: readonly GeneratedAuditEvent[]): Promise<true> {
+    if (this.writing && this.collecting && this.collecting.events.length + events.length > this.options.maxWaiting) {
+      // Bounded memory behind a stalled write: the waiting reviews learn now that their write will not come.
+      const overflowing = this.collecting;
+      this.collecting = undefined;
+      overflowing.settle(new AuditBacklogError(overflowing.events.length));
+    }
     const batch = (this.collecting ??= newBatch());
     batch.events.push(...events);
-    // A write that hangs (stalled storage) lets events pile up behind it: bounded like the carried ones.
-    const excess = batch.events.length + this.carried.length - this.options.maxPending;
-    if (this.writing && excess > 0) {
-      batch.events.splice(0, excess);
-      this.options.onWriteFailed?.({
-        pending: this.options.maxPending,
-        dropped: excess,
-        error: new Error('the audit write in flight has not finished'),
-      });
-    }
     if (!this.writing) void this.drain();
     return batch.written;
   }
@@ -78,24 +73,16 @@ export class AuditRecorder {
     try {
       for (let batch = this.collecting; batch; batch = this.collecting) {
         this.collecting = undefined;
-        const events = [...this.carried, ...batch.events];
-        this.carried = [];
         try {
-          await this.store.putGenerated(events);
+          await this.store.putGenerated(batch.events);
           batch.settle();
+          this.options.onWritten?.();
         } catch (error) {
-          this.carry(error instanceof AuditWriteError ? error.unwritten : events, error);
           batch.settle(error);
         }
       }
     } finally {
       this.writing = false;
     }
-  }
-
-  private carry(unwritten: readonly GeneratedAuditEvent[], error: unknown): void {
-    const kept = unwritten.slice(-this.options.maxPending);
-    this.carried = kept;
-    this.options.onWriteFailed?.({ pending: kept.length, dropped: unwritten.length - kept.length, error });
   }
 }

@@ -21,12 +21,18 @@ import { failModeOf } from '../shared/webhook.js';
 import { TIMED_OUT, within } from '../shared/deadline.js';
 import { AuditRecorder } from './AuditRecorder.js';
 import { StallWatch } from './StallWatch.js';
+import type { GeneratedAuditEvent } from '../shared/storage/ports.js';
 import type { WebhookRuntime } from './runtime.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
 const POD_TTL_SECONDS = 30 * 86_400;
-/** Audit events that could not be written wait for the next write (bounded: the oldest are dropped). */
-const MAX_PENDING_EVENTS = 1000;
+/** Audit events that may wait behind a write in flight; beyond it their reviews hand them to the fallback at once. */
+const MAX_WAITING_EVENTS = 1000;
+/**
+ * The longest a review waits for the fallback (an fsync'd file, or SQS SendMessageBatch) to hold events the
+ * table did not take in time: the webhook's instance may be frozen or reset right after it answers.
+ */
+const FALLBACK_WAIT_MS = 2000;
 /** Kept back from the end of the Lambda invocation: deciding and answering after the storage wait. */
 const ANSWER_RESERVE_MS = 500;
 /**
@@ -50,6 +56,19 @@ export function storageBudgetMs(timeoutParameter: string | undefined, remainingI
   // A timed-out invocation resets the Lambda environment and with it the cached configuration, which is what
   // answers during an outage: the wait also ends before the invocation does.
   return Math.max(0, Math.min((Math.min(Math.max(seconds, 1), 30) * 1000) / 2, remainingInvocationMs - ANSWER_RESERVE_MS));
+}
+
+type WriteOutcome = { readonly stored: true } | { readonly stored: false; readonly reason: string; readonly error?: unknown };
+
+/** Whether the write succeeded within `ms`, or why not (for the log of the fallback that takes its events). */
+async function storedWithin(written: Promise<true>, ms: number): Promise<WriteOutcome> {
+  try {
+    const result = await within(written, Math.max(ms, 0));
+    if (result === TIMED_OUT) return { stored: false, reason: 'the audit write did not finish before the verdict was due' };
+    return { stored: true };
+  } catch (error) {
+    return { stored: false, reason: `the audit write failed: ${error instanceof Error ? error.message : String(error)}`, error };
+  }
 }
 
 /** The promise's value, or undefined when it failed or missed the deadline: side effects never fail a verdict. */
@@ -107,13 +126,39 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
         logger.warn('configuration refresh failed; deciding from the last known good configuration', { error: error as Error }),
     },
   );
-  // Storage slow or down: failed events wait (bounded) for the write of a later review rather than be lost.
+  const fallback = runtime.auditFallback;
   const recorder = new AuditRecorder(runtime.auditStore, {
-    maxPending: MAX_PENDING_EVENTS,
-    // The cause is what an operator needs to tell an outage from a refused item.
-    onWriteFailed: ({ pending, dropped, error }) =>
-      logger.warn('audit events could not be written yet', { pending, dropped, error: error as Error }),
+    maxWaiting: MAX_WAITING_EVENTS,
+    onWritten: () => fallback?.storageIsBack?.(),
   });
+  /**
+   * Events the table has not taken by the time the verdict is due go to the durable fallback before the
+   * answer (docs/adr/0011): nothing recorded lives only in this instance's memory. The write in flight may
+   * still store them too; that stores the identical item.
+   */
+  const holdElsewhere = async (events: readonly GeneratedAuditEvent[], reason: string, waitMs: number): Promise<void> => {
+    if (!fallback) {
+      logger.error('audit events are not stored yet and no fallback is configured: they are lost if this instance ends first', {
+        events: events.length,
+        reason,
+      });
+      return;
+    }
+    let failure: unknown;
+    try {
+      if ((await within(fallback.hold(events, reason), Math.max(waitMs, 0))) !== TIMED_OUT) return;
+      failure = new Error(`the audit fallback did not confirm within ${Math.max(waitMs, 0)} ms`);
+    } catch (error) {
+      failure = error;
+    }
+    // The cause says whether the table or the fallback (or both) must be looked at.
+    logger.error('audit events could be neither stored nor held by the fallback: they are lost if this instance ends first', {
+      events: events.length,
+      ids: events.slice(0, 10).map(({ event }) => event.id),
+      reason,
+      error: failure as Error,
+    });
+  };
 
   const watch = new StallWatch(STALLED_AFTER_MS);
   const stalled = () => watch.stalled || cache.refreshAgeMs() > STALLED_AFTER_MS;
@@ -124,6 +169,9 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     const remaining = () => budgetMs - (Date.now() - started);
     /** How long a side effect may hold the verdict back: not at all once storage stalls, never past the stall mark. */
     const sideEffectWait = () => (stalled() ? 0 : Math.min(remaining(), STALLED_AFTER_MS));
+    const invocationLeft = () => (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - ANSWER_RESERVE_MS / 2;
+    /** The fallback may use what is left of the storage budget plus half of it again: well within the API server's timeout. */
+    const fallbackWait = () => Math.min(FALLBACK_WAIT_MS, budgetMs / 2 + Math.max(0, remaining()), invocationLeft());
 
     // A text body is measured and parsed as it is; only a base64 one needs decoding first.
     const decoded = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
@@ -185,7 +233,7 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
         const effects: Array<Promise<unknown>> = [];
         const lesson = podLesson(context, decision);
         if (lesson) effects.push(settled(watch.track(runtime.podDirectory.learn(cluster, lesson, POD_TTL_SECONDS)), sideEffectWait()));
-        if (decision.violations.length > 0 || recorder.pending > 0) {
+        if (decision.violations.length > 0) {
           const { subject } = context;
           const events = auditEvents(
             decision.violations,
@@ -200,8 +248,17 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
             runtime.newId,
           );
           const retentionDays = settings.auditRetentionDays;
-          const recorded = recorder.record(events.map((auditEvent) => ({ event: auditEvent, retentionDays })));
-          effects.push(settled(watch.track(recorded), sideEffectWait()));
+          const items = events.map((auditEvent) => ({ event: auditEvent, retentionDays }));
+          const recorded = watch.track(recorder.record(items));
+          effects.push(
+            storedWithin(recorded, sideEffectWait()).then((outcome) => {
+              if (outcome.stored) return undefined;
+              // The cause is what an operator needs to tell an outage from a refused item.
+              if (outcome.error !== undefined)
+                logger.warn('audit events could not be written yet', { events: items.length, error: outcome.error as Error });
+              return holdElsewhere(items, outcome.reason, fallbackWait());
+            }),
+          );
         }
         await Promise.all(effects);
       }

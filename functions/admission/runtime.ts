@@ -6,6 +6,7 @@ import { createDynamoClients, type DynamoClients } from '../shared/storage/clien
 import { DynamoConfigStore } from '../shared/storage/DynamoConfigStore.js';
 import { DynamoDecisionSnapshots } from '../shared/storage/DynamoDecisionSnapshots.js';
 import { CachedPodDirectory, DynamoPodDirectory } from '../shared/storage/DynamoPodDirectory.js';
+import type { AuditFallback } from '../shared/storage/audit-fallback.js';
 import type { AuditStore, ConfigStore, DecisionSnapshotStore, PodDirectory } from '../shared/storage/ports.js';
 
 /** What the webhook uses of a runtime. The full Runtime (local mode, tests) provides it as well. */
@@ -14,6 +15,8 @@ export interface WebhookRuntime {
   readonly configStore: ConfigStore;
   readonly decisionSnapshots: DecisionSnapshotStore;
   readonly auditStore: Pick<AuditStore, 'putGenerated'>;
+  /** Where audit events go that the table did not take in time (docs/adr/0011); without one they are only logged. */
+  readonly auditFallback?: AuditFallback | undefined;
   readonly podDirectory: PodDirectory;
   readonly logger: Logger;
   readonly newId: () => string;

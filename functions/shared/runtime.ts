@@ -6,6 +6,7 @@ import { DynamoConfigStore } from './storage/DynamoConfigStore.js';
 import { DynamoEnforcerStore } from './storage/DynamoEnforcerStore.js';
 import { CachedPodDirectory, DynamoPodDirectory } from './storage/DynamoPodDirectory.js';
 import { DynamoDecisionSnapshots } from './storage/DynamoDecisionSnapshots.js';
+import type { AuditFallback } from './storage/audit-fallback.js';
 import type { AuditStore, ConfigStore, DecisionSnapshotStore, EnforcerStore, PodDirectory } from './storage/ports.js';
 import { describeClusterUnavailable, type DescribeCluster } from './eks.js';
 import { hashSecret, type AdminAuth } from './http/auth.js';
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly config: RuntimeConfig;
   readonly configStore: ConfigStore;
   readonly auditStore: AuditStore;
+  /** Where the webhook's audit events go when the table does not take them in time (docs/adr/0011). */
+  readonly auditFallback?: AuditFallback | undefined;
   readonly podDirectory: PodDirectory;
   /** The webhook's stored decision configuration per revision (derived from the config items). */
   readonly decisionSnapshots: DecisionSnapshotStore;
@@ -52,6 +55,7 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     config,
     configStore: overrides.configStore ?? new DynamoConfigStore(clients.document, `${config.tablePrefix}config`),
     auditStore: overrides.auditStore ?? new DynamoAuditStore(clients.document, `${config.tablePrefix}audit`),
+    auditFallback: overrides.auditFallback,
     enforcerStore: overrides.enforcerStore ?? new DynamoEnforcerStore(clients.document, `${config.tablePrefix}config`),
     podDirectory: overrides.podDirectory ?? new CachedPodDirectory(new DynamoPodDirectory(clients.document, `${config.tablePrefix}audit`)),
     decisionSnapshots: overrides.decisionSnapshots ?? new DynamoDecisionSnapshots(clients.document, `${config.tablePrefix}config`),

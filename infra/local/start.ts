@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createAdmissionHandler } from '../../functions/admission/app.js';
 import { createApiHandler } from '../../functions/api/app.js';
@@ -11,9 +12,11 @@ import { createModeChangeHandler } from '../../functions/mode-change/app.js';
 import { bootstrap } from '../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../functions/shared/runtime.js';
 import { LocalScheduler } from '../../functions/shared/scheduling/LocalScheduler.js';
+import { writeGeneratedAuditEvents } from '../../functions/shared/storage/audit-items.js';
 import { createDynamoClients } from '../../functions/shared/storage/client.js';
 import { ensureTables, type TableOptions } from '../../functions/shared/storage/tables.js';
 import { resolveAdminToken, type AdminTokenSource } from './admin-token.js';
+import { FileAuditSpool } from './audit-spool.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalModeError } from './errors.js';
 import { createLocalServer, type LocalServer, type LocalServerLogger } from './http-adapter.js';
@@ -23,6 +26,8 @@ import { ensureLocalTls, tlsHostnames, type LocalTls } from './tls.js';
 export type { AdminTokenSource };
 
 export const TABLE_PREFIX = 'vigil-';
+/** How often local mode looks for spooled audit events to replay when no write has told it storage is back. */
+const SPOOL_REPLAY_INTERVAL_MS = 10_000;
 
 /**
  * How local mode makes its tables. The audit table has no stream: in AWS it feeds the export function,
@@ -51,6 +56,16 @@ export interface StartOptions extends LocalSettings {
    * use); manifests then carry that CA as `caBundle`.
    */
   readonly tls?: boolean;
+  /**
+   * The most the audit spool in the data dir may hold.
+   * @default DEFAULT_SPOOL_MAX_BYTES (64 MiB)
+   */
+  readonly auditSpoolMaxBytes?: number;
+  /**
+   * How often spooled audit events are tried again.
+   * @default 10000
+   */
+  readonly auditSpoolReplayMs?: number;
 }
 
 export interface LocalMode {
@@ -136,7 +151,7 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     }
 
     const publicUrl = options.publicUrl ?? server.url;
-    const runtime = createRuntime({
+    const runtimeConfig = {
       mode: 'local',
       tablePrefix: options.tablePrefix ?? TABLE_PREFIX,
       dynamodbEndpoint,
@@ -144,7 +159,25 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
       publicBaseUrl: publicUrl,
       webhookCaBundle: tls?.caBundle,
       configRecheckMs: options.configRecheckMs,
+    } as const;
+    const logger = new Logger({ serviceName: 'vigil' });
+    // Audit events the table does not take before a verdict is due are spooled to the data dir, and replayed
+    // from there: now (what an earlier run left), whenever a write succeeds again, and on a timer.
+    const spoolWriter = createDynamoClients({ endpoint: dynamodbEndpoint });
+    const auditTable = `${runtimeConfig.tablePrefix}audit`;
+    const spool = new FileAuditSpool({
+      dir: dataDir,
+      write: (events) => writeGeneratedAuditEvents(spoolWriter.document, auditTable, events),
+      logger,
+      maxBytes: options.auditSpoolMaxBytes,
     });
+    cleanups.push(async () => {
+      await spool.stop();
+      spoolWriter.client.destroy();
+    });
+    void spool.replayIfPending();
+    spool.start(options.auditSpoolReplayMs ?? SPOOL_REPLAY_INTERVAL_MS);
+    const runtime = createRuntime(runtimeConfig, { logger, auditFallback: spool });
     await bootstrap(runtime);
     server.setHandlers({
       api: createApiHandler(runtime),

@@ -7,14 +7,15 @@ import {
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../../../functions/admission/AuditRecorder.js';
+import { AuditBacklogError, AuditRecorder } from '../../../functions/admission/AuditRecorder.js';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
 import { createApiHandler } from '../../../functions/api/app.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/shared/storage/audit-items.js';
 import type { BatchClient } from '../../../functions/shared/storage/batch.js';
-import type { GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
+import type { AuditFallback } from '../../../functions/shared/storage/audit-fallback.js';
+import type { AuditStore, GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
 import { auditEventSchema } from '../../../layers/core/index.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
 import { readFixture } from '../../support/fixtures.js';
@@ -180,68 +181,173 @@ describe('writeGeneratedAuditEvents', () => {
 describe('AuditRecorder', () => {
   const db = useTables();
 
-  function recorderOver(client: BatchClient, maxPending = 1000) {
+  function recorderOver(store: Pick<AuditStore, 'putGenerated'>, maxWaiting = 1000) {
+    let written = 0;
+    const recorder = new AuditRecorder(store, { maxWaiting, onWritten: () => written++ });
+    return { recorder, written: () => written };
+  }
+
+  function storeOver(client: BatchClient) {
     const writes: number[] = [];
-    const failures: Array<{ pending: number; dropped: number }> = [];
     const store = {
       putGenerated: (events: readonly GeneratedAuditEvent[]) => {
         writes.push(events.length);
         return writeGeneratedAuditEvents(client, db.tables.audit.TableName, events, fast);
       },
     };
-    const recorder = new AuditRecorder(store, { maxPending, onWriteFailed: ({ pending, dropped }) => failures.push({ pending, dropped }) });
-    return { recorder, writes, failures };
+    return { store, writes };
   }
 
   it('coalesces the events of reviews that arrive while a write is in flight into the next write, each stored once', async () => {
     const { client } = faultyClient(db);
-    const { recorder, writes } = recorderOver(client);
+    const { store, writes } = storeOver(client);
+    const { recorder, written } = recorderOver(store);
     const reviews = Array.from({ length: 40 }, (_, i) => [generated('coalesced', 2 * i), generated('coalesced', 2 * i + 1)]);
     const results = await Promise.all(reviews.map((events) => recorder.record(events)));
     expect(results).toEqual(reviews.map(() => true));
     expect(await storedIds(db, 'coalesced')).toEqual(idsOf(reviews.flat()));
     // The first review's write went out alone; the 39 that came while it was in flight shared the next one.
     expect(writes).toEqual([2, 78]);
+    expect(written()).toBe(2);
   });
 
-  it('keeps the events of a failed write pending and writes them with a later review', async () => {
+  it('keeps nothing of a failed write: its reviews learn of the failure, and the next write carries only its own events', async () => {
     const { state, client } = faultyClient(db);
-    const { recorder, failures } = recorderOver(client);
+    const { store, writes } = storeOver(client);
+    const { recorder, written } = recorderOver(store);
     state.down = true;
-    const first = [generated('carried', 0), generated('carried', 1)];
-    await expect(recorder.record(first)).rejects.toBeInstanceOf(AuditWriteError);
-    expect(recorder.pending).toBe(2);
-    expect(failures).toEqual([{ pending: 2, dropped: 0 }]);
-    expect(await storedIds(db, 'carried')).toEqual([]);
-
+    await expect(recorder.record([generated('not-carried', 0), generated('not-carried', 1)])).rejects.toBeInstanceOf(AuditWriteError);
     state.down = false;
-    const later = [generated('carried', 2)];
+    const later = [generated('not-carried', 2)];
     await expect(recorder.record(later)).resolves.toBe(true);
-    expect(recorder.pending).toBe(0);
-    expect(await storedIds(db, 'carried')).toEqual(idsOf([...first, ...later]));
+    // The failed events are their reviews' to hand to the fallback; the recorder does not retry them forever.
+    expect(writes).toEqual([2, 1]);
+    expect(await storedIds(db, 'not-carried')).toEqual(idsOf(later));
+    expect(written()).toBe(1);
   });
 
-  it('writes pending events for a review that brings none of its own', async () => {
-    const { state, client } = faultyClient(db);
-    const { recorder } = recorderOver(client);
-    state.down = true;
-    const failed = [generated('flushed', 0)];
-    await expect(recorder.record(failed)).rejects.toBeInstanceOf(AuditWriteError);
-    state.down = false;
-    await expect(recorder.record([])).resolves.toBe(true);
-    expect(await storedIds(db, 'flushed')).toEqual(idsOf(failed));
+  it('fails the events waiting behind a write that does not finish once more than its bound pile up', async () => {
+    let finish!: () => void;
+    const calls: number[] = [];
+    const store = {
+      putGenerated: (events: readonly GeneratedAuditEvent[]) => {
+        calls.push(events.length);
+        return calls.length === 1 ? new Promise<void>((resolve) => (finish = resolve)) : Promise.resolve();
+      },
+    };
+    const { recorder } = recorderOver(store, 3);
+    const inFlight = recorder.record([generated('backlog', 0)]);
+    const waiting = recorder.record([generated('backlog', 1), generated('backlog', 2)]);
+    // Two wait; two more would make four: the waiting two fail now, the newcomers wait in a fresh batch.
+    const newcomers = recorder.record([generated('backlog', 3), generated('backlog', 4)]);
+    await expect(waiting).rejects.toBeInstanceOf(AuditBacklogError);
+    finish();
+    await expect(inFlight).resolves.toBe(true);
+    await expect(newcomers).resolves.toBe(true);
+    expect(calls).toEqual([1, 2]);
+  });
+});
+
+describe('the admission webhook when the audit table does not take its events', () => {
+  const db = useTables();
+  const TOKEN = 'audit-fallback-admin-token';
+
+  async function webhookWith(auditStore: Pick<AuditStore, 'putGenerated'>, auditFallback: AuditFallback) {
+    const runtime = createRuntime({
+      mode: 'local',
+      tablePrefix: db.prefix,
+      dynamodbEndpoint: db.endpoint,
+      adminToken: TOKEN,
+      publicBaseUrl: 'https://vigil.example',
+    });
+    await bootstrap(runtime);
+    const api = createApiHandler(runtime);
+    const admin = (method: string, routeKey: string, path: string, body: unknown) =>
+      api(
+        httpEvent({ method, routeKey, path, body: JSON.stringify(body), headers: { authorization: `Bearer ${TOKEN}` } }),
+        lambdaContext(),
+      );
+    const cluster = `fallback-${randomUUID().slice(0, 8)}`;
+    const registered = await admin('POST', 'POST /v1/clusters', '/v1/clusters', { name: cluster });
+    const secret = (JSON.parse(registered.body!) as { webhookUrl: string }).webhookUrl.split('/').pop()!;
+    await admin('POST', 'POST /v1/policies', '/v1/policies', {
+      name: `no-exec-${cluster}`,
+      type: 'container',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'] },
+      controls: { blockContainerExec: { enabled: true } },
+    });
+    const admission = createAdmissionHandler({ ...runtime, auditStore, auditFallback });
+    // The built-in group only detects: each exec is allowed, with one Detect event to record.
+    return async (pod: string) => {
+      const review = readFixture<any>('admission', 'exec-guard', 'denied', 'exec-sh.json');
+      review.request.uid = randomUUID();
+      review.request.name = pod;
+      const answer = await admission(
+        httpEvent({
+          method: 'POST',
+          routeKey: 'POST /v1/admission/{cluster}/{secret}',
+          path: `/v1/admission/${cluster}/${secret}`,
+          pathParameters: { cluster, secret },
+          query: { timeout: '10s' },
+          body: JSON.stringify(review),
+        }),
+        lambdaContext('vigil-admission'),
+      );
+      return JSON.parse(answer.body!) as { response: { allowed: boolean } };
+    };
+  }
+
+  /** A test double of the durable fallback: remembers what it was asked to hold, and why. */
+  function recordingFallback() {
+    const held: Array<{ ids: string[]; reason: string }> = [];
+    return {
+      held,
+      fallback: {
+        hold: (events: readonly GeneratedAuditEvent[], reason: string) => {
+          held.push({ ids: idsOf(events), reason });
+          return Promise.resolve();
+        },
+      },
+    };
+  }
+
+  it('hands the events of a refused write (a permanent error) to the fallback with the reason, before the verdict', async () => {
+    const refusal = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+    const attempts: string[][] = [];
+    const store = {
+      putGenerated: (events: readonly GeneratedAuditEvent[]) => {
+        attempts.push(idsOf(events));
+        return Promise.reject(new AuditWriteError(events, refusal));
+      },
+    };
+    const { held, fallback } = recordingFallback();
+    const admit = await webhookWith(store, fallback);
+    await admit('refused-1');
+    await admit('refused-2');
+    // Each review's own event, once, with the cause; the second write does not drag the first along.
+    expect(held.map(({ ids }) => ids)).toEqual(attempts);
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]).not.toEqual(expect.arrayContaining(attempts[0]!));
+    expect(held.map(({ reason }) => reason)).toEqual([
+      'the audit write failed: storage is unavailable',
+      'the audit write failed: storage is unavailable',
+    ]);
   });
 
-  it('keeps only the newest pending events beyond its bound', async () => {
-    const { state, client } = faultyClient(db);
-    const { recorder, failures } = recorderOver(client, 2);
-    state.down = true;
-    const events = [generated('bounded', 0), generated('bounded', 1), generated('bounded', 2)];
-    await expect(recorder.record(events)).rejects.toBeInstanceOf(AuditWriteError);
-    expect(failures).toEqual([{ pending: 2, dropped: 1 }]);
-    state.down = false;
-    await recorder.record([]);
-    expect(await storedIds(db, 'bounded')).toEqual(idsOf(events.slice(1)));
+  it('hands the events of a write that has not finished by the verdict to the fallback', async () => {
+    const attempts: string[][] = [];
+    const store = {
+      putGenerated: (events: readonly GeneratedAuditEvent[]) => {
+        attempts.push(idsOf(events));
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const { held, fallback } = recordingFallback();
+    const admit = await webhookWith(store, fallback);
+    await admit('stalled-1');
+    expect(attempts).toHaveLength(1);
+    expect(held).toEqual([{ ids: attempts[0], reason: 'the audit write did not finish before the verdict was due' }]);
   });
 });
 

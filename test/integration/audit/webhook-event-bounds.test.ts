@@ -158,13 +158,15 @@ describe('audit events of the webhook', () => {
   it('says why in the log when events cannot be written (the cause is logged with the warning)', async () => {
     logged.length = 0;
     await send(exec('unwritable', ['sh']), admissionWithoutAuditTable);
-    expect(logged).toHaveLength(1);
-    const [entry] = logged;
+    expect(logged).toHaveLength(2);
+    const [entry, fallback] = logged;
     expect(entry!.message).toBe('audit events could not be written yet');
     expect(entry!.extra[0]).toMatchObject({
-      pending: 1,
-      dropped: 0,
+      events: 1,
       error: { name: 'AuditWriteError', cause: { name: 'ResourceNotFoundException' } },
     });
+    // This runtime has no fallback: that is said too, with the reason, instead of a silent loss.
+    expect(fallback).toMatchObject({ level: 'error', message: expect.stringContaining('no fallback is configured') });
+    expect(fallback!.extra[0]).toMatchObject({ events: 1, reason: 'the audit write failed: storage is unavailable' });
   });
 });

@@ -4,11 +4,13 @@
  *   wrapper   warm cost of protect(handler) per invocation against the bare handler
  *   spawn     spawnSync('/bin/true') with the preload's hooks against a process without them, in rounds
  *   coldStart time to the first user code with `--require preload.cjs` against without
+ *   guard     the native exec guard: spawnSync('/bin/true') and cold start with the guard loaded (LD_PRELOAD, as
+ *             vigil-wrapper loads it) against the preload alone; not measured in quick runs
  * measureProtectionLayer() measures any built layer directory, so that two builds can be compared in one run.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
@@ -19,6 +21,8 @@ export const GOALS = {
   wrapperOverheadUsMax: 50,
   spawnRatioMax: 1.05,
   coldStartAddedMsMax: 30,
+  guardExecRatioMax: 1.05,
+  guardColdStartAddedMsMax: 2,
 } as const;
 
 const fixtureBundle = fileURLToPath(new URL('../../test/fixtures/protection/bundle.json', import.meta.url));
@@ -319,6 +323,8 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
   log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
 
+  const guard = quick ? undefined : await measureGuard(layer, work, env, spawnPath, coldProgram, context);
+
   const goals = {
     wrapperOverhead: {
       description: 'mean µs per invocation, protect()-wrapped minus bare handler',
@@ -339,6 +345,20 @@ export async function measureProtectionLayer(layer: string, work: string, contex
       measured: coldSection.addedMs,
       pass: coldAdded <= GOALS.coldStartAddedMsMax,
     },
+    guardExecRatio: {
+      description:
+        "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians",
+      target: `<= ${GOALS.guardExecRatioMax}`,
+      measured: guard ? guard.exec.ratio : 'not measured',
+      pass: guard ? guard.exec.ratio <= GOALS.guardExecRatioMax : null,
+    },
+    guardColdStartAdded: {
+      description:
+        "ms the guard adds to a cold start: time to the first user code with the guard and the preload minus with the preload alone (the table written at init), plus the guard's cost on a started process (loading it), measured as the p50 spawn difference above",
+      target: `<= ${GOALS.guardColdStartAddedMsMax} ms`,
+      measured: guard ? guard.coldStart.addedMs : 'not measured',
+      pass: guard ? guard.coldStart.addedMs <= GOALS.guardColdStartAddedMsMax : null,
+    },
   };
   return {
     description: 'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload.',
@@ -351,9 +371,107 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     wrapper: wrapperSection,
     spawn: spawnSection,
     coldStart: coldSection,
+    guard: guard ?? 'not measured (quick run)',
     goals,
-    allGoalsPass: Object.values(goals).every((g) => g.pass),
+    // A goal not measured (quick run) neither passes nor fails.
+    allGoalsPass: Object.values(goals).every((g) => g.pass !== false),
   };
+}
+
+/** Alternating turns of two spawn servers; per round the ratio of their turn medians. */
+async function alternate(
+  servers: { readonly with: SpawnServer; readonly without: SpawnServer },
+  rounds: number,
+  perTurn: number,
+  warmup: number,
+): Promise<{ ratios: number[]; times: { with: number[]; without: number[] }; failed: number }> {
+  const times = { with: [] as number[], without: [] as number[] };
+  const ratios: number[] = [];
+  let failed = 0;
+  try {
+    await servers.with.turn(warmup);
+    await servers.without.turn(warmup);
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+      const last: Partial<Record<'with' | 'without', SpawnTurn>> = {};
+      for (const variant of order) {
+        last[variant] = await servers[variant].turn(perTurn);
+        times[variant].push(...last[variant].times);
+        failed += last[variant].failed;
+      }
+      ratios.push(median(last.with!.times) / median(last.without!.times));
+    }
+  } finally {
+    servers.with.stop();
+    servers.without.stop();
+  }
+  return { ratios, times, failed };
+}
+
+/** The native exec guard against the preload alone, in the same shape as the spawn and cold-start sections. */
+async function measureGuard(
+  layer: string,
+  work: string,
+  env: NodeJS.ProcessEnv,
+  spawnPath: string,
+  coldProgram: string,
+  context: SuiteContext,
+): Promise<{ exec: { ratio: number } & Record<string, unknown>; coldStart: { addedMs: number } & Record<string, unknown> }> {
+  const preload = join(layer, 'preload.cjs');
+  const library = join(layer, 'guard', arch() === 'arm64' ? 'aarch64' : 'x86_64', 'vigil-guard.so');
+  const guardEnv = (dir: string): NodeJS.ProcessEnv => ({ ...env, LD_PRELOAD: library, VIGIL_GUARD_DIR: join(work, dir) });
+  const rounds = 60;
+  const perTurn = 10;
+  context.log(`protection: exec guard, ${rounds} rounds x ${perTurn} spawns per variant, turns alternating`);
+  const exec = await alternate(
+    {
+      with: new SpawnServer(['--require', preload, spawnPath], guardEnv('guard-spawn')),
+      without: new SpawnServer(['--require', preload, spawnPath], env),
+    },
+    rounds,
+    perTurn,
+    20,
+  );
+  if (exec.failed > 0) throw new Error(`${exec.failed} spawns of /bin/true failed under the guard`);
+  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const addedP50Ms = (median(exec.times.with) - median(exec.times.without)) / 1e6;
+  const execSection = {
+    description:
+      "spawnSync('/bin/true') from a child with the preload and the guard loaded by LD_PRELOAD (the guard judges the exec and is loaded into /bin/true) against a child with the preload alone; ratio = median over rounds of the turn medians' ratio",
+    rounds,
+    spawnsPerTurn: perTurn,
+    withGuardP50Us: round1(median(exec.times.with) / 1_000),
+    withoutP50Us: round1(median(exec.times.without) / 1_000),
+    ratio: round2(median(exec.ratios)),
+    ratioQuartiles: [round2(quantile(exec.ratios, 0.25)), round2(quantile(exec.ratios, 0.75))],
+    pooledMeanRatio: round2(mean(exec.times.with) / mean(exec.times.without)),
+    addedP50Us: round1(addedP50Ms * 1_000),
+  };
+  context.log(`protection: exec guard ${execSection.ratio}x (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs)`);
+
+  const runs = 21;
+  context.log(`protection: exec guard cold start, ${runs} runs per variant`);
+  const firstUserCode = { with: [] as number[], without: [] as number[] };
+  for (let r = 0; r < runs; r++) {
+    const order = r % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+    for (const variant of order) {
+      const result = runChild(['--require', preload, '-e', coldProgram], variant === 'with' ? guardEnv(`guard-cold-${r}`) : env) as {
+        firstUserCodeMs: number;
+      };
+      firstUserCode[variant].push(result.firstUserCodeMs);
+    }
+  }
+  const initAddedMs = median(firstUserCode.with) - median(firstUserCode.without);
+  const coldSection = {
+    description:
+      "first user code (performance.now()) with the guard and the preload minus the preload alone: the rule table compiled and written at init; plus the exec section's p50 difference, the guard's cost on a started process (Node's own loading of the guard happens before performance.now() starts counting)",
+    runsPerVariant: runs,
+    initAddedMs: round2(initAddedMs),
+    loadAddedMs: round2(addedP50Ms),
+    addedMs: round2(initAddedMs + addedP50Ms),
+  };
+  context.log(`protection: exec guard cold start +${coldSection.addedMs} ms`);
+  return { exec: execSection, coldStart: coldSection };
 }
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {

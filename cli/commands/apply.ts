@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { describeItem, renderPlan } from '../diff-render.js';
 import { loadDesiredState } from '../documents.js';
 import { ApiError, CliError, ExitCode, type ErrorDetail } from '../errors.js';
+import { printImportNotes, type ImportAnswer } from '../import-answer.js';
 import { fetchState, hasDifferences, locatePath, planChanges, summarize, type Change } from '../plan.js';
 
 export interface ApplyOptions {
@@ -11,10 +12,6 @@ export interface ApplyOptions {
   readonly recursive?: boolean;
   readonly prune?: boolean;
   readonly dryRun?: boolean;
-}
-
-interface ImportAnswer {
-  items?: Array<{ kind: string; name: string; result: string }>;
 }
 
 const resultOf: Readonly<Record<string, string>> = { create: 'created', update: 'updated', unchanged: 'unchanged' };
@@ -89,6 +86,7 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
         `${describeItem({ kind: item.kind as Change['kind'], name: item.name })} changed on the server after it was read: the files' version was applied (${item.result})`,
       );
     }
+    printImportNotes(ctx, answer);
   }
 
   const deletions = plan.changes.filter((c) => c.action === 'delete');

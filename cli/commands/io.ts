@@ -5,6 +5,7 @@ import { isCommercialDocument } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
 import { CliError, ExitCode } from '../errors.js';
+import { printImportNotes, type ImportAnswer } from '../import-answer.js';
 import { toJson, toYaml, type Column, type OutputFormat } from '../output.js';
 
 export interface ExportOptions {
@@ -42,17 +43,7 @@ export interface ImportOptions {
   readonly output: OutputFormat;
 }
 
-interface ImportItem {
-  kind: string;
-  name: string;
-  result: string;
-}
-
-interface ImportAnswer {
-  dryRun?: boolean;
-  items?: ImportItem[];
-  unsupported?: Array<{ policy: string; fields: string[] }>;
-}
+type ImportItem = NonNullable<ImportAnswer['items']>[number];
 
 const itemColumns: readonly Column<ImportItem>[] = [
   { header: 'KIND', value: (i) => i.kind },
@@ -91,11 +82,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   }
   const items = answer.items ?? [];
   ctx.output(items, 'table', itemColumns);
-  const unsupported = answer.unsupported ?? [];
-  if (unsupported.length > 0) {
-    ctx.print('\nNot carried over (no equivalent in Vigil; review these by hand):');
-    for (const entry of unsupported) ctx.print(`  ${entry.policy}: ${entry.fields.join(', ')}`);
-  }
+  printImportNotes(ctx, answer);
   const counts = ['created', 'updated', 'unchanged'].map((result) => `${items.filter((i) => i.result === result).length} ${result}`);
   ctx.note(options.dryRun ? `Dry run: ${counts.join(', ')} (nothing was written).` : `Imported: ${counts.join(', ')}.`);
   return ExitCode.ok;

@@ -13,6 +13,6 @@ export * from './engine/index.js';
 export * from './admission/index.js';
 export * from './templates.js';
 export * from './export-import.js';
-export * from './commercial-import.js';
+export * from './commercial/index.js';
 export * from './node-policies/index.js';
 export * from './merge-patch.js';

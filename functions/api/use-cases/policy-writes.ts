@@ -1,7 +1,5 @@
 import {
-  convertCommercialDocument,
   GLOBAL_SCOPE,
-  isCommercialDocument,
   planImport,
   withoutWriteOnlyOptions,
   policyWarnings,
@@ -12,6 +10,7 @@ import {
   type ImportResult,
   type Policy,
 } from '../../../layers/core/index.js';
+import { commercialImport, type CommercialAnswer } from './commercial-import.js';
 import { ConflictError, NotFoundError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { writeWithSchedules, type ScheduleTransition } from '../../shared/scheduling/schedule-sync.js';
@@ -33,18 +32,17 @@ export type SavedPolicy = Policy & { readonly version: number; readonly warnings
 
 /** One item of an import's answer. */
 export interface ImportedItem {
-  readonly kind: ImportItem['kind'];
+  readonly kind: ImportItem['kind'] | 'enforcerGroup';
   readonly name: string;
   readonly result: ImportResult;
+  /** Policies only: the save-time advice `POST /v1/policies` gives. */
+  readonly warnings?: string[];
+  /** Enforcer groups created by the import only: their new token, shown this once. */
+  readonly token?: string;
 }
 
-/** What an import did (or, in a dry run, would do). */
-export interface ImportOutcome {
-  readonly dryRun: boolean;
-  readonly items: ImportedItem[];
-  /** What the commercial product's document held that has no counterpart here. */
-  readonly unsupported?: ReturnType<typeof convertCommercialDocument>['unsupported'];
-}
+/** What an import did (or, in a dry run, would do); a commercial document adds what its conversion lost or changed. */
+export type ImportOutcome = { readonly dryRun: boolean; readonly items: ImportedItem[] } & CommercialAnswer;
 
 /** How long the registered group types (save-time advice only) may be reused. */
 const ENFORCER_TYPES_TTL_MS = 10_000;
@@ -217,16 +215,18 @@ export function policyWrites(runtime: Runtime) {
       options: { readonly mode: ImportMode; readonly dryRun: boolean },
       actor: Actor,
     ): Promise<ImportOutcome> {
-      // What the commercial product's snake_case policies hold that cannot be carried over is reported.
-      const converted = isCommercialDocument(document) ? convertCommercialDocument(document) : undefined;
       const snapshot = await store.loadSnapshot();
-      const plan = planImport(snapshot, converted ? converted.document : document, options.mode);
-      if (!plan.ok) {
+      // The commercial product's JSON is converted first; its enforcer groups are planned beside the document.
+      const commercial = commercialImport(runtime, document, snapshot, options.mode);
+      const plan = planImport(snapshot, commercial ? commercial.document : document, options.mode);
+      if (commercial) commercial.refuseProblems(plan);
+      else if (!plan.ok) {
         throw new ValidationError(
           `the document has ${plan.errors.length} problem${plan.errors.length === 1 ? '' : 's'}; nothing was written`,
           plan.errors.map((e) => ({ ...e })),
         );
       }
+      if (!plan.ok) throw new Error('unreachable: a refused plan was not reported');
       const storedPolicies = new Map(snapshot.policies.map((p) => [p.name, p as StoredPolicy]));
       const changes: ConfigChange[] = [];
       const schedules: ScheduleTransition[] = [];
@@ -255,16 +255,25 @@ export function policyWrites(runtime: Runtime) {
         );
       }
       if (problems.length > 0) throw new ValidationError('the document is invalid; nothing was written', problems);
+      const groups = commercial ? await commercial.groupChanges(options.dryRun) : { changes: [], tokens: new Map<string, string>() };
+      changes.push(...groups.changes);
       // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).
       if (!options.dryRun && changes.length > 0) await writeWithSchedules(runtime, schedules, () => store.apply(changes, actor, 'import'));
+      const registered = await enforcerTypes();
+      const imported = new Set([...registered, ...(commercial?.groupTypes() ?? [])]);
       return {
         dryRun: options.dryRun,
-        items: plan.items.map((item) => ({
-          kind: item.kind,
-          name: item.kind === 'settings' ? SETTINGS_NAME : item.name,
-          result: item.result,
-        })),
-        ...(converted && converted.unsupported.length > 0 ? { unsupported: converted.unsupported } : {}),
+        items: [
+          ...plan.items.map((item) => ({
+            kind: item.kind,
+            name: item.kind === 'settings' ? SETTINGS_NAME : item.name,
+            result: item.result,
+            // The same advice a save through POST /v1/policies gives, counting the groups this import brings.
+            ...(item.kind === 'policy' ? { warnings: policyWarnings(item.value, imported) } : {}),
+          })),
+          ...(commercial?.groupItems(groups.tokens) ?? []),
+        ],
+        ...(commercial?.answer() ?? {}),
       };
     },
   };

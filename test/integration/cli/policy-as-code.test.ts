@@ -223,7 +223,14 @@ describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^KIND +NAME +RESULT\npolicy +prod-runtime-policy +created\n/);
     expect(result.stdout).toContain('Not carried over (no equivalent in Vigil; review these by hand):');
-    expect(result.stdout).toMatch(/prod-runtime-policy: .*limit_container_privileges\.utsmode/);
+    expect(result.stdout).toMatch(/policy prod-runtime-policy: .*limit_container_privileges\.utsmode/);
+    // The save-time warnings POST /v1/policies would give, and what changed meaning in the conversion.
+    expect(result.stderr).toContain(
+      'policy prod-runtime-policy: Limit Container Privileges (limitContainerPrivileges) acts only on new workloads',
+    );
+    expect(result.stderr).toMatch(
+      /policy prod-runtime-policy: enforce_after_days: the switch to enforce was due at 2024-05-02T13:40:00\.000Z, which has passed/,
+    );
     expect(result.stderr).toContain('Dry run: 1 created, 0 updated, 0 unchanged (nothing was written).');
     expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(404);
   });
@@ -234,7 +241,7 @@ describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
     expect(JSON.parse(first.stdout)).toMatchObject({
       dryRun: false,
       items: [{ kind: 'policy', name: 'prod-runtime-policy', result: 'created' }],
-      unsupported: [{ policy: 'prod-runtime-policy' }],
+      unsupported: [{ kind: 'policy', name: 'prod-runtime-policy' }],
     });
     expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(200);
 

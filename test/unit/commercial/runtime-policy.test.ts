@@ -3,17 +3,28 @@ import { describe, expect, it } from 'vitest';
 import {
   CommercialFormatError,
   convertCommercialDocument,
-  convertCommercialPolicy,
+  convertRuntimePolicy,
   isCommercialDocument,
   isCommercialPolicy,
-} from '../../layers/core/commercial-import.js';
-import { planImport } from '../../layers/core/export-import.js';
-import { applicationScopeSchema, enforcerSettingsSchema, policySchema, type Policy } from '../../layers/core/schemas/index.js';
+  unsupportedFields,
+} from '../../../layers/core/commercial/index.js';
+import { planImport } from '../../../layers/core/export-import.js';
+import { applicationScopeSchema, enforcerSettingsSchema, policySchema, type Policy } from '../../../layers/core/schemas/index.js';
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/commercial/runtime-policy.json', import.meta.url), 'utf8')) as Record<
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/commercial/runtime-policy.json', import.meta.url), 'utf8')) as Record<
   string,
   unknown
 >;
+
+function convertCommercialPolicy(input: Record<string, unknown>) {
+  const conversion = convertRuntimePolicy(input);
+  return {
+    policy: conversion.value,
+    unsupported: conversion.unsupported,
+    issues: conversion.issues,
+    meaningChanges: conversion.meaningChanges,
+  };
+}
 
 function parsed(input: unknown): Policy {
   const result = policySchema.safeParse(input);
@@ -48,7 +59,8 @@ describe('convertCommercialPolicy', () => {
         description: 'Runtime protection for the production EKS clusters',
         enabled: true,
         enforcementMode: 'audit',
-        enforcementModeChange: { to: 'enforce', afterDays: 7 },
+        // The countdown started in the product (enforce_scheduler_added_on): the original due time is kept.
+        enforcementModeChange: { to: 'enforce', at: '2024-05-02T13:40:00.000Z' },
       });
     });
 
@@ -88,7 +100,10 @@ describe('convertCommercialPolicy', () => {
     it('maps capability, volume, registry, executable and drift lists', () => {
       expect(controls.blockedCapabilities).toEqual({ enabled: true, capabilities: ['SYS_ADMIN', 'NET_ADMIN'] });
       expect(controls.restrictedVolumes).toEqual({ enabled: true, paths: ['/var/run/docker.sock', '/proc', '/etc/*'] });
-      expect(controls.allowedRegistries).toEqual({ enabled: true, registries: ['123456789012.dkr.ecr.eu-west-1.amazonaws.com'] });
+      expect(controls.allowedRegistries).toEqual({
+        enabled: true,
+        registries: ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'docker.io'],
+      });
       expect(controls.blockedExecutables).toEqual({ enabled: true, executables: ['nc', 'ncat', 'nmap', 'xmrig'] });
       expect(controls.driftPrevention).toEqual({ enabled: true, allowedExecutables: ['/usr/local/bin/entrypoint.sh'] });
     });
@@ -125,13 +140,11 @@ describe('convertCommercialPolicy', () => {
 
     it('reports by path every field holding a setting it could not carry over, and nothing else', () => {
       expect(unsupported).toEqual([
-        'allowed_registries.allowed_registries.1',
         'auditing',
         'block_fileless_exec',
         'block_non_k8s_containers',
         'enable_crypto_mining_dns',
         'enable_ip_reputation',
-        'enforce_scheduler_added_on',
         'file_block',
         'file_integrity_monitoring.monitored_files_processes',
         'limit_container_privileges.utsmode',
@@ -147,11 +160,23 @@ describe('convertCommercialPolicy', () => {
     });
   });
 
-  it('maps an enforcing policy and ignores enforce_after_days then, reporting it', () => {
+  it('maps an enforcing policy and drops enforce_after_days then without listing it: there is nothing left to switch', () => {
     const { policy, unsupported } = convertCommercialPolicy({ name: 'p', runtime_type: 'container', enforce: true, enforce_after_days: 3 });
     expect(parsed(policy)).toMatchObject({ enforcementMode: 'enforce' });
     expect(parsed(policy).enforcementModeChange).toBeUndefined();
-    expect(unsupported).toEqual(['enforce_after_days']);
+    expect(unsupported).toEqual([]);
+  });
+
+  it('says that a countdown without its start restarts at import, and reports a due time that has passed', () => {
+    const restarted = convertRuntimePolicy({ name: 'p', runtime_type: 'container', enforce: false, enforce_after_days: 3 });
+    expect(restarted.value).toMatchObject({ enforcementModeChange: { to: 'enforce', afterDays: 3 } });
+    expect(restarted.meaningChanges.map((change) => change.field)).toEqual(['enforce_after_days']);
+    const passed = convertRuntimePolicy(
+      { name: 'p', runtime_type: 'container', enforce: false, enforce_after_days: 3, enforce_scheduler_added_on: 1_700_000_000 },
+      { now: new Date('2026-01-01T00:00:00Z') },
+    );
+    expect(passed.value).not.toHaveProperty('enforcementModeChange');
+    expect(passed.meaningChanges[0]?.message).toMatch(/^the switch to enforce was due at 2023-11-17T22:13:20.000Z, which has passed/);
   });
 
   it('maps a function policy: drift in /tmp, blocked executables and the honeypot', () => {
@@ -218,7 +243,7 @@ describe('convertCommercialPolicy', () => {
       name: 'p',
       runtime_type: 'container',
       enforce: false,
-      scope: { expression: 'v1', variables: [{ attribute: 'aqua.hostgroup', value: 'x' }] },
+      scope: { expression: 'v1', variables: [{ attribute: 'aqua.serverless_app', value: 'x' }] },
     });
     expect(unsupported).toEqual(['scope.variables.0.attribute']);
     const result = policySchema.safeParse(policy);
@@ -241,7 +266,7 @@ describe('convertCommercialPolicy', () => {
       name: 'p',
       runtime_type: 'container',
       enforce: false,
-      allowed_registries: { enabled: true, allowed_registries: ['Docker Hub'] },
+      allowed_registries: { enabled: true, allowed_registries: ['ECR prod'] },
     });
     expect(controlsOf(parsed(policy)).allowedRegistries).toBeUndefined();
     expect(unsupported).toEqual(['allowed_registries']);
@@ -258,15 +283,98 @@ describe('convertCommercialPolicy', () => {
     expect(unsupported).toEqual(['reverse_shell.reverse_shell_ip_white_list.0']);
   });
 
-  it('passes an unknown runtime type on so that validation names the allowed ones, and reports it', () => {
-    const { policy, unsupported } = convertCommercialPolicy({ name: 'p', runtime_type: 'vm', enforce: false, no_new_privileges: true });
-    expect(unsupported).toEqual(['no_new_privileges', 'runtime_type']);
-    expect(policySchema.safeParse(policy).error?.issues[0]?.message).toBe('"type" must be one of container, function, host');
+  it('refuses an unknown runtime type, naming the field and the types it knows', () => {
+    const { issues } = convertCommercialPolicy({ name: 'p', runtime_type: 'vm', enforce: false, no_new_privileges: true });
+    expect(issues).toEqual([
+      { path: 'runtime_type', message: 'must be "container", "host", "function" or "serverless"; it is the string "vm"' },
+    ]);
   });
 
-  it('reports values of the wrong type instead of guessing', () => {
-    const { unsupported } = convertCommercialPolicy({ name: 'p', runtime_type: 'container', enforce: 'yes', enabled: 1 });
-    expect(unsupported).toEqual(['enabled', 'enforce']);
+  it('refuses values of the wrong type instead of guessing: "false" must not give an enabled policy', () => {
+    const { issues, unsupported } = convertCommercialPolicy({ name: 'p', runtime_type: 'container', enforce: 'true', enabled: 'false' });
+    expect(issues).toEqual([
+      { path: 'enabled', message: 'must be true or false; it is the string "false"' },
+      { path: 'enforce', message: 'must be true or false; it is the string "true"' },
+    ]);
+    expect(unsupported).toEqual([]);
+  });
+
+  it('names scope.variables when it is not a list, not the expression that uses it', () => {
+    const { issues } = convertCommercialPolicy({
+      name: 'p',
+      runtime_type: 'container',
+      scope: { expression: 'v1', variables: { attribute: 'kubernetes.namespace', value: 'x' } },
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(['scope.variables']);
+  });
+
+  it('translates aqua.hostgroup to the host group attribute and ignores a name on a keyless attribute, saying both', () => {
+    const { policy, meaningChanges, issues } = convertCommercialPolicy({
+      name: 'p',
+      runtime_type: 'host',
+      scope: {
+        expression: 'v1 && v2',
+        variables: [
+          { attribute: 'aqua.hostgroup', value: 'production', name: '' },
+          { attribute: 'os.hostname', value: 'web-*', name: 'name' },
+        ],
+      },
+    });
+    expect(issues).toEqual([]);
+    expect(parsed(policy).scope.variables).toEqual([
+      { attribute: 'host.group', value: 'production' },
+      { attribute: 'os.hostname', value: 'web-*' },
+    ]);
+    expect(meaningChanges.map((change) => change.field)).toEqual(['scope.variables.0.attribute', 'scope.variables.1.name']);
+  });
+
+  it('turns "Docker Hub" into docker.io and says what that means', () => {
+    const { policy, unsupported, meaningChanges } = convertCommercialPolicy({
+      name: 'p',
+      runtime_type: 'container',
+      allowed_registries: { enabled: true, allowed_registries: ['Docker Hub', 'ECR prod', 'gcr.io'] },
+    });
+    expect(controlsOf(parsed(policy)).allowedRegistries).toEqual({ enabled: true, registries: ['docker.io', 'gcr.io'] });
+    expect(unsupported).toEqual(['allowed_registries.allowed_registries.1']);
+    expect(meaningChanges).toEqual([
+      { field: 'allowed_registries.allowed_registries.0', message: expect.stringContaining('count as docker.io') },
+    ]);
+  });
+
+  it('expresses excluded application scopes as a negated formula', () => {
+    const conversion = convertRuntimePolicy(
+      {
+        name: 'p',
+        runtime_type: 'container',
+        scope: { expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'prod' }] },
+        exclude_application_scopes: ['batch'],
+      },
+      {
+        applicationScope: (name) =>
+          name === 'batch' ? { expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'batch-*' }] } : undefined,
+      },
+    );
+    expect(parsed(conversion.value).scope).toEqual({
+      applicationScopes: ['Global'],
+      expression: 'v1 && !v2',
+      variables: [
+        { attribute: 'kubernetes.cluster', value: 'prod' },
+        { attribute: 'kubernetes.namespace', value: 'batch-*' },
+      ],
+    });
+    expect(conversion.sourceOf('scope.variables.1.value')).toBe('exclude_application_scopes.0');
+    const unknown = convertRuntimePolicy({ name: 'p', runtime_type: 'container', exclude_application_scopes: ['nowhere'] });
+    expect(unknown.issues.map((issue) => issue.path)).toEqual(['exclude_application_scopes.0']);
+  });
+
+  it("does not list controls that are switched off, nor the product's object type", () => {
+    const { unsupported } = convertCommercialPolicy({
+      name: 'p',
+      runtime_type: 'function',
+      type: 'runtime.policy',
+      malware_scan_options: { enabled: false, action: 'alert', exclude_directories: ['/tmp'] },
+    });
+    expect(unsupported).toEqual([]);
   });
 });
 
@@ -293,10 +401,11 @@ describe('convertCommercialDocument', () => {
     ['a {policies} wrapper', { policies: [fixture, second] }],
     ['the list response {count, page, pagesize, result}', { count: 2, page: 1, pagesize: 50, result: [fixture, second] }],
   ])('accepts %s and builds an import document', (_label, input) => {
-    const { document, unsupported } = convertCommercialDocument(input);
+    const conversion = convertCommercialDocument(input);
+    const { document } = conversion;
     expect(document.formatVersion).toBe(1);
     expect(document.policies).toHaveLength(2);
-    expect(unsupported.map((entry) => entry.policy)).toEqual(['prod-runtime-policy']);
+    expect(unsupportedFields(conversion).map((entry) => entry.name)).toEqual(['prod-runtime-policy']);
     const plan = planImport(emptyState, document, 'upsert');
     expect(plan.ok && plan.items.map((item) => [item.name, item.result])).toEqual([
       ['prod-runtime-policy', 'created'],
@@ -308,9 +417,10 @@ describe('convertCommercialDocument', () => {
     expect(convertCommercialDocument(second).document.policies).toHaveLength(1);
   });
 
-  it('names policies without a name by their position, and planImport reports them', () => {
-    const { document, unsupported } = convertCommercialDocument([{ runtime_type: 'container', enforce: false, block_fileless_exec: true }]);
-    expect(unsupported).toEqual([{ policy: '#0', fields: ['block_fileless_exec'] }]);
+  it('names policies without a name by their path, and planImport reports them', () => {
+    const conversion = convertCommercialDocument([{ runtime_type: 'container', enforce: false, block_fileless_exec: true }]);
+    const { document } = conversion;
+    expect(unsupportedFields(conversion)).toEqual([{ kind: 'policy', name: '0', fields: ['block_fileless_exec'] }]);
     const plan = planImport(emptyState, document, 'upsert');
     expect(!plan.ok && plan.errors.map((error) => error.path)).toEqual(['policies.0.name']);
   });

@@ -1,0 +1,157 @@
+import {
+  convertCommercialDocument,
+  isCommercialDocument,
+  meaningChanges,
+  planEnforcerGroups,
+  sourceLocation,
+  unsupportedFields,
+  type CommercialDocumentConversion,
+  type CommercialKind,
+  type ConfigSnapshot,
+  type EnforcerType,
+  type ImportMode,
+  type ImportPlan,
+  type PlannedEnforcerGroup,
+} from '../../../layers/core/index.js';
+import { ValidationError } from '../../shared/errors.js';
+import { hashSecret } from '../../shared/http/auth.js';
+import type { Runtime } from '../../shared/runtime.js';
+import type { ConfigChange } from '../../shared/storage/ports.js';
+import { newGroupToken } from '../resources/groups.js';
+
+// The route's side of importing the commercial product's JSON: the pure converter (layers/core/commercial) gives
+// a Vigil document plus enforcer groups; here the groups are planned against the stored ones, every problem is
+// reported at its path in the document the user sent, and created groups get a token shown once. The writes
+// themselves stay with the import use case, so they are one all-or-nothing change with the policies and scopes.
+
+/** What the answer of a commercial import adds. */
+export interface CommercialAnswer {
+  /** Per item, the source fields that held a setting and were not carried over. */
+  readonly unsupported?: Array<{ kind: CommercialKind; name: string; fields: string[] }>;
+  /** Per translated field whose meaning differs, what changed, in words for the user. */
+  readonly meaningChanges?: Array<{ kind: CommercialKind; name: string; field: string; message: string }>;
+}
+
+const nouns: Readonly<Record<string, string>> = {
+  policy: 'runtime policy',
+  applicationScope: 'application scope',
+  enforcerGroup: 'enforcer group',
+};
+
+const lists = { policies: 'policy', applicationScopes: 'applicationScope' } as const;
+
+function withoutServerFields<T extends object>(item: T): Partial<T> {
+  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = item as T & Record<string, unknown>;
+  return rest as Partial<T>;
+}
+
+/** The commercial import of `document`, or undefined when it is Vigil's own document. */
+export function commercialImport(runtime: Runtime, document: unknown, snapshot: ConfigSnapshot, mode: ImportMode) {
+  if (!isCommercialDocument(document)) return undefined;
+  const scopes = new Map(snapshot.applicationScopes.map((scope) => [scope.name, scope]));
+  const conversion: CommercialDocumentConversion = convertCommercialDocument(document, {
+    now: runtime.clock(),
+    storedScope: (name) => {
+      const scope = scopes.get(name);
+      return scope ? { expression: scope.expression, variables: scope.variables.map((variable) => ({ ...variable })) } : undefined;
+    },
+  });
+  const groupPlan = planEnforcerGroups(snapshot.groups, conversion.enforcerGroups, mode);
+  const plannedGroups: PlannedEnforcerGroup[] = groupPlan.ok ? groupPlan.items : [];
+  // A pasted global bypass list replaces the bypass list only; the other settings stay as stored.
+  const importDocument = conversion.bypassScopes
+    ? { ...conversion.document, settings: { ...withoutServerFields(snapshot.settings), bypassScopes: conversion.bypassScopes } }
+    : conversion.document;
+
+  return {
+    document: importDocument,
+
+    /** Refuses the import with every problem (conversion, validation, groups) at its path in the source document. */
+    refuseProblems(plan: ImportPlan): void {
+      const problems = conversion.issues.map((issue) => ({ path: issue.path, message: issue.message }));
+      // An item whose fields could not even be read would only repeat its problem in Vigil's words.
+      const unreadable = new Set(
+        conversion.items.filter((item) => item.conversion.issues.length > 0).map((item) => `${item.kind}:${item.index}`),
+      );
+      const locate = (kind: CommercialKind, index: number, vigilPath: string, message: string) => {
+        if (unreadable.has(`${kind}:${index}`)) return;
+        const location = sourceLocation(conversion, kind, index, vigilPath);
+        if (!location) {
+          problems.push({ path: vigilPath, message });
+          return;
+        }
+        const field = location.field === undefined ? '' : ` (Vigil's "${location.field}")`;
+        problems.push({
+          path: location.path === '' ? '(root)' : location.path,
+          message: `${nouns[kind]} "${location.name}": ${message}${field}`,
+        });
+      };
+      if (!plan.ok) {
+        for (const error of plan.errors) {
+          const [list, index, ...rest] = error.path.split('.');
+          const kind = list === 'policies' || list === 'applicationScopes' ? lists[list] : undefined;
+          if (kind && index !== undefined && /^\d+$/.test(index)) locate(kind, Number(index), rest.join('.'), error.message);
+          else if (list === 'settings' && conversion.bypassScopes) {
+            // settings.bypassScopes.3 is entry 3 of the pasted list.
+            problems.push({ path: rest.slice(1).join('.') || '(root)', message: `global bypass entry: ${error.message}` });
+          } else problems.push({ path: error.path, message: error.message });
+        }
+      }
+      if (!groupPlan.ok) for (const error of groupPlan.errors) locate('enforcerGroup', error.index, error.path, error.message);
+      if (problems.length > 0) {
+        throw new ValidationError(
+          `the document has ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`,
+          problems,
+        );
+      }
+    },
+
+    /** The writes of the enforcer groups; created groups get a new token (never the product's), kept for the answer. */
+    async groupChanges(dryRun: boolean): Promise<{ changes: ConfigChange[]; tokens: Map<string, string> }> {
+      const changes: ConfigChange[] = [];
+      const tokens = new Map<string, string>();
+      for (const group of plannedGroups) {
+        if (group.result === 'unchanged') continue;
+        if (group.result === 'created') {
+          const token = dryRun ? '' : newGroupToken();
+          if (!dryRun) tokens.set(group.name, token);
+          changes.push({ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group.value, tokenHash: hashSecret(token) } });
+          continue;
+        }
+        const stored = await runtime.configStore.get('enforcerGroup', group.name);
+        if (!stored)
+          throw new ValidationError('the document is invalid; nothing was written', [
+            { path: group.name, message: `enforcer group "${group.name}" was deleted while importing` },
+          ]);
+        changes.push({
+          op: 'replace',
+          kind: 'enforcerGroup',
+          name: group.name,
+          doc: { ...group.value, tokenHash: stored.tokenHash },
+          expectedVersion: group.previousVersion,
+        });
+      }
+      return { changes, tokens };
+    },
+
+    /** The enforcer types the imported groups register, for the save-time advice of the imported policies. */
+    groupTypes(): EnforcerType[] {
+      return plannedGroups.map((group) => group.value.type);
+    },
+
+    groupItems(tokens: ReadonlyMap<string, string>) {
+      return plannedGroups.map((group) => ({
+        kind: 'enforcerGroup' as const,
+        name: group.name,
+        result: group.result,
+        ...(tokens.has(group.name) ? { token: tokens.get(group.name)! } : {}),
+      }));
+    },
+
+    answer(): CommercialAnswer {
+      const unsupported = unsupportedFields(conversion);
+      const changes = meaningChanges(conversion);
+      return { ...(unsupported.length > 0 ? { unsupported } : {}), ...(changes.length > 0 ? { meaningChanges: changes } : {}) };
+    },
+  };
+}

@@ -133,6 +133,43 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       },
     },
   },
+  'GET /v1/clusters/{name}/node-policies': {
+    response: {
+      type: 'object',
+      required: ['cluster', 'group', 'revision', 'objects', 'report'],
+      properties: {
+        cluster: { type: 'string' },
+        group: { type: 'string', description: 'The agent enforcer group compiled for (query parameter group, default "default").' },
+        revision: { type: 'integer', description: 'The configuration revision the objects were compiled from.' },
+        objects: {
+          type: 'array',
+          description:
+            'cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, sorted by kind, namespace and name; labelled app.kubernetes.io/managed-by=vigil.',
+          items: { type: 'object' },
+        },
+        report: {
+          type: 'object',
+          required: ['cluster', 'group', 'policies', 'index'],
+          properties: {
+            cluster: { type: 'string' },
+            group: { type: 'string' },
+            policies: {
+              type: 'array',
+              description:
+                'Per container or host policy: whether it applies here, its action, whether its scope is widened, and per control the fidelity (exact, approximate, impossible, admission) with reasons.',
+              items: { type: 'object' },
+            },
+            index: {
+              type: 'array',
+              description:
+                'Per compiled object: the policy, control, action (block, detect, record), whether the scope is widened, and the full Vigil scope to apply to its events.',
+              items: { type: 'object' },
+            },
+          },
+        },
+      },
+    },
+  },
   'GET /v1/settings/enforcer': { response: ref('EnforcerSettings') },
   'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
   'PATCH /v1/settings/enforcer': { request: mergePatch('settings document'), response: ref('EnforcerSettings') },
@@ -191,6 +228,7 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/application-scopes': ['limit', 'cursor'],
   'GET /v1/enforcer-groups': ['limit', 'cursor'],
   'GET /v1/clusters': ['limit', 'cursor'],
+  'GET /v1/clusters/{name}/node-policies': ['group'],
   'GET /v1/enforcers': ['group', 'limit', 'cursor'],
   'GET /v1/enforcers/bundle': ['X-Enforcer-Id'],
   'POST /v1/enforcers/events': ['X-Enforcer-Id'],
@@ -205,6 +243,12 @@ const queryParameters: Record<string, string[]> = {
 bodies['PATCH /v1/enforcer-groups/{name}'] = {
   request: mergePatch('enforcer group'),
   response: bodies['PUT /v1/enforcer-groups/{name}']?.response,
+};
+
+/** Routes that also answer multi-document YAML when asked for it with `Accept: application/yaml`. */
+const yamlAlternatives: Record<string, string> = {
+  'GET /v1/clusters/{name}/node-policies':
+    'The objects as multi-document YAML for kubectl apply or GitOps, the fidelity of each control as comments first.',
 };
 
 /** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
@@ -256,7 +300,17 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       : {}),
     responses: {
       [success]:
-        success === '204' ? { description: 'Done' } : { description: 'Success', content: json(body?.response ?? { type: 'object' }) },
+        success === '204'
+          ? { description: 'Done' }
+          : {
+              description: 'Success',
+              content: {
+                ...json(body?.response ?? { type: 'object' }),
+                ...(yamlAlternatives[key]
+                  ? { 'application/yaml': { schema: { type: 'string', description: yamlAlternatives[key] } } }
+                  : {}),
+              },
+            },
       ...(replayableCreates.has(key)
         ? {
             '200': {

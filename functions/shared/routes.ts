@@ -80,6 +80,11 @@ const routeTable = [
   admin('GET', '/v1/clusters/{name}', 'Read a registered cluster'),
   admin('DELETE', '/v1/clusters/{name}', 'Deregister a cluster'),
   admin('POST', '/v1/clusters/{name}/secret', 'Rotate the webhook secret'),
+  admin(
+    'GET',
+    '/v1/clusters/{name}/node-policies',
+    'Preview the Tetragon policies compiled for the cluster and an agent group, with the fidelity report (YAML with Accept: application/yaml)',
+  ),
 
   admin('GET', '/v1/audit-events', 'The audit log, newest first'),
   admin('GET', '/v1/audit-events/{id}', 'One audit event'),

@@ -7,6 +7,7 @@ import { conflictWithRotation } from '../use-cases/create-replay.js';
 import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
+import { nodePoliciesYaml, previewNodePolicies } from '../use-cases/node-policies.js';
 import { issueWebhook, reissueWebhooks, withIssued, type IssuedWebhook } from '../use-cases/webhook-issue.js';
 
 const eksArn = z
@@ -103,5 +104,24 @@ export function clusterRoutes(runtime: Runtime) {
       ];
       return versioned(200, { ...clusterView(rotated), webhookUrl: issued.url, manifest: issued.manifest, warnings: issued.warnings });
     },
+
+    'GET /v1/clusters/{name}/node-policies': async (request: ApiRequest): Promise<ApiResponse> => {
+      const group = request.query.group;
+      if (group !== undefined && !resourceNameSchema.safeParse(group).success)
+        throw new ValidationError('invalid query parameter', [{ path: 'group', message: 'must be the name of an enforcer group' }]);
+      const preview = await previewNodePolicies(runtime, request.params.name ?? '', group);
+      if (wantsYaml(request.headers.accept))
+        return { status: 200, text: nodePoliciesYaml(preview), headers: { 'content-type': 'application/yaml; charset=utf-8' } };
+      return { status: 200, body: preview };
+    },
   } satisfies ApiHandlers;
+}
+
+/** YAML when the client asks for it and not for JSON first (`Accept: application/yaml`, also the older x-yaml and text/yaml). */
+function wantsYaml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  const yaml = types.findIndex((type) => type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml');
+  const json = types.findIndex((type) => type === 'application/json');
+  return yaml >= 0 && (json < 0 || yaml < json);
 }

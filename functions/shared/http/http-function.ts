@@ -34,6 +34,7 @@ export type RouteHandlerOf<C extends object> = (request: HttpRequest & C) => Pro
 type Event<C> = ParsedBodyEvent & { authenticated?: C };
 
 function serialised(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  if (response.text !== undefined) return { statusCode: response.status, headers: { ...response.headers }, body: response.text };
   return {
     statusCode: response.status,
     headers: { ...(response.body === undefined ? {} : { 'content-type': 'application/json' }), ...response.headers },

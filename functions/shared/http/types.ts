@@ -25,6 +25,8 @@ export interface ApiRequest extends HttpRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly body?: unknown;
+  /** A body sent as it is instead of `body` as JSON; `headers` then give its content-type. */
+  readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

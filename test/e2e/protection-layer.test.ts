@@ -64,6 +64,53 @@ describe('the protection layer against local mode', () => {
     expect(listed).toMatchObject({ group: 'lambdas', name: 'orders-api', type: 'nano_enforcer' });
   }, 60_000);
 
+  it('refuses programs started below a shell through the native exec guard, and records each once in the audit log', async () => {
+    const group = await vigil.api('POST', '/v1/enforcer-groups', { name: 'guarded', type: 'nano_enforcer', enforce: true });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const policy = await vigil.api('POST', '/v1/policies', {
+      name: 'no-recon',
+      type: 'function',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'function.name', value: 'billing-api' }] },
+      controls: { blockedExecutables: { enabled: true, executables: ['/usr/bin/id', 'whoami'] } },
+    });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+
+    const run = await runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      guard: true,
+      // The first invocation gives the background bundle fetch time (fail open, `sleep` allowed).
+      events: [
+        { op: 'spawn', file: 'sleep', args: ['2'] },
+        { op: 'execSyncStatus', command: 'sh -c "id -u"' },
+        { op: 'execSyncStatus', command: 'echo | xargs whoami' },
+      ],
+      env: {
+        VIGIL_ENDPOINT: vigil.url,
+        VIGIL_TOKEN: group.body.token as string,
+        VIGIL_FLUSH_INTERVAL_MS: '50',
+        AWS_LAMBDA_FUNCTION_NAME: 'billing-api',
+      },
+    });
+    expect(run.stdout, run.stderr).toContain('SHUTDOWN');
+    expect(run.results.slice(1)).toEqual([
+      { ok: false, status: 126, stderr: 'sh: 1: id: Permission denied' },
+      { ok: false, status: 126, stderr: 'xargs: whoami: Permission denied' },
+    ]);
+
+    const events = await eventually(async () => {
+      const items = (await vigil.api('GET', '/v1/audit-events?type=function&limit=500')).body.items as Array<Record<string, any>>;
+      const ours = items.filter((e) => e.enforcer.group === 'guarded');
+      expect(ours).toHaveLength(2);
+      return ours;
+    }, 10_000);
+    expect(events.map((e) => [e.status, e.policy, e.control, e.command, e.workload.function]).sort()).toEqual([
+      ['Block', 'no-recon', 'blockedExecutables', ['id', '-u'], 'billing-api'],
+      ['Block', 'no-recon', 'blockedExecutables', ['whoami'], 'billing-api'],
+    ]);
+  }, 60_000);
+
   it('shows a protected function as connected in GET /v1/enforcers, kept so by its heartbeats', async () => {
     const group = await vigil.api('POST', '/v1/enforcer-groups', { name: 'heartbeats', type: 'nano_enforcer' });
     expect(group.status, JSON.stringify(group.body)).toBe(201);

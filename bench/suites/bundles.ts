@@ -16,7 +16,7 @@ import { bundleLambda, withoutInputs, type LambdaBundleReport } from '../lambda-
 import { runNode } from '../node-process.js';
 import { scratchRoot } from '../scratch.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
-import { GOALS as ADMISSION_GOALS } from './admission.js';
+import { GOALS as ADMISSION_GOALS } from './admission/plan.js';
 
 /** Prints ms from process start until the bundle (argv[2]) is imported, module-level setup included. */
 const IMPORT_RUNNER = `

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundledInputs } from '../../support/bundled-inputs.js';
 import { bundleLambda } from '../../../bench/lambda-bundle.js';
-import { GOALS } from '../../../bench/suites/admission.js';
+import { GOALS } from '../../../bench/suites/admission/plan.js';
 import { functionEntries } from '../../../infra/lambda-bundling.js';
 
 // The webhook's cold start and bundle size depend on what its entry point reaches: the schemas that

@@ -1,0 +1,58 @@
+/** Loads what touches the AWS SDK after setting the environment it reads (keeps its Node notice quiet). */
+export async function loadModules() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const [
+    local,
+    tables,
+    runtime,
+    bootstrap,
+    admission,
+    api,
+    client,
+    configStore,
+    auditStore,
+    pods,
+    http,
+    logger,
+    snapshots,
+    auditItems,
+    localMode,
+  ] = await Promise.all([
+    import('../../../infra/local/dynamodb-local.js'),
+    import('../../../functions/shared/storage/tables.js'),
+    import('../../../functions/shared/runtime.js'),
+    import('../../../functions/shared/bootstrap.js'),
+    import('../../../functions/admission/app.js'),
+    import('../../../functions/api/app.js'),
+    import('../../../functions/shared/storage/client.js'),
+    import('../../../functions/shared/storage/DynamoConfigStore.js'),
+    import('../../../functions/shared/storage/DynamoAuditStore.js'),
+    import('../../../functions/shared/storage/DynamoPodDirectory.js'),
+    import('../../../infra/local/http-adapter.js'),
+    import('@aws-lambda-powertools/logger'),
+    import('../../../functions/shared/storage/DynamoDecisionSnapshots.js'),
+    import('../../../functions/shared/storage/audit-items.js'),
+    import('../../../infra/local/start.js'),
+  ]);
+  return {
+    startDynamoDbLocal: local.startDynamoDbLocal,
+    ensureTables: tables.ensureTables,
+    tableNames: tables.tableNames,
+    localTableOptions: localMode.LOCAL_TABLE_OPTIONS,
+    createRuntime: runtime.createRuntime,
+    bootstrap: bootstrap.bootstrap,
+    createAdmissionHandler: admission.createAdmissionHandler,
+    createApiHandler: api.createApiHandler,
+    createDynamoClients: client.createDynamoClients,
+    DynamoConfigStore: configStore.DynamoConfigStore,
+    DynamoAuditStore: auditStore.DynamoAuditStore,
+    DynamoPodDirectory: pods.DynamoPodDirectory,
+    CachedPodDirectory: pods.CachedPodDirectory,
+    DynamoDecisionSnapshots: snapshots.DynamoDecisionSnapshots,
+    toAuditItem: auditItems.toItem,
+    auditWriteCalls: auditItems.AUDIT_WRITE_CALLS,
+    createLocalServer: http.createLocalServer,
+    Logger: logger.Logger,
+  };
+}
+export type Modules = Awaited<ReturnType<typeof loadModules>>;

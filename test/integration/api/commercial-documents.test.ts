@@ -159,4 +159,19 @@ describe('importing the commercial product JSON', () => {
       { attribute: 'kubernetes.namespace', value: 'monitoring' },
     ]);
   });
+
+  it('takes a console export larger than the 1 MiB other routes accept (300 full policies, about 1.4 MiB)', async () => {
+    const list = corpusDocument('41-console-list-one-bad-name.json');
+    const good = list.result.slice(0, 10);
+    const result = Array.from({ length: 300 }, (_, index) => ({ ...good[index % 10], name: `bulk-${index}` }));
+    const body = { count: result.length, page: 1, pagesize: result.length, result };
+    const size = Buffer.byteLength(JSON.stringify(body));
+    expect(size).toBeGreaterThan(1024 * 1024);
+    const response = await api.call('POST', '/v1/import?dryRun=true', { body });
+    expect(response.status).toBe(200);
+    expect(response.body.items).toHaveLength(300);
+    expect(
+      (await api.call('POST', '/v1/policies', { body: { name: 'too-big', type: 'container', description: 'x'.repeat(size) } })).status,
+    ).toBe(413);
+  });
 });

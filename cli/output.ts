@@ -16,6 +16,8 @@ export interface Io {
   readonly stdout: Writable;
   readonly stderr: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Asks a yes/no question on the terminal; absent when nobody can answer (no terminal: CI, pipes). */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;

@@ -112,16 +112,20 @@ export function buildProgram(
     .addOption(fileOption())
     .option('-R, --recursive', 'also read the sub-folders of folders')
     .option('--prune', 'also delete policies and application scopes that the files no longer declare')
-    .option('--dry-run', 'show the differences and write nothing')
+    .option('--dry-run', 'show the differences and the warnings, and write nothing')
+    .option('-y, --yes', 'apply risky changes without asking (needed where there is no terminal, e.g. in CI)')
     .addHelpText(
       'after',
       `
 Files hold export documents ({formatVersion: 1, policies, applicationScopes, settings}), single policies,
 application scopes or settings, or lists of them; YAML files may hold several documents (---).
 Everything is validated before anything is written: with any error, nothing is written and the exit code is 1.
-Creates and updates are one all-or-nothing import; --prune deletions run after it, each with If-Match.`,
+Creates and updates are one all-or-nothing import; --prune deletions run after it, each with If-Match.
+Save-time warnings are printed before anything is written. Risky changes (removing a global bypass entry, a
+policy going to enforce where a group enforces, deletions) are asked about on a terminal; elsewhere they need
+--yes, and without it nothing is written (exit 1).`,
     )
-    .action((options: { file: string[]; recursive?: boolean; prune?: boolean; dryRun?: boolean }) => {
+    .action((options: { file: string[]; recursive?: boolean; prune?: boolean; dryRun?: boolean; yes?: boolean }) => {
       if (options.file.length === 0) throw new UsageError('apply needs -f <file|folder>');
       return run(import('./commands/apply.js').then(({ applyCommand }) => applyCommand(context, options, false)));
     });

@@ -5,6 +5,8 @@ import { describeItem, renderPlan } from '../diff-render.js';
 import { loadDesiredState } from '../documents.js';
 import { ApiError, CliError, ExitCode, type ErrorDetail } from '../errors.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
+import type { EnforcerGroup } from '../../layers/core/index.js';
+import { planNotices } from '../plan-notices.js';
 import { fetchState, hasDifferences, locatePath, planChanges, summarize, type Change } from '../plan.js';
 
 export interface ApplyOptions {
@@ -12,6 +14,8 @@ export interface ApplyOptions {
   readonly recursive?: boolean;
   readonly prune?: boolean;
   readonly dryRun?: boolean;
+  /** Apply risky changes without asking. */
+  readonly yes?: boolean;
 }
 
 const resultOf: Readonly<Record<string, string>> = { create: 'created', update: 'updated', unchanged: 'unchanged' };
@@ -45,9 +49,12 @@ async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ dele
 export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly: boolean): Promise<number> {
   const prunes = options.prune === true;
   const desired = await loadDesiredState(options.file, options.recursive === true);
-  const current = await fetchState(ctx.client());
+  const [current, groups] = await Promise.all([fetchState(ctx.client()), ctx.client().listAll<EnforcerGroup>('/v1/enforcer-groups')]);
   const plan = planChanges(current, desired, prunes);
   ctx.print(renderPlan(plan, ctx.paint, { prune: prunes }));
+  // The save-time warnings the API would answer, and the risky changes, before anything is written.
+  const notices = planNotices(plan, groups);
+  for (const notice of notices) ctx.warn(`${notice.item}: ${notice.message}${notice.risky ? ' (needs confirmation)' : ''}`);
 
   const differs = hasDifferences(plan);
   if (diffOnly) return differs ? ExitCode.differences : ExitCode.ok;
@@ -58,6 +65,13 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
   if (options.dryRun) {
     ctx.note('Dry run: nothing was written.');
     return ExitCode.ok;
+  }
+  const risky = notices.filter((notice) => notice.risky).length;
+  if (risky > 0 && options.yes !== true) {
+    const what = `${risky} risky change${risky === 1 ? '' : 's'} (marked "needs confirmation" above)`;
+    // Only a person at a terminal can answer; a pipeline has to say so up front with --yes.
+    if (!ctx.io.confirm) throw new CliError(`the plan has ${what}: run again with --yes to apply them; nothing was written`);
+    if (!(await ctx.io.confirm(`Apply the plan with ${what}? [y/N] `))) throw new CliError('not confirmed; nothing was written');
   }
 
   const writes = plan.changes.filter((c) => c.action === 'create' || c.action === 'update');
@@ -86,7 +100,8 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
         `${describeItem({ kind: item.kind as Change['kind'], name: item.name })} changed on the server after it was read: the files' version was applied (${item.result})`,
       );
     }
-    printImportNotes(ctx, answer);
+    // The policies' save-time warnings were printed with the plan, before the write: not again.
+    printImportNotes(ctx, { ...answer, items: (answer.items ?? []).map(({ warnings: _shown, ...item }) => item) });
   }
 
   const deletions = plan.changes.filter((c) => c.action === 'delete');

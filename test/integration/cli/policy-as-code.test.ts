@@ -196,7 +196,16 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
     expect(diff.stdout).toContain('- delete policy "exec-guard"');
     expect(diff.stdout).toContain('- delete application scope "payments-prod"');
 
-    const pruned = await vigil.run(['apply', '-f', dir, '--prune']);
+    // Deletions are risky: without a terminal to ask on, they need --yes, and without it nothing is written.
+    const unconfirmed = await vigil.run(['apply', '-f', dir, '--prune']);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain(
+      'warning: policy "exec-guard": deleted: the files no longer declare it (--prune) (needs confirmation)',
+    );
+    expect(unconfirmed.stderr).toContain('error: the plan has 2 risky changes (marked "needs confirmation" above): run again with --yes');
+    expect((await serverNames()).policies).toEqual(['exec-guard', 'keeper']);
+
+    const pruned = await vigil.run(['apply', '-f', dir, '--prune', '--yes']);
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toContain('Applied: 0 created, 0 updated, 2 deleted.');
     expect(await serverNames()).toEqual({ policies: ['keeper'], scopes: ['Global'] });
@@ -212,6 +221,44 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
       'p.yaml: scope.applicationScopes.0: application scope "team-a" is not in the files, so --prune would delete it',
     );
     expect((await local.api('GET', '/v1/policies/keeper')).body.scope.applicationScopes).toEqual(['Global']);
+  });
+});
+
+describe('vigil apply: warnings and confirmation', { timeout: SPAWN_TIMEOUT }, () => {
+  it('shows that removing the kube-system bypass is risky, with --dry-run too, and needs --yes', async () => {
+    const dir = await folder('no-bypass', { 'settings.yaml': 'kind: settings\nbypassScopes: []\n' });
+    const dry = await vigil.run(['apply', '-f', dir, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(
+      'warning: enforcer settings: removes global bypass entries container.label[io.kubernetes.pod.namespace]=kube-system, kubernetes.namespace=kube-system: those workloads become subject to your policies',
+    );
+    const refused = await vigil.run(['apply', '-f', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('run again with --yes to apply them; nothing was written');
+    expect((await local.api('GET', '/v1/settings/enforcer')).body.bypassScopes).toHaveLength(2);
+
+    const confirmed = await vigil.run(['apply', '-f', dir, '--yes']);
+    expect(confirmed.code).toBe(0);
+    expect((await local.api('GET', '/v1/settings/enforcer')).body.bypassScopes).toEqual([]);
+  });
+
+  it('prints the save-time warnings of the policies it writes, and asks before a policy blocks in an enforcing group', async () => {
+    const group = (await local.api('GET', '/v1/enforcer-groups/default-ke')).body;
+    expect((await local.api('PUT', '/v1/enforcer-groups/default-ke', { ...group, enforce: true })).status).toBe(200);
+    const dir = await folder('enforcing', {
+      'p.yaml':
+        'name: blocker\ntype: container\nenforcementMode: enforce\ncontrols:\n  blockContainerExec: {enabled: true}\n  allowedRegistries: {enabled: true, registries: []}\n',
+    });
+    const refused = await vigil.run(['apply', '-f', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'warning: policy "blocker": goes to enforce mode while enforcer group "default-ke" enforces: its violations will be blocked (needs confirmation)',
+    );
+    expect(refused.stderr).toContain('warning: policy "blocker": Registries Allowed (allowedRegistries) has an empty registries list');
+    expect((await local.api('GET', '/v1/policies/blocker')).status).toBe(404);
+    const applied = await vigil.run(['apply', '-f', dir, '-y']);
+    expect(applied.code).toBe(0);
+    expect((await local.api('GET', '/v1/policies/blocker')).body.enforcementMode).toBe('enforce');
   });
 });
 

@@ -1,0 +1,86 @@
+// What a plan should tell people before it is applied: the save-time warnings the API would answer for each
+// written policy, and the risky changes that `vigil apply` asks to confirm (on a terminal) or needs `--yes` for.
+import {
+  findControl,
+  policySchema,
+  policyWarnings,
+  type EnforcerGroup,
+  type EnforcerSettings,
+  type EnforcerType,
+  type Policy,
+} from '../layers/core/index.js';
+import { describeItem } from './diff-render.js';
+import { selectorText } from './kinds.js';
+import type { Change, Plan } from './plan.js';
+
+export interface PlanNotice {
+  /** `policy "exec-guard"`, `enforcer settings`. */
+  readonly item: string;
+  readonly message: string;
+  /** Risky changes need confirmation: bypass removal, a policy that starts blocking, deletions. */
+  readonly risky: boolean;
+}
+
+function asPolicy(value: unknown): Policy | undefined {
+  const parsed = policySchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The enforcing groups whose enforcers apply at least one enabled control of the policy. */
+function enforcingGroupsFor(policy: Policy, groups: readonly EnforcerGroup[]): EnforcerGroup[] {
+  const enforcers = new Set<EnforcerType>();
+  for (const [key, settings] of Object.entries(policy.controls as Record<string, { enabled?: boolean } | undefined>)) {
+    if (!settings || settings.enabled === false) continue;
+    for (const type of findControl(policy.type, key)?.enforcedBy ?? []) enforcers.add(type);
+  }
+  return groups.filter((group) => group.enforce && enforcers.has(group.type));
+}
+
+function startsEnforcing(change: Change, after: Policy): boolean {
+  if (after.enforcementMode !== 'enforce' || !after.enabled) return false;
+  if (change.action === 'create') return true;
+  const before = asPolicy(change.before);
+  return !before || before.enforcementMode !== 'enforce' || !before.enabled;
+}
+
+function removedBypass(change: Change): string[] {
+  const before = (change.before as EnforcerSettings | undefined)?.bypassScopes ?? [];
+  const after = new Set(((change.after as EnforcerSettings | undefined)?.bypassScopes ?? []).map(selectorText));
+  return before.map(selectorText).filter((entry) => !after.has(entry));
+}
+
+/** The notices of a plan, in its order; `groups` are the server's enforcer groups. */
+export function planNotices(plan: Plan, groups: readonly EnforcerGroup[]): PlanNotice[] {
+  const registered = new Set(groups.map((group) => group.type));
+  const notices: PlanNotice[] = [];
+  for (const change of plan.changes) {
+    const item = describeItem(change);
+    if (change.action === 'delete') {
+      notices.push({ item, message: 'deleted: the files no longer declare it (--prune)', risky: true });
+      continue;
+    }
+    if (change.action === 'unchanged') continue;
+    if (change.kind === 'policy') {
+      const after = asPolicy(change.after);
+      if (!after) continue;
+      for (const warning of policyWarnings(after, registered)) notices.push({ item, message: warning, risky: false });
+      const enforcing = startsEnforcing(change, after) ? enforcingGroupsFor(after, groups) : [];
+      if (enforcing.length > 0)
+        notices.push({
+          item,
+          message: `goes to enforce mode while enforcer group${enforcing.length === 1 ? '' : 's'} ${enforcing.map((g) => `"${g.name}"`).join(', ')} enforce${enforcing.length === 1 ? 's' : ''}: its violations will be blocked`,
+          risky: true,
+        });
+    }
+    if (change.kind === 'settings') {
+      const removed = removedBypass(change);
+      if (removed.length > 0)
+        notices.push({
+          item,
+          message: `removes global bypass entr${removed.length === 1 ? 'y' : 'ies'} ${removed.join(', ')}: those workloads become subject to your policies (system components need exec for cluster operations)`,
+          risky: true,
+        });
+    }
+  }
+  return notices;
+}

@@ -95,6 +95,13 @@ export class NativeGuard {
   private claim(pid: number): boolean {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const ownerFile = join(this.dir, 'owner');
+    // The common case on a cold start, a fresh directory: one exclusive create, no exception thrown.
+    try {
+      writeFileSync(ownerFile, `${pid}\n`, { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch {
+      // taken before: by a live owner, or by a runtime that is gone
+    }
     let current: number | undefined;
     try {
       current = Number(readFileSync(ownerFile, 'utf8').trim());

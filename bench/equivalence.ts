@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { decide, type Decision, type DecisionRequest } from '../layers/core/engine/decide.js';
 import type { CompiledSnapshot } from '../layers/core/engine/snapshot.js';
-import type { CelActivation, CelEvaluator } from './cel.js';
+import type { CelEvaluator, CelInput } from './cel.js';
 import type { BenchRequest } from './generate.js';
 import type { NaiveEvaluator } from './naive.js';
 
@@ -120,7 +120,7 @@ export function checkAgainstCel(
   label: string,
   cel: CelEvaluator,
   requests: readonly BenchRequest[],
-  activations: readonly CelActivation[],
+  activations: readonly CelInput[],
   decisions: readonly Decision[],
   celSample: number,
 ): { celRequests: number; meanFlaggedPolicies: number } {
@@ -136,7 +136,7 @@ export function checkAgainstCel(
       const source = (name: string) => cel.programs.find((p) => p.policy === name)?.source ?? '(no program)';
       const example = missing[0] ?? extra[0];
       throw new EquivalenceError(
-        `${label}: engine and CEL baseline disagree on request #${i} (${describe(request)}):\n` +
+        `${label}: engine and CEL baseline (${cel.implementation.package}) disagree on request #${i} (${describe(request)}):\n` +
           `  flagged by the engine only: [${missing.join(', ')}]\n  flagged by CEL only: [${extra.join(', ')}]` +
           (example ? `\n  CEL of ${example}: ${source(example)}` : ''),
       );
@@ -156,7 +156,7 @@ export function checkEquivalence(
   naive: NaiveEvaluator,
   cel: CelEvaluator,
   requests: readonly BenchRequest[],
-  activations: readonly CelActivation[],
+  activations: readonly CelInput[],
   celSample: number,
 ): EquivalenceStats {
   const { stats, decisions } = checkAgainstNaive(label, snapshot, naive, requests);

@@ -1,11 +1,12 @@
 /**
  * Decision benchmark: the Vigil engine (candidate index) against a naive linear evaluator and a
- * CEL-per-policy baseline, on the same generated configurations and requests, in one run.
+ * CEL-per-policy baseline in two JavaScript CEL implementations, on the same generated configurations
+ * and requests, in one run.
  */
 import { decide, type Decision } from '../../layers/core/engine/decide.js';
 import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/engine/snapshot.js';
 import { compileScope } from '../../layers/core/scope/index.js';
-import { celActivation, compileCel, type CelActivation, type CelEvaluator } from '../cel.js';
+import { celImplementations, compileCel, type CelEvaluator, type CelImplementationName, type CelInput } from '../cel.js';
 import { checkAgainstCel, checkAgainstNaive, type EquivalenceStats, type NaiveEquivalenceStats } from '../equivalence.js';
 import {
   CLUSTER_COUNT,
@@ -20,6 +21,7 @@ import {
 } from '../generate.js';
 import { collectGarbage, measure, type MeasureOptions, type Measurement } from '../measure.js';
 import { compileNaive, type NaiveEvaluator } from '../naive.js';
+import { goal, goalsStatus, statusText } from '../goals.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 
 export const POLICY_COUNTS = [10, 1_000, 10_000] as const;
@@ -27,15 +29,21 @@ export const POLICY_COUNTS = [10, 1_000, 10_000] as const;
 const SHAPES_N = 100;
 /** Requests per kind and configuration from which the matched-work sets are drawn. */
 const MATCHED_POOL = 2048;
-const evaluators = ['engine', 'naive', 'cel'] as const;
-type EvaluatorName = (typeof evaluators)[number];
+/** The CEL implementations, fastest expected first; each is a row of its own (`cel` + its key). */
+const celNames = Object.keys(celImplementations) as CelImplementationName[];
+const celRows = { marcbachmann: 'celMarcbachmann', celJs08: 'celJs08' } as const satisfies Record<CelImplementationName, string>;
+const celEvaluator = (name: CelImplementationName) => celRows[name];
+const evaluators = ['engine', 'naive', ...celNames.map(celEvaluator)] as const;
+type EvaluatorName = 'engine' | 'naive' | (typeof celRows)[CelImplementationName];
 
-/** Thresholds the engine is expected to meet. */
+/** The goals (bench/README.md): the work-matched scaling ratio and the speed-up over the best CEL implementation. */
 export const GOALS = {
   engineScalingMax: 3,
   celOverEngineMin: 10,
-  engineDecisionsPerSecondAt10Min: 100_000,
 } as const;
+
+/** The throughput the engine had to reach at N=10 before the goals were settled: now a reported figure. */
+const ENGINE_DECISIONS_PER_SECOND_AT_10_REFERENCE = 100_000;
 
 interface Row extends Measurement {
   readonly evaluator: EvaluatorName;
@@ -52,9 +60,10 @@ function ratio(a: number, b: number): number {
 }
 
 function measureOptions(evaluator: EvaluatorName, n: number, quick: boolean): MeasureOptions {
-  if (quick) return { warmupMs: 30, rounds: evaluator === 'cel' ? 3 : 5, roundMs: 10 };
+  const cel = evaluator.startsWith('cel');
+  if (quick) return { warmupMs: 30, rounds: cel ? 3 : 5, roundMs: 10 };
   // CEL evaluates every program per request: at N=10,000 one decision takes a large part of a second.
-  if (evaluator === 'cel') return { warmupMs: 300, rounds: n >= 10_000 ? 10 : 20, roundMs: 50 };
+  if (cel) return { warmupMs: 300, rounds: n >= 10_000 ? 10 : 20, roundMs: 50 };
   return { warmupMs: 300, rounds: 20, roundMs: 25 };
 }
 
@@ -90,7 +99,7 @@ function naiveStep(naive: NaiveEvaluator, requests: readonly BenchRequest[]): (i
   return (i) => naive.decide(requests[i % count]!.request).violations.length;
 }
 
-function celStep(cel: CelEvaluator, requests: readonly BenchRequest[], activations: readonly CelActivation[]): (i: number) => number {
+function celStep(cel: CelEvaluator, requests: readonly BenchRequest[], activations: readonly CelInput[]): (i: number) => number {
   const count = requests.length;
   return (i) => cel.count(requests[i % count]!.request, activations[i % count]!);
 }
@@ -180,7 +189,13 @@ function run(context: SuiteContext): Record<string, unknown> {
   const { log, quick, seed } = context;
   const rows: Row[] = [];
   const setup: Record<string, Record<string, unknown>> = {};
-  const equivalence: Record<string, Record<RequestKind, EquivalenceStats>> = {};
+  const equivalence: Record<
+    string,
+    Record<
+      RequestKind,
+      NaiveEquivalenceStats & { cel: Partial<Record<CelImplementationName, Omit<EquivalenceStats, keyof NaiveEquivalenceStats>>> }
+    >
+  > = {};
   const breakdown: Record<string, Record<RequestKind, Record<string, number>>> = {};
   const small = POLICY_COUNTS[0];
   const mid = 1_000;
@@ -328,54 +343,67 @@ function run(context: SuiteContext): Record<string, unknown> {
     };
   });
 
-  // Phase 2: the CEL baseline, one N at a time.
+  // Phase 2: the CEL baseline, one N and one implementation at a time (only one set of programs is alive).
   let engineWithCelResident: Record<RequestKind, Record<string, number>> | undefined;
   for (const p of prepared) {
     const { n, bench, snapshot, requests } = p;
-    log(`engine: N=${n}: translating and parsing CEL programs`);
-    const cel = compileCel(bench.config);
-    const activations = {
-      exec: requests.exec.map((r) => celActivation(r.request)),
-      create: requests.create.map((r) => celActivation(r.request)),
-    };
+    const celSetup: Record<string, Record<string, unknown>> = {};
+    equivalence[n] = perKindObject((kind) => ({ ...naiveStats.get(n)![kind], cel: {} }));
+    for (const name of celNames) {
+      const implementation = celImplementations[name];
+      const evaluator = celEvaluator(name);
+      log(`engine: N=${n}: translating and parsing CEL programs for ${implementation.package}`);
+      const cel = compileCel(bench.config, implementation);
+      const activations = perKindObject((kind) => requests[kind].map((r) => cel.activation(r.request)));
+      celSetup[name] = {
+        package: implementation.package,
+        programs: cel.programs.length,
+        meanExpressionChars: Math.round(
+          cel.programs.reduce((sum, program) => sum + program.source.length, 0) / Math.max(1, cel.programs.length),
+        ),
+        translateMs: ms(cel.translateMs),
+        parseMs: ms(cel.parseMs),
+      };
+
+      log(`engine: N=${n}: checking that engine and ${implementation.package} flag the same policies`);
+      // CEL at N=10,000 costs a large part of a second per request: compare it on a spread sample there.
+      const celSample = quick ? 8 : n >= 10_000 ? 8 : WORKLOAD_COUNT;
+      for (const kind of requestKinds) {
+        equivalence[n][kind].cel[name] = checkAgainstCel(
+          `N=${n} ${kind}`,
+          cel,
+          requests[kind],
+          activations[kind],
+          decisions.get(n)![kind],
+          celSample,
+        );
+      }
+      for (const kind of requestKinds) {
+        collectGarbage();
+        const measurement = measure(celStep(cel, requests[kind], activations[kind]), measureOptions(evaluator, n, quick));
+        rows.push({ evaluator, n, kind, ...measurement });
+        logRow(log, evaluator, n, kind, measurement);
+      }
+      if (n === top && name === celNames[0]) {
+        log(`engine: N=${n}: the engine again, with the ${implementation.package} programs still in memory (diagnostic)`);
+        engineWithCelResident = perKindObject((kind) => {
+          collectGarbage();
+          const measurement = measure(engineStep(snapshot, requests[kind]), measureOptions('engine', n, quick));
+          return { meanNs: measurement.meanNs, overIsolated: ratio(measurement.meanNs, mean(rows, 'engine', n, kind)) };
+        });
+      }
+    }
     setup[n] = {
       policies: n,
       enabledPoliciesWithControls: p.naive.policies,
-      celPrograms: cel.programs.length,
-      meanCelExpressionChars: Math.round(
-        cel.programs.reduce((sum, program) => sum + program.source.length, 0) / Math.max(1, cel.programs.length),
-      ),
+      cel: celSetup,
       namespaces: namespaceCount(n),
       clusters: CLUSTER_COUNT,
       policySchemaParseMs: ms(bench.policyParseMs),
       compileSnapshotMs: ms(p.compileSnapshotMs),
       naiveCompileMs: ms(p.naiveCompileMs),
-      celTranslateMs: ms(cel.translateMs),
-      celParseMs: ms(cel.parseMs),
       snapshotProblems: snapshot.problems.length,
     };
-
-    log(`engine: N=${n}: checking that engine and CEL flag the same policies`);
-    // CEL at N=10,000 costs a large part of a second per request: compare it on a spread sample there.
-    const celSample = quick ? 8 : n >= 10_000 ? 8 : WORKLOAD_COUNT;
-    equivalence[n] = perKindObject((kind) => ({
-      ...naiveStats.get(n)![kind],
-      ...checkAgainstCel(`N=${n} ${kind}`, cel, requests[kind], activations[kind], decisions.get(n)![kind], celSample),
-    }));
-    for (const kind of requestKinds) {
-      collectGarbage();
-      const measurement = measure(celStep(cel, requests[kind], activations[kind]), measureOptions('cel', n, quick));
-      rows.push({ evaluator: 'cel', n, kind, ...measurement });
-      logRow(log, 'cel', n, kind, measurement);
-    }
-    if (n === top) {
-      log(`engine: N=${n}: the engine again, with the CEL programs still in memory (diagnostic)`);
-      engineWithCelResident = perKindObject((kind) => {
-        collectGarbage();
-        const measurement = measure(engineStep(snapshot, requests[kind]), measureOptions('engine', n, quick));
-        return { meanNs: measurement.meanNs, overIsolated: ratio(measurement.meanNs, mean(rows, 'engine', n, kind)) };
-      });
-    }
   }
 
   // Scope parsing and indexing: the cost of a configuration change with 10,000 policies.
@@ -399,59 +427,69 @@ function run(context: SuiteContext): Record<string, unknown> {
 
   const engineScaling = perKind((kind) => ratio(mean(rows, 'engine', top, kind), mean(rows, 'engine', small, kind)));
   const matchedScaling = perKind((kind) => matchedWork[kind].ratio);
-  const celOverEngine = perKind((kind) => ratio(mean(rows, 'cel', mid, kind), mean(rows, 'engine', mid, kind)));
   const naiveOverEngine = Object.fromEntries(
     POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'naive', n, kind), mean(rows, 'engine', n, kind)))]),
   );
   const celOverEngineAll = Object.fromEntries(
-    POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, 'cel', n, kind), mean(rows, 'engine', n, kind)))]),
+    celNames.map((name) => [
+      name,
+      Object.fromEntries(
+        POLICY_COUNTS.map((n) => [n, perKind((kind) => ratio(mean(rows, celEvaluator(name), n, kind), mean(rows, 'engine', n, kind)))]),
+      ),
+    ]),
   );
+  // The baseline of the goal: per request kind, whichever CEL implementation was fastest at N=1,000 in this run.
+  const bestCel = perKindObject((kind) => {
+    const fastest = celNames.reduce((best, name) =>
+      mean(rows, celEvaluator(name), mid, kind) < mean(rows, celEvaluator(best), mid, kind) ? name : best,
+    );
+    return {
+      implementation: celImplementations[fastest].package,
+      ratio: ratio(mean(rows, celEvaluator(fastest), mid, kind), mean(rows, 'engine', mid, kind)),
+    };
+  });
+  const celOverEngine = perKind((kind) => bestCel[kind].ratio);
   const throughputAt10 = perKind(
     (kind) => rows.find((r) => r.evaluator === 'engine' && r.n === small && r.kind === kind)!.decisionsPerSecond,
   );
 
-  const worstScaling = Math.max(...Object.values(engineScaling));
   const worstMatchedScaling = Math.max(...Object.values(matchedScaling));
   const worstCel = Math.min(...Object.values(celOverEngine));
-  const worstThroughput = Math.min(...Object.values(throughputAt10));
   const goals = {
-    engineScaling: {
-      description: `engine mean ns/decision at N=${top} divided by at N=${small}; the worst request kind counts`,
-      target: `<= ${GOALS.engineScalingMax}`,
-      measured: engineScaling,
-      value: worstScaling,
-      pass: worstScaling <= GOALS.engineScalingMax,
-    },
-    celOverEngineAt1000: {
-      description: `CEL mean ns/decision divided by engine mean ns/decision at N=${mid}; the worst request kind counts`,
-      target: `>= ${GOALS.celOverEngineMin}`,
-      measured: celOverEngine,
-      value: worstCel,
-      pass: worstCel >= GOALS.celOverEngineMin,
-    },
-    engineDecisionsPerSecondAt10: {
-      description: `engine decisions per second at N=${small}; the worst request kind counts`,
-      target: `>= ${GOALS.engineDecisionsPerSecondAt10Min}`,
-      measured: throughputAt10,
-      value: worstThroughput,
-      pass: worstThroughput >= GOALS.engineDecisionsPerSecondAt10Min,
-    },
-  };
-  // Not a goal of the issue and not part of allGoalsPass: the scaling goal's threshold applied to requests
-  // that carry the same matched work at both sizes.
-  const secondary = {
-    engineScalingMatchedWork: {
-      description: `engine mean ns/decision at N=${top} divided by at N=${small} over request sets with the same applicable policies and violations, request by request (diagnostics.matchedWork); the worst request kind counts`,
+    engineScaling: goal(quick, {
+      description: `engine mean ns/decision at N=${top} divided by at N=${small}, over request sets with the same applicable policies and violations, request by request (diagnostics.matchedWork); the worst request kind counts. The raw ratio is figures.engineScalingRaw`,
       target: `<= ${GOALS.engineScalingMax}`,
       measured: matchedScaling,
       value: worstMatchedScaling,
-      pass: worstMatchedScaling <= GOALS.engineScalingMax,
+      met: worstMatchedScaling <= GOALS.engineScalingMax,
+    }),
+    celOverEngineAt1000: goal(quick, {
+      description: `mean ns/decision of the fastest CEL implementation in this run divided by the engine's, at N=${mid}; the worst request kind counts`,
+      target: `>= ${GOALS.celOverEngineMin}`,
+      measured: bestCel,
+      value: worstCel,
+      met: worstCel >= GOALS.celOverEngineMin,
+    }),
+  };
+  // Reported, not goals: the raw scaling ratio (requests at N=10 carry less matched work than at N=10,000)
+  // and the engine's throughput at N=10.
+  const figures = {
+    engineScalingRaw: {
+      description: `engine mean ns/decision at N=${top} divided by at N=${small} over the generator's requests; the worst request kind`,
+      measured: engineScaling,
+      value: Math.max(...Object.values(engineScaling)),
+    },
+    engineDecisionsPerSecondAt10: {
+      description: `engine decisions per second at N=${small}; the worst request kind (it had to reach ${ENGINE_DECISIONS_PER_SECOND_AT_10_REFERENCE.toLocaleString('en-US')} before the goals were settled)`,
+      measured: throughputAt10,
+      value: Math.min(...Object.values(throughputAt10)),
     },
   };
+  for (const [name, g] of Object.entries(goals)) log(`engine: goal ${name}: ${g.value} (target ${g.target}): ${statusText(g.status)}`);
 
   return {
     description:
-      'Admission decisions per second: Vigil engine (candidate index) vs naive linear scan vs one CEL program per policy (cel-js, parsed once).',
+      'Admission decisions per second: Vigil engine (candidate index) vs naive linear scan vs one CEL program per policy (parsed once), in each CEL implementation.',
     parameters: {
       seed,
       quick,
@@ -462,8 +500,10 @@ function run(context: SuiteContext): Record<string, unknown> {
       namespaces: 'max(8, N / 8)',
       scopeMix: '80 % literal cluster/namespace criteria (some with labels), 20 % Global, wildcard, label or image scopes',
       measure: Object.fromEntries(evaluators.map((e) => [e, measureOptions(e, 1_000, quick)])),
-      celRoundsAt10000: measureOptions('cel', 10_000, quick).rounds,
-      order: 'engine and naive at every N first, then the CEL baseline (see diagnostics.engineWithCelResident)',
+      celRoundsAt10000: measureOptions(celEvaluator(celNames[0]!), 10_000, quick).rounds,
+      celImplementations: celNames.map((name) => celImplementations[name].package),
+      order:
+        'engine and naive at every N first, then the CEL baseline, one implementation at a time (see diagnostics.engineWithCelResident)',
       matchedWorkPool: MATCHED_POOL,
     },
     setup,
@@ -498,21 +538,21 @@ function run(context: SuiteContext): Record<string, unknown> {
         ...interleaved,
       },
       engineWithCelResident: {
-        description: `the engine at N=${top} measured again while the CEL programs of N=${top} are in memory, as this suite measured it before; overIsolated = this / the engine's result`,
+        description: `the engine at N=${top} measured again while the ${celImplementations[celNames[0]!].package} programs of N=${top} are in memory; overIsolated = this / the engine's result`,
         ...engineWithCelResident,
       },
     },
     ratios: {
       engineNsAt10000OverAt10: engineScaling,
       engineNsAt10000OverAt10MatchedWork: matchedScaling,
-      celNsOverEngineNsAt1000: celOverEngine,
+      bestCelNsOverEngineNsAt1000: celOverEngine,
       naiveNsOverEngineNs: naiveOverEngine,
       celNsOverEngineNs: celOverEngineAll,
       engineDecisionsPerSecondAt10: throughputAt10,
     },
     goals,
-    allGoalsPass: Object.values(goals).every((g) => g.pass),
-    secondary,
+    goalsStatus: goalsStatus(goals),
+    figures,
   };
 }
 
@@ -525,6 +565,6 @@ function logRow(log: (message: string) => void, evaluator: EvaluatorName, n: num
 export const engineSuite: BenchSuite = {
   name: 'engine',
   description:
-    'Decision throughput of the engine vs a naive linear evaluator and a CEL-per-policy baseline at N = 10, 1,000 and 10,000 policies.',
+    'Decision throughput of the engine vs a naive linear evaluator and a CEL-per-policy baseline (two CEL implementations) at N = 10, 1,000 and 10,000 policies.',
   run,
 };

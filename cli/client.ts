@@ -92,14 +92,9 @@ export class VigilClient {
     }
   }
 
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-    const url = this.url(path, options.query);
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    let headers: Record<string, string> = {
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...options.headers,
-    };
+  /** The headers of a request: the given ones, the credentials, SigV4 signing for AWS endpoints, the user agent. */
+  private async headersFor(method: string, url: URL, given: Record<string, string>, body?: string): Promise<Record<string, string>> {
+    let headers = given;
     const auth = this.target.auth;
     if (auth.kind === 'bearer') headers.authorization = `Bearer ${auth.token}`;
     if (auth.kind === 'sigv4') {
@@ -119,6 +114,18 @@ export class VigilClient {
       }
     }
     if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
+    return headers;
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const url = this.url(path, options.query);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers = await this.headersFor(
+      method,
+      url,
+      { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      body,
+    );
 
     let response: Response;
     try {
@@ -148,6 +155,38 @@ export class VigilClient {
     }
     if (!response.ok) throw errorFrom(response.status, parsed, this.hintFor(response.status));
     return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /**
+   * A GET answered in another format than JSON (`accept`), returned as text; errors still come as JSON and
+   * are raised as for request().
+   */
+  async getText(path: string, accept: string, query?: Query): Promise<string> {
+    const url = this.url(path, query);
+    const response = await this.fetchImpl(url, {
+      method: 'GET',
+      headers: await this.headersFor('GET', url, { accept }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch((error: unknown) => {
+      const cause =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      throw new CliError(`cannot reach ${this.target.endpoint.origin}: ${cause}`);
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      throw errorFrom(response.status, parsed, this.hintFor(response.status));
+    }
+    return text;
   }
 
   async get<T = unknown>(path: string, query?: Query): Promise<T> {

@@ -242,7 +242,9 @@ policy going to enforce where a group enforces, deletions) are asked about on a 
 
   // ---------------------------------------------------------------- clusters and groups
 
-  const clusters = program.command('clusters').description('register EKS clusters and rotate their webhook secrets');
+  const clusters = program
+    .command('clusters')
+    .description('register EKS clusters, rotate their webhook secrets and preview their node policies');
   const webhookOutput = () =>
     new Option('-o, --output <format>', 'manifest (default), or the whole answer as json or yaml')
       .choices(['manifest', 'json', 'yaml'])
@@ -277,6 +279,22 @@ policy going to enforce where a group enforces, deletions) are asked about on a 
     .addOption(webhookOutput())
     .action((name: string, options: { manifestFile?: string; allowGitTracked?: boolean; output: 'manifest' | 'json' | 'yaml' }) =>
       run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))),
+    );
+
+  clusters
+    .command('node-policies')
+    .description(
+      'preview the Tetragon policies Vigil compiles for the cluster (nothing is applied): a fidelity table per policy and control, or the objects with -o yaml for kubectl apply or GitOps',
+    )
+    .argument('<name>', 'cluster name')
+    .option('--group <name>', 'agent enforcer group whose enforce and protection switches decide Block or Detect (default: default)')
+    .addOption(
+      new Option('-o, --output <format>', 'table (default), json (objects, report and index), or yaml (the objects, fidelity as comments)')
+        .choices(['table', 'json', 'yaml'])
+        .default('table'),
+    )
+    .action((name: string, options: { group?: string; output: 'table' | 'json' | 'yaml' }) =>
+      run(import('./commands/node-policies.js').then(({ nodePoliciesCommand }) => nodePoliciesCommand(context, name, options))),
     );
 
   const groups = program.command('groups').description('enforcer group tokens and re-issued cluster manifests');

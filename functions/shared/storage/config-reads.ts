@@ -1,14 +1,23 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { defaultEnforcerSettings } from '../../../layers/core/zod-free.js';
-import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, Policy } from '../../../layers/core/index.js';
+import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy } from '../../../layers/core/index.js';
+import { batchGetWithRetry } from './batch.js';
 import { storageError } from './client.js';
+import { overlaid } from './config-stage-plan.js';
+import { metaOf, readMeta, readStagedWrite, readStagedWrites, type MetaState } from './config-staging.js';
 import { toStored, type ConfigItem } from './config-write-plan.js';
-import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant } from './paging.js';
+import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item } from './paging.js';
 import type { ActivityEntry, ConfigKind, ConfigListFilter, Page, PageRequest, PendingModeChange, Stored } from './ports.js';
 import { configItemKey, configKeys } from './tables.js';
 
 // The reads of the config table (see tables.ts): items by name and by kind, the revision, the activity
-// trail and the due mode changes, all consistent. DynamoConfigStore adds the writes.
+// trail and the due mode changes, all consistent. Reads of configuration items see a committed import
+// whose writes are still being copied (docs/adr/0009). DynamoConfigStore adds the writes.
+
+/** Runs of a multi-item read when staged imports keep committing while it reads. */
+const READ_ATTEMPTS = 4;
+/** The one item of the settings partition. */
+const SETTINGS_NAME = 'enforcer';
 
 /** Reads configuration items from the config table. */
 export class DynamoConfigReads {
@@ -24,24 +33,54 @@ export class DynamoConfigReads {
   /** The current global revision (0 before the first write), read consistently. */
   async revision(): Promise<number> {
     try {
-      const { pk, sk } = configKeys.meta;
-      const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
-      return Number(output.Item?.revision ?? 0);
+      return (await readMeta(this.document, this.tableName)).revision;
     } catch (error) {
       throw storageError(error);
     }
   }
 
-  /** One item by name, read consistently (config reads are rare; the webhook caches snapshots). */
+  /**
+   * One item by name, read consistently (config reads are rare; the webhook caches snapshots). Read together
+   * with `META`/`revision`: while a committed import is being copied, its staged write of the item counts.
+   */
   async get<K extends ConfigKind>(kind: K, name: string): Promise<Stored<K> | undefined> {
     try {
-      const output = await this.document.send(
-        new GetCommand({ TableName: this.tableName, Key: configItemKey(kind, name), ConsistentRead: true }),
-      );
-      return output.Item ? (toStored(output.Item as ConfigItem) as Stored<K>) : undefined;
+      const key = configItemKey(kind, name);
+      const found = await batchGetWithRetry(this.document, this.tableName, [{ ...configKeys.meta }, key], { consistentRead: true });
+      const meta = metaOf(found.find((item) => item.pk === configKeys.meta.pk));
+      let item = found.find((candidate) => candidate.pk === key.pk) as ConfigItem | undefined;
+      if (meta.applying !== undefined) {
+        const staged = await readStagedWrite(this.document, this.tableName, meta.applying, key);
+        if (staged) item = staged.item as ConfigItem | undefined;
+      }
+      return item ? (toStored(item) as Stored<K>) : undefined;
     } catch (error) {
       throw storageError(error);
     }
+  }
+
+  /**
+   * Runs a read of several items so that what it returns is the configuration of one committed revision:
+   * `META`/`revision` is read before and after, and while an import is being copied its staged writes are
+   * laid over the stored items. A staged import committed during the read changes the revision: then the
+   * read runs again (a few times; writes are rare). Single-transaction writes are atomic on their own.
+   */
+  protected async atOneRevision<T>(read: (meta: MetaState) => Promise<T>): Promise<{ readonly meta: MetaState; readonly result: T }> {
+    let meta = await readMeta(this.document, this.tableName);
+    for (let attempt = 1; ; attempt++) {
+      const result = await read(meta);
+      if (attempt >= READ_ATTEMPTS) return { meta, result };
+      const after = await readMeta(this.document, this.tableName);
+      if (after.revision === meta.revision) return { meta, result };
+      meta = after;
+    }
+  }
+
+  /** Every item of one partition as of `meta`: the stored ones with a committed import's staged writes on top. */
+  protected async partitionAt(pk: string, meta: MetaState): Promise<ConfigItem[]> {
+    if (meta.applying === undefined) return this.queryAll(pk);
+    const [stored, staged] = await Promise.all([this.queryAll(pk), readStagedWrites(this.document, this.tableName, meta.applying, pk)]);
+    return overlaid(stored, staged, pk);
   }
 
   /** A page of one kind, sorted by name; the filter runs in DynamoDB so that pages stay full. */
@@ -75,14 +114,30 @@ export class DynamoConfigReads {
         ConsistentRead: true,
         ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
       };
-      const { items, nextKey } = await queryPage(this.document, input, {
-        limit,
-        startKey: cursor?.key,
-        keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }),
+      const { result } = await this.atOneRevision(async (meta) => {
+        if (meta.applying === undefined) {
+          return queryPage(this.document, input, {
+            limit,
+            startKey: cursor?.key,
+            keyOf: (item) => ({ pk: String(item.pk), sk: String(item.sk) }),
+          });
+        }
+        // While an import is being copied (seconds, and rare), the page is cut from the whole partition with
+        // the import laid over it: the same items and cursor as the query gives once the copy is done.
+        const after = cursor?.key?.sk === undefined ? undefined : Buffer.from(cursor.key.sk, 'utf8');
+        const matching = (await this.partitionAt(pk, meta)).filter(
+          (item) =>
+            (filter.type === undefined || item.type === filter.type) &&
+            (filter.enabled === undefined || item.enabled === filter.enabled) &&
+            (after === undefined || Buffer.compare(Buffer.from(item.sk, 'utf8'), after) > 0),
+        );
+        const items = matching.slice(0, limit) as unknown as Item[];
+        const last = matching[limit - 1];
+        return { items, nextKey: matching.length > limit && last ? { pk: last.pk, sk: last.sk } : undefined };
       });
       return {
-        items: items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>),
-        ...(nextKey ? { nextCursor: encodeCursor({ index, key: nextKey }) } : {}),
+        items: result.items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>),
+        ...(result.nextKey ? { nextCursor: encodeCursor({ index, key: result.nextKey }) } : {}),
       };
     } catch (error) {
       throw storageError(error);
@@ -90,22 +145,27 @@ export class DynamoConfigReads {
   }
 
   /**
-   * Everything the engine needs. The revision is read FIRST: if a write lands while the items are read,
-   * the snapshot carries an older revision than its content, so the next revision check sees a newer
-   * number and reloads. Read last, a snapshot could carry a revision newer than its content and the
-   * cache would keep the stale content until the next write.
+   * Everything the engine needs, as of one committed revision (see atOneRevision). The revision is read
+   * FIRST: if a single-transaction write lands while the items are read, the snapshot carries an older
+   * revision than its content, so the next revision check sees a newer number and reloads. Read last, a
+   * snapshot could carry a revision newer than its content and the cache would keep the stale content
+   * until the next write.
    */
   async loadSnapshot(): Promise<ConfigSnapshot> {
     try {
-      const revision = await this.revision();
-      const [policies, applicationScopes, groups, settings] = await Promise.all([
-        this.queryAll(configKeys.partitions.policy),
-        this.queryAll(configKeys.partitions.applicationScope),
-        this.queryAll(configKeys.partitions.enforcerGroup),
-        this.get('settings', 'enforcer'),
-      ]);
+      const { meta, result } = await this.atOneRevision((at) =>
+        Promise.all([
+          this.partitionAt(configKeys.partitions.policy, at),
+          this.partitionAt(configKeys.partitions.applicationScope, at),
+          this.partitionAt(configKeys.partitions.enforcerGroup, at),
+          this.partitionAt(configKeys.partitions.settings, at),
+        ]),
+      );
+      const [policies, applicationScopes, groups, settingsItems] = result;
+      const settingsItem = settingsItems.find((item) => item.sk === SETTINGS_NAME);
+      const settings = settingsItem ? (toStored(settingsItem) as unknown as EnforcerSettings) : undefined;
       return {
-        revision,
+        revision: meta.revision,
         policies: policies.map((item) => toStored(item) as unknown as Policy),
         applicationScopes: applicationScopes.map((item) => toStored(item) as unknown as ApplicationScope),
         // The snapshot travels further than the store (bundles, logs): token hashes stay behind.

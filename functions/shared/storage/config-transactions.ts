@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DependencyError } from '../errors.js';
 import { backoffDelay, isRetryableError } from '../retry.js';
-import { chunkTransaction, classifyCancellation, undoTransaction, type Plan, type TransactItem } from './config-write-plan.js';
+import { chunkTransaction, classifyCancellation, type Plan, type TransactItem } from './config-write-plan.js';
 
-// The transactions of a configuration write: each chunk of the plan in its own TransactWriteItems call,
-// committed chunks undone if a later one fails (docs/adr/0002). What to write comes from config-write-plan.ts.
+// The transactions of a configuration write. A change that fits one transaction is committed here; larger
+// ones are staged and committed by one switch (config-staging.ts, docs/adr/0009). What to write comes from
+// config-write-plan.ts.
 
 /** Attempts of one transaction that lost a race for the revision item or was throttled. */
 const TRANSACTION_ATTEMPTS = 8;
 
-/** A transaction failed on conditions; the reasons say which. Internal: classified before it escapes. */
-class ConditionsFailed extends Error {
+/** A transaction failed on conditions; the reasons say which. Internal: classified before it escapes storage. */
+export class ConditionsFailed extends Error {
   constructor(readonly reasons: readonly CancellationReason[]) {
     super('transaction conditions failed');
   }
@@ -23,7 +23,7 @@ class ConditionsFailed extends Error {
  * Runs one transaction, retrying what is transient: a race for the revision item (TransactionConflict),
  * throttling, 5xx. Failed conditions are final and come back as ConditionsFailed.
  */
-async function transact(document: DynamoDBDocumentClient, items: TransactItem[]): Promise<void> {
+export async function transact(document: DynamoDBDocumentClient, items: TransactItem[]): Promise<void> {
   // One token per logical attempt: the SDK's own retries of a request whose answer was lost then
   // cannot apply it twice. After a cancellation nothing was applied, so the next attempt gets a new one.
   let token = randomUUID();
@@ -50,34 +50,14 @@ async function transact(document: DynamoDBDocumentClient, items: TransactItem[])
 }
 
 /**
- * Undoes chunks that were already committed, newest first. If that fails too, the state is partial: say so.
+ * Commits a change that fits one transaction. A failed condition is thrown as the typed error of the change
+ * that caused it (StaleRead for an unguarded change that met a newer item, ImportPending while a staged
+ * import is being applied).
  */
-async function undo(document: DynamoDBDocumentClient, tableName: string, applied: readonly Plan[][], failure: unknown): Promise<void> {
+export async function commitAtOnce(document: DynamoDBDocumentClient, tableName: string, plans: readonly Plan[]): Promise<void> {
   try {
-    for (const chunk of [...applied].reverse()) await transact(document, undoTransaction(tableName, chunk));
-  } catch (undoError) {
-    const error = new DependencyError(
-      'storage is unavailable: the change failed and could not be undone completely, so part of it may be applied',
-    );
-    error.cause = new AggregateError([failure, undoError], 'a chunked change failed and could not be undone');
-    throw error;
-  }
-}
-
-/**
- * Commits the chunks in order. When one fails, the committed ones are undone and the failure is thrown as
- * the typed error of the change that caused it (StaleRead for an unguarded change that met a newer item).
- */
-export async function commitChunks(document: DynamoDBDocumentClient, tableName: string, chunks: readonly Plan[][]): Promise<void> {
-  const applied: Plan[][] = [];
-  for (const chunk of chunks) {
-    try {
-      await transact(document, chunkTransaction(tableName, chunk));
-    } catch (error) {
-      const failure = error instanceof ConditionsFailed ? classifyCancellation(chunk, error.reasons) : error;
-      if (applied.length > 0) await undo(document, tableName, applied, failure);
-      throw failure;
-    }
-    applied.push(chunk);
+    await transact(document, chunkTransaction(tableName, plans));
+  } catch (error) {
+    throw error instanceof ConditionsFailed ? classifyCancellation(plans, error.reasons) : error;
   }
 }

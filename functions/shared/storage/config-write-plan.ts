@@ -3,7 +3,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError, VersionMismatchError } from '../errors.js';
 import type { Item } from './paging.js';
 import type { Actor, ConfigChange, ConfigKind, PendingModeChange, Stored, StoredMeta } from './ports.js';
-import { activityKey, configItemKey, configKeys, pendingModeChangeKey, type ConfigKey } from './tables.js';
+import { activityKey, APPLYING_ATTRIBUTE, configItemKey, configKeys, pendingModeChangeKey, type ConfigKey } from './tables.js';
 
 // The write plan of a configuration change, without I/O: given the changes and the items as read, what
 // each transaction writes, how it is undone, and what a failed condition means. The transaction code
@@ -62,6 +62,13 @@ export interface PlanContext {
   /** ISO instant of the apply. */
   readonly now: string;
   readonly newId: () => string;
+}
+
+/** A staged import is being applied (its copies are not done yet): finish it, then retry. Internal to storage. */
+export class ImportPending extends Error {
+  constructor() {
+    super('a committed import is still being applied');
+  }
 }
 
 /** An unguarded change met an item that changed after it was read: read again and retry. Internal to storage. */
@@ -249,14 +256,18 @@ export function chunkPlans(plans: readonly Plan[]): Plan[][] {
   return chunks;
 }
 
-/** The global revision bump every transaction carries, so that caches see each one. */
+/**
+ * The global revision bump every transaction carries, so that caches see each one. It fails while a staged
+ * import is being applied (docs/adr/0009): the writer finishes that import first, then writes.
+ */
 export function revisionBump(tableName: string): TransactItem {
   return {
     Update: {
       TableName: tableName,
       Key: { ...configKeys.meta },
       UpdateExpression: 'ADD #revision :one',
-      ExpressionAttributeNames: { '#revision': 'revision' },
+      ConditionExpression: 'attribute_not_exists(#applying)',
+      ExpressionAttributeNames: { '#revision': 'revision', '#applying': APPLYING_ATTRIBUTE },
       ExpressionAttributeValues: { ':one': 1 },
     },
   };
@@ -285,33 +296,9 @@ function forwardWrites(tableName: string, plan: Plan): TransactItem[] {
   return [{ Delete: { TableName: tableName, Key: plan.key, ...guard } }, activity, ...plan.derived];
 }
 
-/** The transaction of one chunk: each plan's item first, then its activity entry and derived writes, then the revision bump. */
+/** The transaction of a change that fits one: each plan's item first, then its activity entry and derived writes, then the revision bump. */
 export function chunkTransaction(tableName: string, chunk: readonly Plan[]): TransactItem[] {
   return [...chunk.flatMap((plan) => forwardWrites(tableName, plan)), revisionBump(tableName)];
-}
-
-/**
- * The transaction undoing a committed chunk: restores the before-images (conditioned on the versions the
- * chunk wrote), removes its activity entries and derived writes, and bumps the revision again so that
- * caches drop what they may have seen in between.
- */
-export function undoTransaction(tableName: string, chunk: readonly Plan[]): TransactItem[] {
-  const items: TransactItem[] = [];
-  for (const plan of chunk) {
-    const { before, after } = plan;
-    const written = {
-      ConditionExpression: '#version = :written',
-      ExpressionAttributeNames: { '#version': 'version' },
-      ExpressionAttributeValues: { ':written': after?.version },
-    };
-    if (!before) items.push({ Delete: { TableName: tableName, Key: plan.key, ...written } });
-    else if (after) items.push({ Put: { TableName: tableName, Item: before, ...written } });
-    else items.push({ Put: { TableName: tableName, Item: before, ConditionExpression: 'attribute_not_exists(pk)' } });
-    items.push({ Delete: { TableName: tableName, Key: { pk: plan.activity.pk, sk: plan.activity.sk } } });
-    items.push(...plan.underived);
-  }
-  items.push(revisionBump(tableName));
-  return items;
 }
 
 /** A version from a cancellation reason's item, which arrives in raw AttributeValue form. */
@@ -337,6 +324,8 @@ export function classifyCancellation(chunk: readonly Plan[], reasons: readonly C
       return new VersionMismatchError(`${label} is at version ${version}, not ${change.expectedVersion}`);
     return new StaleRead(change);
   }
-  // Only the revision item or an activity entry could have failed, and neither carries a condition.
+  // The revision bump is last: it fails only while a staged import is being applied.
+  if (reasons[offset]?.Code === 'ConditionalCheckFailed') return new ImportPending();
+  // Activity entries carry no condition.
   return new Error(`transaction conditions failed on no change: ${reasons.map((r) => r.Code).join(', ')}`);
 }

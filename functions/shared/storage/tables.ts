@@ -37,7 +37,18 @@ export const configKeys = {
    * The config store keeps these items in step with the policies, in the same transactions.
    */
   modeChange: 'MODECHANGE',
+  /**
+   * Staged imports (docs/adr/0009): `STAGE` / `<import id>` registers one, and partition `STAGE#<import id>`
+   * holds its writes, gzipped, in parts (sk `<part, 6 digits>`). Invisible until `META`/`revision` names the import.
+   */
+  stage: 'STAGE',
 } as const;
+
+/**
+ * The attribute of `META`/`revision` naming a committed staged import whose writes are still being copied to
+ * their places (docs/adr/0009); absent otherwise.
+ */
+export const APPLYING_ATTRIBUTE = 'applying';
 
 /** A DynamoDB key of the config table. */
 export type ConfigKey = { readonly pk: string; readonly sk: string };
@@ -55,6 +66,21 @@ export function activityKey(time: string, id: string): ConfigKey {
 /** The key of a policy's pending mode change; `scheduledFor` must be a normalised ISO instant (UTC, milliseconds). */
 export function pendingModeChangeKey(scheduledFor: string, policy: string): ConfigKey {
   return { pk: configKeys.modeChange, sk: `${scheduledFor}#${policy}` };
+}
+
+/** The registry entry of a staged import. */
+export function stageRegistryKey(importId: string): ConfigKey {
+  return { pk: configKeys.stage, sk: importId };
+}
+
+/** The partition holding the staged writes of one import. */
+export function stagePartition(importId: string): string {
+  return `${configKeys.stage}#${importId}`;
+}
+
+/** The key of one part of an import's staged writes. */
+export function stagePartKey(importId: string, part: number): ConfigKey {
+  return { pk: stagePartition(importId), sk: String(part).padStart(6, '0') };
 }
 
 /** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */

@@ -5,11 +5,11 @@ import {
   chunkPlans,
   chunkTransaction,
   classifyCancellation,
+  ImportPending,
   MAX_CHANGES_PER_TRANSACTION,
   needsRead,
   planChange,
   StaleRead,
-  undoTransaction,
   type ConfigItem,
   type PlanContext,
 } from '../../../functions/shared/storage/config-write-plan.js';
@@ -216,7 +216,7 @@ describe('chunkPlans', () => {
   });
 });
 
-describe('chunkTransaction and undoTransaction', () => {
+describe('chunkTransaction', () => {
   const created = () => planChange({ op: 'create', kind: 'policy', name: 'new', doc: { name: 'new' } }, undefined, context());
   const replaced = () =>
     planChange({ op: 'replace', kind: 'policy', name: 'old', doc: { name: 'old' }, expectedVersion: 2 }, storedPolicy('old', 2), context());
@@ -235,28 +235,12 @@ describe('chunkTransaction and undoTransaction', () => {
         TableName: TABLE,
         Key: { pk: 'META', sk: 'revision' },
         UpdateExpression: 'ADD #revision :one',
-        ExpressionAttributeNames: { '#revision': 'revision' },
+        // A staged import being copied blocks every other write until it is finished (docs/adr/0009).
+        ConditionExpression: 'attribute_not_exists(#applying)',
+        ExpressionAttributeNames: { '#revision': 'revision', '#applying': 'applying' },
         ExpressionAttributeValues: { ':one': 1 },
       },
     });
-  });
-
-  it('undoes a chunk: deletes what it created, restores what it replaced or deleted, removes its activity entries', () => {
-    const chunk = [created(), replaced(), deleted()];
-    const items = undoTransaction(TABLE, chunk);
-    expect(items[0]).toEqual({
-      Delete: {
-        TableName: TABLE,
-        Key: { pk: 'POLICY', sk: 'new' },
-        ConditionExpression: '#version = :written',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':written': 1 },
-      },
-    });
-    expect(items[1]).toEqual({ Delete: { TableName: TABLE, Key: { pk: 'ACTIVITY', sk: chunk[0]!.activity.sk } } });
-    expect(items[2]).toMatchObject({ Put: { Item: { sk: 'old', version: 2 }, ExpressionAttributeValues: { ':written': 3 } } });
-    expect(items[4]).toEqual({ Put: { TableName: TABLE, Item: storedPolicy('gone', 5), ConditionExpression: 'attribute_not_exists(pk)' } });
-    expect(items.at(-1)).toMatchObject({ Update: { UpdateExpression: 'ADD #revision :one' } });
   });
 });
 
@@ -280,6 +264,13 @@ describe('classifyCancellation', () => {
     const stale = classifyCancellation([unguarded], [failed(version(2)), ok, ok]);
     expect(stale).toBeInstanceOf(StaleRead);
     expect((stale as StaleRead).change.name).toBe('c');
+  });
+
+  it('recognises the revision bump failing while a staged import is being applied', () => {
+    const create = planChange({ op: 'create', kind: 'policy', name: 'a', doc: {} }, undefined, context());
+    expect(classifyCancellation([create], [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }])).toBeInstanceOf(
+      ImportPending,
+    );
   });
 
   it('skips the derived writes of a plan when finding the next plan`s reason', () => {

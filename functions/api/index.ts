@@ -1,6 +1,7 @@
 // Lambda entry point of the admin API: wiring only; the behaviour lives in app.ts.
 import { clusterValidation, modeChangeScheduling } from '../shared/aws-adapters.js';
-import { createRuntime, runtimeConfigFromEnv } from '../shared/runtime.js';
+import { createRuntime } from '../shared/runtime.js';
+import { runtimeConfigFromEnv } from '../shared/runtime-config.js';
 import { createApiHandler } from './app.js';
 
 const config = runtimeConfigFromEnv();

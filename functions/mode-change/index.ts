@@ -2,7 +2,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { eventPublishing } from '../shared/aws-adapters.js';
-import { createRuntime, runtimeConfigFromEnv } from '../shared/runtime.js';
+import { createRuntime } from '../shared/runtime.js';
+import { runtimeConfigFromEnv } from '../shared/runtime-config.js';
 import { createModeChangeHandler } from './app.js';
 
 const config = runtimeConfigFromEnv();

@@ -35,17 +35,9 @@ export class UnauthorizedError extends ApiError {
     super('missing or invalid credentials');
   }
 }
-export class ForbiddenError extends ApiError {
-  readonly status = 403;
-  readonly code = 'forbidden';
-}
 export class NotFoundError extends ApiError {
   readonly status = 404;
   readonly code = 'not_found';
-}
-export class MethodNotAllowedError extends ApiError {
-  readonly status = 405;
-  readonly code = 'method_not_allowed';
 }
 export class ConflictError extends ApiError {
   readonly status = 409;
@@ -62,10 +54,6 @@ export class PayloadTooLargeError extends ApiError {
 export class UnsupportedMediaTypeError extends ApiError {
   readonly status = 415;
   readonly code = 'unsupported_media_type';
-}
-export class TooManyRequestsError extends ApiError {
-  readonly status = 429;
-  readonly code = 'too_many_requests';
 }
 /** A dependency (DynamoDB, the Scheduler) failed; the message is safe to show, the cause is only logged. */
 export class DependencyError extends ApiError {

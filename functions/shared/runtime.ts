@@ -17,7 +17,6 @@ import { LocalModeChangeScheduler, UnconfiguredModeChangeScheduler } from './sch
 import type { ModeChangeScheduler } from './scheduling/ports.js';
 
 // The settings live apart so that an entry point can read them without loading every adapter wired here.
-export { runtimeConfigFromEnv, type RuntimeConfig } from './runtime-config.js';
 
 /** Everything handlers need, wired once per Lambda instance (or once for local mode). */
 export interface Runtime {

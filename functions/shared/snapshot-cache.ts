@@ -3,8 +3,6 @@ import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
 import type { ConfigStore, DecisionDocument, DecisionSnapshotStore, WebhookCluster } from './storage/ports.js';
 import { listAll } from './storage/read-all.js';
 
-export { NoConfigurationError } from './revision-cache.js';
-
 /** What the webhook decides from: the compiled configuration and the registered clusters. */
 export interface DecisionConfig {
   readonly revision: number;

@@ -1,8 +1,6 @@
 import { AUDIT_LIMITS } from './audit-limits.js';
 import type { AuditEvent } from './schemas/audit.js';
 
-export { AUDIT_LIMITS } from './audit-limits.js';
-
 // Every audit event is cut to the published AuditEvent schema when it is made, whoever makes it (webhook,
 // protection layer, enforcer events route): an event that breaks the schema is dropped by the export, and
 // one over DynamoDB's 400 KB item limit fails the write it is part of. Zod-free: the webhook's and the

@@ -3,6 +3,7 @@
 export * from './catalog.js';
 export * from './attributes.js';
 export * from './audit-bounds.js';
+export * from './audit-limits.js';
 export * from './builtins.js';
 export * from './bypass.js';
 export * from './image.js';

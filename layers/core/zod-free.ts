@@ -12,3 +12,4 @@ export * from './admission/response.js';
 export * from './catalog.js';
 export * from './builtins.js';
 export * from './audit-bounds.js';
+export * from './audit-limits.js';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_LIMITS, auditEvents, type AuditEvent, type AuditSubject, type Violation } from '../../layers/core/index.js';
 import { createAuditExportHandler } from '../../functions/audit-export/app.js';
 import { EventBridgePublisher } from '../../functions/shared/events/EventBridgePublisher.js';
-import { toItem } from '../../functions/shared/storage/DynamoAuditStore.js';
+import { toItem } from '../../functions/shared/storage/audit-items.js';
 import { lambdaContext } from '../support/events.js';
 import { readFixture } from '../support/fixtures.js';
 

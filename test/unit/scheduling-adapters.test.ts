@@ -14,7 +14,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DependencyError } from '../../functions/shared/errors.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
-import { createRuntime, runtimeConfigFromEnv } from '../../functions/shared/runtime.js';
+import { createRuntime } from '../../functions/shared/runtime.js';
+import { runtimeConfigFromEnv } from '../../functions/shared/runtime-config.js';
 import { EventBridgePublisher } from '../../functions/shared/events/EventBridgePublisher.js';
 import {
   atExpression,

@@ -280,4 +280,3 @@ export function policyWrites(runtime: Runtime) {
 }
 
 /** The policy-write use case of one function instance. */
-export type PolicyWrites = ReturnType<typeof policyWrites>;

@@ -19,8 +19,6 @@ import { dayOf, indexValue, toItem, writeGeneratedAuditEvents } from './audit-it
 import type { AuditQuery, AuditStore, GeneratedAuditEvent, Page } from './ports.js';
 import { auditKeys, type AuditIndexName } from './tables.js';
 
-export { toItem } from './audit-items.js';
-
 // Audit events in their own table (see tables.ts and docs/dynamodb-access-patterns.md): one item per
 // event keyed by id, found newest first through four sparse indexes that all sort by time, expired by TTL.
 

@@ -17,6 +17,7 @@ import { runNode } from '../node-process.js';
 import { scratchRoot } from '../scratch.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { GOALS as ADMISSION_GOALS } from './admission/plan.js';
+import { goalsStatus } from '../goals.js';
 
 /** Prints ms from process start until the bundle (argv[2]) is imported, module-level setup included. */
 const IMPORT_RUNNER = `
@@ -114,13 +115,13 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     log(`bundles: layer ${layer.totalBytes.toLocaleString('en-US')} bytes in ${files.length} files`);
 
     const admissionDeployed = functions.admission!.deployed.bytes;
-    const goals = {
+    // No goal of the project is about sizes (bench/README.md): the admission bundle against its budget is a figure.
+    const figures = {
       admissionBundleBytes: {
-        description:
-          'functions/admission/index.ts as the stack bundles it, SDK inside (the admission suite defines and measures this goal; repeated here)',
-        target: `<= ${ADMISSION_GOALS.admissionBundleBytesMax} bytes`,
+        description: 'functions/admission/index.ts as the stack bundles it, SDK inside, against its size budget (checked by a unit test)',
+        budget: `<= ${ADMISSION_GOALS.admissionBundleBytesMax} bytes`,
         value: admissionDeployed,
-        pass: admissionDeployed <= ADMISSION_GOALS.admissionBundleBytesMax,
+        withinBudget: admissionDeployed <= ADMISSION_GOALS.admissionBundleBytesMax,
       },
     };
     return {
@@ -136,8 +137,9 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       },
       functions,
       layer,
-      goals,
-      allGoalsPass: Object.values(goals).every((g) => g.pass),
+      goals: {},
+      goalsStatus: goalsStatus({}),
+      figures,
     };
   } finally {
     await rm(work, { recursive: true, force: true });

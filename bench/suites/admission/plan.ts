@@ -5,9 +5,11 @@ export const GOALS = {
   inProcessP99UsMax: 1_000,
   httpRequestsPerSecondMin: 1_500,
   httpP99MsMax: 15,
-  dynamoReadsPerRequestMax: 0.01,
-  admissionBundleBytesMax: 400_000,
+  /** Recorded reviews over local HTTP: at least this share of the write bound measured in the same run. */
+  recordedShareOfWriteBoundMin: 0.9,
   coldStartRatioMax: 1.5,
+  /** The size budget of the deployed admission bundle: checked by a unit test and reported, not a bench goal. */
+  admissionBundleBytesMax: 400_000,
 } as const;
 
 export const POLICIES = 1_000;

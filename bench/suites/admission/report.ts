@@ -4,11 +4,12 @@ import { reviewKinds, type ReviewKind } from '../../admission-reviews.js';
 import type { ColdStarts } from './cold-start.js';
 import type { HttpPhase } from './http-driver.js';
 import type { InProcessResult } from './in-process.js';
-import { CLUSTERS, CONCURRENCY, GOALS, GROUP, LOAD_BODIES, PODS, POLICIES, ratio, round1, TIMEOUT, type Plan } from './plan.js';
+import { CLUSTERS, CONCURRENCY, GOALS, GROUP, LOAD_BODIES, PODS, POLICIES, ratio, round1, round2, TIMEOUT, type Plan } from './plan.js';
 import { BATCH_ITEMS, type WriteCapacity } from './write-capacity.js';
 import { withoutInputs } from '../../lambda-bundle.js';
+import { goal, goalsStatus, statusText } from '../../goals.js';
 
-// Reporting: the goals with pass or fail, and the suite's section of the results document.
+// Reporting: the goals with pass, fail or not measured (quick runs), and the suite's section of the results document.
 
 /** Everything one run measured, as the report needs it. */
 interface AdmissionMeasurements {
@@ -39,61 +40,69 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
   const { seed, quick, plan: p, ramBacked, dynamodbStartMs, tablesMs, storePoliciesMs, learnPodsMs, inProcess } = measured;
   const { warmup, http, httpDryRun, capacity, capacityOneCall, writeBound, auditWriteCalls, bundles } = measured;
   const { summaries: cold, probeRuns, breakdown, ratio: coldRatio } = measured.coldStarts;
-  const inProcessP99 = Object.fromEntries(reviewKinds.map((kind) => [kind, inProcess[kind]!.recorded!.p99Us])) as Record<
-    ReviewKind,
-    number
-  >;
-  const worstInProcess = Math.max(...Object.values(inProcessP99));
+  const perKind = (pick: (result: Record<string, InProcessResult>) => number) =>
+    Object.fromEntries(reviewKinds.map((kind) => [kind, pick(inProcess[kind]!)])) as Record<ReviewKind, number>;
+  const decisionP99 = perKind((result) => result.dryRun!.p99Us);
+  const recordedP99 = perKind((result) => result.recorded!.p99Us);
+  const worstDecision = Math.max(...Object.values(decisionP99));
+  const recordedShare = writeBound ? round2(http.requestsPerSecond / writeBound) : null;
+  // Only the goals the project decided on (bench/README.md); the other figures follow in `figures`.
   const goals = {
-    inProcessP99: {
-      description: `in-process handler latency per review with ${POLICIES} policies, p99 over single calls (recorded reviews: pod learning and audit writes included); the worst review kind counts`,
+    inProcessDecisionP99: goal(quick, {
+      description: `in-process handler latency per review with ${POLICIES} policies, p99 over single calls of dry-run reviews (the decision: nothing written); the worst review kind counts. measured.recordedP99Us gives recorded reviews (pod learning and audit writes included) next to DynamoDB Local's own p99 for one audit BatchWriteItem`,
       target: `<= ${GOALS.inProcessP99UsMax} us`,
-      measured: inProcessP99,
-      dryRunP99Us: Object.fromEntries(reviewKinds.map((kind) => [kind, inProcess[kind]!.dryRun!.p99Us])),
-      value: worstInProcess,
-      pass: worstInProcess <= GOALS.inProcessP99UsMax,
-    },
-    httpRequestsPerSecond: {
-      description: `local HTTP end to end, concurrency ${CONCURRENCY}, ${p.http.measureMs / 1000} s`,
-      target: `>= ${GOALS.httpRequestsPerSecondMin}`,
-      value: http.requestsPerSecond,
-      pass: http.requestsPerSecond >= GOALS.httpRequestsPerSecondMin,
-      // Recorded reviews wait for their audit events: DynamoDB Local's write rate caps them (http.writeCapacityDiagnostic).
-      dynamoDbLocalWriteBoundRequestsPerSecond: writeBound,
-      dryRunRequestsPerSecond: httpDryRun.requestsPerSecond,
-    },
-    httpP99: {
-      description: 'local HTTP end to end, p99 latency (ms) seen by the load generator',
-      target: `<= ${GOALS.httpP99MsMax} ms`,
-      value: http.latencyMs.p99,
-      pass: http.latencyMs.p99 <= GOALS.httpP99MsMax,
-      // A closed loop of CONCURRENCY clients has mean latency CONCURRENCY / throughput (Little's law).
-      meanLatencyAtWriteBoundMs: writeBound ? round1((CONCURRENCY / writeBound) * 1000) : null,
-      dryRunP99Ms: httpDryRun.latencyMs.p99,
-    },
-    dynamoReadsPerRequest: {
-      description: 'DynamoDB read calls (GetItem, Query, BatchGetItem, Scan) of the serving runtime per request during the HTTP load',
-      target: `<= ${GOALS.dynamoReadsPerRequestMax}`,
-      value: http.dynamoReadsPerRequest,
-      pass: http.dynamoReadsPerRequest <= GOALS.dynamoReadsPerRequestMax,
-    },
-    admissionBundleBytes: {
-      description:
-        'functions/admission/index.ts as the CDK stack bundles and deploys it (infra/lambda-bundling.ts: ESM, minified, the AWS SDK inside)',
-      target: `<= ${GOALS.admissionBundleBytesMax} bytes (400 KB)`,
-      value: bundles.admission.bytes,
-      pass: bundles.admission.bytes <= GOALS.admissionBundleBytesMax,
-    },
-    coldStartRatio: {
+      measured: {
+        dryRunP99Us: decisionP99,
+        recordedP99Us: recordedP99,
+        storageWriteCallP99Us: Math.round(capacityOneCall.callP99Ms * 1000),
+      },
+      value: worstDecision,
+      met: worstDecision <= GOALS.inProcessP99UsMax,
+    }),
+    httpDryRun: goal(quick, {
+      description: `local HTTP end to end with dry-run reviews, concurrency ${CONCURRENCY}, ${p.http.measureMs / 1000} s: at least ${GOALS.httpRequestsPerSecondMin} requests per second with a p99 latency (ms, seen by the load generator) of at most ${GOALS.httpP99MsMax}; value is the request rate`,
+      target: `>= ${GOALS.httpRequestsPerSecondMin} req/s and p99 <= ${GOALS.httpP99MsMax} ms`,
+      measured: { requestsPerSecond: httpDryRun.requestsPerSecond, p99Ms: httpDryRun.latencyMs.p99 },
+      value: httpDryRun.requestsPerSecond,
+      met: httpDryRun.requestsPerSecond >= GOALS.httpRequestsPerSecondMin && httpDryRun.latencyMs.p99 <= GOALS.httpP99MsMax,
+    }),
+    httpRecordedOverWriteBound: goal(quick, {
+      description: `local HTTP end to end with recorded reviews, concurrency ${CONCURRENCY}: requests per second divided by the rate DynamoDB Local's write capacity allows them, measured in the same run (http.writeCapacityDiagnostic); fails when nothing was written`,
+      target: `>= ${GOALS.recordedShareOfWriteBoundMin}`,
+      measured: { requestsPerSecond: http.requestsPerSecond, writeBoundRequestsPerSecond: writeBound, p99Ms: http.latencyMs.p99 },
+      value: recordedShare ?? 0,
+      met: recordedShare !== null && recordedShare >= GOALS.recordedShareOfWriteBoundMin,
+    }),
+    coldStartRatio: goal(quick, {
       description: `median time from process start to the first verdict, admission bundle (${POLICIES} policies stored) divided by the minimal one-GetItem bundle; both bundled as deployed, fresh processes, interleaved, the same number of runs`,
       target: `<= ${GOALS.coldStartRatioMax}`,
       value: coldRatio,
-      pass: coldRatio <= GOALS.coldStartRatioMax,
+      met: coldRatio <= GOALS.coldStartRatioMax,
+    }),
+  };
+  // Reported, not goals.
+  const figures = {
+    dynamoReadsPerRequest: {
+      description:
+        'DynamoDB read calls (GetItem, Query, BatchGetItem, Scan) of the serving runtime per request during the recorded HTTP load',
+      value: http.dynamoReadsPerRequest,
+    },
+    admissionBundleBytes: {
+      description:
+        'functions/admission/index.ts as the CDK stack bundles and deploys it (infra/lambda-bundling.ts: ESM, minified, the AWS SDK inside); the bundles suite reports every function',
+      value: bundles.admission.bytes,
+    },
+    httpRecorded: {
+      description:
+        "local HTTP end to end with recorded reviews: requests per second and p99 latency (ms); mean latency a closed loop would have at the write bound (Little's law)",
+      requestsPerSecond: http.requestsPerSecond,
+      p99Ms: http.latencyMs.p99,
+      meanLatencyAtWriteBoundMs: writeBound ? round1((CONCURRENCY / writeBound) * 1000) : null,
     },
   };
   log(
     `admission: goals: ${Object.entries(goals)
-      .map(([name, g]) => `${name} ${g.pass ? 'pass' : 'FAIL'}`)
+      .map(([name, g]) => `${name} ${statusText(g.status)}`)
       .join(', ')}`,
   );
 
@@ -178,6 +187,7 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
       },
     },
     goals,
-    allGoalsPass: Object.values(goals).every((g) => g.pass),
+    goalsStatus: goalsStatus(goals),
+    figures,
   };
 }

@@ -14,6 +14,7 @@ export interface WriteCapacity {
   readonly writers: number;
   readonly itemsPerSecond: number;
   readonly callP50Ms: number;
+  readonly callP99Ms: number;
   readonly calls: number;
 }
 
@@ -76,6 +77,7 @@ export async function auditWriteCapacity(
     writers,
     itemsPerSecond: Math.round(items / seconds),
     callP50Ms: round2(summarize(durations).p50Us / 1000),
+    callP99Ms: round2(summarize(durations).p99Us / 1000),
     calls: durations.length,
   };
 }

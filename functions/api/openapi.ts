@@ -28,6 +28,75 @@ const components: Record<string, JsonSchema> = {
   EnforcerSettings: schemaOf(enforcerSettingsSchema, 'input'),
   AuditEvent: schemaOf(auditEventSchema, 'output'),
   ExportDocument: schemaOf(exportDocumentSchema, 'input'),
+  CommercialDocument: {
+    description:
+      "The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies); import larger exports page by page.",
+    oneOf: [
+      { type: 'object', description: 'One runtime policy, application scope or enforcer group of the product', additionalProperties: true },
+      { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'A list of them' },
+      {
+        type: 'object',
+        required: ['result'],
+        properties: {
+          count: { type: 'integer' },
+          page: { type: 'integer' },
+          pagesize: { type: 'integer' },
+          result: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        },
+        description: "The product's list answer",
+      },
+      { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Global bypass entries as pasted from the console' },
+    ],
+  },
+  ImportAnswer: {
+    type: 'object',
+    required: ['dryRun', 'items'],
+    properties: {
+      dryRun: { type: 'boolean' },
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'name', 'result'],
+          properties: {
+            kind: { type: 'string', enum: ['applicationScope', 'policy', 'settings', 'enforcerGroup'] },
+            name: { type: 'string' },
+            result: { type: 'string', enum: ['created', 'updated', 'unchanged'] },
+            warnings: {
+              type: 'array',
+              items: { type: 'string' },
+              description:
+                'Policies only: the save-time warnings POST /v1/policies gives (controls nothing applies, attributes the workloads never carry, ...).',
+            },
+            token: {
+              type: 'string',
+              description: 'Enforcer groups created by a commercial import only (not in a dry run): the new group token, shown this once.',
+            },
+          },
+        },
+      },
+      unsupported: {
+        type: 'array',
+        description:
+          'Commercial documents only: per item, the source fields that held a setting and have no counterpart (not carried over). Bookkeeping fields and switched-off controls are not listed.',
+        items: {
+          type: 'object',
+          required: ['kind', 'name', 'fields'],
+          properties: { kind: { type: 'string' }, name: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+      meaningChanges: {
+        type: 'array',
+        description:
+          'Commercial documents only: per translated source field whose meaning differs in Vigil, what changed, in words for the user.',
+        items: {
+          type: 'object',
+          required: ['kind', 'name', 'field', 'message'],
+          properties: { kind: { type: 'string' }, name: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+    },
+  },
   EnforcerRegistration: schemaOf(registerSchema, 'input'),
   EnforcerEvent: schemaOf(clientEventSchema, 'input'),
   Error: {
@@ -176,7 +245,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
   'GET /v1/export': { response: ref('ExportDocument') },
-  'POST /v1/import': { request: ref('ExportDocument') },
+  'POST /v1/import': { request: { oneOf: [ref('ExportDocument'), ref('CommercialDocument')] }, response: ref('ImportAnswer') },
   'POST /v1/enforcers/register': {
     request: ref('EnforcerRegistration'),
     response: {

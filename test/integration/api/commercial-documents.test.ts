@@ -174,4 +174,18 @@ describe('importing the commercial product JSON', () => {
       (await api.call('POST', '/v1/policies', { body: { name: 'too-big', type: 'container', description: 'x'.repeat(size) } })).status,
     ).toBe(413);
   });
+
+  it('is described by the OpenAPI document: the commercial format and the fields of the answer', async () => {
+    const document = (await api.call('GET', '/v1/openapi.json')).body;
+    const operation = document.paths['/v1/import'].post;
+    expect(operation.requestBody.content['application/json'].schema.oneOf).toEqual([
+      { $ref: '#/components/schemas/ExportDocument' },
+      { $ref: '#/components/schemas/CommercialDocument' },
+    ]);
+    expect(operation.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ImportAnswer' });
+    const answer = document.components.schemas.ImportAnswer;
+    expect(Object.keys(answer.properties)).toEqual(['dryRun', 'items', 'unsupported', 'meaningChanges']);
+    expect(Object.keys(answer.properties.items.items.properties)).toEqual(['kind', 'name', 'result', 'warnings', 'token']);
+    expect(document.components.schemas.CommercialDocument.description).toContain('{count, page, pagesize, result: [...]}');
+  });
 });

@@ -152,7 +152,9 @@ policy going to enforce where a group enforces, deletions) are asked about on a 
 
   program
     .command('import')
-    .description("import one document (an export document, or the commercial product's runtime-policy JSON); all or nothing")
+    .description(
+      "import one document (an export document, or the commercial product's JSON: runtime policies, application scopes, enforcer groups, its list answer, bypass entries); all or nothing; prints each policy's warnings",
+    )
     .argument('<file>', 'YAML or JSON file ("-" reads stdin)')
     .option('--dry-run', 'validate and report per item, write nothing')
     .addOption(

@@ -16,9 +16,10 @@ import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
 import { bundlesSuite } from './suites/bundles.js';
 import { engineSuite } from './suites/engine.js';
+import { nodePoliciesSuite } from './suites/node-policies.js';
 import { protectionSuite } from './suites/protection.js';
 
-const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite, bundlesSuite];
+const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite, bundlesSuite, nodePoliciesSuite];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

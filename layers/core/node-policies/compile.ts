@@ -395,7 +395,12 @@ export function compileNodePolicies(config: NodePolicyConfig, facts: NodeCluster
   return {
     objects: compiled
       .flatMap((c) => c.objects)
-      .sort((a, b) => objectOrder({ ...a.metadata, kind: a.kind }, { ...b.metadata, kind: b.kind })),
+      .sort((a, b) =>
+        objectOrder(
+          { kind: a.kind, namespace: a.metadata.namespace, name: a.metadata.name },
+          { kind: b.kind, namespace: b.metadata.namespace, name: b.metadata.name },
+        ),
+      ),
     report: {
       cluster: facts.cluster,
       group: facts.group.name,

@@ -6,7 +6,7 @@ import { storageError } from './client.js';
 import { overlaid } from './config-stage-plan.js';
 import { metaOf, readMeta, readStagedWrite, readStagedWrites, type MetaState } from './config-staging.js';
 import { toStored, type ConfigItem } from './config-write-plan.js';
-import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item } from './paging.js';
+import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item, type ItemKey } from './paging.js';
 import type { ActivityEntry, ConfigKind, ConfigListFilter, Page, PageRequest, PendingModeChange, Stored } from './ports.js';
 import { configItemKey, configKeys } from './tables.js';
 
@@ -18,6 +18,26 @@ import { configItemKey, configKeys } from './tables.js';
 const READ_ATTEMPTS = 4;
 /** The one item of the settings partition. */
 const SETTINGS_NAME = 'enforcer';
+
+/**
+ * Bytes of items a list page carries at most, whatever `limit` asks: items reach 400 KB, so 500 of them could
+ * exceed the 6 MB a Lambda function may answer. A page ends before the item that would cross this (it holds
+ * at least one item), and its cursor continues there.
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
+/** Cuts a page at MAX_PAGE_BYTES of items (as JSON); the cursor then points after the last item kept. */
+export function withinPageBytes(items: readonly Item[], nextKey: ItemKey | undefined): { items: Item[]; nextKey?: ItemKey | undefined } {
+  let bytes = 0;
+  for (const [index, item] of items.entries()) {
+    bytes += Buffer.byteLength(JSON.stringify(item), 'utf8');
+    if (bytes > MAX_PAGE_BYTES && index > 0) {
+      const last = items[index - 1]!;
+      return { items: items.slice(0, index), nextKey: { pk: String(last.pk), sk: String(last.sk) } };
+    }
+  }
+  return { items: [...items], nextKey };
+}
 
 /** Reads configuration items from the config table. */
 export class DynamoConfigReads {
@@ -83,7 +103,10 @@ export class DynamoConfigReads {
     return overlaid(stored, staged, pk);
   }
 
-  /** A page of one kind, sorted by name; the filter runs in DynamoDB so that pages stay full. */
+  /**
+   * A page of one kind, sorted by name; the filter runs in DynamoDB so that pages stay full. A page holds at
+   * most `limit` items and MAX_PAGE_BYTES of them.
+   */
   async list<K extends ConfigKind>(kind: K, page: PageRequest, filter: ConfigListFilter = {}): Promise<Page<Stored<K>>> {
     try {
       const limit = checkLimit(page.limit);
@@ -135,9 +158,10 @@ export class DynamoConfigReads {
         const last = matching[limit - 1];
         return { items, nextKey: matching.length > limit && last ? { pk: last.pk, sk: last.sk } : undefined };
       });
+      const { items, nextKey } = withinPageBytes(result.items, result.nextKey);
       return {
-        items: result.items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>),
-        ...(result.nextKey ? { nextCursor: encodeCursor({ index, key: result.nextKey }) } : {}),
+        items: items.map((item) => toStored(item as unknown as ConfigItem) as Stored<K>),
+        ...(nextKey ? { nextCursor: encodeCursor({ index, key: nextKey }) } : {}),
       };
     } catch (error) {
       throw storageError(error);

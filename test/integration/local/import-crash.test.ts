@@ -126,7 +126,8 @@ describe('an import killed at a random point (local mode in a child process, SIG
       const expected: Record<string, number> = { 'round 0': POLICIES };
       let current = 0;
       // Kill points over the whole import, each jittered: early (reading), middle (writing), late (committing).
-      const fractions = [0.15, 0.4, 0.6, 0.8, 0.95];
+      // The commit comes about a third of the way in (reading and planning first, copying after it).
+      const fractions = [0.1, 0.2, 0.3, 0.5, 0.85];
       const outcomes: string[] = [];
       const delays: number[] = [];
       for (const [index, fraction] of fractions.entries()) {

@@ -7,6 +7,7 @@ import {
   type PolicyInput,
 } from '../../../layers/core/index.js';
 import { BadRequestError, ConflictError, NotFoundError, VersionMismatchError } from '../../../functions/shared/errors.js';
+import { MAX_PAGE_BYTES } from '../../../functions/shared/storage/config-reads.js';
 import { DynamoConfigStore } from '../../../functions/shared/storage/DynamoConfigStore.js';
 import type { ConfigChange, ConfigKind } from '../../../functions/shared/storage/ports.js';
 import { useTables } from '../../support/use-tables.js';
@@ -168,6 +169,27 @@ describe('DynamoConfigStore.list', () => {
     const second = await db.configStore.list('applicationScope', { limit: 2, cursor: first.nextCursor });
     expect(second.items.map((item) => item.name)).toEqual(['s-3', 's-4']);
     expect(second.nextCursor).toBeUndefined();
+  });
+
+  it('ends a page at 1 MiB of items whatever the limit, so that no answer nears the 6 MB a Lambda may answer', async () => {
+    // Five groups of about 300 KB each: three fit in 1 MiB, the fourth would cross it.
+    const names = ['big-1', 'big-2', 'big-3', 'big-4', 'big-5'];
+    await db.configStore.apply(
+      names.map((name) => create('enforcerGroup', name, { name, type: 'container', note: name.repeat(60 * 1024) })),
+      admin,
+    );
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await db.configStore.list('enforcerGroup', { limit: 500, cursor });
+      expect(Buffer.byteLength(JSON.stringify(page.items), 'utf8')).toBeLessThanOrEqual(MAX_PAGE_BYTES + 16 * 1024);
+      pages.push(page.items.map((item) => item.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(pages).toEqual([
+      ['big-1', 'big-2', 'big-3'],
+      ['big-4', 'big-5'],
+    ]);
   });
 
   it('answers an empty page for a kind without items', async () => {

@@ -21,8 +21,9 @@ import { medianUs, summarize, type LatencySummary } from '../latency.js';
 import { collectGarbage } from '../measure.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { scratchRoot } from '../scratch.js';
+import { goalsStatus } from '../goals.js';
 
-/** Thresholds the admin API is expected to meet. */
+/** The ratio the admin API was held to before the goals were settled; now a reference for a reported figure. */
 export const GOALS = {
   /** API p50 / raw DynamoDB p50, per operation. */
   apiOverRawP50Max: 1.5,
@@ -602,15 +603,16 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       }),
     );
 
-    const goals = {
+    // Not one of the project's performance goals (bench/README.md): a reported figure, with the ratio it
+    // was held to before, so that a regression stays visible.
+    const figures = {
       apiOverRawAtP50: {
         description:
-          'admin API handler p50 divided by the raw DynamoDB baseline p50, per operation (create: PutItem, get: GetItem, list: Query Limit 50); the worst operation counts',
-        target: `<= ${GOALS.apiOverRawP50Max}`,
+          'admin API handler p50 divided by the raw DynamoDB baseline p50, per operation (create: PutItem, get: GetItem, list: Query Limit 50); the worst operation',
+        reference: `<= ${GOALS.apiOverRawP50Max}`,
         measured: apiOverRaw,
         value: worst,
-        pass: worst <= GOALS.apiOverRawP50Max,
-        passingOperations: Object.entries(apiOverRaw)
+        operationsWithinReference: Object.entries(apiOverRaw)
           .filter(([, value]) => value <= GOALS.apiOverRawP50Max)
           .map(([op]) => op),
       },
@@ -618,7 +620,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     log(
       `api: api/raw at p50: ${Object.entries(apiOverRaw)
         .map(([op, v]) => `${op} ${v}`)
-        .join(', ')} (goal <= ${GOALS.apiOverRawP50Max}: ${goals.apiOverRawAtP50.pass ? 'pass' : 'FAIL'})`,
+        .join(', ')} (reference <= ${GOALS.apiOverRawP50Max}; not a goal)`,
     );
 
     return {
@@ -663,8 +665,9 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         fixedMiddlewareCostP50Us: fixedUs,
         listReadsOneMoreItem: `the API queries Limit ${LIST_LIMIT + 1} to know whether a next page exists; the raw baseline queries Limit ${LIST_LIMIT}`,
       },
-      goals,
-      allGoalsPass: Object.values(goals).every((g) => g.pass),
+      goals: {},
+      goalsStatus: goalsStatus({}),
+      figures,
     };
   } finally {
     for (const destroy of destroyers) destroy();

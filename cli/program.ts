@@ -1,8 +1,9 @@
 // The `vigil` command line: commands, options and help (commander), and the mapping of every outcome to an exit code.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ClientOptions } from './client.js';
 import type { AuditFilters } from './commands/audit.js';
+import type { SimulateOptions as SimulateCliOptions, SimulatedOperation as SimulateOperationName } from './commands/simulate.js';
 import type { GroupSetOptions, PolicySetOptions, ScopeSetOptions, SettingsSetOptions } from './commands/set.js';
 import { Context, type GlobalOptions } from './context.js';
 import { ApiError, CliError, ExitCode, UsageError } from './errors.js';
@@ -11,6 +12,9 @@ import { ApiError, CliError, ExitCode, UsageError } from './errors.js';
 import { findKind, kindNames, type Json } from './kinds.js';
 import { outputFormats, type Io, type OutputFormat } from './output.js';
 import { parseDuration } from './time.js';
+
+/** The operations of `vigil simulate` (kept here so that --help does not load the command). */
+const simulatedOperationNames = ['exec', 'attach', 'port-forward', 'debug', 'create'];
 
 const EXIT_CODES = `
 Exit codes:
@@ -406,6 +410,44 @@ validates the result like a whole replacement and keeps write-only values. Save-
   ).action((options: SettingsSetOptions) =>
     run(loadSet().then(({ setCommand, settingsPatch }) => setCommand(context, 'settings', undefined, settingsPatch(options), options))),
   );
+
+  // ---------------------------------------------------------------- simulate
+
+  program
+    .command('simulate')
+    .description("send the AdmissionReview of a kubectl action to a registered cluster's webhook and print the verdict")
+    .addArgument(new Argument('<operation>', 'what kubectl does').choices(simulatedOperationNames))
+    .option('--webhook-url <url>', 'the URL `vigil clusters register` printed (default: $VIGIL_WEBHOOK_URL)')
+    .option('--manifest-file <path>', 'read the URL from the manifest `vigil clusters register --manifest-file` wrote')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('--pod <name>', 'pod name', 'demo')
+    .option('--container <name>', 'container name', 'app')
+    .option('--image <image>', 'container image', 'nginx:1.27')
+    .option('-l, --label <key=value>', 'a pod label (repeatable)', collect, [])
+    .option('--user <name>', 'the Kubernetes user making the request', 'kubernetes-admin')
+    .option('--group <name>', 'a group of that user (repeatable)', collect, [])
+    .option('--command <word>', 'exec: a word of the command (repeatable)', collect, [])
+    .addOption(
+      new Option('-o, --output <format>', 'the verdict as text, or the webhook response').choices(['text', 'json', 'yaml']).default('text'),
+    )
+    .addHelpText(
+      'after',
+      `
+exec, attach and port-forward send the pod's CREATE first, so that the webhook knows its labels and image (it
+learns them from pod creations, as in a cluster). The events appear in the audit log like real ones.
+Example: vigil simulate exec --webhook-url "$URL" -n payments --pod web-1 -l app=web --command sh`,
+    )
+    .action((operation: string, options: SimulateCliOptions) =>
+      run(
+        import('./commands/simulate.js').then(({ simulateCommand }) =>
+          simulateCommand(context, operation as SimulateOperationName, {
+            ...options,
+            group: options.group.length > 0 ? options.group : ['system:masters', 'system:authenticated'],
+            command: options.command.length > 0 ? options.command : ['sh'],
+          }),
+        ),
+      ),
+    );
 
   // ---------------------------------------------------------------- audit
 

@@ -12,6 +12,7 @@ export const functionEntries = {
   enforcer: 'functions/enforcer/index.ts',
   modeChange: 'functions/mode-change/index.ts',
   auditExport: 'functions/audit-export/index.ts',
+  auditReplay: 'functions/audit-replay/index.ts',
   bootstrap: 'functions/bootstrap/index.ts',
 } as const;
 

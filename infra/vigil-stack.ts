@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { AuditExport } from './audit-export.js';
+import { AuditReplay } from './audit-replay.js';
 import { ModeChangeScheduling } from './mode-change-scheduling.js';
 import { acknowledgeWildcardResource, nagTableIndexes } from './nag.js';
 import { grantItemActions, ITEM_READS, ITEM_WRITES } from './table-access.js';
@@ -125,12 +126,14 @@ export class VigilStack extends Stack {
   readonly protectionLayer: ProtectionLayer;
   readonly alarms: VigilAlarms;
   readonly auditExport: AuditExport;
+  readonly auditReplay: AuditReplay;
   readonly functions: {
     readonly api: VigilFunction;
     readonly admission: VigilFunction;
     readonly enforcer: VigilFunction;
     readonly modeChange: VigilFunction;
     readonly auditExport: VigilFunction;
+    readonly auditReplay: VigilFunction;
     readonly bootstrap: VigilFunction;
   };
 
@@ -214,6 +217,16 @@ export class VigilStack extends Stack {
       removalPolicy,
       tracing: props.tracing,
     }));
+    // Audit events the table does not take before a verdict is due wait in a queue, and are written from there.
+    const auditReplay = (this.auditReplay = new AuditReplay(this, 'AuditReplay', {
+      auditTable: audit,
+      environment: tableEnv,
+      logRetention,
+      removalPolicy,
+      tracing: props.tracing,
+    }));
+    admission.function.addEnvironment('VIGIL_AUDIT_FALLBACK_QUEUE_URL', auditReplay.queue.queueUrl);
+    auditReplay.grantHold(admission.function);
     // A fresh installation needs the default enforcer groups and settings before a cluster can be registered:
     // a custom resource runs the bootstrap of functions/shared/bootstrap.ts during the deployment.
     const bootstrap = new VigilFunction(this, 'Bootstrap', {
@@ -232,7 +245,15 @@ export class VigilStack extends Stack {
       properties: { CodeKey: ((bootstrap.function.node.defaultChild as lambda.CfnFunction).code as lambda.CfnFunction.CodeProperty).s3Key },
     });
     bootstrapRun.node.addDependency(config);
-    this.functions = { api, admission, enforcer, modeChange, auditExport: auditExport.handler, bootstrap };
+    this.functions = {
+      api,
+      admission,
+      enforcer,
+      modeChange,
+      auditExport: auditExport.handler,
+      auditReplay: auditReplay.handler,
+      bootstrap,
+    };
 
     // Least privilege, by what each handler touches (functions/shared/runtime.ts, functions/admission/runtime.ts):
     // item actions only (no Scan, no stream reads), and the audit indexes only for the admin API's queries.
@@ -295,7 +316,11 @@ export class VigilStack extends Stack {
           .filter(([name]) => name !== 'bootstrap')
           .map(([name, fn]) => [name, fn.function]),
       ),
-      deadLetterQueues: { scheduler: this.scheduling.deadLetterQueue, auditExport: auditExport.failureQueue },
+      deadLetterQueues: {
+        scheduler: this.scheduling.deadLetterQueue,
+        auditExport: auditExport.failureQueue,
+        auditReplay: auditReplay.deadLetterQueue,
+      },
       topic: props.alarmTopic,
       email: props.alarmEmail,
       removalPolicy,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { lazyAuditFallback } from '../shared/lazy-adapters.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { writeGeneratedAuditEvents } from '../shared/storage/audit-items.js';
 import { createDynamoClients, type DynamoClients } from '../shared/storage/client.js';
@@ -22,6 +23,26 @@ export interface WebhookRuntime {
   readonly newId: () => string;
 }
 
+/** Bounds of one SendMessageBatch call: the webhook may be frozen right after it answers, so the wait is short. */
+const SQS_CONNECTION_TIMEOUT_MS = 1000;
+const SQS_REQUEST_TIMEOUT_MS = 1500;
+
+/** The SQS fallback queue, its client loaded only when storage first fails (no cold-start cost). */
+function queueFallback(queueUrl: string, region: string | undefined): AuditFallback {
+  return lazyAuditFallback(async () => {
+    const [{ SQSClient }, { SqsAuditFallback }] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('../shared/storage/SqsAuditFallback.js'),
+    ]);
+    const sqs = new SQSClient({
+      ...(region ? { region } : {}),
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: SQS_CONNECTION_TIMEOUT_MS, requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+    });
+    return new SqsAuditFallback(sqs, queueUrl);
+  });
+}
+
 /**
  * The webhook Lambda's composition root. It wires only what the webhook uses, so that its bundle and cold
  * start carry neither the schemas that validate what the API and enforcers send nor the API's other clients
@@ -40,6 +61,7 @@ export function createWebhookRuntime(
     decisionSnapshots: new DynamoDecisionSnapshots(clients.document, configTable),
     auditStore: { putGenerated: (events) => writeGeneratedAuditEvents(clients.document, auditTable, events) },
     podDirectory: new CachedPodDirectory(new DynamoPodDirectory(clients.document, auditTable)),
+    auditFallback: config.auditFallbackQueueUrl ? queueFallback(config.auditFallbackQueueUrl, config.region) : undefined,
     logger: new Logger({ serviceName: 'vigil' }),
     newId: randomUUID,
   };

@@ -1,4 +1,5 @@
 import type { EventPublisher } from './events/ports.js';
+import type { AuditFallback } from './storage/audit-fallback.js';
 import type { ModeChangeScheduler, ScheduledChange } from './scheduling/ports.js';
 
 // The AWS adapters load their SDK clients on first use: every function shares the composition root, and
@@ -29,4 +30,10 @@ export function lazyModeChangeScheduler(load: () => Promise<ModeChangeScheduler>
 export function lazyEventPublisher(load: () => Promise<EventPublisher>): EventPublisher {
   const adapter = once(load);
   return { publish: async (detailType, detail) => (await adapter()).publish(detailType, detail) };
+}
+
+/** An AuditFallback whose adapter is loaded on first use (the webhook needs it only when storage fails). */
+export function lazyAuditFallback(load: () => Promise<AuditFallback>): AuditFallback {
+  const adapter = once(load);
+  return { hold: async (events, reason) => (await adapter()).hold(events, reason) };
 }

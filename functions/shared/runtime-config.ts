@@ -19,6 +19,11 @@ interface SharedRuntimeConfig {
   readonly scheduling?: ScheduleTargetSettings | undefined;
   /** AWS: the event bus Vigil publishes to; without it events are only logged. */
   readonly eventBusName?: string | undefined;
+  /**
+   * AWS: the SQS queue that holds the webhook's audit events when the audit table does not take them in time
+   * (docs/adr/0011); without it such events are only logged.
+   */
+  readonly auditFallbackQueueUrl?: string | undefined;
 }
 
 /** The control plane as the CDK stack deploys it: admin routes sit behind the IAM authorizer. */
@@ -61,5 +66,6 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsR
           }
         : undefined,
     eventBusName: env.VIGIL_EVENT_BUS_NAME || undefined,
+    auditFallbackQueueUrl: env.VIGIL_AUDIT_FALLBACK_QUEUE_URL || undefined,
   };
 }

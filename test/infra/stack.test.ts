@@ -73,6 +73,48 @@ function actionsOn(statements: Statement[], resourceRef: string): string[] {
   return statements.filter((s) => JSON.stringify(s.Resource).includes(`"${resourceRef}"`)).flatMap(actionsOf);
 }
 
+describe('the audit fallback queue (docs/adr/0011)', () => {
+  const queueOf = () => logicalId(stack.auditReplay.queue);
+
+  it('is encrypted, TLS only, kept 14 days, and moves a message to its dead-letter queue after 100 receives', () => {
+    expect(resources[queueOf()]!.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.auditReplay.deadLetterQueue), 'Arn'] }, maxReceiveCount: 100 },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueOf() }],
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+  });
+
+  it('is named to the webhook, which may only send to it; the replay function consumes it with partial batch failures', () => {
+    const admission = resources[logicalId(stack.functions.admission.function)]!;
+    expect(admission.Properties.Environment.Variables.VIGIL_AUDIT_FALLBACK_QUEUE_URL).toEqual({ Ref: queueOf() });
+    const queueArn = { 'Fn::GetAtt': [queueOf(), 'Arn'] };
+    const onQueue = (name: keyof VigilStack['functions']) =>
+      statementsOfFunction(name).filter((s) => JSON.stringify(s.Resource).includes(`"${queueOf()}"`));
+    expect(onQueue('admission')).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn }]);
+    expect(onQueue('auditReplay').flatMap(actionsOf).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+    for (const name of ['api', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) expect(onQueue(name)).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: queueArn,
+      FunctionName: { Ref: logicalId(stack.functions.auditReplay.function) },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding', () => {
     // The plugin is attached (test/infra/variants.test.ts shows it failing synthesis on a new finding) and
@@ -85,9 +127,9 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('Lambda functions', () => {
-  it('are the six functions, each on nodejs24.x, arm64, with active tracing and JSON logs', () => {
+  it('are the seven functions, each on nodejs24.x, arm64, with active tracing and JSON logs', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -148,7 +190,7 @@ describe('IAM', () => {
 
   it('uses Resource "*" only for the X-Ray actions, which have no resource-level permissions', () => {
     const unscoped = allStatements().filter((s) => JSON.stringify(s.Resource) === '"*"');
-    expect(unscoped.length).toBe(6);
+    expect(unscoped.length).toBe(7);
     for (const statement of unscoped) expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
@@ -195,6 +237,9 @@ describe('IAM', () => {
     expect(sorted(actionsOn(statementsOfFunction('bootstrap'), config))).toEqual(itemReadsAndWrites);
     expect(actionsOn(statementsOfFunction('bootstrap'), audit)).toEqual([]);
     expect(actionsOn(statementsOfFunction('auditExport'), config)).toEqual([]);
+    // The replay of queued audit events writes them in batches, and nothing else.
+    expect(actionsOn(statementsOfFunction('auditReplay'), config)).toEqual([]);
+    expect(actionsOn(statementsOfFunction('auditReplay'), audit)).toEqual(['dynamodb:BatchWriteItem']);
     // The export reads the stream only, never the table.
     const exportOnAudit = statementsOfFunction('auditExport').filter((s) => JSON.stringify(s.Resource).includes(`"${audit}"`));
     expect(exportOnAudit.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [audit, 'StreamArn'] }]);
@@ -215,12 +260,13 @@ describe('IAM', () => {
     const onIndexes = (name: keyof VigilStack['functions']) =>
       statementsOfFunction(name).filter((s) => JSON.stringify(s.Resource).includes('/index/*'));
     expect(onIndexes('api').flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) expect(onIndexes(name)).toEqual([]);
+    for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'auditReplay', 'bootstrap'] as const)
+      expect(onIndexes(name)).toEqual([]);
   });
 
   it('lets only the API manage schedules, only in the Vigil group, and pass only the Scheduler role, only to the Scheduler', () => {
     const schedulerRole = logicalId(stack.scheduling.schedulerRole);
-    for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'bootstrap'] as const) {
+    for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'auditReplay', 'bootstrap'] as const) {
       expect(
         statementsOfFunction(name)
           .flatMap(actionsOf)
@@ -585,14 +631,14 @@ describe('alarms', () => {
       .map((a) => JSON.stringify(a.Dimensions[0].Value))
       .sort();
     expect(depth).toEqual(
-      [stack.scheduling.deadLetterQueue, stack.auditExport.failureQueue]
+      [stack.scheduling.deadLetterQueue, stack.auditExport.failureQueue, stack.auditReplay.deadLetterQueue]
         .map((q) => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'QueueName'] }))
         .sort(),
     );
   });
 
   it('notify an SNS topic encrypted with a rotating customer-managed key that CloudWatch may use', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(12);
     const topic = ofType('AWS::SNS::Topic')[0]![0];
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
@@ -627,7 +673,7 @@ describe('outputs and logs', () => {
 
   it('keep every log group for 90 days and retain it with the stack', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(7);
+    expect(groups).toHaveLength(8);
     for (const [, group] of groups) {
       expect(group.Properties.RetentionInDays).toBe(90);
       expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');

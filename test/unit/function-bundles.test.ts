@@ -6,10 +6,10 @@ import { bundleLambda } from '../../bench/lambda-bundle.js';
 import { functionEntries, type VigilFunctionName } from '../../infra/lambda-bundling.js';
 
 // Each function's bundle carries the SDK clients of the AWS services it calls and no other: the adapters of
-// EKS, EventBridge Scheduler and EventBridge are wired by the entry points that use them
+// EKS, EventBridge Scheduler, EventBridge and SQS are wired by the entry points that use them
 // (functions/shared/aws-adapters.ts), not by the shared composition root.
 
-const clients = ['client-eks', 'client-scheduler', 'client-eventbridge'] as const;
+const clients = ['client-eks', 'client-scheduler', 'client-eventbridge', 'client-sqs'] as const;
 let work: string;
 
 beforeAll(async () => {
@@ -32,7 +32,9 @@ describe('the function bundles', () => {
     ['auditExport', ['client-eventbridge']],
     ['enforcer', []],
     ['bootstrap', []],
-    ['admission', []],
+    // Loaded only when the audit table does not take its events in time (docs/adr/0011).
+    ['admission', ['client-sqs']],
+    ['auditReplay', []],
   ] as const)('%s carries exactly the SDK clients it calls: %j', async (name, expected) => {
     expect(await sdkClientsIn(name)).toEqual(expected);
   });

@@ -138,6 +138,11 @@ export default tseslint.config(
     files: ['layers/protection/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [controlPlaneFunctions, zodByValue, zodBearingCoreByValue] }] },
   },
+  {
+    // The node agents run in users' clusters: like the protection layer, they reach the control plane over HTTP only.
+    files: ['layers/node-agent/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [controlPlaneFunctions] }] },
+  },
   // --- Test habits: no skipped or focused tests, every test asserts. ---
   {
     files: ['test/**/*.ts'],

@@ -1,0 +1,170 @@
+/**
+ * The event forwarder: reads Tetragon's export, maps policy events of Vigil's objects to audit events and
+ * posts them to the enforcer API in batches.
+ *
+ * Memory stays bounded when the control plane is down: at most `maxPending` events wait in memory, and no
+ * more of the file is read until they are posted (the export file itself is the buffer). The checkpoint
+ * moves only past lines whose events were accepted, so a crash re-reads at most the last batch, and the
+ * stable event ids make the server store those once.
+ */
+import { createHash } from 'node:crypto';
+import {
+  compileNodePolicies,
+  mapTetragonExportLine,
+  MAX_EXPORT_LINE_LENGTH,
+  nodeEventIndex,
+  type IgnoredReason,
+  type NodeEventIndex,
+} from '../core/index.js';
+import { EnforcerApiError, MAX_EVENTS_PER_POST, type EnforcerClient } from './enforcer-client.js';
+import { ExportTail, loadCheckpoint, saveCheckpoint, type ExportPosition } from './export-tail.js';
+import type { AuditEvent, EnforcerBundle } from './types.js';
+
+export interface ForwarderOptions {
+  readonly client: EnforcerClient;
+  readonly cluster: string;
+  readonly exportFile: string;
+  readonly checkpointFile: string;
+  readonly batchSize?: number;
+  readonly maxPending?: number;
+}
+
+export interface ForwarderCounters {
+  linesRead: number;
+  eventsPosted: number;
+  duplicates: number;
+  ignored: Record<IgnoredReason, number>;
+  /** Events the control plane refused as invalid (a 400): dropped so that one bad event does not stop the rest. */
+  eventsRefused: number;
+  postFailures: number;
+}
+
+/** The events of a batch of lines and the position after the last of those lines. */
+interface Pending {
+  readonly events: AuditEvent[];
+  next: ExportPosition | undefined;
+}
+
+/** An event id from the event's identity: 40 hex characters of SHA-256, well under the API's 128. */
+export function tetragonEventId(identity: string): string {
+  return createHash('sha256').update(identity).digest('hex').slice(0, 40);
+}
+
+export function compileBundleIndex(bundle: EnforcerBundle, cluster: string): NodeEventIndex {
+  const { report } = compileNodePolicies(
+    { policies: bundle.policies, applicationScopes: bundle.applicationScopes, bypassScopes: bundle.settings.bypassScopes },
+    {
+      cluster,
+      group: {
+        name: bundle.group.name,
+        enforce: bundle.group.enforce,
+        containerProtection: bundle.group.containerProtection,
+        hostProtection: bundle.group.hostProtection,
+      },
+    },
+  );
+  return nodeEventIndex(report.index);
+}
+
+export class Forwarder {
+  private readonly tail: ExportTail;
+  private index: NodeEventIndex | undefined;
+  private group: string | undefined;
+  private pending: Pending = { events: [], next: undefined };
+  private readonly batchSize: number;
+  private readonly maxPending: number;
+  readonly counters: ForwarderCounters = {
+    linesRead: 0,
+    eventsPosted: 0,
+    duplicates: 0,
+    ignored: { 'too-long': 0, 'not-json': 0, 'not-a-policy-event': 0, unmanaged: 0, 'outside-scope': 0 },
+    eventsRefused: 0,
+    postFailures: 0,
+  };
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.tail = new ExportTail(options.exportFile, MAX_EXPORT_LINE_LENGTH);
+    this.batchSize = Math.min(options.batchSize ?? MAX_EVENTS_PER_POST, MAX_EVENTS_PER_POST);
+    this.maxPending = Math.max(options.maxPending ?? 5_000, this.batchSize);
+  }
+
+  get tailCounters() {
+    return this.tail.counters;
+  }
+
+  /** Events waiting in memory for the control plane. */
+  get pendingEvents(): number {
+    return this.pending.events.length;
+  }
+
+  async start(): Promise<void> {
+    await this.tail.start(await loadCheckpoint(this.options.checkpointFile));
+  }
+
+  async stop(): Promise<void> {
+    await this.tail.close();
+  }
+
+  /** Fetches the bundle (a 304 when unchanged) and recompiles the index of Vigil's objects when it changed. */
+  async refreshIndex(): Promise<void> {
+    const bundle = await this.options.client.bundle();
+    if (bundle === undefined) return;
+    this.index = compileBundleIndex(bundle, this.options.cluster);
+    this.group = bundle.group.name;
+  }
+
+  /**
+   * One round: posts what waits, then reads and maps new lines until the file has nothing new or the
+   * pending events reach their bound, posting full batches on the way. Answers whether it read anything.
+   * Throws the enforcer API's error when the control plane cannot be reached; the pending events stay.
+   */
+  async step(): Promise<boolean> {
+    if (this.index === undefined) await this.refreshIndex();
+    await this.flush(false);
+    let readAny = false;
+    while (this.pending.events.length < this.maxPending) {
+      const lines = await this.tail.read(this.maxPending - this.pending.events.length);
+      if (lines.length === 0) break;
+      readAny = true;
+      for (const line of lines) {
+        this.counters.linesRead++;
+        const mapped = mapTetragonExportLine(
+          line.text,
+          this.index!,
+          { cluster: this.options.cluster, group: this.group! },
+          tetragonEventId,
+        );
+        if (mapped.kind === 'event') this.pending.events.push(mapped.event);
+        else this.counters.ignored[mapped.reason]++;
+        this.pending.next = line.next;
+      }
+      await this.flush(false);
+    }
+    await this.flush(true);
+    return readAny;
+  }
+
+  /** Posts full batches (and, with `all`, the rest); saves the checkpoint once everything before it is posted. */
+  private async flush(all: boolean): Promise<void> {
+    while (this.pending.events.length >= this.batchSize || (all && this.pending.events.length > 0)) {
+      const batch = this.pending.events.slice(0, this.batchSize);
+      try {
+        const result = await this.options.client.postEvents(batch);
+        this.counters.eventsPosted += result.accepted;
+        this.counters.duplicates += result.duplicates;
+      } catch (error) {
+        if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
+          this.counters.eventsRefused += batch.length;
+        } else {
+          this.counters.postFailures++;
+          throw error;
+        }
+      }
+      this.pending.events.splice(0, batch.length);
+    }
+    if (this.pending.events.length === 0 && this.pending.next !== undefined) {
+      await saveCheckpoint(this.options.checkpointFile, this.pending.next);
+      this.pending.next = undefined;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodePolicyObjectName } from '../../../layers/core/index.js';
+import { EnforcerApiError, EnforcerClient } from '../../../layers/node-agent/enforcer-client.js';
+import { Forwarder } from '../../../layers/node-agent/forwarder.js';
+import { eventually, useLocalMode } from '../../support/local-mode.js';
+
+// The forwarder against local mode (real HTTP, real DynamoDB Local) and a growing, rotating export file.
+
+const vigil = useLocalMode({ configRecheckMs: 50 });
+let dir: string;
+let token: string;
+let objectName: string;
+const startedAt = Date.now() - 60_000;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-forwarder-'));
+  const group = await vigil.api('POST', '/v1/enforcer-groups', { name: 'nodes', type: 'agent', enforce: true });
+  expect(group.status, JSON.stringify(group.body)).toBe(201);
+  token = group.body.token as string;
+  const policy = await vigil.api('POST', '/v1/policies', {
+    name: 'no-vi',
+    type: 'container',
+    enforcementMode: 'enforce',
+    scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop' }] },
+    controls: { blockedExecutables: { enabled: true, executables: ['/bin/vi'] } },
+  });
+  expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+  objectName = nodePolicyObjectName('container', 'no-vi', 'blockedExecutables', 'exec-block', 1);
+  // The enforcer API reads configuration through a cache: wait until the group's bundle has the policy.
+  const probe = new EnforcerClient({ url: vigil.url, token, name: 'probe' });
+  await eventually(async () => {
+    const bundle = await probe.bundle();
+    expect(bundle?.policies.map((p) => p.name)).toEqual(['no-vi']);
+  });
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A refused exec of /bin/vi in namespace shop, shaped like Tetragon's export. */
+function blockLine(n: number, pod = `web-${n}`): string {
+  return JSON.stringify({
+    process_lsm: {
+      process: {
+        exec_id: `ZXhlYy0${n}`,
+        pid: 1000 + n,
+        binary: '/bin/sh',
+        arguments: `-c "vi /etc/passwd"`,
+        pod: {
+          namespace: 'shop',
+          name: pod,
+          container: { id: `containerd://${n}`, name: 'app', image: { id: 'x', name: 'docker.io/library/busybox:1.36' } },
+          pod_labels: { app: 'web' },
+          workload: 'web',
+          workload_kind: 'Deployment',
+        },
+      },
+      function_name: 'bprm_check_security',
+      args: [{ linux_binprm_arg: { path: '/bin/vi' } }],
+      action: 'KPROBE_ACTION_OVERRIDE',
+      policy_name: objectName,
+      tags: ['vigil'],
+    },
+    node_name: 'node-a',
+    // Recent, so that the audit log's default time window shows it.
+    time: new Date(startedAt + n).toISOString(),
+  });
+}
+
+const execLine = JSON.stringify({ process_exec: { process: { binary: '/bin/ls' } }, node_name: 'node-a', time: '2026-01-02T03:04:05Z' });
+const unmanagedLine = JSON.stringify({
+  process_kprobe: { policy_name: 'someone-elses', action: 'KPROBE_ACTION_SIGKILL', process: { binary: '/bin/x' } },
+  node_name: 'node-a',
+  time: '2026-01-02T03:04:05Z',
+});
+
+async function storedBlocks(): Promise<Array<Record<string, any>>> {
+  const answer = await vigil.api('GET', '/v1/audit-events?limit=500&policy=no-vi');
+  expect(answer.status).toBe(200);
+  return (answer.body.items as Array<Record<string, any>>).filter((event) => event.enforcer.type === 'agent');
+}
+
+function forwarder(name: string, file: string, checkpoint: string, client?: EnforcerClient) {
+  return new Forwarder({
+    client: client ?? new EnforcerClient({ url: vigil.url, token, name, hostname: 'node-a' }),
+    cluster: 'prod-eks',
+    exportFile: file,
+    checkpointFile: checkpoint,
+    batchSize: 2,
+    maxPending: 4,
+  });
+}
+
+describe('the event forwarder against local mode', () => {
+  it('forwards Block events across partial lines and a rotation, and stores nothing twice after a restart', async () => {
+    const file = join(dir, 'tetragon.log');
+    const checkpoint = join(dir, 'checkpoint.json');
+    const half = blockLine(3);
+    await writeFile(file, `${blockLine(1)}\n${execLine}\n${unmanagedLine}\n${blockLine(2)}\n${half.slice(0, 40)}`);
+
+    const first = forwarder('forwarder-node-a', file, checkpoint);
+    await first.start();
+    await first.step();
+    expect(first.counters.eventsPosted).toBe(2);
+    expect(first.counters.ignored).toMatchObject({ 'not-a-policy-event': 1, unmanaged: 1 });
+
+    // The writer finishes the line, then the file is rotated; the old file still gets a last line.
+    await appendFile(file, `${half.slice(40)}\n`);
+    await rename(file, join(dir, 'tetragon-1.log'));
+    await appendFile(join(dir, 'tetragon-1.log'), `${blockLine(4)}\n`);
+    await writeFile(file, `${blockLine(5)}\n${blockLine(6)}\n`);
+    await first.step();
+    await first.step();
+    expect(first.counters.eventsPosted).toBe(6);
+    await first.stop();
+
+    const blocks = await storedBlocks();
+    expect(blocks.map((event) => event.workload.pod).sort()).toEqual(['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6']);
+    const one = blocks.find((event) => event.workload.pod === 'web-1')!;
+    expect(one).toMatchObject({
+      status: 'Block',
+      policy: 'no-vi',
+      control: 'blockedExecutables',
+      workload: {
+        cluster: 'prod-eks',
+        namespace: 'shop',
+        pod: 'web-1',
+        container: 'app',
+        image: 'docker.io/library/busybox:1.36',
+        host: 'node-a',
+      },
+      command: ['/bin/sh', '-c', 'vi /etc/passwd'],
+      enforcer: { group: 'nodes', type: 'agent' },
+    });
+
+    // A restart resumes at the checkpoint: nothing is read again.
+    const restarted = forwarder('forwarder-node-a', file, checkpoint);
+    await restarted.start();
+    await appendFile(file, `${blockLine(7)}\n`);
+    await restarted.step();
+    expect([restarted.counters.linesRead, restarted.counters.eventsPosted]).toEqual([1, 1]);
+    await restarted.stop();
+
+    // Without its checkpoint the same forwarder re-reads the current file: the stable ids store nothing twice.
+    await rm(checkpoint);
+    const forgetful = forwarder('forwarder-node-a', file, checkpoint);
+    await forgetful.start();
+    await forgetful.step();
+    expect([forgetful.counters.eventsPosted, forgetful.counters.duplicates]).toEqual([0, 3]);
+    await forgetful.stop();
+    expect(await storedBlocks()).toHaveLength(7);
+    expect(JSON.parse(await readFile(checkpoint, 'utf8'))).toEqual({ inode: expect.any(Number), offset: (await readFile(file)).length });
+  });
+
+  it('keeps at most its bound of events in memory while the control plane is down, then delivers them all', async () => {
+    const file = join(dir, 'down.log');
+    const checkpoint = join(dir, 'down-checkpoint.json');
+    const lines = Array.from({ length: 20 }, (_, i) => blockLine(100 + i, `down-${i}`));
+    await writeFile(file, `${lines.join('\n')}\n`);
+    let reachable = true;
+    // Test double of the network: refuses every call while the control plane is "down".
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-b',
+      fetch: (input, init) => (reachable ? fetch(input, init) : Promise.reject(new TypeError('fetch failed: connect ECONNREFUSED'))),
+    });
+    const down = forwarder('forwarder-node-b', file, checkpoint, client);
+    await down.start();
+    await down.refreshIndex();
+    reachable = false;
+    await expect(down.step()).rejects.toBeInstanceOf(EnforcerApiError);
+    await expect(down.step()).rejects.toBeInstanceOf(EnforcerApiError);
+    expect(down.pendingEvents).toBeLessThanOrEqual(4);
+    expect(down.counters.linesRead).toBeLessThanOrEqual(4 + 2);
+    await expect(readFile(checkpoint)).rejects.toThrow();
+
+    reachable = true;
+    for (let i = 0; i < 20 && (await down.step()); i++);
+    expect(down.counters.eventsPosted).toBe(20);
+    expect(down.pendingEvents).toBe(0);
+    await down.stop();
+  });
+});

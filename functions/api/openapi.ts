@@ -323,6 +323,14 @@ const yamlAlternatives: Record<string, string> = {
 /** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
 const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-scopes']);
 
+/** Configuration lists also end a page by size, so a client must follow `nextCursor` rather than count items. */
+function limitDescription(path: string): string {
+  const configurationList = ['/v1/policies', '/v1/application-scopes', '/v1/enforcer-groups', '/v1/clusters'].includes(path);
+  return configurationList
+    ? 'The most items a page holds. A page also ends once its items reach 1 MiB; follow nextCursor for the rest.'
+    : 'The most items a page holds; follow nextCursor for the rest.';
+}
+
 function operation(route: RouteDefinition): Record<string, unknown> {
   const key = `${route.method} ${route.path}`;
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -335,7 +343,9 @@ function operation(route: RouteDefinition): Record<string, unknown> {
   const query = (queryParameters[key] ?? []).map((name) =>
     name.startsWith('X-')
       ? { name, in: 'header', required: true, schema: { type: 'string' } }
-      : { name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } },
+      : name === 'limit'
+        ? { name, in: 'query', required: false, schema: { type: 'integer' }, description: limitDescription(route.path) }
+        : { name, in: 'query', required: false, schema: { type: 'string' } },
   );
   const body = bodies[key];
   const success =

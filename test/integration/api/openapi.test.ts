@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../../functions/shared/routes.js';
+import { MAX_PAGE_BYTES } from '../../../functions/shared/storage/config-reads.js';
 import { useApi } from '../../support/api.js';
 
 const api = useApi();
@@ -21,5 +22,13 @@ describe('GET /v1/openapi.json', () => {
     for (const route of routes)
       expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
     expect(document.components.schemas.Policy.oneOf ?? document.components.schemas.Policy.anyOf).toHaveLength(3);
+  });
+
+  it('says that configuration list pages also end by size, with the bound the store applies', async () => {
+    const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
+    for (const path of ['/v1/policies', '/v1/application-scopes', '/v1/enforcer-groups', '/v1/clusters']) {
+      const limit = document.paths[path].get.parameters.find((parameter: { name: string }) => parameter.name === 'limit');
+      expect(limit.description, path).toContain(`${MAX_PAGE_BYTES / (1024 * 1024)} MiB`);
+    }
   });
 });

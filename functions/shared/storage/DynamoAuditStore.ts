@@ -24,6 +24,32 @@ import { auditKeys, type AuditIndexName } from './tables.js';
 
 /** Conditional puts in flight per `put` call: enough to be quick, few enough not to trip throttling. */
 const PUT_CONCURRENCY = 16;
+/**
+ * Conditional puts in flight across all concurrent `put` calls of one store. Below the SDK's pool of 50
+ * sockets: a request queued for a socket counts against the 1 s connection timeout, so ten concurrent posts of
+ * 16 puts each failed with 503 although most of their events were stored (issue 14 item 13).
+ */
+const PUTS_IN_FLIGHT = 32;
+
+/** Runs at most `limit` operations at once, the others waiting in order. */
+class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await operation();
+    } finally {
+      // The slot passes straight to the next waiter, so `running` stays counted.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
 const DAY_MS = 86_400_000;
 /** How far back a query without `since` looks: the longest retention settings allow. */
 const MAX_LOOKBACK_DAYS = 3650;
@@ -57,6 +83,7 @@ interface QueryPlan {
 /** Implements AuditStore: idempotent conditional writes, newest-first queries without scans. */
 export class DynamoAuditStore implements AuditStore {
   private readonly clock: () => Date;
+  private readonly putSlots = new Slots(PUTS_IN_FLIGHT);
 
   /**
    * @param document the document client (see createDynamoClients)
@@ -93,13 +120,15 @@ export class DynamoAuditStore implements AuditStore {
       // BatchWriteItem cannot be conditional, and only a condition makes a re-sent event a no-op.
       const stored = await mapWithConcurrency(valid, PUT_CONCURRENCY, async (event) => {
         try {
-          await withRetry(() =>
-            this.document.send(
-              new PutCommand({
-                TableName: this.tableName,
-                Item: toItem(event, retentionDays),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              }),
+          await this.putSlots.run(() =>
+            withRetry(() =>
+              this.document.send(
+                new PutCommand({
+                  TableName: this.tableName,
+                  Item: toItem(event, retentionDays),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                }),
+              ),
             ),
           );
           return true;

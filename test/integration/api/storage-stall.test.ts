@@ -181,4 +181,16 @@ describe('enforcer event posts retried after a 503 or under load', () => {
     expect(again.body).toEqual({ accepted: 0, duplicates: 10 });
     expect(await storedIds('retry-lost')).toEqual(batch.map((e) => `${enforcerId}:${String(e.id)}`).sort());
   }, 90_000);
+  // Failed before: the 160 puts queued for the SDK's 50 sockets, and those that waited over the 1 s
+  // connection timeout failed their post with a 503 although its other events were stored.
+  it('answers 10 concurrent posts of 50 events 200 each, and their 10 concurrent retries 200 with only duplicates', async () => {
+    const { token, enforcerId } = await enforcer('busy-events');
+    const batches = Array.from({ length: 10 }, (_, i) => events(`busy${i}`, 50));
+    const first = await Promise.all(batches.map((batch) => post(token, enforcerId, batch)));
+    expect(first.map((r) => [r.status, r.body])).toEqual(batches.map(() => [200, { accepted: 50, duplicates: 0 }]));
+    const again = await Promise.all(batches.map((batch) => post(token, enforcerId, batch)));
+    expect(again.map((r) => [r.status, r.body])).toEqual(batches.map(() => [200, { accepted: 0, duplicates: 50 }]));
+    for (const [i, batch] of batches.entries())
+      expect(await storedIds(`retry-busy${i}`)).toEqual(batch.map((e) => `${enforcerId}:${String(e.id)}`).sort());
+  }, 90_000);
 });

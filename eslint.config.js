@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import eslintComments from '@eslint-community/eslint-plugin-eslint-comments/configs';
 import vitest from '@vitest/eslint-plugin';
+import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
 
 /** Modules the pure domain must never reach: AWS, middleware and any I/O. */
@@ -63,6 +64,11 @@ const schemaValidatingSharedModules = [
   'functions/shared/http/helpers.ts',
   'functions/shared/storage/DynamoAuditStore.ts',
 ];
+
+// --- Static security scan (used by the security block below) ---
+/** @type {{ plugins: Record<string, import('eslint').ESLint.Plugin>, rules: Record<string, unknown> }} */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- eslint-plugin-security ships no type declarations
+const securityRecommended = security.configs.recommended;
 
 // --- Test habits (used by the test block below) ---
 /** What counts as an assertion in a test (patterns of the vitest plugin's expect-expect rule). */
@@ -172,6 +178,22 @@ export default tseslint.config(
       'vitest/valid-expect': ['error', { maxArgs: 2 }],
       'vitest/no-identical-title': 'error',
       'vitest/no-commented-out-tests': 'error',
+    },
+  },
+  // --- Static security scan of production code (tests and benchmarks build hostile inputs on purpose). ---
+  {
+    files: ['functions/**/*.ts', 'layers/**/*.ts', 'infra/**/*.ts', 'cli/**/*.ts', 'cli/**/*.mjs'],
+    plugins: securityRecommended.plugins,
+    rules: {
+      // The plugin recommends warnings; here a finding fails the lint.
+      ...Object.fromEntries(Object.keys(securityRecommended.rules).map((rule) => [rule, 'error'])),
+      // Flags every computed member access (over 180 in typed code whose keys come from unions and maps);
+      // prototype pollution is handled where documents are parsed (schemas, merge-patch), not by this rule.
+      'security/detect-object-injection': 'off',
+      // Findings still to be triaged one by one (paths from the operator or the build; regexes over
+      // length-bounded input): reported, not yet failing.
+      'security/detect-non-literal-fs-filename': 'warn',
+      'security/detect-unsafe-regex': 'warn',
     },
   },
   // --- Lint suppressions: each names the rule it silences and says why. ---

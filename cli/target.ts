@@ -62,6 +62,7 @@ export function resolveTarget(options: TargetOptions, env: Readonly<Record<strin
   endpoint.pathname = endpoint.pathname.replace(/\/+$/, '');
 
   const token = nonEmpty(options.token) ?? nonEmpty(env.VIGIL_TOKEN);
+  // eslint-disable-next-line security/detect-possible-timing-attacks -- a test for a missing value, not a comparison of a secret
   if (token !== undefined) return { endpoint, auth: { kind: 'bearer', token } };
   if (endpoint.protocol === 'https:' && !isLocalHost(endpoint.hostname)) {
     // An execute-api host names its region, which is the one to sign for whatever the shell's default region is.

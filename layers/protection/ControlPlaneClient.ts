@@ -91,6 +91,7 @@ export class ControlPlaneClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
     const token = this.token();
+    // eslint-disable-next-line security/detect-possible-timing-attacks -- a test for a missing value, not a comparison of a secret
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';

@@ -77,6 +77,7 @@ function readTokenSource(env: Env, problems: string[]): TokenSource | undefined 
     }
   }
   if (parameter !== undefined) return { kind: 'ssmParameter', name: parameter };
+  // eslint-disable-next-line security/detect-possible-timing-attacks -- a test for a missing value, not a comparison of a secret
   if (secret !== undefined) return { kind: 'secret', secretId: secret };
   return env.VIGIL_TOKEN ? { kind: 'value', token: env.VIGIL_TOKEN } : undefined;
 }

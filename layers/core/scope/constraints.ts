@@ -76,6 +76,7 @@ function variableConstraint(variable: ScopeVariable): ScopeConstraints {
     const head = value.slice(0, first);
     const tail = value.slice(value.lastIndexOf('*') + 1);
     const token = head === '' && tail === '' ? requiredToken(value) : undefined;
+    // eslint-disable-next-line security/detect-possible-timing-attacks -- a test for a missing value, not a comparison of a secret
     if (token !== undefined) [kind, text] = ['token', token];
     else if (head === '' && tail === '') return UNCONSTRAINED;
     else [kind, text] = head.length >= tail.length ? ['prefix', head] : ['suffix', tail];

@@ -106,18 +106,29 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The first SIGINT/SIGTERM stops cleanly and exits 0; a second one exits at once. */
+/**
+ * A repeat of the same signal within this window is the same request: npm forwards a terminal's SIGINT to
+ * its child, which the terminal has already signalled as part of the process group, so one Ctrl-C arrives twice.
+ */
+const REPEATED_SIGNAL_WINDOW_MS = 500;
+
+/** The first SIGINT/SIGTERM stops cleanly and exits 0; a later, separate one exits at once. */
 function stopOnSignal(local: LocalMode): void {
-  let signals = 0;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
+    const now = Date.now();
+    if (first !== undefined) {
+      if (signal === first.signal && now - first.at < REPEATED_SIGNAL_WINDOW_MS) return;
       process.stderr.write(`vigil: ${signal} again, exiting without waiting\n`);
       process.exit(1);
     }
+    first = { signal, at: now };
     process.stderr.write(`vigil: ${signal} received, stopping (send it again to force)\n`);
     local.stop().then(
-      () => process.exit(0),
+      () => {
+        process.stderr.write('vigil: stopped\n');
+        process.exit(0);
+      },
       (error: unknown) => {
         process.stderr.write(`vigil: stopping failed: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);

@@ -114,7 +114,8 @@ export const USAGE = `Usage: npm start [-- [--tls] [--help]]
 
 Runs the whole Vigil control plane on this machine: the same API handlers as in AWS behind a
 local HTTP server, with DynamoDB Local (started and stopped with this command) as storage.
-It prints the URL and the admin token, and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+It prints the URL and the admin token, and stops cleanly on Ctrl-C (SIGINT) or SIGTERM, ending
+with "vigil: stopped"; a second, separate signal (more than half a second later) exits at once.
 Data persists across restarts in the data dir.
 
 With --tls it serves HTTPS with a certificate from a local CA kept in <data dir>/tls/, so a

@@ -149,3 +149,49 @@ describe('npm start -- --tls', () => {
     }
   });
 });
+
+describe('npm start, stopped with Ctrl-C', () => {
+  // npm forwards a terminal's SIGINT to the whole process group, so one Ctrl-C reaches local mode twice.
+  it('counts two SIGINTs in quick succession as one: stops cleanly, exits 0 and says it stopped', { timeout: 60_000 }, async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'vigil-main-sigint-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of SETTINGS) delete env[name];
+    Object.assign(env, { PORT: '0', VIGIL_DATA_DIR: join(scratch, 'data'), VIGIL_DYNAMODB_ENDPOINT: await dynamodbEndpoint() });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.includes('Press Ctrl-C')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`exited with ${code} before starting: ${stderr}`)));
+      });
+      child.kill('SIGINT');
+      // The second one after the first was handled, as npm's copy arrives: signals sent together may merge.
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (stderr.includes('SIGINT received')) resolve();
+          else setImmediate(check);
+        };
+        check();
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stderr).not.toContain('exiting without waiting');
+      expect(stderr.match(/SIGINT received, stopping/g)).toHaveLength(1);
+      expect(stderr).toMatch(/^vigil: stopped\n$/m);
+      expect(stderr.trimEnd().split('\n').at(-1)).toBe('vigil: stopped');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});

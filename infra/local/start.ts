@@ -49,6 +49,18 @@ export interface StartOptions extends LocalSettings {
    * @default 1000
    */
   readonly schedulerPollMs?: number;
+  /**
+   * The time of the local scheduler and of the mode-change handler it invokes (as EventBridge Scheduler and
+   * its target share AWS's time); tests pass their own to fire a change on demand. The API keeps the system clock.
+   * @default the system clock
+   */
+  readonly schedulerClock?: () => Date;
+  /**
+   * Whether the local scheduler polls on its own timer. Tests turn it off and fire due changes with
+   * `runDueModeChanges()`, so that nothing fires behind their back.
+   * @default true
+   */
+  readonly schedulerPolling?: boolean;
   /** Request lines and failures; `npm start` logs to stderr, tests usually stay quiet. */
   readonly logger?: LocalServerLogger;
   /**
@@ -84,6 +96,11 @@ export interface LocalMode {
   /** The data dir, absolute. */
   readonly dataDir: string;
   readonly dynamodbEndpoint: string;
+  /**
+   * One scheduler pass now: delivers every enforcement-mode change due by the scheduler's clock to the
+   * mode-change handler, as a poll does. Returns how many were delivered.
+   */
+  runDueModeChanges(): Promise<number>;
   /** Stops accepting requests, lets in-flight ones finish, then stops DynamoDB Local if it started it. */
   stop(): Promise<void>;
 }
@@ -186,14 +203,15 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     });
 
     // The local stand-in for EventBridge Scheduler: fires the mode-change handler with a schedule's input.
-    const modeChange = createModeChangeHandler(runtime);
+    const modeChange = createModeChangeHandler(options.schedulerClock ? { ...runtime, clock: options.schedulerClock } : runtime);
     const scheduler = new LocalScheduler({
       store: runtime.configStore,
       invoke: (input) => modeChange(input, modeChangeContext()),
       logger: runtime.logger,
       pollMs: options.schedulerPollMs,
+      ...(options.schedulerClock ? { clock: options.schedulerClock } : {}),
     });
-    scheduler.start();
+    if (options.schedulerPolling !== false) scheduler.start();
     cleanups.push(() => scheduler.stop());
 
     let stopping: Promise<void> | undefined;
@@ -205,6 +223,7 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
       adminTokenSource: token.source,
       dataDir,
       dynamodbEndpoint,
+      runDueModeChanges: () => scheduler.runDue(),
       stop() {
         stopping ??= cleanUp();
         return stopping;

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture } from '../support/fixtures.js';
-import { eventually, useLocalMode } from '../support/local-mode.js';
+import { useLocalMode } from '../support/local-mode.js';
 
-// A policy in audit mode that schedules its own switch to enforce 3 seconds ahead, driven over HTTP against
-// local mode as `npm start` runs it: the local scheduler fires the change at its second, the webhook picks
-// it up within its refresh bound, and an exec that was only detected is blocked from then on.
+// A policy in audit mode that schedules its own switch to enforce, driven over HTTP against local mode as
+// `npm start` runs it. The local scheduler runs on a clock the test moves and fires only when the test asks
+// for a pass, through the same path its timer takes (due changes from DynamoDB → the mode-change handler), so
+// the switch happens exactly at the step the test chooses; the webhook rereads its configuration on every
+// review, so an exec that was only detected is blocked from the next review on.
 
-const vigil = useLocalMode({ configRecheckMs: 200, schedulerPollMs: 1000 });
+const HOUR = 3_600_000;
+let schedulerNow = new Date();
+const vigil = useLocalMode({ configRecheckMs: 0, schedulerClock: () => schedulerNow });
 
 function review(file: string): any {
   const body = readFixture<any>('admission', ...file.split('/'));
@@ -17,7 +21,7 @@ const execSh = () => review('exec-guard/denied/exec-sh.json');
 const createTestNginx = () => review('debug-containers/allowed/create-pod.json');
 
 describe('a scheduled switch to enforce', () => {
-  it('turns Detect into Block within a few seconds of its time and records the schedule as the actor', async () => {
+  it('turns Detect into Block at its time, not before, and records the schedule as the actor', async () => {
     const registered = await vigil.api('POST', '/v1/clusters', { name: 'scheduled' });
     expect(registered.status).toBe(201);
     const webhook = `${registered.body.webhookUrl}?timeout=10s`;
@@ -26,7 +30,8 @@ describe('a scheduled switch to enforce', () => {
       200,
     );
 
-    const at = new Date(Date.now() + 3000).toISOString();
+    // The API checks the time against the real clock, so the switch lies an hour ahead of it.
+    const at = new Date(Date.now() + HOUR).toISOString();
     const created = await vigil.api('POST', '/v1/policies', {
       name: 'exec-guard',
       type: 'container',
@@ -40,24 +45,21 @@ describe('a scheduled switch to enforce', () => {
     expect(change).toMatchObject({ to: 'enforce', at, scheduledFor: at, state: 'pending', id: expect.any(String) });
     expect((await vigil.post(webhook, createTestNginx())).body.response.allowed).toBe(true);
 
-    // Before its time: audit mode, so the exec is let through and recorded as Detect.
-    const detected = await eventually(async () => {
-      const r = await vigil.post(webhook, execSh());
-      expect(r.body.response).toMatchObject({ allowed: true, auditAnnotations: { status: 'Detect', policy: 'exec-guard' } });
-      return r;
-    }, 2500);
-    expect(Date.now()).toBeLessThan(Date.parse(at));
+    // Before its time: a scheduler pass a second early delivers nothing; audit mode, so the exec is let
+    // through and recorded as Detect.
+    schedulerNow = new Date(Date.parse(at) - 1000);
+    expect(await vigil.runDueModeChanges()).toBe(0);
+    const detected = await vigil.post(webhook, execSh());
     expect(detected.status).toBe(200);
+    expect(detected.body.response).toMatchObject({ allowed: true, auditAnnotations: { status: 'Detect', policy: 'exec-guard' } });
+    expect((await vigil.api('GET', '/v1/policies/exec-guard')).body).toMatchObject({ enforcementMode: 'audit', version: 1 });
 
-    // After its time: enforce mode with an enforcing group, so the exec is refused.
-    const blocked = await eventually(async () => {
-      const r = await vigil.post(webhook, execSh());
-      expect(r.body.response.allowed).toBe(false);
-      return r;
-    }, 8000);
-    const blockedAt = Date.now();
-    expect(blockedAt).toBeGreaterThanOrEqual(Date.parse(at));
-    expect(blockedAt - Date.parse(at)).toBeLessThan(3000);
+    // At its time: one pass delivers the switch, once; enforce mode with an enforcing group refuses the exec.
+    schedulerNow = new Date(at);
+    expect(await vigil.runDueModeChanges()).toBe(1);
+    expect(await vigil.runDueModeChanges()).toBe(0);
+    const blocked = await vigil.post(webhook, execSh());
+    expect(blocked.body.response.allowed).toBe(false);
     expect(blocked.body.response.status).toMatchObject({ code: 403, message: expect.stringContaining('blocked by policy "exec-guard"') });
 
     const read = await vigil.api('GET', '/v1/policies/exec-guard');

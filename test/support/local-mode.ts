@@ -18,13 +18,22 @@ export interface RunningLocalMode {
   ): Promise<{ status: number; body: T; headers: Headers }>;
   /** POSTs a body to a full URL (the webhook), as the Kubernetes API server would. */
   post<T = any>(url: string, body: unknown): Promise<{ status: number; body: T }>;
+  /** One local-scheduler pass now, by the scheduler's clock: how many due mode changes it delivered. */
+  runDueModeChanges(): Promise<number>;
+}
+
+export interface LocalModeTestOptions {
+  readonly configRecheckMs?: number;
+  readonly schedulerPollMs?: number;
+  /** The scheduler's clock; with it, the scheduler does not poll on a timer and fires only via `runDueModeChanges()`. */
+  readonly schedulerClock?: () => Date;
 }
 
 /**
  * Local mode as `npm start` runs it, in this process on a free port, with its own data dir and its own
  * tables on the run's DynamoDB Local. Everything goes over real HTTP.
  */
-export function useLocalMode(options: { configRecheckMs?: number; schedulerPollMs?: number } = {}): RunningLocalMode {
+export function useLocalMode(options: LocalModeTestOptions = {}): RunningLocalMode {
   let running: LocalMode | undefined;
   let dataDir: string | undefined;
   beforeAll(async () => {
@@ -38,6 +47,7 @@ export function useLocalMode(options: { configRecheckMs?: number; schedulerPollM
       tablePrefix: `e${randomBytes(4).toString('hex')}-`,
       configRecheckMs: options.configRecheckMs,
       schedulerPollMs: options.schedulerPollMs,
+      ...(options.schedulerClock ? { schedulerClock: options.schedulerClock, schedulerPolling: false } : {}),
     });
   }, 60_000);
   afterAll(async () => {
@@ -70,6 +80,7 @@ export function useLocalMode(options: { configRecheckMs?: number; schedulerPollM
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
+    runDueModeChanges: () => live().runDueModeChanges(),
     post: (url, body) => request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   };
 }

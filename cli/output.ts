@@ -64,6 +64,18 @@ function cell(value: unknown): string {
   return JSON.stringify(value) ?? '';
 }
 
+/** The text cut to `width` characters, its last one an ellipsis when something was cut. */
+export function cut(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return width <= 0 ? '' : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/** The text cut or padded to exactly `width` characters. */
+export function fixed(text: string, width: number): string {
+  return cut(text, width).padEnd(width);
+}
+
 /** A plain text table: a header line and one line per item, columns padded with two spaces between them. */
 export function renderTable<T>(items: readonly T[], columns: readonly Column<T>[], paint: Paint = painter(false)): string {
   const rows = items.map((item) => columns.map((column) => cell(column.value(item))));

@@ -3,7 +3,7 @@ import { segment, type Query } from '../client.js';
 import type { Context } from '../context.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { auditColumns, workloadText, type Json } from '../kinds.js';
-import { toYaml, type OutputFormat } from '../output.js';
+import { fixed, toYaml, type OutputFormat } from '../output.js';
 import { parseInstant } from '../time.js';
 
 export interface AuditFilters {
@@ -41,19 +41,25 @@ export async function auditGetCommand(ctx: Context, id: string, options: { outpu
   return ExitCode.ok;
 }
 
-/** One event on one line, for following. */
+/**
+ * Column widths of followed events: fixed, because events arrive one by one and cannot be measured together.
+ * The time fits an ISO instant with milliseconds; longer cells are cut with an ellipsis, the message (last) never.
+ */
+const TAIL_WIDTHS = { time: 24, status: 6, rule: 40, action: 10, workload: 40 } as const;
+
+/** One event on one line, for following, its columns aligned with those of the lines before. */
 export function eventLine(event: Json): string {
   const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
   return [
-    event.time,
-    event.status,
-    `${text(event.policy)}/${text(event.control)}`,
-    event.action,
-    workloadText(event.workload),
-    event.message,
+    fixed(text(event.time), TAIL_WIDTHS.time),
+    fixed(text(event.status), TAIL_WIDTHS.status),
+    fixed(`${text(event.policy)}/${text(event.control)}`, TAIL_WIDTHS.rule),
+    fixed(text(event.action), TAIL_WIDTHS.action),
+    fixed(text(workloadText(event.workload)), TAIL_WIDTHS.workload),
+    text(event.message).replace(/\s*\n\s*/g, ' '),
   ]
-    .map(text)
-    .join('  ');
+    .join('  ')
+    .trimEnd();
 }
 
 function byTime(a: Json, b: Json): number {

@@ -289,7 +289,7 @@ describe('vigil audit', { timeout: SPAWN_TIMEOUT }, () => {
       const before = tail.stdout().trimEnd().split('\n');
       expect(before).toHaveLength(1);
       expect(before[0]).toMatch(
-        /^\S+Z {2}Detect {2}global-exec-guard\/blockContainerExec {2}exec {2}audited\/default\/test-nginx {2}exec of "sh"/,
+        /^\S+Z {2}Detect {2}global-exec-guard\/blockContainerExec {6}exec {8}audited\/default\/test-nginx {16}exec of "sh"/,
       );
 
       expect((await local.post(webhook, execSh())).body.response.allowed).toBe(true);

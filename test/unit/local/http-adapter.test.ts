@@ -54,7 +54,11 @@ function json(reply: Reply): any {
 
 class CapturingLogger implements LocalServerLogger {
   readonly infos: string[] = [];
+  readonly debugs: string[] = [];
   readonly errors: string[] = [];
+  debug(line: string): void {
+    this.debugs.push(line);
+  }
   info(line: string): void {
     this.infos.push(line);
   }
@@ -98,6 +102,7 @@ describe('createLocalServer', () => {
   afterEach(() => {
     invocations.length = 0;
     logger.infos.length = 0;
+    logger.debugs.length = 0;
     logger.errors.length = 0;
     respond = defaultRespond;
   });
@@ -415,6 +420,18 @@ describe('createLocalServer', () => {
       await send(server, 'GET', '/v1/policies?limit=5');
       expect(logger.infos).toHaveLength(1);
       expect(logger.infos[0]).toMatch(/^GET \/v1\/policies 200 \d+ms$/);
+    });
+
+    it('logs answered polls of the audit list at debug level only (`vigil audit tail` polls it every few seconds)', async () => {
+      await send(server, 'GET', '/v1/audit-events?since=2026-01-01T00:00:00Z');
+      await send(server, 'GET', '/v1/audit-events/evt-1');
+      respond = () => Promise.resolve({ statusCode: 503, body: '{}' });
+      await send(server, 'GET', '/v1/audit-events');
+      expect(logger.debugs).toHaveLength(1);
+      expect(logger.debugs[0]).toMatch(/^GET \/v1\/audit-events 200 \d+ms$/);
+      expect(logger.infos).toHaveLength(2);
+      expect(logger.infos[0]).toMatch(/^GET \/v1\/audit-events\/evt-1 200 \d+ms$/);
+      expect(logger.infos[1]).toMatch(/^GET \/v1\/audit-events 503 \d+ms$/);
     });
 
     it('never shows the secret segment of a webhook URL, whatever the answer', async () => {

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
 import { createApiHandler } from '../../../functions/api/app.js';
@@ -8,8 +7,7 @@ import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import type { HttpHandler } from '../../../functions/shared/http/types.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
-import { createDynamoClients } from '../../../functions/shared/storage/client.js';
-import { ensureTables } from '../../../functions/shared/storage/tables.js';
+import { adminCaller, createTablesAt, enforceDefaultGroup, silentLogger } from '../../support/admission-outage.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
 import { readAdmissionReview } from '../../support/fixtures.js';
 import { dynamodbEndpoint } from '../../support/use-tables.js';
@@ -73,7 +71,6 @@ let relay: StallingRelay;
 let config: RuntimeConfig;
 let warm: HttpHandler;
 let secret = '';
-const silentLogger = () => new Logger({ serviceName: 'vigil-test', logLevel: 'SILENT' });
 
 function review(file: string, patch: (request: any) => void = () => undefined): string {
   const body = readAdmissionReview(file);
@@ -119,12 +116,7 @@ beforeAll(async () => {
   relay = new StallingRelay(new URL(endpoint));
   const relayed = await relay.start();
   const prefix = `stall${crypto.randomUUID().slice(0, 6)}-`;
-  const clients = createDynamoClients({ endpoint });
-  try {
-    await ensureTables(clients.client, prefix);
-  } finally {
-    clients.client.destroy();
-  }
+  await createTablesAt(endpoint, prefix);
   config = {
     mode: 'local',
     tablePrefix: prefix,
@@ -135,22 +127,7 @@ beforeAll(async () => {
   };
   const runtime = createRuntime(config, { logger: silentLogger() });
   await bootstrap(runtime);
-  const api = createApiHandler(runtime);
-  const call = async (method: string, path: string, route: string, body?: unknown, pathParameters?: Record<string, string>) => {
-    const result = await api(
-      httpEvent({
-        method,
-        routeKey: `${method} ${route}`,
-        path,
-        body: JSON.stringify(body),
-        pathParameters,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      }),
-      lambdaContext('vigil-api'),
-    );
-    if ((result.statusCode ?? 500) >= 300) throw new Error(`${method} ${path} answered ${result.statusCode}: ${result.body}`);
-    return JSON.parse(result.body ?? '{}') as Record<string, any>;
-  };
+  const call = adminCaller(createApiHandler(runtime), ADMIN_TOKEN);
   const registered = await call('POST', '/v1/clusters', '/v1/clusters', { name: 'prod' });
   secret = (registered.webhookUrl as string).split('/').pop()!;
   await call('POST', '/v1/policies', '/v1/policies', {
@@ -160,8 +137,7 @@ beforeAll(async () => {
     scope: { applicationScopes: ['Global'] },
     controls: { blockContainerExec: { enabled: true } },
   });
-  const group = await call('GET', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', undefined, { name: 'default-ke' });
-  await call('PUT', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', { ...group, enforce: true }, { name: 'default-ke' });
+  await enforceDefaultGroup(call);
   warm = createAdmissionHandler(runtime);
   // Warm: the configuration is cached, the audit write and the pod memory work.
   expect((await admit(warm, execSh())).response).toMatchObject({ allowed: false });

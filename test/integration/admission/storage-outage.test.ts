@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
@@ -11,9 +11,8 @@ import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import type { HttpHandler } from '../../../functions/shared/http/types.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
-import { createDynamoClients } from '../../../functions/shared/storage/client.js';
-import { ensureTables } from '../../../functions/shared/storage/tables.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.js';
+import { adminCaller, createTablesAt, enforceDefaultGroup, silentLogger } from '../../support/admission-outage.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
 import { readFixture } from '../../support/fixtures.js';
 
@@ -51,8 +50,6 @@ let logger: Logger;
 let warm: HttpHandler;
 /** Cluster name → its webhook secret (from the webhook URL, shown once at registration). */
 const secrets = new Map<string, string>();
-
-const silentLogger = () => new Logger({ serviceName: 'vigil-test', logLevel: 'SILENT' });
 
 function review(file: string): unknown {
   const body = readFixture<any>('admission', ...file.split('/'));
@@ -97,12 +94,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'vigil-outage-'));
   dynamo = await startDynamoDbLocal({ dataDir });
   const prefix = 'outage-';
-  const clients = createDynamoClients({ endpoint: dynamo.endpoint });
-  try {
-    await ensureTables(clients.client, prefix);
-  } finally {
-    clients.client.destroy();
-  }
+  await createTablesAt(dynamo.endpoint, prefix);
   config = {
     mode: 'local',
     tablePrefix: prefix,
@@ -114,23 +106,7 @@ beforeAll(async () => {
   logger = silentLogger();
   const runtime = createRuntime(config, { logger });
   await bootstrap(runtime);
-  const api = createApiHandler(runtime);
-  const call = async (method: string, path: string, route: string, body?: unknown, pathParameters?: Record<string, string>) => {
-    const result = await api(
-      httpEvent({
-        method,
-        routeKey: `${method} ${route}`,
-        path,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        pathParameters,
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      }),
-      lambdaContext('vigil-api'),
-    );
-    const parsed = result.body ? (JSON.parse(result.body) as Record<string, any>) : {};
-    if ((result.statusCode ?? 500) >= 300) throw new Error(`${method} ${path} answered ${result.statusCode}: ${result.body}`);
-    return parsed;
-  };
+  const call = adminCaller(createApiHandler(runtime), ADMIN_TOKEN);
   const register = async (name: string, enforcerGroup?: string) => {
     const registered = await call('POST', '/v1/clusters', '/v1/clusters', { name, ...(enforcerGroup ? { enforcerGroup } : {}) });
     secrets.set(name, (registered.webhookUrl as string).split('/').pop()!);
@@ -152,8 +128,7 @@ beforeAll(async () => {
     scope: { applicationScopes: ['Global'] },
     controls: { blockContainerExec: { enabled: true } },
   });
-  const group = await call('GET', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', undefined, { name: 'default-ke' });
-  await call('PUT', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', { ...group, enforce: true }, { name: 'default-ke' });
+  await enforceDefaultGroup(call);
 
   warm = createAdmissionHandler(runtime);
 }, 90_000);

@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
-import { httpEvent, lambdaContext } from '../../support/events.js';
+import { readAdmissionReview } from '../../support/fixtures.js';
+import { sendReview as sendTo, watchEverythingPolicy } from '../../support/webhook-audit.js';
 import { clientEvent, useEnforcerApi } from '../enforcer/harness.js';
 
 // Issue 14 item 3: every event any component stores fits the AuditEvent schema the API publishes. Hostile
 // webhook reviews (built from real ones in ../shared/testdata) and hostile enforcer reports are stored, then
 // every stored event, read back through the API, is validated against the served OpenAPI document.
 
-const testdata = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'testdata', 'admission-reviews');
-const review = (path: string): any => JSON.parse(readFileSync(join(testdata, path), 'utf8'));
+const review = (path: string): any => readAdmissionReview(path);
 
 const api = useEnforcerApi();
 const CLUSTER = 'hostile';
@@ -26,16 +24,7 @@ let validateAuditEvent: ((event: unknown) => boolean) & { errors?: unknown };
 beforeAll(async () => {
   const registered = await api.call('POST', '/v1/clusters', { body: { name: CLUSTER } });
   secret = (registered.body as { webhookUrl: string }).webhookUrl.split('/').pop()!;
-  for (const body of [
-    {
-      name: 'hostile-watch',
-      type: 'container',
-      enforcementMode: 'audit',
-      scope: { applicationScopes: ['Global'] },
-      controls: { blockContainerExec: { enabled: true }, allowedRegistries: { enabled: true, registries: ['docker.io'] } },
-    },
-  ])
-    expect((await api.call('POST', '/v1/policies', { body })).status).toBe(201);
+  expect((await api.call('POST', '/v1/policies', { body: watchEverythingPolicy('hostile-watch') })).status).toBe(201);
   token = await api.createGroup('hostile-fn', 'nano_enforcer');
   enforcerId = await api.register(token, 'hostile-fn-1', 'nano_enforcer');
   admission = createAdmissionHandler(api.runtime);
@@ -58,18 +47,7 @@ const hostileText = fc
 const hostileCommand = fc.array(hostileText, { minLength: 1, maxLength: 300 });
 
 async function sendReview(body: unknown): Promise<void> {
-  const response = await admission(
-    httpEvent({
-      method: 'POST',
-      routeKey: 'POST /v1/admission/{cluster}/{secret}',
-      path: `/v1/admission/${CLUSTER}/${secret}`,
-      pathParameters: { cluster: CLUSTER, secret },
-      query: { timeout: '10s' },
-      body: JSON.stringify(body),
-    }),
-    lambdaContext(),
-  );
-  expect(response.statusCode).toBe(200);
+  await sendTo(admission, CLUSTER, secret, body);
 }
 
 /** Every stored event of one query, through the API (newest first, paged). */

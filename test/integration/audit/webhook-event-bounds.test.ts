@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
@@ -9,13 +7,14 @@ import { createRuntime } from '../../../functions/shared/runtime.js';
 import { DynamoAuditStore } from '../../../functions/shared/storage/DynamoAuditStore.js';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
+import { readAdmissionReview } from '../../support/fixtures.js';
 import { useTables } from '../../support/use-tables.js';
+import { sendReview, watchEverythingPolicy } from '../../support/webhook-audit.js';
 
 // A huge exec must be recorded (cut to the schema) and must not keep later events from being recorded
 // (issue 14 items 2 and 3), with the real webhook on DynamoDB Local and reviews from ../shared/testdata.
 
-const testdata = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'testdata', 'admission-reviews');
-const review = (path: string): any => JSON.parse(readFileSync(join(testdata, path), 'utf8'));
+const review = (path: string): any => readAdmissionReview(path);
 
 const tables = useTables();
 const TOKEN = 'bounds-admin-token';
@@ -55,13 +54,7 @@ beforeAll(async () => {
   const registered = await call('POST', 'POST /v1/clusters', '/v1/clusters', { name: CLUSTER });
   secret = (JSON.parse(registered.body!) as { webhookUrl: string }).webhookUrl.split('/').pop()!;
   // Detect every exec and every pod from a registry other than docker.io.
-  await call('POST', 'POST /v1/policies', '/v1/policies', {
-    name: 'watch-all',
-    type: 'container',
-    enforcementMode: 'audit',
-    scope: { applicationScopes: ['Global'] },
-    controls: { blockContainerExec: { enabled: true }, allowedRegistries: { enabled: true, registries: ['docker.io'] } },
-  });
+  await call('POST', 'POST /v1/policies', '/v1/policies', watchEverythingPolicy('watch-all'));
   admission = createAdmissionHandler(runtime);
   admissionWithoutAuditTable = createAdmissionHandler(
     createRuntime(
@@ -78,18 +71,7 @@ beforeAll(async () => {
 });
 
 async function send(body: unknown, handler = admission): Promise<void> {
-  const response = await handler(
-    httpEvent({
-      method: 'POST',
-      routeKey: 'POST /v1/admission/{cluster}/{secret}',
-      path: `/v1/admission/${CLUSTER}/${secret}`,
-      pathParameters: { cluster: CLUSTER, secret },
-      query: { timeout: '10s' },
-      body: JSON.stringify(body),
-    }),
-    lambdaContext(),
-  );
-  expect(response.statusCode).toBe(200);
+  await sendReview(handler, CLUSTER, secret, body);
 }
 
 /** The stored events of the exec or create of one review, found by its pod name. */

@@ -1,6 +1,6 @@
 // What every command gets: the streams, colours, and the API client made from the global options.
 import { VigilClient, type ClientOptions } from './client.js';
-import { colorsFor, painter, render, renderError, type Column, type Io, type OutputFormat, type Paint } from './output.js';
+import { colorsFor, painter, render, renderError, tableWidth, type Column, type Io, type OutputFormat, type Paint } from './output.js';
 import { resolveTarget } from './target.js';
 
 export interface GlobalOptions {
@@ -57,7 +57,7 @@ export class Context {
 
   /** Prints items (or one item) as a table, JSON or YAML. */
   output<T>(data: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[]): void {
-    this.print(render(data, format, columns, this.paint));
+    this.print(render(data, format, columns, this.paint, tableWidth(this.io.stdout, this.io.env)));
   }
 
   error(head: string, details: readonly { path: string; message: string }[] = []): void {

@@ -9,6 +9,18 @@ export type OutputFormat = (typeof outputFormats)[number];
 export interface Writable {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  /** A terminal's width in characters. */
+  readonly columns?: number;
+}
+
+/** Table width when stdout is not a terminal (a pipe, a file): wide enough that little is cut. */
+export const DEFAULT_TABLE_WIDTH = 160;
+
+/** How wide tables may be: the terminal's width, else COLUMNS when it is a positive number, else the default. */
+export function tableWidth(stream: Writable, env: Readonly<Record<string, string | undefined>>): number {
+  if (stream.isTTY === true && stream.columns !== undefined && stream.columns > 0) return stream.columns;
+  const fromEnv = Number(env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_TABLE_WIDTH;
 }
 
 /** The process's streams and environment, injectable for tests. */
@@ -76,23 +88,46 @@ export function fixed(text: string, width: number): string {
   return cut(text, width).padEnd(width);
 }
 
-/** A plain text table: a header line and one line per item, columns padded with two spaces between them. */
-export function renderTable<T>(items: readonly T[], columns: readonly Column<T>[], paint: Paint = painter(false)): string {
+/** The narrowest a cut column gets: its header, or a few characters and the ellipsis. */
+const MIN_CUT_WIDTH = 4;
+
+/**
+ * A plain text table: a header line and one line per item, columns padded with two spaces between them. With
+ * `maxWidth` (the terminal's width), lines longer than that have their widest column cut with an ellipsis.
+ */
+export function renderTable<T>(
+  items: readonly T[],
+  columns: readonly Column<T>[],
+  paint: Paint = painter(false),
+  maxWidth?: number,
+): string {
   const rows = items.map((item) => columns.map((column) => cell(column.value(item))));
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => [...(row[i] ?? '')].length)));
+  if (maxWidth !== undefined && widths.length > 0) {
+    const total = widths.reduce((sum, width) => sum + width, 0) + 2 * (widths.length - 1);
+    const widest = widths.indexOf(Math.max(...widths));
+    const floor = Math.max(MIN_CUT_WIDTH, columns[widest]?.header.length ?? 0);
+    widths[widest] = Math.max(floor, (widths[widest] ?? 0) - Math.max(0, total - maxWidth));
+  }
   const line = (cells: readonly string[]) =>
     cells
-      .map((text, i) => (i === cells.length - 1 ? text : text.padEnd(widths[i] ?? 0)))
+      .map((text, i) => (i === cells.length - 1 ? cut(text, widths[i] ?? 0) : fixed(text, widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [paint('bold', line(columns.map((c) => c.header))), ...rows.map(line)].join('\n') + '\n';
 }
 
 /** Renders data in the requested format; `table` needs columns. */
-export function render<T>(data: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[], paint?: Paint): string {
+export function render<T>(
+  data: T | readonly T[],
+  format: OutputFormat,
+  columns: readonly Column<T>[],
+  paint?: Paint,
+  maxWidth?: number,
+): string {
   if (format === 'json') return toJson(data);
   if (format === 'yaml') return toYaml(data);
-  return renderTable(Array.isArray(data) ? (data as readonly T[]) : [data as T], columns, paint);
+  return renderTable(Array.isArray(data) ? (data as readonly T[]) : [data as T], columns, paint, maxWidth);
 }
 
 /** An error line and its details, as printed on stderr. */

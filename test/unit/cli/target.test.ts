@@ -130,6 +130,24 @@ describe('output', () => {
     expect(text).toBe('A       B\nx       p,q\nlonger  two lines\n');
   });
 
+  it('fits a table into the given width by cutting its widest column with an ellipsis', () => {
+    const rows = [
+      { name: 'web', description: 'blocks shells in every container of the web tier', mode: 'enforce' },
+      { name: 'batch', description: 'short', mode: 'detect' },
+    ];
+    const columns = [
+      { header: 'NAME', value: (r: (typeof rows)[number]) => r.name },
+      { header: 'DESCRIPTION', value: (r: (typeof rows)[number]) => r.description },
+      { header: 'MODE', value: (r: (typeof rows)[number]) => r.mode },
+    ];
+    const text = renderTable(rows, columns, undefined, 32);
+    expect(text).toBe(
+      ['NAME   DESCRIPTION       MODE', 'web    blocks shells i…  enforce', 'batch  short             detect', ''].join('\n'),
+    );
+    for (const line of text.split('\n')) expect([...line].length).toBeLessThanOrEqual(32);
+    expect(renderTable(rows, columns, undefined, 200)).toContain('blocks shells in every container of the web tier');
+  });
+
   it('colours only a terminal, never with NO_COLOR, TERM=dumb or --no-color', () => {
     const tty = { write: () => true, isTTY: true };
     const pipe = { write: () => true };

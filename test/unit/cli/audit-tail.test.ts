@@ -24,7 +24,9 @@ describe('vigil audit tail lines', () => {
 
   it('cut a cell longer than its column with an ellipsis and keep the message whole', () => {
     const longName = `web-${'x'.repeat(80)}`;
-    const line = eventLine(event({ policy: 'a'.repeat(80), workload: { kind: 'Pod', namespace: 'prod', name: longName }, message: 'm'.repeat(120) }));
+    const line = eventLine(
+      event({ policy: 'a'.repeat(80), workload: { kind: 'Pod', namespace: 'prod', name: longName }, message: 'm'.repeat(120) }),
+    );
     const reference = eventLine(event({}));
     expect(line).not.toContain(longName);
     expect(line).toContain('…');

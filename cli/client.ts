@@ -136,13 +136,7 @@ export class VigilClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const cause =
-        error instanceof Error && error.cause instanceof Error
-          ? error.cause.message
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      throw new CliError(`cannot reach ${this.target.endpoint.origin}: ${cause}`);
+      throw this.unreachable(error);
     }
     const text = await response.text();
     let parsed: unknown = undefined;
@@ -157,6 +151,13 @@ export class VigilClient {
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
+  /** The error for a request that got no answer, naming the deepest cause the fetch gave. */
+  private unreachable(error: unknown): CliError {
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+    return new CliError(`cannot reach ${this.target.endpoint.origin}: ${cause}`);
+  }
+
   /**
    * A GET answered in another format than JSON (`accept`), returned as text; errors still come as JSON and
    * are raised as for request().
@@ -168,13 +169,7 @@ export class VigilClient {
       headers: await this.headersFor('GET', url, { accept }),
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((error: unknown) => {
-      const cause =
-        error instanceof Error && error.cause instanceof Error
-          ? error.cause.message
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      throw new CliError(`cannot reach ${this.target.endpoint.origin}: ${cause}`);
+      throw this.unreachable(error);
     });
     const text = await response.text();
     if (!response.ok) {

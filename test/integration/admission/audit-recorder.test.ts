@@ -16,41 +16,16 @@ import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/s
 import type { BatchClient } from '../../../functions/shared/storage/batch.js';
 import type { AuditFallback } from '../../../functions/shared/storage/audit-fallback.js';
 import type { AuditStore, GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
-import { auditEventSchema } from '../../../layers/core/index.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
 import { readFixture } from '../../support/fixtures.js';
 import { useTables, type TestTables } from '../../support/use-tables.js';
+import { blockedExecEvent } from '../../support/audit-events.js';
 
 const fast = { baseDelayMs: 1, maxDelayMs: 5 };
 
 /** One generated event of a test run: the policy name groups a test's events in the byPolicy index. */
 function generated(policy: string, index: number, retentionDays = 90): GeneratedAuditEvent {
-  const event = auditEventSchema.parse({
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    status: 'Block',
-    policy,
-    policyType: 'container',
-    policyVersion: 1,
-    control: 'blockContainerExec',
-    controlName: 'Block Container Exec',
-    enforcementMode: 'enforce',
-    action: 'exec',
-    message: `exec of "sh" is not an allowed process (${index})`,
-    workload: {
-      cluster: 'prod',
-      namespace: 'default',
-      pod: `web-${index}`,
-      container: 'app',
-      image: 'nginx:1.27',
-      function: null,
-      host: null,
-    },
-    user: { name: 'alice', groups: [] },
-    command: ['sh'],
-    enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
-  });
-  return { event, retentionDays };
+  return blockedExecEvent(policy, `web-${index}`, retentionDays, `exec of "sh" is not an allowed process (${index})`);
 }
 
 /** The ids stored under one policy (every test uses its own), with repeats if an event were stored twice. */

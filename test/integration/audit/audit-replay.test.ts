@@ -8,8 +8,8 @@ import { createAuditReplayHandler } from '../../../functions/audit-replay/app.js
 import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/shared/storage/audit-items.js';
 import type { GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
 import { SqsAuditFallback } from '../../../functions/shared/storage/SqsAuditFallback.js';
-import { auditEventSchema } from '../../../layers/core/index.js';
 import { useTables } from '../../support/use-tables.js';
+import { blockedExecEvent } from '../../support/audit-events.js';
 
 // The AWS path of docs/adr/0011 end to end but for SQS itself (a test double at that boundary): the webhook's
 // fallback sends the events, the replay function receives those very message bodies and writes them to the
@@ -19,24 +19,7 @@ const db = useTables();
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vigil-audit-fallback';
 
 function generated(policy: string, pod: string): GeneratedAuditEvent {
-  const event = auditEventSchema.parse({
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    status: 'Block',
-    policy,
-    policyType: 'container',
-    policyVersion: 1,
-    control: 'blockContainerExec',
-    controlName: 'Block Container Exec',
-    enforcementMode: 'enforce',
-    action: 'exec',
-    message: 'exec of "sh" is not an allowed process',
-    workload: { cluster: 'prod', namespace: 'default', pod, container: 'app', image: 'nginx:1.27', function: null, host: null },
-    user: { name: 'alice', groups: [] },
-    command: ['sh'],
-    enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
-  });
-  return { event, retentionDays: 90 };
+  return blockedExecEvent(policy, pod);
 }
 
 /** A test double of SQS that keeps the messages it was sent, as the queue would deliver them. */

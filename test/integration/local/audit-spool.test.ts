@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/shared/storage/audit-items.js';
 import type { GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
 import { FileAuditSpool, REFUSED_FILE, REPLAYING_FILE, SPOOL_FILE, SpoolFullError } from '../../../infra/local/audit-spool.js';
-import { auditEventSchema } from '../../../layers/core/index.js';
 import { useTables } from '../../support/use-tables.js';
+import { blockedExecEvent } from '../../support/audit-events.js';
 
 // The local audit spool on real files, replayed into a real audit table on DynamoDB Local.
 
@@ -23,24 +22,7 @@ afterEach(async () => {
 });
 
 function generated(pod: string): GeneratedAuditEvent {
-  const event = auditEventSchema.parse({
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    status: 'Block',
-    policy: 'spool-test',
-    policyType: 'container',
-    policyVersion: 1,
-    control: 'blockContainerExec',
-    controlName: 'Block Container Exec',
-    enforcementMode: 'enforce',
-    action: 'exec',
-    message: 'exec of "sh" is not an allowed process',
-    workload: { cluster: 'prod', namespace: 'default', pod, container: 'app', image: 'nginx:1.27', function: null, host: null },
-    user: { name: 'alice', groups: [] },
-    command: ['sh'],
-    enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
-  });
-  return { event, retentionDays: 90 };
+  return blockedExecEvent('spool-test', pod);
 }
 
 /** A logger whose lines the test reads (the spool's log is part of its contract: a full spool says so once). */

@@ -11,6 +11,7 @@ import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
 import { clustersToReissue, reissueWebhooks } from '../use-cases/webhook-issue.js';
 import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
+import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
 export const builtInGroups = new Set(['default', 'default-ke']);
@@ -39,27 +40,32 @@ export function groupRoutes(runtime: Runtime) {
     const name = request.params.name ?? '';
     const group = withoutMeta(validate(enforcerGroupSchema, request.body, 'the enforcer group'));
     if (group.name !== name) throw new BadRequestError(`the body names group "${group.name}" but the path names "${name}"`);
-    const stored = await store.get('enforcerGroup', name);
-    if (!stored) throw new NotFoundError(`enforcer group "${name}" does not exist`);
-    if (stored.type !== group.type)
-      throw new ValidationError('the enforcer group is invalid', [
-        {
-          path: 'type',
-          message: `cannot change from ${stored.type} to ${group.type}: its enforcers would stop matching; create a new group`,
-        },
-      ]);
-    const [replaced] = await store.apply(
-      [
-        {
-          op: 'replace',
-          kind: 'enforcerGroup',
-          name,
-          doc: { ...group, tokenHash: stored.tokenHash },
-          expectedVersion: ifMatchVersion(request.headers) ?? stored.version,
-        },
-      ],
-      request.actor,
-    );
+    const ifMatch = ifMatchVersion(request.headers);
+    // Without If-Match the client asked to replace whatever is current: a concurrent edit is retried, not its 412.
+    const { stored, replaced } = await writeAtCurrentVersion(ifMatch, async () => {
+      const current = await store.get('enforcerGroup', name);
+      if (!current) throw new NotFoundError(`enforcer group "${name}" does not exist`);
+      if (current.type !== group.type)
+        throw new ValidationError('the enforcer group is invalid', [
+          {
+            path: 'type',
+            message: `cannot change from ${current.type} to ${group.type}: its enforcers would stop matching; create a new group`,
+          },
+        ]);
+      const [written] = await store.apply(
+        [
+          {
+            op: 'replace',
+            kind: 'enforcerGroup',
+            name,
+            doc: { ...group, tokenHash: current.tokenHash },
+            expectedVersion: ifMatch ?? current.version,
+          },
+        ],
+        request.actor,
+      );
+      return { stored: current, replaced: written };
+    });
     // Manifests carry failMode, timeoutSeconds and exemptKubeSystem as issued: name the clusters that need new ones.
     const outdated = group.type === 'kube_enforcer' ? (await clustersToReissue(runtime, name, group, stored)).map((c) => c.name) : [];
     return versioned(200, {

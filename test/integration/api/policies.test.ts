@@ -292,6 +292,24 @@ describe('enforcer groups API', () => {
     const enforce = await api.call('PUT', '/v1/enforcer-groups/default-ke', { body: { ...group.body, enforce: true } });
     expect(enforce).toMatchObject({ status: 200, body: { enforce: true, version: group.body.version + 1 } });
   });
+
+  it('applies every one of 20 concurrent replaces without If-Match, and answers 412 to a stale If-Match', async () => {
+    const created = await api.call('POST', '/v1/enforcer-groups', { body: { name: 'contended-group', type: 'agent' } });
+    const { token: _token, ...group } = created.body;
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.call('PUT', '/v1/enforcer-groups/contended-group', { body: { ...group, description: `writer ${i}` } }),
+      ),
+    );
+    expect(attempts.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await api.call('GET', '/v1/enforcer-groups/contended-group')).body.version).toBe(21);
+    const stale = await api.call('PUT', '/v1/enforcer-groups/contended-group', {
+      body: { ...group, enforce: true },
+      headers: { 'if-match': `"${group.version}"` },
+    });
+    expect(stale.status).toBe(412);
+    expect((await api.call('GET', '/v1/enforcer-groups/contended-group')).body.enforce).toBe(false);
+  });
 });
 
 describe('enforcer settings API', () => {

@@ -2,6 +2,7 @@
 import { segment, type Query } from '../client.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { inDocumentedOrder } from '../key-order.js';
 import { findKind, kindNames, type Json, type KindSpec } from '../kinds.js';
 import type { OutputFormat } from '../output.js';
 
@@ -25,7 +26,11 @@ export async function listCommand(ctx: Context, kindName: string, options: ListO
   const query: Query = { type: options.type, enabled: options.enabled, group: options.group };
   const max = options.limit ?? kind.defaultLimit ?? Number.POSITIVE_INFINITY;
   const items = await ctx.client().listAll<Json>(kind.path, query, max);
-  ctx.output(items, options.output, kind.columns);
+  ctx.output(
+    items.map((item) => inDocumentedOrder(kind.name, item) as Json),
+    options.output,
+    kind.columns,
+  );
   return ExitCode.ok;
 }
 
@@ -33,11 +38,15 @@ export async function getCommand(ctx: Context, kindName: string, name: string | 
   const kind = kindFor(kindName, 'get');
   if (kind.singleton) {
     if (name !== undefined) throw new UsageError(`${kind.noun} have no name: use \`vigil get ${kind.name}\``);
-    ctx.output(await ctx.client().get<Json>(kind.path), options.output, kind.columns);
+    ctx.output(inDocumentedOrder(kind.name, await ctx.client().get<Json>(kind.path)) as Json, options.output, kind.columns);
     return ExitCode.ok;
   }
   if (name === undefined) return listCommand(ctx, kindName, options);
-  ctx.output(await ctx.client().get<Json>(`${kind.path}/${segment(name)}`), options.output, kind.columns);
+  ctx.output(
+    inDocumentedOrder(kind.name, await ctx.client().get<Json>(`${kind.path}/${segment(name)}`)) as Json,
+    options.output,
+    kind.columns,
+  );
   return ExitCode.ok;
 }
 

@@ -21,6 +21,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
+/** Every key of a JSON value as a dotted path, in the order the value holds them. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    return [path, ...keyPaths(inner, path)];
+  });
+}
+
 function execSh(): any {
   const review = readFixture<any>('admission', 'exec-guard', 'denied', 'exec-sh.json');
   review.request.uid = crypto.randomUUID();
@@ -84,6 +93,40 @@ describe('vigil get, list and delete', { timeout: SPAWN_TIMEOUT }, () => {
     expect(JSON.parse(settings.stdout)).toMatchObject({ admissionWarnings: true, auditRetentionDays: 90 });
     const scopes = await vigil.run(['get', 'application-scopes']);
     expect(scopes.stdout).toMatch(/team a +v1 +kubernetes\.namespace=team-a/);
+  });
+
+  it('prints -o yaml and -o json keys in the order of export (schema and catalog order), server-managed fields last', async () => {
+    // Written in the opposite order on purpose: what the server stores and answers must not decide the output.
+    expect(
+      (
+        await local.api('POST', '/v1/policies', {
+          controls: { blockPortForward: { enabled: true }, blockContainerExec: { allowedProcesses: ['/bin/date'], enabled: true } },
+          scope: { variables: [], expression: '', applicationScopes: ['team a'] },
+          enforcementMode: 'audit',
+          type: 'container',
+          name: 'ordered',
+        })
+      ).status,
+    ).toBe(201);
+    const exported = parse((await vigil.run(['export', '-o', 'yaml'])).stdout);
+    const inExport = exported.policies.find((p: { name: string }) => p.name === 'ordered');
+    const serverFields = ['version', 'createdAt', 'updatedAt', 'updatedBy'];
+    for (const format of ['yaml', 'json']) {
+      const got = await vigil.run(['get', 'policy', 'ordered', '-o', format]);
+      const item = format === 'yaml' ? parse(got.stdout) : JSON.parse(got.stdout);
+      const exportedPaths = keyPaths(inExport);
+      expect(keyPaths(item).filter((path) => exportedPaths.includes(path))).toEqual(exportedPaths);
+      expect(Object.keys(item).slice(0, 2)).toEqual(['name', 'type']);
+      expect(Object.keys(item).filter((key) => serverFields.includes(key))).toEqual(
+        Object.keys(item).slice(-serverFields.filter((f) => f in item).length),
+      );
+    }
+    const scope = parse((await vigil.run(['get', 'scope', 'team a', '-o', 'yaml'])).stdout);
+    expect(Object.keys(scope).slice(0, 3)).toEqual(['name', 'expression', 'variables']);
+    const group = parse((await vigil.run(['get', 'group', 'default-ke', '-o', 'yaml'])).stdout);
+    expect(Object.keys(group).slice(0, 2)).toEqual(['name', 'type']);
+    expect(Object.keys(group).at(-1)).not.toBe('name');
+    await local.api('DELETE', '/v1/policies/ordered');
   });
 
   it('lists templates and controls, and prints a template as a policy ready to apply', async () => {

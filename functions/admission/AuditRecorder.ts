@@ -2,10 +2,16 @@ import type { AuditStore, GeneratedAuditEvent } from '../shared/storage/ports.js
 
 export interface AuditRecorderOptions {
   /**
-   * Events that may wait behind a write in flight (a stalled storage lets them pile up). Beyond it, the
-   * waiting batch fails at once, so that its reviews hand their events to the fallback instead.
+   * Events that may wait while every write slot is taken (a stalled storage lets them pile up). Beyond it,
+   * the waiting batch fails at once, so that its reviews hand their events to the fallback instead.
    */
   readonly maxWaiting: number;
+  /**
+   * Writes kept in flight at once. One write at a time leaves the table idle while each write's answer
+   * travels back and the next batch forms; a few in flight keep it busy, which is what lets recorded
+   * reviews reach the storage's own write rate (docs/adr/0005).
+   */
+  readonly maxWritesInFlight: number;
   /** A write succeeded: storage is back, whatever a fallback holds may be replayed. */
   readonly onWritten?: () => void;
 }
@@ -30,46 +36,52 @@ function newBatch(): Batch {
   return { events: [], written, settle: (error) => (error === undefined ? resolve(true) : reject(error)) };
 }
 
-/** Too many events waited behind a write that has not finished. */
+/** Too many events waited while every write slot was taken. */
 export class AuditBacklogError extends Error {
   constructor(waiting: number) {
-    super(`${waiting} audit events wait behind a write that has not finished (storage is stalled)`);
+    super(`${waiting} audit events wait behind writes that have not finished (storage is stalled)`);
     this.name = 'AuditBacklogError';
   }
 }
 
 /**
- * Group commit of the webhook's audit events: one write in flight per instance; the events of reviews that
- * arrive meanwhile are collected and go out together in the next write, once the current one is done. Each
- * review awaits the write that carries its events. The recorder keeps nothing after a write: when a write
- * fails, or has not succeeded by the time the review answers, the review hands its events to the durable
- * fallback (docs/adr/0011), so no event lives only in this instance's memory.
+ * Group commit of the webhook's audit events with a few writes in flight: a review whose events find a free
+ * write slot goes out at once; while every slot is taken, the events of arriving reviews are collected and
+ * go out together as soon as a slot frees. Each review awaits the write that carries its events, so no
+ * verdict is answered before its events are stored (or handed elsewhere). The recorder keeps nothing after
+ * a write: when a write fails, or has not succeeded by the time the review answers, the review hands its
+ * events to the durable fallback (docs/adr/0011), so no event lives only in this instance's memory.
  */
 export class AuditRecorder {
   private collecting: Batch | undefined;
-  private writing = false;
+  private writesInFlight = 0;
 
   constructor(
     private readonly store: Pick<AuditStore, 'putGenerated'>,
     private readonly options: AuditRecorderOptions,
-  ) {}
+  ) {
+    if (!Number.isInteger(options.maxWritesInFlight) || options.maxWritesInFlight < 1)
+      throw new RangeError(`maxWritesInFlight must be a whole number, at least 1 (got ${options.maxWritesInFlight})`);
+  }
 
   /** Queues the events and resolves with `true` once the write that carries them has succeeded; rejects when it failed. */
   record(events: readonly GeneratedAuditEvent[]): Promise<true> {
-    if (this.writing && this.collecting && this.collecting.events.length + events.length > this.options.maxWaiting) {
-      // Bounded memory behind a stalled write: the waiting reviews learn now that their write will not come.
+    const slotsTaken = this.writesInFlight >= this.options.maxWritesInFlight;
+    if (slotsTaken && this.collecting && this.collecting.events.length + events.length > this.options.maxWaiting) {
+      // Bounded memory behind a stalled storage: the waiting reviews learn now that their write will not come.
       const overflowing = this.collecting;
       this.collecting = undefined;
       overflowing.settle(new AuditBacklogError(overflowing.events.length));
     }
     const batch = (this.collecting ??= newBatch());
     batch.events.push(...events);
-    if (!this.writing) void this.drain();
+    if (!slotsTaken) void this.write();
     return batch.written;
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
+  /** Takes one slot and writes batches in it until none is waiting. */
+  private async write(): Promise<void> {
+    this.writesInFlight++;
     try {
       for (let batch = this.collecting; batch; batch = this.collecting) {
         this.collecting = undefined;
@@ -82,7 +94,7 @@ export class AuditRecorder {
         }
       }
     } finally {
-      this.writing = false;
+      this.writesInFlight--;
     }
   }
 }

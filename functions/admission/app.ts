@@ -27,8 +27,14 @@ import type { WebhookRuntime } from './runtime.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
 const POD_TTL_SECONDS = 30 * 86_400;
-/** Audit events that may wait behind a write in flight; beyond it their reviews hand them to the fallback at once. */
+/** Audit events that may wait while every write slot is taken; beyond it their reviews hand them to the fallback at once. */
 const MAX_WAITING_EVENTS = 1000;
+/**
+ * Audit writes an instance keeps in flight. With one, the table idles while each answer travels back and
+ * recorded reviews reached about three quarters of DynamoDB Local's measured write rate; a few keep it busy
+ * (`npm run bench -- admission`, goal recordedShareOfWriteBound).
+ */
+const AUDIT_WRITES_IN_FLIGHT = 4;
 /**
  * The longest a review waits for the fallback (an fsync'd file, or SQS SendMessageBatch) to hold events the
  * table did not take in time: the webhook's instance may be frozen or reset right after it answers.
@@ -130,6 +136,7 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
   const fallback = runtime.auditFallback;
   const recorder = new AuditRecorder(runtime.auditStore, {
     maxWaiting: MAX_WAITING_EVENTS,
+    maxWritesInFlight: AUDIT_WRITES_IN_FLIGHT,
     onWritten: () => fallback?.storageIsBack?.(),
   });
   /**

@@ -267,6 +267,43 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } },
     },
   },
+  'GET /v1/enforcers/rules': {
+    response: {
+      type: 'object',
+      description:
+        "The function controls that apply to the function named by the query (function required; runtime, region, account, tags as key=value,key2=value2), compiled by the core from the group's bundle with every verdict decided: status Block only where the policy enforces and the group enforces. Process rules come first, with the ids of the native exec guard's table. ETag / If-None-Match: 304 while the configuration and the facts are unchanged.",
+      required: ['format', 'revision', 'group', 'bypassed', 'guardOversize', 'rules', 'pollIntervalSeconds'],
+      properties: {
+        format: { const: 'vigil-function-rules 1' },
+        revision: { type: 'integer' },
+        group: { type: 'object' },
+        bypassed: { type: 'boolean', description: 'A global bypass entry holds for the function: no rules.' },
+        guardOversize: { type: 'boolean', description: "The process rules exceed the native exec guard's bounds." },
+        rules: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'action', 'control', 'controlName', 'status', 'policy'],
+            properties: {
+              id: { type: 'integer' },
+              action: { enum: ['process', 'network', 'honeypot'] },
+              control: { enum: ['blockedExecutables', 'driftPrevention', 'blockAllProcesses', 'networkEgress', 'honeypot'] },
+              controlName: { type: 'string' },
+              status: { enum: ['Block', 'Detect'] },
+              policy: { type: 'object' },
+              patterns: { type: 'array', items: { type: 'string' } },
+              allowedHosts: { type: 'array', items: { type: 'string' } },
+              allowedPorts: { type: 'array', items: { type: 'integer' } },
+              accessKeyId: { type: 'string' },
+              secretAccessKey: { type: 'string' },
+              applyOn: { type: 'array', items: { enum: ['environment', 'file'] } },
+            },
+          },
+        },
+        pollIntervalSeconds: { type: 'integer' },
+      },
+    },
+  },
   'GET /v1/enforcers/bundle': {
     response: {
       type: 'object',
@@ -300,6 +337,7 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/clusters/{name}/node-policies': ['group'],
   'GET /v1/enforcers': ['group', 'limit', 'cursor'],
   'GET /v1/enforcers/bundle': ['X-Enforcer-Id'],
+  'GET /v1/enforcers/rules': ['X-Enforcer-Id', 'function', 'runtime', 'region', 'account', 'tags'],
   'POST /v1/enforcers/events': ['X-Enforcer-Id'],
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],

@@ -10,6 +10,7 @@ import { validate, zodDetails } from '../shared/http/validation.js';
 import type { HttpHandler, HttpRequest } from '../shared/http/types.js';
 import type { Runtime } from '../shared/runtime.js';
 import { enforcerBundle, POLL_INTERVAL_SECONDS } from './bundle.js';
+import { FunctionRuleCache, functionFactsOf } from './function-rules.js';
 import { NoConfigurationError } from '../shared/revision-cache.js';
 import { EnforcerConfigCache, type EnforcerConfig } from './config-cache.js';
 
@@ -76,6 +77,8 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
     return { caller: group, config };
   };
 
+  const functionRules = new FunctionRuleCache();
+
   const enforcerIdHeader = (request: HttpRequest): string => {
     const id = request.headers['x-enforcer-id']?.trim();
     if (!id)
@@ -127,6 +130,21 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
       const headers = { etag, 'cache-control': 'no-store' };
       if (matchesEtag(request.headers['if-none-match'], etag)) return { status: 304, headers };
       return { status: 200, headers, body: enforcerBundle(config.snapshot, caller) };
+    },
+
+    'GET /v1/enforcers/rules': async (request: EnforcerRequest) => {
+      const { caller, config } = request;
+      await registered(request);
+      if (caller.type !== 'nano_enforcer')
+        throw new BadRequestError('rule tables are compiled for functions: the token belongs to a group of type ' + caller.type, [
+          { path: 'Authorization', message: 'use the token of a nano_enforcer group' },
+        ]);
+      const facts = functionFactsOf(request.query);
+      const etag = `"${config.revision}-${caller.name}-${facts.digest}"`;
+      const headers = { etag, 'cache-control': 'no-store' };
+      if (matchesEtag(request.headers['if-none-match'], etag)) return { status: 304, headers };
+      const table = functionRules.table(config.snapshot, caller, facts);
+      return { status: 200, headers, body: { ...table, pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
     },
 
     'POST /v1/enforcers/events': async (request: EnforcerRequest) => {

@@ -109,6 +109,13 @@ const routeTable = [
     summary: 'The policy bundle of the enforcer group',
   },
   {
+    method: 'GET',
+    path: '/v1/enforcers/rules',
+    function: 'enforcer',
+    auth: 'enforcer',
+    summary: 'The rule table compiled for one function of the group from its facts (function, runtime, region, account, tags)',
+  },
+  {
     method: 'POST',
     path: '/v1/enforcers/events',
     function: 'enforcer',

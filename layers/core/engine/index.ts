@@ -6,3 +6,4 @@ export type { ActionPolicy, PolicyControl } from './snapshot-indexes.js';
 export * from './decide.js';
 export * from './audit.js';
 export * from './guard-rules.js';
+export * from './function-rules.js';

@@ -18,6 +18,7 @@ const echo = (request: HttpRequest & Caller) => Promise.resolve({ status: 200, b
 const enforcerHandlers = {
   'POST /v1/enforcers/register': echo,
   'GET /v1/enforcers/bundle': echo,
+  'GET /v1/enforcers/rules': echo,
   'POST /v1/enforcers/events': (request: HttpRequest & Caller) => Promise.resolve({ status: 200, body: { received: request.body } }),
   'POST /v1/enforcers/heartbeat': echo,
 };

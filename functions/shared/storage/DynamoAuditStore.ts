@@ -277,8 +277,10 @@ export class DynamoAuditStore implements AuditStore {
   }
 
   /**
-   * Walks day partitions from the newest day backwards until the page is full (plus one event, to know
-   * whether anything is left), the lower bound is reached, or MAX_DAYS_PER_REQUEST days were walked.
+   * Walks day partitions from the newest day backwards until the page is full, the lower bound is reached,
+   * or MAX_DAYS_PER_REQUEST days were walked. A full page answers a cursor without looking for one more
+   * event: proving that nothing is left could mean walking every older day, and a client that asked for
+   * `limit` events usually stops there; following the cursor may give an empty last page.
    * Empty days are queried a few at a time, the window doubling while they stay empty.
    */
   private async walkDays(plan: QueryPlan, limit: number, cursor: CursorState | undefined): Promise<Page<AuditEvent>> {
@@ -287,7 +289,7 @@ export class DynamoAuditStore implements AuditStore {
     const lastDay = dayOf(plan.from ?? new Date(now - MAX_LOOKBACK_DAYS * DAY_MS).toISOString());
     // Without `until`, start a day ahead: enforcers' clocks drift, and their events must not be lost.
     const firstDay = cursor?.day ?? dayOf(plan.to ?? new Date(now + DAY_MS).toISOString());
-    const wanted = limit + 1;
+    const wanted = limit;
     const found: Array<{ item: Item; day: string }> = [];
     let day = firstDay;
     let startKey = cursor?.key;

@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { BadRequestError } from '../../../functions/shared/errors.js';
+import { createDynamoClients } from '../../../functions/shared/storage/client.js';
 import { DynamoAuditStore } from '../../../functions/shared/storage/DynamoAuditStore.js';
 import type { AuditQuery } from '../../../functions/shared/storage/ports.js';
 import { useTables, type TestTables } from '../../support/use-tables.js';
@@ -200,11 +201,9 @@ describe('DynamoAuditStore queries', () => {
     );
     expect((await store.query({ limit: 50, since, type: 'function' })).items.map((event) => event.id)).toEqual(['e-04']);
     expect((await store.query({ limit: 50, since, type: 'host', status: 'Block' })).items.map((event) => event.id)).toEqual(['e-08']);
-    // Filtered pages are still full pages.
-    expect(await allPages(store, { limit: 2, since, status: 'Block' })).toEqual([
-      ['e-09', 'e-08'],
-      ['e-05', 'e-02'],
-    ]);
+    // Filtered pages are still full pages. A full page does not look further for one more event, so the
+    // cursor after the last full page leads to an empty page.
+    expect(await allPages(store, { limit: 2, since, status: 'Block' })).toEqual([['e-09', 'e-08'], ['e-05', 'e-02'], []]);
   });
 
   it('pages through one policy with a cursor', async () => {
@@ -221,6 +220,33 @@ describe('DynamoAuditStore queries', () => {
     ].map((event) => event.id);
     expect(clusterIds).not.toContain('e-04');
     expect(clusterIds).not.toContain('e-08');
+  });
+
+  it('stops walking days once the page is full, instead of walking every day to learn whether more exist', async () => {
+    const counted = createDynamoClients({ endpoint: db.endpoint });
+    let queries = 0;
+    counted.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') queries++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countQueries' },
+    );
+    try {
+      const store = new DynamoAuditStore(counted.document, db.tables.audit.TableName, { clock: () => new Date(NOW) });
+      // No lower bound: the walk may go back 3650 days. The ten events lie in the newest six, plus tomorrow.
+      const page = await store.query({ limit: events.length });
+      expect(page.items.map((event) => event.id)).toEqual(newestFirst);
+      expect(page.nextCursor).toBeDefined();
+      expect(queries).toBeLessThanOrEqual(7);
+      queries = 0;
+      const short = await store.query({ limit: 50, since: new Date(NOW - 3 * HOUR).toISOString() });
+      expect(short.items.map((event) => event.id)).toEqual(['e-10', 'e-09', 'e-08']);
+      expect(short.nextCursor).toBeUndefined();
+      expect(queries).toBeLessThanOrEqual(2);
+    } finally {
+      counted.client.destroy();
+    }
   });
 
   it('starts at the day after now without bounds, so that events from fast clocks are listed', async () => {

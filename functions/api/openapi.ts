@@ -202,6 +202,85 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       },
     },
   },
+  'POST /v1/clusters': {
+    request: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', description: 'The EKS cluster name: letters, digits, ".", "_" and "-"' },
+        arn: { type: 'string', description: 'The EKS cluster ARN; checked with DescribeCluster' },
+        enforcerGroup: {
+          type: 'string',
+          default: 'default-ke',
+          description: 'The kube_enforcer group that decides admission for the cluster',
+        },
+        nodeAgent: {
+          description:
+            'Also issue the node agents (the bridge that applies the compiled Tetragon policies and the forwarder that brings their events back): true for the defaults, or an object. A token of their own is issued for the cluster and authenticates them as the agent group; see docs/node-enforcement.md.',
+          oneOf: [
+            { type: 'boolean' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                enforcerGroup: {
+                  type: 'string',
+                  default: 'default',
+                  description: 'The agent group whose policies the agents apply and as which they report',
+                },
+                image: {
+                  type: 'string',
+                  maxLength: 255,
+                  default: 'localhost/vigil-node-agent:0.1.0',
+                  description:
+                    'The node-agent image, built and pushed from layers/node-agent/Dockerfile; the default is a placeholder nodes cannot pull',
+                },
+                namespace: {
+                  type: 'string',
+                  maxLength: 63,
+                  default: 'vigil-system',
+                  description: 'The namespace of the agents (a DNS-1123 label)',
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+    response: {
+      type: 'object',
+      required: ['name', 'enforcerGroup', 'webhookUrl', 'manifest', 'warnings'],
+      properties: {
+        name: { type: 'string' },
+        enforcerGroup: { type: 'string' },
+        version: { type: 'integer' },
+        webhookUrl: { type: 'string', description: 'Carries the webhook secret: shown only here' },
+        manifest: { type: 'string', description: 'YAML ValidatingWebhookConfiguration to apply to the cluster' },
+        warnings: { type: 'array', items: { type: 'string' } },
+        nodeAgent: {
+          type: 'object',
+          description: 'Only when nodeAgent was asked for.',
+          required: ['enforcerGroup', 'image', 'namespace', 'token', 'manifest', 'tetragonValues'],
+          properties: {
+            enforcerGroup: { type: 'string' },
+            image: { type: 'string' },
+            namespace: { type: 'string' },
+            token: {
+              type: 'string',
+              description: 'The node-agent token, shown only here (it is also in the manifest’s Secret); only its hash is stored',
+            },
+            manifest: {
+              type: 'string',
+              description:
+                'Multi-document YAML: Namespace, ServiceAccounts, the bridge ClusterRole and binding, the token Secret, the bridge Deployment and the forwarder DaemonSet',
+            },
+            tetragonValues: { type: 'string', description: 'YAML values for the Tetragon v1.7 Helm chart that the forwarder relies on' },
+          },
+        },
+      },
+    },
+  },
   'GET /v1/clusters/{name}/node-policies': {
     response: {
       type: 'object',

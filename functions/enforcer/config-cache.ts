@@ -8,7 +8,7 @@ export interface EnforcerConfig {
   readonly revision: number;
   /** Token hashes are not in here (loadSnapshot strips them). */
   readonly snapshot: ConfigSnapshot;
-  /** sha256 hex of a group token → the group. */
+  /** sha256 hex of a group token, or of a cluster's node-agent token → the group it authenticates as. */
   readonly groupsByTokenHash: ReadonlyMap<string, EnforcerGroup & { readonly tokenHash: string }>;
 }
 
@@ -16,8 +16,20 @@ export interface EnforcerConfig {
 export async function loadEnforcerConfig(store: ConfigStore): Promise<EnforcerConfig> {
   // The snapshot reads the revision first: what is loaded can only look older than it is, so a change
   // made meanwhile is picked up at the next re-check.
-  const [snapshot, groups] = await Promise.all([store.loadSnapshot(), listAll(store, 'enforcerGroup')]);
-  return { revision: snapshot.revision, snapshot, groupsByTokenHash: new Map(groups.map((group) => [group.tokenHash, group])) };
+  const [snapshot, groups, clusters] = await Promise.all([
+    store.loadSnapshot(),
+    listAll(store, 'enforcerGroup'),
+    listAll(store, 'cluster'),
+  ]);
+  const groupsByTokenHash = new Map(groups.map((group) => [group.tokenHash, group]));
+  const byName = new Map(groups.map((group) => [group.name, group]));
+  for (const cluster of clusters) {
+    const group = cluster.nodeAgent ? byName.get(cluster.nodeAgent.enforcerGroup) : undefined;
+    // A node-agent token acts only for an agent group; the compared hash is the cluster's own.
+    if (group?.type === 'agent' && cluster.nodeAgentTokenHash)
+      groupsByTokenHash.set(cluster.nodeAgentTokenHash, { ...group, tokenHash: cluster.nodeAgentTokenHash });
+  }
+  return { revision: snapshot.revision, snapshot, groupsByTokenHash };
 }
 
 /** The enforcer API's cache of groups and snapshot (see RevisionCache). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../infra/lambda-bundling.js';
 
-interface Schema {
+export interface Schema {
   readonly $ref?: string;
   readonly allOf?: readonly Schema[];
   readonly type?: string;
@@ -19,7 +19,8 @@ interface Schema {
 }
 
 const documentPath = join(repoRoot, '..', 'shared', 'testdata', 'kubernetes', 'apis__admissionregistration.k8s.io__v1_openapi.json');
-const schemas = (JSON.parse(readFileSync(documentPath, 'utf8')) as { components: { schemas: Record<string, Schema> } }).components.schemas;
+export const schemas = (JSON.parse(readFileSync(documentPath, 'utf8')) as { components: { schemas: Record<string, Schema> } }).components
+  .schemas;
 const CONFIGURATION = 'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration';
 
 /** Follows `$ref` and the single-element `allOf` wrappers the Kubernetes documents use around references. */
@@ -53,7 +54,8 @@ function typeProblem(value: unknown, schema: Schema): string | undefined {
   }
 }
 
-function checkStructure(value: unknown, schema: Schema, path: string, problems: string[]): void {
+/** Types, required fields and no unknown fields, against a schema of the document (or one in its form that refers to it). */
+export function checkStructure(value: unknown, schema: Schema, path: string, problems: string[]): void {
   const resolved = resolve(schema);
   const problem = typeProblem(value, resolved);
   if (problem) {
@@ -74,10 +76,10 @@ function checkStructure(value: unknown, schema: Schema, path: string, problems: 
   }
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Kubernetes' IsDNS1123Subdomain: at most 253 characters, labels of at most 63. */
 export function isDns1123Subdomain(name: string): boolean {
@@ -87,7 +89,7 @@ export function isDns1123Subdomain(name: string): boolean {
 }
 
 /** Kubernetes' IsQualifiedName: an optional DNS subdomain prefix and "/", then a name of at most 63 characters. */
-function isQualifiedName(key: string): boolean {
+export function isQualifiedName(key: string): boolean {
   const parts = key.split('/');
   if (parts.length > 2) return false;
   const name = parts.at(-1)!;
@@ -95,7 +97,7 @@ function isQualifiedName(key: string): boolean {
   return name.length <= 63 && QUALIFIED_NAME.test(name);
 }
 
-function checkSelector(selector: any, path: string, problems: string[]): void {
+export function checkSelector(selector: any, path: string, problems: string[]): void {
   for (const [i, requirement] of (selector.matchExpressions ?? []).entries()) {
     const at = `${path}.matchExpressions[${i}]`;
     if (!isQualifiedName(requirement.key)) problems.push(`${at}.key: not a qualified name`);

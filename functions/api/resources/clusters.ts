@@ -9,6 +9,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
 import { nodePoliciesYaml, previewNodePolicies } from '../use-cases/node-policies.js';
 import { issueWebhook, reissueWebhooks, withIssued, type IssuedWebhook } from '../use-cases/webhook-issue.js';
+import { issueNodeAgents, nodeAgentRequestSchema, nodeAgentTokenHash } from '../use-cases/node-agent-issue.js';
 
 const eksArn = z
   .string()
@@ -22,11 +23,12 @@ const registrationSchema = z.strictObject({
   name: resourceNameSchema.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
   arn: eksArn.optional(),
   enforcerGroup: resourceNameSchema.default('default-ke'),
+  nodeAgent: nodeAgentRequestSchema,
 });
 
-/** A cluster as the API shows it: never the secret hash. */
-function clusterView(cluster: Stored<'cluster'>): Omit<Stored<'cluster'>, 'secretHash'> {
-  const { secretHash: _hash, ...visible } = cluster;
+/** A cluster as the API shows it: never the secret or token hashes. */
+function clusterView(cluster: Stored<'cluster'>): Omit<Stored<'cluster'>, 'secretHash' | 'nodeAgentTokenHash'> {
+  const { secretHash: _hash, nodeAgentTokenHash: _tokenHash, ...visible } = cluster;
   return visible;
 }
 
@@ -44,6 +46,16 @@ export function clusterRoutes(runtime: Runtime) {
     return group;
   };
 
+  const agentGroup = async (name: string, path: string) => {
+    const group = await store.get('enforcerGroup', name);
+    if (!group) throw new ValidationError('unknown enforcer group', [{ path, message: `enforcer group "${name}" does not exist` }]);
+    if (group.type !== 'agent')
+      throw new ValidationError('wrong enforcer group type', [
+        { path, message: `enforcer group "${name}" is of type ${group.type}; node agents need an agent group` },
+      ]);
+    return group;
+  };
+
   return {
     'GET /v1/clusters': async (request: ApiRequest): Promise<ApiResponse> => {
       const page = await store.list('cluster', pageRequest(request.query));
@@ -53,6 +65,7 @@ export function clusterRoutes(runtime: Runtime) {
     'POST /v1/clusters': async (request: ApiRequest): Promise<ApiResponse> => {
       const registration = validate(registrationSchema, request.body, 'the cluster registration');
       const group = await kubeGroup(registration.enforcerGroup, 'enforcerGroup');
+      if (registration.nodeAgent) await agentGroup(registration.nodeAgent.enforcerGroup, 'nodeAgent.enforcerGroup');
       const details = registration.arn ? await runtime.describeCluster(registration.arn) : {};
       if (registration.arn && details.name !== undefined && details.name !== registration.name) {
         throw new ValidationError('the ARN names another cluster', [
@@ -60,7 +73,8 @@ export function clusterRoutes(runtime: Runtime) {
         ]);
       }
       const { url, warnings, manifest, ...issued } = issueWebhook(runtime, registration.name, group);
-      const record: ClusterRecord = withIssued(
+      const agents = registration.nodeAgent ? issueNodeAgents(runtime, registration.name, registration.nodeAgent) : undefined;
+      const webhookRecord: ClusterRecord = withIssued(
         {
           name: registration.name,
           enforcerGroup: group.name,
@@ -70,11 +84,29 @@ export function clusterRoutes(runtime: Runtime) {
         },
         { url, warnings, manifest, ...issued },
       );
+      const record: ClusterRecord = agents
+        ? { ...webhookRecord, nodeAgent: agents.settings, nodeAgentTokenHash: nodeAgentTokenHash(agents) }
+        : webhookRecord;
       const [created] = await store
         .apply([{ op: 'create', kind: 'cluster', name: registration.name, doc: record }], request.actor)
         .catch(conflictWithRotation(`get its webhook URL with POST /v1/clusters/${registration.name}/secret`));
-      // The URL carries the secret: shown once, here; afterwards only its hash exists.
-      return versioned(201, { ...clusterView(created as Stored<'cluster'>), webhookUrl: url, manifest, warnings });
+      // The URL carries the secret and the node-agent manifest the token: shown once, here; afterwards only hashes exist.
+      return versioned(201, {
+        ...clusterView(created as Stored<'cluster'>),
+        webhookUrl: url,
+        manifest,
+        warnings: [...warnings, ...(agents?.warnings ?? [])],
+        ...(agents
+          ? {
+              nodeAgent: {
+                ...agents.settings,
+                token: agents.token,
+                manifest: agents.manifest,
+                tetragonValues: agents.tetragonValues,
+              },
+            }
+          : {}),
+      });
     },
 
     'GET /v1/clusters/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -18,7 +18,7 @@ const MAX_TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 /** DynamoDB's item size limit is 400 KB; keep a margin for the estimate. */
 export const MAX_ITEM_BYTES = 400 * 1024 - 2048;
 /** Fields whose values never belong in the activity trail, even hashed. */
-const SECRET_FIELDS = new Set(['tokenHash', 'secretHash']);
+const SECRET_FIELDS = new Set(['tokenHash', 'secretHash', 'nodeAgentTokenHash']);
 const SERVER_FIELDS = new Set<string>(['version', 'createdAt', 'updatedAt', 'updatedBy']);
 
 const kindLabels: Readonly<Record<ConfigKind, string>> = {

@@ -49,6 +49,22 @@ export interface ClusterRecord {
   readonly secretHash: string;
   /** What the cluster's current manifest was issued with (absent for clusters registered before it was recorded). */
   readonly issuedWith?: ManifestSettings | undefined;
+  /** The node agents issued with the registration (absent when none were asked for). */
+  readonly nodeAgent?: NodeAgentSettings | undefined;
+  /**
+   * Hash of the node-agent token: the cluster's bridge and forwarders authenticate with it as an enforcer of
+   * `nodeAgent.enforcerGroup`. One token per cluster, so that registering another cluster invalidates nothing
+   * and deregistering this one revokes its agents.
+   */
+  readonly nodeAgentTokenHash?: string | undefined;
+}
+
+/** What a cluster's node-agent manifests were issued with. */
+export interface NodeAgentSettings {
+  /** The `agent` enforcer group whose bundle the agents compile and whose enforcers they become. */
+  readonly enforcerGroup: string;
+  readonly image: string;
+  readonly namespace: string;
 }
 
 /** Configuration kinds with their document types. Every write bumps the global revision. */

@@ -14,7 +14,7 @@ import { compileScope, workloadAttributes, type WorkloadAttributes, type Workloa
 import type { NodeObjectIndexEntry } from './compile.js';
 
 /** The event types a TracingPolicy produces; `process_exec` and `process_exit` carry no policy. */
-const POLICY_EVENT_TYPES = ['process_lsm', 'process_kprobe', 'process_tracepoint', 'process_uprobe'] as const;
+export const POLICY_EVENT_TYPES = ['process_lsm', 'process_kprobe', 'process_tracepoint', 'process_uprobe'] as const;
 
 /** Actions with which the kernel refused the operation (Override returns an error, Sigkill ends the process). */
 const REFUSING_ACTIONS: ReadonlySet<string> = new Set(['KPROBE_ACTION_OVERRIDE', 'KPROBE_ACTION_SIGKILL']);

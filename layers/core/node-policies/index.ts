@@ -5,5 +5,22 @@ export type { NodeAction, NodeFidelity, NodeControlTraits } from './controls.js'
 export { TETRAGON_API_VERSION, TETRAGON_LIMITS, NAMESPACE_LABEL_KEY } from './tetragon.js';
 export type { TracingPolicyObject } from './tetragon.js';
 export { nodePolicyWarnings } from './warnings.js';
-export { mapTetragonExportLine, nodeEventIndex, splitTetragonArguments, tetragonEventIdentity, MAX_EXPORT_LINE_LENGTH } from './events.js';
+export {
+  mapTetragonExportLine,
+  nodeEventIndex,
+  POLICY_EVENT_TYPES,
+  splitTetragonArguments,
+  tetragonEventIdentity,
+  MAX_EXPORT_LINE_LENGTH,
+} from './events.js';
 export type { IgnoredReason, MappedExportLine, NodeEventContext, NodeEventIndex } from './events.js';
+export {
+  nodeAgentInstall,
+  recommendedTetragonValues,
+  DEFAULT_NODE_AGENT_IMAGE,
+  DEFAULT_NODE_AGENT_NAMESPACE,
+  NODE_AGENT_NAMES,
+  TETRAGON_EXPORT_DIRECTORY,
+  TETRAGON_EXPORT_FILENAME,
+} from './install.js';
+export type { KubernetesObject, NodeAgentInstall, NodeAgentInstallOptions, TetragonHelmValues } from './install.js';

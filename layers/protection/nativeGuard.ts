@@ -120,7 +120,7 @@ export class NativeGuard {
     if (!this.owner) return undefined;
     const table = compileGuardRules({ ...input, generation: ++this.generation });
     const temp = `${this.rulesPath}.${process.pid}.tmp`;
-    writeFileSync(temp, table.text, { mode: 0o600 });
+    writeFileSync(temp, table.bytes, { mode: 0o600 });
     renameSync(temp, this.rulesPath);
     this.tables.push(table);
     if (this.tables.length > KEPT_TABLES) this.tables.shift();

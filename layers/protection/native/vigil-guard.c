@@ -7,8 +7,13 @@
  * decision with a violation to the event spool the layer reports from.
  *
  * Constraints, and why:
+ *  - Every descendant pays for loading the guard, and most never start a program: the constructor only
+ *    copies three environment values and marks the process (no allocation, no formatted output, no file).
  *  - No allocation on the decision path: execve may run in a vfork child, where malloc can deadlock. The
- *    table is read into an mmap-ed buffer, indexed in static arrays, and environments are built on the stack.
+ *    table is a compact binary file mapped read-only and used in place; environments are built on the stack.
+ *  - Little written memory on the decision path: it usually runs in a child just forked from a large
+ *    process (Node), where every page written is copied first. The table is mapped, not parsed into arrays;
+ *    frames stay small; realpath runs only when a rule needs the resolved path.
  *  - Only libc symbols that Amazon Linux 2 (glibc 2.26) provides: stat-family calls are raw syscalls
  *    (glibc 2.33 versioned the stat functions), dlsym is bound to its original version (glibc 2.34 moved it
  *    into libc under a new one). A test reads the built library's symbol versions.
@@ -19,9 +24,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,10 @@ __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver dlsym,dlsym@GLIBC_2.17");
 #endif
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the rule table is little-endian, as both Lambda architectures are"
+#endif
+
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
@@ -44,65 +53,77 @@ extern char **environ;
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Bounds shared with GUARD_RULE_LIMITS in layers/core/engine/guard-rules.ts. */
+/* Bounds shared with GUARD_RULE_LIMITS and the layout of GUARD_TABLE_LAYOUT in layers/core/engine/guard-rules.ts. */
 #define MAX_RULES 1024
 #define MAX_PATTERNS 16384
 #define MAX_TABLE_BYTES (1024 * 1024)
+#define TABLE_VERSION 2
+#define HEADER_BYTES 56
+#define RULE_BYTES 16
+#define PATTERN_BYTES 8
 /* One event line is written with one write(2) of at most PIPE_BUF bytes, so concurrent lines never interleave. */
 #define MAX_EVENT_BYTES 4096
 /* The spool stops growing here (the layer rotates it long before). */
 #define MAX_SPOOL_BYTES (8 * 1024 * 1024)
+/* Room for a pid written in place into VIGIL_GUARD_LOADED (pid_max is at most 2^22; ten digits hold any int). */
+#define LOADED_PLACEHOLDER "VIGIL_GUARD_LOADED=----------"
 
 enum control { BLOCKED_EXECUTABLES, DRIFT_PREVENTION, BLOCK_ALL_PROCESSES };
-enum state { STATE_MISSING, STATE_NONE, STATE_BUNDLE };
+enum state { STATE_NONE, STATE_BUNDLE, STATE_OVERSIZE, STATE_MISSING };
 
-struct pattern {
-  unsigned offset; /* into the table buffer, unescaped in place */
-  unsigned length;
-  int has_slash;
+/* The mapped table's header (layout in guard-rules.ts). */
+struct table_header {
+  char magic[4];
+  uint32_t version, length, state, fail_closed, rules, patterns, reserved;
+  uint64_t generation, started_ms, revision;
+};
+struct table_rule {
+  uint32_t id;
+  uint16_t control, blocks;
+  uint32_t first_pattern, patterns;
+};
+struct table_pattern {
+  uint32_t offset;
+  uint16_t length, flags;
+};
+_Static_assert(sizeof(struct table_header) == HEADER_BYTES, "header layout");
+_Static_assert(sizeof(struct table_rule) == RULE_BYTES, "rule layout");
+_Static_assert(sizeof(struct table_pattern) == PATTERN_BYTES, "pattern layout");
+
+/* A mapped rule table and the identity of the file it maps. */
+struct mapping {
+  const unsigned char *map;
+  size_t size;
+  unsigned long long dev, ino;
+  long long mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
 };
 
-struct rule {
-  unsigned id;
-  enum control control;
-  int blocks;
-  unsigned first_pattern;
-  unsigned patterns;
-};
-
-/* The table in force, and what identifies the file it was read from. */
-static struct {
-  enum state state;
-  int fail_closed;
-  long long started_ms;
-  unsigned long long generation;
-  unsigned rules;
-  struct rule rule[MAX_RULES];
-  unsigned patterns;
-  struct pattern pattern[MAX_PATTERNS];
-  char *buffer;
-  unsigned long long dev, ino, size;
-  long long mtime_sec, mtime_nsec;
-} table;
-
-static volatile int table_lock;
-
-static char rules_path[PATH_MAX];
-static char spool_path[PATH_MAX];
-/* Entries re-added to every started program's environment: "NAME=value". */
-static char preload_entry[PATH_MAX + 16];
-static char dir_entry[PATH_MAX + 32];
-static char failmode_entry[64];
-static int env_fail_closed;
 /*
- * The last refusal this process reported. Shells and execvp-style searches try the next PATH entry after
- * EACCES (with a merged /usr, /usr/bin/id and then /bin/id): one attempted program is reported once.
+ * What the guard writes while deciding, together (one page to copy in a forked child): the lock, the
+ * table mapped by this process, and the last refusal it reported.
  */
 static struct {
-  int pid;
-  unsigned long long fingerprint;
-} last_refusal;
-static int configured;
+  /* 0, or the pid of the process whose thread holds the lock. */
+  int lock;
+  struct mapping table;
+  /*
+   * Shells and execvp-style searches try the next PATH entry after EACCES (with a merged /usr,
+   * /usr/bin/id and then /bin/id): one attempted program is reported once.
+   */
+  int refusal_pid;
+  unsigned long long refusal_fingerprint;
+} live;
+
+/*
+ * What this process was started with, copied once by the constructor into one small block: the entries
+ * re-added to every started program's environment ("NAME=value") and the table's and spool's paths.
+ */
+static struct {
+  int configured, fail_closed;
+  const char *preload_entry, *dir_entry, *failmode_entry, *rules_path, *spool_path;
+  size_t used;
+  char text[4 * PATH_MAX + 128];
+} config;
 
 typedef int (*posix_spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
                               char *const[], char *const[]);
@@ -115,11 +136,22 @@ static execvpe_fn real_execvpe;
 static system_fn real_system;
 static popen_fn real_popen;
 
-static void lock(void) {
-  while (__atomic_exchange_n(&table_lock, 1, __ATOMIC_ACQUIRE)) {
+static int current_pid(void) { return (int)syscall(SYS_getpid); }
+
+/*
+ * Takes the lock, or answers 0 when a thread of another process holds it: a child forked (or vforked)
+ * while a thread of its parent was deciding. Such a child decides without the shared state (it maps the
+ * table for itself), so no pthread_atfork handler has to run in every forked child, and a vfork child
+ * never touches what its parent's thread is using.
+ */
+static int lock(int pid) {
+  for (;;) {
+    int holder = 0;
+    if (__atomic_compare_exchange_n(&live.lock, &holder, pid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return 1;
+    if (holder != pid) return 0;
   }
 }
-static void unlock(void) { __atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE); }
+static void unlock(void) { __atomic_store_n(&live.lock, 0, __ATOMIC_RELEASE); }
 
 static int stat_path(const char *path, struct stat *st, int follow) {
   return (int)syscall(SYS_newfstatat, AT_FDCWD, path, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
@@ -137,163 +169,164 @@ static size_t bounded_copy(char *to, size_t size, const char *from) {
 
 /* ------------------------------------------------------------------ configuration */
 
+/* Appends "<a><b><c>" to the configuration block; NULL when it does not fit. */
+static const char *keep(const char *a, const char *b, size_t b_length, const char *c) {
+  size_t la = strlen(a), lc = strlen(c);
+  if (config.used + la + b_length + lc + 1 > sizeof config.text) return NULL;
+  char *out = config.text + config.used;
+  memcpy(out, a, la);
+  memcpy(out + la, b, b_length);
+  memcpy(out + la + b_length, c, lc + 1);
+  config.used += la + b_length + lc + 1;
+  return out;
+}
+
+static const char *value_of(char *entry, const char *name_eq, size_t length) {
+  return strncmp(entry, name_eq, length) == 0 ? entry + length : NULL;
+}
+
+/* Says "the guard is loaded in this process" to the layer: in place over the placeholder a guarded parent passed, or setenv. */
+static void mark_loaded(char *placeholder) {
+  char digits[16];
+  int n = 0;
+  for (unsigned pid = (unsigned)current_pid(); n == 0 || pid > 0; pid /= 10) digits[n++] = (char)('0' + pid % 10);
+  if (placeholder != NULL && (int)strlen(placeholder) >= n) {
+    /* The initial environment's strings are the process's own writable memory: no allocation needed. */
+    for (int i = 0; i < n; i++) placeholder[i] = digits[n - 1 - i];
+    placeholder[n] = 0;
+    return;
+  }
+  char value[16];
+  for (int i = 0; i < n; i++) value[i] = digits[n - 1 - i];
+  value[n] = 0;
+  setenv("VIGIL_GUARD_LOADED", value, 1);
+}
+
 __attribute__((constructor)) static void guard_init(void) {
-  const char *dir = getenv("VIGIL_GUARD_DIR");
-  const char *preload = getenv("LD_PRELOAD");
-  const char *failmode = getenv("VIGIL_FAIL_MODE");
-  real_posix_spawn = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
-  real_posix_spawnp = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
+  const char *dir = NULL, *preload = NULL, *failmode = NULL;
+  char *loaded = NULL;
+  for (char **e = environ; e != NULL && *e != NULL; e++) {
+    if ((*e)[0] != 'L' && (*e)[0] != 'V') continue;
+    const char *v;
+    if ((v = value_of(*e, "LD_PRELOAD=", 11)) != NULL) preload = v;
+    else if ((v = value_of(*e, "VIGIL_GUARD_DIR=", 16)) != NULL) dir = v;
+    else if ((v = value_of(*e, "VIGIL_FAIL_MODE=", 16)) != NULL) failmode = v;
+    else if ((v = value_of(*e, "VIGIL_GUARD_LOADED=", 19)) != NULL) loaded = *e + 19;
+  }
   real_execvpe = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
-  real_system = (system_fn)dlsym(RTLD_NEXT, "system");
-  real_popen = (popen_fn)dlsym(RTLD_NEXT, "popen");
   if (dir == NULL || dir[0] != '/' || strlen(dir) > PATH_MAX - 32) dir = "/tmp/vigil-guard";
-  snprintf(rules_path, sizeof rules_path, "%s/rules", dir);
-  snprintf(spool_path, sizeof spool_path, "%s/events", dir);
-  snprintf(dir_entry, sizeof dir_entry, "VIGIL_GUARD_DIR=%s", dir);
-  env_fail_closed = failmode != NULL && strcmp(failmode, "closed") == 0;
-  snprintf(failmode_entry, sizeof failmode_entry, "VIGIL_FAIL_MODE=%s", env_fail_closed ? "closed" : "open");
+  config.fail_closed = failmode != NULL && strcmp(failmode, "closed") == 0;
+  config.failmode_entry = config.fail_closed ? "VIGIL_FAIL_MODE=closed" : "VIGIL_FAIL_MODE=open";
+  config.dir_entry = keep("VIGIL_GUARD_DIR=", dir, strlen(dir), "");
+  config.rules_path = keep("", dir, strlen(dir), "/rules");
+  config.spool_path = keep("", dir, strlen(dir), "/events");
   /* The guard's own entry of LD_PRELOAD (the loader accepts ':' and ' ' between entries): descendants load it. */
   for (const char *entry = preload; entry != NULL && *entry;) {
     size_t length = strcspn(entry, ": ");
     if (length > 0 && length < PATH_MAX && entry[0] == '/' && memmem(entry, length, "vigil-guard", 11) != NULL) {
-      snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%.*s", (int)length, entry);
+      config.preload_entry = keep("LD_PRELOAD=", entry, length, "");
       break;
     }
     entry += length;
     entry += strspn(entry, ": ");
   }
-  configured = preload_entry[0] != 0;
-  /* A fork while another thread held the table lock: that thread does not exist in the child. */
-  pthread_atfork(NULL, NULL, unlock);
+  config.configured = config.preload_entry != NULL && config.dir_entry != NULL && config.rules_path != NULL && config.spool_path != NULL;
   /* Tells the layer in this process that the guard is loaded here (and decides what it reports). */
-  char pid[32];
-  snprintf(pid, sizeof pid, "%d", (int)getpid());
-  setenv("VIGIL_GUARD_LOADED", pid, 1);
+  mark_loaded(loaded);
 }
+
+/* The libc function this library stands in front of, looked up on first use (most processes never need it). */
+static void *next_symbol(void **slot, const char *name) {
+  void *found = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (found == NULL) {
+    found = dlsym(RTLD_NEXT, name);
+    __atomic_store_n(slot, found, __ATOMIC_RELEASE);
+  }
+  return found;
+}
+#define NEXT(fn, name) ((__typeof__(fn))next_symbol((void **)&(fn), name))
 
 /* ------------------------------------------------------------------ rule table */
 
-static int unescape(char *text, unsigned length) {
-  unsigned out = 0;
-  for (unsigned i = 0; i < length; i++) {
-    char c = text[i];
-    if (c == '\\' && i + 1 < length) {
-      char n = text[++i];
-      c = n == 't' ? '\t' : n == 'n' ? '\n' : n == 'r' ? '\r' : n == '0' ? 0 : n;
-    }
-    text[out++] = c;
-  }
-  return (int)out;
+static void unmap_table(struct mapping *m) {
+  if (m->map != NULL) munmap((void *)m->map, m->size);
+  m->map = NULL;
+  m->size = 0;
 }
 
-static char *next_line(char **cursor, char *end, unsigned *length) {
-  char *line = *cursor;
-  if (line >= end) return NULL;
-  char *newline = memchr(line, '\n', (size_t)(end - line));
-  if (newline == NULL) return NULL; /* a line without its end: the file is cut */
-  *length = (unsigned)(newline - line);
-  *cursor = newline + 1;
-  return line;
+static int same_file(const struct mapping *m, const struct stat *st) {
+  return m->dev == (unsigned long long)st->st_dev && m->ino == (unsigned long long)st->st_ino && m->size == (size_t)st->st_size &&
+         m->mtime_sec == (long long)st->st_mtim.tv_sec && m->mtime_nsec == (long long)st->st_mtim.tv_nsec &&
+         m->ctime_sec == (long long)st->st_ctim.tv_sec && m->ctime_nsec == (long long)st->st_ctim.tv_nsec;
 }
 
-static int starts(const char *line, unsigned length, const char *word) {
-  size_t n = strlen(word);
-  return length >= n && memcmp(line, word, n) == 0;
+static int table_sized(const struct stat *st) {
+  return S_ISREG(st->st_mode) && st->st_size >= HEADER_BYTES && st->st_size <= MAX_TABLE_BYTES;
 }
 
-/* Parses the buffer; 0 when the table is well formed (state set), -1 otherwise. */
-static int parse_table(char *buffer, size_t size) {
-  char *cursor = buffer, *end = buffer + size, *line;
-  unsigned length;
-  int saw_end = 0;
-  table.rules = 0;
-  table.patterns = 0;
-  table.state = STATE_MISSING;
-  line = next_line(&cursor, end, &length);
-  if (line == NULL || length != 13 || memcmp(line, "vigil-guard 1", 13) != 0) return -1;
-  while ((line = next_line(&cursor, end, &length)) != NULL) {
-    line[length] = 0;
-    if (starts(line, length, "p ")) {
-      if (table.rules == 0 || table.patterns >= MAX_PATTERNS) return -1;
-      struct rule *rule = &table.rule[table.rules - 1];
-      struct pattern *pattern = &table.pattern[table.patterns++];
-      pattern->offset = (unsigned)(line + 2 - buffer);
-      pattern->length = (unsigned)unescape(line + 2, length - 2);
-      pattern->has_slash = memchr(line + 2, '/', pattern->length) != NULL;
-      rule->patterns++;
-    } else if (starts(line, length, "rule ")) {
-      char control[64], mode[16];
-      unsigned id, count;
-      if (table.rules >= MAX_RULES || sscanf(line, "rule %u %63s %15s %u", &id, control, mode, &count) != 4) return -1;
-      struct rule *rule = &table.rule[table.rules++];
-      rule->id = id;
-      if (strcmp(control, "blockedExecutables") == 0) rule->control = BLOCKED_EXECUTABLES;
-      else if (strcmp(control, "driftPrevention") == 0) rule->control = DRIFT_PREVENTION;
-      else if (strcmp(control, "blockAllProcesses") == 0) rule->control = BLOCK_ALL_PROCESSES;
-      else return -1;
-      rule->blocks = strcmp(mode, "block") == 0;
-      rule->first_pattern = table.patterns;
-      rule->patterns = 0;
-    } else if (starts(line, length, "generation ")) {
-      table.generation = strtoull(line + 11, NULL, 10);
-    } else if (starts(line, length, "started ")) {
-      table.started_ms = strtoll(line + 8, NULL, 10);
-    } else if (starts(line, length, "failmode ")) {
-      table.fail_closed = strcmp(line + 9, "closed") == 0;
-    } else if (starts(line, length, "state ")) {
-      /* "oversize" (and anything unknown) is a table without a usable bundle: the fail mode decides. */
-      table.state = strcmp(line + 6, "bundle") == 0 ? STATE_BUNDLE : STATE_NONE;
-    } else if (length == 3 && memcmp(line, "end", 3) == 0) {
-      saw_end = 1;
-      break;
-    }
-  }
-  if (!saw_end || table.state == STATE_MISSING) {
-    table.state = STATE_MISSING;
-    return -1;
-  }
-  return 0;
+/*
+ * True for a table that is whole: magic, version, its own length, room for every count it gives, and
+ * every rule's patterns and every pattern's bytes inside it. Checked once per mapping, so that deciding
+ * can trust every entry.
+ */
+static int valid_table(const unsigned char *map, size_t size) {
+  const struct table_header *h = (const struct table_header *)map;
+  if (memcmp(h->magic, "VGRT", 4) != 0 || h->version != TABLE_VERSION || h->length != size) return 0;
+  if (h->rules > MAX_RULES || h->patterns > MAX_PATTERNS || h->state > STATE_OVERSIZE) return 0;
+  size_t strings = (size_t)HEADER_BYTES + (size_t)h->rules * RULE_BYTES + (size_t)h->patterns * PATTERN_BYTES;
+  if (strings > size) return 0;
+  const struct table_rule *rules = (const struct table_rule *)(map + HEADER_BYTES);
+  for (unsigned r = 0; r < h->rules; r++)
+    if (rules[r].control > BLOCK_ALL_PROCESSES || rules[r].blocks > 1 || (uint64_t)rules[r].first_pattern + rules[r].patterns > h->patterns)
+      return 0;
+  const struct table_pattern *patterns = (const struct table_pattern *)(map + HEADER_BYTES + (size_t)h->rules * RULE_BYTES);
+  for (unsigned i = 0; i < h->patterns; i++)
+    if (patterns[i].offset < strings || (uint64_t)patterns[i].offset + patterns[i].length > size) return 0;
+  return 1;
 }
 
-/* Brings the table up to date with the file: one stat when nothing changed. Called with the lock held. */
-static void refresh_table(void) {
+/*
+ * The table in force, mapped read-only into `m`: one stat when the file did not change since `m` mapped it.
+ * NULL when there is none or it is not whole (the fail mode decides).
+ */
+static const struct table_header *current_table(struct mapping *m) {
   struct stat st;
-  if (stat_path(rules_path, &st, 1) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_TABLE_BYTES) {
-    table.state = STATE_MISSING;
-    table.ino = 0;
-    return;
+  if (stat_path(config.rules_path, &st, 1) != 0 || !table_sized(&st)) {
+    unmap_table(m);
+    return NULL;
   }
-  if (table.state != STATE_MISSING && table.ino == (unsigned long long)st.st_ino && table.dev == (unsigned long long)st.st_dev &&
-      table.size == (unsigned long long)st.st_size && table.mtime_sec == (long long)st.st_mtim.tv_sec &&
-      table.mtime_nsec == (long long)st.st_mtim.tv_nsec)
-    return;
-  if (table.buffer == NULL) {
-    void *buffer = mmap(NULL, MAX_TABLE_BYTES + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buffer == MAP_FAILED) {
-      table.state = STATE_MISSING;
-      return;
-    }
-    table.buffer = buffer;
+  if (m->map != NULL && same_file(m, &st)) return (const struct table_header *)m->map;
+  unmap_table(m);
+  int fd = open(config.rules_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  void *map = MAP_FAILED;
+  /* The identity of what is mapped: the file may have been replaced since the stat above. */
+  if (stat_fd(fd, &st) == 0 && table_sized(&st)) map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) return NULL;
+  if (!valid_table(map, (size_t)st.st_size)) {
+    munmap(map, (size_t)st.st_size);
+    return NULL;
   }
-  int fd = open(rules_path, O_RDONLY | O_CLOEXEC);
-  size_t size = 0;
-  if (fd >= 0) {
-    if (stat_fd(fd, &st) == 0) {
-      ssize_t n;
-      while (size < MAX_TABLE_BYTES && (n = read(fd, table.buffer + size, MAX_TABLE_BYTES - size)) > 0) size += (size_t)n;
-    }
-    close(fd);
-  }
-  if (fd < 0 || parse_table(table.buffer, size) != 0) {
-    table.state = STATE_MISSING;
-    table.ino = 0;
-    return;
-  }
-  table.dev = (unsigned long long)st.st_dev;
-  table.ino = (unsigned long long)st.st_ino;
-  table.size = (unsigned long long)st.st_size;
-  table.mtime_sec = (long long)st.st_mtim.tv_sec;
-  table.mtime_nsec = (long long)st.st_mtim.tv_nsec;
+  m->map = map;
+  m->size = (size_t)st.st_size;
+  m->dev = (unsigned long long)st.st_dev;
+  m->ino = (unsigned long long)st.st_ino;
+  m->mtime_sec = (long long)st.st_mtim.tv_sec;
+  m->mtime_nsec = (long long)st.st_mtim.tv_nsec;
+  m->ctime_sec = (long long)st.st_ctim.tv_sec;
+  m->ctime_nsec = (long long)st.st_ctim.tv_nsec;
+  return (const struct table_header *)m->map;
+}
+
+static const struct table_rule *rule_at(const struct table_header *h, unsigned r) {
+  return (const struct table_rule *)((const unsigned char *)h + HEADER_BYTES + (size_t)r * RULE_BYTES);
+}
+
+/* A rule's pattern i (valid_table checked that it and its bytes are inside the table). */
+static const struct table_pattern *pattern_at(const struct table_header *h, const struct table_rule *rule, unsigned i) {
+  size_t index = (size_t)rule->first_pattern + i;
+  return (const struct table_pattern *)((const unsigned char *)h + HEADER_BYTES + (size_t)h->rules * RULE_BYTES + index * PATTERN_BYTES);
 }
 
 /* ------------------------------------------------------------------ matching (as layers/core/scope/glob.ts) */
@@ -329,71 +362,50 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
-/* A pattern with "/" is matched against the whole value, one without against its last segment. */
-static int program_matches(const struct rule *rule, const char *value) {
-  if (value == NULL) return 0;
-  const char *base = base_name(value);
-  size_t value_length = strlen(value), base_length = strlen(base);
-  for (unsigned i = 0; i < rule->patterns; i++) {
-    const struct pattern *p = &table.pattern[rule->first_pattern + i];
-    const char *glob = table.buffer + p->offset;
-    if (p->has_slash ? glob_match(glob, p->length, value, value_length) : glob_match(glob, p->length, base, base_length)) return 1;
-  }
-  return 0;
-}
-
 /* ------------------------------------------------------------------ programs */
 
 struct program {
   const char *executable; /* as invoked */
-  char resolved[PATH_MAX]; /* after PATH lookup and realpath; empty when not found */
-  long long newest_change_ms; /* the later of mtime and ctime */
-  int created_after_start; /* set by judge, against the table's start time */
-  int exists;
+  const char *candidate;  /* the file the kernel runs: the path, or the PATH entry found; NULL when not found */
+  struct stat st;         /* the candidate's, links followed */
+  int final_link;         /* the candidate's last component is a symbolic link */
+  int resolution;         /* realpath of the candidate: 0 not tried yet, 1 in `resolved`, -1 failed */
+  char *resolved;         /* PATH_MAX bytes of the caller's */
 };
 
-static int regular_file(const char *path, struct stat *st) { return stat_path(path, st, 1) == 0 && S_ISREG(st->st_mode); }
-
-static void finish_resolution(struct program *program, const char *candidate, const struct stat *st) {
-  program->exists = 1;
-  if (realpath(candidate, program->resolved) == NULL) {
-    program->resolved[0] = 0;
-    return;
-  }
-  /* ctime cannot be set back by the function (unlike mtime), so a copied or chmod-ed file counts. */
-  long long mtime_ms = (long long)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
-  long long ctime_ms = (long long)st->st_ctim.tv_sec * 1000 + st->st_ctim.tv_nsec / 1000000;
-  program->newest_change_ms = mtime_ms > ctime_ms ? mtime_ms : ctime_ms;
-}
-
-/* A path as the kernel runs it (relative to the working directory). */
-static void resolve_path(struct program *program, const char *path) {
-  struct stat st;
+/* A path as the kernel runs it (relative to the working directory); `resolved` is the caller's PATH_MAX buffer. */
+static void resolve_path(struct program *program, const char *path, char *resolved) {
   program->executable = path;
-  program->resolved[0] = 0;
-  program->created_after_start = 0;
-  program->exists = 0;
-  if (regular_file(path, &st)) finish_resolution(program, path, &st);
+  program->candidate = NULL;
+  program->resolution = 0;
+  program->resolved = resolved;
+  /* One lstat decides the common case, a regular file that is not a link; a link is followed by a stat. */
+  if (stat_path(path, &program->st, 0) != 0) return;
+  program->final_link = S_ISLNK(program->st.st_mode);
+  if (program->final_link && stat_path(path, &program->st, 1) != 0) return;
+  if (S_ISREG(program->st.st_mode)) program->candidate = path;
 }
 
-/* A name looked up in PATH as execvp does (the caller's PATH; glibc's default when unset). */
-static void resolve_name(struct program *program, const char *file) {
+/*
+ * A name looked up in PATH as execvp does (the caller's PATH; glibc's default when unset). `candidate`
+ * (PATH_MAX bytes) receives the file found; `resolved` is the caller's PATH_MAX buffer.
+ */
+static void resolve_name(struct program *program, const char *file, char *candidate, char *resolved) {
   if (strchr(file, '/') != NULL) {
-    resolve_path(program, file);
+    resolve_path(program, file, resolved);
     return;
   }
   program->executable = file;
-  program->resolved[0] = 0;
-  program->created_after_start = 0;
-  program->exists = 0;
+  program->candidate = NULL;
+  program->resolution = 0;
+  program->resolved = resolved;
   const char *path = getenv("PATH");
   if (path == NULL) path = "/bin:/usr/bin";
   size_t file_length = strlen(file);
-  char candidate[PATH_MAX];
   while (1) {
     const char *colon = strchr(path, ':');
     size_t dir_length = colon ? (size_t)(colon - path) : strlen(path);
-    if (dir_length + file_length + 2 < sizeof candidate) {
+    if (dir_length + file_length + 2 < PATH_MAX) {
       if (dir_length == 0) {
         memcpy(candidate, file, file_length + 1); /* an empty entry is the working directory */
       } else {
@@ -401,15 +413,67 @@ static void resolve_name(struct program *program, const char *file) {
         candidate[dir_length] = '/';
         memcpy(candidate + dir_length + 1, file, file_length + 1);
       }
-      struct stat st;
-      if (regular_file(candidate, &st) && access(candidate, X_OK) == 0) {
-        finish_resolution(program, candidate, &st);
-        return;
+      if (stat_path(candidate, &program->st, 0) == 0) {
+        program->final_link = S_ISLNK(program->st.st_mode);
+        if ((!program->final_link || stat_path(candidate, &program->st, 1) == 0) && S_ISREG(program->st.st_mode) &&
+            access(candidate, X_OK) == 0) {
+          program->candidate = candidate;
+          return;
+        }
       }
     }
     if (colon == NULL) return;
     path = colon + 1;
   }
+}
+
+/* The path after PATH lookup and realpath, computed when first asked for; NULL when not found. */
+static const char *resolved_path(struct program *program) {
+  if (program->resolution == 0)
+    program->resolution = program->candidate != NULL && realpath(program->candidate, program->resolved) != NULL ? 1 : -1;
+  return program->resolution == 1 ? program->resolved : NULL;
+}
+
+/* Created or changed after the function started: the later of mtime and ctime (ctime cannot be set back, mtime can). */
+static int created_after(struct program *program, uint64_t started_ms) {
+  if (resolved_path(program) == NULL) return 0;
+  long long mtime_ms = (long long)program->st.st_mtim.tv_sec * 1000 + program->st.st_mtim.tv_nsec / 1000000;
+  long long ctime_ms = (long long)program->st.st_ctim.tv_sec * 1000 + program->st.st_ctim.tv_nsec / 1000000;
+  long long newest = mtime_ms > ctime_ms ? mtime_ms : ctime_ms;
+  return newest > (long long)started_ms;
+}
+
+/*
+ * True when a pattern of the rule matches the program as invoked or after resolution. A pattern with "/"
+ * is matched against the whole value, one without against its last segment. The resolved path is asked for
+ * only when the invoked one did not match and it can differ: for a pattern with "/", or when the file run is
+ * reached through a link as its last component (otherwise both have the same last segment).
+ */
+static int program_matches(const struct table_header *h, const struct table_rule *rule, struct program *program) {
+  const char *invoked = program->executable;
+  const char *invoked_base = base_name(invoked);
+  size_t invoked_length = strlen(invoked), invoked_base_length = strlen(invoked_base);
+  int needs_resolved = 0;
+  for (unsigned i = 0; i < rule->patterns; i++) {
+    const struct table_pattern *p = pattern_at(h, rule, i);
+    const char *glob = (const char *)h + p->offset;
+    int has_slash = p->flags & 1;
+    if (has_slash ? glob_match(glob, p->length, invoked, invoked_length) : glob_match(glob, p->length, invoked_base, invoked_base_length))
+      return 1;
+    if (has_slash || program->final_link) needs_resolved = 1;
+  }
+  const char *resolved = needs_resolved && program->candidate != NULL ? resolved_path(program) : NULL;
+  if (resolved == NULL) return 0;
+  const char *resolved_base = base_name(resolved);
+  size_t resolved_length = strlen(resolved), resolved_base_length = strlen(resolved_base);
+  for (unsigned i = 0; i < rule->patterns; i++) {
+    const struct table_pattern *p = pattern_at(h, rule, i);
+    const char *glob = (const char *)h + p->offset;
+    if ((p->flags & 1) ? glob_match(glob, p->length, resolved, resolved_length)
+                       : glob_match(glob, p->length, resolved_base, resolved_base_length))
+      return 1;
+  }
+  return 0;
 }
 
 /* A descriptor's path, through /proc (fexecve, execveat). */
@@ -439,17 +503,26 @@ static size_t append_field(char *line, size_t used, const char *text) {
   return used;
 }
 
+/* Which rules objected, one bit per rule. */
+struct fired {
+  unsigned count;
+  unsigned char bits[MAX_RULES / 8];
+};
+
 /*
  * G1 <generation> <refused 0|1> <createdAfterStart 0|1> <rule ids,> <executable> <resolved> <argc> <argv...>
  * Fields are tab-separated, \\ \t \n \r escaped; arguments that do not fit the line are left out.
  */
-static void report(const struct program *program, int refused, const unsigned *fired, unsigned fired_count, char *const argv[]) {
+static void report(const struct table_header *h, struct program *program, int refused, const struct fired *fired, char *const argv[]) {
   char line[MAX_EVENT_BYTES];
-  size_t used = (size_t)snprintf(line, sizeof line, "G1\t%llu\t%d\t%d\t", table.generation, refused, program->created_after_start);
-  for (unsigned i = 0; i < fired_count && used < 200; i++)
-    used += (size_t)snprintf(line + used, sizeof line - used, i ? ",%u" : "%u", fired[i]);
+  size_t used = (size_t)snprintf(line, sizeof line, "G1\t%llu\t%d\t%d\t", (unsigned long long)h->generation, refused,
+                                 created_after(program, h->started_ms));
+  for (unsigned r = 0, written = 0; r < h->rules && used < 200; r++) {
+    if (!(fired->bits[r / 8] & (1u << (r % 8)))) continue;
+    used += (size_t)snprintf(line + used, sizeof line - used, written++ ? ",%u" : "%u", (unsigned)rule_at(h, r)->id);
+  }
   used = append_field(line, used, program->executable);
-  used = append_field(line, used, program->resolved);
+  used = append_field(line, used, resolved_path(program));
   int argc = 0;
   while (argv != NULL && argv[argc] != NULL) argc++;
   char count[16];
@@ -457,7 +530,7 @@ static void report(const struct program *program, int refused, const unsigned *f
   used = append_field(line, used, count);
   for (int i = 0; i < argc && used < MAX_EVENT_BYTES - 3; i++) used = append_field(line, used, argv[i]);
   line[used++] = '\n';
-  int fd = open(spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(config.spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
   struct stat st;
   if (stat_fd(fd, &st) == 0 && st.st_size < MAX_SPOOL_BYTES) {
@@ -484,68 +557,76 @@ static unsigned long long fnv1a(unsigned long long hash, const char *text) {
 }
 
 /* True when this process refused the same program with the same arguments last time (and remembers this one). */
-static int repeated_refusal(const char *effective, char *const argv[]) {
+static int repeated_refusal(int pid, const char *effective, char *const argv[]) {
   unsigned long long fingerprint = fnv1a(14695981039346656037ULL, effective);
   for (int i = 0; argv != NULL && argv[i] != NULL; i++) fingerprint = fnv1a(fingerprint, argv[i]);
-  int pid = (int)syscall(SYS_getpid);
-  int repeated = last_refusal.pid == pid && last_refusal.fingerprint == fingerprint;
-  last_refusal.pid = pid;
-  last_refusal.fingerprint = fingerprint;
+  int repeated = live.refusal_pid == pid && live.refusal_fingerprint == fingerprint;
+  live.refusal_pid = pid;
+  live.refusal_fingerprint = fingerprint;
   return repeated;
 }
 
-/* 0: allowed; -1: refused (errno EACCES). Reports what a rule objects to. */
-static int judge(struct program *program, char *const argv[]) {
-  if (!configured) return 0;
-  int saved_errno = errno;
-  lock();
-  refresh_table();
-  if (table.state != STATE_BUNDLE) {
-    int closed = table.state == STATE_NONE ? table.fail_closed : env_fail_closed;
-    unlock();
-    errno = saved_errno;
+/* The rules' verdict on a program under table h: -1 refused, 0 allowed. Reports what a rule objects to. */
+static int decide(const struct table_header *h, struct program *program, char *const argv[], int pid) {
+  if (h == NULL || h->state != STATE_BUNDLE) {
+    int closed = h != NULL ? h->fail_closed != 0 : config.fail_closed;
     if (!closed) return 0;
     say("no policy bundle is available and the fail mode is closed", program->executable);
-    errno = EACCES;
     return -1;
   }
-  if (table.rules == 0 || !program->exists) {
-    /* A program that does not exist cannot run: execvp-style searches try paths that are not there. */
-    unlock();
-    errno = saved_errno;
-    return 0;
-  }
-  const char *resolved = program->resolved[0] ? program->resolved : NULL;
-  program->created_after_start = resolved != NULL && program->newest_change_ms > table.started_ms;
-  const char *effective = resolved ? resolved : program->executable;
-  int under_tmp = strcmp(effective, "/tmp") == 0 || strncmp(effective, "/tmp/", 5) == 0;
-  unsigned fired[MAX_RULES];
-  unsigned fired_count = 0;
-  int refused = 0;
-  for (unsigned r = 0; r < table.rules; r++) {
-    const struct rule *rule = &table.rule[r];
-    int matches = program_matches(rule, program->executable) || program_matches(rule, resolved);
+  /* A program that does not exist cannot run: execvp-style searches try paths that are not there. */
+  if (h->rules == 0 || program->candidate == NULL) return 0;
+  struct fired fired;
+  fired.count = 0;
+  int refused = 0, under_tmp = -1, created = -1;
+  for (unsigned r = 0; r < h->rules; r++) {
+    const struct table_rule *rule = rule_at(h, r);
     int objects = 0;
     switch (rule->control) {
       case BLOCKED_EXECUTABLES:
-        objects = matches;
+        objects = program_matches(h, rule, program);
         break;
       case DRIFT_PREVENTION:
-        objects = (under_tmp || program->created_after_start) && !matches;
+        if (created < 0) created = created_after(program, h->started_ms);
+        if (under_tmp < 0) {
+          const char *effective = resolved_path(program);
+          if (effective == NULL) effective = program->executable;
+          under_tmp = strcmp(effective, "/tmp") == 0 || strncmp(effective, "/tmp/", 5) == 0;
+        }
+        objects = (under_tmp || created) && !program_matches(h, rule, program);
         break;
       case BLOCK_ALL_PROCESSES:
-        objects = !matches;
+        objects = !program_matches(h, rule, program);
         break;
     }
-    if (objects) {
-      fired[fired_count++] = rule->id;
-      if (rule->blocks) refused = 1;
-    }
+    if (!objects) continue;
+    if (fired.count++ == 0) memset(fired.bits, 0, (h->rules + 7) / 8);
+    fired.bits[r / 8] |= (unsigned char)(1u << (r % 8));
+    if (rule->blocks) refused = 1;
   }
-  if (fired_count > 0 && !(refused && repeated_refusal(effective, argv))) report(program, refused, fired, fired_count, argv);
-  unlock();
-  errno = refused ? EACCES : saved_errno;
+  if (fired.count == 0) return 0;
+  const char *effective = resolved_path(program);
+  if (!(refused && repeated_refusal(pid, effective ? effective : program->executable, argv))) report(h, program, refused, &fired, argv);
   return refused ? -1 : 0;
+}
+
+/* 0: allowed; -1: refused (errno EACCES). */
+static int judge(struct program *program, char *const argv[]) {
+  if (!config.configured) return 0;
+  int saved_errno = errno;
+  int pid = current_pid();
+  int verdict;
+  if (lock(pid)) {
+    verdict = decide(current_table(&live.table), program, argv, pid);
+    unlock();
+  } else {
+    /* Forked while a thread of the parent was deciding: this child decides on a table of its own. */
+    struct mapping own = {0};
+    verdict = decide(current_table(&own), program, argv, pid);
+    unmap_table(&own);
+  }
+  errno = verdict == 0 ? saved_errno : EACCES;
+  return verdict;
 }
 
 /* ------------------------------------------------------------------ environments */
@@ -558,55 +639,70 @@ static int count_env(char *const envp[]) {
   return n;
 }
 
+/* Bytes needed for an LD_PRELOAD that puts ours before the program's own preloads (0 when the program has none of its own). */
+static size_t combined_preload_size(char *const envp[]) {
+  if (!config.configured) return 0;
+  const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
+  for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
+    if (!named(envp[i], "LD_PRELOAD=")) continue;
+    const char *theirs = envp[i] + strlen("LD_PRELOAD=");
+    if (theirs[0] != 0 && strstr(theirs, ours) == NULL) return strlen(config.preload_entry) + strlen(theirs) + 2;
+  }
+  return 0;
+}
+
 /*
- * Fills `out` (room for count_env(envp) + 4 entries) with envp, our LD_PRELOAD first in LD_PRELOAD, and the
- * guard's directory and fail mode as this process had them: a descendant that dropped or changed them does
- * not shed the guard. `preload` receives a combined LD_PRELOAD when the program had preloads of its own.
+ * Fills `out` (room for count_env(envp) + 5 entries) with envp, our LD_PRELOAD first in LD_PRELOAD, the
+ * guard's directory and fail mode as this process had them (a descendant that dropped or changed them does
+ * not shed the guard), and a placeholder the started program's guard writes its pid into. `preload`
+ * (combined_preload_size bytes) receives a combined LD_PRELOAD when the program had preloads of its own.
  */
-static char *const *guarded_env(char *const envp[], char **out, char *preload, size_t preload_size) {
-  if (!configured) return envp;
-  const char *ours = preload_entry + strlen("LD_PRELOAD=");
+static char *const *guarded_env(char *const envp[], char **out, char *preload) {
+  if (!config.configured) return envp;
+  const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
   int n = 0;
-  const char *preload_value = preload_entry;
+  const char *preload_value = config.preload_entry;
   for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
     const char *entry = envp[i];
-    if (named(entry, "VIGIL_GUARD_DIR=") || named(entry, "VIGIL_FAIL_MODE=")) continue;
+    if (named(entry, "VIGIL_GUARD_DIR=") || named(entry, "VIGIL_FAIL_MODE=") || named(entry, "VIGIL_GUARD_LOADED=")) continue;
     if (named(entry, "LD_PRELOAD=")) {
       const char *theirs = entry + strlen("LD_PRELOAD=");
-      if (strstr(theirs, ours) == NULL && theirs[0] != 0 && strlen(theirs) + strlen(preload_entry) + 2 < preload_size) {
-        size_t head = strlen(preload_entry), tail = strlen(theirs);
-        memcpy(preload, preload_entry, head);
-        preload[head] = ':';
-        memcpy(preload + head + 1, theirs, tail + 1);
-        preload_value = preload;
-      } else if (strstr(theirs, ours) != NULL) {
+      if (strstr(theirs, ours) != NULL) {
         preload_value = entry;
+      } else if (theirs[0] != 0) {
+        size_t head = strlen(config.preload_entry);
+        memcpy(preload, config.preload_entry, head);
+        preload[head] = ':';
+        memcpy(preload + head + 1, theirs, strlen(theirs) + 1);
+        preload_value = preload;
       }
       continue;
     }
     out[n++] = (char *)entry;
   }
   out[n++] = (char *)preload_value;
-  out[n++] = dir_entry;
-  out[n++] = failmode_entry;
+  out[n++] = (char *)config.dir_entry;
+  out[n++] = (char *)config.failmode_entry;
+  out[n++] = (char *)LOADED_PLACEHOLDER;
   out[n] = NULL;
   return out;
 }
 
 /* Keeps this process's own environment guarded too (system, popen start /bin/sh with `environ`). */
 static void guard_own_environment(void) {
-  if (!configured) return;
-  const char *ours = preload_entry + strlen("LD_PRELOAD=");
+  if (!config.configured) return;
+  const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
   const char *current = getenv("LD_PRELOAD");
   if (current == NULL || strstr(current, ours) == NULL) setenv("LD_PRELOAD", ours, 1);
-  setenv("VIGIL_GUARD_DIR", dir_entry + strlen("VIGIL_GUARD_DIR="), 1);
-  setenv("VIGIL_FAIL_MODE", failmode_entry + strlen("VIGIL_FAIL_MODE="), 1);
+  setenv("VIGIL_GUARD_DIR", config.dir_entry + strlen("VIGIL_GUARD_DIR="), 1);
+  setenv("VIGIL_FAIL_MODE", config.failmode_entry + strlen("VIGIL_FAIL_MODE="), 1);
 }
 
-#define WITH_GUARDED_ENV(envp, name)                                    \
-  char *name##_entries[count_env(envp) + 4];                            \
-  char name##_preload[PATH_MAX * 2];                                    \
-  char *const *name = guarded_env(envp, name##_entries, name##_preload, sizeof name##_preload)
+/* The environment a started program gets, on the caller's stack (no allocation: this may run in a vfork child). */
+#define WITH_GUARDED_ENV(envp, name)                                        \
+  char *name##_entries[count_env(envp) + 5];                                \
+  char name##_preload[combined_preload_size(envp) + 1];                     \
+  char *const *name = guarded_env(envp, name##_entries, name##_preload)
 
 /* ------------------------------------------------------------------ the intercepted calls */
 
@@ -616,7 +712,8 @@ static int raw_execve(const char *path, char *const argv[], char *const envp[]) 
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   struct program program;
-  resolve_path(&program, path);
+  char resolved[PATH_MAX];
+  resolve_path(&program, path, resolved);
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
   return raw_execve(path, argv, env);
@@ -626,10 +723,11 @@ EXPORT int execv(const char *path, char *const argv[]) { return execve(path, arg
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   struct program program;
-  resolve_name(&program, file);
+  char candidate[PATH_MAX], resolved[PATH_MAX];
+  resolve_name(&program, file, candidate, resolved);
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
-  if (real_execvpe == NULL) return raw_execve(program.exists ? program.resolved : file, argv, env);
+  if (real_execvpe == NULL) return raw_execve(program.candidate != NULL ? program.candidate : file, argv, env);
   /* glibc's own search (and its /bin/sh fallback for scripts without "#!") runs below the interception. */
   return real_execvpe(file, argv, env);
 }
@@ -669,9 +767,9 @@ EXPORT int execle(const char *path, const char *arg, ...) {
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   struct program program;
-  char path[PATH_MAX];
+  char path[PATH_MAX], resolved[PATH_MAX];
   if (fd_path(fd, path, sizeof path) != 0) bounded_copy(path, sizeof path, "");
-  resolve_path(&program, path);
+  resolve_path(&program, path, resolved);
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
   int result = (int)syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
@@ -685,7 +783,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
 
 EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *const envp[], int flags) {
   struct program program;
-  char path[PATH_MAX];
+  char path[PATH_MAX], resolved[PATH_MAX];
   if (pathname[0] == '/') {
     bounded_copy(path, sizeof path, pathname);
   } else if (pathname[0] == 0 && (flags & AT_EMPTY_PATH)) {
@@ -696,7 +794,7 @@ EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *c
     if (!ok) dir[0] = 0;
     snprintf(path, sizeof path, "%s/%s", dir, pathname);
   }
-  resolve_path(&program, path);
+  resolve_path(&program, path, resolved);
   program.executable = pathname[0] ? pathname : path;
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
@@ -709,19 +807,21 @@ EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *c
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
                        char *const argv[], char *const envp[]) {
   struct program program;
-  resolve_path(&program, path);
+  char resolved[PATH_MAX];
+  resolve_path(&program, path, resolved);
   if (judge(&program, argv) != 0) return EACCES;
   WITH_GUARDED_ENV(envp, env);
-  return real_posix_spawn(pid, path, actions, attr, argv, env);
+  return NEXT(real_posix_spawn, "posix_spawn")(pid, path, actions, attr, argv, env);
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
                         char *const argv[], char *const envp[]) {
   struct program program;
-  resolve_name(&program, file);
+  char candidate[PATH_MAX], resolved[PATH_MAX];
+  resolve_name(&program, file, candidate, resolved);
   if (judge(&program, argv) != 0) return EACCES;
   WITH_GUARDED_ENV(envp, env);
-  return real_posix_spawnp(pid, file, actions, attr, argv, env);
+  return NEXT(real_posix_spawnp, "posix_spawnp")(pid, file, actions, attr, argv, env);
 }
 
 /*
@@ -729,20 +829,22 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
  * here, and the shell (which carries the guard) judges what the command starts.
  */
 EXPORT int system(const char *command) {
-  if (command == NULL) return real_system(command);
+  if (command == NULL) return NEXT(real_system, "system")(command);
   struct program program;
+  char resolved[PATH_MAX];
   char *argv[] = {"sh", "-c", (char *)command, NULL};
-  resolve_path(&program, "/bin/sh");
+  resolve_path(&program, "/bin/sh", resolved);
   if (judge(&program, argv) != 0) return -1;
   guard_own_environment();
-  return real_system(command);
+  return NEXT(real_system, "system")(command);
 }
 
 EXPORT FILE *popen(const char *command, const char *type) {
   struct program program;
+  char resolved[PATH_MAX];
   char *argv[] = {"sh", "-c", (char *)command, NULL};
-  resolve_path(&program, "/bin/sh");
+  resolve_path(&program, "/bin/sh", resolved);
   if (judge(&program, argv) != 0) return NULL;
   guard_own_environment();
-  return real_popen(command, type);
+  return NEXT(real_popen, "popen")(command, type);
 }

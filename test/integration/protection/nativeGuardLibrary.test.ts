@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGuardTable, type GuardControl, type GuardTableContent } from '../../../layers/core/index.js';
 import { buildGuardFor, guardArchitectures, guardCompiler, type GuardArchitecture } from '../../../layers/protection/native/build.js';
 import { fixtures } from './harness.js';
 
@@ -90,18 +91,24 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
   };
 
   // Started now: the machine's programs are older, so only the rules under test object to them.
-  const table = (rules: string[]) =>
-    ['vigil-guard 1', 'generation 41', 'revision 3', `started ${Date.now()}`, 'failmode open', 'state bundle', ...rules, 'end', ''].join(
-      '\n',
-    );
+  const table = (rules: Array<[GuardControl, 'block' | 'detect', ...string[]]>, facts: Partial<GuardTableContent> = {}) =>
+    encodeGuardTable({
+      generation: 41,
+      revision: 3,
+      startedAtMs: Date.now(),
+      failMode: 'open',
+      state: 'bundle',
+      rules: rules.map(([control, mode, ...patterns], id) => ({ id, control, blocks: mode === 'block', patterns })),
+      ...facts,
+    })!;
 
   it.each(INTERCEPTED)('%s: refuses a blocked program with EACCES and reports it once; runs an allowed one', (call) => {
     const dir = mkdtempSync(join(work, 'guard-'));
-    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+    writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
     // system and popen start /bin/sh: the guard judges the shell here (and the shell, carrying it, what it starts).
     const shellCall = call === 'system' || call === 'popen';
     const blocked = shellCall ? '/bin/sh' : '/usr/bin/id';
-    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', `p ${blocked}`]));
+    writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', blocked]]));
     const refused = run(dir, call, [shellCall ? 'exit 3' : '/usr/bin/id']);
     expect(refused).toEqual({ status: 99, stdout: 'refused errno=13' });
     const lines = readFileSync(join(dir, 'events'), 'utf8').trim().split('\n');
@@ -111,7 +118,7 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     // Under qemu, -L maps /bin into the arm64 sysroot, whose /bin is not a link to /usr/bin.
     expect(resolved.split('/').at(-1)).toBe(realpathSync(blocked).split('/').at(-1));
 
-    writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+    writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
     const allowed = run(dir, call, [shellCall ? 'exit 3' : '/bin/true']);
     expect(allowed.status).toBe(0);
     if (shellCall) expect(allowed.stdout).toBe('exit=3');
@@ -119,7 +126,7 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
 
   it('reports without refusing under a detect rule, and follows the fail mode without a table', () => {
     const dir = mkdtempSync(join(work, 'guard-'));
-    writeFileSync(join(dir, 'rules'), table(['rule 0 blockAllProcesses detect 1', 'p /bin/sh']));
+    writeFileSync(join(dir, 'rules'), table([['blockAllProcesses', 'detect', '/bin/sh']]));
     expect(run(dir, 'posix_spawn', ['/bin/true'])).toEqual({ status: 0, stdout: 'exit=0' });
     expect(readFileSync(join(dir, 'events'), 'utf8')).toMatch(/^G1\t41\t0\t0\t0\t\/bin\/true\t/);
 
@@ -128,18 +135,89 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     expect(run(none, 'posix_spawn', ['/bin/true'], { VIGIL_FAIL_MODE: 'closed' })).toEqual({ status: 99, stdout: 'refused errno=13' });
     expect(run(none, 'posix_spawn', ['/bin/true'])).toEqual({ status: 0, stdout: 'exit=0' });
     // A table written while no bundle is known carries the layer's fail mode.
-    writeFileSync(join(none, 'rules'), table([]).replace('state bundle', 'state none').replace('failmode open', 'failmode closed'));
+    writeFileSync(join(none, 'rules'), table([], { state: 'none', failMode: 'closed' }));
     expect(run(none, 'posix_spawn', ['/bin/true'])).toEqual({ status: 99, stdout: 'refused errno=13' });
+  });
+
+  it('follows the fail mode when the table is not whole: cut, another format or version, or entries pointing outside it', () => {
+    const dir = mkdtempSync(join(work, 'guard-'));
+    const whole = table([['blockedExecutables', 'detect', '/usr/bin/id']]);
+    const patch = (at: number, value: number, bytes = 4) => {
+      const copy = Uint8Array.from(whole);
+      const view = new DataView(copy.buffer);
+      if (bytes === 4) view.setUint32(at, value, true);
+      else view.setUint16(at, value, true);
+      return copy;
+    };
+    const broken: Record<string, Uint8Array> = {
+      cut: whole.subarray(0, whole.length - 1),
+      'the text format of version 1': new TextEncoder().encode('vigil-guard 1\nstate bundle\nend\n'.padEnd(64, '\n')),
+      'another version': patch(4, 3),
+      'a length that is not the file': patch(8, whole.length + 1),
+      'more rules than it holds': patch(20, 1000),
+      "a rule's patterns past the pattern count": patch(56 + 12, 2),
+      'an unknown control': patch(56 + 4, 3, 2),
+      "a pattern's bytes past the end": patch(56 + 16, whole.length - 3),
+      "a pattern's bytes inside the entries": patch(56 + 16, 0),
+    };
+    for (const [what, bytes] of Object.entries(broken)) {
+      writeFileSync(join(dir, 'rules'), bytes);
+      expect(run(dir, 'posix_spawn', ['/bin/true'], { VIGIL_FAIL_MODE: 'closed' }), what).toEqual({
+        status: 99,
+        stdout: 'refused errno=13',
+      });
+      expect(run(dir, 'posix_spawn', ['/bin/true']), what).toEqual({ status: 0, stdout: 'exit=0' });
+    }
+    // The same table whole: the rule decides (it detects /usr/bin/id only), whatever the fail mode.
+    writeFileSync(join(dir, 'rules'), whole);
+    expect(run(dir, 'posix_spawn', ['/bin/true'], { VIGIL_FAIL_MODE: 'closed' })).toEqual({ status: 0, stdout: 'exit=0' });
+  });
+
+  it('tells the process it is loaded into so, with that process id', () => {
+    const dir = mkdtempSync(join(work, 'guard-'));
+    writeFileSync(join(dir, 'rules'), table([]));
+    // A value too short for the pid (a parent without the guard passed it on): set anew.
+    const { stdout } = run(dir, 'loaded', ['-'], { VIGIL_GUARD_LOADED: '1' });
+    const [, loaded, pid] = /^loaded=(\d+) pid=(\d+)$/.exec(stdout) ?? [];
+    expect(loaded).toBeDefined();
+    expect(loaded).toBe(pid);
   });
 
   if (target === 'x86_64') {
     // The started program must be of this machine's architecture to report what its environment holds.
     it('carries itself into the shell of system and popen, which is then refused the blocked program', () => {
       const dir = mkdtempSync(join(work, 'guard-'));
-      writeFileSync(join(dir, 'rules'), table(['rule 0 blockedExecutables block 1', 'p /usr/bin/id']));
+      writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
       expect(run(dir, 'system', ['/usr/bin/id -u'])).toEqual({ status: 0, stdout: 'exit=126' });
       expect(run(dir, 'popen', ['/usr/bin/id -u'])).toEqual({ status: 0, stdout: 'exit=126' });
       expect(readFileSync(join(dir, 'events'), 'utf8').trim().split('\n')).toHaveLength(2);
+    });
+
+    it("tells a started program it is loaded there too: its own process id, not its parent's", () => {
+      const dir = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(dir, 'rules'), table([]));
+      const { probe } = built.get(target)!;
+      const { stdout } = run(dir, 'execve', [probe, 'loaded', '-'], { VIGIL_GUARD_LOADED: '1' });
+      const [, loaded, pid] = /^loaded=(\d+) pid=(\d+)$/.exec(stdout) ?? [];
+      expect(loaded).toBe(pid);
+      expect(loaded).not.toBe('1');
+    });
+
+    it('matches the path after realpath: a pattern with "/" through a linked directory, a name through a linked file', () => {
+      // Debian (like Amazon Linux 2023) merges /usr: /bin is a link to usr/bin.
+      expect(realpathSync('/bin/id')).toBe('/usr/bin/id');
+      const dir = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
+      expect(run(dir, 'execve', ['/bin/id'])).toEqual({ status: 99, stdout: 'refused errno=13' });
+      expect(readFileSync(join(dir, 'events'), 'utf8').split('\t').slice(5, 7)).toEqual(['/bin/id', '/usr/bin/id']);
+
+      const named = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(named, 'rules'), table([['blockedExecutables', 'block', 'id']]));
+      symlinkSync('/usr/bin/id', join(named, 'innocent'));
+      symlinkSync('/bin/true', join(named, 'harmless'));
+      expect(run(named, 'execve', [join(named, 'innocent')])).toEqual({ status: 99, stdout: 'refused errno=13' });
+      expect(readFileSync(join(named, 'events'), 'utf8').split('\t').slice(5, 7)).toEqual([join(named, 'innocent'), '/usr/bin/id']);
+      expect(run(named, 'execve', [join(named, 'harmless')]).status).toBe(0);
     });
 
     it('puts itself back into the environment of a program started with an empty one', () => {

@@ -47,7 +47,7 @@ describe('NativeGuard', () => {
     const dir = guardDir();
     const guard = NativeGuard.attach(loaded(dir, process.pid))!;
     const table = guard.write({ startedAtMs: 1000, failMode: 'closed' })!;
-    expect(readFileSync(join(dir, 'rules'), 'utf8')).toBe(table.text);
+    expect(new Uint8Array(readFileSync(join(dir, 'rules')))).toEqual(table.bytes);
     expect(readdirSync(dir).sort()).toEqual(['owner', 'rules']);
     appendFileSync(
       join(dir, 'events'),

@@ -58,9 +58,10 @@ const zodBearingCoreByValue = {
   allowTypeImports: true,
   message: 'Import the core by value only through layers/core/zod-free.ts (or a module it re-exports); type imports are fine.',
 };
-/** Shared modules only the API and the bootstrap use: they validate documents, and the webhook never reaches them (a unit test checks). */
+/** Shared modules only the API, the enforcer API and the bootstrap use: they validate or compile documents, and the webhook never reaches them (a unit test checks). */
 const schemaValidatingSharedModules = [
   'functions/shared/bootstrap.ts',
+  'functions/shared/node-policies.ts',
   'functions/shared/http/helpers.ts',
   'functions/shared/storage/DynamoAuditStore.ts',
 ];

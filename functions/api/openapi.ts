@@ -383,6 +383,28 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       },
     },
   },
+  'GET /v1/enforcers/node-policies': {
+    response: {
+      type: 'object',
+      required: ['cluster', 'group', 'revision', 'objects', 'report', 'pollIntervalSeconds', 'heartbeatIntervalSeconds'],
+      description:
+        'What GET /v1/clusters/{name}/node-policies previews for the same cluster and group, compiled by the same code: the in-cluster bridge applies these objects. The ETag is a hash of objects and report, so a configuration change that does not touch them answers 304 to If-None-Match.',
+      properties: {
+        cluster: { type: 'string' },
+        group: { type: 'string', description: "The token's agent enforcer group." },
+        revision: { type: 'integer', description: 'The configuration revision the objects were compiled from.' },
+        objects: {
+          type: 'array',
+          description:
+            'cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, labelled app.kubernetes.io/managed-by=vigil: the complete wanted set (managed objects not in it are to be deleted).',
+          items: { type: 'object' },
+        },
+        report: { type: 'object', description: 'The fidelity report and the object index, as in the preview.' },
+        pollIntervalSeconds: { type: 'integer', description: 'How often to poll this route (with If-None-Match).' },
+        heartbeatIntervalSeconds: { type: 'integer' },
+      },
+    },
+  },
   'GET /v1/enforcers/bundle': {
     response: {
       type: 'object',
@@ -417,6 +439,7 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/enforcers': ['group', 'limit', 'cursor'],
   'GET /v1/enforcers/bundle': ['X-Enforcer-Id'],
   'GET /v1/enforcers/rules': ['X-Enforcer-Id', 'function', 'runtime', 'region', 'account', 'tags'],
+  'GET /v1/enforcers/node-policies': ['cluster', 'X-Enforcer-Id'],
   'POST /v1/enforcers/events': ['X-Enforcer-Id'],
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
@@ -430,6 +453,14 @@ bodies['PATCH /v1/enforcer-groups/{name}'] = {
   request: mergePatch('enforcer group'),
   response: bodies['PUT /v1/enforcer-groups/{name}']?.response,
 };
+
+/** Query parameters a route refuses to answer without. */
+const requiredQueryParameters: Record<string, string[]> = {
+  'GET /v1/enforcers/node-policies': ['cluster'],
+};
+
+/** Routes that answer 304 when If-None-Match names the ETag of their current answer. */
+const conditionalGets = new Set(['GET /v1/enforcers/bundle', 'GET /v1/enforcers/rules', 'GET /v1/enforcers/node-policies']);
 
 /** Routes that also answer multi-document YAML when asked for it with `Accept: application/yaml`. */
 const yamlAlternatives: Record<string, string> = {
@@ -462,8 +493,19 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       ? { name, in: 'header', required: true, schema: { type: 'string' } }
       : name === 'limit'
         ? { name, in: 'query', required: false, schema: { type: 'integer' }, description: limitDescription(route.path) }
-        : { name, in: 'query', required: false, schema: { type: 'string' } },
+        : { name, in: 'query', required: requiredQueryParameters[key]?.includes(name) ?? false, schema: { type: 'string' } },
   );
+  const conditional = conditionalGets.has(key)
+    ? [
+        {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: 'The ETag of the last answer: 304 when nothing changed since.',
+        },
+      ]
+    : [];
   const body = bodies[key];
   const success =
     route.method === 'POST' &&
@@ -485,7 +527,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       .join('')}`,
     summary: route.summary,
     security,
-    ...(pathParams.length + query.length > 0 ? { parameters: [...pathParams, ...query] } : {}),
+    ...(pathParams.length + query.length + conditional.length > 0 ? { parameters: [...pathParams, ...query, ...conditional] } : {}),
     ...(body?.request
       ? {
           requestBody: {
@@ -507,6 +549,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
                   : {}),
               },
             },
+      ...(conditionalGets.has(key) ? { '304': { description: 'Not modified since the ETag named in If-None-Match' } } : {}),
       ...(replayableCreates.has(key)
         ? {
             '200': {

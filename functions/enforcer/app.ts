@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { clientEventSchema, MAX_AUDIT_ID_LENGTH, registerSchema } from './schemas.js';
-import { boundAuditEvent, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
+import { boundAuditEvent, resourceNameSchema, type AuditEvent, type EnforcerGroup } from '../../layers/core/index.js';
 import { BadRequestError, DependencyError, NotFoundError, UnauthorizedError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { bearerToken, hashSecret, sameHash } from '../shared/http/auth.js';
 import { httpFunction } from '../shared/http/http-function.js';
@@ -13,6 +13,7 @@ import { enforcerBundle, POLL_INTERVAL_SECONDS } from './bundle.js';
 import { FunctionRuleCache, functionFactsOf } from './function-rules.js';
 import { NoConfigurationError } from '../shared/revision-cache.js';
 import { EnforcerConfigCache, type EnforcerConfig } from './config-cache.js';
+import { NodePolicyAnswers } from './node-policies.js';
 
 /** Events one request may carry. */
 export const MAX_EVENTS_PER_REQUEST = 500;
@@ -78,6 +79,7 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
   };
 
   const functionRules = new FunctionRuleCache();
+  const nodePolicies = new NodePolicyAnswers(runtime.configStore);
 
   const enforcerIdHeader = (request: HttpRequest): string => {
     const id = request.headers['x-enforcer-id']?.trim();
@@ -145,6 +147,24 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
       if (matchesEtag(request.headers['if-none-match'], etag)) return { status: 304, headers };
       const table = functionRules.table(config.snapshot, caller, facts);
       return { status: 200, headers, body: { ...table, pollIntervalSeconds: POLL_INTERVAL_SECONDS } };
+    },
+
+    'GET /v1/enforcers/node-policies': async (request: EnforcerRequest) => {
+      const { caller, config } = request;
+      await registered(request);
+      const cluster = request.query.cluster;
+      if (cluster === undefined || !resourceNameSchema.safeParse(cluster).success)
+        throw new ValidationError('invalid query parameter', [
+          { path: 'cluster', message: 'required: the name of the cluster as registered in Vigil' },
+        ]);
+      if (caller.type !== 'agent')
+        throw new BadRequestError(`node policies are compiled for agent groups: the token belongs to a group of type ${caller.type}`, [
+          { path: 'Authorization', message: 'use the token of an agent group' },
+        ]);
+      const answer = await nodePolicies.get(config, caller, cluster);
+      const headers = { etag: answer.etag, 'cache-control': 'no-store' };
+      if (matchesEtag(request.headers['if-none-match'], answer.etag)) return { status: 304, headers };
+      return { status: 200, headers, body: answer.body };
     },
 
     'POST /v1/enforcers/events': async (request: EnforcerRequest) => {

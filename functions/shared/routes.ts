@@ -116,6 +116,13 @@ const routeTable = [
     summary: 'The rule table compiled for one function of the group from its facts (function, runtime, region, account, tags)',
   },
   {
+    method: 'GET',
+    path: '/v1/enforcers/node-policies',
+    function: 'enforcer',
+    auth: 'enforcer',
+    summary: "A cluster's Tetragon objects compiled for the token's agent group (what the in-cluster bridge applies)",
+  },
+  {
     method: 'POST',
     path: '/v1/enforcers/events',
     function: 'enforcer',

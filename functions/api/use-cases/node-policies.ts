@@ -1,5 +1,6 @@
 import YAML from 'yaml';
-import { compileNodePolicies, type NodePolicyCompilation } from '../../../layers/core/index.js';
+import type { NodePolicyCompilation } from '../../../layers/core/index.js';
+import { compileClusterNodePolicies } from '../../shared/node-policies.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll } from '../../shared/storage/read-all.js';
@@ -41,18 +42,7 @@ export async function previewNodePolicies(
     throw new ValidationError('wrong enforcer group type', [
       { path: 'group', message: `enforcer group "${name}" is of type ${group.type}; node policies are compiled for an agent group` },
     ]);
-  const compiled = compileNodePolicies(
-    { policies, applicationScopes, bypassScopes: settings.bypassScopes },
-    {
-      cluster: cluster.name,
-      group: {
-        name: group.name,
-        enforce: group.enforce,
-        containerProtection: group.containerProtection,
-        hostProtection: group.hostProtection,
-      },
-    },
-  );
+  const compiled = compileClusterNodePolicies({ policies, applicationScopes, bypassScopes: settings.bypassScopes }, cluster.name, group);
   return { cluster: cluster.name, group: group.name, revision, ...compiled };
 }
 

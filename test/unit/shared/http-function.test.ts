@@ -19,6 +19,7 @@ const enforcerHandlers = {
   'POST /v1/enforcers/register': echo,
   'GET /v1/enforcers/bundle': echo,
   'GET /v1/enforcers/rules': echo,
+  'GET /v1/enforcers/node-policies': echo,
   'POST /v1/enforcers/events': (request: HttpRequest & Caller) => Promise.resolve({ status: 200, body: { received: request.body } }),
   'POST /v1/enforcers/heartbeat': echo,
 };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ClientOptions } from './client.js';
 import type { AuditFilters } from './commands/audit.js';
+import type { RegisterOptions } from './commands/clusters.js';
 import type { SimulateOptions as SimulateCliOptions, SimulatedOperation as SimulateOperationName } from './commands/simulate.js';
 import type { GroupSetOptions, PolicySetOptions, ScopeSetOptions, SettingsSetOptions } from './commands/set.js';
 import { Context, type GlobalOptions } from './context.js';
@@ -265,13 +266,28 @@ policy going to enforce where a group enforces, deletions) are asked about on a 
       '--manifest-file <path>',
       'write the manifest (it holds the webhook secret) to this file, readable only by you; refused inside a git work tree that does not ignore it (default: stdout, with the URL on stderr)',
     )
-    .option('--allow-git-tracked', 'write --manifest-file even where git does not ignore it')
+    .option('--allow-git-tracked', 'write --manifest-file and --node-agent-file even where git does not ignore them')
+    .option(
+      '--node-agent',
+      "also issue the node agents (Tetragon bridge and event forwarder): writes their manifest (it holds the agents' token, shown once) and the recommended Tetragon Helm values to files",
+    )
+    .option('--node-agent-group <name>', 'with --node-agent: the agent enforcer group the agents act for (default: default)')
+    .option(
+      '--node-agent-image <image>',
+      'with --node-agent: the node-agent image you built and pushed (default: localhost/vigil-node-agent:0.1.0, a placeholder)',
+    )
+    .option('--node-agent-namespace <namespace>', 'with --node-agent: the namespace of the agents (default: vigil-system)')
+    .option(
+      '--node-agent-file <path>',
+      'with --node-agent: where to write their manifest, readable only by you (default: vigil-node-agent-<name>.yaml)',
+    )
+    .option(
+      '--tetragon-values-file <path>',
+      'with --node-agent: where to write the Tetragon Helm values (default: tetragon-values-<name>.yaml)',
+    )
     .addOption(webhookOutput())
-    .action(
-      (
-        name: string,
-        options: { arn?: string; group?: string; manifestFile?: string; allowGitTracked?: boolean; output: 'manifest' | 'json' | 'yaml' },
-      ) => run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))),
+    .action((name: string, options: RegisterOptions & { output: 'manifest' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ registerClusterCommand }) => registerClusterCommand(context, name, options))),
     );
   clusters
     .command('rotate-secret')

@@ -12,6 +12,16 @@ interface WebhookAnswer {
   webhookUrl: string;
   manifest: string;
   warnings?: string[];
+  nodeAgent?: NodeAgentAnswer;
+}
+
+interface NodeAgentAnswer {
+  enforcerGroup: string;
+  image: string;
+  namespace: string;
+  token: string;
+  manifest: string;
+  tetragonValues: string;
 }
 
 export interface WebhookOptions {
@@ -40,12 +50,20 @@ function gitIgnoreStatus(file: string): Promise<'ignored' | 'not-ignored' | 'out
  * pick it up (a work tree that does not ignore the file), unless asked to.
  */
 async function refuseManifestInGit(options: WebhookOptions): Promise<void> {
-  const file = options.manifestFile;
+  await refuseSecretFileInGit(options.manifestFile, 'the manifest holds the webhook secret', 'a pattern such as *.webhook.yaml', options);
+}
+
+async function refuseSecretFileInGit(
+  file: string | undefined,
+  why: string,
+  pattern: string,
+  options: { readonly allowGitTracked?: boolean },
+): Promise<void> {
   if (file === undefined || file === '-' || options.allowGitTracked === true) return;
   if ((await gitIgnoreStatus(file)) !== 'not-ignored') return;
   throw new CliError(
-    `${file} is inside a git work tree that does not ignore it, and the manifest holds the webhook secret: ` +
-      'write it elsewhere, add a pattern such as *.webhook.yaml to .gitignore, or pass --allow-git-tracked. Nothing was issued.',
+    `${file} is inside a git work tree that does not ignore it, and ${why}: ` +
+      `write it elsewhere, add ${pattern} to .gitignore, or pass --allow-git-tracked. Nothing was issued.`,
   );
 }
 
@@ -84,17 +102,91 @@ async function showWebhook(ctx: Context, answer: WebhookAnswer, options: Webhook
 export interface RegisterOptions extends WebhookOptions {
   readonly arn?: string;
   readonly group?: string;
+  /** Also issue the node agents (bridge and forwarder) and their token. */
+  readonly nodeAgent?: boolean;
+  readonly nodeAgentGroup?: string;
+  readonly nodeAgentImage?: string;
+  readonly nodeAgentNamespace?: string;
+  readonly nodeAgentFile?: string;
+  readonly tetragonValuesFile?: string;
+}
+
+/** Where the node agents' manifest and the Tetragon values go when no file is named. */
+export function nodeAgentFiles(name: string, options: RegisterOptions): { manifest: string; values: string } {
+  return {
+    manifest: options.nodeAgentFile ?? `vigil-node-agent-${name}.yaml`,
+    values: options.tetragonValuesFile ?? `tetragon-values-${name}.yaml`,
+  };
+}
+
+function nodeAgentBody(options: RegisterOptions): Record<string, unknown> {
+  const chosen = {
+    ...(options.nodeAgentGroup === undefined ? {} : { enforcerGroup: options.nodeAgentGroup }),
+    ...(options.nodeAgentImage === undefined ? {} : { image: options.nodeAgentImage }),
+    ...(options.nodeAgentNamespace === undefined ? {} : { namespace: options.nodeAgentNamespace }),
+  };
+  const named = Object.keys(chosen).length > 0 || options.nodeAgentFile !== undefined || options.tetragonValuesFile !== undefined;
+  if (!options.nodeAgent) {
+    if (named)
+      throw new UsageError(
+        '--node-agent-group, --node-agent-image, --node-agent-namespace, --node-agent-file and --tetragon-values-file need --node-agent',
+      );
+    return {};
+  }
+  return { nodeAgent: Object.keys(chosen).length > 0 ? chosen : true };
+}
+
+async function writeOrPrint(ctx: Context, file: string, text: string, mode: number, what: string): Promise<void> {
+  try {
+    await writeFile(file, text.endsWith('\n') ? text : `${text}\n`, { encoding: 'utf8', mode });
+  } catch (error) {
+    ctx.print(text);
+    throw new CliError(`${file}: cannot write ${what} (printed above instead): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Writes the node agents' manifest (it holds their token: readable only by the user) and the Tetragon values, and
+ * shows the token this once: on stdout when stdout is free, on stderr when it carries the webhook manifest.
+ */
+async function showNodeAgents(ctx: Context, name: string, agent: NodeAgentAnswer, options: RegisterOptions): Promise<void> {
+  const files = nodeAgentFiles(name, options);
+  const webhookOnStdout = options.manifestFile === undefined || options.manifestFile === '-';
+  const tokenLine = `Node-agent token (shown only now; the manifest's Secret holds it): ${agent.token}`;
+  if (webhookOnStdout) ctx.note(tokenLine);
+  else ctx.print(tokenLine);
+  await writeOrPrint(ctx, files.manifest, agent.manifest, 0o600, 'the node-agent manifest');
+  await writeOrPrint(ctx, files.values, agent.tetragonValues, 0o644, 'the Tetragon values');
+  ctx.note(
+    [
+      `Node-agent manifest written to ${files.manifest} (image ${agent.image}, namespace ${agent.namespace}, agent group "${agent.enforcerGroup}").`,
+      `Tetragon values written to ${files.values}. Install Tetragon with them, then the agents:`,
+      `  helm upgrade --install tetragon cilium/tetragon --version 1.7.0 -n kube-system -f ${files.values}`,
+      `  kubectl apply -f ${files.manifest}`,
+    ].join('\n'),
+  );
 }
 
 export async function registerClusterCommand(ctx: Context, name: string, options: RegisterOptions): Promise<number> {
+  const nodeAgent = nodeAgentBody(options);
   await refuseManifestInGit(options);
+  const writesFiles = options.output !== 'json' && options.output !== 'yaml';
+  if (nodeAgent.nodeAgent !== undefined && writesFiles)
+    await refuseSecretFileInGit(
+      nodeAgentFiles(name, options).manifest,
+      "the node-agent manifest holds the agents' token",
+      'a pattern such as vigil-node-agent-*.yaml',
+      options,
+    );
   const body = {
     name,
     ...(options.arn === undefined ? {} : { arn: options.arn }),
     ...(options.group === undefined ? {} : { enforcerGroup: options.group }),
+    ...nodeAgent,
   };
   const answer = (await ctx.client().request<WebhookAnswer>('POST', '/v1/clusters', { body })).body;
   await showWebhook(ctx, answer, options);
+  if (answer.nodeAgent && writesFiles) await showNodeAgents(ctx, name, answer.nodeAgent, options);
   return ExitCode.ok;
 }
 

@@ -51,6 +51,23 @@ export class Context {
     this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * A progress line on a terminal's stderr, rewritten in place; `undefined` clears it. Nothing when stderr is
+   * no terminal (CI, pipes, logs), where a line per step would only be noise.
+   */
+  progress(text: string | undefined): void {
+    if (this.io.stderr.isTTY !== true) return;
+    if (text === undefined) {
+      if (this.progressShown) this.io.stderr.write('\r\u001b[2K');
+      this.progressShown = false;
+      return;
+    }
+    this.io.stderr.write(`\r\u001b[2K${text}`);
+    this.progressShown = true;
+  }
+
+  private progressShown = false;
+
   warn(text: string): void {
     this.note(this.paintErr('yellow', `warning: ${text}`));
   }

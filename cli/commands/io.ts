@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { isCommercialDocument } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
-import { CliError, ExitCode } from '../errors.js';
+import { ApiError, CliError, ExitCode } from '../errors.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
 import { toJson, toYaml, type Column, type OutputFormat } from '../output.js';
 
@@ -14,13 +14,50 @@ export interface ExportOptions {
 }
 
 interface ExportDocument {
+  formatVersion?: number;
   policies?: unknown[];
   applicationScopes?: unknown[];
   settings?: unknown;
 }
 
+type ExportPage = ExportDocument & { nextCursor?: string };
+
+/** Whole exports started at most this often when the configuration keeps changing under them. */
+const EXPORT_ATTEMPTS = 3;
+
+/**
+ * The whole export as one document: the API answers it in pages of about a megabyte, all of one revision
+ * (a page asked for after the configuration changed answers 410, and the export starts over).
+ */
+export async function fetchExport(ctx: Context): Promise<ExportDocument> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const first = await ctx.client().get<ExportPage>('/v1/export');
+      const { nextCursor: _first, ...document } = first;
+      const policies = [...(first.policies ?? [])];
+      const applicationScopes = [...(first.applicationScopes ?? [])];
+      let cursor = first.nextCursor;
+      let pages = 1;
+      while (cursor !== undefined) {
+        const page = await ctx.client().get<ExportPage>('/v1/export', { cursor });
+        policies.push(...(page.policies ?? []));
+        applicationScopes.push(...(page.applicationScopes ?? []));
+        cursor = page.nextCursor;
+        pages++;
+        ctx.progress(`Exported ${pages} pages (${policies.length} policies so far)`);
+      }
+      ctx.progress(undefined);
+      return { ...document, policies, applicationScopes };
+    } catch (error) {
+      ctx.progress(undefined);
+      if (!(error instanceof ApiError) || error.status !== 410 || attempt >= EXPORT_ATTEMPTS) throw error;
+      ctx.note('The configuration changed during the export; starting it again.');
+    }
+  }
+}
+
 export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
-  const document = await ctx.client().get<ExportDocument>('/v1/export');
+  const document = await fetchExport(ctx);
   const text = options.output === 'json' ? toJson(document) : toYaml(document);
   if (options.file === undefined || options.file === '-') {
     ctx.print(text);

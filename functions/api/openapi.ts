@@ -323,7 +323,24 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'PATCH /v1/settings/enforcer': { request: mergePatch('settings document'), response: ref('EnforcerSettings') },
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
-  'GET /v1/export': { response: ref('ExportDocument') },
+  'GET /v1/export': {
+    response: {
+      description:
+        'One page of the export of one configuration revision (the x-vigil-revision header names it). A page holds at most 1 MiB of items: the enforcer settings (first page only), then application scopes, then policies, each in name order. A page with nextCursor is part of a document (import refuses it as it is): fetch the next page with ?cursor= and join the lists. A page asked for after the configuration changed answers 410: start the export again without a cursor.',
+      allOf: [
+        ref('ExportDocument'),
+        {
+          type: 'object',
+          properties: {
+            nextCursor: {
+              type: 'string',
+              description: "Absent on the last page. Opaque; it pins the export's revision and names the last item sent.",
+            },
+          },
+        },
+      ],
+    },
+  },
   'POST /v1/import': { request: { oneOf: [ref('ExportDocument'), ref('CommercialDocument')] }, response: ref('ImportAnswer') },
   'POST /v1/enforcers/register': {
     request: ref('EnforcerRegistration'),
@@ -444,6 +461,7 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
   'GET /v1/activity': ['since', 'limit', 'cursor'],
+  'GET /v1/export': ['cursor'],
   'POST /v1/import': ['dryRun', 'mode'],
   'POST /v1/admission/{cluster}/{secret}': ['timeout'],
 };
@@ -471,6 +489,12 @@ const yamlAlternatives: Record<string, string> = {
 /** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
 const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-scopes']);
 
+/** Parameters whose meaning is not the usual one, by `<route key> <name>`. */
+const parameterDescriptions: Record<string, string> = {
+  'GET /v1/export cursor':
+    'The nextCursor of the previous page, unchanged; without it an export starts at the current revision. A cursor whose revision is no longer the current one answers 410.',
+};
+
 /** Configuration lists also end a page by size, so a client must follow `nextCursor` rather than count items. */
 function limitDescription(path: string): string {
   const configurationList = ['/v1/policies', '/v1/application-scopes', '/v1/enforcer-groups', '/v1/clusters'].includes(path);
@@ -493,7 +517,13 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       ? { name, in: 'header', required: true, schema: { type: 'string' } }
       : name === 'limit'
         ? { name, in: 'query', required: false, schema: { type: 'integer' }, description: limitDescription(route.path) }
-        : { name, in: 'query', required: requiredQueryParameters[key]?.includes(name) ?? false, schema: { type: 'string' } },
+        : {
+            name,
+            in: 'query',
+            required: requiredQueryParameters[key]?.includes(name) ?? false,
+            schema: { type: 'string' },
+            ...(parameterDescriptions[`${key} ${name}`] ? { description: parameterDescriptions[`${key} ${name}`] } : {}),
+          },
   );
   const conditional = conditionalGets.has(key)
     ? [

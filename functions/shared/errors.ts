@@ -60,3 +60,8 @@ export class DependencyError extends ApiError {
   readonly status = 503;
   readonly code = 'unavailable';
 }
+/** What the request continues no longer exists as it was (an export cursor whose revision was replaced). */
+export class GoneError extends ApiError {
+  readonly status = 410;
+  readonly code = 'gone';
+}

@@ -148,7 +148,10 @@ function byName(a: { readonly name: string }, b: { readonly name: string }): num
  * The policy-as-code document of a control plane (`GET /v1/export`): server-managed fields, write-only secrets and
  * the built-in Global scope left out, defaults written out, items sorted by name so that diffs stay small.
  */
-export function toExportDocument(state: ControlPlaneState): ExportDocument {
+export function toExportDocument(state: ControlPlaneState): ExportDocument;
+/** One page of an export: the settings only on the page that carries them (the first). */
+export function toExportDocument(state: Omit<ControlPlaneState, 'settings'> & { readonly settings?: EnforcerSettings }): ExportDocument;
+export function toExportDocument(state: Omit<ControlPlaneState, 'settings'> & { readonly settings?: EnforcerSettings }): ExportDocument {
   return {
     formatVersion: EXPORT_FORMAT_VERSION,
     policies: state.policies.map((policy) => canonicalPolicy(policy, true)).sort(byName),
@@ -156,7 +159,7 @@ export function toExportDocument(state: ControlPlaneState): ExportDocument {
       .filter((scope) => scope.name !== GLOBAL_SCOPE)
       .map(canonicalScope)
       .sort(byName),
-    settings: canonicalSettings(state.settings),
+    ...(state.settings ? { settings: canonicalSettings(state.settings) } : {}),
   };
 }
 

@@ -3,11 +3,21 @@ import { defaultEnforcerSettings } from '../../../layers/core/zod-free.js';
 import type { ApplicationScope, ConfigSnapshot, EnforcerGroup, EnforcerSettings, Policy } from '../../../layers/core/index.js';
 import { batchGetWithRetry } from './batch.js';
 import { storageError } from './client.js';
+import {
+  decodeExportCursor,
+  encodeExportCursor,
+  EXPORT_SECTIONS,
+  exportKeepsMoving,
+  exportRevisionGone,
+  itemBytes,
+  walkPartition,
+  type ExportCursor,
+} from './config-export.js';
 import { overlaid } from './config-stage-plan.js';
 import { metaOf, readMeta, readStagedWrite, readStagedWrites, type MetaState } from './config-staging.js';
 import { toStored, type ConfigItem } from './config-write-plan.js';
 import { checkLimit, decodeCursor, encodeCursor, queryPage, sortableInstant, type Item, type ItemKey } from './paging.js';
-import type { ActivityEntry, ConfigKind, ConfigListFilter, Page, PageRequest, PendingModeChange, Stored } from './ports.js';
+import type { ActivityEntry, ConfigKind, ConfigListFilter, ExportPage, Page, PageRequest, PendingModeChange, Stored } from './ports.js';
 import { configItemKey, configKeys } from './tables.js';
 
 // The reads of the config table (see tables.ts): items by name and by kind, the revision, the activity
@@ -30,7 +40,7 @@ export const MAX_PAGE_BYTES = 1024 * 1024;
 export function withinPageBytes(items: readonly Item[], nextKey: ItemKey | undefined): { items: Item[]; nextKey?: ItemKey | undefined } {
   let bytes = 0;
   for (const [index, item] of items.entries()) {
-    bytes += Buffer.byteLength(JSON.stringify(item), 'utf8');
+    bytes += itemBytes(item);
     if (bytes > MAX_PAGE_BYTES && index > 0) {
       const last = items[index - 1]!;
       return { items: items.slice(0, index), nextKey: { pk: String(last.pk), sk: String(last.sk) } };
@@ -202,6 +212,65 @@ export class DynamoConfigReads {
     } catch (error) {
       throw storageError(error);
     }
+  }
+
+  /**
+   * One page of the export of one revision (docs/adr/0016): without a cursor, the first page at the current
+   * revision (settings, then application scopes, then policies, in name order); with one, the page after it,
+   * only while the configuration is still at the cursor's revision (else 410: start again). A page holds at
+   * most MAX_PAGE_BYTES of items, and at least one.
+   */
+  async exportPage(cursorText?: string): Promise<ExportPage> {
+    const cursor = decodeExportCursor(cursorText);
+    try {
+      for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+        const before = await readMeta(this.document, this.tableName);
+        if (cursor && before.revision !== cursor.revision) throw exportRevisionGone(cursor.revision, before.revision);
+        const page = await this.exportItems(before, cursor);
+        const after = await readMeta(this.document, this.tableName);
+        // Every configuration write bumps the revision: unchanged around the reads, they saw exactly that revision.
+        if (after.revision === before.revision) return page;
+        if (cursor) throw exportRevisionGone(cursor.revision, after.revision);
+      }
+      throw exportKeepsMoving();
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  private async exportItems(meta: MetaState, cursor: ExportCursor | undefined): Promise<ExportPage> {
+    let bytes = 0;
+    let settings: EnforcerSettings | undefined;
+    if (!cursor) {
+      const item = (await this.partitionAt(configKeys.partitions.settings, meta)).find((candidate) => candidate.sk === SETTINGS_NAME);
+      settings = item ? (toStored(item) as unknown as EnforcerSettings) : defaultEnforcerSettings();
+      bytes += itemBytes(settings);
+    }
+    const kept: ConfigItem[] = [];
+    let next: ExportCursor['after'] | undefined;
+    const first = cursor ? EXPORT_SECTIONS.indexOf(cursor.after.pk) : 0;
+    walk: for (const pk of EXPORT_SECTIONS.slice(first)) {
+      const afterSk = cursor && pk === cursor.after.pk ? cursor.after.sk : undefined;
+      const items = walkPartition(this.document, this.tableName, { pk, afterSk, meta, overlay: (p, m) => this.partitionAt(p, m) });
+      for await (const item of items) {
+        const size = itemBytes(item);
+        if (bytes + size > MAX_PAGE_BYTES && kept.length > 0) {
+          const last = kept[kept.length - 1]!;
+          next = { pk: last.pk as ExportCursor['after']['pk'], sk: last.sk };
+          break walk;
+        }
+        kept.push(item);
+        bytes += size;
+      }
+    }
+    const of = (pk: string) => kept.filter((item) => item.pk === pk).map((item) => toStored(item));
+    return {
+      revision: meta.revision,
+      ...(settings ? { settings } : {}),
+      applicationScopes: of(configKeys.partitions.applicationScope) as unknown as ApplicationScope[],
+      policies: of(configKeys.partitions.policy) as unknown as Policy[],
+      ...(next ? { nextCursor: encodeExportCursor({ revision: meta.revision, after: next }) } : {}),
+    };
   }
 
   /** The activity trail, newest first, optionally from `since` (inclusive) on. */

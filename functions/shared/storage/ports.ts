@@ -116,6 +116,18 @@ export interface PendingModeChange {
   readonly scheduledFor: string;
 }
 
+/** One page of an export (docs/adr/0016): the items of one revision, at most about a megabyte of them. */
+export interface ExportPage {
+  /** The revision every page of this export shows. */
+  readonly revision: number;
+  /** First page only: the enforcer settings (defaults when none are stored). */
+  readonly settings?: EnforcerSettings;
+  readonly applicationScopes: ApplicationScope[];
+  readonly policies: Policy[];
+  /** Absent on the last page; names the export's revision and where it continues. */
+  readonly nextCursor?: string;
+}
+
 /** Narrows a list by top-level attributes of stored items: policies have `type` and `enabled`, groups `type`. */
 export interface ConfigListFilter {
   readonly type?: string | undefined;
@@ -135,6 +147,11 @@ export interface ConfigStore {
    * VersionMismatchError (stale expectedVersion), and then nothing was written.
    */
   apply(changes: readonly ConfigChange[], actor: Actor, action?: string): Promise<Array<Stored<ConfigKind> | undefined>>;
+  /**
+   * One page of the export of one revision; a cursor continues it while the configuration is still at that
+   * revision, and is refused with GoneError (410) after it moved on.
+   */
+  exportPage(cursor?: string): Promise<ExportPage>;
   /** Everything the engine needs, read consistently enough to compile a snapshot. */
   loadSnapshot(): Promise<ConfigSnapshot>;
   activity(query: PageRequest & { readonly since?: string | undefined }): Promise<Page<ActivityEntry>>;

@@ -69,3 +69,56 @@ describe('import and export', () => {
     expect(response.body.unsupported.length).toBeGreaterThan(0);
   });
 });
+
+describe('GET /v1/export in pages', () => {
+  /** About 6 KB each: 400 of them need three pages. */
+  function bigPolicies(count: number) {
+    return Array.from({ length: count }, (_, i) => ({
+      name: `paged-${String(i).padStart(4, '0')}`,
+      type: 'container',
+      controls: {
+        blockContainerExec: {
+          enabled: true,
+          allowedProcesses: Array.from({ length: 40 }, (_, j) => `/opt/paged/${i}/${j}/${'p'.repeat(120)}`),
+        },
+      },
+    }));
+  }
+
+  it('answers pages of at most about 1 MiB that join into the whole document; a stale cursor answers 410', async () => {
+    expect((await api.call('POST', '/v1/import', { body: { formatVersion: 1, policies: bigPolicies(400) } })).status).toBe(200);
+    const revision = String((await api.call('GET', '/v1/health')).body.revision);
+    const pages: any[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call('GET', `/v1/export${cursor ? `?cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('x-vigil-revision')).toBe(revision);
+      expect(Buffer.byteLength(JSON.stringify(page.body))).toBeLessThanOrEqual(1024 * 1024 + 4096);
+      pages.push(page.body);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    expect(pages.map((page) => page.formatVersion)).toEqual(pages.map(() => 1));
+    const names = pages.flatMap((page) => page.policies.map((policy: { name: string }) => policy.name));
+    expect(names.filter((name) => name.startsWith('paged-'))).toEqual(bigPolicies(400).map((policy) => policy.name));
+    expect(new Set(names).size).toBe(names.length);
+
+    // A page with a cursor is part of a document: importing it as it is is refused, naming the cursor.
+    const partial = await api.call('POST', '/v1/import?dryRun=true', { body: pages[0] });
+    expect(partial.status).toBe(400);
+    expect(JSON.stringify(partial.body.error.details)).toContain('nextCursor');
+
+    await api.call('PATCH', '/v1/policies/paged-0001', {
+      body: { description: 'changed' },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    const stale = await api.call('GET', `/v1/export?cursor=${pages[0].nextCursor}`);
+    expect(stale.status).toBe(410);
+    expect(stale.body.error.code).toBe('gone');
+    expect(stale.body.error.message).toContain('start the export again without a cursor');
+    const forged = await api.call('GET', '/v1/export?cursor=eyJ2IjoxfQ');
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.details).toEqual([expect.objectContaining({ path: 'cursor' })]);
+  });
+});

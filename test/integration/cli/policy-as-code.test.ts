@@ -301,3 +301,29 @@ describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
     expect((await local.api('GET', '/v1/policies/keeper')).body.enabled).toBe(true);
   });
 });
+
+describe('vigil export of a configuration larger than one page', { timeout: SPAWN_TIMEOUT }, () => {
+  it('joins the pages into one document that imports as unchanged', async () => {
+    const policies = Array.from({ length: 400 }, (_, i) => ({
+      name: `paged-${String(i).padStart(4, '0')}`,
+      type: 'container',
+      controls: {
+        blockContainerExec: { enabled: true, allowedProcesses: Array.from({ length: 40 }, (_, j) => `/opt/${i}/${j}/${'p'.repeat(120)}`) },
+      },
+    }));
+    const imported = await local.api('POST', '/v1/import', { formatVersion: 1, policies });
+    expect(imported.status, JSON.stringify(imported.body).slice(0, 500)).toBe(200);
+    expect((await local.api('GET', '/v1/export')).body.nextCursor).toBeDefined();
+    const file = join(work, 'large-export.json');
+    const exported = await vigil.run(['export', '-o', 'json', '--file', file]);
+    expect(exported.code).toBe(0);
+    const document = JSON.parse(await readFile(file, 'utf8'));
+    expect(document).not.toHaveProperty('nextCursor');
+    expect(document.policies.filter((p: { name: string }) => p.name.startsWith('paged-')).map((p: { name: string }) => p.name)).toEqual(
+      policies.map((p) => p.name),
+    );
+    expect(exported.stderr).toContain(`Exported ${document.policies.length} policies`);
+    const again = await local.api('POST', '/v1/import?dryRun=true', document);
+    expect(again.body.items.every((item: { result: string }) => item.result === 'unchanged')).toBe(true);
+  });
+});

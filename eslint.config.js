@@ -82,7 +82,7 @@ const cdkAssertions = [
   'Template.fromStack.has*',
   'Annotations.fromStack.has*',
 ];
-const projectAssertionHelpers = ['expectClientError', 'expectSameAsZod'];
+const projectAssertionHelpers = ['expectClientError', 'expectSameAsZod', 'expectSameAsReference'];
 
 export default tseslint.config(
   // Fixtures are data (JSON and tiny programs run by tests), not project code.

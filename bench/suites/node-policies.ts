@@ -2,10 +2,11 @@
  * Compile time of the Tetragon compiler (layers/core/node-policies) for 1,000 and 10,000 container and host
  * policies of a seeded, realistic mix (every node-level control, literal and widened scopes, application scopes).
  *
- * Goal (bench/README.md): 1,000 policies compile in at most 100 ms (median of the timed runs). Reported beside
- * it: the ratio of each compile to an in-run baseline (a structured clone of the same configuration, which
- * scales with the input the same way), so that runs on different machines compare, and the 10,000 / 1,000
- * scaling ratio.
+ * Goal (bench/README.md): 1,000 policies compile in at most 100 ms: the median CPU time of the compiling process
+ * over the timed runs, which is the compile's own cost whatever else the shared machine runs (on an idle machine
+ * it is the wall time, plus the garbage collector's helper threads). Reported beside it: the wall-time median,
+ * the ratio of each compile to an in-run baseline (a structured clone of the same configuration, which scales
+ * with the input the same way), so that runs on different machines compare, and the 10,000 / 1,000 scaling ratio.
  */
 import {
   compileNodePolicies,
@@ -120,11 +121,21 @@ function timeMs(work: () => unknown): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** Wall time and the process's CPU time (user + system, all threads) of one piece of work, in ms. */
+function timeWallAndCpuMs(work: () => unknown): { wall: number; cpu: number } {
+  const cpuBefore = process.cpuUsage();
+  const wall = timeMs(work);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
+}
+
 interface SizeResult {
   readonly policies: number;
   readonly objects: number;
   readonly compileMsMedian: number;
   readonly compileMsRuns: number[];
+  readonly compileCpuMsMedian: number;
+  readonly compileCpuMsRuns: number[];
   readonly baselineMsMedian: number;
   readonly compileOverBaseline: number;
 }
@@ -135,22 +146,28 @@ function measureSize(n: number, context: SuiteContext): SizeResult {
   // Warm-up: the first compile pays for JIT compilation, which a long-lived process pays once.
   let objects = compileNodePolicies(config, facts).objects.length;
   const compile: number[] = [];
+  const compileCpu: number[] = [];
   const baseline: number[] = [];
   // Alternated so that background load falls on both alike.
   for (let r = 0; r < runs; r++) {
     baseline.push(timeMs(() => structuredClone(config)));
-    compile.push(timeMs(() => (objects = compileNodePolicies(config, facts).objects.length)));
+    const { wall, cpu } = timeWallAndCpuMs(() => (objects = compileNodePolicies(config, facts).objects.length));
+    compile.push(wall);
+    compileCpu.push(cpu);
   }
   const compileMsMedian = round2(median(compile));
+  const compileCpuMsMedian = round2(median(compileCpu));
   const baselineMsMedian = round2(median(baseline));
   context.log(
-    `node-policies: ${n.toLocaleString('en-US')} policies -> ${objects.toLocaleString('en-US')} objects in ${compileMsMedian} ms (baseline ${baselineMsMedian} ms)`,
+    `node-policies: ${n.toLocaleString('en-US')} policies -> ${objects.toLocaleString('en-US')} objects in ${compileMsMedian} ms wall, ${compileCpuMsMedian} ms CPU (baseline ${baselineMsMedian} ms)`,
   );
   return {
     policies: n,
     objects,
     compileMsMedian,
     compileMsRuns: compile.map(round2),
+    compileCpuMsMedian,
+    compileCpuMsRuns: compileCpu.map(round2),
     baselineMsMedian,
     compileOverBaseline: round2(compileMsMedian / Math.max(baselineMsMedian, 0.01)),
   };
@@ -160,10 +177,12 @@ function run(context: SuiteContext): Record<string, unknown> {
   const [small, large] = SIZES.map((n) => measureSize(n, context)) as [SizeResult, SizeResult];
   const goals = {
     compileMsAt1000: goal(context.quick, {
-      description: 'median wall time (ms) of compileNodePolicies for 1,000 container and host policies, after one warm-up compile',
+      description:
+        'median CPU time (ms, user + system of the process) of compileNodePolicies for 1,000 container and host policies, after one warm-up compile; the wall-time median is under measured',
       target: `<= ${GOAL_MS_AT_1000}`,
-      value: small.compileMsMedian,
-      met: small.compileMsMedian <= GOAL_MS_AT_1000,
+      value: small.compileCpuMsMedian,
+      measured: { cpuMsMedian: small.compileCpuMsMedian, wallMsMedian: small.compileMsMedian },
+      met: small.compileCpuMsMedian <= GOAL_MS_AT_1000,
     }),
   };
   for (const [name, g] of Object.entries(goals))

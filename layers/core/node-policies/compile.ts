@@ -9,7 +9,15 @@ import { GLOBAL_SCOPE, type BypassSelector } from '../builtins.js';
 import { findControl, type PolicyType } from '../catalog.js';
 import type { Policy } from '../schemas/policy.js';
 import type { ScopeVariable } from '../scope/index.js';
-import { actionsFor, nodeControl, type NodeAction, type NodeFidelity } from './controls.js';
+import {
+  actionsFor,
+  nodeControl,
+  type HookRule,
+  type LoweredControl,
+  type NodeAction,
+  type NodeControl,
+  type NodeFidelity,
+} from './controls.js';
 import { compareText } from './paths.js';
 import {
   lowerAnd,
@@ -19,6 +27,7 @@ import {
   lowerVariable,
   selectorRequirements,
   type LoweredScope,
+  type Requirement,
   type ScopeFacts,
 } from './scope.js';
 import {
@@ -28,6 +37,7 @@ import {
   type LabelRequirement,
   type LabelSelector,
   type LsmHook,
+  type Selector,
   type TracingPolicyObject,
   type TracingPolicySpec,
 } from './tetragon.js';
@@ -166,37 +176,126 @@ function slug(text: string, max: number): string {
 
 /** `vigil-<policy>-<control>-<hash>[-<part>]`: a DNS-1123 label (at most 63 characters) whatever the policy name. */
 export function nodePolicyObjectName(type: PolicyType, policy: string, control: string, code: string, part: number): string {
-  const base = `vigil-${slug(policy, 24)}-${code}-${nodePolicyHash(type, policy, control)}`;
-  return part === 1 ? base : `${base}-${part}`;
+  return `vigil-${slug(policy, 24)}-${code}-${nodePolicyHash(type, policy, control)}${partSuffix(part)}`;
 }
 
-function scopeOf(policy: Policy, config: NodePolicyConfig, facts: ScopeFacts): { lowered: LoweredScope; full: FullScope } {
+/** A scope that selects every workload exactly: what AND-ing starts from. */
+const ALWAYS_SELECTED: LoweredScope = { kind: 'some', requirements: [], exact: true, widenedBecause: [] };
+
+/** Part of an object name after its hash: nothing for the first part, `-<n>` for the others. */
+function partSuffix(part: number): string {
+  return part === 1 ? '' : `-${part}`;
+}
+
+/**
+ * What a compile run computes once and reads for every policy: the application scopes by name, and the
+ * lowering of application scopes, bypass entries and control options, which many policies share. The
+ * results are only read, never changed, so sharing them between policies cannot change any output.
+ */
+class CompileRun {
+  private readonly applicationScopesByName: ReadonlyMap<string, NodeApplicationScope>;
+  private readonly loweredApplicationScopes = new Map<string, LoweredScope>();
+  private readonly loweredBypass = new Map<PolicyType, LoweredScope>();
+  private readonly loweredControls = new Map<string, LoweredControl>();
+  private readonly selectorsByRule = new Map<HookRule, Map<NodeAction, Selector[]>>();
+  readonly scopeFacts: ScopeFacts;
+
+  constructor(
+    readonly config: NodePolicyConfig,
+    readonly facts: NodeClusterFacts,
+  ) {
+    const byName = new Map<string, NodeApplicationScope>();
+    // The first scope of a name wins, as Array.find would have it.
+    for (const scope of config.applicationScopes) if (!byName.has(scope.name)) byName.set(scope.name, scope);
+    this.applicationScopesByName = byName;
+    this.scopeFacts = { cluster: facts.cluster, group: facts.group.name, namespaces: facts.namespaces };
+  }
+
+  applicationScope(name: string): NodeApplicationScope | undefined {
+    return this.applicationScopesByName.get(name);
+  }
+
+  loweredApplicationScope(scope: NodeApplicationScope, type: PolicyType): LoweredScope {
+    const key = `${type}\u0000${scope.name}`;
+    let lowered = this.loweredApplicationScopes.get(key);
+    if (lowered === undefined) {
+      lowered = lowerFormula(scope.expression, scope.variables, type, this.scopeFacts);
+      this.loweredApplicationScopes.set(key, lowered);
+    }
+    return lowered;
+  }
+
+  /**
+   * `!entry1 && !entry2 && …` over the bypass entries, lowered once per policy type. AND-ing it to a scope in
+   * one step gives what AND-ing the entries one after the other gave: requirements on one key fold into one
+   * In and one NotIn whatever their grouping, and the reasons keep their order.
+   */
+  bypass(type: PolicyType): LoweredScope {
+    let lowered = this.loweredBypass.get(type);
+    if (lowered === undefined) {
+      lowered = ALWAYS_SELECTED;
+      for (const entry of this.config.bypassScopes) lowered = lowerAnd(lowered, lowerNot(lowerVariable(entry, type, this.scopeFacts)));
+      this.loweredBypass.set(type, lowered);
+    }
+    return lowered;
+  }
+
+  /**
+   * A hook's selectors with the actions of a mode. Objects of different policies may share them; inside one
+   * object every selector is still its own, so nothing is written as a YAML alias that was not before.
+   */
+  selectorsWithActions(rule: HookRule, action: NodeAction): Selector[] {
+    let byAction = this.selectorsByRule.get(rule);
+    if (byAction === undefined) this.selectorsByRule.set(rule, (byAction = new Map<NodeAction, Selector[]>()));
+    let selectors = byAction.get(action);
+    if (selectors === undefined) {
+      selectors = rule.selectors.map((selector) => ({ ...selector, matchActions: actionsFor(action) }));
+      byAction.set(action, selectors);
+    }
+    return selectors;
+  }
+
+  /** A control's lowering depends on its options alone: policies made from one template lower once. */
+  loweredControl(type: PolicyType, key: string, node: NodeControl, settings: Readonly<Record<string, unknown>>): LoweredControl {
+    const cacheKey = `${type}\u0000${key}\u0000${JSON.stringify(settings)}`;
+    let lowering = this.loweredControls.get(cacheKey);
+    if (lowering === undefined) {
+      lowering = node.lower(settings);
+      this.loweredControls.set(cacheKey, lowering);
+    }
+    return lowering;
+  }
+}
+
+function scopeOf(policy: Policy, run: CompileRun): { lowered: LoweredScope; full: FullScope } {
   const type = policy.type;
-  const named = policy.scope.applicationScopes.map((name) => {
-    if (name === GLOBAL_SCOPE) return { name, expression: '', variables: [] };
-    return config.applicationScopes.find((scope) => scope.name === name);
-  });
-  const applicationScopes = named
-    .filter((scope): scope is NodeApplicationScope => scope !== undefined)
-    .sort((a, b) => compareText(a.name, b.name));
+  const applicationScopes: NodeApplicationScope[] = [];
+  for (const name of policy.scope.applicationScopes) {
+    const scope = name === GLOBAL_SCOPE ? { name, expression: '', variables: [] } : run.applicationScope(name);
+    if (scope !== undefined) applicationScopes.push(scope);
+  }
+  applicationScopes.sort((a, b) => compareText(a.name, b.name));
   // A missing application scope selects nothing, as the engine has it.
   let lowered: LoweredScope = { kind: 'never' };
-  for (const scope of applicationScopes) lowered = lowerOr(lowered, lowerFormula(scope.expression, scope.variables, type, facts));
-  lowered = lowerAnd(lowered, lowerFormula(policy.scope.expression, policy.scope.variables, type, facts));
-  for (const entry of config.bypassScopes) lowered = lowerAnd(lowered, lowerNot(lowerVariable(entry, type, facts)));
+  for (const scope of applicationScopes) lowered = lowerOr(lowered, run.loweredApplicationScope(scope, type));
+  lowered = lowerAnd(lowered, lowerFormula(policy.scope.expression, policy.scope.variables, type, run.scopeFacts));
+  if (run.config.bypassScopes.length > 0) lowered = lowerAnd(lowered, run.bypass(type));
   return {
     lowered,
     full: {
       applicationScopes: applicationScopes.map((scope) => ({ name: scope.name, expression: scope.expression, variables: scope.variables })),
       expression: policy.scope.expression,
       variables: policy.scope.variables,
-      bypassScopes: config.bypassScopes,
+      bypassScopes: run.config.bypassScopes,
     },
   };
 }
 
 /** Splits hooks so that none has more selectors than Tetragon allows; parts beyond the first go to further objects. */
 function splitHooks(hooks: readonly LsmHook[]): LsmHook[][] {
+  // Most controls fit in one object as they are: no copies then.
+  if (hooks.length > 0 && hooks.every((hook) => hook.selectors.length > 0 && hook.selectors.length <= TETRAGON_LIMITS.selectorsPerHook))
+    return [[...hooks]];
   const parts: LsmHook[][] = [];
   for (const hook of hooks) {
     for (let i = 0; i * TETRAGON_LIMITS.selectorsPerHook < hook.selectors.length; i++) {
@@ -218,22 +317,50 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-interface PolicyCompilation {
-  readonly objects: TracingPolicyObject[];
-  readonly report: PolicyReport;
-  readonly index: NodeObjectIndexEntry[];
+/** One compiled object with its index entry and its sort key (kind, namespace, name). */
+interface CompiledObject {
+  readonly kind: TracingPolicyObject['kind'];
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: TracingPolicyObject;
+  readonly entry: NodeObjectIndexEntry;
 }
 
-function compilePolicy(
-  policy: Policy & { type: 'container' | 'host' },
-  config: NodePolicyConfig,
-  facts: NodeClusterFacts,
-): PolicyCompilation {
+/** The selectors of a container policy's objects: the same for each of its controls. */
+interface WorkloadSelectors {
+  readonly kind: TracingPolicyObject['kind'];
+  readonly namespace?: string;
+  readonly podSelector: LabelSelector;
+  readonly containerSelector?: LabelSelector;
+}
+
+function workloadSelectors(policy: Policy, requirementsOfScope: readonly Requirement[]): WorkloadSelectors {
+  const namespaceRequirement = requirementsOfScope.filter(
+    (r) => r.target === 'pod' && r.key === NAMESPACE_LABEL_KEY && r.operator === 'In',
+  );
+  const onlyNamespace =
+    policy.type === 'container' && namespaceRequirement.length === 1 && namespaceRequirement[0]!.values.length === 1
+      ? namespaceRequirement[0]!.values[0]
+      : undefined;
+  const requirements =
+    onlyNamespace === undefined ? requirementsOfScope : requirementsOfScope.filter((r) => !namespaceRequirement.includes(r));
+  return {
+    kind: onlyNamespace === undefined ? 'TracingPolicy' : 'TracingPolicyNamespaced',
+    ...(onlyNamespace === undefined ? {} : { namespace: onlyNamespace }),
+    podSelector: selectorOf(selectorRequirements(requirements, 'pod')),
+    ...(requirements.some((r) => r.target === 'container')
+      ? { containerSelector: selectorOf(selectorRequirements(requirements, 'container')) }
+      : {}),
+  };
+}
+
+function compilePolicy(policy: Policy & { type: 'container' | 'host' }, run: CompileRun, compiledObjects: CompiledObject[]): PolicyReport {
+  const facts = run.facts;
   const version = policy.version ?? 0;
   const enabledControls = Object.entries(policy.controls as Record<string, ({ enabled: boolean } & Record<string, unknown>) | undefined>)
     .filter(([, settings]) => settings?.enabled)
     .sort(([a], [b]) => compareText(a, b));
-  const { lowered, full } = scopeOf(policy, config, { cluster: facts.cluster, group: facts.group.name, namespaces: facts.namespaces });
+  const { lowered, full } = scopeOf(policy, run);
   const widenedBecause = lowered.kind === 'some' ? [...new Set(lowered.widenedBecause)] : [];
   const scopeWidened = lowered.kind === 'some' && !lowered.exact;
   const wanted = policyAction(policy, facts);
@@ -244,9 +371,10 @@ function compilePolicy(
     : lowered.kind === 'never'
       ? `its scope selects nothing on cluster "${facts.cluster}" with enforcer group "${facts.group.name}"`
       : undefined;
+  // Computed on the first control that compiles: every object of the policy selects the same workloads.
+  let selectors: WorkloadSelectors | undefined;
+  const nameStart = `vigil-${slug(policy.name, 24)}-`;
 
-  const objects: TracingPolicyObject[] = [];
-  const index: NodeObjectIndexEntry[] = [];
   const controls: ControlReport[] = [];
   for (const [key, settings] of enabledControls) {
     const definition = findControl(policy.type, key);
@@ -264,7 +392,7 @@ function compilePolicy(
       });
       continue;
     }
-    const lowering = node.lower(settings ?? {});
+    const lowering = run.loweredControl(policy.type, key, node, settings ?? {});
     const controlAction: NodeAction = definition.recordOnly ? 'record' : action;
     const reasons = [...lowering.inherent, ...lowering.reasons];
     if (downgraded && !definition.recordOnly && lowering.hooks.length > 0)
@@ -272,56 +400,51 @@ function compilePolicy(
         'the scope is widened in the kernel, so this compiles in monitor mode (Detect) instead of refusing workloads outside the scope',
       );
     const names: string[] = [];
-    if (notApplying === undefined && lowered.kind === 'some') {
+    if (notApplying === undefined && lowered.kind === 'some' && lowering.hooks.length > 0) {
+      const message = truncate(`Vigil ${definition.name} (${key}), policy "${policy.name}" v${version}`, TETRAGON_LIMITS.messageLength);
+      const tags = [
+        `vigil`,
+        `vigil.action=${controlAction}`,
+        `vigil.control=${key}`,
+        `vigil.policy=${policy.name}`,
+        `vigil.type=${policy.type}`,
+        `vigil.version=${version}`,
+      ];
       const hooks: LsmHook[] = lowering.hooks.map((rule) => ({
         hook: rule.hook,
         args: rule.args,
-        message: truncate(`Vigil ${definition.name} (${key}), policy "${policy.name}" v${version}`, TETRAGON_LIMITS.messageLength),
-        tags: [
-          `vigil`,
-          `vigil.action=${controlAction}`,
-          `vigil.control=${key}`,
-          `vigil.policy=${policy.name}`,
-          `vigil.type=${policy.type}`,
-          `vigil.version=${version}`,
-        ],
-        selectors: rule.selectors.map((selector) => ({ ...selector, matchActions: actionsFor(controlAction) })),
+        message,
+        // Each hook its own copy: shared arrays inside one object would be written as YAML aliases.
+        tags: tags.slice(),
+        selectors: run.selectorsWithActions(rule, controlAction),
       }));
       const parts = splitHooks(hooks);
-      const namespaceRequirement = lowered.requirements.filter(
-        (r) => r.target === 'pod' && r.key === NAMESPACE_LABEL_KEY && r.operator === 'In',
-      );
-      const onlyNamespace =
-        policy.type === 'container' && namespaceRequirement.length === 1 && namespaceRequirement[0]!.values.length === 1
-          ? namespaceRequirement[0]!.values[0]
-          : undefined;
-      const requirements =
-        onlyNamespace === undefined ? lowered.requirements : lowered.requirements.filter((r) => !namespaceRequirement.includes(r));
-      parts.forEach((lsmhooks, i) => {
-        const name = nodePolicyObjectName(policy.type, policy.name, key, node.code, i + 1);
-        const spec: TracingPolicySpec = {
-          ...(policy.type === 'host'
-            ? { hostSelector: {} }
+      selectors ??= workloadSelectors(policy, lowered.requirements);
+      const hash = nodePolicyHash(policy.type, policy.name, key);
+      const baseName = `${nameStart}${node.code}-${hash}`;
+      const mode = controlAction === 'block' ? 'enforce' : 'monitor';
+      for (let i = 0; i < parts.length; i++) {
+        const name = baseName + partSuffix(i + 1);
+        const spec: TracingPolicySpec =
+          policy.type === 'host'
+            ? { hostSelector: {}, options: [{ name: 'policy-mode', value: mode }], lsmhooks: parts[i]! }
             : {
-                podSelector: selectorOf(selectorRequirements(requirements, 'pod')),
-                ...(requirements.some((r) => r.target === 'container')
-                  ? { containerSelector: selectorOf(selectorRequirements(requirements, 'container')) }
-                  : {}),
-              }),
-          options: [{ name: 'policy-mode', value: controlAction === 'block' ? 'enforce' : 'monitor' }],
-          lsmhooks,
-        };
-        const kind = onlyNamespace === undefined ? 'TracingPolicy' : 'TracingPolicyNamespaced';
-        objects.push({
+                podSelector: selectors.podSelector,
+                ...(selectors.containerSelector === undefined ? {} : { containerSelector: selectors.containerSelector }),
+                options: [{ name: 'policy-mode', value: mode }],
+                lsmhooks: parts[i]!,
+              };
+        const namespace = selectors.namespace;
+        const object: TracingPolicyObject = {
           apiVersion: TETRAGON_API_VERSION,
-          kind,
+          kind: selectors.kind,
           metadata: {
             name,
-            ...(onlyNamespace === undefined ? {} : { namespace: onlyNamespace }),
+            ...(namespace === undefined ? {} : { namespace }),
             labels: {
               [NODE_POLICY_LABELS.managedBy]: MANAGED_BY,
               [NODE_POLICY_LABELS.control]: key,
-              [NODE_POLICY_LABELS.policyHash]: nodePolicyHash(policy.type, policy.name, key),
+              [NODE_POLICY_LABELS.policyHash]: hash,
               [NODE_POLICY_LABELS.policyType]: policy.type,
             },
             annotations: {
@@ -334,11 +457,11 @@ function compilePolicy(
             },
           },
           spec,
-        });
-        index.push({
-          kind,
+        };
+        const entry: NodeObjectIndexEntry = {
+          kind: selectors.kind,
           name,
-          ...(onlyNamespace === undefined ? {} : { namespace: onlyNamespace }),
+          ...(namespace === undefined ? {} : { namespace }),
           policy: policy.name,
           policyType: policy.type,
           policyVersion: version,
@@ -346,9 +469,10 @@ function compilePolicy(
           action: controlAction,
           scopeWidened,
           scope: full,
-        });
+        };
+        compiledObjects.push({ kind: selectors.kind, namespace: namespace ?? '', name, object, entry });
         names.push(name);
-      });
+      }
     }
     controls.push({
       control: key,
@@ -361,19 +485,15 @@ function compilePolicy(
     });
   }
   return {
-    objects,
-    index,
-    report: {
-      policy: policy.name,
-      type: policy.type,
-      version,
-      applies: notApplying === undefined,
-      ...(notApplying === undefined ? {} : { reason: notApplying }),
-      scopeWidened,
-      widenedBecause,
-      action: notApplying === undefined ? action : 'none',
-      controls,
-    },
+    policy: policy.name,
+    type: policy.type,
+    version,
+    applies: notApplying === undefined,
+    ...(notApplying === undefined ? {} : { reason: notApplying }),
+    scopeWidened,
+    widenedBecause,
+    action: notApplying === undefined ? action : 'none',
+    controls,
   };
 }
 
@@ -386,26 +506,25 @@ function isNodePolicy(policy: Policy): policy is Policy & { type: 'container' | 
   return policy.type === 'container' || policy.type === 'host';
 }
 
+function objectOrder(a: CompiledObject, b: CompiledObject): number {
+  return compareText(a.kind, b.kind) || compareText(a.namespace, b.namespace) || compareText(a.name, b.name);
+}
+
 /** Compiles the container and host policies of a configuration for one cluster and enforcer group. */
 export function compileNodePolicies(config: NodePolicyConfig, facts: NodeClusterFacts): NodePolicyCompilation {
   const policies = config.policies.filter(isNodePolicy).sort((a, b) => compareText(a.type, b.type) || compareText(a.name, b.name));
-  const compiled = policies.map((policy) => compilePolicy(policy, config, facts));
-  const objectOrder = (a: { kind: string; namespace?: string; name: string }, b: { kind: string; namespace?: string; name: string }) =>
-    compareText(a.kind, b.kind) || compareText(a.namespace ?? '', b.namespace ?? '') || compareText(a.name, b.name);
+  const run = new CompileRun(config, facts);
+  const compiledObjects: CompiledObject[] = [];
+  const reports = policies.map((policy) => compilePolicy(policy, run, compiledObjects));
+  // One stable sort orders the objects and their index entries alike.
+  compiledObjects.sort(objectOrder);
   return {
-    objects: compiled
-      .flatMap((c) => c.objects)
-      .sort((a, b) =>
-        objectOrder(
-          { kind: a.kind, namespace: a.metadata.namespace, name: a.metadata.name },
-          { kind: b.kind, namespace: b.metadata.namespace, name: b.metadata.name },
-        ),
-      ),
+    objects: compiledObjects.map((compiled) => compiled.object),
     report: {
       cluster: facts.cluster,
       group: facts.group.name,
-      policies: compiled.map((c) => c.report),
-      index: compiled.flatMap((c) => c.index).sort(objectOrder),
+      policies: reports,
+      index: compiledObjects.map((compiled) => compiled.entry),
     },
   };
 }

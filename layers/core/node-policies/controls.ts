@@ -346,7 +346,7 @@ function impossible(reason: string): Lowerer {
   return () => ({ fidelity: 'impossible', inherent: [reason], reasons: [], notes: [], hooks: [] });
 }
 
-interface NodeControl {
+export interface NodeControl {
   readonly traits: NodeControlTraits;
   readonly lower: Lowerer;
   /** Short, stable part of object names. */

@@ -15,6 +15,7 @@ import {
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CONSOLE_SECURITY_HEADERS, type ConsoleAssets } from '../../console/build.js';
 import { matchRoute, routeKey, routes, type FunctionName } from '../../functions/shared/routes.js';
 import { LocalModeError } from './errors.js';
 
@@ -70,6 +71,11 @@ export interface LocalServerProps {
    * @default 10000
    */
   readonly closeGraceMs?: number;
+  /**
+   * The web console's files by path (`/`, `/assets/…`), served to GET and HEAD outside `/v1/`; called on
+   * each such request (the provider caches). Without it, those paths answer 404 like any unrouted path.
+   */
+  readonly console?: () => Promise<ConsoleAssets>;
 }
 
 export interface LocalServer {
@@ -109,6 +115,7 @@ export async function createLocalServer(props: LocalServerProps): Promise<LocalS
     region: props.region ?? DEFAULT_REGION,
     secure: props.tls !== undefined,
     handlers: () => handlers,
+    console: props.console,
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handleRequest(req, res, options).catch((error: unknown) => {
@@ -165,6 +172,7 @@ interface AdapterOptions {
   readonly region: string;
   readonly secure: boolean;
   readonly handlers: () => LocalHandlers | undefined;
+  readonly console: (() => Promise<ConsoleAssets>) | undefined;
 }
 
 async function handleRequest(req: IncomingMessage, res: ServerResponse, options: AdapterOptions): Promise<void> {
@@ -193,6 +201,10 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
   if (body === 'aborted') {
     res.destroy();
     return;
+  }
+
+  if (options.console && (method === 'GET' || method === 'HEAD') && !target.path.startsWith('/v1/')) {
+    if (await serveConsole(res, method, target.path, options.console, options)) return;
   }
 
   const match = matchRoute(method, target.path);
@@ -610,6 +622,29 @@ function toHttpResponse(result: unknown): HttpResponse | undefined {
 }
 
 /** The API's error body, `details` included (empty when there is nothing field-level to say), as the handlers answer it. */
+/** Answers a console file; false when the path is none of them (it then answers 404 like any unrouted path). */
+async function serveConsole(
+  res: ServerResponse,
+  method: string,
+  path: string,
+  console: () => Promise<ConsoleAssets>,
+  options: AdapterOptions,
+): Promise<boolean> {
+  let assets: ConsoleAssets;
+  try {
+    assets = await console();
+  } catch (error) {
+    logError(options, `vigil: the web console could not be built: ${describe(error)}`);
+    sendError(res, 500, 'internal', 'the web console could not be built; see the local mode log');
+    return true;
+  }
+  const asset = assets.get(path);
+  if (!asset) return false;
+  res.writeHead(200, { ...CONSOLE_SECURITY_HEADERS, 'content-type': asset.contentType, 'content-length': asset.body.length });
+  res.end(method === 'HEAD' ? undefined : asset.body);
+  return true;
+}
+
 function sendError(
   res: ServerResponse,
   status: number,

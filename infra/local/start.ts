@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { buildConsole, type ConsoleAssets } from '../../console/build.js';
 import { createAdmissionHandler } from '../../functions/admission/app.js';
 import { createApiHandler } from '../../functions/api/app.js';
 import { createEnforcerHandler } from '../../functions/enforcer/app.js';
@@ -140,6 +141,7 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
       host: options.host,
       port: options.port,
       logger: options.logger,
+      console: consoleOnDemand(),
       ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
     });
     cleanups.push(() => server.close());
@@ -233,6 +235,21 @@ export async function startLocalMode(options: StartOptions): Promise<LocalMode> 
     await cleanUp().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The web console, built from its sources on the first request for it (so `npm start` is never served a
+ * stale build, and runs that no browser visits pay nothing); a failed build is tried again on the next request.
+ */
+function consoleOnDemand(): () => Promise<ConsoleAssets> {
+  let building: Promise<ConsoleAssets> | undefined;
+  return () => {
+    building ??= buildConsole().catch((error: unknown) => {
+      building = undefined;
+      throw error;
+    });
+    return building;
+  };
 }
 
 /** A Lambda-like context for the mode-change handler, whose logger reads the request id from it. */

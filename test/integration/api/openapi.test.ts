@@ -1,4 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../../functions/shared/routes.js';
 import { MAX_PAGE_BYTES } from '../../../functions/shared/storage/config-reads.js';
@@ -30,5 +32,28 @@ describe('GET /v1/openapi.json', () => {
       const limit = document.paths[path].get.parameters.find((parameter: { name: string }) => parameter.name === 'limit');
       expect(limit.description, path).toContain(`${MAX_PAGE_BYTES / (1024 * 1024)} MiB`);
     }
+  });
+
+  it('describes the control catalog and the policy templates as they are answered (the console builds its forms from them)', async () => {
+    const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: document.components });
+    for (const [path, answer] of [
+      ['/v1/controls', document.paths['/v1/controls'].get.responses['200']],
+      ['/v1/policy-templates', document.paths['/v1/policy-templates'].get.responses['200']],
+      ['/v1/policy-templates/default', document.paths['/v1/policy-templates/{id}'].get.responses['200']],
+    ] as const) {
+      const schema = JSON.parse(
+        JSON.stringify(answer.content['application/json'].schema).replaceAll('"#/components', '"openapi#/components'),
+      );
+      const response = await api.call('GET', path);
+      expect(response.status, path).toBe(200);
+      const validate = ajv.compile(schema);
+      expect(validate(response.body) ? [] : validate.errors, path).toEqual([]);
+    }
+    expect(document.paths['/v1/controls'].get.responses['200'].content['application/json'].schema.properties.items.items).toEqual({
+      $ref: '#/components/schemas/Control',
+    });
   });
 });

@@ -1,0 +1,3161 @@
+// Generated from the OpenAPI document by `npm run console:types`; do not edit by hand.
+
+export interface paths {
+    "/v1/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The activity trail, newest first */
+        get: operations["getV1Activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admission/{cluster}/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admission webhook called by the EKS API server */
+        post: operations["postV1AdmissionBy_clusterBy_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/application-scopes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List application scopes */
+        get: operations["getV1ApplicationScopes"];
+        put?: never;
+        /** Create an application scope */
+        post: operations["postV1ApplicationScopes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/application-scopes/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an application scope */
+        get: operations["getV1ApplicationScopesBy_name"];
+        /** Replace an application scope */
+        put: operations["putV1ApplicationScopesBy_name"];
+        post?: never;
+        /** Delete an application scope */
+        delete: operations["deleteV1ApplicationScopesBy_name"];
+        options?: never;
+        head?: never;
+        /** Change some fields of an application scope (JSON merge patch) */
+        patch: operations["patchV1ApplicationScopesBy_name"];
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first */
+        get: operations["getV1AuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One audit event */
+        get: operations["getV1AuditEventsBy_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List registered EKS clusters */
+        get: operations["getV1Clusters"];
+        put?: never;
+        /** Register an EKS cluster (returns the webhook URL and manifest once) */
+        post: operations["postV1Clusters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a registered cluster */
+        get: operations["getV1ClustersBy_name"];
+        put?: never;
+        post?: never;
+        /** Deregister a cluster */
+        delete: operations["deleteV1ClustersBy_name"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{name}/node-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Preview the Tetragon policies compiled for the cluster and an agent group, with the fidelity report (YAML with Accept: application/yaml) */
+        get: operations["getV1ClustersBy_nameNodePolicies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{name}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the webhook secret */
+        post: operations["postV1ClustersBy_nameSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/controls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The control catalog */
+        get: operations["getV1Controls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcer-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List enforcer groups */
+        get: operations["getV1EnforcerGroups"];
+        put?: never;
+        /** Create an enforcer group (returns its token once) */
+        post: operations["postV1EnforcerGroups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcer-groups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an enforcer group */
+        get: operations["getV1EnforcerGroupsBy_name"];
+        /** Replace an enforcer group */
+        put: operations["putV1EnforcerGroupsBy_name"];
+        post?: never;
+        /** Delete an enforcer group */
+        delete: operations["deleteV1EnforcerGroupsBy_name"];
+        options?: never;
+        head?: never;
+        /** Change some fields of an enforcer group (JSON merge patch) */
+        patch: operations["patchV1EnforcerGroupsBy_name"];
+        trace?: never;
+    };
+    "/v1/enforcer-groups/{name}/reissue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-issue the webhook secret and manifest of every cluster of the group whose manifest no longer matches the group's failMode, timeoutSeconds or exemptKubeSystem (new URLs shown once) */
+        post: operations["postV1EnforcerGroupsBy_nameReissue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcer-groups/{name}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the group token (returns it once) */
+        post: operations["postV1EnforcerGroupsBy_nameToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered enforcers with their connection status */
+        get: operations["getV1Enforcers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcers/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The policy bundle of the enforcer group */
+        get: operations["getV1EnforcersBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcers/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report audit events (idempotent by id) */
+        post: operations["postV1EnforcersEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcers/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark the enforcer connected */
+        post: operations["postV1EnforcersHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/enforcers/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register an enforcer */
+        post: operations["postV1EnforcersRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export policies, application scopes and settings */
+        get: operations["getV1Export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness of the control plane */
+        get: operations["getV1Health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a policy-as-code document (all or nothing) */
+        post: operations["postV1Import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This OpenAPI 3.1 document */
+        get: operations["getV1Openapi.json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List runtime policies */
+        get: operations["getV1Policies"];
+        put?: never;
+        /** Create a runtime policy (or from a template) */
+        post: operations["postV1Policies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a runtime policy */
+        get: operations["getV1PoliciesBy_name"];
+        /** Replace a runtime policy */
+        put: operations["putV1PoliciesBy_name"];
+        post?: never;
+        /** Delete a runtime policy and its schedule */
+        delete: operations["deleteV1PoliciesBy_name"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a runtime policy (JSON merge patch) */
+        patch: operations["patchV1PoliciesBy_name"];
+        trace?: never;
+    };
+    "/v1/policy-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List predefined policies */
+        get: operations["getV1PolicyTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy-templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a predefined policy */
+        get: operations["getV1PolicyTemplatesBy_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/enforcer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Global bypass and enforcer settings */
+        get: operations["getV1SettingsEnforcer"];
+        /** Replace the global bypass and enforcer settings */
+        put: operations["putV1SettingsEnforcer"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change some of the global bypass and enforcer settings (JSON merge patch) */
+        patch: operations["patchV1SettingsEnforcer"];
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ApplicationScope: {
+            readonly createdAt?: string;
+            description?: string;
+            /** @default  */
+            expression: string;
+            name: string;
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @default [] */
+            variables: {
+                attribute: string;
+                /** @description Label or tag key; required for keyed attributes. */
+                name?: string;
+                value: string;
+            }[];
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+        };
+        AuditEvent: {
+            /** @enum {string} */
+            action: "exec" | "attach" | "portforward" | "debug" | "create" | "update" | "process" | "file" | "network" | "honeypot" | "login";
+            /** @default null */
+            command: string[] | null;
+            control: string;
+            controlName: string;
+            /** @enum {string} */
+            enforcementMode: "audit" | "enforce";
+            enforcer: {
+                group: string;
+                id: string | null;
+                /** @enum {string} */
+                type: "kube_enforcer" | "nano_enforcer" | "agent" | "host_enforcer";
+            };
+            id: string;
+            message: string;
+            policy: string;
+            /** @enum {string} */
+            policyType: "container" | "function" | "host";
+            policyVersion: number;
+            /** @enum {string} */
+            status: "Detect" | "Block";
+            /** Format: date-time */
+            time: string;
+            truncated?: {
+                field: string;
+                /** @description the original length: characters of a text, items of a list */
+                length: number;
+            }[];
+            unresolved?: string[];
+            /** @default null */
+            user: {
+                groups: string[];
+                name: string | null;
+            } | null;
+            workload: {
+                /** @default null */
+                cluster: string | null;
+                /** @default null */
+                container: string | null;
+                /** @default null */
+                function: string | null;
+                /** @default null */
+                host: string | null;
+                /** @default null */
+                image: string | null;
+                /** @default null */
+                namespace: string | null;
+                /** @default null */
+                pod: string | null;
+            };
+        };
+        /** @description The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies); import larger exports page by page. */
+        CommercialDocument: {
+            [key: string]: unknown;
+        } | {
+            [key: string]: unknown;
+        }[] | {
+            count?: number;
+            page?: number;
+            pagesize?: number;
+            result: {
+                [key: string]: unknown;
+            }[];
+        } | string[];
+        /** @description One entry of the control catalog: what a policy can switch on under controls.<key>. */
+        Control: {
+            /** @description Operations it inspects */
+            actsOn: string[];
+            description: string;
+            /** @description Enforcer types able to act on it */
+            enforcedBy: string[];
+            /** @description The control's key in a policy's controls object */
+            key: string;
+            name: string;
+            /** @description A running workload must be restarted before it applies */
+            newWorkloadsOnly: boolean;
+            /** @description How node agents (Tetragon) enforce it, where they can */
+            nodeEnforcement?: {
+                engine?: string;
+                fidelity?: string;
+                summary?: string;
+            };
+            /** @description JSON Schema (draft 2020-12) of its options besides enabled; every option has a default */
+            options: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            policyType: "container" | "function" | "host";
+            /** @description Only records (always Detect), whatever the enforcement mode */
+            recordOnly: boolean;
+        };
+        EnforcerEvent: {
+            /** @enum {string} */
+            action: "exec" | "attach" | "portforward" | "debug" | "create" | "update" | "process" | "file" | "network" | "honeypot" | "login";
+            /** @default null */
+            command: string[] | null;
+            control: string;
+            controlName: string;
+            /** @enum {string} */
+            enforcementMode: "audit" | "enforce";
+            enforcer?: unknown;
+            id: string;
+            message: string;
+            policy: string;
+            /** @enum {string} */
+            policyType: "container" | "function" | "host";
+            policyVersion: number;
+            /** @enum {string} */
+            status: "Detect" | "Block";
+            /** Format: date-time */
+            time: string;
+            truncated?: {
+                field: string;
+                /** @description the original length: characters of a text, items of a list */
+                length: number;
+            }[];
+            unresolved?: string[];
+            /** @default null */
+            user: {
+                groups: string[];
+                name: string | null;
+            } | null;
+            workload: {
+                /** @default null */
+                cluster: string | null;
+                /** @default null */
+                container: string | null;
+                /** @default null */
+                function: string | null;
+                /** @default null */
+                host: string | null;
+                /** @default null */
+                image: string | null;
+                /** @default null */
+                namespace: string | null;
+                /** @default null */
+                pod: string | null;
+            };
+        };
+        EnforcerGroup: {
+            /** @default true */
+            containerProtection: boolean;
+            readonly createdAt?: string;
+            description?: string;
+            /**
+             * @description false = audit only: Block verdicts are downgraded to Detect.
+             * @default false
+             */
+            enforce: boolean;
+            /**
+             * @description Fail-closed groups only: the generated manifest leaves kube-system out (namespaceSelector), so that CoreDNS, aws-node and kube-proxy pods still start while Vigil is unreachable. false sends kube-system to the webhook as well (the global bypass then decides). Changing it needs the manifests re-issued.
+             * @default true
+             */
+            exemptKubeSystem: boolean;
+            /**
+             * @description What the webhook answers when it cannot decide.
+             * @default open
+             * @enum {string}
+             */
+            failMode: "open" | "closed";
+            /** @default true */
+            hostProtection: boolean;
+            name: string;
+            /**
+             * @description Admission webhook timeout written into generated manifests.
+             * @default 5
+             */
+            timeoutSeconds: number;
+            /** @enum {string} */
+            type: "kube_enforcer" | "nano_enforcer" | "agent" | "host_enforcer";
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+        };
+        EnforcerRegistration: {
+            hostname?: string;
+            metadata?: {
+                [key: string]: string;
+            };
+            name: string;
+            /** @enum {string} */
+            type: "kube_enforcer" | "nano_enforcer" | "agent" | "host_enforcer";
+            version?: string;
+        };
+        EnforcerSettings: {
+            /** @default true */
+            admissionWarnings: boolean;
+            /** @default 90 */
+            auditRetentionDays: number;
+            bypassScopes?: ({
+                attribute: string;
+                /** @description Label or tag key; required for keyed attributes. */
+                name?: string;
+                value: string;
+            } | string)[];
+            readonly createdAt?: string;
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+        };
+        Error: {
+            error: {
+                /** @description snake_case error code, e.g. validation_failed */
+                code: string;
+                details?: {
+                    message?: string;
+                    path?: string;
+                }[];
+                message: string;
+            };
+        };
+        ExportDocument: {
+            /** @default [] */
+            applicationScopes: {
+                readonly createdAt?: string;
+                description?: string;
+                /** @default  */
+                expression: string;
+                name: string;
+                readonly updatedAt?: string;
+                readonly updatedBy?: string;
+                /** @default [] */
+                variables: {
+                    attribute: string;
+                    /** @description Label or tag key; required for keyed attributes. */
+                    name?: string;
+                    value: string;
+                }[];
+                /** @description Increments on every change; also the ETag. */
+                readonly version?: number;
+            }[];
+            /** @constant */
+            formatVersion: 1;
+            /** @default [] */
+            policies: ({
+                /** @default {} */
+                controls: {
+                    allowedRegistries?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        registries: string[];
+                    };
+                    blockContainerAttach?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    blockContainerExec?: {
+                        /** @default [] */
+                        allowedProcesses: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    blockDebugContainers?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    blockedCapabilities?: {
+                        /** @default [] */
+                        capabilities: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    blockedExecutables?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        executables: string[];
+                    };
+                    blockPortForward?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    driftPrevention?: {
+                        /** @default [] */
+                        allowedExecutables: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    fileIntegrityMonitoring?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        exceptions: string[];
+                        /**
+                         * @default [
+                         *       "create",
+                         *       "modify",
+                         *       "delete",
+                         *       "attributes"
+                         *     ]
+                         */
+                        operations: ("create" | "read" | "modify" | "delete" | "attributes")[];
+                        /** @default [] */
+                        paths: string[];
+                    };
+                    forkGuard?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default 1000 */
+                        processLimit: number;
+                    };
+                    limitContainerPrivileges?: {
+                        /** @default true */
+                        addCapabilities: boolean;
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default true */
+                        hostIpc: boolean;
+                        /** @default true */
+                        hostNetwork: boolean;
+                        /** @default true */
+                        hostPid: boolean;
+                        /** @default true */
+                        lowPortBinding: boolean;
+                        /** @default true */
+                        privileged: boolean;
+                        /** @default true */
+                        rootUser: boolean;
+                    };
+                    noNewPrivileges?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    portBlock?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        inbound: string[];
+                        /** @default [] */
+                        outbound: string[];
+                    };
+                    readOnlyFiles?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        exceptions: string[];
+                        /** @default [] */
+                        paths: string[];
+                    };
+                    readOnlyRootFilesystem?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    restrictedVolumes?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        paths: string[];
+                    };
+                    reverseShell?: {
+                        /** @default [] */
+                        allowedIps: string[];
+                        /** @default [] */
+                        allowedProcesses: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                };
+                readonly createdAt?: string;
+                description?: string;
+                /** @default true */
+                enabled: boolean;
+                /**
+                 * @default audit
+                 * @enum {string}
+                 */
+                enforcementMode: "audit" | "enforce";
+                enforcementModeChange?: {
+                    afterDays?: number;
+                    /** Format: date-time */
+                    at?: string;
+                    readonly id?: string;
+                    /** Format: date-time */
+                    readonly scheduledFor?: string;
+                    /** @enum {string} */
+                    readonly state?: "pending";
+                    /** @enum {string} */
+                    to: "audit" | "enforce";
+                } | null;
+                name: string;
+                /**
+                 * @default {
+                 *       "applicationScopes": [
+                 *         "Global"
+                 *       ],
+                 *       "expression": "",
+                 *       "variables": []
+                 *     }
+                 */
+                scope: {
+                    /**
+                     * @default [
+                     *       "Global"
+                     *     ]
+                     */
+                    applicationScopes: string[];
+                    /** @default  */
+                    expression: string;
+                    /** @default [] */
+                    variables: {
+                        attribute: string;
+                        /** @description Label or tag key; required for keyed attributes. */
+                        name?: string;
+                        value: string;
+                    }[];
+                };
+                /** @constant */
+                type: "container";
+                readonly updatedAt?: string;
+                readonly updatedBy?: string;
+                /** @description Increments on every change; also the ETag. */
+                readonly version?: number;
+                /** @description Save-time advice (responses only); ignored on input. */
+                readonly warnings?: string[];
+            } | {
+                /** @default {} */
+                controls: {
+                    blockAllProcesses?: {
+                        /** @default [] */
+                        allowedExecutables: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    blockedExecutables?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        executables: string[];
+                    };
+                    driftPrevention?: {
+                        /** @default [] */
+                        allowedExecutables: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    honeypot?: {
+                        accessKeyId?: string;
+                        /**
+                         * @default [
+                         *       "environment"
+                         *     ]
+                         */
+                        applyOn: ("environment" | "file")[];
+                        /** @default true */
+                        enabled: boolean;
+                        /** @description Write-only: never returned by the API. */
+                        secretAccessKey?: string;
+                    };
+                    networkEgress?: {
+                        /** @default [] */
+                        allowedHosts: string[];
+                        /** @default [] */
+                        allowedPorts: number[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                };
+                readonly createdAt?: string;
+                description?: string;
+                /** @default true */
+                enabled: boolean;
+                /**
+                 * @default audit
+                 * @enum {string}
+                 */
+                enforcementMode: "audit" | "enforce";
+                enforcementModeChange?: {
+                    afterDays?: number;
+                    /** Format: date-time */
+                    at?: string;
+                    readonly id?: string;
+                    /** Format: date-time */
+                    readonly scheduledFor?: string;
+                    /** @enum {string} */
+                    readonly state?: "pending";
+                    /** @enum {string} */
+                    to: "audit" | "enforce";
+                } | null;
+                name: string;
+                /**
+                 * @default {
+                 *       "applicationScopes": [
+                 *         "Global"
+                 *       ],
+                 *       "expression": "",
+                 *       "variables": []
+                 *     }
+                 */
+                scope: {
+                    /**
+                     * @default [
+                     *       "Global"
+                     *     ]
+                     */
+                    applicationScopes: string[];
+                    /** @default  */
+                    expression: string;
+                    /** @default [] */
+                    variables: {
+                        attribute: string;
+                        /** @description Label or tag key; required for keyed attributes. */
+                        name?: string;
+                        value: string;
+                    }[];
+                };
+                /** @constant */
+                type: "function";
+                readonly updatedAt?: string;
+                readonly updatedBy?: string;
+                /** @description Increments on every change; also the ETag. */
+                readonly version?: number;
+                /** @description Save-time advice (responses only); ignored on input. */
+                readonly warnings?: string[];
+            } | {
+                /** @default {} */
+                controls: {
+                    blockedExecutables?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        executables: string[];
+                    };
+                    fileIntegrityMonitoring?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        exceptions: string[];
+                        /**
+                         * @default [
+                         *       "create",
+                         *       "modify",
+                         *       "delete",
+                         *       "attributes"
+                         *     ]
+                         */
+                        operations: ("create" | "read" | "modify" | "delete" | "attributes")[];
+                        /** @default [] */
+                        paths: string[];
+                    };
+                    loginAuditing?: {
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    osUsers?: {
+                        /** @default [] */
+                        allowed: string[];
+                        /** @default [] */
+                        blocked: string[];
+                        /** @default true */
+                        enabled: boolean;
+                    };
+                    portBlock?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        inbound: string[];
+                        /** @default [] */
+                        outbound: string[];
+                    };
+                    readOnlyFiles?: {
+                        /** @default true */
+                        enabled: boolean;
+                        /** @default [] */
+                        exceptions: string[];
+                        /** @default [] */
+                        paths: string[];
+                    };
+                };
+                readonly createdAt?: string;
+                description?: string;
+                /** @default true */
+                enabled: boolean;
+                /**
+                 * @default audit
+                 * @enum {string}
+                 */
+                enforcementMode: "audit" | "enforce";
+                enforcementModeChange?: {
+                    afterDays?: number;
+                    /** Format: date-time */
+                    at?: string;
+                    readonly id?: string;
+                    /** Format: date-time */
+                    readonly scheduledFor?: string;
+                    /** @enum {string} */
+                    readonly state?: "pending";
+                    /** @enum {string} */
+                    to: "audit" | "enforce";
+                } | null;
+                name: string;
+                /**
+                 * @default {
+                 *       "applicationScopes": [
+                 *         "Global"
+                 *       ],
+                 *       "expression": "",
+                 *       "variables": []
+                 *     }
+                 */
+                scope: {
+                    /**
+                     * @default [
+                     *       "Global"
+                     *     ]
+                     */
+                    applicationScopes: string[];
+                    /** @default  */
+                    expression: string;
+                    /** @default [] */
+                    variables: {
+                        attribute: string;
+                        /** @description Label or tag key; required for keyed attributes. */
+                        name?: string;
+                        value: string;
+                    }[];
+                };
+                /** @constant */
+                type: "host";
+                readonly updatedAt?: string;
+                readonly updatedBy?: string;
+                /** @description Increments on every change; also the ETag. */
+                readonly version?: number;
+                /** @description Save-time advice (responses only); ignored on input. */
+                readonly warnings?: string[];
+            })[];
+            settings?: {
+                /** @default true */
+                admissionWarnings: boolean;
+                /** @default 90 */
+                auditRetentionDays: number;
+                bypassScopes?: ({
+                    attribute: string;
+                    /** @description Label or tag key; required for keyed attributes. */
+                    name?: string;
+                    value: string;
+                } | string)[];
+                readonly createdAt?: string;
+                readonly updatedAt?: string;
+                readonly updatedBy?: string;
+                /** @description Increments on every change; also the ETag. */
+                readonly version?: number;
+            };
+        };
+        ImportAnswer: {
+            dryRun: boolean;
+            items: {
+                /** @enum {string} */
+                kind: "applicationScope" | "policy" | "settings" | "enforcerGroup";
+                name: string;
+                /** @enum {string} */
+                result: "created" | "updated" | "unchanged";
+                /** @description Enforcer groups created by a commercial import only (not in a dry run): the new group token, shown this once. */
+                token?: string;
+                /** @description Policies only: the save-time warnings POST /v1/policies gives (controls nothing applies, attributes the workloads never carry, ...). */
+                warnings?: string[];
+            }[];
+            /** @description Commercial documents only: per translated source field whose meaning differs in Vigil, what changed, in words for the user. */
+            meaningChanges?: {
+                field: string;
+                kind: string;
+                message: string;
+                name: string;
+            }[];
+            /** @description Commercial documents only: per item, the source fields that held a setting and have no counterpart (not carried over). Bookkeeping fields and switched-off controls are not listed. */
+            unsupported?: {
+                fields: string[];
+                kind: string;
+                name: string;
+            }[];
+        };
+        Policy: {
+            /** @default {} */
+            controls: {
+                allowedRegistries?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    registries: string[];
+                };
+                blockContainerAttach?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                blockContainerExec?: {
+                    /** @default [] */
+                    allowedProcesses: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                blockDebugContainers?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                blockedCapabilities?: {
+                    /** @default [] */
+                    capabilities: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                blockedExecutables?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    executables: string[];
+                };
+                blockPortForward?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                driftPrevention?: {
+                    /** @default [] */
+                    allowedExecutables: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                fileIntegrityMonitoring?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    exceptions: string[];
+                    /**
+                     * @default [
+                     *       "create",
+                     *       "modify",
+                     *       "delete",
+                     *       "attributes"
+                     *     ]
+                     */
+                    operations: ("create" | "read" | "modify" | "delete" | "attributes")[];
+                    /** @default [] */
+                    paths: string[];
+                };
+                forkGuard?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default 1000 */
+                    processLimit: number;
+                };
+                limitContainerPrivileges?: {
+                    /** @default true */
+                    addCapabilities: boolean;
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default true */
+                    hostIpc: boolean;
+                    /** @default true */
+                    hostNetwork: boolean;
+                    /** @default true */
+                    hostPid: boolean;
+                    /** @default true */
+                    lowPortBinding: boolean;
+                    /** @default true */
+                    privileged: boolean;
+                    /** @default true */
+                    rootUser: boolean;
+                };
+                noNewPrivileges?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                portBlock?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    inbound: string[];
+                    /** @default [] */
+                    outbound: string[];
+                };
+                readOnlyFiles?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    exceptions: string[];
+                    /** @default [] */
+                    paths: string[];
+                };
+                readOnlyRootFilesystem?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                restrictedVolumes?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    paths: string[];
+                };
+                reverseShell?: {
+                    /** @default [] */
+                    allowedIps: string[];
+                    /** @default [] */
+                    allowedProcesses: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+            };
+            readonly createdAt?: string;
+            description?: string;
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @default audit
+             * @enum {string}
+             */
+            enforcementMode: "audit" | "enforce";
+            enforcementModeChange?: {
+                afterDays?: number;
+                /** Format: date-time */
+                at?: string;
+                readonly id?: string;
+                /** Format: date-time */
+                readonly scheduledFor?: string;
+                /** @enum {string} */
+                readonly state?: "pending";
+                /** @enum {string} */
+                to: "audit" | "enforce";
+            } | null;
+            name: string;
+            /**
+             * @default {
+             *       "applicationScopes": [
+             *         "Global"
+             *       ],
+             *       "expression": "",
+             *       "variables": []
+             *     }
+             */
+            scope: {
+                /**
+                 * @default [
+                 *       "Global"
+                 *     ]
+                 */
+                applicationScopes: string[];
+                /** @default  */
+                expression: string;
+                /** @default [] */
+                variables: {
+                    attribute: string;
+                    /** @description Label or tag key; required for keyed attributes. */
+                    name?: string;
+                    value: string;
+                }[];
+            };
+            /** @constant */
+            type: "container";
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+            /** @description Save-time advice (responses only); ignored on input. */
+            readonly warnings?: string[];
+        } | {
+            /** @default {} */
+            controls: {
+                blockAllProcesses?: {
+                    /** @default [] */
+                    allowedExecutables: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                blockedExecutables?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    executables: string[];
+                };
+                driftPrevention?: {
+                    /** @default [] */
+                    allowedExecutables: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                honeypot?: {
+                    accessKeyId?: string;
+                    /**
+                     * @default [
+                     *       "environment"
+                     *     ]
+                     */
+                    applyOn: ("environment" | "file")[];
+                    /** @default true */
+                    enabled: boolean;
+                    /** @description Write-only: never returned by the API. */
+                    secretAccessKey?: string;
+                };
+                networkEgress?: {
+                    /** @default [] */
+                    allowedHosts: string[];
+                    /** @default [] */
+                    allowedPorts: number[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+            };
+            readonly createdAt?: string;
+            description?: string;
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @default audit
+             * @enum {string}
+             */
+            enforcementMode: "audit" | "enforce";
+            enforcementModeChange?: {
+                afterDays?: number;
+                /** Format: date-time */
+                at?: string;
+                readonly id?: string;
+                /** Format: date-time */
+                readonly scheduledFor?: string;
+                /** @enum {string} */
+                readonly state?: "pending";
+                /** @enum {string} */
+                to: "audit" | "enforce";
+            } | null;
+            name: string;
+            /**
+             * @default {
+             *       "applicationScopes": [
+             *         "Global"
+             *       ],
+             *       "expression": "",
+             *       "variables": []
+             *     }
+             */
+            scope: {
+                /**
+                 * @default [
+                 *       "Global"
+                 *     ]
+                 */
+                applicationScopes: string[];
+                /** @default  */
+                expression: string;
+                /** @default [] */
+                variables: {
+                    attribute: string;
+                    /** @description Label or tag key; required for keyed attributes. */
+                    name?: string;
+                    value: string;
+                }[];
+            };
+            /** @constant */
+            type: "function";
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+            /** @description Save-time advice (responses only); ignored on input. */
+            readonly warnings?: string[];
+        } | {
+            /** @default {} */
+            controls: {
+                blockedExecutables?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    executables: string[];
+                };
+                fileIntegrityMonitoring?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    exceptions: string[];
+                    /**
+                     * @default [
+                     *       "create",
+                     *       "modify",
+                     *       "delete",
+                     *       "attributes"
+                     *     ]
+                     */
+                    operations: ("create" | "read" | "modify" | "delete" | "attributes")[];
+                    /** @default [] */
+                    paths: string[];
+                };
+                loginAuditing?: {
+                    /** @default true */
+                    enabled: boolean;
+                };
+                osUsers?: {
+                    /** @default [] */
+                    allowed: string[];
+                    /** @default [] */
+                    blocked: string[];
+                    /** @default true */
+                    enabled: boolean;
+                };
+                portBlock?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    inbound: string[];
+                    /** @default [] */
+                    outbound: string[];
+                };
+                readOnlyFiles?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default [] */
+                    exceptions: string[];
+                    /** @default [] */
+                    paths: string[];
+                };
+            };
+            readonly createdAt?: string;
+            description?: string;
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @default audit
+             * @enum {string}
+             */
+            enforcementMode: "audit" | "enforce";
+            enforcementModeChange?: {
+                afterDays?: number;
+                /** Format: date-time */
+                at?: string;
+                readonly id?: string;
+                /** Format: date-time */
+                readonly scheduledFor?: string;
+                /** @enum {string} */
+                readonly state?: "pending";
+                /** @enum {string} */
+                to: "audit" | "enforce";
+            } | null;
+            name: string;
+            /**
+             * @default {
+             *       "applicationScopes": [
+             *         "Global"
+             *       ],
+             *       "expression": "",
+             *       "variables": []
+             *     }
+             */
+            scope: {
+                /**
+                 * @default [
+                 *       "Global"
+                 *     ]
+                 */
+                applicationScopes: string[];
+                /** @default  */
+                expression: string;
+                /** @default [] */
+                variables: {
+                    attribute: string;
+                    /** @description Label or tag key; required for keyed attributes. */
+                    name?: string;
+                    value: string;
+                }[];
+            };
+            /** @constant */
+            type: "host";
+            readonly updatedAt?: string;
+            readonly updatedBy?: string;
+            /** @description Increments on every change; also the ETag. */
+            readonly version?: number;
+            /** @description Save-time advice (responses only); ignored on input. */
+            readonly warnings?: string[];
+        };
+        /** @description A predefined policy: POST /v1/policies with {"template": id, "name": ...} creates it. */
+        PolicyTemplate: {
+            description: string;
+            id: string;
+            policy: components["schemas"]["Policy"];
+            title: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getV1Activity: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description The most items a page holds; follow nextCursor for the rest. */
+                limit?: number;
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AdmissionBy_clusterBy_secret: {
+        parameters: {
+            query?: {
+                timeout?: string;
+            };
+            header?: never;
+            path: {
+                cluster: string;
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1ApplicationScopes: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description The most items a page holds. A page also ends once its items reach 1 MiB; follow nextCursor for the rest. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ApplicationScope"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1ApplicationScopes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationScope"];
+            };
+        };
+        responses: {
+            /** @description The resource already exists with exactly this content (a retried create): the stored resource */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationScope"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationScope"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1ApplicationScopesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationScope"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putV1ApplicationScopesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationScope"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationScope"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteV1ApplicationScopesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchV1ApplicationScopesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationScope"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1AuditEvents: {
+        parameters: {
+            query?: {
+                cluster?: string;
+                cursor?: string;
+                /** @description The most items a page holds; follow nextCursor for the rest. */
+                limit?: number;
+                namespace?: string;
+                policy?: string;
+                since?: string;
+                status?: string;
+                type?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditEvent"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1AuditEventsBy_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEvent"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Clusters: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description The most items a page holds. A page also ends once its items reach 1 MiB; follow nextCursor for the rest. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1Clusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1ClustersBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteV1ClustersBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1ClustersBy_nameNodePolicies: {
+        parameters: {
+            query?: {
+                group?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cluster: string;
+                        /** @description The agent enforcer group compiled for (query parameter group, default "default"). */
+                        group: string;
+                        /** @description cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, sorted by kind, namespace and name; labelled app.kubernetes.io/managed-by=vigil. */
+                        objects: Record<string, never>[];
+                        report: {
+                            cluster: string;
+                            group: string;
+                            /** @description Per compiled object: the policy, control, action (block, detect, record), whether the scope is widened, and the full Vigil scope to apply to its events. */
+                            index: Record<string, never>[];
+                            /** @description Per container or host policy: whether it applies here, its action, whether its scope is widened, and per control the fidelity (exact, approximate, impossible, admission) with reasons. */
+                            policies: Record<string, never>[];
+                        };
+                        /** @description The configuration revision the objects were compiled from. */
+                        revision: number;
+                    };
+                    "application/yaml": string;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1ClustersBy_nameSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Controls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Control"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1EnforcerGroups: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description The most items a page holds. A page also ends once its items reach 1 MiB; follow nextCursor for the rest. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EnforcerGroup"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcerGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnforcerGroup"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerGroup"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1EnforcerGroupsBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerGroup"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putV1EnforcerGroupsBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnforcerGroup"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerGroup"] & {
+                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
+                        clustersToReissue?: string[];
+                        warnings?: string[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteV1EnforcerGroupsBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchV1EnforcerGroupsBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerGroup"] & {
+                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
+                        clustersToReissue?: string[];
+                        warnings?: string[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcerGroupsBy_nameReissue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description One entry per re-issued cluster; every webhookUrl carries a new secret, shown only here. The previous URLs stop working. */
+                        items: {
+                            enforcerGroup: string;
+                            /** @description YAML ValidatingWebhookConfiguration to apply to the cluster */
+                            manifest: string;
+                            name: string;
+                            version?: number;
+                            warnings?: string[];
+                            webhookUrl: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcerGroupsBy_nameToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Enforcers: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                group?: string;
+                /** @description The most items a page holds; follow nextCursor for the rest. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1EnforcersBundle: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Enforcer-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The application scopes the shipped policies name, folded over the group the same way. */
+                        applicationScopes: components["schemas"]["ApplicationScope"][];
+                        group: Record<string, never>;
+                        /** @description Only the policies that can apply to the group: of its types, enabled, with an enabled control, and with a scope not false for the group. Each scope is folded over what the group fixes (enforcer.group, attributes its workloads never carry): the formula keeps the variables still open, renumbered from v1. */
+                        policies: components["schemas"]["Policy"][];
+                        pollIntervalSeconds: number;
+                        revision: number;
+                        settings: Record<string, never>;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcersEvents: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Enforcer-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    events: components["schemas"]["EnforcerEvent"][];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accepted: number;
+                        duplicates: number;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcersHeartbeat: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Enforcer-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1EnforcersRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnforcerRegistration"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        enforcerId: string;
+                        group: string;
+                        pollIntervalSeconds: number;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDocument"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1Import: {
+        parameters: {
+            query?: {
+                dryRun?: string;
+                mode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportDocument"] | components["schemas"]["CommercialDocument"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportAnswer"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "getV1Openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1Policies: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                enabled?: string;
+                /** @description The most items a page holds. A page also ends once its items reach 1 MiB; follow nextCursor for the rest. */
+                limit?: number;
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Policy"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1Policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Policy"] | ({
+                    name: string;
+                    template: string;
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        responses: {
+            /** @description The resource already exists with exactly this content (a retried create): the stored resource */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1PoliciesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putV1PoliciesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Policy"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteV1PoliciesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchV1PoliciesBy_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1PolicyTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PolicyTemplate"][];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1PolicyTemplatesBy_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyTemplate"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1SettingsEnforcer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putV1SettingsEnforcer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnforcerSettings"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchV1SettingsEnforcer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnforcerSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}

@@ -1,0 +1,74 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { whenSignedOut } from './api';
+import { href, useRoute } from './router';
+import { forgetSessionToken, sessionToken } from './session';
+import { PoliciesView } from './views/policies';
+import { SignInView } from './views/sign-in';
+
+interface Section {
+  readonly id: string;
+  readonly title: string;
+  readonly view: () => ComponentChildren;
+}
+
+/** The console's sections, in the order of the navigation. */
+const sections: readonly Section[] = [{ id: 'policies', title: 'Runtime policies', view: () => <PoliciesView /> }];
+
+export function App() {
+  const [signedIn, setSignedIn] = useState(() => sessionToken() !== undefined);
+  const [expired, setExpired] = useState(false);
+  const route = useRoute();
+  useEffect(
+    () =>
+      whenSignedOut(() => {
+        setExpired(true);
+        setSignedIn(false);
+      }),
+    [],
+  );
+
+  if (!signedIn)
+    return (
+      <SignInView
+        notice={expired ? 'The API refused the admin token of this session; sign in again.' : undefined}
+        onSignedIn={() => {
+          setExpired(false);
+          setSignedIn(true);
+        }}
+      />
+    );
+
+  const section = sections.find((s) => s.id === route.parts[0]) ?? sections[0]!;
+  return (
+    <div class="layout">
+      <header class="top">
+        <a class="brand" href={href(sections[0]!.id)}>
+          Vigil
+        </a>
+        <nav aria-label="Sections">
+          <ul>
+            {sections.map((s) => (
+              <li key={s.id}>
+                <a href={href(s.id)} aria-current={s === section ? 'page' : undefined}>
+                  {s.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            forgetSessionToken();
+            setSignedIn(false);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main id="main">{section.view()}</main>
+    </div>
+  );
+}

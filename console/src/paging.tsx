@@ -1,0 +1,73 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { call, query } from './api';
+
+interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+export interface PagedList<T> {
+  readonly items: readonly T[] | undefined;
+  readonly error: string | undefined;
+  readonly pageNumber: number;
+  readonly hasNext: boolean;
+  readonly hasPrevious: boolean;
+  readonly next: () => void;
+  readonly previous: () => void;
+  readonly reload: () => void;
+}
+
+/**
+ * One page of a list route at a time, moved with the API's cursors: only the current page is in memory
+ * (with the cursors of the pages before it, to go back), however long the list is.
+ */
+export function usePagedList<T>(path: string, filters: Record<string, string | undefined>, limit = 50): PagedList<T> {
+  const filterKey = JSON.stringify(filters);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<Page<T> | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [generation, setGeneration] = useState(0);
+
+  // New filters start again at the first page.
+  useEffect(() => setCursors([undefined]), [path, filterKey]);
+
+  const cursor = cursors[cursors.length - 1];
+  useEffect(() => {
+    let current = true;
+    setError(undefined);
+    call<Page<T>>('GET', `${path}${query({ ...filters, limit, cursor })}`).then(
+      (answer) => current && setPage(answer),
+      (caught: unknown) => current && setError(caught instanceof Error ? caught.message : String(caught)),
+    );
+    return () => {
+      current = false;
+    };
+    // filters is compared through filterKey (its JSON), so a new object with the same values loads nothing.
+  }, [path, filterKey, cursor, limit, generation]);
+
+  return {
+    items: page?.items,
+    error,
+    pageNumber: cursors.length,
+    hasNext: page?.nextCursor !== undefined,
+    hasPrevious: cursors.length > 1,
+    next: () => page?.nextCursor !== undefined && setCursors([...cursors, page.nextCursor]),
+    previous: () => cursors.length > 1 && setCursors(cursors.slice(0, -1)),
+    reload: useCallback(() => setGeneration((g) => g + 1), []),
+  };
+}
+
+export function Pager({ list, label }: { list: PagedList<unknown>; label: string }) {
+  if (!list.hasNext && !list.hasPrevious) return null;
+  return (
+    <nav class="pager" aria-label={`${label} pages`}>
+      <button type="button" disabled={!list.hasPrevious} onClick={list.previous}>
+        Previous page
+      </button>
+      <span>Page {list.pageNumber}</span>
+      <button type="button" disabled={!list.hasNext} onClick={list.next}>
+        Next page
+      </button>
+    </nav>
+  );
+}

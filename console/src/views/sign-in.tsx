@@ -1,0 +1,74 @@
+import { useState } from 'preact/hooks';
+import { ApiError, call } from '../api';
+import { keepSessionToken } from '../session';
+
+interface Props {
+  readonly notice?: string;
+  readonly onSignedIn: () => void;
+}
+
+/**
+ * Local mode's sign-in: the admin token `npm start` printed. It is checked with a real admin call before it
+ * is kept, and kept only in this tab's sessionStorage.
+ */
+export function SignInView({ notice, onSignedIn }: Props) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const candidate = token.trim();
+    if (candidate === '') {
+      setError('Enter the admin token.');
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await call('GET', '/v1/policies?limit=1', { token: candidate });
+      keepSessionToken(candidate);
+      onSignedIn();
+    } catch (caught) {
+      setError(
+        caught instanceof ApiError && caught.status === 401
+          ? 'The admin token was refused. Use the token npm start printed (or VIGIL_ADMIN_TOKEN).'
+          : `Cannot reach the API: ${caught instanceof Error ? caught.message : String(caught)}`,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main id="main" class="sign-in">
+      <h1>Sign in to Vigil</h1>
+      {notice && <p role="status">{notice}</p>}
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <label for="admin-token">Admin token</label>
+        <input
+          id="admin-token"
+          name="admin-token"
+          type="password"
+          autocomplete="off"
+          required
+          value={token}
+          aria-invalid={error !== undefined}
+          aria-describedby={error ? 'sign-in-error' : 'sign-in-hint'}
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
+        <p id="sign-in-hint" class="hint">
+          Kept only for this browser tab, until it closes or you sign out.
+        </p>
+        {error && (
+          <p id="sign-in-error" class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

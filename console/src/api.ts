@@ -75,7 +75,7 @@ export interface CallOptions {
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
   const token = options.token ?? sessionToken();
   const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const response = await fetch(path, {
     method,

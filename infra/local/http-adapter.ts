@@ -621,7 +621,6 @@ function toHttpResponse(result: unknown): HttpResponse | undefined {
   return { statusCode, headers, body };
 }
 
-/** The API's error body, `details` included (empty when there is nothing field-level to say), as the handlers answer it. */
 /** Answers a console file; false when the path is none of them (it then answers 404 like any unrouted path). */
 async function serveConsole(
   res: ServerResponse,
@@ -645,6 +644,7 @@ async function serveConsole(
   return true;
 }
 
+/** The API's error body, `details` included (empty when there is nothing field-level to say), as the handlers answer it. */
 function sendError(
   res: ServerResponse,
   status: number,

@@ -351,6 +351,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/enforcers/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rule table compiled for one function of the group from its facts (function, runtime, region, account, tags) */
+        get: operations["getV1EnforcersRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/export": {
         parameters: {
             query?: never;
@@ -2005,7 +2022,39 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The EKS cluster ARN; checked with DescribeCluster */
+                    arn?: string;
+                    /**
+                     * @description The kube_enforcer group that decides admission for the cluster
+                     * @default default-ke
+                     */
+                    enforcerGroup?: string;
+                    /** @description The EKS cluster name: letters, digits, ".", "_" and "-" */
+                    name: string;
+                    /** @description Also issue the node agents (the bridge that applies the compiled Tetragon policies and the forwarder that brings their events back): true for the defaults, or an object. A token of their own is issued for the cluster and authenticates them as the agent group; see docs/node-enforcement.md. */
+                    nodeAgent?: boolean | {
+                        /**
+                         * @description The agent group whose policies the agents apply and as which they report
+                         * @default default
+                         */
+                        enforcerGroup?: string;
+                        /**
+                         * @description The node-agent image, built and pushed from layers/node-agent/Dockerfile; the default is a placeholder nodes cannot pull
+                         * @default localhost/vigil-node-agent:0.1.0
+                         */
+                        image?: string;
+                        /**
+                         * @description The namespace of the agents (a DNS-1123 label)
+                         * @default vigil-system
+                         */
+                        namespace?: string;
+                    };
+                };
+            };
+        };
         responses: {
             /** @description Success */
             201: {
@@ -2013,7 +2062,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        enforcerGroup: string;
+                        /** @description YAML ValidatingWebhookConfiguration to apply to the cluster */
+                        manifest: string;
+                        name: string;
+                        /** @description Only when nodeAgent was asked for. */
+                        nodeAgent?: {
+                            enforcerGroup: string;
+                            image: string;
+                            /** @description Multi-document YAML: Namespace, ServiceAccounts, the bridge ClusterRole and binding, the token Secret, the bridge Deployment and the forwarder DaemonSet */
+                            manifest: string;
+                            namespace: string;
+                            /** @description YAML values for the Tetragon v1.7 Helm chart that the forwarder relies on */
+                            tetragonValues: string;
+                            /** @description The node-agent token, shown only here (it is also in the manifest’s Secret); only its hash is stored */
+                            token: string;
+                        };
+                        version?: number;
+                        warnings: string[];
+                        /** @description Carries the webhook secret: shown only here */
+                        webhookUrl: string;
+                    };
                 };
             };
             /** @description Error */
@@ -2648,6 +2718,70 @@ export interface operations {
                         enforcerId: string;
                         group: string;
                         pollIntervalSeconds: number;
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1EnforcersRules: {
+        parameters: {
+            query?: {
+                account?: string;
+                function?: string;
+                region?: string;
+                runtime?: string;
+                tags?: string;
+            };
+            header: {
+                "X-Enforcer-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A global bypass entry holds for the function: no rules. */
+                        bypassed: boolean;
+                        /** @constant */
+                        format: "vigil-function-rules 1";
+                        group: Record<string, never>;
+                        /** @description The process rules exceed the native exec guard's bounds. */
+                        guardOversize: boolean;
+                        pollIntervalSeconds: number;
+                        revision: number;
+                        rules: {
+                            accessKeyId?: string;
+                            /** @enum {unknown} */
+                            action: "process" | "network" | "honeypot";
+                            allowedHosts?: string[];
+                            allowedPorts?: number[];
+                            applyOn?: ("environment" | "file")[];
+                            /** @enum {unknown} */
+                            control: "blockedExecutables" | "driftPrevention" | "blockAllProcesses" | "networkEgress" | "honeypot";
+                            controlName: string;
+                            id: number;
+                            patterns?: string[];
+                            policy: Record<string, never>;
+                            secretAccessKey?: string;
+                            /** @enum {unknown} */
+                            status: "Block" | "Detect";
+                        }[];
                     };
                 };
             };

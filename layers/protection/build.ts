@@ -4,13 +4,14 @@
 //   vigil/middy.mjs      ESM, vigilProtection() middleware
 //   vigil/vigil-wrapper  the AWS_LAMBDA_EXEC_WRAPPER script
 //   vigil/guard/<arch>/vigil-guard.so  the native exec guard (x86_64 and aarch64), loaded by the wrapper
+//   python/vigil/*.py    the Python package (standard library only); Lambda puts /opt/python on sys.path
 // The core engine is bundled in. No @aws-sdk/* module is bundled or imported: the layer runs inside users'
 // functions, talks to the control plane over node:http(s) only, and must not add the SDK's cold-start cost
 // or clash with the SDK version the function ships. (A token kept in SSM or Secrets Manager is read with
 // the SDK the Lambda runtime provides, loaded at run time only when configured: see tokenSource.ts.)
 // No npm package is bundled at all: the build fails if one is.
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuard } from './native/build.js';
@@ -32,6 +33,13 @@ function assertSelfContained(metafile: Metafile): void {
       );
     }
   }
+}
+
+/** Copies the Python package's modules (sources only: the runtime compiles them, whatever its version). */
+function copyPythonPackage(to: string): void {
+  const from = join(here, 'python', 'vigil');
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) if (name.endsWith('.py')) copyFileSync(join(from, name), join(to, name));
 }
 
 /** Builds the layer into `outDir` (the layer's /opt); returns the directory holding the entries. */
@@ -69,6 +77,7 @@ export async function buildProtectionLayer(outDir: string): Promise<string> {
   copyFileSync(join(here, 'wrapper', 'vigil-wrapper'), join(target, 'vigil-wrapper'));
   chmodSync(join(target, 'vigil-wrapper'), 0o755);
   buildGuard(join(target, 'guard'));
+  copyPythonPackage(join(outDir, 'python', 'vigil'));
   return target;
 }
 

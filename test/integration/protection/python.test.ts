@@ -1,0 +1,312 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useEnforcerApi } from '../enforcer/harness.js';
+import { buildLayer, closedPort } from './harness.js';
+import { pythonFixtures, runPythonFunction } from './python-harness.js';
+
+// Python functions through the real vigil-wrapper, the real interpreter and the real native guard, with a
+// test double of the Lambda Runtime API, against the enforcer API on DynamoDB Local (issue 18).
+describe('Python functions protected through vigil-wrapper', () => {
+  const api = useEnforcerApi();
+  let layerDir: string;
+
+  beforeAll(async () => {
+    layerDir = await buildLayer();
+  }, 120_000);
+
+  async function group(name: string, enforce: boolean): Promise<string> {
+    return api.createGroup(name, 'nano_enforcer', { enforce });
+  }
+
+  async function policy(name: string, groupName: string, enforcementMode: 'audit' | 'enforce', controls: Record<string, unknown>) {
+    const response = await api.call('POST', '/v1/policies', {
+      body: {
+        name,
+        type: 'function',
+        enforcementMode,
+        scope: { expression: 'v1', variables: [{ attribute: 'enforcer.group', value: groupName }] },
+        controls,
+      },
+    });
+    expect(response.status).toBe(201);
+  }
+
+  async function eventsOf(policyName: string): Promise<any[]> {
+    const page = await api.call('GET', `/v1/audit-events?policy=${policyName}&limit=100`);
+    expect(page.status).toBe(200);
+    return page.body.items;
+  }
+
+  function run(
+    token: string,
+    events: unknown[],
+    extra: { env?: Record<string, string>; guard?: boolean; gate?: (index: number) => Promise<void> } = {},
+  ) {
+    return runPythonFunction({
+      layerDir,
+      events,
+      guard: extra.guard,
+      gate: extra.gate,
+      env: { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN: token, ...extra.env },
+    });
+  }
+
+  it('leaves results unchanged when nothing is refused, and answers the Runtime API as the runtime does', async () => {
+    const token = await group('py-plain', true);
+    await policy('py-plain-policy', 'py-plain', 'enforce', { blockedExecutables: { enabled: true, executables: ['nothing-here'] } });
+    const result = await run(token, [{ do: 'echo', value: { a: [1, 'two'] } }, { do: 'run', args: ['true'] }, { do: 'fail' }]);
+    expect(result.initErrors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.invocations.map((i) => [i.requestId, i.kind])).toEqual([
+      ['req-0', 'response'],
+      ['req-1', 'response'],
+      ['req-2', 'error'],
+    ]);
+    expect(result.results[0]).toEqual({ echo: { a: [1, 'two'] }, function: 'orders-py' });
+    expect(result.results[1]).toEqual({ ok: true, value: 0 });
+    expect(result.results[2]).toMatchObject({ errorType: 'ValueError', errorMessage: 'the function failed on purpose' });
+    expect(result.invocations[2]!.headers['lambda-runtime-function-error-type']).toBe('Unhandled');
+    // Registered with the function's facts, and connected.
+    const enforcers = await api.call('GET', '/v1/enforcers?group=py-plain');
+    expect(enforcers.body.items).toEqual([
+      expect.objectContaining({
+        name: 'orders-py',
+        status: 'connected',
+        metadata: { functionName: 'orders-py', runtime: 'python3.11', region: 'eu-west-1' },
+      }),
+    ]);
+    expect(await eventsOf('py-plain-policy')).toEqual([]);
+  }, 60_000);
+
+  it('refuses blocked executables in enforce mode through subprocess, a shell, os.system and a descendant shell, each reported once at invocation end', async () => {
+    const token = await group('py-enforce', true);
+    await policy('py-enforce-policy', 'py-enforce', 'enforce', {
+      blockedExecutables: { enabled: true, executables: ['/usr/bin/id', 'whoami'] },
+    });
+    // Before each next invocation, the events of the ones before it are stored: flushed at invocation end
+    // (the background flush interval is a minute here, and the process has not ended).
+    const expected = [1, 2, 3, 4, 5, 5];
+    const gate = async (index: number) => {
+      await expect.poll(async () => (await eventsOf('py-enforce-policy')).length, { timeout: 20_000 }).toBe(expected[index - 1]);
+    };
+    const result = await run(
+      token,
+      [
+        { do: 'run', args: ['id', '-u'] },
+        { do: 'run', args: 'id -u', shell: true },
+        { do: 'system', command: 'sh -c "whoami"' },
+        { do: 'run', args: ['bash', '-c', 'sh -c "id -u"'] },
+        { do: 'exec-in-child', path: '/usr/bin/id' },
+        { do: 'run', args: ['true'] },
+      ],
+      { gate },
+    );
+    expect(result.code).toBe(0);
+    const [direct, shell, system, descendant, exec, allowed] = result.results;
+    expect(direct).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+    expect(direct.message).toContain('blocked by policy "py-enforce-policy" (Executables Blocked): "/usr/bin/id" is a blocked executable');
+    expect(shell).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+    // Below a shell the native guard refuses: the shell reports "Permission denied" and exits 126.
+    expect(system).toEqual({ ok: true, value: 126 });
+    expect(descendant).toEqual({ ok: true, value: 126 });
+    expect(exec).toEqual({ ok: true, value: 126 });
+    expect(allowed).toEqual({ ok: true, value: 0 });
+    const events = await eventsOf('py-enforce-policy');
+    expect(events.map((e) => [e.status, e.control, e.message]).sort()).toEqual(
+      [
+        ['Block', 'blockedExecutables', '"/usr/bin/id" is a blocked executable'],
+        ['Block', 'blockedExecutables', '"/usr/bin/id" is a blocked executable'],
+        ['Block', 'blockedExecutables', '"/usr/bin/id" is a blocked executable'],
+        ['Block', 'blockedExecutables', '"/usr/bin/id" is a blocked executable'],
+        ['Block', 'blockedExecutables', '"/usr/bin/whoami" is a blocked executable'],
+      ].sort(),
+    );
+    expect(events[0]).toMatchObject({
+      policyType: 'function',
+      action: 'process',
+      enforcementMode: 'enforce',
+      workload: expect.objectContaining({ function: 'orders-py' }),
+      enforcer: expect.objectContaining({ group: 'py-enforce', type: 'nano_enforcer' }),
+    });
+  }, 60_000);
+
+  it('lets programs run in audit mode and in an audit-only group, reporting Detect once', async () => {
+    const auditToken = await group('py-audit', true);
+    await policy('py-audit-policy', 'py-audit', 'audit', { blockedExecutables: { enabled: true, executables: ['id'] } });
+    const onlyToken = await group('py-audit-only', false);
+    await policy('py-audit-only-policy', 'py-audit-only', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
+    for (const [token, name] of [
+      [auditToken, 'py-audit-policy'],
+      [onlyToken, 'py-audit-only-policy'],
+    ] as const) {
+      const result = await run(token, [
+        { do: 'run', args: ['id', '-u'] },
+        { do: 'system', command: 'id -u >/dev/null' },
+      ]);
+      expect(result.results).toEqual([
+        { ok: true, value: 0 },
+        { ok: true, value: 0 },
+      ]);
+      const events = await eventsOf(name);
+      expect(events.map((e) => [e.status, e.message])).toEqual([
+        ['Detect', '"/usr/bin/id" is a blocked executable'],
+        ['Detect', '"/usr/bin/id" is a blocked executable'],
+      ]);
+    }
+  }, 90_000);
+
+  it('refuses drift and what block-all does not allow', async () => {
+    const token = await group('py-drift', true);
+    await policy('py-drift-policy', 'py-drift', 'enforce', {
+      driftPrevention: { enabled: true, allowedExecutables: [] },
+      blockAllProcesses: { enabled: true, allowedExecutables: ['/usr/bin/true', '/bin/true', '/tmp/*/copied-true'] },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-drift-'));
+    const copied = join(dir, 'copied-true');
+    writeFileSync(copied, readFileSync('/bin/true'), { mode: 0o755 });
+    const result = await run(token, [
+      { do: 'run', args: [copied] },
+      { do: 'run', args: ['true'] },
+      { do: 'run', args: ['ls'] },
+    ]);
+    const [drift, allowed, blockAll] = result.results;
+    expect(drift).toMatchObject({ ok: false, errno: 13 });
+    expect(drift.message).toContain('is located under /tmp (drift)');
+    expect(allowed).toEqual({ ok: true, value: 0 });
+    expect(blockAll).toMatchObject({ ok: false, errno: 13 });
+    expect(blockAll.message).toContain('is not allowed');
+    const events = await eventsOf('py-drift-policy');
+    expect(events.map((e) => e.control).sort()).toEqual(['blockAllProcesses', 'driftPrevention']);
+  }, 60_000);
+
+  it('refuses outbound connections networkEgress does not allow before DNS, and allows the rest', async () => {
+    const token = await group('py-egress', true);
+    await policy('py-egress-policy', 'py-egress', 'enforce', { networkEgress: { enabled: true, allowedHosts: ['127.0.0.1'] } });
+    const port = await closedPort();
+    const result = await run(token, [
+      { do: 'connect', host: 'never-resolved.invalid', port: 443 },
+      { do: 'connect', host: '127.0.0.1', port },
+    ]);
+    const [refused, allowed] = result.results;
+    // A DNS lookup of .invalid would fail with gaierror: PermissionError shows nothing was looked up.
+    expect(refused).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+    expect(allowed).toMatchObject({ ok: false, error: 'ConnectionRefusedError' });
+    const events = await eventsOf('py-egress-policy');
+    expect(events.map((e) => [e.status, e.action, e.message])).toEqual([
+      ['Block', 'network', 'outbound connection to "never-resolved.invalid" is not allowed'],
+    ]);
+  }, 60_000);
+
+  it('plants honeypot credentials in the environment and a file and reports their reads', async () => {
+    const token = await group('py-honeypot', true);
+    await policy('py-honeypot-policy', 'py-honeypot', 'audit', {
+      honeypot: {
+        enabled: true,
+        accessKeyId: 'AKIAABCDEFGHIJKLMNOP',
+        secretAccessKey: 'honeypot-secret-0123456789',
+        applyOn: ['environment', 'file'],
+      },
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'vigil-honeypot-')), '.aws', 'credentials');
+    const result = await runPythonFunction({
+      layerDir,
+      events: [
+        { do: 'read-env', name: 'AWS_BACKUP_ACCESS_KEY_ID' },
+        { do: 'read-file', path: file },
+        { do: 'read-env', name: 'AWS_BACKUP_ACCESS_KEY_ID' },
+      ],
+      env: { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN: token, VIGIL_HONEYPOT_FILE: file },
+    });
+    expect(result.results).toEqual([
+      { value: 'AKIAABCDEFGHIJKLMNOP' },
+      { ok: true, value: '[backup-admin]\naws_a' },
+      { value: 'AKIAABCDEFGHIJKLMNOP' },
+    ]);
+    // Reads of one honeypot are reported at most once a minute.
+    const events = await eventsOf('py-honeypot-policy');
+    expect(events.map((e) => [e.status, e.action, e.message]).sort()).toEqual([
+      ['Detect', 'honeypot', 'honeypot credentials were read from the environment (AWS_BACKUP_ACCESS_KEY_ID)'],
+      ['Detect', 'honeypot', `honeypot credentials were read from the file (${file})`],
+    ]);
+  }, 60_000);
+
+  it('follows the fail mode while the control plane is unreachable', async () => {
+    const unreachable = `http://127.0.0.1:${await closedPort()}`;
+    const events = [
+      { do: 'run', args: ['true'] },
+      { do: 'connect', host: 'example.invalid', port: 443 },
+      { do: 'echo', value: 1 },
+    ];
+    const closed = await runPythonFunction({
+      layerDir,
+      events,
+      env: { VIGIL_ENDPOINT: unreachable, VIGIL_TOKEN: 't', VIGIL_FAIL_MODE: 'closed' },
+    });
+    expect(closed.results[0]).toMatchObject({ ok: false, errno: 13 });
+    expect(closed.results[1]).toMatchObject({ ok: false, error: 'PermissionError' });
+    expect(closed.results[2]).toEqual({ echo: 1, function: 'orders-py' });
+    expect(closed.stderr).toContain('the first rule table fetch failed');
+    const open = await runPythonFunction({ layerDir, events, env: { VIGIL_ENDPOINT: unreachable, VIGIL_TOKEN: 't' } });
+    expect(open.results[0]).toEqual({ ok: true, value: 0 });
+    expect(open.results[1]).toMatchObject({ ok: false, error: 'gaierror' });
+  }, 60_000);
+
+  it('with a wrong token follows the fail mode; a token kept in SSM is read again after a 401', async () => {
+    const token = await group('py-token', true);
+    await policy('py-token-policy', 'py-token', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
+    const wrong = await runPythonFunction({
+      layerDir,
+      events: [{ do: 'run', args: ['true'] }],
+      env: { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN: 'not-the-token', VIGIL_FAIL_MODE: 'closed' },
+    });
+    expect(wrong.results[0]).toMatchObject({ ok: false, errno: 13 });
+    expect(wrong.stderr).toMatch(/rule table fetch failed: POST \/v1\/enforcers\/register answered 401/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-token-'));
+    const tokenFile = join(dir, 'token');
+    const calls = join(dir, 'calls');
+    writeFileSync(tokenFile, 'stale-token');
+    writeFileSync(calls, '');
+    // The stored token is rotated while the function runs: the first read gets a stale one (401); the
+    // second invocation waits until the function registered with the token read again and then sent a
+    // heartbeat, which follows the rule table fetch (a later lastSeen than the registration's).
+    const lastSeen = async (): Promise<string | undefined> =>
+      ((await api.call('GET', '/v1/enforcers?group=py-token')).body.items as Array<{ lastSeen: string }>)[0]?.lastSeen;
+    const rotated = runPythonFunction({
+      layerDir,
+      events: [
+        { do: 'echo', value: 1 },
+        { do: 'run', args: ['id'] },
+      ],
+      gate: async () => {
+        writeFileSync(tokenFile, token);
+        let registered: string | undefined;
+        await expect.poll(async () => (registered = await lastSeen()), { timeout: 20_000 }).toBeDefined();
+        await expect.poll(lastSeen, { timeout: 20_000 }).not.toBe(registered);
+      },
+      env: {
+        VIGIL_ENDPOINT: api.url,
+        VIGIL_TOKEN_PARAMETER: '/vigil/token',
+        VIGIL_BUNDLE_TTL_SECONDS: '0.2',
+        VIGIL_FAIL_MODE: 'open',
+        PYTHONPATH: join(pythonFixtures, 'boto3_double'),
+        VIGIL_TEST_TOKEN_FILE: tokenFile,
+        VIGIL_TEST_STORE_CALLS: calls,
+      },
+    });
+    const result = await rotated;
+    const reads = readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    expect(reads[0]).toEqual({ service: 'ssm', operation: 'GetParameter', request: { Name: '/vigil/token', WithDecryption: true } });
+    expect(result.stderr).toContain('answered 401');
+    expect(result.stderr).not.toContain(token);
+    expect(result.results[0]).toEqual({ echo: 1, function: 'orders-py' });
+    // Registered with the new token, the function has its rule table: id is refused.
+    expect(result.results[1]).toMatchObject({ ok: false, errno: 13 });
+  }, 60_000);
+});

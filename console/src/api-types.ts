@@ -334,6 +334,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/enforcers/node-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cluster's Tetragon objects compiled for the token's agent group (what the in-cluster bridge applies) */
+        get: operations["getV1EnforcersNodePolicies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/enforcers/register": {
         parameters: {
             query?: never;
@@ -2588,6 +2605,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description The ETag of the last answer: 304 when nothing changed since. */
+                "If-None-Match"?: string;
                 "X-Enforcer-Id": string;
             };
             path?: never;
@@ -2612,6 +2631,13 @@ export interface operations {
                         settings: Record<string, never>;
                     };
                 };
+            };
+            /** @description Not modified since the ETag named in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
@@ -2695,6 +2721,61 @@ export interface operations {
             };
         };
     };
+    getV1EnforcersNodePolicies: {
+        parameters: {
+            query: {
+                cluster: string;
+            };
+            header: {
+                /** @description The ETag of the last answer: 304 when nothing changed since. */
+                "If-None-Match"?: string;
+                "X-Enforcer-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cluster: string;
+                        /** @description The token's agent enforcer group. */
+                        group: string;
+                        heartbeatIntervalSeconds: number;
+                        /** @description cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, labelled app.kubernetes.io/managed-by=vigil: the complete wanted set (managed objects not in it are to be deleted). */
+                        objects: Record<string, never>[];
+                        /** @description How often to poll this route (with If-None-Match). */
+                        pollIntervalSeconds: number;
+                        /** @description The fidelity report and the object index, as in the preview. */
+                        report: Record<string, never>;
+                        /** @description The configuration revision the objects were compiled from. */
+                        revision: number;
+                    };
+                };
+            };
+            /** @description Not modified since the ETag named in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postV1EnforcersRegister: {
         parameters: {
             query?: never;
@@ -2742,6 +2823,8 @@ export interface operations {
                 tags?: string;
             };
             header: {
+                /** @description The ETag of the last answer: 304 when nothing changed since. */
+                "If-None-Match"?: string;
                 "X-Enforcer-Id": string;
             };
             path?: never;
@@ -2785,6 +2868,13 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not modified since the ETag named in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Error */
             default: {
                 headers: {
@@ -2798,7 +2888,10 @@ export interface operations {
     };
     getV1Export: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page, unchanged; without it an export starts at the current revision. A cursor whose revision is no longer the current one answers 410. */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2811,7 +2904,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportDocument"];
+                    "application/json": components["schemas"]["ExportDocument"] & {
+                        /** @description Absent on the last page. Opaque; it pins the export's revision and names the last item sent. */
+                        nextCursor?: string;
+                    };
                 };
             };
             /** @description Error */

@@ -63,47 +63,60 @@ export function commercialImport(runtime: Runtime, document: unknown, snapshot: 
     ? { ...conversion.document, settings: { ...withoutServerFields(snapshot.settings), bypassScopes: conversion.bypassScopes } }
     : conversion.document;
 
+  // An item whose fields could not even be read would only repeat its problem in Vigil's words.
+  const unreadable = new Set(
+    conversion.items.filter((item) => item.conversion.issues.length > 0).map((item) => `${item.kind}:${item.index}`),
+  );
+  const locate = (kind: CommercialKind, index: number, vigilPath: string, message: string) => {
+    if (unreadable.has(`${kind}:${index}`)) return undefined;
+    const location = sourceLocation(conversion, kind, index, vigilPath);
+    if (!location) return { path: vigilPath, message };
+    const field = location.field === undefined ? '' : ` (Vigil's "${location.field}")`;
+    return { path: location.path === '' ? '(root)' : location.path, message: `${nouns[kind]} "${location.name}": ${message}${field}` };
+  };
+  /** Problems at paths of the converted document (`policies.3.scope…`), at their paths in the source document. */
+  const located = (errors: ReadonlyArray<{ path: string; message: string }>) => {
+    const problems: Array<{ path: string; message: string }> = [];
+    for (const error of errors) {
+      const [list, index, ...rest] = error.path.split('.');
+      const kind = list === 'policies' || list === 'applicationScopes' ? lists[list] : undefined;
+      if (kind && index !== undefined && /^\d+$/.test(index)) {
+        const problem = locate(kind, Number(index), rest.join('.'), error.message);
+        if (problem) problems.push(problem);
+      } else if (list === 'settings' && conversion.bypassScopes) {
+        // settings.bypassScopes.3 is entry 3 of the pasted list.
+        problems.push({ path: rest.slice(1).join('.') || '(root)', message: `global bypass entry: ${error.message}` });
+      } else problems.push({ path: error.path, message: error.message });
+    }
+    return problems;
+  };
+
   return {
     document: importDocument,
 
     /** Refuses the import with every problem (conversion, validation, groups) at its path in the source document. */
     refuseProblems(plan: ImportPlan): void {
       const problems = conversion.issues.map((issue) => ({ path: issue.path, message: issue.message }));
-      // An item whose fields could not even be read would only repeat its problem in Vigil's words.
-      const unreadable = new Set(
-        conversion.items.filter((item) => item.conversion.issues.length > 0).map((item) => `${item.kind}:${item.index}`),
-      );
-      const locate = (kind: CommercialKind, index: number, vigilPath: string, message: string) => {
-        if (unreadable.has(`${kind}:${index}`)) return;
-        const location = sourceLocation(conversion, kind, index, vigilPath);
-        if (!location) {
-          problems.push({ path: vigilPath, message });
-          return;
+      if (!plan.ok) problems.push(...located(plan.errors));
+      if (!groupPlan.ok)
+        for (const error of groupPlan.errors) {
+          const problem = locate('enforcerGroup', error.index, error.path, error.message);
+          if (problem) problems.push(problem);
         }
-        const field = location.field === undefined ? '' : ` (Vigil's "${location.field}")`;
-        problems.push({
-          path: location.path === '' ? '(root)' : location.path,
-          message: `${nouns[kind]} "${location.name}": ${message}${field}`,
-        });
-      };
-      if (!plan.ok) {
-        for (const error of plan.errors) {
-          const [list, index, ...rest] = error.path.split('.');
-          const kind = list === 'policies' || list === 'applicationScopes' ? lists[list] : undefined;
-          if (kind && index !== undefined && /^\d+$/.test(index)) locate(kind, Number(index), rest.join('.'), error.message);
-          else if (list === 'settings' && conversion.bypassScopes) {
-            // settings.bypassScopes.3 is entry 3 of the pasted list.
-            problems.push({ path: rest.slice(1).join('.') || '(root)', message: `global bypass entry: ${error.message}` });
-          } else problems.push({ path: error.path, message: error.message });
-        }
-      }
-      if (!groupPlan.ok) for (const error of groupPlan.errors) locate('enforcerGroup', error.index, error.path, error.message);
       if (problems.length > 0) {
         throw new ValidationError(
           `the document has ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`,
           problems,
         );
       }
+    },
+
+    /**
+     * Problems found after the plan (a switch to enforce whose due time passed while the import ran), at their
+     * paths in the source document, as the plan's own problems are.
+     */
+    locateProblems(problems: ReadonlyArray<{ path: string; message: string }>): Array<{ path: string; message: string }> {
+      return located(problems);
     },
 
     /** The writes of the enforcer groups; created groups get a new token (never the product's), kept for the answer. */

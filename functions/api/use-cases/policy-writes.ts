@@ -79,7 +79,10 @@ function resolveChange(incoming: Policy, stored: StoredPolicy | undefined, runti
   const due = change.at ? new Date(change.at) : new Date(now.getTime() + (change.afterDays ?? 0) * 86_400_000);
   if (change.at && due.getTime() <= now.getTime()) {
     throw new ValidationError('the policy is invalid', [
-      { path: 'enforcementModeChange.at', message: `must lie in the future (it is ${change.at}, now is ${now.toISOString()})` },
+      {
+        path: 'enforcementModeChange.at',
+        message: `the switch to enforce must lie in the future (it is due at ${change.at}, now is ${now.toISOString()})`,
+      },
     ]);
   }
   return {
@@ -254,7 +257,11 @@ export function policyWrites(runtime: Runtime) {
             : { op: 'replace', kind: item.kind, name, doc, expectedVersion: item.previousVersion },
         );
       }
-      if (problems.length > 0) throw new ValidationError('the document is invalid; nothing was written', problems);
+      if (problems.length > 0)
+        throw new ValidationError(
+          'the document is invalid; nothing was written',
+          commercial ? commercial.locateProblems(problems) : problems,
+        );
       const groups = commercial ? await commercial.groupChanges(options.dryRun) : { changes: [], tokens: new Map<string, string>() };
       changes.push(...groups.changes);
       // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).

@@ -89,6 +89,10 @@ const policyFieldSources: Readonly<Record<string, string>> = {
   enabled: 'enabled',
   enforcementMode: 'enforce',
   enforcementModeChange: 'enforce_after_days',
+  // The due time is the product's countdown start plus its days; the start is the field a user would fix.
+  'enforcementModeChange.at': 'enforce_scheduler_added_on',
+  'enforcementModeChange.afterDays': 'enforce_after_days',
+  'enforcementModeChange.to': 'enforce_after_days',
   'scope.applicationScopes': 'application_scopes',
   'scope.expression': 'scope.expression',
 };
@@ -127,7 +131,8 @@ function readSchedule(source: Source, policy: Json, enforce: boolean | undefined
     );
     return;
   }
-  // The product counts in seconds; a value this large can only be milliseconds.
+  // The product does not document the unit: up to 10^12 it reads as seconds (until the year 33658), above as
+  // milliseconds (since 2001), so any real date reads right either way.
   const startedMs = startedAt > 1e12 ? startedAt : startedAt * 1000;
   const due = new Date(startedMs + afterDays * 86_400_000);
   if (now && due.getTime() <= now.getTime()) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { policyWrites } from '../../../functions/api/use-cases/policy-writes.js';
+import { ValidationError } from '../../../functions/shared/errors.js';
 import { hashSecret } from '../../../functions/shared/http/auth.js';
 import { useApi } from '../../support/api.js';
 import { commercialDocuments, commercialDocumentsDir, expectations } from '../../fixtures/commercial/expectations.js';
@@ -88,6 +90,29 @@ describe('importing the commercial product JSON', () => {
       scheduledFor: new Date((startedAt + 5 * 86_400) * 1000).toISOString(),
     });
     expect((await api.call('POST', '/v1/import', { body: document })).body.items[0].result).toBe('unchanged');
+  });
+
+  it("names the product's schedule field when the due time passes while the import runs", async () => {
+    const start = api.runtime.clock().getTime();
+    // The conversion still sees the due time ahead; by the time the switch is scheduled (a large import takes a
+    // while) it has passed. The clock is the runtime's injected one: the first reading is the conversion's.
+    const readings = [start, start + 2 * 3_600_000];
+    const writes = policyWrites({ ...api.runtime, clock: () => new Date(readings.length > 1 ? readings.shift()! : readings[0]!) });
+    const startedAt = Math.floor((start + 3_600_000) / 1000) - 86_400;
+    const document = {
+      ...corpusDocument('13-container-audit-then-enforce-after-5-days.json'),
+      name: 'due-during-import',
+      enforce_after_days: 1,
+      enforce_scheduler_added_on: startedAt,
+    };
+    const refused = await writes.import(document, { mode: 'upsert', dryRun: true }, 'test-admin').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).details).toEqual([
+      {
+        path: 'enforce_scheduler_added_on',
+        message: expect.stringMatching(/^runtime policy "due-during-import": the switch to enforce .*must lie in the future/),
+      },
+    ]);
   });
 
   it('imports application scopes, enforcer groups and policies that reference the scopes in one all-or-nothing import', async () => {

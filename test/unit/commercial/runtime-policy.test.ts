@@ -179,6 +179,19 @@ describe('convertCommercialPolicy', () => {
     expect(passed.meaningChanges[0]?.message).toMatch(/^the switch to enforce was due at 2023-11-17T22:13:20.000Z, which has passed/);
   });
 
+  it('reads enforce_scheduler_added_on as Unix seconds, or as milliseconds when it is larger than 10^12', () => {
+    // The product does not document the unit; 10^12 seconds lie in the year 33658, 10^12 milliseconds in 2001.
+    const now = { now: new Date('2026-01-01T00:00:00Z') };
+    const started = (addedOn: number) =>
+      convertRuntimePolicy(
+        { name: 'p', runtime_type: 'container', enforce: false, enforce_after_days: 3, enforce_scheduler_added_on: addedOn },
+        now,
+      ).value;
+    const due = { to: 'enforce', at: '2026-01-03T00:00:00.000Z' };
+    expect(started(Date.parse('2025-12-31T00:00:00Z') / 1000)).toMatchObject({ enforcementModeChange: due });
+    expect(started(Date.parse('2025-12-31T00:00:00Z'))).toMatchObject({ enforcementModeChange: due });
+  });
+
   it('maps a function policy: drift in /tmp, blocked executables and the honeypot', () => {
     const { policy, unsupported } = convertCommercialPolicy({
       name: 'lambda-guard',

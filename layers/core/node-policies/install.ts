@@ -22,8 +22,8 @@ export const NODE_AGENT_NAMES = {
   tokenSecret: 'vigil-node-agent-token',
 } as const;
 
-/** The unprivileged user of the image (distroless `nonroot`). */
-const NONROOT_UID = 65532;
+/** The unprivileged user the node-agent image runs as (`USER` in layers/node-agent/Dockerfile). */
+export const NODE_AGENT_USER_ID = 65532;
 /**
  * Tetragon runs as root and writes its export as root:root with the mode `exportFilePerm` (recommended "640"):
  * the forwarder reads it through the group, without running as root.
@@ -82,8 +82,8 @@ function restrictedContainer(memory: string) {
     imagePullPolicy: 'IfNotPresent',
     securityContext: {
       runAsNonRoot: true,
-      runAsUser: NONROOT_UID,
-      runAsGroup: NONROOT_UID,
+      runAsUser: NODE_AGENT_USER_ID,
+      runAsGroup: NODE_AGENT_USER_ID,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       privileged: false,

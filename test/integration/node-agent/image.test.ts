@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_NODE_AGENT_IMAGE, NODE_AGENT_USER_ID, nodeAgentInstall } from '../../../layers/core/index.js';
+import { buildNodeAgent } from '../../../layers/node-agent/build.js';
+
+// The node-agent image: no container can be built here, so the bundle the image runs is built and run as a real
+// child process with plain node (no TypeScript loader, no node_modules next to it), and the Dockerfile is checked
+// for what the install manifests rely on.
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+let out = '';
+let bundle = '';
+let imports: string[] = [];
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'vigil-node-agent-build-'));
+  ({ file: bundle, imports } = await buildNodeAgent(out));
+}, 120_000);
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+async function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Run from the bundle's own directory, with an empty environment path: nothing but the file itself is reachable.
+  return run(process.execPath, [bundle, ...args], { cwd: out, env: { PATH: '' } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+describe('the node-agent bundle', { timeout: 120_000 }, () => {
+  it('runs with plain node, outside the repository, and prints the forwarder usage', async () => {
+    const help = await node(['forward', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: node-agent forward --url <enforcer API URL> --cluster <name>/);
+  });
+
+  it('refuses an unknown command with exit 2 and a missing option with exit 1, naming it', async () => {
+    const unknown = await node(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command frobnicate');
+    const missing = await node(['forward', '--url', 'https://vigil.example.com']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('--cluster is required');
+  });
+
+  it('imports nothing at run time but Node built-ins', () => {
+    expect(imports).toContain('node:fs/promises');
+    expect(imports.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
+  });
+});
+
+describe('layers/node-agent/Dockerfile', () => {
+  const dockerfile = () => readFile(join(repoRoot, 'layers', 'node-agent', 'Dockerfile'), 'utf8');
+  const instructions = async () =>
+    (await dockerfile())
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('#'));
+
+  it('pins every base image to an exact version (or a digest)', async () => {
+    const bases = (await instructions()).filter((line) => line.startsWith('FROM ')).map((line) => line.split(/\s+/)[1]!);
+    expect(bases.length).toBeGreaterThanOrEqual(2);
+    for (const base of bases) expect(base).toMatch(/:\d+\.\d+\.\d+[\w.-]*$|@sha256:[a-f0-9]{64}$/);
+  });
+
+  it('runs the bundle with node as the user the manifests run the pods as, never root', async () => {
+    const lines = await instructions();
+    const runStage = lines.slice(lines.findLastIndex((line) => line.startsWith('FROM ')));
+    expect(runStage).toContain(`USER ${NODE_AGENT_USER_ID}:${NODE_AGENT_USER_ID}`);
+    expect(runStage.at(-1)).toBe('ENTRYPOINT ["node", "/app/node-agent.mjs"]');
+    expect(runStage.join('\n')).not.toMatch(/tsx|node_modules\/|COPY --from=build \S+ \/src/);
+    expect(lines.join('\n')).toContain('RUN npx tsx layers/node-agent/build.ts /out');
+
+    const install = nodeAgentInstall({
+      cluster: 'c',
+      enforcerUrl: 'https://vigil.example.com',
+      token: 't',
+      image: DEFAULT_NODE_AGENT_IMAGE,
+      namespace: 'vigil-system',
+    });
+    const workloads = install.objects.filter((object) => object.kind === 'Deployment' || object.kind === 'DaemonSet');
+    for (const workload of workloads) {
+      const [container] = (workload as any).spec.template.spec.containers;
+      expect(container.securityContext).toMatchObject({ runAsUser: NODE_AGENT_USER_ID, runAsGroup: NODE_AGENT_USER_ID });
+      // The image's entry point is node and the bundle: the manifests pass only the command and its options.
+      expect(['bridge', 'forward']).toContain(container.args[0]);
+      expect(container.command).toBeUndefined();
+    }
+  });
+});

@@ -73,9 +73,13 @@ export interface VigilProtectionProps {
   readonly functionTags?: Readonly<Record<string, string>>;
 }
 
+/** Python runtimes the layer's Python package is built and documented for (ADR 0018). */
+export const PROTECTED_PYTHON_RUNTIMES: readonly string[] = ['python3.11', 'python3.12', 'python3.13'];
+
 /**
- * Protects Node.js Lambda functions with the Vigil layer through the exec wrapper (no code change): adds the
- * layer, `AWS_LAMBDA_EXEC_WRAPPER`, the layer's settings and read access to the token's store.
+ * Protects Node.js and Python (3.11 to 3.13) Lambda functions with the Vigil layer through the exec wrapper
+ * (no code change): adds the layer, `AWS_LAMBDA_EXEC_WRAPPER`, the layer's settings and read access to the
+ * token's store.
  *
  * ```ts
  * const vigil = new VigilProtection(this, 'Vigil', { layer, endpoint, token: VigilToken.fromSecret(secret) });
@@ -95,11 +99,14 @@ export class VigilProtection extends Construct {
     this.props = props;
   }
 
-  /** Adds the layer and its environment to each function (Node.js runtimes only). */
+  /** Adds the layer and its environment to each function (Node.js runtimes and python3.11 to python3.13). */
   protect(...functions: lambda.Function[]): void {
     for (const fn of functions) {
-      if (fn.runtime.family !== lambda.RuntimeFamily.NODEJS) {
-        throw new Error(`${fn.node.path}: the Vigil layer protects Node.js functions only, not ${fn.runtime.name}`);
+      const supported = fn.runtime.family === lambda.RuntimeFamily.NODEJS || PROTECTED_PYTHON_RUNTIMES.includes(fn.runtime.name);
+      if (!supported) {
+        throw new Error(
+          `${fn.node.path}: the Vigil layer protects Node.js and ${PROTECTED_PYTHON_RUNTIMES.join(', ')} functions, not ${fn.runtime.name}`,
+        );
       }
       fn.addLayers(this.props.layer);
       const tags = Object.entries(this.props.functionTags ?? {}).map(([key, value]) => `${key}=${value}`);

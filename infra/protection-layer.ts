@@ -7,8 +7,18 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { repoRoot } from './lambda-bundling.js';
 
-/** Runtimes the layer is published for: it is built for Node 20 syntax and needs nothing newer (nodejs20.x is deprecated by Lambda). */
-export const protectionLayerRuntimes: readonly lambda.Runtime[] = [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X];
+/**
+ * Runtimes the layer is published for: the Node part is built for Node 20 syntax and needs nothing newer
+ * (nodejs20.x is deprecated by Lambda); the Python package (python/vigil) uses the standard library of 3.11
+ * to 3.13 only.
+ */
+export const protectionLayerRuntimes: readonly lambda.Runtime[] = [
+  lambda.Runtime.NODEJS_22_X,
+  lambda.Runtime.NODEJS_24_X,
+  lambda.Runtime.PYTHON_3_11,
+  lambda.Runtime.PYTHON_3_12,
+  lambda.Runtime.PYTHON_3_13,
+];
 
 export interface ProtectionLayerProps {
   /**
@@ -35,7 +45,8 @@ function buildLayerInto(outputDir: string): boolean {
 
 /**
  * The Lambda protection layer (layers/protection) as a LayerVersion: `/opt/vigil/{vigil-wrapper, preload.cjs,
- * protect.mjs, middy.mjs}`. Pure JavaScript, so one build serves arm64 and x86_64.
+ * protect.mjs, middy.mjs}`, the native exec guard for both architectures under `/opt/vigil/guard/`, and the
+ * Python package under `/opt/python/vigil` (on the Python runtimes' sys.path). One build serves arm64 and x86_64.
  */
 export class ProtectionLayer extends Construct {
   readonly layer: lambda.LayerVersion;
@@ -43,7 +54,7 @@ export class ProtectionLayer extends Construct {
   constructor(scope: Construct, id: string, props: ProtectionLayerProps = {}) {
     super(scope, id);
     this.layer = new lambda.LayerVersion(this, 'Layer', {
-      description: 'Vigil protection layer: AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper',
+      description: 'Vigil protection layer (Node.js and Python): AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper',
       compatibleRuntimes: [...protectionLayerRuntimes],
       compatibleArchitectures: [lambda.Architecture.ARM_64, lambda.Architecture.X86_64],
       license: 'Apache-2.0',

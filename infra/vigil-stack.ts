@@ -336,7 +336,7 @@ export class VigilStack extends Stack {
     });
     new CfnOutput(this, 'ProtectionLayerArn', {
       value: this.protectionLayer.layer.layerVersionArn,
-      description: 'Vigil protection layer: add it to Node.js functions with AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper',
+      description: 'Vigil protection layer: add it to Node.js or Python functions with AWS_LAMBDA_EXEC_WRAPPER=/opt/vigil/vigil-wrapper',
     });
     new CfnOutput(this, 'ConfigTableName', { value: config.tableName });
     new CfnOutput(this, 'AuditTableName', { value: audit.tableName });

@@ -561,9 +561,9 @@ describe('audit export', () => {
 });
 
 describe('protection layer', () => {
-  it('is published for Node.js 22 and 24 on arm64 and x86_64, with the wrapper, the preload, both ESM entries and the exec guard of both', () => {
+  it('is published for Node.js 22 and 24 and Python 3.11 to 3.13 on arm64 and x86_64, with the wrapper, the preload, both ESM entries, the exec guard of both and the Python package', () => {
     const [[, layer]] = ofType('AWS::Lambda::LayerVersion') as [[string, Resources[string]]];
-    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x']);
+    expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x', 'python3.11', 'python3.12', 'python3.13']);
     expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64', 'x86_64']);
     const dir = join(assembly.directory, `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`, 'vigil');
     expect(readdirSync(dir).sort()).toEqual(['guard', 'middy.mjs', 'preload.cjs', 'protect.mjs', 'vigil-wrapper']);
@@ -573,6 +573,16 @@ describe('protection layer', () => {
     expect(machineOf('aarch64/vigil-guard.so')).toBe(183); // EM_AARCH64
     expect(statSync(join(dir, 'vigil-wrapper')).mode & 0o111).not.toBe(0);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    // Lambda puts a layer's python/ on a Python runtime's sys.path: /opt/python/vigil is importable as `vigil`.
+    expect(readdirSync(join(dir, '..', 'python', 'vigil')).sort()).toEqual([
+      '__init__.py',
+      'bootstrap.py',
+      'client.py',
+      'guard.py',
+      'hooks.py',
+      'protection.py',
+      'rules.py',
+    ]);
   });
 });
 

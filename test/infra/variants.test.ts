@@ -287,11 +287,30 @@ describe('VigilProtection', { timeout: 120_000 }, () => {
     expect(JSON.stringify(parameterGrant[0].Resource)).toContain(':parameter/vigil/lambda-token');
   });
 
-  it('refuses a function that does not run Node.js, and tags the layer could not parse', () => {
+  it('protects Python 3.11 to 3.13 functions the same way (the wrapper points their handler at the layer)', () => {
+    const { stack, layer, fn } = userStack();
+    new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') }).protect(
+      fn('Py311', lambda.Runtime.PYTHON_3_11),
+      fn('Py312', lambda.Runtime.PYTHON_3_12),
+      fn('Py313', lambda.Runtime.PYTHON_3_13),
+    );
+    const functions = Object.values(Template.fromStack(stack).toJSON().Resources as Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions.map((f) => f.Properties.Runtime)).toEqual(['python3.11', 'python3.12', 'python3.13']);
+    for (const protectedFn of functions) {
+      expect(protectedFn.Properties.Layers).toEqual([layerArn]);
+      // The handler setting stays the function's own: vigil-wrapper swaps it at start, not the template.
+      expect(protectedFn.Properties.Handler).toBe('index.handler');
+      expect(protectedFn.Properties.Environment.Variables).toMatchObject({ AWS_LAMBDA_EXEC_WRAPPER: VIGIL_EXEC_WRAPPER });
+    }
+  });
+
+  it('refuses a function of a runtime the layer does not protect, and tags the layer could not parse', () => {
     const { stack, layer, fn } = userStack();
     const vigil = new VigilProtection(stack, 'Vigil', { layer, endpoint: 'https://vigil.example.com', token: VigilToken.fromValue('t') });
-    expect(() => vigil.protect(fn('Report', lambda.Runtime.PYTHON_3_13))).toThrow(
-      'UserApp/Report: the Vigil layer protects Node.js functions only, not python3.13',
+    expect(() => vigil.protect(fn('Report', lambda.Runtime.PYTHON_3_10))).toThrow(
+      'UserApp/Report: the Vigil layer protects Node.js and python3.11, python3.12, python3.13 functions, not python3.10',
     );
     expect(
       () =>

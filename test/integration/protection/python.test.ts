@@ -157,6 +157,33 @@ describe('Python functions protected through vigil-wrapper', () => {
     }
   }, 90_000);
 
+  it('protects a handler decorated with @protect without the wrapper, and the same under it (the wrapper calls a decorated handler as it is)', async () => {
+    const token = await group('py-decorated', true);
+    await policy('py-decorated-policy', 'py-decorated', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
+    const events = [{ args: ['id'] }, { args: ['true'] }];
+    const env = { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN: token };
+    // Without vigil-wrapper: the runtime loads the function's own module, which imports the layer's package.
+    const explicit = await runPythonFunction({
+      layerDir,
+      events,
+      wrapper: false,
+      guard: false,
+      handler: 'decorated.handler',
+      env: { ...env, PYTHONPATH: join(layerDir, '..', 'python') },
+    });
+    expect(explicit.results).toEqual([
+      { ok: false, errno: 13 },
+      { ok: true, value: 0 },
+    ]);
+    const wrapped = await runPythonFunction({ layerDir, events, handler: 'decorated.handler', env });
+    expect(wrapped.results).toEqual(explicit.results);
+    const stored = await eventsOf('py-decorated-policy');
+    expect(stored.map((e) => [e.status, e.message])).toEqual([
+      ['Block', '"/usr/bin/id" is a blocked executable'],
+      ['Block', '"/usr/bin/id" is a blocked executable'],
+    ]);
+  }, 60_000);
+
   it('refuses drift and what block-all does not allow', async () => {
     const token = await group('py-drift', true);
     await policy('py-drift-policy', 'py-drift', 'enforce', {

@@ -5,7 +5,7 @@
  *   spawn     spawnSync('/bin/true') with the preload's hooks against a process without them, in rounds
  *   coldStart time to the first user code with `--require preload.cjs` against without
  *   guard     the native exec guard: spawnSync('/bin/true') and cold start with the guard loaded (LD_PRELOAD, as
- *             vigil-wrapper loads it) against the preload alone; not measured in quick runs
+ *             vigil-wrapper loads it) against the preload alone
  * measureProtectionLayer() measures any built layer directory, so that two builds can be compared in one run.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -14,6 +14,7 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
+import { goal, goalsStatus, statusText } from '../goals.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 
 /** Thresholds the layer is expected to meet. */
@@ -323,45 +324,47 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
   log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
 
-  const guard = quick ? undefined : await measureGuard(layer, work, env, spawnPath, coldProgram, context);
+  const guard = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
 
   const goals = {
-    wrapperOverhead: {
+    wrapperOverhead: goal(quick, {
       description: 'mean µs per invocation, protect()-wrapped minus bare handler',
       target: `<= ${GOALS.wrapperOverheadUsMax} µs`,
-      measured: wrapperSection.overheadMeanUs,
-      pass: overheadMeanUs <= GOALS.wrapperOverheadUsMax,
-    },
-    spawnRatio: {
+      value: wrapperSection.overheadMeanUs,
+      met: overheadMeanUs <= GOALS.wrapperOverheadUsMax,
+    }),
+    spawnRatio: goal(quick, {
       description:
         "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
       target: `<= ${GOALS.spawnRatioMax}`,
-      measured: spawnSection.ratio,
-      pass: spawnRatio <= GOALS.spawnRatioMax,
-    },
-    coldStartAdded: {
+      value: spawnSection.ratio,
+      met: spawnRatio <= GOALS.spawnRatioMax,
+    }),
+    coldStartAdded: goal(quick, {
       description: 'median ms (wall) to the first user code with the preload minus without',
       target: `<= ${GOALS.coldStartAddedMsMax} ms`,
-      measured: coldSection.addedMs,
-      pass: coldAdded <= GOALS.coldStartAddedMsMax,
-    },
-    guardExecRatio: {
+      value: coldSection.addedMs,
+      met: coldAdded <= GOALS.coldStartAddedMsMax,
+    }),
+    guardExecRatio: goal(quick, {
       description:
         "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians",
       target: `<= ${GOALS.guardExecRatioMax}`,
-      measured: guard ? guard.exec.ratio : 'not measured',
-      pass: guard ? guard.exec.ratio <= GOALS.guardExecRatioMax : null,
-    },
-    guardColdStartAdded: {
+      value: guard.exec.ratio,
+      met: guard.exec.ratio <= GOALS.guardExecRatioMax,
+    }),
+    guardColdStartAdded: goal(quick, {
       description:
         'ms the guard adds to a cold start: CPU time at the first user code with the guard and the preload minus with the preload alone (loading the guard, the rule table written at init); median over alternating runs',
       target: `<= ${GOALS.guardColdStartAddedMsMax} ms`,
-      measured: guard ? guard.coldStart.addedMs : 'not measured',
-      pass: guard ? guard.coldStart.addedMs <= GOALS.guardColdStartAddedMsMax : null,
-    },
+      value: guard.coldStart.addedMs,
+      met: guard.coldStart.addedMs <= GOALS.guardColdStartAddedMsMax,
+    }),
   };
+  for (const [name, g] of Object.entries(goals)) log(`protection: goal ${name}: ${g.value} (target ${g.target}): ${statusText(g.status)}`);
   return {
-    description: 'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload.',
+    description:
+      'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload, the exec guard.',
     parameters: {
       quick,
       node: process.version,
@@ -371,10 +374,9 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     wrapper: wrapperSection,
     spawn: spawnSection,
     coldStart: coldSection,
-    guard: guard ?? 'not measured (quick run)',
+    guard,
     goals,
-    // A goal not measured (quick run) neither passes nor fails.
-    allGoalsPass: Object.values(goals).every((g) => g.pass !== false),
+    goalsStatus: goalsStatus(goals),
   };
 }
 
@@ -420,8 +422,8 @@ async function measureGuard(
   const preload = join(layer, 'preload.cjs');
   const library = join(layer, 'guard', arch() === 'arm64' ? 'aarch64' : 'x86_64', 'vigil-guard.so');
   const guardEnv = (dir: string): NodeJS.ProcessEnv => ({ ...env, LD_PRELOAD: library, VIGIL_GUARD_DIR: join(work, dir) });
-  const rounds = 60;
-  const perTurn = 10;
+  const rounds = context.quick ? 10 : 60;
+  const perTurn = context.quick ? 5 : 10;
   context.log(`protection: exec guard, ${rounds} rounds x ${perTurn} spawns per variant, turns alternating`);
   const exec = await alternate(
     {
@@ -430,7 +432,7 @@ async function measureGuard(
     },
     rounds,
     perTurn,
-    20,
+    context.quick ? 5 : 20,
   );
   if (exec.failed > 0) throw new Error(`${exec.failed} spawns of /bin/true failed under the guard`);
   const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -449,7 +451,7 @@ async function measureGuard(
   };
   context.log(`protection: exec guard ${execSection.ratio}x (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs)`);
 
-  const runs = 21;
+  const runs = context.quick ? 4 : 21;
   context.log(`protection: exec guard cold start, ${runs} runs per variant`);
   const firstUserCode = { with: [] as number[], without: [] as number[] };
   const cpuAtFirstUserCode = { with: [] as number[], without: [] as number[] };

@@ -24,10 +24,13 @@ export function guardCompiler(target: GuardArchitecture): string {
 }
 
 /**
- * Flags, and why: hidden visibility exports only the intercepted calls; -z now resolves every symbol when the
- * library loads (a symbol missing from an old glibc fails there, visibly, not at the first exec);
- * libdl.so.2 is needed because dlsym lives there before glibc 2.34 (Amazon Linux 2); no _FORTIFY_SOURCE, so
- * no __*_chk symbol of a newer glibc is referenced.
+ * Flags, and why: every program started loads the library, so its load is kept small. Hidden visibility
+ * exports only the intercepted calls; no libdl (the guard finds the libc functions it calls on in libc's
+ * symbol table); -z noseparate-code puts code and read-only data in one segment (two mappings instead of
+ * four: about ten page faults fewer per program started); -z now resolves every symbol once when the library
+ * loads: with lazy binding a child forked from a process that never judged (Node's spawn) would resolve and
+ * write each libc function it calls on every spawn again; no _FORTIFY_SOURCE, so no __*_chk symbol of a newer
+ * glibc is referenced.
  */
 export const guardFlags = [
   '-std=gnu11',
@@ -39,10 +42,9 @@ export const guardFlags = [
   '-Wall',
   '-Wextra',
   '-Werror',
-  '-Wl,--no-as-needed',
-  '-l:libdl.so.2',
   '-Wl,-z,now',
   '-Wl,-z,relro',
+  '-Wl,-z,noseparate-code',
   '-s',
 ];
 

@@ -15,15 +15,19 @@
  *    process (Node), where every page written is copied first. The table is mapped, not parsed into arrays;
  *    frames stay small; realpath runs only when a rule needs the resolved path.
  *  - Only libc symbols that Amazon Linux 2 (glibc 2.26) provides: stat-family calls are raw syscalls
- *    (glibc 2.33 versioned the stat functions), dlsym is bound to its original version (glibc 2.34 moved it
- *    into libc under a new one). A test reads the built library's symbol versions.
+ *    (glibc 2.33 versioned the stat functions). A test reads the built library's symbol versions.
+ *  - Nothing but libc is loaded with it: every object the dynamic loader maps costs every program that starts
+ *    (open, mmap of each segment, page faults). dlsym would need libdl.so.2 on glibc before 2.34, so the libc
+ *    functions the guard calls on to (posix_spawn[p], system, popen, execvpe) are found in libc's own dynamic
+ *    symbol table (its GNU hash, the default version) instead.
  *  - Statically linked programs and raw syscalls never pass through libc: out of reach of any LD_PRELOAD guard.
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -34,12 +38,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
-#elif defined(__aarch64__)
-__asm__(".symver dlsym,dlsym@GLIBC_2.17");
-#endif
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the rule table is little-endian, as both Lambda architectures are"
@@ -167,6 +165,72 @@ static size_t bounded_copy(char *to, size_t size, const char *from) {
   return n;
 }
 
+/* ------------------------------------------------------------------ libc's own functions */
+
+struct symbol_query {
+  const char *name;
+  void *found;
+};
+
+/* A dynamic entry's address: relocated in place by the loader on most architectures, an offset on others. */
+static uintptr_t dynamic_address(uintptr_t base, ElfW(Addr) value) { return value < base ? base + value : value; }
+
+static uint32_t gnu_hash(const char *name) {
+  uint32_t h = 5381;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = h * 33 + *c;
+  return h;
+}
+
+/* dl_iterate_phdr callback: in the object whose soname is libc.so.6, the default version of a defined function. */
+static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct symbol_query *query = data;
+  const ElfW(Dyn) *dynamic = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  if (dynamic == NULL) return 0;
+  uintptr_t base = info->dlpi_addr, strtab = 0, symtab = 0, gnu_hash_table = 0, versym = 0, soname = 0;
+  int has_soname = 0;
+  for (const ElfW(Dyn) *d = dynamic; d->d_tag != DT_NULL; d++) {
+    switch (d->d_tag) {
+      case DT_STRTAB: strtab = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_SYMTAB: symtab = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_GNU_HASH: gnu_hash_table = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_VERSYM: versym = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_SONAME: soname = d->d_un.d_val; has_soname = 1; break;
+    }
+  }
+  if (!has_soname || strtab == 0 || symtab == 0 || gnu_hash_table == 0) return 0;
+  if (strcmp((const char *)(strtab + soname), "libc.so.6") != 0) return 0;
+  const uint32_t *table = (const uint32_t *)gnu_hash_table;
+  uint32_t buckets = table[0], first_symbol = table[1], bloom_words = table[2];
+  if (buckets == 0) return 1;
+  const uint32_t *bucket = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + bloom_words);
+  const uint32_t *chain = bucket + buckets;
+  const ElfW(Sym) *symbols = (const ElfW(Sym) *)symtab;
+  const ElfW(Half) *versions = (const ElfW(Half) *)versym;
+  uint32_t hash = gnu_hash(query->name);
+  for (uint32_t i = bucket[hash % buckets]; i >= first_symbol; i++) {
+    uint32_t entry = chain[i - first_symbol];
+    const ElfW(Sym) *sym = &symbols[i];
+    /* A hidden version (bit 15) is an older compatibility definition; the default one is what programs link to. */
+    if ((entry | 1) == (hash | 1) && sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC &&
+        (versions == NULL || (versions[i] & 0x8000) == 0) && strcmp((const char *)(strtab + sym->st_name), query->name) == 0) {
+      query->found = (void *)(base + sym->st_value);
+      return 1;
+    }
+    if (entry & 1) break;
+  }
+  return 1;
+}
+
+/* The default version of a function defined by libc; NULL when there is none. */
+static void *libc_symbol(const char *name) {
+  struct symbol_query query = {name, NULL};
+  dl_iterate_phdr(find_in_libc, &query);
+  return query.found;
+}
+
 /* ------------------------------------------------------------------ configuration */
 
 /* Appends "<a><b><c>" to the configuration block; NULL when it does not fit. */
@@ -213,7 +277,8 @@ __attribute__((constructor)) static void guard_init(void) {
     else if ((v = value_of(*e, "VIGIL_FAIL_MODE=", 16)) != NULL) failmode = v;
     else if ((v = value_of(*e, "VIGIL_GUARD_LOADED=", 19)) != NULL) loaded = *e + 19;
   }
-  real_execvpe = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
+  /* Looked up here, not on first use: execvpe may run in a vfork child, where taking the loader's lock could deadlock. */
+  real_execvpe = (execvpe_fn)libc_symbol("execvpe");
   if (dir == NULL || dir[0] != '/' || strlen(dir) > PATH_MAX - 32) dir = "/tmp/vigil-guard";
   config.fail_closed = failmode != NULL && strcmp(failmode, "closed") == 0;
   config.failmode_entry = config.fail_closed ? "VIGIL_FAIL_MODE=closed" : "VIGIL_FAIL_MODE=open";
@@ -239,7 +304,7 @@ __attribute__((constructor)) static void guard_init(void) {
 static void *next_symbol(void **slot, const char *name) {
   void *found = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (found == NULL) {
-    found = dlsym(RTLD_NEXT, name);
+    found = libc_symbol(name);
     __atomic_store_n(slot, found, __ATOMIC_RELEASE);
   }
   return found;
@@ -811,7 +876,8 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
   resolve_path(&program, path, resolved);
   if (judge(&program, argv) != 0) return EACCES;
   WITH_GUARDED_ENV(envp, env);
-  return NEXT(real_posix_spawn, "posix_spawn")(pid, path, actions, attr, argv, env);
+  posix_spawn_fn next = NEXT(real_posix_spawn, "posix_spawn");
+  return next != NULL ? next(pid, path, actions, attr, argv, env) : ENOSYS;
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
@@ -821,7 +887,8 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
   resolve_name(&program, file, candidate, resolved);
   if (judge(&program, argv) != 0) return EACCES;
   WITH_GUARDED_ENV(envp, env);
-  return NEXT(real_posix_spawnp, "posix_spawnp")(pid, file, actions, attr, argv, env);
+  posix_spawn_fn next = NEXT(real_posix_spawnp, "posix_spawnp");
+  return next != NULL ? next(pid, file, actions, attr, argv, env) : ENOSYS;
 }
 
 /*
@@ -829,14 +896,19 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
  * here, and the shell (which carries the guard) judges what the command starts.
  */
 EXPORT int system(const char *command) {
-  if (command == NULL) return NEXT(real_system, "system")(command);
+  system_fn next = NEXT(real_system, "system");
+  if (next == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (command == NULL) return next(command);
   struct program program;
   char resolved[PATH_MAX];
   char *argv[] = {"sh", "-c", (char *)command, NULL};
   resolve_path(&program, "/bin/sh", resolved);
   if (judge(&program, argv) != 0) return -1;
   guard_own_environment();
-  return NEXT(real_system, "system")(command);
+  return next(command);
 }
 
 EXPORT FILE *popen(const char *command, const char *type) {
@@ -846,5 +918,10 @@ EXPORT FILE *popen(const char *command, const char *type) {
   resolve_path(&program, "/bin/sh", resolved);
   if (judge(&program, argv) != 0) return NULL;
   guard_own_environment();
-  return NEXT(real_popen, "popen")(command, type);
+  popen_fn next = NEXT(real_popen, "popen");
+  if (next == NULL) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  return next(command, type);
 }

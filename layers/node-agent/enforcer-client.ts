@@ -7,6 +7,9 @@ import type { AuditEvent, EnforcerBundle } from './types.js';
 /** The enforcer API refuses larger batches (MAX_EVENTS_PER_REQUEST on the server). */
 export const MAX_EVENTS_PER_POST = 500;
 
+/** Larger answers are refused instead of read into memory (a bundle of thousands of policies stays well below). */
+export const MAX_ENFORCER_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 /** A failure the caller may retry (network, 5xx, throttling) or not (the request itself is wrong). */
 export class EnforcerApiError extends Error {
   constructor(
@@ -28,15 +31,19 @@ export interface EnforcerClientOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Injected for tests of unreachable control planes; the global fetch otherwise. */
   readonly fetch?: typeof fetch;
+  readonly maxResponseBytes?: number;
 }
 
 export class EnforcerClient {
   private enforcerId: string | undefined;
   private etag: string | undefined;
+  private nodePolicyEtag: string | undefined;
+  private metadata: Readonly<Record<string, string>> | undefined;
   private readonly fetch: typeof fetch;
 
   constructor(private readonly options: EnforcerClientOptions) {
     this.fetch = options.fetch ?? fetch;
+    this.metadata = options.metadata;
   }
 
   get id(): string | undefined {
@@ -66,11 +73,39 @@ export class EnforcerClient {
     return response;
   }
 
+  /** Reads a JSON answer up to the size bound. */
+  private async json<T>(response: Response, what: string): Promise<T> {
+    const limit = this.options.maxResponseBytes ?? MAX_ENFORCER_RESPONSE_BYTES;
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (declared > limit) {
+      await response.body?.cancel();
+      throw new EnforcerApiError(`${what}: the answer of ${declared} bytes exceeds ${limit}`, response.status, false);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
+    while (reader) {
+      const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (done || value === undefined) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw new EnforcerApiError(`${what}: the answer exceeds ${limit} bytes`, response.status, false);
+      }
+      chunks.push(value);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    } catch {
+      throw new EnforcerApiError(`${what}: the answer is not JSON`, response.status, false);
+    }
+  }
+
   async register(): Promise<string> {
-    const { name, hostname, version, metadata } = this.options;
+    const { name, hostname, version } = this.options;
     this.enforcerId = undefined;
-    const response = await this.call('POST', '/v1/enforcers/register', { name, type: 'agent', hostname, version, metadata });
-    const body = (await response.json()) as { enforcerId: string };
+    const response = await this.call('POST', '/v1/enforcers/register', { name, type: 'agent', hostname, version, metadata: this.metadata });
+    const body = await this.json<{ enforcerId: string }>(response, 'POST /v1/enforcers/register');
     this.enforcerId = body.enforcerId;
     return body.enforcerId;
   }
@@ -92,16 +127,44 @@ export class EnforcerClient {
     return this.registered(async () => {
       const response = await this.call('GET', '/v1/enforcers/bundle', undefined, this.etag ? { 'if-none-match': this.etag } : {});
       if (response.status === 304) return undefined;
-      const bundle = (await response.json()) as EnforcerBundle;
+      const bundle = await this.json<EnforcerBundle>(response, 'GET /v1/enforcers/bundle');
       this.etag = response.headers.get('etag') ?? undefined;
       return bundle;
     });
   }
 
+  /**
+   * The cluster's compiled Tetragon objects, or undefined when they did not change since the last answer (304).
+   * The answer is not checked here: the bridge validates it before it touches the cluster.
+   */
+  async nodePolicies(cluster: string): Promise<{ answer: unknown; etag: string | undefined } | undefined> {
+    return this.registered(async () => {
+      const path = `/v1/enforcers/node-policies?cluster=${encodeURIComponent(cluster)}`;
+      const response = await this.call('GET', path, undefined, this.nodePolicyEtag ? { 'if-none-match': this.nodePolicyEtag } : {});
+      if (response.status === 304) return undefined;
+      const answer = await this.json<unknown>(response, 'GET /v1/enforcers/node-policies');
+      return { answer, etag: response.headers.get('etag') ?? undefined };
+    });
+  }
+
+  /** Remembers the ETag of an answer once it is applied, so that a failed apply is fetched and tried again. */
+  acceptNodePolicies(etag: string | undefined): void {
+    this.nodePolicyEtag = etag;
+  }
+
+  /**
+   * Registers again with new metadata (registration is an upsert that keeps `registeredAt`): how an agent
+   * tells `GET /v1/enforcers` what it runs, such as the revision it applied.
+   */
+  async updateMetadata(metadata: Readonly<Record<string, string>>): Promise<void> {
+    this.metadata = metadata;
+    await this.register();
+  }
+
   async postEvents(events: readonly AuditEvent[]): Promise<{ accepted: number; duplicates: number }> {
     return this.registered(async () => {
       const response = await this.call('POST', '/v1/enforcers/events', { events });
-      return (await response.json()) as { accepted: number; duplicates: number };
+      return this.json<{ accepted: number; duplicates: number }>(response, 'POST /v1/enforcers/events');
     });
   }
 

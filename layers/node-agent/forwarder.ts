@@ -27,6 +27,13 @@ export interface ForwarderOptions {
   readonly checkpointFile: string;
   readonly batchSize?: number;
   readonly maxPending?: number;
+  /**
+   * An event of a Vigil object the index does not know yet (a policy saved since the last poll) fetches the
+   * bundle at once, at most this often. @default 5000
+   */
+  readonly unknownObjectRefreshMs?: number;
+  /** @default () => Date.now() */
+  readonly now?: () => number;
 }
 
 export interface ForwarderCounters {
@@ -37,7 +44,12 @@ export interface ForwarderCounters {
   /** Events the control plane refused as invalid (a 400): dropped so that one bad event does not stop the rest. */
   eventsRefused: number;
   postFailures: number;
+  /** Bundle fetches caused by an event of a Vigil object the index did not know. */
+  unknownObjectRefreshes: number;
 }
+
+/** Vigil's object names start so (see nodePolicyObjectName); Tetragon writes its JSON without spaces. */
+const VIGIL_OBJECT_MARK = '"policy_name":"vigil-';
 
 /** The events of a batch of lines and the position after the last of those lines. */
 interface Pending {
@@ -80,7 +92,9 @@ export class Forwarder {
     ignored: { 'too-long': 0, 'not-json': 0, 'not-a-policy-event': 0, unmanaged: 0, 'outside-scope': 0 },
     eventsRefused: 0,
     postFailures: 0,
+    unknownObjectRefreshes: 0,
   };
+  private lastUnknownObjectRefresh = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: ForwarderOptions) {
     this.tail = new ExportTail(options.exportFile, MAX_EXPORT_LINE_LENGTH);
@@ -128,12 +142,14 @@ export class Forwarder {
       readAny = true;
       for (const line of lines) {
         this.counters.linesRead++;
-        const mapped = mapTetragonExportLine(
-          line.text,
-          this.index!,
-          { cluster: this.options.cluster, group: this.group! },
-          tetragonEventId,
-        );
+        let mapped = this.map(line.text);
+        if (
+          mapped.kind === 'ignored' &&
+          mapped.reason === 'unmanaged' &&
+          line.text.includes(VIGIL_OBJECT_MARK) &&
+          (await this.refreshForUnknownObject())
+        )
+          mapped = this.map(line.text);
         if (mapped.kind === 'event') this.pending.events.push(mapped.event);
         else this.counters.ignored[mapped.reason]++;
         this.pending.next = line.next;
@@ -142,6 +158,28 @@ export class Forwarder {
     }
     await this.flush(true);
     return readAny;
+  }
+
+  private map(text: string) {
+    return mapTetragonExportLine(text, this.index!, { cluster: this.options.cluster, group: this.group! }, tetragonEventId);
+  }
+
+  /**
+   * A policy saved since the last poll already has events: fetch the bundle now instead of dropping them until
+   * the next poll. Bounded in rate, and a failure only means the event is dropped as unmanaged (the lines read
+   * must go on being processed).
+   */
+  private async refreshForUnknownObject(): Promise<boolean> {
+    const now = (this.options.now ?? Date.now)();
+    if (now - this.lastUnknownObjectRefresh < (this.options.unknownObjectRefreshMs ?? 5_000)) return false;
+    this.lastUnknownObjectRefresh = now;
+    this.counters.unknownObjectRefreshes++;
+    try {
+      await this.refreshIndex();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Posts full batches (and, with `all`, the rest); saves the checkpoint once everything before it is posted. */

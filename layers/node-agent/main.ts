@@ -1,20 +1,128 @@
 /**
- * Entry point of the node agents: `npx tsx layers/node-agent/main.ts forward ...` (see docs/node-enforcement.md).
- * Wiring only: options, the loop with back-off, and signals.
+ * Entry point of the node agents: `npx tsx layers/node-agent/main.ts bridge|forward ...` (see README.md here).
+ * Wiring only: options, the loops with back-off, and signals.
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Bridge } from './bridge.js';
 import { EnforcerClient } from './enforcer-client.js';
 import { Forwarder } from './forwarder.js';
+import { inClusterConnection, KubernetesClient, kubeconfigConnection } from './kubernetes-client.js';
 
-const USAGE = `Usage: node-agent forward --url <enforcer API URL> --cluster <name> --file <export file> --checkpoint <file>
+const BRIDGE_USAGE = `Usage: node-agent bridge [--url <enforcer API URL>] [--cluster <name>] [--token-file <file>]
+                         [--kubeconfig <file> [--context <name>]] [--name <enforcer name>] [--interval <seconds>]
+
+Applies the Tetragon objects Vigil compiles for the cluster (server-side apply, field manager "vigil") and
+deletes the ones labelled app.kubernetes.io/managed-by=vigil that are no longer wanted.
+  --url         the enforcer API (or VIGIL_URL)
+  --cluster     the cluster's name as registered in Vigil (or VIGIL_CLUSTER)
+  --token-file  a file holding the agent group's token (or the variable VIGIL_TOKEN)
+  --kubeconfig  use a kubeconfig (or KUBECONFIG) instead of the in-cluster service account
+  --context     the kubeconfig context (default: its current context)
+  --name        the name shown in GET /v1/enforcers (or VIGIL_ENFORCER_NAME; default bridge-<cluster>)
+  --interval    seconds between polls (default: what the control plane says, 10)`;
+
+const FORWARD_USAGE = `Usage: node-agent forward --url <enforcer API URL> --cluster <name> --file <export file> --checkpoint <file>
                           [--token-file <file>] [--name <enforcer name>]
 
 Tails Tetragon's JSON export and posts the events of Vigil's objects to the enforcer API.
 The group token is read from --token-file, or from the environment variable VIGIL_TOKEN.`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How often the forwarder asks whether its bundle changed (a 304 costs the control plane nothing). */
+const INDEX_POLL_MS = 10_000;
+const HEARTBEAT_MS = 60_000;
+const MAX_BACKOFF_MS = 60_000;
+
+/** Waits, or less when a signal asks the agent to stop. */
+const sleep = (ms: number, stop: AbortSignal) => delay(ms, undefined, { signal: stop }).catch(() => undefined);
+
+const log = (level: 'INFO' | 'WARN', message: string, fields: Record<string, unknown> = {}) =>
+  console.error(JSON.stringify({ level, message, ...fields }));
+
+function stopOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => controller.abort());
+  return controller.signal;
+}
+
+async function groupToken(tokenFile: string | undefined, usage: string): Promise<string> {
+  const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : process.env.VIGIL_TOKEN?.trim();
+  if (!token) throw new Error(`a group token is required: --token-file or VIGIL_TOKEN\n\n${usage}`);
+  return token;
+}
+
+async function bridge(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      cluster: { type: 'string' },
+      'token-file': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      name: { type: 'string' },
+      interval: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(BRIDGE_USAGE);
+    return;
+  }
+  const url = values.url ?? process.env.VIGIL_URL;
+  const cluster = values.cluster ?? process.env.VIGIL_CLUSTER;
+  if (!url) throw new Error(`--url or VIGIL_URL is required\n\n${BRIDGE_USAGE}`);
+  if (!cluster) throw new Error(`--cluster or VIGIL_CLUSTER is required\n\n${BRIDGE_USAGE}`);
+  const interval = values.interval === undefined ? undefined : Number(values.interval);
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 3600))
+    throw new Error(`--interval must be a whole number of seconds from 1 to 3600\n\n${BRIDGE_USAGE}`);
+  const token = await groupToken(values['token-file'], BRIDGE_USAGE);
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  const connection = kubeconfig ? await kubeconfigConnection(kubeconfig, values.context) : await inClusterConnection();
+  const client = new EnforcerClient({
+    url,
+    token,
+    name: values.name ?? process.env.VIGIL_ENFORCER_NAME ?? `bridge-${cluster}`,
+    hostname: hostname(),
+    metadata: { kind: 'bridge', cluster },
+  });
+  const agent = new Bridge({ client, kubernetes: new KubernetesClient(connection), cluster });
+  log('INFO', 'bridge started', { cluster, kubernetes: connection.source, server: connection.server.origin });
+
+  const stop = stopOnSignals();
+  let lastHeartbeat = 0;
+  let backoffMs = 1_000;
+  while (!stop.aborted) {
+    try {
+      const round = await agent.step();
+      if (round.outcome !== 'unchanged' || round.failed.length > 0)
+        log(round.failed.length > 0 ? 'WARN' : 'INFO', 'node policies applied', {
+          outcome: round.outcome,
+          revision: agent.lastKnownGood?.revision,
+          applied: round.applied,
+          pruned: round.pruned,
+          failed: round.failed,
+        });
+      if (Date.now() - lastHeartbeat >= agent.heartbeatIntervalSeconds * 1000) {
+        await client.heartbeat();
+        lastHeartbeat = Date.now();
+      }
+      backoffMs = 1_000;
+      await sleep((interval ?? agent.pollIntervalSeconds) * 1000, stop);
+    } catch (error) {
+      // The control plane or the Kubernetes API is unreachable, or the answer was refused: what is applied stays.
+      log('WARN', 'bridge round failed; the applied objects stay', {
+        error: (error as Error).message,
+        retryInSeconds: backoffMs / 1000,
+        lastAppliedRevision: agent.lastKnownGood?.revision,
+      });
+      await sleep(backoffMs, stop);
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
 
 async function forward(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -30,53 +138,67 @@ async function forward(argv: string[]): Promise<void> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(FORWARD_USAGE);
     return;
   }
-  for (const required of ['url', 'cluster', 'file', 'checkpoint'] as const) {
-    if (!values[required]) throw new Error(`--${required} is required\n\n${USAGE}`);
+  const url = values.url ?? process.env.VIGIL_URL;
+  const cluster = values.cluster ?? process.env.VIGIL_CLUSTER;
+  if (!url) throw new Error(`--url or VIGIL_URL is required\n\n${FORWARD_USAGE}`);
+  if (!cluster) throw new Error(`--cluster or VIGIL_CLUSTER is required\n\n${FORWARD_USAGE}`);
+  for (const required of ['file', 'checkpoint'] as const) {
+    if (!values[required]) throw new Error(`--${required} is required\n\n${FORWARD_USAGE}`);
   }
-  const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : process.env.VIGIL_TOKEN;
-  if (!token) throw new Error(`a group token is required: --token-file or VIGIL_TOKEN\n\n${USAGE}`);
+  const token = await groupToken(values['token-file'], FORWARD_USAGE);
   const node = process.env.NODE_NAME ?? hostname();
-  const client = new EnforcerClient({ url: values.url!, token, name: values.name ?? `forwarder-${node}`, hostname: node });
-  const forwarder = new Forwarder({ client, cluster: values.cluster!, exportFile: values.file!, checkpointFile: values.checkpoint! });
+  const client = new EnforcerClient({
+    url,
+    token,
+    name: values.name ?? process.env.VIGIL_ENFORCER_NAME ?? `forwarder-${node}`,
+    hostname: node,
+    metadata: { kind: 'forwarder', cluster },
+  });
+  const forwarder = new Forwarder({ client, cluster, exportFile: values.file!, checkpointFile: values.checkpoint! });
   await forwarder.start();
 
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => (stopping = true));
-  const pollMs = 60_000;
+  const stop = stopOnSignals();
   let lastPoll = 0;
+  let lastHeartbeat = 0;
   let backoffMs = 1_000;
-  while (!stopping) {
+  while (!stop.aborted) {
     try {
-      if (Date.now() - lastPoll >= pollMs) {
+      if (Date.now() - lastPoll >= INDEX_POLL_MS) {
         await forwarder.refreshIndex();
-        await client.heartbeat();
         lastPoll = Date.now();
+      }
+      if (Date.now() - lastHeartbeat >= HEARTBEAT_MS) {
+        await client.heartbeat();
+        lastHeartbeat = Date.now();
       }
       const readAny = await forwarder.step();
       backoffMs = 1_000;
-      if (!readAny) await sleep(500);
+      if (!readAny) await sleep(500, stop);
     } catch (error) {
       // The control plane is unreachable: what was read waits in memory (bounded) and the file waits on disk.
-      console.error(
-        JSON.stringify({ level: 'WARN', message: 'forwarding paused', error: (error as Error).message, pending: forwarder.pendingEvents }),
-      );
-      await sleep(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 30_000);
+      log('WARN', 'forwarding paused', { error: (error as Error).message, pending: forwarder.pendingEvents });
+      await sleep(backoffMs, stop);
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
     }
   }
   await forwarder.stop();
 }
 
+const commands: Record<string, (argv: string[]) => Promise<void>> = { bridge, forward };
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'forward') {
-  forward(rest).catch((error: unknown) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  });
+const run = command === undefined ? undefined : commands[command];
+if (run) {
+  run(rest).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error((error as Error).message);
+      process.exit(1);
+    },
+  );
 } else {
-  console.error(`unknown command ${command ?? '(none)'}; the node agent has: forward\n\n${USAGE}`);
+  console.error(`unknown command ${command ?? '(none)'}; the node agent has: bridge, forward\n\n${BRIDGE_USAGE}\n\n${FORWARD_USAGE}`);
   process.exit(2);
 }

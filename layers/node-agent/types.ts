@@ -21,3 +21,26 @@ export interface EnforcerBundle {
   readonly applicationScopes: readonly NodeApplicationScope[];
   readonly pollIntervalSeconds: number;
 }
+
+/** A Tetragon object as `GET /v1/enforcers/node-policies` answers it, after the bridge checked its shape. */
+export interface ManagedTetragonObject {
+  readonly apiVersion: 'cilium.io/v1alpha1';
+  readonly kind: 'TracingPolicy' | 'TracingPolicyNamespaced';
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
+/** The parts of `GET /v1/enforcers/node-policies` the bridge uses. */
+export interface NodePolicyAnswer {
+  readonly cluster: string;
+  readonly group: string;
+  readonly revision: number;
+  readonly objects: readonly ManagedTetragonObject[];
+  readonly pollIntervalSeconds: number;
+  readonly heartbeatIntervalSeconds: number;
+}

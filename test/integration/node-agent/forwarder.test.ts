@@ -185,4 +185,55 @@ describe('the event forwarder against local mode', () => {
     expect(down.pendingEvents).toBe(0);
     await down.stop();
   });
+
+  it('maps the events of a policy saved after its last poll at once, by fetching the bundle when a Vigil object is unknown', async () => {
+    const file = join(dir, 'new-policy.log');
+    const checkpoint = join(dir, 'new-policy-checkpoint.json');
+    await writeFile(file, '');
+    let now = 1_000_000;
+    const prompt = new Forwarder({
+      client: new EnforcerClient({ url: vigil.url, token, name: 'forwarder-node-c', hostname: 'node-c' }),
+      cluster: 'prod-eks',
+      exportFile: file,
+      checkpointFile: checkpoint,
+      unknownObjectRefreshMs: 5_000,
+      now: () => now,
+    });
+    await prompt.start();
+    await prompt.refreshIndex();
+
+    const saved = await vigil.api('POST', '/v1/policies', {
+      name: 'no-nano',
+      type: 'container',
+      enforcementMode: 'enforce',
+      scope: { applicationScopes: ['Global'], expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'shop' }] },
+      controls: { blockedExecutables: { enabled: true, executables: ['/bin/nano'] } },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const probe = new EnforcerClient({ url: vigil.url, token, name: 'probe-2' });
+    await eventually(async () => expect((await probe.bundle())?.policies.map((p) => p.name).sort()).toEqual(['no-nano', 'no-vi']));
+
+    const newObject = nodePolicyObjectName('container', 'no-nano', 'blockedExecutables', 'exec-block', 1);
+    const lineFor = (n: number) => blockLine(n, `nano-${n}`).replace(objectName, newObject);
+    await appendFile(file, `${lineFor(200)}\n`);
+    await prompt.step();
+    expect([prompt.counters.eventsPosted, prompt.counters.unknownObjectRefreshes, prompt.counters.ignored.unmanaged]).toEqual([1, 1, 0]);
+
+    // Someone else's objects never cause a fetch, and unknown Vigil objects at most one per interval.
+    await appendFile(file, `${unmanagedLine}\n${lineFor(201).replace(newObject, 'vigil-gone-policy-exec-block-00')}\n`);
+    await appendFile(file, `${lineFor(202).replace(newObject, 'vigil-gone-policy-exec-block-00')}\n`);
+    now += 1_000;
+    await prompt.step();
+    expect([prompt.counters.unknownObjectRefreshes, prompt.counters.ignored.unmanaged]).toEqual([1, 3]);
+    now += 5_000;
+    await appendFile(file, `${lineFor(203).replace(newObject, 'vigil-gone-policy-exec-block-00')}\n`);
+    await prompt.step();
+    expect([prompt.counters.unknownObjectRefreshes, prompt.counters.ignored.unmanaged]).toEqual([2, 4]);
+    await prompt.stop();
+
+    const stored = await vigil.api('GET', '/v1/audit-events?limit=50&policy=no-nano');
+    expect(stored.body.items.map((event: { workload: { pod: string }; status: string }) => [event.workload.pod, event.status])).toEqual([
+      ['nano-200', 'Block'],
+    ]);
+  });
 });

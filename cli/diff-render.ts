@@ -68,6 +68,7 @@ const nouns: Readonly<Record<ChangeKind, string>> = {
   applicationScope: 'application scope',
   policy: 'policy',
   settings: 'enforcer settings',
+  enforcerGroup: 'enforcer group',
 };
 
 export function describeItem(change: Pick<Change, 'kind' | 'name'>): string {

@@ -1,10 +1,11 @@
 // Reading policy-as-code files: one file, a folder of them or stdin; YAML (several documents per file allowed) or
-// JSON; each document an export document, a policy, an application scope, settings, or a list of those. Everything
+// JSON; each document an export document, a policy, an application scope, settings, an enforcer group, or a list
+// of those. Everything
 // is merged into one import document, remembering where each item came from so that errors name file and path.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { isCommercialPolicy } from '../layers/core/index.js';
+import { enforcerTypes, isCommercialPolicy } from '../layers/core/index.js';
 import { CliError, ExitCode, type ErrorDetail } from './errors.js';
 
 export const documentExtensions = ['.yaml', '.yml', '.json'] as const;
@@ -30,10 +31,14 @@ export interface FileIssue {
   readonly message: string;
 }
 
-/** The desired state the files declare, as one import document, with the origin of every item. */
+/**
+ * The desired state the files declare, with the origin of every item: one import document (policies, scopes,
+ * settings), and the enforcer groups, which are written through the groups API because the import API has none.
+ */
 export interface DesiredState {
   readonly document: { formatVersion: 1; policies: unknown[]; applicationScopes: unknown[]; settings?: unknown };
-  readonly origins: { policies: Origin[]; applicationScopes: Origin[]; settings?: Origin };
+  readonly enforcerGroups: unknown[];
+  readonly origins: { policies: Origin[]; applicationScopes: Origin[]; enforcerGroups: Origin[]; settings?: Origin };
   readonly files: readonly string[];
 }
 
@@ -158,7 +163,7 @@ export function parseDocuments(file: string, text: string): { documents: SourceD
   return { documents, issues };
 }
 
-export type ItemKind = 'document' | 'policy' | 'applicationScope' | 'settings';
+export type ItemKind = 'document' | 'policy' | 'applicationScope' | 'settings' | 'enforcerGroup';
 
 const kindNames: Readonly<Record<string, Exclude<ItemKind, 'document'>>> = {
   policy: 'policy',
@@ -167,25 +172,31 @@ const kindNames: Readonly<Record<string, Exclude<ItemKind, 'document'>>> = {
   scope: 'applicationScope',
   settings: 'settings',
   enforcersettings: 'settings',
+  enforcergroup: 'enforcerGroup',
+  group: 'enforcerGroup',
 };
 
 const settingsFields = ['bypassScopes', 'admissionWarnings', 'auditRetentionDays'];
 
 /**
- * What a document declares. An explicit `kind` (policy, applicationScope, settings) decides and is removed;
- * otherwise: `formatVersion` → an export document; `type` or `controls` → a policy; any settings field and no
- * name → settings; a name → an application scope (scopes have no type).
+ * What a document declares. An explicit `kind` (policy, applicationScope, settings, EnforcerGroup) decides and is
+ * removed; otherwise: `formatVersion` → an export document; an enforcer type as `type` (kube_enforcer, agent, …)
+ * → an enforcer group; `type` or `controls` → a policy; any settings field and no name → settings; a name → an
+ * application scope (scopes have no type).
  */
 export function classify(value: unknown): { kind: ItemKind; value: unknown } | { error: string } {
   if (!isObject(value))
-    return { error: 'expected an object (a policy, an application scope, settings or an export document) or a list of them' };
+    return {
+      error: 'expected an object (a policy, an application scope, settings, an enforcer group or an export document) or a list of them',
+    };
   if ('kind' in value) {
     const { kind, ...rest } = value;
     const normalised = typeof kind === 'string' ? kindNames[kind.toLowerCase().replace(/[-_ ]/g, '')] : undefined;
-    if (!normalised) return { error: `"kind" must be policy, applicationScope or settings (got ${JSON.stringify(kind)})` };
+    if (!normalised) return { error: `"kind" must be policy, applicationScope, settings or EnforcerGroup (got ${JSON.stringify(kind)})` };
     return { kind: normalised, value: rest };
   }
   if ('formatVersion' in value) return { kind: 'document', value };
+  if (typeof value.type === 'string' && (enforcerTypes as readonly string[]).includes(value.type)) return { kind: 'enforcerGroup', value };
   if (isCommercialPolicy(value))
     return { error: 'this looks like a policy of the commercial product: convert and import it with `vigil import <file>`' };
   if ('type' in value || 'controls' in value || 'enforcementMode' in value) return { kind: 'policy', value };
@@ -193,16 +204,18 @@ export function classify(value: unknown): { kind: ItemKind; value: unknown } | {
   if ('name' in value) return { kind: 'applicationScope', value };
   return {
     error:
-      'cannot tell what this declares: a policy has "type", an application scope has "name" and no "type", settings have "bypassScopes"; or add "kind: policy|applicationScope|settings"',
+      'cannot tell what this declares: a policy has "type", an application scope has "name" and no "type", settings have "bypassScopes"; or add "kind: policy|applicationScope|settings|EnforcerGroup"',
   };
 }
 
-const documentFields = new Set(['formatVersion', 'policies', 'applicationScopes', 'settings']);
+const documentFields = new Set(['formatVersion', 'policies', 'applicationScopes', 'settings', 'enforcerGroups']);
 
 /** Merges parsed documents into one desired state; duplicates and malformed documents are issues. */
 export function mergeDocuments(sources: readonly SourceDocument[]): { state: DesiredState; issues: FileIssue[] } {
   const document: DesiredState['document'] = { formatVersion: 1, policies: [], applicationScopes: [] };
-  const origins: DesiredState['origins'] = { policies: [], applicationScopes: [] };
+  const enforcerGroups: unknown[] = [];
+  const origins: DesiredState['origins'] = { policies: [], applicationScopes: [], enforcerGroups: [] };
+  const lists = { policies: document.policies, applicationScopes: document.applicationScopes, enforcerGroups };
   const issues: FileIssue[] = [];
   const files = [...new Set(sources.map((s) => s.origin.file))];
 
@@ -237,6 +250,10 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
       case 'settings':
         addSettings(classified.value, origin);
         return;
+      case 'enforcerGroup':
+        enforcerGroups.push(classified.value);
+        origins.enforcerGroups.push(origin);
+        return;
       case 'document': {
         const doc = classified.value as Json;
         if (doc.formatVersion !== 1) issues.push({ origin, path: 'formatVersion', message: '"formatVersion" must be 1' });
@@ -244,7 +261,7 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
           if (!documentFields.has(key))
             issues.push({ origin, path: key, message: `unknown field of an export document (allowed: ${[...documentFields].join(', ')})` });
         }
-        for (const list of ['policies', 'applicationScopes'] as const) {
+        for (const list of ['policies', 'applicationScopes', 'enforcerGroups'] as const) {
           const items = doc[list];
           if (items === undefined || items === null) continue;
           if (!Array.isArray(items)) {
@@ -252,7 +269,7 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
             continue;
           }
           items.forEach((item, index) => {
-            document[list].push(item);
+            lists[list].push(item);
             origins[list].push({ ...origin, path: [...origin.path, list, index] });
           });
         }
@@ -266,9 +283,10 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
   for (const source of sources) add(source.value, source.origin);
 
   // Duplicates are reported here, with both files, rather than by position in a merged list nobody wrote.
-  for (const list of ['policies', 'applicationScopes'] as const) {
+  const nouns = { policies: 'policy', applicationScopes: 'application scope', enforcerGroups: 'enforcer group' } as const;
+  for (const list of ['policies', 'applicationScopes', 'enforcerGroups'] as const) {
     const seen = new Map<string, Origin>();
-    document[list].forEach((item, index) => {
+    lists[list].forEach((item, index) => {
       const name = isObject(item) && typeof item.name === 'string' ? item.name : undefined;
       if (name === undefined) return;
       const origin = origins[list][index]!;
@@ -277,12 +295,12 @@ export function mergeDocuments(sources: readonly SourceDocument[]): { state: Des
         issues.push({
           origin,
           path: 'name',
-          message: `${list === 'policies' ? 'policy' : 'application scope'} "${name}" is declared more than once; first in ${describeOrigin(first)}`,
+          message: `${nouns[list]} "${name}" is declared more than once; first in ${describeOrigin(first)}`,
         });
       else seen.set(name, origin);
     });
   }
-  return { state: { document, origins, files }, issues };
+  return { state: { document, enforcerGroups, origins, files }, issues };
 }
 
 /** Reads, parses and merges files and folders; every problem of every file is reported together. */

@@ -17,7 +17,7 @@ export interface PlanNotice {
   /** `policy "exec-guard"`, `enforcer settings`. */
   readonly item: string;
   readonly message: string;
-  /** Risky changes need confirmation: bypass removal, a policy that starts blocking, deletions. */
+  /** Risky changes need confirmation: bypass removal, a policy or a group that starts blocking, deletions. */
   readonly risky: boolean;
 }
 
@@ -49,8 +49,30 @@ function removedBypass(change: Change): string[] {
   return before.map(selectorText).filter((entry) => !after.has(entry));
 }
 
-/** The notices of a plan, in its order; `groups` are the server's enforcer groups. */
-export function planNotices(plan: Plan, groups: readonly EnforcerGroup[]): PlanNotice[] {
+/** The enforcer groups as they will be once the plan is applied: the server's, with the files' groups applied. */
+function groupsAfter(plan: Plan, groups: readonly EnforcerGroup[]): EnforcerGroup[] {
+  const planned = new Map(plan.changes.filter((change) => change.kind === 'enforcerGroup').map((change) => [change.name, change]));
+  const kept = groups
+    .filter((group) => planned.get(group.name)?.action !== 'delete')
+    .map((group) => {
+      const change = planned.get(group.name);
+      return change?.after === undefined ? group : (change.after as EnforcerGroup);
+    });
+  const created = [...planned.values()].filter((change) => change.action === 'create').map((change) => change.after as EnforcerGroup);
+  return [...kept, ...created];
+}
+
+function startsEnforcingGroup(change: Change): boolean {
+  const after = change.after as EnforcerGroup | undefined;
+  const before = change.before as EnforcerGroup | undefined;
+  return after?.enforce === true && before?.enforce !== true;
+}
+
+/** The notices of a plan, in its order; `serverGroups` are the server's enforcer groups. */
+export function planNotices(plan: Plan, serverGroups: readonly EnforcerGroup[]): PlanNotice[] {
+  // Warnings and risks are judged against the groups as the plan leaves them: a group the files turn to
+  // enforce makes the enforcing policies of the same plan block.
+  const groups = groupsAfter(plan, serverGroups);
   const registered = new Set(groups.map((group) => group.type));
   const notices: PlanNotice[] = [];
   for (const change of plan.changes) {
@@ -60,6 +82,15 @@ export function planNotices(plan: Plan, groups: readonly EnforcerGroup[]): PlanN
       continue;
     }
     if (change.action === 'unchanged') continue;
+    if (change.kind === 'enforcerGroup') {
+      if (startsEnforcingGroup(change))
+        notices.push({
+          item,
+          message: `turns enforcement on: Block verdicts of its enforcers stop being downgraded to Detect, so violations of policies in enforce mode will be blocked`,
+          risky: true,
+        });
+      continue;
+    }
     if (change.kind === 'policy') {
       const after = asPolicy(change.after);
       if (!after) continue;

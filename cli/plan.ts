@@ -1,12 +1,16 @@
 // Desired state (the files) against current state (the server): validation with the same planner the import API
 // uses, and the list of changes that `vigil diff` shows and `vigil apply` makes.
 import {
+  applyMergePatch,
+  defaultEnforcerGroups,
+  enforcerGroupSchema,
   exportDocumentSchema,
   GLOBAL_SCOPE,
   planImport,
   toExportDocument,
   type ApplicationScope,
   type ControlPlaneState,
+  type EnforcerGroup,
   type EnforcerSettings,
   type ImportIssue,
   type ImportPlan,
@@ -16,7 +20,7 @@ import type { VigilClient } from './client.js';
 import { describeOrigin, FileProblems, type DesiredState, type FileIssue, type Origin } from './documents.js';
 import { CliError } from './errors.js';
 
-export type ChangeKind = 'applicationScope' | 'policy' | 'settings';
+export type ChangeKind = 'applicationScope' | 'policy' | 'settings' | 'enforcerGroup';
 export type Action = 'create' | 'update' | 'delete' | 'unchanged';
 
 export interface Change {
@@ -27,8 +31,10 @@ export interface Change {
   readonly before?: unknown;
   /** The item as the files declare it, in export form (absent for deletes). */
   readonly after?: unknown;
-  /** The stored version: the If-Match of a delete. */
+  /** The stored version: the If-Match of a delete (and of an enforcer group's update). */
   readonly version?: number;
+  /** An enforcer group's update: the fields the files declare, sent as a JSON merge patch. */
+  readonly patch?: Record<string, unknown>;
 }
 
 export interface Plan {
@@ -100,7 +106,7 @@ function shownAsStored(policy: Policy, existing: Policy | undefined): Policy {
   return { ...policy, enforcementModeChange: pending };
 }
 
-const kindOrder: Readonly<Record<ChangeKind, number>> = { applicationScope: 0, policy: 1, settings: 2 };
+const kindOrder: Readonly<Record<ChangeKind, number>> = { applicationScope: 0, policy: 1, settings: 2, enforcerGroup: 3 };
 
 function byKindAndName(a: Change, b: Change): number {
   return kindOrder[a.kind] - kindOrder[b.kind] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -111,7 +117,12 @@ function byKindAndName(a: Change, b: Change): number {
  * computes the changes: `create`, `update` or `unchanged` per declared item, `delete` for undeclared items when
  * pruning. Global is built in and never deleted; settings always exist and are never deleted.
  */
-export function planChanges(current: ControlPlaneState, desired: DesiredState, prune: boolean): Plan {
+export function planChanges(
+  current: ControlPlaneState,
+  desired: DesiredState,
+  prune: boolean,
+  groups: readonly EnforcerGroup[] = [],
+): Plan {
   const result = plan(current, desired);
   if (!result.ok) {
     const issues = result.errors.map((issue) => locateIssue(issue, desired));
@@ -197,7 +208,95 @@ export function planChanges(current: ControlPlaneState, desired: DesiredState, p
       throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
     changes.push(...undeclared);
   }
-  return { changes: changes.sort(byKindAndName), undeclared: prune ? [] : undeclared.sort(byKindAndName) };
+  const groupPlan = planGroups(groups, desired, prune);
+  changes.push(...groupPlan.changes);
+  return {
+    changes: changes.sort(byKindAndName),
+    undeclared: prune ? [] : [...undeclared, ...groupPlan.undeclared].sort(byKindAndName),
+  };
+}
+
+/** Groups every installation has: clusters and agents fall back to them, so the server never deletes them. */
+const builtInGroups: ReadonlySet<string> = new Set(defaultEnforcerGroups.map((group) => group.name));
+const serverManagedGroupFields = ['version', 'createdAt', 'updatedAt', 'updatedBy'];
+
+function withoutServerFields(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !serverManagedGroupFields.includes(key)));
+}
+
+/** A group as files and plans show it: no server fields, defaults written out, keys in schema order. */
+function canonicalGroup(group: unknown): EnforcerGroup {
+  return enforcerGroupSchema.parse(withoutServerFields(group as Record<string, unknown>));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The enforcer groups of the files against the server's. A declared group is a merge patch: the fields it names
+ * are set, the others keep their stored values (so a file may say only `enforce: true` of a built-in group); a
+ * new group gets the defaults. Tokens never go in files. Groups are pruned only when the files declare at least
+ * one group: files written before groups were policy as code do not own them. Built-in groups are never deleted.
+ */
+function planGroups(groups: readonly EnforcerGroup[], desired: DesiredState, prune: boolean): { changes: Change[]; undeclared: Change[] } {
+  const stored = new Map(groups.map((group) => [group.name, group]));
+  const changes: Change[] = [];
+  const issues: FileIssue[] = [];
+  desired.enforcerGroups.forEach((item, index) => {
+    const origin = desired.origins.enforcerGroups[index];
+    const at = (path: string, message: string): void => {
+      issues.push({ ...(origin ? { origin } : {}), path, message });
+    };
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      at('', 'an enforcer group must be an object');
+      return;
+    }
+    const declared = withoutServerFields(item as Record<string, unknown>);
+    for (const secret of ['token', 'tokenHash'])
+      if (secret in declared)
+        at(
+          secret,
+          "a group token never goes in a file: `vigil apply` prints a created group's token once; `vigil groups rotate-token <name>` issues a new one",
+        );
+    const name = typeof declared.name === 'string' ? declared.name : undefined;
+    const existing = name === undefined ? undefined : stored.get(name);
+    const merged = existing ? applyMergePatch(canonicalGroup(existing), declared) : declared;
+    const parsed = enforcerGroupSchema.safeParse(merged);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) at(issue.path.map(String).join('.'), issue.message);
+      return;
+    }
+    if (existing && existing.type !== parsed.data.type) {
+      at('type', `cannot change from ${existing.type} to ${parsed.data.type}: its enforcers would stop matching; declare a new group`);
+      return;
+    }
+    const after = canonicalGroup(parsed.data);
+    const before = existing ? canonicalGroup(existing) : undefined;
+    changes.push({
+      kind: 'enforcerGroup',
+      name: after.name,
+      action: before === undefined ? 'create' : sameJson(before, after) ? 'unchanged' : 'update',
+      ...(before === undefined ? {} : { before }),
+      after,
+      ...(existing?.version === undefined ? {} : { version: existing.version }),
+      patch: declared,
+    });
+  });
+  if (issues.length > 0)
+    throw new FileProblems(`the files have ${issues.length} problem${issues.length === 1 ? '' : 's'}; nothing was written`, issues);
+  if (desired.enforcerGroups.length === 0) return { changes, undeclared: [] };
+  const declaredNames = new Set(changes.map((change) => change.name));
+  const undeclared: Change[] = groups
+    .filter((group) => !declaredNames.has(group.name) && !builtInGroups.has(group.name))
+    .map((group) => ({
+      kind: 'enforcerGroup',
+      name: group.name,
+      action: 'delete',
+      before: canonicalGroup(group),
+      ...(group.version === undefined ? {} : { version: group.version }),
+    }));
+  return prune ? { changes: [...changes, ...undeclared], undeclared: [] } : { changes, undeclared };
 }
 
 /** Counts per action. */

@@ -116,19 +116,25 @@ export function buildProgram(
     .description('make the server match the files: show the differences, then import them (all or nothing)')
     .addOption(fileOption())
     .option('-R, --recursive', 'also read the sub-folders of folders')
-    .option('--prune', 'also delete policies and application scopes that the files no longer declare')
+    .option(
+      '--prune',
+      'also delete policies, application scopes and (when the files declare any) enforcer groups that the files no longer declare',
+    )
     .option('--dry-run', 'show the differences and the warnings, and write nothing')
     .option('-y, --yes', 'apply risky changes without asking (needed where there is no terminal, e.g. in CI)')
     .addHelpText(
       'after',
       `
-Files hold export documents ({formatVersion: 1, policies, applicationScopes, settings}), single policies,
-application scopes or settings, or lists of them; YAML files may hold several documents (---).
+Files hold export documents ({formatVersion: 1, policies, applicationScopes, settings, enforcerGroups}),
+single policies, application scopes, settings or enforcer groups (kind: EnforcerGroup), or lists of them;
+YAML files may hold several documents (---).
 Everything is validated before anything is written: with any error, nothing is written and the exit code is 1.
-Creates and updates are one all-or-nothing import; --prune deletions run after it, each with If-Match.
+Creates and updates of policies, scopes and settings are one all-or-nothing import; enforcer groups are then
+written through the groups API (a declared group is merged into the stored one; a created group's token is
+printed once; tokens never go in files); --prune deletions run last, each with If-Match.
 Save-time warnings are printed before anything is written. Risky changes (removing a global bypass entry, a
-policy going to enforce where a group enforces, deletions) are asked about on a terminal; elsewhere they need
---yes, and without it nothing is written (exit 1).`,
+policy going to enforce where a group enforces, a group turned to enforce, deletions) are asked about on a
+terminal; elsewhere they need --yes, and without it nothing is written (exit 1).`,
     )
     .action((options: { file: string[]; recursive?: boolean; prune?: boolean; dryRun?: boolean; yes?: boolean }) => {
       if (options.file.length === 0) throw new UsageError('apply needs -f <file|folder>');
@@ -148,7 +154,7 @@ policy going to enforce where a group enforces, deletions) are asked about on a 
 
   program
     .command('export')
-    .description('print the policy-as-code document: policies, application scopes and settings')
+    .description('print the policy-as-code document: policies, application scopes, settings and enforcer groups (never tokens)')
     .addOption(new Option('-o, --output <format>', 'document format').choices(['yaml', 'json']).default('yaml'))
     .option('--file <path>', 'write to this file instead of stdout')
     .action((options: { output: 'yaml' | 'json'; file?: string }) =>

@@ -15,7 +15,7 @@ npx vigil simulate exec -n payments --pod web-1 -l app=web --command sh   # Dete
 npx vigil audit list --status Detect --limit 5
 
 npx vigil policies set exec-guard --mode enforce   # this policy's violations are Blocks from now on...
-npx vigil groups set default-ke --enforce          # ...where the cluster's enforcer group enforces
+npx vigil groups set default-ke --enforce          # ...where the cluster's enforcer group enforces (as code: examples/groups)
 sleep 2                                            # the webhook picks up configuration within a second
 npx vigil simulate exec -n payments --pod web-1 --command sh              # Block
 npx vigil audit list --status Block --limit 5

@@ -19,11 +19,16 @@ export interface ApplyOptions {
 }
 
 const resultOf: Readonly<Record<string, string>> = { create: 'created', update: 'updated', unchanged: 'unchanged' };
-const deletePaths = { policy: '/v1/policies', applicationScope: '/v1/application-scopes' } as const;
+const deletePaths = {
+  policy: '/v1/policies',
+  applicationScope: '/v1/application-scopes',
+  enforcerGroup: '/v1/enforcer-groups',
+} as const;
+const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
-/** Deletes in dependency order: policies before the application scopes they may use. */
+/** Deletes in dependency order: policies before the application scopes they may use; groups last. */
 async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ deleted: number; failures: ErrorDetail[] }> {
-  const ordered = [...deletions.filter((c) => c.kind === 'policy'), ...deletions.filter((c) => c.kind === 'applicationScope')];
+  const ordered = (['policy', 'applicationScope', 'enforcerGroup'] as const).flatMap((kind) => deletions.filter((c) => c.kind === kind));
   const failures: ErrorDetail[] = [];
   let deleted = 0;
   for (const change of ordered) {
@@ -45,12 +50,61 @@ async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ dele
   return { deleted, failures };
 }
 
+/**
+ * Writes the files' enforcer groups through the groups API (the import API has none): a new group with POST,
+ * whose token is printed this once; a changed group with PATCH of the declared fields at the version read.
+ */
+async function writeGroups(ctx: Context, changes: readonly Change[]): Promise<ErrorDetail[]> {
+  const failures: ErrorDetail[] = [];
+  for (const change of changes) {
+    try {
+      if (change.action === 'create') {
+        const answer = await ctx.client().request<{ token?: string }>('POST', deletePaths.enforcerGroup, { body: change.after });
+        ctx.print(
+          `Enforcer group "${change.name}" created. Its token, shown only this once (give it to the group's enforcers; \`vigil groups rotate-token ${change.name}\` issues a new one):`,
+        );
+        ctx.print(answer.body.token ?? '');
+      } else {
+        const answer = await ctx
+          .client()
+          .request<{ warnings?: string[] }>('PATCH', `${deletePaths.enforcerGroup}/${segment(change.name)}`, {
+            body: change.patch,
+            headers: { 'content-type': MERGE_PATCH_TYPE, ...(change.version === undefined ? {} : { 'if-match': `"${change.version}"` }) },
+          });
+        // E.g. clusters whose manifests still carry the group's previous failMode: only the server knows them.
+        for (const warning of answer.body.warnings ?? []) ctx.warn(`${describeItem(change)}: ${warning}`);
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      failures.push({ path: describeItem(change), message: `${error.code}: ${error.message}` });
+    }
+  }
+  return failures;
+}
+
+/** A group the prune would delete while a cluster uses it: the server would refuse, so say so before writing. */
+async function refuseDeletingUsedGroups(ctx: Context, deletions: readonly Change[]): Promise<void> {
+  const doomed = new Set(deletions.filter((c) => c.kind === 'enforcerGroup').map((c) => c.name));
+  if (doomed.size === 0) return;
+  const clusters = await ctx.client().listAll<{ name: string; enforcerGroup?: string }>('/v1/clusters');
+  const used = clusters.filter((cluster) => cluster.enforcerGroup !== undefined && doomed.has(cluster.enforcerGroup));
+  if (used.length === 0) return;
+  throw new CliError(
+    'the files do not declare enforcer groups that clusters use, so --prune would delete them; nothing was written',
+    ExitCode.error,
+    used.map((cluster) => ({
+      path: `enforcer group "${cluster.enforcerGroup}"`,
+      message: `cluster "${cluster.name}" uses it: declare the group in the files, or move the cluster to another group first`,
+    })),
+  );
+}
+
 /** Runs `apply` (or `diff` when `diffOnly`); returns the exit code. */
 export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly: boolean): Promise<number> {
   const prunes = options.prune === true;
   const desired = await loadDesiredState(options.file, options.recursive === true);
   const [current, groups] = await Promise.all([fetchState(ctx.client()), ctx.client().listAll<EnforcerGroup>('/v1/enforcer-groups')]);
-  const plan = planChanges(current, desired, prunes);
+  const plan = planChanges(current, desired, prunes, groups);
   ctx.print(renderPlan(plan, ctx.paint, { prune: prunes }));
   // The save-time warnings the API would answer, and the risky changes, before anything is written.
   const notices = planNotices(plan, groups);
@@ -74,8 +128,13 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
     if (!(await ctx.io.confirm(`Apply the plan with ${what}? [y/N] `))) throw new CliError('not confirmed; nothing was written');
   }
 
+  await refuseDeletingUsedGroups(
+    ctx,
+    plan.changes.filter((c) => c.action === 'delete'),
+  );
   const writes = plan.changes.filter((c) => c.action === 'create' || c.action === 'update');
-  if (writes.length > 0) {
+  const groupWrites = writes.filter((c) => c.kind === 'enforcerGroup');
+  if (writes.length > groupWrites.length) {
     // One all-or-nothing request: the server validates everything again and writes every item or none.
     let answer: ImportAnswer;
     try {
@@ -104,15 +163,31 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
     printImportNotes(ctx, { ...answer, items: (answer.items ?? []).map(({ warnings: _shown, ...item }) => item) });
   }
 
+  // Groups after the import: the policies, scopes and settings are one all-or-nothing write, the groups are not.
+  const groupFailures = await writeGroups(ctx, groupWrites);
   const deletions = plan.changes.filter((c) => c.action === 'delete');
   const pruned = deletions.length > 0 ? await prune(ctx, deletions) : { deleted: 0, failures: [] };
   const counts = summarize(plan.changes);
-  ctx.print(`Applied: ${counts.create} created, ${counts.update} updated${prunes ? `, ${pruned.deleted} deleted` : ''}.`);
-  if (pruned.failures.length > 0) {
+  const failed = groupFailures.length + pruned.failures.length;
+  const created =
+    counts.create - groupWrites.filter((c) => c.action === 'create' && groupFailures.some((f) => f.path === describeItem(c))).length;
+  const updated =
+    counts.update - groupWrites.filter((c) => c.action === 'update' && groupFailures.some((f) => f.path === describeItem(c))).length;
+  ctx.print(`Applied: ${created} created, ${updated} updated${prunes ? `, ${pruned.deleted} deleted` : ''}.`);
+  if (failed > 0) {
+    const written = writes.length > groupWrites.length ? 'the files were imported, but ' : '';
+    const what = [
+      ...(groupFailures.length > 0
+        ? [`${groupFailures.length} of ${groupWrites.length} enforcer group write${groupWrites.length === 1 ? '' : 's'}`]
+        : []),
+      ...(pruned.failures.length > 0
+        ? [`${pruned.failures.length} of ${deletions.length} deletion${deletions.length === 1 ? '' : 's'}`]
+        : []),
+    ].join(' and ');
     throw new CliError(
-      `${writes.length > 0 ? 'the files were imported, but ' : ''}${pruned.failures.length} of ${deletions.length} deletion${deletions.length === 1 ? '' : 's'} failed (deletions run after the import, not in its transaction)`,
+      `${written}${what} failed (enforcer groups and deletions are written after the import, not in its transaction)`,
       ExitCode.error,
-      pruned.failures,
+      [...groupFailures, ...pruned.failures],
     );
   }
   return ExitCode.ok;

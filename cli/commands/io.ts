@@ -1,7 +1,7 @@
 // `vigil export` and `vigil import`: the export document as the API gives it, and the import API as it is
 // (all-or-nothing, with its dry run), including the commercial product's runtime-policy JSON.
 import { writeFile } from 'node:fs/promises';
-import { isCommercialDocument } from '../../layers/core/index.js';
+import { enforcerGroupSchema, isCommercialDocument } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
@@ -18,6 +18,13 @@ interface ExportDocument {
   policies?: unknown[];
   applicationScopes?: unknown[];
   settings?: unknown;
+  enforcerGroups?: unknown[];
+}
+
+/** A group as files carry it: no server-managed fields (the token is never shown), defaults written out. */
+function groupForFiles(group: Record<string, unknown>): unknown {
+  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = group;
+  return enforcerGroupSchema.parse(rest);
 }
 
 type ExportPage = ExportDocument & { nextCursor?: string };
@@ -57,7 +64,13 @@ export async function fetchExport(ctx: Context): Promise<ExportDocument> {
 }
 
 export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
-  const document = await fetchExport(ctx);
+  const [exported, groups] = await Promise.all([fetchExport(ctx), ctx.client().listAll<Record<string, unknown>>('/v1/enforcer-groups')]);
+  // The export API carries no groups (the import API writes none); `vigil apply` writes them through the groups API.
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const document: ExportDocument = {
+    ...exported,
+    enforcerGroups: groups.map(groupForFiles).sort((a, b) => byName(a as { name: string }, b as { name: string })),
+  };
   const text = options.output === 'json' ? toJson(document) : toYaml(document);
   if (options.file === undefined || options.file === '-') {
     ctx.print(text);
@@ -69,7 +82,7 @@ export async function exportCommand(ctx: Context, options: ExportOptions): Promi
     throw new CliError(`${options.file}: cannot write it: ${error instanceof Error ? error.message : String(error)}`);
   }
   ctx.note(
-    `Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`,
+    `Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes, ${document.enforcerGroups?.length ?? 0} enforcer groups${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`,
   );
   return ExitCode.ok;
 }
@@ -89,24 +102,29 @@ const itemColumns: readonly Column<ImportItem>[] = [
 ];
 
 /** The body to send: a commercial document as it is (the API converts it), anything else as one export document. */
-function importBody(file: string, text: string): unknown {
+function importBody(file: string, text: string): { body: unknown; groups: number } {
   const parsed = parseDocuments(file, text);
   if (parsed.issues.length > 0) throw new FileProblems(`${file} cannot be read; nothing was written`, parsed.issues);
   if (parsed.documents.length !== 1)
     throw new CliError(`${file}: import reads one document (this file has ${parsed.documents.length}); use \`vigil apply -f\` for several`);
   const [only] = parsed.documents;
-  if (isCommercialDocument(only!.value)) return only!.value;
+  if (isCommercialDocument(only!.value)) return { body: only!.value, groups: 0 };
   const merged = mergeDocuments(parsed.documents);
   if (merged.issues.length > 0)
     throw new FileProblems(
       `${file} has ${merged.issues.length} problem${merged.issues.length === 1 ? '' : 's'}; nothing was written`,
       merged.issues,
     );
-  return merged.state.document;
+  return { body: merged.state.document, groups: merged.state.enforcerGroups.length };
 }
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
-  const body = importBody(file, await readText(file));
+  const { body, groups } = importBody(file, await readText(file));
+  // An export carries the groups for `vigil apply`; the import API writes none, so importing an export still works.
+  if (groups > 0)
+    ctx.warn(
+      `${file}: its ${groups} enforcer group${groups === 1 ? ' is' : 's are'} not imported (the import API does not write groups): use \`vigil apply -f ${file}\` to write them`,
+    );
   const answer = (
     await ctx
       .client()

@@ -161,7 +161,8 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
     const clean = await vigil.run(['diff', '-f', file]);
     expect(clean.code).toBe(0);
     expect(clean.stdout).not.toMatch(/^[+~-] /m);
-    expect(clean.stdout).toContain('Plan: 0 to create, 0 to update, 3 unchanged.');
+    // A policy, a scope, the settings and the two built-in enforcer groups the export carries.
+    expect(clean.stdout).toContain('Plan: 0 to create, 0 to update, 5 unchanged.');
     expect((await vigil.run(['export'])).stdout).toBe(edited);
     expect((await local.api('GET', '/v1/policies/exec-guard')).body.enforcementMode).toBe('enforce');
   });

@@ -30,6 +30,34 @@ describe('classify', () => {
     expect(classify({ kind: 'widget', name: 'x' })).toHaveProperty('error', expect.stringContaining('"kind" must be'));
   });
 
+  it('tells enforcer groups by kind, or by an enforcer type where a policy has a policy type', () => {
+    expect(classify({ kind: 'EnforcerGroup', name: 'default-ke', enforce: true })).toEqual({
+      kind: 'enforcerGroup',
+      value: { name: 'default-ke', enforce: true },
+    });
+    expect(classify({ name: 'team-ke', type: 'kube_enforcer' })).toMatchObject({ kind: 'enforcerGroup' });
+    expect(classify({ name: 'p', type: 'host' })).toMatchObject({ kind: 'policy' });
+  });
+
+  it('merges the groups of export documents and single documents, and names a group declared twice', () => {
+    const origin = (file: string) => ({ file, path: [] });
+    const { state, issues } = mergeDocuments([
+      { value: { formatVersion: 1, enforcerGroups: [{ name: 'g', type: 'agent' }] }, origin: origin('a.yaml') },
+      { value: { kind: 'EnforcerGroup', name: 'g', enforce: true }, origin: origin('b.yaml') },
+    ]);
+    expect(state.enforcerGroups).toEqual([
+      { name: 'g', type: 'agent' },
+      { name: 'g', enforce: true },
+    ]);
+    expect(state.document).not.toHaveProperty('enforcerGroups');
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'name',
+        message: expect.stringContaining('enforcer group "g" is declared more than once; first in a.yaml'),
+      }),
+    ]);
+  });
+
   it('sends commercial policies to `vigil import` and refuses what it cannot place', () => {
     expect(classify({ name: 'p', runtime_type: 'container', enforce: false })).toHaveProperty(
       'error',

@@ -16,10 +16,19 @@ import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
 import { bundlesSuite } from './suites/bundles.js';
 import { engineSuite } from './suites/engine.js';
+import { nodeAgentSuite } from './suites/node-agent.js';
 import { nodePoliciesSuite } from './suites/node-policies.js';
 import { protectionSuite } from './suites/protection.js';
 
-const suites: readonly BenchSuite[] = [engineSuite, apiSuite, admissionSuite, protectionSuite, bundlesSuite, nodePoliciesSuite];
+const suites: readonly BenchSuite[] = [
+  engineSuite,
+  apiSuite,
+  admissionSuite,
+  protectionSuite,
+  bundlesSuite,
+  nodePoliciesSuite,
+  nodeAgentSuite,
+];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

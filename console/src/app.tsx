@@ -1,19 +1,34 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { whenSignedOut } from './api';
-import { href, useRoute } from './router';
+import { href, useRoute, type Route } from './router';
 import { forgetSessionToken, sessionToken } from './session';
 import { PoliciesView } from './views/policies';
+import { PolicyEditorView } from './views/policy-editor';
 import { SignInView } from './views/sign-in';
 
 interface Section {
   readonly id: string;
   readonly title: string;
-  readonly view: () => ComponentChildren;
+  readonly view: (route: Route) => ComponentChildren;
 }
 
 /** The console's sections, in the order of the navigation. */
-const sections: readonly Section[] = [{ id: 'policies', title: 'Runtime policies', view: () => <PoliciesView /> }];
+const sections: readonly Section[] = [
+  {
+    id: 'policies',
+    title: 'Runtime policies',
+    // #/policies, #/policies/new, #/policies/edit/<name>; the key remounts the editor for another policy.
+    view: ({ parts }) =>
+      parts[1] === 'new' ? (
+        <PolicyEditorView key="new" name={undefined} />
+      ) : parts[1] === 'edit' && parts[2] !== undefined ? (
+        <PolicyEditorView key={`edit:${parts[2]}`} name={parts[2]} />
+      ) : (
+        <PoliciesView />
+      ),
+  },
+];
 
 export function App() {
   const [signedIn, setSignedIn] = useState(() => sessionToken() !== undefined);
@@ -68,7 +83,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main id="main">{section.view()}</main>
+      <main id="main">{section.view(route)}</main>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { expectAccessible, useBrowser } from '../support/browser.js';
 import { useLocalMode } from '../support/local-mode.js';
@@ -11,6 +12,24 @@ const BROWSER_STORAGE = '({ session: { ...sessionStorage }, local: { ...localSto
 
 const vigil = useLocalMode();
 const browser = useBrowser();
+
+async function signedInPage(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(vigil.url);
+  await page.getByLabel('Admin token').fill(vigil.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Runtime policies' }).waitFor();
+  return page;
+}
+
+/** The message the console shows under a field, found through the field's aria-describedby. */
+async function fieldError(page: Page, label: string): Promise<string> {
+  const field = page.getByLabel(label, { exact: true });
+  expect(await field.getAttribute('aria-invalid'), `${label} is marked invalid`).toBe('true');
+  const ids = (await field.getAttribute('aria-describedby'))!.split(' ').filter((id) => id.endsWith('-error'));
+  expect(ids, `${label} points at its error`).toHaveLength(1);
+  return (await page.locator(`[id="${ids[0]}"]`).textContent())!;
+}
 
 describe('the web console', () => {
   it('is served at / with a strict Content-Security-Policy, next to the API', async () => {
@@ -69,5 +88,54 @@ describe('the web console', () => {
     await page.reload();
     await page.getByLabel('Admin token').waitFor();
     expect(await page.evaluate(SESSION_STORAGE)).toEqual({});
+  });
+
+  it('creates a policy from a template with its save-time warnings, shows errors at the field and schedules a switch', async () => {
+    const page = await signedInPage();
+    await page.getByRole('link', { name: 'New policy' }).click();
+    await page.getByLabel('Start from').selectOption({ label: 'Template: Default runtime policy' });
+    await page.getByLabel('Name', { exact: true }).fill('from-template');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    const saved = page.getByRole('status').filter({ hasText: 'Saved' });
+    await saved.waitFor();
+    expect(await saved.textContent()).toContain('Saved (version 1).');
+    // The default template limits container privileges, which applies only to new pods: the API warns.
+    expect(await saved.textContent()).toContain('acts only on new workloads');
+
+    const template = await vigil.api('GET', '/v1/policy-templates/default');
+    const stored = await vigil.api('GET', '/v1/policies/from-template');
+    expect(stored.body).toMatchObject({ type: 'container', enforcementMode: 'audit', version: 1 });
+    expect(stored.body.controls).toEqual(template.body.policy.controls);
+
+    // The formula is checked while it is typed, by the same parser as the API's.
+    await page.getByLabel('Formula').fill('v1 && (');
+    expect(await fieldError(page, 'Formula')).toContain('v1');
+    await page.getByLabel('Formula').fill('');
+
+    // What only the API can judge comes back at the field it names, and nothing is written.
+    await page.getByLabel('Enable Fork Guard').check();
+    await page.getByLabel('Process limit').fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('the policy is invalid');
+    expect(await fieldError(page, 'Process limit')).toContain('expected number to be >=1');
+    expect((await vigil.api('GET', '/v1/policies/from-template')).body.version).toBe(1);
+    await expectAccessible(page, 'the policy editor with errors');
+
+    await page.getByLabel('Process limit').fill('500');
+    await page.getByLabel('Change').selectOption('schedule');
+    await page.getByLabel('Switch to').selectOption('enforce');
+    await page.getByLabel('Days from now').fill('3');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved (version 2).').waitFor();
+    const after = (await vigil.api('GET', '/v1/policies/from-template')).body;
+    expect(after.controls.forkGuard).toEqual({ enabled: true, processLimit: 500 });
+    expect(after.enforcementModeChange).toMatchObject({ to: 'enforce', afterDays: 3, state: 'pending' });
+    expect(await page.getByText(/^Pending: to enforce at /).isVisible()).toBe(true);
+
+    await page.getByRole('link', { name: '← Runtime policies' }).click();
+    const row = page.getByRole('row', { name: /from-template/ });
+    await row.waitFor();
+    expect((await row.getByRole('cell').allTextContents())[4]).toMatch(/^to enforce at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
   });
 });

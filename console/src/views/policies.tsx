@@ -9,6 +9,9 @@ export function PoliciesView() {
     <section aria-labelledby="policies-title">
       <div class="title-row">
         <h1 id="policies-title">Runtime policies</h1>
+        <a class="button" href={href('policies', 'new')}>
+          New policy
+        </a>
       </div>
       {list.error && (
         <p class="error" role="alert">

@@ -110,6 +110,11 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** Ratio goals are judged on the unrounded ratio: three decimals show why 1.05 can fail a goal of <= 1.05. */
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -324,7 +329,7 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
   log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
 
-  const guard = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
+  const { execRatio: guardExecRatio, ...guard } = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
 
   const goals = {
     wrapperOverhead: goal(quick, {
@@ -337,7 +342,7 @@ export async function measureProtectionLayer(layer: string, work: string, contex
       description:
         "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
       target: `<= ${GOALS.spawnRatioMax}`,
-      value: spawnSection.ratio,
+      value: round3(spawnRatio),
       met: spawnRatio <= GOALS.spawnRatioMax,
     }),
     coldStartAdded: goal(quick, {
@@ -350,8 +355,8 @@ export async function measureProtectionLayer(layer: string, work: string, contex
       description:
         "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians",
       target: `<= ${GOALS.guardExecRatioMax}`,
-      value: guard.exec.ratio,
-      met: guard.exec.ratio <= GOALS.guardExecRatioMax,
+      value: round3(guardExecRatio),
+      met: guardExecRatio <= GOALS.guardExecRatioMax,
     }),
     guardColdStartAdded: goal(quick, {
       description:
@@ -418,7 +423,12 @@ async function measureGuard(
   spawnPath: string,
   coldProgram: string,
   context: SuiteContext,
-): Promise<{ exec: { ratio: number } & Record<string, unknown>; coldStart: { addedMs: number } & Record<string, unknown> }> {
+): Promise<{
+  exec: { ratio: number } & Record<string, unknown>;
+  coldStart: { addedMs: number } & Record<string, unknown>;
+  /** The exec ratio before rounding, which the goal is judged on. */
+  execRatio: number;
+}> {
   const preload = join(layer, 'preload.cjs');
   const library = join(layer, 'guard', arch() === 'arm64' ? 'aarch64' : 'x86_64', 'vigil-guard.so');
   const guardEnv = (dir: string): NodeJS.ProcessEnv => ({ ...env, LD_PRELOAD: library, VIGIL_GUARD_DIR: join(work, dir) });
@@ -478,7 +488,7 @@ async function measureGuard(
     withoutCpuMedianMs: round2(median(cpuAtFirstUserCode.without)),
   };
   context.log(`protection: exec guard cold start +${coldSection.addedMs} ms`);
-  return { exec: execSection, coldStart: coldSection };
+  return { exec: execSection, coldStart: coldSection, execRatio: median(exec.ratios) };
 }
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {

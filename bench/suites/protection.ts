@@ -6,6 +6,7 @@
  *   coldStart time to the first user code with `--require preload.cjs` against without
  *   guard     the native exec guard: spawnSync('/bin/true') and cold start with the guard loaded (LD_PRELOAD, as
  *             vigil-wrapper loads it) against the preload alone
+ *   python    the Python package: per-invocation overhead and cold start added (./protection-python.ts)
  * measureProtectionLayer() measures any built layer directory, so that two builds can be compared in one run.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -16,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
 import { goal, goalsStatus, statusText } from '../goals.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
+import { measurePythonLayer } from './protection-python.js';
 
 /** Thresholds the layer is expected to meet. */
 export const GOALS = {
@@ -24,6 +26,8 @@ export const GOALS = {
   coldStartAddedMsMax: 30,
   guardExecRatioMax: 1.05,
   guardColdStartAddedMsMax: 2,
+  pythonHandlerOverheadUsMax: 50,
+  pythonColdStartAddedMsMax: 30,
 } as const;
 
 const fixtureBundle = fileURLToPath(new URL('../../test/fixtures/protection/bundle.json', import.meta.url));
@@ -330,6 +334,16 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
 
   const { execRatio: guardExecRatio, ...guard } = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
+  const python = measurePythonLayer(layer, work, context);
+  const pythonGoal = (fields: { description: string; target: string; value: (p: NonNullable<typeof python>) => number; max: number }) =>
+    python
+      ? goal(quick, {
+          description: fields.description,
+          target: fields.target,
+          value: round2(fields.value(python)),
+          met: fields.value(python) <= fields.max,
+        })
+      : { description: fields.description, target: fields.target, value: Number.NaN, status: 'not measured' as const };
 
   const goals = {
     wrapperOverhead: goal(quick, {
@@ -365,11 +379,25 @@ export async function measureProtectionLayer(layer: string, work: string, contex
       value: guard.coldStart.addedMs,
       met: guard.coldStart.addedMs <= GOALS.guardColdStartAddedMsMax,
     }),
+    // Not measured on a machine without python3.
+    pythonHandlerOverhead: pythonGoal({
+      description: 'mean µs per invocation of a Python handler under the protection (protect(), the path vigil.bootstrap takes) minus bare',
+      target: `<= ${GOALS.pythonHandlerOverheadUsMax} µs`,
+      value: (p) => p.handlerOverheadUs,
+      max: GOALS.pythonHandlerOverheadUsMax,
+    }),
+    pythonColdStartAdded: pythonGoal({
+      description:
+        'ms a Python cold start gains: CPU time when the handler is ready, loaded through vigil.bootstrap minus loaded directly by a runtime stand-in, medians over alternating runs (CPU-bound work, as the guard cold start; the wall difference is python.coldStart.wallAddedMs)',
+      target: `<= ${GOALS.pythonColdStartAddedMsMax} ms`,
+      value: (p) => p.coldStartAddedCpuMs,
+      max: GOALS.pythonColdStartAddedMsMax,
+    }),
   };
   for (const [name, g] of Object.entries(goals)) log(`protection: goal ${name}: ${g.value} (target ${g.target}): ${statusText(g.status)}`);
   return {
     description:
-      'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload, the exec guard.',
+      'Protection layer overhead: protect() per warm invocation, spawnSync with the preload hooks, cold start of the preload, the exec guard, and the Python package (per invocation and cold start).',
     parameters: {
       quick,
       node: process.version,
@@ -380,6 +408,7 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     spawn: spawnSection,
     coldStart: coldSection,
     guard,
+    python: python ? python.section : 'not measured (no python3)',
     goals,
     goalsStatus: goalsStatus(goals),
   };
@@ -503,6 +532,6 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
 
 export const protectionSuite: BenchSuite = {
   name: 'protection',
-  description: 'protection layer: wrapper overhead, spawn hooks, preload cold start',
+  description: 'protection layer: wrapper overhead, spawn hooks, preload cold start, exec guard, Python handler and cold start',
   run,
 };

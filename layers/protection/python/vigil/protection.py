@@ -14,7 +14,6 @@ import socket
 import sys
 import threading
 import time
-import uuid
 
 from vigil.client import ControlPlaneClient, ControlPlaneError
 from vigil.guard import NativeGuard
@@ -38,6 +37,15 @@ _internal = threading.local()
 def log(message):
     sys.stderr.write("vigil: %s\n" % message)
     sys.stderr.flush()
+
+
+def _uuid4():
+    """A random (version 4) UUID; the uuid module is not imported for it (it loads platform, a cold-start cost)."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
 def _positive(text):
@@ -350,7 +358,7 @@ class Protection:
         for violation in violations:
             event = {
                 # Made with the event, so a batch that failed is re-sent with the same ids and stored once.
-                "id": str(uuid.uuid4()),
+                "id": _uuid4(),
                 "time": stamp,
                 **violation,
                 "workload": {"cluster": None, "namespace": None, "pod": None, "container": None, "image": None, "function": self.config.function, "host": None},
@@ -488,8 +496,8 @@ class Protection:
         if rule is None:
             return
         plan = rule.honeypot
-        key_id = plan["accessKeyId"] or "AKIA" + uuid.uuid4().hex.upper()[:16]
-        secret = plan["secretAccessKey"] or uuid.uuid4().hex + uuid.uuid4().hex[:8]
+        key_id = plan["accessKeyId"] or "AKIA" + os.urandom(8).hex().upper()
+        secret = plan["secretAccessKey"] or os.urandom(20).hex()
         from vigil import hooks  # noqa: PLC0415
 
         if plan["environment"]:

@@ -226,6 +226,42 @@ describe('Python functions protected through vigil-wrapper', () => {
     ]);
   }, 60_000);
 
+  it('lets drift, block-all and networkEgress violations through in audit mode and in an audit-only group, reporting Detect', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-audit-'));
+    const copied = join(dir, 'copied-true');
+    writeFileSync(copied, readFileSync('/bin/true'), { mode: 0o755 });
+    const port = await closedPort();
+    const controls = {
+      driftPrevention: { enabled: true, allowedExecutables: [] },
+      blockAllProcesses: { enabled: true, allowedExecutables: ['/usr/bin/true', '/bin/true', copied] },
+      networkEgress: { enabled: true, allowedHosts: ['localhost'] },
+    };
+    const cases = [
+      { groupName: 'py-audit-all', enforce: true, mode: 'audit' as const },
+      { groupName: 'py-audit-only-all', enforce: false, mode: 'enforce' as const },
+    ];
+    for (const { groupName, enforce, mode } of cases) {
+      const token = await group(groupName, enforce);
+      const policyName = `${groupName}-policy`;
+      await policy(policyName, groupName, mode, controls);
+      const result = await run(token, [
+        { do: 'run', args: [copied] },
+        { do: 'run', args: ['ls', '/'] },
+        { do: 'connect', host: '127.0.0.1', port },
+      ]);
+      // Nothing refused: the program ran, and the connection reached the closed port.
+      expect(result.results[0]).toEqual({ ok: true, value: 0 });
+      expect(result.results[1]).toEqual({ ok: true, value: 0 });
+      expect(result.results[2]).toMatchObject({ ok: false, error: 'ConnectionRefusedError' });
+      const events = await eventsOf(policyName);
+      expect(events.map((e) => [e.status, e.control]).sort()).toEqual([
+        ['Detect', 'blockAllProcesses'],
+        ['Detect', 'driftPrevention'],
+        ['Detect', 'networkEgress'],
+      ]);
+    }
+  }, 90_000);
+
   it('plants honeypot credentials in the environment and a file and reports their reads', async () => {
     const token = await group('py-honeypot', true);
     await policy('py-honeypot-policy', 'py-honeypot', 'audit', {

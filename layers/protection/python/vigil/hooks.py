@@ -168,13 +168,14 @@ def install(protection):
 
     def getaddrinfo(host, port, *args, **kwargs):
         answers = original_getaddrinfo(host, port, *args, **kwargs)
-        # The lookup was judged (and allowed) by the audit hook: its addresses stand for the host at connect.
+        # The lookup was judged (and allowed, or only reported) by the audit hook: its addresses stand for the
+        # host at connect, so one call is judged and reported once, even when the host is an address itself.
         name = _text(host)
         if name and answers and len(resolved) < MAX_RESOLVED:
             number = port if isinstance(port, int) else int(port) if isinstance(port, str) and port.isdigit() else None
             for answer in answers:
                 address = answer[4][0] if answer and len(answer) >= 5 and answer[4] else None
-                if isinstance(address, str) and address != name:
+                if isinstance(address, str):
                     resolved[address] = (name, number)
         return answers
 

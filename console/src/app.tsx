@@ -3,8 +3,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { whenSignedOut } from './api';
 import { href, useRoute, type Route } from './router';
 import { forgetSessionToken, sessionToken } from './session';
+import { AuditView } from './views/audit';
+import { GroupsView } from './views/groups';
 import { PoliciesView } from './views/policies';
 import { PolicyEditorView } from './views/policy-editor';
+import { SettingsView } from './views/settings';
 import { SignInView } from './views/sign-in';
 
 interface Section {
@@ -28,6 +31,9 @@ const sections: readonly Section[] = [
         <PoliciesView />
       ),
   },
+  { id: 'audit', title: 'Audit log', view: () => <AuditView /> },
+  { id: 'groups', title: 'Enforcer groups', view: () => <GroupsView /> },
+  { id: 'settings', title: 'Settings', view: () => <SettingsView /> },
 ];
 
 export function App() {

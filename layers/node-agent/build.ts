@@ -37,6 +37,8 @@ export async function buildNodeAgent(outDir: string): Promise<{ file: string; im
     banner: {
       js: 'import { createRequire as vigilCreateRequire } from "node:module"; const require = vigilCreateRequire(import.meta.url);',
     },
+    // The yaml package (kubeconfig parsing in the bridge) imports these built-ins by their bare names.
+    alias: { process: 'node:process', buffer: 'node:buffer' },
     metafile: true,
     legalComments: 'none',
     minify: true,

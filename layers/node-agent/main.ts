@@ -73,8 +73,8 @@ async function bridge(argv: string[]): Promise<void> {
   }
   const url = values.url ?? process.env.VIGIL_URL;
   const cluster = values.cluster ?? process.env.VIGIL_CLUSTER;
-  if (!url) throw new Error(`--url or VIGIL_URL is required\n\n${BRIDGE_USAGE}`);
-  if (!cluster) throw new Error(`--cluster or VIGIL_CLUSTER is required\n\n${BRIDGE_USAGE}`);
+  if (!url) throw new Error(`--url is required (or VIGIL_URL)\n\n${BRIDGE_USAGE}`);
+  if (!cluster) throw new Error(`--cluster is required (or VIGIL_CLUSTER)\n\n${BRIDGE_USAGE}`);
   const interval = values.interval === undefined ? undefined : Number(values.interval);
   if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 3600))
     throw new Error(`--interval must be a whole number of seconds from 1 to 3600\n\n${BRIDGE_USAGE}`);
@@ -143,8 +143,8 @@ async function forward(argv: string[]): Promise<void> {
   }
   const url = values.url ?? process.env.VIGIL_URL;
   const cluster = values.cluster ?? process.env.VIGIL_CLUSTER;
-  if (!url) throw new Error(`--url or VIGIL_URL is required\n\n${FORWARD_USAGE}`);
-  if (!cluster) throw new Error(`--cluster or VIGIL_CLUSTER is required\n\n${FORWARD_USAGE}`);
+  if (!url) throw new Error(`--url is required (or VIGIL_URL)\n\n${FORWARD_USAGE}`);
+  if (!cluster) throw new Error(`--cluster is required (or VIGIL_CLUSTER)\n\n${FORWARD_USAGE}`);
   for (const required of ['file', 'checkpoint'] as const) {
     if (!values[required]) throw new Error(`--${required} is required\n\n${FORWARD_USAGE}`);
   }

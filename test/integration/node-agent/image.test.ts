@@ -38,6 +38,17 @@ describe('the node-agent bundle', { timeout: 120_000 }, () => {
     expect(help.stdout).toMatch(/^Usage: node-agent forward --url <enforcer API URL> --cluster <name>/);
   });
 
+  it('runs the bridge too: its usage names the enforcer API, the cluster and the kubeconfig', async () => {
+    const help = await node(['bridge', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: node-agent bridge \[--url <enforcer API URL>\] \[--cluster <name>\]/);
+    expect(help.stdout).toContain('--kubeconfig');
+    // Without a group token it stops before it reaches anything.
+    const outside = await node(['bridge', '--url', 'https://vigil.example.com', '--cluster', 'c']);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('a group token is required');
+  });
+
   it('refuses an unknown command with exit 2 and a missing option with exit 1, naming it', async () => {
     const unknown = await node(['frobnicate']);
     expect(unknown.code).toBe(2);

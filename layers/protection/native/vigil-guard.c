@@ -19,7 +19,7 @@
  *  - Nothing but libc is loaded with it: every object the dynamic loader maps costs every program that starts
  *    (open, mmap of each segment, page faults). dlsym would need libdl.so.2 on glibc before 2.34, so the libc
  *    functions the guard calls on to (posix_spawn[p], system, popen, execvpe) are found in libc's own dynamic
- *    symbol table (its GNU hash, the default version) instead.
+ *    symbol table (its GNU hash table, or the SysV one, and the default version) instead.
  *  - Statically linked programs and raw syscalls never pass through libc: out of reach of any LD_PRELOAD guard.
  */
 #define _GNU_SOURCE
@@ -181,6 +181,57 @@ static uint32_t gnu_hash(const char *name) {
   return h;
 }
 
+static uint32_t sysv_hash(const char *name) {
+  uint32_t h = 0;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+    h = (h << 4) + *c;
+    uint32_t high = h & 0xf0000000u;
+    if (high) h ^= high >> 24;
+    h &= ~high;
+  }
+  return h;
+}
+
+/* One object's dynamic symbol table, as found through its dynamic section. */
+struct symbols {
+  const ElfW(Sym) *table;
+  const ElfW(Half) *versions;
+  const char *strings;
+};
+
+/* Symbol i is a function defined in the object under that name, in its default version (not a hidden older one). */
+static int defines(const struct symbols *s, uint32_t i, const char *name) {
+  const ElfW(Sym) *sym = &s->table[i];
+  return sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC && (s->versions == NULL || (s->versions[i] & 0x8000) == 0) &&
+         strcmp(s->strings + sym->st_name, name) == 0;
+}
+
+/* Symbol index of `name` through a GNU hash table; 0 when not there. */
+static uint32_t gnu_lookup(const uint32_t *table, const struct symbols *s, const char *name) {
+  uint32_t buckets = table[0], first_symbol = table[1], bloom_words = table[2];
+  if (buckets == 0) return 0;
+  const uint32_t *bucket = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + bloom_words);
+  const uint32_t *chain = bucket + buckets;
+  uint32_t hash = gnu_hash(name);
+  for (uint32_t i = bucket[hash % buckets]; i >= first_symbol && i != 0; i++) {
+    uint32_t entry = chain[i - first_symbol];
+    if ((entry | 1) == (hash | 1) && defines(s, i, name)) return i;
+    if (entry & 1) break;
+  }
+  return 0;
+}
+
+/* Symbol index of `name` through a SysV hash table (objects linked without a GNU hash); 0 when not there. */
+static uint32_t sysv_lookup(const uint32_t *table, const struct symbols *s, const char *name) {
+  uint32_t buckets = table[0], chains = table[1];
+  if (buckets == 0) return 0;
+  const uint32_t *bucket = table + 2, *chain = bucket + buckets;
+  uint32_t steps = 0;
+  for (uint32_t i = bucket[sysv_hash(name) % buckets]; i != STN_UNDEF && i < chains && steps++ < chains; i = chain[i])
+    if (defines(s, i, name)) return i;
+  return 0;
+}
+
 /* dl_iterate_phdr callback: in the object whose soname is libc.so.6, the default version of a defined function. */
 static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
@@ -189,38 +240,28 @@ static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data) {
   for (int i = 0; i < info->dlpi_phnum; i++)
     if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
   if (dynamic == NULL) return 0;
-  uintptr_t base = info->dlpi_addr, strtab = 0, symtab = 0, gnu_hash_table = 0, versym = 0, soname = 0;
+  uintptr_t base = info->dlpi_addr, strtab = 0, symtab = 0, gnu_table = 0, sysv_table = 0, versym = 0, soname = 0;
   int has_soname = 0;
   for (const ElfW(Dyn) *d = dynamic; d->d_tag != DT_NULL; d++) {
     switch (d->d_tag) {
       case DT_STRTAB: strtab = dynamic_address(base, d->d_un.d_ptr); break;
       case DT_SYMTAB: symtab = dynamic_address(base, d->d_un.d_ptr); break;
-      case DT_GNU_HASH: gnu_hash_table = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_GNU_HASH: gnu_table = dynamic_address(base, d->d_un.d_ptr); break;
+      case DT_HASH: sysv_table = dynamic_address(base, d->d_un.d_ptr); break;
       case DT_VERSYM: versym = dynamic_address(base, d->d_un.d_ptr); break;
       case DT_SONAME: soname = d->d_un.d_val; has_soname = 1; break;
     }
   }
-  if (!has_soname || strtab == 0 || symtab == 0 || gnu_hash_table == 0) return 0;
+#ifdef VIGIL_GUARD_SYSV_HASH_ONLY
+  /* Tests only: look up as in a libc linked without a GNU hash table. */
+  gnu_table = 0;
+#endif
+  if (!has_soname || strtab == 0 || symtab == 0 || (gnu_table == 0 && sysv_table == 0)) return 0;
   if (strcmp((const char *)(strtab + soname), "libc.so.6") != 0) return 0;
-  const uint32_t *table = (const uint32_t *)gnu_hash_table;
-  uint32_t buckets = table[0], first_symbol = table[1], bloom_words = table[2];
-  if (buckets == 0) return 1;
-  const uint32_t *bucket = (const uint32_t *)((const ElfW(Addr) *)(table + 4) + bloom_words);
-  const uint32_t *chain = bucket + buckets;
-  const ElfW(Sym) *symbols = (const ElfW(Sym) *)symtab;
-  const ElfW(Half) *versions = (const ElfW(Half) *)versym;
-  uint32_t hash = gnu_hash(query->name);
-  for (uint32_t i = bucket[hash % buckets]; i >= first_symbol; i++) {
-    uint32_t entry = chain[i - first_symbol];
-    const ElfW(Sym) *sym = &symbols[i];
-    /* A hidden version (bit 15) is an older compatibility definition; the default one is what programs link to. */
-    if ((entry | 1) == (hash | 1) && sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC &&
-        (versions == NULL || (versions[i] & 0x8000) == 0) && strcmp((const char *)(strtab + sym->st_name), query->name) == 0) {
-      query->found = (void *)(base + sym->st_value);
-      return 1;
-    }
-    if (entry & 1) break;
-  }
+  struct symbols s = {(const ElfW(Sym) *)symtab, (const ElfW(Half) *)versym, (const char *)strtab};
+  uint32_t index = gnu_table != 0 ? gnu_lookup((const uint32_t *)gnu_table, &s, query->name)
+                                  : sysv_lookup((const uint32_t *)sysv_table, &s, query->name);
+  if (index != 0) query->found = (void *)(base + s.table[index].st_value);
   return 1;
 }
 

@@ -1,10 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGuardTable, type GuardControl, type GuardTableContent } from '../../../layers/core/index.js';
-import { buildGuardFor, guardArchitectures, guardCompiler, type GuardArchitecture } from '../../../layers/protection/native/build.js';
+import {
+  buildGuardFor,
+  guardArchitectures,
+  guardCompiler,
+  guardFlags,
+  guardSource,
+  type GuardArchitecture,
+} from '../../../layers/protection/native/build.js';
 import { fixtures } from './harness.js';
 
 // The guard library itself, for both Lambda architectures: what it needs from glibc (Amazon Linux 2023 has
@@ -235,4 +242,31 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
       ]);
     });
   }
+});
+
+// libc's functions are found through its GNU hash table; a libc linked with only the older SysV table must
+// work too. The machine's x86_64 libc has both, so a build told to pass over the GNU table takes the other path.
+describe('the exec guard library on a libc without a GNU hash table', () => {
+  it("still calls on libc's posix_spawn, posix_spawnp, system and popen", () => {
+    const libc = spawnSync('gcc', ['-print-file-name=libc.so.6'], { encoding: 'utf8' }).stdout.trim();
+    expect(spawnSync('readelf', ['-d', '-W', realpathSync(libc)], { encoding: 'utf8' }).stdout).toMatch(/\(HASH\)/);
+    const library = join(work, 'sysv-only', 'vigil-guard.so');
+    mkdirSync(join(work, 'sysv-only'));
+    const compiled = spawnSync(
+      guardCompiler('x86_64'),
+      [...guardFlags.slice(0, 9), '-DVIGIL_GUARD_SYSV_HASH_ONLY', '-o', library, guardSource, ...guardFlags.slice(9)],
+      { encoding: 'utf8' },
+    );
+    expect(compiled.status, compiled.stderr).toBe(0);
+    const dir = mkdtempSync(join(work, 'guard-'));
+    const rules = encodeGuardTable({ generation: 1, revision: 1, startedAtMs: Date.now(), failMode: 'open', state: 'bundle', rules: [] })!;
+    writeFileSync(join(dir, 'rules'), rules);
+    const run = (call: string, program: string) =>
+      spawnSync(built.get('x86_64')!.probe, [call, program], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin', LD_PRELOAD: library, VIGIL_GUARD_DIR: dir },
+      });
+    for (const call of ['posix_spawn', 'posix_spawnp']) expect(run(call, '/bin/true').status, call).toBe(0);
+    for (const call of ['system', 'popen']) expect(run(call, 'exit 3').stdout.trim(), call).toBe('exit=3');
+  });
 });

@@ -23,9 +23,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
-async function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function node(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   // Run from the bundle's own directory, with an empty environment path: nothing but the file itself is reachable.
-  return run(process.execPath, [bundle, ...args], { cwd: out, env: { PATH: '' } }).then(
+  return run(process.execPath, [bundle, ...args], { cwd: out, env: { PATH: '', ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -61,6 +61,33 @@ describe('the node-agent bundle', { timeout: 120_000 }, () => {
   it('imports nothing at run time but Node built-ins', () => {
     expect(imports).toContain('node:fs/promises');
     expect(imports.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
+  });
+});
+
+describe('the install manifest and the bundle agree', { timeout: 120_000 }, () => {
+  const install = nodeAgentInstall({
+    cluster: 'prod',
+    enforcerUrl: 'https://vigil.example.com',
+    token: 'unused',
+    image: DEFAULT_NODE_AGENT_IMAGE,
+    namespace: 'vigil-system',
+  });
+  const container = (kind: string) => (install.objects.find((object) => object.kind === kind) as any).spec.template.spec.containers[0];
+  /** The container's plain environment; the token (from the Secret) is left out so that the agent stops before any I/O. */
+  const plainEnv = (entries: Array<{ name: string; value?: string }>) =>
+    Object.fromEntries(entries.filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value!]));
+
+  it.each([
+    ['Deployment', 'bridge'],
+    ['DaemonSet', 'forward'],
+  ])('the %s runs a command the bundle has, with options and environment it accepts', async (kind, command) => {
+    const spec = container(kind);
+    expect(spec.args[0]).toBe(command);
+    expect(spec.env).toContainEqual({ name: 'VIGIL_TOKEN', valueFrom: { secretKeyRef: { name: 'vigil-node-agent-token', key: 'token' } } });
+    // Every option parsed and every required one present: the first thing missing is the token.
+    const result = await node(spec.args, plainEnv(spec.env));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^a group token is required/);
   });
 });
 

@@ -30,7 +30,7 @@ const components: Record<string, JsonSchema> = {
   ExportDocument: schemaOf(exportDocumentSchema, 'input'),
   CommercialDocument: {
     description:
-      "The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies); import larger exports page by page.",
+      "The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies) in one request; a larger document is uploaded in parts (POST /v1/imports).",
     oneOf: [
       { type: 'object', description: 'One runtime policy, application scope or enforcer group of the product', additionalProperties: true },
       { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'A list of them' },
@@ -381,6 +381,51 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
     },
   },
   'POST /v1/import': { request: { oneOf: [ref('ExportDocument'), ref('CommercialDocument')] }, response: ref('ImportAnswer') },
+  'POST /v1/imports': {
+    response: {
+      type: 'object',
+      description:
+        'A multi-part import, for a document larger than POST /v1/import takes: upload its parts, then commit them (one all-or-nothing import) or abort. Not committed or aborted within 24 hours, it is deleted. At most 20 are open at once (409 beyond).',
+      required: ['id', 'expiresAt', 'maxParts', 'maxPartBytes'],
+      properties: {
+        id: { type: 'string' },
+        expiresAt: { type: 'string', format: 'date-time', description: 'After this the upload answers 404 and is deleted.' },
+        maxParts: { type: 'integer', description: 'Parts are numbered 1 to maxParts.' },
+        maxPartBytes: { type: 'integer', description: 'The largest body of one part (as for POST /v1/import).' },
+      },
+    },
+  },
+  'PUT /v1/imports/{id}/parts/{part}': {
+    request: {
+      description:
+        "One piece of the document, itself a document: Vigil's export format (split its policies and applicationScopes lists between parts, settings in one part only), or the commercial product's JSON in any shape POST /v1/import recognises (its objects, or global bypass entries, split between parts). All parts of one import have one format. The part is checked on its own when it arrives (400 naming parts.<part>.<path>, nothing stored); references between parts are checked at the commit. Uploading a part number again replaces that part.",
+      oneOf: [ref('ExportDocument'), ref('CommercialDocument')],
+    },
+    response: {
+      type: 'object',
+      required: ['id', 'part', 'bytes', 'format', 'items'],
+      properties: {
+        id: { type: 'string' },
+        part: { type: 'integer' },
+        bytes: { type: 'integer' },
+        format: { type: 'string', enum: ['vigil', 'commercial', 'commercial-bypass-list'] },
+        items: {
+          type: 'integer',
+          description: 'Objects in the part: policies, scopes and settings, the product objects, or bypass entries.',
+        },
+      },
+    },
+  },
+  'POST /v1/imports/{id}/commit': {
+    response: {
+      description:
+        'The answer of POST /v1/import for the document the parts make together (parts joined in part-number order), with the import id and how many parts it had. All or nothing: on any problem (400, each named at parts.<part>.<path in that part>) nothing is written and the upload stays open, so a part can be uploaded again and the commit repeated; after a real commit the upload is gone (404). A dry run writes nothing and keeps the upload. 409 while another commit of it runs.',
+      allOf: [
+        ref('ImportAnswer'),
+        { type: 'object', required: ['id', 'parts'], properties: { id: { type: 'string' }, parts: { type: 'integer' } } },
+      ],
+    },
+  },
   'POST /v1/enforcers/register': {
     request: ref('EnforcerRegistration'),
     response: {
@@ -502,6 +547,7 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/activity': ['since', 'limit', 'cursor'],
   'GET /v1/export': ['cursor'],
   'POST /v1/import': ['dryRun', 'mode'],
+  'POST /v1/imports/{id}/commit': ['dryRun', 'mode'],
   'POST /v1/admission/{cluster}/{secret}': ['timeout'],
 };
 
@@ -582,7 +628,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     !route.path.endsWith('/secret') &&
     !route.path.endsWith('/reissue') &&
     route.auth === 'admin' &&
-    route.path !== '/v1/import'
+    route.path !== '/v1/import' &&
+    !route.path.endsWith('/commit')
       ? '201'
       : route.method === 'DELETE'
         ? '204'

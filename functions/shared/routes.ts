@@ -91,6 +91,10 @@ const routeTable = [
   admin('GET', '/v1/activity', 'The activity trail, newest first'),
   admin('GET', '/v1/export', 'Export policies, application scopes and settings'),
   admin('POST', '/v1/import', 'Import a policy-as-code document (all or nothing)'),
+  admin('POST', '/v1/imports', 'Open a multi-part import, for a document larger than one request'),
+  admin('PUT', '/v1/imports/{id}/parts/{part}', 'Upload one part of a multi-part import (checked on arrival)'),
+  admin('POST', '/v1/imports/{id}/commit', 'Import the parts of a multi-part import as one document (all or nothing)'),
+  admin('DELETE', '/v1/imports/{id}', 'Abort a multi-part import: its parts are deleted'),
 
   {
     method: 'POST',

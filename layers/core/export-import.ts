@@ -356,6 +356,20 @@ function versionOf(item: { readonly version?: number | undefined } | undefined):
 }
 
 /**
+ * The problems one part of a multi-part import has on its own: its shape and types, and names repeated within it.
+ * References between parts and to stored items, and names repeated across parts, are checked when the parts are
+ * committed together (planImport of the joined document).
+ */
+export function checkImportPart(document: unknown): ImportIssue[] {
+  const parsed = exportDocumentSchema.safeParse(document);
+  return [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => issueFromZod(issue, document))),
+    ...duplicateNames(document, 'applicationScopes', 'application scope'),
+    ...duplicateNames(document, 'policies', 'policy'),
+  ];
+}
+
+/**
  * Validates an import document against the current state and computes, per item, whether it would be created,
  * updated or left unchanged. Nothing is written: the caller applies `items` in one transaction, or nothing at all
  * when `ok` is false. Checks the document shape, duplicate names, references to application scopes, policy type

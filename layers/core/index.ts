@@ -14,6 +14,7 @@ export * from './engine/index.js';
 export * from './admission/index.js';
 export * from './templates.js';
 export * from './export-import.js';
+export * from './import-parts.js';
 export * from './commercial/index.js';
 export * from './node-policies/index.js';
 export * from './merge-patch.js';

@@ -33,12 +33,15 @@ export interface TestApi {
  * The admin API served by the local HTTP adapter on a free port, on fresh DynamoDB Local tables,
  * bootstrapped as on a first start. Requests go over real HTTP, as a user's would.
  */
-export function useApi(overrides: Partial<Omit<Runtime, 'config' | 'configStore' | 'auditStore'>> = {}): TestApi {
+export function useApi(
+  overrides: Partial<Omit<Runtime, 'config' | 'configStore' | 'auditStore'>> = {},
+  serverOptions: { readonly timeoutMs?: number } = {},
+): TestApi {
   const tables = useTables();
   let server: LocalServer | undefined;
   let runtime: Runtime | undefined;
   beforeAll(async () => {
-    server = await createLocalServer({ host: '127.0.0.1', port: 0 });
+    server = await createLocalServer({ host: '127.0.0.1', port: 0, ...serverOptions });
     runtime = createRuntime(
       { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: tables.endpoint, adminToken: ADMIN_TOKEN, publicBaseUrl: server.url },
       { configStore: tables.configStore, auditStore: tables.auditStore, ...overrides },

@@ -1,4 +1,5 @@
 import {
+  checkImportPart,
   convertCommercialDocument,
   isCommercialDocument,
   meaningChanges,
@@ -109,6 +110,14 @@ export function commercialImport(runtime: Runtime, document: unknown, snapshot: 
           problems,
         );
       }
+    },
+
+    /** The problems the document has on its own (conversion, shape, types), as one part of a multi-part import. */
+    problemsAlone(): Array<{ path: string; message: string }> {
+      return [
+        ...conversion.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+        ...located(checkImportPart(importDocument)),
+      ];
     },
 
     /**

@@ -14,7 +14,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const IMPORT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 /** Routes that accept larger bodies than MAX_BODY_BYTES, by route key; the one place per-route limits live. */
-export const ROUTE_BODY_LIMITS: Readonly<Record<string, number>> = { 'POST /v1/import': IMPORT_MAX_BODY_BYTES };
+export const ROUTE_BODY_LIMITS: Readonly<Record<string, number>> = {
+  'POST /v1/import': IMPORT_MAX_BODY_BYTES,
+  // A part of a multi-part import is one request of a document too large for one (docs/adr/0016).
+  'PUT /v1/imports/{id}/parts/{part}': IMPORT_MAX_BODY_BYTES,
+};
 
 /** The body limit of a route (its API Gateway route key, e.g. "POST /v1/import"). */
 export function bodyLimit(routeKey: string | undefined): number {

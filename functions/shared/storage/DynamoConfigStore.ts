@@ -8,6 +8,7 @@ import { storageError } from './client.js';
 import { DynamoConfigReads } from './config-reads.js';
 import { applyStaged, collectStages, finishImport, metaOf, readMeta, RevisionMoved, type MetaState } from './config-staging.js';
 import { commitAtOnce } from './config-transactions.js';
+import { DynamoImportUploads } from './config-uploads.js';
 import {
   changeLabel,
   checkDistinct,
@@ -38,6 +39,7 @@ const APPLY_ATTEMPTS = 4;
 export class DynamoConfigStore extends DynamoConfigReads implements ConfigStore {
   private readonly clock: () => Date;
   private readonly newId: () => string;
+  readonly uploads: DynamoImportUploads;
 
   /**
    * @param document the document client (see createDynamoClients)
@@ -51,6 +53,7 @@ export class DynamoConfigStore extends DynamoConfigReads implements ConfigStore 
     super(document, tableName);
     this.clock = options.clock ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
+    this.uploads = new DynamoImportUploads(document, tableName);
   }
 
   /**

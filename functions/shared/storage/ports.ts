@@ -154,9 +154,36 @@ export interface ConfigStore {
   exportPage(cursor?: string): Promise<ExportPage>;
   /** Everything the engine needs, read consistently enough to compile a snapshot. */
   loadSnapshot(): Promise<ConfigSnapshot>;
+  /** The parts of multi-part imports being uploaded (docs/adr/0016). */
+  readonly uploads: ImportUploadStore;
   activity(query: PageRequest & { readonly since?: string | undefined }): Promise<Page<ActivityEntry>>;
   /** Pending mode changes scheduled for `until` or earlier, oldest first, at most `limit`. */
   dueModeChanges(until: Date, limit: number): Promise<PendingModeChange[]>;
+}
+
+/** One uploaded part of a multi-part import; `text` is undefined when its stored chunks do not match its digest. */
+export interface UploadedPart {
+  readonly number: number;
+  readonly text: string | undefined;
+}
+
+/**
+ * The parts of multi-part imports, kept until the import is committed or aborted (docs/adr/0016). An upload that
+ * does not exist, or is older than its retention, is a NotFoundError; one being committed a ConflictError.
+ */
+export interface ImportUploadStore {
+  /** Registers a new upload (and collects a few expired ones); ConflictError when too many are open. */
+  open(uploadId: string, now: Date): Promise<void>;
+  /** Stores (or replaces) part `number`, the JSON text of one document. */
+  putPart(uploadId: string, number: number, text: string, now: Date): Promise<void>;
+  /** Every part, in part-number order. */
+  parts(uploadId: string, now: Date): Promise<UploadedPart[]>;
+  /** Marks the upload as being committed: no part may change and no second commit may start until endCommit. */
+  beginCommit(uploadId: string, now: Date): Promise<void>;
+  /** Ends a commit that wrote nothing (the parts may be fixed and the commit tried again). */
+  endCommit(uploadId: string): Promise<void>;
+  /** Removes the upload and its parts; false when there was none. */
+  remove(uploadId: string): Promise<boolean>;
 }
 
 /** What the webhook needs of a registered cluster: which group decides for it, and how to check its secret. */

@@ -42,6 +42,12 @@ export const configKeys = {
    * holds its writes, gzipped, in parts (sk `<part, 6 digits>`). Invisible until `META`/`revision` names the import.
    */
   stage: 'STAGE',
+  /**
+   * Multi-part imports being uploaded (docs/adr/0016): `UPLOAD` / `<upload id>` registers one (its parts, their
+   * sizes and digests), and partition `UPLOAD#<upload id>` holds each part's JSON, gzipped, in chunks (sk
+   * `<part, 3 digits>#<chunk, 3 digits>`). No reader of the configuration looks there; a commit imports them.
+   */
+  upload: 'UPLOAD',
 } as const;
 
 /**
@@ -81,6 +87,21 @@ export function stagePartition(importId: string): string {
 /** The key of one part of an import's staged writes. */
 export function stagePartKey(importId: string, part: number): ConfigKey {
   return { pk: stagePartition(importId), sk: String(part).padStart(6, '0') };
+}
+
+/** The registry entry of a multi-part import being uploaded. */
+export function uploadRegistryKey(uploadId: string): ConfigKey {
+  return { pk: configKeys.upload, sk: uploadId };
+}
+
+/** The partition holding the uploaded parts of one multi-part import. */
+export function uploadPartition(uploadId: string): string {
+  return `${configKeys.upload}#${uploadId}`;
+}
+
+/** The key of one chunk of one uploaded part. */
+export function uploadChunkKey(uploadId: string, part: number, chunk: number): ConfigKey {
+  return { pk: uploadPartition(uploadId), sk: `${String(part).padStart(3, '0')}#${String(chunk).padStart(3, '0')}` };
 }
 
 /** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */

@@ -473,6 +473,18 @@ Example: vigil simulate exec --webhook-url "$URL" -n payments --pod web-1 -l app
 
   // ---------------------------------------------------------------- audit
 
+  program
+    .command('readiness')
+    .description(
+      'what enforce mode would have blocked for a policy in audit mode, from its stored Detect events: counts by control, workload, user and command, and what is new since the policy last changed',
+    )
+    .argument('<policy>', 'policy name')
+    .option('--days <n>', 'how many days back to look (1 to 3650)', positiveInt, 7)
+    .addOption(outputOption())
+    .action((policy: string, options: { days: number; output: OutputFormat }) =>
+      run(import('./commands/readiness.js').then(({ readinessCommand }) => readinessCommand(context, policy, options))),
+    );
+
   const audit = program.command('audit').description('the audit log: Detect and Block events');
   auditFilterOptions(audit.command('list').description('audit events, newest first'), true)
     .option('--limit <n>', 'at most this many events', positiveInt, 50)

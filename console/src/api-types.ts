@@ -559,6 +559,23 @@ export interface paths {
         patch: operations["patchV1PoliciesBy_name"];
         trace?: never;
     };
+    "/v1/policies/{name}/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What enforce mode would have blocked over the last N days, from the policy's stored Detect events */
+        get: operations["getV1PoliciesBy_nameReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/policy-templates": {
         parameters: {
             query?: never;
@@ -3435,6 +3452,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Policy"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1PoliciesBy_nameReadiness: {
+        parameters: {
+            query?: {
+                days?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description At most 20 values, most would-be blocks first */
+                        byCommand: {
+                            count: number;
+                            value: string;
+                        }[];
+                        /** @description At most 20 values, most would-be blocks first */
+                        byControl: {
+                            count: number;
+                            value: string;
+                        }[];
+                        /** @description At most 20 values, most would-be blocks first */
+                        byUser: {
+                            count: number;
+                            value: string;
+                        }[];
+                        /** @description cluster/namespace/pod, function or host; at most 20, most first */
+                        byWorkload: {
+                            count: number;
+                            value: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description When the policy's current version was written
+                         */
+                        changedAt?: string;
+                        days: number;
+                        /** @enum {string} */
+                        enforcementMode: "audit" | "enforce";
+                        /** @description The pending or last scheduled switch, as on the policy */
+                        enforcementModeChange?: unknown;
+                        /** @description Would-be blocks under the policy's current version whose control, workload, user or command no event of an earlier version in the window had; each breakdown lists only the new values */
+                        newSinceChange: {
+                            /** @description At most 20 values, most would-be blocks first */
+                            byCommand: {
+                                count: number;
+                                value: string;
+                            }[];
+                            /** @description At most 20 values, most would-be blocks first */
+                            byControl: {
+                                count: number;
+                                value: string;
+                            }[];
+                            /** @description At most 20 values, most would-be blocks first */
+                            byUser: {
+                                count: number;
+                                value: string;
+                            }[];
+                            /** @description cluster/namespace/pod, function or host; at most 20, most first */
+                            byWorkload: {
+                                count: number;
+                                value: string;
+                            }[];
+                            /** @description Detect events enforce mode would have turned into Block */
+                            wouldBlock: number;
+                        };
+                        policy: string;
+                        policyVersion: number;
+                        /** @description Detect events of record-only controls (always Detect, in enforce mode too) */
+                        recordOnly: number;
+                        /** Format: date-time */
+                        since: string;
+                        truncated: boolean;
+                        /** Format: date-time */
+                        until: string;
+                        /** @description Detect events enforce mode would have turned into Block */
+                        wouldBlock: number;
+                    };
                 };
             };
             /** @description Error */

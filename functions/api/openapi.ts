@@ -165,6 +165,61 @@ const list = (item: unknown) => ({
   properties: { items: { type: 'array', items: item }, nextCursor: { type: 'string' } },
 });
 
+/** The answer of a readiness report: what enforce mode would have blocked, from the stored Detect events. */
+function readinessSchema() {
+  const counts = {
+    type: 'array',
+    description: 'At most 20 values, most would-be blocks first',
+    items: { type: 'object', required: ['value', 'count'], properties: { value: { type: 'string' }, count: { type: 'integer' } } },
+  };
+  const breakdown = {
+    type: 'object',
+    required: ['wouldBlock', 'byControl', 'byWorkload', 'byUser', 'byCommand'],
+    properties: {
+      wouldBlock: { type: 'integer', description: 'Detect events enforce mode would have turned into Block' },
+      byControl: counts,
+      byWorkload: { ...counts, description: 'cluster/namespace/pod, function or host; at most 20, most first' },
+      byUser: counts,
+      byCommand: counts,
+    },
+  };
+  return {
+    ...breakdown,
+    description:
+      "Counted from the policy's Detect events of the last `days` days (the audit table's per-policy index, newest first, at most 10,000 events: `truncated` says when there were more). Controls that only record are counted apart in `recordOnly`.",
+    required: [
+      ...breakdown.required,
+      'policy',
+      'enforcementMode',
+      'policyVersion',
+      'days',
+      'since',
+      'until',
+      'truncated',
+      'recordOnly',
+      'newSinceChange',
+    ],
+    properties: {
+      ...breakdown.properties,
+      policy: { type: 'string' },
+      enforcementMode: { type: 'string', enum: ['audit', 'enforce'] },
+      enforcementModeChange: { description: 'The pending or last scheduled switch, as on the policy' },
+      policyVersion: { type: 'integer' },
+      changedAt: { type: 'string', format: 'date-time', description: "When the policy's current version was written" },
+      days: { type: 'integer', minimum: 1, maximum: 3650 },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time' },
+      truncated: { type: 'boolean' },
+      recordOnly: { type: 'integer', description: 'Detect events of record-only controls (always Detect, in enforce mode too)' },
+      newSinceChange: {
+        ...breakdown,
+        description:
+          "Would-be blocks under the policy's current version whose control, workload, user or command no event of an earlier version in the window had; each breakdown lists only the new values",
+      },
+    },
+  };
+}
+
 /** Request and response bodies per route; routes not listed answer free-form JSON. */
 const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/policies': { response: list(ref('Policy')) },
@@ -361,6 +416,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
   'PATCH /v1/settings/enforcer': { request: mergePatch('settings document'), response: ref('EnforcerSettings') },
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
+  'GET /v1/policies/{name}/readiness': { response: readinessSchema() },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
   'GET /v1/export': {
     response: {
@@ -544,6 +600,7 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/enforcers/events': ['X-Enforcer-Id'],
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
+  'GET /v1/policies/{name}/readiness': ['days'],
   'GET /v1/activity': ['since', 'limit', 'cursor'],
   'GET /v1/export': ['cursor'],
   'POST /v1/import': ['dryRun', 'mode'],

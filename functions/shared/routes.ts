@@ -46,6 +46,11 @@ const routeTable = [
   admin('PUT', '/v1/policies/{name}', 'Replace a runtime policy'),
   admin('PATCH', '/v1/policies/{name}', 'Change some fields of a runtime policy (JSON merge patch)'),
   admin('DELETE', '/v1/policies/{name}', 'Delete a runtime policy and its schedule'),
+  admin(
+    'GET',
+    '/v1/policies/{name}/readiness',
+    "What enforce mode would have blocked over the last N days, from the policy's stored Detect events",
+  ),
   admin('GET', '/v1/policy-templates', 'List predefined policies'),
   admin('GET', '/v1/policy-templates/{id}', 'Read a predefined policy'),
   admin('GET', '/v1/controls', 'The control catalog'),

@@ -91,6 +91,17 @@ describe('the walkthrough in the web console', () => {
 
     await show(page, 'Runtime policies');
     await page.getByRole('link', { name: 'exec-guard' }).click();
+    // Readiness, next to the scheduled switch: the one Detect event sent so far is what enforce would block.
+    await page.getByText(/^Over the last 7 days/).waitFor();
+    expect(await page.locator('#readiness-summary').textContent()).toBe('Over the last 7 days, enforce would have blocked 1 events.');
+    expect(await page.getByRole('table', { name: 'Would-be blocks by command', exact: true }).getByRole('cell').allTextContents()).toEqual([
+      'sh',
+      '1',
+    ]);
+    expect(await page.getByRole('table', { name: 'Would-be blocks by workload', exact: true }).getByRole('cell').allTextContents()).toEqual(
+      ['demo/default/test-nginx', '1'],
+    );
+    await expectAccessible(page, 'the policy editor with its readiness');
     await page.getByLabel('Enforce (Block)').check();
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved (version 2).').waitFor();

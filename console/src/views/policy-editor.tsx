@@ -16,6 +16,7 @@ import {
   type OptionInput,
 } from '../forms';
 import { href } from '../router';
+import { ReadinessPanel } from './readiness';
 
 type PolicyType = Policy['type'];
 type Mode = Policy['enforcementMode'];
@@ -405,6 +406,7 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
           )}
           <FieldErrors path="enforcementModeChange" messages={messages('enforcementModeChange')} />
         </fieldset>
+        {editing && <ReadinessPanel policy={stored.name} version={stored.version} />}
 
         <fieldset>
           <legend>Scope</legend>

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Policy } from '../../../layers/core/index.js';
+import { policyReadiness } from '../../../layers/core/readiness.js';
+import type { AuditEvent } from '../../../layers/core/schemas/audit.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { pageRequest } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
@@ -25,6 +27,22 @@ const auditFilters = z
     until: instant.optional(),
   })
   .refine((q) => !q.since || !q.until || q.since <= q.until, { message: '"since" must not be after "until"', path: ['since'] });
+
+/** Days a readiness report looks back: a week unless asked, at most the longest retention. */
+const readinessQuery = z.object({
+  days: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of days from 1 to 3650')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(3650, 'must be at most 3650'))
+    .default(7),
+});
+
+/**
+ * The most Detect events one readiness report reads (20 pages of the per-policy index). Past it, the report
+ * says it is truncated and counts the newest events only.
+ */
+export const READINESS_MAX_EVENTS = 10_000;
 
 /** The before and after images of a policy change carry its write-only secrets: the trail shows neither. */
 function withoutWriteOnlyValues(entry: ActivityEntry): ActivityEntry {
@@ -55,6 +73,46 @@ export function auditRoutes(runtime: Runtime) {
       const { auditRetentionDays } = await currentSettings(runtime);
       const since = filters.since ?? new Date(runtime.clock().getTime() - auditRetentionDays * 86_400_000).toISOString();
       return { status: 200, body: pageBody(await runtime.auditStore.query({ ...filters, since, ...pageRequest(q) })) };
+    },
+
+    'GET /v1/policies/{name}/readiness': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const { days } = validate(readinessQuery, { days: request.query.days }, 'the query string');
+      const policy = await runtime.configStore.get('policy', name);
+      if (!policy) throw new NotFoundError(`policy "${name}" does not exist`);
+      const until = runtime.clock();
+      const since = new Date(until.getTime() - days * 86_400_000).toISOString();
+      // One partition of the audit table's byPolicy index, Detect only, newest first: never a scan.
+      const events: AuditEvent[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await runtime.auditStore.query({
+          policy: name,
+          status: 'Detect',
+          since,
+          until: until.toISOString(),
+          limit: 500,
+          cursor,
+        });
+        events.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined && events.length < READINESS_MAX_EVENTS);
+      const readiness = policyReadiness(policy, events.slice(0, READINESS_MAX_EVENTS));
+      return {
+        status: 200,
+        body: {
+          policy: name,
+          enforcementMode: policy.enforcementMode,
+          enforcementModeChange: policy.enforcementModeChange ?? null,
+          policyVersion: policy.version,
+          changedAt: policy.updatedAt,
+          days,
+          since,
+          until: until.toISOString(),
+          truncated: cursor !== undefined,
+          ...readiness,
+        },
+      };
     },
 
     'GET /v1/audit-events/{id}': async (request: ApiRequest): Promise<ApiResponse> => {

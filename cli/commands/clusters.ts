@@ -1,10 +1,26 @@
 // `vigil clusters register|rotate-secret` and `vigil groups rotate-token`: the secrets the API shows once.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { segment } from '../client.js';
 import type { Context } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
+
+/**
+ * Writes a file with exactly `mode`, also when it exists already: `writeFile`'s mode applies only to a file it
+ * creates, so an existing world-readable file would keep its mode and expose the secret written into it. The mode is
+ * set before anything is written.
+ */
+async function writeFileWithMode(file: string, text: string, mode: number): Promise<void> {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the path is the one the user named on the command line
+  const handle = await open(file, 'w', mode);
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(text.endsWith('\n') ? text : `${text}\n`, 'utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 interface WebhookAnswer {
   name: string;
@@ -82,10 +98,7 @@ async function showWebhook(ctx: Context, answer: WebhookAnswer, options: Webhook
     // The URL first: it carries the secret and is shown only once, whatever happens to the file.
     ctx.print(`Webhook URL: ${answer.webhookUrl}`);
     try {
-      await writeFile(options.manifestFile, answer.manifest.endsWith('\n') ? answer.manifest : `${answer.manifest}\n`, {
-        encoding: 'utf8',
-        mode: 0o600,
-      });
+      await writeFileWithMode(options.manifestFile, answer.manifest, 0o600);
     } catch (error) {
       ctx.print(answer.manifest);
       throw new CliError(
@@ -138,7 +151,7 @@ function nodeAgentBody(options: RegisterOptions): Record<string, unknown> {
 
 async function writeOrPrint(ctx: Context, file: string, text: string, mode: number, what: string): Promise<void> {
   try {
-    await writeFile(file, text.endsWith('\n') ? text : `${text}\n`, { encoding: 'utf8', mode });
+    await writeFileWithMode(file, text, mode);
   } catch (error) {
     ctx.print(text);
     throw new CliError(`${file}: cannot write ${what} (printed above instead): ${error instanceof Error ? error.message : String(error)}`);
@@ -231,7 +244,7 @@ export async function reissueGroupCommand(ctx: Context, name: string, options: R
       ctx.print(`${item.name}: ${item.webhookUrl}`);
       const file = fileOf(item.name);
       try {
-        await writeFile(file, item.manifest.endsWith('\n') ? item.manifest : `${item.manifest}\n`, { encoding: 'utf8', mode: 0o600 });
+        await writeFileWithMode(file, item.manifest, 0o600);
       } catch (error) {
         ctx.print(item.manifest);
         throw new CliError(

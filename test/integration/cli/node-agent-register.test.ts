@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,31 @@ describe('vigil clusters register --node-agent', { timeout: SPAWN_TIMEOUT }, () 
     expect(answer.nodeAgent.token).toMatch(/^vigil_agt_/);
     expect(answer.nodeAgent.manifest).toContain(answer.nodeAgent.token);
     expect(existsSync(join(cwd, 'vigil-node-agent-as-json.yaml'))).toBe(false);
+  });
+
+  it('leaves an existing file it overwrites readable only by its owner, as a new one', async () => {
+    const files = { webhook: join(work, 'again.webhook.yaml'), agents: join(work, 'again-agents.yaml') };
+    for (const file of Object.values(files)) {
+      await writeFile(file, 'old\n', { mode: 0o644 });
+      await chmod(file, 0o644);
+    }
+    const result = await vigil.run([
+      'clusters',
+      'register',
+      'again',
+      '--manifest-file',
+      files.webhook,
+      '--node-agent',
+      '--node-agent-file',
+      files.agents,
+      '--tetragon-values-file',
+      join(work, 'again-values.yaml'),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const file of Object.values(files)) {
+      expect(await readFile(file, 'utf8')).not.toBe('old\n');
+      expect((await stat(file)).mode & 0o077, file).toBe(0);
+    }
   });
 
   it('refuses node-agent options without --node-agent (usage, exit 2) and registers nothing', async () => {

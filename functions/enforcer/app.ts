@@ -157,6 +157,12 @@ export function createEnforcerHandler(runtime: Runtime): HttpHandler {
         throw new ValidationError('invalid query parameter', [
           { path: 'cluster', message: 'required: the name of the cluster as registered in Vigil' },
         ]);
+      const tokenCluster = config.clustersByTokenHash.get(caller.tokenHash);
+      // A cluster's own token must not read what another cluster runs, though its group's token may.
+      if (tokenCluster !== undefined && tokenCluster !== cluster)
+        throw new ValidationError('invalid query parameter', [
+          { path: 'cluster', message: `the token is the node-agent token of cluster "${tokenCluster}": it answers for that cluster only` },
+        ]);
       if (caller.type !== 'agent')
         throw new BadRequestError(`node policies are compiled for agent groups: the token belongs to a group of type ${caller.type}`, [
           { path: 'Authorization', message: 'use the token of an agent group' },

@@ -10,6 +10,8 @@ export interface EnforcerConfig {
   readonly snapshot: ConfigSnapshot;
   /** sha256 hex of a group token, or of a cluster's node-agent token → the group it authenticates as. */
   readonly groupsByTokenHash: ReadonlyMap<string, EnforcerGroup & { readonly tokenHash: string }>;
+  /** sha256 hex of a cluster's node-agent token → that cluster's name: such a token acts for its cluster only. */
+  readonly clustersByTokenHash: ReadonlyMap<string, string>;
 }
 
 /** Loads the snapshot and the groups with their token hashes. */
@@ -23,13 +25,16 @@ export async function loadEnforcerConfig(store: ConfigStore): Promise<EnforcerCo
   ]);
   const groupsByTokenHash = new Map(groups.map((group) => [group.tokenHash, group]));
   const byName = new Map(groups.map((group) => [group.name, group]));
+  const clustersByTokenHash = new Map<string, string>();
   for (const cluster of clusters) {
     const group = cluster.nodeAgent ? byName.get(cluster.nodeAgent.enforcerGroup) : undefined;
     // A node-agent token acts only for an agent group; the compared hash is the cluster's own.
-    if (group?.type === 'agent' && cluster.nodeAgentTokenHash)
+    if (group?.type === 'agent' && cluster.nodeAgentTokenHash) {
       groupsByTokenHash.set(cluster.nodeAgentTokenHash, { ...group, tokenHash: cluster.nodeAgentTokenHash });
+      clustersByTokenHash.set(cluster.nodeAgentTokenHash, cluster.name);
+    }
   }
-  return { revision: snapshot.revision, snapshot, groupsByTokenHash };
+  return { revision: snapshot.revision, snapshot, groupsByTokenHash, clustersByTokenHash };
 }
 
 /** The enforcer API's cache of groups and snapshot (see RevisionCache). */

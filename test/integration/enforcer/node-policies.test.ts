@@ -104,4 +104,22 @@ describe('GET /v1/enforcers/node-policies', () => {
       (await api.call('GET', '/v1/enforcers/node-policies?cluster=np-types', { token: null, enforcerId: agent.enforcerId })).status,
     ).toBe(401);
   });
+
+  it("answers a cluster's node-agent token only for that cluster", async () => {
+    await api.createGroup('np-own-nodes', 'agent');
+    const own = await api.call('POST', '/v1/clusters', { body: { name: 'np-own', nodeAgent: { enforcerGroup: 'np-own-nodes' } } });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    expect((await api.call('POST', '/v1/clusters', { body: { name: 'np-neighbour' } })).status).toBe(201);
+    const token = own.body.nodeAgent.token as string;
+    const enforcerId = await api.register(token, 'bridge-np-own', 'agent');
+
+    const mine = await api.call('GET', '/v1/enforcers/node-policies?cluster=np-own', { token, enforcerId });
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    expect(mine.body).toMatchObject({ cluster: 'np-own', group: 'np-own-nodes' });
+    const neighbour = await api.call('GET', '/v1/enforcers/node-policies?cluster=np-neighbour', { token, enforcerId });
+    expect(neighbour.status).toBe(400);
+    expect(neighbour.body.error.details).toEqual([
+      { path: 'cluster', message: 'the token is the node-agent token of cluster "np-own": it answers for that cluster only' },
+    ]);
+  });
 });

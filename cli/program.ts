@@ -113,7 +113,9 @@ export function buildProgram(
 
   program
     .command('apply')
-    .description('make the server match the files: show the differences, then import them (all or nothing)')
+    .description(
+      'make the server match the files: show the differences, then import them (all or nothing; files larger than 5 MiB go as a multi-part import with one commit)',
+    )
     .addOption(fileOption())
     .option('-R, --recursive', 'also read the sub-folders of folders')
     .option(
@@ -154,7 +156,9 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
 
   program
     .command('export')
-    .description('print the policy-as-code document: policies, application scopes, settings and enforcer groups (never tokens)')
+    .description(
+      'print the policy-as-code document: policies, application scopes, settings and enforcer groups (never tokens); the pages the API answers are joined into one document of one revision',
+    )
     .addOption(new Option('-o, --output <format>', 'document format').choices(['yaml', 'json']).default('yaml'))
     .option('--file <path>', 'write to this file instead of stdout')
     .action((options: { output: 'yaml' | 'json'; file?: string }) =>
@@ -164,7 +168,7 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
   program
     .command('import')
     .description(
-      "import one document (an export document, or the commercial product's JSON: runtime policies, application scopes, enforcer groups, its list answer, bypass entries); all or nothing; prints each policy's warnings",
+      "import one document (an export document, or the commercial product's JSON: runtime policies, application scopes, enforcer groups, its list answer, bypass entries); all or nothing; prints each policy's warnings. A document larger than 5 MiB is uploaded in parts and committed at once (progress on a terminal)",
     )
     .argument('<file>', 'YAML or JSON file ("-" reads stdin)')
     .option('--dry-run', 'validate and report per item, write nothing')

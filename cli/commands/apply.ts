@@ -5,6 +5,7 @@ import { describeItem, renderPlan } from '../diff-render.js';
 import { loadDesiredState } from '../documents.js';
 import { ApiError, CliError, ExitCode, type ErrorDetail } from '../errors.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
+import { sendImport } from '../import-upload.js';
 import type { EnforcerGroup } from '../../layers/core/index.js';
 import { planNotices } from '../plan-notices.js';
 import { fetchState, hasDifferences, locatePath, planChanges, summarize, type Change } from '../plan.js';
@@ -138,7 +139,7 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
     // One all-or-nothing request: the server validates everything again and writes every item or none.
     let answer: ImportAnswer;
     try {
-      answer = (await ctx.client().request<ImportAnswer>('POST', '/v1/import', { query: { mode: 'upsert' }, body: desired.document })).body;
+      answer = await sendImport(ctx, desired.document, { mode: 'upsert' });
     } catch (error) {
       // What only the server can check (e.g. that a scheduled instant lies in the future): name the files.
       if (!(error instanceof ApiError)) throw error;

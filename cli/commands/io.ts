@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
+import { sendImport } from '../import-upload.js';
 import { toJson, toYaml, type Column, type OutputFormat } from '../output.js';
 
 export interface ExportOptions {
@@ -125,11 +126,8 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     ctx.warn(
       `${file}: its ${groups} enforcer group${groups === 1 ? ' is' : 's are'} not imported (the import API does not write groups): use \`vigil apply -f ${file}\` to write them`,
     );
-  const answer = (
-    await ctx
-      .client()
-      .request<ImportAnswer>('POST', '/v1/import', { query: { mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) }, body })
-  ).body;
+  // A document larger than one request goes as a multi-part import with one commit.
+  const answer = await sendImport(ctx, body, { mode: options.mode, ...(options.dryRun ? { dryRun: true } : {}) });
   if (options.output !== 'table') {
     ctx.output(answer, options.output, []);
     if (options.dryRun) ctx.note('Dry run: nothing was written.');

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -332,5 +332,35 @@ describe('vigil export of a configuration larger than one page', { timeout: SPAW
     expect(refused.body.error.details).toEqual([expect.objectContaining({ message: 'Unrecognized key: "enforcerGroups"' })]);
     const again = await local.api('POST', '/v1/import?dryRun=true', apiDocument);
     expect(again.body.items.every((item: { result: string }) => item.result === 'unchanged')).toBe(true);
+  });
+});
+
+describe('vigil import of a document larger than one request', { timeout: SPAWN_TIMEOUT * 4 }, () => {
+  const policies = Array.from({ length: 1100 }, (_, i) => ({
+    name: `multi-${String(i).padStart(4, '0')}`,
+    type: 'container',
+    controls: {
+      blockContainerExec: { enabled: true, allowedProcesses: Array.from({ length: 40 }, (_, j) => `/opt/${i}/${j}/${'m'.repeat(120)}`) },
+    },
+  }));
+
+  it('uploads it in parts and commits them at once; a bad item is named at its place in the file and nothing is written', async () => {
+    const bad = join(work, 'large-bad.json');
+    const broken = policies.map((policy, i) => (i === 1000 ? { ...policy, enabled: 'yes' } : policy));
+    await writeFile(bad, JSON.stringify({ formatVersion: 1, policies: broken }));
+    expect((await stat(bad)).size).toBeGreaterThan(5 * 1024 * 1024);
+    const refused = await vigil.run(['import', bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('policies.1000.enabled');
+    expect(refused.stderr).toContain('(the document was sent in');
+    expect((await local.api('GET', '/v1/policies/multi-0000')).status).toBe(404);
+
+    const file = join(work, 'large.json');
+    await writeFile(file, JSON.stringify({ formatVersion: 1, policies }));
+    const imported = await vigil.run(['import', file, '-o', 'json']);
+    expect(imported.code, imported.stderr).toBe(0);
+    const answer = JSON.parse(imported.stdout);
+    expect(answer.items.filter((item: { result: string }) => item.result === 'created')).toHaveLength(1100);
+    expect((await local.api('GET', '/v1/policies/multi-1099')).status).toBe(200);
   });
 });

@@ -165,3 +165,83 @@ describe('an import killed at a random point (local mode in a child process, SIG
     }
   });
 });
+
+describe('a multi-part import whose commit is killed at a random point (docs/adr/0016)', () => {
+  it(
+    'leaves the configuration entirely as before or entirely imported; an upload killed before its switch is aborted cleanly',
+    { timeout: 600_000 },
+    async () => {
+      const endpoint = await dynamodbEndpoint();
+      const prefix = `m${randomBytes(4).toString('hex')}-`;
+      const dataDir = await mkdtemp(join(tmpdir(), 'vigil-crash-'));
+      const token = `crash-admin-${randomBytes(8).toString('hex')}`;
+      const settings = {
+        VIGIL_TEST_DATA_DIR: dataDir,
+        VIGIL_TEST_ADMIN_TOKEN: token,
+        VIGIL_TEST_DYNAMODB_ENDPOINT: endpoint,
+        VIGIL_TEST_TABLE_PREFIX: prefix,
+      };
+      /** The round's document in two parts of 500 policies, uploaded; answers the upload id. */
+      const upload = async (url: string, round: number): Promise<string> => {
+        const { policies } = roundDocument(round);
+        const opened = await call(url, token, 'POST', '/v1/imports');
+        expect(opened.status).toBe(201);
+        for (const [index, part] of [policies.slice(0, POLICIES / 2), policies.slice(POLICIES / 2)].entries())
+          expect(
+            (await call(url, token, 'PUT', `/v1/imports/${opened.body.id}/parts/${index + 1}`, { formatVersion: 1, policies: part }))
+              .status,
+          ).toBe(200);
+        return String(opened.body.id);
+      };
+      let local = await startLocal(settings);
+      try {
+        const seedId = await upload(local.url, 0);
+        const started = performance.now();
+        expect((await call(local.url, token, 'POST', `/v1/imports/${seedId}/commit`)).status).toBe(200);
+        const commitMs = performance.now() - started;
+        expect(await observe(local.url, token)).toEqual({ policies: { 'round 0': POLICIES }, trail: { 'round 0': POLICIES } });
+
+        const expected: Record<string, number> = { 'round 0': POLICIES };
+        let current = 0;
+        const outcomes: string[] = [];
+        for (const [index, fraction] of [0.2, 0.5, 0.85].entries()) {
+          const round = index + 1;
+          const id = await upload(local.url, round);
+          const request = call(local.url, token, 'POST', `/v1/imports/${id}/commit`).catch((error: unknown) =>
+            error instanceof Error ? error : new Error(String(error)),
+          );
+          await sleep(Math.round(commitMs * fraction * (0.85 + 0.3 * Math.random())));
+          await kill(local);
+          const answer = await request;
+          local = await startLocal(settings);
+          const seen = await observe(local.url, token);
+          const old = { policies: { [`round ${current}`]: POLICIES }, trail: expected };
+          const imported = { policies: { [`round ${round}`]: POLICIES }, trail: { ...expected, [`round ${round}`]: POLICIES } };
+          if (!(answer instanceof Error) && answer.status === 200) expect(seen).toEqual(imported);
+          else expect([old, imported]).toContainEqual(seen);
+          if (seen.policies[`round ${round}`] === POLICIES) {
+            outcomes.push('new');
+          } else {
+            // Killed before the switch: the upload is still there (its commit lease runs out), and nothing of it is
+            // visible. Aborting it leaves the configuration as it was.
+            outcomes.push('old');
+            expect((await call(local.url, token, 'DELETE', `/v1/imports/${id}`)).status).toBe(204);
+            expect(await observe(local.url, token)).toEqual(old);
+            continue;
+          }
+          current = round;
+          expected[`round ${round}`] = POLICIES;
+        }
+        console.info(`multi-part commit of ${Math.round(commitMs)} ms killed: ${outcomes.join(', ')}`);
+      } finally {
+        await kill(local);
+        await rm(dataDir, { recursive: true, force: true });
+        const { client } = createDynamoClients({ endpoint });
+        const names = tableNames(prefix);
+        for (const name of [names.config, names.audit])
+          await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+        client.destroy();
+      }
+    },
+  );
+});

@@ -2,12 +2,15 @@
 import { VigilClient, type ClientOptions } from './client.js';
 import { colorsFor, painter, render, renderError, tableWidth, type Column, type Io, type OutputFormat, type Paint } from './output.js';
 import { resolveTarget } from './target.js';
+import { fetchTrusting, trustedCa } from './trust.js';
 
 export interface GlobalOptions {
   readonly endpoint?: string;
   readonly token?: string;
   readonly region?: string;
   readonly profile?: string;
+  /** A PEM file of a CA to trust besides the system's (`--ca`; else `VIGIL_CA`; else local mode's, found by itself). */
+  readonly ca?: string;
   /** `--no-color` sets it false. */
   readonly color?: boolean;
 }
@@ -37,8 +40,17 @@ export class Context {
 
   /** The API client; the target is resolved on first use, so `--help` never needs an endpoint. */
   client(): VigilClient {
-    this.cachedClient ??= new VigilClient(resolveTarget(this.globals(), this.io.env), this.clientOptions);
+    if (this.cachedClient) return this.cachedClient;
+    const target = resolveTarget(this.globals(), this.io.env);
+    this.cachedClient = new VigilClient(target, { ...this.clientOptions, fetch: this.fetchFor(target.endpoint) });
     return this.cachedClient;
+  }
+
+  /** The fetch for requests to `url`: trusting the CA of `--ca`, `VIGIL_CA` or local mode when there is one. */
+  fetchFor(url: URL): typeof fetch {
+    if (this.clientOptions.fetch) return this.clientOptions.fetch;
+    const ca = trustedCa({ endpoint: url, auth: { kind: 'none' } }, this.globals().ca, this.io.env);
+    return ca ? fetchTrusting(ca.pem) : fetch;
   }
 
   /** Data, on stdout. */

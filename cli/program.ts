@@ -31,6 +31,8 @@ Environment:
                   https endpoints are signed with AWS SigV4 from the default credential chain
   AWS_REGION      signing region when --region is not given and the host name does not tell it
   AWS_PROFILE     the AWS profile of the default credential chain (like --profile)
+  VIGIL_CA        PEM file of a CA to trust (like --ca); for https://localhost or 127.0.0.1 without it,
+                  local mode's CA ($VIGIL_DATA_DIR/tls/ca.crt, default .vigil/tls/ca.crt) is used when it exists
   NO_COLOR        never colour output (colours are only used on a terminal anyway)
 
 Documentation: docs/cli.md`;
@@ -97,6 +99,10 @@ export function buildProgram(
     .option('--token <token>', 'bearer token (default: $VIGIL_TOKEN); without one, https endpoints are signed with SigV4')
     .option('--region <region>', 'AWS region to sign for (default: from the execute-api host name, else $AWS_REGION)')
     .option('--profile <name>', 'AWS profile of the default credential chain (default: $AWS_PROFILE)')
+    .option(
+      '--ca <file>',
+      "PEM file of a CA to trust besides the system's (default: $VIGIL_CA; for https on localhost, local mode's .vigil/tls/ca.crt when it exists)",
+    )
     .option('--no-color', 'never colour output')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

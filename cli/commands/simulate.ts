@@ -116,10 +116,11 @@ async function webhookUrl(ctx: Context, options: SimulateOptions): Promise<URL> 
   }
 }
 
-async function send(url: URL, review: Json): Promise<Json> {
+async function send(ctx: Context, url: URL, review: Json): Promise<Json> {
   let response: Response;
   try {
-    response = await fetch(url, {
+    // Local mode with --tls: its webhook is served with a certificate of its local CA, trusted like the API's.
+    response = await ctx.fetchFor(url)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(review),
@@ -141,8 +142,12 @@ export async function simulateCommand(ctx: Context, operation: SimulatedOperatio
   // The webhook learns a pod's labels and image from its CREATE, as in a cluster; exec, attach and port-forward
   // requests carry neither. Telling it about the pod first makes scopes on labels and images match.
   if (operation === 'exec' || operation === 'attach' || operation === 'port-forward')
-    await send(url, admissionReview('create', { ...options, user: 'system:serviceaccount:kube-system:replicaset-controller', group: [] }));
-  const answer = await send(url, admissionReview(operation, options));
+    await send(
+      ctx,
+      url,
+      admissionReview('create', { ...options, user: 'system:serviceaccount:kube-system:replicaset-controller', group: [] }),
+    );
+  const answer = await send(ctx, url, admissionReview(operation, options));
   if (options.output !== 'text') {
     ctx.print(options.output === 'json' ? toJson(answer) : toYaml(answer));
     return ExitCode.ok;

@@ -69,7 +69,7 @@ export function splitImport(document: unknown): { parts: Part[]; listPath: strin
 }
 
 /** `parts.<n>.<path>` as the server names it, at its place in the document that was split. */
-function inDocument(path: string, parts: readonly Part[], listPath: string): string {
+export function inDocument(path: string, parts: readonly Part[], listPath: string): string {
   if (!path.startsWith('parts.')) return path;
   const [number = '', ...within] = path.slice('parts.'.length).split('.');
   const part = /^\d+$/.test(number) ? parts[Number(number) - 1] : undefined;

@@ -1,5 +1,6 @@
-import { compileSnapshot, type CompiledSnapshot } from '../../layers/core/zod-free.js';
+import { compileSnapshot, planSnapshot, type CompiledSnapshot, type SnapshotPlan } from '../../layers/core/zod-free.js';
 import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
+import { DecisionDocumentTooLargeError } from './storage/DynamoDecisionSnapshots.js';
 import type { ConfigStore, DecisionDocument, DecisionSnapshotStore, WebhookCluster } from './storage/ports.js';
 import { listAll } from './storage/read-all.js';
 
@@ -21,9 +22,21 @@ export interface DecisionSources {
 function compileDocument(document: DecisionDocument): DecisionConfig {
   return {
     revision: document.revision,
-    snapshot: compileSnapshot(document.config),
+    snapshot: compileSnapshot(document.config, document.plan),
     clusters: new Map(document.clusters.map((c) => [c.name, c])),
   };
+}
+
+/**
+ * The plan of the configuration, or undefined when it does not compile: the compile below then fails as it
+ * always did, with the configuration's own error.
+ */
+function planOf(config: DecisionDocument['config']): SnapshotPlan | undefined {
+  try {
+    return planSnapshot(config);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -43,13 +56,22 @@ export async function loadDecisionConfig(sources: DecisionSources, revision: num
   // Everything was read after `revision` was: the content is at least that new, so labelling it with
   // `revision` can only make a cache reload sooner, never keep a stale state. It is exactly `revision` when
   // the revision has not moved since, and only then does `save` store it for others.
+  // The webhook decides container requests only: other policies would be compiled (and stored) for nothing.
+  const decisionConfig = { ...config, revision, policies: config.policies.filter((policy) => policy.type === 'container') };
   const document: DecisionDocument = {
     revision,
-    // The webhook decides container requests only: other policies would be compiled (and stored) for nothing.
-    config: { ...config, revision, policies: config.policies.filter((policy) => policy.type === 'container') },
+    config: decisionConfig,
     clusters: clusters.map(({ name, enforcerGroup, secretHash }) => ({ name, enforcerGroup, secretHash })),
+    plan: planOf(decisionConfig),
   };
-  await decisionSnapshots.save(document).catch((error: unknown) => onSnapshotError?.(error));
+  await decisionSnapshots
+    .save(document)
+    .catch(async (error: unknown) => {
+      // The plan only saves work: a document too large with it is still worth storing without it.
+      if (!(error instanceof DecisionDocumentTooLargeError) || !document.plan) throw error;
+      await decisionSnapshots.save({ ...document, plan: undefined });
+    })
+    .catch((error: unknown) => onSnapshotError?.(error));
   return compileDocument(document);
 }
 

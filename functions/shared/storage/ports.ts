@@ -9,6 +9,7 @@ import type {
   Policy,
   PodIdentity,
   PodLesson,
+  SnapshotPlan,
 } from '../../../layers/core/index.js';
 
 // Ports: what the use cases need from storage. The DynamoDB adapters implement them; the API and the
@@ -194,6 +195,12 @@ export interface DecisionDocument {
   readonly revision: number;
   readonly config: ConfigSnapshot;
   readonly clusters: readonly WebhookCluster[];
+  /**
+   * The compilation of `config` planned when the document was made (planSnapshot): a cold instance rebuilds
+   * from it instead of compiling afresh. Absent in documents stored before plans existed, and ignored when
+   * of another plan format (docs/adr/0005).
+   */
+  readonly plan?: SnapshotPlan | undefined;
 }
 
 /**

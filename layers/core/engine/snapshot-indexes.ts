@@ -49,32 +49,67 @@ type ActionControls = ReadonlyArray<readonly [Action, readonly PolicyControl[]]>
 /** The candidate index of each policy type and action. */
 export type PolicyIndexes = ReadonlyMap<PolicyType, ReadonlyMap<Action, CandidateIndex<ActionPolicy>>>;
 
+/**
+ * Where one policy is filed, worked out from every policy's scope constraints: its placements (undefined:
+ * unindexed, one filing every lookup reaches) and, per filing, either what the placement decides of its scope
+ * (true: in scope wherever its application scopes hold, false: never) or the (1-based) variables a workload
+ * reaching the filing is known to satisfy, from which the residual formula is compiled on first use.
+ * Plain data: it is what a snapshot plan stores (see snapshot-plan).
+ */
+export interface PolicyFilings {
+  readonly placements: readonly Placement[] | undefined;
+  readonly filings: ReadonlyArray<boolean | readonly number[]>;
+}
+
+/** What the indexes need of a compiled policy: its controls and its parsed scope. */
+export type FiledPolicy = Pick<PolicyEntry, 'compiled' | 'shared' | 'scope'>;
+
 /** Files the compiled policies in the candidate indexes a decision looks them up in. */
 export function buildIndexes(policies: readonly PolicyEntry[]): PolicyIndexes {
+  return fileIndexes(policies, planFilings(policies));
+}
+
+/** Where each policy goes (same order as `policies`): the part of index building that depends on all policies. */
+export function planFilings(policies: readonly PolicyEntry[]): PolicyFilings[] {
   const cardinality = cardinalityOf(policies);
+  return policies.map(({ compiled, constraints, scope }) => {
+    const { variables } = compiled.policy.scope;
+    const placements = placementsOf(constraints, cardinality);
+    const established = placements
+      ? placements.map((placement) => {
+          const into = new Set<number>();
+          if ('dimension' in placement) addEstablished(variables, placement.dimension, placement.text, into);
+          else {
+            addEstablished(variables, placement.first, placement.firstText, into);
+            addEstablished(variables, placement.second, placement.secondText, into);
+          }
+          return into;
+        })
+      : [NOTHING_ESTABLISHED];
+    const filings = established.map((holding) => {
+      const decided = scope.tree === undefined ? true : decidedScope(scope.tree, holding);
+      return decided ?? [...holding].sort((a, b) => a - b);
+    });
+    return { placements, filings };
+  });
+}
+
+/** Builds the candidate indexes from the policies and where each goes (`filings[i]` is where `policies[i]` goes). */
+export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly PolicyFilings[]): PolicyIndexes {
   const actionLists = sharedActionLists();
 
   const indexes = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy>>>();
-  for (const { compiled, shared, constraints, scope } of policies) {
+  policies.forEach(({ compiled, shared, scope }, position) => {
     const { policy } = compiled;
-    const { variables } = policy.scope;
-    const placements = placementsOf(constraints, cardinality)?.map((placement) => {
-      const established = new Set<number>();
-      if ('dimension' in placement) addEstablished(variables, placement.dimension, placement.text, established);
-      else {
-        addEstablished(variables, placement.first, placement.firstText, established);
-        addEstablished(variables, placement.second, placement.secondText, established);
-      }
-      return { placement, established };
-    });
+    const { placements, filings: planned } = filings[position]!;
     let byAction = indexes.get(policy.type);
     if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
     // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
     // its filings: the stamp counter is common to all indexes, so an item may sit in several.
     const filed = new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>();
     for (const [action, controls] of actionLists(shared, policy.enforcementMode === 'enforce')) {
-      let filings = filed.get(controls);
-      if (!filings) {
+      let itemFilings = filed.get(controls);
+      if (!itemFilings) {
         const item: ActionPolicy = {
           compiled,
           ordinal: compiled.ordinal,
@@ -85,17 +120,15 @@ export function buildIndexes(policies: readonly PolicyEntry[]): PolicyIndexes {
           controls,
           stamp: 0,
         };
-        filings = placements
-          ? placements.map(({ established }) => residualFiling(item, scope, established))
-          : [residualFiling(item, scope, NOTHING_ESTABLISHED)];
-        filed.set(controls, filings);
+        itemFilings = planned.map((filing) => residualFiling(item, scope, filing));
+        filed.set(controls, itemFilings);
       }
       let index = byAction.get(action);
       if (!index) byAction.set(action, (index = new CandidateIndex<ActionPolicy>()));
-      if (!placements) index.addUnindexed(filings[0]!);
-      else placements.forEach(({ placement }, i) => index.add(placement, filings[i]!));
+      if (!placements) index.addUnindexed(itemFilings[0]!);
+      else placements.forEach((placement, i) => index.add(placement, itemFilings[i]!));
     }
-  }
+  });
   return indexes;
 }
 
@@ -235,19 +268,19 @@ function addEstablished(variables: readonly ScopeVariable[], dimension: Dimensio
 }
 
 /**
- * The filing of a policy under a placement establishing some of its variables. When those decide the
+ * The filing of a policy under a placement, as planned (see PolicyFilings). When the placement decides the
  * formula the filing's predicate is known now (often ANY_WORKLOAD, which the lookup does not call);
  * otherwise the residual formula is compiled the first time a workload reaches the filing, and the filing
  * then calls it directly.
  */
-function residualFiling(item: ActionPolicy, scope: ParsedPolicyScope, established: ReadonlySet<number>): Filing<ActionPolicy> {
+function residualFiling(item: ActionPolicy, scope: ParsedPolicyScope, planned: boolean | readonly number[]): Filing<ActionPolicy> {
   const { tree, variables, anyAppScope } = scope;
-  const decided = tree === undefined ? true : decidedScope(tree, established);
-  if (decided !== undefined) return { item, inScope: decided ? anyAppScope : NO_WORKLOAD };
+  if (typeof planned === 'boolean') return { item, inScope: planned ? anyAppScope : NO_WORKLOAD };
+  const established = new Set(planned);
   const filing: Filing<ActionPolicy> = {
     item,
     inScope: (workload) => {
-      filing.inScope = both(anyAppScope, compileParsedScope(tree!, variables, established));
+      filing.inScope = tree === undefined ? anyAppScope : both(anyAppScope, compileParsedScope(tree, variables, established));
       return filing.inScope(workload);
     },
   };

@@ -60,20 +60,47 @@ export function compilePolicyScope(
     else problems.push(`policy "${policy.name}" names the missing application scope "${name}"; it matches nothing there`);
   }
   if (appScopes.length === 0) return undefined;
-  const predicates = appScopes.map((s) => s.predicate);
-  const anyAppScope: WorkloadPredicate = predicates.length === 1 ? predicates[0]! : (w) => predicates.some((p) => p(w));
   const { expression, variables } = policy.scope;
   // Parsed here, once, so that a malformed formula fails the compilation as it always did; turning the
   // tree into predicates cannot fail and waits until a workload first reaches the policy.
   const tree = parseScopeFormula(expression, variables.length);
+  const { scope, inScope } = scopeOfTree(appScopes, tree, variables);
+  const ownConstraints = tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
+  const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), ownConstraints);
+  return { scope, inScope, constraints };
+}
+
+/**
+ * A policy's scope from its formula as parsed before (a snapshot plan holds it): no parsing, and no
+ * constraints, which only planning needs. Undefined when none of its application scopes exists.
+ */
+export function policyScopeFromTree(
+  policy: Policy,
+  scopes: ReadonlyMap<string, CompiledApplicationScope>,
+  tree: ScopeExpression | undefined,
+): Omit<CompiledPolicyScope, 'constraints'> | undefined {
+  const appScopes: CompiledApplicationScope[] = [];
+  for (const name of policy.scope.applicationScopes) {
+    const entry = scopes.get(name);
+    if (entry) appScopes.push(entry);
+  }
+  if (appScopes.length === 0) return undefined;
+  return scopeOfTree(appScopes, tree, policy.scope.variables);
+}
+
+function scopeOfTree(
+  appScopes: readonly CompiledApplicationScope[],
+  tree: ScopeExpression | undefined,
+  variables: readonly ScopeVariable[],
+): Omit<CompiledPolicyScope, 'constraints'> {
+  const predicates = appScopes.map((s) => s.predicate);
+  const anyAppScope: WorkloadPredicate = predicates.length === 1 ? predicates[0]! : (w) => predicates.some((p) => p(w));
   const scope: ParsedPolicyScope = { tree, variables, anyAppScope };
   const inScope =
     tree === undefined
       ? anyAppScope
       : compiledOnFirstUse(() => both(anyAppScope, compileParsedScope(tree, variables, NOTHING_ESTABLISHED)));
-  const ownConstraints = tree === undefined ? UNCONSTRAINED : parsedScopeConstraints(tree, variables);
-  const constraints = allOf(anyOf(appScopes.map((s) => s.constraints)), ownConstraints);
-  return { scope, inScope, constraints };
+  return { scope, inScope };
 }
 
 /** A policy's scope as parsed once: what its filings' predicates are compiled from. */

@@ -3,7 +3,8 @@ import type { ApplicationScope } from '../schemas/scope.js';
 import type { Policy } from '../schemas/policy.js';
 import type { EnforcerGroup, EnforcerSettings } from '../schemas/settings.js';
 import { compileVariable, type WorkloadAttributes, type WorkloadPredicate } from '../scope/index.js';
-import { buildIndexes, type ActionPolicy } from './snapshot-indexes.js';
+import { buildIndexes, fileIndexes, type ActionPolicy, type PolicyIndexes } from './snapshot-indexes.js';
+import { planFits, policiesFromPlan, type SnapshotPlan } from './snapshot-plan.js';
 import { compilePolicies, type CompiledPolicy } from './snapshot-policies.js';
 import { compileApplicationScopes } from './snapshot-scopes.js';
 
@@ -37,14 +38,31 @@ export interface CompiledSnapshot {
   readonly problems: readonly string[];
 }
 
-/** Compiles the configuration into the structure the engine evaluates; call once per revision. */
-export function compileSnapshot(config: ConfigSnapshot): CompiledSnapshot {
+/**
+ * Compiles the configuration into the structure the engine evaluates; call once per revision. Given a plan of
+ * this revision (planSnapshot), it rebuilds from the plan instead of working it out again, and decides
+ * exactly as without one; a plan of another format or revision, or one that does not fit, is ignored.
+ */
+export function compileSnapshot(config: ConfigSnapshot, plan?: SnapshotPlan): CompiledSnapshot {
+  if (planFits(plan, config)) {
+    let rebuilt: { indexes: PolicyIndexes; problems: readonly string[] } | undefined;
+    try {
+      const { policies, filings, problems } = policiesFromPlan(config, plan);
+      rebuilt = { indexes: fileIndexes(policies, filings), problems: [...problems] };
+    } catch {
+      // Derived data that does not fit (or is damaged) costs the fresh compile below, never a decision.
+      rebuilt = undefined;
+    }
+    if (rebuilt) return assembled(config, rebuilt.indexes, rebuilt.problems);
+  }
   // Three phases, each building on what the one before made: scope parsing, control settings, index building.
   const problems: string[] = [];
   const scopes = compileApplicationScopes(config.applicationScopes);
   const policies = compilePolicies(config.policies, scopes, problems);
-  const indexes = buildIndexes(policies);
+  return assembled(config, buildIndexes(policies), problems);
+}
 
+function assembled(config: ConfigSnapshot, indexes: PolicyIndexes, problems: readonly string[]): CompiledSnapshot {
   const bypassPredicates = config.settings.bypassScopes.map(compileVariable);
   return {
     revision: config.revision,

@@ -4,7 +4,7 @@ import { createRuntime } from '../../../functions/shared/runtime.js';
 import { loadDecisionConfig, type DecisionConfig, type DecisionSources } from '../../../functions/shared/snapshot-cache.js';
 import { DynamoDecisionSnapshots } from '../../../functions/shared/storage/DynamoDecisionSnapshots.js';
 import type { ConfigStore, DecisionSnapshotStore } from '../../../functions/shared/storage/ports.js';
-import { admissionContext, decide, parseAdmissionReview } from '../../../layers/core/index.js';
+import { admissionContext, decide, parseAdmissionReview, planSnapshot, SNAPSHOT_PLAN_FORMAT } from '../../../layers/core/index.js';
 import { readFixture } from '../../support/fixtures.js';
 import { useTables } from '../../support/use-tables.js';
 
@@ -90,6 +90,9 @@ describe('loadDecisionConfig', () => {
     expect(stored?.revision).toBe(revision);
     // Only what the webhook decides: container policies.
     expect(stored?.config.policies.map((policy) => policy.name)).toEqual(['exec-guard']);
+    // With the plan of its compilation, exactly as the pure planner makes it from the stored configuration.
+    expect(stored?.plan).toEqual(JSON.parse(JSON.stringify(planSnapshot(stored!.config))));
+    expect(stored?.plan).toMatchObject({ format: SNAPSHOT_PLAN_FORMAT, revision, policies: [{ ordinal: 0 }] });
 
     const next = countingStore();
     const fromSnapshot = await loadDecisionConfig({ configStore: next.store, decisionSnapshots: snapshots }, revision);

@@ -19,6 +19,7 @@ import {
 } from '../../../layers/core/index.js';
 import { quoted } from '../../../layers/core/engine/control-kit.js';
 import { imageRegistry } from '../../../layers/core/engine/pod-spec-controls.js';
+import { arbEvent, arbPolicy, arbWorkload, prodScope } from '../../support/engine-arbitraries.js';
 
 const enforcing = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer', enforce: true });
 const auditOnly = enforcerGroupSchema.parse({ name: 'ke', type: 'kube_enforcer' });
@@ -321,56 +322,6 @@ describe('auditEvents', () => {
 });
 
 // ------------------------------------------------------------------ properties
-
-const namespaces = ['default', 'prod-a', 'prod-b', 'kube-system', 'payments'];
-const clusters = ['c1', 'c2', 'c3'];
-const arbVariable = fc.oneof(
-  fc.record({ attribute: fc.constant('kubernetes.namespace'), value: fc.constantFrom(...namespaces, 'prod-*', '*') }),
-  fc.record({ attribute: fc.constant('kubernetes.cluster'), value: fc.constantFrom(...clusters, 'c*') }),
-  fc.record({ attribute: fc.constant('kubernetes.label'), name: fc.constant('app'), value: fc.constantFrom('web', 'db', 'w*') }),
-);
-const arbScope = fc.oneof(
-  fc.constant({ applicationScopes: ['Global'] }),
-  fc
-    .array(arbVariable, { minLength: 1, maxLength: 3 })
-    .chain((variables) =>
-      fc
-        .constantFrom('&&', '||')
-        .map((op) => ({ applicationScopes: ['Global'], expression: variables.map((_, i) => `v${i + 1}`).join(` ${op} `), variables })),
-    ),
-  fc.constant({ applicationScopes: ['prod-scope'] }),
-  fc.constant({
-    applicationScopes: ['prod-scope', 'Global'],
-    expression: '!v1',
-    variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }],
-  }),
-);
-const arbPolicy = fc.record({
-  enforcementMode: fc.constantFrom('audit' as const, 'enforce' as const),
-  scope: arbScope,
-  controls: fc.record(
-    {
-      blockContainerExec: fc.record({ allowedProcesses: fc.subarray(['ls', '/usr/bin/date', 's*']) }),
-      blockContainerAttach: fc.constant({}),
-      limitContainerPrivileges: fc.constant({}),
-    },
-    { requiredKeys: [] },
-  ),
-});
-const arbWorkload = fc.record({
-  'kubernetes.namespace': fc.option(fc.constantFrom(...namespaces), { nil: undefined }),
-  'kubernetes.cluster': fc.option(fc.constantFrom(...clusters), { nil: undefined }),
-  app: fc.option(fc.constantFrom('web', 'db'), { nil: undefined }),
-});
-const arbEvent: fc.Arbitrary<DecisionEvent> = fc.oneof(
-  fc.record({
-    action: fc.constant('exec' as const),
-    command: fc.array(fc.constantFrom('sh', 'ls', '/usr/bin/date', '/bin/ls', ''), { maxLength: 2 }),
-  }),
-  fc.constant({ action: 'attach' as const }),
-  fc.constant({ action: 'create' as const, pod: { hostNetwork: true, hostPID: false, hostIPC: false, hostPaths: [], containers: [] } }),
-);
-const prodScope = { name: 'prod-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.cluster', value: 'c1' }] };
 
 /** The engine's semantics without any indexing: every policy, every control. */
 function naiveDecide(

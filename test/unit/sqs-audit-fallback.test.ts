@@ -3,32 +3,16 @@ import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aw
 import { describe, expect, it } from 'vitest';
 import type { GeneratedAuditEvent } from '../../functions/shared/storage/ports.js';
 import { SqsAuditFallback, messageBody, type SqsSender } from '../../functions/shared/storage/SqsAuditFallback.js';
-import { auditEventSchema } from '../../layers/core/index.js';
+import { blockedExecEvent } from '../support/audit-events.js';
 
 // The webhook's AWS fallback against a test double of SQS (unreachable from tests): the exact
 // SendMessageBatch requests it makes, and what it does with entries SQS reports as failed.
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/vigil-audit-fallback';
 
-function generated(pod: string, message = 'exec of "sh" is not an allowed process'): GeneratedAuditEvent {
-  const event = auditEventSchema.parse({
-    id: randomUUID(),
-    time: '2026-12-07T04:00:00.000Z',
-    status: 'Block',
-    policy: 'no-exec',
-    policyType: 'container',
-    policyVersion: 1,
-    control: 'blockContainerExec',
-    controlName: 'Block Container Exec',
-    enforcementMode: 'enforce',
-    action: 'exec',
-    message,
-    workload: { cluster: 'prod', namespace: 'default', pod, container: 'app', image: 'nginx:1.27', function: null, host: null },
-    user: { name: 'alice', groups: [] },
-    command: ['sh'],
-    enforcer: { group: 'default-ke', type: 'kube_enforcer', id: 'prod' },
-  });
-  return { event, retentionDays: 90 };
+/** A Block the webhook could not store: the shared audit-event fixture, under the policy these tests name. */
+function generated(pod: string, message?: string): GeneratedAuditEvent {
+  return blockedExecEvent('no-exec', pod, 90, message);
 }
 
 /** A test double of the SQS client: records every request, answers with the failures a test scripts per call. */

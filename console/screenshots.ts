@@ -1,0 +1,92 @@
+// `npm run console:screenshots`: starts local mode on a free data dir, seeds it through the API (a cluster, a
+// policy from a template, execs sent to the webhook as the EKS API server would), and writes a screenshot of
+// each console view to docs/images/ with Debian's Chromium (the one the end-to-end tests use).
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PORT = process.env.PORT ?? '18790';
+const URL_BASE = `http://127.0.0.1:${PORT}`;
+const TOKEN = 'screenshots-admin-token-0123456789';
+
+const dataDir = await mkdtemp(join(tmpdir(), 'vigil-screenshots-'));
+// Node itself (not npx) runs local mode, so that the SIGTERM at the end reaches it and it stops DynamoDB Local.
+const server = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+  cwd: ROOT,
+  env: { ...process.env, PORT, VIGIL_DATA_DIR: dataDir, VIGIL_ADMIN_TOKEN: TOKEN },
+  stdio: 'ignore',
+});
+const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+  const response = await fetch(`${URL_BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response.json();
+};
+try {
+  for (;;) {
+    const ready = await fetch(`${URL_BASE}/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const { webhookUrl } = (await api('POST', '/v1/clusters', { name: 'demo' })) as { webhookUrl: string };
+  await api('POST', '/v1/policies', { name: 'baseline', template: 'default' });
+  await api('POST', '/v1/policies', {
+    name: 'exec-guard',
+    type: 'container',
+    enforcementMode: 'audit',
+    scope: { applicationScopes: ['Global'] },
+    controls: { blockContainerExec: { enabled: true } },
+    enforcementModeChange: { to: 'enforce', afterDays: 3 },
+  });
+  const review = JSON.parse(await readFile(join(ROOT, 'test/fixtures/admission/exec-guard/denied/exec-sh.json'), 'utf8')) as {
+    request: { uid: string };
+  };
+  let recorded = 0;
+  while (recorded < 3) {
+    review.request.uid = crypto.randomUUID();
+    const sent = await fetch(webhookUrl, { method: 'POST', body: JSON.stringify(review), headers: { 'content-type': 'application/json' } });
+    const answer = (await sent.json()) as { response?: { auditAnnotations?: unknown } };
+    // Until the webhook has read the new policies, it has nothing to record.
+    if (answer.response?.auditAnnotations) recorded += 1;
+    else await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const shoot = (name: string) => page.screenshot({ path: join(ROOT, 'docs/images', `console-${name}.png`), fullPage: false });
+  await page.goto(URL_BASE);
+  await shoot('sign-in');
+  await page.getByLabel('Admin token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('row', { name: /exec-guard/ }).waitFor();
+  await shoot('policies');
+  await page.getByRole('link', { name: 'exec-guard' }).click();
+  await page.locator('#readiness-summary').waitFor();
+  await page.locator('#readiness-title').scrollIntoViewIfNeeded();
+  await shoot('policy-readiness');
+  await page.goto(`${URL_BASE}/#/audit`);
+  await page.getByRole('region', { name: 'Audit events table' }).waitFor();
+  await shoot('audit-log');
+  await page.goto(`${URL_BASE}/#/groups`);
+  await page.getByText('audit only', { exact: true }).first().waitFor();
+  await shoot('enforcer-groups');
+  await page.goto(`${URL_BASE}/#/settings`);
+  await page.getByRole('button', { name: 'Remove kubernetes.namespace = kube-system' }).click();
+  await page.getByRole('alert').waitFor();
+  await shoot('settings-bypass-warning');
+  await browser.close();
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await rm(dataDir, { recursive: true, force: true });
+}

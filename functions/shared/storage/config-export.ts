@@ -2,6 +2,7 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { BadRequestError, ConflictError, GoneError } from '../errors.js';
 import type { ConfigItem } from './config-write-plan.js';
 import type { MetaState } from './config-staging.js';
+import { decodeCursorBody } from './paging.js';
 import { configKeys } from './tables.js';
 
 // The export walk (`GET /v1/export`, docs/adr/0016): the configuration of ONE revision, in pages of at most
@@ -21,7 +22,6 @@ export interface ExportCursor {
 }
 
 const CURSOR_INDEX = 'export';
-const MAX_CURSOR_LENGTH = 4096;
 const MAX_NAME_LENGTH = 2048;
 
 export function encodeExportCursor(cursor: ExportCursor): string {
@@ -37,15 +37,7 @@ function invalidCursor(): BadRequestError {
 /** Decodes an export cursor strictly: anything `encodeExportCursor` did not make is a 400 naming `cursor`. */
 export function decodeExportCursor(text: string | undefined): ExportCursor | undefined {
   if (text === undefined) return undefined;
-  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalidCursor();
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidCursor();
-  const { v, i, r, k, ...rest } = body as Record<string, unknown>;
+  const { v, i, r, k, ...rest } = decodeCursorBody(text, invalidCursor);
   if (v !== 1 || i !== CURSOR_INDEX || Object.keys(rest).length > 0) throw invalidCursor();
   if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) throw invalidCursor();
   if (typeof k !== 'object' || k === null || Array.isArray(k)) throw invalidCursor();

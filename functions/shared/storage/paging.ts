@@ -45,20 +45,28 @@ function invalidCursor(): BadRequestError {
 }
 
 /**
+ * The JSON object inside a cursor, or `invalid()` thrown: bounded in length, base64url only, an object.
+ * Each kind of cursor checks its own fields on what this answers.
+ */
+export function decodeCursorBody(text: string, invalid: () => Error): Record<string, unknown> {
+  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid();
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid();
+  return body as Record<string, unknown>;
+}
+
+/**
  * Decodes and checks a cursor strictly: anything not produced by `encodeCursor` for this very query
  * (tampered, truncated, from another list) is a BadRequestError('invalid cursor'), never a storage error.
  */
 export function decodeCursor(text: string | undefined, expected: CursorExpectation): CursorState | undefined {
   if (text === undefined) return undefined;
-  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalidCursor();
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidCursor();
-  const { v, i, d, k, ...rest } = body as Record<string, unknown>;
+  const { v, i, d, k, ...rest } = decodeCursorBody(text, invalidCursor);
   if (v !== 1 || i !== expected.index || Object.keys(rest).length > 0) throw invalidCursor();
   if (d !== undefined && (typeof d !== 'string' || !DAY.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`)))) throw invalidCursor();
   let key: ItemKey | undefined;

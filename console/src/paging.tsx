@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, query } from './api';
 
@@ -57,7 +58,7 @@ export function usePagedList<T>(path: string, filters: Record<string, string | u
   };
 }
 
-export function Pager({ list, label }: { list: PagedList<unknown>; label: string }) {
+function Pager({ list, label }: { list: PagedList<unknown>; label: string }) {
   if (!list.hasNext && !list.hasPrevious) return null;
   return (
     <nav class="pager" aria-label={`${label} pages`}>
@@ -69,5 +70,30 @@ export function Pager({ list, label }: { list: PagedList<unknown>; label: string
         Next page
       </button>
     </nav>
+  );
+}
+
+/** A paged list's error, its loading and empty states, its items once there are some, and the pager under them. */
+export function PagedListBody<T>({
+  list,
+  label,
+  empty,
+  children,
+}: {
+  list: PagedList<T>;
+  label: string;
+  empty: string;
+  children: (items: readonly T[]) => ComponentChildren;
+}) {
+  return (
+    <>
+      {list.error && (
+        <p class="error" role="alert">
+          {list.error}
+        </p>
+      )}
+      {list.items === undefined ? <p role="status">Loading…</p> : list.items.length === 0 ? <p>{empty}</p> : children(list.items)}
+      <Pager list={list} label={label} />
+    </>
   );
 }

@@ -2,7 +2,7 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../api';
 import { formatTime } from '../format';
-import { Pager, usePagedList } from '../paging';
+import { PagedListBody, usePagedList } from '../paging';
 
 interface Filters {
   readonly status: string;
@@ -120,75 +120,67 @@ export function AuditView() {
           </div>
         </div>
       </form>
-      {list.error && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      {list.items === undefined ? (
-        <p role="status">Loading…</p>
-      ) : list.items.length === 0 ? (
-        <p>No audit events match.</p>
-      ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events table">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Verdict</th>
-                <th scope="col">Policy</th>
-                <th scope="col">Control</th>
-                <th scope="col">Action</th>
-                <th scope="col">Workload</th>
-                <th scope="col">User</th>
-                <th scope="col">Command</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((event) => (
-                <Fragment key={event.id}>
-                  <tr>
-                    <td>{formatTime(event.time)}</td>
-                    <td>
-                      <span class={`status status-${event.status}`}>{event.status}</span>
-                    </td>
-                    <td>{event.policy}</td>
-                    <td>{event.controlName}</td>
-                    <td>{event.action}</td>
-                    <td>{workloadOf(event)}</td>
-                    <td>{event.user?.name ?? '—'}</td>
-                    <td>
-                      <code>{event.command?.join(' ') ?? '—'}</code>
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        class="link"
-                        aria-expanded={open === event.id}
-                        aria-controls={`event-${event.id}`}
-                        onClick={() => setOpen(open === event.id ? undefined : event.id)}
-                      >
-                        {open === event.id ? 'Hide' : 'Show'}
-                        <span class="visually-hidden"> detail of event {event.id}</span>
-                      </button>
-                    </td>
-                  </tr>
-                  {open === event.id && (
-                    <tr id={`event-${event.id}`}>
-                      <td colSpan={9}>
-                        <p>{event.message}</p>
-                        <pre class="detail">{JSON.stringify(event, null, 2)}</pre>
+      <PagedListBody list={list} label="Audit events" empty="No audit events match.">
+        {(items) => (
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events table">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Verdict</th>
+                  <th scope="col">Policy</th>
+                  <th scope="col">Control</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Workload</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Command</th>
+                  <th scope="col">Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((event) => (
+                  <Fragment key={event.id}>
+                    <tr>
+                      <td>{formatTime(event.time)}</td>
+                      <td>
+                        <span class={`status status-${event.status}`}>{event.status}</span>
+                      </td>
+                      <td>{event.policy}</td>
+                      <td>{event.controlName}</td>
+                      <td>{event.action}</td>
+                      <td>{workloadOf(event)}</td>
+                      <td>{event.user?.name ?? '—'}</td>
+                      <td>
+                        <code>{event.command?.join(' ') ?? '—'}</code>
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          class="link"
+                          aria-expanded={open === event.id}
+                          aria-controls={`event-${event.id}`}
+                          onClick={() => setOpen(open === event.id ? undefined : event.id)}
+                        >
+                          {open === event.id ? 'Hide' : 'Show'}
+                          <span class="visually-hidden"> detail of event {event.id}</span>
+                        </button>
                       </td>
                     </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager list={list} label="Audit events" />
+                    {open === event.id && (
+                      <tr id={`event-${event.id}`}>
+                        <td colSpan={9}>
+                          <p>{event.message}</p>
+                          <pre class="detail">{JSON.stringify(event, null, 2)}</pre>
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedListBody>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, segment, type EnforcerGroup } from '../api';
 import { fieldId } from '../forms';
-import { Pager, usePagedList } from '../paging';
+import { PagedListBody, usePagedList } from '../paging';
 
 type Editable = Pick<EnforcerGroup, 'enforce' | 'containerProtection' | 'hostProtection' | 'failMode'>;
 
@@ -11,19 +11,9 @@ export function GroupsView() {
   return (
     <section aria-labelledby="groups-title">
       <h1 id="groups-title">Enforcer groups</h1>
-      {list.error && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      {list.items === undefined ? (
-        <p role="status">Loading…</p>
-      ) : list.items.length === 0 ? (
-        <p>No enforcer groups yet.</p>
-      ) : (
-        list.items.map((group) => <GroupForm key={`${group.name}:${group.version}`} group={group} onSaved={list.reload} />)
-      )}
-      <Pager list={list} label="Enforcer groups" />
+      <PagedListBody list={list} label="Enforcer groups" empty="No enforcer groups yet.">
+        {(items) => items.map((group) => <GroupForm key={`${group.name}:${group.version}`} group={group} onSaved={list.reload} />)}
+      </PagedListBody>
     </section>
   );
 }

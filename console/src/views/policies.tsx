@@ -1,6 +1,6 @@
 import type { Policy } from '../api';
 import { pendingSwitch, scopeSummary } from '../format';
-import { Pager, usePagedList } from '../paging';
+import { PagedListBody, usePagedList } from '../paging';
 import { href } from '../router';
 
 export function PoliciesView() {
@@ -13,48 +13,40 @@ export function PoliciesView() {
           New policy
         </a>
       </div>
-      {list.error && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      {list.items === undefined ? (
-        <p role="status">Loading…</p>
-      ) : list.items.length === 0 ? (
-        <p>No runtime policies yet.</p>
-      ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Runtime policies table">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Enabled</th>
-                <th scope="col">Pending switch</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((policy) => (
-                <tr key={policy.name}>
-                  <th scope="row">
-                    <a href={href('policies', 'edit', policy.name)}>{policy.name}</a>
-                  </th>
-                  <td>{policy.type}</td>
-                  <td>
-                    <span class={`mode mode-${policy.enforcementMode}`}>{policy.enforcementMode}</span>
-                  </td>
-                  <td>{scopeSummary(policy)}</td>
-                  <td>{policy.enabled ? 'yes' : 'no'}</td>
-                  <td>{pendingSwitch(policy) || '—'}</td>
+      <PagedListBody list={list} label="Runtime policies" empty="No runtime policies yet.">
+        {(items) => (
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Runtime policies table">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Mode</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col">Pending switch</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager list={list} label="Runtime policies" />
+              </thead>
+              <tbody>
+                {items.map((policy) => (
+                  <tr key={policy.name}>
+                    <th scope="row">
+                      <a href={href('policies', 'edit', policy.name)}>{policy.name}</a>
+                    </th>
+                    <td>{policy.type}</td>
+                    <td>
+                      <span class={`mode mode-${policy.enforcementMode}`}>{policy.enforcementMode}</span>
+                    </td>
+                    <td>{scopeSummary(policy)}</td>
+                    <td>{policy.enabled ? 'yes' : 'no'}</td>
+                    <td>{pendingSwitch(policy) || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedListBody>
     </section>
   );
 }

@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  QueryCommand,
   type BatchGetCommandInput,
   type BatchGetCommandOutput,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, mapWithConcurrency, withRetry, type RetryOptions } from '../retry.js';
 import { storageError } from './client.js';
@@ -90,4 +92,28 @@ export async function batchGetWithRetry(
     return found;
   });
   return pages.flat();
+}
+
+/** Deletes every item of one partition (`pk`), reading only the keys, all pages of them. */
+export async function deletePartition(document: DynamoDBDocumentClient, tableName: string, pk: string): Promise<void> {
+  const keys: { pk: string; sk: string }[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await document.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  await batchWriteWithRetry(
+    document,
+    tableName,
+    keys.map((key) => ({ DeleteRequest: { Key: key } })),
+  );
 }

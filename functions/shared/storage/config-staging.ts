@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteWithRetry } from './batch.js';
+import { batchWriteWithRetry, deletePartition } from './batch.js';
 import {
   copyTransactions,
   packStagedWrites,
@@ -175,26 +175,7 @@ export async function collectStages(document: DynamoDBDocumentClient, tableName:
   const old = (output.Items ?? []).filter((entry: Item) => String(entry.createdAt) < cutoff && entry.sk !== applying);
   for (const entry of old.slice(0, STAGES_COLLECTED_PER_CALL)) {
     const importId = String(entry.sk);
-    const keys: ConfigKey[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await document.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': stagePartition(importId) },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    await batchWriteWithRetry(
-      document,
-      tableName,
-      keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })),
-    );
+    await deletePartition(document, tableName, stagePartition(importId));
     await document.send(new DeleteCommand({ TableName: tableName, Key: { ...stageRegistryKey(importId) } }));
   }
 }

@@ -3,9 +3,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { batchWriteWithRetry } from './batch.js';
+import { batchWriteWithRetry, deletePartition } from './batch.js';
 import type { ImportUploadStore, UploadedPart } from './ports.js';
-import { configKeys, uploadChunkKey, uploadPartition, uploadRegistryKey, type ConfigKey } from './tables.js';
+import { configKeys, uploadChunkKey, uploadPartition, uploadRegistryKey } from './tables.js';
 
 // The parts of multi-part imports (docs/adr/0016), kept aside until the import is committed or aborted. Nothing
 // here is configuration: a commit reads the parts and imports them as one document through the ordinary,
@@ -176,26 +176,7 @@ export class DynamoImportUploads implements ImportUploadStore {
     const removed = await this.document.send(
       new DeleteCommand({ TableName: this.tableName, Key: { ...uploadRegistryKey(uploadId) }, ReturnValues: 'ALL_OLD' }),
     );
-    const keys: ConfigKey[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.document.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': uploadPartition(uploadId) },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    await batchWriteWithRetry(
-      this.document,
-      this.tableName,
-      keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })),
-    );
+    await deletePartition(this.document, this.tableName, uploadPartition(uploadId));
     return removed.Attributes !== undefined;
   }
 

@@ -886,6 +886,8 @@ export interface components {
                 /** @description Increments on every change; also the ETag. */
                 readonly version?: number;
             }[];
+            /** @description Enforcer groups, as `vigil export` writes them (GET /v1/export does not include them). Each is the body of PUT /v1/enforcer-groups/{name}; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted. */
+            enforcerGroups?: components["schemas"]["EnforcerGroup"][];
             /** @constant */
             formatVersion: 1;
             /** @default [] */
@@ -1307,7 +1309,7 @@ export interface components {
                 name: string;
                 /** @enum {string} */
                 result: "created" | "updated" | "unchanged";
-                /** @description Enforcer groups created by a commercial import only (not in a dry run): the new group token, shown this once. */
+                /** @description Enforcer groups created by the import only (not in a dry run): the new group token, shown this once; only its hash is stored. */
                 token?: string;
                 /** @description Policies only: the save-time warnings POST /v1/policies gives (controls nothing applies, attributes the workloads never carry, ...). */
                 warnings?: string[];
@@ -2427,7 +2429,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EnforcerGroup"];
+                    "application/json": components["schemas"]["EnforcerGroup"] & {
+                        /** @description The new group token, shown this once: only its hash is stored. */
+                        token: string;
+                    };
                 };
             };
             /** @description Error */
@@ -2638,7 +2643,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EnforcerGroup"] & {
+                        /** @description The new group token, shown this once: the previous token stops working now; only the hash is stored. */
+                        token: string;
+                    };
                 };
             };
             /** @description Error */

@@ -21,13 +21,28 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return json;
 }
 
+/** The export document; its enforcer groups are checked one by one as PUT /v1/enforcer-groups/{name} bodies. */
+function exportDocumentComponent(): JsonSchema {
+  const document = schemaOf(exportDocumentSchema, 'input') as { properties: Record<string, JsonSchema & { items?: JsonSchema }> };
+  const groups = document.properties.enforcerGroups;
+  if (groups) groups.items = { $ref: '#/components/schemas/EnforcerGroup' };
+  return document;
+}
+
+/** A group with the token the answer shows once. */
+function groupWithToken(description: string): JsonSchema {
+  return {
+    allOf: [ref('EnforcerGroup'), { type: 'object', required: ['token'], properties: { token: { type: 'string', description } } }],
+  };
+}
+
 const components: Record<string, JsonSchema> = {
   Policy: schemaOf(policySchema, 'input'),
   ApplicationScope: schemaOf(applicationScopeSchema, 'input'),
   EnforcerGroup: schemaOf(enforcerGroupSchema, 'input'),
   EnforcerSettings: schemaOf(enforcerSettingsSchema, 'input'),
   AuditEvent: schemaOf(auditEventSchema, 'output'),
-  ExportDocument: schemaOf(exportDocumentSchema, 'input'),
+  ExportDocument: exportDocumentComponent(),
   CommercialDocument: {
     description:
       "The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies) in one request; a larger document is uploaded in parts (POST /v1/imports).",
@@ -70,7 +85,8 @@ const components: Record<string, JsonSchema> = {
             },
             token: {
               type: 'string',
-              description: 'Enforcer groups created by a commercial import only (not in a dry run): the new group token, shown this once.',
+              description:
+                'Enforcer groups created by the import only (not in a dry run): the new group token, shown this once; only its hash is stored.',
             },
           },
         },
@@ -249,7 +265,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'PUT /v1/application-scopes/{name}': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
   'PATCH /v1/application-scopes/{name}': { request: mergePatch('application scope'), response: ref('ApplicationScope') },
   'GET /v1/enforcer-groups': { response: list(ref('EnforcerGroup')) },
-  'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: ref('EnforcerGroup') },
+  'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: groupWithToken('The new group token, shown this once: only its hash is stored.') },
   'GET /v1/enforcer-groups/{name}': { response: ref('EnforcerGroup') },
   'PUT /v1/enforcer-groups/{name}': {
     request: ref('EnforcerGroup'),
@@ -270,6 +286,9 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
         },
       ],
     },
+  },
+  'POST /v1/enforcer-groups/{name}/token': {
+    response: groupWithToken('The new group token, shown this once: the previous token stops working now; only the hash is stored.'),
   },
   'POST /v1/enforcer-groups/{name}/reissue': {
     response: {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { controlsForType, policyTypes, type PolicyType } from './catalog.js';
 import { controlOptionsSchema } from './schemas/control-options.js';
+import { planEnforcerGroups, type EnforcerGroupPlan } from './commercial/enforcer-group-plan.js';
 import { EXPORT_FORMAT_VERSION, exportDocumentSchema, type ExportDocument } from './schemas/export.js';
 import { policySchema, type EnforcementModeChange, type Policy } from './schemas/policy.js';
 import { GLOBAL_SCOPE } from './builtins.js';
@@ -41,7 +42,7 @@ export type ImportItem =
 
 /** One reason an import is refused; `path` is the dotted JSON path within the document. */
 export interface ImportIssue {
-  readonly kind: 'document' | 'policy' | 'applicationScope' | 'settings';
+  readonly kind: 'document' | 'policy' | 'applicationScope' | 'settings' | 'enforcerGroup';
   readonly name?: string;
   readonly index?: number;
   readonly path: string;
@@ -211,7 +212,7 @@ interface ReadDocument {
 const listKinds = { policies: 'policy', applicationScopes: 'applicationScope' } as const;
 type ListName = keyof typeof listKinds;
 
-function rawList(document: unknown, list: ListName): readonly unknown[] {
+function rawList(document: unknown, list: ListName | 'enforcerGroups'): readonly unknown[] {
   if (!isPlainObject(document)) return [];
   const items = document[list];
   return Array.isArray(items) ? items : [];
@@ -281,7 +282,7 @@ function duplicateNames(document: unknown, list: ListName, noun: string): Import
   return issues;
 }
 
-const kindOrder: Readonly<Record<ImportIssue['kind'], number>> = { document: 0, applicationScope: 1, policy: 2, settings: 3 };
+const kindOrder: Readonly<Record<ImportIssue['kind'], number>> = { document: 0, applicationScope: 1, policy: 2, settings: 3, enforcerGroup: 4 };
 
 /** The built-in scope as stored, or as every installation creates it. */
 function builtInScope(current: ControlPlaneState): ApplicationScope {
@@ -366,7 +367,19 @@ export function checkImportPart(document: unknown): ImportIssue[] {
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => issueFromZod(issue, document))),
     ...duplicateNames(document, 'applicationScopes', 'application scope'),
     ...duplicateNames(document, 'policies', 'policy'),
+    ...enforcerGroupIssues(planEnforcerGroups([], rawList(document, 'enforcerGroups'), 'upsert', 'replace')),
   ];
+}
+
+/** The problems of a group plan at their paths in Vigil's document (`enforcerGroups.<index>.<field>`). */
+export function enforcerGroupIssues(plan: EnforcerGroupPlan): ImportIssue[] {
+  if (plan.ok) return [];
+  return plan.errors.map((error) => ({
+    kind: 'enforcerGroup' as const,
+    index: error.index,
+    path: ['enforcerGroups', String(error.index), ...(error.path === '' ? [] : [error.path])].join('.'),
+    message: error.message,
+  }));
 }
 
 /**

@@ -15,7 +15,13 @@ export type ImportPartFormat = 'vigil' | 'commercial' | 'commercial-bypass-list'
 
 /** How one part is laid out, enough to join it and to find an item of the joined document in it. */
 export type ImportPartLayout =
-  | { readonly format: 'vigil'; readonly policies: number; readonly applicationScopes: number; readonly settings: boolean }
+  | {
+      readonly format: 'vigil';
+      readonly policies: number;
+      readonly applicationScopes: number;
+      readonly enforcerGroups: number;
+      readonly settings: boolean;
+    }
   | { readonly format: 'commercial'; readonly items: number; readonly prefix: string; readonly single: boolean }
   | { readonly format: 'commercial-bypass-list'; readonly items: number };
 
@@ -40,6 +46,7 @@ export function importPartLayout(part: unknown): ImportPartLayout {
     format: 'vigil',
     policies: list('policies'),
     applicationScopes: list('applicationScopes'),
+    enforcerGroups: list('enforcerGroups'),
     settings: isPlainObject(part) && part.settings !== undefined,
   };
 }
@@ -88,9 +95,10 @@ export function joinImportParts(
   if (problems.length > 0) return { ok: false, problems };
 
   if (first.layout.format === 'vigil') {
-    const ranges = { policies: [] as Range[], applicationScopes: [] as Range[] };
+    const ranges = { policies: [] as Range[], applicationScopes: [] as Range[], enforcerGroups: [] as Range[] };
     const policies: unknown[] = [];
     const applicationScopes: unknown[] = [];
+    const enforcerGroups: unknown[] = [];
     let settings: { value: unknown; number: number } | undefined;
     for (const part of layouts) {
       const document = part.document as Record<string, unknown>;
@@ -98,15 +106,23 @@ export function joinImportParts(
       ranges.applicationScopes.push({ start: applicationScopes.length, number: part.number, prefix: 'applicationScopes.' });
       policies.push(...((document.policies as unknown[] | undefined) ?? []));
       applicationScopes.push(...((document.applicationScopes as unknown[] | undefined) ?? []));
+      ranges.enforcerGroups.push({ start: enforcerGroups.length, number: part.number, prefix: 'enforcerGroups.' });
+      enforcerGroups.push(...((document.enforcerGroups as unknown[] | undefined) ?? []));
       if (document.settings !== undefined) settings = { value: document.settings, number: part.number };
     }
     return {
       ok: true,
       joined: {
-        document: { formatVersion: EXPORT_FORMAT_VERSION, policies, applicationScopes, ...(settings ? { settings: settings.value } : {}) },
+        document: {
+          formatVersion: EXPORT_FORMAT_VERSION,
+          policies,
+          applicationScopes,
+          ...(enforcerGroups.length > 0 ? { enforcerGroups } : {}),
+          ...(settings ? { settings: settings.value } : {}),
+        },
         locate: (path) => {
           const [head = '', ...rest] = path.split('.');
-          if (head === 'policies' || head === 'applicationScopes') return inRanges(ranges[head], rest, path);
+          if (head === 'policies' || head === 'applicationScopes' || head === 'enforcerGroups') return inRanges(ranges[head], rest, path);
           if (head === 'settings' && settings) return `parts.${settings.number}.${path}`;
           return path;
         },

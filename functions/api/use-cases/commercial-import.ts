@@ -15,10 +15,9 @@ import {
   type PlannedEnforcerGroup,
 } from '../../../layers/core/index.js';
 import { ValidationError } from '../../shared/errors.js';
-import { hashSecret } from '../../shared/http/auth.js';
 import type { Runtime } from '../../shared/runtime.js';
 import type { ConfigChange } from '../../shared/storage/ports.js';
-import { newGroupToken } from '../resources/groups.js';
+import { importedGroupChanges, importedGroupItems } from './import-groups.js';
 
 // The route's side of importing the commercial product's JSON: the pure converter (layers/core/commercial) gives
 // a Vigil document plus enforcer groups; here the groups are planned against the stored ones, every problem is
@@ -129,31 +128,8 @@ export function commercialImport(runtime: Runtime, document: unknown, snapshot: 
     },
 
     /** The writes of the enforcer groups; created groups get a new token (never the product's), kept for the answer. */
-    async groupChanges(dryRun: boolean): Promise<{ changes: ConfigChange[]; tokens: Map<string, string> }> {
-      const changes: ConfigChange[] = [];
-      const tokens = new Map<string, string>();
-      for (const group of plannedGroups) {
-        if (group.result === 'unchanged') continue;
-        if (group.result === 'created') {
-          const token = dryRun ? '' : newGroupToken();
-          if (!dryRun) tokens.set(group.name, token);
-          changes.push({ op: 'create', kind: 'enforcerGroup', name: group.name, doc: { ...group.value, tokenHash: hashSecret(token) } });
-          continue;
-        }
-        const stored = await runtime.configStore.get('enforcerGroup', group.name);
-        if (!stored)
-          throw new ValidationError('the document is invalid; nothing was written', [
-            { path: group.name, message: `enforcer group "${group.name}" was deleted while importing` },
-          ]);
-        changes.push({
-          op: 'replace',
-          kind: 'enforcerGroup',
-          name: group.name,
-          doc: { ...group.value, tokenHash: stored.tokenHash },
-          expectedVersion: group.previousVersion,
-        });
-      }
-      return { changes, tokens };
+    groupChanges(dryRun: boolean): Promise<{ changes: ConfigChange[]; tokens: Map<string, string> }> {
+      return importedGroupChanges(runtime, plannedGroups, dryRun);
     },
 
     /** The enforcer types the imported groups register, for the save-time advice of the imported policies. */
@@ -162,12 +138,7 @@ export function commercialImport(runtime: Runtime, document: unknown, snapshot: 
     },
 
     groupItems(tokens: ReadonlyMap<string, string>) {
-      return plannedGroups.map((group) => ({
-        kind: 'enforcerGroup' as const,
-        name: group.name,
-        result: group.result,
-        ...(tokens.has(group.name) ? { token: tokens.get(group.name)! } : {}),
-      }));
+      return importedGroupItems(plannedGroups, tokens);
     },
 
     answer(): CommercialAnswer {

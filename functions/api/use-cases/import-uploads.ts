@@ -33,7 +33,7 @@ export interface StoredPart {
   readonly part: number;
   readonly bytes: number;
   readonly format: ImportPartFormat;
-  /** Objects in the part (policies and scopes, the product's objects, or bypass entries). */
+  /** Objects in the part (policies, scopes and enforcer groups, the product's objects, or bypass entries). */
   readonly items: number;
 }
 
@@ -75,7 +75,7 @@ export function importUploads(runtime: Runtime, writes: ReturnType<typeof policy
       const text = JSON.stringify(body);
       await uploads.putPart(id, number, text, runtime.clock());
       const layout = importPartLayout(body);
-      const items = layout.format === 'vigil' ? layout.policies + layout.applicationScopes + (layout.settings ? 1 : 0) : layout.items;
+      const items = layout.format === 'vigil' ? layout.policies + layout.applicationScopes + layout.enforcerGroups + (layout.settings ? 1 : 0) : layout.items;
       return { id, part: number, bytes: Buffer.byteLength(text, 'utf8'), format: layout.format, items };
     },
 

@@ -1,5 +1,7 @@
 import {
   GLOBAL_SCOPE,
+  enforcerGroupIssues,
+  planEnforcerGroups,
   planImport,
   withoutWriteOnlyOptions,
   policyWarnings,
@@ -11,6 +13,7 @@ import {
   type Policy,
 } from '../../../layers/core/index.js';
 import { commercialImport, type CommercialAnswer } from './commercial-import.js';
+import { importedGroupChanges, importedGroupItems } from './import-groups.js';
 import { ConflictError, NotFoundError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { writeWithSchedules, type ScheduleTransition } from '../../shared/scheduling/schedule-sync.js';
@@ -222,14 +225,21 @@ export function policyWrites(runtime: Runtime) {
       // The commercial product's JSON is converted first; its enforcer groups are planned beside the document.
       const commercial = commercialImport(runtime, document, snapshot, options.mode);
       const plan = planImport(snapshot, commercial ? commercial.document : document, options.mode);
+      // Vigil's own document may carry whole enforcer groups (vigil export writes them), checked as PUT checks one.
+      const nativeGroups = commercial
+        ? undefined
+        : planEnforcerGroups(snapshot.groups, nativeGroupList(document), options.mode, 'replace');
       if (commercial) commercial.refuseProblems(plan);
-      else if (!plan.ok) {
-        throw new ValidationError(
-          `the document has ${plan.errors.length} problem${plan.errors.length === 1 ? '' : 's'}; nothing was written`,
-          plan.errors.map((e) => ({ ...e })),
-        );
+      else {
+        const errors = [...(plan.ok ? [] : plan.errors), ...enforcerGroupIssues(nativeGroups!)];
+        if (errors.length > 0)
+          throw new ValidationError(
+            `the document has ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was written`,
+            errors.map((e) => ({ ...e })),
+          );
       }
       if (!plan.ok) throw new Error('unreachable: a refused plan was not reported');
+      const plannedGroups = nativeGroups?.ok ? nativeGroups.items : [];
       const storedPolicies = new Map(snapshot.policies.map((p) => [p.name, p as StoredPolicy]));
       const changes: ConfigChange[] = [];
       const schedules: ScheduleTransition[] = [];
@@ -262,12 +272,18 @@ export function policyWrites(runtime: Runtime) {
           'the document is invalid; nothing was written',
           commercial ? commercial.locateProblems(problems) : problems,
         );
-      const groups = commercial ? await commercial.groupChanges(options.dryRun) : { changes: [], tokens: new Map<string, string>() };
+      const groups = commercial
+        ? await commercial.groupChanges(options.dryRun)
+        : await importedGroupChanges(runtime, plannedGroups, options.dryRun);
       changes.push(...groups.changes);
       // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).
       if (!options.dryRun && changes.length > 0) await writeWithSchedules(runtime, schedules, () => store.apply(changes, actor, 'import'));
       const registered = await enforcerTypes();
-      const imported = new Set([...registered, ...(commercial?.groupTypes() ?? [])]);
+      const imported = new Set([
+        ...registered,
+        ...(commercial?.groupTypes() ?? []),
+        ...plannedGroups.map((group) => group.value.type),
+      ]);
       return {
         dryRun: options.dryRun,
         items: [
@@ -278,12 +294,19 @@ export function policyWrites(runtime: Runtime) {
             // The same advice a save through POST /v1/policies gives, counting the groups this import brings.
             ...(item.kind === 'policy' ? { warnings: policyWarnings(item.value, imported) } : {}),
           })),
-          ...(commercial?.groupItems(groups.tokens) ?? []),
+          ...(commercial ? commercial.groupItems(groups.tokens) : importedGroupItems(plannedGroups, groups.tokens)),
         ],
         ...(commercial?.answer() ?? {}),
       };
     },
   };
+}
+
+/** The `enforcerGroups` list of Vigil's document, as sent (planEnforcerGroups checks each item). */
+function nativeGroupList(document: unknown): readonly unknown[] {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return [];
+  const groups = (document as Record<string, unknown>).enforcerGroups;
+  return Array.isArray(groups) ? groups : [];
 }
 
 /** The policy-write use case of one function instance. */

@@ -31,7 +31,18 @@ function same(a: EnforcerGroup, b: EnforcerGroup): boolean {
   return [...keys].every((key) => (a as Json)[key] === (b as Json)[key]);
 }
 
-export function planEnforcerGroups(existing: readonly EnforcerGroup[], incoming: readonly unknown[], mode: ImportMode): EnforcerGroupPlan {
+/**
+ * How an incoming group meets the stored one: `merge` (the commercial product's group carries only some fields, the
+ * rest stay as stored) or `replace` (Vigil's own document holds whole groups, as PUT /v1/enforcer-groups/{name}).
+ */
+export type GroupFields = 'merge' | 'replace';
+
+export function planEnforcerGroups(
+  existing: readonly EnforcerGroup[],
+  incoming: readonly unknown[],
+  mode: ImportMode,
+  fields: GroupFields = 'merge',
+): EnforcerGroupPlan {
   const stored = new Map(existing.map((group) => [group.name, group]));
   const errors: Array<{ index: number; path: string; message: string }> = [];
   const items: PlannedEnforcerGroup[] = [];
@@ -46,9 +57,19 @@ export function planEnforcerGroups(existing: readonly EnforcerGroup[], incoming:
       }
       seen.set(name, index);
     }
+    if (isPlainObject(raw) && 'token' in raw) {
+      // Never echo the value: it may be a live token of another installation.
+      errors.push({
+        index,
+        path: 'token',
+        message:
+          'tokens are never imported: remove "token" (a created group gets a new token, shown once in the answer; an existing group keeps its own)',
+      });
+      return;
+    }
     const current = name === undefined ? undefined : stored.get(name);
     const base = current ? withoutServerFields(current) : {};
-    const parsed = enforcerGroupSchema.safeParse({ ...base, ...(isPlainObject(raw) ? raw : {}) });
+    const parsed = enforcerGroupSchema.safeParse(fields === 'merge' ? { ...base, ...(isPlainObject(raw) ? raw : {}) } : raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) errors.push({ index, path: issue.path.map(String).join('.'), message: issue.message });
       return;

@@ -15,7 +15,7 @@ export {
   type ConvertedItem,
 } from './document.js';
 export { convertEnforcerGroup } from './enforcer-group.js';
-export { planEnforcerGroups, type EnforcerGroupPlan, type PlannedEnforcerGroup } from './enforcer-group-plan.js';
+export { planEnforcerGroups, type EnforcerGroupPlan, type GroupFields, type PlannedEnforcerGroup } from './enforcer-group-plan.js';
 export { documentShape, isCommercialDocument, isCommercialPolicy, recogniseItem, type CommercialKind } from './recognition.js';
 export { convertRuntimePolicy, type ItemConversion, type PolicyContext } from './runtime-policy.js';
 export type { Formula } from './scope.js';

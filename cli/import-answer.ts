@@ -33,7 +33,7 @@ export function printImportNotes(ctx: Context, answer: ImportAnswer): void {
   }
   const tokens = (answer.items ?? []).filter((item) => item.token !== undefined);
   if (tokens.length > 0) {
-    ctx.print("\nNew enforcer-group tokens (shown only this once; the product's tokens are never imported):");
+    ctx.print('\nNew enforcer-group tokens (shown only this once; tokens are never imported from a file):');
     for (const item of tokens) ctx.print(`  ${item.name}: ${item.token}`);
   }
 }

@@ -56,12 +56,15 @@ export function splitImport(document: unknown): { parts: Part[]; listPath: strin
     policies = [],
     applicationScopes = [],
     settings,
+    enforcerGroups,
     ...rest
   } = document as Record<string, unknown> & {
     policies?: unknown[];
     applicationScopes?: unknown[];
   };
-  const parts: Part[] = [{ body: { ...rest, ...(settings === undefined ? {} : { settings }) }, starts: {} }];
+  // The groups are few (at most 1,000 small objects): they go once, in the first part with the settings.
+  const first = { ...rest, ...(enforcerGroups === undefined ? {} : { enforcerGroups }), ...(settings === undefined ? {} : { settings }) };
+  const parts: Part[] = [{ body: first, starts: {} }];
   for (const run of runs(applicationScopes))
     parts.push({ body: { ...rest, applicationScopes: run.items }, starts: { 'applicationScopes.': run.start } });
   for (const run of runs(policies)) parts.push({ body: { ...rest, policies: run.items }, starts: { 'policies.': run.start } });

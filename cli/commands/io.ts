@@ -103,29 +103,26 @@ const itemColumns: readonly Column<ImportItem>[] = [
 ];
 
 /** The body to send: a commercial document as it is (the API converts it), anything else as one export document. */
-function importBody(file: string, text: string): { body: unknown; groups: number } {
+function importBody(file: string, text: string): unknown {
   const parsed = parseDocuments(file, text);
   if (parsed.issues.length > 0) throw new FileProblems(`${file} cannot be read; nothing was written`, parsed.issues);
   if (parsed.documents.length !== 1)
     throw new CliError(`${file}: import reads one document (this file has ${parsed.documents.length}); use \`vigil apply -f\` for several`);
   const [only] = parsed.documents;
-  if (isCommercialDocument(only!.value)) return { body: only!.value, groups: 0 };
+  if (isCommercialDocument(only!.value)) return only!.value;
   const merged = mergeDocuments(parsed.documents);
   if (merged.issues.length > 0)
     throw new FileProblems(
       `${file} has ${merged.issues.length} problem${merged.issues.length === 1 ? '' : 's'}; nothing was written`,
       merged.issues,
     );
-  return { body: merged.state.document, groups: merged.state.enforcerGroups.length };
+  // The groups go with the policies and scopes, in the same all-or-nothing import (created ones answer their token).
+  const { enforcerGroups } = merged.state;
+  return enforcerGroups.length > 0 ? { ...merged.state.document, enforcerGroups } : merged.state.document;
 }
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
-  const { body, groups } = importBody(file, await readText(file));
-  // An export carries the groups for `vigil apply`; the import API writes none, so importing an export still works.
-  if (groups > 0)
-    ctx.warn(
-      `${file}: its ${groups} enforcer group${groups === 1 ? ' is' : 's are'} not imported (the import API does not write groups): use \`vigil apply -f ${file}\` to write them`,
-    );
+  const body = importBody(file, await readText(file));
   // A document larger than one request goes as a multi-part import with one commit.
   const answer = await sendImport(ctx, body, { mode: options.mode, ...(options.dryRun ? { dryRun: true } : {}) });
   if (options.output !== 'table') {

@@ -141,10 +141,31 @@ describe('enforcer groups in policy-as-code files', () => {
     const diff = await vigil(['diff', '-f', file, '--prune']);
     expect(diff.code).toBe(0);
 
-    // The import API writes no groups: importing an export says so instead of dropping them silently.
-    const imported = await vigil(['import', file, '--dry-run']);
+    // The import takes the export as it is, groups included: all three are unchanged, and no warning drops them.
+    const imported = await vigil(['import', file, '--dry-run', '-o', 'json']);
     expect(imported.code).toBe(0);
-    expect(imported.stderr).toContain('its 3 enforcer groups are not imported (the import API does not write groups)');
+    expect(imported.stderr).not.toContain('not imported');
+    const groups = JSON.parse(imported.stdout).items.filter((item: { kind: string }) => item.kind === 'enforcerGroup');
+    expect(groups.map((item: { name: string; result: string }) => [item.name, item.result])).toEqual([
+      ['default', 'unchanged'],
+      ['default-ke', 'unchanged'],
+      ['team-ke', 'unchanged'],
+    ]);
+  });
+
+  it('imports a new group from a file with the policies and prints its token once', async () => {
+    const file = join(work, 'import-group.yaml');
+    await writeFile(file, 'formatVersion: 1\nenforcerGroups:\n  - name: imported-ke\n    type: kube_enforcer\n    failMode: closed\n');
+    const imported = await vigil(['import', file]);
+    expect(imported.code).toBe(0);
+    const token = /imported-ke: (vigil_grp_\S+)/.exec(imported.stdout)?.[1];
+    expect(token).toBeDefined();
+    expect(await group('imported-ke')).toMatchObject({ type: 'kube_enforcer', failMode: 'closed' });
+    const again = await vigil(['import', file]);
+    expect(again.stdout).not.toContain('vigil_grp_');
+    expect(again.stderr).toContain('0 created, 0 updated, 1 unchanged');
+    // The later tests count the groups on the server.
+    expect((await local.api('DELETE', '/v1/enforcer-groups/imported-ke')).status).toBe(204);
   });
 
   it('prunes undeclared groups with --prune --yes, never the built-in ones, and never one a cluster uses', async () => {

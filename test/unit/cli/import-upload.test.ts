@@ -39,4 +39,13 @@ describe('splitting an import document into parts', () => {
     expect(inDocument('parts.1.settings.auditRetentionDays', parts, '')).toBe('settings.auditRetentionDays');
     expect(inDocument('parts', parts, '')).toBe('parts');
   });
+
+  it('sends the enforcer groups once, in the first part with the settings', () => {
+    const policies = Array.from({ length: 900 }, (_, i) => ({ name: `p-${i}`, type: 'container', description: 'd'.repeat(6000) }));
+    const enforcerGroups = [{ name: 'g', type: 'agent' }];
+    const { parts } = splitImport({ formatVersion: 1, enforcerGroups, policies });
+    expect(parts[0]!.body).toEqual({ formatVersion: 1, enforcerGroups });
+    expect(parts.flatMap((part) => (part.body as { enforcerGroups?: unknown[] }).enforcerGroups ?? [])).toEqual(enforcerGroups);
+    expect(inDocument('parts.1.enforcerGroups.0.type', parts, '')).toBe('enforcerGroups.0.type');
+  });
 });

@@ -33,7 +33,8 @@ export interface FileIssue {
 
 /**
  * The desired state the files declare, with the origin of every item: one import document (policies, scopes,
- * settings), and the enforcer groups, which are written through the groups API because the import API has none.
+ * settings), and the enforcer groups: `vigil apply` merges each declared group into the stored one through the
+ * groups API (the import replaces whole groups), `vigil import` sends them with the document.
  */
 export interface DesiredState {
   readonly document: { formatVersion: 1; policies: unknown[]; applicationScopes: unknown[]; settings?: unknown };

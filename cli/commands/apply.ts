@@ -52,7 +52,8 @@ async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ dele
 }
 
 /**
- * Writes the files' enforcer groups through the groups API (the import API has none): a new group with POST,
+ * Writes the files' enforcer groups through the groups API (a declared group is merged, which the import's whole
+ * groups would not do): a new group with POST,
  * whose token is printed this once; a changed group with PATCH of the declared fields at the version read.
  */
 async function writeGroups(ctx: Context, changes: readonly Change[]): Promise<ErrorDetail[]> {

@@ -66,7 +66,7 @@ export async function fetchExport(ctx: Context): Promise<ExportDocument> {
 
 export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
   const [exported, groups] = await Promise.all([fetchExport(ctx), ctx.client().listAll<Record<string, unknown>>('/v1/enforcer-groups')]);
-  // The export API carries no groups (the import API writes none); `vigil apply` writes them through the groups API.
+  // GET /v1/export carries no groups: they come from the groups API, and the import takes them back as they are.
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const document: ExportDocument = {
     ...exported,

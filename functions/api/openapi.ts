@@ -473,7 +473,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'PUT /v1/imports/{id}/parts/{part}': {
     request: {
       description:
-        "One piece of the document, itself a document: Vigil's export format (split its policies and applicationScopes lists between parts, settings in one part only), or the commercial product's JSON in any shape POST /v1/import recognises (its objects, or global bypass entries, split between parts). All parts of one import have one format. The part is checked on its own when it arrives (400 naming parts.<part>.<path>, nothing stored); references between parts are checked at the commit. Uploading a part number again replaces that part.",
+        "One piece of the document, itself a document: Vigil's export format (split its policies, applicationScopes and enforcerGroups lists between parts, settings in one part only), or the commercial product's JSON in any shape POST /v1/import recognises (its objects, or global bypass entries, split between parts). All parts of one import have one format. The part is checked on its own when it arrives (400 naming parts.<part>.<path>, nothing stored); references between parts are checked at the commit. Uploading a part number again replaces that part.",
       oneOf: [ref('ExportDocument'), ref('CommercialDocument')],
     },
     response: {

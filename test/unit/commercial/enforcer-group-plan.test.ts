@@ -58,3 +58,29 @@ describe('planning the enforcer groups of a commercial import', () => {
     expect(errors[1]?.message).toContain('duplicate enforcer group "twice"');
   });
 });
+
+describe("planning the whole enforcer groups of Vigil's own document", () => {
+  it('replaces the stored group as PUT does: fields left out take their defaults', () => {
+    const plan = planEnforcerGroups(stored, [{ name: 'prod', type: 'kube_enforcer', enforce: true }], 'upsert', 'replace');
+    expect(plan.ok && plan.items.map((item) => [item.result, item.value.failMode, item.previousVersion])).toEqual([['updated', 'open', 4]]);
+  });
+
+  it('refuses a token without repeating it, and a field the group schema does not know', () => {
+    const plan = planEnforcerGroups(
+      stored,
+      [
+        { name: 'a', type: 'agent', token: 'vigil_grp_secret' },
+        { name: 'b', type: 'agent', tokenHash: 'x' },
+      ],
+      'upsert',
+      'replace',
+    );
+    expect(plan.ok).toBe(false);
+    if (plan.ok) return;
+    expect(plan.errors.map((error) => [error.index, error.path])).toEqual([
+      [0, 'token'],
+      [1, ''],
+    ]);
+    expect(JSON.stringify(plan.errors)).not.toContain('vigil_grp_secret');
+  });
+});

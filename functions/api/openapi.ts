@@ -265,7 +265,10 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'PUT /v1/application-scopes/{name}': { request: ref('ApplicationScope'), response: ref('ApplicationScope') },
   'PATCH /v1/application-scopes/{name}': { request: mergePatch('application scope'), response: ref('ApplicationScope') },
   'GET /v1/enforcer-groups': { response: list(ref('EnforcerGroup')) },
-  'POST /v1/enforcer-groups': { request: ref('EnforcerGroup'), response: groupWithToken('The new group token, shown this once: only its hash is stored.') },
+  'POST /v1/enforcer-groups': {
+    request: ref('EnforcerGroup'),
+    response: groupWithToken('The new group token, shown this once: only its hash is stored.'),
+  },
   'GET /v1/enforcer-groups/{name}': { response: ref('EnforcerGroup') },
   'PUT /v1/enforcer-groups/{name}': {
     request: ref('EnforcerGroup'),

@@ -282,7 +282,13 @@ function duplicateNames(document: unknown, list: ListName, noun: string): Import
   return issues;
 }
 
-const kindOrder: Readonly<Record<ImportIssue['kind'], number>> = { document: 0, applicationScope: 1, policy: 2, settings: 3, enforcerGroup: 4 };
+const kindOrder: Readonly<Record<ImportIssue['kind'], number>> = {
+  document: 0,
+  applicationScope: 1,
+  policy: 2,
+  settings: 3,
+  enforcerGroup: 4,
+};
 
 /** The built-in scope as stored, or as every installation creates it. */
 function builtInScope(current: ControlPlaneState): ApplicationScope {

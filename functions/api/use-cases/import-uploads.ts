@@ -75,7 +75,10 @@ export function importUploads(runtime: Runtime, writes: ReturnType<typeof policy
       const text = JSON.stringify(body);
       await uploads.putPart(id, number, text, runtime.clock());
       const layout = importPartLayout(body);
-      const items = layout.format === 'vigil' ? layout.policies + layout.applicationScopes + layout.enforcerGroups + (layout.settings ? 1 : 0) : layout.items;
+      const items =
+        layout.format === 'vigil'
+          ? layout.policies + layout.applicationScopes + layout.enforcerGroups + (layout.settings ? 1 : 0)
+          : layout.items;
       return { id, part: number, bytes: Buffer.byteLength(text, 'utf8'), format: layout.format, items };
     },
 

@@ -226,9 +226,7 @@ export function policyWrites(runtime: Runtime) {
       const commercial = commercialImport(runtime, document, snapshot, options.mode);
       const plan = planImport(snapshot, commercial ? commercial.document : document, options.mode);
       // Vigil's own document may carry whole enforcer groups (vigil export writes them), checked as PUT checks one.
-      const nativeGroups = commercial
-        ? undefined
-        : planEnforcerGroups(snapshot.groups, nativeGroupList(document), options.mode, 'replace');
+      const nativeGroups = commercial ? undefined : planEnforcerGroups(snapshot.groups, nativeGroupList(document), options.mode, 'replace');
       if (commercial) commercial.refuseProblems(plan);
       else {
         const errors = [...(plan.ok ? [] : plan.errors), ...enforcerGroupIssues(nativeGroups!)];
@@ -279,11 +277,7 @@ export function policyWrites(runtime: Runtime) {
       // Schedules first, then the all-or-nothing write; a failed write sets the schedules back (docs/adr/0004).
       if (!options.dryRun && changes.length > 0) await writeWithSchedules(runtime, schedules, () => store.apply(changes, actor, 'import'));
       const registered = await enforcerTypes();
-      const imported = new Set([
-        ...registered,
-        ...(commercial?.groupTypes() ?? []),
-        ...plannedGroups.map((group) => group.value.type),
-      ]);
+      const imported = new Set([...registered, ...(commercial?.groupTypes() ?? []), ...plannedGroups.map((group) => group.value.type)]);
       return {
         dryRun: options.dryRun,
         items: [

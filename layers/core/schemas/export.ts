@@ -13,14 +13,10 @@ export const exportDocumentSchema = z.strictObject({
   settings: enforcerSettingsSchema.optional(),
   // Only the list's shape here: each group is checked against the stored groups (type change, create mode) by
   // planEnforcerGroups, with the schema of PUT /v1/enforcer-groups/{name}, so every problem is named once.
-  enforcerGroups: z
-    .array(z.unknown())
-    .max(1_000)
-    .optional()
-    .meta({
-      description:
-        'Enforcer groups, as `vigil export` writes them (GET /v1/export does not include them). Each is the body of PUT /v1/enforcer-groups/{name}; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted.',
-    }),
+  enforcerGroups: z.array(z.unknown()).max(1_000).optional().meta({
+    description:
+      'Enforcer groups, as `vigil export` writes them (GET /v1/export does not include them). Each is the body of PUT /v1/enforcer-groups/{name}; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted.',
+  }),
 });
 export type ExportDocument = z.output<typeof exportDocumentSchema>;
 export type ExportDocumentInput = z.input<typeof exportDocumentSchema>;

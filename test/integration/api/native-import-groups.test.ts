@@ -89,18 +89,30 @@ describe('the multi-part import of enforcer groups', () => {
     expect(refused.body.error.details).toEqual([expect.objectContaining({ path: 'parts.2.enforcerGroups.0.token' })]);
 
     const first = await api.call('PUT', `/v1/imports/${id}/parts/1`, {
-      body: { formatVersion: 1, policies: [{ ...policy, name: 'mp-exec', scope: {} }], enforcerGroups: [{ name: 'mp-one', type: 'agent' }] },
+      body: {
+        formatVersion: 1,
+        policies: [{ ...policy, name: 'mp-exec', scope: {} }],
+        enforcerGroups: [{ name: 'mp-one', type: 'agent' }],
+      },
     });
     expect(first.body).toMatchObject({ part: 1, items: 2 });
     await api.call('PUT', `/v1/imports/${id}/parts/2`, {
-      body: { formatVersion: 1, enforcerGroups: [{ name: 'mp-two', type: 'kube_enforcer' }, { name: 'default', type: 'kube_enforcer' }] },
+      body: {
+        formatVersion: 1,
+        enforcerGroups: [
+          { name: 'mp-two', type: 'kube_enforcer' },
+          { name: 'default', type: 'kube_enforcer' },
+        ],
+      },
     });
     const typeChange = await api.call('POST', `/v1/imports/${id}/commit`);
     expect(typeChange.status).toBe(400);
     expect(typeChange.body.error.details).toEqual([expect.objectContaining({ path: 'parts.2.enforcerGroups.1.type' })]);
     expect((await api.call('GET', '/v1/enforcer-groups/mp-one')).status).toBe(404);
 
-    await api.call('PUT', `/v1/imports/${id}/parts/2`, { body: { formatVersion: 1, enforcerGroups: [{ name: 'mp-two', type: 'kube_enforcer' }] } });
+    await api.call('PUT', `/v1/imports/${id}/parts/2`, {
+      body: { formatVersion: 1, enforcerGroups: [{ name: 'mp-two', type: 'kube_enforcer' }] },
+    });
     const committed = await api.call('POST', `/v1/imports/${id}/commit`);
     expect(committed.status).toBe(200);
     const groups = committed.body.items.filter((item: { kind: string }) => item.kind === 'enforcerGroup');

@@ -5,6 +5,7 @@ import { planEnforcerGroups, type EnforcerGroupPlan } from './commercial/enforce
 import { EXPORT_FORMAT_VERSION, exportDocumentSchema, type ExportDocument } from './schemas/export.js';
 import { policySchema, type EnforcementModeChange, type Policy } from './schemas/policy.js';
 import { GLOBAL_SCOPE } from './builtins.js';
+import { importModes, type ImportMode, type ImportResult } from './import-modes.js';
 import { applicationScopeSchema, type ApplicationScope } from './schemas/scope.js';
 import { enforcerSettingsSchema, type EnforcerSettings } from './schemas/settings.js';
 
@@ -15,12 +16,7 @@ export interface ControlPlaneState {
   readonly settings: EnforcerSettings;
 }
 
-/** `upsert` creates or replaces; `create` refuses to replace an existing item that differs. */
-export const importModes = ['upsert', 'create'] as const;
-export type ImportMode = (typeof importModes)[number];
-
-/** What importing an item does to the stored item of the same name. */
-export type ImportResult = 'created' | 'updated' | 'unchanged';
+export { importModes, type ImportMode, type ImportResult } from './import-modes.js';
 
 interface PlannedItem<K extends string, V> {
   readonly kind: K;

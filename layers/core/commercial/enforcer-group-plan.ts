@@ -3,7 +3,7 @@
  * and scopes: created, updated or unchanged, nothing written. Only the fields the product's group carries are
  * compared and replaced; what Vigil alone has (fail mode, timeout, kube-system exemption) stays as stored.
  */
-import type { ImportMode, ImportResult } from '../export-import.js';
+import type { ImportMode, ImportResult } from '../import-modes.js';
 import { enforcerGroupSchema, type EnforcerGroup } from '../schemas/settings.js';
 import { isPlainObject, type Json } from './source.js';
 

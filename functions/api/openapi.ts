@@ -567,7 +567,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       type: 'object',
       required: ['cluster', 'group', 'revision', 'objects', 'report', 'pollIntervalSeconds', 'heartbeatIntervalSeconds'],
       description:
-        'What GET /v1/clusters/{name}/node-policies previews for the same cluster and group, compiled by the same code: the in-cluster bridge applies these objects. The ETag is a hash of objects and report, so a configuration change that does not touch them answers 304 to If-None-Match.',
+        'What GET /v1/clusters/{name}/node-policies previews for the same cluster and group, compiled by the same code: the in-cluster bridge applies these objects. The ETag is a hash of objects and report, so a configuration change that does not touch them answers 304 to If-None-Match. The node-agent token of a cluster reads only that cluster: the name of another answers 400 naming cluster.',
       properties: {
         cluster: { type: 'string' },
         group: { type: 'string', description: "The token's agent enforcer group." },

@@ -295,6 +295,17 @@ describe('Python functions protected through vigil-wrapper', () => {
     ]);
   }, 60_000);
 
+  it('leaves NODE_OPTIONS as the function set it: a Node.js program the function starts gets no Vigil preload', async () => {
+    const events = [
+      { do: 'read-env', name: 'NODE_OPTIONS' },
+      { do: 'output', args: [process.execPath, '-p', 'process.env.NODE_OPTIONS ?? "(unset)"'] },
+    ];
+    const plain = await runPythonFunction({ layerDir, events, env: {} });
+    expect(plain.results).toEqual([{ value: null }, { ok: true, value: '(unset)\n' }]);
+    const own = await runPythonFunction({ layerDir, events, env: { NODE_OPTIONS: '--max-old-space-size=256' } });
+    expect(own.results).toEqual([{ value: '--max-old-space-size=256' }, { ok: true, value: '--max-old-space-size=256\n' }]);
+  }, 60_000);
+
   it('follows the fail mode while the control plane is unreachable', async () => {
     const unreachable = `http://127.0.0.1:${await closedPort()}`;
     const events = [

@@ -156,3 +156,54 @@ export async function runPythonFunction(options: {
     await runtimeApi.close();
   }
 }
+
+/**
+ * A test double of the enforcer API that holds the rule table request: register and heartbeat are answered
+ * at once, `GET /v1/enforcers/rules` only after `release()`, with the table given. It shows what a function
+ * does while its first table is on the way (an embedded table decides; nothing waits for the answer).
+ */
+export class HeldRulesDouble {
+  readonly server: Server;
+  /** Every request as `METHOD path`, in order, with its authorization and enforcer id headers. */
+  readonly requests: Array<{ route: string; authorization: string | undefined; enforcerId: string | undefined }> = [];
+  private answer: (() => void) | undefined;
+  private readonly released: Promise<void>;
+
+  constructor(private readonly table: Record<string, unknown>) {
+    this.released = new Promise((resolve) => (this.answer = resolve));
+    this.server = createServer((req, res) => {
+      void this.handle(req).then(([status, body]) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      );
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Answers the held rule table requests, and every later one at once. */
+  release(): void {
+    this.answer?.();
+  }
+
+  close(): Promise<void> {
+    this.release();
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage): Promise<[number, unknown]> {
+    for await (const chunk of req) void chunk;
+    const route = `${req.method} ${req.url}`;
+    this.requests.push({ route, authorization: req.headers.authorization, enforcerId: req.headers['x-enforcer-id'] as string | undefined });
+    if (route === 'POST /v1/enforcers/register') return [200, { enforcerId: 'enf-held', group: 'py-held', pollIntervalSeconds: 60 }];
+    if (route === 'POST /v1/enforcers/heartbeat') return [200, { status: 'connected', pollIntervalSeconds: 60 }];
+    if (req.method === 'GET' && req.url?.startsWith('/v1/enforcers/rules?')) {
+      await this.released;
+      return [200, this.table];
+    }
+    return [404, { error: { code: 'not_found', message: 'not a route of this test double' } }];
+  }
+}

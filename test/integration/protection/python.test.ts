@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useEnforcerApi } from '../enforcer/harness.js';
 import { buildLayer, closedPort } from './harness.js';
-import { pythonFixtures, runPythonFunction } from './python-harness.js';
+import { HeldRulesDouble, pythonFixtures, runPythonFunction } from './python-harness.js';
 
 // Python functions through the real vigil-wrapper, the real interpreter and the real native guard, with a
 // test double of the Lambda Runtime API, against the enforcer API on DynamoDB Local (issue 18).
@@ -325,6 +325,156 @@ describe('Python functions protected through vigil-wrapper', () => {
     const open = await runPythonFunction({ layerDir, events, env: { VIGIL_ENDPOINT: unreachable, VIGIL_TOKEN: 't' } });
     expect(open.results[0]).toEqual({ ok: true, value: 0 });
     expect(open.results[1]).toMatchObject({ ok: false, error: 'gaierror' });
+  }, 60_000);
+
+  /** The rule table the enforcer API serves for the test function's facts (what `vigil rules` saves for VIGIL_RULES). */
+  async function servedTable(token: string): Promise<Record<string, unknown>> {
+    const enforcerId = await api.register(token, 'orders-py', 'nano_enforcer');
+    const answer = await api.call('GET', '/v1/enforcers/rules?function=orders-py&runtime=python3.11&region=eu-west-1', {
+      token,
+      enforcerId,
+    });
+    expect(answer.status).toBe(200);
+    return answer.body as Record<string, unknown>;
+  }
+
+  it('enforces an embedded rule table (VIGIL_RULES, a file) from the first invocation while the control plane is unreachable, the native guard too', async () => {
+    const token = await group('py-embedded', true);
+    await policy('py-embedded-policy', 'py-embedded', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
+    const table = await servedTable(token);
+    const file = join(mkdtempSync(join(tmpdir(), 'vigil-rules-')), 'rules.json');
+    writeFileSync(file, JSON.stringify(table));
+    const result = await runPythonFunction({
+      layerDir,
+      events: [
+        { do: 'run', args: ['id'] },
+        { do: 'run', args: ['true'] },
+        { do: 'system', command: 'sh -c "id -u"' },
+      ],
+      env: { VIGIL_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, VIGIL_TOKEN: token, VIGIL_FAIL_MODE: 'closed', VIGIL_RULES: file },
+    });
+    const [refused, allowed, descendant] = result.results;
+    // The embedded table decides, not the closed fail mode: only the blocked program is refused.
+    expect(refused).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+    expect(refused.message).toContain(
+      'blocked by policy "py-embedded-policy" (Executables Blocked): "/usr/bin/id" is a blocked executable',
+    );
+    expect(allowed).toEqual({ ok: true, value: 0 });
+    // Below a shell, the native guard refuses it from the same table.
+    expect(descendant).toEqual({ ok: true, value: 126 });
+    expect(result.stderr).toContain(`the first rule table fetch failed`);
+    expect(result.stderr).toContain(`(keeping revision ${String(table.revision)})`);
+    expect(result.stderr).not.toContain('VIGIL_RULES');
+  }, 60_000);
+
+  it('does not wait for the first served table when one is embedded (inline JSON), and replaces it by the served one', async () => {
+    const token = await group('py-embedded-inline', true);
+    await policy('py-embedded-inline-policy', 'py-embedded-inline', 'enforce', {
+      blockedExecutables: { enabled: true, executables: ['id'] },
+    });
+    const embedded = await servedTable(token);
+    const served = { ...embedded, revision: (embedded.revision as number) + 1, rules: [] };
+    const controlPlane = new HeldRulesDouble(served);
+    const endpoint = await controlPlane.listen();
+    try {
+      const result = await runPythonFunction({
+        layerDir,
+        events: [
+          { do: 'run', args: ['id'] },
+          { do: 'run', args: ['id'] },
+        ],
+        // The rule table request is answered only once the first invocation has ended: had the function
+        // waited for it, the request would have timed out first (and the fetch failure been logged).
+        gate: async () => {
+          controlPlane.release();
+          await expect.poll(() => controlPlane.requests.map((r) => r.route), { timeout: 20_000 }).toContain('POST /v1/enforcers/heartbeat');
+        },
+        env: {
+          VIGIL_ENDPOINT: endpoint,
+          VIGIL_TOKEN: 'group-token',
+          VIGIL_AWS_ACCOUNT: '123456789012',
+          VIGIL_FAIL_MODE: 'closed',
+          VIGIL_RULES: JSON.stringify(embedded),
+        },
+      });
+      expect(result.results[0]).toMatchObject({ ok: false, errno: 13 });
+      expect(result.results[0].message).toContain('"/usr/bin/id" is a blocked executable');
+      // The served table (no rules) replaced the embedded one.
+      expect(result.results[1]).toEqual({ ok: true, value: 0 });
+      expect(result.stderr).not.toContain('fetch failed');
+      expect(controlPlane.requests.slice(0, 3)).toEqual([
+        { route: 'POST /v1/enforcers/register', authorization: 'Bearer group-token', enforcerId: undefined },
+        {
+          route: 'GET /v1/enforcers/rules?function=orders-py&runtime=python3.11&region=eu-west-1&account=123456789012',
+          authorization: 'Bearer group-token',
+          enforcerId: 'enf-held',
+        },
+        { route: 'POST /v1/enforcers/heartbeat', authorization: 'Bearer group-token', enforcerId: 'enf-held' },
+      ]);
+    } finally {
+      await controlPlane.close();
+    }
+  }, 60_000);
+
+  it('refuses a bad embedded table as a whole, says why without its values, and follows the fail mode', async () => {
+    const rule = {
+      action: 'process',
+      control: 'blockedExecutables',
+      controlName: 'Executables Blocked',
+      status: 'Block',
+      policy: { name: 'p', version: 1 },
+    };
+    const badTable = {
+      format: 'vigil-function-rules 1',
+      revision: 7,
+      group: { name: 'g' },
+      rules: [
+        { ...rule, id: 0, patterns: ['id'] },
+        {
+          ...rule,
+          id: 1,
+          action: 'honeypot',
+          control: 'honeypot',
+          accessKeyId: 'AKIADECOYDECOYDECOY0',
+          applyOn: ['environment', 'file', 'AKIADECOYDECOYDECOY0'],
+        },
+      ],
+    };
+    const unreachable = `http://127.0.0.1:${await closedPort()}`;
+    const events = [
+      { do: 'run', args: ['id'] },
+      { do: 'run', args: ['true'] },
+    ];
+    // Fail mode open: the valid first rule was not applied on its own (id runs).
+    const open = await runPythonFunction({
+      layerDir,
+      events,
+      env: { VIGIL_ENDPOINT: unreachable, VIGIL_TOKEN: 't', VIGIL_RULES: JSON.stringify(badTable) },
+    });
+    expect(open.results).toEqual([
+      { ok: true, value: 0 },
+      { ok: true, value: 0 },
+    ]);
+    expect(open.stderr).toContain(
+      'VIGIL_RULES is not used: rules[1].applyOn must be a list of at most 2 texts; the fail mode open applies until the first rule table arrives',
+    );
+    expect(open.stderr).not.toContain('AKIADECOY');
+    // Fail mode closed, a file that is not JSON: everything is refused, as with no table.
+    const file = join(mkdtempSync(join(tmpdir(), 'vigil-rules-')), 'rules.json');
+    writeFileSync(file, JSON.stringify(badTable).slice(0, 200));
+    const closed = await runPythonFunction({
+      layerDir,
+      events,
+      env: { VIGIL_ENDPOINT: unreachable, VIGIL_TOKEN: 't', VIGIL_FAIL_MODE: 'closed', VIGIL_RULES: file },
+    });
+    expect(closed.results[0]).toMatchObject({ ok: false, errno: 13 });
+    expect(closed.results[1]).toMatchObject({ ok: false, errno: 13 });
+    expect(closed.stderr).toMatch(
+      /VIGIL_RULES is not used: it is not JSON \(JSONDecodeError at line 1, column \d+\); the fail mode closed applies/,
+    );
+    expect(closed.stderr).not.toContain('AKIADECOY');
+    const missing = await runPythonFunction({ layerDir, events: [], env: { VIGIL_RULES: join(file, 'nope') } });
+    expect(missing.stderr).toContain(`VIGIL_RULES is not used: the file ${join(file, 'nope')} could not be read (Not a directory)`);
   }, 60_000);
 
   it('with a wrong token follows the fail mode; a token kept in SSM is read again after a 401', async () => {

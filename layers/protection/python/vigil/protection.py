@@ -3,7 +3,9 @@
 Every verdict comes from the rule table the control plane's core compiled for this function
 (GET /v1/enforcers/rules): this module only matches events against it. Fail mode, audit/enforce and the
 audit-only group behave as in the Node layer: a violation blocks only when its rule says Block, and while no
-table is known, "closed" refuses every program and outbound connection and "open" allows them.
+table is known, "closed" refuses every program and outbound connection and "open" allows them. A table
+embedded at deploy time (VIGIL_RULES, the same table saved by `vigil rules`) is in force from the start
+until the first served one arrives.
 """
 
 import atexit
@@ -15,7 +17,7 @@ import sys
 import threading
 import time
 
-from vigil.client import ControlPlaneClient, ControlPlaneError
+from vigil.client import MAX_ANSWER_BYTES, ControlPlaneClient, ControlPlaneError
 from vigil.guard import NativeGuard
 from vigil.rules import RuleTable, RuleTableError, guard_table_without_rules, honeypot_message, resolve_program
 
@@ -105,6 +107,28 @@ class Config:
         self.account = env.get("VIGIL_AWS_ACCOUNT") or None
         self.tags = _tags(env.get("VIGIL_FUNCTION_TAGS"))
         self.runtime_api = env.get("AWS_LAMBDA_RUNTIME_API")
+        self.embedded_rules = (env.get("VIGIL_RULES") or "").strip() or None
+
+
+def read_embedded_rules(text):
+    """The rule table of VIGIL_RULES (inline JSON, or the path of a file holding it), validated exactly as a
+    served table is. Raises RuleTableError with a reason that never quotes the table's content."""
+    if text.startswith("{"):
+        raw = text.encode("utf-8")
+    else:
+        try:
+            with open(text, "rb") as f:
+                raw = f.read(MAX_ANSWER_BYTES + 1)
+        except OSError as error:
+            raise RuleTableError("the file %s could not be read (%s)" % (text, error.strerror or type(error).__name__)) from None
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise RuleTableError("it is larger than %d bytes" % MAX_ANSWER_BYTES)
+    try:
+        parsed = json.loads(raw)
+    except ValueError as error:
+        # The position only: a message quoting the text could carry the honeypot's decoy values into the log.
+        raise RuleTableError("it is not JSON (%s at line %d, column %d)" % (type(error).__name__, getattr(error, "lineno", 0), getattr(error, "colno", 0))) from None
+    return RuleTable(parsed)
 
 
 def _describe(source):
@@ -151,6 +175,8 @@ class Protection:
         for problem in config.problems:
             log(problem)
         self.table = None
+        # Whether the table in force came from the control plane (not from VIGIL_RULES).
+        self.served = False
         self.etag = None
         self.enforcer_id = None
         self.account = config.account
@@ -191,6 +217,15 @@ class Protection:
         except OSError as error:
             log("the exec guard's directory could not be prepared: %s" % error)
             self.guard = None
+        if config.embedded_rules:
+            try:
+                embedded = read_embedded_rules(config.embedded_rules)
+            except RuleTableError as error:
+                log("VIGIL_RULES is not used: %s; the fail mode %s applies until the first rule table arrives" % (error, config.fail_mode))
+            else:
+                # Whole or not at all: RuleTable validated every rule before anything is applied.
+                self._apply(embedded)
+                return
         self._write_guard_rules()
 
     # ------------------------------------------------------------------ lifecycle
@@ -221,8 +256,9 @@ class Protection:
                 self.ready.clear()
                 self.refresh_due = 0.0
                 self.wake.set()
-        if self.client and (self.table is None or not self.ready.is_set()):
-            # Nothing known yet (or the facts changed): wait for the fetch, bounded by the client's timeouts.
+        if self.client and (self.table is None or (self.served and not self.ready.is_set())):
+            # Nothing known yet (or the facts of a served table changed): wait for the fetch, bounded by the
+            # client's timeouts. An embedded table stays in force meanwhile instead: nothing waits for the network.
             self.ready.wait(self.client.timeout * 3)
 
     def after_invocation(self, deadline_s=0.3):
@@ -313,6 +349,7 @@ class Protection:
             if answer is not None:
                 body, etag = answer
                 self._apply(RuleTable(body))
+                self.served = True
                 self.etag = etag
         except (ControlPlaneError, RuleTableError, KeyError, TypeError) as error:
             self._forget_on(error)

@@ -267,7 +267,7 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
 
   const clusters = program
     .command('clusters')
-    .description('register EKS clusters, rotate their webhook secrets and preview their node policies');
+    .description('register EKS clusters, rotate their webhook secrets and node-agent tokens, and preview their node policies');
   const webhookOutput = () =>
     new Option('-o, --output <format>', 'manifest (default), or the whole answer as json or yaml')
       .choices(['manifest', 'json', 'yaml'])
@@ -317,6 +317,26 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
     .addOption(webhookOutput())
     .action((name: string, options: { manifestFile?: string; allowGitTracked?: boolean; output: 'manifest' | 'json' | 'yaml' }) =>
       run(import('./commands/clusters.js').then(({ rotateSecretCommand }) => rotateSecretCommand(context, name, options))),
+    );
+
+  clusters
+    .command('rotate-node-agent-token')
+    .description(
+      "issue a new token for the cluster's node agents (bridge and forwarder): the old token stops working; writes the token Secret to apply and prints the token once",
+    )
+    .argument('<name>', 'cluster name (registered with --node-agent)')
+    .option(
+      '--file <path>',
+      'where to write the token Secret, readable only by you; refused inside a git work tree that does not ignore it (default: vigil-node-agent-token-<name>.yaml)',
+    )
+    .option('--allow-git-tracked', 'write --file even where git does not ignore it')
+    .addOption(
+      new Option('-o, --output <format>', 'file (default), or the whole answer (token and Secret) as json or yaml, writing no file')
+        .choices(['file', 'json', 'yaml'])
+        .default('file'),
+    )
+    .action((name: string, options: { file?: string; allowGitTracked?: boolean; output: 'file' | 'json' | 'yaml' }) =>
+      run(import('./commands/clusters.js').then(({ rotateNodeAgentTokenCommand }) => rotateNodeAgentTokenCommand(context, name, options))),
     );
 
   clusters

@@ -1,4 +1,4 @@
-// `vigil clusters register|rotate-secret` and `vigil groups rotate-token`: the secrets the API shows once.
+// `vigil clusters register|rotate-secret|rotate-node-agent-token` and `vigil groups rotate-token`: the secrets the API shows once.
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -208,6 +208,55 @@ export async function rotateSecretCommand(ctx: Context, name: string, options: W
   const answer = (await ctx.client().request<WebhookAnswer>('POST', `/v1/clusters/${segment(name)}/secret`)).body;
   await showWebhook(ctx, answer, options);
   ctx.note('The previous webhook URL no longer works: apply the new manifest to the cluster.');
+  return ExitCode.ok;
+}
+
+export interface RotateNodeAgentTokenOptions {
+  readonly file?: string;
+  readonly allowGitTracked?: boolean;
+  readonly output?: 'file' | 'json' | 'yaml';
+}
+
+/** Where the rotated token's Secret goes when no file is named. */
+export function nodeAgentTokenFile(name: string, options: RotateNodeAgentTokenOptions): string {
+  return options.file ?? `vigil-node-agent-token-${name}.yaml`;
+}
+
+/**
+ * `vigil clusters rotate-node-agent-token <name>`: a new token for the cluster's bridge and forwarders. The token
+ * Secret goes to a file readable only by the user (like `register --node-agent`), the token is shown once on
+ * stdout, and the steps that put it to use go to stderr.
+ */
+export async function rotateNodeAgentTokenCommand(ctx: Context, name: string, options: RotateNodeAgentTokenOptions): Promise<number> {
+  const structured = options.output === 'json' || options.output === 'yaml';
+  const file = nodeAgentTokenFile(name, options);
+  if (!structured)
+    await refuseSecretFileInGit(file, "the token Secret holds the agents' token", 'a pattern such as vigil-node-agent-*.yaml', options);
+  const answer = (
+    await ctx
+      .client()
+      .request<{ name: string; nodeAgent: Omit<NodeAgentAnswer, 'tetragonValues'> }>(
+        'POST',
+        `/v1/clusters/${segment(name)}/node-agent-token`,
+      )
+  ).body;
+  if (structured) {
+    ctx.output(answer, options.output, []);
+  } else {
+    const agent = answer.nodeAgent;
+    ctx.print(`Node-agent token (shown only now; the Secret holds it): ${agent.token}`);
+    await writeOrPrint(ctx, file, agent.manifest, 0o600, 'the token Secret');
+    ctx.note(
+      [
+        `Token Secret written to ${file}. Apply it and restart the agents so that they read it:`,
+        `  kubectl apply -f ${file}`,
+        `  kubectl rollout restart -n ${agent.namespace} deployment/vigil-bridge daemonset/vigil-forwarder`,
+      ].join('\n'),
+    );
+  }
+  ctx.note(
+    `The previous node-agent token of "${name}" no longer works. Until the agents restart, the applied Tetragon policies stay in force and events wait in Tetragon's export.`,
+  );
   return ExitCode.ok;
 }
 

@@ -143,6 +143,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clusters/{name}/node-agent-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the cluster's node-agent token (returns it once, with the token Secret manifest); the previous token stops working */
+        post: operations["postV1ClustersBy_nameNodeAgentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters/{name}/node-policies": {
         parameters: {
             query?: never;
@@ -2249,6 +2266,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1ClustersBy_nameNodeAgentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        enforcerGroup: string;
+                        name: string;
+                        nodeAgent: {
+                            enforcerGroup: string;
+                            image: string;
+                            /** @description YAML of the token Secret alone (vigil-node-agent-token in the agents’ namespace): kubectl apply it, then restart the bridge Deployment and the forwarder DaemonSet (docs/node-enforcement.md) */
+                            manifest: string;
+                            namespace: string;
+                            /** @description The new node-agent token, shown only here; only its hash is stored. The previous token stops working now: the bridge keeps the applied Tetragon objects and the forwarder its place in the export until they restart with the new Secret. */
+                            token: string;
+                        };
+                        version?: number;
+                    };
+                };
             };
             /** @description Error */
             default: {

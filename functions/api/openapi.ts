@@ -397,6 +397,38 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       },
     },
   },
+  'POST /v1/clusters/{name}/node-agent-token': {
+    response: {
+      type: 'object',
+      description:
+        'The cluster with its new node-agent token. 404 for a cluster that is not registered, 409 for one registered without node agents (it has no token to rotate).',
+      required: ['name', 'enforcerGroup', 'nodeAgent'],
+      properties: {
+        name: { type: 'string' },
+        enforcerGroup: { type: 'string' },
+        version: { type: 'integer' },
+        nodeAgent: {
+          type: 'object',
+          required: ['enforcerGroup', 'image', 'namespace', 'token', 'manifest'],
+          properties: {
+            enforcerGroup: { type: 'string' },
+            image: { type: 'string' },
+            namespace: { type: 'string' },
+            token: {
+              type: 'string',
+              description:
+                'The new node-agent token, shown only here; only its hash is stored. The previous token stops working now: the bridge keeps the applied Tetragon objects and the forwarder its place in the export until they restart with the new Secret.',
+            },
+            manifest: {
+              type: 'string',
+              description:
+                'YAML of the token Secret alone (vigil-node-agent-token in the agents’ namespace): kubectl apply it, then restart the bridge Deployment and the forwarder DaemonSet (docs/node-enforcement.md)',
+            },
+          },
+        },
+      },
+    },
+  },
   'GET /v1/clusters/{name}/node-policies': {
     response: {
       type: 'object',
@@ -705,6 +737,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     route.method === 'POST' &&
     !route.path.endsWith('/token') &&
     !route.path.endsWith('/secret') &&
+    !route.path.endsWith('/node-agent-token') &&
     !route.path.endsWith('/reissue') &&
     route.auth === 'admin' &&
     route.path !== '/v1/import' &&

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { NodeAgentInstall } from '../../layers/core/index.js';
+import type { KubernetesObject, NodeAgentInstall } from '../../layers/core/index.js';
 
 // Kept apart from webhook-manifest.ts for the same reason: the webhook Lambda never loads the YAML library.
 
@@ -10,6 +10,15 @@ export function nodeAgentManifestYaml(install: NodeAgentInstall, cluster: string
     '# the forwarder brings Tetragon events back into the audit log. The Secret holds the node-agent token: keep this file out of git.',
   ].join('\n');
   return `${header}\n---\n${install.objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n')}`;
+}
+
+/** The token Secret alone, as a rotation answers it: applied over the installed one, it changes nothing else. */
+export function nodeAgentTokenSecretYaml(secret: KubernetesObject, cluster: string): string {
+  const header = [
+    `# New node-agent token of cluster "${cluster.replace(/[\r\n]+/g, ' ')}": the previous token no longer works. Apply this Secret,`,
+    '# then restart the bridge and the forwarder so that they read it (docs/node-enforcement.md). Keep this file out of git.',
+  ].join('\n');
+  return `${header}\n---\n${stringify(secret, { lineWidth: 0 })}`;
 }
 
 /** The recommended Tetragon Helm values as a values file for `helm install -f`. */

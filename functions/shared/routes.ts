@@ -86,6 +86,11 @@ const routeTable = [
   admin('DELETE', '/v1/clusters/{name}', 'Deregister a cluster'),
   admin('POST', '/v1/clusters/{name}/secret', 'Rotate the webhook secret'),
   admin(
+    'POST',
+    '/v1/clusters/{name}/node-agent-token',
+    "Rotate the cluster's node-agent token (returns it once, with the token Secret manifest); the previous token stops working",
+  ),
+  admin(
     'GET',
     '/v1/clusters/{name}/node-policies',
     'Preview the Tetragon policies compiled for the cluster and an agent group, with the fidelity report (YAML with Accept: application/yaml)',

@@ -9,7 +9,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import type { ClusterRecord, Stored } from '../../shared/storage/ports.js';
 import { nodePoliciesYaml, previewNodePolicies } from '../use-cases/node-policies.js';
 import { issueWebhook, reissueWebhooks, withIssued, type IssuedWebhook } from '../use-cases/webhook-issue.js';
-import { issueNodeAgents, nodeAgentRequestSchema, nodeAgentTokenHash } from '../use-cases/node-agent-issue.js';
+import { issueNodeAgents, nodeAgentRequestSchema, nodeAgentTokenHash, rotateNodeAgentToken } from '../use-cases/node-agent-issue.js';
 
 const eksArn = z
   .string()
@@ -135,6 +135,15 @@ export function clusterRoutes(runtime: Runtime) {
         { cluster: Stored<'cluster'>; issued: IssuedWebhook },
       ];
       return versioned(200, { ...clusterView(rotated), webhookUrl: issued.url, manifest: issued.manifest, warnings: issued.warnings });
+    },
+
+    'POST /v1/clusters/{name}/node-agent-token': async (request: ApiRequest): Promise<ApiResponse> => {
+      const name = request.params.name ?? '';
+      const stored = await store.get('cluster', name);
+      if (!stored) throw new NotFoundError(`cluster "${name}" is not registered`);
+      const { cluster, settings, token, manifest } = await rotateNodeAgentToken(runtime, stored, request.actor);
+      // Shown once, here: afterwards only the hash exists.
+      return versioned(200, { ...clusterView(cluster), nodeAgent: { ...settings, token, manifest } });
     },
 
     'GET /v1/clusters/{name}/node-policies': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -6,12 +6,15 @@ import {
   DEFAULT_NODE_AGENT_IMAGE,
   DEFAULT_NODE_AGENT_NAMESPACE,
   nodeAgentInstall,
+  nodeAgentTokenSecret,
   resourceNameSchema,
 } from '../../../layers/core/index.js';
+import { ConflictError } from '../../shared/errors.js';
 import { hashSecret } from '../../shared/http/auth.js';
-import { nodeAgentManifestYaml, tetragonValuesYaml } from '../../shared/node-agent-manifest.js';
+import { nodeAgentManifestYaml, nodeAgentTokenSecretYaml, tetragonValuesYaml } from '../../shared/node-agent-manifest.js';
 import type { Runtime } from '../../shared/runtime.js';
-import type { NodeAgentSettings } from '../../shared/storage/ports.js';
+import { withoutMeta } from '../../shared/storage/read-all.js';
+import type { Actor, NodeAgentSettings, Stored } from '../../shared/storage/ports.js';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^\w[\w.-]{0,127}$/;
@@ -118,4 +121,47 @@ export function issueNodeAgents(runtime: Runtime, cluster: string, request: Node
 /** The hash the enforcer API checks the node agents' token against. */
 export function nodeAgentTokenHash(issued: IssuedNodeAgents): string {
   return hashSecret(issued.token);
+}
+
+/** A rotated node-agent token: shown once with the Secret that carries it. */
+export interface RotatedNodeAgentToken {
+  readonly cluster: Stored<'cluster'>;
+  readonly settings: NodeAgentSettings;
+  readonly token: string;
+  /** The token Secret alone (YAML), for `kubectl apply -f`. */
+  readonly manifest: string;
+}
+
+/**
+ * Replaces a cluster's node-agent token, conditioned on the version read: the previous token stops working with
+ * this write (no overlap, like the group token and the webhook secret), and the activity trail records the
+ * rotation without any hash. The agents ride out the gap on their own: the bridge keeps the applied objects and
+ * the forwarder keeps its position in the export until they restart with the new Secret (ADR 0014).
+ */
+export async function rotateNodeAgentToken(runtime: Runtime, cluster: Stored<'cluster'>, actor: Actor): Promise<RotatedNodeAgentToken> {
+  const settings = cluster.nodeAgent;
+  if (settings === undefined)
+    throw new ConflictError(
+      `cluster "${cluster.name}" was registered without node agents, so it has no node-agent token to rotate: register it again with nodeAgent to install them`,
+    );
+  const token = newNodeAgentToken();
+  const [rotated] = await runtime.configStore.apply(
+    [
+      {
+        op: 'replace',
+        kind: 'cluster',
+        name: cluster.name,
+        doc: { ...withoutMeta(cluster), nodeAgentTokenHash: hashSecret(token) },
+        expectedVersion: cluster.version,
+      },
+    ],
+    actor,
+    'rotate-node-agent-token',
+  );
+  return {
+    cluster: rotated as Stored<'cluster'>,
+    settings,
+    token,
+    manifest: nodeAgentTokenSecretYaml(nodeAgentTokenSecret(settings.namespace, token), cluster.name),
+  };
 }

@@ -96,7 +96,7 @@ export interface ActivityEntry {
   readonly id: string;
   readonly time: string;
   readonly actor: Actor;
-  /** create | update | delete | import | rotate-token | rotate-secret | mode-change */
+  /** create | update | delete | import | rotate-token | rotate-secret | rotate-node-agent-token | mode-change */
   readonly action: string;
   /** `<kind>/<name>`, e.g. `policy/exec-guard`. */
   readonly resource: string;

@@ -16,6 +16,7 @@ export {
 export type { IgnoredReason, MappedExportLine, NodeEventContext, NodeEventIndex } from './events.js';
 export {
   nodeAgentInstall,
+  nodeAgentTokenSecret,
   recommendedTetragonValues,
   DEFAULT_NODE_AGENT_IMAGE,
   DEFAULT_NODE_AGENT_NAMESPACE,

@@ -122,6 +122,20 @@ export function recommendedTetragonValues(): TetragonHelmValues {
   };
 }
 
+/**
+ * The Secret both agents read their token from. Also answered alone when the token is rotated: applying it changes
+ * nothing else of the install, so an image or namespace chosen at registration stays as it is.
+ */
+export function nodeAgentTokenSecret(namespace: string, token: string): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: NODE_AGENT_NAMES.tokenSecret, namespace, labels: labels('install') },
+    type: 'Opaque',
+    stringData: { token },
+  };
+}
+
 /** The namespace, service accounts, RBAC, token Secret, bridge Deployment and forwarder DaemonSet for one cluster. */
 export function nodeAgentInstall(options: NodeAgentInstallOptions): NodeAgentInstall {
   const { namespace } = options;
@@ -174,13 +188,7 @@ export function nodeAgentInstall(options: NodeAgentInstallOptions): NodeAgentIns
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NODE_AGENT_NAMES.bridge },
       subjects: [{ kind: 'ServiceAccount', name: NODE_AGENT_NAMES.bridge, namespace }],
     },
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: NODE_AGENT_NAMES.tokenSecret, namespace, labels: labels('install') },
-      type: 'Opaque',
-      stringData: { token: options.token },
-    },
+    nodeAgentTokenSecret(namespace, options.token),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

@@ -23,11 +23,14 @@ describe('resource names in the path', () => {
     }
   });
 
-  it.each(['/v1/enforcer-groups/{name}/token', '/v1/clusters/{name}/secret'])('%s: a name over the limit is a 400', async (route) => {
-    const answer = await api.call('POST', route.replace('{name}', longName));
-    expect(answer.status).toBe(400);
-    expect(answer.body.error.details[0].path).toBe('(path).name');
-  });
+  it.each(['/v1/enforcer-groups/{name}/token', '/v1/clusters/{name}/secret', '/v1/clusters/{name}/node-agent-token'])(
+    '%s: a name over the limit is a 400',
+    async (route) => {
+      const answer = await api.call('POST', route.replace('{name}', longName));
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.details[0].path).toBe('(path).name');
+    },
+  );
 
   it.each(['%2E', '%2E%2E'])('refuses the name %s in a path (400)', async (encoded) => {
     // The path as written: URL parsers (fetch's too) resolve `%2E` segments away.

@@ -108,6 +108,97 @@ describe('POST /v1/clusters with nodeAgent', () => {
   });
 });
 
+describe('POST /v1/clusters/{name}/node-agent-token', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('issues a new token shown once with its Secret; the old token is refused at once, only the new hash is stored', async () => {
+    await api.createGroup('nodes-rot', 'agent');
+    const registered = await api.call('POST', '/v1/clusters', {
+      body: { name: 'rot-1', nodeAgent: { enforcerGroup: 'nodes-rot', image: IMAGE, namespace: 'vigil-agents' } },
+    });
+    const neighbour = await api.call('POST', '/v1/clusters', { body: { name: 'rot-2', nodeAgent: { enforcerGroup: 'nodes-rot' } } });
+    const oldToken = registered.body.nodeAgent.token as string;
+    const enforcerId = (
+      await api.call('POST', '/v1/enforcers/register', { token: oldToken, body: { name: 'bridge-rot-1', type: 'agent' } })
+    ).body.enforcerId as string;
+    expect((await api.call('GET', '/v1/enforcers/bundle', { token: oldToken, enforcerId })).status).toBe(200);
+
+    const rotated = await api.call('POST', '/v1/clusters/rot-1/node-agent-token');
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ name: 'rot-1', version: registered.body.version + 1 });
+    expect(rotated.headers.get('etag')).toBe(`"${registered.body.version + 1}"`);
+    const agent = rotated.body.nodeAgent;
+    expect(agent).toMatchObject({ enforcerGroup: 'nodes-rot', image: IMAGE, namespace: 'vigil-agents' });
+    expect(agent.token).toMatch(/^vigil_agt_[A-Za-z0-9_-]{43}$/);
+    expect(agent.token).not.toBe(oldToken);
+    // The Secret alone, in the agents' namespace: applying it leaves the image and everything else as installed.
+    const objects = parseAllDocuments(agent.manifest).map((document) => document.toJS());
+    expect(objects).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'vigil-node-agent-token', namespace: 'vigil-agents', labels: expect.any(Object) },
+        type: 'Opaque',
+        stringData: { token: agent.token },
+      },
+    ]);
+    expect(validateKubernetesObject(objects[0])).toEqual([]);
+    const installed = parseAllDocuments(registered.body.nodeAgent.manifest)
+      .map((document) => document.toJS())
+      .find((object) => object.kind === 'Secret');
+    expect({ ...objects[0], stringData: undefined }).toEqual({ ...installed, stringData: undefined });
+
+    // No overlap: the old token stops at once, on every enforcer route; the new one works; the neighbour's is untouched.
+    expect((await api.call('GET', '/v1/enforcers/bundle', { token: oldToken, enforcerId })).status).toBe(401);
+    expect(
+      (await api.call('POST', '/v1/enforcers/register', { token: oldToken, body: { name: 'bridge-rot-1', type: 'agent' } })).status,
+    ).toBe(401);
+    expect((await api.call('POST', '/v1/enforcers/events', { token: oldToken, enforcerId, body: { events: [] } })).status).toBe(401);
+    const again = await api.call('POST', '/v1/enforcers/register', { token: agent.token, body: { name: 'bridge-rot-1', type: 'agent' } });
+    expect(again).toMatchObject({ status: 200, body: { group: 'nodes-rot' } });
+    expect(
+      (await api.call('GET', '/v1/enforcers/node-policies?cluster=rot-1', { token: agent.token, enforcerId: again.body.enforcerId }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.call('POST', '/v1/enforcers/register', { token: neighbour.body.nodeAgent.token, body: { name: 'b2', type: 'agent' } }))
+        .status,
+    ).toBe(200);
+
+    const stored = await storedConfigText();
+    expect(stored).not.toContain(agent.token);
+    expect(stored).toContain(sha256(agent.token));
+    expect(stored).not.toContain(sha256(oldToken));
+    const read = await api.call('GET', '/v1/clusters/rot-1');
+    expect(read.body.nodeAgent).toEqual({ enforcerGroup: 'nodes-rot', image: IMAGE, namespace: 'vigil-agents' });
+    expect(JSON.stringify(read.body)).not.toMatch(/vigil_agt_|nodeAgentTokenHash/);
+
+    // The activity trail names the rotation and holds neither token nor hash.
+    const activity = await api.call('GET', '/v1/activity');
+    const entry = activity.body.items.find((item: { action: string }) => item.action === 'rotate-node-agent-token');
+    expect(entry).toMatchObject({ resource: 'cluster/rot-1', actor: 'local-admin' });
+    const trail = JSON.stringify(activity.body);
+    for (const secret of [agent.token, oldToken, sha256(agent.token), sha256(oldToken)]) expect(trail).not.toContain(secret);
+  });
+
+  it('answers 404 for a cluster that is not registered', async () => {
+    const answer = await api.call('POST', '/v1/clusters/nowhere/node-agent-token');
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.message).toContain('cluster "nowhere" is not registered');
+  });
+
+  it('answers 409 for a cluster registered without node agents, and changes nothing', async () => {
+    expect((await api.call('POST', '/v1/clusters', { body: { name: 'webhook-only' } })).status).toBe(201);
+    const before = await storedConfigText();
+    const answer = await api.call('POST', '/v1/clusters/webhook-only/node-agent-token');
+    expect(answer.status).toBe(409);
+    expect(answer.body.error.message).toBe(
+      'cluster "webhook-only" was registered without node agents, so it has no node-agent token to rotate: register it again with nodeAgent to install them',
+    );
+    expect(await storedConfigText()).toBe(before);
+  });
+});
+
 describe('POST /v1/clusters with bad nodeAgent input', () => {
   const refused: Array<[string, unknown, string]> = [
     ['a wrong type', 'yes', 'nodeAgent'],

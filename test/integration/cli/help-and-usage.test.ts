@@ -37,6 +37,7 @@ describe('vigil --help', { timeout: SPAWN_TIMEOUT }, () => {
       'controls',
       'clusters register',
       'clusters rotate-secret',
+      'clusters rotate-node-agent-token',
       'clusters node-policies',
       'groups rotate-token',
       'groups reissue',

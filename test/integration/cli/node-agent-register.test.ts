@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { recommendedTetragonValues } from '../../../layers/core/index.js';
 import { validateKubernetesObject } from '../../support/kubernetes-objects.js';
-import { useLocalMode } from '../../support/local-mode.js';
+import { eventually, useLocalMode } from '../../support/local-mode.js';
 import { SPAWN_TIMEOUT, runVigil, vigilFor } from './run-vigil.js';
 
 // `vigil clusters register --node-agent` with the real binary against local mode: the node agents' manifest and the
@@ -176,5 +176,98 @@ describe('vigil clusters register --node-agent', { timeout: SPAWN_TIMEOUT }, () 
     expect(refused.stderr).toContain('Nothing was issued.');
     expect(existsSync(tracked)).toBe(false);
     expect((await local.api('GET', '/v1/clusters/in-git')).status).toBe(404);
+  });
+});
+
+describe('vigil clusters rotate-node-agent-token', { timeout: SPAWN_TIMEOUT }, () => {
+  const ROTATED_LINE = /^Node-agent token \(shown only now; the Secret holds it\): (vigil_agt_[A-Za-z0-9_-]{43})$/m;
+  const registerAs = (token: string) =>
+    local.api('POST', '/v1/enforcers/register', { name: 'bridge-rotating', type: 'agent' }, { authorization: `Bearer ${token}` });
+
+  it('writes the token Secret owner-only over an existing file, prints the token once, and only the new token works', async () => {
+    const cwd = join(work, 'rotate');
+    await mkdir(cwd);
+    const env = { VIGIL_ENDPOINT: local.url, VIGIL_TOKEN: local.adminToken };
+    const registered = await runVigil(['clusters', 'register', 'rotating', '--node-agent', '--node-agent-namespace', 'agents'], {
+      cwd,
+      env,
+    });
+    expect(registered.code, registered.stderr).toBe(0);
+    const oldToken = TOKEN_LINE.exec(registered.stderr)![1]!;
+    const file = join(cwd, 'vigil-node-agent-token-rotating.yaml');
+    await writeFile(file, 'old\n', { mode: 0o644 });
+    await chmod(file, 0o644);
+
+    const result = await runVigil(['clusters', 'rotate-node-agent-token', 'rotating'], { cwd, env });
+    expect(result.code, result.stderr).toBe(0);
+    const token = ROTATED_LINE.exec(result.stdout)![1]!;
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    expect(token).not.toBe(oldToken);
+    expect((await stat(file)).mode & 0o077).toBe(0);
+    const objects = parseAllDocuments(await readFile(file, 'utf8')).map((document) => document.toJS());
+    expect(objects).toHaveLength(1);
+    expect(objects[0]).toMatchObject({
+      kind: 'Secret',
+      metadata: { name: 'vigil-node-agent-token', namespace: 'agents' },
+      stringData: { token },
+    });
+    expect(validateKubernetesObject(objects[0])).toEqual([]);
+    expect(result.stderr).toContain('kubectl apply -f vigil-node-agent-token-rotating.yaml');
+    expect(result.stderr).toContain('kubectl rollout restart -n agents deployment/vigil-bridge daemonset/vigil-forwarder');
+    expect(result.stderr).toContain('The previous node-agent token of "rotating" no longer works.');
+    expect(`${result.stdout}${result.stderr}`.split(token)).toHaveLength(2);
+
+    await eventually(async () => {
+      expect((await registerAs(token)).status).toBe(200);
+      expect((await registerAs(oldToken)).status).toBe(401);
+    });
+  });
+
+  it('answers the token and the Secret with -o json, writing no file', async () => {
+    const cwd = join(work, 'rotate-json');
+    await mkdir(cwd);
+    const env = { VIGIL_ENDPOINT: local.url, VIGIL_TOKEN: local.adminToken };
+    expect((await runVigil(['clusters', 'register', 'rotating-json', '--node-agent', '-o', 'json'], { cwd, env })).code).toBe(0);
+    const result = await runVigil(['clusters', 'rotate-node-agent-token', 'rotating-json', '-o', 'json'], { cwd, env });
+    expect(result.code, result.stderr).toBe(0);
+    const answer = JSON.parse(result.stdout);
+    expect(answer).toMatchObject({
+      name: 'rotating-json',
+      nodeAgent: { namespace: 'vigil-system', token: expect.stringMatching(/^vigil_agt_/) },
+    });
+    expect(answer.nodeAgent.manifest).toContain(answer.nodeAgent.token);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('passes the 409 for a cluster without node agents and the 404 for an unknown one through, writing nothing', async () => {
+    const cwd = join(work, 'rotate-refused');
+    await mkdir(cwd);
+    const env = { VIGIL_ENDPOINT: local.url, VIGIL_TOKEN: local.adminToken };
+    expect((await runVigil(['clusters', 'register', 'webhook-only', '-o', 'json'], { cwd, env })).code).toBe(0);
+    const withoutAgents = await runVigil(['clusters', 'rotate-node-agent-token', 'webhook-only'], { cwd, env });
+    expect(withoutAgents.code).toBe(1);
+    expect(withoutAgents.stderr).toContain('was registered without node agents');
+    const unknown = await runVigil(['clusters', 'rotate-node-agent-token', 'nowhere'], { cwd, env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('cluster "nowhere" is not registered');
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('refuses to write the Secret where git would pick it up, before anything is rotated', async () => {
+    const repo = join(work, 'rotate-repo');
+    await mkdir(repo);
+    execFileSync('git', ['init', '--quiet', repo]);
+    const registered = await runVigil(['clusters', 'register', 'in-git-rotate', '--node-agent', '-o', 'json'], {
+      cwd: work,
+      env: { VIGIL_ENDPOINT: local.url, VIGIL_TOKEN: local.adminToken },
+    });
+    const before = (await local.api('GET', '/v1/clusters/in-git-rotate')).body.version;
+    const tracked = join(repo, 'token.yaml');
+    const refused = await vigil.run(['clusters', 'rotate-node-agent-token', 'in-git-rotate', '--file', tracked]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${tracked} is inside a git work tree that does not ignore it`);
+    expect(existsSync(tracked)).toBe(false);
+    expect((await local.api('GET', '/v1/clusters/in-git-rotate')).body.version).toBe(before);
+    expect((await registerAs(JSON.parse(registered.stdout).nodeAgent.token)).status).toBe(200);
   });
 });

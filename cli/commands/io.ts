@@ -1,7 +1,7 @@
 // `vigil export` and `vigil import`: the export document as the API gives it, and the import API as it is
 // (all-or-nothing, with its dry run), including the commercial product's runtime-policy JSON.
 import { writeFile } from 'node:fs/promises';
-import { enforcerGroupSchema, isCommercialDocument } from '../../layers/core/index.js';
+import { isCommercialDocument } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
@@ -22,12 +22,6 @@ interface ExportDocument {
   enforcerGroups?: unknown[];
 }
 
-/** A group as files carry it: no server-managed fields (the token is never shown), defaults written out. */
-function groupForFiles(group: Record<string, unknown>): unknown {
-  const { version: _v, createdAt: _c, updatedAt: _u, updatedBy: _b, ...rest } = group;
-  return enforcerGroupSchema.parse(rest);
-}
-
 type ExportPage = ExportDocument & { nextCursor?: string };
 
 /** Whole exports started at most this often when the configuration keeps changing under them. */
@@ -44,18 +38,20 @@ export async function fetchExport(ctx: Context): Promise<ExportDocument> {
       const { nextCursor: _first, ...document } = first;
       const policies = [...(first.policies ?? [])];
       const applicationScopes = [...(first.applicationScopes ?? [])];
+      const enforcerGroups = [...(first.enforcerGroups ?? [])];
       let cursor = first.nextCursor;
       let pages = 1;
       while (cursor !== undefined) {
         const page = await ctx.client().get<ExportPage>('/v1/export', { cursor });
         policies.push(...(page.policies ?? []));
         applicationScopes.push(...(page.applicationScopes ?? []));
+        enforcerGroups.push(...(page.enforcerGroups ?? []));
         cursor = page.nextCursor;
         pages++;
         ctx.progress(`Exported ${pages} pages (${policies.length} policies so far)`);
       }
       ctx.progress(undefined);
-      return { ...document, policies, applicationScopes };
+      return { ...document, policies, applicationScopes, enforcerGroups };
     } catch (error) {
       ctx.progress(undefined);
       if (!(error instanceof ApiError) || error.status !== 410 || attempt >= EXPORT_ATTEMPTS) throw error;
@@ -65,13 +61,8 @@ export async function fetchExport(ctx: Context): Promise<ExportDocument> {
 }
 
 export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
-  const [exported, groups] = await Promise.all([fetchExport(ctx), ctx.client().listAll<Record<string, unknown>>('/v1/enforcer-groups')]);
-  // GET /v1/export carries no groups: they come from the groups API, and the import takes them back as they are.
-  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  const document: ExportDocument = {
-    ...exported,
-    enforcerGroups: groups.map(groupForFiles).sort((a, b) => byName(a as { name: string }, b as { name: string })),
-  };
+  // The server's document as it is (its groups included, never a token): the CLI assembles nothing of its own.
+  const document = await fetchExport(ctx);
   const text = options.output === 'json' ? toJson(document) : toYaml(document);
   if (options.file === undefined || options.file === '-') {
     ctx.print(text);

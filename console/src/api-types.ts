@@ -409,7 +409,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export policies, application scopes and settings */
+        /** Export policies, application scopes, settings and enforcer groups */
         get: operations["getV1Export"];
         put?: never;
         post?: never;
@@ -903,7 +903,7 @@ export interface components {
                 /** @description Increments on every change; also the ETag. */
                 readonly version?: number;
             }[];
-            /** @description Enforcer groups, as `vigil export` writes them (GET /v1/export does not include them). Each is the body of PUT /v1/enforcer-groups/{name}; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted. */
+            /** @description Enforcer groups, as GET /v1/export answers them (every group, without its token or server-managed fields). Each is the body of PUT /v1/enforcer-groups/{name}: a whole group, fields left out take their defaults; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted. */
             enforcerGroups?: components["schemas"]["EnforcerGroup"][];
             /** @constant */
             formatVersion: 1;

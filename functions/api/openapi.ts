@@ -475,7 +475,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/export': {
     response: {
       description:
-        'One page of the export of one configuration revision (the x-vigil-revision header names it). A page holds at most 1 MiB of items: the enforcer settings (first page only), then application scopes, then policies, each in name order. A page with nextCursor is part of a document (import refuses it as it is): fetch the next page with ?cursor= and join the lists. A page asked for after the configuration changed answers 410: start the export again without a cursor.',
+        'One page of the export of one configuration revision (the x-vigil-revision header names it). A page holds at most 1 MiB of items: the enforcer settings (first page only), then application scopes, then policies, then enforcer groups (never a token), each in name order. A page with nextCursor is part of a document (import refuses it as it is): fetch the next page with ?cursor= and join the lists. A page asked for after the configuration changed answers 410: start the export again without a cursor.',
       allOf: [
         ref('ExportDocument'),
         {

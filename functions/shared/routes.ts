@@ -99,7 +99,7 @@ const routeTable = [
   admin('GET', '/v1/audit-events', 'The audit log, newest first'),
   admin('GET', '/v1/audit-events/{id}', 'One audit event'),
   admin('GET', '/v1/activity', 'The activity trail, newest first'),
-  admin('GET', '/v1/export', 'Export policies, application scopes and settings'),
+  admin('GET', '/v1/export', 'Export policies, application scopes, settings and enforcer groups'),
   admin('POST', '/v1/import', 'Import a policy-as-code document (all or nothing)'),
   admin('POST', '/v1/imports', 'Open a multi-part import, for a document larger than one request'),
   admin('PUT', '/v1/imports/{id}/parts/{part}', 'Upload one part of a multi-part import (checked on arrival)'),

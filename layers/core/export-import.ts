@@ -7,13 +7,15 @@ import { policySchema, type EnforcementModeChange, type Policy } from './schemas
 import { GLOBAL_SCOPE } from './builtins.js';
 import { importModes, type ImportMode, type ImportResult } from './import-modes.js';
 import { applicationScopeSchema, type ApplicationScope } from './schemas/scope.js';
-import { enforcerSettingsSchema, type EnforcerSettings } from './schemas/settings.js';
+import { enforcerGroupSchema, enforcerSettingsSchema, type EnforcerGroup, type EnforcerSettings } from './schemas/settings.js';
 
 /** What export reads and import compares against: the stored items, server-managed fields included. */
 export interface ControlPlaneState {
   readonly policies: readonly Policy[];
   readonly applicationScopes: readonly ApplicationScope[];
   readonly settings: EnforcerSettings;
+  /** As stored; an export carries only the fields of the group's schema, so never a token hash. */
+  readonly enforcerGroups?: readonly EnforcerGroup[];
 }
 
 export { importModes, type ImportMode, type ImportResult } from './import-modes.js';
@@ -136,6 +138,14 @@ function canonicalSettings(settings: EnforcerSettings): EnforcerSettings {
   return enforcerSettingsSchema.parse(withoutServerFields(settings));
 }
 
+/** The fields an exported group may carry: its schema's, minus the server's. An allow-list, so a stored token hash never leaks. */
+const exportedGroupFields: readonly string[] = Object.keys(enforcerGroupSchema.shape).filter((key) => !serverManaged.has(key));
+
+function canonicalGroup(group: EnforcerGroup): EnforcerGroup {
+  const fields = group as unknown as Json;
+  return enforcerGroupSchema.parse(Object.fromEntries(exportedGroupFields.filter((key) => key in fields).map((key) => [key, fields[key]])));
+}
+
 function byName(a: { readonly name: string }, b: { readonly name: string }): number {
   // Code-unit order, not localeCompare: the order of an export must not depend on the machine's locale.
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -157,6 +167,8 @@ export function toExportDocument(state: Omit<ControlPlaneState, 'settings'> & { 
       .map(canonicalScope)
       .sort(byName),
     ...(state.settings ? { settings: canonicalSettings(state.settings) } : {}),
+    // What a restore needs to recreate each group; its token is new, shown once by the import that creates it.
+    ...(state.enforcerGroups ? { enforcerGroups: state.enforcerGroups.map(canonicalGroup).sort(byName) } : {}),
   };
 }
 

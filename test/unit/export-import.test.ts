@@ -4,10 +4,12 @@ import { policyTypes, type PolicyType } from '../../layers/core/catalog.js';
 import { planImport, toExportDocument, type ControlPlaneState, type ImportItem, type ImportPlan } from '../../layers/core/export-import.js';
 import {
   applicationScopeSchema,
+  enforcerGroupSchema,
   enforcerSettingsSchema,
   exportDocumentSchema,
   policySchema,
   type ApplicationScope,
+  type EnforcerGroup,
   type EnforcerSettings,
   type Policy,
 } from '../../layers/core/schemas/index.js';
@@ -97,6 +99,19 @@ function document(parts: Record<string, unknown>): Record<string, unknown> {
 // ------------------------------------------------------------------ toExportDocument
 
 describe('toExportDocument', () => {
+  it('carries every enforcer group with only its own fields: no token, token hash or server field, sorted by name', () => {
+    const stored = [
+      { name: 'team-ke', type: 'kube_enforcer', failMode: 'closed', tokenHash: 'sha256-of-the-token', token: 'vigil_grp_x', version: 3 },
+      { name: 'default', type: 'agent', createdAt: '2026-01-01T00:00:00.000Z' },
+    ] as unknown as EnforcerGroup[];
+    const exported = toExportDocument(state({ enforcerGroups: stored }));
+    expect(exported.enforcerGroups).toEqual([
+      enforcerGroupSchema.parse({ name: 'default', type: 'agent' }),
+      enforcerGroupSchema.parse({ name: 'team-ke', type: 'kube_enforcer', failMode: 'closed' }),
+    ]);
+    expect(JSON.stringify(exported)).not.toMatch(/token|sha256|version|createdAt/);
+  });
+
   const honeypot = policy({
     name: 'fn',
     type: 'function',

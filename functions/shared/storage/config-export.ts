@@ -7,12 +7,16 @@ import { configKeys } from './tables.js';
 
 // The export walk (`GET /v1/export`, docs/adr/0016): the configuration of ONE revision, in pages of at most
 // MAX_PAGE_BYTES of items. A page carries the settings (first page only), then application scopes, then
-// policies, each in name order; the cursor names the revision the export began at and the last item sent.
+// policies, then enforcer groups, each in name order; the cursor names the revision the export began at and the last item sent.
 // Every page is read between two reads of `META`/`revision`: if the revision is not the pinned one, the page
 // is refused with 410 and the reader starts again. This module holds the cursor and the walk's order.
 
 /** The partitions an export walks, in the order of the document. */
-export const EXPORT_SECTIONS = [configKeys.partitions.applicationScope, configKeys.partitions.policy] as const;
+export const EXPORT_SECTIONS = [
+  configKeys.partitions.applicationScope,
+  configKeys.partitions.policy,
+  configKeys.partitions.enforcerGroup,
+] as const;
 type ExportSection = (typeof EXPORT_SECTIONS)[number];
 
 /** Where an export continues: the revision it is pinned to and the last item already sent. */

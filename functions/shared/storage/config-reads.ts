@@ -269,6 +269,11 @@ export class DynamoConfigReads {
       ...(settings ? { settings } : {}),
       applicationScopes: of(configKeys.partitions.applicationScope) as unknown as ApplicationScope[],
       policies: of(configKeys.partitions.policy) as unknown as Policy[],
+      // Token hashes stay behind, as in the snapshot (the export document also keeps only the group's own fields).
+      enforcerGroups: of(configKeys.partitions.enforcerGroup).map((stored) => {
+        const { tokenHash: _tokenHash, ...group } = stored as unknown as EnforcerGroup & { tokenHash?: string };
+        return group;
+      }),
       ...(next ? { nextCursor: encodeExportCursor({ revision: meta.revision, after: next }) } : {}),
     };
   }

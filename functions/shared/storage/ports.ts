@@ -125,6 +125,7 @@ export interface ExportPage {
   readonly settings?: EnforcerSettings;
   readonly applicationScopes: ApplicationScope[];
   readonly policies: Policy[];
+  readonly enforcerGroups: EnforcerGroup[];
   /** Absent on the last page; names the export's revision and where it continues. */
   readonly nextCursor?: string;
 }

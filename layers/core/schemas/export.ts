@@ -15,7 +15,7 @@ export const exportDocumentSchema = z.strictObject({
   // planEnforcerGroups, with the schema of PUT /v1/enforcer-groups/{name}, so every problem is named once.
   enforcerGroups: z.array(z.unknown()).max(1_000).optional().meta({
     description:
-      'Enforcer groups, as `vigil export` writes them (GET /v1/export does not include them). Each is the body of PUT /v1/enforcer-groups/{name}; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted.',
+      'Enforcer groups, as GET /v1/export answers them (every group, without its token or server-managed fields). Each is the body of PUT /v1/enforcer-groups/{name}: a whole group, fields left out take their defaults; a token is never imported. Created groups get a new token, shown once in the answer; existing ones keep theirs. Groups absent from the document are never deleted.',
   }),
 });
 export type ExportDocument = z.output<typeof exportDocumentSchema>;

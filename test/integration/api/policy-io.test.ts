@@ -3,6 +3,8 @@ import { readFixture } from '../../support/fixtures.js';
 import { useApi } from '../../support/api.js';
 
 const api = useApi();
+// A second control plane on its own tables: where an export is restored.
+const empty = useApi();
 
 function policies(count: number, prefix: string) {
   return Array.from({ length: count }, (_, i) => ({
@@ -59,6 +61,36 @@ describe('import and export', () => {
     const imported = await api.call('POST', '/v1/import', { body: exported.body });
     expect(imported.body.items.every((i: { result: string }) => i.result === 'unchanged')).toBe(true);
     expect((await api.call('GET', '/v1/export')).body).toEqual(exported.body);
+  });
+
+  it('exports the enforcer groups a restore needs, never a token or its hash, and restores them into an empty control plane', async () => {
+    const created = await api.call('POST', '/v1/enforcer-groups', {
+      body: { name: 'restore-ke', type: 'kube_enforcer', description: 'Restored clusters', failMode: 'closed', timeoutSeconds: 9 },
+    });
+    expect(created.status).toBe(201);
+    const exported = await api.call('GET', '/v1/export');
+    expect(exported.status).toBe(200);
+    expect(exported.body.enforcerGroups).toContainEqual({
+      name: 'restore-ke',
+      type: 'kube_enforcer',
+      description: 'Restored clusters',
+      enforce: false,
+      containerProtection: true,
+      hostProtection: true,
+      failMode: 'closed',
+      timeoutSeconds: 9,
+      exemptKubeSystem: true,
+    });
+    expect(exported.body.enforcerGroups.map((group: { name: string }) => group.name)).toEqual(
+      [...exported.body.enforcerGroups.map((group: { name: string }) => group.name)].sort(),
+    );
+    expect(JSON.stringify(exported.body)).not.toMatch(/"token|"version"|"createdAt"|"updatedBy"/);
+    expect(JSON.stringify(exported.body)).not.toContain(created.body.token);
+
+    const restored = await empty.call('POST', '/v1/import', { body: exported.body });
+    expect(restored.status).toBe(200);
+    expect(restored.body.items).toContainEqual(expect.objectContaining({ kind: 'enforcerGroup', name: 'restore-ke', result: 'created' }));
+    expect((await empty.call('GET', '/v1/export')).body).toEqual(exported.body);
   });
 
   it('converts the commercial product JSON and reports what it cannot carry over', async () => {

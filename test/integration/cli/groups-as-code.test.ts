@@ -5,13 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Io } from '../../../cli/output.js';
 import { main } from '../../../cli/program.js';
-import { useLocalMode } from '../../support/local-mode.js';
+import { useLocalMode, type RunningLocalMode } from '../../support/local-mode.js';
 
 // Enforcer groups declared in policy-as-code files: `vigil apply`, `diff` and `export` against local mode. The CLI
 // runs in this process (its `main`, as the launcher calls it) to keep the many runs cheap; the terminal's
 // confirmation question is the one boundary answered by a test double, and only where a test says so.
 
 const local = useLocalMode();
+// A second, untouched local mode: where an export is restored.
+const empty = useLocalMode();
 let work = '';
 
 beforeAll(async () => {
@@ -27,13 +29,13 @@ async function folder(name: string, files: Record<string, string>): Promise<stri
 }
 
 /** Runs `vigil …` without a terminal (as CI does): a question is never asked, risky plans need --yes. */
-async function vigil(args: readonly string[]) {
+async function vigil(args: readonly string[], server: RunningLocalMode = local) {
   let stdout = '';
   let stderr = '';
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env: { VIGIL_ENDPOINT: local.url, VIGIL_TOKEN: local.adminToken, NO_COLOR: '1' },
+    env: { VIGIL_ENDPOINT: server.url, VIGIL_TOKEN: server.adminToken, NO_COLOR: '1' },
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
@@ -151,6 +153,18 @@ describe('enforcer groups in policy-as-code files', () => {
       ['default-ke', 'unchanged'],
       ['team-ke', 'unchanged'],
     ]);
+  });
+
+  it('round-trips through an empty local mode: export, import there, export again gives the same document', async () => {
+    const file = join(work, 'restore.yaml');
+    expect((await vigil(['export', '--file', file])).code).toBe(0);
+    const restored = await vigil(['import', file], empty);
+    expect(restored.code).toBe(0);
+    // The group the empty control plane lacked is created, with a new token of its own.
+    expect(restored.stdout).toMatch(/team-ke: vigil_grp_\S+/);
+    const again = await vigil(['export'], empty);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(await readFile(file, 'utf8'));
   });
 
   it('imports a new group from a file with the policies and prints its token once', async () => {

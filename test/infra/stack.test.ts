@@ -561,7 +561,7 @@ describe('audit export', () => {
 });
 
 describe('protection layer', () => {
-  it('is published for Node.js 22 and 24 and Python 3.11 to 3.13 on arm64 and x86_64, with the wrapper, the preload, both ESM entries, the exec guard of both and the Python package', () => {
+  it('is published for Node.js 22 and 24 and Python 3.11 to 3.13 on arm64 and x86_64, with the wrapper, the preload, both ESM entries, the exec guard of both and the Python package with its bytecode', () => {
     const [[, layer]] = ofType('AWS::Lambda::LayerVersion') as [[string, Resources[string]]];
     expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x', 'python3.11', 'python3.12', 'python3.13']);
     expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64', 'x86_64']);
@@ -574,15 +574,12 @@ describe('protection layer', () => {
     expect(statSync(join(dir, 'vigil-wrapper')).mode & 0o111).not.toBe(0);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
     // Lambda puts a layer's python/ on a Python runtime's sys.path: /opt/python/vigil is importable as `vigil`.
-    expect(readdirSync(join(dir, '..', 'python', 'vigil')).sort()).toEqual([
-      '__init__.py',
-      'bootstrap.py',
-      'client.py',
-      'guard.py',
-      'hooks.py',
-      'protection.py',
-      'rules.py',
-    ]);
+    const modules = ['__init__', 'bootstrap', 'client', 'guard', 'hooks', 'protection', 'rules'];
+    expect(readdirSync(join(dir, '..', 'python', 'vigil')).sort()).toEqual(['__pycache__', ...modules.map((m) => `${m}.py`)].sort());
+    // With the bytecode the build compiled, at least for the machine's python3.11 (docs/protection-layer.md, "Bytecode").
+    expect(readdirSync(join(dir, '..', 'python', 'vigil', '__pycache__'))).toEqual(
+      expect.arrayContaining(modules.map((m) => `${m}.cpython-311.pyc`)),
+    );
   });
 });
 

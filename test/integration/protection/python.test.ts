@@ -1,7 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findPythonInterpreters } from '../../../layers/protection/python-interpreters.js';
 import { useEnforcerApi } from '../enforcer/harness.js';
 import { buildLayer, closedPort } from './harness.js';
 import { HeldRulesDouble, pythonFixtures, runPythonFunction } from './python-harness.js';
@@ -293,6 +295,46 @@ describe('Python functions protected through vigil-wrapper', () => {
       ['Detect', 'honeypot', 'honeypot credentials were read from the environment (AWS_BACKUP_ACCESS_KEY_ID)'],
       ['Detect', 'honeypot', `honeypot credentials were read from the file (${file})`],
     ]);
+  }, 60_000);
+
+  it("ships unchecked-hash bytecode for every published Python version found here, used whatever the sources' timestamps", () => {
+    const packageDir = join(layerDir, '..', 'python', 'vigil');
+    const modules = readdirSync(packageDir)
+      .filter((name) => name.endsWith('.py'))
+      .map((name) => name.slice(0, -3));
+    expect(modules).toEqual(expect.arrayContaining(['bootstrap', 'protection', 'rules', 'hooks', 'guard', 'client', '__init__']));
+    const interpreters = findPythonInterpreters();
+    // At least the machine's python3 (3.11); 3.12 and 3.13 where installed (test/unit/protection/python-rules.test.ts requires them).
+    expect(interpreters.map((i) => i.version)).toContain('3.11');
+    // A deployment may give every file a new mtime: the bytecode must still be used.
+    const future = new Date('2031-01-01T00:00:00Z');
+    for (const name of modules) utimesSync(join(packageDir, `${name}.py`), future, future);
+    for (const { executable, cacheTag } of interpreters) {
+      const magic = spawnSync(executable, ['-c', 'import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())'], {
+        encoding: 'utf8',
+      }).stdout;
+      for (const name of modules) {
+        const header = readFileSync(join(packageDir, '__pycache__', `${name}.${cacheTag}.pyc`)).subarray(0, 8);
+        expect(header.subarray(0, 4).toString('hex')).toBe(magic);
+        // PEP 552 flags: 0b01 = hash-based, source not checked.
+        expect(header.readUInt32LE(4)).toBe(1);
+      }
+      // Imported as Lambda's runtime imports it (vigil.bootstrap loads the rest): every module from its bytecode.
+      const run = spawnSync(executable, ['-v', '-c', 'import vigil.bootstrap'], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          PYTHONPATH: join(layerDir, '..', 'python'),
+          PYTHONDONTWRITEBYTECODE: '1',
+          VIGIL_ORIGINAL_HANDLER: 'app.handler',
+          LAMBDA_TASK_ROOT: pythonFixtures,
+          VIGIL_NATIVE_GUARD: 'off',
+        },
+      });
+      expect(run.status).toBe(0);
+      for (const name of modules)
+        expect(run.stderr).toContain(`code object from '${join(packageDir, '__pycache__', `${name}.${cacheTag}.pyc`)}'`);
+    }
   }, 60_000);
 
   it('leaves NODE_OPTIONS as the function set it: a Node.js program the function starts gets no Vigil preload', async () => {

@@ -721,6 +721,40 @@ export interface components {
                 pod: string | null;
             };
         };
+        /** @description A registered EKS cluster as the API shows it: never its webhook secret or node-agent token (only their hashes are stored, and never shown). */
+        Cluster: {
+            arn?: string;
+            /**
+             * Format: date-time
+             * @description When the cluster was registered
+             */
+            createdAt: string;
+            /** @description The API server endpoint, from DescribeCluster when an ARN was given */
+            endpoint?: string;
+            /** @description The kube_enforcer group that decides admission for the cluster */
+            enforcerGroup: string;
+            /** @description The group settings the cluster's current webhook manifest was issued with */
+            issuedWith?: {
+                exemptKubeSystem: boolean;
+                /** @enum {string} */
+                failMode: "open" | "closed";
+                timeoutSeconds: number;
+            };
+            kubernetesVersion?: string;
+            name: string;
+            /** @description The node agents issued with the registration (absent when none were asked for) */
+            nodeAgent?: {
+                enforcerGroup: string;
+                image: string;
+                namespace: string;
+            };
+            /** @description The EKS cluster's status, from DescribeCluster when an ARN was given */
+            status?: string;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string;
+            version: number;
+        };
         /** @description The commercial product's own JSON, recognised by its shape and converted (see docs/migrating-from-the-commercial-product.md): a runtime policy (container, host or function; its API body without runtime_type reads as a container policy), an application scope (with categories), an enforcer group (its token is never imported), a list of them, the product's list answer {count, page, pagesize, result: [...]}, or a list of global bypass strings (replaces the bypass list of the enforcer settings). Snake_case fields as the product writes them; a value of the wrong type is refused with the field's path. Up to 5 MiB (about 1,000 full policies) in one request; a larger document is uploaded in parts (POST /v1/imports). */
         CommercialDocument: {
             [key: string]: unknown;
@@ -760,6 +794,28 @@ export interface components {
             policyType: "container" | "function" | "host";
             /** @description Only records (always Detect), whatever the enforcement mode */
             recordOnly: boolean;
+        };
+        /** @description A registered enforcer with its connection status: connected while its last heartbeat is younger than three poll intervals. Node agents carry metadata.kind (bridge or forwarder) and metadata.cluster. */
+        Enforcer: {
+            enforcerId: string;
+            group: string;
+            hostname?: string;
+            /**
+             * Format: date-time
+             * @description The last registration, poll or heartbeat
+             */
+            lastSeen: string;
+            metadata?: {
+                [key: string]: string;
+            };
+            name: string;
+            pollIntervalSeconds: number;
+            /** Format: date-time */
+            registeredAt: string;
+            /** @enum {string} */
+            status: "connected" | "disconnected";
+            type: string;
+            version?: string;
         };
         EnforcerEvent: {
             /** @enum {string} */
@@ -2122,7 +2178,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        items: components["schemas"]["Cluster"][];
+                        nextCursor?: string;
+                    };
                 };
             };
             /** @description Error */
@@ -2235,7 +2294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Cluster"];
                 };
             };
             /** @description Error */
@@ -2389,7 +2448,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Cluster"] & {
+                        /** @description YAML ValidatingWebhookConfiguration to apply to the cluster */
+                        manifest: string;
+                        warnings: string[];
+                        /** @description Carries the new webhook secret: shown only here; the previous URL stops working */
+                        webhookUrl: string;
+                    };
                 };
             };
             /** @description Error */
@@ -2741,7 +2806,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        items: components["schemas"]["Enforcer"][];
+                        nextCursor?: string;
+                    };
                 };
             };
             /** @description Error */

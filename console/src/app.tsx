@@ -4,6 +4,7 @@ import { whenSignedOut } from './api';
 import { href, useRoute, type Route } from './router';
 import { forgetSessionToken, sessionToken } from './session';
 import { AuditView } from './views/audit';
+import { ClustersView } from './views/clusters';
 import { GroupsView } from './views/groups';
 import { PoliciesView } from './views/policies';
 import { PolicyEditorView } from './views/policy-editor';
@@ -33,6 +34,7 @@ const sections: readonly Section[] = [
   },
   { id: 'audit', title: 'Audit log', view: () => <AuditView /> },
   { id: 'groups', title: 'Enforcer groups', view: () => <GroupsView /> },
+  { id: 'clusters', title: 'Clusters', view: () => <ClustersView /> },
   { id: 'settings', title: 'Settings', view: () => <SettingsView /> },
 ];
 

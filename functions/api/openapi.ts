@@ -149,6 +149,59 @@ const components: Record<string, JsonSchema> = {
       policy: { $ref: '#/components/schemas/Policy' },
     },
   },
+  Cluster: {
+    type: 'object',
+    description:
+      'A registered EKS cluster as the API shows it: never its webhook secret or node-agent token (only their hashes are stored, and never shown).',
+    required: ['name', 'enforcerGroup', 'version', 'createdAt', 'updatedAt', 'updatedBy'],
+    properties: {
+      name: { type: 'string' },
+      arn: { type: 'string' },
+      enforcerGroup: { type: 'string', description: 'The kube_enforcer group that decides admission for the cluster' },
+      endpoint: { type: 'string', description: 'The API server endpoint, from DescribeCluster when an ARN was given' },
+      kubernetesVersion: { type: 'string' },
+      status: { type: 'string', description: "The EKS cluster's status, from DescribeCluster when an ARN was given" },
+      issuedWith: {
+        type: 'object',
+        description: "The group settings the cluster's current webhook manifest was issued with",
+        required: ['failMode', 'timeoutSeconds', 'exemptKubeSystem'],
+        properties: {
+          failMode: { type: 'string', enum: ['open', 'closed'] },
+          timeoutSeconds: { type: 'integer' },
+          exemptKubeSystem: { type: 'boolean' },
+        },
+      },
+      nodeAgent: {
+        type: 'object',
+        description: 'The node agents issued with the registration (absent when none were asked for)',
+        required: ['enforcerGroup', 'image', 'namespace'],
+        properties: { enforcerGroup: { type: 'string' }, image: { type: 'string' }, namespace: { type: 'string' } },
+      },
+      version: { type: 'integer' },
+      createdAt: { type: 'string', format: 'date-time', description: 'When the cluster was registered' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      updatedBy: { type: 'string' },
+    },
+  },
+  Enforcer: {
+    type: 'object',
+    description:
+      'A registered enforcer with its connection status: connected while its last heartbeat is younger than three poll intervals. Node agents carry metadata.kind (bridge or forwarder) and metadata.cluster.',
+    required: ['enforcerId', 'name', 'group', 'type', 'pollIntervalSeconds', 'registeredAt', 'lastSeen', 'status'],
+    properties: {
+      enforcerId: { type: 'string' },
+      name: { type: 'string' },
+      group: { type: 'string' },
+      type: { type: 'string' },
+      version: { type: 'string' },
+      hostname: { type: 'string' },
+      metadata: { type: 'object', additionalProperties: { type: 'string' } },
+      pollIntervalSeconds: { type: 'integer' },
+      registeredAt: { type: 'string', format: 'date-time' },
+      lastSeen: { type: 'string', format: 'date-time', description: 'The last registration, poll or heartbeat' },
+      status: { type: 'string', enum: ['connected', 'disconnected'] },
+    },
+  },
   EnforcerRegistration: schemaOf(registerSchema, 'input'),
   EnforcerEvent: schemaOf(clientEventSchema, 'input'),
   Error: {
@@ -318,6 +371,25 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
       },
     },
   },
+  'GET /v1/clusters': { response: list(ref('Cluster')) },
+  'GET /v1/clusters/{name}': { response: ref('Cluster') },
+  'POST /v1/clusters/{name}/secret': {
+    response: {
+      allOf: [
+        ref('Cluster'),
+        {
+          type: 'object',
+          required: ['webhookUrl', 'manifest', 'warnings'],
+          properties: {
+            webhookUrl: { type: 'string', description: 'Carries the new webhook secret: shown only here; the previous URL stops working' },
+            manifest: { type: 'string', description: 'YAML ValidatingWebhookConfiguration to apply to the cluster' },
+            warnings: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      ],
+    },
+  },
+  'GET /v1/enforcers': { response: list(ref('Enforcer')) },
   'POST /v1/clusters': {
     request: {
       type: 'object',

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { recommendedTetragonValues } from '../../../layers/core/index.js';
@@ -218,5 +220,44 @@ describe('POST /v1/clusters with bad nodeAgent input', () => {
     if (path === 'nodeAgent' && typeof nodeAgent === 'object') expect(JSON.stringify(answer.body)).toContain('replicas');
     expect((await api.call('GET', '/v1/clusters/refused')).status).toBe(404);
     expect(await storedConfigText()).toBe(before);
+  });
+});
+
+describe('the cluster and enforcer answers the console is typed from', () => {
+  it('match their OpenAPI schemas: cluster list and read, secret rotation, enforcers with their cluster and heartbeat', async () => {
+    const registered = await api.call('POST', '/v1/clusters', { body: { name: 'typed', nodeAgent: { image: IMAGE } } });
+    expect(registered.status).toBe(201);
+    const bridge = await api.call('POST', '/v1/enforcers/register', {
+      token: registered.body.nodeAgent.token,
+      body: { name: 'bridge-typed', type: 'agent', metadata: { kind: 'bridge', cluster: 'typed' } },
+    });
+    expect(bridge.status).toBe(200);
+
+    const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: document.components });
+    const answers: Array<[string, string, string, string]> = [
+      ['GET', '/v1/clusters', '/v1/clusters', 'get'],
+      ['GET', '/v1/clusters/typed', '/v1/clusters/{name}', 'get'],
+      ['POST', '/v1/clusters/typed/secret', '/v1/clusters/{name}/secret', 'post'],
+      ['GET', '/v1/enforcers?group=default', '/v1/enforcers', 'get'],
+    ];
+    for (const [method, path, documented, operation] of answers) {
+      const schema = JSON.parse(
+        JSON.stringify(document.paths[documented][operation].responses['200'].content['application/json'].schema).replaceAll(
+          '"#/components',
+          '"openapi#/components',
+        ),
+      );
+      const response = await api.call(method, path);
+      expect(response.status, path).toBe(200);
+      const validate = ajv.compile(schema);
+      expect(validate(response.body) ? [] : validate.errors, path).toEqual([]);
+    }
+    const enforcers = (await api.call('GET', '/v1/enforcers?group=default')).body.items;
+    expect(enforcers).toContainEqual(
+      expect.objectContaining({ name: 'bridge-typed', metadata: { kind: 'bridge', cluster: 'typed' }, status: 'connected' }),
+    );
   });
 });

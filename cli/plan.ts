@@ -1,7 +1,6 @@
 // Desired state (the files) against current state (the server): validation with the same planner the import API
 // uses, and the list of changes that `vigil diff` shows and `vigil apply` makes.
 import {
-  applyMergePatch,
   defaultEnforcerGroups,
   enforcerGroupSchema,
   exportDocumentSchema,
@@ -33,8 +32,6 @@ export interface Change {
   readonly after?: unknown;
   /** The stored version: the If-Match of a delete (and of an enforcer group's update). */
   readonly version?: number;
-  /** An enforcer group's update: the fields the files declare, sent as a JSON merge patch. */
-  readonly patch?: Record<string, unknown>;
 }
 
 export interface Plan {
@@ -234,9 +231,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * The enforcer groups of the files against the server's. A declared group is a merge patch: the fields it names
- * are set, the others keep their stored values (so a file may say only `enforce: true` of a built-in group); a
- * new group gets the defaults. Tokens never go in files. Groups are pruned only when the files declare at least
+ * The enforcer groups of the files against the server's. A declared group is whole, as a declared policy or scope
+ * is and as the import takes it: the fields the file leaves out take their defaults. Tokens never go in files. Groups are pruned only when the files declare at least
  * one group: files written before groups were policy as code do not own them. Built-in groups are never deleted.
  */
 function planGroups(groups: readonly EnforcerGroup[], desired: DesiredState, prune: boolean): { changes: Change[]; undeclared: Change[] } {
@@ -261,8 +257,7 @@ function planGroups(groups: readonly EnforcerGroup[], desired: DesiredState, pru
         );
     const name = typeof declared.name === 'string' ? declared.name : undefined;
     const existing = name === undefined ? undefined : stored.get(name);
-    const merged = existing ? applyMergePatch(canonicalGroup(existing), declared) : declared;
-    const parsed = enforcerGroupSchema.safeParse(merged);
+    const parsed = enforcerGroupSchema.safeParse(declared);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) at(issue.path.map(String).join('.'), issue.message);
       return;
@@ -280,7 +275,6 @@ function planGroups(groups: readonly EnforcerGroup[], desired: DesiredState, pru
       ...(before === undefined ? {} : { before }),
       after,
       ...(existing?.version === undefined ? {} : { version: existing.version }),
-      patch: declared,
     });
   });
   if (issues.length > 0)

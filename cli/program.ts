@@ -138,8 +138,8 @@ single policies, application scopes, settings or enforcer groups (kind: Enforcer
 YAML files may hold several documents (---).
 Everything is validated before anything is written: with any error, nothing is written and the exit code is 1.
 Creates and updates of policies, scopes and settings are one all-or-nothing import; enforcer groups are then
-written through the groups API (a declared group is merged into the stored one; a created group's token is
-printed once; tokens never go in files); --prune deletions run last, each with If-Match.
+written through the groups API (a declared group is whole, as a policy is and as import takes it: fields left
+out take their defaults; a created group's token is printed once; tokens never go in files); --prune deletions run last, each with If-Match.
 Save-time warnings are printed before anything is written. Risky changes (removing a global bypass entry, a
 policy going to enforce where a group enforces, a group turned to enforce, deletions) are asked about on a
 terminal; elsewhere they need --yes, and without it nothing is written (exit 1).`,

@@ -25,7 +25,6 @@ const deletePaths = {
   applicationScope: '/v1/application-scopes',
   enforcerGroup: '/v1/enforcer-groups',
 } as const;
-const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
 /** Deletes in dependency order: policies before the application scopes they may use; groups last. */
 async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ deleted: number; failures: ErrorDetail[] }> {
@@ -52,9 +51,9 @@ async function prune(ctx: Context, deletions: readonly Change[]): Promise<{ dele
 }
 
 /**
- * Writes the files' enforcer groups through the groups API (a declared group is merged, which the import's whole
- * groups would not do): a new group with POST,
- * whose token is printed this once; a changed group with PATCH of the declared fields at the version read.
+ * Writes the files' enforcer groups through the groups API, whole (as the import writes them): a new group with
+ * POST, whose token is printed this once; a changed group with PUT at the version read. The groups API, not the
+ * import, because it answers which clusters need re-issued manifests after a change.
  */
 async function writeGroups(ctx: Context, changes: readonly Change[]): Promise<ErrorDetail[]> {
   const failures: ErrorDetail[] = [];
@@ -67,12 +66,10 @@ async function writeGroups(ctx: Context, changes: readonly Change[]): Promise<Er
         );
         ctx.print(answer.body.token ?? '');
       } else {
-        const answer = await ctx
-          .client()
-          .request<{ warnings?: string[] }>('PATCH', `${deletePaths.enforcerGroup}/${segment(change.name)}`, {
-            body: change.patch,
-            headers: { 'content-type': MERGE_PATCH_TYPE, ...(change.version === undefined ? {} : { 'if-match': `"${change.version}"` }) },
-          });
+        const answer = await ctx.client().request<{ warnings?: string[] }>('PUT', `${deletePaths.enforcerGroup}/${segment(change.name)}`, {
+          body: change.after,
+          headers: change.version === undefined ? {} : { 'if-match': `"${change.version}"` },
+        });
         // E.g. clusters whose manifests still carry the group's previous failMode: only the server knows them.
         for (const warning of answer.body.warnings ?? []) ctx.warn(`${describeItem(change)}: ${warning}`);
       }

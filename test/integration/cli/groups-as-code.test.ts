@@ -45,6 +45,9 @@ async function group(name: string) {
   return (await local.api('GET', `/v1/enforcer-groups/${name}`)).body;
 }
 
+/** The built-in webhook group as the files declare it to enforce: whole, as `vigil export` writes it. */
+const enforcingDefaultKe =
+  'kind: EnforcerGroup\nname: default-ke\ntype: kube_enforcer\ndescription: Default group for EKS admission webhooks (audit only).\nenforce: true\n';
 const teamGroup = 'kind: EnforcerGroup\nname: team-ke\ntype: kube_enforcer\ndescription: Team clusters\nfailMode: closed\n';
 
 describe('enforcer groups in policy-as-code files', () => {
@@ -93,10 +96,10 @@ describe('enforcer groups in policy-as-code files', () => {
     expect((await local.api('GET', '/v1/enforcer-groups/leaky')).status).toBe(404);
   });
 
-  it('updates by merge: a file may name only the fields it manages; turning enforce on needs confirmation', async () => {
+  it('updates a built-in group declared whole; turning enforce on needs confirmation', async () => {
     const before = await group('default-ke');
     expect(before.enforce).toBe(false);
-    const dir = await folder('enforce', { 'default-ke.yaml': 'kind: EnforcerGroup\nname: default-ke\nenforce: true\n' });
+    const dir = await folder('enforce', { 'default-ke.yaml': enforcingDefaultKe });
 
     const dry = await vigil(['apply', '-f', dir, '--dry-run']);
     expect(dry.code).toBe(0);
@@ -114,7 +117,7 @@ describe('enforcer groups in policy-as-code files', () => {
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('Applied: 0 created, 1 updated.');
     const after = await group('default-ke');
-    // Only the declared field changed; the description and the rest kept their stored values.
+    // Only enforce differed from the stored group, so only it changed.
     const { version: _v1, updatedAt: _u1, ...restBefore } = before;
     const { version: _v2, updatedAt: _u2, ...restAfter } = after;
     expect(restAfter).toEqual({ ...restBefore, enforce: true, updatedBy: restAfter.updatedBy });
@@ -126,6 +129,24 @@ describe('enforcer groups in policy-as-code files', () => {
     const noop = await vigil(['apply', '-f', dir]);
     expect(noop.code).toBe(0);
     expect((await group('default-ke')).version).toBe(after.version);
+  });
+
+  it('applies a declared group whole, as a policy: a field the file leaves out takes its default', async () => {
+    const stored = { name: 'whole-ke', type: 'kube_enforcer', description: 'Whole', failMode: 'closed' };
+    expect((await local.api('POST', '/v1/enforcer-groups', stored)).status).toBe(201);
+    const dir = await folder('whole', { 'group.yaml': 'kind: EnforcerGroup\nname: whole-ke\ntype: kube_enforcer\ndescription: Whole\n' });
+    const diff = await vigil(['diff', '-f', dir]);
+    expect(diff.code).toBe(2);
+    expect(diff.stdout).toContain('~ update enforcer group "whole-ke"');
+    expect(diff.stdout).toContain('- failMode: closed\n+ failMode: open');
+    const applied = await vigil(['apply', '-f', dir]);
+    expect(applied.code).toBe(0);
+    expect(await group('whole-ke')).toMatchObject({ ...stored, failMode: 'open' });
+    // The same file through the import: the same whole group, so nothing differs.
+    const imported = await vigil(['import', join(dir, 'group.yaml'), '-o', 'json']);
+    expect(JSON.parse(imported.stdout).items).toEqual([expect.objectContaining({ name: 'whole-ke', result: 'unchanged' })]);
+    // The later tests count the groups on the server.
+    expect((await local.api('DELETE', '/v1/enforcer-groups/whole-ke')).status).toBe(204);
   });
 
   it('exports the groups without tokens or server fields; applying the export changes nothing', async () => {
@@ -183,7 +204,7 @@ describe('enforcer groups in policy-as-code files', () => {
   });
 
   it('prunes undeclared groups with --prune --yes, never the built-in ones, and never one a cluster uses', async () => {
-    const dir = await folder('prune', { 'default-ke.yaml': 'kind: EnforcerGroup\nname: default-ke\nenforce: true\n' });
+    const dir = await folder('prune', { 'default-ke.yaml': enforcingDefaultKe });
     const kept = await vigil(['apply', '-f', dir]);
     expect(kept.code).toBe(0);
     expect(kept.stdout).toContain('# 1 item is on the server but not in the files (kept; --prune deletes it):');

@@ -20,6 +20,11 @@
  *    (open, mmap of each segment, page faults). dlsym would need libdl.so.2 on glibc before 2.34, so the libc
  *    functions the guard calls on to (posix_spawn[p], system, popen, execvpe) are found in libc's own dynamic
  *    symbol table (its GNU hash table, or the SysV one, and the default version) instead.
+ *  - No libc code on the path of an allowed exec: a child forked from a large process (Node) does not inherit
+ *    the page table entries of libc's code, so every libc page it runs code from is one more page fault before
+ *    the program starts. System calls are made directly and the few string functions needed are the guard's
+ *    own (a few pages of its own code, mapped in one fault); libc is called on rare paths only (realpath,
+ *    formatted event lines, getenv, the functions it stands in front of).
  *  - Statically linked programs and raw syscalls never pass through libc: out of reach of any LD_PRELOAD guard.
  */
 #define _GNU_SOURCE
@@ -134,7 +139,109 @@ static execvpe_fn real_execvpe;
 static system_fn real_system;
 static popen_fn real_popen;
 
-static int current_pid(void) { return (int)syscall(SYS_getpid); }
+/* ------------------------------------------------------------------ system calls and strings, without libc */
+
+/*
+ * A system call made directly: the kernel's answer, -errno on failure. Unlike libc's wrappers it leaves errno
+ * alone, so a decision that allows needs not save and restore it (errno is reached through a libc call).
+ */
+#if defined(__x86_64__)
+static long direct_syscall(long number, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long result;
+  __asm__ volatile("syscall" : "=a"(result) : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+  return result;
+}
+#elif defined(__aarch64__)
+static long direct_syscall(long number, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = number;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+#else
+#error "the exec guard is built for the Lambda architectures, x86_64 and aarch64"
+#endif
+#define SYSCALL(number, a, b, c, d, e, f) direct_syscall(number, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* A failed direct call's answer, made a libc-style failure: errno set, -1 returned. */
+static int failed_with(long result) {
+  if (result < 0 && result > -4096) {
+    errno = (int)-result;
+    return -1;
+  }
+  return (int)result;
+}
+
+static int current_pid(void) { return (int)SYSCALL(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+static int open_file(const char *path, int flags, int mode) { return (int)SYSCALL(SYS_openat, AT_FDCWD, path, flags, mode, 0, 0); }
+
+static void close_file(int fd) { (void)SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0); }
+
+static void write_file(int fd, const char *text, size_t length) { (void)SYSCALL(SYS_write, fd, text, length, 0, 0, 0); }
+
+/* A read-only private mapping of a file; NULL on failure. */
+static void *map_file(int fd, size_t size) {
+  long result = SYSCALL(SYS_mmap, NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  return result < 0 && result > -4096 ? NULL : (void *)result;
+}
+
+static void unmap(const void *address, size_t size) { (void)SYSCALL(SYS_munmap, address, size, 0, 0, 0, 0); }
+
+static size_t text_length(const char *text) {
+  const char *end = text;
+  while (*end) end++;
+  return (size_t)(end - text);
+}
+
+static int same_bytes(const void *a, const void *b, size_t length) {
+  const unsigned char *x = a, *y = b;
+  for (size_t i = 0; i < length; i++)
+    if (x[i] != y[i]) return 0;
+  return 1;
+}
+
+static int same_text(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+static int starts_with(const char *text, const char *prefix) {
+  while (*prefix)
+    if (*text++ != *prefix++) return 0;
+  return 1;
+}
+
+static void copy_bytes(void *to, const void *from, size_t length) {
+  unsigned char *out = to;
+  const unsigned char *in = from;
+  for (size_t i = 0; i < length; i++) out[i] = in[i];
+}
+
+static const char *find_byte(const char *text, char byte, size_t length) {
+  for (size_t i = 0; i < length; i++)
+    if (text[i] == byte) return text + i;
+  return NULL;
+}
+
+/*
+ * The first occurrence of `needle` in `text`; NULL when there is none. A plain scan: the needles are the
+ * guard's own short strings (its preload path, "vigil-guard"), so it is linear in the text.
+ */
+static const char *find_text(const char *haystack, size_t haystack_length, const char *needle, size_t needle_length) {
+  if (needle_length == 0) return haystack;
+  for (size_t i = 0; i + needle_length <= haystack_length; i++)
+    if (haystack[i] == needle[0] && same_bytes(haystack + i, needle, needle_length)) return haystack + i;
+  return NULL;
+}
 
 /*
  * Takes the lock, or answers 0 when a thread of another process holds it: a child forked (or vforked)
@@ -151,16 +258,17 @@ static int lock(int pid) {
 }
 static void unlock(void) { __atomic_store_n(&live.lock, 0, __ATOMIC_RELEASE); }
 
+/* 0, or -errno (the stat functions are raw syscalls anyway: glibc 2.33 gave them new symbol versions). */
 static int stat_path(const char *path, struct stat *st, int follow) {
-  return (int)syscall(SYS_newfstatat, AT_FDCWD, path, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  return (int)SYSCALL(SYS_newfstatat, AT_FDCWD, path, st, follow ? 0 : AT_SYMLINK_NOFOLLOW, 0, 0);
 }
 
-static int stat_fd(int fd, struct stat *st) { return (int)syscall(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH); }
+static int stat_fd(int fd, struct stat *st) { return (int)SYSCALL(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH, 0, 0); }
 
 static size_t bounded_copy(char *to, size_t size, const char *from) {
-  size_t n = strlen(from);
+  size_t n = text_length(from);
   if (n >= size) n = size - 1;
-  memcpy(to, from, n);
+  copy_bytes(to, from, n);
   to[n] = 0;
   return n;
 }
@@ -203,7 +311,7 @@ struct symbols {
 static int defines(const struct symbols *s, uint32_t i, const char *name) {
   const ElfW(Sym) *sym = &s->table[i];
   return sym->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(sym->st_info) == STT_FUNC && (s->versions == NULL || (s->versions[i] & 0x8000) == 0) &&
-         strcmp(s->strings + sym->st_name, name) == 0;
+         same_text(s->strings + sym->st_name, name);
 }
 
 /* Symbol index of `name` through a GNU hash table; 0 when not there. */
@@ -257,7 +365,7 @@ static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data) {
   gnu_table = 0;
 #endif
   if (!has_soname || strtab == 0 || symtab == 0 || (gnu_table == 0 && sysv_table == 0)) return 0;
-  if (strcmp((const char *)(strtab + soname), "libc.so.6") != 0) return 0;
+  if (!same_text((const char *)(strtab + soname), "libc.so.6")) return 0;
   struct symbols s = {(const ElfW(Sym) *)symtab, (const ElfW(Half) *)versym, (const char *)strtab};
   uint32_t index = gnu_table != 0 ? gnu_lookup((const uint32_t *)gnu_table, &s, query->name)
                                   : sysv_lookup((const uint32_t *)sysv_table, &s, query->name);
@@ -276,26 +384,24 @@ static void *libc_symbol(const char *name) {
 
 /* Appends "<a><b><c>" to the configuration block; NULL when it does not fit. */
 static const char *keep(const char *a, const char *b, size_t b_length, const char *c) {
-  size_t la = strlen(a), lc = strlen(c);
+  size_t la = text_length(a), lc = text_length(c);
   if (config.used + la + b_length + lc + 1 > sizeof config.text) return NULL;
   char *out = config.text + config.used;
-  memcpy(out, a, la);
-  memcpy(out + la, b, b_length);
-  memcpy(out + la + b_length, c, lc + 1);
+  copy_bytes(out, a, la);
+  copy_bytes(out + la, b, b_length);
+  copy_bytes(out + la + b_length, c, lc + 1);
   config.used += la + b_length + lc + 1;
   return out;
 }
 
-static const char *value_of(char *entry, const char *name_eq, size_t length) {
-  return strncmp(entry, name_eq, length) == 0 ? entry + length : NULL;
-}
+static const char *value_of(char *entry, const char *name_eq, size_t length) { return starts_with(entry, name_eq) ? entry + length : NULL; }
 
 /* Says "the guard is loaded in this process" to the layer: in place over the placeholder a guarded parent passed, or setenv. */
 static void mark_loaded(char *placeholder) {
   char digits[16];
   int n = 0;
   for (unsigned pid = (unsigned)current_pid(); n == 0 || pid > 0; pid /= 10) digits[n++] = (char)('0' + pid % 10);
-  if (placeholder != NULL && (int)strlen(placeholder) >= n) {
+  if (placeholder != NULL && (int)text_length(placeholder) >= n) {
     /* The initial environment's strings are the process's own writable memory: no allocation needed. */
     for (int i = 0; i < n; i++) placeholder[i] = digits[n - 1 - i];
     placeholder[n] = 0;
@@ -320,21 +426,23 @@ __attribute__((constructor)) static void guard_init(void) {
   }
   /* Looked up here, not on first use: execvpe may run in a vfork child, where taking the loader's lock could deadlock. */
   real_execvpe = (execvpe_fn)libc_symbol("execvpe");
-  if (dir == NULL || dir[0] != '/' || strlen(dir) > PATH_MAX - 32) dir = "/tmp/vigil-guard";
-  config.fail_closed = failmode != NULL && strcmp(failmode, "closed") == 0;
+  if (dir == NULL || dir[0] != '/' || text_length(dir) > PATH_MAX - 32) dir = "/tmp/vigil-guard";
+  config.fail_closed = failmode != NULL && same_text(failmode, "closed");
   config.failmode_entry = config.fail_closed ? "VIGIL_FAIL_MODE=closed" : "VIGIL_FAIL_MODE=open";
-  config.dir_entry = keep("VIGIL_GUARD_DIR=", dir, strlen(dir), "");
-  config.rules_path = keep("", dir, strlen(dir), "/rules");
-  config.spool_path = keep("", dir, strlen(dir), "/events");
+  size_t dir_length = text_length(dir);
+  config.dir_entry = keep("VIGIL_GUARD_DIR=", dir, dir_length, "");
+  config.rules_path = keep("", dir, dir_length, "/rules");
+  config.spool_path = keep("", dir, dir_length, "/events");
   /* The guard's own entry of LD_PRELOAD (the loader accepts ':' and ' ' between entries): descendants load it. */
   for (const char *entry = preload; entry != NULL && *entry;) {
-    size_t length = strcspn(entry, ": ");
-    if (length > 0 && length < PATH_MAX && entry[0] == '/' && memmem(entry, length, "vigil-guard", 11) != NULL) {
+    size_t length = 0;
+    while (entry[length] && entry[length] != ':' && entry[length] != ' ') length++;
+    if (length > 0 && length < PATH_MAX && entry[0] == '/' && find_text(entry, length, "vigil-guard", 11) != NULL) {
       config.preload_entry = keep("LD_PRELOAD=", entry, length, "");
       break;
     }
     entry += length;
-    entry += strspn(entry, ": ");
+    while (*entry == ':' || *entry == ' ') entry++;
   }
   config.configured = config.preload_entry != NULL && config.dir_entry != NULL && config.rules_path != NULL && config.spool_path != NULL;
   /* Tells the layer in this process that the guard is loaded here (and decides what it reports). */
@@ -355,7 +463,7 @@ static void *next_symbol(void **slot, const char *name) {
 /* ------------------------------------------------------------------ rule table */
 
 static void unmap_table(struct mapping *m) {
-  if (m->map != NULL) munmap((void *)m->map, m->size);
+  if (m->map != NULL) unmap(m->map, m->size);
   m->map = NULL;
   m->size = 0;
 }
@@ -377,7 +485,7 @@ static int table_sized(const struct stat *st) {
  */
 static int valid_table(const unsigned char *map, size_t size) {
   const struct table_header *h = (const struct table_header *)map;
-  if (memcmp(h->magic, "VGRT", 4) != 0 || h->version != TABLE_VERSION || h->length != size) return 0;
+  if (!same_bytes(h->magic, "VGRT", 4) || h->version != TABLE_VERSION || h->length != size) return 0;
   if (h->rules > MAX_RULES || h->patterns > MAX_PATTERNS || h->state > STATE_OVERSIZE) return 0;
   size_t strings = (size_t)HEADER_BYTES + (size_t)h->rules * RULE_BYTES + (size_t)h->patterns * PATTERN_BYTES;
   if (strings > size) return 0;
@@ -403,15 +511,15 @@ static const struct table_header *current_table(struct mapping *m) {
   }
   if (m->map != NULL && same_file(m, &st)) return (const struct table_header *)m->map;
   unmap_table(m);
-  int fd = open(config.rules_path, O_RDONLY | O_CLOEXEC);
+  int fd = open_file(config.rules_path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) return NULL;
-  void *map = MAP_FAILED;
+  void *map = NULL;
   /* The identity of what is mapped: the file may have been replaced since the stat above. */
-  if (stat_fd(fd, &st) == 0 && table_sized(&st)) map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (map == MAP_FAILED) return NULL;
+  if (stat_fd(fd, &st) == 0 && table_sized(&st)) map = map_file(fd, (size_t)st.st_size);
+  close_file(fd);
+  if (map == NULL) return NULL;
   if (!valid_table(map, (size_t)st.st_size)) {
-    munmap(map, (size_t)st.st_size);
+    unmap(map, (size_t)st.st_size);
     return NULL;
   }
   m->map = map;
@@ -439,19 +547,19 @@ static const struct table_pattern *pattern_at(const struct table_header *h, cons
 
 /* A glob where "*" matches any run of characters (including "/"), everything else itself. */
 static int glob_match(const char *glob, size_t glob_length, const char *value, size_t value_length) {
-  const char *star = memchr(glob, '*', glob_length);
-  if (star == NULL) return glob_length == value_length && memcmp(glob, value, value_length) == 0;
+  const char *star = find_byte(glob, '*', glob_length);
+  if (star == NULL) return glob_length == value_length && same_bytes(glob, value, value_length);
   size_t prefix = (size_t)(star - glob);
   const char *last_star = glob + glob_length - 1;
   while (*last_star != '*') last_star--;
   size_t suffix = (size_t)(glob + glob_length - last_star - 1);
   if (value_length < prefix + suffix) return 0;
-  if (memcmp(glob, value, prefix) != 0 || memcmp(last_star + 1, value + value_length - suffix, suffix) != 0) return 0;
+  if (!same_bytes(glob, value, prefix) || !same_bytes(last_star + 1, value + value_length - suffix, suffix)) return 0;
   /* The leftmost occurrence of each middle segment is never worse than a later one: no backtracking. */
   size_t cursor = prefix, end = value_length - suffix;
   const char *segment = star + 1;
   while (segment <= last_star) {
-    const char *next = memchr(segment, '*', (size_t)(last_star - segment + 1));
+    const char *next = find_byte(segment, '*', (size_t)(last_star - segment + 1));
     size_t length = (size_t)(next - segment);
     if (length > 0) {
       const char *found = memmem(value + cursor, end - cursor, segment, length);
@@ -464,8 +572,10 @@ static int glob_match(const char *glob, size_t glob_length, const char *value, s
 }
 
 static const char *base_name(const char *path) {
-  const char *slash = strrchr(path, '/');
-  return slash ? slash + 1 : path;
+  const char *last = path;
+  for (const char *c = path; *c; c++)
+    if (*c == '/') last = c + 1;
+  return last;
 }
 
 /* ------------------------------------------------------------------ programs */
@@ -497,7 +607,7 @@ static void resolve_path(struct program *program, const char *path, char *resolv
  * (PATH_MAX bytes) receives the file found; `resolved` is the caller's PATH_MAX buffer.
  */
 static void resolve_name(struct program *program, const char *file, char *candidate, char *resolved) {
-  if (strchr(file, '/') != NULL) {
+  if (find_byte(file, '/', text_length(file)) != NULL) {
     resolve_path(program, file, resolved);
     return;
   }
@@ -507,22 +617,23 @@ static void resolve_name(struct program *program, const char *file, char *candid
   program->resolved = resolved;
   const char *path = getenv("PATH");
   if (path == NULL) path = "/bin:/usr/bin";
-  size_t file_length = strlen(file);
+  size_t file_length = text_length(file);
   while (1) {
-    const char *colon = strchr(path, ':');
-    size_t dir_length = colon ? (size_t)(colon - path) : strlen(path);
+    size_t dir_length = 0;
+    while (path[dir_length] && path[dir_length] != ':') dir_length++;
+    const char *colon = path[dir_length] == ':' ? path + dir_length : NULL;
     if (dir_length + file_length + 2 < PATH_MAX) {
       if (dir_length == 0) {
-        memcpy(candidate, file, file_length + 1); /* an empty entry is the working directory */
+        copy_bytes(candidate, file, file_length + 1); /* an empty entry is the working directory */
       } else {
-        memcpy(candidate, path, dir_length);
+        copy_bytes(candidate, path, dir_length);
         candidate[dir_length] = '/';
-        memcpy(candidate + dir_length + 1, file, file_length + 1);
+        copy_bytes(candidate + dir_length + 1, file, file_length + 1);
       }
       if (stat_path(candidate, &program->st, 0) == 0) {
         program->final_link = S_ISLNK(program->st.st_mode);
         if ((!program->final_link || stat_path(candidate, &program->st, 1) == 0) && S_ISREG(program->st.st_mode) &&
-            access(candidate, X_OK) == 0) {
+            SYSCALL(SYS_faccessat, AT_FDCWD, candidate, X_OK, 0, 0, 0) == 0) {
           program->candidate = candidate;
           return;
         }
@@ -535,8 +646,12 @@ static void resolve_name(struct program *program, const char *file, char *candid
 
 /* The path after PATH lookup and realpath, computed when first asked for; NULL when not found. */
 static const char *resolved_path(struct program *program) {
-  if (program->resolution == 0)
+  if (program->resolution == 0) {
+    /* realpath sets errno even when it succeeds (readlink on every component that is not a link). */
+    int saved_errno = errno;
     program->resolution = program->candidate != NULL && realpath(program->candidate, program->resolved) != NULL ? 1 : -1;
+    errno = saved_errno;
+  }
   return program->resolution == 1 ? program->resolved : NULL;
 }
 
@@ -558,7 +673,7 @@ static int created_after(struct program *program, uint64_t started_ms) {
 static int program_matches(const struct table_header *h, const struct table_rule *rule, struct program *program) {
   const char *invoked = program->executable;
   const char *invoked_base = base_name(invoked);
-  size_t invoked_length = strlen(invoked), invoked_base_length = strlen(invoked_base);
+  size_t invoked_length = text_length(invoked), invoked_base_length = text_length(invoked_base);
   int needs_resolved = 0;
   for (unsigned i = 0; i < rule->patterns; i++) {
     const struct table_pattern *p = pattern_at(h, rule, i);
@@ -571,7 +686,7 @@ static int program_matches(const struct table_header *h, const struct table_rule
   const char *resolved = needs_resolved && program->candidate != NULL ? resolved_path(program) : NULL;
   if (resolved == NULL) return 0;
   const char *resolved_base = base_name(resolved);
-  size_t resolved_length = strlen(resolved), resolved_base_length = strlen(resolved_base);
+  size_t resolved_length = text_length(resolved), resolved_base_length = text_length(resolved_base);
   for (unsigned i = 0; i < rule->patterns; i++) {
     const struct table_pattern *p = pattern_at(h, rule, i);
     const char *glob = (const char *)h + p->offset;
@@ -636,23 +751,17 @@ static void report(const struct table_header *h, struct program *program, int re
   used = append_field(line, used, count);
   for (int i = 0; i < argc && used < MAX_EVENT_BYTES - 3; i++) used = append_field(line, used, argv[i]);
   line[used++] = '\n';
-  int fd = open(config.spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open_file(config.spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;
   struct stat st;
-  if (stat_fd(fd, &st) == 0 && st.st_size < MAX_SPOOL_BYTES) {
-    ssize_t ignored = write(fd, line, used);
-    (void)ignored;
-  }
-  close(fd);
+  if (stat_fd(fd, &st) == 0 && st.st_size < MAX_SPOOL_BYTES) write_file(fd, line, used);
+  close_file(fd);
 }
 
 static void say(const char *what, const char *program) {
   char line[512];
   int n = snprintf(line, sizeof line, "vigil-guard: %s refused: %s\n", program, what);
-  if (n > 0) {
-    ssize_t ignored = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    (void)ignored;
-  }
+  if (n > 0) write_file(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* ------------------------------------------------------------------ decisions */
@@ -697,7 +806,7 @@ static int decide(const struct table_header *h, struct program *program, char *c
         if (under_tmp < 0) {
           const char *effective = resolved_path(program);
           if (effective == NULL) effective = program->executable;
-          under_tmp = strcmp(effective, "/tmp") == 0 || strncmp(effective, "/tmp/", 5) == 0;
+          under_tmp = same_text(effective, "/tmp") || starts_with(effective, "/tmp/");
         }
         objects = (under_tmp || created) && !program_matches(h, rule, program);
         break;
@@ -719,7 +828,6 @@ static int decide(const struct table_header *h, struct program *program, char *c
 /* 0: allowed; -1: refused (errno EACCES). */
 static int judge(struct program *program, char *const argv[]) {
   if (!config.configured) return 0;
-  int saved_errno = errno;
   int pid = current_pid();
   int verdict;
   if (lock(pid)) {
@@ -731,13 +839,19 @@ static int judge(struct program *program, char *const argv[]) {
     verdict = decide(current_table(&own), program, argv, pid);
     unmap_table(&own);
   }
-  errno = verdict == 0 ? saved_errno : EACCES;
+  /* errno is touched only on a refusal: allowing leaves it as the caller had it, without a libc call. */
+  if (verdict != 0) errno = EACCES;
   return verdict;
 }
 
 /* ------------------------------------------------------------------ environments */
 
-static int named(const char *entry, const char *name_eq) { return strncmp(entry, name_eq, strlen(name_eq)) == 0; }
+static int named(const char *entry, const char *name_eq) { return starts_with(entry, name_eq); }
+
+/* Whether an LD_PRELOAD value holds the guard's own entry. */
+static int holds_ours(const char *preload_value, const char *ours) {
+  return find_text(preload_value, text_length(preload_value), ours, text_length(ours)) != NULL;
+}
 
 static int count_env(char *const envp[]) {
   int n = 0;
@@ -748,11 +862,11 @@ static int count_env(char *const envp[]) {
 /* Bytes needed for an LD_PRELOAD that puts ours before the program's own preloads (0 when the program has none of its own). */
 static size_t combined_preload_size(char *const envp[]) {
   if (!config.configured) return 0;
-  const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
+  const char *ours = config.preload_entry + 11; /* after "LD_PRELOAD=" */
   for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
     if (!named(envp[i], "LD_PRELOAD=")) continue;
-    const char *theirs = envp[i] + strlen("LD_PRELOAD=");
-    if (theirs[0] != 0 && strstr(theirs, ours) == NULL) return strlen(config.preload_entry) + strlen(theirs) + 2;
+    const char *theirs = envp[i] + 11;
+    if (theirs[0] != 0 && !holds_ours(theirs, ours)) return text_length(config.preload_entry) + text_length(theirs) + 2;
   }
   return 0;
 }
@@ -765,21 +879,21 @@ static size_t combined_preload_size(char *const envp[]) {
  */
 static char *const *guarded_env(char *const envp[], char **out, char *preload) {
   if (!config.configured) return envp;
-  const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
+  const char *ours = config.preload_entry + 11; /* after "LD_PRELOAD=" */
   int n = 0;
   const char *preload_value = config.preload_entry;
   for (int i = 0; envp != NULL && envp[i] != NULL; i++) {
     const char *entry = envp[i];
     if (named(entry, "VIGIL_GUARD_DIR=") || named(entry, "VIGIL_FAIL_MODE=") || named(entry, "VIGIL_GUARD_LOADED=")) continue;
     if (named(entry, "LD_PRELOAD=")) {
-      const char *theirs = entry + strlen("LD_PRELOAD=");
-      if (strstr(theirs, ours) != NULL) {
+      const char *theirs = entry + 11;
+      if (holds_ours(theirs, ours)) {
         preload_value = entry;
       } else if (theirs[0] != 0) {
-        size_t head = strlen(config.preload_entry);
-        memcpy(preload, config.preload_entry, head);
+        size_t head = text_length(config.preload_entry);
+        copy_bytes(preload, config.preload_entry, head);
         preload[head] = ':';
-        memcpy(preload + head + 1, theirs, strlen(theirs) + 1);
+        copy_bytes(preload + head + 1, theirs, text_length(theirs) + 1);
         preload_value = preload;
       }
       continue;
@@ -813,7 +927,7 @@ static void guard_own_environment(void) {
 /* ------------------------------------------------------------------ the intercepted calls */
 
 static int raw_execve(const char *path, char *const argv[], char *const envp[]) {
-  return (int)syscall(SYS_execve, path, argv, envp);
+  return failed_with(SYSCALL(SYS_execve, path, argv, envp, 0, 0, 0));
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
@@ -878,13 +992,13 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   resolve_path(&program, path, resolved);
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
-  int result = (int)syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
-  if (result != 0 && errno == ENOSYS) {
+  long result = SYSCALL(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH, 0);
+  if (result == -ENOSYS) {
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     return raw_execve(proc, argv, env);
   }
-  return result;
+  return failed_with(result);
 }
 
 EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *const envp[], int flags) {
@@ -904,10 +1018,10 @@ EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *c
   program.executable = pathname[0] ? pathname : path;
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
-  int result = (int)syscall(SYS_execveat, dirfd, pathname, argv, env, flags);
+  long result = SYSCALL(SYS_execveat, dirfd, pathname, argv, env, flags, 0);
   /* Kernels before 3.19 (and some emulators) lack execveat: the resolved path is the same program. */
-  if (result != 0 && errno == ENOSYS && path[0] == '/') return raw_execve(path, argv, env);
-  return result;
+  if (result == -ENOSYS && path[0] == '/') return raw_execve(path, argv, env);
+  return failed_with(result);
 }
 
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,

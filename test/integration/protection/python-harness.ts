@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PythonInterpreter } from '../../../layers/protection/python-interpreters.js';
 import { fixtures, guardLibrary, wrapperScript } from './harness.js';
 
 /** The machine's Python interpreter, by its real path (not a shim script), as Lambda starts /var/lang/bin/python3.x. */
@@ -112,6 +113,8 @@ export async function runPythonFunction(options: {
   wrapper?: boolean;
   handler?: string;
   gate?: (index: number) => Promise<void>;
+  /** Another interpreter than the machine's python3 (3.11), for the runtime of its version. */
+  interpreter?: PythonInterpreter;
 }): Promise<PythonRun> {
   const runtimeApi = new RuntimeApiDouble(options.events, options.gate);
   const address = await runtimeApi.listen();
@@ -122,7 +125,7 @@ export async function runPythonFunction(options: {
     LANG: 'C.UTF-8',
     AWS_LAMBDA_RUNTIME_API: address,
     AWS_LAMBDA_FUNCTION_NAME: 'orders-py',
-    AWS_EXECUTION_ENV: 'AWS_Lambda_python3.11',
+    AWS_EXECUTION_ENV: `AWS_Lambda_python${options.interpreter?.version ?? '3.11'}`,
     AWS_REGION: 'eu-west-1',
     LAMBDA_TASK_ROOT: pythonFixtures,
     _HANDLER: options.handler ?? 'app.handler',
@@ -134,7 +137,7 @@ export async function runPythonFunction(options: {
       : { VIGIL_GUARD_LIBRARY: guardLibrary(options.layerDir), VIGIL_GUARD_DIR: join(dir, 'guard') }),
     ...options.env,
   };
-  const runtime = [python, join(pythonFixtures, 'runtime_stand_in.py')];
+  const runtime = [options.interpreter?.executable ?? python, join(pythonFixtures, 'runtime_stand_in.py')];
   const [command, ...args] = options.wrapper === false ? runtime : ['/bin/sh', wrapperScript, ...runtime];
   try {
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {

@@ -337,6 +337,77 @@ describe('Python functions protected through vigil-wrapper', () => {
     }
   }, 60_000);
 
+  // The same layer on the other published runtimes, with real CPython 3.12 and 3.13 (and the bytecode the
+  // build compiled for each): controls in enforce mode, through the audit hooks and the native guard, reported
+  // with the runtime's facts, and an embedded table with the control plane unreachable.
+  const newer = findPythonInterpreters().filter((i) => i.version !== '3.11');
+  it('finds python3.12 and python3.13 to run the function under', () => {
+    expect(newer.map((i) => i.version)).toEqual(['3.12', '3.13']);
+  });
+  it.each(newer.map((i) => [i.version, i] as const))(
+    'protects a python%s function the same way',
+    async (_version, interpreter) => {
+      const name = `py-${interpreter.version.replace('.', '')}`;
+      const token = await group(name, true);
+      await policy(`${name}-policy`, name, 'enforce', {
+        blockedExecutables: { enabled: true, executables: ['id'] },
+        networkEgress: { enabled: true, allowedHosts: ['127.0.0.1'] },
+      });
+      const events = [
+        { do: 'echo', value: 'x' },
+        { do: 'run', args: ['id'] },
+        { do: 'system', command: 'sh -c "id -u"' },
+        { do: 'connect', host: 'never-resolved.invalid', port: 443 },
+        { do: 'read-env', name: 'NODE_OPTIONS' },
+        { do: 'fail' },
+      ];
+      const result = await runPythonFunction({ layerDir, events, interpreter, env: { VIGIL_ENDPOINT: api.url, VIGIL_TOKEN: token } });
+      expect(result.initErrors).toEqual([]);
+      expect(result.code).toBe(0);
+      const [echo, direct, descendant, refused, nodeOptions, failed] = result.results;
+      expect(echo).toEqual({ echo: 'x', function: 'orders-py' });
+      expect(direct).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+      expect(direct.message).toContain(`blocked by policy "${name}-policy" (Executables Blocked): "/usr/bin/id" is a blocked executable`);
+      expect(descendant).toEqual({ ok: true, value: 126 });
+      expect(refused).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+      expect(nodeOptions).toEqual({ value: null });
+      expect(failed).toMatchObject({ errorType: 'ValueError', errorMessage: 'the function failed on purpose' });
+      const stored = await eventsOf(`${name}-policy`);
+      expect(stored.map((e) => [e.status, e.message]).sort()).toEqual(
+        [
+          ['Block', '"/usr/bin/id" is a blocked executable'],
+          ['Block', '"/usr/bin/id" is a blocked executable'],
+          ['Block', 'outbound connection to "never-resolved.invalid" is not allowed'],
+        ].sort(),
+      );
+      const enforcers = await api.call('GET', `/v1/enforcers?group=${name}`);
+      expect(enforcers.body.items).toEqual([
+        expect.objectContaining({ metadata: { functionName: 'orders-py', runtime: `python${interpreter.version}`, region: 'eu-west-1' } }),
+      ]);
+
+      const file = join(mkdtempSync(join(tmpdir(), 'vigil-rules-')), 'rules.json');
+      const enforcerId = await api.register(token, 'orders-py', 'nano_enforcer');
+      const table = await api.call('GET', `/v1/enforcers/rules?function=orders-py&runtime=python${interpreter.version}&region=eu-west-1`, {
+        token,
+        enforcerId,
+      });
+      writeFileSync(file, JSON.stringify(table.body));
+      const embedded = await runPythonFunction({
+        layerDir,
+        interpreter,
+        events: [
+          { do: 'run', args: ['id'] },
+          { do: 'run', args: ['true'] },
+        ],
+        env: { VIGIL_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, VIGIL_TOKEN: token, VIGIL_FAIL_MODE: 'closed', VIGIL_RULES: file },
+      });
+      expect(embedded.results[0]).toMatchObject({ ok: false, errno: 13 });
+      expect(embedded.results[0].message).toContain('"/usr/bin/id" is a blocked executable');
+      expect(embedded.results[1]).toEqual({ ok: true, value: 0 });
+    },
+    90_000,
+  );
+
   it('leaves NODE_OPTIONS as the function set it: a Node.js program the function starts gets no Vigil preload', async () => {
     const events = [
       { do: 'read-env', name: 'NODE_OPTIONS' },

@@ -276,7 +276,13 @@ export class VigilStack extends Stack {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [configKeys.decision] } },
       }),
     );
-    grantItemActions(audit, admission.function, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']);
+    // Learned pods: a lookup reads a name and its generateName records in one BatchGetItem (docs/adr/0008).
+    grantItemActions(audit, admission.function, [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:BatchWriteItem',
+    ]);
     // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts).
     grantItemActions(config, enforcer.function, [...ITEM_READS, ...ITEM_WRITES]);
     grantItemActions(audit, enforcer.function, ['dynamodb:PutItem']);

@@ -221,8 +221,13 @@ describe('IAM', () => {
       expect(actionsOf(statement)).not.toContain('dynamodb:UpdateItem');
       expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['DECISION'] } });
     }
-    // Audit events in batches, learned pods by key; it can neither list nor scan the events.
-    expect(sorted(actionsOn(admission, audit))).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // Audit events in batches, learned pods by key (a lookup's keys in one BatchGetItem); it can neither list nor scan the events.
+    expect(sorted(actionsOn(admission, audit))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
 
     const enforcer = statementsOfFunction('enforcer');
     expect(sorted(actionsOn(enforcer, config))).toEqual(itemReadsAndWrites);

@@ -8,6 +8,7 @@ import {
   type PodLesson,
   type PodMemory,
 } from '../../../layers/core/zod-free.js';
+import { batchGetWithRetry } from './batch.js';
 import { storageError } from './client.js';
 import type { PodDirectory } from './ports.js';
 import { auditKeys } from './tables.js';
@@ -15,6 +16,11 @@ import { auditKeys } from './tables.js';
 const POD_PREFIX = 'POD#';
 /** Concurrent learners of one record retry this often before giving up (each retry re-reads the record). */
 const MAX_ATTEMPTS = 8;
+/**
+ * How hard a lookup retries keys DynamoDB leaves unprocessed (a table or partition at capacity): briefly, since
+ * a review waits for it; the webhook's own deadline still bounds the whole lookup.
+ */
+const LOOKUP_RETRY = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100 } as const;
 /** A sighting this close to the stored one is not worth a write (it only refreshes `seenAt`, see learnPod's grace). */
 const RESIGHTING_SECONDS = 60;
 
@@ -128,14 +134,22 @@ export class DynamoPodDirectory implements PodDirectory {
 
   async lookup(cluster: string, namespace: string, name: string): Promise<readonly PodIdentity[]> {
     try {
-      // The exact name and every generateName record it could come from, read at once (docs/adr/0008).
-      const [exact, ...generated] = await Promise.all([
-        this.read(podKey(cluster, namespace, name)),
-        ...generateNameCandidates(name).map((prefix) => this.read(generatedKey(cluster, namespace, prefix))),
-      ]);
+      // The exact name and every generateName record it could come from (docs/adr/0008), in one consistent
+      // BatchGetItem: one request on one connection, where parallel GetItems each need a connection of their
+      // own in a cold instance.
+      const exactKey = podKey(cluster, namespace, name);
+      const generatedKeys = generateNameCandidates(name).map((prefix) => generatedKey(cluster, namespace, prefix));
+      const items = await batchGetWithRetry(
+        this.document,
+        this.tableName,
+        [exactKey, ...generatedKeys].map((pk) => ({ pk })),
+        { ...LOOKUP_RETRY, consistentRead: true },
+      );
+      const now = this.nowSeconds();
+      const byKey = new Map(items.map((item) => [item.pk, recordOf(item, now)]));
       return possibleIdentities(
-        exact?.memory,
-        generated.map((record) => record?.memory),
+        byKey.get(exactKey)?.memory,
+        generatedKeys.map((key) => byKey.get(key)?.memory),
       );
     } catch (error) {
       throw storageError(error);

@@ -22,7 +22,7 @@ import { failModeOf } from '../shared/webhook.js';
 import { TIMED_OUT, within } from '../shared/deadline.js';
 import { AuditRecorder } from './AuditRecorder.js';
 import { StallWatch } from './StallWatch.js';
-import type { GeneratedAuditEvent } from '../shared/storage/ports.js';
+import type { GeneratedAuditEvent, WebhookCluster } from '../shared/storage/ports.js';
 import type { WebhookRuntime } from './runtime.js';
 
 /** Learned pods are kept this long; every admission of the pod renews it. */
@@ -118,12 +118,26 @@ function failModeResponse(review: AdmissionReview, failMode: 'open' | 'closed'):
 /** The admission webhook Lambda: EKS calls it for exec, attach, port-forward, debug and pod admissions. */
 export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
   const { logger } = runtime;
+  /**
+   * Reviews of a cold instance waiting for its first configuration, each told the registered clusters before
+   * the configuration is compiled: one whose secret checks out starts its pod lookup then, so that the
+   * lookup's round trip overlaps the compile instead of following it. Nothing is read for a review whose
+   * secret does not check out.
+   */
+  const waitingForClusters = new Set<(clusters: ReadonlyMap<string, WebhookCluster>) => void>();
   const cache = new DecisionConfigCache(
     {
       configStore: runtime.configStore,
       decisionSnapshots: runtime.decisionSnapshots,
       onSnapshotError: (error) =>
         logger.warn('the stored decision snapshot could not be used; the configuration items serve instead', { error: error as Error }),
+      beforeCompile: (clusters) => {
+        if (waitingForClusters.size === 0) return undefined;
+        for (const tell of waitingForClusters) tell(clusters);
+        waitingForClusters.clear();
+        // The compile holds the thread: the lookups just started get to send their requests first.
+        return new Promise((resolve) => setImmediate(resolve));
+      },
     },
     {
       recheckMs: runtime.config.configRecheckMs ?? 1000,
@@ -197,6 +211,17 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
 
     const cluster = event.pathParameters?.cluster ?? '';
     const secret = event.pathParameters?.secret ?? '';
+    const req = review.request;
+    const podName = req.operation === 'CONNECT' && req.namespace && req.name ? { namespace: req.namespace, name: req.name } : undefined;
+    const lookUpPod = (pod: { namespace: string; name: string }) =>
+      settled(watch.track(runtime.podDirectory.lookup(cluster, pod.namespace, pod.name)), remaining());
+    /** The pod lookup started while the configuration was loading, once the secret checked out against it. */
+    let earlyPodLookup: Promise<readonly PodIdentity[] | undefined> | undefined;
+    const lookUpEarly = (clusters: ReadonlyMap<string, WebhookCluster>) => {
+      const known = clusters.get(cluster);
+      if (podName && known && sameHash(hashSecret(secret), known.secretHash) && !stalled()) earlyPodLookup = lookUpPod(podName);
+    };
+    if (podName && !cache.hasValue) waitingForClusters.add(lookUpEarly);
     let config: DecisionConfig;
     try {
       config = await cache.get(remaining());
@@ -204,6 +229,8 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
       if (!(error instanceof NoConfigurationError)) throw error;
       logger.error('no configuration to decide from; answering by the fail mode', { cluster });
       return failModeResponse(review, failModeOf(secret));
+    } finally {
+      waitingForClusters.delete(lookUpEarly);
     }
 
     let registered = config.clusters.get(cluster);
@@ -223,13 +250,11 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     }
 
     try {
-      const req = review.request;
       let known: readonly PodIdentity[] | undefined;
-      if (req.operation === 'CONNECT' && req.namespace && req.name) {
+      if (earlyPodLookup) known = await earlyPodLookup;
+      else if (podName) {
         // With storage stalled, what this instance read last about the pod, however old, rather than a wait.
-        known = stalled()
-          ? runtime.podDirectory.lastKnown?.(cluster, req.namespace, req.name)
-          : await settled(watch.track(runtime.podDirectory.lookup(cluster, req.namespace, req.name)), remaining());
+        known = stalled() ? runtime.podDirectory.lastKnown?.(cluster, podName.namespace, podName.name) : await lookUpPod(podName);
       }
       const context = admissionContext(review, { cluster, group, lookupPod: () => known });
       if (context.kind === 'ignore')

@@ -66,6 +66,11 @@ export class RevisionCache<T extends { readonly revision: number }, S extends Pi
     return this.settle(budgetMs);
   }
 
+  /** Whether a value was loaded yet: until then every call waits for a load (a cold instance). */
+  get hasValue(): boolean {
+    return this.current !== undefined;
+  }
+
   /** How long the refresh in flight has been running (0 without one): a long one means storage is stalled. */
   refreshAgeMs(): number {
     return this.refreshing ? this.now() - this.refreshStartedAt : 0;

@@ -17,14 +17,18 @@ export interface DecisionSources {
   readonly decisionSnapshots: DecisionSnapshotStore;
   /** A stored snapshot could not be read or written; the items serve instead. */
   readonly onSnapshotError?: (error: unknown) => void;
+  /**
+   * Told the registered clusters of a configuration before it is compiled, and awaited: the webhook checks
+   * the secrets of the reviews waiting for it and starts their pod lookups, whose round trips then overlap
+   * the compile.
+   */
+  readonly beforeCompile?: (clusters: ReadonlyMap<string, WebhookCluster>) => Promise<void> | undefined;
 }
 
-function compileDocument(document: DecisionDocument): DecisionConfig {
-  return {
-    revision: document.revision,
-    snapshot: compileSnapshot(document.config, document.plan),
-    clusters: new Map(document.clusters.map((c) => [c.name, c])),
-  };
+async function compileDocument(document: DecisionDocument, beforeCompile: DecisionSources['beforeCompile']): Promise<DecisionConfig> {
+  const clusters = new Map(document.clusters.map((c) => [c.name, c]));
+  await beforeCompile?.(clusters);
+  return { revision: document.revision, snapshot: compileSnapshot(document.config, document.plan), clusters };
 }
 
 /**
@@ -45,12 +49,12 @@ function planOf(config: DecisionDocument['config']): SnapshotPlan | undefined {
  * come next (stored only if the revision did not move while the items were read, docs/adr/0005).
  */
 export async function loadDecisionConfig(sources: DecisionSources, revision: number): Promise<DecisionConfig> {
-  const { configStore, decisionSnapshots, onSnapshotError } = sources;
+  const { configStore, decisionSnapshots, onSnapshotError, beforeCompile } = sources;
   const stored = await decisionSnapshots.load(revision).catch((error: unknown) => {
     onSnapshotError?.(error);
     return undefined;
   });
-  if (stored) return compileDocument(stored);
+  if (stored) return compileDocument(stored, beforeCompile);
 
   const [config, clusters] = await Promise.all([configStore.loadSnapshot(), listAll(configStore, 'cluster')]);
   // Everything was read after `revision` was: the content is at least that new, so labelling it with
@@ -72,7 +76,7 @@ export async function loadDecisionConfig(sources: DecisionSources, revision: num
       await decisionSnapshots.save({ ...document, plan: undefined });
     })
     .catch((error: unknown) => onSnapshotError?.(error));
-  return compileDocument(document);
+  return compileDocument(document, beforeCompile);
 }
 
 /** The webhook's cache of the decision configuration (see RevisionCache). */

@@ -23,7 +23,18 @@ import { benchPods, reviewKinds } from '../admission-reviews.js';
 import { type LoadJob } from '../http-load.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { scratchRoot } from '../scratch.js';
-import { GOALS, POLICIES, PODS, CLUSTERS, TABLE_PREFIX, SMALL_TABLE_PREFIX, ACTOR, CONCURRENCY, plan } from './admission/plan.js';
+import {
+  GOALS,
+  POLICIES,
+  PODS,
+  CLUSTERS,
+  TABLE_PREFIX,
+  SMALL_TABLE_PREFIX,
+  LARGE_TABLE_PREFIX,
+  ACTOR,
+  CONCURRENCY,
+  plan,
+} from './admission/plan.js';
 import { loadModules, type Modules } from './admission/modules.js';
 import { meteredRuntime } from './admission/storage-meter.js';
 import { registerClusters, policyChanges, learnPods } from './admission/scenario.js';
@@ -85,6 +96,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     // The tables as `npm start` makes them (its audit table has no stream).
     await m.ensureTables(setupClients.client, TABLE_PREFIX, m.localTableOptions);
     await m.ensureTables(setupClients.client, SMALL_TABLE_PREFIX, m.localTableOptions);
+    await m.ensureTables(setupClients.client, LARGE_TABLE_PREFIX, m.localTableOptions);
     const tablesMs = performance.now() - started;
 
     const setup = meteredRuntime(m, endpoint, TABLE_PREFIX, adminToken, 'https://vigil.example');
@@ -185,6 +197,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       secrets,
       configDocument: setupClients.document,
       runs: p.coldStartRuns,
+      seed,
       log,
       destroyers,
     });

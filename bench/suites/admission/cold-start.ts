@@ -3,12 +3,24 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaNodeOptions } from '../../../infra/lambda-bundling.js';
-import { reviewFor, type BenchPod } from '../../admission-reviews.js';
 import { apiGatewayEvent } from '../../api-event.js';
 import { runNode } from '../../node-process.js';
+import type { WebhookRuntime } from '../../../functions/admission/runtime.js';
 import type { Modules } from './modules.js';
-import { ACTOR, CLUSTERS, median, ratio, round1, SMALL_TABLE_PREFIX, TABLE_PREFIX } from './plan.js';
-import { learnPods, registerClusters, webhookEvent } from './scenario.js';
+import { benchPods, reviewFor, type BenchPod } from '../../admission-reviews.js';
+import {
+  ACTOR,
+  CLUSTERS,
+  LARGE_POLICIES,
+  LARGE_TABLE_PREFIX,
+  median,
+  PODS,
+  ratio,
+  round1,
+  SMALL_TABLE_PREFIX,
+  TABLE_PREFIX,
+} from './plan.js';
+import { learnPods, policyChanges, registerClusters, webhookEvent } from './scenario.js';
 import { meteredRuntime } from './storage-meter.js';
 
 // Driver 4: cold starts, a fresh node process per run against a minimal one-GetItem baseline.
@@ -125,11 +137,14 @@ function coldPhases(run: ColdRun): Record<string, number> {
     reviewDecoding: at('revision:start') - at('invoked'),
     configurationReads: queryEnd - at('revision:start'),
     snapshotDecoding: snapshotEnd - queryEnd,
-    compileAndAuthentication: podStart - snapshotEnd,
-    podLookup: podEnd - podStart,
+    // A cold instance checks the secret against the loaded document's clusters, starts the pod lookup, then
+    // compiles while the lookup is in flight (the lookup's answer is read once the compile is done).
+    authenticationCompileAndPodLookup: podEnd - snapshotEnd,
     decisionAndAuditWrite: run.verdictMs - podEnd,
-    // Inside the phases above: the two reads on their own, and the audit write.
+    // Inside the phases above: the two reads on their own, when the lookup started, the lookup and the audit write.
     revisionRead: at('revision:end') - at('revision:start'),
+    untilPodLookupStart: podStart - snapshotEnd,
+    podLookup: podEnd - podStart,
     snapshotQuery: queryEnd - at('snapshot:start'),
     auditWrite: at('audit:end') - at('audit:start'),
   };
@@ -160,6 +175,24 @@ async function removeDecisionSnapshots(document: DynamoDBDocumentClient, tableNa
     );
 }
 
+/** How long the first instance may take to store a decision snapshot (it reads every item first). */
+const SNAPSHOT_STORED_WITHIN_MS = 180_000;
+
+/**
+ * Waits until the decision snapshot of the current revision is stored. The first instance's verdict may come
+ * before it (by the fail mode, when reading every item takes longer than the review's storage budget on a
+ * busy machine): the load goes on and stores it afterwards. Measuring before would time a different path.
+ */
+async function storedSnapshot(runtime: Pick<WebhookRuntime, 'configStore' | 'decisionSnapshots'>, label: string): Promise<void> {
+  const revision = await runtime.configStore.revision();
+  const deadline = Date.now() + SNAPSHOT_STORED_WITHIN_MS;
+  while (!(await runtime.decisionSnapshots.load(revision))) {
+    if (Date.now() > deadline)
+      throw new Error(`the ${label} configuration's decision snapshot was not stored within ${SNAPSHOT_STORED_WITHIN_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** What the cold-start driver needs from the run: storage, the bundles it made and the pods the webhook learned. */
 interface ColdStartInputs {
   readonly m: Modules;
@@ -172,6 +205,8 @@ interface ColdStartInputs {
   /** The client the run set the tables up with, used to remove decision snapshots between rounds. */
   readonly configDocument: DynamoDBDocumentClient;
   readonly runs: number;
+  /** The seed of the generated configurations (the larger one is generated here). */
+  readonly seed: number;
   readonly log: (message: string) => void;
   /** Cleanup the run does at its end, whatever happens. */
   readonly destroyers: Array<() => void>;
@@ -182,15 +217,27 @@ export interface ColdStarts {
   readonly summaries: Readonly<Record<ColdVariant, ColdSummary>>;
   readonly probeRuns: number;
   readonly breakdown: Record<string, number>;
+  /** Admission over baseline, medians of the time to the verdict: the goal. */
   readonly ratio: number;
+  /** The same of the CPU time the processes used until the verdict, printed beside it. */
+  readonly cpuRatio: number;
 }
 
 type ColdVariant =
-  'admission' | 'baseline' | 'admissionSmallConfig' | 'admissionSdkExternal' | 'admissionWithoutSnapshot' | 'coldStartProbe';
+  | 'admission'
+  | 'baseline'
+  | 'admissionLargeConfig'
+  | 'admissionSmallConfig'
+  | 'admissionSdkExternal'
+  | 'admissionWithoutSnapshot'
+  | 'coldStartProbe';
 
-/** Prepares a one-policy configuration next to the large one, then runs every variant in fresh node processes. */
+/**
+ * Prepares a one-policy and a 10,000-policy configuration next to the measured one, then runs every variant
+ * in fresh node processes.
+ */
 export async function measureColdStarts(input: ColdStartInputs): Promise<ColdStarts> {
-  const { m, endpoint, adminToken, bundleDir, pods, secrets, configDocument, runs, log, destroyers } = input;
+  const { m, endpoint, adminToken, bundleDir, pods, secrets, configDocument, runs, seed, log, destroyers } = input;
   log('admission: preparing cold starts');
   const small = meteredRuntime(m, endpoint, SMALL_TABLE_PREFIX, adminToken, 'https://vigil.example');
   destroyers.push(small.destroy);
@@ -214,6 +261,20 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
     ACTOR,
   );
 
+  // The larger configuration: its own tables, one cluster, its decision snapshot stored by a first instance
+  // (learning the target pod), as with the measured one.
+  log(`admission: storing ${LARGE_POLICIES.toLocaleString('en-US')} policies for the larger cold start`);
+  const large = meteredRuntime(m, endpoint, LARGE_TABLE_PREFIX, adminToken, 'https://vigil.example');
+  destroyers.push(large.destroy);
+  await m.bootstrap(large.runtime);
+  const largeSecrets = await registerClusters(m.createApiHandler(large.runtime), adminToken, [CLUSTERS[0]]);
+  const largeConfig = policyChanges(seed, LARGE_POLICIES);
+  await large.runtime.configStore.apply(largeConfig.changes, ACTOR);
+  const largeTarget = benchPods(largeConfig.bench, PODS).find((pod) => pod.cluster === CLUSTERS[0]);
+  if (!largeTarget) throw new Error(`no generated pod in ${CLUSTERS[0]} for the ${LARGE_POLICIES}-policy cold start`);
+  await learnPods(m.createAdmissionHandler(large.runtime), [largeTarget], largeSecrets);
+  await storedSnapshot(large.runtime, `${LARGE_POLICIES}-policy`);
+
   const coldDir = bundleDir;
   const runner = join(coldDir, 'runner.mjs');
   await writeFile(runner, RUNNER_SOURCE);
@@ -223,10 +284,15 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
   const events = {
     large: join(coldDir, 'event-large.json'),
     small: join(coldDir, 'event-small.json'),
+    largeConfig: join(coldDir, 'event-large-config.json'),
     baseline: join(coldDir, 'event-baseline.json'),
   };
   await writeFile(events.large, JSON.stringify(webhookEvent(target, secrets, reviewFor('exec', target, randomUUID()))));
   await writeFile(events.small, JSON.stringify(webhookEvent(target, smallSecrets, reviewFor('exec', target, randomUUID()))));
+  await writeFile(
+    events.largeConfig,
+    JSON.stringify(webhookEvent(largeTarget, largeSecrets, reviewFor('exec', largeTarget, randomUUID()))),
+  );
   await writeFile(events.baseline, JSON.stringify(apiGatewayEvent({ method: 'GET', route: '/v1/health' })));
   // What Lambda gives a deployed function (the stack's NODE_OPTIONS, region, the role's credentials), with
   // the SDK's own endpoint setting pointing at DynamoDB Local: the clients are built as they are in AWS.
@@ -245,6 +311,7 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
   const variants = {
     admission: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
     baseline: { bundle: join(bundleDir, 'baseline', 'index.mjs'), event: events.baseline, env: env(TABLE_PREFIX) },
+    admissionLargeConfig: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.largeConfig, env: env(LARGE_TABLE_PREFIX) },
     admissionSmallConfig: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.small, env: env(SMALL_TABLE_PREFIX) },
     admissionSdkExternal: { bundle: join(bundleDir, 'admission-sdk-external', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
     admissionWithoutSnapshot: { bundle: join(bundleDir, 'admission', 'index.mjs'), event: events.large, env: env(TABLE_PREFIX) },
@@ -259,6 +326,7 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
   const coldRuns: Record<keyof typeof variants, ColdRun[]> = {
     admission: [],
     baseline: [],
+    admissionLargeConfig: [],
     admissionSmallConfig: [],
     admissionSdkExternal: [],
     admissionWithoutSnapshot: [],
@@ -276,6 +344,9 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
       if (name === 'admissionWithoutSnapshot') await removeDecisionSnapshots(configDocument, `${TABLE_PREFIX}config`);
       const result = await coldRun(runner, variant.bundle, variant.event, variant.env);
       if (result.statusCode !== 200) throw new Error(`cold start ${name}: HTTP ${result.statusCode}: ${result.body}`);
+      // A verdict by the fail mode means the configuration was not loaded within the review's storage budget.
+      if (result.body.includes('could not be evaluated'))
+        throw new Error(`cold start ${name}: no decision, the fail mode answered: ${result.body}`);
       if (round >= 0) coldRuns[name].push(result);
     }
   }
@@ -284,14 +355,19 @@ export async function measureColdStarts(input: ColdStartInputs): Promise<ColdSta
     ColdSummary
   >;
   const coldRatio = ratio(cold.admission.verdictMsMedian, cold.baseline.verdictMsMedian);
+  const cpuRatio = ratio(cold.admission.cpuMsMedian, cold.baseline.cpuMsMedian);
   const breakdown = coldBreakdown(coldRuns.coldStartProbe);
+  const { admissionLargeConfig: largeRun, baseline } = cold;
   log(
-    `admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${cold.baseline.verdictMsMedian} ms (ratio ${coldRatio}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK external ${cold.admissionSdkExternal.verdictMsMedian} ms; without a stored snapshot ${cold.admissionWithoutSnapshot.verdictMsMedian} ms`,
+    `admission: cold start to verdict (median): admission ${cold.admission.verdictMsMedian} ms, baseline ${baseline.verdictMsMedian} ms: ratio ${coldRatio} (CPU time ${cold.admission.cpuMsMedian} / ${baseline.cpuMsMedian} ms: ratio ${cpuRatio})`,
+  );
+  log(
+    `admission: cold start with ${LARGE_POLICIES.toLocaleString('en-US')} policies ${largeRun.verdictMsMedian} ms: ratio ${ratio(largeRun.verdictMsMedian, baseline.verdictMsMedian)} (CPU time ${largeRun.cpuMsMedian} ms: ratio ${ratio(largeRun.cpuMsMedian, baseline.cpuMsMedian)}); small config ${cold.admissionSmallConfig.verdictMsMedian} ms; SDK external ${cold.admissionSdkExternal.verdictMsMedian} ms; without a stored snapshot ${cold.admissionWithoutSnapshot.verdictMsMedian} ms`,
   );
   log(
     `admission: cold start breakdown (probe, ms): ${Object.entries(breakdown)
       .map(([phase, ms]) => `${phase} ${ms}`)
       .join(', ')}`,
   );
-  return { summaries: cold, probeRuns: coldRuns.coldStartProbe.length, breakdown, ratio: coldRatio };
+  return { summaries: cold, probeRuns: coldRuns.coldStartProbe.length, breakdown, ratio: coldRatio, cpuRatio };
 }

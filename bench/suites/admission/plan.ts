@@ -13,12 +13,15 @@ export const GOALS = {
 } as const;
 
 export const POLICIES = 1_000;
+/** The larger configuration whose cold start is reported beside the goal's (judged at POLICIES). */
+export const LARGE_POLICIES = 10_000;
 /** Distinct running pods the reviews are about (each created once, then exec'd into). */
 export const PODS = 128;
 export const CLUSTERS = ['cluster-0', 'cluster-1', 'cluster-2', 'cluster-3'] as const;
 export const GROUP = 'bench-ke';
 export const TABLE_PREFIX = 'vigil-bench-adm-';
 export const SMALL_TABLE_PREFIX = 'vigil-bench-adm-small-';
+export const LARGE_TABLE_PREFIX = 'vigil-bench-adm-large-';
 export const ACTOR = 'local-admin';
 /** The API server's timeout as EKS sends it (the group default is 5 s; 10 s is the Kubernetes default). */
 export const TIMEOUT = '10s';

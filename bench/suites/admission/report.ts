@@ -4,7 +4,21 @@ import { reviewKinds, type ReviewKind } from '../../admission-reviews.js';
 import type { ColdStarts } from './cold-start.js';
 import type { HttpPhase } from './http-driver.js';
 import type { InProcessResult } from './in-process.js';
-import { CLUSTERS, CONCURRENCY, GOALS, GROUP, LOAD_BODIES, PODS, POLICIES, ratio, round1, round2, TIMEOUT, type Plan } from './plan.js';
+import {
+  CLUSTERS,
+  CONCURRENCY,
+  GOALS,
+  GROUP,
+  LARGE_POLICIES,
+  LOAD_BODIES,
+  PODS,
+  POLICIES,
+  ratio,
+  round1,
+  round2,
+  TIMEOUT,
+  type Plan,
+} from './plan.js';
 import { BATCH_ITEMS, type WriteCapacity } from './write-capacity.js';
 import { withoutInputs } from '../../lambda-bundle.js';
 import { goal, goalsStatus, statusText } from '../../goals.js';
@@ -39,7 +53,7 @@ interface AdmissionMeasurements {
 export async function admissionReport(measured: AdmissionMeasurements, log: (message: string) => void): Promise<Record<string, unknown>> {
   const { seed, quick, plan: p, ramBacked, dynamodbStartMs, tablesMs, storePoliciesMs, learnPodsMs, inProcess } = measured;
   const { warmup, http, httpDryRun, capacity, capacityOneCall, writeBound, auditWriteCalls, bundles } = measured;
-  const { summaries: cold, probeRuns, breakdown, ratio: coldRatio } = measured.coldStarts;
+  const { summaries: cold, probeRuns, breakdown, ratio: coldRatio, cpuRatio: coldCpuRatio } = measured.coldStarts;
   const perKind = (pick: (result: Record<string, InProcessResult>) => number) =>
     Object.fromEntries(reviewKinds.map((kind) => [kind, pick(inProcess[kind]!)])) as Record<ReviewKind, number>;
   const decisionP99 = perKind((result) => result.dryRun!.p99Us);
@@ -74,8 +88,13 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
       met: recordedShare !== null && recordedShare >= GOALS.recordedShareOfWriteBoundMin,
     }),
     coldStartRatio: goal(quick, {
-      description: `median time from process start to the first verdict, admission bundle (${POLICIES} policies stored) divided by the minimal one-GetItem bundle; both bundled as deployed, fresh processes, interleaved, the same number of runs`,
+      description: `median time from process start to the first verdict, admission bundle (${POLICIES} policies stored) divided by the minimal one-GetItem bundle; both bundled as deployed, fresh processes, interleaved, the same number of runs. measured gives the same ratio of the CPU time the processes used (less sensitive to other load) and both ratios with ${LARGE_POLICIES} policies, reported, not judged`,
       target: `<= ${GOALS.coldStartRatioMax}`,
+      measured: {
+        cpuRatio: coldCpuRatio,
+        largeConfigRatio: ratio(cold.admissionLargeConfig.verdictMsMedian, cold.baseline.verdictMsMedian),
+        largeConfigCpuRatio: ratio(cold.admissionLargeConfig.cpuMsMedian, cold.baseline.cpuMsMedian),
+      },
       value: coldRatio,
       met: coldRatio <= GOALS.coldStartRatioMax,
     }),
@@ -174,16 +193,18 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
       ...cold,
       breakdown: {
         description:
-          'medians over the coldStartProbe runs (bench/cold-start-probe.ts: the admission entry point with performance marks), ms. Phases in process order, adding up to the verdict: nodeStart, moduleEvaluation (the bundle, SDK included), runtimeConstruction (clients, stores, logger), untilInvocation (the runner reads the event), reviewDecoding, configurationReads (the revision GetItem, then the decision snapshot Query), snapshotDecoding (gunzip, JSON.parse, shape check), compileAndAuthentication (compileSnapshot of the document, then the secret check), podLookup (GetItem), decisionAndAuditWrite. revisionRead, snapshotQuery and auditWrite are parts of those phases.',
+          'medians over the coldStartProbe runs (bench/cold-start-probe.ts: the admission entry point with performance marks), ms. Phases in process order, adding up to the verdict: nodeStart, moduleEvaluation (the bundle, SDK included), runtimeConstruction (clients, stores, logger), untilInvocation (the runner reads the event), reviewDecoding, configurationReads (the revision GetItem, then the decision snapshot Query), snapshotDecoding (gunzip, JSON.parse, shape check), authenticationCompileAndPodLookup (the secret checked against the document’s clusters, the pod lookup started, compileSnapshot of the document while the lookup is in flight, the lookup’s answer), decisionAndAuditWrite. revisionRead, snapshotQuery, untilPodLookupStart (the secret check), podLookup (one BatchGetItem, overlapping the compile) and auditWrite are parts of those phases.',
         runs: probeRuns,
         ms: breakdown,
       },
       ratios: {
         admissionOverBaseline: coldRatio,
+        admissionLargeConfigOverBaseline: ratio(cold.admissionLargeConfig.verdictMsMedian, cold.baseline.verdictMsMedian),
+        admissionLargeConfigCpuOverBaseline: ratio(cold.admissionLargeConfig.cpuMsMedian, cold.baseline.cpuMsMedian),
         admissionSmallConfigOverBaseline: ratio(cold.admissionSmallConfig.verdictMsMedian, cold.baseline.verdictMsMedian),
         admissionSdkExternalOverBaseline: ratio(cold.admissionSdkExternal.verdictMsMedian, cold.baseline.verdictMsMedian),
         admissionWithoutSnapshotOverBaseline: ratio(cold.admissionWithoutSnapshot.verdictMsMedian, cold.baseline.verdictMsMedian),
-        admissionCpuOverBaseline: ratio(cold.admission.cpuMsMedian, cold.baseline.cpuMsMedian),
+        admissionCpuOverBaseline: coldCpuRatio,
       },
     },
     goals,

@@ -32,8 +32,8 @@ export async function registerClusters(api: HttpHandler, adminToken: string, clu
 }
 
 /** The policy documents as POST /v1/policies stores them (server-managed fields stripped). */
-export function policyChanges(seed: number) {
-  const bench = generateConfig(POLICIES, seed);
+export function policyChanges(seed: number, count: number = POLICIES) {
+  const bench = generateConfig(count, seed);
   const changes = bench.config.policies.map((policy) => {
     const { version: _version, ...doc } = policy;
     return { op: 'create' as const, kind: 'policy' as const, name: policy.name, doc: { ...doc, enforcementModeChange: null } };

@@ -650,6 +650,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One configuration change: who made it, when, to what, and the stored resource before and after it (the console diffs the two). Write-only values (tokens, webhook secrets, the honeypot secret) are never shown. */
+        ActivityEntry: {
+            /** @description create, update, delete, import, rotate-token, rotate-secret or mode-change */
+            action: string;
+            /** @description Who changed it, e.g. the admin identity or schedule:<id> for a scheduled switch */
+            actor: string;
+            /** @description The resource as stored after the change, or null for a delete; {truncated: true, version} as for before. */
+            after: unknown;
+            /** @description The resource as stored before the change (with version, createdAt, updatedAt, updatedBy), or null for a create. An entry whose images did not fit one item holds {truncated: true, version} instead. */
+            before: unknown;
+            id: string;
+            /** @description <kind>/<name>, e.g. policy/exec-guard or settings/enforcer */
+            resource: string;
+            /** Format: date-time */
+            time: string;
+        };
         ApplicationScope: {
             readonly createdAt?: string;
             description?: string;
@@ -1815,6 +1831,7 @@ export interface operations {
                 cursor?: string;
                 /** @description The most items a page holds; follow nextCursor for the rest. */
                 limit?: number;
+                /** @description Only entries at or after this ISO 8601 instant (inclusive). */
                 since?: string;
             };
             header?: never;
@@ -1829,7 +1846,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        items: components["schemas"]["ActivityEntry"][];
+                        nextCursor?: string;
+                    };
                 };
             };
             /** @description Error */

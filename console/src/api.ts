@@ -10,6 +10,7 @@ export type ApplicationScope = Schemas['ApplicationScope'];
 export type EnforcerGroup = Schemas['EnforcerGroup'];
 export type EnforcerSettings = Schemas['EnforcerSettings'];
 export type AuditEvent = Schemas['AuditEvent'];
+export type ActivityEntry = Schemas['ActivityEntry'];
 export type ControlDescription = Schemas['Control'];
 export type PolicyTemplate = Schemas['PolicyTemplate'];
 

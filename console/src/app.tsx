@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { whenSignedOut } from './api';
 import { href, useRoute, type Route } from './router';
 import { forgetSessionToken, sessionToken } from './session';
+import { ActivityView } from './views/activity';
 import { AuditView } from './views/audit';
 import { ClustersView } from './views/clusters';
 import { GroupsView } from './views/groups';
@@ -35,6 +36,7 @@ const sections: readonly Section[] = [
   { id: 'audit', title: 'Audit log', view: () => <AuditView /> },
   { id: 'groups', title: 'Enforcer groups', view: () => <GroupsView /> },
   { id: 'clusters', title: 'Clusters', view: () => <ClustersView /> },
+  { id: 'activity', title: 'Activity', view: () => <ActivityView /> },
   { id: 'settings', title: 'Settings', view: () => <SettingsView /> },
 ];
 

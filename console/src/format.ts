@@ -21,3 +21,13 @@ export function formatTime(iso: string): string {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
 }
+
+/**
+ * The instant of a datetime-local value (the browser's local time), as the API takes it; a value the browser
+ * cannot read is sent as typed, so that the API names the field it refuses.
+ */
+export function instant(local: string): string | undefined {
+  if (local === '') return undefined;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? local : date.toISOString();
+}

@@ -202,6 +202,24 @@ const components: Record<string, JsonSchema> = {
       status: { type: 'string', enum: ['connected', 'disconnected'] },
     },
   },
+  ActivityEntry: {
+    type: 'object',
+    description:
+      'One configuration change: who made it, when, to what, and the stored resource before and after it (the console diffs the two). Write-only values (tokens, webhook secrets, the honeypot secret) are never shown.',
+    required: ['id', 'time', 'actor', 'action', 'resource', 'before', 'after'],
+    properties: {
+      id: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      actor: { type: 'string', description: 'Who changed it, e.g. the admin identity or schedule:<id> for a scheduled switch' },
+      action: { type: 'string', description: 'create, update, delete, import, rotate-token, rotate-secret or mode-change' },
+      resource: { type: 'string', description: '<kind>/<name>, e.g. policy/exec-guard or settings/enforcer' },
+      before: {
+        description:
+          'The resource as stored before the change (with version, createdAt, updatedAt, updatedBy), or null for a create. An entry whose images did not fit one item holds {truncated: true, version} instead.',
+      },
+      after: { description: 'The resource as stored after the change, or null for a delete; {truncated: true, version} as for before.' },
+    },
+  },
   EnforcerRegistration: schemaOf(registerSchema, 'input'),
   EnforcerEvent: schemaOf(clientEventSchema, 'input'),
   Error: {
@@ -544,6 +562,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
   'GET /v1/policies/{name}/readiness': { response: readinessSchema() },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
+  'GET /v1/activity': { response: list(ref('ActivityEntry')) },
   'GET /v1/export': {
     response: {
       description:
@@ -759,6 +778,7 @@ const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-sc
 
 /** Parameters whose meaning is not the usual one, by `<route key> <name>`. */
 const parameterDescriptions: Record<string, string> = {
+  'GET /v1/activity since': 'Only entries at or after this ISO 8601 instant (inclusive).',
   'GET /v1/export cursor':
     'The nextCursor of the previous page, unchanged; without it an export starts at the current revision. A cursor whose revision is no longer the current one answers 410.',
 };

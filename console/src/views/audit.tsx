@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../api';
-import { formatTime } from '../format';
+import { formatTime, instant } from '../format';
 import { PagedListBody, usePagedList } from '../paging';
 
 interface Filters {
@@ -18,13 +18,6 @@ const NO_FILTERS: Filters = { status: '', policy: '', type: '', cluster: '', nam
 
 /** How often a followed audit log asks for its first page again. */
 const FOLLOW_INTERVAL_MS = 5000;
-
-/** datetime-local is the browser's local time; the API takes instants. */
-function instant(local: string): string | undefined {
-  if (local === '') return undefined;
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? local : date.toISOString();
-}
 
 function workloadOf(event: AuditEvent): string {
   const w = event.workload;

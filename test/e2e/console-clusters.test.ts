@@ -80,7 +80,7 @@ describe('the clusters view', () => {
     await page.getByLabel('Node-agent image').fill(IMAGE);
     await page.getByLabel('Namespace').fill('vigil-agents');
     await page.getByRole('button', { name: 'Register cluster' }).click();
-    const notice = page.getByRole('region', { name: 'Download the manifests of prod-eu now' });
+    const notice = page.getByRole('region', { name: 'Download the files of prod-eu now' });
     await notice.waitFor();
     expect(await notice.textContent()).toContain('You will not see this again.');
     await expectAccessible(page, 'the clusters view with the manifests to download');
@@ -126,6 +126,26 @@ describe('the clusters view', () => {
     expect(await page.evaluate(BROWSER_STORAGE)).toEqual({ session: { 'vigil.adminToken': vigil.adminToken }, local: {}, cookie: '' });
     expect(await page.content()).not.toContain(token);
     await expectAccessible(page, 'the clusters list');
+
+    // The node-agent token is rotated after a confirmation: the downloaded Secret holds the new token, which
+    // registers the bridge, while the old one is refused.
+    await page.getByRole('button', { name: 'Rotate node-agent token of prod-eu' }).click();
+    const confirmation = page.getByRole('group', { name: 'Rotate the node-agent token of prod-eu?' });
+    await confirmation.getByRole('button', { name: 'Rotate the node-agent token of prod-eu' }).click();
+    const rotated = page.getByRole('region', { name: 'Download the file of prod-eu now' });
+    await rotated.waitFor();
+    expect(await rotated.textContent()).toContain(
+      'kubectl rollout restart -n vigil-agents deployment/vigil-bridge daemonset/vigil-forwarder',
+    );
+    const secret = await download(page, 'Download the node-agent token Secret (prod-eu-node-agent-token.yaml)');
+    const [rotatedSecret] = parseAllDocuments(secret.text).map((document) => document.toJS());
+    expect(rotatedSecret).toMatchObject({ kind: 'Secret', metadata: { namespace: 'vigil-agents' } });
+    const newToken = rotatedSecret.stringData.token as string;
+    expect(newToken).not.toBe(token);
+    const registerWith = (bearer: string) =>
+      vigil.api('POST', '/v1/enforcers/register', { name: 'bridge-prod-eu', type: 'agent' }, { authorization: `Bearer ${bearer}` });
+    expect((await registerWith(newToken)).status).toBe(200);
+    await eventually(async () => expect((await registerWith(token)).status).toBe(401));
   });
 
   it('rotates the webhook secret after a confirmation naming the cluster, and deregisters it after another', async () => {
@@ -140,7 +160,7 @@ describe('the clusters view', () => {
     await confirmation.waitFor();
     await expectAccessible(page, 'the rotation confirmation');
     await confirmation.getByRole('button', { name: 'Rotate the secret of staging' }).click();
-    await page.getByRole('region', { name: 'Download the manifest of staging now' }).waitFor();
+    await page.getByRole('region', { name: 'Download the file of staging now' }).waitFor();
     const rotated = await download(page, 'Download the webhook manifest (staging-webhook.yaml)');
     const newUrl = webhookUrlOf(rotated.text);
     expect(newUrl).not.toBe(oldUrl);

@@ -9,6 +9,7 @@ type Cluster = Schemas['Cluster'];
 type Enforcer = Schemas['Enforcer'];
 type Registered = Answer<'postV1Clusters', 201>;
 type Rotated = Answer<'postV1ClustersBy_nameSecret'>;
+type TokenRotated = Answer<'postV1ClustersBy_nameNodeAgentToken'>;
 
 /** A file the API answered once, offered for download while the notice is shown. */
 interface OnceFile {
@@ -21,8 +22,14 @@ interface OnceFile {
 interface Issued {
   readonly cluster: string;
   readonly files: readonly OnceFile[];
+  /** Which secrets the files carry, in words. */
+  readonly carries: string;
+  /** What to do with the files. */
+  readonly next: string;
   readonly warnings: readonly string[];
 }
+
+const APPLY = 'Apply them with kubectl apply -f.';
 
 function issuedByRegistration(answer: Registered): Issued {
   const files: OnceFile[] = [{ label: 'webhook manifest', filename: `${answer.name}-webhook.yaml`, text: answer.manifest }];
@@ -32,14 +39,35 @@ function issuedByRegistration(answer: Registered): Issued {
       { label: 'Tetragon Helm values', filename: `${answer.name}-tetragon-values.yaml`, text: answer.nodeAgent.tetragonValues },
     );
   }
-  return { cluster: answer.name, files, warnings: answer.warnings };
+  return {
+    cluster: answer.name,
+    files,
+    carries: answer.nodeAgent
+      ? "The webhook manifest carries the cluster's webhook secret and the node-agent manifest its node-agent token"
+      : "The webhook manifest carries the cluster's webhook secret",
+    next: APPLY,
+    warnings: answer.warnings,
+  };
 }
 
 function issuedByRotation(answer: Rotated): Issued {
   return {
     cluster: answer.name,
     files: [{ label: 'webhook manifest', filename: `${answer.name}-webhook.yaml`, text: answer.manifest }],
+    carries: "The webhook manifest carries the cluster's new webhook secret",
+    next: APPLY,
     warnings: answer.warnings,
+  };
+}
+
+function issuedByTokenRotation(answer: TokenRotated): Issued {
+  const { namespace } = answer.nodeAgent;
+  return {
+    cluster: answer.name,
+    files: [{ label: 'node-agent token Secret', filename: `${answer.name}-node-agent-token.yaml`, text: answer.nodeAgent.manifest }],
+    carries: "The Secret carries the cluster's new node-agent token",
+    next: `Apply it with kubectl apply -f, then restart the agents: kubectl rollout restart -n ${namespace} deployment/vigil-bridge daemonset/vigil-forwarder.`,
+    warnings: [],
   };
 }
 
@@ -114,7 +142,7 @@ function webhookSummary(cluster: Cluster): string {
 /** What the user confirms before it happens: both cut a live cluster off until it is given a new manifest. */
 interface Pending {
   readonly cluster: string;
-  readonly action: 'rotate' | 'deregister';
+  readonly action: 'rotate' | 'rotate-token' | 'deregister';
 }
 
 /** Clusters: register one (its manifests shown once), rotate its webhook secret, deregister it. */
@@ -133,6 +161,8 @@ export function ClustersView() {
     try {
       if (pending.action === 'rotate') {
         setIssued(issuedByRotation(await call<Rotated>('POST', `/v1/clusters/${segment(pending.cluster)}/secret`)));
+      } else if (pending.action === 'rotate-token') {
+        setIssued(issuedByTokenRotation(await call<TokenRotated>('POST', `/v1/clusters/${segment(pending.cluster)}/node-agent-token`)));
       } else {
         await call('DELETE', `/v1/clusters/${segment(pending.cluster)}`);
         if (issued?.cluster === pending.cluster) setIssued(undefined);
@@ -185,6 +215,18 @@ export function ClustersView() {
                         >
                           Rotate webhook secret of {cluster.name}
                         </button>
+                        {cluster.nodeAgent && (
+                          <button
+                            type="button"
+                            class="secondary"
+                            onClick={() => {
+                              setActionError(undefined);
+                              setPending({ cluster: cluster.name, action: 'rotate-token' });
+                            }}
+                          >
+                            Rotate node-agent token of {cluster.name}
+                          </button>
+                        )}
                         <button
                           type="button"
                           class="secondary"
@@ -224,6 +266,25 @@ export function ClustersView() {
   );
 }
 
+/** What each confirmation says: its question, what happens at once, and its button, each naming the cluster. */
+const CONFIRMATIONS: Record<Pending['action'], (cluster: string) => { title: string; consequence: string; button: string }> = {
+  rotate: (cluster) => ({
+    title: `Rotate the webhook secret of ${cluster}?`,
+    consequence: `The webhook URL that ${cluster} calls stops working at once: until the new manifest is applied, the API server gets no answer from Vigil and follows the webhook's fail mode.`,
+    button: `Rotate the secret of ${cluster}`,
+  }),
+  'rotate-token': (cluster) => ({
+    title: `Rotate the node-agent token of ${cluster}?`,
+    consequence: `The token the bridge and forwarders of ${cluster} use stops working at once: they keep what they applied but get no new policies and send no events until the new Secret is applied and they restart.`,
+    button: `Rotate the node-agent token of ${cluster}`,
+  }),
+  deregister: (cluster) => ({
+    title: `Deregister cluster ${cluster}?`,
+    consequence: `Vigil forgets ${cluster}: its webhook URL and its node-agent token stop working at once. Its audit events stay. Remove the webhook configuration and the node agents from the cluster as well.`,
+    button: `Deregister ${cluster}`,
+  }),
+};
+
 function Confirmation({
   pending,
   busy,
@@ -239,15 +300,11 @@ function Confirmation({
 }) {
   const confirmButton = useRef<HTMLButtonElement>(null);
   useEffect(() => confirmButton.current?.focus(), [pending.cluster, pending.action]);
-  const { cluster, action } = pending;
+  const { title, consequence, button } = CONFIRMATIONS[pending.action](pending.cluster);
   return (
     <div class="warning confirmation" role="group" aria-labelledby="confirm-title">
-      <h2 id="confirm-title">{action === 'rotate' ? `Rotate the webhook secret of ${cluster}?` : `Deregister cluster ${cluster}?`}</h2>
-      <p>
-        {action === 'rotate'
-          ? `The webhook URL that ${cluster} calls stops working at once: until the new manifest is applied, the API server gets no answer from Vigil and follows the webhook's fail mode.`
-          : `Vigil forgets ${cluster}: its webhook URL and its node-agent token stop working at once. Its audit events stay. Remove the webhook configuration and the node agents from the cluster as well.`}
-      </p>
+      <h2 id="confirm-title">{title}</h2>
+      <p>{consequence}</p>
       {error && (
         <p class="error" role="alert">
           {error}
@@ -255,7 +312,7 @@ function Confirmation({
       )}
       <div class="actions">
         <button ref={confirmButton} type="button" class="danger" disabled={busy} onClick={onConfirm}>
-          {action === 'rotate' ? `Rotate the secret of ${cluster}` : `Deregister ${cluster}`}
+          {button}
         </button>
         <button type="button" class="secondary" disabled={busy} onClick={onCancel}>
           Cancel
@@ -272,12 +329,11 @@ function IssuedNotice({ issued, onDone }: { issued: Issued; onDone: () => void }
   return (
     <section class="warning issued" aria-labelledby="issued-title">
       <h2 id="issued-title" tabIndex={-1} ref={title}>
-        Download the {issued.files.length === 1 ? 'manifest' : 'manifests'} of {issued.cluster} now
+        Download the {issued.files.length === 1 ? 'file' : 'files'} of {issued.cluster} now
       </h2>
       <p>
-        <strong>You will not see this again.</strong> The webhook manifest carries the cluster's webhook secret
-        {issued.files.length > 1 ? ' and the node-agent manifest its node-agent token' : ''}; Vigil keeps only their hashes. The files are
-        gone once you leave this view or press Done. Apply them with <code>kubectl apply -f</code>.
+        <strong>You will not see this again.</strong> {issued.carries}; Vigil keeps only hashes. The files are gone once you leave this view
+        or press Done. {issued.next}
       </p>
       <ul class="downloads">
         {issued.files.map((file) => (

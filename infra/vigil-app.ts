@@ -1,5 +1,6 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ConsoleIdentityProvider } from './console-sign-in.js';
 import { DEFAULT_RESERVED_CONCURRENCY, VigilStack } from './vigil-stack.js';
 
 /** Context values of `cdk deploy -c key=value` that shape the stack (README, "Deploy to AWS"). */
@@ -18,6 +19,22 @@ export const contextKeys = {
   publicUrl: 'vigil:publicUrl',
   /** `false`: no Lambda active tracing (X-Ray traces are the largest per-verdict cost at low traffic). */
   tracing: 'vigil:tracing',
+  /** Prefix of the console's Cognito domain (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region. */
+  consoleDomainPrefix: 'vigil:consoleDomainPrefix',
+  /** `saml` or `oidc`: federate a company IdP into the console's user pool. */
+  consoleIdp: 'vigil:consoleIdp',
+  /** The IdP's name on the sign-in page (default `CompanyIdP`). */
+  consoleIdpName: 'vigil:consoleIdpName',
+  /** SAML: the https URL of the IdP's metadata document. */
+  consoleIdpMetadataUrl: 'vigil:consoleIdpMetadataUrl',
+  /** OIDC: the IdP's https issuer URL. */
+  consoleIdpIssuer: 'vigil:consoleIdpIssuer',
+  /** OIDC: the client id Vigil has at the IdP. */
+  consoleIdpClientId: 'vigil:consoleIdpClientId',
+  /** OIDC: the name or ARN of the Secrets Manager secret that holds the client secret (never the secret itself). */
+  consoleIdpClientSecretName: 'vigil:consoleIdpClientSecretName',
+  /** An AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) for the console's distribution. */
+  consoleWebAclArn: 'vigil:consoleWebAclArn',
 } as const;
 
 function flag(app: App, key: string, fallback: boolean): boolean {
@@ -35,6 +52,57 @@ function text(app: App, key: string): string | undefined {
   return value;
 }
 
+function httpsUrl(app: App, key: string): string | undefined {
+  const value = text(app, key);
+  if (value !== undefined && (!URL.canParse(value) || new URL(value).protocol !== 'https:'))
+    throw new Error(`context ${key} must be an https URL, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function consoleDomainPrefix(app: App): string | undefined {
+  const prefix = text(app, contextKeys.consoleDomainPrefix);
+  // Cognito's rules for a prefix; it may not contain "aws", "amazon" or "cognito" either.
+  if (
+    prefix !== undefined &&
+    (!/^[a-z0-9-]{1,63}$/.test(prefix) || prefix.startsWith('-') || prefix.endsWith('-') || /aws|amazon|cognito/.test(prefix))
+  )
+    throw new Error(
+      `context ${contextKeys.consoleDomainPrefix} must be 1 to 63 lower-case letters, digits and inner "-", without "aws", "amazon" or "cognito", not ${JSON.stringify(prefix)}`,
+    );
+  return prefix;
+}
+
+function required(app: App, key: string, because: string): string {
+  const value = text(app, key);
+  if (value === undefined) throw new Error(`context ${key} is required ${because}`);
+  return value;
+}
+
+/** The company IdP of the console's user pool, from `-c vigil:consoleIdp=saml|oidc` and the values each needs. */
+export function consoleIdentityProvider(app: App): ConsoleIdentityProvider | undefined {
+  const type = text(app, contextKeys.consoleIdp);
+  if (type === undefined) return undefined;
+  const name = text(app, contextKeys.consoleIdpName) ?? 'CompanyIdP';
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{1,30}[A-Za-z0-9]$/.test(name))
+    throw new Error(`context ${contextKeys.consoleIdpName} must be 3 to 32 letters, digits, "." or "-", not ${JSON.stringify(name)}`);
+  const because = `with ${contextKeys.consoleIdp}=${type}`;
+  if (type === 'saml') {
+    httpsUrl(app, contextKeys.consoleIdpMetadataUrl);
+    return { type, name, metadataUrl: required(app, contextKeys.consoleIdpMetadataUrl, because) };
+  }
+  if (type === 'oidc') {
+    httpsUrl(app, contextKeys.consoleIdpIssuer);
+    return {
+      type,
+      name,
+      issuerUrl: required(app, contextKeys.consoleIdpIssuer, because),
+      clientId: required(app, contextKeys.consoleIdpClientId, because),
+      clientSecretName: required(app, contextKeys.consoleIdpClientSecretName, because),
+    };
+  }
+  throw new Error(`context ${contextKeys.consoleIdp} must be saml or oidc, not ${JSON.stringify(type)}`);
+}
+
 /**
  * The CDK app: one environment-agnostic Vigil stack (no lookups, so `cdk synth` needs no credentials) with
  * the cdk-nag AwsSolutions checks attached, which fail synthesis on any unacknowledged finding.
@@ -49,6 +117,11 @@ export function createVigilApp(props: AppProps = {}): { readonly app: App; reado
     tableDeletionProtection: flag(app, contextKeys.deletionProtection, false),
     publicUrl: text(app, contextKeys.publicUrl),
     tracing: flag(app, contextKeys.tracing, true),
+    console: {
+      domainPrefix: consoleDomainPrefix(app),
+      identityProvider: consoleIdentityProvider(app),
+      webAclArn: text(app, contextKeys.consoleWebAclArn),
+    },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

@@ -1,4 +1,4 @@
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { AuditExport } from './audit-export.js';
 import { AuditReplay } from './audit-replay.js';
+import { ConsoleApi } from './console-api.js';
+import { ConsoleHosting } from './console-hosting.js';
+import { CONSOLE_ADMIN_GROUP, ConsoleSignIn, cognitoDomainUrl, type ConsoleIdentityProvider } from './console-sign-in.js';
 import { ModeChangeScheduling } from './mode-change-scheduling.js';
 import { acknowledgeWildcardResource, nagTableIndexes } from './nag.js';
 import { grantItemActions, ITEM_READS, ITEM_WRITES } from './table-access.js';
@@ -90,6 +93,25 @@ export interface VigilStackProps extends StackProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The web console: S3 and CloudFront, Cognito sign-in and the JWT-authorized console API.
+   * @default - a console with a derived domain prefix and no federated IdP
+   */
+  readonly console?: ConsoleOptions;
+}
+
+/** The web console in AWS (docs/adr/0019). */
+export interface ConsoleOptions {
+  /**
+   * Prefix of the Cognito domain `https://<prefix>.auth.<region>.amazoncognito.com`, unique in the region
+   * (context `vigil:consoleDomainPrefix`).
+   * @default - `vigil-` and the first 8 characters of the stack's id
+   */
+  readonly domainPrefix?: string;
+  /** A company IdP federated into the user pool (context `vigil:consoleIdp` and friends). */
+  readonly identityProvider?: ConsoleIdentityProvider;
+  /** An AWS WAF web ACL of scope CLOUDFRONT for the console's distribution (context `vigil:consoleWebAclArn`). */
+  readonly webAclArn?: string;
 }
 
 export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { admission: 50, enforcer: 20 };
@@ -127,6 +149,7 @@ export class VigilStack extends Stack {
   readonly alarms: VigilAlarms;
   readonly auditExport: AuditExport;
   readonly auditReplay: AuditReplay;
+  readonly console: { readonly hosting: ConsoleHosting; readonly signIn: ConsoleSignIn; readonly api: ConsoleApi };
   readonly functions: {
     readonly api: VigilFunction;
     readonly admission: VigilFunction;
@@ -311,6 +334,8 @@ export class VigilStack extends Stack {
     // Webhook URLs and manifests are built from it.
     api.function.addEnvironment('VIGIL_PUBLIC_URL', props.publicUrl ?? this.httpApi.url);
 
+    this.console = this.addConsole(api, props.console ?? {}, { removalPolicy, logRetention });
+
     this.protectionLayer = new ProtectionLayer(this, 'Protection', { removalPolicy });
 
     this.alarms = new VigilAlarms(this, 'Alarms', {
@@ -352,5 +377,63 @@ export class VigilStack extends Stack {
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduling.group.scheduleGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications: subscribe to it' });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.console.hosting.url,
+      description: 'The web console: sign in with a user of ConsoleUserPoolId',
+    });
+    new CfnOutput(this, 'ConsoleUserPoolId', {
+      value: this.console.signIn.userPool.userPoolId,
+      description: `Console users: create them with aws cognito-idp admin-create-user and add them to the group ${CONSOLE_ADMIN_GROUP}`,
+    });
+    new CfnOutput(this, 'ConsoleSignInDomain', {
+      value: this.console.signIn.domainUrl,
+      description:
+        'Cognito sign-in domain: a federated IdP redirects to <domain>/saml2/idpresponse (SAML) or <domain>/oauth2/idpresponse (OIDC)',
+    });
+  }
+
+  /**
+   * The console's three parts, wired in the order their references need: the distribution's CSP names the
+   * Cognito domain, the app client's redirect URI names the distribution, and the console API's authorizer
+   * and the admin function name the app client.
+   */
+  private addConsole(
+    api: VigilFunction,
+    options: ConsoleOptions,
+    shared: { readonly removalPolicy: RemovalPolicy; readonly logRetention: logs.RetentionDays },
+  ): VigilStack['console'] {
+    const domainPrefix =
+      options.domainPrefix ?? Fn.join('', ['vigil-', Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))))]);
+    const consoleApi = new ConsoleApi(this, 'ConsoleApi', {
+      accessLogRetention: shared.logRetention,
+      accessLogRemovalPolicy: shared.removalPolicy,
+    });
+    const hosting = new ConsoleHosting(this, 'Console', {
+      apiDomainName: consoleApi.domainName,
+      cognitoDomainUrl: cognitoDomainUrl(this, domainPrefix),
+      removalPolicy: shared.removalPolicy,
+      webAclArn: options.webAclArn,
+    });
+    const signIn = new ConsoleSignIn(this, 'ConsoleSignIn', {
+      domainPrefix,
+      consoleUrl: hosting.url,
+      identityProvider: options.identityProvider,
+      removalPolicy: shared.removalPolicy,
+    });
+    consoleApi.route({ handler: api.function, issuerUrl: signIn.issuerUrl, clientId: signIn.client.userPoolClientId });
+    // The handler accepts a console token only from this API, of this client, of a member of the group.
+    api.function.addEnvironment('VIGIL_CONSOLE_API_ID', consoleApi.api.apiId);
+    api.function.addEnvironment('VIGIL_CONSOLE_ISSUER', signIn.issuerUrl);
+    api.function.addEnvironment('VIGIL_CONSOLE_CLIENT_ID', signIn.client.userPoolClientId);
+    api.function.addEnvironment('VIGIL_CONSOLE_ADMIN_GROUP', CONSOLE_ADMIN_GROUP);
+    const deploymentLogs = new logs.LogGroup(this, 'ConsoleDeploymentLogs', {
+      retention: shared.logRetention,
+      removalPolicy: shared.removalPolicy,
+    });
+    hosting.deploy(
+      { apiBaseUrl: '', cognitoDomain: signIn.domainUrl, clientId: signIn.client.userPoolClientId, redirectUri: hosting.url },
+      deploymentLogs,
+    );
+    return { api: consoleApi, hosting, signIn };
   }
 }

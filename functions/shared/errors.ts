@@ -35,6 +35,11 @@ export class UnauthorizedError extends ApiError {
     super('missing or invalid credentials');
   }
 }
+/** Authenticated, but not allowed: the answer names who signed in and what they lack. */
+export class ForbiddenError extends ApiError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
 export class NotFoundError extends ApiError {
   readonly status = 404;
   readonly code = 'not_found';

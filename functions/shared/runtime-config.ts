@@ -1,3 +1,4 @@
+import type { ConsoleTokenAuth } from './http/auth.js';
 import type { ScheduleTargetSettings } from './scheduling/EventBridgeModeChangeScheduler.js';
 
 /** What every deployment of the control plane is given, in AWS and in local mode alike. */
@@ -26,9 +27,14 @@ interface SharedRuntimeConfig {
   readonly auditFallbackQueueUrl?: string | undefined;
 }
 
-/** The control plane as the CDK stack deploys it: admin routes sit behind the IAM authorizer. */
+/**
+ * The control plane as the CDK stack deploys it: admin routes sit behind the IAM authorizer, and the same
+ * routes of the console API behind a JWT authorizer.
+ */
 export interface AwsRuntimeConfig extends SharedRuntimeConfig {
   readonly mode: 'aws';
+  /** Which console tokens the admin function accepts; without it, none. */
+  readonly console?: ConsoleTokenAuth | undefined;
 }
 
 /**
@@ -67,5 +73,14 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsR
         : undefined,
     eventBusName: env.VIGIL_EVENT_BUS_NAME || undefined,
     auditFallbackQueueUrl: env.VIGIL_AUDIT_FALLBACK_QUEUE_URL || undefined,
+    console:
+      env.VIGIL_CONSOLE_API_ID && env.VIGIL_CONSOLE_ISSUER && env.VIGIL_CONSOLE_CLIENT_ID && env.VIGIL_CONSOLE_ADMIN_GROUP
+        ? {
+            apiId: env.VIGIL_CONSOLE_API_ID,
+            issuer: env.VIGIL_CONSOLE_ISSUER,
+            clientId: env.VIGIL_CONSOLE_CLIENT_ID,
+            adminGroup: env.VIGIL_CONSOLE_ADMIN_GROUP,
+          }
+        : undefined,
   };
 }

@@ -66,7 +66,9 @@ export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Run
     logger,
     adminAuth:
       overrides.adminAuth ??
-      (config.mode === 'local' ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' } : { mode: 'iam' }),
+      (config.mode === 'local'
+        ? { mode: 'token', tokenHash: hashSecret(config.adminToken), actor: 'local-admin' }
+        : { mode: 'iam', ...(config.console ? { console: config.console } : {}) }),
     clock: overrides.clock ?? (() => new Date()),
     newId: overrides.newId ?? randomUUID,
   };

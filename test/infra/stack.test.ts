@@ -50,6 +50,12 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
   return stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
 }
 
+/** The stack's own functions: all but CDK's deployment function, which uploads the console (its own runtime). */
+function vigilFunctions(): Array<[string, Resources[string]]> {
+  const deployment = stack.console.hosting.deployment!.handlerRole.node.scope as { node: { defaultChild?: unknown } };
+  return ofType('AWS::Lambda::Function').filter(([id]) => id !== logicalId(deployment));
+}
+
 function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
@@ -128,7 +134,7 @@ describe('cdk-nag AwsSolutions', () => {
 
 describe('Lambda functions', () => {
   it('are the seven functions, each on nodejs24.x, arm64, with active tracing and JSON logs', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    const functions = vigilFunctions();
     expect(functions).toHaveLength(7);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
@@ -146,7 +152,7 @@ describe('Lambda functions', () => {
     // The largest group timeoutSeconds the API allows (30 s), so that no webhook call outlives its invocation.
     expect(props('admission')).toMatchObject({ Timeout: 30, MemorySize: 1024 });
     expect(props('api').Timeout).toBeLessThan(30);
-    for (const [, fn] of ofType('AWS::Lambda::Function')) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const [, fn] of vigilFunctions()) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('are ESM bundles with the SDK inside, a require banner and a source map', () => {
@@ -163,7 +169,7 @@ describe('Lambda functions', () => {
   });
 
   it('never log the incoming event, which holds the webhook secret in its path', () => {
-    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+    for (const [, fn] of vigilFunctions()) {
       const variables = (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
       expect(variables.POWERTOOLS_LOGGER_LOG_EVENT).toBeUndefined();
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -404,7 +410,9 @@ describe('DynamoDB tables', () => {
 });
 
 describe('HTTP API', () => {
-  const apiRoutes = () => ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+  const ofMainApi = (type: string) =>
+    ofType(type).filter(([, r]) => JSON.stringify(r.Properties.ApiId) === JSON.stringify({ Ref: logicalId(stack.httpApi.api) }));
+  const apiRoutes = () => ofMainApi('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
   it('has every route of functions/shared/routes.ts and no other (no catch-all)', () => {
     expect(
@@ -437,7 +445,7 @@ describe('HTTP API', () => {
   });
 
   it('throttles the stage, the webhook route apart with its own metrics, and writes JSON access logs that name the route, never the path', () => {
-    const [[stageId, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resources[string] & { DependsOn?: string[] }]];
+    const [[stageId, stage]] = ofMainApi('AWS::ApiGatewayV2::Stage') as [[string, Resources[string] & { DependsOn?: string[] }]];
     expect(stage.Properties.StageName).toBe('$default');
     expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 1000, ThrottlingRateLimit: 500 });
     expect(stage.Properties.RouteSettings).toEqual({
@@ -476,7 +484,11 @@ describe('HTTP API', () => {
   });
 
   it('gives each function one invoke permission for the whole API', () => {
-    const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    const permissions = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        p.Properties.Principal === 'apigateway.amazonaws.com' &&
+        JSON.stringify(p.Properties.SourceArn).includes(`"${logicalId(stack.httpApi.api)}"`),
+    );
     expect(permissions.map(([, p]) => JSON.stringify(p.Properties.FunctionName)).sort()).toEqual(
       (['admission', 'api', 'enforcer'] as const)
         .map((name) => JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.functions[name].function), 'Arn'] }))
@@ -567,7 +579,7 @@ describe('audit export', () => {
 
 describe('protection layer', () => {
   it('is published for Node.js 22 and 24 and Python 3.11 to 3.13 on arm64 and x86_64, with the wrapper, the preload, both ESM entries, the exec guard of both and the Python package with its bytecode', () => {
-    const [[, layer]] = ofType('AWS::Lambda::LayerVersion') as [[string, Resources[string]]];
+    const layer = resources[logicalId(stack.protectionLayer.layer)]!;
     expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x', 'nodejs24.x', 'python3.11', 'python3.12', 'python3.13']);
     expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64', 'x86_64']);
     const dir = join(assembly.directory, `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`, 'vigil');
@@ -668,7 +680,7 @@ describe('alarms', () => {
 });
 
 describe('outputs and logs', () => {
-  it('output what users copy: API URL, admin policy, layer ARN, table names, bus, schedule group, alarm topic', () => {
+  it('output what users copy: API URL, admin policy, layer ARN, table names, bus, schedule group, alarm topic, console URL, user pool, sign-in domain', () => {
     expect(Object.keys(template.toJSON().Outputs as object).sort()).toEqual(
       [
         'AdminPolicyArn',
@@ -676,6 +688,9 @@ describe('outputs and logs', () => {
         'ApiUrl',
         'AuditTableName',
         'ConfigTableName',
+        'ConsoleSignInDomain',
+        'ConsoleUrl',
+        'ConsoleUserPoolId',
         'EventBusName',
         'ProtectionLayerArn',
         'ScheduleGroupName',
@@ -685,7 +700,8 @@ describe('outputs and logs', () => {
 
   it('keep every log group for 90 days and retain it with the stack', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(8);
+    // The seven functions', the two APIs' access logs and the console deployment's.
+    expect(groups).toHaveLength(10);
     for (const [, group] of groups) {
       expect(group.Properties.RetentionInDays).toBe(90);
       expect(group.DeletionPolicy).toBe('RetainExceptOnCreate');
@@ -701,5 +717,272 @@ describe('outputs and logs', () => {
       expect(resource.DeletionPolicy, id).toBe('RetainExceptOnCreate');
       expect(resource.UpdateReplacePolicy, id).toBe('Retain');
     }
+  });
+});
+
+describe('web console in AWS (docs/adr/0019)', () => {
+  const id = (construct: { node: { defaultChild?: unknown } }) => logicalId(construct);
+  const hosting = () => stack.console.hosting;
+  const signIn = () => stack.console.signIn;
+  const distributionId = () => id(hosting().distribution);
+  const consoleUrl = () => ({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }, '/']] });
+  // `vigil-` and the first group of the stack id's UUID.
+  const stackIdPart = { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] };
+  const domainPrefix = { 'Fn::Join': ['', ['vigil-', stackIdPart]] };
+
+  it('keeps the built console in a private, TLS-only, encrypted bucket, kept like the stack data', () => {
+    const bucket = resources[id(hosting().bucket)]!;
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expect(bucket.Properties.WebsiteConfiguration).toBeUndefined();
+    expect(bucket.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+
+  it('lets only this distribution read the bucket (origin access control, AWS:SourceArn), and nobody without TLS', () => {
+    const [[, policy]] = ofType('AWS::S3::BucketPolicy').filter(
+      ([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id(hosting().bucket) }),
+    ) as [[string, Resources[string]]];
+    const bucketArn = { 'Fn::GetAtt': [id(hosting().bucket), 'Arn'] };
+    const objects = { 'Fn::Join': ['', [bucketArn, '/*']] };
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [bucketArn, objects],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: objects,
+        Condition: {
+          StringEquals: {
+            'AWS:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudfront::',
+                  { Ref: 'AWS::AccountId' },
+                  ':distribution/',
+                  { Ref: distributionId() },
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    const [[oacId, oac]] = ofType('AWS::CloudFront::OriginAccessControl') as [[string, Resources[string]]];
+    expect(oac.Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    const s3Origin = resources[distributionId()]!.Properties.DistributionConfig.Origins.find((o: any) => o.S3OriginConfig);
+    expect(s3Origin).toMatchObject({
+      OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] },
+      S3OriginConfig: { OriginAccessIdentity: '' },
+    });
+    expect(ofType('AWS::CloudFront::CloudFrontOriginAccessIdentity')).toEqual([]);
+  });
+
+  it('serves the console at / and the console API at /v1/* on one origin, uncached, without rewriting API errors into the page', () => {
+    const config = resources[distributionId()]!.Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    // An error page answered with 200 would turn the API's 401, 403 and 404 into the console's HTML.
+    expect(config.CustomErrorResponses).toBeUndefined();
+    const headers = { Ref: id(hosting().headers) };
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      AllowedMethods: ['GET', 'HEAD'],
+      ViewerProtocolPolicy: 'redirect-to-https',
+      CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6', // CachingOptimized
+      ResponseHeadersPolicyId: headers,
+    });
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const [api] = config.CacheBehaviors;
+    expect(api).toMatchObject({
+      PathPattern: '/v1/*',
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // CachingDisabled: nothing of the API is cached
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // AllViewerExceptHostHeader: Authorization reaches the API
+      ResponseHeadersPolicyId: headers,
+    });
+    const apiOrigin = config.Origins.find((o: any) => o.Id === api.TargetOriginId);
+    expect(apiOrigin).toEqual({
+      Id: api.TargetOriginId,
+      DomainName: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [id(stack.console.api.api), 'ApiEndpoint'] }] }] },
+      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+    });
+  });
+
+  it('sends a strict CSP (own scripts, no inline; connect only to itself and the Cognito domain), HSTS, nosniff, DENY and no referrer', () => {
+    const policy = resources[id(hosting().headers)]!.Properties.ResponseHeadersPolicyConfig;
+    expect(policy.SecurityHeadersConfig).toEqual({
+      ContentSecurityPolicy: {
+        Override: true,
+        ContentSecurityPolicy: {
+          'Fn::Join': [
+            '',
+            [
+              "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://vigil-",
+              stackIdPart,
+              '.auth.',
+              { Ref: 'AWS::Region' },
+              ".amazoncognito.com; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ],
+          ],
+        },
+      },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: true, Override: true },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+    });
+    // The CSP names the same domain the user pool gets.
+    expect(resources[id(signIn().domain)]!.Properties.Domain).toEqual(domainPrefix);
+  });
+
+  it('uploads the console built by esbuild and a config.json naming the Cognito domain, the client and the console URL', () => {
+    const [[, upload]] = ofType('Custom::CDKBucketDeployment') as [[string, Resources[string]]];
+    expect(upload.Properties).toMatchObject({
+      DestinationBucketName: { Ref: id(hosting().bucket) },
+      Prune: true,
+      RetainOnDelete: false,
+      SystemMetadata: { 'cache-control': 'no-cache' },
+    });
+    const files = (upload.Properties.SourceObjectKeys as string[]).map((key) => {
+      const dir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+      const [name] = readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
+      return { name: name!, text: readFileSync(join(dir, name!), 'utf8') };
+    });
+    expect(files.map((f) => f.name).sort()).toEqual(['assets/app.css', 'assets/app.js', 'config.json', 'index.html']);
+    expect(files.find((f) => f.name === 'index.html')!.text).toContain('<script type="module" src="/assets/app.js"></script>');
+    const config = JSON.parse(files.find((f) => f.name === 'config.json')!.text) as Record<string, string>;
+    const markers = (upload.Properties.SourceMarkers as Array<Record<string, unknown>>)[files.findIndex((f) => f.name === 'config.json')]!;
+    // Each deploy-time value as a marker replaced by the reference CloudFormation resolves.
+    const resolved = Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [
+        key,
+        Object.entries(markers).reduce((text, [marker, ref]) => text.replace(marker, JSON.stringify(ref)), value),
+      ]),
+    );
+    expect(resolved).toEqual({
+      apiBaseUrl: '',
+      cognitoDomain: `https://${JSON.stringify({ Ref: id(signIn().domain) })}.auth.${JSON.stringify({ Ref: 'AWS::Region' })}.amazoncognito.com`,
+      clientId: JSON.stringify({ Ref: id(signIn().client) }),
+      redirectUri: `https://${JSON.stringify({ 'Fn::GetAtt': [distributionId(), 'DomainName'] })}/`,
+    });
+  });
+
+  it('signs users in through a user pool without self sign-up, with a strong password, required TOTP and enforced threat protection', () => {
+    const pool = resources[id(signIn().userPool)]!;
+    expect(pool.Properties).toMatchObject({
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 14,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+          TemporaryPasswordValidityDays: 3,
+          PasswordHistorySize: 5,
+        },
+      },
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
+    expect(pool.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(ofType('AWS::Cognito::UserPoolIdentityProvider')).toEqual([]);
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
+      GroupName: 'vigil-admins',
+      UserPoolId: { Ref: id(signIn().userPool) },
+    });
+  });
+
+  it('gives the console a public client: code with PKCE only, no secret, no API sign-in flows, short tokens, its own URL only', () => {
+    expect(resources[id(signIn().client)]!.Properties).toEqual({
+      UserPoolId: { Ref: id(signIn().userPool) },
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid'],
+      CallbackURLs: [consoleUrl()],
+      LogoutURLs: [consoleUrl()],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      SupportedIdentityProviders: ['COGNITO'],
+      AccessTokenValidity: 30,
+      IdTokenValidity: 30,
+      RefreshTokenValidity: 60,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('puts exactly the admin routes of the admin function on the console API, each behind the JWT authorizer of the pool and client', () => {
+    const apiRef = JSON.stringify({ Ref: id(stack.console.api.api) });
+    const [[authorizerId, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer') as [[string, Resources[string]]];
+    expect(authorizer.Properties).toEqual({
+      ApiId: { Ref: id(stack.console.api.api) },
+      Name: 'ConsoleJwt',
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Issuer: { 'Fn::GetAtt': [id(signIn().userPool), 'ProviderURL'] },
+        Audience: [{ Ref: id(signIn().client) }],
+      },
+    });
+    const consoleRoutes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => JSON.stringify(r.Properties.ApiId) === apiRef);
+    expect(consoleRoutes.map(([, r]) => r.Properties.RouteKey as string).sort()).toEqual(
+      routes
+        .filter((r) => r.auth === 'admin' && r.function === 'api')
+        .map(routeKey)
+        .sort(),
+    );
+    for (const [, route] of consoleRoutes)
+      expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    const integrations = ofType('AWS::ApiGatewayV2::Integration').filter(([, i]) => JSON.stringify(i.Properties.ApiId) === apiRef);
+    expect(integrations).toHaveLength(1);
+    expect(integrations[0]![1].Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.functions.api.function), 'Arn'] },
+    });
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage').filter(([, r]) => JSON.stringify(r.Properties.ApiId) === apiRef) as [
+      [string, Resources[string]],
+    ];
+    expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 });
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format as string)).toMatchObject({
+      routeKey: '$context.routeKey',
+      caller: '$context.authorizer.claims.username',
+      subject: '$context.authorizer.claims.sub',
+    });
+  });
+
+  it('tells the admin function which console tokens to accept: this API, issuer and client, members of vigil-admins', () => {
+    expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables).toMatchObject({
+      VIGIL_CONSOLE_API_ID: { Ref: id(stack.console.api.api) },
+      VIGIL_CONSOLE_ISSUER: { 'Fn::GetAtt': [id(signIn().userPool), 'ProviderURL'] },
+      VIGIL_CONSOLE_CLIENT_ID: { Ref: id(signIn().client) },
+      VIGIL_CONSOLE_ADMIN_GROUP: 'vigil-admins',
+    });
   });
 });

@@ -19,6 +19,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any>;
 
 const cdkContext = (JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 const outdirs: string[] = [];
+const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/vigil-console/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 
 /** An app as `cdk synth -c …` builds it, without bundling the functions (their code is not under test here). */
 function vigilApp(context: Record<string, unknown>) {
@@ -31,7 +32,7 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -c vigil:tracing=false -c vigil:alarmEmail=… -c vigil:stackName=…)', () => {
+describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -c vigil:tracing=false -c vigil:alarmEmail=… -c vigil:stackName=…, a SAML IdP for the console)', () => {
   let resources: Resources;
 
   beforeAll(() => {
@@ -42,12 +43,17 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -
       [contextKeys.tracing]: 'false',
       [contextKeys.alarmEmail]: 'security@example.com',
       [contextKeys.stackName]: 'VigilDev',
+      [contextKeys.consoleDomainPrefix]: 'example-vigil-dev',
+      [contextKeys.consoleIdp]: 'saml',
+      [contextKeys.consoleIdpName]: 'Okta',
+      [contextKeys.consoleIdpMetadataUrl]: 'https://example.okta.com/app/abc123/sso/saml/metadata',
     });
     app.synth();
     resources = Template.fromStack(stack).toJSON().Resources as Resources;
   }, 120_000);
 
   const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+  const idOf = (type: string) => Object.entries(resources).find(([, r]) => r.Type === type)![0];
 
   it('names its tables, bus and schedule group after the stack', () => {
     expect(
@@ -75,8 +81,29 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -
     ]) {
       const found = ofType(type);
       expect(found.length, type).toBeGreaterThan(0);
-      for (const resource of found) expect(resource.DeletionPolicy, type).toBe('Delete');
+      // No DeletionPolicy is CloudFormation's default, Delete (CDK's own layer of the console deployment).
+      for (const resource of found) expect(resource.DeletionPolicy ?? 'Delete', type).toBe('Delete');
     }
+  });
+
+  it('federates the SAML IdP into the console pool: offered by the console client, email mapped, on the prefix given', () => {
+    const [idp] = ofType('AWS::Cognito::UserPoolIdentityProvider');
+    expect(idp!.Properties).toMatchObject({
+      ProviderName: 'Okta',
+      ProviderType: 'SAML',
+      ProviderDetails: { MetadataURL: 'https://example.okta.com/app/abc123/sso/saml/metadata' },
+      AttributeMapping: { email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress' },
+    });
+    const [client] = ofType('AWS::Cognito::UserPoolClient');
+    // By reference: the client is created after the provider it names.
+    expect(client!.Properties.SupportedIdentityProviders).toEqual(['COGNITO', { Ref: idOf('AWS::Cognito::UserPoolIdentityProvider') }]);
+    expect(ofType('AWS::Cognito::UserPoolDomain').map((d) => d.Properties.Domain)).toEqual(['example-vigil-dev']);
+    // A dev stack deletes its users, and the console bucket (emptied by the deployment's delete) with it.
+    for (const type of ['AWS::Cognito::UserPool', 'AWS::S3::Bucket'])
+      expect(
+        ofType(type).map((r) => r.DeletionPolicy),
+        type,
+      ).toEqual(['Delete']);
   });
 
   it('traces nothing, and so needs no IAM statement on Resource "*"', () => {
@@ -97,7 +124,7 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -
   });
 });
 
-describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c vigil:deletionProtection=true -c vigil:publicUrl=…)', () => {
+describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c vigil:deletionProtection=true -c vigil:publicUrl=…, an OIDC IdP and a web ACL for the console)', () => {
   let resources: Resources;
 
   beforeAll(() => {
@@ -105,6 +132,11 @@ describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c v
       [contextKeys.reserveConcurrency]: 'true',
       [contextKeys.deletionProtection]: 'true',
       [contextKeys.publicUrl]: 'https://vigil.example.com',
+      [contextKeys.consoleIdp]: 'oidc',
+      [contextKeys.consoleIdpIssuer]: 'https://login.example.com/tenant-1/v2.0',
+      [contextKeys.consoleIdpClientId]: 'vigil-console',
+      [contextKeys.consoleIdpClientSecretName]: 'vigil/console-oidc',
+      [contextKeys.consoleWebAclArn]: WEB_ACL_ARN,
     });
     app.synth();
     resources = Template.fromStack(stack).toJSON().Resources as Resources;
@@ -133,6 +165,29 @@ describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c v
     }
   });
 
+  it('federates the OIDC IdP with its client secret as a Secrets Manager reference, never the secret', () => {
+    const [idp] = Object.values(resources).filter((r) => r.Type === 'AWS::Cognito::UserPoolIdentityProvider');
+    expect(idp!.Properties).toMatchObject({
+      ProviderName: 'CompanyIdP',
+      ProviderType: 'OIDC',
+      ProviderDetails: {
+        client_id: 'vigil-console',
+        client_secret: '{{resolve:secretsmanager:vigil/console-oidc:SecretString:::}}',
+        oidc_issuer: 'https://login.example.com/tenant-1/v2.0',
+        authorize_scopes: 'openid email',
+        attributes_request_method: 'GET',
+      },
+    });
+    const [client] = Object.values(resources).filter((r) => r.Type === 'AWS::Cognito::UserPoolClient');
+    const [idpId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolIdentityProvider')!;
+    expect(client!.Properties.SupportedIdentityProviders).toEqual(['COGNITO', { Ref: idpId }]);
+  });
+
+  it('attaches the web ACL to the console distribution', () => {
+    const [distribution] = Object.values(resources).filter((r) => r.Type === 'AWS::CloudFront::Distribution');
+    expect(distribution!.Properties.DistributionConfig.WebACLId).toBe(WEB_ACL_ARN);
+  });
+
   it('builds webhook URLs from the public URL', () => {
     expect(functionsBy('Vigil: admin API')[0]!.Properties.Environment.Variables.VIGIL_PUBLIC_URL).toBe('https://vigil.example.com');
   });
@@ -151,6 +206,27 @@ describe('context values', { timeout: 120_000 }, () => {
     expect(() => vigilApp({ [contextKeys.stackName]: `${longest}x` })).toThrow(
       `the schedule group name "${longest.toLowerCase()}x-mode-changes" has 65 characters; EventBridge Scheduler allows 64. Use a stack name (context vigil:stackName) of at most 51 characters, or a name prefix of at most 52.`,
     );
+  });
+
+  it('refuse console IdP settings that are incomplete or not https, naming the context value', () => {
+    expect(() => vigilApp({ [contextKeys.consoleIdp]: 'ldap' })).toThrow('context vigil:consoleIdp must be saml or oidc, not "ldap"');
+    expect(() => vigilApp({ [contextKeys.consoleIdp]: 'saml' })).toThrow(
+      'context vigil:consoleIdpMetadataUrl is required with vigil:consoleIdp=saml',
+    );
+    expect(() =>
+      vigilApp({ [contextKeys.consoleIdp]: 'saml', [contextKeys.consoleIdpMetadataUrl]: 'http://idp.example.com/metadata' }),
+    ).toThrow('context vigil:consoleIdpMetadataUrl must be an https URL, not "http://idp.example.com/metadata"');
+    expect(() =>
+      vigilApp({
+        [contextKeys.consoleIdp]: 'oidc',
+        [contextKeys.consoleIdpIssuer]: 'https://login.example.com',
+        [contextKeys.consoleIdpClientId]: 'vigil',
+      }),
+    ).toThrow('context vigil:consoleIdpClientSecretName is required with vigil:consoleIdp=oidc');
+    expect(() => vigilApp({ [contextKeys.consoleDomainPrefix]: 'my-cognito-login' })).toThrow(
+      'context vigil:consoleDomainPrefix must be 1 to 63',
+    );
+    expect(() => vigilApp({ [contextKeys.consoleDomainPrefix]: 'Vigil' })).toThrow('context vigil:consoleDomainPrefix must be 1 to 63');
   });
 
   it('refuse a public URL the API servers could not call', () => {

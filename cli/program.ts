@@ -355,7 +355,9 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
       run(import('./commands/node-policies.js').then(({ nodePoliciesCommand }) => nodePoliciesCommand(context, name, options))),
     );
 
-  const groups = program.command('groups').description('enforcer group tokens and re-issued cluster manifests');
+  const groups = program
+    .command('groups')
+    .description('enforcer group tokens, re-issued cluster manifests and the rule tables of functions');
   groups
     .command('reissue')
     .description(
@@ -371,6 +373,24 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
     )
     .action((name: string, options: { manifestDir?: string; allowGitTracked?: boolean; output: 'files' | 'json' | 'yaml' }) =>
       run(import('./commands/clusters.js').then(({ reissueGroupCommand }) => reissueGroupCommand(context, name, options))),
+    );
+  groups
+    .command('rules')
+    .description(
+      "the rule table compiled for one function of a nano_enforcer group, as the function would be served it: save it (> rules.json) and set the Python function's VIGIL_RULES to enforce it from the first invocation",
+    )
+    .argument('<group>', 'nano_enforcer enforcer group name')
+    .requiredOption('--function <name>', 'the function name (AWS_LAMBDA_FUNCTION_NAME)')
+    .option('--runtime <runtime>', 'the runtime, e.g. python3.12 (function.runtime)')
+    .option('--region <region>', 'the region, e.g. eu-west-1 (cloud.region)')
+    .option('--account <id>', 'the AWS account id (cloud.awsaccount)')
+    .option('--tag <key=value>', 'a function tag, as in VIGIL_FUNCTION_TAGS (repeatable)', collect, [])
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml']).default('json'))
+    .action(
+      (
+        group: string,
+        options: { function: string; runtime?: string; region?: string; account?: string; tag: string[]; output: 'json' | 'yaml' },
+      ) => run(import('./commands/function-rules.js').then(({ functionRulesCommand }) => functionRulesCommand(context, group, options))),
     );
   groups
     .command('rotate-token')

@@ -266,6 +266,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/enforcer-groups/{name}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rule table of a nano_enforcer group compiled for one function from its facts, as GET /v1/enforcers/rules serves it (what VIGIL_RULES embeds) */
+        get: operations["getV1EnforcerGroupsBy_nameRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/enforcer-groups/{name}/token": {
         parameters: {
             query?: never;
@@ -2772,6 +2789,70 @@ export interface operations {
             };
         };
     };
+    getV1EnforcerGroupsBy_nameRules: {
+        parameters: {
+            query: {
+                account?: string;
+                function: string;
+                region?: string;
+                runtime?: string;
+                tags?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A global bypass entry holds for the function: no rules. */
+                        bypassed: boolean;
+                        /** @constant */
+                        format: "vigil-function-rules 1";
+                        group: Record<string, never>;
+                        /** @description The process rules exceed the native exec guard's bounds. */
+                        guardOversize: boolean;
+                        pollIntervalSeconds: number;
+                        revision: number;
+                        rules: {
+                            accessKeyId?: string;
+                            /** @enum {unknown} */
+                            action: "process" | "network" | "honeypot";
+                            allowedHosts?: string[];
+                            allowedPorts?: number[];
+                            applyOn?: ("environment" | "file")[];
+                            /** @enum {unknown} */
+                            control: "blockedExecutables" | "driftPrevention" | "blockAllProcesses" | "networkEgress" | "honeypot";
+                            controlName: string;
+                            id: number;
+                            patterns?: string[];
+                            policy: Record<string, never>;
+                            secretAccessKey?: string;
+                            /** @enum {unknown} */
+                            status: "Block" | "Detect";
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postV1EnforcerGroupsBy_nameToken: {
         parameters: {
             query?: never;
@@ -3057,9 +3138,9 @@ export interface operations {
     };
     getV1EnforcersRules: {
         parameters: {
-            query?: {
+            query: {
                 account?: string;
-                function?: string;
+                function: string;
                 region?: string;
                 runtime?: string;
                 tags?: string;

@@ -741,6 +741,7 @@ const queryParameters: Record<string, string[]> = {
   'GET /v1/enforcers': ['group', 'limit', 'cursor'],
   'GET /v1/enforcers/bundle': ['X-Enforcer-Id'],
   'GET /v1/enforcers/rules': ['X-Enforcer-Id', 'function', 'runtime', 'region', 'account', 'tags'],
+  'GET /v1/enforcer-groups/{name}/rules': ['function', 'runtime', 'region', 'account', 'tags'],
   'GET /v1/enforcers/node-policies': ['cluster', 'X-Enforcer-Id'],
   'POST /v1/enforcers/events': ['X-Enforcer-Id'],
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
@@ -753,6 +754,15 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/admission/{cluster}/{secret}': ['timeout'],
 };
 
+// An administrator reads the table a function would be served, to embed it (VIGIL_RULES).
+bodies['GET /v1/enforcer-groups/{name}/rules'] = {
+  response: {
+    ...(bodies['GET /v1/enforcers/rules']!.response as Record<string, unknown>),
+    description:
+      'What GET /v1/enforcers/rules serves the function named by the query (function required; runtime, region, account, tags as key=value,key2=value2), compiled by the same code from the current configuration for the named nano_enforcer group. A Python function embeds it at deploy time (VIGIL_RULES, docs/protection-layer.md) to be enforced before its first fetch. An unknown group is a 404; a group of another type, or a malformed fact, a 400 naming it.',
+  },
+};
+
 // A PATCH answers what the PUT it goes through answers.
 bodies['PATCH /v1/enforcer-groups/{name}'] = {
   request: mergePatch('enforcer group'),
@@ -762,6 +772,8 @@ bodies['PATCH /v1/enforcer-groups/{name}'] = {
 /** Query parameters a route refuses to answer without. */
 const requiredQueryParameters: Record<string, string[]> = {
   'GET /v1/enforcers/node-policies': ['cluster'],
+  'GET /v1/enforcers/rules': ['function'],
+  'GET /v1/enforcer-groups/{name}/rules': ['function'],
 };
 
 /** Routes that answer 304 when If-None-Match names the ETag of their current answer. */

@@ -70,6 +70,11 @@ const routeTable = [
   admin('DELETE', '/v1/enforcer-groups/{name}', 'Delete an enforcer group'),
   admin('POST', '/v1/enforcer-groups/{name}/token', 'Rotate the group token (returns it once)'),
   admin(
+    'GET',
+    '/v1/enforcer-groups/{name}/rules',
+    'The rule table of a nano_enforcer group compiled for one function from its facts, as GET /v1/enforcers/rules serves it (what VIGIL_RULES embeds)',
+  ),
+  admin(
     'POST',
     '/v1/enforcer-groups/{name}/reissue',
     "Re-issue the webhook secret and manifest of every cluster of the group whose manifest no longer matches the group's failMode, timeoutSeconds or exemptKubeSystem (new URLs shown once)",

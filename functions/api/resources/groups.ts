@@ -5,6 +5,7 @@ import { ifMatchVersion, pageRequest, versioned } from '../../shared/http/helper
 import { hashSecret } from '../../shared/http/auth.js';
 import { validate } from '../../shared/http/validation.js';
 import { conflictWithRotation } from '../use-cases/create-replay.js';
+import { functionRulesOfGroup } from '../use-cases/function-rules.js';
 import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
@@ -97,6 +98,11 @@ export function groupRoutes(runtime: Runtime) {
     },
 
     'GET /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
+
+    'GET /v1/enforcer-groups/{name}/rules': async (request: ApiRequest): Promise<ApiResponse> => ({
+      status: 200,
+      body: await functionRulesOfGroup(runtime, request.params.name ?? '', request.query),
+    }),
 
     'PUT /v1/enforcer-groups/{name}': replace,
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findPythonInterpreters } from '../../../layers/protection/python-interpreters.js';
+import { ADMIN_TOKEN } from '../../support/api.js';
+import { SPAWN_TIMEOUT, vigilFor } from '../cli/run-vigil.js';
 import { useEnforcerApi } from '../enforcer/harness.js';
 import { buildLayer, closedPort } from './harness.js';
 import { HeldRulesDouble, pythonFixtures, runPythonFunction } from './python-harness.js';
@@ -440,7 +442,7 @@ describe('Python functions protected through vigil-wrapper', () => {
     expect(open.results[1]).toMatchObject({ ok: false, error: 'gaierror' });
   }, 60_000);
 
-  /** The rule table the enforcer API serves for the test function's facts (what `vigil rules` saves for VIGIL_RULES). */
+  /** The rule table the enforcer API serves for the test function's facts (what `vigil groups rules` saves for VIGIL_RULES). */
   async function servedTable(token: string): Promise<Record<string, unknown>> {
     const enforcerId = await api.register(token, 'orders-py', 'nano_enforcer');
     const answer = await api.call('GET', '/v1/enforcers/rules?function=orders-py&runtime=python3.11&region=eu-west-1', {
@@ -451,34 +453,75 @@ describe('Python functions protected through vigil-wrapper', () => {
     return answer.body as Record<string, unknown>;
   }
 
-  it('enforces an embedded rule table (VIGIL_RULES, a file) from the first invocation while the control plane is unreachable, the native guard too', async () => {
-    const token = await group('py-embedded', true);
-    await policy('py-embedded-policy', 'py-embedded', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
-    const table = await servedTable(token);
-    const file = join(mkdtempSync(join(tmpdir(), 'vigil-rules-')), 'rules.json');
-    writeFileSync(file, JSON.stringify(table));
-    const result = await runPythonFunction({
-      layerDir,
-      events: [
-        { do: 'run', args: ['id'] },
-        { do: 'run', args: ['true'] },
-        { do: 'system', command: 'sh -c "id -u"' },
-      ],
-      env: { VIGIL_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, VIGIL_TOKEN: token, VIGIL_FAIL_MODE: 'closed', VIGIL_RULES: file },
-    });
-    const [refused, allowed, descendant] = result.results;
-    // The embedded table decides, not the closed fail mode: only the blocked program is refused.
-    expect(refused).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
-    expect(refused.message).toContain(
-      'blocked by policy "py-embedded-policy" (Executables Blocked): "/usr/bin/id" is a blocked executable',
+  it(
+    'enforces the rule table `vigil groups rules` saved (VIGIL_RULES, a file) from the first invocation while the control plane is unreachable, the native guard too',
+    async () => {
+      const token = await group('py-embedded', true);
+      await policy('py-embedded-policy', 'py-embedded', 'enforce', { blockedExecutables: { enabled: true, executables: ['id'] } });
+      const vigil = vigilFor({ url: api.url, adminToken: ADMIN_TOKEN });
+      const saved = await vigil.run([
+        'groups',
+        'rules',
+        'py-embedded',
+        '--function',
+        'orders-py',
+        '--runtime',
+        'python3.11',
+        '--region',
+        'eu-west-1',
+      ]);
+      expect(saved.code, saved.stderr).toBe(0);
+      const table = JSON.parse(saved.stdout) as Record<string, unknown>;
+      // Exactly what the function would be served for the same facts: one decision source.
+      expect(table).toEqual(await servedTable(token));
+      expect(table.rules).toHaveLength(1);
+      expect(saved.stderr).toContain('Rule table of revision');
+      const file = join(mkdtempSync(join(tmpdir(), 'vigil-rules-')), 'rules.json');
+      writeFileSync(file, saved.stdout);
+      const result = await runPythonFunction({
+        layerDir,
+        events: [
+          { do: 'run', args: ['id'] },
+          { do: 'run', args: ['true'] },
+          { do: 'system', command: 'sh -c "id -u"' },
+        ],
+        env: { VIGIL_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, VIGIL_TOKEN: token, VIGIL_FAIL_MODE: 'closed', VIGIL_RULES: file },
+      });
+      const [refused, allowed, descendant] = result.results;
+      // The embedded table decides, not the closed fail mode: only the blocked program is refused.
+      expect(refused).toMatchObject({ ok: false, error: 'PermissionError', errno: 13 });
+      expect(refused.message).toContain(
+        'blocked by policy "py-embedded-policy" (Executables Blocked): "/usr/bin/id" is a blocked executable',
+      );
+      expect(allowed).toEqual({ ok: true, value: 0 });
+      // Below a shell, the native guard refuses it from the same table.
+      expect(descendant).toEqual({ ok: true, value: 126 });
+      expect(result.stderr).toContain(`the first rule table fetch failed`);
+      expect(result.stderr).toContain(`(keeping revision ${String(table.revision)})`);
+      expect(result.stderr).not.toContain('VIGIL_RULES');
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it('answers the rule table of a function to an administrator only for a nano_enforcer group and well-formed facts', async () => {
+    await group('py-rules-admin', false);
+    const withTags = await api.call('GET', '/v1/enforcer-groups/py-rules-admin/rules?function=f&tags=team%3Dpay,tier%3D1');
+    expect(withTags.status).toBe(200);
+    expect(withTags.body).toMatchObject({ format: 'vigil-function-rules 1', group: { name: 'py-rules-admin', enforce: false }, rules: [] });
+    expect((await api.call('GET', '/v1/enforcer-groups/py-rules-admin/rules?function=f', { token: 'not-the-admin-token' })).status).toBe(
+      401,
     );
-    expect(allowed).toEqual({ ok: true, value: 0 });
-    // Below a shell, the native guard refuses it from the same table.
-    expect(descendant).toEqual({ ok: true, value: 126 });
-    expect(result.stderr).toContain(`the first rule table fetch failed`);
-    expect(result.stderr).toContain(`(keeping revision ${String(table.revision)})`);
-    expect(result.stderr).not.toContain('VIGIL_RULES');
-  }, 60_000);
+    const unknown = await api.call('GET', '/v1/enforcer-groups/nope/rules?function=f');
+    expect(unknown.status).toBe(404);
+    const wrongType = await api.call('GET', '/v1/enforcer-groups/default/rules?function=f');
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.details).toEqual([{ path: 'name', message: expect.stringContaining('is of type agent') }]);
+    const missing = await api.call('GET', '/v1/enforcer-groups/py-rules-admin/rules');
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details).toEqual([{ path: 'function', message: expect.stringContaining('required') }]);
+    const badTags = await api.call('GET', '/v1/enforcer-groups/py-rules-admin/rules?function=f&tags=no-equals');
+    expect(badTags.body.error.details).toEqual([{ path: 'tags', message: expect.stringContaining('is not key=value') }]);
+  });
 
   it('does not wait for the first served table when one is embedded (inline JSON), and replaces it by the served one', async () => {
     const token = await group('py-embedded-inline', true);

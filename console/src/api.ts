@@ -70,12 +70,14 @@ export interface CallOptions {
   readonly token?: string;
   readonly contentType?: string;
   readonly accept?: string;
+  /** Further request headers, e.g. If-Match with the version an edit started from. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Calls the admin API with the session's token; a 401 signs the session out. */
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
   const token = options.token ?? sessionToken();
-  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+  const headers: Record<string, string> = { ...options.headers, accept: options.accept ?? 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const response = await fetch(path, {

@@ -9,6 +9,7 @@ import { ClustersView } from './views/clusters';
 import { GroupsView } from './views/groups';
 import { PoliciesView } from './views/policies';
 import { PolicyEditorView } from './views/policy-editor';
+import { ScopeEditorView, ScopesView } from './views/scopes';
 import { SettingsView } from './views/settings';
 import { SignInView } from './views/sign-in';
 
@@ -31,6 +32,19 @@ const sections: readonly Section[] = [
         <PolicyEditorView key={`edit:${parts[2]}`} name={parts[2]} />
       ) : (
         <PoliciesView />
+      ),
+  },
+  {
+    id: 'scopes',
+    title: 'Application scopes',
+    // #/scopes, #/scopes/new, #/scopes/edit/<name>
+    view: ({ parts }) =>
+      parts[1] === 'new' ? (
+        <ScopeEditorView key="new" name={undefined} />
+      ) : parts[1] === 'edit' && parts[2] !== undefined ? (
+        <ScopeEditorView key={`edit:${parts[2]}`} name={parts[2]} />
+      ) : (
+        <ScopesView />
       ),
   },
   { id: 'audit', title: 'Audit log', view: () => <AuditView /> },

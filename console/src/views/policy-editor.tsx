@@ -1,13 +1,11 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { attributeCatalog } from '../../../layers/core/attributes.js';
-import { ScopeParseError, parseScopeExpression, SCOPE_LIMITS } from '../../../layers/core/scope/expression.js';
 import { ApiError, call, segment, type ApplicationScope, type ControlDescription, type Policy, type PolicyTemplate } from '../api';
 import { formatTime, pendingSwitch } from '../format';
 import {
   FieldErrors,
   fieldAria,
   fieldId,
-  Hint,
   OptionField,
   optionInput,
   optionProperties,
@@ -16,11 +14,11 @@ import {
   type OptionInput,
 } from '../forms';
 import { href } from '../router';
+import { CriteriaFields, criteriaBody, type Variable } from '../scope-criteria';
 import { ReadinessPanel } from './readiness';
 
 type PolicyType = Policy['type'];
 type Mode = Policy['enforcementMode'];
-type Variable = Policy['scope']['variables'][number];
 
 interface ControlDraft {
   readonly enabled: boolean;
@@ -112,18 +110,6 @@ function switchOf(draft: Draft): unknown {
   return { to: draft.switchTo, at: Number.isNaN(at.getTime()) ? draft.switchAt : at.toISOString() };
 }
 
-/** What the scope formula's parser says of it, live, before anything is sent. */
-function expressionProblem(expression: string, variableCount: number): string | undefined {
-  if (expression.trim() === '') return undefined;
-  try {
-    parseScopeExpression(expression, Math.min(variableCount, SCOPE_LIMITS.maxVariables));
-    return undefined;
-  } catch (error) {
-    if (error instanceof ScopeParseError) return `${error.message} (at character ${error.position + 1})`;
-    throw error;
-  }
-}
-
 interface Saved {
   readonly version: number;
   readonly warnings: readonly string[];
@@ -164,12 +150,6 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
     };
   }, [name]);
 
-  const variableCount = draft?.variables.length ?? 0;
-  const liveExpressionProblem = useMemo(
-    () => (draft ? expressionProblem(draft.expression, variableCount) : undefined),
-    [draft, variableCount],
-  );
-
   if (loadError)
     return (
       <p class="error" role="alert">
@@ -183,8 +163,6 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
   const messages = (path: string): string[] => problemsAt(saveError, path).map((p) => p.message);
   const setControl = (key: string, change: Partial<ControlDraft>): void =>
     update({ controls: { ...draft.controls, [key]: { ...draft.controls[key]!, ...change } } });
-  const setVariable = (index: number, change: Partial<Variable>): void =>
-    update({ variables: draft.variables.map((v, i) => (i === index ? { ...v, ...change } : v)) });
 
   const startFrom = async (templateId: string): Promise<void> => {
     if (templateId === '') {
@@ -201,7 +179,7 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
     setBusy(true);
     setSaveError(undefined);
     setSaved(undefined);
-    const scope = { applicationScopes: draft.applicationScopes, expression: draft.expression, variables: draft.variables };
+    const scope = { applicationScopes: draft.applicationScopes, ...criteriaBody(draft) };
     const change = switchOf(draft);
     try {
       const answer = editing
@@ -242,7 +220,6 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
 
   const typeControls = catalog.filter((c) => c.policyType === draft.type);
   const attributes = attributeCatalog.filter((a) => a.availableFor.includes(draft.type));
-  const expressionMessages = [...(liveExpressionProblem ? [liveExpressionProblem] : []), ...messages('scope.expression')];
   const pending = stored ? pendingSwitch(stored) : '';
 
   return (
@@ -435,80 +412,13 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
             ))}
             <FieldErrors path="scope.applicationScopes" messages={messages('scope.applicationScopes')} />
           </fieldset>
-          <h3>Variables</h3>
-          {draft.variables.length === 0 && <p class="hint">No variables.</p>}
-          <ol class="variables">
-            {draft.variables.map((variable, index) => {
-              const base = `scope.variables.${index}`;
-              const keyed = attributeCatalog.find((a) => a.attribute === variable.attribute)?.keyed === true;
-              return (
-                <li key={index}>
-                  <span class="var-name">v{index + 1}</span>
-                  <div>
-                    <label for={fieldId(`${base}.attribute`)}>Attribute</label>
-                    <select
-                      value={variable.attribute}
-                      onChange={(e) => setVariable(index, { attribute: e.currentTarget.value })}
-                      {...fieldAria(`${base}.attribute`, messages(`${base}.attribute`))}
-                    >
-                      {attributes.map((a) => (
-                        <option key={a.attribute} value={a.attribute}>
-                          {a.attribute}
-                        </option>
-                      ))}
-                    </select>
-                    <FieldErrors path={`${base}.attribute`} messages={messages(`${base}.attribute`)} />
-                  </div>
-                  {keyed && (
-                    <div>
-                      <label for={fieldId(`${base}.name`)}>Key</label>
-                      <input
-                        value={variable.name ?? ''}
-                        onInput={(e) => setVariable(index, { name: e.currentTarget.value })}
-                        {...fieldAria(`${base}.name`, messages(`${base}.name`))}
-                      />
-                      <FieldErrors path={`${base}.name`} messages={messages(`${base}.name`)} />
-                    </div>
-                  )}
-                  <div>
-                    <label for={fieldId(`${base}.value`)}>Value</label>
-                    <input
-                      value={variable.value}
-                      onInput={(e) => setVariable(index, { value: e.currentTarget.value })}
-                      {...fieldAria(`${base}.value`, messages(`${base}.value`))}
-                    />
-                    <FieldErrors path={`${base}.value`} messages={messages(`${base}.value`)} />
-                  </div>
-                  <button
-                    type="button"
-                    class="secondary"
-                    aria-label={`Remove variable v${index + 1}`}
-                    onClick={() => update({ variables: draft.variables.filter((_, i) => i !== index) })}
-                  >
-                    Remove
-                  </button>
-                </li>
-              );
-            })}
-          </ol>
-          <button
-            type="button"
-            class="secondary"
-            disabled={draft.variables.length >= SCOPE_LIMITS.maxVariables}
-            onClick={() => update({ variables: [...draft.variables, { attribute: attributes[0]?.attribute ?? '', value: '' }] })}
-          >
-            Add variable
-          </button>
-          <label for={fieldId('scope.expression')}>Formula</label>
-          <input
-            autocomplete="off"
-            spellcheck={false}
-            value={draft.expression}
-            onInput={(e) => update({ expression: e.currentTarget.value })}
-            {...fieldAria('scope.expression', expressionMessages, true)}
+          <CriteriaFields
+            prefix="scope."
+            criteria={draft}
+            attributes={attributes}
+            messages={messages}
+            onChange={(criteria) => update({ expression: criteria.expression, variables: criteria.variables })}
           />
-          <Hint path="scope.expression">For example v1 && (v2 || !v3). Empty: every workload of the application scopes.</Hint>
-          <FieldErrors path="scope.expression" messages={expressionMessages} />
         </fieldset>
 
         <fieldset>

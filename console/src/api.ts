@@ -46,6 +46,13 @@ export class SignedOut extends ApiError {}
 
 let onSignedOut: () => void = () => undefined;
 
+/** Where the API is: the console's own origin unless config.json names another base URL. */
+let apiBaseUrl = '';
+
+export function setApiBaseUrl(baseUrl: string): void {
+  apiBaseUrl = baseUrl.replace(/\/+$/, '');
+}
+
 /** What the app does when the API refuses the token mid-session (it shows the sign-in form). */
 export function whenSignedOut(callback: () => void): void {
   onSignedOut = callback;
@@ -74,13 +81,13 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Calls the admin API with the session's token; a 401 signs the session out. */
+/** Calls the admin API with the session's token (the admin token locally, the Cognito access token in AWS); a 401 signs the session out. */
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
   const token = options.token ?? sessionToken();
   const headers: Record<string, string> = { ...options.headers, accept: options.accept ?? 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await fetch(path, {
+  const response = await fetch(`${apiBaseUrl}${path}`, {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),

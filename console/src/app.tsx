@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { whenSignedOut } from './api';
+import { signOutUrl, type CognitoSignIn, type SignInOutcome } from './oauth';
 import { href, useRoute, type Route } from './router';
 import { forgetSessionToken, sessionToken } from './session';
 import { ActivityView } from './views/activity';
@@ -11,7 +12,7 @@ import { PoliciesView } from './views/policies';
 import { PolicyEditorView } from './views/policy-editor';
 import { ScopeEditorView, ScopesView } from './views/scopes';
 import { SettingsView } from './views/settings';
-import { SignInView } from './views/sign-in';
+import { CognitoSignInView, SignInView } from './views/sign-in';
 
 interface Section {
   readonly id: string;
@@ -54,7 +55,14 @@ const sections: readonly Section[] = [
   { id: 'settings', title: 'Settings', view: () => <SettingsView /> },
 ];
 
-export function App() {
+interface AppProps {
+  /** AWS: the Cognito sign-in of config.json; absent in local mode (admin token). */
+  readonly cognito?: CognitoSignIn;
+  /** What this load's URL said about a Cognito sign-in (a refusal is shown on the sign-in page). */
+  readonly outcome?: SignInOutcome;
+}
+
+export function App({ cognito, outcome }: AppProps) {
   const [signedIn, setSignedIn] = useState(() => sessionToken() !== undefined);
   const [expired, setExpired] = useState(false);
   const route = useRoute();
@@ -67,6 +75,14 @@ export function App() {
     [],
   );
 
+  if (!signedIn && cognito)
+    return (
+      <CognitoSignInView
+        config={cognito}
+        notice={expired ? 'Your session ended; sign in again.' : undefined}
+        error={outcome?.kind === 'refused' ? outcome.message : undefined}
+      />
+    );
   if (!signedIn)
     return (
       <SignInView
@@ -101,7 +117,9 @@ export function App() {
           class="link"
           onClick={() => {
             forgetSessionToken();
-            setSignedIn(false);
+            // In AWS, Cognito's own session ends too, and its logout endpoint sends the browser back here.
+            if (cognito) location.assign(signOutUrl(cognito));
+            else setSignedIn(false);
           }}
         >
           Sign out

@@ -850,7 +850,12 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       : route.method === 'DELETE'
         ? '204'
         : '200';
-  const security = route.auth === 'admin' ? [{ iam: [] }, { adminToken: [] }] : route.auth === 'enforcer' ? [{ enforcerToken: [] }] : [];
+  const security =
+    route.auth === 'admin'
+      ? [{ iam: [] }, { consoleJwt: [] }, { adminToken: [] }]
+      : route.auth === 'enforcer'
+        ? [{ enforcerToken: [] }]
+        : [];
   return {
     operationId: `${route.method.toLowerCase()}${route.path
       .replace(/\{(\w+)\}/g, 'By_$1')
@@ -912,6 +917,13 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       schemas: components,
       securitySchemes: {
         iam: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AWS SigV4 (IAM authorizer) in AWS deployments' },
+        consoleJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "AWS deployments, the web console's API (served by the console's CloudFront distribution under /v1/*): a Cognito access token of the console's app client, of a member of the group vigil-admins (403 otherwise)",
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'Local mode admin token' },
         enforcerToken: { type: 'http', scheme: 'bearer', description: 'Enforcer-group token' },
       },

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { startSignIn, type CognitoSignIn } from '../oauth';
 import { keepSessionToken } from '../session';
 
 interface Props {
@@ -69,6 +70,44 @@ export function SignInView({ notice, onSignedIn }: Props) {
           Sign in
         </button>
       </form>
+    </main>
+  );
+}
+
+interface CognitoProps {
+  readonly config: CognitoSignIn;
+  readonly notice?: string;
+  readonly error?: string;
+}
+
+/**
+ * Sign-in in AWS: the button sends the browser to the Cognito sign-in page (user pool or the company IdP); the
+ * console comes back with a code and keeps only the short-lived access token, for this tab.
+ */
+export function CognitoSignInView({ config, notice, error }: CognitoProps) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <main id="main" class="sign-in">
+      <h1>Sign in to Vigil</h1>
+      {notice && <p role="status">{notice}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p class="hint">
+        You sign in on your organization&apos;s sign-in page and come back here. This tab keeps the session until it closes or you sign out.
+      </p>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() => {
+          setBusy(true);
+          void startSignIn(config);
+        }}
+      >
+        Sign in
+      </button>
     </main>
   );
 }

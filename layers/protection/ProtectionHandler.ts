@@ -9,8 +9,8 @@ import { interceptChildProcess, type GuardVerdict, type ProcessRequest } from '.
 import { Honeypot, type HoneypotPlan } from './interceptors/honeypot.js';
 import { interceptNetwork } from './interceptors/network.js';
 import { NativeGuard } from './nativeGuard.js';
-import { resolveProgram } from './resolveProgram.js';
-import { launchesOf } from './shellCommand.js';
+import { resolveProgram, type ResolvedProgram } from './resolveProgram.js';
+import { launchesOf, type ProgramLaunch } from './shellCommand.js';
 import { describeTokenSource, fetchToken, storeEndpoint } from './tokenSource.js';
 
 /** Layer version reported at registration. */
@@ -27,6 +27,29 @@ const NOTHING_APPLIES = { process: false, network: false } as const;
 // init: the preload adds as little as it can to a cold start.
 const crypto = () => process.getBuiltinModule('node:crypto');
 const hostname = () => process.getBuiltinModule('node:os').hostname();
+
+/** A program about to start, as the engine judges it: the resolved path is read from `resolved` only if a rule needs it. */
+class ProcessStart {
+  readonly action = 'process';
+  readonly command: readonly string[];
+  readonly executable: string;
+  readonly resolvedName: string | undefined;
+  readonly createdAfterStart: boolean;
+
+  constructor(
+    launch: ProgramLaunch,
+    private readonly resolved: ResolvedProgram,
+  ) {
+    this.command = launch.command;
+    this.executable = launch.program;
+    this.resolvedName = resolved.resolvedName;
+    this.createdAfterStart = resolved.createdAfterStart;
+  }
+
+  get resolvedPath(): string | undefined {
+    return this.resolved.resolvedPath;
+  }
+}
 
 /** The part of the Lambda context the layer uses. */
 export interface InvocationContext {
@@ -447,17 +470,7 @@ export class ProtectionHandler {
     let allowed = true;
     for (const launch of launchesOf(request.file, request.args, request.shell)) {
       const resolved = resolveProgram(launch.program, { cwd: request.cwd, path: request.path, startedAtMs: this.startedAtMs });
-      const decision = this.decide(
-        {
-          action: 'process',
-          command: launch.command,
-          executable: launch.program,
-          resolvedPath: resolved.resolvedPath,
-          createdAfterStart: resolved.createdAfterStart,
-        },
-        launch.command,
-        reportNow,
-      );
+      const decision = this.decide(new ProcessStart(launch, resolved), launch.command, reportNow);
       if (decision && decision.violations.length > 0) held.push({ violations: decision.violations, command: launch.command });
       if (decision && !decision.allowed) {
         allowed = false;

@@ -1,21 +1,32 @@
-import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { accessSync, constants, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 
 /** What the layer knows about a program before it starts. */
 export interface ResolvedProgram {
-  /** Absolute path after PATH lookup and realpath; undefined when the program was not found. */
+  /**
+   * Absolute path after PATH lookup and realpath; undefined when the program was not found. Resolved when
+   * first read: the decision reads it only when a rule needs it (a pattern with "/", drift, a message).
+   */
   readonly resolvedPath: string | undefined;
+  /** The last segment of the resolved path, known without realpath when the file's own name is not a link. */
+  readonly resolvedName: string | undefined;
   /** The file was created or changed after the function's process started (drift). */
   readonly createdAfterStart: boolean;
 }
 
-const NOT_FOUND: ResolvedProgram = { resolvedPath: undefined, createdAfterStart: false };
+const NOT_FOUND: ResolvedProgram = { resolvedPath: undefined, resolvedName: undefined, createdAfterStart: false };
 
-/** The file's stats (symlinks followed) when it is a regular file; no exception for a missing one (this runs on every spawn). */
-function fileStats(path: string): Stats | undefined {
+/**
+ * The stats of a regular file (symlinks followed) and whether its own name is a link; undefined for anything
+ * else, without an exception for a missing one (this runs on every spawn). One lstat decides the common case.
+ */
+function fileStats(path: string): { stats: Stats; link: boolean } | undefined {
   try {
+    const own = lstatSync(path, { throwIfNoEntry: false });
+    if (own === undefined) return undefined;
+    if (!own.isSymbolicLink()) return own.isFile() ? { stats: own, link: false } : undefined;
     const stats = statSync(path, { throwIfNoEntry: false });
-    return stats?.isFile() ? stats : undefined;
+    return stats?.isFile() ? { stats, link: true } : undefined;
   } catch {
     return undefined; // e.g. ENOTDIR, EACCES on a directory of the path
   }
@@ -30,36 +41,64 @@ function executable(path: string): boolean {
   }
 }
 
-/** Resolves a program as the kernel would run it: PATH lookup for bare names, then realpath. */
+/** realpath(3) of a file found a moment ago; undefined when it has gone since. */
+function realPath(path: string): string | undefined {
+  try {
+    // One realpath(3) call instead of a JavaScript walk over every path component.
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves a program as the kernel would run it: PATH lookup for bare names, then realpath (when asked for). */
 export function resolveProgram(
   program: string,
   options: { readonly cwd?: string | undefined; readonly path?: string | undefined; readonly startedAtMs: number },
 ): ResolvedProgram {
   let candidate: string | undefined;
-  let stats: Stats | undefined;
+  let found: { stats: Stats; link: boolean } | undefined;
   if (program.includes('/')) {
     candidate = isAbsolute(program) ? program : resolve(options.cwd ?? process.cwd(), program);
-    stats = fileStats(candidate);
+    found = fileStats(candidate);
   } else {
     for (const dir of (options.path ?? '').split(delimiter)) {
       if (dir === '') continue;
       const full = join(isAbsolute(dir) ? dir : resolve(options.cwd ?? process.cwd(), dir), program);
-      const found = fileStats(full);
-      if (found && executable(full)) {
+      const file = fileStats(full);
+      if (file && executable(full)) {
         candidate = full;
-        stats = found;
+        found = file;
         break;
       }
     }
   }
-  if (candidate === undefined || stats === undefined) return NOT_FOUND;
-  try {
-    // One realpath(3) call instead of a JavaScript walk over every path component; the stats above followed
-    // the same links, so they are the real file's.
-    const real = realpathSync.native(candidate);
-    // ctime cannot be set back by the function (unlike mtime via utimes), so a copied or chmod-ed file counts.
-    return { resolvedPath: real, createdAfterStart: Math.max(stats.mtimeMs, stats.ctimeMs) > options.startedAtMs };
-  } catch {
-    return NOT_FOUND;
+  if (candidate === undefined || found === undefined) return NOT_FOUND;
+  // ctime cannot be set back by the function (unlike mtime via utimes), so a copied or chmod-ed file counts.
+  const createdAfterStart = Math.max(found.stats.mtimeMs, found.stats.ctimeMs) > options.startedAtMs;
+  if (found.link) {
+    // Reached through a link as its own name: only realpath says what runs.
+    const real = realPath(candidate);
+    return real === undefined ? NOT_FOUND : { resolvedPath: real, resolvedName: basename(real), createdAfterStart };
+  }
+  // Links in the directories above do not change the file's own name.
+  return new UnresolvedFile(candidate, createdAfterStart);
+}
+
+/** A file found under its own name (not a link): realpath is made when the path is first read, and once. */
+class UnresolvedFile implements ResolvedProgram {
+  readonly resolvedName: string;
+  private real: string | undefined | null = null;
+
+  constructor(
+    private readonly candidate: string,
+    readonly createdAfterStart: boolean,
+  ) {
+    this.resolvedName = basename(candidate);
+  }
+
+  get resolvedPath(): string | undefined {
+    if (this.real === null) this.real = realPath(this.candidate);
+    return this.real;
   }
 }

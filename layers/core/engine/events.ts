@@ -39,6 +39,12 @@ export type DecisionEvent =
       readonly executable: string;
       /** The program after PATH lookup and realpath, when the reporter could resolve it. */
       readonly resolvedPath?: string | undefined;
+      /**
+       * The last segment of `resolvedPath`, when the reporter knows it without resolving the whole path (the
+       * file's own name is not a link). Patterns without "/" are then decided without reading `resolvedPath`,
+       * which a reporter may compute only when read (a realpath per program started).
+       */
+      readonly resolvedName?: string | undefined;
       /** The file appeared after the workload started (drift). */
       readonly createdAfterStart?: boolean | undefined;
       /** Peer address when the process's standard streams are a network socket (reverse shell). */

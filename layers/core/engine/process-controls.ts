@@ -15,10 +15,19 @@ function processControl(check: (event: Extract<DecisionEvent, { action: 'process
   };
 }
 
-/** Matches a program pattern against the invoked name and the resolved path. */
+/**
+ * Matches a program pattern against the invoked name and the resolved path. A pattern without "/" matches a
+ * path's last segment, so when every pattern is one and the event gives the resolved path's last segment,
+ * that decides and the resolved path is not read.
+ */
 function programIn(patterns: readonly string[]): (event: Extract<DecisionEvent, { action: 'process' }>) => boolean {
   const matches = programMatcher(patterns);
-  return (event) => matches(event.executable) || (event.resolvedPath !== undefined && matches(event.resolvedPath));
+  const namesOnly = patterns.every((pattern) => !pattern.includes('/'));
+  return (event) => {
+    if (matches(event.executable)) return true;
+    if (namesOnly && event.resolvedName !== undefined) return matches(event.resolvedName);
+    return event.resolvedPath !== undefined && matches(event.resolvedPath);
+  };
 }
 
 export const blockedExecutables: Evaluator = (options) => {

@@ -184,6 +184,33 @@ describe('decide', () => {
       expect(run({ blockedExecutables: { executables: ['curl'] } }, spawn('/usr/bin/git')).allowed).toBe(true);
     });
 
+    it("decides name patterns on the resolved path's last segment when the event gives it, reading the path only if needed", () => {
+      let reads = 0;
+      const lazy = (executable: string, resolvedName: string, resolvedPath: string): DecisionEvent => ({
+        action: 'process',
+        executable,
+        command: [executable],
+        resolvedName,
+        get resolvedPath(): string {
+          reads++;
+          return resolvedPath;
+        },
+      });
+      expect(run({ blockedExecutables: { executables: ['curl', 'wget'] } }, lazy('/bin/true', 'true', '/usr/bin/true')).allowed).toBe(true);
+      expect(run({ blockAllProcesses: { allowedExecutables: ['git'] } }, lazy('/opt/g', 'git', '/usr/bin/git')).allowed).toBe(true);
+      expect(reads).toBe(0);
+      // A refusal's message names the resolved path.
+      const refused = run({ blockedExecutables: { executables: ['id'] } }, lazy('/tmp/innocent', 'id', '/usr/bin/id'));
+      expect(refused.allowed).toBe(false);
+      expect(refused.violations[0]?.message).toBe('"/usr/bin/id" is a blocked executable');
+      // A pattern with "/" needs the whole path.
+      reads = 0;
+      expect(run({ blockedExecutables: { executables: ['curl', '/usr/bin/*'] } }, lazy('/bin/true', 'true', '/usr/bin/true')).allowed).toBe(
+        false,
+      );
+      expect(reads).toBeGreaterThan(0);
+    });
+
     it('prevents drift: programs under /tmp or created after start, unless allowed', () => {
       expect(run({ driftPrevention: {} }, spawn('./x', { resolvedPath: '/tmp/x' })).violations[0]?.message).toContain('under /tmp');
       expect(run({ driftPrevention: {} }, spawn('/opt/tool', { createdAfterStart: true })).violations[0]?.message).toContain(

@@ -119,14 +119,20 @@ function coldSummary(runs: readonly ColdRun[]): ColdSummary {
  * learned pod, configuration from the stored decision snapshot, one audit event written.
  */
 function coldPhases(run: ColdRun): Record<string, number> {
-  /** The last mark of that name at or before `before`. */
+  /** The last mark of that name at or before `before`, if any. */
+  const maybeAt = (name: string, before = Number.POSITIVE_INFINITY): number | undefined =>
+    run.marks.filter(([mark, ms]) => mark === name && ms <= before).at(-1)?.[1];
   const at = (name: string, before = Number.POSITIVE_INFINITY): number => {
-    const found = run.marks.filter(([mark, ms]) => mark === name && ms <= before).at(-1);
-    if (!found) throw new Error(`cold-start probe: no mark "${name}" (marks: ${run.marks.map(([mark]) => mark).join(', ')})`);
-    return found[1];
+    const found = maybeAt(name, before);
+    if (found === undefined) throw new Error(`cold-start probe: no mark "${name}" (marks: ${run.marks.map(([mark]) => mark).join(', ')})`);
+    return found;
   };
-  const snapshotEnd = at('snapshot:end');
-  const queryEnd = at('QueryCommand:end', snapshotEnd);
+  // A cold instance reads the newest stored document alongside the revision; only when that is not of the
+  // revision read does it read the revision's own parts afterwards (docs/adr/0005).
+  const documentRead = maybeAt('snapshot:start') === undefined ? 'newest' : 'snapshot';
+  const documentEnd = at(`${documentRead}:end`);
+  const queryEnd = at('QueryCommand:end', documentEnd);
+  const snapshotEnd = Math.max(documentEnd, at('revision:end'));
   const podStart = at('pod:start');
   const podEnd = at('pod:end');
   return {
@@ -135,17 +141,18 @@ function coldPhases(run: ColdRun): Record<string, number> {
     runtimeConstruction: at('runtime') - at('imported'),
     untilInvocation: at('invoked') - at('runtime'),
     reviewDecoding: at('revision:start') - at('invoked'),
-    configurationReads: queryEnd - at('revision:start'),
-    snapshotDecoding: snapshotEnd - queryEnd,
+    configurationReadsAndDecoding: snapshotEnd - at('revision:start'),
     // A cold instance checks the secret against the loaded document's clusters, starts the pod lookup, then
     // compiles while the lookup is in flight (the lookup's answer is read once the compile is done).
     authenticationCompileAndPodLookup: podEnd - snapshotEnd,
     decisionAndAuditWrite: run.verdictMs - podEnd,
-    // Inside the phases above: the two reads on their own, when the lookup started, the lookup and the audit write.
+    // Inside the phases above: the reads on their own (in parallel, unless the newest document was not of the
+    // revision read), the document's decoding, when the lookup started, the lookup and the audit write.
     revisionRead: at('revision:end') - at('revision:start'),
+    snapshotDecoding: documentEnd - queryEnd,
     untilPodLookupStart: podStart - snapshotEnd,
     podLookup: podEnd - podStart,
-    snapshotQuery: queryEnd - at('snapshot:start'),
+    snapshotQuery: queryEnd - at(`${documentRead}:start`),
     auditWrite: at('audit:end') - at('audit:start'),
   };
 }

@@ -113,6 +113,29 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     }
   }
 
+  async loadNewest(): Promise<DecisionDocument | undefined> {
+    try {
+      // One page, newest sort key first: the parts of the newest revision, last part first (and parts of older
+      // revisions not removed yet, which are left out). A document larger than one page (about 1 MB, three
+      // parts or more) comes back incomplete and is not used: the caller then reads its revision's parts.
+      const output = await this.document.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': configKeys.decision },
+          ScanIndexForward: false,
+          Limit: MAX_DECISION_PARTS,
+        }),
+      );
+      const items = (output.Items ?? []) as Item[];
+      const revision = items[0]?.revision;
+      if (typeof revision !== 'number') return undefined;
+      return assemble(items.filter((item) => item.revision === revision).reverse(), revision);
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
   async save(document: DecisionDocument): Promise<boolean> {
     const data = gzipSync(Buffer.from(JSON.stringify(document), 'utf8'));
     const parts = Math.ceil(data.length / PART_BYTES);

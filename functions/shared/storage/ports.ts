@@ -213,6 +213,12 @@ export interface DecisionSnapshotStore {
   /** The complete document stored for exactly this revision; undefined when there is none (or it is unreadable). */
   load(revision: number): Promise<DecisionDocument | undefined>;
   /**
+   * The newest complete document stored, whatever its revision, in one read; undefined when there is none
+   * (or it is unreadable). A cold webhook instance reads it alongside the revision and uses it only when it
+   * is of the revision read: documents never change once stored (docs/adr/0005).
+   */
+  loadNewest?(): Promise<DecisionDocument | undefined>;
+  /**
    * Stores the document under its revision if the configuration is still at that revision and no document of
    * it is stored yet (the first one stays), then removes those of older revisions; true when this call
    * stored it. The caller read everything in the document after reading that revision: unchanged since, the

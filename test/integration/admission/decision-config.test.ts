@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
-import { loadDecisionConfig, type DecisionConfig, type DecisionSources } from '../../../functions/shared/snapshot-cache.js';
+import {
+  DecisionConfigCache,
+  loadDecisionConfig,
+  type DecisionConfig,
+  type DecisionSources,
+} from '../../../functions/shared/snapshot-cache.js';
 import { DynamoDecisionSnapshots } from '../../../functions/shared/storage/DynamoDecisionSnapshots.js';
 import type { ConfigStore, DecisionSnapshotStore } from '../../../functions/shared/storage/ports.js';
 import { admissionContext, decide, parseAdmissionReview, planSnapshot, SNAPSHOT_PLAN_FORMAT } from '../../../layers/core/index.js';
@@ -161,5 +166,70 @@ describe('loadDecisionConfig', () => {
     const config = await loadDecisionConfig(sources, revision);
     expect(config.clusters.has('prod')).toBe(true);
     expect(failures).toHaveLength(1);
+  });
+});
+
+describe('DecisionConfigCache', () => {
+  /** The stored snapshots and the revision, recording each read as it starts and ends. */
+  function recordingSources() {
+    const reads: string[] = [];
+    const decisionSnapshots: DecisionSnapshotStore = {
+      load: async (revision) => {
+        reads.push(`load ${revision}`);
+        return snapshots.load(revision);
+      },
+      loadNewest: async () => {
+        reads.push('newest: start');
+        const newest = await snapshots.loadNewest();
+        reads.push(`newest: ${newest?.revision ?? 'none'}`);
+        return newest;
+      },
+      save: (document) => snapshots.save(document),
+    };
+    const configStore: ConfigStore = Object.create(db.configStore) as ConfigStore;
+    configStore.revision = async () => {
+      reads.push('revision: start');
+      const revision = await db.configStore.revision();
+      reads.push(`revision: ${revision}`);
+      return revision;
+    };
+    return { reads, sources: { configStore, decisionSnapshots } satisfies DecisionSources };
+  }
+
+  it('reads the newest stored snapshot alongside the revision while cold, and a revision’s own parts only when that is not the one', async () => {
+    const revision = await db.configStore.revision();
+    await loadDecisionConfig({ configStore: db.configStore, decisionSnapshots: snapshots }, revision); // stored now
+
+    const cold = recordingSources();
+    const config = await new DecisionConfigCache(cold.sources, { recheckMs: 0 }).get();
+    expect(config.revision).toBe(revision);
+    expect(execVerdict(config)).toEqual(
+      execVerdict(await loadDecisionConfig({ configStore: db.configStore, decisionSnapshots: snapshots }, revision)),
+    );
+    // Both reads started before either answered; no read of the revision's parts.
+    expect(cold.reads.slice(0, 2).sort()).toEqual(['newest: start', 'revision: start']);
+    expect(cold.reads.filter((read) => read.startsWith('load'))).toEqual([]);
+
+    // The configuration moves on: the newest stored snapshot is of an older revision, so a cold cache reads
+    // the new revision's own parts (none yet: the items), and a warm one never reads the newest again.
+    const warm = recordingSources();
+    const cache = new DecisionConfigCache(warm.sources, { recheckMs: 0 });
+    await cache.get();
+    await db.configStore.apply(
+      [{ op: 'create', kind: 'cluster', name: 'dev', doc: { name: 'dev', enforcerGroup: 'default-ke', secretHash: 'd'.repeat(64) } }],
+      'test',
+    );
+    const moved = await db.configStore.revision();
+    const coldAfterChange = recordingSources();
+    const changed = await new DecisionConfigCache(coldAfterChange.sources, { recheckMs: 0 }).get();
+    expect(changed.revision).toBe(moved);
+    expect(changed.clusters.has('dev')).toBe(true);
+    expect(coldAfterChange.reads.filter((read) => read.startsWith('newest:') || read.startsWith('load'))).toEqual([
+      'newest: start',
+      `newest: ${revision}`,
+      `load ${moved}`,
+    ]);
+    expect((await cache.get()).clusters.has('dev')).toBe(true);
+    expect(warm.reads.filter((read) => read === 'newest: start')).toHaveLength(1);
   });
 });

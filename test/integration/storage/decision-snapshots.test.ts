@@ -153,4 +153,26 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await snapshots().save(decisionDocument(40))).toBe(false);
     expect(await snapshots().load(40)).toBeUndefined();
   });
+
+  it('reads the newest complete document in one query, whatever its revision, leaving older parts out', async () => {
+    const small = decisionDocument(41);
+    await saveCurrent(small);
+    expect(await snapshots().loadNewest()).toEqual(small);
+    const large = decisionDocument(43, { filler: 1_200_000 });
+    await saveCurrent(large);
+    expect(await snapshots().loadNewest()).toEqual(large);
+    // A part of an older revision that a save has not removed yet does not mix in.
+    await db.clients.document.send(
+      new PutCommand({
+        TableName: db.tables.config.TableName,
+        Item: { pk: 'DECISION', sk: '000000000042#000', revision: 42, part: 0, parts: 1, format: 1, data: new Uint8Array([1, 2, 3]) },
+      }),
+    );
+    expect(await snapshots().loadNewest()).toEqual(large);
+    // The newest revision incomplete: nothing, rather than an older document or a torn one.
+    await db.clients.document.send(
+      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000043#002' } }),
+    );
+    expect(await snapshots().loadNewest()).toBeUndefined();
+  });
 });

@@ -107,6 +107,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-events/histogram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Detect and Block counts per hour or day over a window of at most 31 days */
+        get: operations["getV1AuditEventsHistogram"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters": {
         parameters: {
             query?: never;
@@ -2183,6 +2200,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEvent"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1AuditEventsHistogram: {
+        parameters: {
+            query?: {
+                bucket?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Asked for, or hour for a window of up to 2 days and day beyond
+                         * @enum {string}
+                         */
+                        bucket: "hour" | "day";
+                        /** @description Every bucket of the window, empty ones too, each starting at a whole UTC hour or day */
+                        buckets: {
+                            block: number;
+                            detect: number;
+                            /** Format: date-time */
+                            start: string;
+                        }[];
+                        /** Format: date-time */
+                        since: string;
+                        totals: {
+                            block: number;
+                            detect: number;
+                        };
+                        truncated: boolean;
+                        /** Format: date-time */
+                        until: string;
+                    };
                 };
             };
             /** @description Error */

@@ -562,6 +562,34 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/audit-events': { response: list(ref('AuditEvent')) },
   'GET /v1/policies/{name}/readiness': { response: readinessSchema() },
   'GET /v1/audit-events/{id}': { response: ref('AuditEvent') },
+  'GET /v1/audit-events/histogram': {
+    response: {
+      type: 'object',
+      description:
+        "Detect and Block counts per bucket, oldest bucket first, counted from the audit table's per-day index (never a scan), whatever the other audit filters. The window is at most 31 days; without since it is the last 24 hours (or, with bucket=day, the 31 days before until). At most 100,000 events are counted, newest first: past that, truncated is true and the oldest buckets count only part of theirs.",
+      required: ['since', 'until', 'bucket', 'buckets', 'totals', 'truncated'],
+      properties: {
+        since: { type: 'string', format: 'date-time' },
+        until: { type: 'string', format: 'date-time' },
+        bucket: { type: 'string', enum: ['hour', 'day'], description: 'Asked for, or hour for a window of up to 2 days and day beyond' },
+        buckets: {
+          type: 'array',
+          description: 'Every bucket of the window, empty ones too, each starting at a whole UTC hour or day',
+          items: {
+            type: 'object',
+            required: ['start', 'detect', 'block'],
+            properties: { start: { type: 'string', format: 'date-time' }, detect: { type: 'integer' }, block: { type: 'integer' } },
+          },
+        },
+        totals: {
+          type: 'object',
+          required: ['detect', 'block'],
+          properties: { detect: { type: 'integer' }, block: { type: 'integer' } },
+        },
+        truncated: { type: 'boolean' },
+      },
+    },
+  },
   'GET /v1/activity': { response: list(ref('ActivityEntry')) },
   'GET /v1/export': {
     response: {
@@ -747,6 +775,7 @@ const queryParameters: Record<string, string[]> = {
   'POST /v1/enforcers/heartbeat': ['X-Enforcer-Id'],
   'GET /v1/audit-events': ['status', 'policy', 'cluster', 'namespace', 'type', 'since', 'until', 'limit', 'cursor'],
   'GET /v1/policies/{name}/readiness': ['days'],
+  'GET /v1/audit-events/histogram': ['since', 'until', 'bucket'],
   'GET /v1/activity': ['since', 'limit', 'cursor'],
   'GET /v1/export': ['cursor'],
   'POST /v1/import': ['dryRun', 'mode'],

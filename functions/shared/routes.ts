@@ -102,6 +102,8 @@ const routeTable = [
   ),
 
   admin('GET', '/v1/audit-events', 'The audit log, newest first'),
+  // Before /v1/audit-events/{id}: the local server takes the first template that matches.
+  admin('GET', '/v1/audit-events/histogram', 'Detect and Block counts per hour or day over a window of at most 31 days'),
   admin('GET', '/v1/audit-events/{id}', 'One audit event'),
   admin('GET', '/v1/activity', 'The activity trail, newest first'),
   admin('GET', '/v1/export', 'Export policies, application scopes, settings and enforcer groups'),

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../api';
 import { formatTime, instant } from '../format';
 import { PagedListBody, usePagedList } from '../paging';
+import { AuditChart } from './audit-chart';
 
 interface Filters {
   readonly status: string;
@@ -113,6 +114,7 @@ export function AuditView() {
           </div>
         </div>
       </form>
+      <AuditChart since={instant(applied.since)} until={instant(applied.until)} />
       <PagedListBody list={list} label="Audit events" empty="No audit events match.">
         {(items) => (
           <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events table">

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Policy } from '../../../layers/core/index.js';
+import { HISTOGRAM_MAX_WINDOW_MS } from '../../../layers/core/audit-histogram.js';
 import { policyReadiness } from '../../../layers/core/readiness.js';
 import type { AuditEvent } from '../../../layers/core/schemas/audit.js';
 import { NotFoundError } from '../../shared/errors.js';
@@ -37,6 +38,21 @@ const readinessQuery = z.object({
     .pipe(z.number().int().min(1, 'must be at least 1').max(3650, 'must be at most 3650'))
     .default(7),
 });
+
+const histogramQuery = z
+  .object({
+    since: instant.optional(),
+    until: instant.optional(),
+    bucket: z.enum(['hour', 'day']).optional(),
+  })
+  .refine((q) => !q.since || !q.until || q.since <= q.until, { message: '"since" must not be after "until"', path: ['since'] })
+  .refine((q) => !q.since || !q.until || Date.parse(q.until) - Date.parse(q.since) <= HISTOGRAM_MAX_WINDOW_MS, {
+    message: 'the window from "since" to "until" must be at most 31 days',
+    path: ['since'],
+  });
+
+/** The most events one histogram counts (the byDay index, newest first); past it the answer says `truncated`. */
+export const HISTOGRAM_MAX_EVENTS = 100_000;
 
 /**
  * The most Detect events one readiness report reads (20 pages of the per-policy index). Past it, the report
@@ -112,6 +128,27 @@ export function auditRoutes(runtime: Runtime) {
           truncated: cursor !== undefined,
           ...readiness,
         },
+      };
+    },
+
+    'GET /v1/audit-events/histogram': async (request: ApiRequest): Promise<ApiResponse> => {
+      const q = validate(
+        histogramQuery,
+        { since: request.query.since, until: request.query.until, bucket: request.query.bucket },
+        'the query string',
+      );
+      const until = q.until ?? runtime.clock().toISOString();
+      // Without since: the last 24 hours by hour, or the 31 days before until.
+      const since = q.since ?? new Date(Date.parse(until) - (q.bucket === 'day' ? HISTOGRAM_MAX_WINDOW_MS : 86_400_000)).toISOString();
+      const bucket = q.bucket ?? (Date.parse(until) - Date.parse(since) > 2 * 86_400_000 ? 'day' : 'hour');
+      const histogram = await runtime.auditStore.histogram({ since, until, bucket, maxEvents: HISTOGRAM_MAX_EVENTS });
+      const totals = histogram.buckets.reduce((sum, b) => ({ detect: sum.detect + b.detect, block: sum.block + b.block }), {
+        detect: 0,
+        block: 0,
+      });
+      return {
+        status: 200,
+        body: { since, until, bucket, buckets: histogram.buckets, totals, truncated: histogram.truncated },
       };
     },
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { countEvent, emptyHistogram, type Histogram, type HistogramBucket } from '../../../layers/core/audit-histogram.js';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { BadRequestError, type ErrorDetail } from '../errors.js';
 import { mapWithConcurrency, withRetry } from '../retry.js';
@@ -155,6 +156,53 @@ export class DynamoAuditStore implements AuditStore {
     try {
       const output = await this.document.send(new GetCommand({ TableName: this.tableName, Key: { pk: `${auditKeys.eventPrefix}${id}` } }));
       return output.Item ? (storedAuditEvent(output.Item) as AuditEvent | undefined) : undefined;
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /**
+   * Detect and Block counts per bucket between `since` and `until` (inclusive): one Query per day partition of
+   * the byDay index, newest day first, reading only each event's sort key and status. Stops after `maxEvents`
+   * events and says `truncated` (the oldest buckets then count only part of their events). Never a scan.
+   */
+  async histogram(query: {
+    readonly since: string;
+    readonly until: string;
+    readonly bucket: HistogramBucket;
+    readonly maxEvents: number;
+  }): Promise<Histogram & { readonly eventsRead: number; readonly truncated: boolean }> {
+    try {
+      const histogram = emptyHistogram(new Date(query.since), new Date(query.until), query.bucket);
+      const { partitionKey, prefix } = auditKeys.indexes.byDay;
+      let eventsRead = 0;
+      for (let day = dayOf(query.until); day >= dayOf(query.since); day = shiftDay(day, -1)) {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const output = await this.document.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: 'byDay',
+              KeyConditionExpression: '#day = :day AND #time BETWEEN :since AND :until',
+              ExpressionAttributeNames: { '#day': partitionKey, '#time': auditKeys.sortKey, '#status': 'status' },
+              ExpressionAttributeValues: { ':day': `${prefix}${day}`, ':since': query.since, ':until': `${query.until}\uffff` },
+              ProjectionExpression: '#time, #status',
+              ScanIndexForward: false,
+              Limit: Math.min(1000, query.maxEvents - eventsRead),
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of output.Items ?? []) {
+            // timeSk is `<iso time>#<id>`: the instant is everything before the first '#'.
+            countEvent(histogram, String(item[auditKeys.sortKey]).split('#', 1)[0] ?? '', String(item.status));
+            eventsRead++;
+          }
+          startKey = output.LastEvaluatedKey;
+          if (eventsRead >= query.maxEvents && (startKey !== undefined || day > dayOf(query.since)))
+            return { ...histogram, eventsRead, truncated: true };
+        } while (startKey !== undefined);
+      }
+      return { ...histogram, eventsRead, truncated: false };
     } catch (error) {
       throw storageError(error);
     }

@@ -1,4 +1,5 @@
 import type { ManifestSettings } from '../webhook-manifest.js';
+import type { Histogram, HistogramBucket } from '../../../layers/core/audit-histogram.js';
 import type {
   ApplicationScope,
   AuditEvent,
@@ -256,6 +257,13 @@ export interface AuditStore {
   get(id: string): Promise<AuditEvent | undefined>;
   /** Newest first, without scans. */
   query(query: AuditQuery): Promise<Page<AuditEvent>>;
+  /** Detect and Block counts per time bucket of a bounded window, from the byDay index; `truncated` past `maxEvents`. */
+  histogram(query: {
+    readonly since: string;
+    readonly until: string;
+    readonly bucket: HistogramBucket;
+    readonly maxEvents: number;
+  }): Promise<Histogram & { readonly eventsRead: number; readonly truncated: boolean }>;
 }
 
 /** What earlier pod admissions taught about pods, shared by every webhook instance (docs/adr/0008). */

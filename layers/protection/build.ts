@@ -13,7 +13,7 @@
 // No npm package is bundled at all: the build fails if one is.
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuard } from './native/build.js';
@@ -114,8 +114,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const out = resolve(process.argv[2] ?? 'dist/protection-layer');
   buildProtectionLayer(out).then(
     (dir) => {
+      const cache = join(out, 'python', 'vigil', '__pycache__');
+      // No interpreter found: no bytecode folder, and the layer ships the sources alone.
       // eslint-disable-next-line security/detect-non-literal-fs-filename -- the output folder this build just wrote, listed
-      const tags = new Set(readdirSync(join(out, 'python', 'vigil', '__pycache__')).map((name) => name.split('.')[1]));
+      const tags = new Set(existsSync(cache) ? readdirSync(cache).map((name) => name.split('.')[1]) : []);
       process.stdout.write(`protection layer built in ${dir} (Python bytecode: ${[...tags].sort().join(', ') || 'none'})\n`);
     },
     (error: unknown) => {

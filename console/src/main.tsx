@@ -5,12 +5,29 @@ import { completeSignIn, loadCognitoSignIn, type SignInOutcome } from './oauth';
 
 // In AWS a config.json next to the page names the Cognito sign-in; a page loaded with Cognito's answer in its
 // address completes that sign-in before the first render.
-const cognito = await loadCognitoSignIn();
-let outcome: SignInOutcome = { kind: 'none' };
-if (cognito) {
-  setApiBaseUrl(cognito.apiBaseUrl);
-  outcome = await completeSignIn(cognito);
+async function start(root: HTMLElement): Promise<void> {
+  try {
+    const cognito = await loadCognitoSignIn();
+    let outcome: SignInOutcome = { kind: 'none' };
+    if (cognito) {
+      setApiBaseUrl(cognito.apiBaseUrl);
+      outcome = await completeSignIn(cognito);
+    }
+    render(<App cognito={cognito} outcome={outcome} />, root);
+  } catch (caught) {
+    // Without its settings the console cannot tell how to sign in: say so rather than show a blank page.
+    render(
+      <main id="main" class="sign-in">
+        <h1>Vigil console</h1>
+        <p role="alert" class="error">
+          The console could not read its settings (config.json): {caught instanceof Error ? caught.message : String(caught)}. Reload the
+          page; if it persists, redeploy the stack.
+        </p>
+      </main>,
+      root,
+    );
+  }
 }
 
 const root = document.getElementById('app');
-if (root) render(<App cognito={cognito} outcome={outcome} />, root);
+if (root) void start(root);

@@ -119,6 +119,8 @@ class CognitoDouble {
  */
 class ConsoleOrigin {
   readonly apiAuthorizations: string[] = [];
+  /** Serve a config.json without the fields the console needs (a broken deployment). */
+  brokenConfig = false;
   private server: Server | undefined;
   url = '';
 
@@ -155,7 +157,9 @@ class ConsoleOrigin {
       return;
     }
     if (url.pathname === '/config.json') {
-      const config = { apiBaseUrl: '', cognitoDomain: this.cognitoUrl(), clientId: CLIENT_ID, redirectUri: `${this.url}/` };
+      const config = this.brokenConfig
+        ? { apiBaseUrl: '', clientId: 5 }
+        : { apiBaseUrl: '', cognitoDomain: this.cognitoUrl(), clientId: CLIENT_ID, redirectUri: `${this.url}/` };
       res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(config));
       return;
     }
@@ -193,6 +197,7 @@ beforeEach(() => {
   cognito.requests.length = 0;
   cognito.forgedState = undefined;
   origin.apiAuthorizations.length = 0;
+  origin.brokenConfig = false;
 });
 
 async function signIn(page: Page): Promise<void> {
@@ -265,6 +270,15 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     await expect(page.getByRole('alert').textContent()).resolves.toContain('does not belong to a sign-in started in this tab');
     expect(cognito.requests).toEqual([]);
     expect(await page.evaluate(BROWSER_STORAGE)).toEqual({ session: {}, local: {}, cookie: '' });
+  });
+
+  it('says so when config.json lacks its settings, instead of a blank page or the admin token form', async () => {
+    origin.brokenConfig = true;
+    const page = await browser.newPage();
+    await page.goto(`${origin.url}/`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('The console could not read its settings (config.json)');
+    expect(await page.getByLabel('Admin token').count()).toBe(0);
+    expect(cognito.requests).toEqual([]);
   });
 
   it("signs out through Cognito's logout endpoint and forgets the token", async () => {

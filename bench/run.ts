@@ -15,6 +15,7 @@ import type { BenchSuite, SuiteContext } from './suite.js';
 import { admissionSuite } from './suites/admission.js';
 import { apiSuite } from './suites/api.js';
 import { bundlesSuite } from './suites/bundles.js';
+import { consoleSuite } from './suites/console.js';
 import { engineSuite } from './suites/engine.js';
 import { nodeAgentSuite } from './suites/node-agent.js';
 import { nodePoliciesSuite } from './suites/node-policies.js';
@@ -28,6 +29,7 @@ const suites: readonly BenchSuite[] = [
   bundlesSuite,
   nodePoliciesSuite,
   nodeAgentSuite,
+  consoleSuite,
 ];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));

@@ -169,6 +169,7 @@ export class VigilStack extends Stack {
     const prefix = props.namePrefix ?? `${this.stackName.toLowerCase()}-`;
     const names = resourceNames(prefix);
     // The API servers call only https URLs, and the webhook path is appended to this one.
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: one optional port and one optional path, each starting with its own literal (':' or '/'); the deployer's own setting
     if (props.publicUrl !== undefined && !/^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/.test(props.publicUrl))
       throw new Error(`the public URL must be an https URL without a query, like https://vigil.example.com, not "${props.publicUrl}"`);
     const reserved = props.reservedConcurrency === false ? undefined : props.reservedConcurrency;

@@ -68,6 +68,7 @@ export async function checkJava(command = 'java'): Promise<number | undefined> {
 
 /** `version "17.0.15"` → 17, `version "1.8.0_392"` → 8. */
 export function javaMajorVersion(output: string): number | undefined {
+  // eslint-disable-next-line security/detect-unsafe-regex -- linear: an optional fraction after a number, over one line of `java -version` output
   const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
   if (!match) return undefined;
   const first = Number(match[1]);

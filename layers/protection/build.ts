@@ -41,6 +41,7 @@ function assertSelfContained(metafile: Metafile): void {
 /** Copies the Python package's modules (sources; their bytecode is compiled next to them). */
 function copyPythonPackage(to: string): void {
   const from = join(here, 'python', 'vigil');
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- a folder of this build's output, under the path it was given
   mkdirSync(to, { recursive: true });
   for (const name of readdirSync(from)) if (name.endsWith('.py')) copyFileSync(join(from, name), join(to, name));
 }
@@ -73,6 +74,7 @@ export function compilePythonBytecode(packageDir: string): PythonVersion[] {
 /** Builds the layer into `outDir` (the layer's /opt); returns the directory holding the entries. */
 export async function buildProtectionLayer(outDir: string): Promise<string> {
   const target = join(outDir, 'vigil');
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- a folder of this build's output, under the path it was given
   mkdirSync(target, { recursive: true });
   const common: BuildOptions = {
     bundle: true,
@@ -103,6 +105,7 @@ export async function buildProtectionLayer(outDir: string): Promise<string> {
   assertSelfContained(preload.metafile!);
   assertSelfContained(modules.metafile!);
   copyFileSync(join(here, 'wrapper', 'vigil-wrapper'), join(target, 'vigil-wrapper'));
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- a folder of this build's output, under the path it was given
   chmodSync(join(target, 'vigil-wrapper'), 0o755);
   buildGuard(join(target, 'guard'));
   copyPythonPackage(join(outDir, 'python', 'vigil'));

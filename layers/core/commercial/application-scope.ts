@@ -57,6 +57,7 @@ export function convertApplicationScope(input: Json): ItemConversion {
   if (formula.variables.length > 0) scope.variables = formula.variables;
 
   const sourceOf = (vigilPath: string): string | undefined => {
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: digits, then an optional rest starting with a literal "."
     const variable = /^variables\.(\d+)(\..*)?$/.exec(vigilPath);
     if (variable) return `${variableSources[Number(variable[1])] ?? 'categories'}${variable[2] ?? ''}`;
     if (vigilPath === 'expression') return 'categories';

@@ -228,6 +228,7 @@ export function convertRuntimePolicy(input: Json, context: PolicyContext = {}): 
   policy.controls = controls;
 
   const sourceOf = (vigilPath: string): string | undefined => {
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: digits, then an optional rest starting with a literal "."
     const variable = /^scope\.variables\.(\d+)(\..*)?$/.exec(vigilPath);
     if (variable) {
       const origin = variableSources[Number(variable[1])];

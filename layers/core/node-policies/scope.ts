@@ -52,8 +52,11 @@ export interface ScopeFacts {
 }
 
 // Kubernetes' rules for label keys and values: a scope value breaking them can never be a real label.
+// eslint-disable-next-line security/detect-unsafe-regex -- linear, and only run on values of at most 63 characters (isLabelValue checks the length first)
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+// eslint-disable-next-line security/detect-unsafe-regex -- linear, and only run on names of at most 63 characters (isLabelKey checks the length first)
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+// eslint-disable-next-line security/detect-unsafe-regex -- linear: labels are separated by a literal "."; only run on prefixes of at most 253 characters (isLabelKey checks first)
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function isLabelValue(value: string): boolean {

@@ -13,6 +13,7 @@ export const truncatedFieldSchema = z.strictObject({
   field: z
     .string()
     .max(AUDIT_LIMITS.truncatedField)
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: an optional ".field" and an optional fixed-width "[n]", each starting with its own literal
     .regex(/^[a-z]+(\.[a-z]+)?(\[\d{1,3}\])?$/, 'must name a field of the event, e.g. command[2]'),
   length: z.number().int().nonnegative().describe('the original length: characters of a text, items of a list'),
 });

@@ -6,6 +6,7 @@ export const resourceNameSchema = z
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   .regex(
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: one anchored class run between two single characters
     /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/,
     'may contain only letters, digits, spaces, ".", "_" and "-", and must not start or end with a space',
   )

@@ -9,6 +9,7 @@ import { globListSchema } from './common.js';
 const saferTrue = z.boolean().default(true);
 const portRangeSchema = z
   .string()
+  // eslint-disable-next-line security/detect-unsafe-regex -- fixed width: at most 5 digits on each side of one optional "-"
   .regex(/^\d{1,5}(?:-\d{1,5})?$/, 'must be a port ("22") or a range ("1000-2000")')
   .refine((value) => value.split('-').every((port) => Number(port) >= 0 && Number(port) <= 65535), 'ports lie between 0 and 65535');
 const portListSchema = z.array(portRangeSchema).max(1000).default([]);

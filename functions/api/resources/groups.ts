@@ -106,7 +106,7 @@ export function groupRoutes(runtime: Runtime) {
 
     'PUT /v1/enforcer-groups/{name}': replace,
 
-    'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace),
+    'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace, enforcerGroupSchema),
 
     'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';

@@ -72,7 +72,7 @@ export function policyRoutes(runtime: Runtime) {
 
     'PUT /v1/policies/{name}': replace,
 
-    'PATCH /v1/policies/{name}': mergePatchRoute(read, replace),
+    'PATCH /v1/policies/{name}': mergePatchRoute(read, replace, policySchema),
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       await writes.delete(request.params.name ?? '', ifMatchVersion(request.headers), request.actor);

@@ -86,7 +86,7 @@ export function scopeRoutes(runtime: Runtime) {
 
     'PATCH /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       refuseGlobal(request.params.name ?? '');
-      return mergePatchRoute(read, replace)(request);
+      return mergePatchRoute(read, replace, applicationScopeSchema)(request);
     },
 
     'DELETE /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {

@@ -29,6 +29,6 @@ export function settingsRoutes(runtime: Runtime) {
 
     'PUT /v1/settings/enforcer': replace,
 
-    'PATCH /v1/settings/enforcer': mergePatchRoute(() => currentSettings(runtime), replace),
+    'PATCH /v1/settings/enforcer': mergePatchRoute(() => currentSettings(runtime), replace, enforcerSettingsSchema),
   } satisfies ApiHandlers;
 }

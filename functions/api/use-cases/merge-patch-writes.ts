@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import { applyMergePatch } from '../../../layers/core/index.js';
-import { BadRequestError, UnsupportedMediaTypeError, VersionMismatchError } from '../../shared/errors.js';
+import { BadRequestError, UnsupportedMediaTypeError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
 import { ifMatchVersion } from '../../shared/http/helpers.js';
 import type { ApiRequest, ApiResponse, RouteHandler } from '../../shared/http/types.js';
 import { writeAtCurrentVersion } from './unguarded-writes.js';
@@ -19,8 +20,21 @@ function contentType(request: ApiRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** A PATCH handler made of the route's read and its PUT handler. */
-export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler): RouteHandler {
+/** The top-level field names a document schema knows (every variant's, for a union such as the policy's). */
+function fieldNames(schema: z.ZodType): ReadonlySet<string> {
+  const def = schema._zod.def;
+  if (def.type === 'object') return new Set(Object.keys((def as z.core.$ZodObjectDef).shape));
+  if (def.type === 'union') return new Set((def as z.core.$ZodUnionDef).options.flatMap((option) => [...fieldNames(option as z.ZodType)]));
+  if (def.type === 'pipe') return fieldNames((def as z.core.$ZodPipeDef).in as z.ZodType);
+  throw new Error(`mergePatchRoute: cannot list the fields of a ${def.type} schema`);
+}
+
+/**
+ * A PATCH handler made of the route's read, its PUT handler and the schema of its item. A member naming no field
+ * of the schema is refused even as null: removing it would merge to the same item, which the PUT would write again.
+ */
+export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType): RouteHandler {
+  const fields = fieldNames(schema);
   return async (request) => {
     const type = contentType(request);
     if (type !== MERGE_PATCH_TYPE)
@@ -30,6 +44,12 @@ export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler): Rout
     const patch = request.body;
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw new BadRequestError('the body must be a JSON object: the members to change, null for a member to remove');
+    const unknown = Object.keys(patch).filter((member) => !fields.has(member));
+    if (unknown.length > 0)
+      throw new ValidationError(
+        'the merge patch names members the item does not have',
+        unknown.map((member) => ({ path: member, message: 'is not a field of this item (see the schema of its PUT)' })),
+      );
     const ifMatch = ifMatchVersion(request.headers);
     return writeAtCurrentVersion(ifMatch, async (): Promise<ApiResponse> => {
       const current = await read(request);

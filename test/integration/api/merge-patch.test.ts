@@ -28,6 +28,19 @@ describe('PATCH with application/merge-patch+json', () => {
     expect(JSON.stringify(answer.body)).not.toContain('tokenHash');
   });
 
+  // Found by the bad-input sweep: a null member naming no field merged to the same item, and the PUT wrote it.
+  it.each([
+    ['/v1/enforcer-groups/default-ke', 'enforcer group'],
+    ['/v1/settings/enforcer', 'enforcer settings'],
+  ])('%s: refuses a member that names no field of the %s, even as null, and writes nothing', async (path) => {
+    const revision = (await api.call('GET', '/v1/health')).body.revision;
+    const answer = await patch(path, { 'zz-unknown- ': null, enforce: null });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('validation_failed');
+    expect(answer.body.error.details).toContainEqual({ path: 'zz-unknown- ', message: expect.stringContaining('is not a field') });
+    expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
+  });
+
   it('switches a policy to enforce and keeps its write-only honeypot secret', async () => {
     const secret = 'patch-kept-secret-0123456789';
     const created = await api.call('POST', '/v1/policies', {

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { batchWriteWithRetry, deletePartition } from './batch.js';
 import type { ImportUploadStore, UploadedPart } from './ports.js';
@@ -81,22 +89,16 @@ export class DynamoImportUploads implements ImportUploadStore {
       chunks.map((chunk, index) => ({ PutRequest: { Item: { ...uploadChunkKey(uploadId, number, index), data: chunk } } })),
     );
     const entry: PartEntry = { chunks: chunks.length, sha256: digest(text), bytes: Buffer.byteLength(text, 'utf8') };
-    try {
-      await this.document.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { ...uploadRegistryKey(uploadId) },
-          UpdateExpression: 'SET parts.#part = :entry',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(committing)',
-          ExpressionAttributeNames: { '#part': String(number) },
-          ExpressionAttributeValues: { ':entry': entry },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const refused = await this.updateEntry(uploadId, {
+      UpdateExpression: 'SET parts.#part = :entry',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(committing)',
+      ExpressionAttributeNames: { '#part': String(number) },
+      ExpressionAttributeValues: { ':entry': entry },
+    });
+    if (refused) {
       const current = await this.entry(uploadId, now);
       if (current.committing !== undefined) throw this.committingConflict(uploadId);
-      throw error;
+      throw refused;
     }
   }
 
@@ -139,35 +141,34 @@ export class DynamoImportUploads implements ImportUploadStore {
 
   async beginCommit(uploadId: string, now: Date): Promise<void> {
     await this.entry(uploadId, now);
-    try {
-      await this.document.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { ...uploadRegistryKey(uploadId) },
-          UpdateExpression: 'SET committing = :now',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(committing) OR committing < :stale)',
-          ExpressionAttributeValues: { ':now': now.toISOString(), ':stale': new Date(now.getTime() - COMMIT_LEASE_MS).toISOString() },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const refused = await this.updateEntry(uploadId, {
+      UpdateExpression: 'SET committing = :now',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(committing) OR committing < :stale)',
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':stale': new Date(now.getTime() - COMMIT_LEASE_MS).toISOString() },
+    });
+    if (refused) {
+      // A missing or expired upload answers its 404 first; otherwise another commit holds the lease.
       await this.entry(uploadId, now);
       throw this.committingConflict(uploadId);
     }
   }
 
   async endCommit(uploadId: string): Promise<void> {
+    // An upload removed meanwhile has no lease left to end.
+    await this.updateEntry(uploadId, { UpdateExpression: 'REMOVE committing', ConditionExpression: 'attribute_exists(pk)' });
+  }
+
+  /** A conditional update of the upload's registry entry: a failed condition is returned for the caller to explain, not thrown. */
+  private async updateEntry(
+    uploadId: string,
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<ConditionalCheckFailedException | undefined> {
     try {
-      await this.document.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { ...uploadRegistryKey(uploadId) },
-          UpdateExpression: 'REMOVE committing',
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
+      await this.document.send(new UpdateCommand({ TableName: this.tableName, Key: { ...uploadRegistryKey(uploadId) }, ...update }));
+      return undefined;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error;
     }
   }
 

@@ -2513,7 +2513,7 @@ export interface operations {
                         cluster: string;
                         /** @description The agent enforcer group compiled for (query parameter group, default "default"). */
                         group: string;
-                        /** @description cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, sorted by kind, namespace and name; labelled app.kubernetes.io/managed-by=vigil. */
+                        /** @description cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, labelled app.kubernetes.io/managed-by=vigil: sorted by kind, namespace and name. */
                         objects: Record<string, never>[];
                         report: {
                             cluster: string;
@@ -3146,8 +3146,14 @@ export interface operations {
                         objects: Record<string, never>[];
                         /** @description How often to poll this route (with If-None-Match). */
                         pollIntervalSeconds: number;
-                        /** @description The fidelity report and the object index, as in the preview. */
-                        report: Record<string, never>;
+                        report: {
+                            cluster: string;
+                            group: string;
+                            /** @description Per compiled object: the policy, control, action (block, detect, record), whether the scope is widened, and the full Vigil scope to apply to its events. */
+                            index: Record<string, never>[];
+                            /** @description Per container or host policy: whether it applies here, its action, whether its scope is widened, and per control the fidelity (exact, approximate, impossible, admission) with reasons. */
+                            policies: Record<string, never>[];
+                        };
                         /** @description The configuration revision the objects were compiled from. */
                         revision: number;
                     };

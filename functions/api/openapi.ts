@@ -308,6 +308,52 @@ function readinessSchema() {
 }
 
 /** Request and response bodies per route; routes not listed answer free-form JSON. */
+/**
+ * The compiled node policies of a cluster: the admin preview and the bridge's poll answer the same objects and
+ * report (compiled by the same code), each with its own notes and the poll with its intervals.
+ */
+function nodePoliciesAnswer(
+  notes: { readonly group: string; readonly objects: string; readonly answer?: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: ['cluster', 'group', 'revision', 'objects', 'report', ...Object.keys(extra)],
+    ...(notes.answer === undefined ? {} : { description: notes.answer }),
+    properties: {
+      cluster: { type: 'string' },
+      group: { type: 'string', description: notes.group },
+      revision: { type: 'integer', description: 'The configuration revision the objects were compiled from.' },
+      objects: {
+        type: 'array',
+        description: `cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, labelled app.kubernetes.io/managed-by=vigil: ${notes.objects}.`,
+        items: { type: 'object' },
+      },
+      report: {
+        type: 'object',
+        required: ['cluster', 'group', 'policies', 'index'],
+        properties: {
+          cluster: { type: 'string' },
+          group: { type: 'string' },
+          policies: {
+            type: 'array',
+            description:
+              'Per container or host policy: whether it applies here, its action, whether its scope is widened, and per control the fidelity (exact, approximate, impossible, admission) with reasons.',
+            items: { type: 'object' },
+          },
+          index: {
+            type: 'array',
+            description:
+              'Per compiled object: the policy, control, action (block, detect, record), whether the scope is widened, and the full Vigil scope to apply to its events.',
+            items: { type: 'object' },
+          },
+        },
+      },
+      ...extra,
+    },
+  };
+}
+
 const bodies: Record<string, { request?: unknown; response?: unknown }> = {
   'GET /v1/policies': { response: list(ref('Policy')) },
   'POST /v1/policies': {
@@ -520,41 +566,10 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
     },
   },
   'GET /v1/clusters/{name}/node-policies': {
-    response: {
-      type: 'object',
-      required: ['cluster', 'group', 'revision', 'objects', 'report'],
-      properties: {
-        cluster: { type: 'string' },
-        group: { type: 'string', description: 'The agent enforcer group compiled for (query parameter group, default "default").' },
-        revision: { type: 'integer', description: 'The configuration revision the objects were compiled from.' },
-        objects: {
-          type: 'array',
-          description:
-            'cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, sorted by kind, namespace and name; labelled app.kubernetes.io/managed-by=vigil.',
-          items: { type: 'object' },
-        },
-        report: {
-          type: 'object',
-          required: ['cluster', 'group', 'policies', 'index'],
-          properties: {
-            cluster: { type: 'string' },
-            group: { type: 'string' },
-            policies: {
-              type: 'array',
-              description:
-                'Per container or host policy: whether it applies here, its action, whether its scope is widened, and per control the fidelity (exact, approximate, impossible, admission) with reasons.',
-              items: { type: 'object' },
-            },
-            index: {
-              type: 'array',
-              description:
-                'Per compiled object: the policy, control, action (block, detect, record), whether the scope is widened, and the full Vigil scope to apply to its events.',
-              items: { type: 'object' },
-            },
-          },
-        },
-      },
-    },
+    response: nodePoliciesAnswer({
+      group: 'The agent enforcer group compiled for (query parameter group, default "default").',
+      objects: 'sorted by kind, namespace and name',
+    }),
   },
   'GET /v1/settings/enforcer': { response: ref('EnforcerSettings') },
   'PUT /v1/settings/enforcer': { request: ref('EnforcerSettings'), response: ref('EnforcerSettings') },
@@ -714,26 +729,18 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
     },
   },
   'GET /v1/enforcers/node-policies': {
-    response: {
-      type: 'object',
-      required: ['cluster', 'group', 'revision', 'objects', 'report', 'pollIntervalSeconds', 'heartbeatIntervalSeconds'],
-      description:
-        'What GET /v1/clusters/{name}/node-policies previews for the same cluster and group, compiled by the same code: the in-cluster bridge applies these objects. The ETag is a hash of objects and report, so a configuration change that does not touch them answers 304 to If-None-Match. The node-agent token of a cluster reads only that cluster: the name of another answers 400 naming cluster.',
-      properties: {
-        cluster: { type: 'string' },
-        group: { type: 'string', description: "The token's agent enforcer group." },
-        revision: { type: 'integer', description: 'The configuration revision the objects were compiled from.' },
-        objects: {
-          type: 'array',
-          description:
-            'cilium.io/v1alpha1 TracingPolicy and TracingPolicyNamespaced objects for Tetragon v1.7, labelled app.kubernetes.io/managed-by=vigil: the complete wanted set (managed objects not in it are to be deleted).',
-          items: { type: 'object' },
-        },
-        report: { type: 'object', description: 'The fidelity report and the object index, as in the preview.' },
+    response: nodePoliciesAnswer(
+      {
+        group: "The token's agent enforcer group.",
+        objects: 'the complete wanted set (managed objects not in it are to be deleted)',
+        answer:
+          'What GET /v1/clusters/{name}/node-policies previews for the same cluster and group, compiled by the same code: the in-cluster bridge applies these objects. The ETag is a hash of objects and report, so a configuration change that does not touch them answers 304 to If-None-Match. The node-agent token of a cluster reads only that cluster: the name of another answers 400 naming cluster.',
+      },
+      {
         pollIntervalSeconds: { type: 'integer', description: 'How often to poll this route (with If-None-Match).' },
         heartbeatIntervalSeconds: { type: 'integer' },
       },
-    },
+    ),
   },
   'GET /v1/enforcers/bundle': {
     response: {

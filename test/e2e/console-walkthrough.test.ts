@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { expectAccessible, useBrowser } from '../support/browser.js';
-import { readFixture } from '../support/fixtures.js';
+import { admissionReview } from '../support/fixtures.js';
 import { eventually, useLocalMode } from '../support/local-mode.js';
 
 // The seed walkthrough through the web console in headless Chromium: every configuration step is done in the
@@ -12,13 +12,8 @@ let schedulerNow = Date.now();
 const vigil = useLocalMode({ schedulerClock: () => new Date(schedulerNow) });
 const browser = useBrowser();
 
-function review(file: string): unknown {
-  const body = readFixture<any>('admission', ...file.split('/'));
-  body.request.uid = crypto.randomUUID();
-  return body;
-}
-const execSh = () => review('exec-guard/denied/exec-sh.json');
-const execKubeProxy = () => review('bypass-removed/denied/exec-kube-proxy.json');
+const execSh = () => admissionReview('exec-guard/denied/exec-sh.json');
+const execKubeProxy = () => admissionReview('bypass-removed/denied/exec-kube-proxy.json');
 
 async function show(page: Page, section: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: section }).click();

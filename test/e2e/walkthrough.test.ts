@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFixture } from '../support/fixtures.js';
+import { admissionReview } from '../support/fixtures.js';
 import { eventually, useLocalMode } from '../support/local-mode.js';
 
 // The scenario every release must pass (mission.md), driven over HTTP against local mode with real
@@ -7,15 +7,9 @@ import { eventually, useLocalMode } from '../support/local-mode.js';
 
 const vigil = useLocalMode();
 
-function review(file: string, patch: (r: any) => void = () => undefined): any {
-  const body = readFixture<any>('admission', ...file.split('/'));
-  body.request.uid = crypto.randomUUID();
-  patch(body);
-  return body;
-}
-const execSh = () => review('exec-guard/denied/exec-sh.json');
-const execKubeProxy = () => review('bypass-removed/denied/exec-kube-proxy.json');
-const createTestNginx = () => review('debug-containers/allowed/create-pod.json');
+const execSh = () => admissionReview('exec-guard/denied/exec-sh.json');
+const execKubeProxy = () => admissionReview('bypass-removed/denied/exec-kube-proxy.json');
+const createTestNginx = () => admissionReview('debug-containers/allowed/create-pod.json');
 
 async function auditEvents(query = '') {
   return (await vigil.api('GET', `/v1/audit-events?limit=500${query}`)).body.items as Array<Record<string, any>>;
@@ -128,7 +122,7 @@ describe('the walkthrough', () => {
     const before = (await auditEvents()).length;
     const answer = await vigil.post(
       webhook,
-      review('exec-guard/denied/exec-sh.json', (r) => (r.request.dryRun = true)),
+      admissionReview('exec-guard/denied/exec-sh.json', (r) => (r.request.dryRun = true)),
     );
     expect(answer.body.response.allowed).toBe(false);
     expect((await auditEvents()).length).toBe(before);
@@ -145,7 +139,7 @@ describe('the walkthrough', () => {
     const malformed = await vigil.post(webhook, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('bad_request');
-    const huge = review('exec-guard/denied/exec-sh.json', (r) => (r.request.object.command = ['sh', 'x'.repeat(1024 * 1024)]));
+    const huge = admissionReview('exec-guard/denied/exec-sh.json', (r) => (r.request.object.command = ['sh', 'x'.repeat(1024 * 1024)]));
     expect((await vigil.post(webhook, huge)).status).toBe(413);
   });
 

@@ -9,6 +9,17 @@ export function readFixture<T = unknown>(...parts: string[]): T {
   return JSON.parse(readFileSync(join(fixturesDir, ...parts), 'utf8')) as T;
 }
 
+/**
+ * An AdmissionReview of test/fixtures/admission (`exec-guard/denied/exec-sh.json`), as the API server would send
+ * it again: with a new uid, so that the webhook answers it as a new review; `patch` edits it before it is sent.
+ */
+export function admissionReview(file: string, patch: (review: any) => void = () => undefined): any {
+  const review = readFixture<any>('admission', ...file.split('/'));
+  review.request.uid = crypto.randomUUID();
+  patch(review);
+  return review;
+}
+
 /** The JSON files of one fixture folder, by file name; empty when the folder does not exist. */
 export function fixtureFiles(...parts: string[]): string[] {
   const dir = join(fixturesDir, ...parts);

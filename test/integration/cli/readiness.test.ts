@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFixture } from '../../support/fixtures.js';
+import { admissionReview } from '../../support/fixtures.js';
 import { eventually, useLocalMode } from '../../support/local-mode.js';
 import { SPAWN_TIMEOUT, vigilFor } from './run-vigil.js';
 
@@ -9,11 +9,7 @@ import { SPAWN_TIMEOUT, vigilFor } from './run-vigil.js';
 const local = useLocalMode({ configRecheckMs: 100 });
 const vigil = vigilFor(local);
 
-function execSh(): unknown {
-  const review = readFixture<any>('admission', 'exec-guard', 'denied', 'exec-sh.json');
-  review.request.uid = crypto.randomUUID();
-  return review;
-}
+const execSh = () => admissionReview('exec-guard/denied/exec-sh.json');
 
 describe('vigil readiness', { timeout: SPAWN_TIMEOUT }, () => {
   it('reports what enforce would have blocked, from the Detect events sent', async () => {

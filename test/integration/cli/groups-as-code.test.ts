@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Io } from '../../../cli/output.js';
 import { main } from '../../../cli/program.js';
+import { useWorkFolder } from '../../support/work-folder.js';
 import { useLocalMode, type RunningLocalMode } from '../../support/local-mode.js';
 
 // Enforcer groups declared in policy-as-code files: `vigil apply`, `diff` and `export` against local mode. The CLI
@@ -14,19 +14,8 @@ import { useLocalMode, type RunningLocalMode } from '../../support/local-mode.js
 const local = useLocalMode();
 // A second, untouched local mode: where an export is restored.
 const empty = useLocalMode();
-let work = '';
-
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'vigil-groups-pac-'));
-});
-afterAll(() => rm(work, { recursive: true, force: true }));
-
-async function folder(name: string, files: Record<string, string>): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
-  return dir;
-}
+const work = useWorkFolder('vigil-groups-pac-');
+const folder = (name: string, files: Record<string, string>) => work.folder(name, files);
 
 /** Runs `vigil …` without a terminal (as CI does): a question is never asked, risky plans need --yes. */
 async function vigil(args: readonly string[], server: RunningLocalMode = local) {
@@ -150,7 +139,7 @@ describe('enforcer groups in policy-as-code files', () => {
   });
 
   it('exports the groups without tokens or server fields; applying the export changes nothing', async () => {
-    const file = join(work, 'export.yaml');
+    const file = work.path('export.yaml');
     const exported = await vigil(['export', '--file', file]);
     expect(exported.code).toBe(0);
     expect(exported.stderr).toContain('3 enforcer groups');
@@ -177,7 +166,7 @@ describe('enforcer groups in policy-as-code files', () => {
   });
 
   it('round-trips through an empty local mode: export, import there, export again gives the same document', async () => {
-    const file = join(work, 'restore.yaml');
+    const file = work.path('restore.yaml');
     expect((await vigil(['export', '--file', file])).code).toBe(0);
     const restored = await vigil(['import', file], empty);
     expect(restored.code).toBe(0);
@@ -189,7 +178,7 @@ describe('enforcer groups in policy-as-code files', () => {
   });
 
   it('imports a new group from a file with the policies and prints its token once', async () => {
-    const file = join(work, 'import-group.yaml');
+    const file = work.path('import-group.yaml');
     await writeFile(file, 'formatVersion: 1\nenforcerGroups:\n  - name: imported-ke\n    type: kube_enforcer\n    failMode: closed\n');
     const imported = await vigil(['import', file]);
     expect(imported.code).toBe(0);

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { useWorkFolder } from '../../support/work-folder.js';
 import { useLocalMode } from '../../support/local-mode.js';
 import { repoRoot, SPAWN_TIMEOUT, vigilFor } from './run-vigil.js';
 
@@ -11,19 +11,8 @@ import { repoRoot, SPAWN_TIMEOUT, vigilFor } from './run-vigil.js';
 
 const local = useLocalMode();
 const vigil = vigilFor(local);
-let work = '';
-
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'vigil-cli-pac-'));
-});
-afterAll(() => rm(work, { recursive: true, force: true }));
-
-async function folder(name: string, files: Record<string, string>): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
-  return dir;
-}
+const work = useWorkFolder('vigil-cli-pac-');
+const folder = (name: string, files: Record<string, string>) => work.folder(name, files);
 
 const paymentsScope = `name: payments-prod
 description: Payments in production
@@ -99,7 +88,7 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
   });
 
   it('diff exits 2 while the server differs; apply makes it agree; diff then exits 0', async () => {
-    const dir = join(work, 'good');
+    const dir = work.path('good');
     const diffBefore = await vigil.run(['diff', '-f', dir]);
     expect(diffBefore.code).toBe(2);
     expect(diffBefore.stdout).toContain('Plan: 2 to create');
@@ -123,7 +112,7 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
   });
 
   it('round-trips like git: export → edit the file → apply → diff shows nothing', async () => {
-    const file = join(work, 'vigil.yaml');
+    const file = work.path('vigil.yaml');
     const exported = await vigil.run(['export', '--file', file]);
     expect(exported.code).toBe(0);
     expect(exported.stderr).toContain(`to ${file}`);
@@ -170,7 +159,7 @@ describe('vigil apply and vigil diff', { timeout: SPAWN_TIMEOUT }, () => {
   it('exports JSON too, which applies like YAML', async () => {
     const result = await vigil.run(['export', '-o', 'json']);
     expect(result.code).toBe(0);
-    const file = join(work, 'vigil.json');
+    const file = work.path('vigil.json');
     await writeFile(file, result.stdout);
     expect(JSON.parse(result.stdout)).toMatchObject({ formatVersion: 1 });
     expect((await vigil.run(['diff', '-f', file])).code).toBe(0);
@@ -293,7 +282,7 @@ describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
     });
     expect((await local.api('GET', '/v1/policies/prod-runtime-policy')).status).toBe(200);
 
-    const file = join(work, 'changed.yaml');
+    const file = work.path('changed.yaml');
     await writeFile(file, 'formatVersion: 1\npolicies:\n  - name: keeper\n    type: host\n    enabled: false\n');
     const refused = await vigil.run(['import', file, '--mode', 'create']);
     expect(refused.code).toBe(1);
@@ -315,7 +304,7 @@ describe('vigil export of a configuration larger than one page', { timeout: SPAW
     const imported = await local.api('POST', '/v1/import', { formatVersion: 1, policies });
     expect(imported.status, JSON.stringify(imported.body).slice(0, 500)).toBe(200);
     expect((await local.api('GET', '/v1/export')).body.nextCursor).toBeDefined();
-    const file = join(work, 'large-export.json');
+    const file = work.path('large-export.json');
     const exported = await vigil.run(['export', '-o', 'json', '--file', file]);
     expect(exported.code).toBe(0);
     const document = JSON.parse(await readFile(file, 'utf8'));
@@ -346,7 +335,7 @@ describe('vigil import of a document larger than one request', { timeout: SPAWN_
   }));
 
   it('uploads it in parts and commits them at once; a bad item is named at its place in the file and nothing is written', async () => {
-    const bad = join(work, 'large-bad.json');
+    const bad = work.path('large-bad.json');
     const broken = policies.map((policy, i) => (i === 1000 ? { ...policy, enabled: 'yes' } : policy));
     await writeFile(bad, JSON.stringify({ formatVersion: 1, policies: broken }));
     expect((await stat(bad)).size).toBeGreaterThan(5 * 1024 * 1024);
@@ -356,7 +345,7 @@ describe('vigil import of a document larger than one request', { timeout: SPAWN_
     expect(refused.stderr).toContain('(the document was sent in');
     expect((await local.api('GET', '/v1/policies/multi-0000')).status).toBe(404);
 
-    const file = join(work, 'large.json');
+    const file = work.path('large.json');
     await writeFile(file, JSON.stringify({ formatVersion: 1, policies }));
     const imported = await vigil.run(['import', file, '-o', 'json']);
     expect(imported.code, imported.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { attributeCatalog } from '../../../layers/core/attributes.js';
-import { ApiError, call, segment, type ApplicationScope, type ControlDescription, type Policy, type PolicyTemplate } from '../api';
+import { ApiError, call, query, segment, type ApplicationScope, type ControlDescription, type Policy, type PolicyTemplate } from '../api';
 import { formatTime, pendingSwitch } from '../format';
 import {
   FieldErrors,
@@ -110,6 +110,14 @@ function switchOf(draft: Draft): unknown {
   return { to: draft.switchTo, at: Number.isNaN(at.getTime()) ? draft.switchAt : at.toISOString() };
 }
 
+/** The application scopes the picker loads at a time (the API's cursors lead to the rest). */
+const SCOPE_PAGE = 200;
+
+interface ScopePage {
+  readonly items: ApplicationScope[];
+  readonly nextCursor?: string;
+}
+
 interface Saved {
   readonly version: number;
   readonly warnings: readonly string[];
@@ -120,6 +128,9 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
   const [catalog, setCatalog] = useState<readonly ControlDescription[] | undefined>();
   const [templates, setTemplates] = useState<readonly PolicyTemplate[]>([]);
   const [scopes, setScopes] = useState<readonly ApplicationScope[]>([]);
+  // Where the picker's next page of application scopes starts; undefined once all are loaded.
+  const [scopesCursor, setScopesCursor] = useState<string | undefined>();
+  const [scopesError, setScopesError] = useState<string | undefined>();
   const [stored, setStored] = useState<Policy | undefined>();
   const [draft, setDraft] = useState<Draft | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
@@ -132,7 +143,7 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
     Promise.all([
       call<{ items: ControlDescription[] }>('GET', '/v1/controls'),
       call<{ items: PolicyTemplate[] }>('GET', '/v1/policy-templates'),
-      call<{ items: ApplicationScope[] }>('GET', '/v1/application-scopes?limit=200'),
+      call<ScopePage>('GET', `/v1/application-scopes${query({ limit: SCOPE_PAGE })}`),
       name === undefined ? Promise.resolve(undefined) : call<Policy>('GET', `/v1/policies/${segment(name)}`),
     ]).then(
       ([controls, templateList, scopeList, policy]) => {
@@ -140,6 +151,7 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
         setCatalog(controls.items);
         setTemplates(templateList.items);
         setScopes(scopeList.items);
+        setScopesCursor(scopeList.nextCursor);
         setStored(policy);
         setDraft(draftOf(policy ?? { type: 'container' }, controls.items));
       },
@@ -163,6 +175,20 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
   const messages = (path: string): string[] => problemsAt(saveError, path).map((p) => p.message);
   const setControl = (key: string, change: Partial<ControlDraft>): void =>
     update({ controls: { ...draft.controls, [key]: { ...draft.controls[key]!, ...change } } });
+
+  const moreScopes = async (): Promise<void> => {
+    setScopesError(undefined);
+    try {
+      const next = await call<ScopePage>('GET', `/v1/application-scopes${query({ limit: SCOPE_PAGE, cursor: scopesCursor })}`);
+      setScopes([...scopes, ...next.items]);
+      setScopesCursor(next.nextCursor);
+    } catch (error) {
+      setScopesError(error instanceof Error ? error.message : String(error));
+    }
+  };
+  // The policy's scopes that are not on the pages loaded so far still show, checked, so they can be removed.
+  const loadedScopes = new Set(scopes.map((s) => s.name));
+  const scopeChoices = [...draft.applicationScopes.filter((name) => !loadedScopes.has(name)), ...scopes.map((s) => s.name)];
 
   const startFrom = async (templateId: string): Promise<void> => {
     if (templateId === '') {
@@ -393,23 +419,34 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
           </p>
           <fieldset class="choices">
             <legend>Application scopes</legend>
-            {scopes.map((s) => (
-              <div class="check" key={s.name}>
+            {/* Ids by position: scope names may hold spaces, which an id must not. */}
+            {scopeChoices.map((scopeName, index) => (
+              <div class="check" key={scopeName}>
                 <input
                   type="checkbox"
-                  id={`app-scope-${s.name}`}
-                  checked={draft.applicationScopes.includes(s.name)}
+                  id={`app-scope-${index}`}
+                  checked={draft.applicationScopes.includes(scopeName)}
                   onChange={(e) =>
                     update({
                       applicationScopes: e.currentTarget.checked
-                        ? [...draft.applicationScopes, s.name]
-                        : draft.applicationScopes.filter((n) => n !== s.name),
+                        ? [...draft.applicationScopes, scopeName]
+                        : draft.applicationScopes.filter((n) => n !== scopeName),
                     })
                   }
                 />
-                <label for={`app-scope-${s.name}`}>{s.name}</label>
+                <label for={`app-scope-${index}`}>{scopeName}</label>
               </div>
             ))}
+            {scopesCursor !== undefined && (
+              <button type="button" class="secondary" onClick={() => void moreScopes()}>
+                Show more application scopes
+              </button>
+            )}
+            {scopesError && (
+              <p class="error" role="alert">
+                {scopesError}
+              </p>
+            )}
             <FieldErrors path="scope.applicationScopes" messages={messages('scope.applicationScopes')} />
           </fieldset>
           <CriteriaFields

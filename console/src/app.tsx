@@ -12,6 +12,7 @@ import { PoliciesView } from './views/policies';
 import { PolicyEditorView } from './views/policy-editor';
 import { ScopeEditorView, ScopesView } from './views/scopes';
 import { SettingsView } from './views/settings';
+import { TransferView } from './views/transfer';
 import { CognitoSignInView, SignInView } from './views/sign-in';
 
 interface Section {
@@ -53,6 +54,7 @@ const sections: readonly Section[] = [
   { id: 'clusters', title: 'Clusters', view: () => <ClustersView /> },
   { id: 'activity', title: 'Activity', view: () => <ActivityView /> },
   { id: 'settings', title: 'Settings', view: () => <SettingsView /> },
+  { id: 'transfer', title: 'Import and export', view: () => <TransferView /> },
 ];
 
 interface AppProps {

@@ -307,7 +307,8 @@ export class VigilStack extends Stack {
       'dynamodb:PutItem',
       'dynamodb:BatchWriteItem',
     ]);
-    // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts).
+    // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts in
+    // TransactWriteItems calls: IAM authorizes a transaction's Put as dynamodb:PutItem, so nothing more is granted).
     grantItemActions(config, enforcer.function, [...ITEM_READS, ...ITEM_WRITES]);
     grantItemActions(audit, enforcer.function, ['dynamodb:PutItem']);
     grantItemActions(config, modeChange.function, [...ITEM_READS, ...ITEM_WRITES]);

@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { countEvent, emptyHistogram, type Histogram, type HistogramBucket } from '../../../layers/core/audit-histogram.js';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { BadRequestError, type ErrorDetail } from '../errors.js';
-import { mapWithConcurrency, withRetry } from '../retry.js';
+import { mapWithConcurrency } from '../retry.js';
+import { ConditionsFailed, transact } from './config-transactions.js';
 import { storageError } from './client.js';
 import {
   checkLimit,
@@ -23,14 +23,29 @@ import { auditKeys, type AuditIndexName } from './tables.js';
 // Audit events in their own table (see tables.ts and docs/dynamodb-access-patterns.md): one item per
 // event keyed by id, found newest first through four sparse indexes that all sort by time, expired by TTL.
 
-/** Conditional puts in flight per `put` call: enough to be quick, few enough not to trip throttling. */
-const PUT_CONCURRENCY = 16;
 /**
- * Conditional puts in flight across all concurrent `put` calls of one store. Below the SDK's pool of 50
- * sockets: a request queued for a socket counts against the 1 s connection timeout, so ten concurrent posts of
- * 16 puts each failed with 503 although most of their events were stored (issue 14 item 13).
+ * Conditional puts in one TransactWriteItems call: DynamoDB's limit. One call per 100 events instead of one per
+ * event; each put keeps its own condition, and a cancelled call names which ones failed (see `putChunk`).
  */
-const PUTS_IN_FLIGHT = 32;
+export const EVENTS_PER_TRANSACTION = 100;
+/**
+ * A transaction may carry 4 MB of items. Events are bounded to MAX_AUDIT_EVENT_BYTES of JSON, so 100 of the
+ * largest would not fit: a chunk closes before its estimated size passes this budget.
+ */
+const TRANSACTION_BYTES_BUDGET = 3_500_000;
+/** What an item adds to its event's JSON: keys, index values (each at most 1 KB), status, TTL. */
+const ITEM_OVERHEAD_BYTES = 5_000;
+/**
+ * Transactions in flight for all concurrent `put` calls of one store together, the chunks of each `put` in turn.
+ * Five keep DynamoDB Local as busy as more would (one post of 500 events is five chunks), and when a forwarder
+ * posts its next batch before the last one is answered, that batch's chunks wait here and start the moment a
+ * slot frees, so storage never idles between posts. It also stays well below the SDK's pool of 50 sockets: a
+ * request queued for a socket counts against the 1 s connection timeout (issue 14 item 13). A Lambda instance
+ * serves one request at a time, so in AWS this is the concurrency of one post.
+ */
+const TRANSACTIONS_IN_FLIGHT = 5;
+/** Rounds of one chunk: each round stores what it can or drops duplicates; only races and throttling repeat. */
+const CHUNK_ROUNDS = 8;
 
 /** Runs at most `limit` operations at once, the others waiting in order. */
 class Slots {
@@ -51,6 +66,29 @@ class Slots {
     }
   }
 }
+
+/**
+ * Events cut into transactions: at most EVENTS_PER_TRANSACTION each, and within the size budget by an estimate
+ * from the event's JSON (an event alone always makes a chunk).
+ */
+export function transactionChunks(items: readonly Item[]): Item[][] {
+  const chunks: Item[][] = [];
+  let current: Item[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item.event), 'utf8') + ITEM_OVERHEAD_BYTES;
+    if (current.length > 0 && (current.length >= EVENTS_PER_TRANSACTION || bytes + size > TRANSACTION_BYTES_BUDGET)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 const DAY_MS = 86_400_000;
 /** How far back a query without `since` looks: the longest retention settings allow. */
 const MAX_LOOKBACK_DAYS = 3650;
@@ -84,7 +122,7 @@ interface QueryPlan {
 /** Implements AuditStore: idempotent conditional writes, newest-first queries without scans. */
 export class DynamoAuditStore implements AuditStore {
   private readonly clock: () => Date;
-  private readonly putSlots = new Slots(PUTS_IN_FLIGHT);
+  private readonly transactionSlots = new Slots(TRANSACTIONS_IN_FLIGHT);
 
   /**
    * @param document the document client (see createDynamoClients)
@@ -117,33 +155,51 @@ export class DynamoAuditStore implements AuditStore {
     if (!Number.isInteger(retentionDays) || retentionDays < 1)
       throw new BadRequestError('invalid retention', [{ path: 'retentionDays', message: 'must be a whole number of days, at least 1' }]);
 
+    // An id sent twice in one batch is one event: a transaction may not name an item twice, and the second
+    // copy would be a duplicate of the first anyway.
+    const seen = new Set<string>();
+    const items: Item[] = [];
+    for (const event of valid) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      items.push(toItem(event, retentionDays));
+    }
     try {
-      // BatchWriteItem cannot be conditional, and only a condition makes a re-sent event a no-op.
-      const stored = await mapWithConcurrency(valid, PUT_CONCURRENCY, async (event) => {
-        try {
-          await this.putSlots.run(() =>
-            withRetry(() =>
-              this.document.send(
-                new PutCommand({
-                  TableName: this.tableName,
-                  Item: toItem(event, retentionDays),
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                }),
-              ),
-            ),
-          );
-          return true;
-        } catch (error) {
-          // If a retry follows a put whose answer was lost, that event counts as a duplicate of itself.
-          if (error instanceof ConditionalCheckFailedException) return false;
-          throw error;
-        }
-      });
-      const accepted = stored.filter(Boolean).length;
-      return { accepted, duplicates: stored.length - accepted };
+      // BatchWriteItem cannot be conditional, and only a condition makes a re-sent event a no-op: transactions
+      // of conditional puts keep that, with one call per 100 events.
+      const stored = await mapWithConcurrency(transactionChunks(items), TRANSACTIONS_IN_FLIGHT, (chunk) =>
+        this.transactionSlots.run(() => this.putChunk(chunk)),
+      );
+      const accepted = stored.reduce((sum, count) => sum + count, 0);
+      return { accepted, duplicates: valid.length - accepted };
     } catch (error) {
       throw storageError(error);
     }
+  }
+
+  /**
+   * Stores one chunk with conditional puts in one transaction and answers how many were new. A transaction is
+   * all or nothing: when some puts meet an existing event, DynamoDB cancels it and names them
+   * (`ConditionalCheckFailed`), and the others are written again without them. A transaction whose answer was
+   * lost and is sent again meets its own events, which then count as duplicates, as a re-sent event does.
+   */
+  private async putChunk(chunk: readonly Item[]): Promise<number> {
+    let pending = chunk;
+    for (let round = 1; round <= CHUNK_ROUNDS && pending.length > 0; round++) {
+      try {
+        await transact(
+          this.document,
+          pending.map((item) => ({ Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+        );
+        return pending.length;
+      } catch (error) {
+        if (!(error instanceof ConditionsFailed)) throw error;
+        const reasons = error.reasons;
+        pending = pending.filter((_, i) => reasons[i]?.Code !== 'ConditionalCheckFailed');
+      }
+    }
+    if (pending.length > 0) throw new Error(`audit events still not stored after ${CHUNK_ROUNDS} transactions`);
+    return 0;
   }
 
   /** Events the webhook generated: batched, unconditional writes (see writeGeneratedAuditEvents). */

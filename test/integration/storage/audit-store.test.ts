@@ -94,6 +94,51 @@ describe('DynamoAuditStore writes', () => {
     expect(await db.auditStore.get('bulk-119')).toEqual(events[119]);
   });
 
+  it('stores a batch over several transactions where some events exist: the rest are stored, the existing counted and never overwritten', async () => {
+    const existing = [3, 97, 100, 101, 180, 249].map((i) => auditEvent(`mix-${i}`, NOW - i));
+    expect(await db.auditStore.put(existing, 90)).toEqual({ accepted: 6, duplicates: 0 });
+    // 250 events are three transactions; every one of them meets an existing event, and ids 7 and 150 come twice.
+    const batch = Array.from({ length: 250 }, (_, i) => ({ ...auditEvent(`mix-${i}`, NOW - i), message: 'sent again' }));
+    batch.push({ ...batch[7]! }, { ...batch[150]! });
+    expect(await db.auditStore.put(batch, 90)).toEqual({ accepted: 244, duplicates: 8 });
+    for (const event of existing) expect((await db.auditStore.get(event.id))?.message).toBe(event.message);
+    expect((await db.auditStore.get('mix-0'))?.message).toBe('sent again');
+    expect((await db.auditStore.get('mix-248'))?.message).toBe('sent again');
+    // Everything sent again: all duplicates, nothing written.
+    expect(await db.auditStore.put(batch, 90)).toEqual({ accepted: 0, duplicates: 252 });
+  });
+
+  it('stores each event once when overlapping batches race (transactions conflicting on the same items)', async () => {
+    const events = Array.from({ length: 300 }, (_, i) => auditEvent(`race-${i}`, NOW - i));
+    const results = await Promise.all([
+      db.auditStore.put(events.slice(0, 200), 90),
+      db.auditStore.put(events.slice(100, 300), 90),
+      db.auditStore.put(events.slice(50, 250), 90),
+    ]);
+    expect(results.reduce((sum, result) => sum + result.accepted, 0)).toBe(300);
+    expect(results.reduce((sum, result) => sum + result.duplicates, 0)).toBe(300);
+    for (const i of [0, 99, 100, 199, 200, 299]) expect(await db.auditStore.get(`race-${i}`)).toEqual(events[i]);
+  });
+
+  it('cuts large events into transactions under DynamoDB’s 4 MB, so that a batch of them is stored whole', async () => {
+    // Every field near its bound in 3-byte characters: about 115 KB of JSON each, 36 of them over 4 MB.
+    const wide = (length: number) => '€'.repeat(length);
+    const events = Array.from({ length: 36 }, (_, i) => {
+      const event = auditEvent(`large-${i}`, NOW - i);
+      return auditEventSchema.parse({
+        ...event,
+        message: wide(2048),
+        workload: Object.fromEntries(Object.keys(event.workload).map((field) => [field, wide(1024)])),
+        user: { name: wide(1024), groups: Array.from({ length: 4 }, () => wide(1024)) },
+        command: Array.from({ length: 4 }, () => wide(4096)),
+        unresolved: Array.from({ length: 64 }, () => wide(128)),
+      });
+    });
+    expect(Buffer.byteLength(JSON.stringify(events))).toBeGreaterThan(4_100_000);
+    expect(await db.auditStore.put(events, 90)).toEqual({ accepted: 36, duplicates: 0 });
+    expect(await db.auditStore.get('large-35')).toEqual(events[35]);
+  });
+
   it('sets the TTL attribute from the event time and the retention', async () => {
     const time = Date.parse('2026-11-01T10:30:00.500Z');
     await db.auditStore.put([auditEvent('ttl-1', time)], 30);

@@ -28,6 +28,11 @@ export interface ForwarderOptions {
   readonly batchSize?: number;
   readonly maxPending?: number;
   /**
+   * Batches posted at once. Two keep the control plane's storage busy while the answer of the other comes
+   * back, and stay within what the events route writes at once for all posts (ADR 0014). @default 2
+   */
+  readonly postsInFlight?: number;
+  /**
    * An event of a Vigil object the index does not know yet (a policy saved since the last poll) fetches the
    * bundle at once, at most this often. @default 5000
    */
@@ -85,6 +90,7 @@ export class Forwarder {
   private pending: Pending = { events: [], next: undefined };
   private readonly batchSize: number;
   private readonly maxPending: number;
+  private readonly postsInFlight: number;
   readonly counters: ForwarderCounters = {
     linesRead: 0,
     eventsPosted: 0,
@@ -100,6 +106,7 @@ export class Forwarder {
     this.tail = new ExportTail(options.exportFile, MAX_EXPORT_LINE_LENGTH);
     this.batchSize = Math.min(options.batchSize ?? MAX_EVENTS_PER_POST, MAX_EVENTS_PER_POST);
     this.maxPending = Math.max(options.maxPending ?? 5_000, this.batchSize);
+    this.postsInFlight = Math.max(1, Math.floor(options.postsInFlight ?? 2));
   }
 
   get tailCounters() {
@@ -182,23 +189,50 @@ export class Forwarder {
     }
   }
 
-  /** Posts full batches (and, with `all`, the rest); saves the checkpoint once everything before it is posted. */
+  /**
+   * Posts full batches (and, with `all`, the rest), keeping up to `postsInFlight` posts running: the next batch
+   * goes out as soon as one is answered, so the control plane always has the next one waiting. Saves the
+   * checkpoint once everything before it is posted. After a failed post no new one starts; the batches that
+   * failed go back to the front of the queue in their order, while the stored ones are done: the checkpoint does
+   * not move until all are posted, so a crash meanwhile re-sends some stored events, which the server counts as
+   * duplicates.
+   */
   private async flush(all: boolean): Promise<void> {
-    while (this.pending.events.length >= this.batchSize || (all && this.pending.events.length > 0)) {
-      const batch = this.pending.events.slice(0, this.batchSize);
-      try {
-        const result = await this.options.client.postEvents(batch);
-        this.counters.eventsPosted += result.accepted;
-        this.counters.duplicates += result.duplicates;
-      } catch (error) {
-        if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
-          this.counters.eventsRefused += batch.length;
-        } else {
-          this.counters.postFailures++;
-          throw error;
-        }
+    const failed: Array<{ readonly order: number; readonly batch: AuditEvent[] }> = [];
+    let failure: Error | undefined;
+    let launched = 0;
+    const running = new Set<Promise<void>>();
+    const more = () => failure === undefined && (this.pending.events.length >= this.batchSize || (all && this.pending.events.length > 0));
+    while (more() || running.size > 0) {
+      while (running.size < this.postsInFlight && more()) {
+        const batch = this.pending.events.splice(0, this.batchSize);
+        const order = launched++;
+        const post: Promise<void> = this.options.client.postEvents(batch).then(
+          (result) => {
+            this.counters.eventsPosted += result.accepted;
+            this.counters.duplicates += result.duplicates;
+          },
+          (error: unknown) => {
+            if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
+              this.counters.eventsRefused += batch.length;
+              return;
+            }
+            this.counters.postFailures++;
+            // The client throws only Errors (EnforcerApiError).
+            failure ??= error as Error;
+            failed.push({ order, batch });
+          },
+        );
+        running.add(post);
+        // Registered before any race below, so a settled post has left `running` when the race resolves.
+        void post.then(() => running.delete(post));
       }
-      this.pending.events.splice(0, batch.length);
+      if (running.size > 0) await Promise.race(running);
+    }
+    if (failure !== undefined) {
+      failed.sort((a, b) => a.order - b.order);
+      this.pending.events.unshift(...failed.flatMap(({ batch }) => batch));
+      throw failure;
     }
     if (this.pending.events.length === 0 && this.pending.next !== undefined) {
       await saveCheckpoint(this.options.checkpointFile, this.pending.next);

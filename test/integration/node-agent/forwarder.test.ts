@@ -186,6 +186,58 @@ describe('the event forwarder against local mode', () => {
     await down.stop();
   });
 
+  it('posts batches side by side; when one of them fails, the stored ones leave the queue and the failed one is sent again, once', async () => {
+    const file = join(dir, 'pipelined.log');
+    const checkpoint = join(dir, 'pipelined-checkpoint.json');
+    await writeFile(file, `${Array.from({ length: 9 }, (_, i) => blockLine(300 + i, `pipe-${i}`)).join('\n')}\n`);
+    let eventPosts = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    // Test double of the network: counts posts in flight and fails the second post of events once, as a lost connection would.
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-d',
+      fetch: async (input, init) => {
+        // The client calls fetch with a URL.
+        if (!(input as URL).href.endsWith('/v1/enforcers/events')) return fetch(input, init);
+        eventPosts++;
+        if (eventPosts === 2) return Promise.reject(new TypeError('fetch failed: socket hang up'));
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          return await fetch(input, init);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const pipelined = new Forwarder({
+      client,
+      cluster: 'prod-eks',
+      exportFile: file,
+      checkpointFile: checkpoint,
+      batchSize: 2,
+      maxPending: 8,
+      postsInFlight: 3,
+    });
+    await pipelined.start();
+    await pipelined.refreshIndex();
+    await expect(pipelined.step()).rejects.toBeInstanceOf(EnforcerApiError);
+    // Batches 1 and 3 were stored; the failed batch 2 waits, first in the queue, and the checkpoint has not moved.
+    expect(pipelined.counters.eventsPosted).toBe(4);
+    expect(pipelined.pendingEvents).toBe(8 - 4);
+    await expect(readFile(checkpoint)).rejects.toThrow();
+    for (let i = 0; i < 10 && (await pipelined.step()); i++);
+    await pipelined.step();
+    expect(pipelined.counters).toMatchObject({ eventsPosted: 9, duplicates: 0, postFailures: 1 });
+    expect(pipelined.pendingEvents).toBe(0);
+    expect(mostInFlight).toBeGreaterThan(1);
+    await pipelined.stop();
+    const pods = (await storedBlocks()).map((event) => event.workload.pod as string).filter((pod) => pod.startsWith('pipe-'));
+    expect(pods.sort()).toEqual(Array.from({ length: 9 }, (_, i) => `pipe-${i}`));
+  });
+
   it('maps the events of a policy saved after its last poll at once, by fetching the bundle when a Vigil object is unknown', async () => {
     const file = join(dir, 'new-policy.log');
     const checkpoint = join(dir, 'new-policy-checkpoint.json');

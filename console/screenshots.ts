@@ -1,5 +1,5 @@
 // `npm run console:screenshots`: starts local mode on a free data dir, seeds it through the API (a cluster, a
-// policy from a template, execs sent to the webhook as the EKS API server would), and writes a screenshot of
+// policy from a template, an application scope, execs sent to the webhook as the EKS API server would), and writes a screenshot of
 // each console view to docs/images/ with Debian's Chromium (the one the end-to-end tests use).
 
 import { spawn } from 'node:child_process';
@@ -40,6 +40,15 @@ try {
   }
   const { webhookUrl } = (await api('POST', '/v1/clusters', { name: 'demo' })) as { webhookUrl: string };
   await api('POST', '/v1/policies', { name: 'baseline', template: 'default' });
+  await api('POST', '/v1/application-scopes', {
+    name: 'payments',
+    description: 'The payments services in production',
+    expression: 'v1 && v2',
+    variables: [
+      { attribute: 'kubernetes.namespace', value: 'payments' },
+      { attribute: 'kubernetes.label', name: 'env', value: 'prod' },
+    ],
+  });
   await api('POST', '/v1/policies', {
     name: 'exec-guard',
     type: 'container',
@@ -80,6 +89,17 @@ try {
   await page.goto(`${URL_BASE}/#/groups`);
   await page.getByText('audit only', { exact: true }).first().waitFor();
   await shoot('enforcer-groups');
+  await page.goto(`${URL_BASE}/#/clusters`);
+  await page.getByLabel('Cluster name').fill('prod-eu');
+  await page.getByLabel('Also issue the node agents').check();
+  await page.getByRole('button', { name: 'Register cluster' }).click();
+  await page.getByText('You will not see this again.').waitFor();
+  await shoot('clusters-registered');
+  await page.goto(`${URL_BASE}/#/scopes/edit/payments`);
+  await page.getByRole('heading', { name: 'Application scope payments' }).waitFor();
+  await page.getByLabel('Formula').fill('v1 && (v2 ||');
+  await page.locator('[aria-invalid="true"]').first().waitFor();
+  await shoot('application-scope-editor');
   await page.goto(`${URL_BASE}/#/settings`);
   await page.getByRole('button', { name: 'Remove kubernetes.namespace = kube-system' }).click();
   await page.getByRole('alert').waitFor();

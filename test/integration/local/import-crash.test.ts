@@ -29,6 +29,31 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/**
+ * The settings of one crash test's local mode (its own data dir, tables and admin token on the run's DynamoDB
+ * Local), and how to remove what it leaves behind.
+ */
+async function crashTestSettings(tableLetter: string) {
+  const endpoint = await dynamodbEndpoint();
+  const prefix = `${tableLetter}${randomBytes(4).toString('hex')}-`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'vigil-crash-'));
+  const token = `crash-admin-${randomBytes(8).toString('hex')}`;
+  const settings = {
+    VIGIL_TEST_DATA_DIR: dataDir,
+    VIGIL_TEST_ADMIN_TOKEN: token,
+    VIGIL_TEST_DYNAMODB_ENDPOINT: endpoint,
+    VIGIL_TEST_TABLE_PREFIX: prefix,
+  };
+  const removeAll = async (): Promise<void> => {
+    await rm(dataDir, { recursive: true, force: true });
+    const { client } = createDynamoClients({ endpoint });
+    const names = tableNames(prefix);
+    for (const name of [names.config, names.audit]) await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+    client.destroy();
+  };
+  return { settings, token, removeAll };
+}
+
 /** Starts local mode in its own process on the given tables; resolves once it prints its URL. */
 async function startLocal(settings: Record<string, string>): Promise<LocalProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/local-mode-process.ts'], {
@@ -104,16 +129,7 @@ async function observe(url: string, token: string): Promise<{ policies: Record<s
 
 describe('an import killed at a random point (local mode in a child process, SIGKILL)', () => {
   it('leaves the configuration entirely as before or entirely imported, and the activity trail agrees', { timeout: 600_000 }, async () => {
-    const endpoint = await dynamodbEndpoint();
-    const prefix = `k${randomBytes(4).toString('hex')}-`;
-    const dataDir = await mkdtemp(join(tmpdir(), 'vigil-crash-'));
-    const token = `crash-admin-${randomBytes(8).toString('hex')}`;
-    const settings = {
-      VIGIL_TEST_DATA_DIR: dataDir,
-      VIGIL_TEST_ADMIN_TOKEN: token,
-      VIGIL_TEST_DYNAMODB_ENDPOINT: endpoint,
-      VIGIL_TEST_TABLE_PREFIX: prefix,
-    };
+    const { settings, token, removeAll } = await crashTestSettings('k');
     let local = await startLocal(settings);
     try {
       // Round 0 completes: it says how long an import takes here, so that kill points spread over one.
@@ -157,11 +173,7 @@ describe('an import killed at a random point (local mode in a child process, SIG
       console.info(`import of ${Math.round(importMs)} ms killed after ${delays.join(', ')} ms: ${outcomes.join(', ')}`);
     } finally {
       await kill(local);
-      await rm(dataDir, { recursive: true, force: true });
-      const { client } = createDynamoClients({ endpoint });
-      const names = tableNames(prefix);
-      for (const name of [names.config, names.audit]) await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
-      client.destroy();
+      await removeAll();
     }
   });
 });
@@ -171,16 +183,7 @@ describe('a multi-part import whose commit is killed at a random point (docs/adr
     'leaves the configuration entirely as before or entirely imported; an upload killed before its switch is aborted cleanly',
     { timeout: 600_000 },
     async () => {
-      const endpoint = await dynamodbEndpoint();
-      const prefix = `m${randomBytes(4).toString('hex')}-`;
-      const dataDir = await mkdtemp(join(tmpdir(), 'vigil-crash-'));
-      const token = `crash-admin-${randomBytes(8).toString('hex')}`;
-      const settings = {
-        VIGIL_TEST_DATA_DIR: dataDir,
-        VIGIL_TEST_ADMIN_TOKEN: token,
-        VIGIL_TEST_DYNAMODB_ENDPOINT: endpoint,
-        VIGIL_TEST_TABLE_PREFIX: prefix,
-      };
+      const { settings, token, removeAll } = await crashTestSettings('m');
       /** The round's document in two parts of 500 policies, uploaded; answers the upload id. */
       const upload = async (url: string, round: number): Promise<string> => {
         const { policies } = roundDocument(round);
@@ -235,12 +238,7 @@ describe('a multi-part import whose commit is killed at a random point (docs/adr
         console.info(`multi-part commit of ${Math.round(commitMs)} ms killed: ${outcomes.join(', ')}`);
       } finally {
         await kill(local);
-        await rm(dataDir, { recursive: true, force: true });
-        const { client } = createDynamoClients({ endpoint });
-        const names = tableNames(prefix);
-        for (const name of [names.config, names.audit])
-          await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
-        client.destroy();
+        await removeAll();
       }
     },
   );

@@ -216,7 +216,6 @@ export default tseslint.config(
       'console/write-build.ts',
       'console/generate-api-types.ts',
       'console/screenshots.ts',
-      'layers/node-agent/build.ts',
       'layers/protection/native/build.ts',
       // The CLI: files the operator names on its own machine (-f, --file, --manifest-file, --ca, VIGIL_CA).
       'cli/commands/io.ts',

@@ -5,27 +5,16 @@
 //   npm pack <out>          the tarball to publish or to install from a file
 // The package is scoped: the unscoped npm name `vigil` belongs to an unrelated package, so `npx vigil` outside a
 // checkout would run that one. The command keeps the name `vigil`.
-import { build, type Metafile } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStandaloneBundle } from '../../infra/standalone-bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
 
 export const CLI_PACKAGE_NAME = '@vigil-runtime/cli';
 export const CLI_BIN = join('bin', 'vigil.mjs');
-
-/** What the bundle imports at run time (left external); throws unless all are Node built-ins: the package has no dependencies. */
-function runTimeImports(metafile: Metafile): string[] {
-  const imports = Object.values(metafile.outputs).flatMap((details) =>
-    details.imports.filter((entry) => entry.external).map((entry) => entry.path),
-  );
-  const packages = imports.filter((path) => !path.startsWith('node:') && !builtinModules.includes(path));
-  if (packages.length > 0) throw new Error(`the CLI bundle must import only Node built-ins: ${packages.join(', ')}`);
-  return [...new Set(imports)].sort();
-}
 
 interface RootPackage {
   version: string;
@@ -36,24 +25,14 @@ interface RootPackage {
 /** Builds the package into `outDir`; returns the bundle's path and the built-in modules it imports. */
 export async function buildCliPackage(outDir: string): Promise<{ file: string; imports: string[] }> {
   const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as RootPackage;
-  mkdirSync(join(outDir, 'bin'), { recursive: true });
   const outfile = join(outDir, CLI_BIN);
-  const result = await build({
-    entryPoints: [join(repoRoot, 'cli', 'vigil.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
+  // The shebang makes the file the `bin`; the package has no dependencies, so only Node built-ins stay external.
+  const imports = await buildStandaloneBundle({
+    entry: join(repoRoot, 'cli', 'vigil.ts'),
     outfile,
-    // The shebang makes the file the `bin`; bundled CommonJS packages may call require(), which an ES module lacks.
-    banner: {
-      js: '#!/usr/bin/env node\nimport { createRequire as vigilCreateRequire } from "node:module"; const require = vigilCreateRequire(import.meta.url);',
-    },
-    metafile: true,
-    legalComments: 'none',
-    minify: true,
-    sourcemap: false,
-    logLevel: 'warning',
+    name: 'CLI',
+    shebang: true,
+    bareBuiltins: true,
   });
   const manifest = {
     name: CLI_PACKAGE_NAME,
@@ -72,7 +51,7 @@ export async function buildCliPackage(outDir: string): Promise<{ file: string; i
     `# ${CLI_PACKAGE_NAME}\n\nThe \`vigil\` command of the Vigil control plane, bundled with its dependencies (Node.js ${root.engines.node}).\n` +
       'Run `vigil --help`; the full reference is docs/cli.md in the Vigil repository.\n',
   );
-  return { file: outfile, imports: runTimeImports(result.metafile) };
+  return { file: outfile, imports };
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

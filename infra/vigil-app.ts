@@ -1,7 +1,7 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ConsoleIdentityProvider } from './console-sign-in.js';
-import { DEFAULT_RESERVED_CONCURRENCY, VigilStack } from './vigil-stack.js';
+import { DEFAULT_RESERVED_CONCURRENCY, VigilStack, type ConsoleOptions } from './vigil-stack.js';
 
 /** Context values of `cdk deploy -c key=value` that shape the stack (README, "Deploy to AWS"). */
 export const contextKeys = {
@@ -19,6 +19,8 @@ export const contextKeys = {
   publicUrl: 'vigil:publicUrl',
   /** `false`: no Lambda active tracing (X-Ray traces are the largest per-verdict cost at low traffic). */
   tracing: 'vigil:tracing',
+  /** `false`: no web console (no CloudFront distribution, Cognito user pool or console API); the CLI works alike. */
+  console: 'vigil:console',
   /** Prefix of the console's Cognito domain (`https://<prefix>.auth.<region>.amazoncognito.com`), unique in the region. */
   consoleDomainPrefix: 'vigil:consoleDomainPrefix',
   /** `saml` or `oidc`: federate a company IdP into the console's user pool. */
@@ -103,6 +105,22 @@ export function consoleIdentityProvider(app: App): ConsoleIdentityProvider | und
   throw new Error(`context ${contextKeys.consoleIdp} must be saml or oidc, not ${JSON.stringify(type)}`);
 }
 
+/** The console's settings, or `false` for a stack without it (`-c vigil:console=false`). */
+function consoleOptions(app: App): ConsoleOptions | false {
+  if (flag(app, contextKeys.console, true))
+    return {
+      domainPrefix: consoleDomainPrefix(app),
+      identityProvider: consoleIdentityProvider(app),
+      webAclArn: text(app, contextKeys.consoleWebAclArn),
+    };
+  // A console setting given with the console left out is a mistake to hear about, not a silent no-op.
+  const given = Object.values(contextKeys).filter(
+    (key) => key.startsWith('vigil:console') && key !== contextKeys.console && app.node.tryGetContext(key) !== undefined,
+  );
+  if (given.length > 0) throw new Error(`context ${given.join(', ')} configures the console, which vigil:console=false leaves out`);
+  return false;
+}
+
 /**
  * The CDK app: one environment-agnostic Vigil stack (no lookups, so `cdk synth` needs no credentials) with
  * the cdk-nag AwsSolutions checks attached, which fail synthesis on any unacknowledged finding.
@@ -117,11 +135,7 @@ export function createVigilApp(props: AppProps = {}): { readonly app: App; reado
     tableDeletionProtection: flag(app, contextKeys.deletionProtection, false),
     publicUrl: text(app, contextKeys.publicUrl),
     tracing: flag(app, contextKeys.tracing, true),
-    console: {
-      domainPrefix: consoleDomainPrefix(app),
-      identityProvider: consoleIdentityProvider(app),
-      webAclArn: text(app, contextKeys.consoleWebAclArn),
-    },
+    console: consoleOptions(app),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

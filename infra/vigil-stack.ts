@@ -94,10 +94,11 @@ export interface VigilStackProps extends StackProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * The web console: S3 and CloudFront, Cognito sign-in and the JWT-authorized console API.
+   * The web console: S3 and CloudFront, Cognito sign-in and the JWT-authorized console API; `false` for none
+   * (administrators then use the CLI, whose IAM access does not depend on the console).
    * @default - a console with a derived domain prefix and no federated IdP
    */
-  readonly console?: ConsoleOptions;
+  readonly console?: ConsoleOptions | false;
 }
 
 /** The web console in AWS (docs/adr/0019). */
@@ -149,7 +150,8 @@ export class VigilStack extends Stack {
   readonly alarms: VigilAlarms;
   readonly auditExport: AuditExport;
   readonly auditReplay: AuditReplay;
-  readonly console: { readonly hosting: ConsoleHosting; readonly signIn: ConsoleSignIn; readonly api: ConsoleApi };
+  /** The web console's parts; undefined in a stack deployed without the console. */
+  readonly console: { readonly hosting: ConsoleHosting; readonly signIn: ConsoleSignIn; readonly api: ConsoleApi } | undefined;
   readonly functions: {
     readonly api: VigilFunction;
     readonly admission: VigilFunction;
@@ -336,7 +338,7 @@ export class VigilStack extends Stack {
     // Webhook URLs and manifests are built from it.
     api.function.addEnvironment('VIGIL_PUBLIC_URL', props.publicUrl ?? this.httpApi.url);
 
-    this.console = this.addConsole(api, props.console ?? {}, { removalPolicy, logRetention });
+    this.console = props.console === false ? undefined : this.addConsole(api, props.console ?? {}, { removalPolicy, logRetention });
 
     this.protectionLayer = new ProtectionLayer(this, 'Protection', { removalPolicy });
 
@@ -379,16 +381,21 @@ export class VigilStack extends Stack {
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduling.group.scheduleGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Alarm notifications: subscribe to it' });
+    if (this.console) this.addConsoleOutputs(this.console);
+  }
+
+  /** Where to open the console and where its users live. */
+  private addConsoleOutputs(parts: NonNullable<VigilStack['console']>): void {
     new CfnOutput(this, 'ConsoleUrl', {
-      value: this.console.hosting.url,
+      value: parts.hosting.url,
       description: 'The web console: sign in with a user of ConsoleUserPoolId',
     });
     new CfnOutput(this, 'ConsoleUserPoolId', {
-      value: this.console.signIn.userPool.userPoolId,
+      value: parts.signIn.userPool.userPoolId,
       description: `Console users: create them with aws cognito-idp admin-create-user and add them to the group ${CONSOLE_ADMIN_GROUP}`,
     });
     new CfnOutput(this, 'ConsoleSignInDomain', {
-      value: this.console.signIn.domainUrl,
+      value: parts.signIn.domainUrl,
       description:
         'Cognito sign-in domain: a federated IdP redirects to <domain>/saml2/idpresponse (SAML) or <domain>/oauth2/idpresponse (OIDC)',
     });
@@ -403,7 +410,7 @@ export class VigilStack extends Stack {
     api: VigilFunction,
     options: ConsoleOptions,
     shared: { readonly removalPolicy: RemovalPolicy; readonly logRetention: logs.RetentionDays },
-  ): VigilStack['console'] {
+  ): NonNullable<VigilStack['console']> {
     const domainPrefix =
       options.domainPrefix ?? Fn.join('', ['vigil-', Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))))]);
     const consoleApi = new ConsoleApi(this, 'ConsoleApi', {

@@ -52,7 +52,7 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
 
 /** The stack's own functions: all but CDK's deployment function, which uploads the console (its own runtime). */
 function vigilFunctions(): Array<[string, Resources[string]]> {
-  const deployment = stack.console.hosting.deployment!.handlerRole.node.scope as { node: { defaultChild?: unknown } };
+  const deployment = stack.console!.hosting.deployment!.handlerRole.node.scope as { node: { defaultChild?: unknown } };
   return ofType('AWS::Lambda::Function').filter(([id]) => id !== logicalId(deployment));
 }
 
@@ -722,8 +722,8 @@ describe('outputs and logs', () => {
 
 describe('web console in AWS (docs/adr/0019)', () => {
   const id = (construct: { node: { defaultChild?: unknown } }) => logicalId(construct);
-  const hosting = () => stack.console.hosting;
-  const signIn = () => stack.console.signIn;
+  const hosting = () => stack.console!.hosting;
+  const signIn = () => stack.console!.signIn;
   const distributionId = () => id(hosting().distribution);
   const consoleUrl = () => ({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }, '/']] });
   // `vigil-` and the first group of the stack id's UUID.
@@ -823,7 +823,7 @@ describe('web console in AWS (docs/adr/0019)', () => {
     const apiOrigin = config.Origins.find((o: any) => o.Id === api.TargetOriginId);
     expect(apiOrigin).toEqual({
       Id: api.TargetOriginId,
-      DomainName: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [id(stack.console.api.api), 'ApiEndpoint'] }] }] },
+      DomainName: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [id(stack.console!.api.api), 'ApiEndpoint'] }] }] },
       CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
     });
   });
@@ -938,10 +938,10 @@ describe('web console in AWS (docs/adr/0019)', () => {
   });
 
   it('puts exactly the admin routes of the admin function on the console API, each behind the JWT authorizer of the pool and client', () => {
-    const apiRef = JSON.stringify({ Ref: id(stack.console.api.api) });
+    const apiRef = JSON.stringify({ Ref: id(stack.console!.api.api) });
     const [[authorizerId, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer') as [[string, Resources[string]]];
     expect(authorizer.Properties).toEqual({
-      ApiId: { Ref: id(stack.console.api.api) },
+      ApiId: { Ref: id(stack.console!.api.api) },
       Name: 'ConsoleJwt',
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
@@ -979,7 +979,7 @@ describe('web console in AWS (docs/adr/0019)', () => {
 
   it('tells the admin function which console tokens to accept: this API, issuer and client, members of vigil-admins', () => {
     expect(resources[logicalId(stack.functions.api.function)]!.Properties.Environment.Variables).toMatchObject({
-      VIGIL_CONSOLE_API_ID: { Ref: id(stack.console.api.api) },
+      VIGIL_CONSOLE_API_ID: { Ref: id(stack.console!.api.api) },
       VIGIL_CONSOLE_ISSUER: { 'Fn::GetAtt': [id(signIn().userPool), 'ProviderURL'] },
       VIGIL_CONSOLE_CLIENT_ID: { Ref: id(signIn().client) },
       VIGIL_CONSOLE_ADMIN_GROUP: 'vigil-admins',

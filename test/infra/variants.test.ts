@@ -193,6 +193,38 @@ describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c v
   });
 });
 
+describe('a stack without the console (-c vigil:console=false)', () => {
+  let template: { Resources: Resources; Outputs: Record<string, unknown> };
+
+  beforeAll(() => {
+    const { app, stack } = vigilApp({ [contextKeys.console]: 'false' });
+    // Synthesis runs cdk-nag: the stack without the console must be as clean as the one with it.
+    app.synth();
+    template = Template.fromStack(stack).toJSON() as typeof template;
+  }, 120_000);
+
+  const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+  it('has no distribution, bucket deployment, user pool or console API, and no console outputs', () => {
+    for (const type of [
+      'AWS::CloudFront::Distribution',
+      'AWS::Cognito::UserPool',
+      'AWS::Cognito::UserPoolClient',
+      'Custom::CDKBucketDeployment',
+    ])
+      expect(ofType(type), type).toHaveLength(0);
+    expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+    expect(ofType('AWS::ApiGatewayV2::Authorizer')).toHaveLength(0);
+    expect(Object.keys(template.Outputs).filter((name) => name.startsWith('Console'))).toEqual([]);
+    expect(Object.keys(template.Outputs)).toContain('ApiUrl');
+  });
+
+  it('gives the admin function no console settings, so it accepts no console token', () => {
+    const [admin] = ofType('AWS::Lambda::Function').filter((r) => r.Properties.Description === 'Vigil: admin API');
+    expect(Object.keys(admin!.Properties.Environment.Variables).filter((name) => name.startsWith('VIGIL_CONSOLE_'))).toEqual([]);
+  });
+});
+
 describe('context values', { timeout: 120_000 }, () => {
   it('refuse a flag that is neither true nor false', () => {
     expect(() => vigilApp({ [contextKeys.devStack]: 'yes' })).toThrow('context vigil:devStack must be true or false, not "yes"');
@@ -209,6 +241,10 @@ describe('context values', { timeout: 120_000 }, () => {
   });
 
   it('refuse console IdP settings that are incomplete or not https, naming the context value', () => {
+    expect(() => vigilApp({ [contextKeys.console]: 'no' })).toThrow('context vigil:console must be true or false, not "no"');
+    expect(() => vigilApp({ [contextKeys.console]: 'false', [contextKeys.consoleIdp]: 'saml' })).toThrow(
+      'context vigil:consoleIdp configures the console, which vigil:console=false leaves out',
+    );
     expect(() => vigilApp({ [contextKeys.consoleIdp]: 'ldap' })).toThrow('context vigil:consoleIdp must be saml or oidc, not "ldap"');
     expect(() => vigilApp({ [contextKeys.consoleIdp]: 'saml' })).toThrow(
       'context vigil:consoleIdpMetadataUrl is required with vigil:consoleIdp=saml',

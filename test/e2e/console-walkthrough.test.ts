@@ -23,7 +23,7 @@ async function show(page: Page, section: string): Promise<void> {
 /** The cells of the audit log's first row after filtering on a verdict. */
 async function newestAuditRow(page: Page, verdict: 'Detect' | 'Block'): Promise<string[]> {
   await show(page, 'Audit log');
-  await page.getByLabel('Verdict').selectOption(verdict);
+  await page.getByLabel('Verdict', { exact: true }).selectOption(verdict);
   await page.getByRole('button', { name: 'Apply filters' }).click();
   const first = page.getByRole('region', { name: 'Audit events table' }).getByRole('row').nth(1);
   await first.getByText(verdict, { exact: true }).waitFor();

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { expectAccessible, useBrowser } from '../support/browser.js';
+import { expectAccessible, signedInConsole, useBrowser } from '../support/browser.js';
 import { useLocalMode } from '../support/local-mode.js';
 
 // The activity trail in headless Chromium against local mode: the API's pages, and for an entry the fields
@@ -10,10 +10,7 @@ const vigil = useLocalMode();
 const browser = useBrowser();
 
 async function activityPage(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(vigil.url);
-  await page.getByLabel('Admin token').fill(vigil.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await signedInConsole(browser, vigil);
   await page.getByRole('link', { name: 'Activity' }).click();
   await page.getByRole('heading', { name: 'Activity' }).waitFor();
   return page;

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { expectAccessible, useBrowser } from '../support/browser.js';
+import { expectAccessible, signedInConsole, useBrowser } from '../support/browser.js';
 import { useLocalMode } from '../support/local-mode.js';
 
 // The audit log's Detect/Block chart and its paging with many events, in headless Chromium against local mode.
@@ -48,10 +48,7 @@ function event(id: string, status: 'Detect' | 'Block', time: Date): Record<strin
 }
 
 async function auditPage(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(vigil.url);
-  await page.getByLabel('Admin token').fill(vigil.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const page = await signedInConsole(browser, vigil);
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   return page;

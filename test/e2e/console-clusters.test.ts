@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { expectAccessible, useBrowser } from '../support/browser.js';
+import { expectAccessible, signedInConsole, useBrowser } from '../support/browser.js';
 import { readFixture } from '../support/fixtures.js';
 import { eventually, useLocalMode } from '../support/local-mode.js';
 
@@ -17,14 +17,7 @@ const BROWSER_STORAGE = '({ session: { ...sessionStorage }, local: { ...localSto
 const vigil = useLocalMode();
 const browser = useBrowser();
 
-async function signedInPage(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(vigil.url);
-  await page.getByLabel('Admin token').fill(vigil.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runtime policies' }).waitFor();
-  return page;
-}
+const signedInPage = (): Promise<Page> => signedInConsole(browser, vigil);
 
 async function show(page: Page, section: string, heading = section): Promise<void> {
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: section }).click();

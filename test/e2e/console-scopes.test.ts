@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { expectAccessible, useBrowser } from '../support/browser.js';
+import { expectAccessible, signedInConsole, useBrowser } from '../support/browser.js';
 import { useLocalMode } from '../support/local-mode.js';
 
 // The application-scopes view in headless Chromium against local mode: the list pages with the API's cursors,
@@ -11,11 +11,7 @@ const vigil = useLocalMode();
 const browser = useBrowser();
 
 async function signedInPage(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(vigil.url);
-  await page.getByLabel('Admin token').fill(vigil.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runtime policies' }).waitFor();
+  const page = await signedInConsole(browser, vigil);
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Application scopes' }).click();
   await page.getByRole('heading', { level: 1, name: 'Application scopes' }).waitFor();
   return page;

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { expectAccessible, useBrowser } from '../support/browser.js';
+import { expectAccessible, signedInConsole, useBrowser } from '../support/browser.js';
 import { useLocalMode } from '../support/local-mode.js';
 
 // The web console in headless Chromium against local mode: the page and its assets come from the same port
@@ -13,14 +13,7 @@ const BROWSER_STORAGE = '({ session: { ...sessionStorage }, local: { ...localSto
 const vigil = useLocalMode();
 const browser = useBrowser();
 
-async function signedInPage(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(vigil.url);
-  await page.getByLabel('Admin token').fill(vigil.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Runtime policies' }).waitFor();
-  return page;
-}
+const signedInPage = (): Promise<Page> => signedInConsole(browser, vigil);
 
 /** The message the console shows under a field, found through the field's aria-describedby. */
 async function fieldError(page: Page, label: string): Promise<string> {

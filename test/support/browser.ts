@@ -59,3 +59,19 @@ export async function expectAccessible(page: Page, context: string): Promise<voi
   // Rules that passed prove axe looked at the page rather than at nothing.
   expect(passes, `axe checked ${context}`).toBeGreaterThan(0);
 }
+
+/**
+ * A new page signed in to local mode's console with its admin token, once the first view (runtime policies)
+ * shows: the start every console test shares except the sign-in tests themselves.
+ */
+export async function signedInConsole(
+  browser: RunningBrowser,
+  local: { readonly url: string; readonly adminToken: string },
+): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(local.url);
+  await page.getByLabel('Admin token').fill(local.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Runtime policies' }).waitFor();
+  return page;
+}

@@ -244,7 +244,7 @@ const json = (schema: unknown) => ({ 'application/json': { schema } });
 /** A JSON merge patch (RFC 7386) of a resource: the members to change, null to remove one; the result must be a valid resource. */
 const mergePatch = (resource: string) => ({
   type: 'object',
-  description: `A JSON merge patch (RFC 7386) of a ${resource}: only the members to change; null removes a member (its default applies); objects merge, arrays and other values replace. The merged result is validated as a PUT of the whole ${resource} would be, and write-only values are kept. If-Match is optional: without it, a concurrent edit means merging into the newer version.`,
+  description: `A JSON merge patch (RFC 7386) of a ${resource}: only the members to change; null removes a member (its default applies); objects merge, arrays and other values replace. The merged result is validated as a PUT of the whole ${resource} would be, and write-only values are kept. A patch that leaves the ${resource} as it is answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry). If-Match is optional: without it, a concurrent edit means merging into the newer version; a stale one is 412 even when the patch changes nothing.`,
 });
 const list = (item: unknown) => ({
   type: 'object',

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import { applyMergePatch } from '../../../layers/core/index.js';
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
-import { ifMatchVersion } from '../../shared/http/helpers.js';
+import { ifMatchVersion, versioned } from '../../shared/http/helpers.js';
 import type { ApiRequest, ApiResponse, RouteHandler } from '../../shared/http/types.js';
+import { holdsRequested } from './create-replay.js';
 import { writeAtCurrentVersion } from './unguarded-writes.js';
 
 // PATCH with a JSON merge patch (RFC 7386) for the resources that have a PUT: the patch is merged into the item as
@@ -10,6 +11,9 @@ import { writeAtCurrentVersion } from './unguarded-writes.js';
 // validates with the same schema, keeps write-only values (the honeypot secret, a group's token hash) exactly as a
 // PUT built from a GET does, and answers what the PUT answers (warnings included). Without If-Match, an edit that
 // lands between the read and the write means merging into the new version, as a PUT without If-Match retries.
+// A patch that leaves the item as it is (same values, a default spelled out, an absent member removed) is answered
+// with the item as GET shows it and writes nothing: a new version would bump the configuration revision, so every
+// webhook and enforcer would rebuild its snapshot, and the activity trail would record a change that did not happen.
 
 export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
@@ -27,6 +31,21 @@ function fieldNames(schema: z.ZodType): ReadonlySet<string> {
   if (def.type === 'union') return new Set((def as z.core.$ZodUnionDef).options.flatMap((option) => [...fieldNames(option as z.ZodType)]));
   if (def.type === 'pipe') return fieldNames((def as z.core.$ZodPipeDef).in as z.ZodType);
   throw new Error(`mergePatchRoute: cannot list the fields of a ${def.type} schema`);
+}
+
+/** The document a value stands for once validated, without what the server owns; undefined when it is not valid. */
+function asDocument(schema: z.ZodType, value: unknown): object | undefined {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return undefined;
+  const { warnings: _advice, ...doc } = parsed.data as { warnings?: unknown };
+  return doc;
+}
+
+/** True when the merged item is the current one as the PUT would store it: writing it would change nothing. */
+function changesNothing(schema: z.ZodType, current: object, merged: unknown): boolean {
+  const before = asDocument(schema, current);
+  const after = asDocument(schema, merged);
+  return before !== undefined && after !== undefined && holdsRequested(before, after);
 }
 
 /**
@@ -61,6 +80,7 @@ export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schem
       } catch (error) {
         throw new BadRequestError(error instanceof Error ? error.message : String(error));
       }
+      if (changesNothing(schema, current, merged)) return versioned(200, current);
       const { 'if-match': _ignored, ...headers } = request.headers;
       return replace({
         ...request,

@@ -101,6 +101,48 @@ describe('PATCH with application/merge-patch+json', () => {
     expect(current.body.version).toBe(group.version + 1);
   });
 
+  // A patch that changes nothing answers the item as it is: no new version, no new configuration revision (every
+  // webhook would rebuild its snapshot for nothing), no activity entry.
+  describe('a patch that changes nothing', () => {
+    const unchangedPatches: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>]> = [
+      ['/v1/enforcer-groups/default-ke', (group) => ({ enforce: group.enforce, failMode: group.failMode })],
+      ['/v1/enforcer-groups/default', () => ({})],
+      ['/v1/settings/enforcer', (settings) => ({ auditRetentionDays: settings.auditRetentionDays, bypassScopes: settings.bypassScopes })],
+      ['/v1/policies/unchanged-policy', (policy) => ({ enforcementMode: policy.enforcementMode, description: policy.description })],
+      ['/v1/application-scopes/unchanged-scope', (scope) => ({ expression: scope.expression, variables: scope.variables })],
+      // A member that is already absent, removed: the merged item is the same.
+      ['/v1/application-scopes/unchanged-scope', () => ({ description: null })],
+    ];
+
+    it.each(unchangedPatches)('%s: answers 200 with the current item and writes nothing', async (path, unchanged) => {
+      await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
+      await api.call('POST', '/v1/application-scopes', {
+        body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
+      });
+      const before = await api.call('GET', path);
+      const revision = (await api.call('GET', '/v1/health')).body.revision;
+      const activity = (await api.call('GET', '/v1/activity')).body.items.length;
+
+      const answer = await patch(path, unchanged(before.body));
+
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual(before.body);
+      expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
+      expect((await api.call('GET', path)).body).toEqual(before.body);
+      expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
+      expect((await api.call('GET', '/v1/activity')).body.items).toHaveLength(activity);
+    });
+
+    it('still answers 412 to a stale If-Match', async () => {
+      const group = (await api.call('GET', '/v1/enforcer-groups/default-ke')).body;
+      const stale = await patch('/v1/enforcer-groups/default-ke', { enforce: group.enforce }, { 'if-match': `"${group.version + 3}"` });
+      expect(stale.status).toBe(412);
+      const current = await patch('/v1/enforcer-groups/default-ke', { enforce: group.enforce }, { 'if-match': `"${group.version}"` });
+      expect(current.status).toBe(200);
+      expect(current.body.version).toBe(group.version);
+    });
+  });
+
   it('refuses other content types with 415, a non-object patch with 400, and the built-in Global scope with 409', async () => {
     const asJson = await api.call('PATCH', '/v1/enforcer-groups/default-ke', { body: { enforce: false } });
     expect(asJson.status).toBe(415);

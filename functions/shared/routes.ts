@@ -102,7 +102,6 @@ const routeTable = [
   ),
 
   admin('GET', '/v1/audit-events', 'The audit log, newest first'),
-  // Before /v1/audit-events/{id}: the local server takes the first template that matches.
   admin('GET', '/v1/audit-events/histogram', 'Detect and Block counts per hour or day over a window of at most 31 days'),
   admin('GET', '/v1/audit-events/{id}', 'One audit event'),
   admin('GET', '/v1/activity', 'The activity trail, newest first'),
@@ -181,37 +180,65 @@ function segments(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
 
-/** Every route with its template split once: the local server matches each request against all of them. */
-const templates = routes.map((route) => ({ route, template: segments(route.path) }));
-
-/** Finds the route of a request path, with its path parameters; used by the local server. */
-export function matchRoute(
+/** A route matcher over a table: the route of a request path with its path parameters, or the methods the path allows. */
+export type RouteMatcher = (
   method: string,
   path: string,
-): { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] } {
-  const actual = segments(path);
-  const allowed: HttpMethod[] = [];
-  for (const { route, template } of templates) {
-    if (template.length !== actual.length) continue;
-    const params: Record<string, string> = {};
-    let matches = true;
-    for (let i = 0; i < template.length && matches; i++) {
-      const part = template[i]!;
-      const value = actual[i]!;
-      if (part.startsWith('{') && part.endsWith('}')) {
-        let decoded: string;
-        try {
-          decoded = decodeURIComponent(value);
-        } catch {
-          matches = false;
-          break;
-        }
-        params[part.slice(1, -1)] = decoded;
-      } else if (part !== value) matches = false;
-    }
-    if (!matches) continue;
-    if (route.method === method) return { route, pathParameters: params };
-    allowed.push(route.method);
-  }
-  return { route: undefined, methodsAllowed: allowed };
+) => { route: RouteDefinition; pathParameters: Record<string, string> } | { route: undefined; methodsAllowed: HttpMethod[] };
+
+function isParameter(segment: string): boolean {
+  return segment.startsWith('{') && segment.endsWith('}');
 }
+
+/**
+ * Orders templates of the same length so that, at the first segment where they differ in kind, the literal one
+ * comes first: `/v1/audit-events/histogram` before `/v1/audit-events/{id}`. Ties keep the table's order.
+ */
+function moreSpecificFirst(a: readonly string[], b: readonly string[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) {
+    const byKind = Number(isParameter(a[i]!)) - Number(isParameter(b[i]!));
+    if (byKind !== 0) return byKind;
+  }
+  return 0;
+}
+
+/**
+ * Matches request paths against a route table; used by the local server. As API Gateway does, a route whose
+ * segment is literal wins over one with a parameter there, whatever order the table declares them in.
+ */
+export function createRouteMatcher(table: readonly RouteDefinition[]): RouteMatcher {
+  const templates = table
+    .map((route) => ({ route, template: segments(route.path) }))
+    .sort((a, b) => moreSpecificFirst(a.template, b.template));
+  return (method, path) => {
+    const actual = segments(path);
+    const allowed: HttpMethod[] = [];
+    for (const { route, template } of templates) {
+      if (template.length !== actual.length) continue;
+      const params: Record<string, string> = {};
+      let matches = true;
+      for (let i = 0; i < template.length && matches; i++) {
+        const part = template[i]!;
+        const value = actual[i]!;
+        if (isParameter(part)) {
+          let decoded: string;
+          try {
+            decoded = decodeURIComponent(value);
+          } catch {
+            matches = false;
+            break;
+          }
+          params[part.slice(1, -1)] = decoded;
+        } else if (part !== value) matches = false;
+      }
+      if (!matches) continue;
+      if (route.method === method) return { route, pathParameters: params };
+      allowed.push(route.method);
+    }
+    return { route: undefined, methodsAllowed: allowed };
+  };
+}
+
+/** Finds the route of a request path in the route table, with its path parameters; used by the local server. */
+export const matchRoute: RouteMatcher = createRouteMatcher(routes);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeKey, routes } from '../../functions/shared/routes.js';
+import { openApiDocument } from '../../functions/api/openapi.js';
+import { matchRoute, routeKey, routes } from '../../functions/shared/routes.js';
 import { tableDefinitions } from '../../functions/shared/storage/tables.js';
 import { repoRoot } from '../../infra/lambda-bundling.js';
 import { createVigilApp } from '../../infra/vigil-app.js';
@@ -441,6 +442,46 @@ describe('HTTP API', () => {
       expect(ofType('AWS::ApiGatewayV2::Integration').find(([id]) => id === integrationId.Ref)![1].Properties.PayloadFormatVersion).toBe(
         '2.0',
       );
+    }
+  });
+
+  it('routes every operation of the OpenAPI document to the same route and function as local mode', () => {
+    const methods = new Set(['get', 'put', 'post', 'delete', 'patch']);
+    const paths = (openApiDocument() as { paths: Record<string, Record<string, unknown>> }).paths;
+    const documented = Object.entries(paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => methods.has(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const deployed = apiRoutes().map((r) => r.RouteKey as string);
+    expect(documented.sort()).toEqual([...deployed].sort());
+
+    const integrationUris = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Integration').map(([id, i]) => [id, JSON.stringify(i.Properties.IntegrationUri)]),
+    );
+    const functionOf = (key: string) => {
+      const target = apiRoutes().find((r) => r.RouteKey === key)!.Target as { 'Fn::Join': [string, Array<{ Ref: string }>] };
+      return integrationUris[target['Fn::Join'][1][1]!.Ref];
+    };
+    // API Gateway's choice, as its route selection documents it: the route whose path is the request's exactly,
+    // else the one parameter route that matches. A second parameter route matching the same request would be
+    // ambiguous, and fails here.
+    const apiGatewayRoute = (method: string, path: string): string | undefined => {
+      const candidates = deployed.filter((key) => key.startsWith(`${method} `));
+      const exact = candidates.find((key) => key === `${method} ${path}`);
+      if (exact) return exact;
+      const pattern = (key: string) => new RegExp(`^${key.slice(method.length + 1).replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      const matching = candidates.filter((key) => pattern(key).test(path));
+      expect(matching, `${method} ${path}`).toHaveLength(1);
+      return matching[0];
+    };
+    for (const key of documented) {
+      const [method, template] = key.split(' ') as [string, string];
+      const request = template.replace(/\{[^}]+\}/g, 'sample-value');
+      const local = matchRoute(method, request).route;
+      expect(local && routeKey(local), key).toBe(key);
+      expect(apiGatewayRoute(method, request), key).toBe(key);
+      expect(functionOf(key), key).toContain(logicalId(stack.functions[local!.function].function));
     }
   });
 

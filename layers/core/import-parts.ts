@@ -5,10 +5,8 @@ import { EXPORT_FORMAT_VERSION } from './schemas/export.js';
 // A multi-part import (docs/adr/0016): one document too large for one request, split by the client into parts that
 // are each a document of their own (Vigil's export format, or the commercial product's JSON in any shape it is
 // recognised in). At the commit the parts are joined into the one document they came from, and a problem found in
-// the joined document is named at its place in the part the user sent.
-
-/** Parts one multi-part import takes at most. */
-export const MAX_IMPORT_PARTS = 32;
+// the joined document is named at its place in the part the user sent. The clients' half (cutting a document into
+// parts) is import-split.ts.
 
 /** What a part is: Vigil's own document, the commercial product's objects, or a pasted list of global bypass entries. */
 export type ImportPartFormat = 'vigil' | 'commercial' | 'commercial-bypass-list';

@@ -15,6 +15,7 @@ export * from './admission/index.js';
 export * from './templates.js';
 export * from './export-import.js';
 export * from './import-parts.js';
+export * from './import-split.js';
 export * from './commercial/index.js';
 export * from './node-policies/index.js';
 export * from './merge-patch.js';

@@ -14,6 +14,7 @@ import {
 } from '../../layers/core/zod-free.js';
 import { hashSecret, sameHash } from '../shared/http/auth.js';
 import { MAX_BODY_BYTES } from '../shared/http/body-parsing.js';
+import { utf8Problem } from '../shared/http/utf8.js';
 import { errorResult } from '../shared/http/error-mapping.js';
 import type { HttpHandler } from '../shared/http/types.js';
 import { NoConfigurationError } from '../shared/revision-cache.js';
@@ -201,6 +202,9 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
     const bytes = decoded ? decoded.length : Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_BODY_BYTES)
       return errorResult(413, 'payload_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} (1 MiB)`);
+    // Bytes that are not UTF-8 would decode with U+FFFD in their place: a review the API server never sent.
+    const notUtf8 = decoded && utf8Problem(decoded);
+    if (notUtf8) return errorResult(400, 'bad_request', notUtf8);
     let review: AdmissionReview;
     try {
       review = parseAdmissionReview(JSON.parse(text) as unknown);

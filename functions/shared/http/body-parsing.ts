@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import { utf8Problem } from './utf8.js';
 
 /** Request bodies larger than this are refused with 413 before parsing, on every route not in ROUTE_BODY_LIMITS. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -39,7 +40,7 @@ function bodyBytes(event: APIGatewayProxyEventV2): Buffer | undefined {
 
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH']);
 
-/** Refuses bodies over the route's limit (413) and non-JSON bodies (415); parses JSON (400 on syntax errors). */
+/** Refuses bodies over the route's limit (413) and non-JSON bodies (415); parses JSON (400 when not UTF-8 or not JSON). */
 export function jsonBody(): middy.MiddlewareObj<ParsedBodyEvent, APIGatewayProxyStructuredResultV2, Error> {
   return {
     before: (request) => {
@@ -53,6 +54,8 @@ export function jsonBody(): middy.MiddlewareObj<ParsedBodyEvent, APIGatewayProxy
       const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json' && !type.endsWith('+json'))
         throw new UnsupportedMediaTypeError(`send the body as application/json (got ${type === '' ? 'no content type' : type})`);
+      const notUtf8 = utf8Problem(bytes);
+      if (notUtf8 !== undefined) throw new BadRequestError(notUtf8);
       try {
         event.parsedBody = JSON.parse(bytes.toString('utf8')) as unknown;
       } catch (error) {

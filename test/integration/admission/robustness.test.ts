@@ -94,6 +94,29 @@ describe('admission webhook robustness', () => {
     );
   });
 
+  // API Gateway (and local mode) hands over a body that is not UTF-8 base64-encoded: decoding it with U+FFFD in
+  // place of the bad bytes would decide on a review the API server never sent. A malformed review is a 400, so
+  // the API server applies the webhook's failurePolicy (docs/adr/0003).
+  it('refuses a review whose bytes are not UTF-8 with a 400 that says so', async () => {
+    const review = structuredClone(fixtureBodies[0]) as { request: { object?: { metadata?: { annotations?: Record<string, string> } } } };
+    review.request.object = { ...review.request.object, metadata: { ...review.request.object?.metadata, annotations: { note: 'caf@@' } } };
+    const [before, after] = JSON.stringify(review).split('@@') as [string, string];
+    const bytes = Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28]), Buffer.from(after)]);
+    const response = await admission({ ...admissionEvent(''), body: bytes.toString('base64'), isBase64Encoded: true }, lambdaContext());
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toMatchObject({
+      error: {
+        code: 'bad_request',
+        message: `the body is not valid UTF-8: the bytes from offset ${before.length} are not a UTF-8 character`,
+      },
+    });
+    const valid = await admission(
+      { ...admissionEvent(''), body: Buffer.from(JSON.stringify(review)).toString('base64'), isBase64Encoded: true },
+      lambdaContext(),
+    );
+    expect(valid.statusCode).toBe(200);
+  });
+
   it('answers an unknown cluster and a wrong secret with the same 401', async () => {
     const body = JSON.stringify(fixtureBodies[0]);
     const unknown = await admission(admissionEvent(body, 'nope'), lambdaContext());

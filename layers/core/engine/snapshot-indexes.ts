@@ -46,8 +46,12 @@ export interface ActionPolicy {
 /** The actions a policy acts on, each with the controls acting on it. */
 type ActionControls = ReadonlyArray<readonly [Action, readonly PolicyControl[]]>;
 
-/** The candidate index of each policy type and action. */
-export type PolicyIndexes = ReadonlyMap<PolicyType, ReadonlyMap<Action, CandidateIndex<ActionPolicy>>>;
+/**
+ * The candidate index of a policy type and action (undefined when no policy of that type acts on it). Each
+ * index is filed the first time it is asked for: a cold instance's first review files only its own action's
+ * index, and the other actions' indexes are filed by the first review that needs them (docs/adr/0021).
+ */
+export type PolicyIndexes = (type: PolicyType, action: Action) => CandidateIndex<ActionPolicy> | undefined;
 
 /**
  * Where one policy is filed, worked out from every policy's scope constraints: its placements (undefined:
@@ -94,20 +98,27 @@ export function planFilings(policies: readonly PolicyEntry[]): PolicyFilings[] {
   });
 }
 
-/** Builds the candidate indexes from the policies and where each goes (`filings[i]` is where `policies[i]` goes). */
+/**
+ * The candidate indexes of the policies, each filed when first asked for (`filings[i]` is where `policies[i]`
+ * goes). Every index files its policies in configuration order, as filing them all at once did, so an index
+ * holds the same filings in the same order whenever it is filed.
+ */
 export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly PolicyFilings[]): PolicyIndexes {
   const actionLists = sharedActionLists();
+  // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
+  // its filings: the stamp counter is common to all indexes, so an item may sit in several. Per policy, the
+  // filings of each of its items, made by the first index that files the item.
+  const itemFilingsOf = policies.map(() => new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>());
 
-  const indexes = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy>>>();
-  policies.forEach(({ compiled, shared, scope }, position) => {
-    const { policy } = compiled;
-    const { placements, filings: planned } = filings[position]!;
-    let byAction = indexes.get(policy.type);
-    if (!byAction) indexes.set(policy.type, (byAction = new Map<Action, CandidateIndex<ActionPolicy>>()));
-    // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
-    // its filings: the stamp counter is common to all indexes, so an item may sit in several.
-    const filed = new Map<readonly PolicyControl[], Array<Filing<ActionPolicy>>>();
-    for (const [action, controls] of actionLists(shared, policy.enforcementMode === 'enforce')) {
+  const file = (type: PolicyType, action: Action): CandidateIndex<ActionPolicy> | undefined => {
+    let index: CandidateIndex<ActionPolicy> | undefined;
+    policies.forEach(({ compiled, shared, scope }, position) => {
+      const { policy } = compiled;
+      if (policy.type !== type) return;
+      const controls = actionLists(shared, policy.enforcementMode === 'enforce').find(([acted]) => acted === action)?.[1];
+      if (!controls) return;
+      const { placements, filings: planned } = filings[position]!;
+      const filed = itemFilingsOf[position]!;
       let itemFilings = filed.get(controls);
       if (!itemFilings) {
         const item: ActionPolicy = {
@@ -123,13 +134,21 @@ export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly 
         itemFilings = planned.map((filing) => residualFiling(item, scope, filing));
         filed.set(controls, itemFilings);
       }
-      let index = byAction.get(action);
-      if (!index) byAction.set(action, (index = new CandidateIndex<ActionPolicy>()));
+      index ??= new CandidateIndex<ActionPolicy>();
       if (!placements) index.addUnindexed(itemFilings[0]!);
-      else placements.forEach((placement, i) => index.add(placement, itemFilings[i]!));
-    }
-  });
-  return indexes;
+      else placements.forEach((placement, i) => index!.add(placement, itemFilings[i]!));
+    });
+    return index;
+  };
+
+  const filed = new Map<string, CandidateIndex<ActionPolicy> | undefined>();
+  return (type, action) => {
+    const key = `${type}\u0000${action}`;
+    if (filed.has(key)) return filed.get(key);
+    const index = file(type, action);
+    filed.set(key, index);
+    return index;
+  };
 }
 
 /** How many distinct values all policies use per dimension: a dimension with many values splits policies finely. */

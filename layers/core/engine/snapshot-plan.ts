@@ -105,6 +105,13 @@ export function planSnapshot(config: PlannedConfig): SnapshotPlan {
   return { format: SNAPSHOT_PLAN_FORMAT, revision: config.revision, dimensions, controls, policies, problems };
 }
 
+const CONSTRAINT_KINDS: ReadonlySet<unknown> = new Set<ConstraintKind>(['exact', 'prefix', 'suffix', 'token']);
+
+/** A filing as planned: decided (a boolean) or the variables it establishes (1-based indexes). */
+function isFiling(filing: unknown): filing is boolean | readonly number[] {
+  return typeof filing === 'boolean' || (Array.isArray(filing) && filing.every((variable) => Number.isInteger(variable)));
+}
+
 /** Raised while rebuilding from a plan that does not fit the configuration; the configuration is then compiled afresh. */
 class PlanMismatchError extends Error {
   override readonly name = 'PlanMismatchError';
@@ -131,7 +138,14 @@ export function policiesFromPlan(
     if (!compiled) throw new PlanMismatchError(`the plan names control ${key} of policy ${ordinal}, which does not compile`);
     return { compiled, memoDecision: 0, memoMessage: undefined };
   });
-  const dimensions = plan.dimensions.map(([kind, attribute, name]): Dimension => ({ kind, attribute, name: name ?? undefined }));
+  const dimensions = plan.dimensions.map(([kind, attribute, name]): Dimension => {
+    if (!CONSTRAINT_KINDS.has(kind)) throw new PlanMismatchError(`the plan names a dimension of kind ${String(kind)}`);
+    return { kind, attribute, name: name ?? undefined };
+  });
+  const textAt = (text: unknown): string => {
+    if (typeof text !== 'string') throw new PlanMismatchError(`the plan files under ${String(text)}, which is not a text`);
+    return text;
+  };
   const dimensionAt = (id: number): Dimension => {
     const dimension = dimensions[id];
     if (!dimension) throw new PlanMismatchError(`the plan names dimension ${id}, which it does not list`);
@@ -157,21 +171,22 @@ export function policiesFromPlan(
     const placements = planned.placements?.map((placement): Placement => {
       if (placement.length === 2) {
         const dimension = dimensionAt(placement[0]);
-        return { key: dimensionKey(dimension), dimension, text: placement[1] };
+        return { key: dimensionKey(dimension), dimension, text: textAt(placement[1]) };
       }
       const first = dimensionAt(placement[0]);
       const second = dimensionAt(placement[2]);
       return {
         key: `${dimensionKey(first)}\u0001${dimensionKey(second)}`,
         first,
-        firstText: placement[1],
+        firstText: textAt(placement[1]),
         second,
-        secondText: placement[3],
+        secondText: textAt(placement[3]),
       };
     });
     const expected = placements ? placements.length : 1;
     if (planned.filings.length !== expected)
       throw new PlanMismatchError(`the plan gives policy ${planned.ordinal} ${planned.filings.length} filings for ${expected} placements`);
+    if (!planned.filings.every(isFiling)) throw new PlanMismatchError(`the plan gives policy ${planned.ordinal} a filing it cannot read`);
     filings.push({ placements, filings: planned.filings });
   }
   return { policies, filings, problems: plan.problems };

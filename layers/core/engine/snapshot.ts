@@ -47,6 +47,8 @@ export function compileSnapshot(config: ConfigSnapshot, plan?: SnapshotPlan): Co
   if (planFits(plan, config)) {
     let rebuilt: { indexes: PolicyIndexes; problems: readonly string[] } | undefined;
     try {
+      // Checks everything the indexes file by: an index filed later, on first use, cannot meet a plan that
+      // does not fit.
       const { policies, filings, problems } = policiesFromPlan(config, plan);
       rebuilt = { indexes: fileIndexes(policies, filings), problems: [...problems] };
     } catch {
@@ -71,10 +73,10 @@ function assembled(config: ConfigSnapshot, indexes: PolicyIndexes, problems: rea
     bypassed: (w) => bypassPredicates.some((p) => p(w)),
     forEachCandidate: (type, action, workload, visit) => {
       const found: ActionPolicy[] = [];
-      indexes.get(type)?.get(action)?.collect(workload, found, false);
+      indexes(type, action)?.collect(workload, found, false);
       for (const item of found) visit(item.compiled);
     },
-    collectApplicable: (type, action, workload, into) => indexes.get(type)?.get(action)?.collect(workload, into, true),
+    collectApplicable: (type, action, workload, into) => indexes(type, action)?.collect(workload, into, true),
     problems,
   };
 }

@@ -104,6 +104,28 @@ describe('compileSnapshot from a stored plan', () => {
   });
 });
 
+describe('compileSnapshot: indexes filed on first use', () => {
+  it('decides the same whichever action a snapshot is first asked about (each index is filed when first needed)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 120 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (n, seed) => {
+        const bench = generateConfig(n, seed);
+        const plan = fromStorage(planSnapshot(bench.config));
+        const requests = requestKinds.flatMap((kind) => generateRequests(bench, kind, 12).map(({ request }) => request));
+        // One snapshot meets the actions in one order, the other in the reverse order; the fresh compile
+        // files lazily too, so both paths are covered.
+        for (const compile of [() => compileSnapshot(bench.config, plan), () => compileSnapshot(bench.config)]) {
+          const forward = compile();
+          const backward = compile();
+          const answers = requests.map((request) => answer(forward, request));
+          const reversed = [...requests].reverse().map((request) => answer(backward, request));
+          expect(reversed.reverse()).toEqual(answers);
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
 describe('compileSnapshot: which plans it uses', () => {
   const execGuard: PolicyInput = {
     name: 'exec-guard',
@@ -144,6 +166,17 @@ describe('compileSnapshot: which plans it uses', () => {
       { ...plan, controls: plan.controls.map(([ordinal]) => [ordinal, 'noSuchControl'] as const) },
       { ...plan, dimensions: [] },
       { ...plan, policies: plan.policies.map((policy) => ({ ...policy, filings: [] })) },
+      // Damaged rather than out of date: checked when the plan is read, since the indexes are filed later,
+      // by the first decision of each action, where a plan can no longer be set aside.
+      { ...plan, dimensions: plan.dimensions.map(([, attribute, name]) => ['regex' as never, attribute, name] as const) },
+      {
+        ...plan,
+        policies: plan.policies.map((policy) => ({
+          ...policy,
+          placements: policy.placements!.map(([dimension]) => [dimension, 7 as never] as const),
+        })),
+      },
+      { ...plan, policies: plan.policies.map((policy) => ({ ...policy, filings: policy.filings.map(() => 'v1' as never) })) },
     ];
     for (const bad of broken) {
       expect(() => policiesFromPlan(config, bad)).toThrow();

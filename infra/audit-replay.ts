@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { grantItemActions } from './table-access.js';
+import { auditKeys } from '../functions/shared/storage/tables.js';
 import { VigilFunction } from './vigil-function.js';
 
 export interface AuditReplayProps {
@@ -80,7 +81,7 @@ export class AuditReplay extends Construct {
       }),
     );
     // It writes audit events and nothing else: no reads, no other table.
-    grantItemActions(props.auditTable, this.handler.function, ['dynamodb:BatchWriteItem']);
+    grantItemActions(props.auditTable, this.handler.function, ['dynamodb:BatchWriteItem'], { keyPrefix: auditKeys.eventPrefix });
   }
 
   /** Lets a function put audit events in the queue: SendMessage (which also authorises SendMessageBatch) on this queue only. */

@@ -14,19 +14,41 @@ export type ItemAction = (typeof ITEM_READS)[number] | (typeof ITEM_WRITES)[numb
 
 export interface TableAccessOptions {
   /**
-   * Also allow these actions on the table's secondary indexes (`<table ARN>/index/*`).
-   * @default false
+   * Where the actions apply: the table's items, its secondary indexes (`<table ARN>/index/*`), or both.
+   * @default 'table'
    */
-  readonly indexes?: boolean;
+  readonly on?: 'table' | 'indexes' | 'table and indexes';
+  /**
+   * Only items whose partition key starts with this prefix (`dynamodb:LeadingKeys`). For a batch or a transaction
+   * every key must match, so one statement may only hold actions whose every item has this prefix.
+   */
+  readonly keyPrefix?: string;
+  /** Only items of this one partition (`dynamodb:LeadingKeys`, exactly); not with `keyPrefix`. */
+  readonly partition?: string;
 }
 
-/** Lets `grantee` perform exactly `actions` on `table` (and, if asked, on its indexes). */
+function leadingKeysCondition(options: TableAccessOptions): Record<string, Record<string, string[]>> | undefined {
+  if (options.keyPrefix !== undefined && options.partition !== undefined)
+    throw new Error('grantItemActions: keyPrefix or partition, not both');
+  if (options.keyPrefix !== undefined) return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${options.keyPrefix}*`] } };
+  if (options.partition !== undefined) return { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [options.partition] } };
+  return undefined;
+}
+
+/** Lets `grantee` perform exactly `actions` on `table` (or its indexes), on the keys the options allow. */
 export function grantItemActions(
   table: dynamodb.TableV2,
   grantee: iam.IGrantable,
   actions: readonly ItemAction[],
   options: TableAccessOptions = {},
 ): void {
-  const resources = options.indexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn];
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...new Set(actions)], resources }));
+  const on = options.on ?? 'table';
+  const resources = [...(on === 'indexes' ? [] : [table.tableArn]), ...(on === 'table' ? [] : [`${table.tableArn}/index/*`])];
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [...new Set(actions)],
+      resources,
+      ...(leadingKeysCondition(options) ? { conditions: leadingKeysCondition(options) } : {}),
+    }),
+  );
 }

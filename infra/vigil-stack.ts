@@ -19,7 +19,7 @@ import { VigilAlarms } from './vigil-alarms.js';
 import { VigilFunction } from './vigil-function.js';
 import { VigilHttpApi } from './vigil-http-api.js';
 import { VigilTables } from './vigil-tables.js';
-import { configKeys } from '../functions/shared/storage/tables.js';
+import { auditKeys, configKeys } from '../functions/shared/storage/tables.js';
 
 /** Concurrency reserved for (and capping) the functions that anyone on the internet can reach. */
 export interface ReservedConcurrency {
@@ -284,7 +284,9 @@ export class VigilStack extends Stack {
     // Least privilege, by what each handler touches (functions/shared/runtime.ts, functions/admission/runtime.ts):
     // item actions only (no Scan, no stream reads), and the audit indexes only for the admin API's queries.
     grantItemActions(config, api.function, [...ITEM_READS, ...ITEM_WRITES]);
-    grantItemActions(audit, api.function, ['dynamodb:GetItem', 'dynamodb:Query'], { indexes: true });
+    // The admin API reads one event by key and queries the indexes; it reads no learned pod and queries no table key.
+    grantItemActions(audit, api.function, ['dynamodb:GetItem'], { keyPrefix: auditKeys.eventPrefix });
+    grantItemActions(audit, api.function, ['dynamodb:Query'], { on: 'indexes' });
     this.scheduling.grantManageSchedules(api.function);
     // Registration checks a cluster ARN with DescribeCluster in the ARN's region: any region, this account.
     const clusters = this.formatArn({ service: 'eks', region: '*', resource: 'cluster', resourceName: '*' });
@@ -295,24 +297,22 @@ export class VigilStack extends Stack {
     // (a compromised webhook cannot rewrite policies, groups or settings; transactions are authorised per item
     // action), and it can neither query nor scan the audit events.
     grantItemActions(config, admission.function, ITEM_READS);
-    admission.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
-        resources: [config.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [configKeys.decision] } },
-      }),
-    );
-    // Learned pods: a lookup reads a name and its generateName records in one BatchGetItem (docs/adr/0008).
-    grantItemActions(audit, admission.function, [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:PutItem',
-      'dynamodb:BatchWriteItem',
-    ]);
-    // Enforcers register and heartbeat (config table) and report events (audit table, conditional puts in
+    grantItemActions(config, admission.function, ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], {
+      partition: configKeys.decision,
+    });
+    // Learned pods: a lookup reads a name and its generateName records in one BatchGetItem, a lesson reads and puts
+    // one record (docs/adr/0008); those are all its reads of the audit table, so it can read no event. Its events
+    // go in BatchWriteItem calls of events only. Each statement is bounded by the key prefix of what it touches.
+    grantItemActions(audit, admission.function, ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'], {
+      keyPrefix: auditKeys.podPrefix,
+    });
+    grantItemActions(audit, admission.function, ['dynamodb:BatchWriteItem'], { keyPrefix: auditKeys.eventPrefix });
+    // Enforcers register and heartbeat (config table: updates of their ENFORCER partition only, so that a caller with
+    // any group token reaches no policy, group or setting) and report events (audit table, conditional puts in
     // TransactWriteItems calls: IAM authorizes a transaction's Put as dynamodb:PutItem, so nothing more is granted).
-    grantItemActions(config, enforcer.function, [...ITEM_READS, ...ITEM_WRITES]);
-    grantItemActions(audit, enforcer.function, ['dynamodb:PutItem']);
+    grantItemActions(config, enforcer.function, ITEM_READS);
+    grantItemActions(config, enforcer.function, ['dynamodb:UpdateItem'], { partition: configKeys.enforcer });
+    grantItemActions(audit, enforcer.function, ['dynamodb:PutItem'], { keyPrefix: auditKeys.eventPrefix });
     grantItemActions(config, modeChange.function, [...ITEM_READS, ...ITEM_WRITES]);
     this.bus.grantPutEventsTo(modeChange.function);
 

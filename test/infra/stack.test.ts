@@ -237,7 +237,15 @@ describe('IAM', () => {
     ]);
 
     const enforcer = statementsOfFunction('enforcer');
-    expect(sorted(actionsOn(enforcer, config))).toEqual(itemReadsAndWrites);
+    // Enforcers register and heartbeat: the enforcer API writes nothing but its ENFORCER partition (it is reachable
+    // with any group token, so it must not be able to rewrite policies, groups or settings).
+    expect(sorted(actionsOn(enforcer, config))).toEqual(sorted([...itemReads, 'dynamodb:UpdateItem']));
+    const enforcerConfigWrites = enforcer.filter(
+      (s) => JSON.stringify(s.Resource).includes(`"${config}"`) && actionsOf(s).includes('dynamodb:UpdateItem'),
+    );
+    expect(enforcerConfigWrites.map((s) => [actionsOf(s), s.Condition])).toEqual([
+      [['dynamodb:UpdateItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ENFORCER'] } }],
+    ]);
     expect(sorted(actionsOn(enforcer, audit))).toEqual(['dynamodb:PutItem']);
 
     const api = statementsOfFunction('api');
@@ -263,6 +271,30 @@ describe('IAM', () => {
     ]);
   });
 
+  it('bounds audit-table item access by key prefix: learned pods (POD#) and events (EVENT#) apart', () => {
+    const audit = logicalId(stack.tables.audit);
+    /** Each action on the audit table (not its indexes) with the condition of the statement that allows it. */
+    const onAuditTable = (name: keyof VigilStack['functions']) =>
+      Object.fromEntries(
+        statementsOfFunction(name)
+          .filter((s) => JSON.stringify(s.Resource).includes(`"${audit}"`) && !JSON.stringify(s.Resource).includes('/index/*'))
+          .flatMap((s) => actionsOf(s).map((action) => [action, s.Condition])),
+      );
+    const leadingKeys = (prefix: string) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] } });
+    // The webhook reads and writes learned pods by key, and batch-writes events: a webhook that is taken over can
+    // read no event, and can write pods only as pods and events only as events.
+    expect(onAuditTable('admission')).toEqual({
+      'dynamodb:GetItem': leadingKeys('POD#'),
+      'dynamodb:BatchGetItem': leadingKeys('POD#'),
+      'dynamodb:PutItem': leadingKeys('POD#'),
+      'dynamodb:BatchWriteItem': leadingKeys('EVENT#'),
+    });
+    expect(onAuditTable('enforcer')).toEqual({ 'dynamodb:PutItem': leadingKeys('EVENT#') });
+    expect(onAuditTable('auditReplay')).toEqual({ 'dynamodb:BatchWriteItem': leadingKeys('EVENT#') });
+    // The admin API reads one event by key, and queries the indexes only.
+    expect(onAuditTable('api')).toEqual({ 'dynamodb:GetItem': leadingKeys('EVENT#') });
+  });
+
   it('lets no role scan a table, and only the admin API read the audit indexes', () => {
     const statements = allStatements();
     for (const statement of statements) {
@@ -271,7 +303,7 @@ describe('IAM', () => {
     }
     const onIndexes = (name: keyof VigilStack['functions']) =>
       statementsOfFunction(name).filter((s) => JSON.stringify(s.Resource).includes('/index/*'));
-    expect(onIndexes('api').flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(onIndexes('api').flatMap(actionsOf).sort()).toEqual(['dynamodb:Query']);
     for (const name of ['admission', 'enforcer', 'modeChange', 'auditExport', 'auditReplay', 'bootstrap'] as const)
       expect(onIndexes(name)).toEqual([]);
   });

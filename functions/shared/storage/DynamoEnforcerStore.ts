@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { storageError } from './client.js';
+import { configKeys } from './tables.js';
 import { checkLimit, decodeCursor, encodeCursor, queryPage, type Item, type ItemKey } from './paging.js';
 import type { EnforcerRecord, EnforcerRegistration, EnforcerStore, Page, PageRequest } from './ports.js';
 
@@ -9,7 +10,7 @@ import type { EnforcerRecord, EnforcerRegistration, EnforcerStore, Page, PageReq
 // written on registration and heartbeat, and never touch the configuration revision.
 
 /** Partition of the enforcer registrations in the config table. */
-export const ENFORCER_PARTITION = 'ENFORCER';
+export const ENFORCER_PARTITION = configKeys.enforcer;
 const CURSOR_INDEX = 'enforcers';
 
 function sortKey(group: string, enforcerId: string): string {

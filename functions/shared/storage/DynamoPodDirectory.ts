@@ -13,7 +13,7 @@ import { storageError } from './client.js';
 import type { PodDirectory } from './ports.js';
 import { auditKeys } from './tables.js';
 
-const POD_PREFIX = 'POD#';
+const POD_PREFIX = auditKeys.podPrefix;
 /** Concurrent learners of one record retry this often before giving up (each retry re-reads the record). */
 const MAX_ATTEMPTS = 8;
 /**

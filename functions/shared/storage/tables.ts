@@ -48,6 +48,8 @@ export const configKeys = {
    * `<part, 3 digits>#<chunk, 3 digits>`). No reader of the configuration looks there; a commit imports them.
    */
   upload: 'UPLOAD',
+  /** Enforcer registrations (`<group>#<enforcerId>`): the only items the enforcer API writes, so IAM bounds it to them. */
+  enforcer: 'ENFORCER',
 } as const;
 
 /**
@@ -107,6 +109,8 @@ export function uploadChunkKey(uploadId: string, part: number, chunk: number): C
 /** Audit table: base key `pk` = `EVENT#<id>`; every index sorts by `timeSk` = `<iso time, ms>#<id>`. */
 export const auditKeys = {
   eventPrefix: 'EVENT#',
+  /** Learned pod identities (docs/adr/0008) share the table; IAM tells them from events by this prefix. */
+  podPrefix: 'POD#',
   sortKey: 'timeSk',
   /** TTL attribute: epoch seconds. */
   ttl: 'expiresAt',

@@ -2,7 +2,7 @@
 // (api-types.ts is generated from it). No route exists for the console alone.
 
 import type { components, operations } from './api-types';
-import { forgetSessionToken, sessionToken } from './session';
+import { forgetSessionToken, sessionGeneration, sessionToken } from './session';
 
 export type Schemas = components['schemas'];
 export type Policy = Schemas['Policy'];
@@ -41,10 +41,18 @@ export class ApiError extends Error {
   }
 }
 
-/** The admin token was refused: the console forgets it and asks for it again. */
+/**
+ * The API refused the session's token (expired, or an admin token rotated since). The console forgets it and
+ * asks for a new one while the page, and whatever the user typed into it, stays as it is.
+ */
 export class SignedOut extends ApiError {}
 
-let onSignedOut: () => void = () => undefined;
+/** What a view shows when a call failed because the session ended: nothing typed is lost, and what to do. */
+export const SESSION_ENDED_MESSAGE =
+  'Your session has ended, so this was not done. What you entered is still here: sign in again (at the top of the page), then try again.';
+
+const signedOutListeners = new Set<() => void>();
+const renewedListeners = new Set<() => void>();
 
 /** Where the API is: the console's own origin unless config.json names another base URL. */
 let apiBaseUrl = '';
@@ -53,9 +61,21 @@ export function setApiBaseUrl(baseUrl: string): void {
   apiBaseUrl = baseUrl.replace(/\/+$/, '');
 }
 
-/** What the app does when the API refuses the token mid-session (it shows the sign-in form). */
-export function whenSignedOut(callback: () => void): void {
-  onSignedOut = callback;
+/** Calls back when the API refuses the session's token mid-session; answers the function that stops it. */
+export function whenSignedOut(callback: () => void): () => void {
+  signedOutListeners.add(callback);
+  return () => signedOutListeners.delete(callback);
+}
+
+/** Calls back when the user has signed in again in the same page (views retry what the ended session refused). */
+export function whenSessionRenewed(callback: () => void): () => void {
+  renewedListeners.add(callback);
+  return () => renewedListeners.delete(callback);
+}
+
+/** Tells the views that a new token is kept: what failed because the session ended can be tried again. */
+export function sessionRenewed(): void {
+  for (const listener of [...renewedListeners]) listener();
 }
 
 type ErrorBody = Schemas['Error'];
@@ -84,6 +104,7 @@ export interface CallOptions {
 /** Calls the admin API with the session's token (the admin token locally, the Cognito access token in AWS); a 401 signs the session out. */
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
   const token = options.token ?? sessionToken();
+  const generation = sessionGeneration();
   const headers: Record<string, string> = { ...options.headers, accept: options.accept ?? 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
@@ -96,11 +117,15 @@ export async function call<T>(method: string, path: string, options: CallOptions
   });
   if (response.status === 401) {
     const error = await errorOf(response);
-    if (options.token === undefined) {
+    // A token given explicitly is the sign-in form's candidate: its refusal ends no session.
+    if (options.token !== undefined) throw new SignedOut(error.status, error.code, error.message, error.problems);
+    // Forget it only if it is still the one refused: a call that was under way while the user signed in again
+    // must not drop the new token.
+    if (sessionGeneration() === generation) {
       forgetSessionToken();
-      onSignedOut();
+      for (const listener of [...signedOutListeners]) listener();
     }
-    throw new SignedOut(error.status, error.code, error.message, error.problems);
+    throw new SignedOut(error.status, error.code, SESSION_ENDED_MESSAGE, []);
   }
   if (!response.ok) throw await errorOf(response);
   if (response.status === 204) return undefined as T;

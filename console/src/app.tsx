@@ -1,9 +1,10 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { whenSignedOut } from './api';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { sessionRenewed, whenSignedOut } from './api';
 import { signOutUrl, type CognitoSignIn, type SignInOutcome } from './oauth';
 import { href, useRoute, type Route } from './router';
-import { forgetSessionToken, sessionToken } from './session';
+import { forgetSessionToken, sessionExpiresAt, sessionToken } from './session';
+import { SessionNotice } from './session-notice';
 import { ActivityView } from './views/activity';
 import { AuditView } from './views/audit';
 import { ClustersView } from './views/clusters';
@@ -66,31 +67,27 @@ interface AppProps {
 
 export function App({ cognito, outcome }: AppProps) {
   const [signedIn, setSignedIn] = useState(() => sessionToken() !== undefined);
-  const [expired, setExpired] = useState(false);
+  // Once signed in, an ended session keeps the page (and any form being edited) and asks to sign in again on it.
+  const [ended, setEnded] = useState(false);
+  const [expiresAt, setExpiresAt] = useState(sessionExpiresAt);
   const route = useRoute();
-  useEffect(
-    () =>
-      whenSignedOut(() => {
-        setExpired(true);
-        setSignedIn(false);
-      }),
-    [],
-  );
+  useEffect(() => whenSignedOut(() => setEnded(true)), []);
+  const expired = useCallback(() => {
+    forgetSessionToken();
+    setEnded(true);
+  }, []);
+  const renewed = useCallback(() => {
+    setEnded(false);
+    setExpiresAt(sessionExpiresAt());
+    sessionRenewed();
+  }, []);
 
-  if (!signedIn && cognito)
-    return (
-      <CognitoSignInView
-        config={cognito}
-        notice={expired ? 'Your session ended; sign in again.' : undefined}
-        error={outcome?.kind === 'refused' ? outcome.message : undefined}
-      />
-    );
+  if (!signedIn && cognito) return <CognitoSignInView config={cognito} error={outcome?.kind === 'refused' ? outcome.message : undefined} />;
   if (!signedIn)
     return (
       <SignInView
-        notice={expired ? 'The API refused the admin token of this session; sign in again.' : undefined}
         onSignedIn={() => {
-          setExpired(false);
+          setEnded(false);
           setSignedIn(true);
         }}
       />
@@ -119,6 +116,7 @@ export function App({ cognito, outcome }: AppProps) {
           class="link"
           onClick={() => {
             forgetSessionToken();
+            setEnded(false);
             // In AWS, Cognito's own session ends too, and its logout endpoint sends the browser back here.
             if (cognito) location.assign(signOutUrl(cognito));
             else setSignedIn(false);
@@ -127,7 +125,10 @@ export function App({ cognito, outcome }: AppProps) {
           Sign out
         </button>
       </header>
-      <main id="main">{section.view(route)}</main>
+      <main id="main">
+        <SessionNotice cognito={cognito} ended={ended} expiresAt={expiresAt} onExpired={expired} onRenewed={renewed} />
+        {section.view(route)}
+      </main>
     </div>
   );
 }

@@ -1,7 +1,17 @@
 import { render } from 'preact';
 import { setApiBaseUrl } from './api';
 import { App } from './app';
-import { completeSignIn, loadCognitoSignIn, type SignInOutcome } from './oauth';
+import { completeSignIn, handBackSignIn, loadCognitoSignIn, type SignInOutcome } from './oauth';
+
+/** The sign-in window's page once it has handed Cognito's answer back to the console tab. */
+function SignedInAgain() {
+  return (
+    <main id="main" class="sign-in">
+      <h1>Signed in again</h1>
+      <p role="status">Go back to the console: it continues where you were. This window closes by itself; if it stays, close it.</p>
+    </main>
+  );
+}
 
 // In AWS a config.json next to the page names the Cognito sign-in; a page loaded with Cognito's answer in its
 // address completes that sign-in before the first render.
@@ -30,4 +40,8 @@ async function start(root: HTMLElement): Promise<void> {
 }
 
 const root = document.getElementById('app');
-if (root) void start(root);
+if (root && handBackSignIn()) {
+  render(<SignedInAgain />, root);
+  // A window the console opened may close itself; the message above stays if the browser does not allow it.
+  close();
+} else if (root) void start(root);

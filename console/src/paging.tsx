@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, query } from './api';
+import { call, query, whenSessionRenewed } from './api';
 
 interface Page<T> {
   readonly items: T[];
@@ -45,6 +45,9 @@ export function usePagedList<T>(path: string, filters: Record<string, string | u
     };
     // filters is compared through filterKey (its JSON), so a new object with the same values loads nothing.
   }, [path, filterKey, cursor, limit, generation]);
+
+  // A page the ended session could not load is loaded again once the user has signed in again.
+  useEffect(() => (error === undefined ? undefined : whenSessionRenewed(() => setGeneration((g) => g + 1))), [error]);
 
   return {
     items: page?.items,

@@ -3,10 +3,11 @@
 // Cognito's OAuth endpoints (/oauth2/authorize, /oauth2/token, /logout) on another origin. The double checks
 // each request against Cognito's documented shape, including the PKCE proof.
 //
-// The API behind /v1/* is local mode's (real handlers, DynamoDB Local). It stands in for the console API and its
-// JWT authorizer, whose acceptance of Cognito tokens test/integration/api/console-tokens.test.ts covers: here the
-// double issues local mode's admin token as the access token, so the console's calls succeed only if it sends
-// exactly the token it was issued.
+// The API behind /v1/* is local mode's (real handlers, DynamoDB Local). The origin stands in for the console
+// API's JWT authorizer, whose acceptance of Cognito tokens test/integration/api/console-tokens.test.ts covers:
+// it passes a call on (with local mode's admin token) only when it carries an access token the double issued
+// and has not expired, and answers API Gateway's 401 otherwise. A token's lifetime (`expires_in`) is set on
+// the double, so a session near its end or past it is reached without waiting.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,10 +50,30 @@ class CognitoDouble {
   readonly requests: Recorded[] = [];
   /** A state to send back instead of the one the console sent (an answer to someone else's sign-in). */
   forgedState: string | undefined;
-  readonly issued = { access: ADMIN_TOKEN, id: `id.${base64url(randomBytes(24))}`, refresh: `refresh.${base64url(randomBytes(24))}` };
+  /** The `expires_in` of the next tokens, in seconds (Cognito's are 1800 for the console's client). */
+  expiresIn = 1800;
+  /** The tokens of the latest exchange. */
+  issued = CognitoDouble.tokens();
+  /** Access tokens issued and not yet expired, as the JWT authorizer would judge them. */
+  private readonly live = new Set<string>();
   private readonly codes = new Map<string, { challenge: string; redirectUri: string }>();
   private server: Server | undefined;
   url = '';
+
+  private static tokens() {
+    const random = () => base64url(randomBytes(24));
+    return { access: `access.${random()}`, id: `id.${random()}`, refresh: `refresh.${random()}` };
+  }
+
+  /** Whether the authorizer would accept this access token now. */
+  accepts(token: string): boolean {
+    return this.live.has(token);
+  }
+
+  /** Ends the lifetime of every access token issued so far (the authorizer refuses them from now on). */
+  expireAll(): void {
+    this.live.clear();
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -94,13 +115,15 @@ class CognitoDouble {
         res.writeHead(400, headers).end(JSON.stringify({ error: 'invalid_grant' }));
         return;
       }
+      this.issued = CognitoDouble.tokens();
+      this.live.add(this.issued.access);
       res.writeHead(200, headers).end(
         JSON.stringify({
           access_token: this.issued.access,
           id_token: this.issued.id,
           refresh_token: this.issued.refresh,
           token_type: 'Bearer',
-          expires_in: 1800,
+          expires_in: this.expiresIn,
         }),
       );
       return;
@@ -127,7 +150,7 @@ class ConsoleOrigin {
   constructor(
     private readonly assets: () => ConsoleAssets,
     private readonly apiUrl: () => string,
-    private readonly cognitoUrl: () => string,
+    private readonly cognito: CognitoDouble,
   ) {}
 
   async start(): Promise<void> {
@@ -141,15 +164,22 @@ class ConsoleOrigin {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url!, this.url);
-    const headers = { ...CONSOLE_SECURITY_HEADERS, 'content-security-policy': consoleContentSecurityPolicy([this.cognitoUrl()]) };
+    const headers = { ...CONSOLE_SECURITY_HEADERS, 'content-security-policy': consoleContentSecurityPolicy([this.cognito.url]) };
     if (url.pathname.startsWith('/v1/')) {
-      this.apiAuthorizations.push(req.headers.authorization ?? '');
+      const authorization = req.headers.authorization ?? '';
+      this.apiAuthorizations.push(authorization);
+      // The JWT authorizer: an unknown or expired token never reaches the function (API Gateway's own answer).
+      if (!authorization.startsWith('Bearer ') || !this.cognito.accepts(authorization.slice('Bearer '.length))) {
+        res.writeHead(401, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Unauthorized' }));
+        return;
+      }
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await bodyOf(req);
       const forwarded = Object.fromEntries(
         Object.entries(req.headers).filter(
           (e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host' && e[0] !== 'content-length',
         ),
       );
+      forwarded.authorization = `Bearer ${ADMIN_TOKEN}`;
       const answer = await fetch(`${this.apiUrl()}${url.pathname}${url.search}`, { method: req.method, headers: forwarded, body });
       res
         .writeHead(answer.status, { ...headers, 'content-type': answer.headers.get('content-type') ?? 'application/json' })
@@ -159,7 +189,7 @@ class ConsoleOrigin {
     if (url.pathname === '/config.json') {
       const config = this.brokenConfig
         ? { apiBaseUrl: '', clientId: 5 }
-        : { apiBaseUrl: '', cognitoDomain: this.cognitoUrl(), clientId: CLIENT_ID, redirectUri: `${this.url}/` };
+        : { apiBaseUrl: '', cognitoDomain: this.cognito.url, clientId: CLIENT_ID, redirectUri: `${this.url}/` };
       res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(config));
       return;
     }
@@ -179,7 +209,7 @@ let assets: ConsoleAssets;
 const origin = new ConsoleOrigin(
   () => assets,
   () => api.url,
-  () => cognito.url,
+  cognito,
 );
 
 beforeAll(async () => {
@@ -196,9 +226,15 @@ afterAll(async () => {
 beforeEach(() => {
   cognito.requests.length = 0;
   cognito.forgedState = undefined;
+  cognito.expiresIn = 1800;
   origin.apiAuthorizations.length = 0;
   origin.brokenConfig = false;
 });
+
+/** Resolves once the sign-in window has closed itself (it may already have). */
+async function closed(window: Page): Promise<void> {
+  if (!window.isClosed()) await window.waitForEvent('close');
+}
 
 async function signIn(page: Page): Promise<void> {
   await page.goto(`${origin.url}/`);
@@ -245,8 +281,12 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     expect(new URL(page.url()).search).toBe('');
     expect(origin.apiAuthorizations.length).toBeGreaterThan(0);
     expect(new Set(origin.apiAuthorizations)).toEqual(new Set([`Bearer ${cognito.issued.access}`]));
+    // Only the access token is kept, with when it expires; the ID and refresh tokens are dropped.
     const storage = await page.evaluate<{ session: Record<string, string>; local: object; cookie: string }>(BROWSER_STORAGE);
-    expect(Object.values(storage.session)).toEqual([cognito.issued.access]);
+    expect(storage.session).toEqual({
+      'vigil.adminToken': cognito.issued.access,
+      'vigil.sessionExpiresAt': expect.stringMatching(/^\d+$/),
+    });
     expect(storage.local).toEqual({});
     expect(storage.cookie).toBe('');
     await expectAccessible(page, 'the policies view after a Cognito sign-in');
@@ -279,6 +319,117 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     await expect(page.getByRole('alert').textContent()).resolves.toContain('The console could not read its settings (config.json)');
     expect(await page.getByLabel('Admin token').count()).toBe(0);
     expect(cognito.requests).toEqual([]);
+  });
+
+  it('comes back to the view it was opened at: the route travels in the state and is put back only from the state this tab sent', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${origin.url}/#/scopes/new`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New application scope' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/scopes/new');
+    const [authorize] = cognito.requests;
+    const [random, route, ...more] = authorize!.query.state!.split('.');
+    expect(random).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Buffer.from(route!, 'base64url').toString('utf8')).toBe('#/scopes/new');
+    expect(more).toEqual([]);
+    expect(cognito.requests.map((r) => r.path)).toEqual(['/oauth2/authorize', '/oauth2/token']);
+  });
+
+  it('warns before the token expires and stays signed in through a sign-in window, leaving the form as typed', async () => {
+    // A lifetime shorter than the warning's lead: the warning shows as soon as the session starts.
+    cognito.expiresIn = 240;
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.getByRole('link', { name: 'New policy' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('typed-before-renewal');
+    const warning = page.getByRole('alert').filter({ hasText: 'Your session ends at' });
+    await warning.waitFor();
+    await expectAccessible(page, 'the session warning');
+    const first = cognito.issued.access;
+    cognito.requests.length = 0;
+    origin.apiAuthorizations.length = 0;
+    cognito.expiresIn = 1800;
+
+    const signInWindow = page.waitForEvent('popup');
+    await page.getByRole('button', { name: 'Stay signed in' }).click();
+    await closed(await signInWindow);
+    await warning.waitFor({ state: 'detached' });
+
+    // The window went through the same authorize request; this tab redeemed the code with its own verifier.
+    const [authorize, token, ...others] = cognito.requests;
+    expect(others).toEqual([]);
+    const { state, code_challenge: challenge, ...rest } = authorize!.query;
+    expect(rest).toEqual({
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: `${origin.url}/`,
+      scope: 'openid',
+      code_challenge_method: 'S256',
+    });
+    expect(state).toMatch(/^again\.[A-Za-z0-9_-]{22}$/);
+    const { code, code_verifier: verifier, ...form } = token!.form!;
+    expect(form).toEqual({ grant_type: 'authorization_code', client_id: CLIENT_ID, redirect_uri: `${origin.url}/` });
+    expect(code).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(base64url(createHash('sha256').update(verifier!).digest())).toBe(challenge);
+    expect(token!.headers.origin).toBe(origin.url);
+
+    // The form is as typed, the new token replaced the old one, and the save goes out with it.
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('typed-before-renewal');
+    expect(cognito.issued.access).not.toBe(first);
+    const storage = await page.evaluate<{ session: Record<string, string> }>(BROWSER_STORAGE);
+    expect(storage.session['vigil.adminToken']).toBe(cognito.issued.access);
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByText('Saved (version 1).').waitFor();
+    expect(new Set(origin.apiAuthorizations)).toEqual(new Set([`Bearer ${cognito.issued.access}`]));
+    expect((await api.call('GET', '/v1/policies/typed-before-renewal')).status).toBe(200);
+  });
+
+  it('keeps an unsaved form when the save answers 401, says why, and saves it after signing in again', async () => {
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Application scopes' }).click();
+    await page.getByRole('link', { name: 'New application scope' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('kept-across-sign-in');
+    await page.getByLabel('Description').fill('Typed while the token expired');
+    cognito.expireAll();
+
+    await page.getByRole('button', { name: 'Create application scope' }).click();
+    await page.getByText('Your session has ended, so this was not done.').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended. This page and anything you entered stay' }).waitFor();
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('kept-across-sign-in');
+    expect(await page.getByLabel('Description').inputValue()).toBe('Typed while the token expired');
+    expect(new URL(page.url()).hash).toBe('#/scopes/new');
+    // The refused token is forgotten at once.
+    expect((await page.evaluate<{ session: Record<string, string> }>(BROWSER_STORAGE)).session).toEqual({});
+    expect((await api.call('GET', '/v1/application-scopes/kept-across-sign-in')).status).toBe(404);
+    await expectAccessible(page, 'the scope editor after its session ended');
+
+    cognito.requests.length = 0;
+    const signInWindow = page.waitForEvent('popup');
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await closed(await signInWindow);
+    await page.getByRole('button', { name: 'Sign in again' }).waitFor({ state: 'detached' });
+    expect(cognito.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /oauth2/authorize', 'POST /oauth2/token']);
+
+    await page.getByRole('button', { name: 'Create application scope' }).click();
+    await page.getByText('Saved (version 1).').waitFor();
+    expect((await api.call('GET', '/v1/application-scopes/kept-across-sign-in')).body).toMatchObject({
+      name: 'kept-across-sign-in',
+      description: 'Typed while the token expired',
+    });
+  });
+
+  it('ends the session when the clock passes the expiry, without waiting for a refused call', async () => {
+    cognito.expiresIn = 240;
+    const page = await browser.newPage();
+    await page.clock.install();
+    await signIn(page);
+    await page.getByRole('alert').filter({ hasText: 'Your session ends at' }).waitFor();
+    const callsBefore = origin.apiAuthorizations.length;
+    await page.clock.fastForward('04:01');
+    await page.getByRole('button', { name: 'Sign in again' }).waitFor();
+    expect((await page.evaluate<{ session: Record<string, string> }>(BROWSER_STORAGE)).session).toEqual({});
+    expect(origin.apiAuthorizations.length).toBe(callsBefore);
   });
 
   it("signs out through Cognito's logout endpoint and forgets the token", async () => {

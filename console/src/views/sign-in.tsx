@@ -4,47 +4,49 @@ import { startSignIn, type CognitoSignIn } from '../oauth';
 import { keepSessionToken } from '../session';
 
 interface Props {
-  readonly notice?: string;
   readonly onSignedIn: () => void;
+}
+
+/**
+ * Checks an admin token with a real admin call and, when the API accepts it, keeps it for this tab. Answers
+ * why it was not kept, or undefined when it was.
+ */
+export async function checkAdminToken(typed: string): Promise<string | undefined> {
+  const candidate = typed.trim();
+  if (candidate === '') return 'Enter the admin token.';
+  try {
+    await call('GET', '/v1/policies?limit=1', { token: candidate });
+    keepSessionToken(candidate);
+    return undefined;
+  } catch (caught) {
+    return caught instanceof ApiError && caught.status === 401
+      ? 'The admin token was refused. Use the token npm start printed (or VIGIL_ADMIN_TOKEN).'
+      : `Cannot reach the API: ${caught instanceof Error ? caught.message : String(caught)}`;
+  }
 }
 
 /**
  * Local mode's sign-in: the admin token `npm start` printed. It is checked with a real admin call before it
  * is kept, and kept only in this tab's sessionStorage.
  */
-export function SignInView({ notice, onSignedIn }: Props) {
+export function SignInView({ onSignedIn }: Props) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    const candidate = token.trim();
-    if (candidate === '') {
-      setError('Enter the admin token.');
-      return;
-    }
     setBusy(true);
     setError(undefined);
-    try {
-      await call('GET', '/v1/policies?limit=1', { token: candidate });
-      keepSessionToken(candidate);
-      onSignedIn();
-    } catch (caught) {
-      setError(
-        caught instanceof ApiError && caught.status === 401
-          ? 'The admin token was refused. Use the token npm start printed (or VIGIL_ADMIN_TOKEN).'
-          : `Cannot reach the API: ${caught instanceof Error ? caught.message : String(caught)}`,
-      );
-    } finally {
-      setBusy(false);
-    }
+    const refusal = await checkAdminToken(token);
+    setBusy(false);
+    if (refusal === undefined) onSignedIn();
+    else setError(refusal);
   };
 
   return (
     <main id="main" class="sign-in">
       <h1>Sign in to Vigil</h1>
-      {notice && <p role="status">{notice}</p>}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <label for="admin-token">Admin token</label>
         <input
@@ -76,7 +78,6 @@ export function SignInView({ notice, onSignedIn }: Props) {
 
 interface CognitoProps {
   readonly config: CognitoSignIn;
-  readonly notice?: string;
   readonly error?: string;
 }
 
@@ -84,12 +85,11 @@ interface CognitoProps {
  * Sign-in in AWS: the button sends the browser to the Cognito sign-in page (user pool or the company IdP); the
  * console comes back with a code and keeps only the short-lived access token, for this tab.
  */
-export function CognitoSignInView({ config, notice, error }: CognitoProps) {
+export function CognitoSignInView({ config, error }: CognitoProps) {
   const [busy, setBusy] = useState(false);
   return (
     <main id="main" class="sign-in">
       <h1>Sign in to Vigil</h1>
-      {notice && <p role="status">{notice}</p>}
       {error && (
         <p class="error" role="alert">
           {error}
@@ -103,7 +103,8 @@ export function CognitoSignInView({ config, notice, error }: CognitoProps) {
         disabled={busy}
         onClick={() => {
           setBusy(true);
-          void startSignIn(config);
+          // The route the user opened (e.g. a link to a policy) is where the console opens after signing in.
+          void startSignIn(config, location.hash);
         }}
       >
         Sign in

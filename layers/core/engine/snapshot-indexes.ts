@@ -43,9 +43,6 @@ export interface ActionPolicy {
   stamp: number;
 }
 
-/** The actions a policy acts on, each with the controls acting on it. */
-type ActionControls = ReadonlyArray<readonly [Action, readonly PolicyControl[]]>;
-
 /**
  * The candidate index of a policy type and action (undefined when no policy of that type acts on it). Each
  * index is filed the first time it is asked for: a cold instance's first review files only its own action's
@@ -104,7 +101,7 @@ export function planFilings(policies: readonly PolicyEntry[]): PolicyFilings[] {
  * holds the same filings in the same order whenever it is filed.
  */
 export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly PolicyFilings[]): PolicyIndexes {
-  const actionLists = sharedActionLists();
+  const controlsActingOn = sharedControlLists();
   // Actions with the same controls (create, update and debug for the pod-spec controls) share one item and
   // its filings: the stamp counter is common to all indexes, so an item may sit in several. Per policy, the
   // filings of each of its items, made by the first index that files the item.
@@ -115,7 +112,7 @@ export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly 
     policies.forEach(({ compiled, shared, scope }, position) => {
       const { policy } = compiled;
       if (policy.type !== type) return;
-      const controls = actionLists(shared, policy.enforcementMode === 'enforce').find(([acted]) => acted === action)?.[1];
+      const controls = controlsActingOn(shared, policy.enforcementMode === 'enforce', action);
       if (!controls) return;
       const { placements, filings: planned } = filings[position]!;
       const filed = itemFilingsOf[position]!;
@@ -164,57 +161,52 @@ function cardinalityOf(policies: readonly PolicyEntry[]): ReadonlyMap<string, nu
   return new Map([...distinct].map(([key, values]) => [key, values.size]));
 }
 
+/** A node of the trie that gives policies with the same controls on an action one shared list. */
+interface ControlListNode {
+  readonly next: Map<PolicyControl, ControlListNode>;
+  list: readonly PolicyControl[] | undefined;
+}
+
 /**
- * The actions a policy's controls act on, each with its list of controls: worked out once per combination
- * of controls and enforcement, which policies made from one template share.
+ * The controls of a policy acting on one action, as one list shared by every policy with the same controls
+ * and enforcement (undefined when none acts on it). A decision then reads the few lists in use, which stay in
+ * the CPU's caches, instead of one list per policy spread over memory; and the indexes of actions with the
+ * same controls (create, update and debug) get the same list, by which they share the policy's item.
  */
-function sharedActionLists(): (shared: readonly SharedControl[], enforces: boolean) => ActionControls {
-  // Policies with the same controls share one list of them: a decision then reads the few lists in use,
-  // which stay in the CPU's caches, instead of one list per policy spread over memory.
-  const controlIds = new Map<SharedControl, number>();
-  const idOf = (control: SharedControl): number => {
-    let id = controlIds.get(control);
-    if (id === undefined) controlIds.set(control, (id = controlIds.size));
-    return id;
+function sharedControlLists(): (
+  shared: readonly SharedControl[],
+  enforces: boolean,
+  action: Action,
+) => readonly PolicyControl[] | undefined {
+  // One entry per control and enforcement, and lists found through a trie of entries: no key text is built
+  // per policy, which was most of filing a cold instance's first index.
+  const entries = new Map<SharedControl, { detects?: PolicyControl; blocks?: PolicyControl }>();
+  const entryOf = (control: SharedControl, blocksWhereEnforced: boolean): PolicyControl => {
+    let byEnforcement = entries.get(control);
+    if (!byEnforcement) entries.set(control, (byEnforcement = {}));
+    const existing = blocksWhereEnforced ? byEnforcement.blocks : byEnforcement.detects;
+    if (existing) return existing;
+    const { definition } = control.compiled;
+    const entry: PolicyControl = { shared: control, key: definition.key, name: definition.name, blocksWhereEnforced };
+    if (blocksWhereEnforced) byEnforcement.blocks = entry;
+    else byEnforcement.detects = entry;
+    return entry;
   };
-  const policyControls = new Map<string, PolicyControl>();
-  const controlLists = new Map<string, readonly PolicyControl[]>();
-  const controlList = (controls: readonly SharedControl[], enforces: boolean): readonly PolicyControl[] => {
-    const entries = controls.map((control) => {
-      const id = idOf(control);
+  const root: ControlListNode = { next: new Map(), list: undefined };
+  return (shared, enforces, action) => {
+    let node = root;
+    let picked: PolicyControl[] | undefined;
+    for (const control of shared) {
       const { definition } = control.compiled;
-      const blocksWhereEnforced = enforces && !definition.recordOnly;
-      const key = `${id}${blocksWhereEnforced ? 'b' : 'd'}`;
-      let entry = policyControls.get(key);
-      if (!entry) policyControls.set(key, (entry = { shared: control, key: definition.key, name: definition.name, blocksWhereEnforced }));
-      return { key, entry };
-    });
-    const listKey = entries.map((e) => e.key).join(',');
-    let list = controlLists.get(listKey);
-    if (!list) controlLists.set(listKey, (list = entries.map((e) => e.entry)));
-    return list;
-  };
-  const actionListsBySet = new Map<string, ActionControls>();
-  return (shared: readonly SharedControl[], enforces: boolean): ActionControls => {
-    let signature = enforces ? 'e' : 'a';
-    for (const control of shared) signature += `,${idOf(control)}`;
-    let lists = actionListsBySet.get(signature);
-    if (!lists) {
-      const actions = new Set<Action>();
-      for (const control of shared) for (const action of control.compiled.definition.actsOn) actions.add(action);
-      lists = [...actions].map(
-        (action) =>
-          [
-            action,
-            controlList(
-              shared.filter((control) => control.compiled.definition.actsOn.includes(action)),
-              enforces,
-            ),
-          ] as const,
-      );
-      actionListsBySet.set(signature, lists);
+      if (!definition.actsOn.includes(action)) continue;
+      const entry = entryOf(control, enforces && !definition.recordOnly);
+      (picked ??= []).push(entry);
+      let child = node.next.get(entry);
+      if (!child) node.next.set(entry, (child = { next: new Map(), list: undefined }));
+      node = child;
     }
-    return lists;
+    if (!picked) return undefined;
+    return (node.list ??= picked);
   };
 }
 

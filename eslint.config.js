@@ -38,6 +38,15 @@ const outerLayers = {
   group: ['**/infra/**', '**/bench/**', '**/cli/**'],
   message: 'functions/** never import infra, bench or cli: dependencies point inward.',
 };
+/** The admin API and the enforcer API share code through functions/shared only, never through each other's folder. */
+const enforcerFunction = {
+  group: ['../enforcer/**', '../../enforcer/**'],
+  message: 'functions/api never imports functions/enforcer: move what both use to functions/shared (docs/contributing.md).',
+};
+const apiFunction = {
+  group: ['../api/**', '../../api/**'],
+  message: 'functions/enforcer never imports functions/api: move what both use to functions/shared (docs/contributing.md).',
+};
 /** The protection layer runs inside users' functions: it never reaches the control plane's adapters. */
 const controlPlaneFunctions = {
   group: ['**/functions/**'],
@@ -64,6 +73,7 @@ const schemaValidatingSharedModules = [
   'functions/shared/node-policies.ts',
   'functions/shared/http/helpers.ts',
   'functions/shared/storage/DynamoAuditStore.ts',
+  'functions/shared/enforcer/*.ts',
 ];
 
 // --- Static security scan (used by the security block below) ---
@@ -146,6 +156,14 @@ export default tseslint.config(
   {
     files: ['functions/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [outerLayers] }] },
+  },
+  {
+    files: ['functions/api/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outerLayers, enforcerFunction] }] },
+  },
+  {
+    files: ['functions/enforcer/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outerLayers, apiFunction] }] },
   },
   {
     // The webhook and every shared module it can reach: the admission bundle must not load zod.

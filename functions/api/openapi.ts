@@ -7,7 +7,7 @@ import {
   exportDocumentSchema,
   policySchema,
 } from '../../layers/core/index.js';
-import { clientEventSchema, registerSchema } from '../enforcer/schemas.js';
+import { clientEventSchema, registerSchema } from '../shared/enforcer/schemas.js';
 import { routes, type RouteDefinition } from '../shared/routes.js';
 
 // The document is generated from the same zod schemas that validate requests, so the contract and the

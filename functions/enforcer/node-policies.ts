@@ -3,7 +3,7 @@ import type { EnforcerGroup, NodePolicyCompilation } from '../../layers/core/ind
 import { NotFoundError } from '../shared/errors.js';
 import { compileClusterNodePolicies } from '../shared/node-policies.js';
 import type { ConfigStore } from '../shared/storage/ports.js';
-import { POLL_INTERVAL_SECONDS } from './bundle.js';
+import { POLL_INTERVAL_SECONDS } from '../shared/enforcer/bundle.js';
 import type { EnforcerConfig } from './config-cache.js';
 
 /** How often the bridge is told to poll `GET /v1/enforcers/node-policies`: a 304 costs no compile. */

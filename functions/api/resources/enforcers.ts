@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resourceNameSchema } from '../../../layers/core/index.js';
+import { POLL_INTERVAL_SECONDS } from '../../shared/enforcer/bundle.js';
 import { pageRequest } from '../../shared/http/helpers.js';
 import { validate } from '../../shared/http/validation.js';
 import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/types.js';
@@ -8,13 +9,12 @@ import type { EnforcerRecord } from '../../shared/storage/ports.js';
 
 /** Enforcers are connected while their last heartbeat is younger than this many poll intervals. */
 export const MISSED_POLLS_BEFORE_DISCONNECTED = 3;
-const DEFAULT_POLL_INTERVAL_SECONDS = 60;
 
 const enforcerQuery = z.object({ group: resourceNameSchema.optional() });
 
-/** A registration with its connection status at `now`. */
+/** A registration with its connection status at `now` (a record without an interval was told the current one). */
 export function enforcerView(record: EnforcerRecord, now: Date): EnforcerRecord & { status: 'connected' | 'disconnected' } {
-  const interval = record.pollIntervalSeconds > 0 ? record.pollIntervalSeconds : DEFAULT_POLL_INTERVAL_SECONDS;
+  const interval = record.pollIntervalSeconds > 0 ? record.pollIntervalSeconds : POLL_INTERVAL_SECONDS;
   const age = now.getTime() - Date.parse(record.lastSeen);
   const connected = Number.isFinite(age) && age <= MISSED_POLLS_BEFORE_DISCONNECTED * interval * 1000;
   return { ...record, status: connected ? 'connected' : 'disconnected' };

@@ -1,5 +1,5 @@
-import { POLL_INTERVAL_SECONDS } from '../../enforcer/bundle.js';
-import { FunctionRuleCache, functionFactsOf } from '../../enforcer/function-rules.js';
+import { POLL_INTERVAL_SECONDS } from '../../shared/enforcer/bundle.js';
+import { FunctionRuleCache, functionFactsOf } from '../../shared/enforcer/function-rules.js';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Runtime } from '../../shared/runtime.js';
 

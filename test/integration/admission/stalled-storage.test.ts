@@ -2,14 +2,11 @@ import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
-import { createApiHandler } from '../../../functions/api/app.js';
-import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import type { HttpHandler } from '../../../functions/shared/http/types.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
-import { adminCaller, createTablesAt, enforceDefaultGroup, silentLogger } from '../../support/admission-outage.js';
-import { httpEvent, lambdaContext } from '../../support/events.js';
-import { readAdmissionReview } from '../../support/fixtures.js';
+import { createPodReview, execShReview, installExecGuard, reviewBody, silentLogger, webhookEvent } from '../../support/admission-outage.js';
+import { lambdaContext } from '../../support/events.js';
 import { dynamodbEndpoint } from '../../support/use-tables.js';
 
 // A DynamoDB that accepts connections and never answers (issue: a stalled table made every review wait its
@@ -66,29 +63,14 @@ class StallingRelay {
   }
 }
 
-const ADMIN_TOKEN = 'stalled-storage-admin-token';
 let relay: StallingRelay;
 let config: RuntimeConfig;
 let warm: HttpHandler;
 let secret = '';
 
-function review(file: string, patch: (request: any) => void = () => undefined): string {
-  const body = readAdmissionReview(file);
-  body.request.uid = crypto.randomUUID();
-  patch(body.request);
-  return JSON.stringify(body);
-}
-
 /** Sends one review as API Gateway would, with the Lambda context's remaining time; answers the verdict and the time taken. */
 async function admit(handler: HttpHandler, body: string, remainingMs = 30_000) {
-  const event = httpEvent({
-    method: 'POST',
-    routeKey: 'POST /v1/admission/{cluster}/{secret}',
-    path: `/v1/admission/prod/${secret}`,
-    pathParameters: { cluster: 'prod', secret },
-    query: { timeout: API_SERVER_TIMEOUT },
-    body,
-  });
+  const event = webhookEvent(body, 'prod', secret, { timeout: API_SERVER_TIMEOUT });
   const deadline = Date.now() + remainingMs;
   const context = { ...lambdaContext('vigil-admission'), getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
   const started = performance.now();
@@ -98,50 +80,28 @@ async function admit(handler: HttpHandler, body: string, remainingMs = 30_000) {
   return { status: result.statusCode, response: parsed.response as Record<string, any>, ms };
 }
 
-const execSh = () => review('bodies/exec-v1-echo-hello-custodian.json', (r) => (r.object.command = ['sh']));
 /** A pod never seen before: its lookup and its memory both need storage. */
 const execIntoNewPod = (i: number) =>
-  review('bodies/exec-v1-echo-hello-custodian.json', (r) => {
+  reviewBody('bodies/exec-v1-echo-hello-custodian.json', (r) => {
     r.name = `fresh-${i}`;
     r.object.command = ['sh'];
-  });
-const createPod = (i: number) =>
-  review('bodies/pod-create-v1-static-web-custodian.json', (r) => {
-    r.name = `web-${i}`;
-    r.object.metadata.name = `web-${i}`;
   });
 
 beforeAll(async () => {
   const endpoint = await dynamodbEndpoint();
   relay = new StallingRelay(new URL(endpoint));
-  const relayed = await relay.start();
-  const prefix = `stall${crypto.randomUUID().slice(0, 6)}-`;
-  await createTablesAt(endpoint, prefix);
-  config = {
-    mode: 'local',
-    tablePrefix: prefix,
-    dynamodbEndpoint: relayed,
-    adminToken: ADMIN_TOKEN,
-    publicBaseUrl: 'https://vigil.example',
+  const installed = await installExecGuard({
+    tablesEndpoint: endpoint,
+    runtimeEndpoint: await relay.start(),
+    prefix: `stall${crypto.randomUUID().slice(0, 6)}-`,
+    adminToken: 'stalled-storage-admin-token',
     configRecheckMs: 50,
-  };
-  const runtime = createRuntime(config, { logger: silentLogger() });
-  await bootstrap(runtime);
-  const call = adminCaller(createApiHandler(runtime), ADMIN_TOKEN);
-  const registered = await call('POST', '/v1/clusters', '/v1/clusters', { name: 'prod' });
-  secret = (registered.webhookUrl as string).split('/').pop()!;
-  await call('POST', '/v1/policies', '/v1/policies', {
-    name: 'exec-guard',
-    type: 'container',
-    enforcementMode: 'enforce',
-    scope: { applicationScopes: ['Global'] },
-    controls: { blockContainerExec: { enabled: true } },
   });
-  await enforceDefaultGroup(call);
-  warm = createAdmissionHandler(runtime);
+  ({ config, secret } = installed);
+  warm = createAdmissionHandler(installed.runtime);
   // Warm: the configuration is cached, the audit write and the pod memory work.
-  expect((await admit(warm, execSh())).response).toMatchObject({ allowed: false });
-  expect((await admit(warm, createPod(0))).response).toMatchObject({ allowed: true });
+  expect((await admit(warm, execShReview())).response).toMatchObject({ allowed: false });
+  expect((await admit(warm, createPodReview('web-0'))).response).toMatchObject({ allowed: true });
 }, 90_000);
 
 afterAll(async () => {
@@ -154,8 +114,8 @@ describe('the admission webhook with a DynamoDB that never answers', () => {
     await new Promise((resolve) => setTimeout(resolve, 100)); // the re-check interval (50 ms) has passed
     const answers = [];
     for (let i = 1; i <= 6; i++) {
-      answers.push({ name: `exec ${i}`, ...(await admit(warm, execSh())) }); // an audit event to write
-      answers.push({ name: `create ${i}`, ...(await admit(warm, createPod(i))) }); // a pod to remember
+      answers.push({ name: `exec ${i}`, ...(await admit(warm, execShReview())) }); // an audit event to write
+      answers.push({ name: `create ${i}`, ...(await admit(warm, createPodReview(`web-${i}`))) }); // a pod to remember
       answers.push({ name: `exec into new pod ${i}`, ...(await admit(warm, execIntoNewPod(i))) }); // a pod to look up
     }
     for (const answer of answers) {
@@ -168,7 +128,7 @@ describe('the admission webhook with a DynamoDB that never answers', () => {
   it('ends the storage wait of a cold instance before its Lambda invocation times out', async () => {
     const cold = createAdmissionHandler(createRuntime(config, { logger: silentLogger() }));
     // 2 s left in the invocation, although the API server would wait 30 s: the fail mode answers in time.
-    const answer = await admit(cold, execSh(), 2_000);
+    const answer = await admit(cold, execShReview(), 2_000);
     expect(answer.status).toBe(200);
     expect(answer.response).toMatchObject({ allowed: true, warnings: [expect.stringContaining('fails open')] });
     expect(answer.ms).toBeLessThan(2_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enforcerBundle } from '../../../functions/enforcer/bundle.js';
+import { enforcerBundle } from '../../../functions/shared/enforcer/bundle.js';
 import {
   applicationScopeSchema,
   compileSnapshot,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { arch, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientEventSchema } from '../../../functions/enforcer/schemas.js';
+import { clientEventSchema } from '../../../functions/shared/enforcer/schemas.js';
 import { buildProtectionLayer } from '../../../layers/protection/build.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -7,8 +7,8 @@ import {
   type ConfigSnapshot,
   type EnforcerGroup,
   type FunctionRuleTable,
-} from '../../layers/core/index.js';
-import { ValidationError, type ErrorDetail } from '../shared/errors.js';
+} from '../../../layers/core/index.js';
+import { ValidationError, type ErrorDetail } from '../errors.js';
 import { enforcerBundle } from './bundle.js';
 
 /** Bounds of the facts a caller sends: far above real names, low enough to bound the work per request. */

@@ -15,7 +15,7 @@ import {
   type ScopeVariable,
   type Policy,
   type PolicyType,
-} from '../../layers/core/index.js';
+} from '../../../layers/core/index.js';
 
 /** How often enforcers are told to poll the bundle and send heartbeats. */
 export const POLL_INTERVAL_SECONDS = 60;

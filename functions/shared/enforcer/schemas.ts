@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { enforcerTypes, unboundedAuditEventSchema } from '../../layers/core/index.js';
+import { enforcerTypes, unboundedAuditEventSchema } from '../../../layers/core/index.js';
 
 // The request bodies of the enforcer API, apart from the handler so that the OpenAPI document can use
 // them without loading the Lambda's middleware.

@@ -28,13 +28,17 @@ const NOTHING_APPLIES = { process: false, network: false } as const;
 const crypto = () => process.getBuiltinModule('node:crypto');
 const hostname = () => process.getBuiltinModule('node:os').hostname();
 
-/** A program about to start, as the engine judges it: the resolved path is read from `resolved` only if a rule needs it. */
+/**
+ * A program about to start, as the engine judges it: the resolved path is read from `resolved` only if a rule
+ * needs it, and the event remembers whether one did (see ProcessDecisions).
+ */
 class ProcessStart {
   readonly action = 'process';
   readonly command: readonly string[];
   readonly executable: string;
   readonly resolvedName: string | undefined;
   readonly createdAfterStart: boolean;
+  resolvedPathRead = false;
 
   constructor(
     launch: ProgramLaunch,
@@ -47,7 +51,88 @@ class ProcessStart {
   }
 
   get resolvedPath(): string | undefined {
+    this.resolvedPathRead = true;
     return this.resolved.resolvedPath;
+  }
+}
+
+/** Where a program is looked up; the request's PATH is read only for a bare name (see ProcessRequest.path). */
+class ProgramLookup {
+  constructor(
+    private readonly request: ProcessRequest,
+    readonly startedAtMs: number,
+  ) {}
+
+  get cwd(): string | undefined {
+    return this.request.cwd;
+  }
+
+  get path(): string | undefined {
+    return this.request.path;
+  }
+}
+
+type ProcessDecision = { readonly allowed: boolean; readonly violations: readonly Violation[] };
+
+/** Calls kept per bundle and workload; a function starting more distinct command lines than this starts over. */
+const CALLS_KEPT = 256;
+/** Resolutions kept per program of a call (a program's file changes rarely). */
+const RESOLUTIONS_KEPT = 8;
+
+/** A program a call starts, with the decisions made on it so far, by what its resolution gave. */
+class KnownLaunch {
+  private readonly decisions = new Map<
+    string,
+    { readonly pathRead: boolean; readonly resolvedPath: string | undefined; readonly decision: ProcessDecision }
+  >();
+
+  constructor(readonly launch: ProgramLaunch) {}
+
+  /**
+   * The decision on this program as just resolved. The launch fixes the executable and the command; the key
+   * holds the rest of what the engine reads (resolved name, created after start); the resolved path, which
+   * costs a realpath, is compared only when the decision read it.
+   */
+  decide(resolved: ResolvedProgram, decideNow: (event: ProcessStart) => ProcessDecision | undefined): ProcessDecision | undefined {
+    const key = `${resolved.createdAfterStart ? 1 : 0}${resolved.resolvedName === undefined ? '-' : `+${resolved.resolvedName}`}`;
+    const known = this.decisions.get(key);
+    if (known !== undefined && (!known.pathRead || known.resolvedPath === resolved.resolvedPath)) return known.decision;
+    const event = new ProcessStart(this.launch, resolved);
+    const decision = decideNow(event);
+    if (decision === undefined) return undefined;
+    if (this.decisions.size >= RESOLUTIONS_KEPT) this.decisions.clear();
+    const pathRead = event.resolvedPathRead;
+    this.decisions.set(key, { pathRead, resolvedPath: pathRead ? resolved.resolvedPath : undefined, decision });
+    return decision;
+  }
+}
+
+/**
+ * What the hooks learnt about the calls made under the bundle and workload in force (the owner clears it when
+ * either changes, a mode change included: it arrives as a new bundle): the programs each command line starts
+ * and the decisions on them. A function tends to make the same few calls again and again, and between two
+ * forks every piece of code the check runs costs several times what it costs in a loop. Only the parsing and
+ * the decision are reused: each program is resolved again on every call (its lstat, its PATH lookup), so a
+ * file replaced, created or changed since (drift) is decided anew.
+ */
+class ProcessDecisions {
+  private readonly calls = new Map<string, readonly KnownLaunch[]>();
+
+  launchesOf(request: ProcessRequest): readonly KnownLaunch[] {
+    // Length-prefixed fields: no two calls share a key, whatever their strings contain.
+    let key = `${request.shell ? 1 : 0}${request.file.length}:${request.file}`;
+    for (const arg of request.args) key += `|${arg.length}:${arg}`;
+    let known = this.calls.get(key);
+    if (known === undefined) {
+      if (this.calls.size >= CALLS_KEPT) this.calls.clear();
+      known = launchesOf(request.file, request.args, request.shell).map((launch) => new KnownLaunch(launch));
+      this.calls.set(key, known);
+    }
+    return known;
+  }
+
+  clear(): void {
+    this.calls.clear();
   }
 }
 
@@ -93,6 +178,8 @@ export class ProtectionHandler {
   private readonly startedAtMs = Date.now() - process.uptime() * 1000;
   private readonly exempt: Array<{ host: string; port: number }> = [];
   private readonly lastHoneypotReport = new Map<string, number>();
+  /** Decisions on programs started, for the bundle and workload in force (cleared when either changes). */
+  private readonly processDecisions = new ProcessDecisions();
   private refreshTimer: NodeJS.Timeout | undefined;
   private installed = false;
   private exitFlushes = 0;
@@ -362,6 +449,7 @@ export class ProtectionHandler {
       { 'function.tag': fn.tags },
     );
     this.workload = workload;
+    this.processDecisions.clear();
     this.applies = bundle.compiled.bypassed(workload)
       ? NOTHING_APPLIES
       : {
@@ -468,9 +556,11 @@ export class ProtectionHandler {
     const reportNow = this.guard === undefined;
     const held: Array<{ violations: readonly Violation[]; command: readonly string[] }> = [];
     let allowed = true;
-    for (const launch of launchesOf(request.file, request.args, request.shell)) {
-      const resolved = resolveProgram(launch.program, { cwd: request.cwd, path: request.path, startedAtMs: this.startedAtMs });
-      const decision = this.decide(new ProcessStart(launch, resolved), launch.command, reportNow);
+    for (const known of this.processDecisions.launchesOf(request)) {
+      const { launch } = known;
+      const resolved = resolveProgram(launch.program, new ProgramLookup(request, this.startedAtMs));
+      const decision = known.decide(resolved, (event) => this.decide(event, launch.command, false));
+      if (reportNow && decision && decision.violations.length > 0) this.report(decision.violations, launch.command);
       if (decision && decision.violations.length > 0) held.push({ violations: decision.violations, command: launch.command });
       if (decision && !decision.allowed) {
         allowed = false;

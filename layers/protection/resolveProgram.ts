@@ -94,7 +94,7 @@ class UnresolvedFile implements ResolvedProgram {
     private readonly candidate: string,
     readonly createdAfterStart: boolean,
   ) {
-    this.resolvedName = basename(candidate);
+    this.resolvedName = candidate.slice(candidate.lastIndexOf('/') + 1);
   }
 
   get resolvedPath(): string | undefined {

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildLayer, bundleWith, closedPort, FakeEnforcerApi, functionPolicy, runFunction } from './harness.js';
 
 // The enforcer API server is built separately; these tests talk to a test double at that network boundary.
@@ -142,6 +142,88 @@ describe('ProtectionHandler under the preload (CommonJS function)', () => {
     const audited = await runWith([drift('audit')], [{ op: 'copyAndRun', source: '/bin/true' }]);
     expect(audited.results).toEqual([{ ok: true, status: 0 }]);
     expect(audited.stored.map((e) => e.status)).toEqual(['Detect']);
+  });
+
+  it('decides a call made again anew when its program was created, replaced by a link or changed since the last call', async () => {
+    // The hooks reuse the decision on a call made before; each of these changes must still be seen.
+    const outsideTmp = mkdtempSync('/var/tmp/vigil-repeat-');
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-repeat-'));
+    try {
+      const created = join(outsideTmp, 'tool');
+      const drift = await runWith(
+        [functionPolicy('drift', 'enforce', { driftPrevention: { enabled: true } })],
+        [
+          { op: 'spawnSync', file: created },
+          { op: 'placeProgram', path: created, source: '/bin/true' },
+          { op: 'spawnSync', file: created },
+        ],
+      );
+      expect(drift.results).toEqual([{ error: 'ENOENT' }, { ok: true }, { error: 'EACCES' }]);
+      expect(drift.stored.map((e) => [e.status, e.control])).toEqual([['Block', 'driftPrevention']]);
+      await api!.close();
+      api = undefined;
+
+      const tool = join(dir, 'tool');
+      const relinked = await runWith(
+        [blockCurl('enforce')],
+        [
+          { op: 'placeProgram', path: join(dir, 'curl'), source: '/bin/true' },
+          { op: 'placeProgram', path: tool, source: '/bin/true' },
+          { op: 'spawnSync', file: tool },
+          { op: 'placeProgram', path: tool, linkTo: join(dir, 'curl') },
+          { op: 'spawnSync', file: tool },
+          { op: 'placeProgram', path: tool, source: '/bin/true' },
+          { op: 'spawnSync', file: tool },
+        ],
+      );
+      expect(relinked.results).toEqual([
+        { ok: true },
+        { ok: true },
+        { ok: true, status: 0, stdout: '' },
+        { ok: true },
+        { error: 'EACCES' },
+        { ok: true },
+        { ok: true, status: 0, stdout: '' },
+      ]);
+      expect(relinked.stored.map((e) => [e.status, e.control, e.message])).toEqual([
+        ['Block', 'blockedExecutables', `"${join(dir, 'curl')}" is a blocked executable`],
+      ]);
+    } finally {
+      rmSync(outsideTmp, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('decides a call made again under the bundle in force: a switch from audit to enforce refuses what was allowed before', async () => {
+    const blockTrue = (mode: 'audit' | 'enforce') =>
+      functionPolicy('no-true', mode, { blockedExecutables: { enabled: true, executables: ['true'] } });
+    const audit = bundleWith([blockTrue('audit')]);
+    api = new FakeEnforcerApi(audit);
+    const endpoint = await api.listen();
+    const running = runFunction({
+      layerDir,
+      module: 'user-function.cjs',
+      events: [
+        { op: 'spawnSync', file: 'true' },
+        { op: 'wait', ms: 3000 },
+        { op: 'spawnSync', file: 'true' },
+      ],
+      env: {
+        VIGIL_ENDPOINT: endpoint,
+        VIGIL_TOKEN: 'group-token',
+        VIGIL_SNAPSHOT: JSON.stringify(audit),
+        VIGIL_FLUSH_INTERVAL_MS: '50',
+        VIGIL_BUNDLE_TTL_SECONDS: '0.2',
+      },
+    });
+    // The first call's Detect arrives, then the API serves the enforcing revision to the next refresh.
+    const served = api;
+    await vi.waitFor(() => expect(served.stored.size).toBe(1), { timeout: 20_000, interval: 20 });
+    served.bundle = bundleWith([blockTrue('enforce')], { revision: 8 });
+    const run = await running;
+    expect(run.stdout, run.stderr).toContain('SHUTDOWN');
+    expect(run.results).toEqual([{ ok: true, status: 0, stdout: '' }, { ok: true }, { error: 'EACCES' }]);
+    expect([...served.stored.values()].map((e) => e.status)).toEqual(['Detect', 'Block']);
   });
 
   it('blocks every child process except the allow-list under blockAllProcesses', async () => {

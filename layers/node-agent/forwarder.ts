@@ -17,7 +17,7 @@ import {
   type NodeEventIndex,
 } from '../core/index.js';
 import { EnforcerApiError, MAX_EVENTS_PER_POST, type EnforcerClient } from './enforcer-client.js';
-import { ExportTail, loadCheckpoint, saveCheckpoint, type ExportPosition } from './export-tail.js';
+import { ExportTail, loadCheckpoint, saveCheckpoint, type ExportLine, type ExportPosition } from './export-tail.js';
 import type { AuditEvent, EnforcerBundle } from './types.js';
 
 export interface ForwarderOptions {
@@ -135,36 +135,85 @@ export class Forwarder {
   }
 
   /**
-   * One round: posts what waits, then reads and maps new lines until the file has nothing new or the
-   * pending events reach their bound, posting full batches on the way. Answers whether it read anything.
-   * Throws the enforcer API's error when the control plane cannot be reached; the pending events stay.
+   * One round: reads and maps new lines until the file has nothing new, posting each full batch as soon as one
+   * of the `postsInFlight` posts is free, and the rest once the file has nothing new; returns when every post
+   * is answered. Reading and mapping go on while posts are out, so the control plane gets the next batch the
+   * moment it answers one. Memory stays within `maxPending` events, those in posts included. Answers whether
+   * it read anything. Throws the enforcer API's error when the control plane cannot be reached; the events
+   * not stored stay pending, in their order.
    */
   async step(): Promise<boolean> {
     if (this.index === undefined) await this.refreshIndex();
-    await this.flush(false);
+    const posts = new PostWindow(this.postsInFlight, (batch) => this.post(batch));
     let readAny = false;
-    while (this.pending.events.length < this.maxPending) {
-      const lines = await this.tail.read(this.maxPending - this.pending.events.length);
-      if (lines.length === 0) break;
-      readAny = true;
-      for (const line of lines) {
-        this.counters.linesRead++;
-        let mapped = this.map(line.text);
-        if (
-          mapped.kind === 'ignored' &&
-          mapped.reason === 'unmanaged' &&
-          line.text.includes(VIGIL_OBJECT_MARK) &&
-          (await this.refreshForUnknownObject())
-        )
-          mapped = this.map(line.text);
-        if (mapped.kind === 'event') this.pending.events.push(mapped.event);
-        else this.counters.ignored[mapped.reason]++;
-        this.pending.next = line.next;
-      }
-      await this.flush(false);
+    let endOfFile = false;
+    for (;;) {
+      while (
+        posts.failure === undefined &&
+        posts.hasRoom &&
+        (this.pending.events.length >= this.batchSize || (endOfFile && this.pending.events.length > 0))
+      )
+        posts.launch(this.pending.events.splice(0, this.batchSize));
+      // After a failed post nothing more is read: the control plane is likely down, and the file waits.
+      if (posts.failure !== undefined) break;
+      const room = this.maxPending - this.pending.events.length - posts.eventsInFlight;
+      if (!endOfFile && room > 0) {
+        const lines = await this.tail.read(room);
+        if (lines.length === 0) endOfFile = true;
+        else {
+          readAny = true;
+          await this.accept(lines);
+        }
+      } else if (posts.running) await posts.settleOne();
+      else break;
     }
-    await this.flush(true);
+    const failed = await posts.settleAll();
+    if (posts.failure !== undefined) {
+      this.pending.events.unshift(...failed);
+      throw posts.failure;
+    }
+    if (this.pending.events.length === 0 && this.pending.next !== undefined) {
+      await saveCheckpoint(this.options.checkpointFile, this.pending.next);
+      this.pending.next = undefined;
+    }
     return readAny;
+  }
+
+  /** Maps lines read to pending events, counting what is ignored. */
+  private async accept(lines: readonly ExportLine[]): Promise<void> {
+    for (const line of lines) {
+      this.counters.linesRead++;
+      let mapped = this.map(line.text);
+      if (
+        mapped.kind === 'ignored' &&
+        mapped.reason === 'unmanaged' &&
+        line.text.includes(VIGIL_OBJECT_MARK) &&
+        (await this.refreshForUnknownObject())
+      )
+        mapped = this.map(line.text);
+      if (mapped.kind === 'event') this.pending.events.push(mapped.event);
+      else this.counters.ignored[mapped.reason]++;
+      this.pending.next = line.next;
+    }
+  }
+
+  /**
+   * Posts one batch and counts the answer. A batch refused as invalid (400) is counted and done with, so that
+   * one bad event cannot stop the node's forwarding; any other failure rejects, and the batch is sent again.
+   */
+  private async post(batch: readonly AuditEvent[]): Promise<void> {
+    try {
+      const result = await this.options.client.postEvents(batch);
+      this.counters.eventsPosted += result.accepted;
+      this.counters.duplicates += result.duplicates;
+    } catch (error) {
+      if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
+        this.counters.eventsRefused += batch.length;
+        return;
+      }
+      this.counters.postFailures++;
+      throw error;
+    }
   }
 
   private map(text: string) {
@@ -188,55 +237,62 @@ export class Forwarder {
       return false;
     }
   }
+}
 
-  /**
-   * Posts full batches (and, with `all`, the rest), keeping up to `postsInFlight` posts running: the next batch
-   * goes out as soon as one is answered, so the control plane always has the next one waiting. Saves the
-   * checkpoint once everything before it is posted. After a failed post no new one starts; the batches that
-   * failed go back to the front of the queue in their order, while the stored ones are done: the checkpoint does
-   * not move until all are posted, so a crash meanwhile re-sends some stored events, which the server counts as
-   * duplicates.
-   */
-  private async flush(all: boolean): Promise<void> {
-    const failed: Array<{ readonly order: number; readonly batch: AuditEvent[] }> = [];
-    let failure: Error | undefined;
-    let launched = 0;
-    const running = new Set<Promise<void>>();
-    const more = () => failure === undefined && (this.pending.events.length >= this.batchSize || (all && this.pending.events.length > 0));
-    while (more() || running.size > 0) {
-      while (running.size < this.postsInFlight && more()) {
-        const batch = this.pending.events.splice(0, this.batchSize);
-        const order = launched++;
-        const post: Promise<void> = this.options.client.postEvents(batch).then(
-          (result) => {
-            this.counters.eventsPosted += result.accepted;
-            this.counters.duplicates += result.duplicates;
-          },
-          (error: unknown) => {
-            if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
-              this.counters.eventsRefused += batch.length;
-              return;
-            }
-            this.counters.postFailures++;
-            // The client throws only Errors (EnforcerApiError).
-            failure ??= error as Error;
-            failed.push({ order, batch });
-          },
-        );
-        running.add(post);
-        // Registered before any race below, so a settled post has left `running` when the race resolves.
-        void post.then(() => running.delete(post));
-      }
-      if (running.size > 0) await Promise.race(running);
-    }
-    if (failure !== undefined) {
-      failed.sort((a, b) => a.order - b.order);
-      this.pending.events.unshift(...failed.flatMap(({ batch }) => batch));
-      throw failure;
-    }
-    if (this.pending.events.length === 0 && this.pending.next !== undefined) {
-      await saveCheckpoint(this.options.checkpointFile, this.pending.next);
-      this.pending.next = undefined;
-    }
+/**
+ * The posts of one round, at most `limit` at once. After a failed post the caller starts no new one; the
+ * batches that failed come back in the order they were launched, so that nothing overtakes an earlier event
+ * in the queue. The stored ones are done: the checkpoint does not move until all are posted, so a crash
+ * meanwhile re-sends some stored events, which the server counts as duplicates.
+ */
+class PostWindow {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly failed: Array<{ readonly order: number; readonly batch: readonly AuditEvent[] }> = [];
+  private launched = 0;
+  /** Events in posts not yet answered: they count against the forwarder's memory bound. */
+  eventsInFlight = 0;
+  /** The first error of a failed post (the client throws only Errors). */
+  failure: Error | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly send: (batch: readonly AuditEvent[]) => Promise<void>,
+  ) {}
+
+  get hasRoom(): boolean {
+    return this.inFlight.size < this.limit;
+  }
+
+  get running(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  launch(batch: readonly AuditEvent[]): void {
+    const order = this.launched++;
+    this.eventsInFlight += batch.length;
+    const post: Promise<void> = this.send(batch).then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= error as Error;
+        this.failed.push({ order, batch });
+      },
+    );
+    this.inFlight.add(post);
+    // Registered before any race on it, so a settled post has left the window when the race resolves.
+    void post.then(() => {
+      this.inFlight.delete(post);
+      this.eventsInFlight -= batch.length;
+    });
+  }
+
+  /** Waits until at least one post is answered. */
+  async settleOne(): Promise<void> {
+    if (this.inFlight.size > 0) await Promise.race(this.inFlight);
+  }
+
+  /** Waits for every post; answers the events of the failed ones, in the order they were read. */
+  async settleAll(): Promise<AuditEvent[]> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    return this.failed.sort((a, b) => a.order - b.order).flatMap(({ batch }) => batch);
   }
 }

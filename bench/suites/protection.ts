@@ -15,6 +15,7 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
+import { guardCompileFlags, guardCompiler, guardLinkFlags } from '../../layers/protection/native/build.js';
 import { goal, goalsStatus, statusText } from '../goals.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { measurePythonLayer } from './protection-python.js';
@@ -367,7 +368,7 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     }),
     guardExecRatio: goal(quick, {
       description:
-        "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians",
+        "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians. The part any LD_PRELOAD guard pays, an empty preloaded library's ratio measured in the same rounds, is guard.exec.floorRatio",
       target: `<= ${GOALS.guardExecRatioMax}`,
       value: round3(guardExecRatio),
       met: guardExecRatio <= GOALS.guardExecRatioMax,
@@ -414,34 +415,57 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
 }
 
-/** Alternating turns of two spawn servers; per round the ratio of their turn medians. */
-async function alternate(
-  servers: { readonly with: SpawnServer; readonly without: SpawnServer },
+/**
+ * Alternating turns of spawn servers (the order rotates and reverses from round to round); per round the ratio
+ * of each server's turn median to the `without` server's.
+ */
+async function alternate<Name extends string>(
+  servers: Readonly<Record<Name | 'without', SpawnServer>>,
   rounds: number,
   perTurn: number,
   warmup: number,
-): Promise<{ ratios: number[]; times: { with: number[]; without: number[] }; failed: number }> {
-  const times = { with: [] as number[], without: [] as number[] };
-  const ratios: number[] = [];
+): Promise<{ ratios: Record<Name, number[]>; times: Record<Name | 'without', number[]>; failed: number }> {
+  const names = Object.keys(servers) as Array<Name | 'without'>;
+  const measured = names.filter((name): name is Name => name !== 'without');
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Name | 'without', number[]>;
+  const ratios = Object.fromEntries(measured.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
   let failed = 0;
   try {
-    await servers.with.turn(warmup);
-    await servers.without.turn(warmup);
+    for (const name of names) await servers[name].turn(warmup);
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
-      const last: Partial<Record<'with' | 'without', SpawnTurn>> = {};
-      for (const variant of order) {
-        last[variant] = await servers[variant].turn(perTurn);
-        times[variant].push(...last[variant].times);
-        failed += last[variant].failed;
+      const shift = r % names.length;
+      const order = [...names.slice(shift), ...names.slice(0, shift)];
+      if (r % 2 === 1) order.reverse();
+      const last: Partial<Record<Name | 'without', SpawnTurn>> = {};
+      for (const name of order) {
+        const turn = await servers[name].turn(perTurn);
+        last[name] = turn;
+        times[name].push(...turn.times);
+        failed += turn.failed;
       }
-      ratios.push(median(last.with!.times) / median(last.without!.times));
+      for (const name of measured) ratios[name].push(median(last[name]!.times) / median(last.without!.times));
     }
   } finally {
-    servers.with.stop();
-    servers.without.stop();
+    for (const name of names) servers[name].stop();
   }
   return { ratios, times, failed };
+}
+
+/**
+ * A preloaded library that does nothing, built with the guard's own compiler and flags: the floor any
+ * LD_PRELOAD guard pays (the loader opening and mapping one more object into every program started).
+ */
+function buildEmptyLibrary(work: string): string {
+  const target = arch() === 'arm64' ? 'aarch64' : 'x86_64';
+  const source = join(work, 'empty-preload.c');
+  const library = join(work, 'empty-preload.so');
+  writeFileSync(
+    source,
+    '/* A preloaded library that does nothing: the floor of any LD_PRELOAD guard. */\nvoid vigil_bench_empty(void) {}\n',
+  );
+  const result = spawnSync(guardCompiler(target), [...guardCompileFlags, '-o', library, source, ...guardLinkFlags], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`compiling the empty preload library failed: ${result.stderr || result.error?.message}`);
+  return library;
 }
 
 /** The native exec guard against the preload alone, in the same shape as the spawn and cold-start sections. */
@@ -464,31 +488,41 @@ async function measureGuard(
   const rounds = context.quick ? 10 : 60;
   const perTurn = context.quick ? 5 : 10;
   context.log(`protection: exec guard, ${rounds} rounds x ${perTurn} spawns per variant, turns alternating`);
+  // The floor: the same child with an empty library in LD_PRELOAD instead of the guard (same environment).
+  const emptyLibrary = buildEmptyLibrary(work);
   const exec = await alternate(
     {
       with: new SpawnServer(['--require', preload, spawnPath], guardEnv('guard-spawn')),
+      floor: new SpawnServer(['--require', preload, spawnPath], { ...guardEnv('guard-floor'), LD_PRELOAD: emptyLibrary }),
       without: new SpawnServer(['--require', preload, spawnPath], env),
     },
     rounds,
     perTurn,
     context.quick ? 5 : 20,
   );
-  if (exec.failed > 0) throw new Error(`${exec.failed} spawns of /bin/true failed under the guard`);
+  if (exec.failed > 0) throw new Error(`${exec.failed} spawns of /bin/true failed under the guard or the empty library`);
   const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const addedP50Us = (median(exec.times.with) - median(exec.times.without)) / 1e3;
+  const overFloor = exec.ratios.with.map((ratio, r) => ratio / exec.ratios.floor[r]!);
   const execSection = {
     description:
-      "spawnSync('/bin/true') from a child with the preload and the guard loaded by LD_PRELOAD (the guard judges the exec and is loaded into /bin/true) against a child with the preload alone; ratio = median over rounds of the turn medians' ratio",
+      "spawnSync('/bin/true') from a child with the preload and the guard loaded by LD_PRELOAD (the guard judges the exec and is loaded into /bin/true) against a child with the preload alone; ratio = median over rounds of the turn medians' ratio. floorRatio: the same with an empty library (the guard's compiler and flags) in LD_PRELOAD instead of the guard, the part of the ratio any LD_PRELOAD guard pays; overFloorRatio: guard over empty library, what the guard's own work costs. The three children take turns",
     rounds,
     spawnsPerTurn: perTurn,
     withGuardP50Us: round1(median(exec.times.with) / 1_000),
+    floorP50Us: round1(median(exec.times.floor) / 1_000),
     withoutP50Us: round1(median(exec.times.without) / 1_000),
-    ratio: round2(median(exec.ratios)),
-    ratioQuartiles: [round2(quantile(exec.ratios, 0.25)), round2(quantile(exec.ratios, 0.75))],
+    ratio: round2(median(exec.ratios.with)),
+    ratioQuartiles: [round2(quantile(exec.ratios.with, 0.25)), round2(quantile(exec.ratios.with, 0.75))],
+    floorRatio: round3(median(exec.ratios.floor)),
+    overFloorRatio: round3(median(overFloor)),
     pooledMeanRatio: round2(mean(exec.times.with) / mean(exec.times.without)),
     addedP50Us: round1(addedP50Us),
+    floorAddedP50Us: round1((median(exec.times.floor) - median(exec.times.without)) / 1e3),
   };
-  context.log(`protection: exec guard ${execSection.ratio}x (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs)`);
+  context.log(
+    `protection: exec guard ${execSection.ratio}x (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs); an empty preloaded library ${execSection.floorRatio}x`,
+  );
 
   const runs = context.quick ? 4 : 21;
   context.log(`protection: exec guard cold start, ${runs} runs per variant`);
@@ -517,7 +551,7 @@ async function measureGuard(
     withoutCpuMedianMs: round2(median(cpuAtFirstUserCode.without)),
   };
   context.log(`protection: exec guard cold start +${coldSection.addedMs} ms`);
-  return { exec: execSection, coldStart: coldSection, execRatio: median(exec.ratios) };
+  return { exec: execSection, coldStart: coldSection, execRatio: median(exec.ratios.with) };
 }
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {

@@ -6,6 +6,7 @@ import {
   admissionContext,
   admissionResponse,
   auditEvents,
+  connectAction,
   decideAdmission,
   MalformedReviewError,
   parseAdmissionReview,
@@ -255,8 +256,13 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
 
     try {
       let known: readonly PodIdentity[] | undefined;
-      if (earlyPodLookup) known = await earlyPodLookup;
-      else if (podName) {
+      if (earlyPodLookup) {
+        // A cold instance files each candidate index on first use: this review's is filed while its lookup is
+        // in flight, so that the lookup's round trip hides it (docs/adr/0021).
+        const action = connectAction(req.subResource);
+        if (action) config.snapshot.fileIndex('container', action);
+        known = await earlyPodLookup;
+      } else if (podName) {
         // With storage stalled, what this instance read last about the pod, however old, rather than a wait.
         known = stalled() ? runtime.podDirectory.lastKnown?.(cluster, podName.namespace, podName.name) : await lookUpPod(podName);
       }

@@ -145,6 +145,11 @@ const connectActions: Readonly<Record<string, 'exec' | 'attach' | 'portforward'>
   portforward: 'portforward',
 };
 
+/** The action a CONNECT review of this pod subresource is decided as, or undefined when it is not inspected. */
+export function connectAction(subResource: string | undefined): 'exec' | 'attach' | 'portforward' | undefined {
+  return Object.hasOwn(connectActions, subResource ?? '') ? connectActions[subResource!] : undefined;
+}
+
 /** Turns an AdmissionReview into what the engine decides, resolving pod facts for CONNECT requests. */
 export function admissionContext(review: AdmissionReview, options: AdmissionContextOptions): AdmissionContext {
   const req = review.request;
@@ -171,7 +176,7 @@ export function admissionContext(review: AdmissionReview, options: AdmissionCont
   const unresolved: string[] = [];
 
   if (req.operation === 'CONNECT') {
-    const action = connectActions[sub];
+    const action = connectAction(sub);
     if (!action) return { kind: 'ignore', reason: `CONNECT pods/${sub} is not inspected` };
     podName = req.name ?? '';
     if (podName === '')

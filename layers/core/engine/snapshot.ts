@@ -32,6 +32,11 @@ export interface CompiledSnapshot {
     workload: WorkloadAttributes,
     visit: (policy: CompiledPolicy) => void,
   ) => void;
+  /**
+   * Files the candidate index of a type and action now, if it is not filed yet (otherwise the first decision
+   * about that action does): a caller about to wait for something else can get it out of a decision's way.
+   */
+  readonly fileIndex: (type: PolicyType, action: Action) => void;
   /** Appends to `into` the candidates whose scope holds for the workload, each once, in no particular order. */
   readonly collectApplicable: (type: PolicyType, action: Action, workload: WorkloadAttributes, into: ActionPolicy[]) => void;
   /** Configuration problems found while compiling (e.g. a policy naming a missing application scope). */
@@ -76,6 +81,7 @@ function assembled(config: ConfigSnapshot, indexes: PolicyIndexes, problems: rea
       indexes(type, action)?.collect(workload, found, false);
       for (const item of found) visit(item.compiled);
     },
+    fileIndex: (type, action) => void indexes(type, action),
     collectApplicable: (type, action, workload, into) => indexes(type, action)?.collect(workload, into, true),
     problems,
   };

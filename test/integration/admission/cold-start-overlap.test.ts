@@ -22,8 +22,10 @@ async function admit(handler: HttpHandler, body: string, cluster = 'prod', withS
 }
 
 /**
- * A cold instance on the real tables, recording in `steps` when a pod lookup starts and when the compile of
- * the configuration starts (when it takes the loaded document's configuration: that is the compile's input).
+ * A cold instance on the real tables, recording in `steps` when a pod lookup starts and when its answer is
+ * read, when the compile of the configuration starts (when it takes the loaded document's configuration: that
+ * is the compile's input) and when the candidate index is filed (when the exec guard's version is read: only
+ * filing reads it, to stamp the policy's item).
  */
 function coldInstance() {
   const steps: string[] = [];
@@ -33,9 +35,11 @@ function coldInstance() {
     ...runtime,
     podDirectory: {
       learn: (...args) => podDirectory.learn(...args),
-      lookup: (...args) => {
+      lookup: async (...args) => {
         steps.push('pod lookup');
-        return podDirectory.lookup(...args);
+        const answer = await podDirectory.lookup(...args);
+        steps.push('pod answer');
+        return answer;
       },
     },
     decisionSnapshots: {
@@ -43,11 +47,18 @@ function coldInstance() {
       load: async (revision) => {
         const document = await decisionSnapshots.load(revision);
         if (!document) throw new Error('the warm instance should have stored the decision snapshot of this revision');
+        const policies = document.config.policies.map((policy) => ({
+          ...policy,
+          get version() {
+            if (!steps.includes('file index')) steps.push('file index');
+            return policy.version;
+          },
+        }));
         return {
           ...document,
           get config() {
             steps.push('compile');
-            return document.config;
+            return { ...document.config, policies };
           },
         };
       },
@@ -75,7 +86,14 @@ describe('a cold webhook instance', () => {
     const answer = await admit(handler, execShReview());
     expect(answer.status).toBe(200);
     expect(answer.body.response).toMatchObject({ allowed: false, status: { code: 403 } });
-    expect(steps).toEqual(['pod lookup', 'compile']);
+    expect(steps.filter((step) => step !== 'file index' && step !== 'pod answer')).toEqual(['pod lookup', 'compile']);
+  });
+
+  it("files the exec's candidate index while the pod lookup is in flight, not after its answer (docs/adr/0021)", async () => {
+    const { handler, steps } = coldInstance();
+    const answer = await admit(handler, execShReview());
+    expect(answer.body.response).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(steps).toEqual(['pod lookup', 'compile', 'file index', 'pod answer']);
   });
 
   it('reads nothing about pods for a review whose secret does not check out, or whose cluster is unknown', async () => {

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, query, whenSessionRenewed } from './api';
+import { call, query } from './api';
+import { ErrorMessage, useLoad } from './load';
 
 interface Page<T> {
   readonly items: T[];
@@ -25,29 +26,17 @@ export interface PagedList<T> {
 export function usePagedList<T>(path: string, filters: Record<string, string | undefined>, limit = 50): PagedList<T> {
   const filterKey = JSON.stringify(filters);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<Page<T> | undefined>();
-  const [error, setError] = useState<string | undefined>();
   const [generation, setGeneration] = useState(0);
 
   // New filters start again at the first page.
   useEffect(() => setCursors([undefined]), [path, filterKey]);
 
   const cursor = cursors[cursors.length - 1];
-  useEffect(() => {
-    let current = true;
-    setError(undefined);
-    call<Page<T>>('GET', `${path}${query({ ...filters, limit, cursor })}`).then(
-      (answer) => current && setPage(answer),
-      (caught: unknown) => current && setError(caught instanceof Error ? caught.message : String(caught)),
-    );
-    return () => {
-      current = false;
-    };
-    // filters is compared through filterKey (its JSON), so a new object with the same values loads nothing.
-  }, [path, filterKey, cursor, limit, generation]);
-
-  // A page the ended session could not load is loaded again once the user has signed in again.
-  useEffect(() => (error === undefined ? undefined : whenSessionRenewed(() => setGeneration((g) => g + 1))), [error]);
+  // filters is compared through filterKey (its JSON), so a new object with the same values loads nothing.
+  const { value: page, error } = useLoad(
+    () => call<Page<T>>('GET', `${path}${query({ ...filters, limit, cursor })}`),
+    [path, filterKey, cursor, limit, generation],
+  );
 
   return {
     items: page?.items,
@@ -90,11 +79,7 @@ export function PagedListBody<T>({
 }) {
   return (
     <>
-      {list.error && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
+      <ErrorMessage message={list.error} />
       {list.items === undefined ? <p role="status">Loading…</p> : list.items.length === 0 ? <p>{empty}</p> : children(list.items)}
       <Pager list={list} label={label} />
     </>

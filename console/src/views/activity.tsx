@@ -4,6 +4,9 @@ import type { ActivityEntry } from '../api';
 import { briefJson, structuralDiff, type FieldChange } from '../diff';
 import { formatTime, instant } from '../format';
 import { PagedListBody, usePagedList } from '../paging';
+import { TableFrame } from '../table-frame';
+
+const ACTIVITY_COLUMNS = ['Time', 'Action', 'Resource', 'By', 'Changes'];
 
 const changeWords: Readonly<Record<FieldChange['kind'], string>> = { added: 'added', removed: 'removed', changed: 'changed' };
 
@@ -81,53 +84,40 @@ export function ActivityView() {
       </form>
       <PagedListBody list={list} label="Activity" empty="No configuration changes match.">
         {(items) => (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Activity table">
-            <table>
-              <thead>
+          <TableFrame label="Activity table" columns={ACTIVITY_COLUMNS}>
+            {items.map((entry) => (
+              <Fragment key={entry.id}>
                 <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Resource</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Changes</th>
+                  <td>{formatTime(entry.time)}</td>
+                  <td>{entry.action}</td>
+                  <td>{entry.resource}</td>
+                  <td>{entry.actor}</td>
+                  <td>
+                    <button
+                      type="button"
+                      class="link"
+                      aria-expanded={open === entry.id}
+                      aria-controls={`activity-${entry.id}`}
+                      onClick={() => setOpen(open === entry.id ? undefined : entry.id)}
+                    >
+                      {open === entry.id ? 'Hide' : 'Show'}
+                      <span class="visually-hidden">
+                        {' '}
+                        changes of {entry.action} {entry.resource} at {formatTime(entry.time)}
+                      </span>
+                    </button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {items.map((entry) => (
-                  <Fragment key={entry.id}>
-                    <tr>
-                      <td>{formatTime(entry.time)}</td>
-                      <td>{entry.action}</td>
-                      <td>{entry.resource}</td>
-                      <td>{entry.actor}</td>
-                      <td>
-                        <button
-                          type="button"
-                          class="link"
-                          aria-expanded={open === entry.id}
-                          aria-controls={`activity-${entry.id}`}
-                          onClick={() => setOpen(open === entry.id ? undefined : entry.id)}
-                        >
-                          {open === entry.id ? 'Hide' : 'Show'}
-                          <span class="visually-hidden">
-                            {' '}
-                            changes of {entry.action} {entry.resource} at {formatTime(entry.time)}
-                          </span>
-                        </button>
-                      </td>
-                    </tr>
-                    {open === entry.id && (
-                      <tr id={`activity-${entry.id}`}>
-                        <td colSpan={5}>
-                          <EntryDiff entry={entry} />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                {open === entry.id && (
+                  <tr id={`activity-${entry.id}`}>
+                    <td colSpan={ACTIVITY_COLUMNS.length}>
+                      <EntryDiff entry={entry} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </TableFrame>
         )}
       </PagedListBody>
     </section>

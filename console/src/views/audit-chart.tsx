@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
 import { call, query, type Answer } from '../api';
 import { formatTime } from '../format';
+import { ErrorMessage, useLoad } from '../load';
+import { TableFrame } from '../table-frame';
 
 type Histogram = Answer<'getV1AuditEventsHistogram'>;
 
@@ -57,30 +58,17 @@ function Bars({ histogram }: { histogram: Histogram }) {
  * filters do not apply to it.
  */
 export function AuditChart({ since, until }: { since: string | undefined; until: string | undefined }) {
-  const [histogram, setHistogram] = useState<Histogram | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    let current = true;
-    setError(undefined);
-    call<Histogram>('GET', `/v1/audit-events/histogram${query({ since, until })}`).then(
-      (answer) => current && setHistogram(answer),
-      (caught: unknown) => current && setError(caught instanceof Error ? caught.message : String(caught)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [since, until]);
+  const { value: histogram, error } = useLoad(
+    () => call<Histogram>('GET', `/v1/audit-events/histogram${query({ since, until })}`),
+    [since, until],
+  );
 
   return (
     <figure class="audit-chart" aria-labelledby="audit-chart-caption">
       <figcaption id="audit-chart-caption">
         Detect and Block over time{histogram ? `, per ${histogram.bucket}` : ''} (the time range applies; the other filters do not)
       </figcaption>
-      {error && (
-        <p class="error" role="alert">
-          Chart: {error}
-        </p>
-      )}
+      <ErrorMessage prefix="Chart: " message={error} />
       {!histogram && !error && <p role="status">Loading the chart…</p>}
       {histogram && (
         <>
@@ -92,26 +80,18 @@ export function AuditChart({ since, until }: { since: string | undefined; until:
           <Bars histogram={histogram} />
           <details>
             <summary>Chart data as a table</summary>
-            <div class="table-wrap" tabIndex={0} role="region" aria-label="Detect and Block counts table">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{histogram.bucket === 'day' ? 'Day (UTC)' : 'Hour'}</th>
-                    <th scope="col">Detect</th>
-                    <th scope="col">Block</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {histogram.buckets.map((b) => (
-                    <tr key={b.start}>
-                      <th scope="row">{bucketLabel(b.start, histogram.bucket)}</th>
-                      <td>{b.detect}</td>
-                      <td>{b.block}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <TableFrame
+              label="Detect and Block counts table"
+              columns={[histogram.bucket === 'day' ? 'Day (UTC)' : 'Hour', 'Detect', 'Block']}
+            >
+              {histogram.buckets.map((b) => (
+                <tr key={b.start}>
+                  <th scope="row">{bucketLabel(b.start, histogram.bucket)}</th>
+                  <td>{b.detect}</td>
+                  <td>{b.block}</td>
+                </tr>
+              ))}
+            </TableFrame>
           </details>
         </>
       )}

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AuditEvent } from '../api';
 import { formatTime, instant } from '../format';
 import { PagedListBody, usePagedList } from '../paging';
+import { TableFrame } from '../table-frame';
 import { AuditChart } from './audit-chart';
 
 interface Filters {
@@ -16,6 +17,8 @@ interface Filters {
 }
 
 const NO_FILTERS: Filters = { status: '', policy: '', type: '', cluster: '', namespace: '', since: '', until: '' };
+
+const AUDIT_COLUMNS = ['Time', 'Verdict', 'Policy', 'Control', 'Action', 'Workload', 'User', 'Command', 'Detail'];
 
 /** How often a followed audit log asks for its first page again. */
 const FOLLOW_INTERVAL_MS = 5000;
@@ -117,63 +120,46 @@ export function AuditView() {
       <AuditChart since={instant(applied.since)} until={instant(applied.until)} />
       <PagedListBody list={list} label="Audit events" empty="No audit events match.">
         {(items) => (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events table">
-            <table>
-              <thead>
+          <TableFrame label="Audit events table" columns={AUDIT_COLUMNS}>
+            {items.map((event) => (
+              <Fragment key={event.id}>
                 <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Verdict</th>
-                  <th scope="col">Policy</th>
-                  <th scope="col">Control</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Workload</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Command</th>
-                  <th scope="col">Detail</th>
+                  <td>{formatTime(event.time)}</td>
+                  <td>
+                    <span class={`status status-${event.status}`}>{event.status}</span>
+                  </td>
+                  <td>{event.policy}</td>
+                  <td>{event.controlName}</td>
+                  <td>{event.action}</td>
+                  <td>{workloadOf(event)}</td>
+                  <td>{event.user?.name ?? '—'}</td>
+                  <td>
+                    <code>{event.command?.join(' ') ?? '—'}</code>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      class="link"
+                      aria-expanded={open === event.id}
+                      aria-controls={`event-${event.id}`}
+                      onClick={() => setOpen(open === event.id ? undefined : event.id)}
+                    >
+                      {open === event.id ? 'Hide' : 'Show'}
+                      <span class="visually-hidden"> detail of event {event.id}</span>
+                    </button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {items.map((event) => (
-                  <Fragment key={event.id}>
-                    <tr>
-                      <td>{formatTime(event.time)}</td>
-                      <td>
-                        <span class={`status status-${event.status}`}>{event.status}</span>
-                      </td>
-                      <td>{event.policy}</td>
-                      <td>{event.controlName}</td>
-                      <td>{event.action}</td>
-                      <td>{workloadOf(event)}</td>
-                      <td>{event.user?.name ?? '—'}</td>
-                      <td>
-                        <code>{event.command?.join(' ') ?? '—'}</code>
-                      </td>
-                      <td>
-                        <button
-                          type="button"
-                          class="link"
-                          aria-expanded={open === event.id}
-                          aria-controls={`event-${event.id}`}
-                          onClick={() => setOpen(open === event.id ? undefined : event.id)}
-                        >
-                          {open === event.id ? 'Hide' : 'Show'}
-                          <span class="visually-hidden"> detail of event {event.id}</span>
-                        </button>
-                      </td>
-                    </tr>
-                    {open === event.id && (
-                      <tr id={`event-${event.id}`}>
-                        <td colSpan={9}>
-                          <p>{event.message}</p>
-                          <pre class="detail">{JSON.stringify(event, null, 2)}</pre>
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                {open === event.id && (
+                  <tr id={`event-${event.id}`}>
+                    <td colSpan={AUDIT_COLUMNS.length}>
+                      <p>{event.message}</p>
+                      <pre class="detail">{JSON.stringify(event, null, 2)}</pre>
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </TableFrame>
         )}
       </PagedListBody>
     </section>

@@ -3,7 +3,9 @@ import { ApiError, call, query, segment, type Answer, type Schemas } from '../ap
 import { downloadText } from '../download';
 import { formatTime } from '../format';
 import { FieldErrors, fieldAria, fieldId, Hint, problemsAt } from '../forms';
+import { ErrorMessage, useLoad } from '../load';
 import { PagedListBody, usePagedList } from '../paging';
+import { TableFrame } from '../table-frame';
 
 type Cluster = Schemas['Cluster'];
 type Enforcer = Schemas['Enforcer'];
@@ -74,43 +76,34 @@ function issuedByTokenRotation(answer: TokenRotated): Issued {
 /** The most enforcers read per agent group: the bridge and one forwarder per node of every cluster of the group. */
 const MAX_ENFORCER_PAGES = 10;
 
+const NO_AGENTS_YET = { agents: new Map<string, Enforcer[]>(), truncated: false };
+
 /** The node agents (bridge and forwarders) of the listed clusters, by cluster name, from GET /v1/enforcers. */
 function useNodeAgents(clusters: readonly Cluster[] | undefined): { agents: Map<string, Enforcer[]>; truncated: boolean } {
   const groups = [...new Set((clusters ?? []).flatMap((c) => (c.nodeAgent ? [c.nodeAgent.enforcerGroup] : [])))].sort();
   const groupsKey = groups.join('\n');
-  const [state, setState] = useState<{ agents: Map<string, Enforcer[]>; truncated: boolean }>({ agents: new Map(), truncated: false });
-  useEffect(() => {
-    let current = true;
-    const load = async (): Promise<void> => {
-      const agents = new Map<string, Enforcer[]>();
-      let truncated = false;
-      for (const group of groups) {
-        let cursor: string | undefined;
-        let pages = 0;
-        do {
-          const page = await call<{ items: Enforcer[]; nextCursor?: string }>(
-            'GET',
-            `/v1/enforcers${query({ group, limit: 200, cursor })}`,
-          );
-          for (const enforcer of page.items) {
-            const cluster = enforcer.metadata?.cluster;
-            if (cluster !== undefined) agents.set(cluster, [...(agents.get(cluster) ?? []), enforcer]);
-          }
-          cursor = page.nextCursor;
-          pages += 1;
-        } while (cursor !== undefined && pages < MAX_ENFORCER_PAGES);
-        truncated ||= cursor !== undefined;
-      }
-      if (current) setState({ agents, truncated });
-    };
-    // A failure leaves the agents' cells saying nothing is known; the list itself still shows.
-    load().catch(() => current && setState({ agents: new Map(), truncated: true }));
-    return () => {
-      current = false;
-    };
-    // groups is compared through groupsKey.
+  // groups is compared through groupsKey.
+  const { value, error } = useLoad(async () => {
+    const agents = new Map<string, Enforcer[]>();
+    let truncated = false;
+    for (const group of groups) {
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await call<{ items: Enforcer[]; nextCursor?: string }>('GET', `/v1/enforcers${query({ group, limit: 200, cursor })}`);
+        for (const enforcer of page.items) {
+          const cluster = enforcer.metadata?.cluster;
+          if (cluster !== undefined) agents.set(cluster, [...(agents.get(cluster) ?? []), enforcer]);
+        }
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor !== undefined && pages < MAX_ENFORCER_PAGES);
+      truncated ||= cursor !== undefined;
+    }
+    return { agents, truncated };
   }, [groupsKey]);
-  return state;
+  // A failure leaves the agents' cells saying nothing is known; the list itself still shows.
+  return error === undefined ? (value ?? NO_AGENTS_YET) : { agents: new Map(), truncated: true };
 }
 
 /** The node agents of one cluster in words: the bridge's state and heartbeat, and how many forwarders report. */
@@ -182,68 +175,55 @@ export function ClustersView() {
       {issued && <IssuedNotice issued={issued} onDone={() => setIssued(undefined)} />}
       <PagedListBody list={list} label="Clusters" empty="No clusters registered yet.">
         {(items) => (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Clusters table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Registered</th>
-                  <th scope="col">Webhook</th>
-                  <th scope="col">Node agents</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((cluster) => (
-                  <tr key={cluster.name}>
-                    <th scope="row">
-                      {cluster.name}
-                      {cluster.status && <span class="hint"> (EKS {cluster.status})</span>}
-                    </th>
-                    <td>{formatTime(cluster.createdAt)}</td>
-                    <td>{webhookSummary(cluster)}</td>
-                    <td>{nodeAgentSummary(cluster, agents.get(cluster.name) ?? [])}</td>
-                    <td>
-                      <div class="row-actions">
-                        <button
-                          type="button"
-                          class="secondary"
-                          onClick={() => {
-                            setActionError(undefined);
-                            setPending({ cluster: cluster.name, action: 'rotate' });
-                          }}
-                        >
-                          Rotate webhook secret of {cluster.name}
-                        </button>
-                        {cluster.nodeAgent && (
-                          <button
-                            type="button"
-                            class="secondary"
-                            onClick={() => {
-                              setActionError(undefined);
-                              setPending({ cluster: cluster.name, action: 'rotate-token' });
-                            }}
-                          >
-                            Rotate node-agent token of {cluster.name}
-                          </button>
-                        )}
-                        <button
-                          type="button"
-                          class="secondary"
-                          onClick={() => {
-                            setActionError(undefined);
-                            setPending({ cluster: cluster.name, action: 'deregister' });
-                          }}
-                        >
-                          Deregister {cluster.name}
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <TableFrame label="Clusters table" columns={['Name', 'Registered', 'Webhook', 'Node agents', 'Actions']}>
+            {items.map((cluster) => (
+              <tr key={cluster.name}>
+                <th scope="row">
+                  {cluster.name}
+                  {cluster.status && <span class="hint"> (EKS {cluster.status})</span>}
+                </th>
+                <td>{formatTime(cluster.createdAt)}</td>
+                <td>{webhookSummary(cluster)}</td>
+                <td>{nodeAgentSummary(cluster, agents.get(cluster.name) ?? [])}</td>
+                <td>
+                  <div class="row-actions">
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => {
+                        setActionError(undefined);
+                        setPending({ cluster: cluster.name, action: 'rotate' });
+                      }}
+                    >
+                      Rotate webhook secret of {cluster.name}
+                    </button>
+                    {cluster.nodeAgent && (
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => {
+                          setActionError(undefined);
+                          setPending({ cluster: cluster.name, action: 'rotate-token' });
+                        }}
+                      >
+                        Rotate node-agent token of {cluster.name}
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => {
+                        setActionError(undefined);
+                        setPending({ cluster: cluster.name, action: 'deregister' });
+                      }}
+                    >
+                      Deregister {cluster.name}
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </TableFrame>
         )}
       </PagedListBody>
       {truncated && <p class="hint">Some node agents could not be read; their clusters may show fewer than there are.</p>}
@@ -305,11 +285,7 @@ function Confirmation({
     <div class="warning confirmation" role="group" aria-labelledby="confirm-title">
       <h2 id="confirm-title">{title}</h2>
       <p>{consequence}</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <div class="actions">
         <button ref={confirmButton} type="button" class="danger" disabled={busy} onClick={onConfirm}>
           {button}

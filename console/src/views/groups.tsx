@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, segment, type EnforcerGroup } from '../api';
 import { fieldId } from '../forms';
+import { ErrorMessage } from '../load';
 import { PagedListBody, usePagedList } from '../paging';
 
 type Editable = Pick<EnforcerGroup, 'enforce' | 'containerProtection' | 'hostProtection' | 'failMode'>;
@@ -104,11 +105,7 @@ function GroupForm({ group, onSaved }: { group: EnforcerGroup; onSaved: () => vo
         <option value="open">open: allow when Vigil cannot decide</option>
         <option value="closed">closed: refuse when Vigil cannot decide</option>
       </select>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {token && (
         <div class="warning" role="status">
           <p>New token of {group.name}, shown only now (Vigil keeps only its hash); the previous token no longer works:</p>

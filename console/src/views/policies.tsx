@@ -2,6 +2,7 @@ import type { Policy } from '../api';
 import { pendingSwitch, scopeSummary } from '../format';
 import { PagedListBody, usePagedList } from '../paging';
 import { href } from '../router';
+import { TableFrame } from '../table-frame';
 
 export function PoliciesView() {
   const list = usePagedList<Policy>('/v1/policies', {});
@@ -15,36 +16,22 @@ export function PoliciesView() {
       </div>
       <PagedListBody list={list} label="Runtime policies" empty="No runtime policies yet.">
         {(items) => (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Runtime policies table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Enabled</th>
-                  <th scope="col">Pending switch</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((policy) => (
-                  <tr key={policy.name}>
-                    <th scope="row">
-                      <a href={href('policies', 'edit', policy.name)}>{policy.name}</a>
-                    </th>
-                    <td>{policy.type}</td>
-                    <td>
-                      <span class={`mode mode-${policy.enforcementMode}`}>{policy.enforcementMode}</span>
-                    </td>
-                    <td>{scopeSummary(policy)}</td>
-                    <td>{policy.enabled ? 'yes' : 'no'}</td>
-                    <td>{pendingSwitch(policy) || '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <TableFrame label="Runtime policies table" columns={['Name', 'Type', 'Mode', 'Scope', 'Enabled', 'Pending switch']}>
+            {items.map((policy) => (
+              <tr key={policy.name}>
+                <th scope="row">
+                  <a href={href('policies', 'edit', policy.name)}>{policy.name}</a>
+                </th>
+                <td>{policy.type}</td>
+                <td>
+                  <span class={`mode mode-${policy.enforcementMode}`}>{policy.enforcementMode}</span>
+                </td>
+                <td>{scopeSummary(policy)}</td>
+                <td>{policy.enabled ? 'yes' : 'no'}</td>
+                <td>{pendingSwitch(policy) || '—'}</td>
+              </tr>
+            ))}
+          </TableFrame>
         )}
       </PagedListBody>
     </section>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { attributeCatalog } from '../../../layers/core/attributes.js';
 import { ApiError, call, query, segment, type ApplicationScope, type ControlDescription, type Policy, type PolicyTemplate } from '../api';
 import { formatTime, pendingSwitch } from '../format';
@@ -13,6 +13,7 @@ import {
   problemsAt,
   type OptionInput,
 } from '../forms';
+import { ErrorMessage, useLoad } from '../load';
 import { href } from '../router';
 import { CriteriaFields, criteriaBody, type Variable } from '../scope-criteria';
 import { ReadinessPanel } from './readiness';
@@ -133,41 +134,30 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
   const [scopesError, setScopesError] = useState<string | undefined>();
   const [stored, setStored] = useState<Policy | undefined>();
   const [draft, setDraft] = useState<Draft | undefined>();
-  const [loadError, setLoadError] = useState<string | undefined>();
   const [saveError, setSaveError] = useState<ApiError | undefined>();
   const [saved, setSaved] = useState<Saved | undefined>();
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    let current = true;
-    Promise.all([
-      call<{ items: ControlDescription[] }>('GET', '/v1/controls'),
-      call<{ items: PolicyTemplate[] }>('GET', '/v1/policy-templates'),
-      call<ScopePage>('GET', `/v1/application-scopes${query({ limit: SCOPE_PAGE })}`),
-      name === undefined ? Promise.resolve(undefined) : call<Policy>('GET', `/v1/policies/${segment(name)}`),
-    ]).then(
-      ([controls, templateList, scopeList, policy]) => {
-        if (!current) return;
-        setCatalog(controls.items);
-        setTemplates(templateList.items);
-        setScopes(scopeList.items);
-        setScopesCursor(scopeList.nextCursor);
-        setStored(policy);
-        setDraft(draftOf(policy ?? { type: 'container' }, controls.items));
-      },
-      (error: unknown) => current && setLoadError(error instanceof Error ? error.message : String(error)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [name]);
+  const { error: loadError } = useLoad(
+    () =>
+      Promise.all([
+        call<{ items: ControlDescription[] }>('GET', '/v1/controls'),
+        call<{ items: PolicyTemplate[] }>('GET', '/v1/policy-templates'),
+        call<ScopePage>('GET', `/v1/application-scopes${query({ limit: SCOPE_PAGE })}`),
+        name === undefined ? Promise.resolve(undefined) : call<Policy>('GET', `/v1/policies/${segment(name)}`),
+      ]),
+    [name],
+    ([controls, templateList, scopeList, policy]) => {
+      setCatalog(controls.items);
+      setTemplates(templateList.items);
+      setScopes(scopeList.items);
+      setScopesCursor(scopeList.nextCursor);
+      setStored(policy);
+      setDraft(draftOf(policy ?? { type: 'container' }, controls.items));
+    },
+  );
 
-  if (loadError)
-    return (
-      <p class="error" role="alert">
-        {loadError}
-      </p>
-    );
+  if (loadError) return <ErrorMessage message={loadError} />;
   if (!catalog || !draft) return <p role="status">Loading…</p>;
 
   const editing = stored !== undefined;
@@ -442,11 +432,7 @@ export function PolicyEditorView({ name }: { name: string | undefined }) {
                 Show more application scopes
               </button>
             )}
-            {scopesError && (
-              <p class="error" role="alert">
-                {scopesError}
-              </p>
-            )}
+            <ErrorMessage message={scopesError} />
             <FieldErrors path="scope.applicationScopes" messages={messages('scope.applicationScopes')} />
           </fieldset>
           <CriteriaFields

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, segment, type Answer } from '../api';
+import { ErrorMessage, useLoad } from '../load';
 
 type Readiness = Answer<'getV1PoliciesBy_nameReadiness'>;
 type Breakdown = Pick<Readiness, 'byControl' | 'byWorkload' | 'byUser' | 'byCommand'>;
@@ -47,19 +48,11 @@ function Counts({ breakdown, label }: { breakdown: Breakdown; label: string }) {
 /** Next to the scheduled switch: what enforce would have blocked over the last N days (GET …/readiness). */
 export function ReadinessPanel({ policy, version }: { policy: string; version: number | undefined }) {
   const [days, setDays] = useState(7);
-  const [report, setReport] = useState<Readiness | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    let current = true;
-    setError(undefined);
-    call<Readiness>('GET', `/v1/policies/${segment(policy)}/readiness?days=${days}`).then(
-      (answer) => current && setReport(answer),
-      (caught: unknown) => current && setError(caught instanceof Error ? caught.message : String(caught)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [policy, days, version]);
+  // The version is an input so that a saved change of the policy counts its "new since the change" again.
+  const { value: report, error } = useLoad(
+    () => call<Readiness>('GET', `/v1/policies/${segment(policy)}/readiness?days=${days}`),
+    [policy, days, version],
+  );
 
   return (
     <section class="readiness" aria-labelledby="readiness-title">
@@ -72,11 +65,7 @@ export function ReadinessPanel({ policy, version }: { policy: string; version: n
           </option>
         ))}
       </select>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {report && (
         <>
           <p id="readiness-summary">

@@ -3,9 +3,11 @@ import { attributeCatalog } from '../../../layers/core/attributes.js';
 import { ApiError, call, segment, type ApplicationScope } from '../api';
 import { formatTime } from '../format';
 import { FieldErrors, fieldAria, fieldId, problemsAt } from '../forms';
+import { ErrorMessage, useLoad } from '../load';
 import { PagedListBody, usePagedList } from '../paging';
 import { href, navigate } from '../router';
 import { CriteriaFields, criteriaBody, type Criteria } from '../scope-criteria';
+import { TableFrame } from '../table-frame';
 
 /** The built-in scope that matches everything: listed by the API, never changed. */
 const GLOBAL_SCOPE = 'Global';
@@ -35,28 +37,17 @@ export function ScopesView() {
       </p>
       <PagedListBody list={list} label="Application scopes" empty="No application scopes.">
         {(items) => (
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Application scopes table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">Criteria</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((scope) => (
-                  <tr key={scope.name}>
-                    <th scope="row">
-                      {scope.name === GLOBAL_SCOPE ? scope.name : <a href={href('scopes', 'edit', scope.name)}>{scope.name}</a>}
-                    </th>
-                    <td>{scope.description ?? ''}</td>
-                    <td>{criteriaSummary(scope)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <TableFrame label="Application scopes table" columns={['Name', 'Description', 'Criteria']}>
+            {items.map((scope) => (
+              <tr key={scope.name}>
+                <th scope="row">
+                  {scope.name === GLOBAL_SCOPE ? scope.name : <a href={href('scopes', 'edit', scope.name)}>{scope.name}</a>}
+                </th>
+                <td>{scope.description ?? ''}</td>
+                <td>{criteriaSummary(scope)}</td>
+              </tr>
+            ))}
+          </TableFrame>
         )}
       </PagedListBody>
     </section>
@@ -81,34 +72,21 @@ function draftOf(scope: ApplicationScope | undefined): Draft {
 export function ScopeEditorView({ name }: { name: string | undefined }) {
   const [stored, setStored] = useState<ApplicationScope | undefined>();
   const [draft, setDraft] = useState<Draft | undefined>(name === undefined ? draftOf(undefined) : undefined);
-  const [loadError, setLoadError] = useState<string | undefined>();
   const [saveError, setSaveError] = useState<ApiError | undefined>();
   const [saved, setSaved] = useState<number | undefined>();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    if (name === undefined) return;
-    let current = true;
-    call<ApplicationScope>('GET', `/v1/application-scopes/${segment(name)}`).then(
-      (scope) => {
-        if (!current) return;
-        setStored(scope);
-        setDraft(draftOf(scope));
-      },
-      (error: unknown) => current && setLoadError(error instanceof Error ? error.message : String(error)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [name]);
+  const { error: loadError } = useLoad(
+    name === undefined ? undefined : () => call<ApplicationScope>('GET', `/v1/application-scopes/${segment(name)}`),
+    [name],
+    (scope) => {
+      setStored(scope);
+      setDraft(draftOf(scope));
+    },
+  );
 
-  if (loadError)
-    return (
-      <p class="error" role="alert">
-        {loadError}
-      </p>
-    );
+  if (loadError) return <ErrorMessage message={loadError} />;
   if (!draft) return <p role="status">Loading…</p>;
 
   const editing = stored !== undefined;

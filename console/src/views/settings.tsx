@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { attributeCatalog } from '../../../layers/core/attributes.js';
 import { ApiError, call, type EnforcerSettings } from '../api';
+import { ErrorMessage, useLoad } from '../load';
 
 type BypassEntry = NonNullable<EnforcerSettings['bypassScopes']>[number];
 
@@ -23,25 +24,14 @@ export function SettingsView() {
   const [error, setError] = useState<ApiError | undefined>();
   const [saved, setSaved] = useState<number | undefined>();
 
-  const load = (settings: EnforcerSettings): void => {
+  const show = (settings: EnforcerSettings): void => {
     setStored(settings);
     setEntries(settings.bypassScopes ?? []);
     setConfirming(undefined);
   };
-  useEffect(() => {
-    call<EnforcerSettings>('GET', '/v1/settings/enforcer').then(load, (caught: unknown) =>
-      setError(caught instanceof ApiError ? caught : new ApiError(0, 'network', String(caught), [])),
-    );
-  }, []);
+  const { error: loadError } = useLoad(() => call<EnforcerSettings>('GET', '/v1/settings/enforcer'), [], show);
 
-  if (!stored)
-    return error ? (
-      <p class="error" role="alert">
-        {error.message}
-      </p>
-    ) : (
-      <p role="status">Loading…</p>
-    );
+  if (!stored) return loadError ? <ErrorMessage message={loadError} /> : <p role="status">Loading…</p>;
 
   const remove = (index: number): void => {
     setEntries(entries.filter((_, i) => i !== index));
@@ -57,7 +47,7 @@ export function SettingsView() {
         contentType: 'application/merge-patch+json',
         body: { bypassScopes: entries },
       });
-      load(answer);
+      show(answer);
       setSaved(answer.version);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught : new ApiError(0, 'network', String(caught), []));

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { ErrorMessage } from '../load';
 import { startSignIn, type CognitoSignIn } from '../oauth';
 import { keepSessionToken } from '../session';
 
@@ -90,11 +91,7 @@ export function CognitoSignInView({ config, error }: CognitoProps) {
   return (
     <main id="main" class="sign-in">
       <h1>Sign in to Vigil</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <p class="hint">
         You sign in on your organization&apos;s sign-in page and come back here. This tab keeps the session until it closes or you sign out.
       </p>

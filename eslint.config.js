@@ -237,6 +237,7 @@ export default tseslint.config(
       'layers/protection/native/build.ts',
       // The CLI: files the operator names on its own machine (-f, --file, --manifest-file, --ca, VIGIL_CA).
       'cli/commands/io.ts',
+      'cli/files.ts',
       'cli/commands/simulate.ts',
       'cli/documents.ts',
       'cli/program.ts',

@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { enforcerTypes, isCommercialPolicy } from '../layers/core/index.js';
 import { CliError, ExitCode, type ErrorDetail } from './errors.js';
+import { fileProblem } from './files.js';
 
 export const documentExtensions = ['.yaml', '.yml', '.json'] as const;
 
@@ -122,7 +123,7 @@ export async function readText(file: string): Promise<string> {
   try {
     return file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (error) {
-    throw new CliError(`${file}: cannot read it: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`${file}: cannot read it: ${fileProblem(error)}`);
   }
 }
 
@@ -309,11 +310,19 @@ export async function loadDesiredState(paths: readonly string[], recursive = fal
   const files = await collectFiles(paths, recursive);
   const sources: SourceDocument[] = [];
   const issues: FileIssue[] = [];
+  const empty: string[] = [];
   for (const file of files) {
-    const parsed = parseDocuments(file, await readText(file));
+    const text = await readText(file);
+    const parsed = parseDocuments(file, text);
     sources.push(...parsed.documents);
     issues.push(...parsed.issues);
+    if (text.trim() === '') empty.push(file);
   }
+  // Files that declare nothing are a mistake (a wrong path, a truncated file), not a wish for an empty configuration.
+  if (sources.length === 0 && issues.length === 0)
+    throw new CliError(
+      `${files.join(', ')}: no document in ${files.length === 1 ? 'it' : 'them'}${empty.length === files.length ? (files.length === 1 ? ' (an empty file)' : ' (empty files)') : ''}; nothing was written`,
+    );
   const merged = mergeDocuments(sources);
   issues.push(...merged.issues);
   if (issues.length > 0)

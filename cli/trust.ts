@@ -6,6 +6,7 @@ import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { CliError } from './errors.js';
+import { fileProblem } from './files.js';
 import { isLocalHost, type Target } from './target.js';
 
 /** Local mode's data dir when VIGIL_DATA_DIR is not set (relative to where `npm start` runs: the checkout). */
@@ -26,7 +27,7 @@ function readCa(file: string, automatic: boolean): TrustedCa {
   try {
     pem = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`--ca ${file}: cannot read it: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`--ca ${file}: cannot read it: ${fileProblem(error)}`);
   }
   if (pem.length > MAX_CA_BYTES) throw new CliError(`--ca ${file}: larger than 1 MiB; expected PEM certificates`);
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca ${file}: not a PEM certificate (no BEGIN CERTIFICATE line)`);

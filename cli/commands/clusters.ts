@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { segment } from '../client.js';
 import type { Context } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
+import { fileProblem, refuseUnwritableFile, refuseUnwritableFolder } from '../files.js';
 
 /**
  * Writes a file with exactly `mode`, also when it exists already: `writeFile`'s mode applies only to a file it
@@ -69,12 +70,14 @@ async function refuseManifestInGit(options: WebhookOptions): Promise<void> {
   await refuseSecretFileInGit(options.manifestFile, 'the manifest holds the webhook secret', 'a pattern such as *.webhook.yaml', options);
 }
 
+/** Refuses, before anything is issued, a secret file that cannot be written, or that git would pick up. */
 async function refuseSecretFileInGit(
   file: string | undefined,
   why: string,
   pattern: string,
   options: { readonly allowGitTracked?: boolean },
 ): Promise<void> {
+  await refuseUnwritableFile(file, 'Nothing was issued.');
   if (file === undefined || file === '-' || options.allowGitTracked === true) return;
   if ((await gitIgnoreStatus(file)) !== 'not-ignored') return;
   throw new CliError(
@@ -101,9 +104,7 @@ async function showWebhook(ctx: Context, answer: WebhookAnswer, options: Webhook
       await writeFileWithMode(options.manifestFile, answer.manifest, 0o600);
     } catch (error) {
       ctx.print(answer.manifest);
-      throw new CliError(
-        `${options.manifestFile}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`,
-      );
+      throw new CliError(`${options.manifestFile}: cannot write the manifest (printed above instead): ${fileProblem(error)}`);
     }
     ctx.note(`Manifest written to ${options.manifestFile}: apply it with kubectl apply -f ${options.manifestFile}`);
     return;
@@ -154,7 +155,7 @@ async function writeOrPrint(ctx: Context, file: string, text: string, mode: numb
     await writeFileWithMode(file, text, mode);
   } catch (error) {
     ctx.print(text);
-    throw new CliError(`${file}: cannot write ${what} (printed above instead): ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`${file}: cannot write ${what} (printed above instead): ${fileProblem(error)}`);
   }
 }
 
@@ -184,13 +185,15 @@ export async function registerClusterCommand(ctx: Context, name: string, options
   const nodeAgent = nodeAgentBody(options);
   await refuseManifestInGit(options);
   const writesFiles = options.output !== 'json' && options.output !== 'yaml';
-  if (nodeAgent.nodeAgent !== undefined && writesFiles)
+  if (nodeAgent.nodeAgent !== undefined && writesFiles) {
     await refuseSecretFileInGit(
       nodeAgentFiles(name, options).manifest,
       "the node-agent manifest holds the agents' token",
       'a pattern such as vigil-node-agent-*.yaml',
       options,
     );
+    await refuseUnwritableFile(nodeAgentFiles(name, options).values, 'Nothing was issued.');
+  }
   const body = {
     name,
     ...(options.arn === undefined ? {} : { arn: options.arn }),
@@ -283,7 +286,10 @@ export async function reissueGroupCommand(ctx: Context, name: string, options: R
   if (!structured && options.manifestDir === undefined)
     throw new UsageError('give --manifest-dir <dir> for the new manifests (they hold the new secrets), or -o json|yaml');
   const fileOf = (cluster: string) => join(options.manifestDir ?? '.', `${cluster.replace(/[^A-Za-z0-9_.-]/g, '_')}.webhook.yaml`);
-  if (!structured) await refuseManifestInGit({ manifestFile: fileOf('check'), allowGitTracked: options.allowGitTracked });
+  if (!structured) {
+    await refuseUnwritableFolder(options.manifestDir ?? '.', 'Nothing was issued.');
+    await refuseManifestInGit({ manifestFile: fileOf('check'), allowGitTracked: options.allowGitTracked });
+  }
   const answer = (await ctx.client().request<{ items: WebhookAnswer[] }>('POST', `/v1/enforcer-groups/${segment(name)}/reissue`)).body;
   if (structured) {
     ctx.output(answer, options.output, []);
@@ -296,9 +302,7 @@ export async function reissueGroupCommand(ctx: Context, name: string, options: R
         await writeFileWithMode(file, item.manifest, 0o600);
       } catch (error) {
         ctx.print(item.manifest);
-        throw new CliError(
-          `${file}: cannot write the manifest (printed above instead): ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new CliError(`${file}: cannot write the manifest (printed above instead): ${fileProblem(error)}`);
       }
       ctx.note(`Manifest of ${item.name} written to ${file}: apply it with kubectl --context <${item.name}'s context> apply -f ${file}`);
     }

@@ -5,6 +5,7 @@ import { isCommercialDocument } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { FileProblems, mergeDocuments, parseDocuments, readText } from '../documents.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
+import { fileProblem, refuseUnwritableFile } from '../files.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
 import { sendImport } from '../import-upload.js';
 import { toJson, toYaml, type Column, type OutputFormat } from '../output.js';
@@ -62,6 +63,7 @@ export async function fetchExport(ctx: Context): Promise<ExportDocument> {
 
 export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
   // The server's document as it is (its groups included, never a token): the CLI assembles nothing of its own.
+  await refuseUnwritableFile(options.file, 'Nothing was written.');
   const document = await fetchExport(ctx);
   const text = options.output === 'json' ? toJson(document) : toYaml(document);
   if (options.file === undefined || options.file === '-') {
@@ -71,7 +73,7 @@ export async function exportCommand(ctx: Context, options: ExportOptions): Promi
   try {
     await writeFile(options.file, text, 'utf8');
   } catch (error) {
-    throw new CliError(`${options.file}: cannot write it: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`${options.file}: cannot write it: ${fileProblem(error)}`);
   }
   ctx.note(
     `Exported ${document.policies?.length ?? 0} policies, ${document.applicationScopes?.length ?? 0} application scopes, ${document.enforcerGroups?.length ?? 0} enforcer groups${document.settings ? ' and the enforcer settings' : ''} to ${options.file}.`,

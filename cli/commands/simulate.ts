@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
+import { fileProblem } from '../files.js';
 import { toJson, toYaml } from '../output.js';
 
 export const simulatedOperations = ['exec', 'attach', 'port-forward', 'debug', 'create'] as const;
@@ -98,8 +99,8 @@ export function admissionReview(operation: SimulatedOperation, options: Simulate
 async function webhookUrl(ctx: Context, options: SimulateOptions): Promise<URL> {
   let text = options.webhookUrl ?? ctx.io.env.VIGIL_WEBHOOK_URL;
   if (text === undefined && options.manifestFile !== undefined) {
-    const manifest = await readFile(options.manifestFile, 'utf8').catch((error: Error) => {
-      throw new CliError(`${options.manifestFile}: cannot read it: ${error.message}`);
+    const manifest = await readFile(options.manifestFile, 'utf8').catch((error: unknown) => {
+      throw new CliError(`${options.manifestFile}: cannot read it: ${fileProblem(error)}`);
     });
     text = /^\s*url:\s*["']?([^"'\s]+)/m.exec(manifest)?.[1];
     if (text === undefined)

@@ -22,6 +22,7 @@ import { NoConfigurationError } from '../shared/revision-cache.js';
 import { DecisionConfigCache, type DecisionConfig } from '../shared/snapshot-cache.js';
 import { failModeOf } from '../shared/webhook.js';
 import { TIMED_OUT, within } from '../shared/deadline.js';
+import { BATCH_WRITE_LIMIT } from '../shared/storage/batch.js';
 import { AuditRecorder } from './AuditRecorder.js';
 import { StallWatch } from './StallWatch.js';
 import type { GeneratedAuditEvent, WebhookCluster } from '../shared/storage/ports.js';
@@ -32,9 +33,11 @@ const POD_TTL_SECONDS = 30 * 86_400;
 /** Audit events that may wait while every write slot is taken; beyond it their reviews hand them to the fallback at once. */
 const MAX_WAITING_EVENTS = 1000;
 /**
- * Audit writes an instance keeps in flight. With one, the table idles while each answer travels back and
- * recorded reviews reached about three quarters of DynamoDB Local's measured write rate; a few keep it busy
- * (`npm run bench -- admission`, goal recordedShareOfWriteBound).
+ * Audit writes an instance keeps in flight at most. With one, the table idles while each answer travels back;
+ * with a slot for every few events, each call carries few events and the calls' own cost takes the CPU the
+ * table needs. So a second and further write start only for a full batch of BATCH_WRITE_LIMIT events
+ * (`npm run bench -- admission`, goal recordedShareOfWriteBound; docs/adr/0005). Only an instance serving
+ * concurrent reviews (local mode) has more than one in flight: a Lambda instance serves one review at a time.
  */
 const AUDIT_WRITES_IN_FLIGHT = 4;
 /**
@@ -153,6 +156,7 @@ export function createAdmissionHandler(runtime: WebhookRuntime): HttpHandler {
   const recorder = new AuditRecorder(runtime.auditStore, {
     maxWaiting: MAX_WAITING_EVENTS,
     maxWritesInFlight: AUDIT_WRITES_IN_FLIGHT,
+    fullBatch: BATCH_WRITE_LIMIT,
     onWritten: () => fallback?.storageIsBack?.(),
   });
   /**

@@ -7,7 +7,7 @@ import {
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { AuditBacklogError, AuditRecorder } from '../../../functions/admission/AuditRecorder.js';
+import { AuditBacklogError, AuditRecorder, type AuditRecorderOptions } from '../../../functions/admission/AuditRecorder.js';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
 import { createApiHandler } from '../../../functions/api/app.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
@@ -156,9 +156,15 @@ describe('writeGeneratedAuditEvents', () => {
 describe('AuditRecorder', () => {
   const db = useTables();
 
-  function recorderOver(store: Pick<AuditStore, 'putGenerated'>, maxWaiting = 1000, maxWritesInFlight = 1) {
+  function recorderOver(store: Pick<AuditStore, 'putGenerated'>, slots: Partial<AuditRecorderOptions> = {}) {
     let written = 0;
-    const recorder = new AuditRecorder(store, { maxWaiting, maxWritesInFlight, onWritten: () => written++ });
+    const recorder = new AuditRecorder(store, {
+      maxWaiting: 1000,
+      maxWritesInFlight: 1,
+      fullBatch: 25,
+      ...slots,
+      onWritten: () => written++,
+    });
     return { recorder, written: () => written };
   }
 
@@ -217,45 +223,84 @@ describe('AuditRecorder', () => {
     return { store, writes, maxInFlight: () => maxInFlight };
   }
 
-  it('keeps up to maxWritesInFlight writes going at once; reviews arriving while all are taken share the next free one', async () => {
+  it('lets a batch fill while a write is in flight instead of opening a slot for a few events', async () => {
+    const { store, writes } = heldStore();
+    const { recorder } = recorderOver(store, { maxWritesInFlight: 4 });
+    const reviews = Array.from({ length: 10 }, (_, i) => recorder.record([generated('filling', i)]));
+    // The first review found no write in flight and went alone; nine events are not a full batch.
+    expect(writes.map(({ events }) => events)).toEqual([1]);
+    writes[0]!.finish();
+    await vi.waitFor(() => expect(writes).toHaveLength(2));
+    expect(writes[1]!.events).toBe(9);
+    writes[1]!.finish();
+    await expect(Promise.all(reviews)).resolves.toEqual(reviews.map(() => true));
+  });
+
+  it('opens another slot for each full batch, up to maxWritesInFlight; a review waits only for the write that carries its events', async () => {
     const { store, writes, maxInFlight } = heldStore();
-    const { recorder } = recorderOver(store, 1000, 3);
+    const { recorder } = recorderOver(store, { maxWritesInFlight: 3, fullBatch: 3 });
     const reviews = Array.from({ length: 10 }, (_, i) => recorder.record([generated('slots', i)]));
-    // Three reviews found a free slot each; the other seven wait together.
-    expect(writes.map(({ events }) => events)).toEqual([1, 1, 1]);
+    // One alone, then two full batches in slots of their own; the last three wait with every slot taken.
+    expect(writes.map(({ events }) => events)).toEqual([1, 3, 3]);
     const settled = new Set<number>();
     reviews.forEach((review, i) => void review.then(() => settled.add(i)));
     writes[1]!.finish();
+    // The freed slot takes the waiting batch at once: it is full.
     await vi.waitFor(() => expect(writes).toHaveLength(4));
-    expect(writes[3]!.events).toBe(7);
-    expect([...settled]).toEqual([1]);
-    // No verdict before its own write: the seven wait for the fourth write, not for any earlier one.
+    expect(writes[3]!.events).toBe(3);
+    expect([...settled].sort()).toEqual([1, 2, 3]);
+    // No verdict before its own write: the last three wait for the fourth write, not for any earlier one.
     writes[0]!.finish();
     writes[2]!.finish();
-    await Promise.all([reviews[0], reviews[2]]);
-    expect([...settled].sort()).toEqual([0, 1, 2]);
+    await Promise.all(reviews.slice(0, 7));
+    expect([...settled].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     writes[3]!.finish();
     await expect(Promise.all(reviews)).resolves.toEqual(reviews.map(() => true));
     expect(maxInFlight()).toBe(3);
     expect(writes).toHaveLength(4);
   });
 
+  it('sends a batch as it is when the next review would push it past a full batch, if a slot is free', async () => {
+    const { store, writes } = heldStore();
+    const { recorder } = recorderOver(store, { maxWritesInFlight: 2, fullBatch: 5 });
+    const events = Array.from({ length: 7 }, (_, i) => generated('not-split', i));
+    const reviews = [recorder.record(events.slice(0, 1)), recorder.record(events.slice(1, 4)), recorder.record(events.slice(4, 7))];
+    // Three and three would make six: the three waiting go out alone, and a review's events are never split.
+    expect(writes.map(({ events }) => events)).toEqual([1, 3]);
+    writes[0]!.finish();
+    // Three are not a full batch, and a write is still in flight: they wait for it.
+    await reviews[0];
+    expect(writes).toHaveLength(2);
+    writes[1]!.finish();
+    await vi.waitFor(() => expect(writes).toHaveLength(3));
+    expect(writes[2]!.events).toBe(3);
+    writes[2]!.finish();
+    await expect(Promise.all(reviews)).resolves.toEqual([true, true, true]);
+  });
+
   it('stores every event of concurrent reviews exactly once with several writes in flight', async () => {
     const { client, state } = faultyClient(db);
     const { store, writes } = storeOver(client);
-    const { recorder } = recorderOver(store, 1000, 4);
+    const { recorder } = recorderOver(store, { maxWritesInFlight: 4 });
     const reviews = Array.from({ length: 60 }, (_, i) => [generated('pipelined', 2 * i), generated('pipelined', 2 * i + 1)]);
     await expect(Promise.all(reviews.map((events) => recorder.record(events)))).resolves.toEqual(reviews.map(() => true));
     expect(await storedIds(db, 'pipelined')).toEqual(idsOf(reviews.flat()));
-    expect(writes.slice(0, 4)).toEqual([2, 2, 2, 2]);
-    expect(writes.reduce((sum, n) => sum + n, 0)).toBe(120);
+    // One review alone, three batches of twelve reviews (a thirteenth would pass 25 events), then, every slot
+    // taken, the other 23 reviews wait together for the first slot to free.
+    expect(writes).toEqual([2, 24, 24, 24, 46]);
     expect(state.maxInFlight).toBeGreaterThan(1);
   });
 
-  it('refuses a number of write slots that is not a whole number of at least 1', () => {
+  it('refuses a number of write slots or a full batch that is not a whole number of at least 1', () => {
     const store = { putGenerated: () => Promise.resolve() };
-    for (const maxWritesInFlight of [0, -1, 1.5, Number.NaN])
-      expect(() => new AuditRecorder(store, { maxWaiting: 10, maxWritesInFlight })).toThrow(/maxWritesInFlight must be a whole number/);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new AuditRecorder(store, { maxWaiting: 10, maxWritesInFlight: bad, fullBatch: 25 })).toThrow(
+        /maxWritesInFlight must be a whole number/,
+      );
+      expect(() => new AuditRecorder(store, { maxWaiting: 10, maxWritesInFlight: 1, fullBatch: bad })).toThrow(
+        /fullBatch must be a whole number/,
+      );
+    }
   });
 
   it('fails the events waiting behind a write that does not finish once more than its bound pile up', async () => {
@@ -267,7 +312,7 @@ describe('AuditRecorder', () => {
         return calls.length === 1 ? new Promise<void>((resolve) => (finish = resolve)) : Promise.resolve();
       },
     };
-    const { recorder } = recorderOver(store, 3);
+    const { recorder } = recorderOver(store, { maxWaiting: 3 });
     const inFlight = recorder.record([generated('backlog', 0)]);
     const waiting = recorder.record([generated('backlog', 1), generated('backlog', 2)]);
     // Two wait; two more would make four: the waiting two fail now, the newcomers wait in a fresh batch.
@@ -281,10 +326,10 @@ describe('AuditRecorder', () => {
 
   it('bounds the waiting events only once every write slot is taken', async () => {
     const { store, writes } = heldStore();
-    const { recorder } = recorderOver(store, 2, 2);
+    const { recorder } = recorderOver(store, { maxWaiting: 2, maxWritesInFlight: 2, fullBatch: 3 });
     const first = recorder.record([generated('slot-backlog', 0), generated('slot-backlog', 1), generated('slot-backlog', 2)]);
     const second = recorder.record([generated('slot-backlog', 3), generated('slot-backlog', 4), generated('slot-backlog', 5)]);
-    // Each went out in a slot of its own, although each alone is above the waiting bound.
+    // Each went out in a slot of its own (the second is a full batch), although each alone is above the waiting bound.
     expect(writes.map(({ events }) => events)).toEqual([3, 3]);
     const waiting = recorder.record([generated('slot-backlog', 6), generated('slot-backlog', 7)]);
     const overflow = recorder.record([generated('slot-backlog', 8)]);

@@ -419,6 +419,30 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     });
   });
 
+  it('offers the sign-in in this tab when the browser blocks the sign-in window, and comes back to the same view', async () => {
+    cognito.expiresIn = 240;
+    const page = await browser.newPage();
+    // The browser's pop-up blocker, as it answers a page: window.open gives no window.
+    await page.addInitScript('window.open = () => null');
+    await signIn(page);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Clusters' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Clusters' }).waitFor();
+    cognito.requests.length = 0;
+    await page.getByRole('button', { name: 'Stay signed in' }).click();
+    await page.getByText('The browser blocked the sign-in window.').waitFor();
+    expect(cognito.requests).toEqual([]);
+
+    cognito.expiresIn = 1800;
+    await page.getByRole('button', { name: 'Sign in in this tab' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Clusters' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Your session ends at' }).waitFor({ state: 'detached' });
+    expect(new URL(page.url()).hash).toBe('#/clusters');
+    const [authorize, token, ...others] = cognito.requests;
+    expect(others).toEqual([]);
+    expect(Buffer.from(authorize!.query.state!.split('.')[1]!, 'base64url').toString('utf8')).toBe('#/clusters');
+    expect(token).toMatchObject({ method: 'POST', path: '/oauth2/token' });
+  });
+
   it('ends the session when the clock passes the expiry, without waiting for a refused call', async () => {
     cognito.expiresIn = 240;
     const page = await browser.newPage();

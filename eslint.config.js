@@ -180,6 +180,16 @@ export default tseslint.config(
     files: ['layers/node-agent/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [controlPlaneFunctions] }] },
   },
+  {
+    // Modules of the CLI the web console bundles too (reading policy-as-code text, joining export pages).
+    files: ['cli/policy-documents.ts', 'cli/export-pages.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'Shared with the web console, which runs in a browser: no Node built-ins.' }] },
+      ],
+    },
+  },
   // --- Test habits: no skipped or focused tests, every test asserts. ---
   {
     files: ['test/**/*.ts'],

@@ -7,6 +7,7 @@ import {
   collectFiles,
   describeOrigin,
   FileProblems,
+  importBody,
   loadDesiredState,
   mergeDocuments,
   parseDocuments,
@@ -140,6 +141,51 @@ describe('mergeDocuments', () => {
   it('checks the shape of export documents', () => {
     const { issues } = mergeDocuments([{ origin: { file: 'x.json', path: [] }, value: { formatVersion: 2, policies: {}, extra: 1 } }]);
     expect(issues.map((i) => i.path).sort()).toEqual(['extra', 'formatVersion', 'policies']);
+  });
+});
+
+describe('importBody', () => {
+  it('sends an export document as one import document, its groups with it, whether JSON or YAML', () => {
+    const json = importBody(
+      'x.json',
+      '{"formatVersion":1,"policies":[{"name":"p","type":"container"}],"enforcerGroups":[{"name":"g","type":"agent"}]}',
+    );
+    expect(json).toEqual({
+      ok: true,
+      body: {
+        formatVersion: 1,
+        policies: [{ name: 'p', type: 'container' }],
+        applicationScopes: [],
+        enforcerGroups: [{ name: 'g', type: 'agent' }],
+      },
+    });
+    const yaml = importBody('x.yaml', 'kind: policy\nname: p\ntype: container\n');
+    expect(yaml).toEqual({ ok: true, body: { formatVersion: 1, policies: [{ name: 'p', type: 'container' }], applicationScopes: [] } });
+  });
+
+  it("sends the commercial product's JSON as it is, for the API to convert", () => {
+    const commercial = [{ name: 'c', runtime_type: 'container', enforce: false }];
+    expect(importBody('c.json', JSON.stringify(commercial))).toEqual({ ok: true, body: commercial });
+  });
+
+  it('refuses text that is no document, an empty file, several documents and a wrong shape, naming why', () => {
+    expect(importBody('x.json', 'policies: []')).toMatchObject({
+      ok: false,
+      issues: [{ message: expect.stringContaining('not valid JSON') }],
+    });
+    expect(importBody('x.yaml', '')).toEqual({
+      ok: false,
+      message: 'x.yaml: import reads one document (this file has 0); use `vigil apply -f` for several',
+      issues: [],
+    });
+    expect(importBody('x.yaml', 'name: a\n---\nname: b\n')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('this file has 2'),
+    });
+    expect(importBody('x.json', '{"formatVersion":1,"policies":{}}')).toMatchObject({
+      ok: false,
+      issues: [{ path: 'policies', message: 'must be a list' }],
+    });
   });
 });
 

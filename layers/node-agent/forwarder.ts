@@ -2,13 +2,16 @@
  * The event forwarder: reads Tetragon's export, maps policy events of Vigil's objects to audit events and
  * posts them to the enforcer API in batches.
  *
- * Memory stays bounded when the control plane is down: at most `maxPending` events wait in memory, and no
- * more of the file is read until they are posted (the export file itself is the buffer). The checkpoint
- * moves only past lines whose events were accepted, so a crash re-reads at most the last batch, and the
- * stable event ids make the server store those once.
+ * Memory stays bounded when the control plane is down: at most `maxPending` events (and about
+ * `maxPendingBytes` of them) wait in memory, and no more of the file is read until they are posted (the
+ * export file itself is the buffer). The checkpoint moves only past lines whose events were accepted, so a
+ * crash re-reads at most what was not yet confirmed, and the stable event ids make the server store those
+ * once. A post stays within the enforcer API's limits in events and in bytes, each event cut to the audit
+ * event bounds first, as the server would cut it.
  */
 import { createHash } from 'node:crypto';
 import {
+  boundAuditEvent,
   compileNodePolicies,
   mapTetragonExportLine,
   MAX_EXPORT_LINE_LENGTH,
@@ -16,7 +19,7 @@ import {
   type IgnoredReason,
   type NodeEventIndex,
 } from '../core/index.js';
-import { EnforcerApiError, MAX_EVENTS_PER_POST, type EnforcerClient } from './enforcer-client.js';
+import { EnforcerApiError, MAX_EVENTS_BODY_BYTES, MAX_EVENTS_PER_POST, type EnforcerClient } from './enforcer-client.js';
 import { ExportTail, loadCheckpoint, saveCheckpoint, type ExportLine, type ExportPosition } from './export-tail.js';
 import type { AuditEvent, EnforcerBundle } from './types.js';
 
@@ -25,8 +28,14 @@ export interface ForwarderOptions {
   readonly cluster: string;
   readonly exportFile: string;
   readonly checkpointFile: string;
+  /** Events per post, at most MAX_EVENTS_PER_POST; a post also stays within MAX_EVENTS_BODY_BYTES. */
   readonly batchSize?: number;
+  /** Events read but not yet stored, those in posts included. @default 5000 */
   readonly maxPending?: number;
+  /**
+   * The JSON of those events: no more is read once they reach it (one read chunk may pass it). @default 16 MiB
+   */
+  readonly maxPendingBytes?: number;
   /**
    * Batches posted at once. Two keep the control plane's storage busy while the answer of the other comes
    * back, and stay within what the events route writes at once for all posts (ADR 0014). @default 2
@@ -56,10 +65,56 @@ export interface ForwarderCounters {
 /** Vigil's object names start so (see nodePolicyObjectName); Tetragon writes its JSON without spaces. */
 const VIGIL_OBJECT_MARK = '"policy_name":"vigil-';
 
-/** The events of a batch of lines and the position after the last of those lines. */
-interface Pending {
-  readonly events: AuditEvent[];
-  next: ExportPosition | undefined;
+/** What `{"events":[` and `]}` add to a post's body. */
+const EVENTS_BODY_ENVELOPE_BYTES = '{"events":[]}'.length;
+
+/** A batch of events as one post carries them: each event's JSON, and their bytes with the commas between. */
+interface Batch {
+  readonly events: readonly string[];
+  readonly bytes: number;
+}
+
+/**
+ * Events waiting to be posted, in the order read, each kept as the JSON its post will carry: serialized and
+ * measured once, so that a batch can be cut to the body limit without serializing it twice.
+ */
+class EventQueue {
+  private events: string[] = [];
+  private sizes: number[] = [];
+  /** Bytes of all waiting events, one separator each. */
+  bytes = 0;
+
+  get length(): number {
+    return this.events.length;
+  }
+
+  push(event: AuditEvent): void {
+    const json = JSON.stringify(event);
+    const size = Buffer.byteLength(json, 'utf8') + 1;
+    this.events.push(json);
+    this.sizes.push(size);
+    this.bytes += size;
+  }
+
+  /** The first events, at most `maxCount` and `maxBytes` together; the first one always (a bounded event fits a post). */
+  take(maxCount: number, maxBytes: number): Batch {
+    let count = 0;
+    let bytes = 0;
+    while (count < Math.min(maxCount, this.events.length) && (count === 0 || bytes + this.sizes[count]! <= maxBytes))
+      bytes += this.sizes[count++]!;
+    this.sizes.splice(0, count);
+    this.bytes -= bytes;
+    return { events: this.events.splice(0, count), bytes };
+  }
+
+  /** Puts batches back at the front, in the order given. */
+  putBack(batches: readonly Batch[]): void {
+    for (const batch of [...batches].reverse()) {
+      this.events.unshift(...batch.events);
+      this.sizes.unshift(...batch.events.map((json) => Buffer.byteLength(json, 'utf8') + 1));
+      this.bytes += batch.bytes;
+    }
+  }
 }
 
 /** An event id from the event's identity: 40 hex characters of SHA-256, well under the API's 128. */
@@ -87,9 +142,14 @@ export class Forwarder {
   private readonly tail: ExportTail;
   private index: NodeEventIndex | undefined;
   private group: string | undefined;
-  private pending: Pending = { events: [], next: undefined };
+  private readonly pending = new EventQueue();
+  /** Where reading resumes after the last line read: the checkpoint once every event before it is stored. */
+  private next: ExportPosition | undefined;
   private readonly batchSize: number;
+  /** Bytes of the events in one post, so that its body stays within the enforcer API's limit. */
+  private readonly batchBytes = MAX_EVENTS_BODY_BYTES - EVENTS_BODY_ENVELOPE_BYTES;
   private readonly maxPending: number;
+  private readonly maxPendingBytes: number;
   private readonly postsInFlight: number;
   readonly counters: ForwarderCounters = {
     linesRead: 0,
@@ -106,6 +166,7 @@ export class Forwarder {
     this.tail = new ExportTail(options.exportFile, MAX_EXPORT_LINE_LENGTH);
     this.batchSize = Math.min(options.batchSize ?? MAX_EVENTS_PER_POST, MAX_EVENTS_PER_POST);
     this.maxPending = Math.max(options.maxPending ?? 5_000, this.batchSize);
+    this.maxPendingBytes = Math.max(options.maxPendingBytes ?? 16 * 2 ** 20, this.batchBytes);
     this.postsInFlight = Math.max(1, Math.floor(options.postsInFlight ?? 2));
   }
 
@@ -115,7 +176,7 @@ export class Forwarder {
 
   /** Events waiting in memory for the control plane. */
   get pendingEvents(): number {
-    return this.pending.events.length;
+    return this.pending.length;
   }
 
   async start(): Promise<void> {
@@ -147,17 +208,14 @@ export class Forwarder {
     const posts = new PostWindow(this.postsInFlight, (batch) => this.post(batch));
     let readAny = false;
     let endOfFile = false;
+    const batchReady = () =>
+      this.pending.length >= this.batchSize || this.pending.bytes > this.batchBytes || (endOfFile && this.pending.length > 0);
     for (;;) {
-      while (
-        posts.failure === undefined &&
-        posts.hasRoom &&
-        (this.pending.events.length >= this.batchSize || (endOfFile && this.pending.events.length > 0))
-      )
-        posts.launch(this.pending.events.splice(0, this.batchSize));
+      while (posts.failure === undefined && posts.hasRoom && batchReady()) posts.launch(this.pending.take(this.batchSize, this.batchBytes));
       // After a failed post nothing more is read: the control plane is likely down, and the file waits.
       if (posts.failure !== undefined) break;
-      const room = this.maxPending - this.pending.events.length - posts.eventsInFlight;
-      if (!endOfFile && room > 0) {
+      const room = this.maxPending - this.pending.length - posts.eventsInFlight;
+      if (!endOfFile && room > 0 && this.pending.bytes + posts.bytesInFlight < this.maxPendingBytes) {
         const lines = await this.tail.read(room);
         if (lines.length === 0) endOfFile = true;
         else {
@@ -169,17 +227,20 @@ export class Forwarder {
     }
     const failed = await posts.settleAll();
     if (posts.failure !== undefined) {
-      this.pending.events.unshift(...failed);
+      this.pending.putBack(failed);
       throw posts.failure;
     }
-    if (this.pending.events.length === 0 && this.pending.next !== undefined) {
-      await saveCheckpoint(this.options.checkpointFile, this.pending.next);
-      this.pending.next = undefined;
+    if (this.pending.length === 0 && this.next !== undefined) {
+      await saveCheckpoint(this.options.checkpointFile, this.next);
+      this.next = undefined;
     }
     return readAny;
   }
 
-  /** Maps lines read to pending events, counting what is ignored. */
+  /**
+   * Maps lines read to pending events, counting what is ignored. Each event is cut to the audit event bounds
+   * here, as the server would cut it, so that what waits and what is posted stays small whatever the line held.
+   */
   private async accept(lines: readonly ExportLine[]): Promise<void> {
     for (const line of lines) {
       this.counters.linesRead++;
@@ -191,9 +252,9 @@ export class Forwarder {
         (await this.refreshForUnknownObject())
       )
         mapped = this.map(line.text);
-      if (mapped.kind === 'event') this.pending.events.push(mapped.event);
+      if (mapped.kind === 'event') this.pending.push(boundAuditEvent(mapped.event));
       else this.counters.ignored[mapped.reason]++;
-      this.pending.next = line.next;
+      this.next = line.next;
     }
   }
 
@@ -201,14 +262,14 @@ export class Forwarder {
    * Posts one batch and counts the answer. A batch refused as invalid (400) is counted and done with, so that
    * one bad event cannot stop the node's forwarding; any other failure rejects, and the batch is sent again.
    */
-  private async post(batch: readonly AuditEvent[]): Promise<void> {
+  private async post(batch: Batch): Promise<void> {
     try {
-      const result = await this.options.client.postEvents(batch);
+      const result = await this.options.client.postSerializedEvents(batch.events);
       this.counters.eventsPosted += result.accepted;
       this.counters.duplicates += result.duplicates;
     } catch (error) {
       if (error instanceof EnforcerApiError && !error.retryable && error.status === 400) {
-        this.counters.eventsRefused += batch.length;
+        this.counters.eventsRefused += batch.events.length;
         return;
       }
       this.counters.postFailures++;
@@ -247,16 +308,17 @@ export class Forwarder {
  */
 class PostWindow {
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly failed: Array<{ readonly order: number; readonly batch: readonly AuditEvent[] }> = [];
+  private readonly failed: Array<{ readonly order: number; readonly batch: Batch }> = [];
   private launched = 0;
-  /** Events in posts not yet answered: they count against the forwarder's memory bound. */
+  /** Events in posts not yet answered, and their bytes: they count against the forwarder's memory bounds. */
   eventsInFlight = 0;
+  bytesInFlight = 0;
   /** The first error of a failed post (the client throws only Errors). */
   failure: Error | undefined;
 
   constructor(
     private readonly limit: number,
-    private readonly send: (batch: readonly AuditEvent[]) => Promise<void>,
+    private readonly send: (batch: Batch) => Promise<void>,
   ) {}
 
   get hasRoom(): boolean {
@@ -267,9 +329,10 @@ class PostWindow {
     return this.inFlight.size > 0;
   }
 
-  launch(batch: readonly AuditEvent[]): void {
+  launch(batch: Batch): void {
     const order = this.launched++;
-    this.eventsInFlight += batch.length;
+    this.eventsInFlight += batch.events.length;
+    this.bytesInFlight += batch.bytes;
     const post: Promise<void> = this.send(batch).then(
       () => undefined,
       (error: unknown) => {
@@ -281,7 +344,8 @@ class PostWindow {
     // Registered before any race on it, so a settled post has left the window when the race resolves.
     void post.then(() => {
       this.inFlight.delete(post);
-      this.eventsInFlight -= batch.length;
+      this.eventsInFlight -= batch.events.length;
+      this.bytesInFlight -= batch.bytes;
     });
   }
 
@@ -290,9 +354,9 @@ class PostWindow {
     if (this.inFlight.size > 0) await Promise.race(this.inFlight);
   }
 
-  /** Waits for every post; answers the events of the failed ones, in the order they were read. */
-  async settleAll(): Promise<AuditEvent[]> {
+  /** Waits for every post; answers the failed batches in the order they were read. */
+  async settleAll(): Promise<Batch[]> {
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
-    return this.failed.sort((a, b) => a.order - b.order).flatMap(({ batch }) => batch);
+    return this.failed.sort((a, b) => a.order - b.order).map(({ batch }) => batch);
   }
 }

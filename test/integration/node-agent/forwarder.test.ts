@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodePolicyObjectName } from '../../../layers/core/index.js';
+import { AUDIT_LIMITS, nodePolicyObjectName } from '../../../layers/core/index.js';
+import { MAX_BODY_BYTES } from '../../../functions/shared/http/body-parsing.js';
 import { EnforcerApiError, EnforcerClient } from '../../../layers/node-agent/enforcer-client.js';
 import { Forwarder } from '../../../layers/node-agent/forwarder.js';
 import { eventually, useLocalMode } from '../../support/local-mode.js';
@@ -42,14 +43,14 @@ afterAll(async () => {
 });
 
 /** A refused exec of /bin/vi in namespace shop, shaped like Tetragon's export. */
-function blockLine(n: number, pod = `web-${n}`): string {
+function blockLine(n: number, pod = `web-${n}`, argumentsText = '-c "vi /etc/passwd"'): string {
   return JSON.stringify({
     process_lsm: {
       process: {
         exec_id: `ZXhlYy0${n}`,
         pid: 1000 + n,
         binary: '/bin/sh',
-        arguments: `-c "vi /etc/passwd"`,
+        arguments: argumentsText,
         pod: {
           namespace: 'shop',
           name: pod,
@@ -236,6 +237,42 @@ describe('the event forwarder against local mode', () => {
     await pipelined.stop();
     const pods = (await storedBlocks()).map((event) => event.workload.pod as string).filter((pod) => pod.startsWith('pipe-'));
     expect(pods.sort()).toEqual(Array.from({ length: 9 }, (_, i) => `pipe-${i}`));
+  });
+
+  it('posts events with long command lines in batches within the enforcer API body limit, each event cut as the server would', async () => {
+    const file = join(dir, 'long-commands.log');
+    const checkpoint = join(dir, 'long-commands-checkpoint.json');
+    // 400 events with a class path of 2,500 characters (1.2 MB of events: two posts even at the default 500 events
+    // per batch), every 80th with eight of 4,750 characters, which the command bounds cut.
+    const classPath = (length: number) => '/opt/app/lib/a.jar:'.repeat(Math.ceil(length / 19)).slice(0, length);
+    const argumentsOf = (i: number) =>
+      `-c "vi /etc/passwd" ${i % 80 === 0 ? Array.from({ length: 8 }, () => classPath(4_750)).join(' ') : classPath(2_500)}`;
+    await writeFile(file, `${Array.from({ length: 400 }, (_, i) => blockLine(400 + i, `long-${i}`, argumentsOf(i))).join('\n')}\n`);
+    const bodyBytes: number[] = [];
+    // Test double of the network: records the size of each post of events, then sends it on.
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-e',
+      fetch: (input, init) => {
+        // The client calls fetch with a URL and a string body.
+        if ((input as URL).href.endsWith('/v1/enforcers/events')) bodyBytes.push(Buffer.byteLength(init!.body as string));
+        return fetch(input, init);
+      },
+    });
+    const long = new Forwarder({ client, cluster: 'prod-eks', exportFile: file, checkpointFile: checkpoint });
+    await long.start();
+    await long.step();
+    await long.stop();
+    expect(long.counters).toMatchObject({ eventsPosted: 400, postFailures: 0, eventsRefused: 0 });
+    expect(bodyBytes.length).toBeGreaterThan(1);
+    expect(Math.max(...bodyBytes)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    const stored = await vigil.api('GET', '/v1/audit-events?limit=500&policy=no-vi');
+    const longOnes = (stored.body.items as Array<Record<string, any>>).filter((event) => event.workload.pod.startsWith('long-'));
+    expect(longOnes).toHaveLength(400);
+    const cut = longOnes.filter((event) => event.truncated?.some((entry: { field: string }) => entry.field.startsWith('command[')));
+    expect(cut.map((event) => event.workload.pod).sort()).toEqual(['long-0', 'long-160', 'long-240', 'long-320', 'long-80']);
+    for (const event of cut) expect((event.command as string[]).join('').length).toBeLessThanOrEqual(AUDIT_LIMITS.commandTotal);
   });
 
   it('maps the events of a policy saved after its last poll at once, by fetching the bundle when a Vigil object is unknown', async () => {

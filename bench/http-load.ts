@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 /** Replaced in every request body by a fresh uid, as each review the API server sends has its own. */
 export const UID_PLACEHOLDER = '00000000-0000-4000-8000-00000000beef';
@@ -45,6 +46,8 @@ export interface LoadResult {
   readonly connections: number;
   /** CPU time of the load generator per request: what it takes from the cores the server runs on. */
   readonly clientCpuUsPerRequest: number;
+  /** The load generator's own garbage collections during the run: while one pauses it, every answer waits to be read. */
+  readonly clientGc: { readonly count: number; readonly pauseMs: number; readonly longestPauseMs: number };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -93,6 +96,9 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const sockets = new Set<unknown>();
   agent.on('free', (socket) => sockets.add(socket));
 
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => gcPauses.push(...list.getEntries().map((entry) => entry.duration)));
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const end = started + job.durationMs;
@@ -119,6 +125,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  gcPauses.push(...gcObserver.takeRecords().map((entry) => entry.duration));
+  gcObserver.disconnect();
   agent.destroy();
 
   const sorted = latencies.sort((a, b) => a - b);
@@ -141,6 +149,11 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     denied,
     connections: sockets.size,
     clientCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, answered)),
+    clientGc: {
+      count: gcPauses.length,
+      pauseMs: round3(gcPauses.reduce((sum, pause) => sum + pause, 0)),
+      longestPauseMs: round3(Math.max(0, ...gcPauses)),
+    },
   };
 }
 

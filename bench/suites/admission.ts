@@ -39,7 +39,7 @@ import { loadModules, type Modules } from './admission/modules.js';
 import { meteredRuntime } from './admission/storage-meter.js';
 import { registerClusters, policyChanges, learnPods } from './admission/scenario.js';
 import { type InProcessResult, measureInProcess } from './admission/in-process.js';
-import { loadRequests, startLoadClient, httpPhase } from './admission/http-driver.js';
+import { loadRequests, startLoadClient, httpPhase, phaseConditions } from './admission/http-driver.js';
 import { BASELINE_SOURCE } from './admission/cold-start.js';
 import { BATCH_ITEMS, auditWriteCapacity } from './admission/write-capacity.js';
 import { measureColdStarts } from './admission/cold-start.js';
@@ -162,17 +162,22 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       durationMs,
     });
     log(`admission: HTTP warm-up ${p.http.warmupMs / 1000} s`);
-    const warmup = await httpPhase(loadClient, job(p.http.warmupMs, false), serving.meter, serving.logs);
+    const warmup = await httpPhase(loadClient, job(p.http.warmupMs, false), serving.meter, serving.logs, local.pid);
     log(`admission: HTTP load: concurrency ${CONCURRENCY} for ${p.http.measureMs / 1000} s`);
-    const http = await httpPhase(loadClient, job(p.http.measureMs, false), serving.meter, serving.logs);
+    const http = await httpPhase(loadClient, job(p.http.measureMs, false), serving.meter, serving.logs, local.pid);
     log(
       `admission: HTTP ${http.requestsPerSecond} req/s  p50 ${http.latencyMs.p50} ms  p99 ${http.latencyMs.p99} ms  errors ${http.errors}  reads/request ${http.dynamoReadsPerRequest}  writes/request ${http.dynamoWritesPerRequest}`,
     );
     log(`admission: HTTP diagnostic: dry-run reviews (no writes) for ${p.http.dryRunMs / 1000} s`);
-    const httpDryRun = await httpPhase(loadClient, job(p.http.dryRunMs, true), serving.meter, serving.logs);
+    const httpDryRun = await httpPhase(loadClient, job(p.http.dryRunMs, true), serving.meter, serving.logs, local.pid);
     log(
       `admission: HTTP dry-run ${httpDryRun.requestsPerSecond} req/s  p50 ${httpDryRun.latencyMs.p50} ms  p99 ${httpDryRun.latencyMs.p99} ms`,
     );
+    for (const [name, phase] of [
+      ['recorded', http],
+      ['dry-run', httpDryRun],
+    ] as const)
+      log(`admission: HTTP ${name} phase: ${phaseConditions(phase)}`);
     loadClient.send({ type: 'exit' });
     await server.close();
     server = undefined;

@@ -27,6 +27,8 @@ export interface DynamoDbLocal {
   /** e.g. `http://127.0.0.1:45123` */
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id (the benchmark reads its CPU time); undefined if the spawn failed. */
+  readonly pid: number | undefined;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -214,6 +216,7 @@ async function launch(dbPath: string, port: number, props: DynamoDbLocalProps): 
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop() {
       stopping ??= stopChild(child, exited).finally(() => process.off('exit', killOnExit));
       return stopping;

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { reviewFor, type BenchPod, type ReviewKind } from '../../admission-reviews.js';
 import { UID_PLACEHOLDER, type LoadJob, type LoadRequest, type LoadResult } from '../../http-load.js';
@@ -64,6 +65,56 @@ function machineBusy(before: os.CpuInfo[], after: os.CpuInfo[]): number {
   return all === 0 ? 0 : round2(busy / all);
 }
 
+/** Garbage collections of the server process during a phase: count and pause time (ms) by kind. */
+export interface GcActivity {
+  readonly minor: { readonly count: number; readonly pauseMs: number };
+  readonly major: { readonly count: number; readonly pauseMs: number };
+  readonly longestPauseMs: number;
+  /** V8 heap in use when the phase started (MB): what the previous phases left to mark. */
+  readonly heapUsedAtStartMb: number;
+}
+
+/** A gc entry's kind (`detail.kind`, one of perf_hooks' NODE_PERFORMANCE_GC_* constants). */
+const gcKind = (entry: PerformanceEntry): number | undefined =>
+  (entry as PerformanceEntry & { readonly detail?: { readonly kind?: number } }).detail?.kind;
+
+/** Watches the collections of this process (the server's) until `stop()` is called. */
+function watchGc(): { stop(): GcActivity } {
+  const heapUsedAtStartMb = round1(process.memoryUsage().heapUsed / 2 ** 20);
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      entries.push(...observer.takeRecords());
+      observer.disconnect();
+      const of = (major: boolean) => {
+        const picked = entries.filter((entry) => (gcKind(entry) === constants.NODE_PERFORMANCE_GC_MAJOR) === major);
+        return { count: picked.length, pauseMs: round1(picked.reduce((sum, entry) => sum + entry.duration, 0)) };
+      };
+      return {
+        minor: of(false),
+        major: of(true),
+        longestPauseMs: round1(Math.max(0, ...entries.map((entry) => entry.duration))),
+        heapUsedAtStartMb,
+      };
+    },
+  };
+}
+
+/** CPU seconds a process has used (Linux `/proc/<pid>/stat`, in USER_HZ ticks of 1/100 s); undefined elsewhere. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined || process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface HttpPhase extends Omit<LoadResult, 'type'> {
   readonly dynamoReadsPerRequest: number;
   /** Reads are expected at a fixed rate (the revision, once a second): per request they shrink as req/s grow. */
@@ -77,6 +128,12 @@ export interface HttpPhase extends Omit<LoadResult, 'type'> {
   /** Share of all cores busy during the phase (server, load generator, DynamoDB Local and anything else). */
   readonly machineBusyShare: number;
   readonly serverEventLoopDelayP99Ms: number;
+  readonly serverGc: GcActivity;
+  /**
+   * Cores DynamoDB Local's JVM kept busy during the phase (1 = one core); null when its CPU time cannot be read.
+   * A dry-run phase writes nothing: a busy JVM there is left over from the phase before.
+   */
+  readonly storageCpuCores: number | null;
   readonly handlerWarnings: number;
   readonly handlerErrors: number;
 }
@@ -86,6 +143,7 @@ export async function httpPhase(
   job: LoadJob,
   meter: StorageMeter,
   logs: { warnings: number; errors: number },
+  storagePid: number | undefined,
 ): Promise<HttpPhase> {
   collectGarbage();
   meter.reset();
@@ -93,9 +151,13 @@ export async function httpPhase(
   const delay = monitorEventLoopDelay({ resolution: 10 });
   const cpuBefore = process.cpuUsage();
   const cpusBefore = os.cpus();
+  const gc = watchGc();
+  const storageCpuBefore = processCpuSeconds(storagePid);
   delay.enable();
   const { type: _type, ...result } = await runLoad(child, job);
   delay.disable();
+  const serverGc = gc.stop();
+  const storageCpuAfter = processCpuSeconds(storagePid);
   const cpu = process.cpuUsage(cpuBefore);
   const requests = Math.max(1, result.requests);
   return {
@@ -108,7 +170,24 @@ export async function httpPhase(
     serverCpuUsPerRequest: round1((cpu.user + cpu.system) / requests),
     machineBusyShare: machineBusy(cpusBefore, os.cpus()),
     serverEventLoopDelayP99Ms: round2(delay.percentile(99) / 1e6),
+    serverGc,
+    storageCpuCores:
+      storageCpuBefore === undefined || storageCpuAfter === undefined
+        ? null
+        : round2((storageCpuAfter - storageCpuBefore) / (result.elapsedMs / 1000)),
     handlerWarnings: logs.warnings - logsBefore.warnings,
     handlerErrors: logs.errors - logsBefore.errors,
   };
+}
+
+/** What else used the machine during a phase, in one line: the server's and the load generator's collections, the JVM's CPU. */
+export function phaseConditions(phase: HttpPhase): string {
+  const { minor, major, longestPauseMs, heapUsedAtStartMb } = phase.serverGc;
+  return [
+    `server GC ${minor.count} minor (${minor.pauseMs} ms), ${major.count} major (${major.pauseMs} ms), longest ${longestPauseMs} ms, heap at start ${heapUsedAtStartMb} MB`,
+    `load generator GC ${phase.clientGc.count} (${phase.clientGc.pauseMs} ms)`,
+    `DynamoDB Local ${phase.storageCpuCores ?? '?'} cores`,
+    `event-loop delay p99 ${phase.serverEventLoopDelayP99Ms} ms`,
+    `machine busy ${phase.machineBusyShare}`,
+  ].join('; ');
 }

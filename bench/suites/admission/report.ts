@@ -74,7 +74,7 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
       met: worstDecision <= GOALS.inProcessP99UsMax,
     }),
     httpDryRun: goal(quick, {
-      description: `local HTTP end to end with dry-run reviews, concurrency ${CONCURRENCY}, ${p.http.measureMs / 1000} s: at least ${GOALS.httpRequestsPerSecondMin} requests per second with a p99 latency (ms, seen by the load generator) of at most ${GOALS.httpP99MsMax}; value is the request rate`,
+      description: `local HTTP end to end with dry-run reviews, concurrency ${CONCURRENCY}, ${p.http.dryRunMs / 1000} s: at least ${GOALS.httpRequestsPerSecondMin} requests per second with a p99 latency (ms, seen by the load generator) of at most ${GOALS.httpP99MsMax}; value is the request rate`,
       target: `>= ${GOALS.httpRequestsPerSecondMin} req/s and p99 <= ${GOALS.httpP99MsMax} ms`,
       measured: { requestsPerSecond: httpDryRun.requestsPerSecond, p99Ms: httpDryRun.latencyMs.p99 },
       value: httpDryRun.requestsPerSecond,

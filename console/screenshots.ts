@@ -1,6 +1,7 @@
 // `npm run console:screenshots`: starts local mode on a free data dir, seeds it through the API (a cluster, a
-// policy from a template, an application scope, execs sent to the webhook as the EKS API server would), and writes a screenshot of
-// each console view to docs/images/ with Debian's Chromium (the one the end-to-end tests use).
+// policy from a template and a change to it, an application scope, execs sent to the webhook as the EKS API server
+// would), and writes a screenshot of each console view to docs/images/ (with the import's dry run shown, the audit
+// chart alone, and the policies at 390×844) with Debian's Chromium (the one the end-to-end tests use).
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,6 +15,22 @@ const PORT = process.env.PORT ?? '18790';
 const URL_BASE = `http://127.0.0.1:${PORT}`;
 const TOKEN = 'screenshots-admin-token-0123456789';
 
+/** The file the import view's screenshot dry-runs: one new policy, and the baseline policy changed. */
+const IMPORT_EXAMPLE = [
+  '- kind: policy',
+  '  name: payments-exec',
+  '  type: container',
+  '  scope: { applicationScopes: [payments] }',
+  '  controls: { blockContainerExec: { enabled: true } }',
+  '- kind: policy',
+  '  name: exec-guard',
+  '  type: container',
+  '  enforcementMode: audit',
+  '  scope: { applicationScopes: [Global] }',
+  '  controls: { blockContainerExec: { enabled: true }, forkGuard: { enabled: true } }',
+  '',
+].join('\n');
+
 const dataDir = await mkdtemp(join(tmpdir(), 'vigil-screenshots-'));
 // Node itself (not npx) runs local mode, so that the SIGTERM at the end reaches it and it stops DynamoDB Local.
 const server = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
@@ -21,10 +38,10 @@ const server = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'
   env: { ...process.env, PORT, VIGIL_DATA_DIR: dataDir, VIGIL_ADMIN_TOKEN: TOKEN },
   stdio: 'ignore',
 });
-const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+const api = async (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> => {
   const response = await fetch(`${URL_BASE}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return response.json();
@@ -57,6 +74,13 @@ try {
     controls: { blockContainerExec: { enabled: true } },
     enforcementModeChange: { to: 'enforce', afterDays: 3 },
   });
+  // A change with a before and an after, for the activity view's diff.
+  await api(
+    'PATCH',
+    '/v1/policies/baseline',
+    { description: 'The default controls, reviewed by the platform team' },
+    'application/merge-patch+json',
+  );
   const review = JSON.parse(await readFile(join(ROOT, 'test/fixtures/admission/exec-guard/denied/exec-sh.json'), 'utf8')) as {
     request: { uid: string };
   };
@@ -86,6 +110,8 @@ try {
   await page.goto(`${URL_BASE}/#/audit`);
   await page.getByRole('region', { name: 'Audit events table' }).waitFor();
   await shoot('audit-log');
+  await page.locator('.chart-legend').waitFor();
+  await page.locator('.audit-chart').screenshot({ path: join(ROOT, 'docs/images', 'console-audit-chart.png') });
   await page.goto(`${URL_BASE}/#/groups`);
   await page.getByText('audit only', { exact: true }).first().waitFor();
   await shoot('enforcer-groups');
@@ -100,6 +126,31 @@ try {
   await page.getByLabel('Formula').fill('v1 && (v2 ||');
   await page.locator('[aria-invalid="true"]').first().waitFor();
   await shoot('application-scope-editor');
+  await page.goto(`${URL_BASE}/#/activity`);
+  await page.getByRole('region', { name: 'Activity table' }).waitFor();
+  await page
+    .getByRole('button', { name: /^Show changes of .*baseline/ })
+    .first()
+    .click();
+  await page.getByRole('button', { name: /^Hide/ }).waitFor();
+  await shoot('activity-diff');
+  await page.goto(`${URL_BASE}/#/transfer`);
+  await page.getByRole('heading', { level: 1, name: 'Import and export' }).waitFor();
+  await page.getByLabel('File to import').setInputFiles({
+    name: 'payments-policies.yaml',
+    mimeType: 'application/yaml',
+    buffer: Buffer.from(IMPORT_EXAMPLE),
+  });
+  await page.getByRole('button', { name: 'Dry run' }).click();
+  await page.getByRole('heading', { name: /^Dry run of payments-policies.yaml/ }).waitFor();
+  await page.getByRole('button', { name: 'Apply import' }).scrollIntoViewIfNeeded();
+  await shoot('import-dry-run');
+  const narrow = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await narrow.goto(URL_BASE);
+  await narrow.getByLabel('Admin token').fill(TOKEN);
+  await narrow.getByRole('button', { name: 'Sign in' }).click();
+  await narrow.getByRole('row', { name: /exec-guard/ }).waitFor();
+  await narrow.screenshot({ path: join(ROOT, 'docs/images', 'console-narrow-policies.png'), fullPage: false });
   await page.goto(`${URL_BASE}/#/settings`);
   await page.getByRole('button', { name: 'Remove kubernetes.namespace = kube-system' }).click();
   await page.getByRole('alert').waitFor();

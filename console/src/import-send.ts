@@ -31,6 +31,11 @@ export function mebibytes(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
 
+/** A file's size as people read it: KiB below a mebibyte, so that a small file does not read "0.0 MiB". */
+export function fileSize(bytes: number): string {
+  return bytes < MiB ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : mebibytes(bytes);
+}
+
 /** Why a document of this size cannot be imported at all, or undefined when it can (in one request or in parts). */
 export function sizeProblem(fileName: string, bytes: number): string | undefined {
   if (bytes > MAX_IMPORT_DOCUMENT_BYTES)

@@ -4,7 +4,16 @@ import { SINGLE_IMPORT_BYTES } from '../../../layers/core/import-split.js';
 import { describeOrigin, importBody } from '../../../cli/policy-documents.js';
 import { ApiError, call, query, type Answer, type FieldProblem } from '../api';
 import { downloadText } from '../download';
-import { mebibytes, prepareImport, sendImport, sizeProblem, type ImportAnswer, type ImportMode, type PreparedImport } from '../import-send';
+import {
+  fileSize,
+  mebibytes,
+  prepareImport,
+  sendImport,
+  sizeProblem,
+  type ImportAnswer,
+  type ImportMode,
+  type PreparedImport,
+} from '../import-send';
 
 type ExportPage = Answer<'getV1Export'>;
 
@@ -330,7 +339,7 @@ function ImportSection() {
         />
         <p class="hint" id="import-file-hint">
           {prepared
-            ? `${prepared.fileName}: ${mebibytes(prepared.bytes)}${prepared.split ? `, sent in ${prepared.split.parts.length} parts` : ''}.`
+            ? `${prepared.fileName}: ${fileSize(prepared.bytes)}${prepared.split ? `, sent in ${prepared.split.parts.length} parts` : ''}.`
             : 'JSON (.json) or YAML (.yaml, .yml), one document.'}
         </p>
         <fieldset class="choices">

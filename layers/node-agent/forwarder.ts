@@ -42,6 +42,11 @@ export interface ForwarderOptions {
    */
   readonly postsInFlight?: number;
   /**
+   * Lines one step reads at most. A file that grows as fast as it is forwarded never runs dry, and what runs
+   * between steps (heartbeats, bundle polls, moving the checkpoint) must still come. @default 20000
+   */
+  readonly maxLinesPerStep?: number;
+  /**
    * An event of a Vigil object the index does not know yet (a policy saved since the last poll) fetches the
    * bundle at once, at most this often. @default 5000
    */
@@ -151,6 +156,7 @@ export class Forwarder {
   private readonly maxPending: number;
   private readonly maxPendingBytes: number;
   private readonly postsInFlight: number;
+  private readonly maxLinesPerStep: number;
   readonly counters: ForwarderCounters = {
     linesRead: 0,
     eventsPosted: 0,
@@ -168,6 +174,7 @@ export class Forwarder {
     this.maxPending = Math.max(options.maxPending ?? 5_000, this.batchSize);
     this.maxPendingBytes = Math.max(options.maxPendingBytes ?? 16 * 2 ** 20, this.batchBytes);
     this.postsInFlight = Math.max(1, Math.floor(options.postsInFlight ?? 2));
+    this.maxLinesPerStep = Math.max(1, Math.floor(options.maxLinesPerStep ?? 20_000));
   }
 
   get tailCounters() {
@@ -196,9 +203,9 @@ export class Forwarder {
   }
 
   /**
-   * One round: reads and maps new lines until the file has nothing new, posting each full batch as soon as one
-   * of the `postsInFlight` posts is free, and the rest once the file has nothing new; returns when every post
-   * is answered. Reading and mapping go on while posts are out, so the control plane gets the next batch the
+   * One round: reads and maps new lines until the file has nothing new or the round has read `maxLinesPerStep`
+   * lines, posting each full batch as soon as one of the `postsInFlight` posts is free, and the rest once reading
+   * is done; returns when every post is answered (and the checkpoint has moved). Reading and mapping go on while posts are out, so the control plane gets the next batch the
    * moment it answers one. Memory stays within `maxPending` events, those in posts included. Answers whether
    * it read anything. Throws the enforcer API's error when the control plane cannot be reached; the events
    * not stored stay pending, in their order.
@@ -207,18 +214,21 @@ export class Forwarder {
     if (this.index === undefined) await this.refreshIndex();
     const posts = new PostWindow(this.postsInFlight, (batch) => this.post(batch));
     let readAny = false;
-    let endOfFile = false;
+    let linesRead = 0;
+    let readingDone = false;
     const batchReady = () =>
-      this.pending.length >= this.batchSize || this.pending.bytes > this.batchBytes || (endOfFile && this.pending.length > 0);
+      this.pending.length >= this.batchSize || this.pending.bytes > this.batchBytes || (readingDone && this.pending.length > 0);
     for (;;) {
       while (posts.failure === undefined && posts.hasRoom && batchReady()) posts.launch(this.pending.take(this.batchSize, this.batchBytes));
       // After a failed post nothing more is read: the control plane is likely down, and the file waits.
       if (posts.failure !== undefined) break;
-      const room = this.maxPending - this.pending.length - posts.eventsInFlight;
-      if (!endOfFile && room > 0 && this.pending.bytes + posts.bytesInFlight < this.maxPendingBytes) {
+      const room = Math.min(this.maxPending - this.pending.length - posts.eventsInFlight, this.maxLinesPerStep - linesRead);
+      if (!readingDone && room > 0 && this.pending.bytes + posts.bytesInFlight < this.maxPendingBytes) {
         const lines = await this.tail.read(room);
-        if (lines.length === 0) endOfFile = true;
-        else {
+        linesRead += lines.length;
+        // The step's share of lines read ends it as the end of the file would: the rest waits for the next step.
+        if (lines.length === 0 || linesRead >= this.maxLinesPerStep) readingDone = true;
+        if (lines.length > 0) {
           readAny = true;
           await this.accept(lines);
         }

@@ -187,6 +187,34 @@ describe('the event forwarder against local mode', () => {
     await down.stop();
   });
 
+  it('ends a step after its share of lines, with the checkpoint moved, however much the file holds', async () => {
+    // A file that grows as fast as it is forwarded never runs dry: heartbeats, bundle polls and the checkpoint
+    // come between steps, so a step must end on its own.
+    const file = join(dir, 'busy.log');
+    const checkpoint = join(dir, 'busy-checkpoint.json');
+    const lines = Array.from({ length: 12 }, (_, i) => `${blockLine(400 + i, `busy-${i}`)}\n`);
+    await writeFile(file, lines.join(''));
+    const busy = new Forwarder({
+      client: new EnforcerClient({ url: vigil.url, token, name: 'forwarder-node-f', hostname: 'node-a' }),
+      cluster: 'prod-eks',
+      exportFile: file,
+      checkpointFile: checkpoint,
+      batchSize: 2,
+      maxPending: 4,
+      maxLinesPerStep: 6,
+    });
+    await busy.start();
+    expect(await busy.step()).toBe(true);
+    expect(busy.counters.linesRead).toBe(6);
+    expect(busy.counters.eventsPosted).toBe(6);
+    expect(busy.pendingEvents).toBe(0);
+    // The checkpoint is just past the sixth line: the step stopped there, and what it read is stored.
+    expect(JSON.parse(await readFile(checkpoint, 'utf8'))).toMatchObject({ offset: Buffer.byteLength(lines.slice(0, 6).join('')) });
+    for (let i = 0; i < 10 && (await busy.step()); i++);
+    expect(busy.counters).toMatchObject({ linesRead: 12, eventsPosted: 12, duplicates: 0 });
+    await busy.stop();
+  });
+
   it('posts batches side by side; when one of them fails, the stored ones leave the queue and the failed one is sent again, once', async () => {
     const file = join(dir, 'pipelined.log');
     const checkpoint = join(dir, 'pipelined-checkpoint.json');

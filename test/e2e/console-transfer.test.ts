@@ -168,7 +168,7 @@ describe('the import of the console', () => {
     expect(await countsRow(page, 'Runtime policies')).toEqual(['1', '1', '0', '0']);
     expect(await countsRow(page, 'Application scopes')).toEqual(['1', '0', '0', '0']);
     expect(await page.locator('#import-consequence').textContent()).toContain(
-      "Applying writes 2 new items and 1 existing item is replaced by the file's version",
+      "Applying creates 2 items and replaces 1 item with the file's version, all at once or not at all; 0 items stay as they are.",
     );
     await expectAccessible(page, 'the dry run of an import');
     expect(await revision()).toBe(before);

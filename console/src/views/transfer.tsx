@@ -231,9 +231,10 @@ function consequence(answer: ImportAnswer, mode: ImportMode): string {
   const created = total(answer, 'created');
   const updated = total(answer, 'updated');
   const unchanged = total(answer, 'unchanged');
-  const replaced =
-    mode === 'upsert' ? `${updated} existing item${updated === 1 ? ' is' : 's are'} replaced by the file's version` : `${updated} updated`;
-  return `Applying writes ${created} new item${created === 1 ? '' : 's'} and ${replaced}, all at once or not at all; ${unchanged} stay as they are. Nothing is deleted: what the file leaves out stays as it is.`;
+  const items = (count: number) => `${count} item${count === 1 ? '' : 's'}`;
+  const changes = mode === 'upsert' ? `replaces ${items(updated)} with the file's version` : `updates ${items(updated)}`;
+  const left = `${items(unchanged)} ${unchanged === 1 ? 'stays' : 'stay'} as ${unchanged === 1 ? 'it is' : 'they are'}`;
+  return `Applying creates ${items(created)} and ${changes}, all at once or not at all; ${left}. Nothing is deleted: what the file leaves out stays as it is.`;
 }
 
 type Step =

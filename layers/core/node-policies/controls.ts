@@ -407,7 +407,7 @@ const NODE_CONTROLS: Readonly<Record<'container' | 'host', Readonly<Record<strin
     },
     forkGuard: {
       traits: { fidelity: 'impossible', summary: 'Tetragon has no process-count limit: not enforced on nodes' },
-      lower: impossible('Tetragon cannot count or limit the processes of a container: Fork Guard is not enforced on nodes'),
+      lower: impossible('Tetragon cannot count or limit the processes of a container'),
       code: 'fork',
     },
   },
@@ -418,12 +418,12 @@ const NODE_CONTROLS: Readonly<Record<'container' | 'host', Readonly<Record<strin
     fileIntegrityMonitoring: fimControl,
     osUsers: {
       traits: { fidelity: 'impossible', summary: 'Tetragon does not see logins: not enforced on nodes' },
-      lower: impossible('Tetragon does not see logins (PAM, sshd): OS Users and Groups is not enforced on nodes'),
+      lower: impossible('Tetragon does not see logins (PAM, sshd)'),
       code: 'os-users',
     },
     loginAuditing: {
       traits: { fidelity: 'impossible', summary: 'Tetragon does not see logins: not recorded on nodes' },
-      lower: impossible('Tetragon does not see logins (PAM, sshd): Login Auditing records nothing on nodes'),
+      lower: impossible('Tetragon does not see logins (PAM, sshd)'),
       code: 'logins',
     },
   },

@@ -138,13 +138,15 @@ export function fileIndexes(policies: readonly FiledPolicy[], filings: readonly 
     return index;
   };
 
-  const filed = new Map<string, CandidateIndex<ActionPolicy> | undefined>();
+  // Asked for on every decision: nested maps keyed by the type and action themselves (no key text built per
+  // call), and null for "filed, no policy acts on it", so that one lookup answers.
+  const filed = new Map<PolicyType, Map<Action, CandidateIndex<ActionPolicy> | null>>();
   return (type, action) => {
-    const key = `${type}\u0000${action}`;
-    if (filed.has(key)) return filed.get(key);
-    const index = file(type, action);
-    filed.set(key, index);
-    return index;
+    let byAction = filed.get(type);
+    if (byAction === undefined) filed.set(type, (byAction = new Map<Action, CandidateIndex<ActionPolicy> | null>()));
+    let index = byAction.get(action);
+    if (index === undefined) byAction.set(action, (index = file(type, action) ?? null));
+    return index ?? undefined;
   };
 }
 

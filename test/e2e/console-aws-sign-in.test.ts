@@ -212,6 +212,19 @@ const origin = new ConsoleOrigin(
   cognito,
 );
 
+/** Checks the authorize request's query of an authorization code with PKCE; answers its state and challenge. */
+function expectAuthorizeQuery(query: Record<string, string>): { state: string | undefined; challenge: string | undefined } {
+  const { state, code_challenge: challenge, ...rest } = query;
+  expect(rest).toEqual({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: `${origin.url}/`,
+    scope: 'openid',
+    code_challenge_method: 'S256',
+  });
+  return { state, challenge };
+}
+
 beforeAll(async () => {
   assets = await buildConsole();
   await cognito.start();
@@ -258,14 +271,7 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     const [authorize, token, ...others] = cognito.requests;
     expect(others).toEqual([]);
     expect(authorize).toMatchObject({ method: 'GET', path: '/oauth2/authorize' });
-    const { state, code_challenge: challenge, ...rest } = authorize!.query;
-    expect(rest).toEqual({
-      response_type: 'code',
-      client_id: CLIENT_ID,
-      redirect_uri: `${origin.url}/`,
-      scope: 'openid',
-      code_challenge_method: 'S256',
-    });
+    const { state, challenge } = expectAuthorizeQuery(authorize!.query);
     expect(state).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
     expect(token).toMatchObject({ method: 'POST', path: '/oauth2/token' });
@@ -358,14 +364,7 @@ describe('the console signed in through Cognito (authorization code with PKCE)',
     // The window went through the same authorize request; this tab redeemed the code with its own verifier.
     const [authorize, token, ...others] = cognito.requests;
     expect(others).toEqual([]);
-    const { state, code_challenge: challenge, ...rest } = authorize!.query;
-    expect(rest).toEqual({
-      response_type: 'code',
-      client_id: CLIENT_ID,
-      redirect_uri: `${origin.url}/`,
-      scope: 'openid',
-      code_challenge_method: 'S256',
-    });
+    const { state, challenge } = expectAuthorizeQuery(authorize!.query);
     expect(state).toMatch(/^again\.[A-Za-z0-9_-]{22}$/);
     const { code, code_verifier: verifier, ...form } = token!.form!;
     expect(form).toEqual({ grant_type: 'authorization_code', client_id: CLIENT_ID, redirect_uri: `${origin.url}/` });

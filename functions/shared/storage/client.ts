@@ -15,7 +15,7 @@ export interface DynamoClientOptions {
   readonly region?: string | undefined;
   /**
    * The most one storage call may take, the SDK's own retries included; then it fails with a
-   * `StorageTimeoutError` (a 503 on the API).
+   * `StorageTimeoutError` (a 503 on the API), and its attempt in flight is aborted and no further one sent.
    * @default STORAGE_CALL_BUDGET_MS
    */
   readonly callBudgetMs?: number | undefined;
@@ -64,7 +64,8 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
       })
     : new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), requestHandler });
   const budgetMs = options.callBudgetMs ?? STORAGE_CALL_BUDGET_MS;
-  // On the low-level client's stack, which the document client shares: every call of both is bounded.
+  // On the low-level client's stack, which the document client shares: every call of both is answered
+  // within the budget, even where the SDK does not look at an abort signal (credentials, endpoints).
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const outcome = await within(next(args), budgetMs);
@@ -81,7 +82,33 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
       convertClassInstanceToMap: false,
     },
   });
+  abortWhenOverBudget(client);
+  abortWhenOverBudget(document);
   return { client, document };
+}
+
+/** The promise-returning form of `send`, the only one Vigil uses. */
+type Send = (command: never, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+
+/**
+ * Ends what is left of a call once its budget answered it. Answering alone would leave the SDK's attempt
+ * in flight, and after that attempt timed out the SDK would send another, which lands once storage answers
+ * again: a write answered with a 503 that is applied later. The signal reaches the HTTP handler, which
+ * destroys the attempt's request, and the retry middleware, which then starts no further attempt. Only a
+ * call that ran out of its budget is aborted: an answered call's pooled connection stays open for reuse.
+ */
+function abortWhenOverBudget(client: { send: Send }): void {
+  const send = client.send.bind(client);
+  client.send = async (command, options) => {
+    const controller = new AbortController();
+    const abortSignal = options?.abortSignal ? AbortSignal.any([options.abortSignal, controller.signal]) : controller.signal;
+    try {
+      return await send(command, { ...options, abortSignal });
+    } catch (error) {
+      if (error instanceof StorageTimeoutError) controller.abort(error);
+      throw error;
+    }
+  };
 }
 
 /**

@@ -12,7 +12,8 @@ import { clientEvent } from '../enforcer/harness.js';
 
 // A DynamoDB that accepts connections and never answers, and one whose answers are lost after the write
 // was applied: the API must answer a retryable 503 well before API Gateway gives up (29 s, which the
-// local server keeps as the handlers' deadline here), and a create retried after such a 503 must not fail.
+// local server keeps as the handlers' deadline here), nothing of a storage call may go on after that answer,
+// and a create retried after such a 503 must not fail.
 
 const tables = useTables();
 let proxy: FaultyDynamoDb;
@@ -59,13 +60,48 @@ const policy = (name: string) => ({
   controls: { blockContainerExec: { enabled: true } },
 });
 
+/**
+ * Answers a call made while the proxy stalls, and what the SDK sent for it: every request that arrived from
+ * the call's start to its answer. The storage calls of the answered request are the invocations among them.
+ */
+async function stalledCall(method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
+  const before = proxy.requests.length;
+  const response = await call(method, path, body, token);
+  const sent = proxy.requests.slice(before);
+  return { response, invocations: new Set(sent.map((request) => request.invocationId)), answeredAt: proxy.requests.length };
+}
+
 describe('a DynamoDB that accepts connections and never answers', () => {
-  it('answers 503 with Retry-After on health, reads and creates, and nothing is created', async () => {
+  // Failed in a clean-clone CI run, and before the fix every time with the checks below: the budget answered
+  // the 503 while the SDK's attempt stayed in flight, and the SDK then started a further attempt of the same
+  // call, which would have landed once storage answered again.
+  it('answers 503 with Retry-After on health, reads and creates, ends every storage call it gave up on, and nothing is created', async () => {
     proxy.mode = 'stall';
     try {
-      expectRetryable503(await call('GET', '/v1/health'));
-      expectRetryable503(await call('GET', '/v1/policies'));
-      expectRetryable503(await call('POST', '/v1/policies', policy('stalled-create')));
+      const answered = [
+        await stalledCall('GET', '/v1/health'),
+        await stalledCall('GET', '/v1/policies'),
+        await stalledCall('POST', '/v1/policies', policy('stalled-create')),
+      ];
+      for (const { response, invocations } of answered) {
+        expectRetryable503(response);
+        expect(invocations.size).toBeGreaterThan(0);
+      }
+      const given = answered.flatMap(({ invocations }) => [...invocations]);
+      // Nothing of a call given up on stays in flight.
+      await expect.poll(() => proxy.requests.filter((request) => given.includes(request.invocationId) && request.open)).toEqual([]);
+      // A later call's second attempt starts only after its first one timed out: any retry of the calls given up
+      // on, whose own attempt timed out before, would have arrived by then (still stalled, so nothing lands).
+      const sentinelStart = proxy.requests.length;
+      const sentinel = call('GET', '/v1/health');
+      await expect
+        .poll(() => proxy.requests.slice(sentinelStart).some((request) => !given.includes(request.invocationId) && request.attempt === 2), {
+          timeout: 30_000,
+        })
+        .toBe(true);
+      for (const { invocations, answeredAt } of answered)
+        expect(proxy.requests.slice(answeredAt).filter((request) => invocations.has(request.invocationId))).toEqual([]);
+      expectRetryable503(await sentinel);
     } finally {
       proxy.mode = 'pass';
     }
@@ -78,7 +114,15 @@ describe('a DynamoDB that accepts connections and never answers', () => {
     expect(created.status).toBe(201);
     proxy.mode = 'stall';
     try {
-      expectRetryable503(await call('POST', '/v1/enforcers/register', { name: 'fn-1', type: 'nano_enforcer' }, created.body.token));
+      const { response, invocations } = await stalledCall(
+        'POST',
+        '/v1/enforcers/register',
+        { name: 'fn-1', type: 'nano_enforcer' },
+        created.body.token,
+      );
+      expectRetryable503(response);
+      expect(invocations.size).toBeGreaterThan(0);
+      await expect.poll(() => proxy.requests.filter((request) => invocations.has(request.invocationId) && request.open)).toEqual([]);
     } finally {
       proxy.mode = 'pass';
     }

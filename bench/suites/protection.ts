@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProtectionLayer } from '../../layers/protection/build.js';
 import { guardCompileFlags, guardCompiler, guardLinkFlags } from '../../layers/protection/native/build.js';
 import { goal, goalsStatus, statusText } from '../goals.js';
+import { bootstrapDifferenceInterval95, bootstrapInterval95, median, settles } from '../spread.js';
 import type { BenchSuite, SuiteContext } from '../suite.js';
 import { measurePythonLayer } from './protection-python.js';
 
@@ -89,9 +90,9 @@ process.stdout.write(JSON.stringify({ bare: stats('bare'), wrapped: stats('wrapp
 const spawnProgram = `
 const { spawnSync } = require('node:child_process');
 const { createInterface } = require('node:readline');
-let failed = 0;
 createInterface({ input: process.stdin }).on('line', (line) => {
   const times = [];
+  let failed = 0;
   const cpuBefore = process.cpuUsage();
   for (let i = 0; i < Number(line); i++) {
     const started = process.hrtime.bigint();
@@ -120,10 +121,31 @@ function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/**
+ * What a goal's figure could have been in another run: its 95 % bootstrap interval, and whether that interval
+ * lies wholly on one side of the target (only then does this one run settle the goal; pass or fail is still
+ * judged on the figure itself).
+ */
+function spread(interval: readonly [number, number], max: number): { interval95: [number, number]; settled: boolean } {
+  return { interval95: interval3(interval), settled: settles(interval, max) };
+}
+
+/** An interval with three decimals, as ratios are given. */
+function interval3(interval: readonly [number, number]): [number, number] {
+  return [round3(interval[0]), round3(interval[1])];
+}
+
+/**
+ * Spawn turns: many short rounds rather than few long ones. The ratio is taken within a round, whose turns are
+ * milliseconds apart, so the machine's load changes less inside a short round: at load 8-9, 200 rounds of 3
+ * spawns gave about half the run-to-run spread of 60 rounds of 10 for the same 600 spawns (ADR 0013,
+ * addendum 4).
+ */
+const SPAWN_ROUNDS = { full: 200, quick: 20 } as const;
+const SPAWNS_PER_TURN = { full: 3, quick: 3 } as const;
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** The q-quantile by nearest rank. */
@@ -150,6 +172,7 @@ interface SpawnTurn {
   readonly times: readonly number[];
   /** CPU time (user + system) the spawning process used for the turn. */
   readonly cpuNs: number;
+  /** Spawns of the turn that did not exit 0. */
   readonly failed: number;
   readonly rssBytes: number;
 }
@@ -247,59 +270,44 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   // 2. spawnSync('/bin/true') with and without the preload's hooks: one long-lived child process per variant,
   // taking turns of a few spawns each (in alternating order), so that both see the same machine load at
   // nearly the same time. Per round, the ratio of the two turns' medians; the goal is the median ratio.
-  const spawnRounds = quick ? 10 : 60;
-  const spawnsPerTurn = quick ? 5 : 10;
+  const spawnRounds = quick ? SPAWN_ROUNDS.quick : SPAWN_ROUNDS.full;
+  const spawnsPerTurn = quick ? SPAWNS_PER_TURN.quick : SPAWNS_PER_TURN.full;
   const spawnWarmup = quick ? 5 : 20;
   log(`protection: spawn, ${spawnRounds} rounds x ${spawnsPerTurn} spawns per variant, turns alternating`);
-  const servers = { hooked: new SpawnServer(['--require', preload, spawnPath], env), plain: new SpawnServer([spawnPath], env) };
-  const spawnTimes = { hooked: [] as number[], plain: [] as number[] };
-  const roundRatios: number[] = [];
-  const cpuRatios: number[] = [];
-  const cpuPerSpawn = { hooked: [] as number[], plain: [] as number[] };
-  const last: Partial<Record<'hooked' | 'plain', SpawnTurn>> = {};
-  try {
-    await servers.hooked.turn(spawnWarmup);
-    await servers.plain.turn(spawnWarmup);
-    for (let r = 0; r < spawnRounds; r++) {
-      const order = r % 2 === 0 ? (['hooked', 'plain'] as const) : (['plain', 'hooked'] as const);
-      for (const variant of order) {
-        last[variant] = await servers[variant].turn(spawnsPerTurn);
-        spawnTimes[variant].push(...last[variant].times);
-        cpuPerSpawn[variant].push(last[variant].cpuNs / spawnsPerTurn);
-      }
-      roundRatios.push(median(last.hooked!.times) / median(last.plain!.times));
-      cpuRatios.push(last.hooked!.cpuNs / last.plain!.cpuNs);
-    }
-  } finally {
-    servers.hooked.stop();
-    servers.plain.stop();
-  }
-  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const spawnRatio = median(roundRatios);
-  const variantStats = (variant: 'hooked' | 'plain') => ({
-    meanUs: round1(mean(spawnTimes[variant]) / 1_000),
-    p50Us: round1(median(spawnTimes[variant]) / 1_000),
-    cpuMedianUsPerSpawn: round1(median(cpuPerSpawn[variant]) / 1_000),
-    rssMiB: round1(last[variant]!.rssBytes / 2 ** 20),
-    failed: last[variant]!.failed,
+  const spawns = await alternate(
+    { hooked: new SpawnServer(['--require', preload, spawnPath], env), without: new SpawnServer([spawnPath], env) },
+    spawnRounds,
+    spawnsPerTurn,
+    spawnWarmup,
+  );
+  const spawnRatio = median(spawns.ratios.hooked);
+  const spawnRatioInterval = bootstrapInterval95(spawns.ratios.hooked);
+  const variantStats = (variant: 'hooked' | 'without') => ({
+    meanUs: round1(mean(spawns.times[variant]) / 1_000),
+    p50Us: round1(median(spawns.times[variant]) / 1_000),
+    cpuMedianUsPerSpawn: round1(median(spawns.cpuPerSpawn[variant]) / 1_000),
+    rssMiB: round1(spawns.last[variant].rssBytes / 2 ** 20),
+    failed: spawns.failedBy[variant],
   });
   const spawnSection = {
     description:
-      "spawnSync('/bin/true') in a child process with `--require preload.cjs` (bundle allows true, blocks curl/wget) and in one without, both alive throughout and taking turns; ratio = median over rounds of (hooked turn median / plain turn median)",
+      "spawnSync('/bin/true') in a child process with `--require preload.cjs` (bundle allows true, blocks curl/wget) and in one without, both alive throughout and taking turns; ratio = median over rounds of (hooked turn median / plain turn median); ratioInterval95 = the 95 % bootstrap interval of that median (how far another run could put it)",
     rounds: spawnRounds,
     spawnsPerTurn,
     warmupSpawnsPerChild: spawnWarmup,
     hooked: variantStats('hooked'),
-    plain: variantStats('plain'),
-    ratio: round2(spawnRatio),
-    ratioQuartiles: [round2(quantile(roundRatios, 0.25)), round2(quantile(roundRatios, 0.75))],
-    pooledMeanRatio: round2(mean(spawnTimes.hooked) / mean(spawnTimes.plain)),
+    plain: variantStats('without'),
+    ratio: round3(spawnRatio),
+    ratioInterval95: interval3(spawnRatioInterval),
+    ratioQuartiles: [round2(quantile(spawns.ratios.hooked, 0.25)), round2(quantile(spawns.ratios.hooked, 0.75))],
+    pooledMeanRatio: round2(mean(spawns.times.hooked) / mean(spawns.times.without)),
     // CPU time of the spawning process (the hooks' work and the fork) is far less sensitive to machine load than wall time.
-    cpuRatio: round2(median(cpuRatios)),
-    addedP50Us: round1((median(spawnTimes.hooked) - median(spawnTimes.plain)) / 1_000),
+    cpuRatio: round3(median(spawns.cpuRatios.hooked)),
+    cpuRatioInterval95: interval3(bootstrapInterval95(spawns.cpuRatios.hooked)),
+    addedP50Us: round1((median(spawns.times.hooked) - median(spawns.times.without)) / 1_000),
   };
   log(
-    `protection: spawn ${spawnSection.ratio}x (median of ${spawnRounds} round ratios; p50 ${spawnSection.hooked.p50Us} vs ${spawnSection.plain.p50Us} µs)`,
+    `protection: spawn ${spawnSection.ratio}x [${spawnSection.ratioInterval95.join(', ')}] (median of ${spawnRounds} round ratios; p50 ${spawnSection.hooked.p50Us} vs ${spawnSection.plain.p50Us} µs)`,
   );
 
   // 3. Cold start: performance.now() and the process's CPU time at the first user code, with and without the
@@ -334,7 +342,11 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
   log(`protection: cold start +${coldSection.addedMs} ms (+${coldSection.addedCpuMs} ms CPU)`);
 
-  const { execRatio: guardExecRatio, ...guard } = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
+  const {
+    execRatio: guardExecRatio,
+    execRatioInterval: guardExecRatioInterval,
+    ...guard
+  } = await measureGuard(layer, work, env, spawnPath, coldProgram, context);
   const python = measurePythonLayer(layer, work, context);
   const pythonGoal = (fields: { description: string; target: string; value: (p: NonNullable<typeof python>) => number; max: number }) =>
     python
@@ -355,9 +367,10 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     }),
     spawnRatio: goal(quick, {
       description:
-        "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians",
+        "spawnSync('/bin/true') with the preload's hooks divided by without: median over rounds of the ratio of the two children's turn medians. measured.interval95: its 95 % bootstrap interval over the rounds; settled: whether that interval lies on one side of the target, i.e. whether this run alone can tell",
       target: `<= ${GOALS.spawnRatioMax}`,
       value: round3(spawnRatio),
+      measured: spread(spawnRatioInterval, GOALS.spawnRatioMax),
       met: spawnRatio <= GOALS.spawnRatioMax,
     }),
     coldStartAdded: goal(quick, {
@@ -368,16 +381,18 @@ export async function measureProtectionLayer(layer: string, work: string, contex
     }),
     guardExecRatio: goal(quick, {
       description:
-        "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians. The part any LD_PRELOAD guard pays, an empty preloaded library's ratio measured in the same rounds, is guard.exec.floorRatio",
+        "spawnSync('/bin/true') with the exec guard loaded (and so in /bin/true) divided by without, both with the preload: median over rounds of the ratio of the two children's turn medians. The part any LD_PRELOAD guard pays, an empty preloaded library's ratio measured in the same rounds, is guard.exec.floorRatio. measured: the interval and settled, as for spawnRatio",
       target: `<= ${GOALS.guardExecRatioMax}`,
       value: round3(guardExecRatio),
+      measured: spread(guardExecRatioInterval, GOALS.guardExecRatioMax),
       met: guardExecRatio <= GOALS.guardExecRatioMax,
     }),
     guardColdStartAdded: goal(quick, {
       description:
-        'ms the guard adds to a cold start: CPU time at the first user code with the guard and the preload minus with the preload alone (loading the guard, the rule table written at init); median over alternating runs',
+        'ms the guard adds to a cold start: CPU time at the first user code with the guard and the preload minus with the preload alone (loading the guard, the rule table written at init); median over alternating runs. measured: the 95 % bootstrap interval of that difference of medians and settled, as for spawnRatio',
       target: `<= ${GOALS.guardColdStartAddedMsMax} ms`,
       value: guard.coldStart.addedMs,
+      measured: spread(guard.coldStart.addedMsInterval95, GOALS.guardColdStartAddedMsMax),
       met: guard.coldStart.addedMs <= GOALS.guardColdStartAddedMsMax,
     }),
     // Not measured on a machine without python3.
@@ -415,40 +430,64 @@ export async function measureProtectionLayer(layer: string, work: string, contex
   };
 }
 
+interface Alternation<Name extends string> {
+  /** Per round, each measured server's turn median over the `without` server's. */
+  readonly ratios: Record<Name, number[]>;
+  /** Per round, each measured server's CPU time for its turn over the `without` server's. */
+  readonly cpuRatios: Record<Name, number[]>;
+  /** Every timed spawn, per server. */
+  readonly times: Record<Name | 'without', number[]>;
+  /** Per turn, the spawning process's CPU time per spawn (ns). */
+  readonly cpuPerSpawn: Record<Name | 'without', number[]>;
+  /** Each server's last turn (its resident memory at the end). */
+  readonly last: Record<Name | 'without', SpawnTurn>;
+  readonly failedBy: Record<Name | 'without', number>;
+  readonly failed: number;
+}
+
 /**
- * Alternating turns of spawn servers (the order rotates and reverses from round to round); per round the ratio
- * of each server's turn median to the `without` server's.
+ * Alternating turns of spawn servers (the order rotates and reverses from round to round, so that no server
+ * always goes first); per round the ratio of each server's turn median to the `without` server's.
  */
 async function alternate<Name extends string>(
   servers: Readonly<Record<Name | 'without', SpawnServer>>,
   rounds: number,
   perTurn: number,
   warmup: number,
-): Promise<{ ratios: Record<Name, number[]>; times: Record<Name | 'without', number[]>; failed: number }> {
+): Promise<Alternation<Name>> {
   const names = Object.keys(servers) as Array<Name | 'without'>;
   const measured = names.filter((name): name is Name => name !== 'without');
-  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Name | 'without', number[]>;
-  const ratios = Object.fromEntries(measured.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
-  let failed = 0;
+  const perServer = <T>(make: () => T) => Object.fromEntries(names.map((name) => [name, make()])) as Record<Name | 'without', T>;
+  const perMeasured = <T>(make: () => T) => Object.fromEntries(measured.map((name) => [name, make()])) as Record<Name, T>;
+  const times = perServer(() => [] as number[]);
+  const cpuPerSpawn = perServer(() => [] as number[]);
+  const failedBy = perServer(() => 0);
+  const ratios = perMeasured(() => [] as number[]);
+  const cpuRatios = perMeasured(() => [] as number[]);
+  const last: Partial<Record<Name | 'without', SpawnTurn>> = {};
   try {
     for (const name of names) await servers[name].turn(warmup);
     for (let r = 0; r < rounds; r++) {
       const shift = r % names.length;
       const order = [...names.slice(shift), ...names.slice(0, shift)];
       if (r % 2 === 1) order.reverse();
-      const last: Partial<Record<Name | 'without', SpawnTurn>> = {};
       for (const name of order) {
         const turn = await servers[name].turn(perTurn);
         last[name] = turn;
         times[name].push(...turn.times);
-        failed += turn.failed;
+        cpuPerSpawn[name].push(turn.cpuNs / perTurn);
+        failedBy[name] += turn.failed;
       }
-      for (const name of measured) ratios[name].push(median(last[name]!.times) / median(last.without!.times));
+      for (const name of measured) {
+        ratios[name].push(median(last[name]!.times) / median(last.without!.times));
+        cpuRatios[name].push(last[name]!.cpuNs / last.without!.cpuNs);
+      }
     }
   } finally {
     for (const name of names) servers[name].stop();
   }
-  return { ratios, times, failed };
+  const failed = Object.values<number>(failedBy).reduce((a, b) => a + b, 0);
+  return { ratios, cpuRatios, times, cpuPerSpawn, last: last as Record<Name | 'without', SpawnTurn>, failedBy, failed };
 }
 
 /**
@@ -478,15 +517,16 @@ async function measureGuard(
   context: SuiteContext,
 ): Promise<{
   exec: { ratio: number } & Record<string, unknown>;
-  coldStart: { addedMs: number } & Record<string, unknown>;
-  /** The exec ratio before rounding, which the goal is judged on. */
+  coldStart: { addedMs: number; addedMsInterval95: [number, number] } & Record<string, unknown>;
+  /** The exec ratio and its interval before rounding, which the goal is judged on. */
   execRatio: number;
+  execRatioInterval: [number, number];
 }> {
   const preload = join(layer, 'preload.cjs');
   const library = join(layer, 'guard', arch() === 'arm64' ? 'aarch64' : 'x86_64', 'vigil-guard.so');
   const guardEnv = (dir: string): NodeJS.ProcessEnv => ({ ...env, LD_PRELOAD: library, VIGIL_GUARD_DIR: join(work, dir) });
-  const rounds = context.quick ? 10 : 60;
-  const perTurn = context.quick ? 5 : 10;
+  const rounds = context.quick ? SPAWN_ROUNDS.quick : SPAWN_ROUNDS.full;
+  const perTurn = context.quick ? SPAWNS_PER_TURN.quick : SPAWNS_PER_TURN.full;
   context.log(`protection: exec guard, ${rounds} rounds x ${perTurn} spawns per variant, turns alternating`);
   // The floor: the same child with an empty library in LD_PRELOAD instead of the guard (same environment).
   const emptyLibrary = buildEmptyLibrary(work);
@@ -501,27 +541,32 @@ async function measureGuard(
     context.quick ? 5 : 20,
   );
   if (exec.failed > 0) throw new Error(`${exec.failed} spawns of /bin/true failed under the guard or the empty library`);
-  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const addedP50Us = (median(exec.times.with) - median(exec.times.without)) / 1e3;
   const overFloor = exec.ratios.with.map((ratio, r) => ratio / exec.ratios.floor[r]!);
+  const execRatio = median(exec.ratios.with);
+  const execRatioInterval = bootstrapInterval95(exec.ratios.with);
   const execSection = {
     description:
-      "spawnSync('/bin/true') from a child with the preload and the guard loaded by LD_PRELOAD (the guard judges the exec and is loaded into /bin/true) against a child with the preload alone; ratio = median over rounds of the turn medians' ratio. floorRatio: the same with an empty library (the guard's compiler and flags) in LD_PRELOAD instead of the guard, the part of the ratio any LD_PRELOAD guard pays; overFloorRatio: guard over empty library, what the guard's own work costs. The three children take turns",
+      "spawnSync('/bin/true') from a child with the preload and the guard loaded by LD_PRELOAD (the guard judges the exec and is loaded into /bin/true) against a child with the preload alone; ratio = median over rounds of the turn medians' ratio, ratioInterval95 its 95 % bootstrap interval. floorRatio: the same with an empty library (the guard's compiler and flags) in LD_PRELOAD instead of the guard, the part of the ratio any LD_PRELOAD guard pays; overFloorRatio: guard over empty library, what the guard's own work costs. The three children take turns. cpuRatio: the spawning child's CPU time per turn, guard over none; it leaves out the forked child and /bin/true, where the guard's work is, so it shows only what the guard costs the process that spawns",
     rounds,
     spawnsPerTurn: perTurn,
     withGuardP50Us: round1(median(exec.times.with) / 1_000),
     floorP50Us: round1(median(exec.times.floor) / 1_000),
     withoutP50Us: round1(median(exec.times.without) / 1_000),
-    ratio: round2(median(exec.ratios.with)),
+    ratio: round3(execRatio),
+    ratioInterval95: interval3(execRatioInterval),
     ratioQuartiles: [round2(quantile(exec.ratios.with, 0.25)), round2(quantile(exec.ratios.with, 0.75))],
     floorRatio: round3(median(exec.ratios.floor)),
+    floorRatioInterval95: interval3(bootstrapInterval95(exec.ratios.floor)),
     overFloorRatio: round3(median(overFloor)),
+    overFloorRatioInterval95: interval3(bootstrapInterval95(overFloor)),
     pooledMeanRatio: round2(mean(exec.times.with) / mean(exec.times.without)),
+    cpuRatio: round3(median(exec.cpuRatios.with)),
     addedP50Us: round1(addedP50Us),
     floorAddedP50Us: round1((median(exec.times.floor) - median(exec.times.without)) / 1e3),
   };
   context.log(
-    `protection: exec guard ${execSection.ratio}x (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs); an empty preloaded library ${execSection.floorRatio}x`,
+    `protection: exec guard ${execSection.ratio}x [${execSection.ratioInterval95.join(', ')}] (p50 ${execSection.withGuardP50Us} vs ${execSection.withoutP50Us} µs); an empty preloaded library ${execSection.floorRatio}x`,
   );
 
   const runs = context.quick ? 4 : 21;
@@ -546,12 +591,13 @@ async function measureGuard(
       'CPU time (user + system since exec: the dynamic loader loading the guard, its constructor, and the layer compiling and writing the rule table at init) at the first user code with the guard and the preload minus the preload alone, medians over alternating runs. The cold start is CPU-bound work; on a shared machine the wall difference (also given) moves by tens of ms with the load',
     runsPerVariant: runs,
     addedMs: round2(cpuAddedMs),
+    addedMsInterval95: bootstrapDifferenceInterval95(cpuAtFirstUserCode.with, cpuAtFirstUserCode.without).map(round2) as [number, number],
     wallAddedMs: round2(wallAddedMs),
     withCpuMedianMs: round2(median(cpuAtFirstUserCode.with)),
     withoutCpuMedianMs: round2(median(cpuAtFirstUserCode.without)),
   };
   context.log(`protection: exec guard cold start +${coldSection.addedMs} ms`);
-  return { exec: execSection, coldStart: coldSection, execRatio: median(exec.ratios.with) };
+  return { exec: execSection, coldStart: coldSection, execRatio, execRatioInterval };
 }
 
 async function run(context: SuiteContext): Promise<Record<string, unknown>> {

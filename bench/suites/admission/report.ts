@@ -142,7 +142,8 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
         ...p.http,
         concurrency: CONCURRENCY,
         distinctBodies: LOAD_BODIES,
-        client: 'closed loop, node:http keep-alive agent, in a child process; 127.0.0.1 only',
+        client:
+          'closed loop, one prepared HTTP/1.1 request at a time per keep-alive TCP connection, answers read as bytes, in a child process; 127.0.0.1 only',
         order: "every pod is created, then exec'd into, in turn",
       },
       coldStartRuns: p.coldStartRuns,

@@ -5,6 +5,7 @@ import type { RuntimeConfig } from '../shared/runtime-config.js';
 import { writeGeneratedAuditEvents } from '../shared/storage/audit-items.js';
 import { createDynamoClients, type DynamoClients } from '../shared/storage/client.js';
 import { DynamoConfigStore } from '../shared/storage/DynamoConfigStore.js';
+import { sqsAuditFallback } from '../shared/storage/SqsAuditFallback.js';
 import { DynamoDecisionSnapshots } from '../shared/storage/DynamoDecisionSnapshots.js';
 import { CachedPodDirectory, DynamoPodDirectory } from '../shared/storage/DynamoPodDirectory.js';
 import type { AuditFallback } from '../shared/storage/audit-fallback.js';
@@ -23,24 +24,14 @@ export interface WebhookRuntime {
   readonly newId: () => string;
 }
 
-/** Bounds of one SendMessageBatch call: the webhook may be frozen right after it answers, so the wait is short. */
-const SQS_CONNECTION_TIMEOUT_MS = 1000;
-const SQS_REQUEST_TIMEOUT_MS = 1500;
-
-/** The SQS fallback queue, its client loaded only when storage first fails (no cold-start cost). */
+/**
+ * The SQS fallback queue, its client built on first use (only when storage first fails). Its module is imported
+ * statically, by name: the deployed bundle is one file, which evaluates every module it holds when it loads, a
+ * dynamically imported one too, and keeps every export of a dynamically imported module. A dynamic import
+ * saved nothing there and made the bundle carry (and evaluate) every command of the SQS client.
+ */
 function queueFallback(queueUrl: string, region: string | undefined): AuditFallback {
-  return lazyAuditFallback(async () => {
-    const [{ SQSClient }, { SqsAuditFallback }] = await Promise.all([
-      import('@aws-sdk/client-sqs'),
-      import('../shared/storage/SqsAuditFallback.js'),
-    ]);
-    const sqs = new SQSClient({
-      ...(region ? { region } : {}),
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: SQS_CONNECTION_TIMEOUT_MS, requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
-    });
-    return new SqsAuditFallback(sqs, queueUrl);
-  });
+  return lazyAuditFallback(() => Promise.resolve(sqsAuditFallback(queueUrl, region)));
 }
 
 /**

@@ -20,9 +20,13 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+async function bundleInputs(name: VigilFunctionName): Promise<readonly string[]> {
+  return (await bundleLambda(functionEntries[name], join(work, name, 'index.mjs'))).inputs;
+}
+
 async function sdkClientsIn(name: VigilFunctionName): Promise<string[]> {
-  const report = await bundleLambda(functionEntries[name], join(work, name, 'index.mjs'));
-  return clients.filter((client) => report.inputs.some((input) => input.startsWith(`node_modules/@aws-sdk/${client}/`)));
+  const inputs = await bundleInputs(name);
+  return clients.filter((client) => inputs.some((input) => input.startsWith(`node_modules/@aws-sdk/${client}/`)));
 }
 
 describe('the function bundles', () => {
@@ -37,5 +41,17 @@ describe('the function bundles', () => {
     ['auditReplay', []],
   ] as const)('%s carries exactly the SDK clients it calls: %j', async (name, expected) => {
     expect(await sdkClientsIn(name)).toEqual(expected);
+  });
+});
+
+describe('the admission bundle', () => {
+  // A single-file bundle evaluates every module it holds when it loads, a dynamically imported one too: the
+  // SQS fallback costs the webhook's cold start whatever it carries, so it carries the one command it sends
+  // rather than the whole client (every command's schema; docs/adr/0021).
+  it('carries only the SQS command the audit fallback sends', async () => {
+    const commands = (await bundleInputs('admission')).filter((input) =>
+      input.startsWith('node_modules/@aws-sdk/client-sqs/dist-es/commands/'),
+    );
+    expect(commands).toEqual(['node_modules/@aws-sdk/client-sqs/dist-es/commands/SendMessageBatchCommand.js']);
   });
 });

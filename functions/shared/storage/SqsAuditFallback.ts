@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { AuditFallback } from './audit-fallback.js';
 import type { GeneratedAuditEvent } from './ports.js';
 
@@ -10,6 +10,10 @@ import type { GeneratedAuditEvent } from './ports.js';
 export const SQS_BATCH_ENTRIES = 10;
 /** ...and 256 KiB in all (each message too). Kept a little below, for the SDK's own encoding. */
 export const SQS_BATCH_BYTES = 256 * 1024 - 1024;
+
+/** Bounds of one SendMessageBatch call: the webhook may be frozen right after it answers, so the wait is short. */
+const SQS_CONNECTION_TIMEOUT_MS = 1000;
+const SQS_REQUEST_TIMEOUT_MS = 1500;
 
 /** The one method of the SQS client the fallback uses (tests pass a test double). */
 export interface SqsSender {
@@ -63,4 +67,18 @@ export class SqsAuditFallback implements AuditFallback {
       }
     }
   }
+}
+
+/**
+ * The fallback on the queue with its own SQS client. The client and its one command are imported by name: a
+ * namespace import would keep every command of the client (and its schema) in the webhook's bundle, which
+ * evaluates them all on every cold start (docs/adr/0021).
+ */
+export function sqsAuditFallback(queueUrl: string, region: string | undefined): SqsAuditFallback {
+  const sqs = new SQSClient({
+    ...(region ? { region } : {}),
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: SQS_CONNECTION_TIMEOUT_MS, requestTimeout: SQS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+  });
+  return new SqsAuditFallback(sqs, queueUrl);
 }

@@ -1,7 +1,7 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ConsoleIdentityProvider } from './console-sign-in.js';
-import { DEFAULT_RESERVED_CONCURRENCY, VigilStack, type ConsoleOptions } from './vigil-stack.js';
+import { DEFAULT_RESERVED_CONCURRENCY, VigilStack, type ConsoleOptions, type ReservedConcurrency } from './vigil-stack.js';
 
 /** Context values of `cdk deploy -c key=value` that shape the stack (README, "Deploy to AWS"). */
 export const contextKeys = {
@@ -13,6 +13,10 @@ export const contextKeys = {
   alarmEmail: 'vigil:alarmEmail',
   /** `true`: reserve concurrency for the webhook and the enforcer API (the account quota must leave room for it). */
   reserveConcurrency: 'vigil:reserveConcurrency',
+  /** With vigil:reserveConcurrency=true: the webhook's reservation instead of the default 50. */
+  admissionConcurrency: 'vigil:admissionConcurrency',
+  /** With vigil:reserveConcurrency=true: the enforcer API's reservation instead of the default 20 (docs/node-enforcement.md sizes it). */
+  enforcerConcurrency: 'vigil:enforcerConcurrency',
   /** `true`: turn on the tables' deletion protection (after the first deployment succeeded: docs/adr/0010). */
   deletionProtection: 'vigil:deletionProtection',
   /** The base URL clusters and enforcers call, when a CloudFront distribution (with AWS WAF) fronts the API. */
@@ -74,6 +78,32 @@ function consoleDomainPrefix(app: App): string | undefined {
   return prefix;
 }
 
+/** A reservation from context: a whole number from 1 to 10,000 (Lambda's own ceiling is the account quota). */
+function concurrency(app: App, key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(number) || number < 1 || number > 10_000)
+    throw new Error(`context ${key} must be a whole number from 1 to 10000, not ${JSON.stringify(value)}`);
+  return number;
+}
+
+/** The reservations, or undefined without `vigil:reserveConcurrency=true`; a number given without it is refused. */
+export function reservedConcurrency(app: App): ReservedConcurrency | undefined {
+  const admission = concurrency(app, contextKeys.admissionConcurrency);
+  const enforcer = concurrency(app, contextKeys.enforcerConcurrency);
+  if (!flag(app, contextKeys.reserveConcurrency, false)) {
+    // A reservation given without turning reservations on is a mistake to hear about, not a silent no-op.
+    const given = [
+      admission === undefined ? [] : [contextKeys.admissionConcurrency],
+      enforcer === undefined ? [] : [contextKeys.enforcerConcurrency],
+    ].flat();
+    if (given.length > 0) throw new Error(`context ${given.join(', ')} needs ${contextKeys.reserveConcurrency}=true`);
+    return undefined;
+  }
+  return { admission: admission ?? DEFAULT_RESERVED_CONCURRENCY.admission, enforcer: enforcer ?? DEFAULT_RESERVED_CONCURRENCY.enforcer };
+}
+
 function required(app: App, key: string, because: string): string {
   const value = text(app, key);
   if (value === undefined) throw new Error(`context ${key} is required ${because}`);
@@ -131,7 +161,7 @@ export function createVigilApp(props: AppProps = {}): { readonly app: App; reado
     description: 'Vigil: serverless runtime-protection control plane (EKS admission, Lambda protection, enforcer policies)',
     devStack: flag(app, contextKeys.devStack, false),
     alarmEmail: text(app, contextKeys.alarmEmail),
-    ...(flag(app, contextKeys.reserveConcurrency, false) ? { reservedConcurrency: DEFAULT_RESERVED_CONCURRENCY } : {}),
+    reservedConcurrency: reservedConcurrency(app) ?? false,
     tableDeletionProtection: flag(app, contextKeys.deletionProtection, false),
     publicUrl: text(app, contextKeys.publicUrl),
     tracing: flag(app, contextKeys.tracing, true),

@@ -543,95 +543,112 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const overStorageBound = round2(eventsPerSecond / storageTransactions.itemsPerSecond);
 
     // -- 2. memory while the control plane is down -------------------------------------------------
-    const downFile = join(workDir, 'down', 'tetragon.log');
-    await mkdir(join(workDir, 'down'));
-    await writeFile(join(workDir, 'token'), token, { mode: 0o600 });
-    const first = p.warmupEvents + p.events;
-    await appendLines(downFile, objectName, first, p.warmLines, baseTime);
-    const forwarderStderr: string[] = [];
-    forwarderProcess = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'layers/node-agent/main.ts',
-        'forward',
-        '--url',
-        url,
-        '--cluster',
-        CLUSTER,
-        '--file',
-        downFile,
-        '--checkpoint',
-        join(workDir, 'down', 'checkpoint.json'),
-        '--token-file',
-        join(workDir, 'token'),
-        '--name',
-        'forwarder-bench-down',
-      ],
-      { cwd: repoRoot, env: { ...process.env, NODE_NAME: 'node-b' }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    forwarderProcess.stderr!.setEncoding('utf8').on('data', (chunk: string) => forwarderStderr.push(chunk));
-    log(`node-agent: forwarder process catches up with ${p.warmLines.toLocaleString('en-US')} lines`);
-    let storedSoFar = 0;
-    try {
-      await until(async () => (storedSoFar = await storedEvents(m, clients.document)) >= first + p.warmLines, 180_000, 'the warm-up lines');
-    } catch (error) {
-      const said = forwarderStderr.join('').slice(-2_000);
-      throw new Error(`${(error as Error).message}: ${storedSoFar - first} of ${p.warmLines} stored; the forwarder said: ${said}`);
-    }
-    const baselineSamples: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const rss = await rssBytes(forwarderProcess.pid!);
-      if (rss !== undefined) baselineSamples.push(rss);
-      await sleep(200);
-    }
-    log('node-agent: stopping local mode; the forwarder keeps reading a growing file');
-    await stopProcess(localMode, 'SIGTERM');
-    localMode = undefined;
-    const saidBeforeStop = forwarderStderr.join('').length;
-    const downStarted = performance.now();
-    const samples: number[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const rss = await rssBytes(forwarderProcess.pid!);
-        if (rss !== undefined) samples.push(rss);
-        await sleep(100);
+    // A failure here (the forwarder exits, never catches up, or reads nothing while down) fails this phase's goal
+    // with its reason instead of ending the run: the throughput figures above, and the suites after, are kept.
+    const whileDown = await (async () => {
+      const downFile = join(workDir, 'down', 'tetragon.log');
+      await mkdir(join(workDir, 'down'));
+      await writeFile(join(workDir, 'token'), token, { mode: 0o600 });
+      const first = p.warmupEvents + p.events;
+      await appendLines(downFile, objectName, first, p.warmLines, baseTime);
+      const forwarderStderr: string[] = [];
+      forwarderProcess = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'layers/node-agent/main.ts',
+          'forward',
+          '--url',
+          url,
+          '--cluster',
+          CLUSTER,
+          '--file',
+          downFile,
+          '--checkpoint',
+          join(workDir, 'down', 'checkpoint.json'),
+          '--token-file',
+          join(workDir, 'token'),
+          '--name',
+          'forwarder-bench-down',
+        ],
+        { cwd: repoRoot, env: { ...process.env, NODE_NAME: 'node-b' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      forwarderProcess.stderr!.setEncoding('utf8').on('data', (chunk: string) => forwarderStderr.push(chunk));
+      log(`node-agent: forwarder process catches up with ${p.warmLines.toLocaleString('en-US')} lines`);
+      let storedSoFar = 0;
+      try {
+        await until(
+          async () => (storedSoFar = await storedEvents(m, clients.document)) >= first + p.warmLines,
+          180_000,
+          'the warm-up lines',
+        );
+      } catch (error) {
+        const said = forwarderStderr.join('').slice(-2_000);
+        throw new Error(`${(error as Error).message}: ${storedSoFar - first} of ${p.warmLines} stored; the forwarder said: ${said}`);
       }
-    })();
-    await appendLines(downFile, objectName, first + p.warmLines, p.downLines, baseTime);
-    const downFileBytes = (await stat(downFile)).size;
-    const remaining = p.downWatchMs - (performance.now() - downStarted);
-    if (remaining > 0) await sleep(remaining);
-    sampling = false;
-    await sampler;
-    await stopProcess(forwarderProcess, 'SIGKILL');
-    forwarderProcess = undefined;
-    const pausedIn = (text: string) =>
-      text
-        .split('\n')
-        .filter((line) => line.includes('forwarding paused'))
-        .map((line) => {
-          try {
-            return JSON.parse(line) as { pending?: number; error?: string };
-          } catch {
-            return {};
-          }
-        });
-    const said = forwarderStderr.join('');
-    // Failed posts while the control plane was still up (a loaded machine can time requests out): reported apart.
-    const pausedBeforeStop = pausedIn(said.slice(0, saidBeforeStop));
-    const pausedLines = pausedIn(said.slice(saidBeforeStop));
-    const pendingReported = pausedLines.map((line) => line.pending ?? 0);
-    const baselineRss = baselineSamples.length > 0 ? Math.min(...baselineSamples) : undefined;
-    const peakRss = samples.length > 0 ? Math.max(...samples) : undefined;
-    const growthMiB = baselineRss !== undefined && peakRss !== undefined ? mib(peakRss - baselineRss) : undefined;
-    log(
-      `node-agent: while down: RSS ${baselineRss === undefined ? '?' : mib(baselineRss)} MiB before, peak ${peakRss === undefined ? '?' : mib(peakRss)} MiB with a ${mib(downFileBytes)} MiB file; ${pausedLines.length} paused retries, at most ${Math.max(0, ...pendingReported)} events pending`,
-    );
-    if (!pendingReported.some((pending) => pending > 0))
-      throw new Error(`the forwarder read nothing while the control plane was down: ${said.slice(-2_000)}`);
+      const baselineSamples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const rss = await rssBytes(forwarderProcess.pid!);
+        if (rss !== undefined) baselineSamples.push(rss);
+        await sleep(200);
+      }
+      log('node-agent: stopping local mode; the forwarder keeps reading a growing file');
+      await stopProcess(localMode, 'SIGTERM');
+      localMode = undefined;
+      const saidBeforeStop = forwarderStderr.join('').length;
+      const downStarted = performance.now();
+      const samples: number[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const rss = await rssBytes(forwarderProcess.pid!);
+          if (rss !== undefined) samples.push(rss);
+          await sleep(100);
+        }
+      })();
+      await appendLines(downFile, objectName, first + p.warmLines, p.downLines, baseTime);
+      const downFileBytes = (await stat(downFile)).size;
+      const remaining = p.downWatchMs - (performance.now() - downStarted);
+      if (remaining > 0) await sleep(remaining);
+      sampling = false;
+      await sampler;
+      // A node agent keeps running while the control plane is down: that is what this phase measures.
+      if (forwarderProcess.exitCode !== null || forwarderProcess.signalCode !== null)
+        throw new Error(
+          `the forwarder process exited (${forwarderProcess.exitCode ?? forwarderProcess.signalCode}) while the control plane was down: ${forwarderStderr.join('').slice(-2_000)}`,
+        );
+      await stopProcess(forwarderProcess, 'SIGKILL');
+      forwarderProcess = undefined;
+      const pausedIn = (text: string) =>
+        text
+          .split('\n')
+          .filter((line) => line.includes('forwarding paused'))
+          .map((line) => {
+            try {
+              return JSON.parse(line) as { pending?: number; error?: string };
+            } catch {
+              return {};
+            }
+          });
+      const said = forwarderStderr.join('');
+      // Failed posts while the control plane was still up (a loaded machine can time requests out): reported apart.
+      const pausedBeforeStop = pausedIn(said.slice(0, saidBeforeStop));
+      const pausedLines = pausedIn(said.slice(saidBeforeStop));
+      const pendingReported = pausedLines.map((line) => line.pending ?? 0);
+      const baselineRss = baselineSamples.length > 0 ? Math.min(...baselineSamples) : undefined;
+      const peakRss = samples.length > 0 ? Math.max(...samples) : undefined;
+      const growthMiB = baselineRss !== undefined && peakRss !== undefined ? mib(peakRss - baselineRss) : undefined;
+      log(
+        `node-agent: while down: RSS ${baselineRss === undefined ? '?' : mib(baselineRss)} MiB before, peak ${peakRss === undefined ? '?' : mib(peakRss)} MiB with a ${mib(downFileBytes)} MiB file; ${pausedLines.length} paused retries, at most ${Math.max(0, ...pendingReported)} events pending`,
+      );
+      if (!pendingReported.some((pending) => pending > 0))
+        throw new Error(`the forwarder read nothing while the control plane was down: ${said.slice(-2_000)}`);
+      return { downFileBytes, samples, baselineRss, peakRss, growthMiB, pausedLines, pausedBeforeStop, pendingReported };
+    })().catch((error: unknown) => ({ error: (error as Error).message }));
+    if ('error' in whileDown) log(`node-agent: the memory phase failed: ${whileDown.error}`);
+    const down = 'error' in whileDown ? undefined : whileDown;
+    const growthMiB = down?.growthMiB;
 
     const goals = {
       eventsPerSecondOverStorageBound: goal(quick, {
@@ -651,11 +668,14 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         description: `growth of the forwarder process's resident set (MiB) over ${p.downWatchMs / 1000} s while the control plane is down and ${p.downLines.toLocaleString('en-US')} lines are appended to its export file`,
         target: `<= ${GOALS.rssGrowthWhileDownMiBMax}`,
         value: growthMiB ?? -1,
-        measured: {
-          baselineRssMiB: baselineRss === undefined ? null : mib(baselineRss),
-          peakRssMiB: peakRss === undefined ? null : mib(peakRss),
-          fileMiB: mib(downFileBytes),
-        },
+        measured:
+          down === undefined
+            ? { error: (whileDown as { error: string }).error }
+            : {
+                baselineRssMiB: down.baselineRss === undefined ? null : mib(down.baselineRss),
+                peakRssMiB: down.peakRss === undefined ? null : mib(down.peakRss),
+                fileMiB: mib(down.downFileBytes),
+              },
         met: growthMiB !== undefined && growthMiB <= GOALS.rssGrowthWhileDownMiBMax,
       }),
     };
@@ -690,19 +710,22 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
         conditionalAllPosts: storageAllPosts,
         unconditionalBatches: storageBatches,
       },
-      whileDown: {
-        watchMs: p.downWatchMs,
-        linesAppended: p.downLines,
-        fileMiB: mib(downFileBytes),
-        rssSamples: samples.length,
-        baselineRssMiB: baselineRss === undefined ? null : mib(baselineRss),
-        peakRssMiB: peakRss === undefined ? null : mib(peakRss),
-        rssGrowthMiB: growthMiB ?? null,
-        pausedRetries: pausedLines.length,
-        failedRoundsBeforeStop: pausedBeforeStop.length,
-        ...(pausedBeforeStop.length > 0 ? { firstFailureBeforeStop: pausedBeforeStop[0]!.error ?? null } : {}),
-        maxPendingReported: Math.max(0, ...pendingReported),
-      },
+      whileDown:
+        down === undefined
+          ? { watchMs: p.downWatchMs, linesAppended: p.downLines, error: (whileDown as { error: string }).error }
+          : {
+              watchMs: p.downWatchMs,
+              linesAppended: p.downLines,
+              fileMiB: mib(down.downFileBytes),
+              rssSamples: down.samples.length,
+              baselineRssMiB: down.baselineRss === undefined ? null : mib(down.baselineRss),
+              peakRssMiB: down.peakRss === undefined ? null : mib(down.peakRss),
+              rssGrowthMiB: down.growthMiB ?? null,
+              pausedRetries: down.pausedLines.length,
+              failedRoundsBeforeStop: down.pausedBeforeStop.length,
+              ...(down.pausedBeforeStop.length > 0 ? { firstFailureBeforeStop: down.pausedBeforeStop[0]!.error ?? null } : {}),
+              maxPendingReported: Math.max(0, ...down.pendingReported),
+            },
       goals,
       goalsStatus: goalsStatus(goals),
       figures: {

@@ -16,16 +16,29 @@ export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
 /** Larger answers are refused instead of read into memory (a bundle of thousands of policies stays well below). */
 export const MAX_ENFORCER_RESPONSE_BYTES = 32 * 1024 * 1024;
 
+/** A server's `Retry-After` is honoured up to this long, so that a wrong header cannot park a node for hours. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
 /** A failure the caller may retry (network, 5xx, throttling) or not (the request itself is wrong). */
 export class EnforcerApiError extends Error {
   constructor(
     message: string,
     readonly status: number | undefined,
     readonly retryable: boolean,
+    /** How long the server asked the caller to wait (`Retry-After`, at most MAX_RETRY_AFTER_MS). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'EnforcerApiError';
   }
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110), in ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  const ms = /^\d{1,9}$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
 export interface EnforcerClientOptions {
@@ -75,7 +88,12 @@ export class EnforcerClient {
     if (response.status >= 400) {
       const text = await response.text().catch(() => '');
       const retryable = response.status >= 500 || response.status === 429;
-      throw new EnforcerApiError(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`, response.status, retryable);
+      throw new EnforcerApiError(
+        `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`,
+        response.status,
+        retryable,
+        retryable ? retryAfterMs(response.headers.get('retry-after')) : undefined,
+      );
     }
     return response;
   }

@@ -1,6 +1,6 @@
 /**
  * Entry point of the node agents: `npx tsx layers/node-agent/main.ts bridge|forward ...` (see README.md here).
- * Wiring only: options, the loops with back-off, and signals.
+ * Wiring only: options, the loops with back-off (the forwarder's in forward-loop.ts), and signals.
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.js';
 import { EnforcerClient } from './enforcer-client.js';
+import { runForwardLoop } from './forward-loop.js';
 import { Forwarder } from './forwarder.js';
 import { inClusterConnection, KubernetesClient, kubeconfigConnection } from './kubernetes-client.js';
 
@@ -30,9 +31,6 @@ const FORWARD_USAGE = `Usage: node-agent forward --url <enforcer API URL> --clus
 Tails Tetragon's JSON export and posts the events of Vigil's objects to the enforcer API.
 The group token is read from --token-file, or from the environment variable VIGIL_TOKEN.`;
 
-/** How often the forwarder asks whether its bundle changed (a 304 costs the control plane nothing). */
-const INDEX_POLL_MS = 10_000;
-const HEARTBEAT_MS = 60_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** Waits, or less when a signal asks the agent to stop. */
@@ -159,31 +157,7 @@ async function forward(argv: string[]): Promise<void> {
   });
   const forwarder = new Forwarder({ client, cluster, exportFile: values.file!, checkpointFile: values.checkpoint! });
   await forwarder.start();
-
-  const stop = stopOnSignals();
-  let lastPoll = 0;
-  let lastHeartbeat = 0;
-  let backoffMs = 1_000;
-  while (!stop.aborted) {
-    try {
-      if (Date.now() - lastPoll >= INDEX_POLL_MS) {
-        await forwarder.refreshIndex();
-        lastPoll = Date.now();
-      }
-      if (Date.now() - lastHeartbeat >= HEARTBEAT_MS) {
-        await client.heartbeat();
-        lastHeartbeat = Date.now();
-      }
-      const readAny = await forwarder.step();
-      backoffMs = 1_000;
-      if (!readAny) await sleep(500, stop);
-    } catch (error) {
-      // The control plane is unreachable: what was read waits in memory (bounded) and the file waits on disk.
-      log('WARN', 'forwarding paused', { error: (error as Error).message, pending: forwarder.pendingEvents });
-      await sleep(backoffMs, stop);
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-    }
-  }
+  await runForwardLoop({ forwarder, heartbeat: () => client.heartbeat(), stop: stopOnSignals(), sleep, log });
   await forwarder.stop();
 }
 

@@ -124,12 +124,13 @@ describe('a dev stack (-c vigil:devStack=true -c vigil:deletionProtection=true -
   });
 });
 
-describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c vigil:deletionProtection=true -c vigil:publicUrl=…, an OIDC IdP and a web ACL for the console)', () => {
+describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c vigil:enforcerConcurrency=60 -c vigil:deletionProtection=true -c vigil:publicUrl=…, an OIDC IdP and a web ACL for the console)', () => {
   let resources: Resources;
 
   beforeAll(() => {
     const { app, stack } = vigilApp({
       [contextKeys.reserveConcurrency]: 'true',
+      [contextKeys.enforcerConcurrency]: '60',
       [contextKeys.deletionProtection]: 'true',
       [contextKeys.publicUrl]: 'https://vigil.example.com',
       [contextKeys.consoleIdp]: 'oidc',
@@ -145,11 +146,11 @@ describe('a production stack with opt-ins (-c vigil:reserveConcurrency=true -c v
   const functionsBy = (description: string) =>
     Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description === description);
 
-  it('reserves 50 for the webhook and 20 for the enforcer API, and nothing for the others', () => {
+  it('reserves the default 50 for the webhook and the 60 given for the enforcer API, and nothing for the others', () => {
     expect(functionsBy('Vigil: EKS admission webhook').map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([50]);
     expect(
       functionsBy('Vigil: enforcer API (registration, policy bundles, events)').map((f) => f.Properties.ReservedConcurrentExecutions),
-    ).toEqual([20]);
+    ).toEqual([60]);
     const reserving = Object.values(resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.ReservedConcurrentExecutions !== undefined,
     );
@@ -263,6 +264,16 @@ describe('context values', { timeout: 120_000 }, () => {
       'context vigil:consoleDomainPrefix must be 1 to 63',
     );
     expect(() => vigilApp({ [contextKeys.consoleDomainPrefix]: 'Vigil' })).toThrow('context vigil:consoleDomainPrefix must be 1 to 63');
+  });
+
+  it('refuse a reservation that is not a whole number from 1 to 10000, or that is given without reserving', () => {
+    for (const value of ['0', '-5', '2.5', 'twenty', '10001'])
+      expect(() => vigilApp({ [contextKeys.reserveConcurrency]: 'true', [contextKeys.enforcerConcurrency]: value }), value).toThrow(
+        `context vigil:enforcerConcurrency must be a whole number from 1 to 10000, not ${JSON.stringify(value)}`,
+      );
+    expect(() => vigilApp({ [contextKeys.admissionConcurrency]: '80', [contextKeys.enforcerConcurrency]: '40' })).toThrow(
+      'context vigil:admissionConcurrency, vigil:enforcerConcurrency needs vigil:reserveConcurrency=true',
+    );
   });
 
   it('refuse a public URL the API servers could not call', () => {

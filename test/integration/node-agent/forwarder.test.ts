@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_LIMITS, nodePolicyObjectName } from '../../../layers/core/index.js';
 import { MAX_BODY_BYTES } from '../../../functions/shared/http/body-parsing.js';
 import { EnforcerApiError, EnforcerClient } from '../../../layers/node-agent/enforcer-client.js';
+import { runForwardLoop } from '../../../layers/node-agent/forward-loop.js';
 import { Forwarder } from '../../../layers/node-agent/forwarder.js';
 import { eventually, useLocalMode } from '../../support/local-mode.js';
 
@@ -85,6 +86,14 @@ async function storedBlocks(): Promise<Array<Record<string, any>>> {
   return (answer.body.items as Array<Record<string, any>>).filter((event) => event.enforcer.type === 'agent');
 }
 
+/** The pods of the stored events of forwarded lines whose pod names start so. */
+async function storedPods(prefix: string): Promise<string[]> {
+  return (await storedBlocks())
+    .map((event) => event.workload.pod as string)
+    .filter((pod) => pod.startsWith(prefix))
+    .sort();
+}
+
 function forwarder(name: string, file: string, checkpoint: string, client?: EnforcerClient) {
   return new Forwarder({
     client: client ?? new EnforcerClient({ url: vigil.url, token, name, hostname: 'node-a' }),
@@ -93,6 +102,9 @@ function forwarder(name: string, file: string, checkpoint: string, client?: Enfo
     checkpointFile: checkpoint,
     batchSize: 2,
     maxPending: 4,
+    // Small, so that a step that goes wrong (re-reading a file from its start, over and over) ends soon and the
+    // test fails on what was stored instead of running into its timeout.
+    maxLinesPerStep: 20,
   });
 }
 
@@ -114,13 +126,21 @@ describe('the event forwarder against local mode', () => {
     await rename(file, join(dir, 'tetragon-1.log'));
     await appendFile(join(dir, 'tetragon-1.log'), `${blockLine(4)}\n`);
     await writeFile(file, `${blockLine(5)}\n${blockLine(6)}\n`);
-    await first.step();
-    await first.step();
-    expect(first.counters.eventsPosted).toBe(6);
+    // web-6 is the sentinel: it is only in the new file, after the rotation. Steps are counted, not timed.
+    for (let i = 0; i < 4 && !(await storedPods('web-')).includes('web-6'); i++) await first.step();
     await first.stop();
+    // What was stored, and that nothing was read twice: the old file's end, then the new file from its start.
+    expect(await storedPods('web-'), 'the events stored across the rotation').toEqual([
+      'web-1',
+      'web-2',
+      'web-3',
+      'web-4',
+      'web-5',
+      'web-6',
+    ]);
+    expect(first.counters, 'lines read and posted across the rotation').toMatchObject({ linesRead: 8, eventsPosted: 6, duplicates: 0 });
 
     const blocks = await storedBlocks();
-    expect(blocks.map((event) => event.workload.pod).sort()).toEqual(['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6']);
     const one = blocks.find((event) => event.workload.pod === 'web-1')!;
     expect(one).toMatchObject({
       status: 'Block',
@@ -143,7 +163,7 @@ describe('the event forwarder against local mode', () => {
     await restarted.start();
     await appendFile(file, `${blockLine(7)}\n`);
     await restarted.step();
-    expect([restarted.counters.linesRead, restarted.counters.eventsPosted]).toEqual([1, 1]);
+    expect([restarted.counters.linesRead, restarted.counters.eventsPosted], 'lines read and events posted after a restart').toEqual([1, 1]);
     await restarted.stop();
 
     // Without its checkpoint the same forwarder re-reads the current file: the stable ids store nothing twice.
@@ -151,9 +171,11 @@ describe('the event forwarder against local mode', () => {
     const forgetful = forwarder('forwarder-node-a', file, checkpoint);
     await forgetful.start();
     await forgetful.step();
-    expect([forgetful.counters.eventsPosted, forgetful.counters.duplicates]).toEqual([0, 3]);
+    expect([forgetful.counters.eventsPosted, forgetful.counters.duplicates], 'new and duplicate events of a re-read').toEqual([0, 3]);
     await forgetful.stop();
-    expect(await storedBlocks()).toHaveLength(7);
+    expect(await storedPods('web-'), 'the events stored after re-reading the file').toEqual(
+      Array.from({ length: 7 }, (_, i) => `web-${i + 1}`),
+    );
     expect(JSON.parse(await readFile(checkpoint, 'utf8'))).toEqual({ inode: expect.any(Number), offset: (await readFile(file)).length });
   });
 
@@ -176,8 +198,8 @@ describe('the event forwarder against local mode', () => {
     reachable = false;
     await expect(down.step()).rejects.toBeInstanceOf(EnforcerApiError);
     await expect(down.step()).rejects.toBeInstanceOf(EnforcerApiError);
-    expect(down.pendingEvents).toBeLessThanOrEqual(4);
-    expect(down.counters.linesRead).toBeLessThanOrEqual(4 + 2);
+    expect(down.pendingEvents, 'events waiting in memory while the control plane is down').toBeLessThanOrEqual(4);
+    expect(down.counters.linesRead, 'lines read while the control plane is down').toBeLessThanOrEqual(4 + 2);
     await expect(readFile(checkpoint)).rejects.toThrow();
 
     reachable = true;
@@ -352,5 +374,156 @@ describe('the event forwarder against local mode', () => {
     expect(stored.body.items.map((event: { workload: { pod: string }; status: string }) => [event.workload.pod, event.status])).toEqual([
       ['nano-200', 'Block'],
     ]);
+  });
+});
+
+/**
+ * The forwarder's loop (what `node-agent forward` runs) with a clock, sleep and random source of the test's: each
+ * sleep is recorded and moves the clock, and `script` sees the loop between its rounds.
+ */
+function loopHarness(script: (sleeps: readonly number[]) => void | Promise<void>) {
+  const sleeps: number[] = [];
+  const logged: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+  const stop = new AbortController();
+  let now = 1_000_000;
+  return {
+    sleeps,
+    logged,
+    stop,
+    options: {
+      stop: stop.signal,
+      now: () => now,
+      random: () => 0.5,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+        await script(sleeps);
+      },
+      log: (level: string, message: string, fields: Record<string, unknown> = {}) => logged.push({ level, message, fields }),
+    },
+  };
+}
+
+describe("the forwarder's loop against local mode", () => {
+  it('keeps reading with the last known bundle while the control plane is down, instead of waiting on the bundle poll', async () => {
+    const file = join(dir, 'loop-down.log');
+    const checkpoint = join(dir, 'loop-down-checkpoint.json');
+    await writeFile(file, `${blockLine(500, 'loop-0')}\n`);
+    let reachable = true;
+    // Test double of the network: refuses every call while the control plane is "down".
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-g',
+      fetch: (input, init) => (reachable ? fetch(input, init) : Promise.reject(new TypeError('fetch failed: connect ECONNREFUSED'))),
+    });
+    const agent = forwarder('forwarder-node-g', file, checkpoint, client);
+    await agent.start();
+    const loop = loopHarness(async (sleeps) => {
+      // Twenty idle rounds of 500 ms: the next round polls the bundle first (every 10 s).
+      if (sleeps.length === 20) {
+        // The first line is stored; the control plane goes away and the node goes on writing events.
+        expect(agent.counters.eventsPosted).toBe(1);
+        reachable = false;
+        await appendFile(file, `${Array.from({ length: 6 }, (_, i) => blockLine(501 + i, `loop-${i + 1}`)).join('\n')}\n`);
+      }
+      // Down long enough for several bundle polls to fail (back-off 0.75 + 1.5 + 3 + 6 + 12 + 24 s).
+      if (sleeps.length === 26) reachable = true;
+      if (agent.counters.eventsPosted === 7 || sleeps.length > 60) loop.stop.abort();
+    });
+    await runForwardLoop({ forwarder: agent, heartbeat: () => client.heartbeat(), ...loop.options });
+    await agent.stop();
+
+    const failedPolls = loop.logged.filter((entry) => entry.message.startsWith('bundle poll failed'));
+    const paused = loop.logged.filter((entry) => entry.message === 'forwarding paused');
+    expect(failedPolls.length).toBeGreaterThan(1);
+    expect(paused.length).toBeGreaterThan(1);
+    // Every paused round had read what its bound allows (4 events), though the bundle poll before it had failed.
+    expect(paused.map((entry) => entry.fields.pending)).toEqual(paused.map(() => 4));
+    expect(agent.counters).toMatchObject({ eventsPosted: 7, duplicates: 0 });
+    const pods = (await storedBlocks()).map((event) => event.workload.pod as string).filter((pod) => pod.startsWith('loop-'));
+    expect(pods.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `loop-${i}`));
+  });
+
+  it('waits without reading, and without exiting, while it has never had a bundle', async () => {
+    const file = join(dir, 'loop-first.log');
+    const checkpoint = join(dir, 'loop-first-checkpoint.json');
+    await writeFile(file, `${blockLine(600, 'first-0')}\n${blockLine(601, 'first-1')}\n`);
+    let reachable = false;
+    // Test double of the network: the control plane is unreachable until the fourth round.
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-h',
+      fetch: (input, init) => (reachable ? fetch(input, init) : Promise.reject(new TypeError('fetch failed: connect ECONNREFUSED'))),
+    });
+    const agent = forwarder('forwarder-node-h', file, checkpoint, client);
+    await agent.start();
+    const loop = loopHarness((sleeps) => {
+      // Without a bundle nothing can be mapped: read lines would be dropped as unmanaged.
+      if (!reachable) expect(agent.counters.linesRead).toBe(0);
+      if (sleeps.length === 4) reachable = true;
+      if (agent.counters.eventsPosted === 2 || sleeps.length > 20) loop.stop.abort();
+    });
+    await runForwardLoop({ forwarder: agent, heartbeat: () => client.heartbeat(), ...loop.options });
+    await agent.stop();
+    // Backed off 1, 2, 4 s (jitter at its middle: three quarters of each) before the control plane came back.
+    expect(loop.sleeps.slice(0, 3)).toEqual([750, 1_500, 3_000]);
+    expect(agent.counters).toMatchObject({ linesRead: 2, eventsPosted: 2, ignored: { unmanaged: 0 } });
+  });
+
+  it("backs off on 429 with jitter, never sooner than the server's Retry-After, and loses no event", async () => {
+    const file = join(dir, 'loop-throttled.log');
+    const checkpoint = join(dir, 'loop-throttled-checkpoint.json');
+    await writeFile(file, `${Array.from({ length: 6 }, (_, i) => blockLine(700 + i, `throttled-${i}`)).join('\n')}\n`);
+    let throttled = 0;
+    // Test double of a throttled enforcer API: the first four posts of events answer 429, two of them with Retry-After.
+    const client = new EnforcerClient({
+      url: vigil.url,
+      token,
+      name: 'forwarder-node-i',
+      fetch: async (input, init) => {
+        // The client calls fetch with a URL.
+        if (!(input as URL).href.endsWith('/v1/enforcers/events') || throttled >= 4) return fetch(input, init);
+        throttled++;
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (throttled === 2) headers['retry-after'] = '7';
+        if (throttled === 3) headers['retry-after'] = new Date(Date.now() + 120_000).toUTCString();
+        return new Response('{"message":"Too Many Requests"}', { status: 429, headers });
+      },
+    });
+    // One post at a time, so that each 429 fails one step of its own.
+    const agent = new Forwarder({
+      client,
+      cluster: 'prod-eks',
+      exportFile: file,
+      checkpointFile: checkpoint,
+      batchSize: 2,
+      maxPending: 4,
+      postsInFlight: 1,
+    });
+    await agent.start();
+    const random = [0, 0.999, 0.5, 0.5];
+    const loop = loopHarness((sleeps) => {
+      if (agent.counters.eventsPosted === 6 || sleeps.length > 20) loop.stop.abort();
+    });
+    await runForwardLoop({ forwarder: agent, heartbeat: () => client.heartbeat(), ...loop.options, random: () => random.shift() ?? 0.5 });
+    await agent.stop();
+
+    const paused = loop.logged.filter((entry) => entry.message === 'forwarding paused');
+    expect(paused.map((entry) => entry.fields.status)).toEqual([429, 429, 429, 429]);
+    // Back-off 1, 2, 4, 8 s with equal jitter (random 0, 0.999, 0.5, 0.5); Retry-After 7 s, spread by up to half as
+    // long again, and an HTTP date two minutes ahead (read against the real clock at a second's precision).
+    const waits = paused.map((entry) => entry.fields.retryInMs as number);
+    expect(waits[0]).toBe(500);
+    expect(waits[1]).toBeGreaterThanOrEqual(7_000);
+    expect(waits[1]).toBeLessThanOrEqual(10_500);
+    expect(waits[2]).toBeGreaterThanOrEqual(1.25 * 118_000);
+    expect(waits[2]).toBeLessThanOrEqual(1.25 * 120_000);
+    expect(waits[3]).toBe(6_000);
+    expect(paused.map((entry) => entry.fields.pending)).toEqual([4, 4, 4, 4]);
+    expect(agent.counters).toMatchObject({ eventsPosted: 6, duplicates: 0, postFailures: 4, eventsRefused: 0 });
+    const pods = (await storedBlocks()).map((event) => event.workload.pod as string).filter((pod) => pod.startsWith('throttled-'));
+    expect(pods.sort()).toEqual(Array.from({ length: 6 }, (_, i) => `throttled-${i}`));
   });
 });

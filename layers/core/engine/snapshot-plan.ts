@@ -151,6 +151,16 @@ export function policiesFromPlan(
     if (!dimension) throw new PlanMismatchError(`the plan names dimension ${id}, which it does not list`);
     return dimension;
   };
+  // Each index key built once, not once per placement: a cold instance's first review waits for this loop, and
+  // the indexes then find every placement of a dimension (or pair) under the very same string.
+  const dimensionKeys = dimensions.map(dimensionKey);
+  const pairKeys = new Map<number, string>();
+  const pairKey = (first: number, second: number): string => {
+    const id = first * dimensions.length + second;
+    let key = pairKeys.get(id);
+    if (key === undefined) pairKeys.set(id, (key = `${dimensionKeys[first]!}\u0001${dimensionKeys[second]!}`));
+    return key;
+  };
   const policies: FiledPolicy[] = [];
   const filings: PolicyFilings[] = [];
   for (const planned of plan.policies) {
@@ -171,12 +181,12 @@ export function policiesFromPlan(
     const placements = planned.placements?.map((placement): Placement => {
       if (placement.length === 2) {
         const dimension = dimensionAt(placement[0]);
-        return { key: dimensionKey(dimension), dimension, text: textAt(placement[1]) };
+        return { key: dimensionKeys[placement[0]]!, dimension, text: textAt(placement[1]) };
       }
       const first = dimensionAt(placement[0]);
       const second = dimensionAt(placement[2]);
       return {
-        key: `${dimensionKey(first)}\u0001${dimensionKey(second)}`,
+        key: pairKey(placement[0], placement[2]),
         first,
         firstText: textAt(placement[1]),
         second,

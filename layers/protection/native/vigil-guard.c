@@ -18,8 +18,10 @@
  *    (glibc 2.33 versioned the stat functions). A test reads the built library's symbol versions.
  *  - Nothing but libc is loaded with it: every object the dynamic loader maps costs every program that starts
  *    (open, mmap of each segment, page faults). dlsym would need libdl.so.2 on glibc before 2.34, so the libc
- *    functions the guard calls on to (posix_spawn[p], system, popen, execvpe) are found in libc's own dynamic
- *    symbol table (its GNU hash table, or the SysV one, and the default version) instead.
+ *    functions the guard calls on to (posix_spawn[p], system, popen) are found in libc's own dynamic symbol
+ *    table (its GNU hash table, or the SysV one, and the default version) on first use instead. execvpe's
+ *    PATH search is the guard's own: it may run in a vfork child, where looking a function up (the loader's
+ *    lock) could deadlock, and looking it up in every program's constructor instead cost every program.
  *  - No libc code on the path of an allowed exec: a child forked from a large process (Node) does not inherit
  *    the page table entries of libc's code, so every libc page it runs code from is one more page fault before
  *    the program starts. System calls are made directly and the few string functions needed are the guard's
@@ -130,12 +132,10 @@ static struct {
 
 typedef int (*posix_spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
                               char *const[], char *const[]);
-typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
 typedef int (*system_fn)(const char *);
 typedef FILE *(*popen_fn)(const char *, const char *);
 
 static posix_spawn_fn real_posix_spawn, real_posix_spawnp;
-static execvpe_fn real_execvpe;
 static system_fn real_system;
 static popen_fn real_popen;
 
@@ -424,8 +424,6 @@ __attribute__((constructor)) static void guard_init(void) {
     else if ((v = value_of(*e, "VIGIL_FAIL_MODE=", 16)) != NULL) failmode = v;
     else if ((v = value_of(*e, "VIGIL_GUARD_LOADED=", 19)) != NULL) loaded = *e + 19;
   }
-  /* Looked up here, not on first use: execvpe may run in a vfork child, where taking the loader's lock could deadlock. */
-  real_execvpe = (execvpe_fn)libc_symbol("execvpe");
   if (dir == NULL || dir[0] != '/' || text_length(dir) > PATH_MAX - 32) dir = "/tmp/vigil-guard";
   config.fail_closed = failmode != NULL && same_text(failmode, "closed");
   config.failmode_entry = config.fail_closed ? "VIGIL_FAIL_MODE=closed" : "VIGIL_FAIL_MODE=open";
@@ -941,15 +939,108 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
 
 EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
 
+/*
+ * A file the kernel refused as not executable (ENOEXEC: a script without "#!") is run by /bin/sh, as glibc's
+ * execvp does: "/bin/sh file arguments-after-the-first". Returns only when that exec failed (errno set).
+ */
+static void exec_as_script(const char *file, char *const argv[], char *const envp[]) {
+  long argc = 0;
+  while (argv[argc] != NULL) {
+    if (argc == INT_MAX - 1) {
+      errno = E2BIG;
+      return;
+    }
+    argc++;
+  }
+  char *shell_argv[argc > 1 ? argc + 2 : 3];
+  shell_argv[0] = (char *)"/bin/sh";
+  shell_argv[1] = (char *)file;
+  if (argc > 1) copy_bytes(shell_argv + 2, argv + 1, (size_t)argc * sizeof(char *)); /* argv[1..argc-1] and the NULL */
+  else shell_argv[2] = NULL;
+  (void)raw_execve(shell_argv[0], shell_argv, envp);
+}
+
+/* strnlen without libc. */
+static size_t bounded_length(const char *text, size_t limit) {
+  size_t n = 0;
+  while (n < limit && text[n]) n++;
+  return n;
+}
+
+/*
+ * The PATH search of glibc's execvpe, step for step, with the system calls made here:
+ * no libc function to find or call, so nothing is looked up when a program starts. The same order and the
+ * same error: an empty name is ENOENT; a name with "/" is run as it is; otherwise each PATH entry (the
+ * caller's PATH, "/bin:/usr/bin" when unset; an empty entry is the working directory) is tried in turn, a
+ * file the kernel cannot run as a program is run by /bin/sh, EACCES, ENOENT, ESTALE, ENOTDIR, ENODEV and
+ * ETIMEDOUT go on to the next entry and any other error ends the search with that error. When every entry
+ * failed, the error is EACCES if any attempt was refused so, otherwise the last attempt's.
+ * Returns only on failure (errno set).
+ */
+static int search_and_exec(const char *file, char *const argv[], char *const envp[]) {
+  if (file[0] == 0) {
+    errno = ENOENT;
+    return -1;
+  }
+  size_t name_length = text_length(file);
+  if (find_byte(file, '/', name_length) != NULL) {
+    (void)raw_execve(file, argv, envp);
+    if (errno == ENOEXEC) exec_as_script(file, argv, envp);
+    return -1;
+  }
+  const char *path = getenv("PATH");
+  if (path == NULL) path = "/bin:/usr/bin";
+  /* glibc bounds both to keep its buffer on the stack: a longer name is ENAMETOOLONG, a longer entry skipped. */
+  size_t file_size = bounded_length(file, NAME_MAX) + 1;
+  size_t path_size = bounded_length(path, PATH_MAX - 1) + 1;
+  if (file_size - 1 > NAME_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  char buffer[path_size + file_size + 1];
+  int got_eacces = 0;
+  for (const char *entry = path;;) {
+    const char *end = entry;
+    while (*end && *end != ':') end++;
+    size_t entry_length = (size_t)(end - entry);
+    if (entry_length >= path_size) {
+      /* Longer than the bound: skipped (from the ':' on, as glibc does, which then tries the empty entry). */
+      if (*end == 0) break;
+      entry = end;
+      continue;
+    }
+    copy_bytes(buffer, entry, entry_length);
+    buffer[entry_length] = '/';
+    copy_bytes(buffer + entry_length + (entry_length > 0 ? 1 : 0), file, file_size);
+    (void)raw_execve(buffer, argv, envp);
+    if (errno == ENOEXEC) exec_as_script(buffer, argv, envp);
+    switch (errno) {
+      case EACCES:
+        got_eacces = 1;
+        break;
+      case ENOENT:
+      case ESTALE:
+      case ENOTDIR:
+      case ENODEV:
+      case ETIMEDOUT:
+        break;
+      default:
+        return -1; /* found, but it could not be run: that error */
+    }
+    if (*end == 0) break;
+    entry = end + 1;
+  }
+  if (got_eacces) errno = EACCES;
+  return -1;
+}
+
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   struct program program;
   char candidate[PATH_MAX], resolved[PATH_MAX];
   resolve_name(&program, file, candidate, resolved);
   if (judge(&program, argv) != 0) return -1;
   WITH_GUARDED_ENV(envp, env);
-  if (real_execvpe == NULL) return raw_execve(program.candidate != NULL ? program.candidate : file, argv, env);
-  /* glibc's own search (and its /bin/sh fallback for scripts without "#!") runs below the interception. */
-  return real_execvpe(file, argv, env);
+  return search_and_exec(file, argv, env);
 }
 
 EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }

@@ -109,9 +109,10 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     expect(exported.sort()).toEqual([...INTERCEPTED].sort());
   });
 
-  const run = (dir: string, call: string, args: string[], env: Record<string, string> = {}) => {
+  /** The probe with the guard loaded (or, for comparison, without it: glibc alone). */
+  const probeRun = (guard: { dir: string } | undefined, call: string, args: string[], env: Record<string, string> = {}) => {
     const { library, probe } = built.get(target)!;
-    const guardEnv = { LD_PRELOAD: library, VIGIL_GUARD_DIR: dir, ...env };
+    const guardEnv = guard === undefined ? env : { LD_PRELOAD: library, VIGIL_GUARD_DIR: guard.dir, ...env };
     const [command, commandArgs, processEnv] =
       target === 'x86_64'
         ? [probe, [call, ...args], { PATH: '/usr/bin:/bin', ...guardEnv }]
@@ -123,6 +124,7 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     const result = spawnSync(command, commandArgs, { encoding: 'utf8', env: processEnv });
     return { status: result.status, stdout: result.stdout.trim() };
   };
+  const run = (dir: string, call: string, args: string[], env: Record<string, string> = {}) => probeRun({ dir }, call, args, env);
 
   // Started now: the machine's programs are older, so only the rules under test object to them.
   const table = (rules: Array<[GuardControl, 'block' | 'detect', ...string[]]>, facts: Partial<GuardTableContent> = {}) =>
@@ -178,6 +180,78 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
     for (const call of ['execve', 'execv', 'execl', 'execle', 'execveat', 'execvp'])
       expect({ call, ...run(dir, call, [join(dir, 'missing')]) }).toEqual({ call, status: 99, stdout: 'refused errno=2' });
+  });
+
+  // execvp and execvpe search PATH themselves (no libc function is looked up for them): each case runs the
+  // probe with the guard and without it, and both must end alike, glibc's own search being the reference.
+  describe('execvp and execvpe: the PATH search, its /bin/sh fallback and its errors, as glibc has them', () => {
+    const executable = 0o755;
+    const readOnly = 0o644;
+    type Setup = (root: string) => { path: string; file: string; args?: string[]; expected: { status: number | null; stdout: string } };
+    const cases: Record<string, Setup> = {
+      'a script without "#!" found in PATH runs through /bin/sh, with its arguments': (root) => {
+        writeFileSync(join(root, 'a', 'tool'), 'echo "script ran: $0 $1 $2"\n', { mode: executable });
+        return {
+          path: `${join(root, 'a')}:${join(root, 'b')}`,
+          file: 'tool',
+          args: ['one', 'two'],
+          expected: { status: 0, stdout: `script ran: ${join(root, 'a', 'tool')} one two` },
+        };
+      },
+      'a script without "#!" named by its path runs through /bin/sh': (root) => {
+        writeFileSync(join(root, 'a', 'tool'), 'echo "script ran: $0"\n', { mode: executable });
+        return {
+          path: '/usr/bin:/bin',
+          file: join(root, 'a', 'tool'),
+          expected: { status: 0, stdout: `script ran: ${join(root, 'a', 'tool')}` },
+        };
+      },
+      'a file that may not be run, and none after it: EACCES': (root) => {
+        writeFileSync(join(root, 'a', 'tool'), '#!/bin/sh\n', { mode: readOnly });
+        return { path: `${join(root, 'a')}:${join(root, 'b')}`, file: 'tool', expected: { status: 99, stdout: 'refused errno=13' } };
+      },
+      'a file that may not be run, then a program: the program runs': (root) => {
+        writeFileSync(join(root, 'a', 'tool'), '#!/bin/sh\n', { mode: readOnly });
+        symlinkSync('/bin/true', join(root, 'b', 'tool'));
+        return { path: `${join(root, 'a')}:${join(root, 'b')}`, file: 'tool', expected: { status: 0, stdout: '' } };
+      },
+      'nothing found: ENOENT': (root) => ({
+        path: `${join(root, 'a')}:${join(root, 'b')}`,
+        file: 'tool',
+        expected: { status: 99, stdout: 'refused errno=2' },
+      }),
+      'a link loop ends the search with ELOOP, though a program comes after it': (root) => {
+        symlinkSync('tool', join(root, 'a', 'tool'));
+        symlinkSync('/bin/true', join(root, 'b', 'tool'));
+        return { path: `${join(root, 'a')}:${join(root, 'b')}`, file: 'tool', expected: { status: 99, stdout: 'refused errno=40' } };
+      },
+      'an entry that is a file (ENOTDIR) is passed over': (root) => {
+        writeFileSync(join(root, 'plain'), '');
+        symlinkSync('/bin/true', join(root, 'b', 'tool'));
+        return { path: `${join(root, 'plain')}:${join(root, 'b')}`, file: 'tool', expected: { status: 0, stdout: '' } };
+      },
+      'an empty name: ENOENT': () => ({ path: '/usr/bin:/bin', file: '', expected: { status: 99, stdout: 'refused errno=2' } }),
+      'a name longer than NAME_MAX: ENAMETOOLONG': () => ({
+        path: '/usr/bin:/bin',
+        file: 'x'.repeat(300),
+        expected: { status: 99, stdout: 'refused errno=36' },
+      }),
+    };
+
+    it.each(Object.keys(cases))('%s', (name) => {
+      const dir = mkdtempSync(join(work, 'guard-'));
+      writeFileSync(join(dir, 'rules'), table([]));
+      for (const call of ['execvp', 'execvpe']) {
+        const root = mkdtempSync(join(work, 'search-'));
+        mkdirSync(join(root, 'a'));
+        mkdirSync(join(root, 'b'));
+        const { path, file, args = [], expected } = cases[name]!(root);
+        const guarded = probeRun({ dir }, call, [file, ...args], { PATH: path });
+        const glibc = probeRun(undefined, call, [file, ...args], { PATH: path });
+        expect({ call, ...glibc }).toEqual({ call, ...expected });
+        expect({ call, ...guarded }).toEqual({ call, ...expected });
+      }
+    });
   });
 
   it('follows the fail mode when the table is not whole: cut, another format or version, or entries pointing outside it', () => {

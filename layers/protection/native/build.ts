@@ -50,9 +50,11 @@ export const guardCompileFlags = [
  * function it calls on every spawn again. -nostartfiles leaves out the C runtime's start files, whose code
  * the guard never needs (its constructor is in .init_array, which the loader runs; no C++ destructors, no
  * transactional memory, no profiling) but whose four weak imports the loader looked up in every object of
- * every program started, in vain: about 3,700 instructions per program.
+ * every program started, in vain: about 3,700 instructions per program. -Bsymbolic-functions binds the guard's
+calls of its own functions (execv to execve, execvp to execvpe) to themselves when it is linked: no lookup at
+load, and no other definition of execve in the program can stand in between.
  */
-export const guardLinkFlags = ['-Wl,-z,now', '-Wl,-z,relro', '-Wl,-z,noseparate-code', '-nostartfiles', '-s'];
+export const guardLinkFlags = ['-Wl,-z,now', '-Wl,-z,relro', '-Wl,-z,noseparate-code', '-Wl,-Bsymbolic-functions', '-nostartfiles', '-s'];
 
 /** The compiler's arguments for building the guard into `out`; `defines` (-D...) only for tests. */
 export function guardCompilerArgs(out: string, defines: readonly string[] = []): string[] {

@@ -26,7 +26,7 @@
  *    the page table entries of libc's code, so every libc page it runs code from is one more page fault before
  *    the program starts. System calls are made directly and the few string functions needed are the guard's
  *    own (a few pages of its own code, mapped in one fault); libc is called on rare paths only (realpath,
- *    formatted event lines, getenv, the functions it stands in front of).
+ *    formatted event lines, setenv for system and popen, the functions it stands in front of).
  *  - Statically linked programs and raw syscalls never pass through libc: out of reach of any LD_PRELOAD guard.
  */
 #define _GNU_SOURCE
@@ -240,6 +240,14 @@ static const char *find_text(const char *haystack, size_t haystack_length, const
   if (needle_length == 0) return haystack;
   for (size_t i = 0; i + needle_length <= haystack_length; i++)
     if (haystack[i] == needle[0] && same_bytes(haystack + i, needle, needle_length)) return haystack + i;
+  return NULL;
+}
+
+/* getenv without libc: the value of the first entry of `environ` named so; NULL when there is none. */
+static const char *environment_value(const char *name) {
+  size_t length = text_length(name);
+  for (char **e = environ; e != NULL && *e != NULL; e++)
+    if (starts_with(*e, name) && (*e)[length] == '=') return *e + length + 1;
   return NULL;
 }
 
@@ -613,7 +621,7 @@ static void resolve_name(struct program *program, const char *file, char *candid
   program->candidate = NULL;
   program->resolution = 0;
   program->resolved = resolved;
-  const char *path = getenv("PATH");
+  const char *path = environment_value("PATH");
   if (path == NULL) path = "/bin:/usr/bin";
   size_t file_length = text_length(file);
   while (1) {
@@ -695,11 +703,20 @@ static int program_matches(const struct table_header *h, const struct table_rule
   return 0;
 }
 
+/*
+ * The working directory, as glibc's getcwd gives it: the kernel's answer, refused when it is not an absolute
+ * path (the kernel answers "(unreachable)/..." for a directory outside the process's root).
+ */
+static int working_directory(char *out, size_t size) {
+  long n = SYSCALL(SYS_getcwd, out, size, 0, 0, 0, 0);
+  return n > 0 && out[0] == '/' ? 0 : -1;
+}
+
 /* A descriptor's path, through /proc (fexecve, execveat). */
 static int fd_path(int fd, char *out, size_t size) {
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(link, out, size - 1);
+  long n = SYSCALL(SYS_readlinkat, AT_FDCWD, link, out, size - 1, 0, 0);
   if (n < 0) return -1;
   out[n] = 0;
   return 0;
@@ -813,7 +830,8 @@ static int decide(const struct table_header *h, struct program *program, char *c
         break;
     }
     if (!objects) continue;
-    if (fired.count++ == 0) memset(fired.bits, 0, (h->rules + 7) / 8);
+    if (fired.count++ == 0)
+      for (unsigned i = 0; i < (h->rules + 7) / 8; i++) fired.bits[i] = 0;
     fired.bits[r / 8] |= (unsigned char)(1u << (r % 8));
     if (rule->blocks) refused = 1;
   }
@@ -910,8 +928,8 @@ static char *const *guarded_env(char *const envp[], char **out, char *preload) {
 static void guard_own_environment(void) {
   if (!config.configured) return;
   const char *ours = config.preload_entry + strlen("LD_PRELOAD=");
-  const char *current = getenv("LD_PRELOAD");
-  if (current == NULL || strstr(current, ours) == NULL) setenv("LD_PRELOAD", ours, 1);
+  const char *current = environment_value("LD_PRELOAD");
+  if (current == NULL || !holds_ours(current, ours)) setenv("LD_PRELOAD", ours, 1);
   setenv("VIGIL_GUARD_DIR", config.dir_entry + strlen("VIGIL_GUARD_DIR="), 1);
   setenv("VIGIL_FAIL_MODE", config.failmode_entry + strlen("VIGIL_FAIL_MODE="), 1);
 }
@@ -988,7 +1006,7 @@ static int search_and_exec(const char *file, char *const argv[], char *const env
     if (errno == ENOEXEC) exec_as_script(file, argv, envp);
     return -1;
   }
-  const char *path = getenv("PATH");
+  const char *path = environment_value("PATH");
   if (path == NULL) path = "/bin:/usr/bin";
   /* glibc bounds both to keep its buffer on the stack: a longer name is ENAMETOOLONG, a longer entry skipped. */
   size_t file_size = bounded_length(file, NAME_MAX) + 1;
@@ -1101,7 +1119,7 @@ EXPORT int execveat(int dirfd, const char *pathname, char *const argv[], char *c
     if (fd_path(dirfd, path, sizeof path) != 0) path[0] = 0;
   } else {
     char dir[PATH_MAX];
-    int ok = dirfd == AT_FDCWD ? getcwd(dir, sizeof dir) != NULL : fd_path(dirfd, dir, sizeof dir) == 0;
+    int ok = dirfd == AT_FDCWD ? working_directory(dir, sizeof dir) == 0 : fd_path(dirfd, dir, sizeof dir) == 0;
     if (!ok) dir[0] = 0;
     snprintf(path, sizeof path, "%s/%s", dir, pathname);
   }

@@ -56,6 +56,23 @@ const HOT_PATH_LIBC = [
   'memcpy',
 ];
 
+/**
+ * What every program started binds when it loads the guard (-z now: one symbol lookup each): libc functions
+ * the guard now does without (system calls and its own code), and the C runtime start files' weak symbols.
+ */
+const NOT_BOUND_AT_LOAD = [
+  'execvpe',
+  'getenv',
+  'getcwd',
+  'readlink',
+  'memset',
+  'strstr',
+  '_ITM_registerTMCloneTable',
+  '_ITM_deregisterTMCloneTable',
+  '__gmon_start__',
+  '__cxa_finalize',
+];
+
 let work: string;
 const built = new Map<GuardArchitecture, { library: string; probe: string }>();
 
@@ -93,6 +110,11 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
     // Deciding on an allowed exec runs none of libc's code (each libc page is a page fault in a child forked
     // from Node): no system call wrapper and none of the string functions the decision needs.
     expect(required.map((r) => r.name).filter((name) => HOT_PATH_LIBC.includes(name))).toEqual([]);
+    const undefinedSymbols = [...symbols.matchAll(/ UND (\w+)/g)].map((m) => m[1]!);
+    expect(undefinedSymbols.filter((name) => NOT_BOUND_AT_LOAD.includes(name))).toEqual([]);
+    // Its calls of its own functions (execv to execve, execvp to execvpe) are bound when it is linked.
+    const relocations = spawnSync('readelf', ['-r', '-W', library], { encoding: 'utf8' }).stdout;
+    expect(relocations).not.toMatch(/\bexecve\b|\bexecvpe\b/);
     const tooNew = (limit: number[]) =>
       required.filter((r) => newer(versionOf(r.version), limit)).map((r) => `${r.name}@GLIBC_${r.version}`);
     expect(tooNew(AL2023_GLIBC)).toEqual([]);
@@ -110,7 +132,7 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
   });
 
   /** The probe with the guard loaded (or, for comparison, without it: glibc alone). */
-  const probeRun = (guard: { dir: string } | undefined, call: string, args: string[], env: Record<string, string> = {}) => {
+  const probeRun = (guard: { dir: string } | undefined, call: string, args: string[], env: Record<string, string> = {}, cwd?: string) => {
     const { library, probe } = built.get(target)!;
     const guardEnv = guard === undefined ? env : { LD_PRELOAD: library, VIGIL_GUARD_DIR: guard.dir, ...env };
     const [command, commandArgs, processEnv] =
@@ -121,10 +143,11 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
             ['-L', '/usr/aarch64-linux-gnu', ...Object.entries(guardEnv).flatMap(([k, v]) => ['-E', `${k}=${v}`]), probe, call, ...args],
             { PATH: '/usr/bin:/bin' },
           ];
-    const result = spawnSync(command, commandArgs, { encoding: 'utf8', env: processEnv });
+    const result = spawnSync(command, commandArgs, { encoding: 'utf8', env: processEnv, cwd });
     return { status: result.status, stdout: result.stdout.trim() };
   };
-  const run = (dir: string, call: string, args: string[], env: Record<string, string> = {}) => probeRun({ dir }, call, args, env);
+  const run = (dir: string, call: string, args: string[], env: Record<string, string> = {}, cwd?: string) =>
+    probeRun({ dir }, call, args, env, cwd);
 
   // Started now: the machine's programs are older, so only the rules under test object to them.
   const table = (rules: Array<[GuardControl, 'block' | 'detect', ...string[]]>, facts: Partial<GuardTableContent> = {}) =>
@@ -252,6 +275,17 @@ describe.each(guardArchitectures)('the exec guard library for %s', (target) => {
         expect({ call, ...guarded }).toEqual({ call, ...expected });
       }
     });
+  });
+
+  it('judges execveat of a path relative to the working directory on the file it names from there', () => {
+    const dir = mkdtempSync(join(work, 'guard-'));
+    writeFileSync(join(dir, 'rules'), table([['blockedExecutables', 'block', '/usr/bin/id']]));
+    symlinkSync('/usr/bin/id', join(dir, 'renamed'));
+    symlinkSync('/bin/true', join(dir, 'other'));
+    // Found only from the working directory: through a link to the blocked program.
+    expect(run(dir, 'execveat', ['renamed'], {}, dir)).toEqual({ status: 99, stdout: 'refused errno=13' });
+    expect(readFileSync(join(dir, 'events'), 'utf8').split('\t').slice(5, 7)).toEqual(['renamed', realpathSync('/usr/bin/id')]);
+    expect(run(dir, 'execveat', ['other'], {}, dir).status).toBe(0);
   });
 
   it('follows the fail mode when the table is not whole: cut, another format or version, or entries pointing outside it', () => {

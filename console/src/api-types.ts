@@ -62,7 +62,10 @@ export interface paths {
         };
         /** Read an application scope */
         get: operations["getV1ApplicationScopesBy_name"];
-        /** Replace an application scope */
+        /**
+         * Replace an application scope
+         * @description Replaces the whole application scope; write-only values the body leaves out are kept. A body that is the application scope as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         */
         put: operations["putV1ApplicationScopesBy_name"];
         post?: never;
         /** Delete an application scope */
@@ -255,7 +258,10 @@ export interface paths {
         };
         /** Read an enforcer group */
         get: operations["getV1EnforcerGroupsBy_name"];
-        /** Replace an enforcer group */
+        /**
+         * Replace an enforcer group
+         * @description Replaces the whole enforcer group; write-only values the body leaves out are kept. A body that is the enforcer group as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         */
         put: operations["putV1EnforcerGroupsBy_name"];
         post?: never;
         /** Delete an enforcer group */
@@ -599,7 +605,10 @@ export interface paths {
         };
         /** Read a runtime policy */
         get: operations["getV1PoliciesBy_name"];
-        /** Replace a runtime policy */
+        /**
+         * Replace a runtime policy
+         * @description Replaces the whole policy; write-only values the body leaves out are kept. A body that is the policy as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         */
         put: operations["putV1PoliciesBy_name"];
         post?: never;
         /** Delete a runtime policy and its schedule */
@@ -670,7 +679,10 @@ export interface paths {
         };
         /** Global bypass and enforcer settings */
         get: operations["getV1SettingsEnforcer"];
-        /** Replace the global bypass and enforcer settings */
+        /**
+         * Replace the global bypass and enforcer settings
+         * @description Replaces the whole settings document; write-only values the body leaves out are kept. A body that is the settings document as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         */
         put: operations["putV1SettingsEnforcer"];
         post?: never;
         delete?: never;

@@ -824,6 +824,20 @@ const yamlAlternatives: Record<string, string> = {
 /** Creates that are create-if-absent: the same create sent again answers 200 with what is stored. */
 const replayableCreates = new Set(['POST /v1/policies', 'POST /v1/application-scopes']);
 
+/**
+ * Replacements of one configuration item, which like its PATCH write nothing when the body is the item as it is.
+ * Keyed by route, the item's name in the description.
+ */
+const itemReplacements: Record<string, string> = {
+  'PUT /v1/policies/{name}': 'policy',
+  'PUT /v1/application-scopes/{name}': 'application scope',
+  'PUT /v1/enforcer-groups/{name}': 'enforcer group',
+  'PUT /v1/settings/enforcer': 'settings document',
+};
+
+const replacementDescription = (item: string): string =>
+  `Replaces the whole ${item}; write-only values the body leaves out are kept. A body that is the ${item} as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.`;
+
 /** Parameters whose meaning is not the usual one, by `<route key> <name>`. */
 const parameterDescriptions: Record<string, string> = {
   'GET /v1/activity since': 'Only entries at or after this ISO 8601 instant (inclusive).',
@@ -899,6 +913,7 @@ function operation(route: RouteDefinition): Record<string, unknown> {
       .map((s) => (s ? s[0]!.toUpperCase() + s.slice(1) : ''))
       .join('')}`,
     summary: route.summary,
+    ...(itemReplacements[key] ? { description: replacementDescription(itemReplacements[key]) } : {}),
     security,
     ...(pathParams.length + query.length + conditional.length > 0 ? { parameters: [...pathParams, ...query, ...conditional] } : {}),
     ...(body?.request

@@ -11,7 +11,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import type { Stored } from '../../shared/storage/ports.js';
 import { clustersToReissue, reissueWebhooks } from '../use-cases/webhook-issue.js';
-import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
+import { mergePatchRoute, unchangedPutRoute } from '../use-cases/merge-patch-writes.js';
 import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** Groups created on first start; clusters and agents fall back to them, so they cannot be deleted. */
@@ -104,7 +104,7 @@ export function groupRoutes(runtime: Runtime) {
       body: await functionRulesOfGroup(runtime, request.params.name ?? '', request.query),
     }),
 
-    'PUT /v1/enforcer-groups/{name}': replace,
+    'PUT /v1/enforcer-groups/{name}': unchangedPutRoute(read, replace, enforcerGroupSchema),
 
     'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace, enforcerGroupSchema),
 

@@ -8,7 +8,7 @@ import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { policyView, policyWrites } from '../use-cases/policy-writes.js';
 import { createIfAbsent } from '../use-cases/create-replay.js';
-import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
+import { mergePatchRoute, unchangedPutRoute } from '../use-cases/merge-patch-writes.js';
 
 /** The policy as sent, without what the server owns: its metadata and the advice of a save answer. */
 function withoutServerFields(policy: Policy): Policy {
@@ -70,7 +70,7 @@ export function policyRoutes(runtime: Runtime) {
 
     'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/policies/{name}': replace,
+    'PUT /v1/policies/{name}': unchangedPutRoute(read, replace, policySchema),
 
     'PATCH /v1/policies/{name}': mergePatchRoute(read, replace, policySchema),
 

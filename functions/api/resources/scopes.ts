@@ -6,7 +6,7 @@ import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/typ
 import type { Runtime } from '../../shared/runtime.js';
 import { listAll, withoutMeta } from '../../shared/storage/read-all.js';
 import { createIfAbsent, holdsRequested } from '../use-cases/create-replay.js';
-import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
+import { mergePatchRoute, unchangedPutRoute } from '../use-cases/merge-patch-writes.js';
 import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** The built-in scope that matches everything; it is not stored and cannot change. */
@@ -82,7 +82,10 @@ export function scopeRoutes(runtime: Runtime) {
 
     'GET /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/application-scopes/{name}': replace,
+    'PUT /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
+      refuseGlobal(request.params.name ?? '');
+      return unchangedPutRoute(read, replace, applicationScopeSchema)(request);
+    },
 
     'PATCH /v1/application-scopes/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       refuseGlobal(request.params.name ?? '');

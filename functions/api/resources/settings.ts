@@ -5,7 +5,7 @@ import type { ApiHandlers, ApiRequest, ApiResponse } from '../../shared/http/typ
 import type { Runtime } from '../../shared/runtime.js';
 import { withoutMeta } from '../../shared/storage/read-all.js';
 import { currentSettings, SETTINGS_NAME } from '../use-cases/settings.js';
-import { mergePatchRoute } from '../use-cases/merge-patch-writes.js';
+import { mergePatchRoute, unchangedPutRoute } from '../use-cases/merge-patch-writes.js';
 import { writeAtCurrentVersion } from '../use-cases/unguarded-writes.js';
 
 /** Route handlers of /v1/settings/enforcer. */
@@ -27,7 +27,7 @@ export function settingsRoutes(runtime: Runtime) {
   return {
     'GET /v1/settings/enforcer': async (): Promise<ApiResponse> => versioned(200, await currentSettings(runtime)),
 
-    'PUT /v1/settings/enforcer': replace,
+    'PUT /v1/settings/enforcer': unchangedPutRoute(() => currentSettings(runtime), replace, enforcerSettingsSchema),
 
     'PATCH /v1/settings/enforcer': mergePatchRoute(() => currentSettings(runtime), replace, enforcerSettingsSchema),
   } satisfies ApiHandlers;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { applyMergePatch } from '../../../layers/core/index.js';
-import { BadRequestError, UnsupportedMediaTypeError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
+import { BadRequestError, NotFoundError, UnsupportedMediaTypeError, ValidationError, VersionMismatchError } from '../../shared/errors.js';
 import { ifMatchVersion, versioned } from '../../shared/http/helpers.js';
 import type { ApiRequest, ApiResponse, RouteHandler } from '../../shared/http/types.js';
 import { holdsRequested } from './create-replay.js';
@@ -14,6 +14,8 @@ import { writeAtCurrentVersion } from './unguarded-writes.js';
 // A patch that leaves the item as it is (same values, a default spelled out, an absent member removed) is answered
 // with the item as GET shows it and writes nothing: a new version would bump the configuration revision, so every
 // webhook and enforcer would rebuild its snapshot, and the activity trail would record a change that did not happen.
+// A PUT whose body is the item as it is (a GET sent back, an apply of unchanged files) is answered the same way.
+// If-Match is checked either way: a stale one is 412 even when nothing would change.
 
 export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
@@ -41,11 +43,39 @@ function asDocument(schema: z.ZodType, value: unknown): object | undefined {
   return doc;
 }
 
-/** True when the merged item is the current one as the PUT would store it: writing it would change nothing. */
-function changesNothing(schema: z.ZodType, current: object, merged: unknown): boolean {
+/** True when `next` is the current item as the PUT would store it: writing it would change nothing. */
+function changesNothing(schema: z.ZodType, current: object, next: unknown): boolean {
   const before = asDocument(schema, current);
-  const after = asDocument(schema, merged);
+  const after = asDocument(schema, next);
   return before !== undefined && after !== undefined && holdsRequested(before, after);
+}
+
+function checkIfMatch(ifMatch: number | undefined, current: { readonly version: number }): void {
+  if (ifMatch !== undefined && ifMatch !== current.version)
+    throw new VersionMismatchError(`the item is at version ${current.version}, not ${ifMatch}`);
+}
+
+/** The answer to a write of `next` over the item read: the item as it is when the write would change nothing, else undefined. */
+function unchangedAnswer(schema: z.ZodType, current: { readonly version: number } & object, next: unknown): ApiResponse | undefined {
+  return changesNothing(schema, current, next) ? versioned(200, current) : undefined;
+}
+
+/**
+ * A PUT handler made of the route's read, its PUT handler and the schema of its item: a body that is the item as
+ * it is writes nothing and is answered with the item, as a patch that changes nothing is. Any other body, and a
+ * PUT of an item that does not exist, goes to the PUT handler as it came.
+ */
+export function unchangedPutRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType): RouteHandler {
+  return async (request) => {
+    const current = await read(request).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    const unchanged = current && unchangedAnswer(schema, current, request.body);
+    if (!unchanged) return replace(request);
+    checkIfMatch(ifMatchVersion(request.headers), current);
+    return unchanged;
+  };
 }
 
 /**
@@ -72,15 +102,15 @@ export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schem
     const ifMatch = ifMatchVersion(request.headers);
     return writeAtCurrentVersion(ifMatch, async (): Promise<ApiResponse> => {
       const current = await read(request);
-      if (ifMatch !== undefined && ifMatch !== current.version)
-        throw new VersionMismatchError(`the item is at version ${current.version}, not ${ifMatch}`);
+      checkIfMatch(ifMatch, current);
       let merged: unknown;
       try {
         merged = applyMergePatch(current, patch);
       } catch (error) {
         throw new BadRequestError(error instanceof Error ? error.message : String(error));
       }
-      if (changesNothing(schema, current, merged)) return versioned(200, current);
+      const unchanged = unchangedAnswer(schema, current, merged);
+      if (unchanged) return unchanged;
       const { 'if-match': _ignored, ...headers } = request.headers;
       return replace({
         ...request,

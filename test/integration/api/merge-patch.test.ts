@@ -3,7 +3,8 @@ import { useApi } from '../../support/api.js';
 
 // PATCH with a JSON merge patch (RFC 7386) on groups, policies, application scopes and settings, over real HTTP on
 // DynamoDB Local: only the named members change, the merged result is validated as a PUT, write-only values are
-// kept, If-Match is honoured, and any other content type is refused before anything is read.
+// kept, If-Match is honoured, and any other content type is refused before anything is read. A patch or a PUT that
+// leaves the item as it is writes nothing.
 
 const api = useApi();
 const patch = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -140,6 +141,64 @@ describe('PATCH with application/merge-patch+json', () => {
       const current = await patch('/v1/enforcer-groups/default-ke', { enforce: group.enforce }, { 'if-match': `"${group.version}"` });
       expect(current.status).toBe(200);
       expect(current.body.version).toBe(group.version);
+    });
+  });
+
+  // A PUT whose body is the item as stored is answered as such a patch, through the same comparison.
+  describe('a PUT of the item as it is', () => {
+    const unchangedPuts: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>]> = [
+      // The item as GET shows it, server-managed fields and all.
+      ['/v1/enforcer-groups/default-ke', (group) => group],
+      ['/v1/settings/enforcer', (settings) => settings],
+      ['/v1/policies/unchanged-policy', (policy) => policy],
+      ['/v1/application-scopes/unchanged-scope', (scope) => scope],
+      // Without the server's fields, and a default spelled out.
+      ['/v1/enforcer-groups/default', ({ version: _version, createdAt: _created, updatedAt: _updated, ...group }) => group],
+      ['/v1/policies/unchanged-policy', ({ version: _version, ...policy }) => ({ ...policy, enabled: true })],
+    ];
+
+    it.each(unchangedPuts)('%s: answers 200 with the current item and writes nothing', async (path, unchanged) => {
+      await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
+      await api.call('POST', '/v1/application-scopes', {
+        body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
+      });
+      const before = await api.call('GET', path);
+      const revision = (await api.call('GET', '/v1/health')).body.revision;
+      const activity = (await api.call('GET', '/v1/activity')).body.items.length;
+
+      const answer = await api.call('PUT', path, { body: unchanged(before.body) });
+
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual(before.body);
+      expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
+      expect((await api.call('GET', path)).body).toEqual(before.body);
+      expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
+      expect((await api.call('GET', '/v1/activity')).body.items).toHaveLength(activity);
+    });
+
+    it('still answers 412 to a stale If-Match, and 409 for the built-in Global scope', async () => {
+      const group = (await api.call('GET', '/v1/enforcer-groups/default-ke')).body;
+      const stale = await api.call('PUT', '/v1/enforcer-groups/default-ke', {
+        body: group,
+        headers: { 'if-match': `"${group.version + 3}"` },
+      });
+      expect(stale.status).toBe(412);
+      expect(stale.body.error.code).toBe('version_mismatch');
+      const current = await api.call('PUT', '/v1/enforcer-groups/default-ke', {
+        body: group,
+        headers: { 'if-match': `"${group.version}"` },
+      });
+      expect(current.status).toBe(200);
+      expect(current.body.version).toBe(group.version);
+      const global = (await api.call('GET', '/v1/application-scopes/Global')).body;
+      expect((await api.call('PUT', '/v1/application-scopes/Global', { body: global })).status).toBe(409);
+    });
+
+    it('writes a PUT that changes one field, as before', async () => {
+      const group = (await api.call('GET', '/v1/enforcer-groups/default')).body;
+      const changed = await api.call('PUT', '/v1/enforcer-groups/default', { body: { ...group, description: 'changed by PUT' } });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toMatchObject({ description: 'changed by PUT', version: group.version + 1 });
     });
   });
 

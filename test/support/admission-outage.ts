@@ -59,6 +59,17 @@ export async function enforceDefaultGroup(call: AdminCall): Promise<void> {
   await call('PUT', '/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}', { ...group, enforce: true }, { name: 'default-ke' });
 }
 
+/** Saves policy `exec-guard`: enforcing, everywhere (the Global scope), blocking container exec. */
+export async function saveExecGuard(call: AdminCall): Promise<void> {
+  await call('POST', '/v1/policies', '/v1/policies', {
+    name: 'exec-guard',
+    type: 'container',
+    enforcementMode: 'enforce',
+    scope: { applicationScopes: ['Global'] },
+    controls: { blockContainerExec: { enabled: true } },
+  });
+}
+
 /** A fixture AdmissionReview with a new uid, its request changed by `patch`, as the JSON the API server sends. */
 export function reviewBody(file: string, patch: (request: any) => void = () => undefined): string {
   const body = readAdmissionReview(file);
@@ -122,13 +133,7 @@ export async function installExecGuard(options: {
   const call = adminCaller(createApiHandler(runtime), options.adminToken);
   const registered = await call('POST', '/v1/clusters', '/v1/clusters', { name: 'prod' });
   const secret = (registered.webhookUrl as string).split('/').pop()!;
-  await call('POST', '/v1/policies', '/v1/policies', {
-    name: 'exec-guard',
-    type: 'container',
-    enforcementMode: 'enforce',
-    scope: { applicationScopes: ['Global'] },
-    controls: { blockContainerExec: { enabled: true } },
-  });
+  await saveExecGuard(call);
   await enforceDefaultGroup(call);
   return { config, runtime, secret };
 }

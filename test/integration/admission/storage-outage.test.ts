@@ -12,7 +12,7 @@ import type { HttpHandler } from '../../../functions/shared/http/types.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../infra/local/dynamodb-local.js';
-import { adminCaller, createTablesAt, enforceDefaultGroup, silentLogger } from '../../support/admission-outage.js';
+import { adminCaller, createTablesAt, enforceDefaultGroup, saveExecGuard, silentLogger } from '../../support/admission-outage.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
 import { readFixture } from '../../support/fixtures.js';
 
@@ -121,13 +121,7 @@ beforeAll(async () => {
     enforce: true,
   });
   await register('vault', 'strict-ke');
-  await call('POST', '/v1/policies', '/v1/policies', {
-    name: 'exec-guard',
-    type: 'container',
-    enforcementMode: 'enforce',
-    scope: { applicationScopes: ['Global'] },
-    controls: { blockContainerExec: { enabled: true } },
-  });
+  await saveExecGuard(call);
   await enforceDefaultGroup(call);
 
   warm = createAdmissionHandler(runtime);

@@ -1,4 +1,4 @@
-import { compileSnapshot, planSnapshot, type CompiledSnapshot, type SnapshotPlan } from '../../layers/core/zod-free.js';
+import { compileSnapshot, decidingPolicy, planSnapshot, type CompiledSnapshot, type SnapshotPlan } from '../../layers/core/zod-free.js';
 import { RevisionCache, type RevisionCacheOptions } from './revision-cache.js';
 import { DecisionDocumentTooLargeError } from './storage/DynamoDecisionSnapshots.js';
 import type { ConfigStore, DecisionDocument, DecisionSnapshotStore, WebhookCluster } from './storage/ports.js';
@@ -65,7 +65,11 @@ export async function loadDecisionConfig(sources: DecisionSources, revision: num
   // `revision` can only make a cache reload sooner, never keep a stale state. It is exactly `revision` when
   // the revision has not moved since, and only then does `save` store it for others.
   // The webhook decides container requests only: other policies would be compiled (and stored) for nothing.
-  const decisionConfig = { ...config, revision, policies: config.policies.filter((policy) => policy.type === 'container') };
+  const decisionConfig = {
+    ...config,
+    revision,
+    policies: config.policies.filter((policy) => policy.type === 'container').map(decidingPolicy),
+  };
   const document: DecisionDocument = {
     revision,
     config: decisionConfig,

@@ -18,8 +18,14 @@ import { configKeys } from './tables.js';
 // (docs/adr/0005). Items of one revision are written once, together, and never changed: any set of them a
 // read returns is either complete and right or detectably incomplete, whatever the read's consistency.
 
-/** Bumped when the document's layout changes; documents of another format are ignored (loaded from the items). */
-const FORMAT = 1;
+/**
+ * Bumped when the document's layout changes or the format of the plan it carries (SNAPSHOT_PLAN_FORMAT); documents
+ * of another format are ignored. Format 2: plans of format 2, and of each policy only what decisions read. Each
+ * format has keys of its own (see revisionPrefix): after an upgrade, the new version stores its document of the
+ * current revision beside the old version's instead of finding the key taken and reading every item on every
+ * cold start until the configuration changes; each version reads only its own.
+ */
+const FORMAT = 2;
 /** Compressed bytes per item: DynamoDB's item limit is 400 KB, keys and attributes included. */
 const PART_BYTES = 350 * 1024;
 /** All parts are written in one transaction (at most 4 MB): larger documents are not stored. */
@@ -34,8 +40,17 @@ export class DecisionDocumentTooLargeError extends Error {
   override readonly name = 'DecisionDocumentTooLargeError';
 }
 
+/** The revision as keys begin with it: every key of an older revision sorts before it, whatever its format. */
+function revisionKey(revision: number): string {
+  return String(revision).padStart(12, '0');
+}
+
+/**
+ * What the keys of this format's parts of a revision begin with: `<revision>/<format>#`. Format 1 used
+ * `<revision>#`, which neither begins with nor takes this; within a revision, later formats sort last.
+ */
 function revisionPrefix(revision: number): string {
-  return `${String(revision).padStart(12, '0')}#`;
+  return `${revisionKey(revision)}/${FORMAT}#`;
 }
 
 function sortKey(revision: number, part: number): string {
@@ -116,8 +131,9 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
   async loadNewest(): Promise<DecisionDocument | undefined> {
     try {
       // One page, newest sort key first: the parts of the newest revision, last part first (and parts of older
-      // revisions not removed yet, which are left out). A document larger than one page (about 1 MB, three
-      // parts or more) comes back incomplete and is not used: the caller then reads its revision's parts.
+      // revisions not removed yet, or of another format, which are left out). A document larger than one page
+      // (about 1 MB, three parts or more) comes back incomplete and is not used: the caller then reads its
+      // revision's parts.
       const output = await this.document.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -130,7 +146,7 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
       const items = (output.Items ?? []) as Item[];
       const revision = items[0]?.revision;
       if (typeof revision !== 'number') return undefined;
-      return assemble(items.filter((item) => item.revision === revision).reverse(), revision);
+      return assemble(items.filter((item) => item.revision === revision && item.format === FORMAT).reverse(), revision);
     } catch (error) {
       throw storageError(error);
     }
@@ -188,13 +204,16 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     }
   }
 
-  /** Older revisions are never read again once a newer one is stored: a reader still on one falls back to the items. */
+  /**
+   * Older revisions are never read again once a newer one is stored: a reader still on one falls back to the
+   * items. Documents of this revision in other formats stay, for the instances of the version that reads them.
+   */
   private async removeOlderThan(revision: number): Promise<void> {
     try {
       const keys = await this.query(
         {
           KeyConditionExpression: 'pk = :pk AND sk < :revision',
-          ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
+          ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionKey(revision) },
           ProjectionExpression: 'pk, sk',
           Limit: MAX_REMOVED_PER_SAVE,
         },

@@ -19,7 +19,7 @@ import type { Policy } from '../schemas/policy.js';
  * older plan would then decide differently): a plan of another format is ignored and the configuration is
  * compiled afresh.
  */
-export const SNAPSHOT_PLAN_FORMAT = 1;
+export const SNAPSHOT_PLAN_FORMAT = 2;
 
 /** Where a filing goes: a dimension (index into `dimensions`) and its text, or an exact value in each of two. */
 export type PlannedPlacement =
@@ -31,8 +31,8 @@ export interface PlannedPolicy {
   readonly ordinal: number;
   /** Its enabled controls the engine evaluates, in order (indexes into the plan's `controls`). */
   readonly controls: readonly number[];
-  /** Its own formula as parsed; null when blank. */
-  readonly tree: ScopeExpression | null;
+  /** Its own formula as parsed, as an index into the plan's `trees`; null when blank. */
+  readonly tree: number | null;
   /** null: unindexed, every lookup reaches its one filing. */
   readonly placements: readonly PlannedPlacement[] | null;
   /** Per placement (or the one unindexed filing): decided in (true) or out (false), or the variables it establishes. */
@@ -47,6 +47,12 @@ export interface SnapshotPlan {
   readonly dimensions: ReadonlyArray<readonly [kind: ConstraintKind, attribute: string, name: string | null]>;
   /** Each control compiled once, from the settings of the policy (ordinal) and control key given. */
   readonly controls: ReadonlyArray<readonly [ordinal: number, key: string]>;
+  /**
+   * Each distinct formula as parsed, once (format 2): policies made from a few templates share a few formulas,
+   * and a tree written out per policy was an eighth of the stored document. Policies with the same formula
+   * share one tree, which nothing writes to.
+   */
+  readonly trees: readonly ScopeExpression[];
   readonly policies: readonly PlannedPolicy[];
   readonly problems: readonly string[];
 }
@@ -67,6 +73,18 @@ export function planSnapshot(config: PlannedConfig): SnapshotPlan {
 
   const controlIds = new Map<SharedControl, number>();
   const controls: Array<readonly [number, string]> = [];
+  // A formula's tree depends on its text and variable count alone (what parsing reads).
+  const treeIds = new Map<string, number>();
+  const trees: ScopeExpression[] = [];
+  const treeId = (expression: string, variableCount: number, tree: ScopeExpression): number => {
+    const key = `${variableCount}\u0000${expression}`;
+    let id = treeIds.get(key);
+    if (id === undefined) {
+      treeIds.set(key, (id = trees.length));
+      trees.push(tree);
+    }
+    return id;
+  };
   const dimensionIds = new Map<string, number>();
   const dimensions: Array<readonly [ConstraintKind, string, string | null]> = [];
   const dimensionId = (dimension: Dimension): number => {
@@ -89,10 +107,11 @@ export function planSnapshot(config: PlannedConfig): SnapshotPlan {
       return id;
     });
     const { placements, filings: planned } = filings[position]!;
+    const { expression, variables } = compiled.policy.scope;
     return {
       ordinal: compiled.ordinal,
       controls: controlsOfPolicy,
-      tree: scope.tree ?? null,
+      tree: scope.tree === undefined ? null : treeId(expression, variables.length, scope.tree),
       placements:
         placements?.map((placement): PlannedPlacement =>
           'dimension' in placement
@@ -102,7 +121,7 @@ export function planSnapshot(config: PlannedConfig): SnapshotPlan {
       filings: planned,
     };
   });
-  return { format: SNAPSHOT_PLAN_FORMAT, revision: config.revision, dimensions, controls, policies, problems };
+  return { format: SNAPSHOT_PLAN_FORMAT, revision: config.revision, dimensions, controls, trees, policies, problems };
 }
 
 const CONSTRAINT_KINDS: ReadonlySet<unknown> = new Set<ConstraintKind>(['exact', 'prefix', 'suffix', 'token']);
@@ -171,7 +190,10 @@ export function policiesFromPlan(
       if (!control) throw new PlanMismatchError(`the plan names control ${id}, which it does not list`);
       return control;
     });
-    const where = policyScopeFromTree(policy, scopes, planned.tree ?? undefined);
+    const tree = planned.tree === null ? undefined : plan.trees[planned.tree];
+    if (planned.tree !== null && !tree)
+      throw new PlanMismatchError(`the plan names formula ${String(planned.tree)}, which it does not list`);
+    const where = policyScopeFromTree(policy, scopes, tree);
     if (!where) throw new PlanMismatchError(`the plan files policy ${planned.ordinal}, which is in no existing application scope`);
     policies.push({
       compiled: { policy, ordinal: planned.ordinal, inScope: where.inScope, controls: policyShared.map((control) => control.compiled) },

@@ -18,6 +18,17 @@ export interface ConfigSnapshot {
   readonly groups: readonly EnforcerGroup[];
 }
 
+/**
+ * The fields of a policy that decisions read: what the webhook's stored decision snapshot keeps of each policy
+ * (docs/adr/0021). The description, the timestamps, who changed it last and a scheduled mode change are for
+ * people and the mode-change function; left out, they are bytes a cold instance would only gunzip, parse and
+ * collect.
+ */
+export function decidingPolicy(policy: Policy): Policy {
+  const { name, type, enabled, enforcementMode, version, scope, controls } = policy;
+  return { name, type, enabled, enforcementMode, ...(version === undefined ? {} : { version }), scope, controls };
+}
+
 /** Everything the engine needs, compiled from a ConfigSnapshot once per revision. */
 export interface CompiledSnapshot {
   readonly revision: number;

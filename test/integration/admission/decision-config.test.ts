@@ -93,8 +93,18 @@ describe('loadDecisionConfig', () => {
     expect(first.counts.loadSnapshot).toBe(1);
     const stored = await snapshots.load(revision);
     expect(stored?.revision).toBe(revision);
-    // Only what the webhook decides: container policies.
+    // Only what the webhook decides: container policies, and of each only the fields decisions read (not the
+    // timestamps, who changed it or a scheduled mode change, which the stored item has).
     expect(stored?.config.policies.map((policy) => policy.name)).toEqual(['exec-guard']);
+    expect(Object.keys(stored!.config.policies[0]!).sort()).toEqual([
+      'controls',
+      'enabled',
+      'enforcementMode',
+      'name',
+      'scope',
+      'type',
+      'version',
+    ]);
     // With the plan of its compilation, exactly as the pure planner makes it from the stored configuration.
     expect(stored?.plan).toEqual(JSON.parse(JSON.stringify(planSnapshot(stored!.config))));
     expect(stored?.plan).toMatchObject({ format: SNAPSHOT_PLAN_FORMAT, revision, policies: [{ ordinal: 0 }] });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DecisionDocumentTooLargeError, DynamoDecisionSnapshots } from '../../../functions/shared/storage/DynamoDecisionSnapshots.js';
@@ -83,7 +84,7 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await snapshots().load(7)).toEqual(document);
     expect(await snapshots().load(8)).toBeUndefined();
     expect(await snapshots().load(6)).toBeUndefined();
-    expect(await storedKeys(db)).toEqual(['000000000007#000']);
+    expect(await storedKeys(db)).toEqual(['000000000007/2#000']);
   });
 
   it('keeps the first document stored for a revision: a second save of the same revision changes nothing', async () => {
@@ -96,10 +97,10 @@ describe('DynamoDecisionSnapshots', () => {
   it('splits a large document over several items written together, and reads it back whole', async () => {
     const document = decisionDocument(11, { filler: 1_200_000 });
     await saveCurrent(document);
-    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000011#'))).toEqual([
-      '000000000011#000',
-      '000000000011#001',
-      '000000000011#002',
+    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000011'))).toEqual([
+      '000000000011/2#000',
+      '000000000011/2#001',
+      '000000000011/2#002',
     ]);
     expect(await snapshots().load(11)).toEqual(document);
   });
@@ -107,7 +108,7 @@ describe('DynamoDecisionSnapshots', () => {
   it('ignores an incomplete set of parts', async () => {
     await saveCurrent(decisionDocument(13, { filler: 1_200_000 }));
     await db.clients.document.send(
-      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000013#001' } }),
+      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000013/2#001' } }),
     );
     expect(await snapshots().load(13)).toBeUndefined();
   });
@@ -116,7 +117,7 @@ describe('DynamoDecisionSnapshots', () => {
     await db.clients.document.send(
       new PutCommand({
         TableName: db.tables.config.TableName,
-        Item: { pk: 'DECISION', sk: '000000000015#000', revision: 15, part: 0, parts: 1, format: 1, data: randomBytes(64) },
+        Item: { pk: 'DECISION', sk: '000000000015/2#000', revision: 15, part: 0, parts: 1, format: 2, data: randomBytes(64) },
       }),
     );
     expect(await snapshots().load(15)).toBeUndefined();
@@ -128,10 +129,10 @@ describe('DynamoDecisionSnapshots', () => {
       new QueryCommand({
         TableName: db.tables.config.TableName,
         KeyConditionExpression: 'pk = :pk AND sk = :sk',
-        ExpressionAttributeValues: { ':pk': 'DECISION', ':sk': '000000000016#000' },
+        ExpressionAttributeValues: { ':pk': 'DECISION', ':sk': '000000000016/2#000' },
       }),
     );
-    await db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { ...stored.Items![0], format: 2 } }));
+    await db.clients.document.send(new PutCommand({ TableName: db.tables.config.TableName, Item: { ...stored.Items![0], format: 3 } }));
     expect(await snapshots().load(16)).toBeUndefined();
   });
 
@@ -139,7 +140,7 @@ describe('DynamoDecisionSnapshots', () => {
     await saveCurrent(decisionDocument(20));
     await saveCurrent(decisionDocument(21, { filler: 1_200_000 }));
     expect(await snapshots().load(21)).toBeDefined();
-    expect((await storedKeys(db)).every((key) => key >= '000000000021#')).toBe(true);
+    expect((await storedKeys(db)).every((key) => key >= '000000000021')).toBe(true);
   });
 
   it('refuses a document too large for one transaction, storing nothing', async () => {
@@ -165,14 +166,36 @@ describe('DynamoDecisionSnapshots', () => {
     await db.clients.document.send(
       new PutCommand({
         TableName: db.tables.config.TableName,
-        Item: { pk: 'DECISION', sk: '000000000042#000', revision: 42, part: 0, parts: 1, format: 1, data: new Uint8Array([1, 2, 3]) },
+        Item: { pk: 'DECISION', sk: '000000000042/2#000', revision: 42, part: 0, parts: 1, format: 2, data: new Uint8Array([1, 2, 3]) },
       }),
     );
     expect(await snapshots().loadNewest()).toEqual(large);
     // The newest revision incomplete: nothing, rather than an older document or a torn one.
     await db.clients.document.send(
-      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000043#002' } }),
+      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000043/2#002' } }),
     );
     expect(await snapshots().loadNewest()).toBeUndefined();
+  });
+
+  it('keeps to its own format: a format-1 document of the same revision (as the version before stored it) is neither read nor in the way', async () => {
+    // Format 1 keyed a revision's parts `<revision>#<part>`; its plans are of a format this version ignores.
+    const older = gzipSync(Buffer.from(JSON.stringify(decisionDocument(50)), 'utf8'));
+    await atRevision(50);
+    await db.clients.document.send(
+      new PutCommand({
+        TableName: db.tables.config.TableName,
+        Item: { pk: 'DECISION', sk: '000000000050#000', revision: 50, part: 0, parts: 1, format: 1, data: older },
+      }),
+    );
+    expect(await snapshots().load(50)).toBeUndefined();
+    expect(await snapshots().loadNewest()).toBeUndefined();
+    // Stored beside it, not refused as taken; a later revision's save removes both.
+    const current = decisionDocument(50, { secretHash: 'b'.repeat(64) });
+    expect(await snapshots().save(current)).toBe(true);
+    expect(await snapshots().load(50)).toEqual(current);
+    expect(await snapshots().loadNewest()).toEqual(current);
+    expect(await storedKeys(db)).toEqual(expect.arrayContaining(['000000000050#000', '000000000050/2#000']));
+    await saveCurrent(decisionDocument(51));
+    expect((await storedKeys(db)).filter((key) => key.startsWith('000000000050'))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import {
   applicationScopeSchema,
   compileSnapshot,
   decide,
+  decidingPolicy,
   enforcerGroupSchema,
   enforcerSettingsSchema,
   planSnapshot,
@@ -23,7 +24,10 @@ import { arbEvent, arbPolicy, arbWorkload, prodScope } from '../../support/engin
 // A snapshot plan is stored as JSON with the decision snapshot and read back by cold instances: every test
 // here compiles from the plan as it comes back from JSON, and compares with a fresh compile.
 
-const fromStorage = (plan: SnapshotPlan): SnapshotPlan => JSON.parse(JSON.stringify(plan)) as SnapshotPlan;
+const fromStorage = <T>(stored: T): T => JSON.parse(JSON.stringify(stored)) as T;
+
+/** The configuration as the webhook's stored snapshot holds it: each policy's deciding fields only, read back from JSON. */
+const storedConfig = (config: ConfigSnapshot): ConfigSnapshot => fromStorage({ ...config, policies: config.policies.map(decidingPolicy) });
 
 function configOf(policies: readonly PolicyInput[], revision = 7): ConfigSnapshot {
   return {
@@ -62,10 +66,12 @@ describe('compileSnapshot from a stored plan', () => {
               scope: missingScope ? { ...spec.scope, applicationScopes: [...spec.scope.applicationScopes, 'gone'] } : spec.scope,
             })) as PolicyInput[],
           );
-          const plan = fromStorage(planSnapshot(config));
+          // Planned and rebuilt from what the webhook stores; compiled afresh from the whole policies.
+          const stored = storedConfig(config);
+          const plan = fromStorage(planSnapshot(stored));
           // The plan fits: the snapshot below is rebuilt from it, not compiled afresh behind its back.
-          expect(() => policiesFromPlan(config, plan)).not.toThrow();
-          const planned = compileSnapshot(config, plan);
+          expect(() => policiesFromPlan(stored, plan)).not.toThrow();
+          const planned = compileSnapshot(stored, plan);
           const fresh = compileSnapshot(config);
           expect(planned.problems).toEqual(fresh.problems);
           // Every request twice: the first reach of a filing compiles its residual formula.
@@ -91,9 +97,14 @@ describe('compileSnapshot from a stored plan', () => {
       fc.property(fc.integer({ min: 10, max: 150 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (n, seed) => {
         const { config } = generateConfig(n, seed);
         const bench = generateConfig(n, seed);
-        const plan = fromStorage(planSnapshot(config));
-        expect(() => policiesFromPlan(config, plan)).not.toThrow();
-        const planned = compileSnapshot(config, plan);
+        const stored = storedConfig(config);
+        const plan = fromStorage(planSnapshot(stored));
+        expect(() => policiesFromPlan(stored, plan)).not.toThrow();
+        // One tree per distinct formula (and variable count), however many policies share it.
+        expect(plan.trees.length).toBeLessThanOrEqual(
+          new Set(config.policies.map((p) => `${p.scope.variables.length} ${p.scope.expression}`)).size,
+        );
+        const planned = compileSnapshot(stored, plan);
         const fresh = compileSnapshot(config);
         for (const kind of requestKinds) {
           for (const { request } of generateRequests(bench, kind, 24)) expect(answer(planned, request)).toEqual(answer(fresh, request));
@@ -165,6 +176,7 @@ describe('compileSnapshot: which plans it uses', () => {
       { ...plan, policies: plan.policies.map((policy) => ({ ...policy, ordinal: 5 })) },
       { ...plan, controls: plan.controls.map(([ordinal]) => [ordinal, 'noSuchControl'] as const) },
       { ...plan, dimensions: [] },
+      { ...plan, trees: [] },
       { ...plan, policies: plan.policies.map((policy) => ({ ...policy, filings: [] })) },
       // Damaged rather than out of date: checked when the plan is read, since the indexes are filed later,
       // by the first decision of each action, where a plan can no longer be set aside.

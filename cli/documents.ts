@@ -68,6 +68,16 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A file's size in bytes; 0 for stdin (`-`) and for what cannot be read, whose reading then says why. */
+export async function fileBytes(file: string): Promise<number> {
+  if (file === '-') return 0;
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Reads a file's text (`-` is stdin). */
 export async function readText(file: string): Promise<string> {
   try {

@@ -174,7 +174,7 @@ terminal; elsewhere they need --yes, and without it nothing is written (exit 1).
   program
     .command('import')
     .description(
-      "import one document (an export document with its enforcer groups, or the commercial product's JSON: runtime policies, application scopes, enforcer groups, its list answer, bypass entries); all or nothing; prints each policy's warnings. A document larger than 5 MiB is uploaded in parts and committed at once (progress on a terminal)",
+      "import one document (an export document with its enforcer groups, or the commercial product's JSON: runtime policies, application scopes, enforcer groups, its list answer, bypass entries); all or nothing; prints each policy's warnings. A document larger than 5 MiB is uploaded in parts and committed at once (progress on a terminal); one over 160 MiB, or needing more than 32 parts, is refused before anything is sent",
     )
     .argument('<file>', 'YAML or JSON file ("-" reads stdin)')
     .option('--dry-run', 'validate and report per item, write nothing')

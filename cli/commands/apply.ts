@@ -137,7 +137,7 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
     // One all-or-nothing request: the server validates everything again and writes every item or none.
     let answer: ImportAnswer;
     try {
-      answer = await sendImport(ctx, desired.document, { mode: 'upsert' });
+      answer = await sendImport(ctx, `the configuration in ${options.file.join(', ')}`, desired.document, { mode: 'upsert' });
     } catch (error) {
       // What only the server can check (e.g. that a scheduled instant lies in the future): name the files.
       if (!(error instanceof ApiError)) throw error;

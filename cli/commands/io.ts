@@ -1,9 +1,10 @@
 // `vigil export` and `vigil import`: the export document as the API gives it, and the import API as it is
 // (all-or-nothing, with its dry run), including the commercial product's runtime-policy JSON.
 import { writeFile } from 'node:fs/promises';
+import { importSizeProblem } from '../../layers/core/index.js';
 import type { Context } from '../context.js';
 import { fetchExportDocument } from '../export-pages.js';
-import { FileProblems, importBody, readText } from '../documents.js';
+import { fileBytes, FileProblems, importBody, readText } from '../documents.js';
 import { ApiError, CliError, ExitCode } from '../errors.js';
 import { fileProblem, refuseUnwritableFile } from '../files.js';
 import { printImportNotes, type ImportAnswer } from '../import-answer.js';
@@ -77,11 +78,14 @@ const itemColumns: readonly Column<ImportItem>[] = [
 ];
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
+  // Checked before reading, as the console does: a file the API could never take is not loaded at all.
+  const tooLarge = importSizeProblem(file, await fileBytes(file));
+  if (tooLarge) throw new CliError(tooLarge);
   const read = importBody(file, await readText(file));
   if (!read.ok) throw read.issues.length > 0 ? new FileProblems(read.message, read.issues) : new CliError(read.message);
   const { body } = read;
   // A document larger than one request goes as a multi-part import with one commit.
-  const answer = await sendImport(ctx, body, { mode: options.mode, ...(options.dryRun ? { dryRun: true } : {}) });
+  const answer = await sendImport(ctx, file, body, { mode: options.mode, ...(options.dryRun ? { dryRun: true } : {}) });
   if (options.output !== 'table') {
     ctx.output(answer, options.output, []);
     if (options.dryRun) ctx.note('Dry run: nothing was written.');

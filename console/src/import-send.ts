@@ -4,10 +4,11 @@
 // place in the chosen file.
 
 import {
+  importPartsProblem,
+  importSizeProblem,
   inDocument,
   jsonBytes,
-  MAX_IMPORT_DOCUMENT_BYTES,
-  MAX_IMPORT_PARTS,
+  mebibytes,
   SINGLE_IMPORT_BYTES,
   splitImport,
   type SplitImport,
@@ -25,35 +26,23 @@ export interface PreparedImport {
   readonly split?: SplitImport;
 }
 
-const MiB = 1024 * 1024;
-
-export function mebibytes(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
-}
-
 /** A file's size as people read it: KiB below a mebibyte, so that a small file does not read "0.0 MiB". */
 export function fileSize(bytes: number): string {
-  return bytes < MiB ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : mebibytes(bytes);
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : mebibytes(bytes);
 }
 
-/** Why a document of this size cannot be imported at all, or undefined when it can (in one request or in parts). */
-export function sizeProblem(fileName: string, bytes: number): string | undefined {
-  if (bytes > MAX_IMPORT_DOCUMENT_BYTES)
-    return `${fileName} is ${mebibytes(bytes)}: the API imports at most ${mebibytes(MAX_IMPORT_DOCUMENT_BYTES)} (${MAX_IMPORT_PARTS} parts of ${mebibytes(SINGLE_IMPORT_BYTES)}). Nothing was written.`;
-  return undefined;
-}
-
-/** The document with its parts when it needs them; an error sentence when even the parts exceed what the API takes. */
+/**
+ * The document with its parts when it needs them; the core's sentence (the CLI's too) when it is larger than the API
+ * takes, or its parts of whole items more than an import has.
+ */
 export function prepareImport(fileName: string, body: unknown): PreparedImport | { readonly problem: string } {
   const bytes = jsonBytes(body);
-  const tooLarge = sizeProblem(fileName, bytes);
+  const tooLarge = importSizeProblem(fileName, bytes);
   if (tooLarge) return { problem: tooLarge };
   if (bytes <= SINGLE_IMPORT_BYTES) return { fileName, body, bytes };
   const split = splitImport(body);
-  if (split.parts.length > MAX_IMPORT_PARTS)
-    return {
-      problem: `${fileName} needs ${split.parts.length} parts of whole items: the API imports at most ${MAX_IMPORT_PARTS} parts. Nothing was written.`,
-    };
+  const tooManyParts = importPartsProblem(fileName, bytes, split.parts.length);
+  if (tooManyParts) return { problem: tooManyParts };
   return { fileName, body, bytes, split };
 }
 

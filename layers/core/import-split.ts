@@ -14,6 +14,32 @@ export const MAX_IMPORT_DOCUMENT_BYTES = MAX_IMPORT_PARTS * SINGLE_IMPORT_BYTES;
 /** What a client puts in one part at most: whole items, well below the route limit. */
 export const IMPORT_PART_BYTES = 4 * 1024 * 1024;
 
+const MIB = 1024 * 1024;
+
+/** A size as both clients write it in their import messages. */
+export function mebibytes(bytes: number): string {
+  return `${(bytes / MIB).toFixed(1)} MiB`;
+}
+
+/**
+ * Why a document (or the file holding it) of this size cannot be imported at all, or undefined when it may be:
+ * even cut into full parts it would need more than MAX_IMPORT_PARTS. A client says so before reading the file.
+ */
+export function importSizeProblem(name: string, bytes: number): string | undefined {
+  if (bytes <= MAX_IMPORT_DOCUMENT_BYTES) return undefined;
+  return `${name} is ${mebibytes(bytes)}: the API imports at most ${mebibytes(MAX_IMPORT_DOCUMENT_BYTES)} (${MAX_IMPORT_PARTS} parts of ${mebibytes(SINGLE_IMPORT_BYTES)}). Nothing was written.`;
+}
+
+/**
+ * Why a document of `bytes` cut into `parts` cannot be imported, or undefined when it can: parts hold whole items
+ * (at most IMPORT_PART_BYTES each, an item larger than that alone), so a document below the size limit may
+ * still need more than MAX_IMPORT_PARTS. A client says so before it opens an upload.
+ */
+export function importPartsProblem(name: string, bytes: number, parts: number): string | undefined {
+  if (parts <= MAX_IMPORT_PARTS) return undefined;
+  return `${name} is ${mebibytes(bytes)} and needs ${parts} parts of whole items (up to ${mebibytes(IMPORT_PART_BYTES)} each): the API imports at most ${MAX_IMPORT_PARTS} parts. Nothing was written.`;
+}
+
 /** One part to upload, and where its items start in the document's lists. */
 export interface ImportPart {
   readonly body: unknown;

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inDocument, jsonBytes, splitImport, utf8Length } from '../../layers/core/import-split.js';
+import {
+  importPartsProblem,
+  importSizeProblem,
+  inDocument,
+  jsonBytes,
+  MAX_IMPORT_DOCUMENT_BYTES,
+  MAX_IMPORT_PARTS,
+  splitImport,
+  utf8Length,
+} from '../../layers/core/import-split.js';
 import { commercialDocumentsDir } from '../fixtures/commercial/expectations.js';
 
 // How a client (vigil import, the web console) cuts a document larger than one request into the parts of a multi-part import (docs/adr/0016),
@@ -50,6 +59,22 @@ describe('splitting an import document into parts', () => {
     expect(parts[0]!.body).toEqual({ formatVersion: 1, enforcerGroups });
     expect(parts.flatMap((part) => (part.body as { enforcerGroups?: unknown[] }).enforcerGroups ?? [])).toEqual(enforcerGroups);
     expect(inDocument('parts.1.enforcerGroups.0.type', split)).toBe('enforcerGroups.0.type');
+  });
+});
+
+describe('what a client refuses before it sends an import', () => {
+  it('a document over 32 full parts of 5 MiB, by its size', () => {
+    expect(importSizeProblem('big.json', MAX_IMPORT_DOCUMENT_BYTES)).toBeUndefined();
+    expect(importSizeProblem('big.json', MAX_IMPORT_DOCUMENT_BYTES + 1024 * 1024)).toBe(
+      'big.json is 161.0 MiB: the API imports at most 160.0 MiB (32 parts of 5.0 MiB). Nothing was written.',
+    );
+  });
+
+  it('a document cut into more than 32 parts of whole items', () => {
+    expect(importPartsProblem('big.json', 70 * 1024 * 1024, MAX_IMPORT_PARTS)).toBeUndefined();
+    expect(importPartsProblem('big.json', 70 * 1024 * 1024, MAX_IMPORT_PARTS + 1)).toBe(
+      'big.json is 70.0 MiB and needs 33 parts of whole items (up to 4.0 MiB each): the API imports at most 32 parts. Nothing was written.',
+    );
   });
 });
 

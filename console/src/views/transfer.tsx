@@ -1,19 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fetchExportDocument } from '../../../cli/export-pages.js';
-import { SINGLE_IMPORT_BYTES } from '../../../layers/core/import-split.js';
+import { importSizeProblem, mebibytes, SINGLE_IMPORT_BYTES } from '../../../layers/core/import-split.js';
 import { describeOrigin, importBody } from '../../../cli/policy-documents.js';
 import { ApiError, call, query, type Answer, type FieldProblem } from '../api';
 import { downloadText } from '../download';
-import {
-  fileSize,
-  mebibytes,
-  prepareImport,
-  sendImport,
-  sizeProblem,
-  type ImportAnswer,
-  type ImportMode,
-  type PreparedImport,
-} from '../import-send';
+import { fileSize, prepareImport, sendImport, type ImportAnswer, type ImportMode, type PreparedImport } from '../import-send';
 
 type ExportPage = Answer<'getV1Export'>;
 
@@ -269,7 +260,7 @@ function ImportSection() {
     setRefusal(undefined);
     if (!file) return;
     // Checked before reading: a file the API could never take is not loaded into the page at all.
-    const tooLarge = sizeProblem(file.name, file.size);
+    const tooLarge = importSizeProblem(file.name, file.size);
     if (tooLarge) return setRefusal({ message: tooLarge, problems: [] });
     if (file.size === 0) return setRefusal({ message: `${file.name} is empty: choose an exported or policy-as-code file.`, problems: [] });
     setBusy(true);

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalMode } from '../../support/local-mode.js';
@@ -24,6 +24,8 @@ interface Row {
 
 const usage = (args: string[], says: RegExp): Row => ({ args, code: 2, says });
 const fails = (args: string[], says: RegExp): Row => ({ args, code: 1, says });
+/** Refused before any request: sent to a closed port, whose "cannot reach" would show had it tried. */
+const refusedOffline = (args: string[], says: RegExp): Row => ({ args, code: 1, says, unreachable: true });
 const offline = (args: string[]): Row => ({
   args,
   code: 1,
@@ -61,6 +63,16 @@ const rows: readonly Row[] = [
   fails(['import', 'empty.yaml'], /empty\.yaml: import reads one document \(this file has 0\)/),
   fails(['import', 'bad.json'], /bad\.json: not valid JSON/),
   fails(['import', 'huge.yaml'], /huge\.yaml: expected an object/),
+  // Larger than 32 parts of 5 MiB: refused by its size, not read (its zeros are no JSON).
+  refusedOffline(
+    ['import', 'over-limit.json'],
+    /^error: over-limit\.json is 161\.0 MiB: the API imports at most 160\.0 MiB \(32 parts of 5\.0 MiB\)\. Nothing was written\.$/m,
+  ),
+  // Below that size, but 33 items of over 2 MiB: each goes in a part of its own, one part more than an import has.
+  refusedOffline(
+    ['import', 'many-parts.json'],
+    /^error: many-parts\.json is \d+\.\d MiB and needs 33 parts of whole items \(up to 4\.0 MiB each\): the API imports at most 32 parts\. Nothing was written\.$/m,
+  ),
   fails(['--ca', 'missing.pem', 'list', 'policies'], /^error: --ca \S*missing\.pem: cannot read it: no such file$/m),
   fails(['--ca', 'empty-folder', 'list', 'policies'], /^error: --ca \S*empty-folder: cannot read it: it is a folder$/m),
   fails(['--ca', 'empty.yaml', 'list', 'policies'], /not a PEM certificate/),
@@ -159,6 +171,18 @@ beforeAll(async () => {
   // Over the 5 MiB of one import request, as one YAML scalar: huge, and no document Vigil knows.
   await writeFile(work.path('huge.yaml'), `${'x'.repeat(6 * 1024 * 1024)}\n`);
   await writeFile(work.path('policy.yaml'), 'name: p1\ntype: container\n');
+  // A sparse file: its size costs no disk.
+  const overLimit = await open(work.path('over-limit.json'), 'w');
+  await overLimit.truncate(161 * 1024 * 1024);
+  await overLimit.close();
+  // The commercial product's policies as a bare list, each carrying a description of 2.1 MiB.
+  const description = 'd'.repeat(2.1 * 1024 * 1024);
+  await writeFile(
+    work.path('many-parts.json'),
+    JSON.stringify(
+      Array.from({ length: 33 }, (_, i) => ({ name: `large-${i}`, runtime_type: 'container', block_container_exec: true, description })),
+    ),
+  );
   before = await serverState();
   filesBefore = await listing();
 }, 60_000);

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  type WriteRequest as MarshalledWriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import {
   BatchGetCommand,
   BatchWriteCommand,
   QueryCommand,
@@ -28,6 +33,14 @@ export interface BatchClient {
   send(command: BatchGetCommand): Promise<BatchGetCommandOutput>;
 }
 
+/**
+ * The one method batchWriteMarshalledWithRetry uses. The document client passes the low-level command through
+ * as it is (its items are AttributeValue maps already), so either client serves.
+ */
+export interface MarshalledBatchClient {
+  send(command: BatchWriteItemCommand): Promise<BatchWriteItemCommandOutput>;
+}
+
 /** One put or delete of a BatchWriteItem call, in document-client form. */
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -45,13 +58,52 @@ export async function batchWriteWithRetry(
   requests: readonly WriteRequest[],
   options: RetryOptions & { readonly concurrency?: number } = {},
 ): Promise<{ written: number }> {
+  return writeInBatches(
+    tableName,
+    requests,
+    async (batch) => {
+      const output = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: batch } }));
+      return output.UnprocessedItems?.[tableName] ?? [];
+    },
+    options,
+  );
+}
+
+/**
+ * batchWriteWithRetry for requests whose items are AttributeValue maps already: the document client's
+ * marshalling (a walk over every value of every item, then the same walk again by the SDK's serializer)
+ * is left out. For hot paths that build their items' AttributeValues themselves (audit-items.ts).
+ */
+export async function batchWriteMarshalledWithRetry(
+  client: MarshalledBatchClient,
+  tableName: string,
+  requests: readonly MarshalledWriteRequest[],
+  options: RetryOptions & { readonly concurrency?: number } = {},
+): Promise<{ written: number }> {
+  return writeInBatches(
+    tableName,
+    requests,
+    async (batch) => {
+      const output = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+      return output.UnprocessedItems?.[tableName] ?? [];
+    },
+    options,
+  );
+}
+
+/** The loop of both: chunks of 25, a few in flight, what comes back unprocessed sent again after a backoff. */
+async function writeInBatches<R>(
+  tableName: string,
+  requests: readonly R[],
+  write: (batch: R[]) => Promise<R[]>,
+  options: RetryOptions & { readonly concurrency?: number },
+): Promise<{ written: number }> {
   const maxAttempts = options.maxAttempts ?? 8;
   await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), options.concurrency ?? 4, async (batch) => {
-    let pending: WriteRequest[] = batch;
+    let pending: R[] = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const request: BatchWriteCommandInput['RequestItems'] = { [tableName]: pending };
-      const output: BatchWriteCommandOutput = await withRetry(() => client.send(new BatchWriteCommand({ RequestItems: request })), options);
-      pending = output.UnprocessedItems?.[tableName] ?? [];
+      const sending = pending;
+      pending = await withRetry(() => write(sending), options);
       if (pending.length === 0) break;
       if (attempt >= maxAttempts) throw storageError(new Error(`${pending.length} items stayed unprocessed in ${tableName}`));
       // Unprocessed items mean the table or a partition is at capacity: give it time.

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BatchWriteCommand,
-  QueryCommand,
-  type BatchGetCommand,
-  type BatchGetCommandOutput,
-  type BatchWriteCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, type BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { AuditBacklogError, AuditRecorder, type AuditRecorderOptions } from '../../../functions/admission/AuditRecorder.js';
 import { createAdmissionHandler } from '../../../functions/admission/app.js';
@@ -13,7 +8,7 @@ import { createApiHandler } from '../../../functions/api/app.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
 import { AuditWriteError, writeGeneratedAuditEvents } from '../../../functions/shared/storage/audit-items.js';
-import type { BatchClient } from '../../../functions/shared/storage/batch.js';
+import type { MarshalledBatchClient } from '../../../functions/shared/storage/batch.js';
 import type { AuditFallback } from '../../../functions/shared/storage/audit-fallback.js';
 import type { AuditStore, GeneratedAuditEvent } from '../../../functions/shared/storage/ports.js';
 import { httpEvent, lambdaContext } from '../../support/events.js';
@@ -62,16 +57,17 @@ function outage(): Error {
  */
 function faultyClient(db: TestTables) {
   const state = { calls: 0, down: false, unprocessedOnce: false, failCall: 0, inFlight: 0, maxInFlight: 0 };
-  const forward = async (command: BatchWriteCommand): Promise<BatchWriteCommandOutput> => {
-    if (!state.unprocessedOnce) return db.clients.document.send(command);
+  const forward = async (command: BatchWriteItemCommand): Promise<BatchWriteItemCommandOutput> => {
+    if (!state.unprocessedOnce) return db.clients.client.send(command);
     state.unprocessedOnce = false;
     const [table, requests] = Object.entries(command.input.RequestItems ?? {})[0]!;
     const half = Math.ceil(requests.length / 2);
-    const output = await db.clients.document.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
+    const output = await db.clients.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
     return { ...output, UnprocessedItems: { [table]: requests.slice(half) } };
   };
-  const send = async (command: BatchWriteCommand | BatchGetCommand): Promise<BatchWriteCommandOutput | BatchGetCommandOutput> => {
-    if (!(command instanceof BatchWriteCommand)) return db.clients.document.send(command);
+  const send = async (command: BatchWriteItemCommand): Promise<BatchWriteItemCommandOutput> => {
+    // The audit writes send AttributeValue items as they are (the low-level command), never the document form.
+    expect(command).toBeInstanceOf(BatchWriteItemCommand);
     state.calls++;
     if (state.down || state.calls === state.failCall) throw outage();
     state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
@@ -81,7 +77,7 @@ function faultyClient(db: TestTables) {
       state.inFlight--;
     }
   };
-  return { state, client: { send } as BatchClient };
+  return { state, client: { send } satisfies MarshalledBatchClient };
 }
 
 describe('writeGeneratedAuditEvents', () => {
@@ -168,7 +164,7 @@ describe('AuditRecorder', () => {
     return { recorder, written: () => written };
   }
 
-  function storeOver(client: BatchClient) {
+  function storeOver(client: MarshalledBatchClient) {
     const writes: number[] = [];
     const store = {
       putGenerated: (events: readonly GeneratedAuditEvent[]) => {

@@ -37,6 +37,11 @@ async function revision(): Promise<string> {
   return exported.headers.get('x-vigil-revision')!;
 }
 
+/** The columns of the dry run's or result's table: no import deletes, so there is no column of deletions. */
+async function countsColumns(page: Page): Promise<string[]> {
+  return page.getByRole('table').first().getByRole('columnheader').allTextContents();
+}
+
 /** The row of the dry run's or result's table for one kind, as its cells' text. */
 async function countsRow(page: Page, kind: string): Promise<string[]> {
   return page
@@ -165,8 +170,9 @@ describe('the import of the console', () => {
     await chooseFile(page, 'console-import.yaml', yaml, 'application/yaml');
     await page.getByRole('button', { name: 'Dry run' }).click();
     await page.getByRole('heading', { name: 'Dry run of console-import.yaml: nothing was written' }).waitFor();
-    expect(await countsRow(page, 'Runtime policies')).toEqual(['1', '1', '0', '0']);
-    expect(await countsRow(page, 'Application scopes')).toEqual(['1', '0', '0', '0']);
+    expect(await countsColumns(page)).toEqual(['Kind', 'Created', 'Updated (replaced)', 'Unchanged']);
+    expect(await countsRow(page, 'Runtime policies')).toEqual(['1', '1', '0']);
+    expect(await countsRow(page, 'Application scopes')).toEqual(['1', '0', '0']);
     expect(await page.locator('#import-consequence').textContent()).toContain(
       "Applying creates 2 items and replaces 1 item with the file's version, all at once or not at all; 0 items stay as they are.",
     );
@@ -191,7 +197,7 @@ describe('the import of the console', () => {
     await page.getByRole('heading', { name: /^Dry run of console-import.yaml/ }).waitFor();
     await page.getByRole('button', { name: 'Apply import' }).click();
     await page.getByRole('heading', { name: 'Imported: 2 created, 1 updated, 0 unchanged' }).waitFor();
-    expect(await countsRow(page, 'Runtime policies')).toEqual(['1', '1', '0', '0']);
+    expect(await countsRow(page, 'Runtime policies')).toEqual(['1', '1', '0']);
     expect((await vigil.api('GET', '/v1/policies/imp-new')).body.scope).toMatchObject({ applicationScopes: ['imp-scope'] });
     expect((await vigil.api('GET', '/v1/policies/imp-existing')).body.description).toBe('after');
     expect((await vigil.api('GET', '/v1/application-scopes/imp-scope')).status).toBe(200);
@@ -208,7 +214,7 @@ describe('the import of the console', () => {
       await chooseFile(page, 'vigil-export.json', JSON.stringify(exported));
       await page.getByRole('button', { name: 'Dry run' }).click();
       await page.getByRole('heading', { name: 'Dry run of vigil-export.json: nothing was written' }).waitFor();
-      expect(await countsRow(page, 'Enforcer groups')).toEqual(['1', '0', '0', '0']);
+      expect(await countsRow(page, 'Enforcer groups')).toEqual(['1', '0', '0']);
       await page.getByRole('button', { name: 'Apply import' }).click();
       await page.getByRole('heading', { name: 'Imported: 1 created, 0 updated, 0 unchanged' }).waitFor();
       const token = (await page.locator('code.secret').textContent())!;
@@ -228,7 +234,7 @@ describe('the import of the console', () => {
       await chooseFile(page, 'commercial.json', JSON.stringify(good));
       await page.getByRole('button', { name: 'Dry run' }).click();
       await page.getByRole('heading', { name: 'Dry run of commercial.json: nothing was written' }).waitFor();
-      expect(await countsRow(page, 'Runtime policies')).toEqual(['3', '0', '0', '0']);
+      expect(await countsRow(page, 'Runtime policies')).toEqual(['3', '0', '0']);
     },
   );
 
@@ -273,7 +279,7 @@ describe('the import of the console', () => {
       await chooseFile(page, 'large.json', JSON.stringify({ formatVersion: 1, policies }));
       await page.getByRole('button', { name: 'Dry run' }).click();
       await page.getByRole('heading', { name: 'Dry run of large.json: nothing was written' }).waitFor({ timeout: 120_000 });
-      expect(await countsRow(page, 'Runtime policies')).toEqual(['1100', '0', '0', '0']);
+      expect(await countsRow(page, 'Runtime policies')).toEqual(['1100', '0', '0']);
       expect((await vigil.api('GET', '/v1/policies/ui-multi-0000')).status).toBe(404);
       await page.getByRole('button', { name: 'Apply import' }).click();
       await page.getByRole('heading', { name: 'Imported: 1100 created, 0 updated, 0 unchanged' }).waitFor({ timeout: 120_000 });

@@ -142,7 +142,6 @@ function AnswerDetails({ answer, idPrefix }: { answer: ImportAnswer; idPrefix: s
                   {result === 'created' ? 'Created' : result === 'updated' ? 'Updated (replaced)' : 'Unchanged'}
                 </th>
               ))}
-              <th scope="col">Deleted</th>
             </tr>
           </thead>
           <tbody>
@@ -154,7 +153,6 @@ function AnswerDetails({ answer, idPrefix }: { answer: ImportAnswer; idPrefix: s
                   {results.map((result) => (
                     <td key={result}>{counts.get(kind)![result]}</td>
                   ))}
-                  <td>0</td>
                 </tr>
               ))}
           </tbody>

@@ -95,7 +95,8 @@ type Send = (command: never, options?: { abortSignal?: AbortSignal }) => Promise
  * in flight, and after that attempt timed out the SDK would send another, which lands once storage answers
  * again: a write answered with a 503 that is applied later. The signal reaches the HTTP handler, which
  * destroys the attempt's request, and the retry middleware, which then starts no further attempt. Only a
- * call that ran out of its budget is aborted: an answered call's pooled connection stays open for reuse.
+ * call that ran out of its budget is aborted: an answered call's pooled connection stays open for reuse
+ * (docs/adr/0022).
  */
 function abortWhenOverBudget(client: { send: Send }): void {
   const send = client.send.bind(client);

@@ -1,9 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { lazyEventPublisher, lazyModeChangeScheduler } from './lazy-adapters.js';
+import { EventBridgePublisher } from './events/EventBridgePublisher.js';
 import { LogEventPublisher } from './events/LogEventPublisher.js';
 import type { EventPublisher } from './events/ports.js';
+import { EventBridgeModeChangeScheduler } from './scheduling/EventBridgeModeChangeScheduler.js';
 import { LocalModeChangeScheduler, UnconfiguredModeChangeScheduler } from './scheduling/LocalModeChangeScheduler.js';
 import type { ModeChangeScheduler } from './scheduling/ports.js';
 
@@ -11,6 +15,12 @@ import type { ModeChangeScheduler } from './scheduling/ports.js';
 // API validates clusters and keeps schedules, mode change publishes events), so that the SDK clients they
 // load stay out of the other functions' bundles: the enforcer API and the bootstrap carry none of them.
 // Local mode reaches no AWS API: each adapter then has a local stand-in.
+//
+// The SDK clients are imported statically and by name, and built on first use. The deployed function is one
+// esbuild file, which evaluates every module it holds when it loads, a dynamically imported one too; and a
+// namespace import (or a destructured `await import(...)`) keeps every command of the client and its schema.
+// A dynamic import therefore saved nothing and cost every command's evaluation on each cold start
+// (docs/adr/0021); named imports keep only the commands the adapters send.
 
 function awsOptions(config: RuntimeConfig): { region?: string } {
   return config.region ? { region: config.region } : {};
@@ -29,24 +39,16 @@ export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler
   const { scheduling } = config;
   if (config.mode === 'local') return new LocalModeChangeScheduler();
   if (!scheduling) return new UnconfiguredModeChangeScheduler();
-  return lazyModeChangeScheduler(async () => {
-    const [{ SchedulerClient }, { EventBridgeModeChangeScheduler }] = await Promise.all([
-      import('@aws-sdk/client-scheduler'),
-      import('./scheduling/EventBridgeModeChangeScheduler.js'),
-    ]);
-    return new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions(config)), scheduling);
-  });
+  // Built on first use: most admin API requests never schedule a mode change.
+  return lazyModeChangeScheduler(() =>
+    Promise.resolve(new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions(config)), scheduling)),
+  );
 }
 
 /** Publishes to the Vigil event bus when the stack named one; otherwise (and in local mode) to the log. */
 export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPublisher {
   const { eventBusName } = config;
   if (config.mode === 'local' || !eventBusName) return new LogEventPublisher(logger);
-  return lazyEventPublisher(async () => {
-    const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
-      import('@aws-sdk/client-eventbridge'),
-      import('./events/EventBridgePublisher.js'),
-    ]);
-    return new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName);
-  });
+  // Built on first use: a run with no change due publishes nothing.
+  return lazyEventPublisher(() => Promise.resolve(new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName)));
 }

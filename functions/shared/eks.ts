@@ -1,4 +1,4 @@
-import type { EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { DependencyError, ValidationError } from './errors.js';
 
 /** What registration learns about an EKS cluster from its ARN. */
@@ -18,9 +18,9 @@ export function eksDescribeCluster(clientFor?: (region: string) => EKSClient): D
     // arn:aws:eks:<region>:<account>:cluster/<name>
     const [, , , region = '', , resource = ''] = arn.split(':');
     const name = resource.slice('cluster/'.length);
-    // Loaded on first use: registration is rare, and the functions that never register clusters (the
-    // webhook among them) should not pay for the EKS client at cold start.
-    const { DescribeClusterCommand, EKSClient, ResourceNotFoundException } = await import('@aws-sdk/client-eks');
+    // A client per region, built on first use: registration is rare. The client and its one command are
+    // imported by name: the bundle evaluates what it holds at load, and a dynamic import of the client kept all
+    // of its commands there (docs/adr/0021).
     let client = clients.get(region);
     if (!client) clients.set(region, (client = clientFor ? clientFor(region) : new EKSClient({ region })));
     try {

@@ -274,7 +274,7 @@ describe('the composition root', () => {
     expect(JSON.stringify(local.adminAuth)).not.toContain('local-admin-token-0123456789');
   });
 
-  it('wires EventBridge Scheduler and the event bus in AWS, loaded on first use', async () => {
+  it('wires EventBridge Scheduler and the event bus in AWS', async () => {
     const scheduler = mockClient(SchedulerClient);
     const bus = mockClient(EventBridgeClient);
     try {

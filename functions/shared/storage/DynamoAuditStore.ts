@@ -1,9 +1,10 @@
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { countEvent, emptyHistogram, type Histogram, type HistogramBucket } from '../../../layers/core/audit-histogram.js';
 import { auditEventSchema, type AuditEvent } from '../../../layers/core/index.js';
 import { BadRequestError, type ErrorDetail } from '../errors.js';
 import { mapWithConcurrency } from '../retry.js';
-import { ConditionsFailed, transact } from './config-transactions.js';
+import { ConditionsFailed, transactMarshalled } from './config-transactions.js';
 import { storageError } from './client.js';
 import {
   checkLimit,
@@ -16,7 +17,7 @@ import {
   type Item,
   type ItemKey,
 } from './paging.js';
-import { dayOf, indexValue, toItem, writeGeneratedAuditEvents } from './audit-items.js';
+import { attributeValues, dayOf, indexValue, toItem, writeGeneratedAuditEvents } from './audit-items.js';
 import type { AuditQuery, AuditStore, GeneratedAuditEvent, Page } from './ports.js';
 import { auditKeys, type AuditIndexName } from './tables.js';
 
@@ -182,15 +183,16 @@ export class DynamoAuditStore implements AuditStore {
    * all or nothing: when some puts meet an existing event, DynamoDB cancels it and names them
    * (`ConditionalCheckFailed`), and the others are written again without them. A transaction whose answer was
    * lost and is sent again meets its own events, which then count as duplicates, as a re-sent event does.
+   * The items go as AttributeValues built once per item (attributeValues), not marshalled by the document
+   * client in every round: 12-17 µs less of local mode's CPU per stored event, of about 100 (docs/adr/0014).
    */
   private async putChunk(chunk: readonly Item[]): Promise<number> {
-    let pending = chunk;
+    let pending: TransactWriteItem[] = chunk.map((item) => ({
+      Put: { TableName: this.tableName, Item: attributeValues(item), ConditionExpression: 'attribute_not_exists(pk)' },
+    }));
     for (let round = 1; round <= CHUNK_ROUNDS && pending.length > 0; round++) {
       try {
-        await transact(
-          this.document,
-          pending.map((item) => ({ Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
-        );
+        await transactMarshalled(this.document, pending);
         return pending.length;
       } catch (error) {
         if (!(error instanceof ConditionsFailed)) throw error;

@@ -59,10 +59,11 @@ export function toItem(unbounded: AuditEvent, retentionDays: number): Item {
 /**
  * The AttributeValue of a JSON value, exactly as the document client marshalls it with the options of
  * createDynamoClients (undefined members left out, no class instances): strings, finite numbers within the
- * safe integers, booleans, null, arrays and plain objects. The webhook writes its audit items in this form
- * (writeGeneratedAuditEvents): the document client would walk each item to marshall it and the SDK's
- * serializer would walk the result again. One typed walk instead took a quarter off the instance's CPU for a
- * write call of 22 events (docs/adr/0005). A property test holds it to the document client's marshall.
+ * safe integers, booleans, null, arrays and plain objects. The webhook (writeGeneratedAuditEvents) and the
+ * enforcers' events route (DynamoAuditStore.put, docs/adr/0014) write their audit items in this form: the
+ * document client would walk each item to marshall it and the SDK's serializer would walk the result again.
+ * One typed walk instead took a quarter off the instance's CPU for a write call of 22 events (docs/adr/0005).
+ * Property tests hold it to the document client's marshall.
  */
 export function attributeValue(value: unknown): AttributeValue {
   switch (typeof value) {

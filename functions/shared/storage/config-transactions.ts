@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import {
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type CancellationReason,
+  type TransactWriteItem,
+  type TransactWriteItemsCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, isRetryableError } from '../retry.js';
 import { chunkTransaction, classifyCancellation, type Plan, type TransactItem } from './config-write-plan.js';
@@ -24,12 +30,33 @@ export class ConditionsFailed extends Error {
  * throttling, 5xx. Failed conditions are final and come back as ConditionsFailed.
  */
 export async function transact(document: DynamoDBDocumentClient, items: TransactItem[]): Promise<void> {
+  await withTransactionRetries((token) => document.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token })));
+}
+
+/**
+ * The one method transactMarshalled uses. The document client passes the low-level command through as it is
+ * (its items are AttributeValue maps already), so either client serves.
+ */
+export interface MarshalledTransactClient {
+  send(command: TransactWriteItemsCommand): Promise<TransactWriteItemsCommandOutput>;
+}
+
+/**
+ * `transact` for items whose AttributeValues the caller built (audit-items.ts): the document client's
+ * marshalling of every item is left out. For the audit store's hot path; retries and errors as `transact`.
+ */
+export async function transactMarshalled(client: MarshalledTransactClient, items: TransactWriteItem[]): Promise<void> {
+  await withTransactionRetries((token) => client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: token })));
+}
+
+/** The retry loop of both forms: `send` makes one attempt with the token it is given. */
+async function withTransactionRetries(send: (token: string) => Promise<unknown>): Promise<void> {
   // One token per logical attempt: the SDK's own retries of a request whose answer was lost then
   // cannot apply it twice. After a cancellation nothing was applied, so the next attempt gets a new one.
   let token = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      await document.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
+      await send(token);
       return;
     } catch (error) {
       if (error instanceof TransactionCanceledException) {

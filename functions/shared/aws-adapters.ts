@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { describeClusterUnavailable, eksDescribeCluster, type DescribeCluster } from './eks.js';
+import { BOUNDED_ATTEMPTS, boundServiceClient } from './call-budget.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { lazyEventPublisher, lazyModeChangeScheduler } from './lazy-adapters.js';
 import { EventBridgePublisher } from './events/EventBridgePublisher.js';
@@ -22,8 +23,9 @@ import type { ModeChangeScheduler } from './scheduling/ports.js';
 // A dynamic import therefore saved nothing and cost every command's evaluation on each cold start
 // (docs/adr/0021); named imports keep only the commands the adapters send.
 
-function awsOptions(config: RuntimeConfig): { region?: string } {
-  return config.region ? { region: config.region } : {};
+/** Each client's region, and attempts that fail when late (the call budget then bounds their retries). */
+function awsOptions(config: RuntimeConfig): { region?: string; requestHandler: typeof BOUNDED_ATTEMPTS } {
+  return { ...(config.region ? { region: config.region } : {}), requestHandler: BOUNDED_ATTEMPTS };
 }
 
 /** Validates EKS cluster ARNs at registration with DescribeCluster (unavailable in local mode). */
@@ -41,7 +43,9 @@ export function modeChangeScheduling(config: RuntimeConfig): ModeChangeScheduler
   if (!scheduling) return new UnconfiguredModeChangeScheduler();
   // Built on first use: most admin API requests never schedule a mode change.
   return lazyModeChangeScheduler(() =>
-    Promise.resolve(new EventBridgeModeChangeScheduler(new SchedulerClient(awsOptions(config)), scheduling)),
+    Promise.resolve(
+      new EventBridgeModeChangeScheduler(boundServiceClient(new SchedulerClient(awsOptions(config)), 'EventBridge Scheduler'), scheduling),
+    ),
   );
 }
 
@@ -50,5 +54,7 @@ export function eventPublishing(config: RuntimeConfig, logger: Logger): EventPub
   const { eventBusName } = config;
   if (config.mode === 'local' || !eventBusName) return new LogEventPublisher(logger);
   // Built on first use: a run with no change due publishes nothing.
-  return lazyEventPublisher(() => Promise.resolve(new EventBridgePublisher(new EventBridgeClient(awsOptions(config)), eventBusName)));
+  return lazyEventPublisher(() =>
+    Promise.resolve(new EventBridgePublisher(boundServiceClient(new EventBridgeClient(awsOptions(config)), 'EventBridge'), eventBusName)),
+  );
 }

@@ -1,4 +1,5 @@
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import { BOUNDED_ATTEMPTS, boundServiceClient } from './call-budget.js';
 import { DependencyError, ValidationError } from './errors.js';
 
 /** What registration learns about an EKS cluster from its ARN. */
@@ -22,7 +23,13 @@ export function eksDescribeCluster(clientFor?: (region: string) => EKSClient): D
     // imported by name: the bundle evaluates what it holds at load, and a dynamic import of the client kept all
     // of its commands there (docs/adr/0021).
     let client = clients.get(region);
-    if (!client) clients.set(region, (client = clientFor ? clientFor(region) : new EKSClient({ region })));
+    if (!client)
+      clients.set(
+        region,
+        (client = clientFor
+          ? clientFor(region)
+          : boundServiceClient(new EKSClient({ region, requestHandler: BOUNDED_ATTEMPTS }), 'Amazon EKS')),
+      );
     try {
       const { cluster } = await client.send(new DescribeClusterCommand({ name }));
       if (cluster?.arn && cluster.arn !== arn)

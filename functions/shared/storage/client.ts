@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiError, DependencyError } from '../errors.js';
-import { TIMED_OUT, within } from '../deadline.js';
+import { BOUNDED_ATTEMPTS, boundEveryCall } from '../call-budget.js';
 
 /** Where the adapters find DynamoDB, and how long they wait for it. */
 export interface DynamoClientOptions {
@@ -33,9 +33,6 @@ export interface DynamoClients {
  * handler instead of a 500 by the platform; far above what a healthy table needs (milliseconds).
  */
 export const STORAGE_CALL_BUDGET_MS = 8_000;
-/** One attempt's wait for an answer; the SDK then retries (after connection loss, DynamoDB may be back). */
-const ATTEMPT_TIMEOUT_MS = 4_000;
-const CONNECTION_TIMEOUT_MS = 1_000;
 
 /** A storage call ran out of its budget. Not retried: the budget is what the caller could afford. */
 export class StorageTimeoutError extends Error {
@@ -50,10 +47,8 @@ export class StorageTimeoutError extends Error {
 
 /** Builds the DynamoDB clients once per Lambda instance (or once for local mode). */
 export function createDynamoClients(options: DynamoClientOptions = {}): DynamoClients {
-  // The SDK only warns when an answer is late, and then keeps waiting: a storage that accepts connections
-  // but never answers would hold every request until the platform cut it off (a 500 after 29 s on the
-  // API). Late attempts fail instead, and the budget below bounds the retries of one call.
-  const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: ATTEMPT_TIMEOUT_MS, throwOnRequestTimeout: true };
+  // Late attempts fail and are retried, and the budget below bounds the retries of one call (call-budget.ts).
+  const requestHandler = BOUNDED_ATTEMPTS;
   const client = options.endpoint
     ? new DynamoDBClient({
         endpoint: options.endpoint,
@@ -63,17 +58,6 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
         requestHandler,
       })
     : new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), requestHandler });
-  const budgetMs = options.callBudgetMs ?? STORAGE_CALL_BUDGET_MS;
-  // On the low-level client's stack, which the document client shares: every call of both is answered
-  // within the budget, even where the SDK does not look at an abort signal (credentials, endpoints).
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const outcome = await within(next(args), budgetMs);
-      if (outcome === TIMED_OUT) throw new StorageTimeoutError(context.commandName ?? 'a call', budgetMs);
-      return outcome;
-    },
-    { step: 'initialize', name: 'vigilStorageCallBudget', priority: 'high' },
-  );
   const document = DynamoDBDocumentClient.from(client, {
     marshallOptions: {
       // Optional fields of zod outputs are `undefined`; DynamoDB has no such value.
@@ -82,34 +66,10 @@ export function createDynamoClients(options: DynamoClientOptions = {}): DynamoCl
       convertClassInstanceToMap: false,
     },
   });
-  abortWhenOverBudget(client);
-  abortWhenOverBudget(document);
+  const budgetMs = options.callBudgetMs ?? STORAGE_CALL_BUDGET_MS;
+  // On the low-level client's stack, which the document client shares: every call of both is bounded.
+  boundEveryCall(client, budgetMs, (operation) => new StorageTimeoutError(operation, budgetMs), [client, document]);
   return { client, document };
-}
-
-/** The promise-returning form of `send`, the only one Vigil uses. */
-type Send = (command: never, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
-
-/**
- * Ends what is left of a call once its budget answered it. Answering alone would leave the SDK's attempt
- * in flight, and after that attempt timed out the SDK would send another, which lands once storage answers
- * again: a write answered with a 503 that is applied later. The signal reaches the HTTP handler, which
- * destroys the attempt's request, and the retry middleware, which then starts no further attempt. Only a
- * call that ran out of its budget is aborted: an answered call's pooled connection stays open for reuse
- * (docs/adr/0022).
- */
-function abortWhenOverBudget(client: { send: Send }): void {
-  const send = client.send.bind(client);
-  client.send = async (command, options) => {
-    const controller = new AbortController();
-    const abortSignal = options?.abortSignal ? AbortSignal.any([options.abortSignal, controller.signal]) : controller.signal;
-    try {
-      return await send(command, { ...options, abortSignal });
-    } catch (error) {
-      if (error instanceof StorageTimeoutError) controller.abort(error);
-      throw error;
-    }
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Lambda entry point of scheduled enforcement-mode changes: wiring only; the behaviour lives in app.ts.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { eventPublishing } from '../shared/aws-adapters.js';
+import { eventPublishing } from '../shared/event-publishing.js';
 import { createRuntime } from '../shared/runtime.js';
 import { runtimeConfigFromEnv } from '../shared/runtime-config.js';
 import { createModeChangeHandler } from './app.js';

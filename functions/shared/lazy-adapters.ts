@@ -4,7 +4,7 @@ import type { ModeChangeScheduler, ScheduledChange } from './scheduling/ports.js
 
 // The AWS adapters build their SDK clients on first use, so that a function that never sends to a service
 // (a run of the mode-change function with nothing due, an admin API request that schedules nothing) does not
-// pay for its client's configuration. The clients' modules are imported statically (see aws-adapters.ts).
+// pay for its client's configuration. The clients' modules are imported statically (see aws-adapters.ts and event-publishing.ts).
 
 /** Builds the adapter once, on first use; a failed build is tried again next time. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {

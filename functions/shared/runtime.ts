@@ -44,7 +44,7 @@ export interface Runtime {
 /**
  * The composition root: builds clients and adapters from explicit settings. The adapters of other AWS
  * services are not wired here (their SDK clients would land in every function's bundle): the entry points
- * that use one pass it in from ./aws-adapters.ts. Without one, a function has the local stand-in, or a
+ * that use one pass it in from ./aws-adapters.ts or ./event-publishing.ts. Without one, a function has the local stand-in, or a
  * scheduler that refuses to schedule.
  */
 export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Runtime, 'config'>> = {}): Runtime {

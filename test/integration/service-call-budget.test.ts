@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterValidation, eventPublishing, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
+import { clusterValidation, modeChangeScheduling } from '../../functions/shared/aws-adapters.js';
+import { eventPublishing } from '../../functions/shared/event-publishing.js';
 import type { ServiceTimeoutError } from '../../functions/shared/call-budget.js';
 import { DependencyError } from '../../functions/shared/errors.js';
 import { runtimeConfigFromEnv } from '../../functions/shared/runtime-config.js';

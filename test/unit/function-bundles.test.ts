@@ -7,7 +7,7 @@ import { functionEntries, type VigilFunctionName } from '../../infra/lambda-bund
 
 // Each function's bundle carries the SDK clients of the AWS services it calls and no other: the adapters of
 // EKS, EventBridge Scheduler, EventBridge and SQS are wired by the entry points that use them
-// (functions/shared/aws-adapters.ts), not by the shared composition root.
+// (functions/shared/aws-adapters.ts, event-publishing.ts), not by the shared composition root.
 
 const clients = ['client-eks', 'client-scheduler', 'client-eventbridge', 'client-sqs'] as const;
 let work: string;

@@ -1,7 +1,7 @@
 import type { EnforcementMode } from '../../../layers/core/index.js';
 
 // Ports of the events the control plane publishes: what it announces and where (EventBridge in AWS, the
-// log in local mode). Wired in the composition root (runtime.ts) and the entry points (aws-adapters.ts).
+// log in local mode). Wired in the composition root (runtime.ts) and the entry points (event-publishing.ts).
 
 /** The `source` of every event Vigil publishes. */
 export const EVENT_SOURCE = 'vigil';

@@ -2,7 +2,7 @@ import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { eksDescribeCluster } from '../../../functions/shared/eks.js';
+import { eksDescribeCluster } from '../../../functions/shared/eks-describe-cluster.js';
 import { useApi } from '../../support/api.js';
 
 // EKS cannot be reached here: the client is mocked at the network boundary and the command shapes asserted.

@@ -123,20 +123,33 @@ function cutField<T extends string | null>(field: string, value: T, max: number,
 export const MAX_AUDIT_EVENT_BYTES = 128 * 1024;
 /** The most a character can take in an event's JSON (`\u0001`). */
 const MAX_JSON_BYTES_PER_CHARACTER = 6;
-/** Generous room for the fields that are not cut (ids, names, enums, numbers, the JSON punctuation). */
+/**
+ * Generous room for the fields that are not cut (ids, names, enums, numbers, the JSON punctuation), all but
+ * `truncated`, which is counted by its entries: at 600 of them it can take a third of the bound.
+ */
 const FIXED_FIELDS_BYTES = 8 * 1024;
+/** The JSON of the longest entry `truncated` admits (a 32-character field, the largest length) and its comma. */
+const MAX_TRUNCATED_ENTRY_BYTES =
+  JSON.stringify({ field: 'x'.repeat(AUDIT_LIMITS.truncatedField), length: Number.MAX_SAFE_INTEGER }).length + 1;
+/** The smallest fraction of the bounds a cutting pass applies: at it, any event's JSON fits MAX_AUDIT_EVENT_BYTES. */
+const SMALLEST_SCALE = 0.125;
 
 /** The bounds one cutting pass applies: the schema's, or a fraction of them when the JSON was still too large. */
 function scaledLimits(scale: number) {
   const scaled = (limit: number) => Math.max(Math.floor(limit * scale), MIN_ITEM_SHARE);
+  // Counts of items scale without the floor of characters: 64 arguments, groups and unresolved entries of 64
+  // escaped characters each, next to a full `truncated`, are more than the byte bound holds.
+  const scaledCount = (limit: number) => Math.max(Math.floor(limit * scale), 2);
   return {
     message: scaled(AUDIT_LIMITS.message),
     text: scaled(AUDIT_LIMITS.text),
-    groups: scaled(AUDIT_LIMITS.groups),
+    groups: scaledCount(AUDIT_LIMITS.groups),
     groupsTotal: scaled(AUDIT_LIMITS.groupsTotal),
     argument: scaled(AUDIT_LIMITS.argument),
-    arguments: scaled(AUDIT_LIMITS.arguments),
+    arguments: scaledCount(AUDIT_LIMITS.arguments),
     commandTotal: scaled(AUDIT_LIMITS.commandTotal),
+    unresolvedEntry: scaled(AUDIT_LIMITS.unresolvedEntry),
+    unresolved: scaledCount(AUDIT_LIMITS.unresolved),
   };
 }
 
@@ -179,7 +192,10 @@ function fitsBounds(event: AuditEvent): boolean {
     for (const entry of unresolved) if (entry.length > AUDIT_LIMITS.unresolvedEntry) return false;
     characters += unresolved.length * AUDIT_LIMITS.unresolvedEntry;
   }
-  if (characters * MAX_JSON_BYTES_PER_CHARACTER + FIXED_FIELDS_BYTES <= MAX_AUDIT_EVENT_BYTES) return true;
+  const truncatedEntries = event.truncated?.length ?? 0;
+  if (truncatedEntries > AUDIT_LIMITS.truncated) return false;
+  const estimate = characters * MAX_JSON_BYTES_PER_CHARACTER + FIXED_FIELDS_BYTES + truncatedEntries * MAX_TRUNCATED_ENTRY_BYTES;
+  if (estimate <= MAX_AUDIT_EVENT_BYTES) return true;
   return jsonBytes(event) <= MAX_AUDIT_EVENT_BYTES;
 }
 
@@ -205,11 +221,7 @@ function cutEvent(event: AuditEvent, limits: ReturnType<typeof scaledLimits>): A
     cutList(
       'unresolved',
       event.unresolved,
-      {
-        items: AUDIT_LIMITS.unresolved,
-        item: AUDIT_LIMITS.unresolvedEntry,
-        total: AUDIT_LIMITS.unresolved * AUDIT_LIMITS.unresolvedEntry,
-      },
+      { items: limits.unresolved, item: limits.unresolvedEntry, total: limits.unresolved * limits.unresolvedEntry },
       truncated,
     );
   const message = cutField('message', event.message, limits.message, truncated);
@@ -229,12 +241,13 @@ function cutEvent(event: AuditEvent, limits: ReturnType<typeof scaledLimits>): A
  * The event cut to the AuditEvent schema's bounds and to MAX_AUDIT_EVENT_BYTES: every cut string carries a
  * visible marker, and `truncated` lists each cut field with its original length. An event that fits is
  * returned as is. If the JSON is still too large (text that JSON escapes), the bounds are halved and the
- * original cut again; at an eighth of the bounds any event fits.
+ * original cut again; at an eighth of the bounds any event fits: about 5,900 characters of text at six bytes
+ * each, the uncut fields and a full `truncated` come to about 84 KB (the worst case is a test).
  */
 export function boundAuditEvent(event: AuditEvent): AuditEvent {
   if (fitsBounds(event)) return event;
   let bounded = cutEvent(event, scaledLimits(1));
-  for (let scale = 0.5; scale >= 0.125 && jsonBytes(bounded) > MAX_AUDIT_EVENT_BYTES; scale /= 2)
+  for (let scale = 0.5; scale >= SMALLEST_SCALE && jsonBytes(bounded) > MAX_AUDIT_EVENT_BYTES; scale /= 2)
     bounded = cutEvent(event, scaledLimits(scale));
   return bounded;
 }

@@ -730,6 +730,7 @@ export interface components {
             /** @description Increments on every change; also the ETag. */
             readonly version?: number;
         };
+        /** @description One Detect or Block event. Fields longer than their bounds are cut, never refused: a cut text keeps its start and its end around a [… N characters cut …] marker, a cut list ends with [… N more cut …], and truncated names every cut field with its original length. The whole JSON is at most 128 KiB (131072 bytes), counting characters JSON escapes and truncated; an event that would be larger is cut again with all bounds halved, down to an eighth of them. */
         AuditEvent: {
             /** @enum {string} */
             action: "exec" | "attach" | "portforward" | "debug" | "create" | "update" | "process" | "file" | "network" | "honeypot" | "login";

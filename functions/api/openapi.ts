@@ -5,6 +5,7 @@ import {
   enforcerGroupSchema,
   enforcerSettingsSchema,
   exportDocumentSchema,
+  MAX_AUDIT_EVENT_BYTES,
   policySchema,
 } from '../../layers/core/index.js';
 import { clientEventSchema, registerSchema } from '../shared/enforcer/schemas.js';
@@ -41,7 +42,10 @@ const components: Record<string, JsonSchema> = {
   ApplicationScope: schemaOf(applicationScopeSchema, 'input'),
   EnforcerGroup: schemaOf(enforcerGroupSchema, 'input'),
   EnforcerSettings: schemaOf(enforcerSettingsSchema, 'input'),
-  AuditEvent: schemaOf(auditEventSchema, 'output'),
+  AuditEvent: {
+    description: `One Detect or Block event. Fields longer than their bounds are cut, never refused: a cut text keeps its start and its end around a [… N characters cut …] marker, a cut list ends with [… N more cut …], and truncated names every cut field with its original length. The whole JSON is at most ${MAX_AUDIT_EVENT_BYTES / 1024} KiB (${MAX_AUDIT_EVENT_BYTES} bytes), counting characters JSON escapes and truncated; an event that would be larger is cut again with all bounds halved, down to an eighth of them.`,
+    ...schemaOf(auditEventSchema, 'output'),
+  },
   ExportDocument: exportDocumentComponent(),
   CommercialDocument: {
     description:

@@ -92,7 +92,7 @@ const cdkAssertions = [
   'Template.fromStack.has*',
   'Annotations.fromStack.has*',
 ];
-const projectAssertionHelpers = ['expectClientError', 'expectSameAsZod', 'expectSameAsReference'];
+const projectAssertionHelpers = ['expectClientError', 'expectSameAsZod', 'expectSameAsReference', 'expectAnsweredAsIs'];
 
 export default tseslint.config(
   // Fixtures are data (JSON and tiny programs run by tests), not project code.

@@ -102,6 +102,29 @@ describe('PATCH with application/merge-patch+json', () => {
     expect(current.body.version).toBe(group.version + 1);
   });
 
+  /**
+   * Sends a write built from the item at `path` as GET shows it, and checks that it was answered with the item as
+   * it is and wrote nothing: same body and ETag, no new configuration revision, no activity entry.
+   */
+  async function expectAnsweredAsIs(path: string, send: (current: any) => Promise<{ status: number; body: any; headers: Headers }>) {
+    await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
+    await api.call('POST', '/v1/application-scopes', {
+      body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
+    });
+    const before = await api.call('GET', path);
+    const revision = (await api.call('GET', '/v1/health')).body.revision;
+    const activity = (await api.call('GET', '/v1/activity')).body.items.length;
+
+    const answer = await send(before.body);
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(before.body);
+    expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect((await api.call('GET', path)).body).toEqual(before.body);
+    expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
+    expect((await api.call('GET', '/v1/activity')).body.items).toHaveLength(activity);
+  }
+
   // A patch that changes nothing answers the item as it is: no new version, no new configuration revision (every
   // webhook would rebuild its snapshot for nothing), no activity entry.
   describe('a patch that changes nothing', () => {
@@ -115,24 +138,9 @@ describe('PATCH with application/merge-patch+json', () => {
       ['/v1/application-scopes/unchanged-scope', () => ({ description: null })],
     ];
 
-    it.each(unchangedPatches)('%s: answers 200 with the current item and writes nothing', async (path, unchanged) => {
-      await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
-      await api.call('POST', '/v1/application-scopes', {
-        body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
-      });
-      const before = await api.call('GET', path);
-      const revision = (await api.call('GET', '/v1/health')).body.revision;
-      const activity = (await api.call('GET', '/v1/activity')).body.items.length;
-
-      const answer = await patch(path, unchanged(before.body));
-
-      expect(answer.status).toBe(200);
-      expect(answer.body).toEqual(before.body);
-      expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
-      expect((await api.call('GET', path)).body).toEqual(before.body);
-      expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
-      expect((await api.call('GET', '/v1/activity')).body.items).toHaveLength(activity);
-    });
+    it.each(unchangedPatches)('%s: answers 200 with the current item and writes nothing', (path, unchanged) =>
+      expectAnsweredAsIs(path, (current) => patch(path, unchanged(current))),
+    );
 
     it('still answers 412 to a stale If-Match', async () => {
       const group = (await api.call('GET', '/v1/enforcer-groups/default-ke')).body;
@@ -157,24 +165,9 @@ describe('PATCH with application/merge-patch+json', () => {
       ['/v1/policies/unchanged-policy', ({ version: _version, ...policy }) => ({ ...policy, enabled: true })],
     ];
 
-    it.each(unchangedPuts)('%s: answers 200 with the current item and writes nothing', async (path, unchanged) => {
-      await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
-      await api.call('POST', '/v1/application-scopes', {
-        body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
-      });
-      const before = await api.call('GET', path);
-      const revision = (await api.call('GET', '/v1/health')).body.revision;
-      const activity = (await api.call('GET', '/v1/activity')).body.items.length;
-
-      const answer = await api.call('PUT', path, { body: unchanged(before.body) });
-
-      expect(answer.status).toBe(200);
-      expect(answer.body).toEqual(before.body);
-      expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
-      expect((await api.call('GET', path)).body).toEqual(before.body);
-      expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
-      expect((await api.call('GET', '/v1/activity')).body.items).toHaveLength(activity);
-    });
+    it.each(unchangedPuts)('%s: answers 200 with the current item and writes nothing', (path, unchanged) =>
+      expectAnsweredAsIs(path, (current) => api.call('PUT', path, { body: unchanged(current) })),
+    );
 
     it('still answers 412 to a stale If-Match, and 409 for the built-in Global scope', async () => {
       const group = (await api.call('GET', '/v1/enforcer-groups/default-ke')).body;

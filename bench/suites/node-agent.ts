@@ -230,23 +230,24 @@ async function adminCall(url: string, token: string, method: string, path: strin
   return text === '' ? undefined : JSON.parse(text);
 }
 
-/** Audit events stored for the bench policy: counted through the policy index, as the audit log reads them. */
-async function storedEvents(m: Modules, document: ReturnType<Modules['createDynamoClients']>['document']): Promise<number> {
+/** The query of the bench policy's audit events through the policy index, as the audit log reads them. */
+function benchPolicyEvents(m: Modules) {
   const { byPolicy } = m.auditKeys.indexes;
+  return {
+    TableName: `${m.localTablePrefix}audit`,
+    IndexName: 'byPolicy',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': byPolicy.partitionKey },
+    ExpressionAttributeValues: { ':pk': m.indexValue(byPolicy.prefix, POLICY) },
+  };
+}
+
+/** Audit events stored for the bench policy. */
+async function storedEvents(m: Modules, document: ReturnType<Modules['createDynamoClients']>['document']): Promise<number> {
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await document.send(
-      new m.lib.QueryCommand({
-        TableName: `${m.localTablePrefix}audit`,
-        IndexName: 'byPolicy',
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': byPolicy.partitionKey },
-        ExpressionAttributeValues: { ':pk': m.indexValue(byPolicy.prefix, POLICY) },
-        Select: 'COUNT',
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await document.send(new m.lib.QueryCommand({ ...benchPolicyEvents(m), Select: 'COUNT', ExclusiveStartKey: startKey }));
     count += page.Count ?? 0;
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
@@ -342,17 +343,7 @@ const BOUND_POLICY = 'bench-bound';
  * message, its enforcer id.
  */
 async function storedEventTemplate(m: Modules, document: ReturnType<Modules['createDynamoClients']>['document']): Promise<AuditEvent> {
-  const { byPolicy } = m.auditKeys.indexes;
-  const page = await document.send(
-    new m.lib.QueryCommand({
-      TableName: `${m.localTablePrefix}audit`,
-      IndexName: 'byPolicy',
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': byPolicy.partitionKey },
-      ExpressionAttributeValues: { ':pk': m.indexValue(byPolicy.prefix, POLICY) },
-      Limit: 1,
-    }),
-  );
+  const page = await document.send(new m.lib.QueryCommand({ ...benchPolicyEvents(m), Limit: 1 }));
   const event = page.Items?.[0]?.event as AuditEvent | undefined;
   if (event === undefined) throw new Error("no forwarded event is stored to take the storage bound's item shape from");
   return event;

@@ -1,5 +1,6 @@
 // What a plan should tell people before it is applied: the save-time warnings the API would answer for each
-// written policy, and the risky changes that `vigil apply` asks to confirm (on a terminal) or needs `--yes` for.
+// policy of the files (an unchanged one included, as a PUT that changes nothing answers them), and the risky
+// changes that `vigil apply` asks to confirm (on a terminal) or needs `--yes` for.
 import {
   findControl,
   policySchema,
@@ -81,7 +82,12 @@ export function planNotices(plan: Plan, serverGroups: readonly EnforcerGroup[]):
       notices.push({ item, message: 'deleted: the files no longer declare it (--prune)', risky: true });
       continue;
     }
-    if (change.action === 'unchanged') continue;
+    if (change.action === 'unchanged') {
+      // A policy's advice is about the policy, not the write: as true on this apply as when it was saved.
+      const unchanged = change.kind === 'policy' ? asPolicy(change.after) : undefined;
+      for (const warning of unchanged ? policyWarnings(unchanged, registered) : []) notices.push({ item, message: warning, risky: false });
+      continue;
+    }
     if (change.kind === 'enforcerGroup') {
       if (startsEnforcingGroup(change))
         notices.push({

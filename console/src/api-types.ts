@@ -260,7 +260,7 @@ export interface paths {
         get: operations["getV1EnforcerGroupsBy_name"];
         /**
          * Replace an enforcer group
-         * @description Replaces the whole enforcer group; write-only values the body leaves out are kept. A body that is the enforcer group as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         * @description Replaces the whole enforcer group; write-only values the body leaves out are kept. A body that is the enforcer group as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it and the clustersToReissue and warnings a save of it answers, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
          */
         put: operations["putV1EnforcerGroupsBy_name"];
         post?: never;
@@ -607,7 +607,7 @@ export interface paths {
         get: operations["getV1PoliciesBy_name"];
         /**
          * Replace a runtime policy
-         * @description Replaces the whole policy; write-only values the body leaves out are kept. A body that is the policy as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
+         * @description Replaces the whole policy; write-only values the body leaves out are kept. A body that is the policy as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it and the save-time warnings a save of it answers, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.
          */
         put: operations["putV1PoliciesBy_name"];
         post?: never;
@@ -2747,7 +2747,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnforcerGroup"] & {
-                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
+                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none), also when the body changes nothing: re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
                         clustersToReissue?: string[];
                         warnings?: string[];
                     };
@@ -2815,7 +2815,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnforcerGroup"] & {
-                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
+                        /** @description Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none), also when the body changes nothing: re-issue them with POST /v1/enforcer-groups/{name}/reissue. */
                         clustersToReissue?: string[];
                         warnings?: string[];
                     };

@@ -245,10 +245,18 @@ const components: Record<string, JsonSchema> = {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
+/**
+ * What a save of an item advises besides the item, by the item's name in the descriptions: a write that changes
+ * nothing answers it too.
+ */
+const saveAdvice: Record<string, string> = {
+  policy: ' and the save-time warnings a save of it answers',
+  'enforcer group': ' and the clustersToReissue and warnings a save of it answers',
+};
 /** A JSON merge patch (RFC 7386) of a resource: the members to change, null to remove one; the result must be a valid resource. */
 const mergePatch = (resource: string) => ({
   type: 'object',
-  description: `A JSON merge patch (RFC 7386) of a ${resource}: only the members to change; null removes a member (its default applies); objects merge, arrays and other values replace. The merged result is validated as a PUT of the whole ${resource} would be, and write-only values are kept. A patch that leaves the ${resource} as it is answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry). If-Match is optional: without it, a concurrent edit means merging into the newer version; a stale one is 412 even when the patch changes nothing.`,
+  description: `A JSON merge patch (RFC 7386) of a ${resource}: only the members to change; null removes a member (its default applies); objects merge, arrays and other values replace. The merged result is validated as a PUT of the whole ${resource} would be, and write-only values are kept. A patch that leaves the ${resource} as it is answers 200 with it${saveAdvice[resource] ?? ''}, at the same version, and writes nothing (no new revision, no activity entry). If-Match is optional: without it, a concurrent edit means merging into the newer version; a stale one is 412 even when the patch changes nothing.`,
 });
 const list = (item: unknown) => ({
   type: 'object',
@@ -403,7 +411,7 @@ const bodies: Record<string, { request?: unknown; response?: unknown }> = {
               type: 'array',
               items: { type: 'string' },
               description:
-                'Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none): re-issue them with POST /v1/enforcer-groups/{name}/reissue.',
+                'Clusters of the group whose manifests still carry the previous failMode, timeoutSeconds or exemptKubeSystem (absent when none), also when the body changes nothing: re-issue them with POST /v1/enforcer-groups/{name}/reissue.',
             },
             warnings: { type: 'array', items: { type: 'string' } },
           },
@@ -840,7 +848,7 @@ const itemReplacements: Record<string, string> = {
 };
 
 const replacementDescription = (item: string): string =>
-  `Replaces the whole ${item}; write-only values the body leaves out are kept. A body that is the ${item} as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.`;
+  `Replaces the whole ${item}; write-only values the body leaves out are kept. A body that is the ${item} as it is (as GET shows it, server-managed fields and spelled-out defaults included) answers 200 with it${saveAdvice[item] ?? ''}, at the same version, and writes nothing (no new revision, no activity entry), as a PATCH that changes nothing does. If-Match is optional: without it, a concurrent edit is overwritten; a stale one is 412 even when the body changes nothing.`;
 
 /** Parameters whose meaning is not the usual one, by `<route key> <name>`. */
 const parameterDescriptions: Record<string, string> = {

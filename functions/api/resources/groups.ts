@@ -28,6 +28,27 @@ export function groupView(group: Stored<'enforcerGroup'>): EnforcerGroup & { ver
   return visible;
 }
 
+/**
+ * What a save of `group` tells about its clusters: manifests carry failMode, timeoutSeconds and exemptKubeSystem as
+ * issued, so name the clusters whose manifests differ from the group (a cluster registered before Vigil recorded
+ * them is taken to carry `previous`, the group before the save). Empty when there are none.
+ */
+async function reissueAdvice(
+  runtime: Runtime,
+  group: EnforcerGroup,
+  previous: EnforcerGroup,
+): Promise<{ clustersToReissue?: string[]; warnings?: string[] }> {
+  if (group.type !== 'kube_enforcer') return {};
+  const outdated = (await clustersToReissue(runtime, group.name, group, previous)).map((cluster) => cluster.name);
+  if (outdated.length === 0) return {};
+  return {
+    clustersToReissue: outdated,
+    warnings: [
+      `the manifests of ${outdated.length} cluster${outdated.length === 1 ? '' : 's'} (${outdated.join(', ')}) still carry the group's previous failMode, timeoutSeconds or exemptKubeSystem: re-issue them with POST /v1/enforcer-groups/${group.name}/reissue (vigil groups reissue ${group.name}) and apply the new manifests`,
+    ],
+  };
+}
+
 /** Route handlers of /v1/enforcer-groups. */
 export function groupRoutes(runtime: Runtime) {
   const store = runtime.configStore;
@@ -67,19 +88,12 @@ export function groupRoutes(runtime: Runtime) {
       );
       return { stored: current, replaced: written };
     });
-    // Manifests carry failMode, timeoutSeconds and exemptKubeSystem as issued: name the clusters that need new ones.
-    const outdated = group.type === 'kube_enforcer' ? (await clustersToReissue(runtime, name, group, stored)).map((c) => c.name) : [];
-    return versioned(200, {
-      ...groupView(replaced as Stored<'enforcerGroup'>),
-      ...(outdated.length > 0
-        ? {
-            clustersToReissue: outdated,
-            warnings: [
-              `the manifests of ${outdated.length} cluster${outdated.length === 1 ? '' : 's'} (${outdated.join(', ')}) still carry the group's previous failMode, timeoutSeconds or exemptKubeSystem: re-issue them with POST /v1/enforcer-groups/${name}/reissue (vigil groups reissue ${name}) and apply the new manifests`,
-            ],
-          }
-        : {}),
-    });
+    return versioned(200, { ...groupView(replaced as Stored<'enforcerGroup'>), ...(await reissueAdvice(runtime, group, stored)) });
+  };
+  // A group PUT or PATCH that changes nothing still names the clusters a save of it would.
+  const advise = (_request: ApiRequest, current: object) => {
+    const group = current as EnforcerGroup;
+    return reissueAdvice(runtime, group, group);
   };
   return {
     'GET /v1/enforcer-groups': async (request: ApiRequest): Promise<ApiResponse> => {
@@ -104,9 +118,9 @@ export function groupRoutes(runtime: Runtime) {
       body: await functionRulesOfGroup(runtime, request.params.name ?? '', request.query),
     }),
 
-    'PUT /v1/enforcer-groups/{name}': unchangedPutRoute(read, replace, enforcerGroupSchema),
+    'PUT /v1/enforcer-groups/{name}': unchangedPutRoute(read, replace, enforcerGroupSchema, advise),
 
-    'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace, enforcerGroupSchema),
+    'PATCH /v1/enforcer-groups/{name}': mergePatchRoute(read, replace, enforcerGroupSchema, advise),
 
     'DELETE /v1/enforcer-groups/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       const name = request.params.name ?? '';

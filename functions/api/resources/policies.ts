@@ -42,6 +42,7 @@ export function policyRoutes(runtime: Runtime) {
     if (!policy) throw new NotFoundError(`policy "${name}" does not exist`);
     return { ...policyView(policy), version: policy.version };
   };
+  const advise = (_request: ApiRequest, current: object) => writes.advice(current as Policy);
   const replace = async (request: ApiRequest): Promise<ApiResponse> => {
     const name = request.params.name ?? '';
     const policy = withoutServerFields(validate(policySchema, request.body, 'the policy'));
@@ -70,9 +71,9 @@ export function policyRoutes(runtime: Runtime) {
 
     'GET /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => versioned(200, await read(request)),
 
-    'PUT /v1/policies/{name}': unchangedPutRoute(read, replace, policySchema),
+    'PUT /v1/policies/{name}': unchangedPutRoute(read, replace, policySchema, advise),
 
-    'PATCH /v1/policies/{name}': mergePatchRoute(read, replace, policySchema),
+    'PATCH /v1/policies/{name}': mergePatchRoute(read, replace, policySchema, advise),
 
     'DELETE /v1/policies/{name}': async (request: ApiRequest): Promise<ApiResponse> => {
       await writes.delete(request.params.name ?? '', ifMatchVersion(request.headers), request.actor);

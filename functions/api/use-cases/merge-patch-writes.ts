@@ -15,12 +15,24 @@ import { writeAtCurrentVersion } from './unguarded-writes.js';
 // with the item as GET shows it and writes nothing: a new version would bump the configuration revision, so every
 // webhook and enforcer would rebuild its snapshot, and the activity trail would record a change that did not happen.
 // A PUT whose body is the item as it is (a GET sent back, an apply of unchanged files) is answered the same way.
+// Either answer carries the save-time advice a save of the item answers (a policy's warnings, a group's clusters to
+// re-issue), computed by the function the save uses: it is about the item, so it is as true as when it was saved.
 // If-Match is checked either way: a stale one is 412 even when nothing would change.
 
 export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
 
+type CurrentItem = { readonly version: number } & object;
+
 /** The item as GET shows it, with its version (0 for settings never written). */
-export type ReadForPatch = (request: ApiRequest) => Promise<{ readonly version: number } & object>;
+export type ReadForPatch = (request: ApiRequest) => Promise<CurrentItem>;
+
+/**
+ * The members a save of the item adds to its answer besides the item (`warnings`, ...), computed by the function the
+ * save uses; an empty object for items whose saves advise nothing.
+ */
+export type SaveAdvice = (request: ApiRequest, current: CurrentItem) => Promise<Record<string, unknown>>;
+
+const noAdvice: SaveAdvice = () => Promise.resolve({});
 
 function contentType(request: ApiRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -55,34 +67,34 @@ function checkIfMatch(ifMatch: number | undefined, current: { readonly version: 
     throw new VersionMismatchError(`the item is at version ${current.version}, not ${ifMatch}`);
 }
 
-/** The answer to a write of `next` over the item read: the item as it is when the write would change nothing, else undefined. */
-function unchangedAnswer(schema: z.ZodType, current: { readonly version: number } & object, next: unknown): ApiResponse | undefined {
-  return changesNothing(schema, current, next) ? versioned(200, current) : undefined;
+/** The answer to a write that changes nothing: the item as it is, with what a save of it would advise. */
+async function unchangedAnswer(request: ApiRequest, current: CurrentItem, advise: SaveAdvice): Promise<ApiResponse> {
+  return versioned(200, { ...current, ...(await advise(request, current)) });
 }
 
 /**
- * A PUT handler made of the route's read, its PUT handler and the schema of its item: a body that is the item as
- * it is writes nothing and is answered with the item, as a patch that changes nothing is. Any other body, and a
- * PUT of an item that does not exist, goes to the PUT handler as it came.
+ * A PUT handler made of the route's read, its PUT handler, the schema of its item and the advice its save answers:
+ * a body that is the item as it is writes nothing and is answered with the item and that advice, as a patch that
+ * changes nothing is. Any other body, and a PUT of an item that does not exist, goes to the PUT handler as it came.
  */
-export function unchangedPutRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType): RouteHandler {
+export function unchangedPutRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType, advise = noAdvice): RouteHandler {
   return async (request) => {
     const current = await read(request).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     });
-    const unchanged = current && unchangedAnswer(schema, current, request.body);
-    if (!unchanged) return replace(request);
+    if (!current || !changesNothing(schema, current, request.body)) return replace(request);
     checkIfMatch(ifMatchVersion(request.headers), current);
-    return unchanged;
+    return unchangedAnswer(request, current, advise);
   };
 }
 
 /**
- * A PATCH handler made of the route's read, its PUT handler and the schema of its item. A member naming no field
- * of the schema is refused even as null: removing it would merge to the same item, which the PUT would write again.
+ * A PATCH handler made of the route's read, its PUT handler, the schema of its item and the advice its save
+ * answers. A member naming no field of the schema is refused even as null: removing it would merge to the same
+ * item, which the PUT would write again.
  */
-export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType): RouteHandler {
+export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schema: z.ZodType, advise = noAdvice): RouteHandler {
   const fields = fieldNames(schema);
   return async (request) => {
     const type = contentType(request);
@@ -109,8 +121,7 @@ export function mergePatchRoute(read: ReadForPatch, replace: RouteHandler, schem
       } catch (error) {
         throw new BadRequestError(error instanceof Error ? error.message : String(error));
       }
-      const unchanged = unchangedAnswer(schema, current, merged);
-      if (unchanged) return unchanged;
+      if (changesNothing(schema, current, merged)) return unchangedAnswer(request, current, advise);
       const { 'if-match': _ignored, ...headers } = request.headers;
       return replace({
         ...request,

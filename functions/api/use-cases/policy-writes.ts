@@ -145,6 +145,11 @@ export function policyWrites(runtime: Runtime) {
   };
 
   return {
+    /** The save-time advice of `policy`, as its save answers it: for a write that changes nothing, which saves nothing. */
+    async advice(policy: Policy): Promise<Pick<SavedPolicy, 'warnings'>> {
+      return { warnings: policyWarnings(policy, await enforcerTypes()) };
+    },
+
     /** Creates a policy (already validated and stripped of server-managed fields). */
     async create(policy: Policy, actor: Actor): Promise<SavedPolicy> {
       await referencedScopesExist(policy, runtime);

@@ -102,12 +102,30 @@ describe('PATCH with application/merge-patch+json', () => {
     expect(current.body.version).toBe(group.version + 1);
   });
 
+  /** A policy whose save answers warnings: an empty allow-list, and a control that acts only on new workloads. */
+  const advisedPolicy = {
+    name: 'unchanged-policy',
+    type: 'container',
+    description: 'stays',
+    controls: { allowedRegistries: { enabled: true, registries: [] }, limitContainerPrivileges: { enabled: true } },
+  };
+  const advisedPolicyWarnings = [
+    expect.stringContaining('(limitContainerPrivileges) acts only on new workloads'),
+    expect.stringContaining('(allowedRegistries) has an empty registries list'),
+  ];
+
   /**
    * Sends a write built from the item at `path` as GET shows it, and checks that it was answered with the item as
-   * it is and wrote nothing: same body and ETag, no new configuration revision, no activity entry.
+   * it is and the save-time advice a save of it answers (`advice`: `warnings`, ...; none for scopes and settings),
+   * and wrote nothing: same ETag, no new
+   * configuration revision, no activity entry.
    */
-  async function expectAnsweredAsIs(path: string, send: (current: any) => Promise<{ status: number; body: any; headers: Headers }>) {
-    await api.call('POST', '/v1/policies', { body: { name: 'unchanged-policy', type: 'container', description: 'stays' } });
+  async function expectAnsweredAsIs(
+    path: string,
+    send: (current: any) => Promise<{ status: number; body: any; headers: Headers }>,
+    advice: Record<string, unknown> = {},
+  ) {
+    await api.call('POST', '/v1/policies', { body: advisedPolicy });
     await api.call('POST', '/v1/application-scopes', {
       body: { name: 'unchanged-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'a' }] },
     });
@@ -118,7 +136,7 @@ describe('PATCH with application/merge-patch+json', () => {
     const answer = await send(before.body);
 
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual(before.body);
+    expect(answer.body).toEqual({ ...before.body, ...advice });
     expect(answer.headers.get('etag')).toBe(before.headers.get('etag'));
     expect((await api.call('GET', path)).body).toEqual(before.body);
     expect((await api.call('GET', '/v1/health')).body.revision).toBe(revision);
@@ -128,18 +146,26 @@ describe('PATCH with application/merge-patch+json', () => {
   // A patch that changes nothing answers the item as it is: no new version, no new configuration revision (every
   // webhook would rebuild its snapshot for nothing), no activity entry.
   describe('a patch that changes nothing', () => {
-    const unchangedPatches: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>]> = [
-      ['/v1/enforcer-groups/default-ke', (group) => ({ enforce: group.enforce, failMode: group.failMode })],
-      ['/v1/enforcer-groups/default', () => ({})],
-      ['/v1/settings/enforcer', (settings) => ({ auditRetentionDays: settings.auditRetentionDays, bypassScopes: settings.bypassScopes })],
-      ['/v1/policies/unchanged-policy', (policy) => ({ enforcementMode: policy.enforcementMode, description: policy.description })],
-      ['/v1/application-scopes/unchanged-scope', (scope) => ({ expression: scope.expression, variables: scope.variables })],
+    const unchangedPatches: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>, Record<string, unknown>]> = [
+      ['/v1/enforcer-groups/default-ke', (group) => ({ enforce: group.enforce, failMode: group.failMode }), {}],
+      ['/v1/enforcer-groups/default', () => ({}), {}],
+      [
+        '/v1/settings/enforcer',
+        (settings) => ({ auditRetentionDays: settings.auditRetentionDays, bypassScopes: settings.bypassScopes }),
+        {},
+      ],
+      [
+        '/v1/policies/unchanged-policy',
+        (policy) => ({ enforcementMode: policy.enforcementMode, description: policy.description }),
+        { warnings: advisedPolicyWarnings },
+      ],
+      ['/v1/application-scopes/unchanged-scope', (scope) => ({ expression: scope.expression, variables: scope.variables }), {}],
       // A member that is already absent, removed: the merged item is the same.
-      ['/v1/application-scopes/unchanged-scope', () => ({ description: null })],
+      ['/v1/application-scopes/unchanged-scope', () => ({ description: null }), {}],
     ];
 
-    it.each(unchangedPatches)('%s: answers 200 with the current item and writes nothing', (path, unchanged) =>
-      expectAnsweredAsIs(path, (current) => patch(path, unchanged(current))),
+    it.each(unchangedPatches)('%s: answers 200 with the current item and writes nothing', (path, unchanged, advice) =>
+      expectAnsweredAsIs(path, (current) => patch(path, unchanged(current)), advice),
     );
 
     it('still answers 412 to a stale If-Match', async () => {
@@ -154,19 +180,23 @@ describe('PATCH with application/merge-patch+json', () => {
 
   // A PUT whose body is the item as stored is answered as such a patch, through the same comparison.
   describe('a PUT of the item as it is', () => {
-    const unchangedPuts: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>]> = [
+    const unchangedPuts: ReadonlyArray<readonly [string, (current: any) => Record<string, unknown>, Record<string, unknown>]> = [
       // The item as GET shows it, server-managed fields and all.
-      ['/v1/enforcer-groups/default-ke', (group) => group],
-      ['/v1/settings/enforcer', (settings) => settings],
-      ['/v1/policies/unchanged-policy', (policy) => policy],
-      ['/v1/application-scopes/unchanged-scope', (scope) => scope],
+      ['/v1/enforcer-groups/default-ke', (group) => group, {}],
+      ['/v1/settings/enforcer', (settings) => settings, {}],
+      ['/v1/policies/unchanged-policy', (policy) => policy, { warnings: advisedPolicyWarnings }],
+      ['/v1/application-scopes/unchanged-scope', (scope) => scope, {}],
       // Without the server's fields, and a default spelled out.
-      ['/v1/enforcer-groups/default', ({ version: _version, createdAt: _created, updatedAt: _updated, ...group }) => group],
-      ['/v1/policies/unchanged-policy', ({ version: _version, ...policy }) => ({ ...policy, enabled: true })],
+      ['/v1/enforcer-groups/default', ({ version: _version, createdAt: _created, updatedAt: _updated, ...group }) => group, {}],
+      [
+        '/v1/policies/unchanged-policy',
+        ({ version: _version, ...policy }) => ({ ...policy, enabled: true }),
+        { warnings: advisedPolicyWarnings },
+      ],
     ];
 
-    it.each(unchangedPuts)('%s: answers 200 with the current item and writes nothing', (path, unchanged) =>
-      expectAnsweredAsIs(path, (current) => api.call('PUT', path, { body: unchanged(current) })),
+    it.each(unchangedPuts)('%s: answers 200 with the current item and writes nothing', (path, unchanged, advice) =>
+      expectAnsweredAsIs(path, (current) => api.call('PUT', path, { body: unchanged(current) }), advice),
     );
 
     it('still answers 412 to a stale If-Match, and 409 for the built-in Global scope', async () => {
@@ -192,6 +222,57 @@ describe('PATCH with application/merge-patch+json', () => {
       const changed = await api.call('PUT', '/v1/enforcer-groups/default', { body: { ...group, description: 'changed by PUT' } });
       expect(changed.status).toBe(200);
       expect(changed.body).toMatchObject({ description: 'changed by PUT', version: group.version + 1 });
+    });
+  });
+
+  // Save-time advice is about the item, not about the write: what a save of the document answered is still true when
+  // it is sent again unchanged (an apply of the same files), so the answer that writes nothing carries it too.
+  describe('the save-time advice of a write that changes nothing', () => {
+    it('a PUT and a PATCH of an unchanged policy answer the warnings its last save answered', async () => {
+      const policy = { ...advisedPolicy, name: 'advised-policy' };
+      await api.call('POST', '/v1/policies', { body: policy });
+      const saved = await api.call('PUT', '/v1/policies/advised-policy', { body: { ...policy, description: 'saved again' } });
+      expect(saved.status).toBe(200);
+      expect(saved.body.warnings).toEqual(advisedPolicyWarnings);
+
+      await expectAnsweredAsIs(
+        '/v1/policies/advised-policy',
+        (current) => api.call('PUT', '/v1/policies/advised-policy', { body: current }),
+        {
+          warnings: saved.body.warnings,
+        },
+      );
+      await expectAnsweredAsIs('/v1/policies/advised-policy', () => patch('/v1/policies/advised-policy', { description: 'saved again' }), {
+        warnings: saved.body.warnings,
+      });
+    });
+
+    it("a PUT and a PATCH of an unchanged group name again the clusters whose manifests carry the group's previous settings", async () => {
+      await api.call('POST', '/v1/enforcer-groups', { body: { name: 'advised-ke', type: 'kube_enforcer' } });
+      await api.call('POST', '/v1/clusters', { body: { name: 'advised-1', enforcerGroup: 'advised-ke' } });
+      const group = (await api.call('GET', '/v1/enforcer-groups/advised-ke')).body;
+      const saved = await api.call('PUT', '/v1/enforcer-groups/advised-ke', { body: { ...group, failMode: 'closed' } });
+      expect(saved.status).toBe(200);
+      expect(saved.body.clustersToReissue).toEqual(['advised-1']);
+      const advice = { clustersToReissue: saved.body.clustersToReissue, warnings: saved.body.warnings };
+      expect(advice.warnings).toEqual([expect.stringContaining('vigil groups reissue advised-ke')]);
+
+      await expectAnsweredAsIs(
+        '/v1/enforcer-groups/advised-ke',
+        (current) => api.call('PUT', '/v1/enforcer-groups/advised-ke', { body: current }),
+        advice,
+      );
+      await expectAnsweredAsIs(
+        '/v1/enforcer-groups/advised-ke',
+        () => patch('/v1/enforcer-groups/advised-ke', { failMode: 'closed' }),
+        advice,
+      );
+
+      // Once re-issued, there is nothing left to say.
+      expect((await api.call('POST', '/v1/enforcer-groups/advised-ke/reissue')).status).toBe(200);
+      await expectAnsweredAsIs('/v1/enforcer-groups/advised-ke', (current) =>
+        api.call('PUT', '/v1/enforcer-groups/advised-ke', { body: current }),
+      );
     });
   });
 

@@ -34,6 +34,40 @@ describe('GET /v1/openapi.json', () => {
     }
   });
 
+  it("says that a PUT or PATCH that changes nothing answers the save-time advice of the item's save, and validates that answer", async () => {
+    const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
+    const advised = { '/v1/policies/{name}': 'save-time warnings', '/v1/enforcer-groups/{name}': 'clustersToReissue and warnings' };
+    for (const [path, advice] of Object.entries(advised)) {
+      expect(document.paths[path].put.description, `PUT ${path}`).toContain(`answers 200 with it and the ${advice} a save of it answers`);
+      const patch = document.paths[path].patch.requestBody.content['application/merge-patch+json'].schema;
+      expect(patch.description, `PATCH ${path}`).toContain(`answers 200 with it and the ${advice} a save of it answers`);
+    }
+    for (const path of ['/v1/application-scopes/{name}', '/v1/settings/enforcer'])
+      expect(document.paths[path].put.description, `PUT ${path}`).toContain('answers 200 with it, at the same version');
+
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'openapi', components: document.components });
+    await api.call('POST', '/v1/policies', {
+      body: { name: 'documented-unchanged', type: 'container', controls: { limitContainerPrivileges: { enabled: true } } },
+    });
+    for (const [path, route] of [
+      ['/v1/policies/documented-unchanged', '/v1/policies/{name}'],
+      ['/v1/enforcer-groups/default-ke', '/v1/enforcer-groups/{name}'],
+    ] as const) {
+      const unchanged = await api.call('PUT', path, { body: (await api.call('GET', path)).body });
+      expect(unchanged.status, path).toBe(200);
+      const schema = JSON.parse(
+        JSON.stringify(document.paths[route].put.responses['200'].content['application/json'].schema).replaceAll(
+          '"#/components',
+          '"openapi#/components',
+        ),
+      );
+      const validate = ajv.compile(schema);
+      expect(validate(unchanged.body) ? [] : validate.errors, path).toEqual([]);
+    }
+  });
+
   it('describes the control catalog and the policy templates as they are answered (the console builds its forms from them)', async () => {
     const document = (await api.call('GET', '/v1/openapi.json', { token: null })).body;
     const ajv = new Ajv2020({ strict: false, allErrors: true });

@@ -252,6 +252,26 @@ describe('vigil apply: warnings and confirmation', { timeout: SPAWN_TIMEOUT }, (
   });
 });
 
+describe('vigil apply: warnings of unchanged items', { timeout: SPAWN_TIMEOUT }, () => {
+  // The advice is about the item, not about the write: re-applying the same files tells it again.
+  it('prints the save-time warnings of a policy the files leave unchanged, as the API answers them', async () => {
+    const dir = await folder('advised-unchanged', {
+      'p.yaml': 'name: advised-unchanged\ntype: container\ncontrols:\n  limitContainerPrivileges: {enabled: true}\n',
+    });
+    expect((await vigil.run(['apply', '-f', dir])).code).toBe(0);
+    const warnings = (
+      await local.api('PUT', '/v1/policies/advised-unchanged', (await local.api('GET', '/v1/policies/advised-unchanged')).body)
+    ).body.warnings;
+    expect(warnings).toEqual([expect.stringContaining('(limitContainerPrivileges) acts only on new workloads')]);
+
+    const again = await vigil.run(['apply', '-f', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('Nothing to change.');
+    for (const warning of warnings) expect(again.stderr).toContain(`warning: policy "advised-unchanged": ${warning}\n`);
+    expect((await local.api('GET', '/v1/policies/advised-unchanged')).body.version).toBe(1);
+  });
+});
+
 describe('vigil import', { timeout: SPAWN_TIMEOUT }, () => {
   const commercial = join(repoRoot, 'test', 'fixtures', 'commercial', 'runtime-policy.json');
 

@@ -47,12 +47,16 @@ function fieldNames(schema: z.ZodType): ReadonlySet<string> {
   throw new Error(`mergePatchRoute: cannot list the fields of a ${def.type} schema`);
 }
 
-/** The document a value stands for once validated, without what the server owns; undefined when it is not valid. */
+/**
+ * The document a value stands for once validated, without what the server owns; undefined when it is not valid.
+ * A member that is null stands for the same as one left out: the only nullable member of these items, a policy's
+ * enforcementModeChange, is stored as null when absent, and a merge patch removes a member with null.
+ */
 function asDocument(schema: z.ZodType, value: unknown): object | undefined {
   const parsed = schema.safeParse(value);
   if (!parsed.success) return undefined;
   const { warnings: _advice, ...doc } = parsed.data as { warnings?: unknown };
-  return doc;
+  return Object.fromEntries(Object.entries(doc).filter(([, member]) => member !== null));
 }
 
 /** True when `next` is the current item as the PUT would store it: writing it would change nothing. */

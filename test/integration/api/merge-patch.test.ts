@@ -160,6 +160,12 @@ describe('PATCH with application/merge-patch+json', () => {
         { warnings: advisedPolicyWarnings },
       ],
       ['/v1/application-scopes/unchanged-scope', (scope) => ({ expression: scope.expression, variables: scope.variables }), {}],
+      // What `vigil policies set --mode` sends: the mode, and no switch (there is none).
+      [
+        '/v1/policies/unchanged-policy',
+        (policy) => ({ enforcementMode: policy.enforcementMode, enforcementModeChange: null }),
+        { warnings: advisedPolicyWarnings },
+      ],
       // A member that is already absent, removed: the merged item is the same.
       ['/v1/application-scopes/unchanged-scope', () => ({ description: null }), {}],
     ];

@@ -40,7 +40,14 @@ describe('vigil … set', { timeout: SPAWN_TIMEOUT }, () => {
     expect((await local.api('GET', '/v1/policies/exec-guard')).body).toMatchObject({
       enforcementMode: 'enforce',
       description: 'no shells',
+      version: 2,
     });
+
+    // Setting what is already set writes nothing, and the warnings are still true: they are printed again.
+    const unchanged = await vigil.run(['policies', 'set', 'exec-guard', '--mode', 'enforce', '--description', 'no shells']);
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stderr).toBe(result.stderr);
+    expect((await local.api('GET', '/v1/policies/exec-guard')).body.version).toBe(2);
 
     const scheduled = await vigil.run(['policies', 'set', 'exec-guard', '--enforce-after-days', '3', '-o', 'json']);
     expect(scheduled.code).toBe(0);

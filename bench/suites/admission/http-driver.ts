@@ -122,6 +122,8 @@ export interface HttpPhase extends Omit<LoadResult, 'type'> {
   readonly dynamoWritesPerRequest: number;
   /** Items written per request (a BatchWriteItem call writes up to 25). */
   readonly dynamoItemsWrittenPerRequest: number;
+  /** Write calls in flight on average over the phase (the write bound keeps 1 or 4 in flight all the time). */
+  readonly dynamoWritesInFlightMean: number;
   readonly dynamoCalls: Record<string, CallStats>;
   /** CPU time of the server process (handlers, HTTP adapter, SDK) per request. */
   readonly serverCpuUsPerRequest: number;
@@ -155,6 +157,7 @@ export async function httpPhase(
   const storageCpuBefore = processCpuSeconds(storagePid);
   delay.enable();
   const { type: _type, ...result } = await runLoad(child, job);
+  const dynamoWritesInFlightMean = meter.writesInFlightMean();
   delay.disable();
   const serverGc = gc.stop();
   const storageCpuAfter = processCpuSeconds(storagePid);
@@ -166,6 +169,7 @@ export async function httpPhase(
     dynamoReadsPerSecond: round2(meter.reads / (result.elapsedMs / 1000)),
     dynamoWritesPerRequest: Number((meter.writes / requests).toPrecision(3)),
     dynamoItemsWrittenPerRequest: Number((meter.itemsWritten / requests).toPrecision(3)),
+    dynamoWritesInFlightMean,
     dynamoCalls: meter.perRequest(requests),
     serverCpuUsPerRequest: round1((cpu.user + cpu.system) / requests),
     machineBusyShare: machineBusy(cpusBefore, os.cpus()),

@@ -50,6 +50,8 @@ export async function loadModules() {
     CachedPodDirectory: pods.CachedPodDirectory,
     DynamoDecisionSnapshots: snapshots.DynamoDecisionSnapshots,
     toAuditItem: auditItems.toItem,
+    attributeValues: auditItems.attributeValues,
+    writeGeneratedAuditEvents: auditItems.writeGeneratedAuditEvents,
     auditWriteCalls: auditItems.AUDIT_WRITE_CALLS,
     createLocalServer: http.createLocalServer,
     Logger: logger.Logger,

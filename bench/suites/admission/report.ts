@@ -170,7 +170,7 @@ export async function admissionReport(measured: AdmissionMeasurements, log: (mes
         ...httpDryRun,
       },
       writeCapacityDiagnostic: {
-        description: `DynamoDB Local alone, after the load: audit-table items (table as \`npm start\` makes it, no stream) written per second by BatchWriteItem calls of ${BATCH_ITEMS} items of the webhook's shape, with 1 and with ${auditWriteCalls} calls in flight (the webhook's group commit keeps up to ${auditWriteCalls} when a write carries more than ${BATCH_ITEMS} events), and the request rate the better of the two allows at the measured items per recorded request. Recorded reviews cannot go faster than that bound, whatever the handler costs.`,
+        description: `DynamoDB Local alone, after the load: audit-table items (table as \`npm start\` makes it, no stream) written per second by BatchWriteItem calls of ${BATCH_ITEMS} items, the recorded phase's own (a sample of the events the webhook wrote, written again with fresh ids by its own write function and client kind), with 1 and with ${auditWriteCalls} calls in flight (the webhook's group commit keeps up to ${auditWriteCalls} when a write carries more than ${BATCH_ITEMS} events), and the request rate the better of the two allows at the measured items per recorded request. Recorded reviews cannot go faster than that bound, whatever the handler costs.`,
         ...capacity,
         oneCallInFlight: capacityOneCall,
         itemsWrittenPerRecordedRequest: http.dynamoItemsWrittenPerRequest,

@@ -47,7 +47,7 @@ function markCalls<T extends object>(object: T, method: keyof T & string, label:
 markCalls(runtime.configStore, 'revision', 'revision');
 markCalls(runtime.configStore, 'loadSnapshot', 'items');
 markCalls(runtime.decisionSnapshots, 'load', 'snapshot');
-markCalls(runtime.decisionSnapshots, 'loadNewest', 'newest');
+markCalls(runtime.decisionSnapshots, 'loadCurrent', 'current');
 markCalls(runtime.podDirectory, 'lookup', 'pod');
 markCalls(runtime.auditStore, 'putGenerated', 'audit');
 performance.mark('runtime');

@@ -88,23 +88,30 @@ export async function loadDecisionConfig(sources: DecisionSources, revision: num
 }
 
 /**
- * The webhook's cache of the decision configuration (see RevisionCache). Until it holds a configuration, it
- * reads the newest stored document alongside the revision instead of after it: one round trip instead of two
- * in a cold instance. The document is used only if it is of the revision read; documents of a revision never
- * change (docs/adr/0005), so reading it first is as exact as reading it after.
+ * The webhook's cache of the decision configuration (see RevisionCache). Until it holds a configuration, it reads
+ * the revision together with the newest stored document (loadCurrent: one request, where the revision and then the
+ * document would be two round trips, and both at once two requests on two connections in a cold instance). The
+ * document is used only if it is of the revision read; documents of a revision never change (docs/adr/0005), so
+ * reading it with the revision is as exact as reading it after.
  */
 export class DecisionConfigCache extends RevisionCache<DecisionConfig, Pick<DecisionSources['configStore'], 'revision'>> {
   constructor(sources: DecisionSources, options: RevisionCacheOptions) {
     let loaded = false;
     let newest: Promise<DecisionDocument | undefined> | undefined;
-    const readNewest = (): Promise<DecisionDocument | undefined> | undefined =>
-      // A failed read costs only the round trip it was to save: the revision's own parts are read next.
-      sources.decisionSnapshots.loadNewest?.().catch(() => undefined);
+    const readCurrent = sources.decisionSnapshots.loadCurrent?.bind(sources.decisionSnapshots);
     super(
       {
         revision: () => {
-          newest = loaded ? undefined : readNewest();
-          return sources.configStore.revision();
+          if (loaded || !readCurrent) {
+            newest = undefined;
+            return sources.configStore.revision();
+          }
+          const current = readCurrent();
+          newest = current.then(
+            (read) => read.newest,
+            () => undefined,
+          );
+          return current.then((read) => read.revision);
         },
       },
       async (_store, revision) => {

@@ -127,12 +127,13 @@ function coldPhases(run: ColdRun): Record<string, number> {
     if (found === undefined) throw new Error(`cold-start probe: no mark "${name}" (marks: ${run.marks.map(([mark]) => mark).join(', ')})`);
     return found;
   };
-  // A cold instance reads the newest stored document alongside the revision; only when that is not of the
-  // revision read does it read the revision's own parts afterwards (docs/adr/0005).
-  const documentRead = maybeAt('snapshot:start') === undefined ? 'newest' : 'snapshot';
-  const documentEnd = at(`${documentRead}:end`);
-  const queryEnd = at('QueryCommand:end', documentEnd);
-  const snapshotEnd = Math.max(documentEnd, at('revision:end'));
+  // A cold instance reads the revision and the newest stored document in one BatchGetItem; only when that document
+  // is not of the revision read does it read the revision's own parts afterwards (docs/adr/0005, 0021).
+  const readStart = at('current:start');
+  const currentEnd = at('current:end');
+  const fallback = maybeAt('snapshot:start') !== undefined;
+  const documentEnd = fallback ? at('snapshot:end') : currentEnd;
+  const commandEnd = fallback ? at('QueryCommand:end', documentEnd) : at('BatchGetItemCommand:end', currentEnd);
   const podStart = at('pod:start');
   const podEnd = at('pod:end');
   return {
@@ -140,19 +141,19 @@ function coldPhases(run: ColdRun): Record<string, number> {
     moduleEvaluation: at('imported') - run.runnerStartedMs,
     runtimeConstruction: at('runtime') - at('imported'),
     untilInvocation: at('invoked') - at('runtime'),
-    reviewDecoding: at('revision:start') - at('invoked'),
-    configurationReadsAndDecoding: snapshotEnd - at('revision:start'),
+    reviewDecoding: readStart - at('invoked'),
+    configurationReadsAndDecoding: documentEnd - readStart,
     // A cold instance checks the secret against the loaded document's clusters, starts the pod lookup, then
     // compiles while the lookup is in flight (the lookup's answer is read once the compile is done).
-    authenticationCompileAndPodLookup: podEnd - snapshotEnd,
+    authenticationCompileAndPodLookup: podEnd - documentEnd,
     decisionAndAuditWrite: run.verdictMs - podEnd,
-    // Inside the phases above: the reads on their own (in parallel, unless the newest document was not of the
-    // revision read), the document's decoding, when the lookup started, the lookup and the audit write.
-    revisionRead: at('revision:end') - at('revision:start'),
-    snapshotDecoding: documentEnd - queryEnd,
-    untilPodLookupStart: podStart - snapshotEnd,
+    // Inside the phases above: the read (the BatchGetItem, and the revision's own parts after it when the newest
+    // document was of another revision), the document's decoding, when the lookup started, the lookup and the
+    // audit write.
+    configurationRead: commandEnd - readStart,
+    snapshotDecoding: documentEnd - commandEnd,
+    untilPodLookupStart: podStart - documentEnd,
     podLookup: podEnd - podStart,
-    snapshotQuery: queryEnd - at(`${documentRead}:start`),
     auditWrite: at('audit:end') - at('audit:start'),
   };
 }

@@ -8,10 +8,11 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { batchWriteWithRetry } from './batch.js';
+import { batchGetWithRetry, batchWriteWithRetry } from './batch.js';
 import { storageError } from './client.js';
+import { metaOf } from './config-staging.js';
 import type { Item } from './paging.js';
-import type { DecisionDocument, DecisionSnapshotStore } from './ports.js';
+import type { CurrentDecisionDocument, DecisionDocument, DecisionSnapshotStore } from './ports.js';
 import { configKeys } from './tables.js';
 
 // The webhook's decision document of a revision, as gzipped JSON split over a few items of the config table
@@ -56,6 +57,21 @@ function revisionPrefix(revision: number): string {
 function sortKey(revision: number, part: number): string {
   return `${revisionPrefix(revision)}${String(part).padStart(3, '0')}`;
 }
+
+/**
+ * The copy of the newest one-part document of this format, under a key that does not move, so that a cold instance
+ * reads it and the revision in one BatchGetItem (see loadCurrent). `!` sorts before every revision's digits, so a
+ * removal of older revisions (`sk` from the oldest revision to the one saved) never takes it, and a Query of the
+ * newest sort keys first meets it last. Its revision is in `copiedRevision`, not `revision`: a reader that gathers
+ * the parts of one revision by that attribute (versions before this one did) never takes the copy for a part.
+ */
+const newestCopyKey = { pk: configKeys.decision, sk: `!newest/${FORMAT}` } as const;
+
+/**
+ * How hard the cold read retries keys DynamoDB leaves unprocessed: briefly, as the pod lookup does, since a review
+ * waits for it; the webhook's own deadline bounds the whole load.
+ */
+const CURRENT_READ_RETRY = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100 } as const;
 
 function isDocument(value: unknown, revision: number): value is DecisionDocument {
   if (typeof value !== 'object' || value === null) return false;
@@ -128,25 +144,25 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     }
   }
 
-  async loadNewest(): Promise<DecisionDocument | undefined> {
+  /**
+   * The revision, read as the configuration store reads it (consistently, `META`/`revision`), and the copy of the
+   * newest one-part document, in one BatchGetItem: one request on one connection, where reading the revision and
+   * the newest parts in parallel takes two of each in a cold instance. The document is whatever revision it is of
+   * (the caller uses it only when that is the revision read); undefined when there is no copy or it is unreadable.
+   */
+  async loadCurrent(): Promise<CurrentDecisionDocument> {
     try {
-      // One page, newest sort key first: the parts of the newest revision, last part first (and parts of older
-      // revisions not removed yet, or of another format, which are left out). A document larger than one page
-      // (about 1 MB, three parts or more) comes back incomplete and is not used: the caller then reads its
-      // revision's parts.
-      const output = await this.document.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': configKeys.decision },
-          ScanIndexForward: false,
-          Limit: MAX_DECISION_PARTS,
-        }),
-      );
-      const items = (output.Items ?? []) as Item[];
-      const revision = items[0]?.revision;
-      if (typeof revision !== 'number') return undefined;
-      return assemble(items.filter((item) => item.revision === revision && item.format === FORMAT).reverse(), revision);
+      const items = await batchGetWithRetry(this.document, this.tableName, [{ ...configKeys.meta }, { ...newestCopyKey }], {
+        ...CURRENT_READ_RETRY,
+        consistentRead: true,
+      });
+      const meta = items.find((item) => item.pk === configKeys.meta.pk && item.sk === configKeys.meta.sk);
+      const copy = items.find((item) => item.pk === newestCopyKey.pk && item.sk === newestCopyKey.sk);
+      const copied = copy?.copiedRevision;
+      return {
+        revision: metaOf(meta).revision,
+        newest: copy && typeof copied === 'number' ? assemble([{ ...copy, revision: copied }], copied) : undefined,
+      };
     } catch (error) {
       throw storageError(error);
     }
@@ -184,7 +200,29 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
       return false;
     }
     await this.removeOlderThan(document.revision);
+    if (items.length === 1) await this.replaceNewestCopy(items[0]!);
     return true;
+  }
+
+  /**
+   * Puts the copy read by loadCurrent, unless one of a newer revision is there already (a slower save of an older
+   * revision never takes the place of a newer one). Content of a revision never changes, so a reader of the copy
+   * sees some revision's complete document, and uses it only when that is the revision it read.
+   */
+  private async replaceNewestCopy(part: Record<string, unknown> & { readonly revision: number }): Promise<void> {
+    const { revision, ...rest } = part;
+    try {
+      await this.document.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...rest, ...newestCopyKey, copiedRevision: revision },
+          ConditionExpression: 'attribute_not_exists(pk) OR copiedRevision < :revision',
+          ExpressionAttributeValues: { ':revision': revision },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw storageError(error);
+    }
   }
 
   /**
@@ -212,8 +250,9 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     try {
       const keys = await this.query(
         {
-          KeyConditionExpression: 'pk = :pk AND sk < :revision',
-          ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionKey(revision) },
+          // From the oldest possible revision: the copy of the newest document sorts before it and stays.
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :oldest AND :revision',
+          ExpressionAttributeValues: { ':pk': configKeys.decision, ':oldest': revisionKey(0), ':revision': revisionKey(revision) },
           ProjectionExpression: 'pk, sk',
           Limit: MAX_REMOVED_PER_SAVE,
         },

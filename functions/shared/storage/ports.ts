@@ -210,15 +210,22 @@ export interface DecisionDocument {
  * reads those instead of every configuration item (docs/adr/0005). Derived data: a revision without one
  * is loaded from the items as before.
  */
+/** The configuration's current revision and the newest stored decision document, read together. */
+export interface CurrentDecisionDocument {
+  readonly revision: number;
+  readonly newest: DecisionDocument | undefined;
+}
+
 export interface DecisionSnapshotStore {
   /** The complete document stored for exactly this revision; undefined when there is none (or it is unreadable). */
   load(revision: number): Promise<DecisionDocument | undefined>;
   /**
-   * The newest complete document stored, whatever its revision, in one read; undefined when there is none
-   * (or it is unreadable). A cold webhook instance reads it alongside the revision and uses it only when it
-   * is of the revision read: documents never change once stored (docs/adr/0005).
+   * The configuration's revision (as ConfigStore.revision reads it) and the newest stored document, whatever its
+   * revision, in one read; `newest` is undefined when there is none that one read can return (a document of
+   * several parts) or it is unreadable. A cold webhook instance reads this instead of the revision alone and uses
+   * the document only when it is of the revision read: documents never change once stored (docs/adr/0005).
    */
-  loadNewest?(): Promise<DecisionDocument | undefined>;
+  loadCurrent?(): Promise<CurrentDecisionDocument>;
   /**
    * Stores the document under its revision if the configuration is still at that revision and no document of
    * it is stored yet (the first one stays), then removes those of older revisions; true when this call

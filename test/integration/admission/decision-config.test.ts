@@ -188,11 +188,11 @@ describe('DecisionConfigCache', () => {
         reads.push(`load ${revision}`);
         return snapshots.load(revision);
       },
-      loadNewest: async () => {
-        reads.push('newest: start');
-        const newest = await snapshots.loadNewest();
-        reads.push(`newest: ${newest?.revision ?? 'none'}`);
-        return newest;
+      loadCurrent: async () => {
+        reads.push('current: start');
+        const current = await snapshots.loadCurrent();
+        reads.push(`current: ${current.revision}, newest ${current.newest?.revision ?? 'none'}`);
+        return current;
       },
       save: (document) => snapshots.save(document),
     };
@@ -206,7 +206,7 @@ describe('DecisionConfigCache', () => {
     return { reads, sources: { configStore, decisionSnapshots } satisfies DecisionSources };
   }
 
-  it('reads the newest stored snapshot alongside the revision while cold, and a revision’s own parts only when that is not the one', async () => {
+  it('reads the revision with the newest stored snapshot in one read while cold, and a revision’s own parts only when that is not the one', async () => {
     const revision = await db.configStore.revision();
     await loadDecisionConfig({ configStore: db.configStore, decisionSnapshots: snapshots }, revision); // stored now
 
@@ -216,9 +216,8 @@ describe('DecisionConfigCache', () => {
     expect(execVerdict(config)).toEqual(
       execVerdict(await loadDecisionConfig({ configStore: db.configStore, decisionSnapshots: snapshots }, revision)),
     );
-    // Both reads started before either answered; no read of the revision's parts.
-    expect(cold.reads.slice(0, 2).sort()).toEqual(['newest: start', 'revision: start']);
-    expect(cold.reads.filter((read) => read.startsWith('load'))).toEqual([]);
+    // One read for both, and none of the revision alone or of the revision's parts.
+    expect(cold.reads).toEqual(['current: start', `current: ${revision}, newest ${revision}`]);
 
     // The configuration moves on: the newest stored snapshot is of an older revision, so a cold cache reads
     // the new revision's own parts (none yet: the items), and a warm one never reads the newest again.
@@ -234,12 +233,10 @@ describe('DecisionConfigCache', () => {
     const changed = await new DecisionConfigCache(coldAfterChange.sources, { recheckMs: 0 }).get();
     expect(changed.revision).toBe(moved);
     expect(changed.clusters.has('dev')).toBe(true);
-    expect(coldAfterChange.reads.filter((read) => read.startsWith('newest:') || read.startsWith('load'))).toEqual([
-      'newest: start',
-      `newest: ${revision}`,
-      `load ${moved}`,
-    ]);
+    expect(coldAfterChange.reads).toEqual(['current: start', `current: ${moved}, newest ${revision}`, `load ${moved}`]);
+    // A warm cache reads the revision alone, and the new revision's parts (stored by the cold cache above).
     expect((await cache.get()).clusters.has('dev')).toBe(true);
-    expect(warm.reads.filter((read) => read === 'newest: start')).toHaveLength(1);
+    expect(warm.reads.filter((read) => read.startsWith('current:'))).toHaveLength(2);
+    expect(warm.reads.slice(2)).toEqual(['revision: start', `revision: ${moved}`, `load ${moved}`]);
   });
 });

@@ -84,7 +84,8 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await snapshots().load(7)).toEqual(document);
     expect(await snapshots().load(8)).toBeUndefined();
     expect(await snapshots().load(6)).toBeUndefined();
-    expect(await storedKeys(db)).toEqual(['000000000007/2#000']);
+    // The part, and the copy of the newest one-part document that a cold instance reads with the revision.
+    expect(await storedKeys(db)).toEqual(['!newest/2', '000000000007/2#000']);
   });
 
   it('keeps the first document stored for a revision: a second save of the same revision changes nothing', async () => {
@@ -140,7 +141,9 @@ describe('DynamoDecisionSnapshots', () => {
     await saveCurrent(decisionDocument(20));
     await saveCurrent(decisionDocument(21, { filler: 1_200_000 }));
     expect(await snapshots().load(21)).toBeDefined();
-    expect((await storedKeys(db)).every((key) => key >= '000000000021')).toBe(true);
+    const [copy, ...parts] = await storedKeys(db);
+    expect(copy).toBe('!newest/2');
+    expect(parts.every((key) => key >= '000000000021')).toBe(true);
   });
 
   it('refuses a document too large for one transaction, storing nothing', async () => {
@@ -155,26 +158,64 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await snapshots().load(40)).toBeUndefined();
   });
 
-  it('reads the newest complete document in one query, whatever its revision, leaving older parts out', async () => {
+  it("reads the revision and the newest one-part document in one request, whatever the document's revision", async () => {
     const small = decisionDocument(41);
     await saveCurrent(small);
-    expect(await snapshots().loadNewest()).toEqual(small);
-    const large = decisionDocument(43, { filler: 1_200_000 });
-    await saveCurrent(large);
-    expect(await snapshots().loadNewest()).toEqual(large);
-    // A part of an older revision that a save has not removed yet does not mix in.
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 41, newest: small });
+    // The configuration moved on and no document of it is stored yet: the newest is of the revision before.
+    await atRevision(42);
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 42, newest: small });
+    // A document of several parts is not copied (an item holds 400 KB): the copy stays of an older revision, which
+    // the caller does not use, and reads the revision's own parts instead.
+    await saveCurrent(decisionDocument(43, { filler: 1_200_000 }));
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 43, newest: small });
+    const next = decisionDocument(44);
+    await saveCurrent(next);
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 44, newest: next });
+  });
+
+  it('never lets a slower save of an older revision replace the copy of a newer one', async () => {
+    const newer = decisionDocument(46);
+    await saveCurrent(newer);
+    // An instance that read revision 45 before the configuration moved on stores its document last.
+    const older = decisionDocument(45);
+    await atRevision(45);
+    expect(await snapshots().save(older)).toBe(true);
+    expect(await snapshots().load(45)).toEqual(older);
+    expect((await snapshots().loadCurrent()).newest).toEqual(newer);
+  });
+
+  it('reads the revision alone when the copy is missing or is not a document', async () => {
+    await saveCurrent(decisionDocument(47));
     await db.clients.document.send(
       new PutCommand({
         TableName: db.tables.config.TableName,
-        Item: { pk: 'DECISION', sk: '000000000042/2#000', revision: 42, part: 0, parts: 1, format: 2, data: new Uint8Array([1, 2, 3]) },
+        Item: { pk: 'DECISION', sk: '!newest/2', copiedRevision: 47, part: 0, parts: 1, format: 2, data: randomBytes(64) },
       }),
     );
-    expect(await snapshots().loadNewest()).toEqual(large);
-    // The newest revision incomplete: nothing, rather than an older document or a torn one.
-    await db.clients.document.send(
-      new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '000000000043/2#002' } }),
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 47, newest: undefined });
+    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '!newest/2' } }));
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 47, newest: undefined });
+    // The parts of the revision are still there for the read that follows.
+    expect(await snapshots().load(47)).toEqual(decisionDocument(47));
+  });
+
+  it('keeps the copy out of what readers of the parts gather: it has no `revision` and sorts before every revision', async () => {
+    await saveCurrent(decisionDocument(48));
+    // What the version before this one read on a cold start: the newest sort keys first, the parts of the first
+    // item's revision.
+    const output = await db.clients.document.send(
+      new QueryCommand({
+        TableName: db.tables.config.TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'DECISION' },
+        ScanIndexForward: false,
+      }),
     );
-    expect(await snapshots().loadNewest()).toBeUndefined();
+    const items = output.Items ?? [];
+    expect(items[0]?.sk).toBe('000000000048/2#000');
+    expect(items.at(-1)).toMatchObject({ sk: '!newest/2', copiedRevision: 48 });
+    expect(items.filter((item) => item.revision === 48).map((item) => item.sk)).toEqual(['000000000048/2#000']);
   });
 
   it('keeps to its own format: a format-1 document of the same revision (as the version before stored it) is neither read nor in the way', async () => {
@@ -188,12 +229,12 @@ describe('DynamoDecisionSnapshots', () => {
       }),
     );
     expect(await snapshots().load(50)).toBeUndefined();
-    expect(await snapshots().loadNewest()).toBeUndefined();
+    expect((await snapshots().loadCurrent()).newest?.revision).not.toBe(50);
     // Stored beside it, not refused as taken; a later revision's save removes both.
     const current = decisionDocument(50, { secretHash: 'b'.repeat(64) });
     expect(await snapshots().save(current)).toBe(true);
     expect(await snapshots().load(50)).toEqual(current);
-    expect(await snapshots().loadNewest()).toEqual(current);
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 50, newest: current });
     expect(await storedKeys(db)).toEqual(expect.arrayContaining(['000000000050#000', '000000000050/2#000']));
     await saveCurrent(decisionDocument(51));
     expect((await storedKeys(db)).filter((key) => key.startsWith('000000000050'))).toEqual([]);

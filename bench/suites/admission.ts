@@ -205,7 +205,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     const bestItemsPerSecond = Math.max(capacity.itemsPerSecond, capacityOneCall.itemsPerSecond);
     const writeBound = http.dynamoItemsWrittenPerRequest > 0 ? Math.round(bestItemsPerSecond / http.dynamoItemsWrittenPerRequest) : null;
     log(
-      `admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls} (items of ${capacity.itemBytesMean} bytes on average); the recorded phase kept ${http.dynamoWritesInFlightMean} calls in flight on average; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s (goal ${GOALS.httpRequestsPerSecondMin})`,
+      `admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls} (items of ${capacity.itemBytesMean} bytes on average); the recorded phase kept ${http.dynamoWritesInFlightMean} calls in flight on average; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s; recorded reviews reached ${http.requestsPerSecond}, ${writeBound ? (http.requestsPerSecond / writeBound).toFixed(2) : '-'} of it (goal ${GOALS.recordedShareOfWriteBoundMin})`,
     );
 
     // -- 4. cold start ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ clients.client.middlewareStack.add(
   },
   { step: 'initialize', priority: 'high', name: 'coldStartMarks' },
 );
-const runtime = createWebhookRuntime(config, clients);
+const runtime = createWebhookRuntime(config, { clients });
 
 /** Marks the start and end of every call of `object[method]`. */
 function markCalls<T extends object>(object: T, method: keyof T & string, label: string): void {

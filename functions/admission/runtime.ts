@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { lazyAuditFallback } from '../shared/lazy-adapters.js';
 import type { RuntimeConfig } from '../shared/runtime-config.js';
+import type { RuntimeOptions } from '../shared/runtime.js';
 import { writeGeneratedAuditEvents } from '../shared/storage/audit-items.js';
 import { createDynamoClients, type DynamoClients } from '../shared/storage/client.js';
 import { DynamoConfigStore } from '../shared/storage/DynamoConfigStore.js';
@@ -34,16 +35,21 @@ function queueFallback(queueUrl: string, region: string | undefined): AuditFallb
   return lazyAuditFallback(() => Promise.resolve(sqsAuditFallback(queueUrl, region)));
 }
 
+/** How the webhook's composition root builds its clients (RuntimeOptions of the full runtime, and the clients). */
+export interface WebhookRuntimeOptions extends RuntimeOptions {
+  /** The DynamoDB clients, built with the storage budget when absent (the benchmark's cold-start probe passes instrumented ones). */
+  readonly clients?: DynamoClients | undefined;
+}
+
 /**
  * The webhook Lambda's composition root. It wires only what the webhook uses, so that its bundle and cold
  * start carry neither the schemas that validate what the API and enforcers send nor the API's other clients
  * (createRuntime wires everything, for the API and local mode).
- * @param clients the DynamoDB clients (the benchmark's cold-start probe passes instrumented ones)
  */
-export function createWebhookRuntime(
-  config: RuntimeConfig,
-  clients: DynamoClients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region }),
-): WebhookRuntime {
+export function createWebhookRuntime(config: RuntimeConfig, options: WebhookRuntimeOptions = {}): WebhookRuntime {
+  const clients =
+    options.clients ??
+    createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region, callBudgetMs: options.storageCallBudgetMs });
   const configTable = `${config.tablePrefix}config`;
   const auditTable = `${config.tablePrefix}audit`;
   return {

@@ -41,14 +41,32 @@ export interface Runtime {
   readonly newId: () => string;
 }
 
+/** How a composition root builds its clients, beyond the settings a deployment gives. */
+export interface RuntimeOptions {
+  /**
+   * The most one storage call may take, the SDK's retries included (tests of a stalled DynamoDB shorten it, so
+   * that they do not wait the deployed budget).
+   * @default STORAGE_CALL_BUDGET_MS
+   */
+  readonly storageCallBudgetMs?: number | undefined;
+}
+
 /**
  * The composition root: builds clients and adapters from explicit settings. The adapters of other AWS
  * services are not wired here (their SDK clients would land in every function's bundle): the entry points
  * that use one pass it in from ./aws-adapters.ts or ./event-publishing.ts. Without one, a function has the local stand-in, or a
  * scheduler that refuses to schedule.
  */
-export function createRuntime(config: RuntimeConfig, overrides: Partial<Omit<Runtime, 'config'>> = {}): Runtime {
-  const clients = createDynamoClients({ endpoint: config.dynamodbEndpoint, region: config.region });
+export function createRuntime(
+  config: RuntimeConfig,
+  overrides: Partial<Omit<Runtime, 'config'>> = {},
+  options: RuntimeOptions = {},
+): Runtime {
+  const clients = createDynamoClients({
+    endpoint: config.dynamodbEndpoint,
+    region: config.region,
+    callBudgetMs: options.storageCallBudgetMs,
+  });
   const logger = overrides.logger ?? new Logger({ serviceName: 'vigil' });
   return {
     config,

@@ -1,9 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '../../../functions/api/app.js';
 import { createEnforcerHandler } from '../../../functions/enforcer/app.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
+import { STORAGE_CALL_BUDGET_MS } from '../../../functions/shared/storage/client.js';
 import { createLocalServer, type LocalServer } from '../../../infra/local/http-adapter.js';
 import { ADMIN_TOKEN } from '../../support/api.js';
 import { startFaultyDynamoDb, type FaultyDynamoDb } from '../../support/faulty-dynamodb.js';
@@ -14,30 +15,65 @@ import { clientEvent } from '../enforcer/harness.js';
 // was applied: the API must answer a retryable 503 well before API Gateway gives up (29 s, which the
 // local server keeps as the handlers' deadline here), nothing of a storage call may go on after that answer,
 // and a create retried after such a 503 must not fail.
+//
+// Requests made while storage fails go to an instance whose storage budget is short (STALL_BUDGET_MS), so that
+// each does not wait the deployed 8 s: what is checked is what happens when a budget runs out, not its length.
+// Requests made while storage is healthy go to an instance with the default budget, so that a loaded machine
+// cannot turn a slow healthy call into a 503; one stalled request through it checks that default.
+
+/** The storage budget of the instance that meets the faults: far above a healthy call, far below the default. */
+const STALL_BUDGET_MS = 2_000;
 
 const tables = useTables();
 let proxy: FaultyDynamoDb;
+/** Default storage budget: bootstrap, requests while storage is healthy, and the check of the default. */
 let server: LocalServer;
+/** STALL_BUDGET_MS: requests while storage stalls or loses answers. */
+let stalling: LocalServer;
+/** What each instance's error mapping logs of a 503: its cause names the budget that ran out. */
+const defaultBudgetErrors = vi.fn();
+const shortBudgetErrors = vi.fn();
 
 beforeAll(async () => {
   proxy = await startFaultyDynamoDb(tables.endpoint);
-  server = await createLocalServer({ host: '127.0.0.1', port: 0 });
-  const runtime = createRuntime(
-    // The enforcer API's configuration is re-read on every request, so that a stall reaches it.
-    { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: proxy.endpoint, adminToken: ADMIN_TOKEN, configRecheckMs: 0 },
-    { logger: new Logger({ serviceName: 'vigil', logLevel: 'SILENT' }) },
-  );
+  [server, stalling] = await Promise.all([
+    createLocalServer({ host: '127.0.0.1', port: 0 }),
+    createLocalServer({ host: '127.0.0.1', port: 0 }),
+  ]);
+  // The enforcer API's configuration is re-read on every request, so that a stall reaches it.
+  const config = {
+    mode: 'local',
+    tablePrefix: tables.prefix,
+    dynamodbEndpoint: proxy.endpoint,
+    adminToken: ADMIN_TOKEN,
+    configRecheckMs: 0,
+  } as const;
+  const loggerInto = (errors: typeof defaultBudgetErrors) => {
+    const logger = new Logger({ serviceName: 'vigil', logLevel: 'SILENT' });
+    vi.spyOn(logger, 'error').mockImplementation(errors);
+    return logger;
+  };
+  const runtime = createRuntime(config, { logger: loggerInto(defaultBudgetErrors) });
+  const shortBudget = createRuntime(config, { logger: loggerInto(shortBudgetErrors) }, { storageCallBudgetMs: STALL_BUDGET_MS });
   await bootstrap(runtime);
   server.setHandlers({ api: createApiHandler(runtime), enforcer: createEnforcerHandler(runtime) });
+  stalling.setHandlers({ api: createApiHandler(shortBudget), enforcer: createEnforcerHandler(shortBudget) });
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
+  await Promise.all([server?.close(), stalling?.close()]);
   await proxy?.close();
 });
 
-async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN, headers: Record<string, string> = {}) {
-  const response = await fetch(`${server.url}${path}`, {
+async function callOn(
+  target: LocalServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = ADMIN_TOKEN,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${target.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -45,6 +81,14 @@ async function call(method: string, path: string, body?: unknown, token = ADMIN_
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
 }
+
+/** A request to the instance with the default budget (storage healthy). */
+const call = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN, headers: Record<string, string> = {}) =>
+  callOn(server, method, path, body, token, headers);
+
+/** A request to the instance with the short budget (storage failing). */
+const callStalling = (method: string, path: string, body?: unknown, token = ADMIN_TOKEN, headers: Record<string, string> = {}) =>
+  callOn(stalling, method, path, body, token, headers);
 
 function expectRetryable503(response: { status: number; headers: Headers; body: any }): void {
   expect(response.status).toBe(503);
@@ -66,7 +110,7 @@ const policy = (name: string) => ({
  */
 async function stalledCall(method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
   const before = proxy.requests.length;
-  const response = await call(method, path, body, token);
+  const response = await callStalling(method, path, body, token);
   const sent = proxy.requests.slice(before);
   return { response, invocations: new Set(sent.map((request) => request.invocationId)), answeredAt: proxy.requests.length };
 }
@@ -87,11 +131,17 @@ describe('a DynamoDB that accepts connections and never answers', () => {
         expectRetryable503(response);
         expect(invocations.size).toBeGreaterThan(0);
       }
+      expect(shortBudgetErrors).toHaveBeenCalledWith(
+        'dependency failure',
+        expect.objectContaining({ cause: expect.objectContaining({ name: 'StorageTimeoutError', budgetMs: STALL_BUDGET_MS }) }),
+      );
       const given = answered.flatMap(({ invocations }) => [...invocations]);
       // Nothing of a call given up on stays in flight.
       await expect.poll(() => proxy.requests.filter((request) => given.includes(request.invocationId) && request.open)).toEqual([]);
-      // A later call's second attempt starts only after its first one timed out: any retry of the calls given up
-      // on, whose own attempt timed out before, would have arrived by then (still stalled, so nothing lands).
+      // A later call's second attempt starts only after its first one timed out (4 s): any retry of the calls given
+      // up on, whose attempts started before it, would have arrived by then (still stalled, so nothing lands). The
+      // later call goes to the instance with the default budget, which outlasts an attempt: it also checks that
+      // default, named by the error its 503 logs.
       const sentinelStart = proxy.requests.length;
       const sentinel = call('GET', '/v1/health');
       await expect
@@ -102,6 +152,11 @@ describe('a DynamoDB that accepts connections and never answers', () => {
       for (const { invocations, answeredAt } of answered)
         expect(proxy.requests.slice(answeredAt).filter((request) => invocations.has(request.invocationId))).toEqual([]);
       expectRetryable503(await sentinel);
+      expect(STORAGE_CALL_BUDGET_MS).toBe(8_000);
+      expect(defaultBudgetErrors).toHaveBeenCalledWith(
+        'dependency failure',
+        expect.objectContaining({ cause: expect.objectContaining({ name: 'StorageTimeoutError', budgetMs: STORAGE_CALL_BUDGET_MS }) }),
+      );
     } finally {
       proxy.mode = 'pass';
     }
@@ -134,7 +189,7 @@ describe('a create whose answer was lost after the write', () => {
   it('answers 503, and the same create retried answers 200 with the stored resource instead of a conflict', async () => {
     proxy.mode = 'lose-answers';
     try {
-      expectRetryable503(await call('POST', '/v1/policies', policy('lost-answer')));
+      expectRetryable503(await callStalling('POST', '/v1/policies', policy('lost-answer')));
     } finally {
       proxy.mode = 'pass';
     }
@@ -160,7 +215,7 @@ describe('a create whose answer was lost after the write', () => {
     const scope = { name: 'lost-scope', expression: 'v1', variables: [{ attribute: 'kubernetes.namespace', value: 'payments' }] };
     proxy.mode = 'lose-answers';
     try {
-      expectRetryable503(await call('POST', '/v1/application-scopes', scope));
+      expectRetryable503(await callStalling('POST', '/v1/application-scopes', scope));
     } finally {
       proxy.mode = 'pass';
     }
@@ -174,7 +229,7 @@ describe('a create that shows a secret once, whose answer was lost', () => {
   it('answers the retry 409 naming how to get a fresh token, which then works', async () => {
     proxy.mode = 'lose-answers';
     try {
-      expectRetryable503(await call('POST', '/v1/enforcer-groups', { name: 'lost-group', type: 'nano_enforcer' }));
+      expectRetryable503(await callStalling('POST', '/v1/enforcer-groups', { name: 'lost-group', type: 'nano_enforcer' }));
     } finally {
       proxy.mode = 'pass';
     }
@@ -193,8 +248,8 @@ describe('a create that shows a secret once, whose answer was lost', () => {
 describe('enforcer event posts retried after a 503 or under load', () => {
   const events = (prefix: string, count: number) =>
     Array.from({ length: count }, (_, i) => clientEvent(`${prefix}-${i}`, { policy: `retry-${prefix}` }));
-  const post = (token: string, enforcerId: string, batch: unknown[]) =>
-    call('POST', '/v1/enforcers/events', { events: batch }, token, { 'x-enforcer-id': enforcerId });
+  const post = (token: string, enforcerId: string, batch: unknown[], send = call) =>
+    send('POST', '/v1/enforcers/events', { events: batch }, token, { 'x-enforcer-id': enforcerId });
   const storedIds = async (policy: string): Promise<string[]> => {
     const page = await call('GET', `/v1/audit-events?policy=${policy}&limit=500`);
     expect(page.status).toBe(200);
@@ -213,7 +268,7 @@ describe('enforcer event posts retried after a 503 or under load', () => {
     const batch = events('lost', 10);
     proxy.mode = 'lose-answers';
     try {
-      expectRetryable503(await post(token, enforcerId, batch));
+      expectRetryable503(await post(token, enforcerId, batch, callStalling));
     } finally {
       proxy.mode = 'pass';
     }

@@ -47,14 +47,20 @@ function planOf(config: DecisionDocument['config']): SnapshotPlan | undefined {
  * Loads what decisions need as of `revision` (just read by the caller): the stored snapshot of that revision
  * when there is one, else every configuration item, offering the snapshot afterwards to the instances that
  * come next (stored only if the revision did not move while the items were read, docs/adr/0005).
- * @param newest the newest stored document, read alongside the revision: used when it is of that revision
+ * @param read what a cold instance read with the revision (loadCurrent): its newest document is used when it is of
+ *   that revision; when it is not, the revision's own document is put back as the copy for the cold starts to come
+ *   (after an upgrade from a version that kept none, or a save by that version, which removes it)
  */
-export async function loadDecisionConfig(sources: DecisionSources, revision: number, newest?: DecisionDocument): Promise<DecisionConfig> {
+export async function loadDecisionConfig(
+  sources: DecisionSources,
+  revision: number,
+  read?: { readonly newest: DecisionDocument | undefined },
+): Promise<DecisionConfig> {
   const { configStore, decisionSnapshots, onSnapshotError, beforeCompile } = sources;
   const stored =
-    newest?.revision === revision
-      ? newest
-      : await decisionSnapshots.load(revision).catch((error: unknown) => {
+    read?.newest?.revision === revision
+      ? read.newest
+      : await decisionSnapshots.load(revision, { restoreNewestCopy: read !== undefined }).catch((error: unknown) => {
           onSnapshotError?.(error);
           return undefined;
         });
@@ -97,25 +103,25 @@ export async function loadDecisionConfig(sources: DecisionSources, revision: num
 export class DecisionConfigCache extends RevisionCache<DecisionConfig, Pick<DecisionSources['configStore'], 'revision'>> {
   constructor(sources: DecisionSources, options: RevisionCacheOptions) {
     let loaded = false;
-    let newest: Promise<DecisionDocument | undefined> | undefined;
+    let read: Promise<{ readonly newest: DecisionDocument | undefined } | undefined> | undefined;
     const readCurrent = sources.decisionSnapshots.loadCurrent?.bind(sources.decisionSnapshots);
     super(
       {
         revision: () => {
           if (loaded || !readCurrent) {
-            newest = undefined;
+            read = undefined;
             return sources.configStore.revision();
           }
           const current = readCurrent();
-          newest = current.then(
-            (read) => read.newest,
+          read = current.then(
+            ({ newest }) => ({ newest }),
             () => undefined,
           );
-          return current.then((read) => read.revision);
+          return current.then(({ revision }) => revision);
         },
       },
       async (_store, revision) => {
-        const config = await loadDecisionConfig(sources, revision, await newest);
+        const config = await loadDecisionConfig(sources, revision, await read);
         loaded = true;
         return config;
       },

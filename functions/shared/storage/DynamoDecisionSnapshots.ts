@@ -131,17 +131,24 @@ export class DynamoDecisionSnapshots implements DecisionSnapshotStore {
     private readonly tableName: string,
   ) {}
 
-  async load(revision: number): Promise<DecisionDocument | undefined> {
+  async load(revision: number, options: { readonly restoreNewestCopy?: boolean } = {}): Promise<DecisionDocument | undefined> {
+    let items: Item[];
     try {
       // Eventually consistent is enough: the items never change once written, so a read sees them or not.
-      const items = await this.query({
+      items = await this.query({
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :revision)',
         ExpressionAttributeValues: { ':pk': configKeys.decision, ':revision': revisionPrefix(revision) },
       });
-      return assemble(items, revision);
     } catch (error) {
       throw storageError(error);
     }
+    const document = assemble(items, revision);
+    if (document && items.length === 1 && options.restoreNewestCopy) {
+      // Only a shortcut for the cold starts that follow: failing to put it back costs them a round trip, and this
+      // load nothing.
+      await this.replaceNewestCopy({ ...items[0]!, revision }).catch(() => undefined);
+    }
+    return document;
   }
 
   /**

@@ -217,8 +217,12 @@ export interface CurrentDecisionDocument {
 }
 
 export interface DecisionSnapshotStore {
-  /** The complete document stored for exactly this revision; undefined when there is none (or it is unreadable). */
-  load(revision: number): Promise<DecisionDocument | undefined>;
+  /**
+   * The complete document stored for exactly this revision; undefined when there is none (or it is unreadable).
+   * With `restoreNewestCopy`, a one-part document found is also put back as the copy loadCurrent reads, unless that
+   * copy is of a newer revision: a cold instance asks for it when the copy it read was missing or older.
+   */
+  load(revision: number, options?: { readonly restoreNewestCopy?: boolean }): Promise<DecisionDocument | undefined>;
   /**
    * The configuration's revision (as ConfigStore.revision reads it) and the newest stored document, whatever its
    * revision, in one read; `newest` is undefined when there is none that one read can return (a document of

@@ -1,3 +1,4 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
@@ -184,9 +185,9 @@ describe('DecisionConfigCache', () => {
   function recordingSources() {
     const reads: string[] = [];
     const decisionSnapshots: DecisionSnapshotStore = {
-      load: async (revision) => {
-        reads.push(`load ${revision}`);
-        return snapshots.load(revision);
+      load: async (revision, options) => {
+        reads.push(`load ${revision}${options?.restoreNewestCopy ? ', restoring the copy' : ''}`);
+        return snapshots.load(revision, options);
       },
       loadCurrent: async () => {
         reads.push('current: start');
@@ -233,10 +234,23 @@ describe('DecisionConfigCache', () => {
     const changed = await new DecisionConfigCache(coldAfterChange.sources, { recheckMs: 0 }).get();
     expect(changed.revision).toBe(moved);
     expect(changed.clusters.has('dev')).toBe(true);
-    expect(coldAfterChange.reads).toEqual(['current: start', `current: ${moved}, newest ${revision}`, `load ${moved}`]);
+    expect(coldAfterChange.reads).toEqual(['current: start', `current: ${moved}, newest ${revision}`, `load ${moved}, restoring the copy`]);
     // A warm cache reads the revision alone, and the new revision's parts (stored by the cold cache above).
     expect((await cache.get()).clusters.has('dev')).toBe(true);
     expect(warm.reads.filter((read) => read.startsWith('current:'))).toHaveLength(2);
     expect(warm.reads.slice(2)).toEqual(['revision: start', `revision: ${moved}`, `load ${moved}`]);
+  });
+
+  it('puts back a missing copy of the newest snapshot, so that the next cold start reads once again', async () => {
+    const revision = await db.configStore.revision();
+    await loadDecisionConfig({ configStore: db.configStore, decisionSnapshots: snapshots }, revision); // stored now
+    // As after an upgrade from a version that kept no copy: the revision's parts only.
+    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: { pk: 'DECISION', sk: '!newest/2' } }));
+    const first = recordingSources();
+    expect((await new DecisionConfigCache(first.sources, { recheckMs: 0 }).get()).revision).toBe(revision);
+    expect(first.reads).toEqual(['current: start', `current: ${revision}, newest none`, `load ${revision}, restoring the copy`]);
+    const next = recordingSources();
+    expect((await new DecisionConfigCache(next.sources, { recheckMs: 0 }).get()).revision).toBe(revision);
+    expect(next.reads).toEqual(['current: start', `current: ${revision}, newest ${revision}`]);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DecisionDocumentTooLargeError, DynamoDecisionSnapshots } from '../../../functions/shared/storage/DynamoDecisionSnapshots.js';
 import type { DecisionDocument } from '../../../functions/shared/storage/ports.js';
@@ -200,24 +200,6 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await snapshots().load(47)).toEqual(decisionDocument(47));
   });
 
-  it('keeps the copy out of what readers of the parts gather: it has no `revision` and sorts before every revision', async () => {
-    await saveCurrent(decisionDocument(48));
-    // What the version before this one read on a cold start: the newest sort keys first, the parts of the first
-    // item's revision.
-    const output = await db.clients.document.send(
-      new QueryCommand({
-        TableName: db.tables.config.TableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'DECISION' },
-        ScanIndexForward: false,
-      }),
-    );
-    const items = output.Items ?? [];
-    expect(items[0]?.sk).toBe('000000000048/2#000');
-    expect(items.at(-1)).toMatchObject({ sk: '!newest/2', copiedRevision: 48 });
-    expect(items.filter((item) => item.revision === 48).map((item) => item.sk)).toEqual(['000000000048/2#000']);
-  });
-
   it('keeps to its own format: a format-1 document of the same revision (as the version before stored it) is neither read nor in the way', async () => {
     // Format 1 keyed a revision's parts `<revision>#<part>`; its plans are of a format this version ignores.
     const older = gzipSync(Buffer.from(JSON.stringify(decisionDocument(50)), 'utf8'));
@@ -238,5 +220,49 @@ describe('DynamoDecisionSnapshots', () => {
     expect(await storedKeys(db)).toEqual(expect.arrayContaining(['000000000050#000', '000000000050/2#000']));
     await saveCurrent(decisionDocument(51));
     expect((await storedKeys(db)).filter((key) => key.startsWith('000000000050'))).toEqual([]);
+  });
+
+  it("puts the copy back from a revision's parts when asked, never over a newer one, and never for several parts", async () => {
+    const document = decisionDocument(60);
+    await saveCurrent(document);
+    const copyKey = { pk: 'DECISION', sk: '!newest/2' };
+    const copy = async () =>
+      (await db.clients.document.send(new GetCommand({ TableName: db.tables.config.TableName, Key: copyKey, ConsistentRead: true }))).Item;
+    // As after an upgrade from a version that kept no copy, or a save by that version (which removes it).
+    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: copyKey }));
+    expect(await snapshots().load(60)).toEqual(document);
+    expect(await copy()).toBeUndefined();
+    expect(await snapshots().load(60, { restoreNewestCopy: true })).toEqual(document);
+    expect(await snapshots().loadCurrent()).toEqual({ revision: 60, newest: document });
+    // A copy of a newer revision stays.
+    await db.clients.document.send(
+      new PutCommand({ TableName: db.tables.config.TableName, Item: { ...(await copy()), copiedRevision: 99 } }),
+    );
+    expect(await snapshots().load(60, { restoreNewestCopy: true })).toEqual(document);
+    expect((await copy())?.copiedRevision).toBe(99);
+    // A document of several parts has no copy to put back.
+    const large = decisionDocument(61, { filler: 1_200_000 });
+    await saveCurrent(large);
+    await db.clients.document.send(new DeleteCommand({ TableName: db.tables.config.TableName, Key: copyKey }));
+    expect(await snapshots().load(61, { restoreNewestCopy: true })).toEqual(large);
+    expect(await copy()).toBeUndefined();
+  });
+
+  it('keeps the copy out of what readers of the parts gather: it has no `revision` and sorts before every revision', async () => {
+    await saveCurrent(decisionDocument(70));
+    // What the version before this one read on a cold start: the newest sort keys first, the parts of the first
+    // item's revision.
+    const output = await db.clients.document.send(
+      new QueryCommand({
+        TableName: db.tables.config.TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'DECISION' },
+        ScanIndexForward: false,
+      }),
+    );
+    const items = output.Items ?? [];
+    expect(items[0]?.sk).toBe('000000000070/2#000');
+    expect(items.at(-1)).toMatchObject({ sk: '!newest/2', copiedRevision: 70 });
+    expect(items.filter((item) => item.revision === 70).map((item) => item.sk)).toEqual(['000000000070/2#000']);
   });
 });

@@ -29,15 +29,15 @@ const crypto = () => process.getBuiltinModule('node:crypto');
 const hostname = () => process.getBuiltinModule('node:os').hostname();
 
 /**
- * A program about to start, as the engine judges it: the resolved path is read from `resolved` only if a rule
- * needs it, and the event remembers whether one did (see ProcessDecisions).
+ * A program about to start, as the engine judges it: what its resolution gave is read from `resolved` only if a
+ * rule needs it, and the event remembers what was read (see KnownLaunch).
  */
 class ProcessStart {
   readonly action = 'process';
   readonly command: readonly string[];
   readonly executable: string;
-  readonly resolvedName: string | undefined;
-  readonly createdAfterStart: boolean;
+  /** Whether the decision read anything the program's resolution gives (its name, path, or times). */
+  resolutionRead = false;
   resolvedPathRead = false;
 
   constructor(
@@ -46,13 +46,48 @@ class ProcessStart {
   ) {
     this.command = launch.command;
     this.executable = launch.program;
-    this.resolvedName = resolved.resolvedName;
-    this.createdAfterStart = resolved.createdAfterStart;
+  }
+
+  get resolvedName(): string | undefined {
+    this.resolutionRead = true;
+    return this.resolved.resolvedName;
+  }
+
+  get createdAfterStart(): boolean {
+    this.resolutionRead = true;
+    return this.resolved.createdAfterStart;
   }
 
   get resolvedPath(): string | undefined {
+    this.resolutionRead = true;
     this.resolvedPathRead = true;
     return this.resolved.resolvedPath;
+  }
+}
+
+/** A program resolved when first read: the first decision on a launch learns whether it needs the file at all. */
+class ResolutionOnRead implements ResolvedProgram {
+  private resolved: ResolvedProgram | undefined;
+
+  constructor(
+    private readonly program: string,
+    private readonly lookup: ProgramLookup,
+  ) {}
+
+  private get now(): ResolvedProgram {
+    return (this.resolved ??= resolveProgram(this.program, this.lookup));
+  }
+
+  get resolvedPath(): string | undefined {
+    return this.now.resolvedPath;
+  }
+
+  get resolvedName(): string | undefined {
+    return this.now.resolvedName;
+  }
+
+  get createdAfterStart(): boolean {
+    return this.now.createdAfterStart;
   }
 }
 
@@ -76,34 +111,104 @@ type ProcessDecision = { readonly allowed: boolean; readonly violations: readonl
 
 /** Calls kept per bundle and workload; a function starting more distinct command lines than this starts over. */
 const CALLS_KEPT = 256;
+/** Calls of one program kept (they are compared one by one); more distinct ones start that program's list over. */
+const CALLS_KEPT_PER_PROGRAM = 16;
 /** Resolutions kept per program of a call (a program's file changes rarely). */
 const RESOLUTIONS_KEPT = 8;
 
-/** A program a call starts, with the decisions made on it so far, by what its resolution gave. */
+/** A decision made on a program, and the facts of its resolution it was made on. */
+interface KnownDecision {
+  readonly createdAfterStart: boolean;
+  readonly resolvedName: string | undefined;
+  /** Whether the decision read the resolved path; only then is it compared (it costs a realpath). */
+  readonly pathRead: boolean;
+  readonly resolvedPath: string | undefined;
+  readonly decision: ProcessDecision;
+}
+
+/**
+ * A program a call starts, with the decisions made on it so far, by what its resolution gave.
+ *
+ * The program is resolved (an lstat, and a PATH lookup for a bare name) on every call whose decision depends on
+ * the file: a rule that matches the resolved name or path, or drift. When the first decision on a launch read
+ * nothing of the resolution, no rule in force can tell one file from another here (e.g. an allow-list matching
+ * the name as called), so the same decision holds whatever the file is now or becomes, and it is not resolved
+ * again until the bundle or workload changes (which starts the decisions over).
+ */
 class KnownLaunch {
-  private readonly decisions = new Map<
-    string,
-    { readonly pathRead: boolean; readonly resolvedPath: string | undefined; readonly decision: ProcessDecision }
-  >();
+  private readonly decisions: KnownDecision[] = [];
+  /** The decision when it read nothing of the program's resolution. */
+  private independent: ProcessDecision | undefined;
 
   constructor(readonly launch: ProgramLaunch) {}
 
   /**
-   * The decision on this program as just resolved. The launch fixes the executable and the command; the key
-   * holds the rest of what the engine reads (resolved name, created after start); the resolved path, which
-   * costs a realpath, is compared only when the decision read it.
+   * The decision on this program, resolved where `lookup` says. The launch fixes the executable and the
+   * command; the rest of what the engine reads (resolved name, created after start, and the resolved path when
+   * it was read) is compared field by field: no key is built, since between two forks every string made and
+   * hashed costs.
    */
-  decide(resolved: ResolvedProgram, decideNow: (event: ProcessStart) => ProcessDecision | undefined): ProcessDecision | undefined {
-    const key = `${resolved.createdAfterStart ? 1 : 0}${resolved.resolvedName === undefined ? '-' : `+${resolved.resolvedName}`}`;
-    const known = this.decisions.get(key);
-    if (known !== undefined && (!known.pathRead || known.resolvedPath === resolved.resolvedPath)) return known.decision;
+  decide(lookup: ProgramLookup, decideNow: (event: ProcessStart) => ProcessDecision | undefined): ProcessDecision | undefined {
+    if (this.independent !== undefined) return this.independent;
+    if (this.decisions.length === 0) return this.decideFirst(lookup, decideNow);
+    const resolved = resolveProgram(this.launch.program, lookup);
+    const createdAfterStart = resolved.createdAfterStart;
+    const resolvedName = resolved.resolvedName;
+    let same = -1;
+    for (let i = 0; i < this.decisions.length; i++) {
+      const known = this.decisions[i]!;
+      if (known.createdAfterStart !== createdAfterStart || known.resolvedName !== resolvedName) continue;
+      if (!known.pathRead || known.resolvedPath === resolved.resolvedPath) return known.decision;
+      same = i;
+    }
     const event = new ProcessStart(this.launch, resolved);
     const decision = decideNow(event);
     if (decision === undefined) return undefined;
-    if (this.decisions.size >= RESOLUTIONS_KEPT) this.decisions.clear();
     const pathRead = event.resolvedPathRead;
-    this.decisions.set(key, { pathRead, resolvedPath: pathRead ? resolved.resolvedPath : undefined, decision });
+    const known = { createdAfterStart, resolvedName, pathRead, resolvedPath: pathRead ? resolved.resolvedPath : undefined, decision };
+    if (same !== -1) this.decisions[same] = known;
+    else {
+      if (this.decisions.length >= RESOLUTIONS_KEPT) this.decisions.length = 0;
+      this.decisions.push(known);
+    }
     return decision;
+  }
+
+  /** The first decision: the program is resolved only if a rule reads what that gives. */
+  private decideFirst(lookup: ProgramLookup, decideNow: (event: ProcessStart) => ProcessDecision | undefined): ProcessDecision | undefined {
+    const resolved = new ResolutionOnRead(this.launch.program, lookup);
+    const event = new ProcessStart(this.launch, resolved);
+    const decision = decideNow(event);
+    if (decision === undefined) return undefined;
+    if (!event.resolutionRead) this.independent = decision;
+    else {
+      const pathRead = event.resolvedPathRead;
+      this.decisions.push({
+        createdAfterStart: resolved.createdAfterStart,
+        resolvedName: resolved.resolvedName,
+        pathRead,
+        resolvedPath: pathRead ? resolved.resolvedPath : undefined,
+        decision,
+      });
+    }
+    return decision;
+  }
+}
+
+/** A command line seen before (its program, arguments and whether a shell runs it), and the programs it starts. */
+class KnownCall {
+  constructor(
+    private readonly shell: boolean,
+    private readonly args: readonly string[],
+    readonly launches: readonly KnownLaunch[],
+  ) {}
+
+  /** Whether the request is this command line, compared argument by argument (the program is the caller's key). */
+  is(request: ProcessRequest): boolean {
+    const args = request.args;
+    if (request.shell !== this.shell || args.length !== this.args.length) return false;
+    for (let i = 0; i < args.length; i++) if (args[i] !== this.args[i]) return false;
+    return true;
   }
 }
 
@@ -116,23 +221,29 @@ class KnownLaunch {
  * file replaced, created or changed since (drift) is decided anew.
  */
 class ProcessDecisions {
-  private readonly calls = new Map<string, readonly KnownLaunch[]>();
+  /** By program as called: its string usually comes from the caller's code, with its hash already computed. */
+  private readonly calls = new Map<string, KnownCall[]>();
+  private kept = 0;
 
   launchesOf(request: ProcessRequest): readonly KnownLaunch[] {
-    // Length-prefixed fields: no two calls share a key, whatever their strings contain.
-    let key = `${request.shell ? 1 : 0}${request.file.length}:${request.file}`;
-    for (const arg of request.args) key += `|${arg.length}:${arg}`;
-    let known = this.calls.get(key);
-    if (known === undefined) {
-      if (this.calls.size >= CALLS_KEPT) this.calls.clear();
-      known = launchesOf(request.file, request.args, request.shell).map((launch) => new KnownLaunch(launch));
-      this.calls.set(key, known);
+    let sameProgram = this.calls.get(request.file);
+    if (sameProgram !== undefined) for (const call of sameProgram) if (call.is(request)) return call.launches;
+    if (this.kept >= CALLS_KEPT) this.clear();
+    if (sameProgram === undefined || sameProgram.length >= CALLS_KEPT_PER_PROGRAM) {
+      this.kept -= sameProgram?.length ?? 0;
+      sameProgram = [];
+      this.calls.set(request.file, sameProgram);
     }
-    return known;
+    const launches = launchesOf(request.file, request.args, request.shell).map((launch) => new KnownLaunch(launch));
+    // request.args is the hook's own copy of the caller's arguments, so the caller cannot change it later.
+    sameProgram.push(new KnownCall(request.shell, request.args, launches));
+    this.kept++;
+    return launches;
   }
 
   clear(): void {
     this.calls.clear();
+    this.kept = 0;
   }
 }
 
@@ -551,25 +662,31 @@ export class ProtectionHandler {
   checkProcess(request: ProcessRequest): GuardVerdict {
     if (!this.bundle) return this.failClosed(`starting ${request.file}`);
     if (!this.applies.process) return ALLOW;
-    const violations: Violation[] = [];
     // With the guard loaded, what is allowed here is reported by the guard when the program really starts.
     const reportNow = this.guard === undefined;
-    const held: Array<{ violations: readonly Violation[]; command: readonly string[] }> = [];
+    // Made only when a program has a violation: an allowed call allocates nothing here.
+    let violations: Violation[] | undefined;
+    let held: Array<{ violations: readonly Violation[]; command: readonly string[] }> | undefined;
     let allowed = true;
-    for (const known of this.processDecisions.launchesOf(request)) {
+    const launches = this.processDecisions.launchesOf(request);
+    for (let i = 0; i < launches.length; i++) {
+      const known = launches[i]!;
       const { launch } = known;
-      const resolved = resolveProgram(launch.program, new ProgramLookup(request, this.startedAtMs));
-      const decision = known.decide(resolved, (event) => this.decide(event, launch.command, false));
-      if (reportNow && decision && decision.violations.length > 0) this.report(decision.violations, launch.command);
-      if (decision && decision.violations.length > 0) held.push({ violations: decision.violations, command: launch.command });
-      if (decision && !decision.allowed) {
+      const decision = known.decide(new ProgramLookup(request, this.startedAtMs), (event) => this.decide(event, launch.command, false));
+      if (decision === undefined) continue;
+      if (decision.violations.length > 0) {
+        if (reportNow) this.report(decision.violations, launch.command);
+        (held ??= []).push({ violations: decision.violations, command: launch.command });
+      }
+      if (!decision.allowed) {
         allowed = false;
-        violations.push(...decision.violations);
+        (violations ??= []).push(...decision.violations);
       }
     }
+    if (allowed) return ALLOW;
     // A refused call never starts, so the guard never sees it: it is reported here, whole.
-    if (!reportNow && !allowed) for (const entry of held) this.report(entry.violations, entry.command);
-    return allowed ? ALLOW : ProtectionHandler.refusal(violations);
+    if (!reportNow && held !== undefined) for (const entry of held) this.report(entry.violations, entry.command);
+    return ProtectionHandler.refusal(violations ?? []);
   }
 
   /** The verdict on an outbound connection; the control plane and the Lambda runtime API are always reachable. */

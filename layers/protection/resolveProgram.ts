@@ -15,6 +15,8 @@ export interface ResolvedProgram {
 }
 
 const NOT_FOUND: ResolvedProgram = { resolvedPath: undefined, resolvedName: undefined, createdAfterStart: false };
+/** One options object for every lstat: a missing file is an answer here, not an exception. */
+const IF_PRESENT = { throwIfNoEntry: false } as const;
 
 /**
  * The stats of a regular file (symlinks followed) and whether its own name is a link; undefined for anything
@@ -22,10 +24,10 @@ const NOT_FOUND: ResolvedProgram = { resolvedPath: undefined, resolvedName: unde
  */
 function fileStats(path: string): { stats: Stats; link: boolean } | undefined {
   try {
-    const own = lstatSync(path, { throwIfNoEntry: false });
+    const own = lstatSync(path, IF_PRESENT);
     if (own === undefined) return undefined;
     if (!own.isSymbolicLink()) return own.isFile() ? { stats: own, link: false } : undefined;
-    const stats = statSync(path, { throwIfNoEntry: false });
+    const stats = statSync(path, IF_PRESENT);
     return stats?.isFile() ? { stats, link: true } : undefined;
   } catch {
     return undefined; // e.g. ENOTDIR, EACCES on a directory of the path

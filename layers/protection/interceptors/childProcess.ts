@@ -71,15 +71,23 @@ function cwdOf(options: Options): string | undefined {
   return cwd instanceof URL ? cwd.pathname : undefined;
 }
 
-function split(rest: unknown[]): { args: string[]; options: Options; callback: AnyFunction | undefined } {
-  let index = 0;
-  let args: string[] = [];
-  if (Array.isArray(rest[index])) args = (rest[index++] as unknown[]).map(String);
-  else if (rest[index] === undefined || rest[index] === null) index++;
-  const maybeOptions = rest[index];
+/** No arguments: one array for every call without any (nothing writes to a request's arguments). */
+const NO_ARGS: readonly string[] = Object.freeze([]);
+
+/** The arguments and options of a call, read from `rawArgs[from]` on (the call's own arguments are not copied). */
+function split(rawArgs: readonly unknown[], from: number): { args: readonly string[]; options: Options } {
+  let index = from;
+  let args = NO_ARGS;
+  if (Array.isArray(rawArgs[index])) args = (rawArgs[index++] as unknown[]).map(String);
+  else if (rawArgs[index] === undefined || rawArgs[index] === null) index++;
+  const maybeOptions = rawArgs[index];
   const options = typeof maybeOptions === 'object' && maybeOptions !== null ? (maybeOptions as Options) : undefined;
-  const callback = rest.find((value): value is AnyFunction => typeof value === 'function');
-  return { args, options, callback };
+  return { args, options };
+}
+
+/** The callback of an asynchronous call (looked for only when the call is refused). */
+function callbackOf(rawArgs: readonly unknown[]): AnyFunction | undefined {
+  return rawArgs.find((value): value is AnyFunction => typeof value === 'function');
 }
 
 /** A ChildProcess that never started, as `spawn` returns for a program that cannot run. */
@@ -116,7 +124,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
   if (cp[PATCHED]) return;
   cp[PATCHED] = true;
 
-  const check = (file: string, args: string[], shell: boolean, options: Options): GuardVerdict =>
+  const check = (file: string, args: readonly string[], shell: boolean, options: Options): GuardVerdict =>
     guard.checkProcess(new ChildProcessCall(file, args, shell, options));
 
   const wrap = (name: string, body: (original: AnyFunction, self: unknown, rawArgs: unknown[]) => unknown) => {
@@ -141,7 +149,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
         return run(original, self, rawArgs);
       }
       const file = String(rawArgs[0]);
-      const { args, options, callback } = split(rawArgs.slice(1));
+      const { args, options } = split(rawArgs, 1);
       const verdict = check(file, args, Boolean(options?.shell), options);
       if (verdict.allowed) return run(original, self, rawArgs);
       const sync = name.endsWith('Sync');
@@ -149,7 +157,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
       if (name === 'spawnSync')
         return { pid: 0, output: [null, null, null], stdout: null, stderr: null, status: null, signal: null, error };
       if (sync) throw error;
-      return refusedChild(error, callback);
+      return refusedChild(error, callbackOf(rawArgs));
     });
     if (name === 'execFile') addPromisified(wrapped);
   }
@@ -158,10 +166,8 @@ export function interceptChildProcess(guard: ProcessGuard): void {
     const { wrapped } = wrap(name, (original, self, rawArgs) => {
       if (!guard.watching()) return run(original, self, rawArgs);
       const command = String(rawArgs[0]);
-      const rest = rawArgs.slice(1);
-      const options = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as Options) : undefined;
-      const callback = rest.find((value): value is AnyFunction => typeof value === 'function');
-      const verdict = check(command, [], true, options);
+      const options = typeof rawArgs[1] === 'object' && rawArgs[1] !== null ? (rawArgs[1] as Options) : undefined;
+      const verdict = check(command, NO_ARGS, true, options);
       if (verdict.allowed && name === 'exec') {
         checkedByExec = command;
         try {
@@ -173,7 +179,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
       if (verdict.allowed) return run(original, self, rawArgs);
       const error = refusedError(name === 'execSync' ? 'spawnSync /bin/sh' : 'spawn /bin/sh', command, [], verdict.message);
       if (name === 'execSync') throw error;
-      return refusedChild(error, callback);
+      return refusedChild(error, callbackOf(rawArgs));
     });
     if (name === 'exec') addPromisified(wrapped);
   }
@@ -181,7 +187,7 @@ export function interceptChildProcess(guard: ProcessGuard): void {
   wrap('fork', (original, self, rawArgs) => {
     if (!guard.watching()) return run(original, self, rawArgs);
     const modulePath = String(rawArgs[0]);
-    const { args, options } = split(rawArgs.slice(1));
+    const { args, options } = split(rawArgs, 1);
     const execPath = typeof options?.execPath === 'string' ? options.execPath : process.execPath;
     const execArgv = Array.isArray(options?.execArgv) ? (options.execArgv as unknown[]).map(String) : process.execArgv;
     const fullArgs = [...execArgv, modulePath, ...args];

@@ -193,6 +193,7 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       writtenEvents,
       p.http.writeCapacityMs,
       1,
+      local.pid,
     );
     const capacity = await auditWriteCapacity(
       m,
@@ -201,11 +202,12 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
       writtenEvents,
       p.http.writeCapacityMs,
       m.auditWriteCalls,
+      local.pid,
     );
     const bestItemsPerSecond = Math.max(capacity.itemsPerSecond, capacityOneCall.itemsPerSecond);
     const writeBound = http.dynamoItemsWrittenPerRequest > 0 ? Math.round(bestItemsPerSecond / http.dynamoItemsWrittenPerRequest) : null;
     log(
-      `admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls} (items of ${capacity.itemBytesMean} bytes on average); the recorded phase kept ${http.dynamoWritesInFlightMean} calls in flight on average; at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s; recorded reviews reached ${http.requestsPerSecond}, ${writeBound ? (http.requestsPerSecond / writeBound).toFixed(2) : '-'} of it (goal ${GOALS.recordedShareOfWriteBoundMin})`,
+      `admission: ${capacityOneCall.itemsPerSecond} items/s with 1 call in flight, ${capacity.itemsPerSecond} with ${m.auditWriteCalls} (items of ${capacity.itemBytesMean} bytes on average; DynamoDB Local's CPU ${capacity.storageCpuUsPerItem ?? '?'} us per item with ${m.auditWriteCalls} calls, ${http.storageCpuUsPerItem ?? '?'} in the recorded phase, which kept ${http.dynamoWritesInFlightMean} calls in flight on average); at ${http.dynamoItemsWrittenPerRequest} items per recorded request that allows at most ${writeBound ?? '(no writes)'} req/s; recorded reviews reached ${http.requestsPerSecond}, ${writeBound ? (http.requestsPerSecond / writeBound).toFixed(2) : '-'} of it (goal ${GOALS.recordedShareOfWriteBoundMin})`,
     );
 
     // -- 4. cold start ------------------------------------------------------------------------------

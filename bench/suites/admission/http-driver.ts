@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { UID_PLACEHOLDER, type LoadJob, type LoadRequest, type LoadResult } from
 import { collectGarbage } from '../../measure.js';
 import { TIMEOUT, LOAD_BODIES, round1, round2 } from './plan.js';
 import type { CallStats, StorageMeter } from './storage-meter.js';
+import { cpuUsPer, processCpuSeconds } from './process-cpu.js';
 
 // Driver 2: HTTP end to end, a closed-loop load generator in a child process against the local HTTP adapter.
 
@@ -102,19 +102,6 @@ function watchGc(): { stop(): GcActivity } {
   };
 }
 
-/** CPU seconds a process has used (Linux `/proc/<pid>/stat`, in USER_HZ ticks of 1/100 s); undefined elsewhere. */
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined || process.platform !== 'linux') return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface HttpPhase extends Omit<LoadResult, 'type'> {
   readonly dynamoReadsPerRequest: number;
   /** Reads are expected at a fixed rate (the revision, once a second): per request they shrink as req/s grow. */
@@ -136,6 +123,8 @@ export interface HttpPhase extends Omit<LoadResult, 'type'> {
    * A dry-run phase writes nothing: a busy JVM there is left over from the phase before.
    */
   readonly storageCpuCores: number | null;
+  /** DynamoDB Local's CPU per item written (µs), to set beside the write bound's (what an item costs it under the load). */
+  readonly storageCpuUsPerItem: number | null;
   readonly handlerWarnings: number;
   readonly handlerErrors: number;
 }
@@ -179,6 +168,7 @@ export async function httpPhase(
       storageCpuBefore === undefined || storageCpuAfter === undefined
         ? null
         : round2((storageCpuAfter - storageCpuBefore) / (result.elapsedMs / 1000)),
+    storageCpuUsPerItem: cpuUsPer(storageCpuBefore, storageCpuAfter, meter.itemsWritten),
     handlerWarnings: logs.warnings - logsBefore.warnings,
     handlerErrors: logs.errors - logsBefore.errors,
   };

@@ -4,6 +4,7 @@ import type { MarshalledBatchClient } from '../../../functions/shared/storage/ba
 import { summarize } from '../../latency.js';
 import { seededRandom, type Random } from '../../prng.js';
 import { GROUP, round2 } from './plan.js';
+import { cpuUsPer, processCpuSeconds } from './process-cpu.js';
 import { type Modules } from './modules.js';
 
 // Diagnostic: how fast DynamoDB Local stores audit items, which bounds recorded reviews under load.
@@ -60,6 +61,8 @@ export interface WriteCapacity {
   readonly sampledEvents: number;
   /** Mean size of an item as the AttributeValue JSON the call carries (bytes). */
   readonly itemBytesMean: number;
+  /** DynamoDB Local's CPU per item stored (µs); null when its CPU time cannot be read. */
+  readonly storageCpuUsPerItem: number | null;
 }
 
 /** One event of the webhook's shape, for a recorded phase that wrote none (the goal then fails anyway). */
@@ -110,6 +113,7 @@ export async function auditWriteCapacity(
   written: readonly GeneratedAuditEvent[],
   ms: number,
   writers: number,
+  storagePid: number | undefined,
 ): Promise<WriteCapacity> {
   const events = written.length > 0 ? written : [standInEvent()];
   let next = 0;
@@ -119,6 +123,7 @@ export async function auditWriteCapacity(
   };
   const durations: number[] = [];
   let items = 0;
+  const storageCpuBefore = processCpuSeconds(storagePid);
   const started = performance.now();
   const writer = async (): Promise<void> => {
     while (performance.now() - started < ms) {
@@ -132,6 +137,7 @@ export async function auditWriteCapacity(
   };
   await Promise.all(Array.from({ length: writers }, writer));
   const seconds = (performance.now() - started) / 1000;
+  const storageCpuAfter = processCpuSeconds(storagePid);
   const itemBytes = events.map(({ event, retentionDays }) => JSON.stringify(m.attributeValues(m.toAuditItem(event, retentionDays))).length);
   return {
     writers,
@@ -141,5 +147,6 @@ export async function auditWriteCapacity(
     calls: durations.length,
     sampledEvents: events.length,
     itemBytesMean: Math.round(itemBytes.reduce((sum, bytes) => sum + bytes, 0) / itemBytes.length),
+    storageCpuUsPerItem: cpuUsPer(storageCpuBefore, storageCpuAfter, items),
   };
 }

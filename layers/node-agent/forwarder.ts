@@ -23,6 +23,11 @@ import { EnforcerApiError, MAX_EVENTS_BODY_BYTES, MAX_EVENTS_PER_POST, type Enfo
 import { ExportTail, loadCheckpoint, saveCheckpoint, type ExportLine, type ExportPosition } from './export-tail.js';
 import type { AuditEvent, EnforcerBundle } from './types.js';
 
+/** The memory bound while the control plane does not take events: events read and not yet stored... */
+export const DEFAULT_MAX_PENDING_EVENTS = 5_000;
+/** ...and their JSON. The rest waits in the export file. */
+export const DEFAULT_MAX_PENDING_BYTES = 16 * 2 ** 20;
+
 export interface ForwarderOptions {
   readonly client: EnforcerClient;
   readonly cluster: string;
@@ -30,10 +35,11 @@ export interface ForwarderOptions {
   readonly checkpointFile: string;
   /** Events per post, at most MAX_EVENTS_PER_POST; a post also stays within MAX_EVENTS_BODY_BYTES. */
   readonly batchSize?: number;
-  /** Events read but not yet stored, those in posts included. @default 5000 */
+  /** Events read but not yet stored, those in posts included. @default DEFAULT_MAX_PENDING_EVENTS */
   readonly maxPending?: number;
   /**
-   * The JSON of those events: no more is read once they reach it (one read chunk may pass it). @default 16 MiB
+   * The JSON of those events: no more is read once they reach it (one read chunk may pass it).
+   * @default DEFAULT_MAX_PENDING_BYTES
    */
   readonly maxPendingBytes?: number;
   /**
@@ -171,8 +177,8 @@ export class Forwarder {
   constructor(private readonly options: ForwarderOptions) {
     this.tail = new ExportTail(options.exportFile, MAX_EXPORT_LINE_LENGTH);
     this.batchSize = Math.min(options.batchSize ?? MAX_EVENTS_PER_POST, MAX_EVENTS_PER_POST);
-    this.maxPending = Math.max(options.maxPending ?? 5_000, this.batchSize);
-    this.maxPendingBytes = Math.max(options.maxPendingBytes ?? 16 * 2 ** 20, this.batchBytes);
+    this.maxPending = Math.max(options.maxPending ?? DEFAULT_MAX_PENDING_EVENTS, this.batchSize);
+    this.maxPendingBytes = Math.max(options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES, this.batchBytes);
     this.postsInFlight = Math.max(1, Math.floor(options.postsInFlight ?? 2));
     this.maxLinesPerStep = Math.max(1, Math.floor(options.maxLinesPerStep ?? 20_000));
   }

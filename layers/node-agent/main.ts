@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.js';
-import { EnforcerClient } from './enforcer-client.js';
-import { runForwardLoop } from './forward-loop.js';
-import { Forwarder } from './forwarder.js';
+import { EnforcerClient, MAX_RETRY_AFTER_MS } from './enforcer-client.js';
+import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, runForwardLoop } from './forward-loop.js';
+import { DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_PENDING_EVENTS, Forwarder } from './forwarder.js';
 import { inClusterConnection, KubernetesClient, kubeconfigConnection } from './kubernetes-client.js';
 
 const BRIDGE_USAGE = `Usage: node-agent bridge [--url <enforcer API URL>] [--cluster <name>] [--token-file <file>]
@@ -29,9 +29,16 @@ const FORWARD_USAGE = `Usage: node-agent forward --url <enforcer API URL> --clus
                           [--token-file <file>] [--name <enforcer name>]
 
 Tails Tetragon's JSON export and posts the events of Vigil's objects to the enforcer API.
-The group token is read from --token-file, or from the environment variable VIGIL_TOKEN.`;
+The group token is read from --token-file, or from the environment variable VIGIL_TOKEN.
 
-const MAX_BACKOFF_MS = 60_000;
+While the control plane is away or throttling it never exits: it goes on reading with the last bundle it
+compiled until ${DEFAULT_MAX_PENDING_EVENTS.toLocaleString('en-US')} events (${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MiB of JSON) wait in memory; the export file keeps the rest
+and the checkpoint moves only past stored events. A failed post is sent again after ${FIRST_BACKOFF_MS / 1000} s, doubling up to
+${MAX_BACKOFF_MS / 1000} s, each wait drawn between half and all of it (equal jitter), and never less than the server's
+Retry-After (honoured up to ${MAX_RETRY_AFTER_MS / 60_000} minutes).`;
+
+/** The bridge's longest wait between failed rounds. */
+const BRIDGE_MAX_BACKOFF_MS = 60_000;
 
 /** Waits, or less when a signal asks the agent to stop. */
 const sleep = (ms: number, stop: AbortSignal) => delay(ms, undefined, { signal: stop }).catch(() => undefined);
@@ -117,7 +124,7 @@ async function bridge(argv: string[]): Promise<void> {
         lastAppliedRevision: agent.lastKnownGood?.revision,
       });
       await sleep(backoffMs, stop);
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+      backoffMs = Math.min(backoffMs * 2, BRIDGE_MAX_BACKOFF_MS);
     }
   }
 }

@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_NODE_AGENT_IMAGE, NODE_AGENT_USER_ID, nodeAgentInstall } from '../../../layers/core/index.js';
 import { buildNodeAgent } from '../../../layers/node-agent/build.js';
+import { MAX_RETRY_AFTER_MS } from '../../../layers/node-agent/enforcer-client.js';
+import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from '../../../layers/node-agent/forward-loop.js';
+import { DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_PENDING_EVENTS } from '../../../layers/node-agent/forwarder.js';
 
 // The node-agent image: no container can be built here, so the bundle the image runs is built and run as a real
 // child process with plain node (no TypeScript loader, no node_modules next to it), and the Dockerfile is checked
@@ -36,6 +39,21 @@ describe('the node-agent bundle', { timeout: 120_000 }, () => {
     const help = await node(['forward', '--help']);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: node-agent forward --url <enforcer API URL> --cluster <name>/);
+    // What it does while the control plane is away, with the numbers the loop and the forwarder use.
+    const said = help.stdout.replace(/\s+/g, ' ');
+    expect(said).toContain(
+      `until ${DEFAULT_MAX_PENDING_EVENTS.toLocaleString('en-US')} events (${DEFAULT_MAX_PENDING_BYTES / 2 ** 20} MiB of JSON) wait in memory`,
+    );
+    expect(said).toContain(`after ${FIRST_BACKOFF_MS / 1000} s, doubling up to ${MAX_BACKOFF_MS / 1000} s`);
+    expect(said).toContain('between half and all of it (equal jitter)');
+    expect(said).toContain(`never less than the server's Retry-After (honoured up to ${MAX_RETRY_AFTER_MS / 60_000} minutes)`);
+    expect([DEFAULT_MAX_PENDING_EVENTS, DEFAULT_MAX_PENDING_BYTES, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS]).toEqual([
+      5_000,
+      16 * 2 ** 20,
+      1_000,
+      60_000,
+      300_000,
+    ]);
   });
 
   it('runs the bridge too: its usage names the enforcer API, the cluster and the kubeconfig', async () => {

@@ -24,7 +24,20 @@ export interface ClientOptions {
   readonly userAgent?: string;
   /** Fixed credentials for SigV4 (tests); otherwise the default AWS credential chain. */
   readonly credentials?: AwsCredentials;
+  /** How to wait before sending a request again (tests record the waits). @default a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** A number in [0, 1) that spreads the waits. @default Math.random */
+  readonly random?: () => number;
+  /** Told each time a request is sent again, and why (the CLI prints it on stderr). */
+  readonly onRetry?: (message: string) => void;
 }
+
+/** Sends of one request, the first included, when the API is busy (see busyReason). */
+export const MAX_ATTEMPTS = 3;
+/** The wait before the first resend without a Retry-After; it doubles for the next. */
+const FIRST_RETRY_MS = 1_000;
+/** A Retry-After is honoured up to this long: a command should not hang for minutes. */
+const MAX_RETRY_AFTER_MS = 30_000;
 
 interface Page<T> {
   items: T[];
@@ -33,6 +46,14 @@ interface Page<T> {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function errorFrom(status: number, body: unknown, hint: string | undefined): ApiError {
@@ -51,6 +72,37 @@ function errorFrom(status: number, body: unknown, hint: string | undefined): Api
     details,
     hint,
   );
+}
+
+/**
+ * Why an answer says the API was busy rather than judging the request, or undefined for a final answer. API
+ * Gateway answers 500 with its own body (no Vigil error) when it cannot invoke a throttled function (reserved
+ * concurrency reached), and 429 when its own throttling refuses; the functions answer 503 when storage does not
+ * answer in time. The API is made to be sent such a request again: creates are create-if-absent, a PUT that
+ * changes nothing writes nothing, If-Match keeps a replacement from overwriting a newer version.
+ */
+function busyReason(status: number, body: unknown): { readonly said: string; readonly final: string } | undefined {
+  const error = isObject(body) && isObject(body.error) ? body.error : undefined;
+  if (status === 503 && error) {
+    const message = typeof error.message === 'string' ? error.message : 'unavailable';
+    return { said: `(${message})`, final: `${message} (HTTP 503, ${MAX_ATTEMPTS} times)` };
+  }
+  if (status === 429 && !error)
+    return { said: "(API Gateway's throttling)", final: `the API answered HTTP 429, ${MAX_ATTEMPTS} times (API Gateway's throttling)` };
+  if ([500, 502, 503, 504].includes(status) && !error)
+    return {
+      said: 'without a Vigil error (its function may be throttled)',
+      final: `the API answered HTTP ${status} without a Vigil error, ${MAX_ATTEMPTS} times (its function may be throttled: see "Reserved concurrency and throttling" in the user guide)`,
+    };
+  return undefined;
+}
+
+/** The wait before attempt `attempt + 1`: the Retry-After asked for, else 1 s doubling, with equal jitter. */
+function retryDelayMs(attempt: number, retryAfter: string | null, random: number): number {
+  const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
+  const backoff = FIRST_RETRY_MS * 2 ** (attempt - 1);
+  return Math.round(backoff / 2 + (random * backoff) / 2);
 }
 
 /** Encodes one path segment (a resource name may contain spaces). */
@@ -120,25 +172,8 @@ export class VigilClient {
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers = await this.headersFor(
-      method,
-      url,
-      { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-      body,
-    );
-
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw this.unreachable(error);
-    }
-    const text = await response.text();
+    const given = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers };
+    const { response, text } = await this.exchange(method, path, url, given, body);
     let parsed: unknown = undefined;
     if (text !== '') {
       try {
@@ -149,6 +184,46 @@ export class VigilClient {
     }
     if (!response.ok) throw errorFrom(response.status, parsed, this.hintFor(response.status));
     return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /**
+   * Sends a request, and sends it again (signed anew) while the answer says the API is busy, up to MAX_ATTEMPTS;
+   * answers the last answer and its text. An error that names the attempts replaces the last busy answer's.
+   */
+  private async exchange(
+    method: string,
+    path: string,
+    url: URL,
+    given: Record<string, string>,
+    body?: string,
+  ): Promise<{ response: Response; text: string }> {
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      const headers = await this.headersFor(method, url, { ...given }, body);
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        throw this.unreachable(error);
+      }
+      const text = await response.text();
+      const busy = response.ok ? undefined : busyReason(response.status, parseOrUndefined(text));
+      if (busy === undefined) return { response, text };
+      if (attempt === MAX_ATTEMPTS) {
+        const error = errorFrom(response.status, parseOrUndefined(text), undefined);
+        throw new ApiError(response.status, error.code, busy.final, error.details);
+      }
+      const waitMs = retryDelayMs(attempt, response.headers.get('retry-after'), (this.options.random ?? Math.random)());
+      this.options.onRetry?.(
+        `${method} ${path}: the API answered HTTP ${response.status} ${busy.said}; trying again in ${(waitMs / 1000).toFixed(1).replace(/\.0$/, '')} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`,
+      );
+      await sleep(waitMs);
+    }
   }
 
   /** The error for a request that got no answer, naming the deepest cause the fetch gave. */
@@ -164,14 +239,7 @@ export class VigilClient {
    */
   async getText(path: string, accept: string, query?: Query): Promise<string> {
     const url = this.url(path, query);
-    const response = await this.fetchImpl(url, {
-      method: 'GET',
-      headers: await this.headersFor('GET', url, { accept }),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    }).catch((error: unknown) => {
-      throw this.unreachable(error);
-    });
-    const text = await response.text();
+    const { response, text } = await this.exchange('GET', path, url, { accept });
     if (!response.ok) {
       let parsed: unknown;
       try {

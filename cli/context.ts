@@ -42,7 +42,12 @@ export class Context {
   client(): VigilClient {
     if (this.cachedClient) return this.cachedClient;
     const target = resolveTarget(this.globals(), this.io.env);
-    this.cachedClient = new VigilClient(target, { ...this.clientOptions, fetch: this.fetchFor(target.endpoint) });
+    // A request sent again because the API was busy is said on stderr, so that a slow command explains itself.
+    this.cachedClient = new VigilClient(target, {
+      onRetry: (message) => this.warn(message),
+      ...this.clientOptions,
+      fetch: this.fetchFor(target.endpoint),
+    });
     return this.cachedClient;
   }
 

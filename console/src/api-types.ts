@@ -900,6 +900,7 @@ export interface components {
             status: "Detect" | "Block";
             /** Format: date-time */
             time: string;
+            /** @description What the enforcer cut before sending: each entry names a field the server cuts (message, workload.<field>, user.name, user.groups, command, unresolved, or an item of one of these lists below the most items it keeps) and its original length, at most what the server takes uncut (1048576 characters; 65536 items for a whole list). */
             truncated?: {
                 field: string;
                 /** @description the original length: characters of a text, items of a list */

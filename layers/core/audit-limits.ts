@@ -21,3 +21,26 @@ export const AUDIT_LIMITS = {
   commandTotal: 16_384,
   groupsTotal: 8_192,
 } as const;
+
+/** The text fields an event's `truncated` may name, as boundAuditEvent names them when it cuts one. */
+export const CUT_TEXT_FIELDS: ReadonlySet<string> = new Set([
+  'message',
+  'workload.cluster',
+  'workload.namespace',
+  'workload.pod',
+  'workload.container',
+  'workload.image',
+  'workload.function',
+  'workload.host',
+  'user.name',
+]);
+
+/**
+ * The lists an event's `truncated` may name, whole (too many items) or one item (`command[3]`, cut to its share),
+ * with the most items each keeps: an item at or past it was never kept, so never cut on its own.
+ */
+export const CUT_LIST_FIELDS: Readonly<Record<string, number>> = {
+  'user.groups': AUDIT_LIMITS.groups,
+  command: AUDIT_LIMITS.arguments,
+  unresolved: AUDIT_LIMITS.unresolved,
+};

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { enforcerTypes, unboundedAuditEventSchema } from '../../../layers/core/index.js';
+import {
+  AUDIT_LIMITS,
+  enforcerTypes,
+  MAX_UNBOUNDED_LIST,
+  MAX_UNBOUNDED_TEXT,
+  sentTruncatedFieldSchema,
+  unboundedAuditEventSchema,
+} from '../../../layers/core/index.js';
 
 // The request bodies of the enforcer API, apart from the handler so that the OpenAPI document can use
 // them without loading the Lambda's middleware.
@@ -58,4 +65,11 @@ export const clientEventSchema = unboundedAuditEventSchema.extend({
     .regex(/^[\u0021-\u007e]+$/, 'must be printable ASCII without spaces'),
   // Whatever the client says here is replaced by the authenticated identity.
   enforcer: z.unknown().optional(),
+  truncated: z
+    .array(sentTruncatedFieldSchema)
+    .max(AUDIT_LIMITS.truncated)
+    .optional()
+    .describe(
+      `What the enforcer cut before sending: each entry names a field the server cuts (message, workload.<field>, user.name, user.groups, command, unresolved, or an item of one of these lists below the most items it keeps) and its original length, at most what the server takes uncut (${MAX_UNBOUNDED_TEXT} characters; ${MAX_UNBOUNDED_LIST} items for a whole list).`,
+    ),
 });

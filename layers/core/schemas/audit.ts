@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUDIT_LIMITS } from '../audit-limits.js';
+import { AUDIT_LIMITS, CUT_LIST_FIELDS, CUT_TEXT_FIELDS } from '../audit-limits.js';
 import { actions, enforcerTypes, policyTypes } from '../catalog.js';
 import { enforcementModes } from './policy.js';
 
@@ -16,6 +16,46 @@ export const truncatedFieldSchema = z.strictObject({
     // eslint-disable-next-line security/detect-unsafe-regex -- linear: an optional ".field" and an optional fixed-width "[n]", each starting with its own literal
     .regex(/^[a-z]+(\.[a-z]+)?(\[\d{1,3}\])?$/, 'must name a field of the event, e.g. command[2]'),
   length: z.number().int().nonnegative().describe('the original length: characters of a text, items of a list'),
+});
+
+/** Longest text and list an unbounded event may bring: far above every bound, still bounded. */
+export const MAX_UNBOUNDED_TEXT = 1024 * 1024;
+export const MAX_UNBOUNDED_LIST = 65_536;
+
+/**
+ * A `truncated` entry as an enforcer sends it: its claim of what it cut. Besides the shape, it must name a field
+ * boundAuditEvent cuts (an item of a list below the most items the list keeps), and no longer a length than the
+ * server itself takes uncut from an enforcer (MAX_UNBOUNDED_TEXT characters, MAX_UNBOUNDED_LIST items), so that an
+ * agent cannot make the audit log say that fields were cut that no event has, or from lengths nothing could send.
+ */
+export const sentTruncatedFieldSchema = truncatedFieldSchema.superRefine((entry, ctx) => {
+  // The shape is the pattern's to judge; its own message names it.
+  // eslint-disable-next-line security/detect-unsafe-regex -- linear: the field pattern's, with groups to read its path and index
+  const shape = /^([a-z]+(?:\.[a-z]+)?)(?:\[(\d{1,3})\])?$/.exec(entry.field);
+  if (!shape) return;
+  const [, path = '', index] = shape;
+  const keptItems = Object.hasOwn(CUT_LIST_FIELDS, path) ? CUT_LIST_FIELDS[path] : undefined;
+  const known =
+    index === undefined ? CUT_TEXT_FIELDS.has(path) || keptItems !== undefined : keptItems !== undefined && Number(index) < keptItems;
+  if (!known) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['field'],
+      input: entry.field,
+      message: `must name a field the server cuts: ${[...CUT_TEXT_FIELDS].join(', ')}, or ${Object.entries(CUT_LIST_FIELDS)
+        .map(([list, kept]) => `${list} or ${list}[0] to ${list}[${kept - 1}]`)
+        .join(', ')}`,
+    });
+    return;
+  }
+  const [most, unit] = index === undefined && keptItems !== undefined ? [MAX_UNBOUNDED_LIST, 'items'] : [MAX_UNBOUNDED_TEXT, 'characters'];
+  if (entry.length > most)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['length'],
+      input: entry.length,
+      message: `must be at most ${most} (${unit}): the most the server takes uncut`,
+    });
 });
 
 /** One Detect or Block event, from the webhook, the protection layer or an agent. */
@@ -59,9 +99,6 @@ export const auditEventSchema = z.strictObject({
 });
 export type AuditEvent = z.output<typeof auditEventSchema>;
 
-/** Longest text and list an unbounded event may bring: far above every bound, still bounded. */
-const MAX_UNBOUNDED_TEXT = 1024 * 1024;
-const MAX_UNBOUNDED_LIST = 65_536;
 const unboundedText = z.string().max(MAX_UNBOUNDED_TEXT);
 const unboundedNullableText = unboundedText.nullable().default(null);
 

@@ -84,6 +84,62 @@ describe('enforcer API: events, heartbeats and status', () => {
       ).toBe(400);
     });
 
+    // `truncated` is the sender's claim of what it cut: it may only name what an event's fields can be cut to, as
+    // boundAuditEvent names them, and no longer a field than the server itself would have taken uncut.
+    it('refuses truncated entries that name no field an event can have cut, or a length no sent field could have', async () => {
+      const token = await api.createGroup('ev-truncated', 'agent');
+      const enforcerId = await api.register(token, 'truncated-node', 'agent');
+      const withTruncated = (id: string, truncated: unknown) => clientEvent(id, { policy: 'ev-truncated-policy', truncated });
+      const refused: ReadonlyArray<readonly [unknown, string]> = [
+        [[{ field: 'nothing', length: 5000 }], 'events.0.truncated.0.field'],
+        [[{ field: 'workload.nothing', length: 5000 }], 'events.0.truncated.0.field'],
+        [[{ field: 'message[2]', length: 5000 }], 'events.0.truncated.0.field'],
+        [[{ field: 'policy', length: 5000 }], 'events.0.truncated.0.field'],
+        // Items past what the list keeps were never cut one by one.
+        [
+          [
+            { field: 'command', length: 300 },
+            { field: 'command[256]', length: 5000 },
+          ],
+          'events.0.truncated.1.field',
+        ],
+        [[{ field: 'unresolved[64]', length: 200 }], 'events.0.truncated.0.field'],
+        [[{ field: 'message', length: 1024 * 1024 + 1 }], 'events.0.truncated.0.length'],
+        [[{ field: 'command', length: 65_537 }], 'events.0.truncated.0.length'],
+      ];
+      for (const [truncated, path] of refused) {
+        const response = await api.call('POST', '/v1/enforcers/events', {
+          token,
+          enforcerId,
+          body: { events: [withTruncated('t', truncated)] },
+        });
+        expect(response.status, JSON.stringify(truncated)).toBe(400);
+        expect(response.body.error.code).toBe('validation_failed');
+        expect(response.body.error.details.map((d: { path: string }) => d.path)).toEqual([path]);
+      }
+      expect(await eventsOf('ev-truncated-policy')).toHaveLength(0);
+
+      // What an agent that bounds its own events sends (the fields boundAuditEvent cuts) is taken, and kept.
+      const claims = [
+        { field: 'message', length: 1024 * 1024 },
+        { field: 'workload.pod', length: 2000 },
+        { field: 'user.name', length: 2000 },
+        { field: 'user.groups', length: 65_536 },
+        { field: 'user.groups[255]', length: 2000 },
+        { field: 'command', length: 300 },
+        { field: 'command[0]', length: 5000 },
+        { field: 'command[255]', length: 5000 },
+        { field: 'unresolved[63]', length: 200 },
+      ];
+      const accepted = await api.call('POST', '/v1/enforcers/events', {
+        token,
+        enforcerId,
+        body: { events: [withTruncated('ok', claims)] },
+      });
+      expect(accepted.body).toEqual({ accepted: 1, duplicates: 0 });
+      expect((await api.call('GET', `/v1/audit-events/${encodeURIComponent(`${enforcerId}:ok`)}`)).body.truncated).toEqual(claims);
+    });
+
     it('sets the enforcer identity from the token, whatever the client sent', async () => {
       const token = await api.createGroup('ev-identity', 'nano_enforcer');
       const enforcerId = await api.register(token, 'identity-fn', 'nano_enforcer');

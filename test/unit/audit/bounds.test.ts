@@ -4,7 +4,10 @@ import {
   AUDIT_LIMITS,
   auditEventSchema,
   boundAuditEvent,
+  CUT_LIST_FIELDS,
+  CUT_TEXT_FIELDS,
   cutText,
+  sentTruncatedFieldSchema,
   MAX_AUDIT_EVENT_BYTES,
   type AuditEvent,
 } from '../../../layers/core/index.js';
@@ -210,6 +213,34 @@ describe('the byte bound of an event holds for the worst event the schema admits
       expect(bounded.truncated).toContainEqual({ field: 'command', length: 1000 });
       expect(bounded.truncated).toContainEqual({ field: 'message', length: 100_000 });
     }
+  });
+
+  // The enforcer API refuses truncated entries that name anything else: an agent that bounds its own events
+  // (the forwarder) must have every entry it makes accepted.
+  it('names in truncated only what an enforcer may claim, and names every field it can cut', () => {
+    const long = (length: number) => 'x'.repeat(length);
+    const event: AuditEvent = {
+      ...base,
+      message: long(100_000),
+      workload: {
+        cluster: long(5000),
+        namespace: long(5000),
+        pod: long(5000),
+        container: long(5000),
+        image: long(5000),
+        function: long(5000),
+        host: long(5000),
+      },
+      user: { name: long(5000), groups: Array.from({ length: 1000 }, () => long(5000)) },
+      command: Array.from({ length: 1000 }, () => long(5000)),
+      unresolved: Array.from({ length: 1000 }, () => long(1000)),
+    };
+    const truncated = boundAuditEvent(event).truncated ?? [];
+    for (const entry of truncated) expect(sentTruncatedFieldSchema.safeParse(entry).error?.issues ?? [], entry.field).toEqual([]);
+    const named = new Set(truncated.map((entry) => entry.field.replace(/\[\d+\]$/, '[]')));
+    expect([...named].sort()).toEqual(
+      [...CUT_TEXT_FIELDS, ...Object.keys(CUT_LIST_FIELDS), ...Object.keys(CUT_LIST_FIELDS).map((list) => `${list}[]`)].sort(),
+    );
   });
 
   it('any generated event, with escapes, surrogate pairs, long lists and a long truncated list, fits the byte bound and the schema', () => {

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '../../../functions/api/app.js';
 import { createEnforcerHandler } from '../../../functions/enforcer/app.js';
 import { bootstrap } from '../../../functions/shared/bootstrap.js';
+import { createWebhookRuntime } from '../../../functions/admission/runtime.js';
 import { createRuntime } from '../../../functions/shared/runtime.js';
+import type { RuntimeConfig } from '../../../functions/shared/runtime-config.js';
 import { STORAGE_CALL_BUDGET_MS } from '../../../functions/shared/storage/client.js';
 import { createLocalServer, type LocalServer } from '../../../infra/local/http-adapter.js';
 import { ADMIN_TOKEN } from '../../support/api.js';
@@ -31,6 +33,7 @@ let server: LocalServer;
 /** STALL_BUDGET_MS: requests while storage stalls or loses answers. */
 let stalling: LocalServer;
 /** What each instance's error mapping logs of a 503: its cause names the budget that ran out. */
+let config: RuntimeConfig;
 const defaultBudgetErrors = vi.fn();
 const shortBudgetErrors = vi.fn();
 
@@ -41,13 +44,7 @@ beforeAll(async () => {
     createLocalServer({ host: '127.0.0.1', port: 0 }),
   ]);
   // The enforcer API's configuration is re-read on every request, so that a stall reaches it.
-  const config = {
-    mode: 'local',
-    tablePrefix: tables.prefix,
-    dynamodbEndpoint: proxy.endpoint,
-    adminToken: ADMIN_TOKEN,
-    configRecheckMs: 0,
-  } as const;
+  config = { mode: 'local', tablePrefix: tables.prefix, dynamodbEndpoint: proxy.endpoint, adminToken: ADMIN_TOKEN, configRecheckMs: 0 };
   const loggerInto = (errors: typeof defaultBudgetErrors) => {
     const logger = new Logger({ serviceName: 'vigil', logLevel: 'SILENT' });
     vi.spyOn(logger, 'error').mockImplementation(errors);
@@ -144,6 +141,14 @@ describe('a DynamoDB that accepts connections and never answers', () => {
       // default, named by the error its 503 logs.
       const sentinelStart = proxy.requests.length;
       const sentinel = call('GET', '/v1/health');
+      // The webhook's composition root in the same while: a read with the default budget and one with the option.
+      const webhookReads = [createWebhookRuntime(config), createWebhookRuntime(config, { storageCallBudgetMs: STALL_BUDGET_MS })].map(
+        (webhook) =>
+          webhook.configStore.get('settings', 'enforcer').then(
+            () => undefined,
+            (error: unknown) => (error as Error).cause,
+          ),
+      );
       await expect
         .poll(() => proxy.requests.slice(sentinelStart).some((request) => !given.includes(request.invocationId) && request.attempt === 2), {
           timeout: 30_000,
@@ -157,6 +162,10 @@ describe('a DynamoDB that accepts connections and never answers', () => {
         'dependency failure',
         expect.objectContaining({ cause: expect.objectContaining({ name: 'StorageTimeoutError', budgetMs: STORAGE_CALL_BUDGET_MS }) }),
       );
+      expect(await Promise.all(webhookReads)).toEqual([
+        expect.objectContaining({ name: 'StorageTimeoutError', budgetMs: STORAGE_CALL_BUDGET_MS }),
+        expect.objectContaining({ name: 'StorageTimeoutError', budgetMs: STALL_BUDGET_MS }),
+      ]);
     } finally {
       proxy.mode = 'pass';
     }

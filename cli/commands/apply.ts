@@ -81,6 +81,21 @@ async function writeGroups(ctx: Context, changes: readonly Change[]): Promise<Er
   return failures;
 }
 
+/**
+ * What the server says of the files' unchanged groups (e.g. clusters whose manifests still carry the group's
+ * previous failMode): only it knows the clusters' manifests. An empty merge patch asks it: a patch that changes
+ * nothing writes nothing, whatever the group holds by then, and answers the advice a save of the group would.
+ */
+async function adviseUnchangedGroups(ctx: Context, unchanged: readonly Change[]): Promise<void> {
+  for (const change of unchanged) {
+    const answer = await ctx.client().request<{ warnings?: string[] }>('PATCH', `${deletePaths.enforcerGroup}/${segment(change.name)}`, {
+      body: {},
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    for (const warning of answer.body.warnings ?? []) ctx.warn(`${describeItem(change)}: ${warning}`);
+  }
+}
+
 /** A group the prune would delete while a cluster uses it: the server would refuse, so say so before writing. */
 async function refuseDeletingUsedGroups(ctx: Context, deletions: readonly Change[]): Promise<void> {
   const doomed = new Set(deletions.filter((c) => c.kind === 'enforcerGroup').map((c) => c.name));
@@ -108,6 +123,10 @@ export async function applyCommand(ctx: Context, options: ApplyOptions, diffOnly
   // The save-time warnings the API would answer, and the risky changes, before anything is written.
   const notices = planNotices(plan, groups);
   for (const notice of notices) ctx.warn(`${notice.item}: ${notice.message}${notice.risky ? ' (needs confirmation)' : ''}`);
+  await adviseUnchangedGroups(
+    ctx,
+    plan.changes.filter((c) => c.kind === 'enforcerGroup' && c.action === 'unchanged'),
+  );
 
   const differs = hasDifferences(plan);
   if (diffOnly) return differs ? ExitCode.differences : ExitCode.ok;

@@ -192,6 +192,37 @@ describe('enforcer groups in policy-as-code files', () => {
     expect((await local.api('DELETE', '/v1/enforcer-groups/imported-ke')).status).toBe(204);
   });
 
+  // The clusters whose manifests carry other settings than their group are only known to the server; an apply or
+  // a diff that leaves the group as it is still names them, as a save of the group would, and writes nothing.
+  it('names the clusters to re-issue of a group the files leave unchanged, with --dry-run and diff too', async () => {
+    const declared = 'kind: EnforcerGroup\nname: advised-ke\ntype: kube_enforcer\nfailMode: open\n';
+    expect((await local.api('POST', '/v1/enforcer-groups', { name: 'advised-ke', type: 'kube_enforcer', failMode: 'closed' })).status).toBe(
+      201,
+    );
+    expect((await local.api('POST', '/v1/clusters', { name: 'advised-cluster', enforcerGroup: 'advised-ke' })).status).toBe(201);
+    const group = (await local.api('GET', '/v1/enforcer-groups/advised-ke')).body;
+    // The group changes after the cluster's manifest was issued: the manifest still says closed.
+    expect((await local.api('PUT', '/v1/enforcer-groups/advised-ke', { ...group, failMode: 'open' })).body.clustersToReissue).toEqual([
+      'advised-cluster',
+    ]);
+    const version = (await local.api('GET', '/v1/enforcer-groups/advised-ke')).body.version;
+    const dir = await folder('advised-group', { 'advised-ke.yaml': declared });
+    const advice =
+      'warning: enforcer group "advised-ke": the manifests of 1 cluster (advised-cluster) still carry the group\'s previous failMode, timeoutSeconds or exemptKubeSystem';
+    for (const args of [
+      ['apply', '-f', dir],
+      ['apply', '-f', dir, '--dry-run'],
+      ['diff', '-f', dir],
+    ]) {
+      const result = await vigil(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stderr, args.join(' ')).toContain(advice);
+    }
+    expect((await local.api('GET', '/v1/enforcer-groups/advised-ke')).body.version).toBe(version);
+    expect((await local.api('DELETE', '/v1/clusters/advised-cluster')).status).toBe(204);
+    expect((await local.api('DELETE', '/v1/enforcer-groups/advised-ke')).status).toBe(204);
+  });
+
   it('prunes undeclared groups with --prune --yes, never the built-in ones, and never one a cluster uses', async () => {
     const dir = await folder('prune', { 'default-ke.yaml': enforcingDefaultKe });
     const kept = await vigil(['apply', '-f', dir]);

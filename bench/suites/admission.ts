@@ -186,24 +186,11 @@ async function run(context: SuiteContext): Promise<Record<string, unknown>> {
     log(
       `admission: DynamoDB Local write capacity for audit items: the recorded phase's events (${writtenEvents.length} sampled) written again as the webhook writes them, BatchWriteItem calls of ${BATCH_ITEMS}, 1 and ${m.auditWriteCalls} in flight, ${p.http.writeCapacityMs / 1000} s each`,
     );
-    const capacityOneCall = await auditWriteCapacity(
-      m,
-      setupClients.document,
-      `${TABLE_PREFIX}audit`,
-      writtenEvents,
-      p.http.writeCapacityMs,
-      1,
-      local.pid,
-    );
-    const capacity = await auditWriteCapacity(
-      m,
-      setupClients.document,
-      `${TABLE_PREFIX}audit`,
-      writtenEvents,
-      p.http.writeCapacityMs,
-      m.auditWriteCalls,
-      local.pid,
-    );
+    const storagePid = local.pid;
+    const capacityWith = (writers: number) =>
+      auditWriteCapacity(m, setupClients.document, `${TABLE_PREFIX}audit`, writtenEvents, p.http.writeCapacityMs, writers, storagePid);
+    const capacityOneCall = await capacityWith(1);
+    const capacity = await capacityWith(m.auditWriteCalls);
     const bestItemsPerSecond = Math.max(capacity.itemsPerSecond, capacityOneCall.itemsPerSecond);
     const writeBound = http.dynamoItemsWrittenPerRequest > 0 ? Math.round(bestItemsPerSecond / http.dynamoItemsWrittenPerRequest) : null;
     log(

@@ -63,6 +63,10 @@ export const accessLogFields: Readonly<Record<string, string>> = {
   responseLatencyMs: '$context.responseLatency',
   integrationLatencyMs: '$context.integration.latency',
   integrationStatus: '$context.integration.status',
+  // What Lambda itself answered API Gateway, apart from what the function returned: a throttled invoke (the
+  // function's reserved concurrency in use) reaches the caller as a bare 500 and is told apart only here.
+  lambdaStatus: '$context.integration.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
   lambdaRequestId: '$context.integration.requestId',
   error: '$context.error.message',
   authorizerError: '$context.authorizer.error',

@@ -537,6 +537,9 @@ describe('HTTP API', () => {
       routeKey: '$context.routeKey',
       status: '$context.status',
       caller: '$context.identity.userArn',
+      // A throttled invoke never reaches the function: only Lambda's own status and error tell it apart.
+      lambdaStatus: '$context.integration.integrationStatus',
+      integrationError: '$context.integrationErrorMessage',
     });
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.httpApi.accessLogs), 'Arn'] });
   });

@@ -42,6 +42,15 @@ const hostileText = (maxLength: number) =>
     .array(fc.oneof(fc.constantFrom(' ', '\t', '\n', '\u0001', '😀', 'é', 'a'), fc.string({ maxLength: 8 })), { maxLength })
     .chain((parts) => fc.nat({ max: 3 }).map((repeat) => parts.join('').repeat(1 + repeat * 500)));
 
+/** The event's text and list fields, each hostile: what both property tests below cut. */
+const hostileFields = {
+  message: hostileText(50),
+  image: hostileText(20),
+  name: hostileText(20),
+  groups: fc.array(hostileText(10), { maxLength: 300 }),
+  command: fc.array(hostileText(20), { maxLength: 400 }),
+};
+
 describe('cutText', () => {
   it('keeps text that fits as it is', () => {
     expect(cutText('echo hi', 10)).toBe('echo hi');
@@ -104,11 +113,7 @@ describe('boundAuditEvent', () => {
     fc.assert(
       fc.property(
         fc.record({
-          message: hostileText(50),
-          image: hostileText(20),
-          name: hostileText(20),
-          groups: fc.array(hostileText(10), { maxLength: 300 }),
-          command: fc.array(hostileText(20), { maxLength: 400 }),
+          ...hostileFields,
         }),
         ({ message, image, name, groups, command }) => {
           const event = boundAuditEvent({ ...base, message, workload: { ...base.workload, image }, user: { name, groups }, command });
@@ -251,11 +256,7 @@ describe('the byte bound of an event holds for the worst event the schema admits
     fc.assert(
       fc.property(
         fc.record({
-          message: hostileText(50),
-          image: hostileText(20),
-          name: hostileText(20),
-          groups: fc.array(hostileText(10), { maxLength: 300 }),
-          command: fc.array(hostileText(20), { maxLength: 400 }),
+          ...hostileFields,
           unresolved: fc.array(hostileText(4), { maxLength: 100 }),
           truncatedCount: fc.nat({ max: AUDIT_LIMITS.truncated }),
           truncated: truncatedEntry,
